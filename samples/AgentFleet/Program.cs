@@ -1,0 +1,2 @@
+Console.WriteLine("AgentFleet: not implemented yet");
+return 0;

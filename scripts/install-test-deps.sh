@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine: Prometheus + promtool, Alertmanager + amtool.
+# PostgreSQL 15 is expected on the machine (initdb/pg_ctl); tests start a throwaway cluster themselves.
+# Idempotent: skips what is already there.
+set -euo pipefail
+
+need_apt=()
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  # --no-install-recommends keeps the install small; the Debian packages start services we do not use.
+  $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  # The packages' own daemons would hold :9090/:9093; tests start their own instances on free ports.
+  for svc in prometheus prometheus-alertmanager; do
+    (command -v service >/dev/null && $SUDO service "$svc" stop >/dev/null 2>&1) || true
+  done
+fi
+
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+fi
+
+echo "test dependencies: prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), alertmanager $(alertmanager --version 2>&1 | head -1 | awk '{print $3}')"

@@ -1,0 +1,7 @@
+namespace PerfOtel.Collector.Tests;
+
+public class ProjectSmokeTests
+{
+    [Fact]
+    public void AssemblyLoads() => Assert.NotNull(typeof(ProjectSmokeTests).Assembly);
+}

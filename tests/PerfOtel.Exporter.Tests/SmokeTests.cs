@@ -1,0 +1,7 @@
+namespace PerfOtel.Exporter.Tests;
+
+public class ProjectSmokeTests
+{
+    [Fact]
+    public void AssemblyLoads() => Assert.NotNull(typeof(ProjectSmokeTests).Assembly);
+}
