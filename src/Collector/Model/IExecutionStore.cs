@@ -1,0 +1,51 @@
+namespace PerfOtel.Collector.Model;
+
+/// <summary>Filter for reading invocations back (analytics rebuild, export, REST).</summary>
+public sealed record InvocationQuery
+{
+    public string? Tenant { get; init; }
+    public string? AgentName { get; init; }
+    public DateTimeOffset? Since { get; init; }
+    public DateTimeOffset? Until { get; init; }
+    public int? Limit { get; init; }
+}
+
+/// <summary>An invocation as read back: the span's record with child roll-ups and joined feedback.</summary>
+public sealed record StoredInvocation(
+    AgentInvocation Invocation,
+    TokenCounts RolledUpTokens,
+    double? RolledUpCostUsd,
+    long UnpricedTokens,
+    FeedbackRecord? Feedback);
+
+/// <summary>Result of posting feedback: joined to a stored invocation now, or kept pending until it arrives.</summary>
+public sealed record FeedbackResult(bool Joined, string? TraceId, string? SpanId);
+
+/// <summary>
+/// The durable store behind the collector. Implementations: SQLite (embedded default) and PostgreSQL.
+/// A write that returns has been committed: the receiver acknowledges only after it. Writes are idempotent on
+/// (trace id, span id) for spans and on the feedback id for feedback.
+/// </summary>
+public interface IExecutionStore : IAsyncDisposable
+{
+    /// <summary>Creates or migrates the schema. Called once at start-up.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Commits a batch; returns only once it is durable. Joins pending feedback to new invocations.</summary>
+    Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>Stores feedback, joining it to its invocation when that is already stored.</summary>
+    Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord feedback, CancellationToken cancellationToken);
+
+    /// <summary>Invocations in start-time order, with roll-ups and feedback, streamed.</summary>
+    IAsyncEnumerable<StoredInvocation> ReadInvocationsAsync(InvocationQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Provider calls in start-time order, streamed.</summary>
+    IAsyncEnumerable<ProviderCall> ReadProviderCallsAsync(InvocationQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Evaluations in time order, streamed.</summary>
+    IAsyncEnumerable<EvaluationRecord> ReadEvaluationsAsync(InvocationQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Deletes records older than the cutoff (retention); returns how many rows went.</summary>
+    Task<long> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);
+}
