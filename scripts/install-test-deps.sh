@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: Prometheus + promtool, Alertmanager + amtool.
+# Debian names the Alertmanager binary prometheus-alertmanager; tests look for both names.
 # PostgreSQL 15 is expected on the machine (initdb/pg_ctl); tests start a throwaway cluster themselves.
 # Idempotent: skips what is already there.
 set -euo pipefail
@@ -7,7 +8,8 @@ set -euo pipefail
 need_apt=()
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
-command -v alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
+command -v amtool >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
@@ -26,4 +28,4 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
   $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 
-echo "test dependencies: prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), alertmanager $(alertmanager --version 2>&1 | head -1 | awk '{print $3}')"
+echo "test dependencies: prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), alertmanager $(prometheus-alertmanager --version 2>&1 | head -1 | awk '{print $3}')"
