@@ -19,7 +19,7 @@ public sealed record StoredInvocation(
     FeedbackRecord? Feedback);
 
 /// <summary>Result of posting feedback: joined to a stored invocation now, or kept pending until it arrives.</summary>
-public sealed record FeedbackResult(bool Joined, string? TraceId, string? SpanId);
+public sealed record FeedbackResult(bool Joined, AgentInvocation? Invocation);
 
 /// <summary>
 /// The durable store behind the collector. Implementations: SQLite (embedded default) and PostgreSQL.

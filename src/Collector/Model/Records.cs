@@ -129,5 +129,28 @@ public sealed class IngestBatch
     public List<ToolCall> ToolCalls { get; } = [];
     public List<EvaluationRecord> Evaluations { get; } = [];
 
+    /// <summary>
+    /// Filled by the store during WriteAsync: feedback that was waiting for an invocation of this batch and got joined
+    /// to it. Observers read it after the commit.
+    /// </summary>
+    public List<FeedbackJoin> JoinedFeedback { get; } = [];
+
     public int Count => Invocations.Count + ProviderCalls.Count + ToolCalls.Count + Evaluations.Count;
+}
+
+/// <summary>Feedback joined to its invocation.</summary>
+public sealed record FeedbackJoin(AgentInvocation Invocation, FeedbackRecord Feedback);
+
+/// <summary>
+/// Told about data once it is committed to the store (analytics keeps its rolling windows this way).
+/// Registered in DI as any number of singletons; called on the writer's path, so implementations must be fast and
+/// must not throw.
+/// </summary>
+public interface IIngestObserver
+{
+    /// <summary>A batch was committed (including <see cref="IngestBatch.JoinedFeedback"/>).</summary>
+    void OnCommitted(IngestBatch batch);
+
+    /// <summary>Feedback posted through the API was joined to an already stored invocation.</summary>
+    void OnFeedbackJoined(FeedbackJoin join);
 }
