@@ -80,10 +80,31 @@ internal sealed class MetricFamilyPlan
         }
 
         var families = new List<MetricFamily>(byFamily.Count);
+        var claimedNames = new Dictionary<string, MetricStreamLayout>(StringComparer.Ordinal);
         foreach (var (name, members) in byFamily.OrderBy(f => f.Key, StringComparer.Ordinal))
         {
             members.Sort(CompareMembers);
             var first = members[0];
+
+            // Different family names can still produce the same sample name (a counter "x" and a gauge "x_total"):
+            // the later family loses, so no sample name appears under two TYPEs.
+            var exposedNames = ExposedNames(first);
+            if (exposedNames.FirstOrDefault(claimedNames.ContainsKey) is { } taken)
+            {
+                foreach (var member in members)
+                {
+                    PerfOtelExporterEventSource.Log.ConflictingTypeDropped(
+                        taken, member.Metric.Name, member.Metric.MeterName, claimedNames[taken].Type.ToString());
+                }
+
+                continue;
+            }
+
+            foreach (var exposed in exposedNames)
+            {
+                claimedNames[exposed] = first;
+            }
+
             var kept = new List<MetricStreamLayout>(members.Count);
             foreach (var member in members)
             {
@@ -115,6 +136,14 @@ internal sealed class MetricFamilyPlan
         planned.Clear();
         planned.AddRange(current);
     }
+
+    private static string[] ExposedNames(MetricStreamLayout layout) => layout.Type switch
+    {
+        PrometheusType.Histogram =>
+            [layout.FamilyName, layout.FamilyName + "_bucket", layout.FamilyName + "_sum", layout.FamilyName + "_count"],
+        PrometheusType.Counter => [layout.FamilyName, layout.SampleName],
+        _ => [layout.FamilyName],
+    };
 
     private bool SameMetrics(List<Metric> current)
     {
