@@ -23,9 +23,12 @@ internal sealed class ScrapeTestApp : IAsyncDisposable
 {
     private readonly WebApplication app;
 
-    private ScrapeTestApp(WebApplication app, Meter meter, MeterProvider meterProvider)
+    private readonly bool ownsMeter;
+
+    private ScrapeTestApp(WebApplication app, Meter meter, bool ownsMeter, MeterProvider meterProvider)
     {
         this.app = app;
+        this.ownsMeter = ownsMeter;
         Meter = meter;
         MeterProvider = meterProvider;
     }
@@ -41,9 +44,10 @@ internal sealed class ScrapeTestApp : IAsyncDisposable
     public static async Task<ScrapeTestApp> StartAsync(
         Action<PerfOtelPrometheusExporterOptions>? configure = null,
         Action<MeterProviderBuilder>? configureProvider = null,
-        Action<WebApplication, MeterProvider>? map = null)
+        Action<WebApplication, MeterProvider>? map = null,
+        Meter? sharedMeter = null)
     {
-        var meter = new Meter("PerfOtel.Tests.App." + Guid.NewGuid().ToString("N"), "1.0.0");
+        var meter = sharedMeter ?? new Meter("PerfOtel.Tests.App." + Guid.NewGuid().ToString("N"), "1.0.0");
         var providerBuilder = Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("scrape-test-app"))
             .AddMeter(meter.Name)
@@ -56,7 +60,7 @@ internal sealed class ScrapeTestApp : IAsyncDisposable
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         builder.Services.AddSingleton(meterProvider);
         var app = builder.Build();
-        var testApp = new ScrapeTestApp(app, meter, meterProvider);
+        var testApp = new ScrapeTestApp(app, meter, sharedMeter is null, meterProvider);
         app.Use(async (context, next) =>
         {
             testApp.AcceptHeaders.Enqueue(context.Request.Headers.Accept.ToString());
@@ -82,7 +86,10 @@ internal sealed class ScrapeTestApp : IAsyncDisposable
         await app.StopAsync();
         await app.DisposeAsync();
         MeterProvider.Dispose();
-        Meter.Dispose();
+        if (ownsMeter)
+        {
+            Meter.Dispose();
+        }
     }
 }
 
