@@ -84,6 +84,24 @@ public sealed class ProviderCall : IDisposable
 
     internal static ProviderCall Disabled { get; } = new();
 
+    /// <summary>
+    /// Makes this call ambient (and its span current) until the returned scope is disposed, for code that runs the
+    /// call's work from a flow that did not start it, such as a streaming iterator's later steps.
+    /// </summary>
+    internal AmbientScope MakeAmbient()
+    {
+        var scope = new AmbientScope(Ambient.Value, Activity.Current);
+        if (!IsEnded)
+        {
+            Ambient.Value = this;
+            if (Activity is not null)
+            {
+                Activity.Current = Activity;
+            }
+        }
+        return scope;
+    }
+
     /// <summary><c>gen_ai.response.model</c>: the model that answered (often a dated snapshot of the requested one).</summary>
     public ProviderCall SetResponseModel(string? model)
     {
@@ -189,6 +207,16 @@ public sealed class ProviderCall : IDisposable
 
     /// <summary>Marks the call as failed by <paramref name="exception"/>; <c>error.type</c> is its type's full name.</summary>
     public ProviderCall Fail(Exception exception) => Fail(exception?.GetType().FullName);
+
+    /// <summary>Restores the ambient call and current span that <see cref="MakeAmbient"/> replaced.</summary>
+    internal readonly struct AmbientScope(ProviderCall? previousCall, Activity? previousActivity) : IDisposable
+    {
+        public void Dispose()
+        {
+            Ambient.Value = previousCall;
+            Activity.Current = previousActivity;
+        }
+    }
 
     /// <summary>Ends the call: records its metrics, completes its span and restores the previous ambient call.</summary>
     public void Dispose()
