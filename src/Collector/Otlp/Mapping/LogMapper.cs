@@ -28,13 +28,13 @@ internal static class LogMapper
                     received++;
                     if (!record.TraceId.IsEmpty && !OtlpIds.IsValidTraceId(record.TraceId))
                     {
-                        rejections.Add($"trace_id must be empty or 16 bytes, not all zero (got {record.TraceId.Length} bytes)");
+                        rejections.Add("trace_id must be empty or 16 bytes, not all zero");
                         continue;
                     }
 
                     if (!record.SpanId.IsEmpty && !OtlpIds.IsValidSpanId(record.SpanId))
                     {
-                        rejections.Add($"span_id must be empty or 8 bytes, not all zero (got {record.SpanId.Length} bytes)");
+                        rejections.Add("span_id must be empty or 8 bytes, not all zero");
                         continue;
                     }
 

@@ -85,17 +85,17 @@ internal sealed class SpanMapper(IModelPricing pricing)
     {
         if (!OtlpIds.IsValidTraceId(span.TraceId))
         {
-            return $"trace_id must be 16 bytes, not all zero (got {span.TraceId.Length} bytes)";
+            return "trace_id must be 16 bytes, not all zero";
         }
 
         if (!OtlpIds.IsValidSpanId(span.SpanId))
         {
-            return $"span_id must be 8 bytes, not all zero (got {span.SpanId.Length} bytes)";
+            return "span_id must be 8 bytes, not all zero";
         }
 
         if (!span.ParentSpanId.IsEmpty && span.ParentSpanId.Length != OtlpIds.SpanIdBytes)
         {
-            return $"parent_span_id must be empty or 8 bytes (got {span.ParentSpanId.Length} bytes)";
+            return "parent_span_id must be empty or 8 bytes";
         }
 
         if (span.StartTimeUnixNano == 0)
