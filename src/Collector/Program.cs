@@ -1,4 +1,8 @@
+using PerfOtel.Collector.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddPerfOtelCollectorConfiguration(args);
+
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Text("ok"));
 app.Run();
