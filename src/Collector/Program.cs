@@ -1,10 +1,13 @@
-using PerfOtel.Collector.Hosting;
+using PerfOtel.Collector.Api;
+using PerfOtel.Collector.Feedback;
+using PerfOtel.Collector.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddPerfOtelCollectorConfiguration(args);
-
+builder.Services.AddPerfOtelStorage(builder.Configuration);
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Text("ok"));
+app.MapPerfOtelFeedback();
+app.MapPerfOtelExport();
 app.Run();
 
 /// <summary>Entry point, exposed for WebApplicationFactory in tests.</summary>

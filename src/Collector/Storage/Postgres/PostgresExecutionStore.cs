@@ -152,7 +152,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new FeedbackResult(invocation is not null, invocation);
+        return new FeedbackResult(invocation is not null, invocation, AlreadyStored: !inserted);
     }
 
     public async IAsyncEnumerable<StoredInvocation> ReadInvocationsAsync(InvocationQuery query,

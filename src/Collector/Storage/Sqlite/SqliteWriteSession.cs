@@ -170,11 +170,11 @@ internal sealed class SqliteWriteSession : IDisposable
 
         if (spanId is null)
         {
-            return new FeedbackResult(false, null);
+            return new FeedbackResult(false, null, AlreadyStored: true);
         }
 
         var invocation = SelectInvocation(_selectInvocationBySpan, traceId, spanId, f.Tenant);
-        return new FeedbackResult(invocation is not null, invocation);
+        return new FeedbackResult(invocation is not null, invocation, AlreadyStored: true);
     }
 
     private AgentInvocation? SelectInvocation(SqliteCommand command, params object?[] values)
