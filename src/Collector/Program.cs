@@ -1,9 +1,12 @@
 using PerfOtel.Collector.Api;
 using PerfOtel.Collector.Feedback;
+using PerfOtel.Collector.Hosting;
 using PerfOtel.Collector.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddPerfOtelCollectorConfiguration(args);
 builder.Services.AddPerfOtelStorage(builder.Configuration);
+
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Text("ok"));
 app.MapPerfOtelFeedback();
