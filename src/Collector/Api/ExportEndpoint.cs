@@ -60,8 +60,24 @@ public static partial class ExportEndpoint
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = ContentType;
-        var body = response.BodyWriter;
-        await using var json = new Utf8JsonWriter(body, new JsonWriterOptions { SkipValidation = false });
+        try
+        {
+            await WriteLinesAsync(context, store, query).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The status line may be gone already; a clean end would pass a truncated export off as complete, so the
+            // connection is aborted and the client sees a failed transfer.
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ExportEndpoint))
+                .LogError(ex, "Export failed while streaming");
+            context.Abort();
+        }
+    }
+
+    private static async Task WriteLinesAsync(HttpContext context, IExecutionStore store, InvocationQuery query)
+    {
+        var body = context.Response.BodyWriter;
+        await using var json = new Utf8JsonWriter(body);
         await foreach (var stored in store.ReadInvocationsAsync(query, context.RequestAborted).ConfigureAwait(false))
         {
             ExportLineWriter.Write(json, stored);
