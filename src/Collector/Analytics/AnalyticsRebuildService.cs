@@ -10,10 +10,16 @@ namespace PerfOtel.Collector.Analytics;
 /// counted twice. The store must be initialized before (register its initializer first).
 /// </summary>
 internal sealed partial class AnalyticsRebuildService(
-    IExecutionStore store, RollingWindows windows, ILogger<AnalyticsRebuildService> logger) : IHostedService
+    IServiceProvider services, RollingWindows windows, ILogger<AnalyticsRebuildService> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Without a store there is no history: the windows start empty and fill from live data.
+        if (services.GetService<IExecutionStore>() is not { } store)
+        {
+            LogNoStore(logger);
+            return;
+        }
         var since = windows.Now - windows.History;
         var query = new InvocationQuery { Since = since };
         long invocations = 0, calls = 0, evaluations = 0;
@@ -39,6 +45,9 @@ internal sealed partial class AnalyticsRebuildService(
         }
         LogRebuilt(logger, invocations, calls, evaluations, since);
     }
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "No execution store is registered: analytics windows start empty.")]
+    private static partial void LogNoStore(ILogger logger);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -50,4 +50,13 @@ public static class HealthScore
         >= 50 => HealthBand.Fair,
         _ => HealthBand.Poor,
     };
+
+    /// <summary>The band's name as it appears in reports: excellent, good, fair, poor.</summary>
+    public static string NameOf(HealthBand band) => band switch
+    {
+        HealthBand.Excellent => "excellent",
+        HealthBand.Good => "good",
+        HealthBand.Fair => "fair",
+        _ => "poor",
+    };
 }

@@ -1,6 +1,3 @@
-using System.Text.Json.Serialization;
-using PerfOtel.Collector.Analytics.Formulas;
-
 namespace PerfOtel.Collector.Analytics.Reports;
 
 /// <summary>One calibration bin of the reliability diagram.</summary>
@@ -64,8 +61,8 @@ public sealed record AgentReport
     public required CalibrationReport Calibration { get; init; }
 
     public double? HealthScore { get; init; }
-    [JsonConverter(typeof(JsonStringEnumConverter<HealthBand>))]
-    public HealthBand? HealthBand { get; init; }
+    /// <summary>excellent, good, fair or poor; null without a health score.</summary>
+    public string? HealthBand { get; init; }
     public double? ReliabilityScore { get; init; }
     public double? EfficiencyScore { get; init; }
     public double? SpecializationScore { get; init; }

@@ -88,7 +88,7 @@ internal static class ReportBuilder
                 calibration?.ExpectedCalibrationError, calibration?.MaximumCalibrationError, calibration?.BrierScore,
                 calibration?.Overconfidence, current.SquaredErrorSum, bins),
             HealthScore = core.HealthScore,
-            HealthBand = core.HealthScore is { } score ? HealthScore.BandOf(score) : null,
+            HealthBand = core.HealthScore is { } score ? HealthScore.NameOf(HealthScore.BandOf(score)) : null,
             ReliabilityScore = ReliabilityScore.WilsonLowerBound(current.Successes, current.Invocations),
             EfficiencyScore = EfficiencyScore.Compute(core.P95, thresholds.MaxLatencyP95Seconds, core.Accuracy, core.SuccessRate),
             SpecializationScore = SpecializationScore.Compute(taskTypes),
