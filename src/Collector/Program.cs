@@ -10,6 +10,7 @@ builder.AddPerfOtelCollectorConfiguration(args);
 builder.Services.AddPerfOtelStorage(builder.Configuration);
 builder.Services.AddOtlpReceiver(builder.Configuration);
 builder.Services.AddPerfOtelAnalytics(builder.Configuration);
+builder.Services.AddPerfOtelCollectorTelemetry(builder.Configuration);
 
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Text("ok"));
@@ -17,6 +18,7 @@ app.MapOtlpReceiver();
 app.MapPerfOtelFeedback();
 app.MapPerfOtelExport();
 app.MapPerfOtelAnalyticsApi();
+app.MapPerfOtelCollectorMetrics();
 app.Run();
 
 /// <summary>Entry point, exposed for WebApplicationFactory in tests.</summary>
