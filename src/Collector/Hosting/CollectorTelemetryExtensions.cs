@@ -2,6 +2,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using PerfOtel.Collector.Analytics;
+using PerfOtel.Collector.Cost;
 using PerfOtel.Collector.Telemetry;
 using PerfOtel.Exporter;
 
@@ -18,6 +19,7 @@ public static class CollectorTelemetryExtensions
     [
         CollectorMetrics.MeterName,
         PerfOtel.Collector.Analytics.Metrics.AnalyticsMetricCatalog.MeterName,
+        PerfOtel.Collector.Cost.Metrics.CostMetricCatalog.MeterName,
     ];
 
     public static IServiceCollection AddPerfOtelCollectorTelemetry(this IServiceCollection services, IConfiguration configuration)
@@ -28,6 +30,7 @@ public static class CollectorTelemetryExtensions
                 .ConfigureResource(r => r.AddService("perfotel-collector", serviceVersion: typeof(CollectorTelemetryExtensions).Assembly.GetName().Version?.ToString()))
                 .AddMeter(CollectorMetrics.MeterName)
                 .AddPerfOtelAnalyticsMetrics()
+                .AddPerfOtelCostMetrics()
                 .AddPerfOtelPrometheusExporter(o => configuration.GetSection("Metrics:Exporter").Bind(o));
             foreach (var name in MeterNames)
             {
