@@ -28,4 +28,7 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
   $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 
-echo "test dependencies: prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), alertmanager $(prometheus-alertmanager --version 2>&1 | head -1 | awk '{print $3}')"
+# Helm for the chart tests, into .tools/ (tests look there, or at $PERFOTEL_HELM).
+bash "$(dirname "$0")/install-helm.sh" >/dev/null
+
+echo "test dependencies: prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), alertmanager $(prometheus-alertmanager --version 2>&1 | head -1 | awk '{print $3}'), helm $("$(dirname "$0")/../.tools/helm/helm" version --short)"

@@ -1,0 +1,62 @@
+{{/* Chart name, truncated to the 63 characters Kubernetes allows in names and label values. */}}
+{{- define "perfotel.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fully qualified app name; the release name alone when it already contains the chart name. */}}
+{{- define "perfotel.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "perfotel.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "perfotel.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "perfotel.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "perfotel.labels" -}}
+helm.sh/chart: {{ include "perfotel.chart" . }}
+{{ include "perfotel.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: perfotel
+{{- end }}
+
+{{- define "perfotel.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "perfotel.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "perfotel.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* Name of the SQLite claim: an existing one or ours. */}}
+{{- define "perfotel.claimName" -}}
+{{- default (printf "%s-data" (include "perfotel.fullname" .)) .Values.storage.sqlite.persistence.existingClaim }}
+{{- end }}
+
+{{/* Fails rendering on value combinations that cannot work, naming the setting. */}}
+{{- define "perfotel.validate" -}}
+{{- if and (eq .Values.storage.provider "sqlite") (gt (int .Values.replicaCount) 1) }}
+{{- fail "replicaCount > 1 needs storage.provider=postgres: the embedded SQLite store belongs to one pod" }}
+{{- end }}
+{{- if and (eq .Values.storage.provider "postgres") (not .Values.storage.postgres.existingSecret) }}
+{{- fail "storage.postgres.existingSecret is required when storage.provider=postgres" }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,35 @@
+namespace PerfOtel.Collector.Hosting;
+
+/// <summary>
+/// Where the collector's configuration comes from, in increasing precedence: appsettings*.json, the optional file named
+/// by PERFOTEL_CONFIG (the Helm chart mounts one), environment variables prefixed PERFOTEL__ (PERFOTEL__Storage__Provider
+/// is Storage:Provider), then the command line (--Storage:Provider=postgres).
+/// </summary>
+public static class CollectorConfiguration
+{
+    /// <summary>The address served when none is configured: OTLP/HTTP's default port, loopback only.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:4318";
+
+    public static WebApplicationBuilder AddPerfOtelCollectorConfiguration(this WebApplicationBuilder builder, string[] args)
+    {
+        var file = Environment.GetEnvironmentVariable("PERFOTEL_CONFIG");
+        if (!string.IsNullOrEmpty(file))
+        {
+            if (!File.Exists(file))
+            {
+                throw new InvalidOperationException($"PERFOTEL_CONFIG names '{file}', which does not exist.");
+            }
+            builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
+        }
+        builder.Configuration.AddEnvironmentVariables("PERFOTEL__");
+        builder.Configuration.AddCommandLine(args);
+
+        // Kestrel's own default is :5000 on localhost; ours is OTLP/HTTP's 4318 unless urls are given any usual way.
+        var urls = builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"];
+        if (string.IsNullOrEmpty(urls) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_URLS")))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+        return builder;
+    }
+}

@@ -1,7 +1,0 @@
-namespace PerfOtel.Instrumentation.Tests;
-
-public class ProjectSmokeTests
-{
-    [Fact]
-    public void AssemblyLoads() => Assert.NotNull(typeof(ProjectSmokeTests).Assembly);
-}

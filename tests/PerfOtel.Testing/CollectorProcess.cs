@@ -1,0 +1,102 @@
+namespace PerfOtel.Testing;
+
+/// <summary>
+/// The collector as users run it: its own process (the built PerfOtel.Collector.dll), on a free loopback port,
+/// with a data directory the test owns. Restartable on the same directory to check what survived.
+/// </summary>
+public sealed class CollectorProcess : IAsyncDisposable
+{
+    private readonly IReadOnlyDictionary<string, string> settings;
+    private ExternalProcess? process;
+
+    private CollectorProcess(string dataDirectory, int port, IReadOnlyDictionary<string, string> settings)
+    {
+        DataDirectory = dataDirectory;
+        Port = port;
+        this.settings = settings;
+        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
+    }
+
+    public string DataDirectory { get; }
+
+    public int Port { get; }
+
+    public Uri BaseAddress { get; }
+
+    public ExternalProcess Process => process ?? throw new InvalidOperationException("not started");
+
+    public static string AssemblyPath =>
+        RepoPaths.Combine("src", "Collector", "bin", RepoPaths.Configuration, "net10.0", "PerfOtel.Collector.dll");
+
+    /// <summary>Starts a collector; settings are configuration keys (Storage:Provider) passed on the command line.</summary>
+    public static async Task<CollectorProcess> StartAsync(string dataDirectory, IDictionary<string, string>? settings = null, int? port = null)
+    {
+        var collector = new CollectorProcess(dataDirectory, port ?? TestPorts.GetFree(),
+            new Dictionary<string, string>(settings ?? new Dictionary<string, string>()));
+        await collector.RestartAsync();
+        return collector;
+    }
+
+    /// <summary>(Re)starts the process on the same port and data directory and waits for /healthz.</summary>
+    public async Task RestartAsync()
+    {
+        if (process is { HasExited: false })
+        {
+            throw new InvalidOperationException("collector still running");
+        }
+        if (process is not null)
+        {
+            await process.DisposeAsync();
+        }
+        if (!File.Exists(AssemblyPath))
+        {
+            throw new InvalidOperationException($"{AssemblyPath} not built: build the solution first.");
+        }
+        var args = new List<string> { AssemblyPath, $"--urls=http://127.0.0.1:{Port}", $"--Storage:DataDirectory={DataDirectory}" };
+        args.AddRange(settings.Select(kv => $"--{kv.Key}={kv.Value}"));
+        process = ExternalProcess.Start("dotnet", args, new Dictionary<string, string>
+        {
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
+        }, Path.GetDirectoryName(AssemblyPath));
+        await WaitHealthyAsync(TimeSpan.FromSeconds(60));
+    }
+
+    private async Task WaitHealthyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Process.HasExited)
+            {
+                throw new InvalidOperationException($"collector exited with {Process.ExitCode}:\n{Process.Output}");
+            }
+            try
+            {
+                using var response = await http.GetAsync("healthz");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"collector not healthy within {timeout}:\n{Process.Output}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (process is not null)
+        {
+            await process.DisposeAsync();
+        }
+    }
+}
