@@ -22,7 +22,8 @@ public sealed class AnalyticsInstance : IDisposable
 
     public string MeterName { get; }
 
-    public AnalyticsInstance(ManualTimeProvider clock, IDictionary<string, string?>? settings = null)
+    public AnalyticsInstance(ManualTimeProvider clock, IDictionary<string, string?>? settings = null,
+        Action<MeterProviderBuilder>? configureMeterProvider = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         services = new ServiceCollection()
@@ -36,10 +37,14 @@ public sealed class AnalyticsInstance : IDisposable
         instruments = new AnalyticsMetrics(services.GetRequiredService<RollingWindows>(),
             services.GetRequiredService<IMeterFactory>(), MeterName);
         Observer = services.GetServices<IIngestObserver>().Single();
-        meterProvider = Metrics.Attach(Sdk.CreateMeterProviderBuilder().AddPerfOtelAnalyticsMetrics(MeterName)).Build();
+        var builder = Metrics.Attach(Sdk.CreateMeterProviderBuilder().AddPerfOtelAnalyticsMetrics(MeterName));
+        configureMeterProvider?.Invoke(builder);
+        meterProvider = builder.Build();
     }
 
     public InMemoryMetrics Metrics { get; } = new();
+
+    public MeterProvider MeterProvider => meterProvider;
 
     public IIngestObserver Observer { get; }
 
