@@ -81,6 +81,8 @@ public sealed class CollectorProcess : IAsyncDisposable
         {
             if (Process.HasExited)
             {
+                // The output is read asynchronously: let it drain, or the message would miss why the process stopped.
+                await Process.WaitForExitAsync(TimeSpan.FromSeconds(10));
                 throw new InvalidOperationException($"collector exited with {Process.ExitCode}:\n{Process.Output}");
             }
             try
