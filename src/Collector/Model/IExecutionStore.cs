@@ -18,8 +18,12 @@ public sealed record StoredInvocation(
     long UnpricedTokens,
     FeedbackRecord? Feedback);
 
-/// <summary>Result of posting feedback: joined to a stored invocation now, or kept pending until it arrives.</summary>
-public sealed record FeedbackResult(bool Joined, AgentInvocation? Invocation);
+/// <summary>
+/// Result of posting feedback: joined to a stored invocation now, or kept pending until it arrives.
+/// <see cref="AlreadyStored"/>: the feedback id was seen before; nothing changed and the result describes the stored
+/// feedback, so observers must not count the join again.
+/// </summary>
+public sealed record FeedbackResult(bool Joined, AgentInvocation? Invocation, bool AlreadyStored = false);
 
 /// <summary>
 /// The durable store behind the collector. Implementations: SQLite (embedded default) and PostgreSQL.

@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using PerfOtel.Collector.Analytics.Reports;
+using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Thresholds;
+using PerfOtel.Instrumentation.Conventions;
+
+namespace PerfOtel.Collector.Analytics.Windows;
+
+/// <summary>
+/// The rolling windows of every (tenant, agent), and the rules that turn committed records into window statistics.
+/// The ingest observer and the start-up rebuild both go through here, so live data and rebuilt data count alike.
+/// </summary>
+internal sealed class RollingWindows
+{
+    /// <summary>Evaluations with this name are accuracy samples.</summary>
+    public const string AccuracyEvaluationName = "accuracy";
+
+    private readonly ConcurrentDictionary<(string Tenant, string Agent), AgentWindows> agents = new();
+    private readonly TimeProvider time;
+    private readonly IOptions<ThresholdOptions> thresholds;
+
+    public RollingWindows(IOptions<AnalyticsOptions> options, IOptions<ThresholdOptions> thresholds, TimeProvider time)
+    {
+        Options = options.Value;
+        this.thresholds = thresholds;
+        this.time = time;
+        Windows = Options.EffectiveWindows;
+    }
+
+    public AnalyticsOptions Options { get; }
+
+    public IReadOnlyList<RollingWindowOptions> Windows { get; }
+
+    public DateTimeOffset Now => time.GetUtcNow();
+
+    /// <summary>The span of history the windows can hold: twice the longest window (current and previous).</summary>
+    public TimeSpan History => TimeSpan.FromTicks(2 * Windows.Max(w => w.Duration.Ticks));
+
+    public int WindowIndexOf(string name)
+    {
+        for (var i = 0; i < Windows.Count; i++)
+        {
+            if (Windows[i].Name == name)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    public ThresholdSet ThresholdsFor(string tenant) => thresholds.Value.For(tenant);
+
+    public void RecordInvocation(AgentInvocation invocation)
+    {
+        var agent = For(invocation.Tenant, invocation.AgentName);
+        var taskType = agent.TaskTypeKey(invocation.TaskType);
+        var success = invocation.Outcome == Outcomes.Success;
+        agent.Record(invocation.StartTime, Now, stats =>
+        {
+            stats.AddInvocation(invocation.Outcome, invocation.DurationSeconds, taskType);
+            if (invocation.Confidence is { } confidence && double.IsFinite(confidence))
+            {
+                stats.AddCalibration(confidence, success, +1);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Tokens and cost come from provider calls attributed to an agent, at the call's start time. The invocation span's
+    /// own token and cost attributes are not added: where present they roll up these same calls.
+    /// </summary>
+    public void RecordProviderCall(ProviderCall call)
+    {
+        if (string.IsNullOrEmpty(call.AgentName))
+        {
+            return;
+        }
+        For(call.Tenant, call.AgentName).Record(call.StartTime, Now,
+            stats => stats.AddProviderCall(call.Tokens.Total, call.CostUsd));
+    }
+
+    /// <summary>An evaluation named <c>accuracy</c> with a score is an accuracy sample at the evaluation's time.</summary>
+    public void RecordEvaluation(EvaluationRecord evaluation, string? agentName)
+    {
+        if (evaluation.Name != AccuracyEvaluationName || evaluation.Score is not { } score || !double.IsFinite(score))
+        {
+            return;
+        }
+        var agent = evaluation.AgentName ?? agentName;
+        if (string.IsNullOrEmpty(agent))
+        {
+            return;
+        }
+        For(evaluation.Tenant, agent).Record(evaluation.Time, Now, stats => stats.AddAccuracy(score));
+    }
+
+    /// <summary>
+    /// Feedback joined to an invocation, counted in the bucket of the invocation's start time:
+    /// an accuracy sample (Accuracy, else Score, else Success as 1 or 0), and, when it says whether the invocation
+    /// succeeded, the calibration sample of that invocation is re-scored against that verdict instead of the span's
+    /// outcome. At most one feedback per invocation is assumed, as the store keeps.
+    /// </summary>
+    public void RecordFeedback(FeedbackJoin join)
+    {
+        var invocation = join.Invocation;
+        var feedback = join.Feedback;
+        double? accuracy = feedback.Accuracy ?? feedback.Score ?? (feedback.Success is { } ok ? (ok ? 1.0 : 0.0) : null);
+        var spanSuccess = invocation.Outcome == Outcomes.Success;
+        var rescore = feedback.Success is { } verdict && verdict != spanSuccess &&
+                      invocation.Confidence is { } c && double.IsFinite(c);
+        if (accuracy is not { } a || !double.IsFinite(a))
+        {
+            accuracy = null;
+        }
+        if (accuracy is null && !rescore)
+        {
+            return;
+        }
+        For(invocation.Tenant, invocation.AgentName).Record(invocation.StartTime, Now, stats =>
+        {
+            if (accuracy is { } value)
+            {
+                stats.AddAccuracy(value);
+            }
+            if (rescore)
+            {
+                stats.AddCalibration(invocation.Confidence!.Value, spanSuccess, -1);
+                stats.AddCalibration(invocation.Confidence!.Value, !spanSuccess, +1);
+            }
+        });
+    }
+
+    public IEnumerable<string> Tenants() => agents.Keys.Select(k => k.Tenant).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+
+    /// <summary>Agents of a tenant that have data in the given window (all agents when window is -1).</summary>
+    public IReadOnlyList<AgentWindows> Agents(string tenant, int windowIndex = -1)
+    {
+        var now = Now;
+        return agents.Values
+            .Where(a => a.Tenant == tenant && (windowIndex < 0 || a.HasDataIn(windowIndex, now)))
+            .OrderBy(a => a.Agent, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>Every agent of every tenant, unordered (the gauges' hot path).</summary>
+    public ICollection<AgentWindows> AllAgents => agents.Values;
+
+    public AgentWindows? Find(string tenant, string agent) => agents.GetValueOrDefault((tenant, agent));
+
+    public AgentReport Report(AgentWindows agent, int windowIndex) =>
+        agent.Report(windowIndex, Now, ThresholdsFor(agent.Tenant));
+
+    /// <summary>
+    /// The tenant-wide report: the statistics of all its agents summed, then derived like one agent's
+    /// (so the tenant success rate is over all invocations, and its p95 over all latencies, not a mean of agents').
+    /// </summary>
+    public AgentReport TenantReport(string tenant, int windowIndex)
+    {
+        var now = Now;
+        var window = Windows[windowIndex];
+        var current = new WindowStats(Options.CalibrationBins);
+        var previous = new WindowStats(Options.CalibrationBins);
+        List<WindowStats?>? completed = null;
+        var thresholdSet = ThresholdsFor(tenant);
+        foreach (var agent in agents.Values)
+        {
+            if (agent.Tenant != tenant)
+            {
+                continue;
+            }
+            var snapshot = agent.Snapshot(windowIndex, now, thresholdSet);
+            current.Merge(snapshot.Current);
+            previous.Merge(snapshot.Previous);
+            completed ??= new List<WindowStats?>(new WindowStats?[snapshot.CompletedBuckets.Count]);
+            for (var i = 0; i < snapshot.CompletedBuckets.Count && i < completed.Count; i++)
+            {
+                if (snapshot.CompletedBuckets[i] is { } bucket)
+                {
+                    completed[i] ??= new WindowStats(Options.CalibrationBins);
+                    completed[i]!.Merge(bucket);
+                }
+            }
+        }
+        var width = window.BucketWidth.Ticks;
+        var windowEnd = new DateTimeOffset((now.UtcTicks / width + 1) * width, TimeSpan.Zero);
+        return ReportBuilder.Build(tenant, null, window, windowEnd - window.Duration, windowEnd, current, previous,
+            completed ?? [], thresholdSet, Options);
+    }
+
+    private AgentWindows For(string tenant, string agent) =>
+        agents.GetOrAdd((tenant, agent), static (key, options) => new AgentWindows(key.Tenant, key.Agent, options), Options);
+}

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Options;
+
+namespace PerfOtel.Collector.Ingest;
+
+/// <summary>Configuration section <c>Ingest</c>: the queue between the OTLP handlers and the store writer.</summary>
+public sealed class IngestOptions
+{
+    public const string SectionName = "Ingest";
+
+    /// <summary>Records (invocations, calls, evaluations) that may wait for the writer before senders get 429.</summary>
+    public int QueueCapacityRecords { get; set; } = 100_000;
+
+    /// <summary>Estimated bytes those records may hold before senders get 429: bounds memory under a flood.</summary>
+    public long QueueCapacityBytes { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>Largest number of records the writer commits in one store transaction (several requests coalesce).</summary>
+    public int MaxWriteBatchRecords { get; set; } = 10_000;
+
+    /// <summary>Seconds announced in <c>Retry-After</c> when the queue is full, the store failed or the collector stops.</summary>
+    public int RetryAfterSeconds { get; set; } = 2;
+}
+
+internal sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
+{
+    public ValidateOptionsResult Validate(string? name, IngestOptions options)
+    {
+        var failures = new List<string>();
+        if (options.QueueCapacityRecords < 1)
+        {
+            failures.Add($"Ingest:QueueCapacityRecords must be at least 1 (was {options.QueueCapacityRecords}).");
+        }
+
+        if (options.QueueCapacityBytes < 1024 * 1024)
+        {
+            failures.Add($"Ingest:QueueCapacityBytes must be at least 1048576 (1 MiB) (was {options.QueueCapacityBytes}).");
+        }
+
+        if (options.MaxWriteBatchRecords < 1)
+        {
+            failures.Add($"Ingest:MaxWriteBatchRecords must be at least 1 (was {options.MaxWriteBatchRecords}).");
+        }
+
+        if (options.RetryAfterSeconds is < 1 or > 3600)
+        {
+            failures.Add($"Ingest:RetryAfterSeconds must be between 1 and 3600 (was {options.RetryAfterSeconds}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,21 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using PerfOtel.Collector.Telemetry;
+
+namespace PerfOtel.Collector.Ingest;
+
+public static class IngestPipelineExtensions
+{
+    /// <summary>The bounded ingest queue, its single store writer and the collector's self-metrics.</summary>
+    public static IServiceCollection AddIngestPipeline(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<IngestOptions>().Bind(configuration.GetSection(IngestOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>());
+        services.AddMetrics();
+        services.TryAddSingleton<CollectorMetrics>();
+        services.TryAddSingleton<IngestQueue>();
+        services.AddHostedService<IngestWriter>();
+        return services;
+    }
+}

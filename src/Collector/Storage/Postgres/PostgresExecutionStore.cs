@@ -1,0 +1,500 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+using PerfOtel.Collector.Model;
+
+namespace PerfOtel.Collector.Storage.Postgres;
+
+/// <summary>
+/// The PostgreSQL store. Each write is one transaction and one round trip: every table gets a single
+/// <c>INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING</c>, so a 100-span batch costs four statements, not
+/// a hundred. Concurrent writers each use a pooled connection; PostgreSQL's own WAL group commit batches their fsyncs.
+/// </summary>
+internal sealed class PostgresExecutionStore : IExecutionStore
+{
+    // Feedback and invocations can arrive at the same moment in two transactions, each unable to see the other's
+    // uncommitted row, and both would conclude "nothing to join". Writers of invocations take this advisory lock
+    // shared (they never block each other) and feedback takes it exclusively, so one always sees the other's commit.
+    private const long FeedbackJoinLock = 0x5045_5246_4F54_454C; // "PERFOTEL"
+
+    private static readonly Func<DbDataReader, int, DateTimeOffset> Time =
+        (r, o) => new DateTimeOffset(r.GetFieldValue<DateTime>(o), TimeSpan.Zero);
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ILogger _logger;
+
+    public PostgresExecutionStore(string connectionString, ILogger<PostgresExecutionStore>? logger = null)
+    {
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await new PostgresMigrator(connection, _logger).ApplyAsync(PostgresSchema.Migrations, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    public async Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlBatch(connection, transaction);
+        if (batch.Invocations.Count > 0)
+        {
+            command.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock_shared({FeedbackJoinLock})"));
+            command.BatchCommands.Add(InsertInvocationsJoiningFeedback(batch.Invocations));
+        }
+
+        if (batch.ProviderCalls.Count > 0)
+        {
+            command.BatchCommands.Add(InsertProviderCalls(batch.ProviderCalls));
+        }
+
+        if (batch.ToolCalls.Count > 0)
+        {
+            command.BatchCommands.Add(InsertToolCalls(batch.ToolCalls));
+        }
+
+        if (batch.Evaluations.Count > 0)
+        {
+            command.BatchCommands.Add(InsertEvaluations(batch.Evaluations));
+        }
+
+        var joins = new List<FeedbackJoin>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (batch.Invocations.Count > 0)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                // A batch may carry the same span twice (a client's retry merged into one request).
+                var byKey = new Dictionary<(string, string), AgentInvocation>();
+                foreach (var invocation in batch.Invocations)
+                {
+                    byKey.TryAdd((invocation.TraceId, invocation.SpanId), invocation);
+                }
+
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var feedback = RecordReader.Feedback(reader, 0, Time);
+                    var key = (reader.GetString(Columns.FeedbackCount), reader.GetString(Columns.FeedbackCount + 1));
+                    joins.Add(new FeedbackJoin(byKey[key], feedback));
+                }
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        batch.JoinedFeedback.AddRange(joins);
+    }
+
+    public async Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord feedback, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(feedback);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, $"SELECT pg_advisory_xact_lock({FeedbackJoinLock})", cancellationToken)
+            .ConfigureAwait(false);
+
+        bool inserted;
+        await using (var insert = new NpgsqlCommand(
+                         $"INSERT INTO feedback ({Columns.FeedbackInsert}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+                         connection, transaction))
+        {
+            insert.Parameters.Add(Value(feedback.Tenant));
+            insert.Parameters.Add(Value(feedback.FeedbackId));
+            insert.Parameters.Add(Value(feedback.TaskId));
+            insert.Parameters.Add(Value(feedback.TraceId));
+            insert.Parameters.Add(Value(feedback.SpanId));
+            insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Boolean, Value = (object?)feedback.Success ?? DBNull.Value });
+            insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double, Value = (object?)feedback.Score ?? DBNull.Value });
+            insert.Parameters.Add(Value(feedback.PredictedJson));
+            insert.Parameters.Add(Value(feedback.ActualJson));
+            insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double, Value = (object?)feedback.Accuracy ?? DBNull.Value });
+            insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = feedback.ReceivedAt.UtcDateTime });
+            inserted = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }
+
+        AgentInvocation? invocation;
+        if (!inserted)
+        {
+            // A resend of the same feedback id: report the state of what is stored, change nothing.
+            invocation = await SelectInvocationAsync(connection, transaction, $"""
+                SELECT {Columns.Prefixed(Columns.Invocation, "i")} FROM feedback f
+                JOIN invocations i ON i.trace_id = f.invocation_trace_id AND i.span_id = f.invocation_span_id
+                WHERE f.tenant = $1 AND f.feedback_id = $2
+                """, cancellationToken, feedback.Tenant, feedback.FeedbackId).ConfigureAwait(false);
+        }
+        else
+        {
+            invocation = feedback.SpanId is not null
+                ? await SelectInvocationAsync(connection, transaction,
+                    $"SELECT {Columns.Invocation} FROM invocations WHERE trace_id = $1 AND span_id = $2 AND tenant = $3",
+                    cancellationToken, feedback.TraceId, feedback.SpanId, feedback.Tenant).ConfigureAwait(false)
+                // The latest invocation of a task: a retried task is judged by its last attempt.
+                : await SelectInvocationAsync(connection, transaction,
+                    $"SELECT {Columns.Invocation} FROM invocations WHERE tenant = $1 AND task_id = $2 ORDER BY start_time DESC LIMIT 1",
+                    cancellationToken, feedback.Tenant, feedback.TaskId).ConfigureAwait(false);
+            if (invocation is not null)
+            {
+                await using var join = new NpgsqlCommand(
+                    "UPDATE feedback SET invocation_trace_id = $3, invocation_span_id = $4 WHERE tenant = $1 AND feedback_id = $2",
+                    connection, transaction);
+                join.Parameters.Add(Value(feedback.Tenant));
+                join.Parameters.Add(Value(feedback.FeedbackId));
+                join.Parameters.Add(Value(invocation.TraceId));
+                join.Parameters.Add(Value(invocation.SpanId));
+                await join.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new FeedbackResult(invocation is not null, invocation, AlreadyStored: !inserted);
+    }
+
+    public async IAsyncEnumerable<StoredInvocation> ReadInvocationsAsync(InvocationQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var filter = Filter(query, "i.", "start_time");
+        var sql = $"""
+            SELECT {Columns.Prefixed(Columns.Invocation, "i")},
+                   r.calls, r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_creation_tokens,
+                   r.reasoning_tokens, r.cost_usd, r.unpriced_tokens,
+                   {Columns.Prefixed(Columns.Feedback, "f")}
+            FROM invocations i
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS calls,
+                       coalesce(sum(p.input_tokens), 0)::bigint AS input_tokens,
+                       coalesce(sum(p.output_tokens), 0)::bigint AS output_tokens,
+                       coalesce(sum(p.cache_read_tokens), 0)::bigint AS cache_read_tokens,
+                       coalesce(sum(p.cache_creation_tokens), 0)::bigint AS cache_creation_tokens,
+                       coalesce(sum(p.reasoning_tokens), 0)::bigint AS reasoning_tokens,
+                       sum(p.cost_usd) AS cost_usd,
+                       coalesce(sum(p.unpriced_tokens), 0)::bigint AS unpriced_tokens
+                FROM provider_calls p WHERE p.trace_id = i.trace_id AND p.owner_span_id = i.span_id) r
+            LEFT JOIN LATERAL (
+                SELECT * FROM feedback latest
+                WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
+                ORDER BY latest.received_at DESC LIMIT 1) f ON true
+            {filter.Where}
+            ORDER BY i.start_time, i.trace_id, i.span_id
+            {filter.Limit}
+            """;
+        const int rollUp = Columns.InvocationCount;
+        const int feedbackAt = rollUp + 8;
+        await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
+        {
+            var invocation = RecordReader.Invocation(reader, 0, Time);
+            var feedback = reader.IsDBNull(feedbackAt) ? null : RecordReader.Feedback(reader, feedbackAt, Time);
+            var tokens = new TokenCounts(reader.GetInt64(rollUp + 1), reader.GetInt64(rollUp + 2),
+                reader.GetInt64(rollUp + 3), reader.GetInt64(rollUp + 4), reader.GetInt64(rollUp + 5));
+            yield return RecordReader.RollUp(invocation, reader.GetInt64(rollUp), tokens,
+                RecordReader.Real(reader, rollUp + 6), reader.GetInt64(rollUp + 7), feedback);
+        }
+    }
+
+    public async IAsyncEnumerable<ProviderCall> ReadProviderCallsAsync(InvocationQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var filter = Filter(query, "", "start_time");
+        var sql = $"SELECT {Columns.ProviderCall} FROM provider_calls {filter.Where} ORDER BY start_time, trace_id, span_id {filter.Limit}";
+        await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
+        {
+            yield return RecordReader.ProviderCall(reader, 0, Time);
+        }
+    }
+
+    public async IAsyncEnumerable<EvaluationRecord> ReadEvaluationsAsync(InvocationQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var filter = Filter(query, "", "time");
+        var sql = $"SELECT {Columns.Evaluation} FROM evaluations {filter.Where} ORDER BY time, trace_id, span_id, sequence {filter.Limit}";
+        await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
+        {
+            yield return RecordReader.Evaluation(reader, 0, Time);
+        }
+    }
+
+    public async IAsyncEnumerable<ToolCall> ReadToolCallsAsync(InvocationQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var filter = Filter(query, "", "start_time");
+        var sql = $"SELECT {Columns.ToolCall} FROM tool_calls {filter.Where} ORDER BY start_time, trace_id, span_id {filter.Limit}";
+        await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
+        {
+            yield return RecordReader.ToolCall(reader, 0, Time);
+        }
+    }
+
+    public async Task<long> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        long deleted = 0;
+        foreach (var sql in (string[])[
+                     "DELETE FROM provider_calls WHERE start_time < $1",
+                     "DELETE FROM tool_calls WHERE start_time < $1",
+                     "DELETE FROM evaluations WHERE time < $1",
+                     "DELETE FROM invocations WHERE start_time < $1",
+                     "DELETE FROM feedback WHERE received_at < $1",
+                 ])
+        {
+            await using var command = new NpgsqlCommand(sql, connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = cutoff.UtcDateTime });
+            deleted += await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return deleted;
+    }
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    private static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows)
+    {
+        // Only invocations this statement really inserted (RETURNING skips conflicts) pick up pending feedback, so a
+        // resent span never joins twice.
+        var command = new NpgsqlBatchCommand($"""
+            WITH inserted AS (
+                INSERT INTO invocations ({Columns.Invocation})
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                    $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+                    $15::timestamptz[], $16::float8[], $17::text[], $18::text[], $19::float8[], $20::float8[],
+                    $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[], $26::float8[], $27::text[])
+                ON CONFLICT DO NOTHING
+                RETURNING tenant, trace_id, span_id, task_id)
+            UPDATE feedback f SET invocation_trace_id = i.trace_id, invocation_span_id = i.span_id
+            FROM inserted i
+            WHERE f.invocation_span_id IS NULL AND f.tenant = i.tenant
+              AND ((f.span_id IS NOT NULL AND f.trace_id = i.trace_id AND f.span_id = i.span_id)
+                   OR (f.span_id IS NULL AND f.task_id IS NOT NULL AND f.task_id = i.task_id))
+            RETURNING {Columns.Prefixed(Columns.Feedback, "f")}, i.trace_id, i.span_id
+            """);
+        var p = command.Parameters;
+        p.Add(Texts(rows, r => r.Tenant));
+        p.Add(Texts(rows, r => r.TraceId));
+        p.Add(Texts(rows, r => r.SpanId));
+        p.Add(Texts(rows, r => r.ParentSpanId));
+        p.Add(Texts(rows, r => r.ServiceName));
+        p.Add(Texts(rows, r => r.AgentName));
+        p.Add(Texts(rows, r => r.AgentId));
+        p.Add(Texts(rows, r => r.AgentType));
+        p.Add(Texts(rows, r => r.TaskId));
+        p.Add(Texts(rows, r => r.TaskType));
+        p.Add(Texts(rows, r => r.JobId));
+        p.Add(Texts(rows, r => r.ConversationId));
+        p.Add(Texts(rows, r => r.Experiment));
+        p.Add(Texts(rows, r => r.Variant));
+        p.Add(Times(rows, r => r.StartTime));
+        p.Add(Array(rows, r => r.DurationSeconds));
+        p.Add(Texts(rows, r => r.Outcome));
+        p.Add(Texts(rows, r => r.ErrorType));
+        p.Add(Array(rows, r => r.Confidence));
+        p.Add(Array(rows, r => r.Quality));
+        p.Add(Array(rows, r => r.Tokens.Input));
+        p.Add(Array(rows, r => r.Tokens.Output));
+        p.Add(Array(rows, r => r.Tokens.CacheRead));
+        p.Add(Array(rows, r => r.Tokens.CacheCreation));
+        p.Add(Array(rows, r => r.Tokens.Reasoning));
+        p.Add(Array(rows, r => r.CostUsd));
+        p.Add(Texts(rows, r => r.AttributesJson));
+        return command;
+    }
+
+    private static NpgsqlBatchCommand InsertProviderCalls(List<ProviderCall> rows)
+    {
+        var command = new NpgsqlBatchCommand($"""
+            INSERT INTO provider_calls ({Columns.ProviderCallInsert})
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::float8[], $14::bigint[],
+                $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::float8[], $20::bigint[], $21::int[],
+                $22::text[], $23::text[], $24::text[])
+            ON CONFLICT DO NOTHING
+            """);
+        var p = command.Parameters;
+        p.Add(Texts(rows, r => r.Tenant));
+        p.Add(Texts(rows, r => r.TraceId));
+        p.Add(Texts(rows, r => r.SpanId));
+        p.Add(Texts(rows, r => r.ParentSpanId));
+        p.Add(Texts(rows, r => r.InvocationSpanId));
+        p.Add(Texts(rows, r => r.InvocationSpanId ?? r.ParentSpanId));
+        p.Add(Texts(rows, r => r.AgentName));
+        p.Add(Texts(rows, r => r.Operation));
+        p.Add(Texts(rows, r => r.Provider));
+        p.Add(Texts(rows, r => r.RequestModel));
+        p.Add(Texts(rows, r => r.ResponseModel));
+        p.Add(Times(rows, r => r.StartTime));
+        p.Add(Array(rows, r => r.DurationSeconds));
+        p.Add(Array(rows, r => r.Tokens.Input));
+        p.Add(Array(rows, r => r.Tokens.Output));
+        p.Add(Array(rows, r => r.Tokens.CacheRead));
+        p.Add(Array(rows, r => r.Tokens.CacheCreation));
+        p.Add(Array(rows, r => r.Tokens.Reasoning));
+        p.Add(Array(rows, r => r.CostUsd));
+        p.Add(Array(rows, r => r.UnpricedTokens));
+        p.Add(Array(rows, r => r.Attempt));
+        p.Add(Texts(rows, r => r.FallbackFrom));
+        p.Add(Texts(rows, r => r.FallbackReason));
+        p.Add(Texts(rows, r => r.ErrorType));
+        return command;
+    }
+
+    private static NpgsqlBatchCommand InsertToolCalls(List<ToolCall> rows)
+    {
+        var command = new NpgsqlBatchCommand($"""
+            INSERT INTO tool_calls ({Columns.ToolCall})
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                $8::text[], $9::timestamptz[], $10::float8[], $11::text[])
+            ON CONFLICT DO NOTHING
+            """);
+        var p = command.Parameters;
+        p.Add(Texts(rows, r => r.Tenant));
+        p.Add(Texts(rows, r => r.TraceId));
+        p.Add(Texts(rows, r => r.SpanId));
+        p.Add(Texts(rows, r => r.ParentSpanId));
+        p.Add(Texts(rows, r => r.InvocationSpanId));
+        p.Add(Texts(rows, r => r.AgentName));
+        p.Add(Texts(rows, r => r.ToolName));
+        p.Add(Texts(rows, r => r.ToolCallId));
+        p.Add(Times(rows, r => r.StartTime));
+        p.Add(Array(rows, r => r.DurationSeconds));
+        p.Add(Texts(rows, r => r.ErrorType));
+        return command;
+    }
+
+    private static NpgsqlBatchCommand InsertEvaluations(List<EvaluationRecord> rows)
+    {
+        var command = new NpgsqlBatchCommand($"""
+            INSERT INTO evaluations ({Columns.Evaluation})
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::float8[],
+                $8::text[], $9::timestamptz[])
+            ON CONFLICT DO NOTHING
+            """);
+        var p = command.Parameters;
+        p.Add(Texts(rows, r => r.Tenant));
+        p.Add(Texts(rows, r => r.TraceId));
+        p.Add(Texts(rows, r => r.SpanId));
+        p.Add(Array(rows, r => r.Sequence));
+        p.Add(Texts(rows, r => r.AgentName));
+        p.Add(Texts(rows, r => r.Name));
+        p.Add(Array(rows, r => r.Score));
+        p.Add(Texts(rows, r => r.Label));
+        p.Add(Times(rows, r => r.Time));
+        return command;
+    }
+
+    // PostgreSQL text cannot hold U+0000 (SQLite can); one such character would reject the whole batch, so it goes.
+    private static NpgsqlParameter<string?[]> Texts<T>(List<T> rows, Func<T, string?> select) => new()
+    {
+        TypedValue = rows.Select(row => WithoutNul(select(row))).ToArray(),
+    };
+
+    private static string? WithoutNul(string? text) =>
+        text is not null && text.Contains('\0', StringComparison.Ordinal) ? text.Replace("\0", "", StringComparison.Ordinal) : text;
+
+    private static NpgsqlParameter<DateTime[]> Times<T>(List<T> rows, Func<T, DateTimeOffset> select) => new()
+    {
+        TypedValue = rows.Select(row => select(row).UtcDateTime).ToArray(),
+    };
+
+    private static NpgsqlParameter<TValue[]> Array<T, TValue>(List<T> rows, Func<T, TValue> select) => new()
+    {
+        TypedValue = rows.Select(select).ToArray(),
+    };
+
+    private static NpgsqlParameter Value(string? value) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
+
+    private static async Task<AgentInvocation?> SelectInvocationAsync(NpgsqlConnection connection,
+        NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken, params string?[] values)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(Value(value));
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? RecordReader.Invocation(reader, 0, Time)
+            : null;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async IAsyncEnumerable<NpgsqlDataReader> ReadAsync(string sql, QueryFilter filter,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in filter.Parameters)
+        {
+            command.Parameters.Add(parameter);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return reader;
+        }
+    }
+
+    private static QueryFilter Filter(InvocationQuery query, string alias, string timeColumn)
+    {
+        var conditions = new List<string>();
+        var parameters = new List<NpgsqlParameter>();
+        if (query.Tenant is not null)
+        {
+            parameters.Add(Value(query.Tenant));
+            conditions.Add($"{alias}tenant = ${parameters.Count}");
+        }
+
+        if (query.AgentName is not null)
+        {
+            parameters.Add(Value(query.AgentName));
+            conditions.Add($"{alias}agent_name = ${parameters.Count}");
+        }
+
+        if (query.Since is { } since)
+        {
+            parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = since.UtcDateTime });
+            conditions.Add($"{alias}{timeColumn} >= ${parameters.Count}");
+        }
+
+        if (query.Until is { } until)
+        {
+            parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = until.UtcDateTime });
+            conditions.Add($"{alias}{timeColumn} < ${parameters.Count}");
+        }
+
+        var limit = "";
+        if (query.Limit is { } max)
+        {
+            parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = Math.Max(0, max) });
+            limit = $"LIMIT ${parameters.Count}";
+        }
+
+        var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+        return new QueryFilter(where, limit, parameters);
+    }
+
+    private sealed record QueryFilter(string Where, string Limit, List<NpgsqlParameter> Parameters);
+}

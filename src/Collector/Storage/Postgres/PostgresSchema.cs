@@ -1,0 +1,131 @@
+namespace PerfOtel.Collector.Storage.Postgres;
+
+// Same tables and indexes as the SQLite schema, in PostgreSQL types: timestamptz (microseconds), double precision,
+// bigint. Names are unqualified so the connection's search_path picks the schema.
+internal static class PostgresSchema
+{
+    public static IReadOnlyList<Migration> Migrations { get; } =
+    [
+        new(1, "records, feedback and the indexes of the analytics queries", """
+            CREATE TABLE invocations (
+                tenant text NOT NULL,
+                trace_id text NOT NULL,
+                span_id text NOT NULL,
+                parent_span_id text,
+                service_name text,
+                agent_name text NOT NULL,
+                agent_id text,
+                agent_type text,
+                task_id text,
+                task_type text,
+                job_id text,
+                conversation_id text,
+                experiment text,
+                variant text,
+                start_time timestamptz NOT NULL,
+                duration_seconds double precision NOT NULL,
+                outcome text NOT NULL,
+                error_type text,
+                confidence double precision,
+                quality double precision,
+                input_tokens bigint NOT NULL,
+                output_tokens bigint NOT NULL,
+                cache_read_tokens bigint NOT NULL,
+                cache_creation_tokens bigint NOT NULL,
+                reasoning_tokens bigint NOT NULL,
+                cost_usd double precision,
+                attributes_json text,
+                PRIMARY KEY (trace_id, span_id)
+            );
+            CREATE INDEX ix_invocations_tenant_agent_start ON invocations (tenant, agent_name, start_time);
+            CREATE INDEX ix_invocations_start ON invocations (start_time);
+            CREATE INDEX ix_invocations_tenant_start ON invocations (tenant, start_time);
+            CREATE INDEX ix_invocations_task ON invocations (tenant, task_id) WHERE task_id IS NOT NULL;
+
+            CREATE TABLE provider_calls (
+                tenant text NOT NULL,
+                trace_id text NOT NULL,
+                span_id text NOT NULL,
+                parent_span_id text,
+                invocation_span_id text,
+                owner_span_id text,
+                agent_name text,
+                operation text NOT NULL,
+                provider text NOT NULL,
+                request_model text,
+                response_model text,
+                start_time timestamptz NOT NULL,
+                duration_seconds double precision NOT NULL,
+                input_tokens bigint NOT NULL,
+                output_tokens bigint NOT NULL,
+                cache_read_tokens bigint NOT NULL,
+                cache_creation_tokens bigint NOT NULL,
+                reasoning_tokens bigint NOT NULL,
+                cost_usd double precision,
+                unpriced_tokens bigint NOT NULL,
+                attempt integer NOT NULL,
+                fallback_from text,
+                fallback_reason text,
+                error_type text,
+                PRIMARY KEY (trace_id, span_id)
+            );
+            CREATE INDEX ix_provider_calls_owner ON provider_calls (trace_id, owner_span_id);
+            CREATE INDEX ix_provider_calls_tenant_agent_start ON provider_calls (tenant, agent_name, start_time);
+            CREATE INDEX ix_provider_calls_start ON provider_calls (start_time);
+
+            CREATE TABLE tool_calls (
+                tenant text NOT NULL,
+                trace_id text NOT NULL,
+                span_id text NOT NULL,
+                parent_span_id text,
+                invocation_span_id text,
+                agent_name text,
+                tool_name text NOT NULL,
+                tool_call_id text,
+                start_time timestamptz NOT NULL,
+                duration_seconds double precision NOT NULL,
+                error_type text,
+                PRIMARY KEY (trace_id, span_id)
+            );
+            CREATE INDEX ix_tool_calls_start ON tool_calls (start_time);
+
+            CREATE TABLE evaluations (
+                tenant text NOT NULL,
+                trace_id text NOT NULL,
+                span_id text NOT NULL,
+                sequence integer NOT NULL,
+                agent_name text,
+                name text NOT NULL,
+                score double precision,
+                label text,
+                time timestamptz NOT NULL,
+                PRIMARY KEY (trace_id, span_id, sequence)
+            );
+            CREATE INDEX ix_evaluations_tenant_agent_time ON evaluations (tenant, agent_name, time);
+            CREATE INDEX ix_evaluations_time ON evaluations (time);
+
+            CREATE TABLE feedback (
+                tenant text NOT NULL,
+                feedback_id text NOT NULL,
+                task_id text,
+                trace_id text,
+                span_id text,
+                success boolean,
+                score double precision,
+                predicted_json text,
+                actual_json text,
+                accuracy double precision,
+                received_at timestamptz NOT NULL,
+                invocation_trace_id text,
+                invocation_span_id text,
+                PRIMARY KEY (tenant, feedback_id)
+            );
+            CREATE INDEX ix_feedback_pending_task ON feedback (tenant, task_id)
+                WHERE invocation_span_id IS NULL AND task_id IS NOT NULL;
+            CREATE INDEX ix_feedback_pending_span ON feedback (trace_id, span_id)
+                WHERE invocation_span_id IS NULL AND span_id IS NOT NULL;
+            CREATE INDEX ix_feedback_invocation ON feedback (invocation_trace_id, invocation_span_id, received_at);
+            CREATE INDEX ix_feedback_received ON feedback (received_at);
+            """),
+    ];
+}

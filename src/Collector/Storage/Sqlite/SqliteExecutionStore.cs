@@ -1,0 +1,376 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using PerfOtel.Collector.Model;
+
+namespace PerfOtel.Collector.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode. All writes go through one writer loop that takes every operation
+/// waiting in its queue, applies them in one transaction (group commit: one fsync for many callers) and completes each
+/// caller only after COMMIT returned. Reads use their own pooled connections, which WAL lets run beside the writer.
+/// </summary>
+internal sealed class SqliteExecutionStore : IExecutionStore
+{
+    public const string FileName = "perfotel.db";
+
+    // Bounds one transaction, so a flood cannot grow the WAL or the latency of the first caller without limit.
+    private const int MaxRowsPerTransaction = 20_000;
+    private const int SqliteFull = 13;
+    private const int SqliteIoErr = 10;
+
+    private readonly string _writeConnectionString;
+    private readonly string _readConnectionString;
+    private readonly bool _fullDurability;
+    private readonly ILogger _logger;
+    private readonly Channel<SqliteWriteOperation> _queue =
+        Channel.CreateUnbounded<SqliteWriteOperation>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _initializeLock = new(1, 1);
+    private SqliteConnection? _writeConnection;
+    private Task? _writerLoop;
+    private int _disposed;
+
+    public SqliteExecutionStore(string dataDirectory, bool fullDurability, ILogger<SqliteExecutionStore>? logger = null)
+    {
+        DatabasePath = Path.Combine(Path.GetFullPath(dataDirectory), FileName);
+        _fullDurability = fullDurability;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _writeConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString();
+        _readConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = true,
+        }.ToString();
+    }
+
+    public string DatabasePath { get; }
+
+    /// <summary>Transactions committed so far: with group commit, fewer than the writes acknowledged.</summary>
+    public long CommittedTransactions => Interlocked.Read(ref _committedTransactions);
+
+    private long _committedTransactions;
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await _initializeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_writeConnection is not null)
+            {
+                return;
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+            var connection = new SqliteConnection(_writeConnectionString);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            Pragma(connection, "PRAGMA journal_mode=WAL");
+            Pragma(connection, _fullDurability ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+            Pragma(connection, "PRAGMA busy_timeout=5000");
+            Pragma(connection, "PRAGMA foreign_keys=OFF");
+            Pragma(connection, "PRAGMA cache_size=-65536");
+            Pragma(connection, "PRAGMA temp_store=MEMORY");
+            new SqliteMigrator(connection, _logger).Apply(SqliteSchema.Migrations);
+            _writeConnection = connection;
+            _writerLoop = Task.Run(RunWriterAsync, CancellationToken.None);
+        }
+        finally
+        {
+            _initializeLock.Release();
+        }
+    }
+
+    public Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return batch.Count == 0 ? Task.CompletedTask : Enqueue(new IngestOperation(batch), cancellationToken);
+    }
+
+    public Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord feedback, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(feedback);
+        return Enqueue(new FeedbackOperation(feedback), cancellationToken);
+    }
+
+    public Task<long> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
+        Enqueue(new RetentionOperation(cutoff), cancellationToken);
+
+    public async IAsyncEnumerable<StoredInvocation> ReadInvocationsAsync(InvocationQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var filter = Filter(query, "i.", "start_time");
+        // Grouping by (start_time, rowid) follows the index order, so SQLite streams groups instead of sorting them.
+        var sql = $"""
+            SELECT {Columns.Prefixed(Columns.Invocation, "i")},
+                   COUNT(p.span_id), TOTAL(p.input_tokens), TOTAL(p.output_tokens), TOTAL(p.cache_read_tokens),
+                   TOTAL(p.cache_creation_tokens), TOTAL(p.reasoning_tokens), SUM(p.cost_usd), TOTAL(p.unpriced_tokens),
+                   {Columns.Prefixed(Columns.Feedback, "f")}
+            FROM invocations i
+            LEFT JOIN provider_calls p ON p.trace_id = i.trace_id AND p.owner_span_id = i.span_id
+            LEFT JOIN feedback f ON f.rowid = (
+                SELECT latest.rowid FROM feedback latest
+                WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
+                ORDER BY latest.received_at DESC LIMIT 1)
+            {filter.Where}
+            GROUP BY i.start_time, i.rowid
+            ORDER BY i.start_time, i.rowid
+            {filter.Limit}
+            """;
+        const int rollUp = Columns.InvocationCount;
+        const int feedbackAt = rollUp + 8;
+        await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
+        {
+            var invocation = SqliteRecordReader.Invocation(reader, 0);
+            var feedback = reader.IsDBNull(feedbackAt) ? null : SqliteRecordReader.Feedback(reader, feedbackAt);
+            yield return RollUp(invocation, reader, rollUp, feedback);
+        }
+    }
+
+    public async IAsyncEnumerable<ProviderCall> ReadProviderCallsAsync(InvocationQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var filter = Filter(query, "", "start_time");
+        var sql = $"SELECT {Columns.ProviderCall} FROM provider_calls {filter.Where} ORDER BY start_time, rowid {filter.Limit}";
+        await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
+        {
+            yield return RecordReader.ProviderCall(reader, 0, SqliteRecordReader.Time);
+        }
+    }
+
+    public async IAsyncEnumerable<EvaluationRecord> ReadEvaluationsAsync(InvocationQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var filter = Filter(query, "", "time");
+        var sql = $"SELECT {Columns.Evaluation} FROM evaluations {filter.Where} ORDER BY time, rowid {filter.Limit}";
+        await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
+        {
+            yield return RecordReader.Evaluation(reader, 0, SqliteRecordReader.Time);
+        }
+    }
+
+    /// <summary>Tool calls in start-time order (not on the shared interface yet; export and tests use it).</summary>
+    public async IAsyncEnumerable<ToolCall> ReadToolCallsAsync(InvocationQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var filter = Filter(query, "", "start_time");
+        var sql = $"SELECT {Columns.ToolCall} FROM tool_calls {filter.Where} ORDER BY start_time, rowid {filter.Limit}";
+        await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
+        {
+            yield return RecordReader.ToolCall(reader, 0, SqliteRecordReader.Time);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        // Writes already queued were promised an answer: the loop drains them before it ends.
+        _queue.Writer.TryComplete();
+        if (_writerLoop is not null)
+        {
+            await _writerLoop.ConfigureAwait(false);
+        }
+
+        if (_writeConnection is not null)
+        {
+            await _writeConnection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _initializeLock.Dispose();
+        // Pooled read connections would keep the file (and its -wal/-shm) open after the store is gone.
+        SqliteConnection.ClearAllPools();
+    }
+
+    private Task<TResult> Enqueue<TResult>(SqliteWriteOperation<TResult> operation, CancellationToken cancellationToken)
+    {
+        if (_writeConnection is null)
+        {
+            throw new InvalidOperationException("The SQLite store is not initialized: call InitializeAsync first.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_queue.Writer.TryWrite(operation))
+        {
+            throw new ObjectDisposedException(nameof(SqliteExecutionStore), "The SQLite store is shutting down.");
+        }
+
+        // Cancellation stops the caller waiting, not the write: once queued it commits (the receiver then has not
+        // acknowledged it, and the client's retry is absorbed by idempotent ingest).
+        return operation.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunWriterAsync()
+    {
+        var reader = _queue.Reader;
+        var group = new List<SqliteWriteOperation>();
+        using var session = new SqliteWriteSession(_writeConnection!);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            group.Clear();
+            var rows = 0;
+            while (rows < MaxRowsPerTransaction && reader.TryRead(out var operation))
+            {
+                group.Add(operation);
+                rows += operation.Weight;
+            }
+
+            CommitGroup(session, group);
+        }
+    }
+
+    private void CommitGroup(SqliteWriteSession session, List<SqliteWriteOperation> group)
+    {
+        var applied = new List<SqliteWriteOperation>(group.Count);
+        try
+        {
+            using var transaction = _writeConnection!.BeginTransaction();
+            session.Transaction = transaction;
+            foreach (var operation in group)
+            {
+                if (ApplyInSavepoint(transaction, session, operation))
+                {
+                    applied.Add(operation);
+                }
+            }
+
+            transaction.Commit();
+            Interlocked.Increment(ref _committedTransactions);
+        }
+#pragma warning disable CA1031 // Whatever failed, every caller of the group must get an answer or it waits forever.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            // The transaction did not commit (disk full, I/O error): nothing of the group is durable, so nobody is
+            // told otherwise. Operations already failed alone keep their own error (TrySetException).
+            _logger.LogError(ex, "SQLite commit of {Count} write operations failed", group.Count);
+            foreach (var operation in group)
+            {
+                operation.Discard();
+                operation.Fail(new SqliteWriteFailedException("The store could not commit the write.", ex));
+            }
+
+            return;
+        }
+        finally
+        {
+            session.Transaction = null;
+        }
+
+        foreach (var operation in applied)
+        {
+            operation.Complete();
+        }
+    }
+
+    private bool ApplyInSavepoint(SqliteTransaction transaction, SqliteWriteSession session, SqliteWriteOperation operation)
+    {
+        transaction.Save("operation");
+        try
+        {
+            operation.Apply(session);
+            transaction.Release("operation");
+            return true;
+        }
+        catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: SqliteFull or SqliteIoErr })
+        {
+            // This operation's data is at fault (a constraint, a malformed record): undo it alone and let the
+            // others commit. Disk and I/O errors fail the whole group instead.
+            transaction.Rollback("operation");
+            transaction.Release("operation");
+            operation.Discard();
+            _logger.LogWarning(ex, "A write operation was rejected and rolled back alone");
+            operation.Fail(new SqliteWriteFailedException("The store rejected the write: " + ex.Message, ex));
+            return false;
+        }
+    }
+
+    private async IAsyncEnumerable<SqliteDataReader> ReadAsync(string sql, QueryFilter filter,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(_readConnectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in filter.Parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return reader;
+        }
+    }
+
+    private static StoredInvocation RollUp(AgentInvocation invocation, SqliteDataReader reader, int rollUp,
+        FeedbackRecord? feedback)
+    {
+        // TOTAL() returns REAL (and 0.0 over no rows); token sums are exact integers well inside a double's 2^53.
+        var tokens = new TokenCounts((long)reader.GetDouble(rollUp + 1), (long)reader.GetDouble(rollUp + 2),
+            (long)reader.GetDouble(rollUp + 3), (long)reader.GetDouble(rollUp + 4), (long)reader.GetDouble(rollUp + 5));
+        return RecordReader.RollUp(invocation, reader.GetInt64(rollUp), tokens, RecordReader.Real(reader, rollUp + 6),
+            (long)reader.GetDouble(rollUp + 7), feedback);
+    }
+
+    private static QueryFilter Filter(InvocationQuery query, string alias, string timeColumn)
+    {
+        var conditions = new List<string>();
+        var parameters = new List<(string, object)>();
+        if (query.Tenant is not null)
+        {
+            conditions.Add($"{alias}tenant = $tenant");
+            parameters.Add(("$tenant", query.Tenant));
+        }
+
+        if (query.AgentName is not null)
+        {
+            conditions.Add($"{alias}agent_name = $agent");
+            parameters.Add(("$agent", query.AgentName));
+        }
+
+        // Always a range on the time column, even without Since: it steers SQLite onto a time-ordered index, so
+        // ORDER BY (and the invocation roll-up's GROUP BY) stream rows instead of sorting them all in a temp b-tree.
+        conditions.Add($"{alias}{timeColumn} >= $since");
+        parameters.Add(("$since", query.Since is { } since ? SqliteTime.ToMicros(since) : long.MinValue));
+
+        if (query.Until is { } until)
+        {
+            conditions.Add($"{alias}{timeColumn} < $until");
+            parameters.Add(("$until", SqliteTime.ToMicros(until)));
+        }
+
+        var limit = "";
+        if (query.Limit is { } max)
+        {
+            limit = "LIMIT $limit";
+            parameters.Add(("$limit", Math.Max(0, max)));
+        }
+
+        var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+        return new QueryFilter(where, limit, parameters);
+    }
+
+    private static void Pragma(SqliteConnection connection, string pragma)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = pragma;
+        command.ExecuteNonQuery();
+    }
+
+    private sealed record QueryFilter(string Where, string Limit, List<(string Name, object Value)> Parameters);
+}

@@ -1,0 +1,134 @@
+namespace PerfOtel.Collector.Storage.Sqlite;
+
+// Times are INTEGER microseconds since the Unix epoch (UTC): compact, ordered, and the precision PostgreSQL keeps too.
+// Ids stay lowercase hex TEXT so the file can be inspected with the sqlite3 shell.
+internal static class SqliteSchema
+{
+    public static IReadOnlyList<Migration> Migrations { get; } =
+    [
+        new(1, "records, feedback and the indexes of the analytics queries", """
+            CREATE TABLE invocations (
+                tenant TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                parent_span_id TEXT,
+                service_name TEXT,
+                agent_name TEXT NOT NULL,
+                agent_id TEXT,
+                agent_type TEXT,
+                task_id TEXT,
+                task_type TEXT,
+                job_id TEXT,
+                conversation_id TEXT,
+                experiment TEXT,
+                variant TEXT,
+                start_time INTEGER NOT NULL,
+                duration_seconds REAL NOT NULL,
+                outcome TEXT NOT NULL,
+                error_type TEXT,
+                confidence REAL,
+                quality REAL,
+                input_tokens INTEGER NOT NULL,
+                output_tokens INTEGER NOT NULL,
+                cache_read_tokens INTEGER NOT NULL,
+                cache_creation_tokens INTEGER NOT NULL,
+                reasoning_tokens INTEGER NOT NULL,
+                cost_usd REAL,
+                attributes_json TEXT,
+                PRIMARY KEY (trace_id, span_id)
+            );
+            CREATE INDEX ix_invocations_tenant_agent_start ON invocations (tenant, agent_name, start_time);
+            CREATE INDEX ix_invocations_start ON invocations (start_time);
+            CREATE INDEX ix_invocations_tenant_start ON invocations (tenant, start_time);
+            CREATE INDEX ix_invocations_task ON invocations (tenant, task_id) WHERE task_id IS NOT NULL;
+
+            -- owner_span_id: the invocation a call rolls up into (InvocationSpanId, else its parent span). Stored so
+            -- the read-time roll-up is one index range whichever of parent and child arrived first.
+            CREATE TABLE provider_calls (
+                tenant TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                parent_span_id TEXT,
+                invocation_span_id TEXT,
+                owner_span_id TEXT,
+                agent_name TEXT,
+                operation TEXT NOT NULL,
+                provider TEXT NOT NULL,
+                request_model TEXT,
+                response_model TEXT,
+                start_time INTEGER NOT NULL,
+                duration_seconds REAL NOT NULL,
+                input_tokens INTEGER NOT NULL,
+                output_tokens INTEGER NOT NULL,
+                cache_read_tokens INTEGER NOT NULL,
+                cache_creation_tokens INTEGER NOT NULL,
+                reasoning_tokens INTEGER NOT NULL,
+                cost_usd REAL,
+                unpriced_tokens INTEGER NOT NULL,
+                attempt INTEGER NOT NULL,
+                fallback_from TEXT,
+                fallback_reason TEXT,
+                error_type TEXT,
+                PRIMARY KEY (trace_id, span_id)
+            );
+            CREATE INDEX ix_provider_calls_owner ON provider_calls (trace_id, owner_span_id);
+            CREATE INDEX ix_provider_calls_tenant_agent_start ON provider_calls (tenant, agent_name, start_time);
+            CREATE INDEX ix_provider_calls_start ON provider_calls (start_time);
+
+            CREATE TABLE tool_calls (
+                tenant TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                parent_span_id TEXT,
+                invocation_span_id TEXT,
+                agent_name TEXT,
+                tool_name TEXT NOT NULL,
+                tool_call_id TEXT,
+                start_time INTEGER NOT NULL,
+                duration_seconds REAL NOT NULL,
+                error_type TEXT,
+                PRIMARY KEY (trace_id, span_id)
+            );
+            CREATE INDEX ix_tool_calls_start ON tool_calls (start_time);
+
+            CREATE TABLE evaluations (
+                tenant TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
+                agent_name TEXT,
+                name TEXT NOT NULL,
+                score REAL,
+                label TEXT,
+                time INTEGER NOT NULL,
+                PRIMARY KEY (trace_id, span_id, sequence)
+            );
+            CREATE INDEX ix_evaluations_tenant_agent_time ON evaluations (tenant, agent_name, time);
+            CREATE INDEX ix_evaluations_time ON evaluations (time);
+
+            -- invocation_trace_id/invocation_span_id are null while the feedback waits for its invocation.
+            CREATE TABLE feedback (
+                tenant TEXT NOT NULL,
+                feedback_id TEXT NOT NULL,
+                task_id TEXT,
+                trace_id TEXT,
+                span_id TEXT,
+                success INTEGER,
+                score REAL,
+                predicted_json TEXT,
+                actual_json TEXT,
+                accuracy REAL,
+                received_at INTEGER NOT NULL,
+                invocation_trace_id TEXT,
+                invocation_span_id TEXT,
+                PRIMARY KEY (tenant, feedback_id)
+            );
+            CREATE INDEX ix_feedback_pending_task ON feedback (tenant, task_id)
+                WHERE invocation_span_id IS NULL AND task_id IS NOT NULL;
+            CREATE INDEX ix_feedback_pending_span ON feedback (trace_id, span_id)
+                WHERE invocation_span_id IS NULL AND span_id IS NOT NULL;
+            CREATE INDEX ix_feedback_invocation ON feedback (invocation_trace_id, invocation_span_id, received_at);
+            CREATE INDEX ix_feedback_received ON feedback (received_at);
+            """),
+    ];
+}

@@ -1,0 +1,102 @@
+using Microsoft.Data.Sqlite;
+using PerfOtel.Collector.Model;
+
+namespace PerfOtel.Collector.Storage.Sqlite;
+
+/// <summary>
+/// A unit of work for the single writer. Several are applied in one transaction (group commit); each runs inside its
+/// own savepoint so a bad one is rolled back alone and the others still commit.
+/// </summary>
+internal abstract class SqliteWriteOperation
+{
+    /// <summary>Rows this operation will write, so the writer can bound the size of one transaction.</summary>
+    public abstract int Weight { get; }
+
+    public abstract void Apply(SqliteWriteSession session);
+
+    /// <summary>Undoes in-memory effects of <see cref="Apply"/> when its savepoint or the transaction is rolled back.</summary>
+    public virtual void Discard()
+    {
+    }
+
+    public abstract void Complete();
+
+    public abstract void Fail(Exception error);
+}
+
+internal abstract class SqliteWriteOperation<TResult> : SqliteWriteOperation
+{
+    private readonly TaskCompletionSource<TResult> _completion =
+        new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected TResult? Result { get; set; }
+
+    public Task<TResult> Task => _completion.Task;
+
+    public override void Complete() => _completion.TrySetResult(Result!);
+
+    public override void Fail(Exception error) => _completion.TrySetException(error);
+}
+
+internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<bool>
+{
+    public override int Weight => Math.Max(1, batch.Count);
+
+    public override void Apply(SqliteWriteSession session)
+    {
+        foreach (var invocation in batch.Invocations)
+        {
+            if (session.InsertInvocation(invocation))
+            {
+                session.JoinPendingFeedback(invocation, batch.JoinedFeedback);
+            }
+        }
+
+        foreach (var call in batch.ProviderCalls)
+        {
+            session.InsertProviderCall(call);
+        }
+
+        foreach (var call in batch.ToolCalls)
+        {
+            session.InsertToolCall(call);
+        }
+
+        foreach (var evaluation in batch.Evaluations)
+        {
+            session.InsertEvaluation(evaluation);
+        }
+
+        Result = true;
+    }
+
+    public override void Discard() => batch.JoinedFeedback.Clear();
+}
+
+internal sealed class FeedbackOperation(FeedbackRecord feedback) : SqliteWriteOperation<FeedbackResult>
+{
+    public override int Weight => 1;
+
+    public override void Apply(SqliteWriteSession session) => Result = session.AddFeedback(feedback);
+}
+
+internal sealed class RetentionOperation(DateTimeOffset cutoff) : SqliteWriteOperation<long>
+{
+    public override int Weight => 1;
+
+    public override void Apply(SqliteWriteSession session) => Result = session.DeleteOlderThan(cutoff);
+}
+
+internal sealed class SqliteWriteFailedException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>Helper so operations can share prepared commands without knowing about the connection.</summary>
+internal static class SqliteCommandExtensions
+{
+    public static SqliteParameter Add(this SqliteCommand command, string name)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        command.Parameters.Add(parameter);
+        return parameter;
+    }
+}

@@ -1,0 +1,34 @@
+namespace PerfOtel.Collector.Storage;
+
+/// <summary>The <c>Storage</c> configuration section.</summary>
+public sealed class StorageOptions
+{
+    public const string SectionName = "Storage";
+
+    /// <summary><c>sqlite</c> (embedded default) or <c>postgres</c>.</summary>
+    public string Provider { get; set; } = StorageProviders.Sqlite;
+
+    /// <summary>Directory of the SQLite file (<c>perfotel.db</c>).</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>Npgsql connection string; required for the postgres provider.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>SQLite commit durability: <c>full</c> (survives power loss) or <c>normal</c> (survives a process crash).</summary>
+    public string Durability { get; set; } = SqliteDurability.Full;
+
+    /// <summary>Days of data kept; older rows are deleted hourly. 0 keeps everything.</summary>
+    public int RetentionDays { get; set; } = 30;
+}
+
+public static class StorageProviders
+{
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+}
+
+public static class SqliteDurability
+{
+    public const string Full = "full";
+    public const string Normal = "normal";
+}

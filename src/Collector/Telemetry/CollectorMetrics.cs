@@ -1,0 +1,104 @@
+using System.Diagnostics.Metrics;
+
+namespace PerfOtel.Collector.Telemetry;
+
+/// <summary>
+/// The collector's own metrics: the single catalog of their names, units and descriptions. Prometheus sees them as
+/// <c>perfotel_collector_*</c> (dots become underscores, counters gain <c>_total</c>, seconds gain <c>_seconds</c>).
+/// Created through <see cref="IMeterFactory"/> so each host (and each test host) has its own instruments.
+/// </summary>
+public sealed class CollectorMetrics
+{
+    public const string MeterName = "PerfOtel.Collector";
+
+    public const string SpansReceivedName = "perfotel.collector.spans.received";
+    public const string SpansAcceptedName = "perfotel.collector.spans.accepted";
+    public const string SpansRejectedName = "perfotel.collector.spans.rejected";
+    public const string LogRecordsReceivedName = "perfotel.collector.log_records.received";
+    public const string DataPointsReceivedName = "perfotel.collector.metric_points.received";
+    public const string RequestsName = "perfotel.collector.requests";
+    public const string QueueRecordsName = "perfotel.collector.queue.records";
+    public const string QueueBytesName = "perfotel.collector.queue.bytes";
+    public const string StoreWriteDurationName = "perfotel.collector.store.write.duration";
+    public const string RecordsCommittedName = "perfotel.collector.records.committed";
+
+    /// <summary>Attribute on <see cref="SpansRejectedName"/>: why a span was refused (bounded set, see <see cref="RejectReasons"/>).</summary>
+    public const string ReasonAttribute = "reason";
+    /// <summary>Attribute on <see cref="RequestsName"/>: <c>traces</c>, <c>metrics</c> or <c>logs</c>.</summary>
+    public const string SignalAttribute = "signal";
+    /// <summary>Attribute on <see cref="RequestsName"/>: the HTTP status code answered.</summary>
+    public const string StatusCodeAttribute = "http.response.status_code";
+    /// <summary>Attribute on <see cref="StoreWriteDurationName"/>: <c>committed</c> or <c>failed</c>.</summary>
+    public const string ResultAttribute = "result";
+
+    private readonly Counter<long> _spansReceived;
+    private readonly Counter<long> _spansAccepted;
+    private readonly Counter<long> _spansRejected;
+    private readonly Counter<long> _logRecordsReceived;
+    private readonly Counter<long> _dataPointsReceived;
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _storeWriteDuration;
+    private readonly Counter<long> _recordsCommitted;
+
+    public CollectorMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        Meter = meterFactory.Create(MeterName, typeof(CollectorMetrics).Assembly.GetName().Version?.ToString());
+        _spansReceived = Meter.CreateCounter<long>(SpansReceivedName, "{span}", "Spans received over OTLP, before validation.");
+        _spansAccepted = Meter.CreateCounter<long>(SpansAcceptedName, "{span}", "Spans acknowledged to the sender after their records were committed.");
+        _spansRejected = Meter.CreateCounter<long>(SpansRejectedName, "{span}", "Spans refused, by reason: invalid (reported in partial_success), queue_full, shutting_down, store_failed.");
+        _logRecordsReceived = Meter.CreateCounter<long>(LogRecordsReceivedName, "{record}", "Log records received over OTLP.");
+        _dataPointsReceived = Meter.CreateCounter<long>(DataPointsReceivedName, "{data_point}", "Metric data points received over OTLP (validated, not stored).");
+        _requests = Meter.CreateCounter<long>(RequestsName, "{request}", "OTLP requests answered, by signal and HTTP status code.");
+        _storeWriteDuration = Meter.CreateHistogram<double>(StoreWriteDurationName, "s", "Time to commit one write batch to the execution store.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        _recordsCommitted = Meter.CreateCounter<long>(RecordsCommittedName, "{record}", "Records (invocations, provider calls, tool calls, evaluations) committed to the store.");
+    }
+
+    /// <summary>The meter; exporters select it by <see cref="MeterName"/>.</summary>
+    public Meter Meter { get; }
+
+    /// <summary>Observes the ingest queue's depth; called once by the queue that owns the numbers.</summary>
+    public void ObserveQueue(Func<long> records, Func<long> bytes)
+    {
+        Meter.CreateObservableGauge(QueueRecordsName, records, "{record}", "Records waiting in the ingest queue for the store writer.");
+        Meter.CreateObservableGauge(QueueBytesName, bytes, "By", "Estimated memory held by records waiting in the ingest queue.");
+    }
+
+    public void SpansReceived(long count) => _spansReceived.Add(count);
+
+    public void SpansAccepted(long count) => _spansAccepted.Add(count);
+
+    public void SpansRejected(long count, string reason)
+    {
+        if (count > 0)
+        {
+            _spansRejected.Add(count, new KeyValuePair<string, object?>(ReasonAttribute, reason));
+        }
+    }
+
+    public void LogRecordsReceived(long count) => _logRecordsReceived.Add(count);
+
+    public void DataPointsReceived(long count) => _dataPointsReceived.Add(count);
+
+    public void RequestAnswered(string signal, int statusCode) =>
+        _requests.Add(1, new KeyValuePair<string, object?>(SignalAttribute, signal), new KeyValuePair<string, object?>(StatusCodeAttribute, statusCode));
+
+    public void StoreWrite(double seconds, bool committed, long records)
+    {
+        _storeWriteDuration.Record(seconds, new KeyValuePair<string, object?>(ResultAttribute, committed ? "committed" : "failed"));
+        if (committed)
+        {
+            _recordsCommitted.Add(records);
+        }
+    }
+}
+
+/// <summary>Values of <see cref="CollectorMetrics.ReasonAttribute"/>.</summary>
+public static class RejectReasons
+{
+    public const string Invalid = "invalid";
+    public const string QueueFull = "queue_full";
+    public const string ShuttingDown = "shutting_down";
+    public const string StoreFailed = "store_failed";
+}

@@ -1,0 +1,79 @@
+using System.IO.Compression;
+using PerfOtel.Exporter.Implementation.Serialization;
+
+namespace PerfOtel.Exporter.Implementation.Scraping;
+
+/// <summary>What a scrape handler needs from an HTTP response, so ASP.NET Core and HttpListener share one handler.</summary>
+internal interface IScrapeResponse
+{
+    void SetStatus(int statusCode);
+
+    void SetHeader(string name, string value);
+
+    void SetContentLength(long length);
+
+    Stream Body { get; }
+}
+
+/// <summary>
+/// The HTTP behaviour of a scrape endpoint: GET and HEAD only (405 with Allow otherwise), format from Accept,
+/// gzip when Accept-Encoding asks for it, exact Content-Type strings.
+/// </summary>
+internal static class ScrapeRequestHandler
+{
+    public static async Task HandleAsync(PerfOtelPrometheusExporter exporter, string method, string? accept,
+        string? acceptEncoding, IScrapeResponse response, CancellationToken cancellationToken)
+    {
+        var isHead = string.Equals(method, "HEAD", StringComparison.OrdinalIgnoreCase);
+        if (!isHead && !string.Equals(method, "GET", StringComparison.OrdinalIgnoreCase))
+        {
+            response.SetStatus(405);
+            response.SetHeader("Allow", "GET, HEAD");
+            return;
+        }
+
+        var format = ContentNegotiation.Choose(accept, exporter.Options.EnableOpenMetrics);
+        ScrapeLease lease;
+        try
+        {
+            lease = await exporter.Scrapes.GetAsync(format, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ScrapeCollectionException)
+        {
+            response.SetStatus(503);
+            response.SetHeader("Content-Type", "text/plain; charset=utf-8");
+            return;
+        }
+
+        using (lease)
+        {
+            response.SetStatus(200);
+            response.SetHeader("Content-Type", ExpositionContentTypes.For(format));
+            // A cache between scraper and exporter must not serve one format to a scraper that asked for another.
+            response.SetHeader("Vary", "Accept, Accept-Encoding");
+            var gzip = ContentNegotiation.AcceptsGzip(acceptEncoding);
+            if (gzip)
+            {
+                response.SetHeader("Content-Encoding", "gzip");
+                if (isHead)
+                {
+                    return;
+                }
+
+                var compressor = new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
+                await using (compressor.ConfigureAwait(false))
+                {
+                    await compressor.WriteAsync(lease.Content, cancellationToken).ConfigureAwait(false);
+                }
+
+                return;
+            }
+
+            response.SetContentLength(lease.Content.Length);
+            if (!isHead)
+            {
+                await response.Body.WriteAsync(lease.Content, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}

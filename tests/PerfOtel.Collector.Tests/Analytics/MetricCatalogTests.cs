@@ -1,0 +1,60 @@
+using PerfOtel.Collector.Analytics.Metrics;
+
+namespace PerfOtel.Collector.Tests.Analytics;
+
+public class MetricCatalogTests
+{
+    // The names issue 5 fixes (rules and dashboards depend on them).
+    private static readonly string[] IssueNames =
+    [
+        "perfotel_agent_health_score", "perfotel_agent_success_ratio", "perfotel_agent_error_ratio",
+        "perfotel_agent_latency_p95_seconds", "perfotel_agent_accuracy", "perfotel_agent_calibration_error",
+        "perfotel_agent_calibration_max_error", "perfotel_agent_brier_score", "perfotel_agent_overconfidence",
+        "perfotel_agent_reliability_score", "perfotel_agent_efficiency_score", "perfotel_agent_specialization_score",
+        "perfotel_agent_anomaly_score", "perfotel_agent_trend", "perfotel_agent_calibration_bin_success_ratio",
+        "perfotel_agent_calibration_bin_confidence", "perfotel_agent_calibration_bin_samples", "perfotel_tenant_health_score",
+    ];
+
+    /// <summary>
+    /// The OpenTelemetry-to-Prometheus naming rules for gauges (OpenTelemetry specification, Prometheus compatibility):
+    /// invalid characters become '_', the unit is appended as a suffix unless already there: s is _seconds, 1 is _ratio,
+    /// {annotations} add nothing.
+    /// </summary>
+    private static string PrometheusGaugeName(string name, string unit)
+    {
+        var baseName = name.Replace('.', '_');
+        var suffix = unit switch
+        {
+            "s" => "seconds",
+            "1" => "ratio",
+            _ when unit.StartsWith('{') => null,
+            _ => throw new InvalidOperationException($"unit {unit} has no rule here"),
+        };
+        return suffix is null || baseName.EndsWith("_" + suffix, StringComparison.Ordinal) ? baseName : baseName + "_" + suffix;
+    }
+
+    [Fact]
+    public void Every_issue_name_is_in_the_catalog()
+    {
+        var names = AnalyticsMetricCatalog.All.Select(d => d.PrometheusName).ToHashSet();
+        Assert.All(IssueNames, name => Assert.Contains(name, names));
+    }
+
+    [Fact]
+    public void Prometheus_names_follow_from_the_instrument_names_and_units()
+    {
+        Assert.All(AnalyticsMetricCatalog.All, d => Assert.Equal(d.PrometheusName, PrometheusGaugeName(d.Name, d.Unit)));
+    }
+
+    [Fact]
+    public void Names_are_unique_and_every_metric_has_tenant_and_window()
+    {
+        Assert.Equal(AnalyticsMetricCatalog.All.Count, AnalyticsMetricCatalog.All.Select(d => d.PrometheusName).Distinct().Count());
+        Assert.All(AnalyticsMetricCatalog.All, d =>
+        {
+            Assert.Contains("tenant", d.Labels);
+            Assert.Contains("window", d.Labels);
+            Assert.False(string.IsNullOrWhiteSpace(d.Description));
+        });
+    }
+}

@@ -1,0 +1,386 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using PerfOtel.Collector.Api;
+using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Storage;
+
+namespace PerfOtel.Collector.Tests.Storage;
+
+/// <summary>
+/// What every <see cref="IExecutionStore"/> must do, run against each real implementation by a subclass that supplies
+/// a fresh, empty database per test.
+/// </summary>
+public abstract class ExecutionStoreContract : IAsyncLifetime
+{
+    protected IExecutionStore Store { get; set; } = null!;
+
+    /// <summary>Opens a store on this test's database (the same one on every call) and initializes it.</summary>
+    protected abstract Task<IExecutionStore> OpenStoreAsync();
+
+    protected abstract IAsyncEnumerable<ToolCall> ReadToolCallsAsync(IExecutionStore store, InvocationQuery query);
+
+    /// <summary>Configuration that makes the collector host use this test's database.</summary>
+    protected abstract IReadOnlyDictionary<string, string?> HostSettings { get; }
+
+    public virtual async Task InitializeAsync() => Store = await OpenStoreAsync();
+
+    public virtual async Task DisposeAsync() => await Store.DisposeAsync();
+
+    [Fact]
+    public async Task EveryRecordTypeRoundTripsField_for_field()
+    {
+        var invocation = TestRecords.Invocation(taskId: "task-1");
+        var call = TestRecords.ProviderCall(invocation.TraceId, invocation.SpanId, invocation.SpanId,
+            new TokenCounts(100, 50, 7, 8, 9), 0.25, unpriced: 0);
+        var tool = TestRecords.ToolCall(invocation.TraceId);
+        var evaluation = TestRecords.Evaluation(invocation.TraceId, invocation.SpanId, sequence: 3);
+        await Store.WriteAsync(TestRecords.Batch(invocation, call, tool, evaluation), CancellationToken.None);
+        var feedback = TestRecords.Feedback(traceId: invocation.TraceId, spanId: invocation.SpanId);
+        await Store.AddFeedbackAsync(feedback, CancellationToken.None);
+
+        var stored = Assert.Single(await ReadInvocations());
+        Assert.Equal(invocation, stored.Invocation);
+        Assert.Equal(feedback, stored.Feedback);
+        Assert.Equal(call, Assert.Single(await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery(), CancellationToken.None))));
+        Assert.Equal(tool, Assert.Single(await ReadAll(ReadToolCallsAsync(Store, new InvocationQuery()))));
+        Assert.Equal(evaluation, Assert.Single(await ReadAll(Store.ReadEvaluationsAsync(new InvocationQuery(), CancellationToken.None))));
+    }
+
+    [Fact]
+    public async Task NullableFieldsRoundTripAsNull()
+    {
+        var bare = new AgentInvocation
+        {
+            Tenant = "default", TraceId = TestRecords.TraceId(), SpanId = TestRecords.SpanId(), AgentName = "a",
+            StartTime = TestRecords.Start, DurationSeconds = 0, Outcome = "success",
+        };
+        var call = new ProviderCall
+        {
+            Tenant = "default", TraceId = TestRecords.TraceId(), SpanId = TestRecords.SpanId(), Operation = "chat",
+            Provider = "openai", StartTime = TestRecords.Start, DurationSeconds = 0,
+        };
+        await Store.WriteAsync(TestRecords.Batch(bare, call), CancellationToken.None);
+
+        var stored = Assert.Single(await ReadInvocations());
+        Assert.Equal(bare, stored.Invocation);
+        Assert.Null(stored.Feedback);
+        Assert.Equal(call, Assert.Single(await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery(), CancellationToken.None))));
+    }
+
+    [Fact]
+    public async Task TheSameSpansSentTwiceAreStoredOnce()
+    {
+        var invocation = TestRecords.Invocation();
+        var call = TestRecords.ProviderCall(invocation.TraceId, invocation.SpanId, null, new TokenCounts(10, 1, 0, 0, 0), 0.1);
+        var tool = TestRecords.ToolCall(invocation.TraceId);
+        var evaluation = TestRecords.Evaluation(invocation.TraceId, invocation.SpanId);
+        await Store.WriteAsync(TestRecords.Batch(invocation, call, tool, evaluation), CancellationToken.None);
+        // A retried export resends everything, sometimes with more spans alongside.
+        var other = TestRecords.Invocation();
+        await Store.WriteAsync(TestRecords.Batch(invocation, call, tool, evaluation, other), CancellationToken.None);
+        await Store.WriteAsync(TestRecords.Batch(call with { }), CancellationToken.None);
+        var twiceInOneBatch = TestRecords.Invocation();
+        await Store.WriteAsync(TestRecords.Batch(twiceInOneBatch, twiceInOneBatch with { }), CancellationToken.None);
+
+        var invocations = await ReadInvocations();
+        Assert.Equal(3, invocations.Count);
+        Assert.Equal(new TokenCounts(10, 1, 0, 0, 0), invocations.Single(i => i.Invocation.SpanId == invocation.SpanId).RolledUpTokens);
+        Assert.Single(await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery(), CancellationToken.None)));
+        Assert.Single(await ReadAll(ReadToolCallsAsync(Store, new InvocationQuery())));
+        Assert.Single(await ReadAll(Store.ReadEvaluationsAsync(new InvocationQuery(), CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task TextWithANulCharacterDoesNotRejectItsBatch()
+    {
+        var odd = TestRecords.Invocation() with { AgentName = "plan\0ner", AttributesJson = null };
+        var normal = TestRecords.Invocation();
+
+        await Store.WriteAsync(TestRecords.Batch(odd, normal), CancellationToken.None);
+
+        var stored = await ReadInvocations();
+        Assert.Equal(2, stored.Count);
+        Assert.StartsWith("plan", stored.Single(s => s.Invocation.SpanId == odd.SpanId).Invocation.AgentName, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ProviderCallsRollUpIntoTheirInvocationInEitherArrivalOrder(bool childrenFirst)
+    {
+        var invocation = TestRecords.Invocation();
+        var trace = invocation.TraceId;
+        var direct = TestRecords.ProviderCall(trace, TestRecords.SpanId(), invocation.SpanId, new TokenCounts(100, 10, 1, 2, 3), 0.5);
+        var byParent = TestRecords.ProviderCall(trace, invocation.SpanId, null, new TokenCounts(200, 20, 0, 0, 4), 0.25);
+        var unpriced = TestRecords.ProviderCall(trace, invocation.SpanId, null, new TokenCounts(30, 3, 0, 0, 0), null, unpriced: 33);
+        var elsewhere = TestRecords.ProviderCall(trace, TestRecords.SpanId(), TestRecords.SpanId(), new TokenCounts(999, 999, 0, 0, 0), 9);
+        var sameSpanIdOtherTrace = TestRecords.ProviderCall(TestRecords.TraceId(), invocation.SpanId, null, new TokenCounts(777, 0, 0, 0, 0), 7);
+
+        var children = TestRecords.Batch(direct, byParent);
+        var moreChildren = TestRecords.Batch(unpriced, elsewhere, sameSpanIdOtherTrace);
+        var parent = TestRecords.Batch(invocation);
+        foreach (var batch in childrenFirst ? [children, parent, moreChildren] : new[] { parent, moreChildren, children })
+        {
+            await Store.WriteAsync(batch, CancellationToken.None);
+        }
+
+        var stored = Assert.Single(await ReadInvocations());
+        Assert.Equal(new TokenCounts(330, 33, 1, 2, 7), stored.RolledUpTokens);
+        Assert.Equal(0.75, stored.RolledUpCostUsd!.Value, 10);
+        Assert.Equal(33, stored.UnpricedTokens);
+    }
+
+    [Fact]
+    public async Task AnInvocationWithoutChildCallsKeepsItsOwnTotals()
+    {
+        var invocation = TestRecords.Invocation();
+        await Store.WriteAsync(TestRecords.Batch(invocation), CancellationToken.None);
+
+        var stored = Assert.Single(await ReadInvocations());
+        Assert.Equal(invocation.Tokens, stored.RolledUpTokens);
+        Assert.Equal(invocation.CostUsd, stored.RolledUpCostUsd);
+        Assert.Equal(0, stored.UnpricedTokens);
+    }
+
+    [Fact]
+    public async Task FeedbackBeforeItsInvocationWaitsAndJoinsWhenTheInvocationIsWritten()
+    {
+        var byTask = TestRecords.Feedback(taskId: "task-42");
+        var invocationForSpan = TestRecords.Invocation();
+        var bySpan = TestRecords.Feedback(traceId: invocationForSpan.TraceId, spanId: invocationForSpan.SpanId);
+        Assert.Equal(new FeedbackResult(false, null), await Store.AddFeedbackAsync(byTask, CancellationToken.None));
+        Assert.Equal(new FeedbackResult(false, null), await Store.AddFeedbackAsync(bySpan, CancellationToken.None));
+
+        var invocationForTask = TestRecords.Invocation(taskId: "task-42");
+        var unrelated = TestRecords.Invocation(taskId: "task-43");
+        var batch = TestRecords.Batch(invocationForTask, invocationForSpan, unrelated);
+        await Store.WriteAsync(batch, CancellationToken.None);
+
+        Assert.Equal(2, batch.JoinedFeedback.Count);
+        Assert.Contains(new FeedbackJoin(invocationForTask, byTask), batch.JoinedFeedback);
+        Assert.Contains(new FeedbackJoin(invocationForSpan, bySpan), batch.JoinedFeedback);
+        var stored = (await ReadInvocations()).ToDictionary(s => s.Invocation.SpanId);
+        Assert.Equal(byTask, stored[invocationForTask.SpanId].Feedback);
+        Assert.Equal(bySpan, stored[invocationForSpan.SpanId].Feedback);
+        Assert.Null(stored[unrelated.SpanId].Feedback);
+
+        // The same spans again: nothing is joined twice.
+        var resent = TestRecords.Batch(invocationForTask, invocationForSpan);
+        await Store.WriteAsync(resent, CancellationToken.None);
+        Assert.Empty(resent.JoinedFeedback);
+    }
+
+    [Fact]
+    public async Task FeedbackAfterItsInvocationJoinsImmediately()
+    {
+        var first = TestRecords.Invocation(taskId: "task-7", start: TestRecords.Start);
+        var retry = TestRecords.Invocation(taskId: "task-7", start: TestRecords.Start.AddSeconds(30));
+        await Store.WriteAsync(TestRecords.Batch(first, retry), CancellationToken.None);
+
+        var byTask = TestRecords.Feedback(taskId: "task-7");
+        var result = await Store.AddFeedbackAsync(byTask, CancellationToken.None);
+        Assert.Equal(new FeedbackResult(true, retry), result);
+
+        var bySpan = TestRecords.Feedback(traceId: first.TraceId, spanId: first.SpanId);
+        Assert.Equal(new FeedbackResult(true, first), await Store.AddFeedbackAsync(bySpan, CancellationToken.None));
+
+        var resent = await Store.AddFeedbackAsync(bySpan with { Score = 0.1 }, CancellationToken.None);
+        Assert.Equal(new FeedbackResult(true, first, AlreadyStored: true), resent);
+        var stored = (await ReadInvocations()).ToDictionary(s => s.Invocation.SpanId);
+        Assert.Equal(bySpan, stored[first.SpanId].Feedback);
+        Assert.Equal(byTask, stored[retry.SpanId].Feedback);
+    }
+
+    [Fact]
+    public async Task FeedbackOfAnotherTenantDoesNotJoin()
+    {
+        var invocation = TestRecords.Invocation(taskId: "shared-task", tenant: "acme");
+        await Store.WriteAsync(TestRecords.Batch(invocation), CancellationToken.None);
+
+        var result = await Store.AddFeedbackAsync(TestRecords.Feedback(taskId: "shared-task"), CancellationToken.None);
+
+        Assert.False(result.Joined);
+    }
+
+    [Fact]
+    public async Task RetentionDeletesWhatIsOlderThanTheConfiguredDaysOnTheInjectedClock()
+    {
+        var now = new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
+        var old = now.AddDays(-31);
+        var recent = now.AddDays(-29);
+        var oldInvocation = TestRecords.Invocation(start: old, taskId: "old");
+        var recentInvocation = TestRecords.Invocation(start: recent, taskId: "recent");
+        await Store.WriteAsync(TestRecords.Batch(
+            oldInvocation,
+            TestRecords.ProviderCall(oldInvocation.TraceId, oldInvocation.SpanId, null, new TokenCounts(1, 1, 0, 0, 0), 1, start: old),
+            TestRecords.ToolCall(oldInvocation.TraceId, start: old),
+            TestRecords.Evaluation(oldInvocation.TraceId, oldInvocation.SpanId, time: old),
+            recentInvocation,
+            TestRecords.ProviderCall(recentInvocation.TraceId, recentInvocation.SpanId, null, new TokenCounts(2, 2, 0, 0, 0), 2, start: recent),
+            TestRecords.ToolCall(recentInvocation.TraceId, start: recent),
+            TestRecords.Evaluation(recentInvocation.TraceId, recentInvocation.SpanId, time: recent)), CancellationToken.None);
+        await Store.AddFeedbackAsync(TestRecords.Feedback(taskId: "old", receivedAt: old), CancellationToken.None);
+        await Store.AddFeedbackAsync(TestRecords.Feedback(taskId: "recent", receivedAt: recent), CancellationToken.None);
+
+        var retention = new RetentionService(Store, Options.Create(new StorageOptions { RetentionDays = 30 }),
+            new FixedClock(now), NullLogger<RetentionService>.Instance);
+        var deleted = await retention.SweepAsync(CancellationToken.None);
+
+        Assert.Equal(5, deleted);
+        var remaining = Assert.Single(await ReadInvocations());
+        Assert.Equal(recentInvocation, remaining.Invocation);
+        Assert.Equal("recent", remaining.Feedback?.TaskId);
+        Assert.Single(await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery(), CancellationToken.None)));
+        Assert.Single(await ReadAll(ReadToolCallsAsync(Store, new InvocationQuery())));
+        Assert.Single(await ReadAll(Store.ReadEvaluationsAsync(new InvocationQuery(), CancellationToken.None)));
+        Assert.Equal(0, await retention.SweepAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task QueriesFilterByTenantAgentAndTimeAndKeepStartTimeOrder()
+    {
+        var t0 = TestRecords.Start;
+        var records = new[]
+        {
+            TestRecords.Invocation(start: t0.AddSeconds(3), agent: "planner"),
+            TestRecords.Invocation(start: t0.AddSeconds(1), agent: "planner"),
+            TestRecords.Invocation(start: t0.AddSeconds(2), agent: "coder"),
+            TestRecords.Invocation(start: t0.AddSeconds(4), agent: "planner", tenant: "acme"),
+        };
+        await Store.WriteAsync(TestRecords.Batch(records), CancellationToken.None);
+
+        var planner = await ReadInvocations(new InvocationQuery { Tenant = "default", AgentName = "planner" });
+        Assert.Equal([t0.AddSeconds(1), t0.AddSeconds(3)], planner.Select(s => s.Invocation.StartTime));
+        var window = await ReadInvocations(new InvocationQuery { Since = t0.AddSeconds(2), Until = t0.AddSeconds(4) });
+        Assert.Equal([t0.AddSeconds(2), t0.AddSeconds(3)], window.Select(s => s.Invocation.StartTime));
+        var limited = await ReadInvocations(new InvocationQuery { Limit = 2 });
+        Assert.Equal([t0.AddSeconds(1), t0.AddSeconds(2)], limited.Select(s => s.Invocation.StartTime));
+    }
+
+    [Fact]
+    public async Task ManyConcurrentWritersAreAllCommittedExactlyOnce()
+    {
+        const int writers = 16, batchesPerWriter = 10, invocationsPerBatch = 25;
+        var tasks = Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
+        {
+            for (var b = 0; b < batchesPerWriter; b++)
+            {
+                var batch = new IngestBatch();
+                for (var i = 0; i < invocationsPerBatch; i++)
+                {
+                    var invocation = TestRecords.Invocation();
+                    batch.Invocations.Add(invocation);
+                    batch.ProviderCalls.Add(TestRecords.ProviderCall(invocation.TraceId, invocation.SpanId, invocation.SpanId, new TokenCounts(1, 1, 0, 0, 0), 0.01));
+                    batch.ProviderCalls.Add(TestRecords.ProviderCall(invocation.TraceId, invocation.SpanId, invocation.SpanId, new TokenCounts(1, 1, 0, 0, 0), 0.01));
+                    batch.ToolCalls.Add(TestRecords.ToolCall(invocation.TraceId));
+                }
+
+                await Store.WriteAsync(batch, CancellationToken.None);
+            }
+        })).ToArray();
+        await Task.WhenAll(tasks);
+
+        const int expectedInvocations = writers * batchesPerWriter * invocationsPerBatch;
+        var invocations = await ReadInvocations();
+        Assert.Equal(expectedInvocations, invocations.Count);
+        Assert.All(invocations, s => Assert.Equal(new TokenCounts(2, 2, 0, 0, 0), s.RolledUpTokens));
+        Assert.Equal(2 * expectedInvocations, (await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery(), CancellationToken.None))).Count);
+        Assert.Equal(expectedInvocations, (await ReadAll(ReadToolCallsAsync(Store, new InvocationQuery()))).Count);
+    }
+
+    [Fact]
+    public async Task InitializingAgainOnTheSameDatabaseKeepsTheDataAndSchema()
+    {
+        var invocation = TestRecords.Invocation();
+        await Store.WriteAsync(TestRecords.Batch(invocation), CancellationToken.None);
+        await Store.DisposeAsync();
+
+        Store = await OpenStoreAsync();
+
+        Assert.Equal(invocation, Assert.Single(await ReadInvocations()).Invocation);
+    }
+
+    [Fact]
+    public async Task ExportStreamsTheTenantsInvocationsAsNdjsonOverHttp()
+    {
+        await using var factory = CreateHost();
+        var store = factory.Services.GetRequiredService<IExecutionStore>();
+        var early = TestRecords.Invocation(start: TestRecords.Start, taskId: "early");
+        var late = TestRecords.Invocation(start: TestRecords.Start.AddHours(1), taskId: "late");
+        var otherTenant = TestRecords.Invocation(start: TestRecords.Start.AddHours(2), tenant: "acme");
+        var call = TestRecords.ProviderCall(late.TraceId, late.SpanId, late.SpanId, new TokenCounts(40, 2, 0, 0, 0), 0.125, unpriced: 0);
+        await store.WriteAsync(TestRecords.Batch(early, late, otherTenant, call), CancellationToken.None);
+        await store.AddFeedbackAsync(TestRecords.Feedback(taskId: "late"), CancellationToken.None);
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync(
+            $"{ExportEndpoint.Route}?since={Uri.EscapeDataString("2026-03-14T09:30:00+00:00")}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.EndsWith("\n", body, StringComparison.Ordinal);
+        var line = Assert.Single(body.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        using var json = JsonDocument.Parse(line);
+        var root = json.RootElement;
+        Assert.Equal(late.SpanId, root.GetProperty("spanId").GetString());
+        Assert.Equal("late", root.GetProperty("taskId").GetString());
+        Assert.Equal("2026-03-14T10:26:53.589000Z", root.GetProperty("startTime").GetString());
+        Assert.Equal(40, root.GetProperty("rollUp").GetProperty("tokens").GetProperty("input").GetInt64());
+        Assert.Equal(0.125, root.GetProperty("rollUp").GetProperty("costUsd").GetDouble());
+        Assert.Equal(0.875, root.GetProperty("feedback").GetProperty("accuracy").GetDouble());
+        Assert.Equal(80, root.GetProperty("feedback").GetProperty("actual").GetProperty("amount").GetInt32());
+        Assert.Equal("eu", root.GetProperty("attributes").GetProperty("region").GetString());
+
+        using var everything = await client.GetAsync(ExportEndpoint.Route);
+        Assert.Equal(2, (await everything.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Theory]
+    [InlineData("yesterday")]
+    [InlineData("2026-03-14")]
+    [InlineData("2026-03-14T09:30:00")]
+    [InlineData("2026-13-14T09:30:00Z")]
+    [InlineData("")]
+    public async Task ExportRejectsATimestampThatIsNotRfc3339(string since)
+    {
+        await using var factory = CreateHost();
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync($"{ExportEndpoint.Route}?since={Uri.EscapeDataString(since)}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("since", json.RootElement.GetProperty("field").GetString());
+    }
+
+    // Retention off in the host: its start-up sweep runs on the real clock and would delete the fixed-date test data.
+    protected WebApplicationFactory<Program> CreateHost() =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+            builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(
+                HostSettings.Append(new("Storage:RetentionDays", "0")))));
+
+    protected Task<List<StoredInvocation>> ReadInvocations(InvocationQuery? query = null) =>
+        ReadAll(Store.ReadInvocationsAsync(query ?? new InvocationQuery(), CancellationToken.None));
+
+    protected static async Task<List<T>> ReadAll<T>(IAsyncEnumerable<T> source)
+    {
+        var list = new List<T>();
+        await foreach (var item in source)
+        {
+            list.Add(item);
+        }
+
+        return list;
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}

@@ -1,0 +1,117 @@
+using Npgsql;
+using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Storage.Postgres;
+using PerfOtel.Testing;
+
+namespace PerfOtel.Collector.Tests.Storage;
+
+/// <summary>One throwaway PostgreSQL cluster for all PostgreSQL tests; each test gets its own schema in it.</summary>
+public sealed class PostgresClusterFixture : IAsyncLifetime
+{
+    private PostgresServer? _server;
+
+    public string ConnectionString => _server?.ConnectionString
+        ?? throw new InvalidOperationException("PostgreSQL did not start");
+
+    public async Task InitializeAsync() => _server = await PostgresServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresClusterFixture>
+{
+    public const string Name = "postgres";
+}
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresExecutionStoreTests(PostgresClusterFixture cluster) : ExecutionStoreContract
+{
+    private readonly string _schema = "test_" + Guid.NewGuid().ToString("N")[..16];
+
+    private string SchemaConnectionString =>
+        new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { SearchPath = _schema }.ToString();
+
+    protected override IReadOnlyDictionary<string, string?> HostSettings => new Dictionary<string, string?>
+    {
+        ["Storage:Provider"] = "postgres",
+        ["Storage:ConnectionString"] = SchemaConnectionString,
+    };
+
+    public override async Task InitializeAsync()
+    {
+        await using (var connection = new NpgsqlConnection(cluster.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE SCHEMA {_schema}", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP SCHEMA {_schema} CASCADE", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    protected override async Task<IExecutionStore> OpenStoreAsync()
+    {
+        var store = new PostgresExecutionStore(SchemaConnectionString);
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
+    protected override IAsyncEnumerable<ToolCall> ReadToolCallsAsync(IExecutionStore store, InvocationQuery query) =>
+        ((PostgresExecutionStore)store).ReadToolCallsAsync(query, CancellationToken.None);
+
+    [Fact]
+    public async Task FeedbackRacingItsInvocationIsJoinedExactlyOnce()
+    {
+        // Many rounds of feedback and invocation posted at the same moment from two transactions: whichever commits
+        // second must see the first, so nothing stays pending.
+        const int rounds = 40;
+        var joinsAtWrite = 0;
+        var joinsAtFeedback = 0;
+        for (var round = 0; round < rounds; round++)
+        {
+            var invocation = TestRecords.Invocation(taskId: $"race-{round}");
+            var batch = TestRecords.Batch(invocation);
+            var write = Task.Run(() => Store.WriteAsync(batch, CancellationToken.None));
+            var feedback = Task.Run(() => Store.AddFeedbackAsync(TestRecords.Feedback(taskId: $"race-{round}"), CancellationToken.None));
+            await write;
+            var result = await feedback;
+            joinsAtWrite += batch.JoinedFeedback.Count;
+            joinsAtFeedback += result.Joined ? 1 : 0;
+        }
+
+        Assert.Equal(rounds, joinsAtWrite + joinsAtFeedback);
+        Assert.All(await ReadInvocations(), s => Assert.NotNull(s.Feedback));
+    }
+
+    [Fact]
+    public async Task MigrationsAreRecordedOnceAcrossRestarts()
+    {
+        await Store.DisposeAsync();
+        Store = await OpenStoreAsync();
+
+        await using var connection = new NpgsqlConnection(SchemaConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*), max(version) FROM schema_migrations", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(1, reader.GetInt64(0));
+        Assert.Equal(1, reader.GetInt32(1));
+    }
+}

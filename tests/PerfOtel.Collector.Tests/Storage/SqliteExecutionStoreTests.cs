@@ -1,0 +1,95 @@
+using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Storage.Sqlite;
+
+namespace PerfOtel.Collector.Tests.Storage;
+
+public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "perfotel-sqlite-" + Guid.NewGuid().ToString("N"));
+
+    protected override IReadOnlyDictionary<string, string?> HostSettings => new Dictionary<string, string?>
+    {
+        ["Storage:Provider"] = "sqlite",
+        ["Storage:DataDirectory"] = _directory,
+    };
+
+    protected override async Task<IExecutionStore> OpenStoreAsync()
+    {
+        var store = new SqliteExecutionStore(_directory, fullDurability: true);
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
+    protected override IAsyncEnumerable<ToolCall> ReadToolCallsAsync(IExecutionStore store, InvocationQuery query) =>
+        ((SqliteExecutionStore)store).ReadToolCallsAsync(query, CancellationToken.None);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task ConcurrentWritesShareTransactions()
+    {
+        var store = (SqliteExecutionStore)Store;
+        var before = store.CommittedTransactions;
+        // Queued together, before the writer has committed any of them: the writer must take them as one group.
+        var writes = Enumerable.Range(0, 200)
+            .Select(_ => store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None))
+            .ToArray();
+        await Task.WhenAll(writes);
+
+        Assert.Equal(200, (await ReadInvocations()).Count);
+        Assert.True(store.CommittedTransactions - before < 200,
+            $"{store.CommittedTransactions - before} transactions for 200 writes: no group commit happened");
+    }
+
+    [Fact]
+    public async Task CommittedDataSurvivesClosingAndReopeningTheFile()
+    {
+        var invocation = TestRecords.Invocation(taskId: "persisted");
+        var batch = TestRecords.Batch(invocation,
+            TestRecords.ProviderCall(invocation.TraceId, invocation.SpanId, null, new TokenCounts(5, 6, 0, 0, 0), 0.5));
+        await Store.WriteAsync(batch, CancellationToken.None);
+        await Store.AddFeedbackAsync(TestRecords.Feedback(taskId: "pending-task"), CancellationToken.None);
+        await Store.DisposeAsync();
+        Assert.True(File.Exists(Path.Combine(_directory, SqliteExecutionStore.FileName)));
+
+        Store = await OpenStoreAsync();
+
+        var stored = Assert.Single(await ReadInvocations());
+        Assert.Equal(invocation, stored.Invocation);
+        Assert.Equal(new TokenCounts(5, 6, 0, 0, 0), stored.RolledUpTokens);
+        // Pending feedback survived too: it still joins after the restart.
+        var late = TestRecords.Batch(TestRecords.Invocation(taskId: "pending-task"));
+        await Store.WriteAsync(late, CancellationToken.None);
+        Assert.Single(late.JoinedFeedback);
+    }
+
+    [Fact]
+    public async Task ARejectedBatchFailsAloneAndTheOthersInItsGroupCommit()
+    {
+        var good = TestRecords.Batch(TestRecords.Invocation());
+        // NOT NULL violation: agent_name is required by the schema even if a caller bypasses the record's contract.
+        var bad = TestRecords.Batch(TestRecords.Invocation() with { AgentName = null! });
+        var alsoGood = TestRecords.Batch(TestRecords.Invocation());
+
+        var writes = new[] { good, bad, alsoGood }.Select(b => Store.WriteAsync(b, CancellationToken.None)).ToArray();
+
+        await writes[0];
+        await Assert.ThrowsAsync<SqliteWriteFailedException>(() => writes[1]);
+        await writes[2];
+        Assert.Equal(2, (await ReadInvocations()).Count);
+    }
+
+    [Fact]
+    public async Task WritesBeforeInitializeFailClearly()
+    {
+        await using var store = new SqliteExecutionStore(_directory, fullDurability: false);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None));
+        Assert.Contains("InitializeAsync", error.Message, StringComparison.Ordinal);
+    }
+}

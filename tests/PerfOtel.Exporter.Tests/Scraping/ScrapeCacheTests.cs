@@ -1,0 +1,105 @@
+using System.Diagnostics.Metrics;
+using PerfOtel.Exporter.Implementation.Serialization;
+using PerfOtel.Exporter.Tests.TestSupport;
+
+namespace PerfOtel.Exporter.Tests.Scraping;
+
+public class ScrapeCacheTests
+{
+    [Fact]
+    public void ScrapesWithinTheCacheDurationReuseOneCollection()
+    {
+        using var harness = new ExporterHarness(options => options.ScrapeResponseCacheDuration = TimeSpan.FromHours(1));
+        var counter = harness.Meter.CreateCounter<long>("perfotel.invocations");
+        counter.Add(1);
+
+        var first = harness.Scrape(ExpositionFormat.PrometheusText);
+        counter.Add(1);
+        var second = harness.Scrape(ExpositionFormat.PrometheusText);
+
+        Assert.Equal(first, second);
+        Assert.Equal(1, harness.Exporter.Scrapes.Collections);
+    }
+
+    [Fact]
+    public void EachFormatHasItsOwnCachedDocument()
+    {
+        using var harness = new ExporterHarness(options => options.ScrapeResponseCacheDuration = TimeSpan.FromHours(1));
+        harness.Meter.CreateCounter<long>("perfotel.invocations").Add(1);
+
+        var text = harness.Scrape(ExpositionFormat.PrometheusText);
+        var openMetrics = harness.Scrape(ExpositionFormat.OpenMetrics);
+        harness.Scrape(ExpositionFormat.OpenMetrics);
+
+        Assert.DoesNotContain("# EOF", text, StringComparison.Ordinal);
+        Assert.EndsWith("# EOF\n", openMetrics, StringComparison.Ordinal);
+        Assert.Equal(2, harness.Exporter.Scrapes.Collections);
+    }
+
+    [Fact]
+    public void ZeroCacheDurationCollectsForEverySequentialScrape()
+    {
+        using var harness = new ExporterHarness(options => options.ScrapeResponseCacheDuration = TimeSpan.Zero);
+        var counter = harness.Meter.CreateCounter<long>("perfotel.invocations");
+        counter.Add(1);
+
+        harness.Scrape(ExpositionFormat.PrometheusText);
+        counter.Add(1);
+        var second = harness.Scrape(ExpositionFormat.PrometheusText);
+
+        Assert.Contains("} 2\n", second, StringComparison.Ordinal);
+        Assert.Equal(2, harness.Exporter.Scrapes.Collections);
+    }
+
+    [Fact]
+    public async Task ConcurrentScrapesWaitForAndShareTheRunningCollection()
+    {
+        using var releaseCollection = new ManualResetEventSlim(false);
+        using var collectionStarted = new ManualResetEventSlim(false);
+        using var harness = new ExporterHarness(options => options.ScrapeResponseCacheDuration = TimeSpan.Zero);
+        var callbacks = 0;
+        harness.Meter.CreateObservableGauge("perfotel.slow.gauge", () =>
+        {
+            Interlocked.Increment(ref callbacks);
+            collectionStarted.Set();
+            // Holds the collection open until every other scrape is queued behind it.
+            releaseCollection.Wait(TimeSpan.FromSeconds(30));
+            return new Measurement<long>(7);
+        });
+
+        const int scrapes = 8;
+        var first = Task.Run(() => harness.Scrape(ExpositionFormat.PrometheusText));
+        Assert.True(collectionStarted.Wait(TimeSpan.FromSeconds(30)), "the first collection never started");
+        var others = Enumerable.Range(0, scrapes - 1).Select(_ => Task.Run(() => harness.Scrape(ExpositionFormat.PrometheusText))).ToArray();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (harness.Exporter.Scrapes.WaitingScrapes < scrapes - 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(scrapes - 1, harness.Exporter.Scrapes.WaitingScrapes);
+        releaseCollection.Set();
+        var results = await Task.WhenAll(others.Prepend(first));
+
+        Assert.Equal(1, harness.Exporter.Scrapes.Collections);
+        Assert.Equal(1, callbacks);
+        Assert.All(results, result => Assert.Equal(results[0], result));
+        Assert.Contains("perfotel_slow_gauge{otel_scope_name=", results[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ALeasedDocumentIsNotOverwrittenByTheNextCollection()
+    {
+        using var harness = new ExporterHarness(options => options.ScrapeResponseCacheDuration = TimeSpan.Zero);
+        var counter = harness.Meter.CreateCounter<long>("perfotel.invocations");
+        counter.Add(1);
+
+        using var held = await harness.Exporter.Scrapes.GetAsync(ExpositionFormat.PrometheusText, CancellationToken.None);
+        var before = System.Text.Encoding.UTF8.GetString(held.Content.Span);
+        counter.Add(100);
+        var newer = harness.Scrape(ExpositionFormat.PrometheusText);
+
+        Assert.Equal(before, System.Text.Encoding.UTF8.GetString(held.Content.Span));
+        Assert.Contains("} 101\n", newer, StringComparison.Ordinal);
+    }
+}

@@ -1,7 +1,0 @@
-namespace PerfOtel.Exporter.Tests;
-
-public class ProjectSmokeTests
-{
-    [Fact]
-    public void AssemblyLoads() => Assert.NotNull(typeof(ProjectSmokeTests).Assembly);
-}
