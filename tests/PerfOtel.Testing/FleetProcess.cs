@@ -9,6 +9,19 @@ public static partial class FleetProcess
     public static string AssemblyPath =>
         RepoPaths.Combine("samples", "AgentFleet", "bin", RepoPaths.Configuration, "net10.0", "AgentFleet.dll");
 
+    /// <summary>
+    /// Starts the fleet and returns at once, for tests that watch the stack while the fleet runs; disposing the
+    /// process kills it if it is still running.
+    /// </summary>
+    public static ExternalProcess StartInBackground(IEnumerable<string> arguments)
+    {
+        if (!File.Exists(AssemblyPath))
+        {
+            throw new InvalidOperationException($"{AssemblyPath} not built: build the solution first.");
+        }
+        return ExternalProcess.Start("dotnet", [AssemblyPath, .. arguments]);
+    }
+
     /// <summary>Runs the fleet to completion (bounded) and returns what it printed and its invocation count.</summary>
     public static async Task<(int Invocations, string Output)> RunAsync(IEnumerable<string> arguments, TimeSpan timeout)
     {

@@ -30,6 +30,9 @@ public sealed record AgentProfile
     /// <summary>Share of output tokens spent reasoning.</summary>
     public double ReasoningOutputShare { get; init; }
 
+    /// <summary>Kinds of task the agent is given, in turn (its specialization compares them); empty: one kind, named after its answers.</summary>
+    public IReadOnlyList<string> TaskTypes { get; init; } = [];
+
     /// <summary>Tools called per invocation, in order.</summary>
     public IReadOnlyList<string> Tools { get; init; } = [];
 
@@ -51,13 +54,13 @@ public sealed record AgentProfile
 /// <summary>How stated confidence relates to the real chance of success.</summary>
 public enum ConfidenceModel
 {
-    /// <summary>Confidence drawn from [0.3, 0.98]; success happens with exactly that probability.</summary>
+    /// <summary>Confidence drawn from [0.95, 0.999]; success happens with exactly that probability.</summary>
     Calibrated,
 
     /// <summary>Confidence drawn from [0.85, 0.99]; success happens 60 % of the time.</summary>
     Overconfident,
 
-    /// <summary>States no confidence; succeeds 90 % of the time.</summary>
+    /// <summary>States no confidence; succeeds 98 % of the time.</summary>
     Silent,
 }
 

@@ -22,6 +22,8 @@ public sealed record InvocationPlan
 
     public required string TaskId { get; init; }
 
+    public required string TaskType { get; init; }
+
     public required IReadOnlyList<AttemptPlan> Attempts { get; init; }
 
     public required IReadOnlyList<ToolPlan> Tools { get; init; }

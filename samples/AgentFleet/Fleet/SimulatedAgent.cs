@@ -19,7 +19,7 @@ public sealed class SimulatedAgent(string tenant, double latencyScale)
             AgentType = agent.AgentType,
             AgentId = agent.Name + "-v1",
             TaskId = plan.TaskId,
-            TaskType = agent.Answers.ToString().ToLowerInvariant(),
+            TaskType = plan.TaskType,
             ConversationId = "conv-" + plan.TaskId,
         });
 
