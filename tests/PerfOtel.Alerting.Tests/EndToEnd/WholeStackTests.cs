@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using PerfOtel.Testing;
+using Xunit.Abstractions;
 
 namespace PerfOtel.Alerting.Tests.EndToEnd;
 
@@ -28,7 +29,7 @@ namespace PerfOtel.Alerting.Tests.EndToEnd;
 /// previous window, which has data a minute into the run).
 /// </para>
 /// </summary>
-public sealed class WholeStackTests : IDisposable
+public sealed class WholeStackTests(ITestOutputHelper output) : IDisposable
 {
     private const string Tenant = "e2e";
     private const string DegradedAgent = "support-triage";
@@ -177,6 +178,11 @@ public sealed class WholeStackTests : IDisposable
             "alerts outside the degraded agent differ from the fleet's quirks:" +
             $"\n  unexpected: {string.Join(", ", others.Except(expected))}\n  missing: {string.Join(", ", expected.Except(others))}" +
             $"\n  degraded agent's: {string.Join(", ", degradedAlerts.Order(StringComparer.Ordinal))}" + Diagnostics());
+        output.WriteLine($"{DegradedAgent} (degraded) fired: {string.Join(", ", degradedAlerts.Order(StringComparer.Ordinal))}");
+        output.WriteLine($"quirks fired: {string.Join(", ", others.Order())}");
+        output.WriteLine($"webhook deliveries: {string.Join("; ", webhook.Alerts.Select(a => $"{a.Receiver}:{a.Name}/{a.Agent}").Distinct())}");
+        output.WriteLine($"a warning inhibited by the page: {inhibited}");
+        Assert.Contains("PerfOtelAgentSuccessRateLow", degradedAlerts);
         Assert.All(everFired.Where(a => a.Agent != "*"), a => Assert.Equal(Tenant, a.Tenant));
         // Every webhook delivery is one Prometheus fired, on the receiver its severity routes to.
         Assert.Empty(webhook.Malformed);
