@@ -28,7 +28,7 @@ public static class FleetCatalog
             Weight = 2,
             Primary = new ModelRoute("anthropic", "claude-sonnet-4-5", "claude-sonnet-4-5-20250929"),
             ProviderFailureRate = 0.03,
-            ModelLatencyMedianSeconds = 1.2,
+            ModelLatencyMedianSeconds = 0.8,
             InputTokensMedian = 2500,
             OutputTokensMedian = 400,
             CachedInputShare = 0.3,
