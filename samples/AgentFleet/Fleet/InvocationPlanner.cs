@@ -14,8 +14,10 @@ public sealed class InvocationPlanner(int seed, string? degradedAgent, double fe
 
     public InvocationPlan Plan(int index)
     {
-        // A generator per invocation, so that the plan does not depend on the order invocations run in.
-        var random = new Random(HashCode.Combine(seed, index, 0x5eed));
+        // A generator per invocation, so that the plan does not depend on the order invocations run in. Its seed is
+        // mixed by a fixed function: HashCode.Combine is randomised per process, so the same --seed gave other plans in
+        // every run. new Random(int) is the framework's stable seeded algorithm.
+        var random = new Random(InvocationSeed(seed, index));
         var agent = PickAgent(random.NextDouble() * totalWeight);
         var degraded = string.Equals(agent.Name, degradedAgent, StringComparison.Ordinal);
         var latencyFactor = degraded ? 3.0 : 1.0;
@@ -72,6 +74,16 @@ public sealed class InvocationPlanner(int seed, string? degradedAgent, double fe
                 ? (random.NextDouble() < 0.5 ? 0 : 2 + (random.NextDouble() * 4))
                 : null,
         };
+    }
+
+    /// <summary>SplitMix64's finaliser over (seed, index): well spread, and the same in every process and version.</summary>
+    private static int InvocationSeed(int seed, int index)
+    {
+        var z = unchecked(((ulong)(uint)seed << 32 | (uint)index) + 0x9E3779B97F4A7C15UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        z ^= z >> 31;
+        return (int)(z & int.MaxValue);
     }
 
     private AgentProfile PickAgent(double point)
