@@ -74,7 +74,15 @@ internal sealed class PrometheusHttpListenerServer : IDisposable
         }
         catch (Exception exception) when (exception is HttpListenerException or IOException or OperationCanceledException or ObjectDisposedException)
         {
+            // The scraper went away or the listener is stopping; nothing to answer.
             PerfOtelExporterEventSource.Log.ScrapeFailed(exception.Message);
+        }
+#pragma warning disable CA1031 // A fire-and-forget request task must not take its failure to an unobserved task.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            PerfOtelExporterEventSource.Log.ScrapeFailed(exception.ToString());
+            TrySetStatus(context.Response, 500);
         }
         finally
         {
@@ -86,6 +94,18 @@ internal sealed class PrometheusHttpListenerServer : IDisposable
             {
                 PerfOtelExporterEventSource.Log.ScrapeFailed(exception.Message);
             }
+        }
+    }
+
+    private static void TrySetStatus(HttpListenerResponse response, int statusCode)
+    {
+        try
+        {
+            response.StatusCode = statusCode;
+        }
+        catch (InvalidOperationException)
+        {
+            // Headers already sent: the scraper sees a truncated body and records a failed scrape.
         }
     }
 

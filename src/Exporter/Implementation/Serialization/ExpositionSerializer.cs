@@ -103,9 +103,25 @@ internal sealed class ExpositionSerializer
 
     private void WriteSingleValue(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point, bool openMetrics)
     {
-        buffer.Write(stream.SampleNameBytes);
-        WriteLabelSet(buffer, stream, seriesIndex, in point, out _, out _);
-        buffer.Write((byte)' ');
+        // A steady series writes "name{labels} " as one cached copy.
+        var tags = point.Tags;
+        if (stream.Series.TryGet(seriesIndex, tags) is { } prefix)
+        {
+            buffer.Write(prefix);
+        }
+        else
+        {
+            var start = buffer.Length;
+            buffer.Write(stream.SampleNameBytes);
+            if (WriteLabelsUncached(buffer, stream, tags))
+            {
+                buffer.Write((byte)'}');
+            }
+
+            buffer.Write((byte)' ');
+            stream.Series.Store(seriesIndex, tags, buffer.WrittenSpan[start..]);
+        }
+
         switch (stream.Metric.MetricType)
         {
             case MetricType.LongSum:
@@ -151,7 +167,7 @@ internal sealed class ExpositionSerializer
     {
         // Label set written once (after the first bucket name), then copied for each further line of the series.
         buffer.Write(stream.BucketNameBytes);
-        WriteLabelSet(buffer, stream, seriesIndex, in point, out var labelsStart, out var labelsLength);
+        WriteHistogramLabels(buffer, stream, seriesIndex, in point, out var labelsStart, out var labelsLength);
         var hasLabels = labelsLength > 0;
 
         var exemplarCount = openMetrics ? CollectExemplarsSortedByValue(in point) : 0;
@@ -199,7 +215,7 @@ internal sealed class ExpositionSerializer
         // with their exact upper bounds (OpenTelemetry buckets are upper-inclusive, like Prometheus's le).
         var data = point.GetExponentialHistogramData();
         buffer.Write(stream.BucketNameBytes);
-        WriteLabelSet(buffer, stream, seriesIndex, in point, out var labelsStart, out var labelsLength);
+        WriteHistogramLabels(buffer, stream, seriesIndex, in point, out var labelsStart, out var labelsLength);
         var hasLabels = labelsLength > 0;
 
         long cumulative = data.ZeroCount;
@@ -290,32 +306,33 @@ internal sealed class ExpositionSerializer
     }
 
     /// <summary>
-    /// Writes the label set of a series. For histograms the closing brace is left to the caller (an le label follows);
-    /// <paramref name="labelsStart"/>/<paramref name="labelsLength"/> locate "{labels" for copying, length 0 if none.
+    /// Writes "{labels" of a histogram series (the caller adds le and the closing brace) and locates it for copying
+    /// to the series' other lines; length 0 when the series has no labels at all.
     /// </summary>
-    private void WriteLabelSet(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point,
+    private void WriteHistogramLabels(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point,
         out int labelsStart, out int labelsLength)
     {
         var tags = point.Tags;
-        var isHistogram = stream.Type == PrometheusType.Histogram;
-        if (tags.Count == 0 && stream.ScopeLabels.Length == 0)
-        {
-            labelsStart = buffer.Length;
-            labelsLength = 0;
-            return;
-        }
-
         labelsStart = buffer.Length;
         if (stream.Series.TryGet(seriesIndex, tags) is { } encoded)
         {
             buffer.Write(encoded);
-            labelsLength = encoded.Length;
-            if (!isHistogram)
-            {
-                buffer.Write((byte)'}');
-            }
+        }
+        else
+        {
+            WriteLabelsUncached(buffer, stream, tags);
+            stream.Series.Store(seriesIndex, tags, buffer.WrittenSpan[labelsStart..]);
+        }
 
-            return;
+        labelsLength = buffer.Length - labelsStart;
+    }
+
+    /// <summary>Writes "{scope labels,attributes" without the closing brace; false (nothing written) when there are none.</summary>
+    private bool WriteLabelsUncached(ExpositionBuffer buffer, MetricStreamLayout stream, ReadOnlyTagCollection tags)
+    {
+        if (tags.Count == 0 && stream.ScopeLabels.Length == 0)
+        {
+            return false;
         }
 
         buffer.Write((byte)'{');
@@ -331,12 +348,7 @@ internal sealed class ExpositionSerializer
             WriteTagsMergingCollisions(buffer, stream, tags, needsComma);
         }
 
-        labelsLength = buffer.Length - labelsStart;
-        stream.Series.Store(seriesIndex, tags, buffer.WrittenSpan.Slice(labelsStart, labelsLength));
-        if (!isHistogram)
-        {
-            buffer.Write((byte)'}');
-        }
+        return true;
     }
 
     private bool TryWriteTagsFast(ExpositionBuffer buffer, MetricStreamLayout stream, ReadOnlyTagCollection tags, bool needsComma)
