@@ -12,6 +12,7 @@ internal sealed class PrometheusHttpListenerServer : IDisposable
     private readonly PerfOtelPrometheusExporter exporter;
     private readonly HttpListener listener = new();
     private readonly string path;
+    private readonly string[] prefixes;
     private readonly CancellationTokenSource stopping = new();
     private Task? acceptLoop;
 
@@ -19,15 +20,26 @@ internal sealed class PrometheusHttpListenerServer : IDisposable
     {
         this.exporter = exporter;
         path = options.ScrapeEndpointPath.TrimEnd('/');
-        foreach (var prefix in options.UriPrefixes)
+        prefixes = options.UriPrefixes.Select(prefix => prefix.EndsWith('/') ? prefix : prefix + "/").ToArray();
+        foreach (var prefix in prefixes)
         {
-            listener.Prefixes.Add(prefix.EndsWith('/') ? prefix : prefix + "/");
+            listener.Prefixes.Add(prefix);
         }
     }
 
     public void Start()
     {
-        listener.Start();
+        try
+        {
+            listener.Start();
+        }
+        catch (HttpListenerException exception)
+        {
+            throw new InvalidOperationException(
+                $"The Prometheus HTTP listener could not listen on {string.Join(", ", prefixes)}: {exception.Message}. "
+                + "Choose another port in UriPrefixes.", exception);
+        }
+
         acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
