@@ -14,6 +14,9 @@ namespace PerfOtel.Exporter.Implementation.Serialization;
 internal sealed class ExpositionSerializer
 {
     private const int ExemplarLabelCharacterLimit = 128;
+    private static readonly byte[] ScopeNameLabel = LabelKeyCache.ForLabel("otel_scope_name");
+    private static readonly byte[] ScopeVersionLabel = LabelKeyCache.ForLabel("otel_scope_version");
+    private static readonly byte[] BucketBoundLabel = LabelKeyCache.ForLabel("le");
 
     private readonly MetricFamilyPlan plan;
     private readonly int maxSeries;
@@ -362,6 +365,11 @@ internal sealed class ExpositionSerializer
         foreach (var tag in tags)
         {
             var encodedKey = stream.LabelKeys.Get(tag.Key);
+            if (IsReserved(encodedKey, stream))
+            {
+                return false;
+            }
+
             for (var previous = 0; previous < index; previous++)
             {
                 if (ReferenceEquals(keyScratch[previous], encodedKey))
@@ -390,13 +398,25 @@ internal sealed class ExpositionSerializer
         return true;
     }
 
-    // Rare path: two attribute keys sanitise to the same label. The spec joins their values with ';' in the
-    // lexicographic order of the original keys.
+    // A label the exporter itself writes (scope labels, le) must not appear twice in a series: Prometheus would
+    // reject the whole scrape for one attribute.
+    private static bool IsReserved(byte[] encodedKey, MetricStreamLayout stream) =>
+        (stream.ScopeLabels.Length > 0 && (ReferenceEquals(encodedKey, ScopeNameLabel) || ReferenceEquals(encodedKey, ScopeVersionLabel)))
+        || (stream.Type == PrometheusType.Histogram && ReferenceEquals(encodedKey, BucketBoundLabel));
+
+    // Rare path: two attribute keys sanitise to the same label (the spec joins their values with ';' in the
+    // lexicographic order of the original keys), or an attribute would repeat a label the exporter writes (dropped).
     private static void WriteTagsMergingCollisions(ExpositionBuffer buffer, MetricStreamLayout stream, ReadOnlyTagCollection tags, bool needsComma)
     {
         var merged = new SortedDictionary<string, List<KeyValuePair<string, object?>>>(StringComparer.Ordinal);
         foreach (var tag in tags)
         {
+            if (IsReserved(stream.LabelKeys.Get(tag.Key), stream))
+            {
+                PerfOtelExporterEventSource.Log.ReservedLabelDropped(stream.Metric.Name, tag.Key);
+                continue;
+            }
+
             var label = PrometheusNames.SanitizeLabelName(tag.Key);
             if (!merged.TryGetValue(label, out var list))
             {
@@ -531,7 +551,7 @@ internal sealed class ExpositionSerializer
         {
             var label = PrometheusNames.SanitizeLabelName(tag.Key);
             var text = AttributeValueText(tag.Value);
-            if (used + label.Length + text.Length > ExemplarLabelCharacterLimit)
+            if (label is "trace_id" or "span_id" || used + label.Length + text.Length > ExemplarLabelCharacterLimit)
             {
                 continue;
             }
