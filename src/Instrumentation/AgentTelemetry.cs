@@ -78,7 +78,10 @@ public static class AgentTelemetry
     {
         try
         {
-            return ProviderCallRecorder.Record(Sanitize(call), invocation ?? AgentInvocation.Current);
+            invocation ??= AgentInvocation.Current;
+            return IsClean(call)
+                ? ProviderCallRecorder.Record(call, invocation)
+                : ProviderCallRecorder.Record(Sanitize(call), invocation);
         }
         catch (Exception e)
         {
@@ -86,6 +89,17 @@ public static class AgentTelemetry
             return null;
         }
     }
+
+    // The common case needs no copy: everything is already in range.
+    private static bool IsClean(in ProviderCallRecord call) =>
+        !string.IsNullOrWhiteSpace(call.ProviderName) && call.ProviderName.Length <= InputGuard.MaxNameLength
+        && !string.IsNullOrWhiteSpace(call.RequestModel) && call.RequestModel.Length <= InputGuard.MaxNameLength
+        && !string.IsNullOrWhiteSpace(call.Operation) && call.Operation.Length <= InputGuard.MaxNameLength
+        && (call.ResponseModel is null || (!string.IsNullOrWhiteSpace(call.ResponseModel) && call.ResponseModel.Length <= InputGuard.MaxNameLength))
+        && call.Attempt >= 1
+        && (call.CostUsd is not { } cost || (double.IsFinite(cost) && cost >= 0))
+        && (call.Usage is not { } usage || (usage.InputTokens >= 0 && usage.OutputTokens >= 0 && usage.CacheReadInputTokens >= 0
+            && usage.CacheCreationInputTokens >= 0 && usage.ReasoningOutputTokens >= 0));
 
     private static ProviderCallRecord Sanitize(in ProviderCallRecord call)
     {

@@ -19,6 +19,9 @@ internal static class GenAiSpanAttribution
     private static readonly Lock StartLock = new();
     private static ActivityListener? listener;
 
+    /// <summary>Whether spans of other libraries are being attributed now.</summary>
+    public static bool IsActive => Volatile.Read(ref listener) is not null && InstrumentationSettings.Current.AttributeGenAiClientSpans;
+
     public static void EnsureListening()
     {
         lock (StartLock)
