@@ -110,7 +110,7 @@ internal static class GenAiSpanAttribution
             null => (long?)null,
             int i => i,
             long l => l,
-            double d when double.IsFinite(d) => (long)d,
+            double d => InputGuard.TokenCount(d, key),
             string s when long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) => parsed,
             _ => null,
         };
