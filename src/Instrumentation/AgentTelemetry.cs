@@ -70,6 +70,20 @@ public static class AgentTelemetry
     }
 
     /// <summary>
+    /// Starts a tool execution, attributed to <paramref name="invocation"/> or, when null, to
+    /// <see cref="AgentInvocation.Current"/> (none outside any invocation).
+    /// </summary>
+    public static ToolExecution StartToolExecution(string toolName, string? toolCallId = null, string? toolType = null, AgentInvocation? invocation = null)
+    {
+        invocation ??= AgentInvocation.Current;
+        if (invocation is not null)
+        {
+            return invocation.StartToolExecution(toolName, toolCallId, toolType);
+        }
+        return AgentInstruments.AnyListener ? new ToolExecution(null, toolName, toolCallId, toolType) : ToolExecution.Disabled;
+    }
+
+    /// <summary>
     /// Records a finished provider call's metrics (duration, tokens, cost or unpriced tokens, retry, fallback) without
     /// a span and without allocating, attributed to <paramref name="invocation"/> or <see cref="AgentInvocation.Current"/>.
     /// </summary>
