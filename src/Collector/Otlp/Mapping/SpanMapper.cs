@@ -13,8 +13,10 @@ internal sealed record MappingResult(IngestBatch Batch, long Received, long Reje
 /// events. Spans that are not GenAI operations are accepted and ignored. Parent links are followed only within the
 /// request: the SDKs batch a trace's spans together, and the store's roll-ups cover what arrives apart.
 /// </summary>
-internal sealed class SpanMapper(IModelPricing pricing)
+internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allowlist = null)
 {
+    private readonly AttributeAllowlist _allowlist = allowlist ?? AttributeAllowlist.None;
+
     public const string DefaultTenant = "default";
     public const string UnknownName = "unknown";
     private const string OtherError = "_OTHER";
@@ -163,7 +165,7 @@ internal sealed class SpanMapper(IModelPricing pricing)
             ? spanName[(operation.Length + 1)..]
             : null;
 
-    private static AgentInvocation ToInvocation(MappedSpan span)
+    private AgentInvocation ToInvocation(MappedSpan span)
     {
         var a = span.Attributes;
         var errorType = ErrorType(span);
@@ -191,6 +193,7 @@ internal sealed class SpanMapper(IModelPricing pricing)
             Quality = UnitInterval(a.Double(PerfOtelAttributes.Quality)),
             Tokens = Tokens(a),
             CostUsd = NonNegative(a.Double(PerfOtelAttributes.CostUsd)),
+            AttributesJson = _allowlist.ToJson(span.Span.Attributes),
         };
     }
 
