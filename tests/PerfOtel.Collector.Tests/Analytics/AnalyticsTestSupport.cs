@@ -138,7 +138,7 @@ public static class Records
         Time = invocation.StartTime.AddSeconds(invocation.DurationSeconds),
     };
 
-    public static FeedbackRecord FeedbackFor(AgentInvocation invocation, bool? success = null, double? score = null,
+    public static FeedbackRecord FeedbackOn(AgentInvocation invocation, bool? success = null, double? score = null,
         double? accuracy = null) => new()
     {
         Tenant = invocation.Tenant,

@@ -40,7 +40,7 @@ public class RebuildTests
                 }
                 if (step % 5 == 0)
                 {
-                    joins.Add(new FeedbackJoin(invocation, FeedbackFor(invocation, success: random.NextDouble() < 0.5)));
+                    joins.Add(new FeedbackJoin(invocation, FeedbackOn(invocation, success: random.NextDouble() < 0.5)));
                 }
             }
             await store.WriteAsync(batch, CancellationToken.None);

@@ -106,9 +106,9 @@ public class RollingWindowTests
         batch.Evaluations.Add(Evaluation(d, "accuracy", 0.4, withAgent: false));
         batch.Evaluations.Add(Evaluation(d, "relevance", 0.0));
         observer.OnCommitted(batch);
-        observer.OnFeedbackJoined(new FeedbackJoin(a, FeedbackFor(a, success: true, score: 0.1, accuracy: 0.9)));
-        observer.OnFeedbackJoined(new FeedbackJoin(b, FeedbackFor(b, success: true, score: 0.5)));
-        observer.OnFeedbackJoined(new FeedbackJoin(c, FeedbackFor(c, success: false)));
+        observer.OnFeedbackJoined(new FeedbackJoin(a, FeedbackOn(a, success: true, score: 0.1, accuracy: 0.9)));
+        observer.OnFeedbackJoined(new FeedbackJoin(b, FeedbackOn(b, success: true, score: 0.5)));
+        observer.OnFeedbackJoined(new FeedbackJoin(c, FeedbackOn(c, success: false)));
 
         var report = Report("qa", Hour);
         // (0.9 + 0.5 + 0 + 0.4) / 4 = 0.45; the relevance evaluation is not an accuracy sample.
@@ -123,7 +123,7 @@ public class RollingWindowTests
         observer.OnCommitted(Batch(invocation));
         Assert.Equal(1, Report("qa", Hour).Calibration.Bins[9].Successes);
 
-        observer.OnFeedbackJoined(new FeedbackJoin(invocation, FeedbackFor(invocation, success: false)));
+        observer.OnFeedbackJoined(new FeedbackJoin(invocation, FeedbackOn(invocation, success: false)));
         var calibration = Report("qa", Hour).Calibration;
         Assert.Equal(1, calibration.Samples);
         Assert.Equal(0, calibration.Bins[9].Successes);
@@ -135,7 +135,7 @@ public class RollingWindowTests
     {
         var invocation = Invocation("qa", Noon, confidence: 0.9);
         var batch = Batch(invocation);
-        batch.JoinedFeedback.Add(new FeedbackJoin(invocation, FeedbackFor(invocation, accuracy: 0.25)));
+        batch.JoinedFeedback.Add(new FeedbackJoin(invocation, FeedbackOn(invocation, accuracy: 0.25)));
         observer.OnCommitted(batch);
         Assert.Equal(0.25, Report("qa", Hour).Accuracy);
     }

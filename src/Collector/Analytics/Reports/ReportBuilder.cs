@@ -110,9 +110,11 @@ internal static class ReportBuilder
         double? health = successRate is { } s && errorRate is { } e && p95 is { } p
             ? HealthScore.Compute(s, e, p, thresholds.MaxLatencyP95Seconds, accuracy)
             : null;
+        // Without any provider call in the window, tokens and cost are unknown rather than zero.
+        var called = stats.ProviderCalls > 0;
         return new CoreValues(successRate, errorRate, p95, accuracy,
-            OutcomeRates.PerInvocation(stats.CostUsd, stats.Invocations),
-            OutcomeRates.PerInvocation(stats.Tokens, stats.Invocations), health);
+            called ? OutcomeRates.PerInvocation(stats.CostUsd, stats.Invocations) : null,
+            called ? OutcomeRates.PerInvocation(stats.Tokens, stats.Invocations) : null, health);
     }
 
     private static double? Pick(CoreValues values, string metric) => metric switch
