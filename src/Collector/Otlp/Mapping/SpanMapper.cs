@@ -121,11 +121,12 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
             return span.Invocation;
         }
 
-        // Iterative walk with a step bound: a malformed request may carry a parent cycle.
+        // Iterative walk with a step bound (a malformed request may carry a parent cycle); every span passed on the
+        // way learns the answer too, so a deep chain is walked once, not once per descendant.
+        var visited = new List<MappedSpan> { span };
         var current = span;
-        var steps = 0;
         MappedSpan? found = null;
-        while (current.ParentSpanId is { } parentId && steps++ < byId.Count
+        while (current.ParentSpanId is { } parentId && visited.Count <= byId.Count
                && byId.TryGetValue((current.TraceId, parentId), out var parent))
         {
             if (parent.Role.Kind == SpanRoleKind.Invocation)
@@ -140,11 +141,16 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
                 break;
             }
 
+            visited.Add(parent);
             current = parent;
         }
 
-        span.Invocation = found;
-        span.InvocationResolved = true;
+        foreach (var passed in visited)
+        {
+            passed.Invocation = found;
+            passed.InvocationResolved = true;
+        }
+
         return found;
     }
 
