@@ -44,8 +44,8 @@ public sealed class FleetEndToEndTests : IDisposable
 
         // The same values on /metrics under the names the rules and dashboards use.
         var metrics = await http.GetStringAsync("metrics");
-        Assert.Equal(overconfident, Gauge(metrics, "perfotel_agent_calibration_error", "sales-forecaster"), 9);
-        Assert.Equal(calibrated, Gauge(metrics, "perfotel_agent_calibration_error", "support-triage"), 9);
+        Assert.Equal(overconfident, Exposition.AgentGauge(metrics, "perfotel_agent_calibration_error", "sales-forecaster"), 9);
+        Assert.Equal(calibrated, Exposition.AgentGauge(metrics, "perfotel_agent_calibration_error", "support-triage"), 9);
         Assert.Contains("perfotel_agent_health_score{", metrics, StringComparison.Ordinal);
         Assert.Contains("perfotel_collector_", metrics, StringComparison.Ordinal);
         // Provider calls were priced from the shared catalog, and the unpriced model's tokens are surfaced.
@@ -60,16 +60,6 @@ public sealed class FleetEndToEndTests : IDisposable
         var calibration = window.GetProperty("calibration");
         Assert.False(calibration.GetProperty("withheld").GetBoolean(), $"{agent}: calibration withheld");
         return calibration.GetProperty("expectedCalibrationError").GetDouble();
-    }
-
-    private static double Gauge(string exposition, string name, string agent)
-    {
-        var line = exposition.Split('\n').FirstOrDefault(l =>
-            l.StartsWith(name + "{", StringComparison.Ordinal)
-            && l.Contains($"agent=\"{agent}\"", StringComparison.Ordinal)
-            && l.Contains("window=\"1h\"", StringComparison.Ordinal))
-            ?? throw new Xunit.Sdk.XunitException($"{name} for {agent} not on /metrics");
-        return double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }
 
     public void Dispose()
