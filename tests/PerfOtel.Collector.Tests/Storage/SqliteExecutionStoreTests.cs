@@ -121,6 +121,22 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
     }
 
     [Fact]
+    public async Task RetentionDeletesABacklogLargerThanOneSlice()
+    {
+        var old = TestRecords.Start.AddDays(-100);
+        for (var batch = 0; batch < 3; batch++)
+        {
+            var records = Enumerable.Range(0, 4_000).Select(_ => (object)TestRecords.Invocation(start: old)).ToArray();
+            await Store.WriteAsync(TestRecords.Batch(records), CancellationToken.None);
+        }
+
+        await Store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None);
+
+        Assert.Equal(12_000, await Store.DeleteOlderThanAsync(TestRecords.Start.AddDays(-1), CancellationToken.None));
+        Assert.Single(await ReadInvocations());
+    }
+
+    [Fact]
     public async Task WritesBeforeInitializeFailClearly()
     {
         await using var store = new SqliteExecutionStore(_directory, fullDurability: false);

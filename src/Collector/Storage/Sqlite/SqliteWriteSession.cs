@@ -126,21 +126,20 @@ internal sealed class SqliteWriteSession : IDisposable
         return new FeedbackResult(true, invocation);
     }
 
-    public long DeleteOlderThan(DateTimeOffset cutoff)
+    /// <summary>Deletes at most <paramref name="limit"/> rows of each table older than the cutoff.</summary>
+    public long DeleteOlderThan(DateTimeOffset cutoff, int limit)
     {
         var micros = SqliteTime.ToMicros(cutoff);
         long deleted = 0;
-        foreach (var sql in (string[])[
-                     "DELETE FROM provider_calls WHERE start_time < $cutoff",
-                     "DELETE FROM tool_calls WHERE start_time < $cutoff",
-                     "DELETE FROM evaluations WHERE time < $cutoff",
-                     "DELETE FROM invocations WHERE start_time < $cutoff",
-                     "DELETE FROM feedback WHERE received_at < $cutoff",
-                 ])
+        foreach (var (table, column) in (ReadOnlySpan<(string, string)>)[
+                     ("provider_calls", "start_time"), ("tool_calls", "start_time"), ("evaluations", "time"),
+                     ("invocations", "start_time"), ("feedback", "received_at")])
         {
             using var command = _connection.CreateCommand();
-            command.CommandText = sql;
+            command.CommandText =
+                $"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {column} < $cutoff LIMIT $limit)";
             command.Parameters.AddWithValue("$cutoff", micros);
+            command.Parameters.AddWithValue("$limit", limit);
             deleted += command.ExecuteNonQuery();
         }
 
