@@ -299,6 +299,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore
                 operation.Fail(new SqliteWriteFailedException("The store could not commit the write.", ex));
             }
 
+            RecountAfterRollback(session);
             return;
         }
         finally
@@ -328,9 +329,24 @@ internal sealed class SqliteExecutionStore : IExecutionStore
             transaction.Rollback("operation");
             transaction.Release("operation");
             operation.Discard();
+            RecountAfterRollback(session);
             _logger.LogWarning(ex, "A write operation was rejected and rolled back alone");
             operation.Fail(new SqliteWriteFailedException("The store rejected the write: " + ex.Message, ex));
             return false;
+        }
+    }
+
+    private void RecountAfterRollback(SqliteWriteSession session)
+    {
+        try
+        {
+            session.RecountPendingFeedback();
+        }
+        catch (SqliteException ex)
+        {
+            // Cannot count: assume feedback is pending, so joins are looked up rather than missed.
+            _logger.LogWarning(ex, "Could not recount pending feedback after a rollback");
+            session.AssumeFeedbackPending();
         }
     }
 
