@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -14,6 +15,7 @@ internal sealed class RawInsertStatement : IDisposable
     private readonly sqlite3 _database;
     private readonly sqlite3_stmt _statement;
     private int _next = 1;
+    private byte[] _utf8 = new byte[256];
 
     public RawInsertStatement(SqliteConnection connection, string sql)
     {
@@ -23,7 +25,21 @@ internal sealed class RawInsertStatement : IDisposable
 
     public RawInsertStatement Text(string? value)
     {
-        Check(value is null ? raw.sqlite3_bind_null(_statement, _next++) : raw.sqlite3_bind_text(_statement, _next++, value));
+        if (value is null)
+        {
+            Check(raw.sqlite3_bind_null(_statement, _next++));
+            return this;
+        }
+
+        // Encoded into a reused buffer (SQLite copies it): the string overload would allocate a byte array per value.
+        var length = Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (_utf8.Length < length)
+        {
+            _utf8 = new byte[Math.Max(length, _utf8.Length * 2)];
+        }
+
+        var written = Encoding.UTF8.GetBytes(value, _utf8);
+        Check(raw.sqlite3_bind_text(_statement, _next++, _utf8.AsSpan(0, written)));
         return this;
     }
 
