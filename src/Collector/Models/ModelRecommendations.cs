@@ -51,6 +51,10 @@ public interface IModelRecommendations
 /// experiment or a router; the report states the figures it rests on.</remarks>
 public sealed class ModelRecommendations(ModelComparison comparison) : IModelRecommendations
 {
+    // Tolerances are inclusive; this keeps a rate exactly at the boundary (0.88 against 0.90 - 0.02) inside whatever
+    // the rounding of the subtraction.
+    private const double Epsilon = 1e-9;
+
     /// <inheritdoc/>
     public IReadOnlyList<ModelRecommendation> GetRecommendations(string tenant)
     {
@@ -87,18 +91,18 @@ public sealed class ModelRecommendations(ModelComparison comparison) : IModelRec
         {
             return false;
         }
-        if (!(candidateCost <= currentCost * (1 - options.MinSavingsRatio)) || candidateCost >= currentCost)
+        if (!(candidateCost <= (currentCost * (1 - options.MinSavingsRatio)) + Epsilon) || candidateCost >= currentCost)
         {
             return false;
         }
-        if (candidateSuccess < currentSuccess - options.SuccessRateTolerance)
+        if (candidateSuccess < currentSuccess - options.SuccessRateTolerance - Epsilon)
         {
             return false;
         }
         if (current.AccuracySamples >= options.MinAccuracySamples)
         {
             if (candidate.AccuracySamples < options.MinAccuracySamples ||
-                candidate.Accuracy < current.Accuracy - options.AccuracyTolerance)
+                candidate.Accuracy < current.Accuracy - options.AccuracyTolerance - Epsilon)
             {
                 return false;
             }
@@ -113,7 +117,7 @@ public sealed class ModelRecommendations(ModelComparison comparison) : IModelRec
         var accuracyCompared = current.AccuracySamples >= options.MinAccuracySamples;
         var savings = 1 - (cheaperCost / currentCost);
         var reason = FormattableString.Invariant(
-            $"{cheaper.Provider}/{cheaper.Model} costs {cheaperCost:0.######} USD per invocation against {currentCost:0.######} USD for {current.Provider}/{current.Model} ({savings:P0} less) over {window}, with a success rate of {cheaper.SuccessRate:P1} against {current.SuccessRate:P1}")
+            $"{cheaper.Provider}/{cheaper.Model} costs {cheaperCost:0.######} USD per invocation against {currentCost:0.######} USD for {current.Provider}/{current.Model} ({savings * 100:0}% less) over {window}, with a success rate of {cheaper.SuccessRate * 100:0.#}% against {current.SuccessRate * 100:0.#}%")
             + (accuracyCompared
                 ? FormattableString.Invariant($" and an accuracy of {cheaper.Accuracy:0.###} against {current.Accuracy:0.###}.")
                 : ".");
