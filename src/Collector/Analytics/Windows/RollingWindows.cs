@@ -14,7 +14,7 @@ namespace PerfOtel.Collector.Analytics.Windows;
 internal sealed class RollingWindows
 {
     /// <summary>Evaluations with this name are accuracy samples.</summary>
-    public const string AccuracyEvaluationName = "accuracy";
+    public const string AccuracyEvaluationName = Instrumentation.EvaluationNames.Accuracy;
 
     private readonly ConcurrentDictionary<(string Tenant, string Agent), AgentWindows> agents = new();
     private readonly ConcurrentDictionary<string, ThresholdSet> thresholdsByTenant = new(StringComparer.Ordinal);
