@@ -1,10 +1,22 @@
 using BenchmarkDotNet.Running;
+using PerfOtel.Benchmarks.Storage;
 
 namespace PerfOtel.Benchmarks;
 
-/// <summary>Run all benchmarks, or pick with --filter '*Provider*' (BenchmarkDotNet switcher syntax).</summary>
+/// <summary>
+/// Run all benchmarks, or pick with --filter '*Provider*' (BenchmarkDotNet switcher syntax). <c>store-load</c> runs
+/// the sustained store load driver instead (a minutes-long run with memory sampling, which BenchmarkDotNet is not for).
+/// </summary>
 public static class BenchmarkEntry
 {
-    public static void Main(string[] args) =>
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == StoreLoadDriver.Command)
+        {
+            return await StoreLoadDriver.RunAsync(args[1..]);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);
+        return 0;
+    }
 }

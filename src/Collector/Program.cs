@@ -1,5 +1,7 @@
 using PerfOtel.Collector.Analytics;
 using PerfOtel.Collector.Api;
+using PerfOtel.Collector.Cost;
+using PerfOtel.Collector.Cost.Api;
 using PerfOtel.Collector.Feedback;
 using PerfOtel.Collector.Hosting;
 using PerfOtel.Collector.Otlp;
@@ -10,6 +12,8 @@ builder.AddPerfOtelCollectorConfiguration(args);
 builder.Services.AddPerfOtelStorage(builder.Configuration);
 builder.Services.AddOtlpReceiver(builder.Configuration);
 builder.Services.AddPerfOtelAnalytics(builder.Configuration);
+builder.Services.AddPerfOtelCost(builder.Configuration);
+builder.Services.AddPerfOtelCollectorTelemetry(builder.Configuration);
 
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Text("ok"));
@@ -17,6 +21,8 @@ app.MapOtlpReceiver();
 app.MapPerfOtelFeedback();
 app.MapPerfOtelExport();
 app.MapPerfOtelAnalyticsApi();
+app.MapPerfOtelCostApi();
+app.MapPerfOtelCollectorMetrics();
 app.Run();
 
 /// <summary>Entry point, exposed for WebApplicationFactory in tests.</summary>

@@ -15,6 +15,12 @@ public sealed class OtlpOptions
     /// memory held by bodies that are not yet in the ingest queue.
     /// </summary>
     public int MaxConcurrentRequests { get; set; } = 32;
+
+    /// <summary>
+    /// Optional pricing catalog file (the format of the embedded one) whose prices override the embedded catalog when
+    /// the collector prices provider calls that arrive without <c>perfotel.cost.usd</c>.
+    /// </summary>
+    public string? PricingOverridesPath { get; set; }
 }
 
 internal sealed class OtlpOptionsValidator : IValidateOptions<OtlpOptions>
@@ -30,6 +36,11 @@ internal sealed class OtlpOptionsValidator : IValidateOptions<OtlpOptions>
         if (options.MaxConcurrentRequests < 1)
         {
             failures.Add($"Otlp:MaxConcurrentRequests must be at least 1 (was {options.MaxConcurrentRequests}).");
+        }
+
+        if (!string.IsNullOrEmpty(options.PricingOverridesPath) && !File.Exists(options.PricingOverridesPath))
+        {
+            failures.Add($"Otlp:PricingOverridesPath names '{options.PricingOverridesPath}', which does not exist.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Ingest;
 using PerfOtel.Collector.Otlp.Http;
 using PerfOtel.Collector.Otlp.Mapping;
-using PerfOtel.Collector.Telemetry;
+using PerfOtel.Instrumentation.Pricing;
 
 namespace PerfOtel.Collector.Otlp;
 
@@ -22,7 +22,12 @@ public static class OtlpReceiverExtensions
         services.AddIngestPipeline(configuration);
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IModelPricing, UnpricedModelPricing>();
+        services.TryAddSingleton(provider =>
+        {
+            var overrides = provider.GetRequiredService<IOptions<OtlpOptions>>().Value.PricingOverridesPath;
+            return string.IsNullOrEmpty(overrides) ? PricingCatalog.Default : PricingCatalog.Default.WithOverrides(PricingCatalog.Load(overrides));
+        });
+        services.TryAddSingleton<IModelPricing, CatalogModelPricing>();
         services.TryAddSingleton<SpanMapper>();
         services.TryAddSingleton<OtlpRequestHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<OtlpSignal, TracesSignal>());

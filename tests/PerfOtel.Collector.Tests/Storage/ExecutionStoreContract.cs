@@ -84,13 +84,28 @@ public abstract class ExecutionStoreContract : IAsyncLifetime
         var other = TestRecords.Invocation();
         await Store.WriteAsync(TestRecords.Batch(invocation, call, tool, evaluation, other), CancellationToken.None);
         await Store.WriteAsync(TestRecords.Batch(call with { }), CancellationToken.None);
+        var twiceInOneBatch = TestRecords.Invocation();
+        await Store.WriteAsync(TestRecords.Batch(twiceInOneBatch, twiceInOneBatch with { }), CancellationToken.None);
 
         var invocations = await ReadInvocations();
-        Assert.Equal(2, invocations.Count);
+        Assert.Equal(3, invocations.Count);
         Assert.Equal(new TokenCounts(10, 1, 0, 0, 0), invocations.Single(i => i.Invocation.SpanId == invocation.SpanId).RolledUpTokens);
         Assert.Single(await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery(), CancellationToken.None)));
         Assert.Single(await ReadAll(ReadToolCallsAsync(Store, new InvocationQuery())));
         Assert.Single(await ReadAll(Store.ReadEvaluationsAsync(new InvocationQuery(), CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task TextWithANulCharacterDoesNotRejectItsBatch()
+    {
+        var odd = TestRecords.Invocation() with { AgentName = "plan\0ner", AttributesJson = null };
+        var normal = TestRecords.Invocation();
+
+        await Store.WriteAsync(TestRecords.Batch(odd, normal), CancellationToken.None);
+
+        var stored = await ReadInvocations();
+        Assert.Equal(2, stored.Count);
+        Assert.StartsWith("plan", stored.Single(s => s.Invocation.SpanId == odd.SpanId).Invocation.AgentName, StringComparison.Ordinal);
     }
 
     [Theory]

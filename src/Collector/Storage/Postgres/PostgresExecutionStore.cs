@@ -77,7 +77,13 @@ internal sealed class PostgresExecutionStore : IExecutionStore
             if (batch.Invocations.Count > 0)
             {
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                var byKey = batch.Invocations.ToDictionary(i => (i.TraceId, i.SpanId));
+                // A batch may carry the same span twice (a client's retry merged into one request).
+                var byKey = new Dictionary<(string, string), AgentInvocation>();
+                foreach (var invocation in batch.Invocations)
+                {
+                    byKey.TryAdd((invocation.TraceId, invocation.SpanId), invocation);
+                }
+
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     var feedback = RecordReader.Feedback(reader, 0, Time);
@@ -390,10 +396,14 @@ internal sealed class PostgresExecutionStore : IExecutionStore
         return command;
     }
 
+    // PostgreSQL text cannot hold U+0000 (SQLite can); one such character would reject the whole batch, so it goes.
     private static NpgsqlParameter<string?[]> Texts<T>(List<T> rows, Func<T, string?> select) => new()
     {
-        TypedValue = rows.Select(select).ToArray(),
+        TypedValue = rows.Select(row => WithoutNul(select(row))).ToArray(),
     };
+
+    private static string? WithoutNul(string? text) =>
+        text is not null && text.Contains('\0', StringComparison.Ordinal) ? text.Replace("\0", "", StringComparison.Ordinal) : text;
 
     private static NpgsqlParameter<DateTime[]> Times<T>(List<T> rows, Func<T, DateTimeOffset> select) => new()
     {

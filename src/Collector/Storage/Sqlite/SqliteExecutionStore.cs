@@ -18,6 +18,8 @@ internal sealed class SqliteExecutionStore : IExecutionStore
 
     // Bounds one transaction, so a flood cannot grow the WAL or the latency of the first caller without limit.
     private const int MaxRowsPerTransaction = 20_000;
+    private const int SqliteFull = 13;
+    private const int SqliteIoErr = 10;
 
     private readonly string _writeConnectionString;
     private readonly string _readConnectionString;
@@ -104,6 +106,20 @@ internal sealed class SqliteExecutionStore : IExecutionStore
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        var (sql, filter) = InvocationsCommand(query);
+        const int rollUp = Columns.InvocationCount;
+        const int feedbackAt = rollUp + 8;
+        await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
+        {
+            var invocation = SqliteRecordReader.Invocation(reader, 0);
+            var feedback = reader.IsDBNull(feedbackAt) ? null : SqliteRecordReader.Feedback(reader, feedbackAt);
+            yield return RollUp(invocation, reader, rollUp, feedback);
+        }
+    }
+
+    /// <summary>The invocation read (also checked by a test for a plan that streams rather than sorts).</summary>
+    internal static (string Sql, QueryFilter Filter) InvocationsCommand(InvocationQuery query)
+    {
         var filter = Filter(query, "i.", "start_time");
         // Grouping by (start_time, rowid) follows the index order, so SQLite streams groups instead of sorting them.
         var sql = $"""
@@ -122,14 +138,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore
             ORDER BY i.start_time, i.rowid
             {filter.Limit}
             """;
-        const int rollUp = Columns.InvocationCount;
-        const int feedbackAt = rollUp + 8;
-        await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
-        {
-            var invocation = SqliteRecordReader.Invocation(reader, 0);
-            var feedback = reader.IsDBNull(feedbackAt) ? null : SqliteRecordReader.Feedback(reader, feedbackAt);
-            yield return RollUp(invocation, reader, rollUp, feedback);
-        }
+        return (sql, filter);
     }
 
     public async IAsyncEnumerable<ProviderCall> ReadProviderCallsAsync(InvocationQuery query,
@@ -248,12 +257,14 @@ internal sealed class SqliteExecutionStore : IExecutionStore
             transaction.Commit();
             Interlocked.Increment(ref _committedTransactions);
         }
-        catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
+#pragma warning disable CA1031 // Whatever failed, every caller of the group must get an answer or it waits forever.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            // The commit itself failed (disk full, I/O error): nothing of the group is durable, so nobody is told
-            // otherwise.
-            _logger.LogError(ex, "SQLite commit of {Count} write operations failed", applied.Count);
-            foreach (var operation in applied)
+            // The transaction did not commit (disk full, I/O error): nothing of the group is durable, so nobody is
+            // told otherwise. Operations already failed alone keep their own error (TrySetException).
+            _logger.LogError(ex, "SQLite commit of {Count} write operations failed", group.Count);
+            foreach (var operation in group)
             {
                 operation.Discard();
                 operation.Fail(new SqliteWriteFailedException("The store could not commit the write.", ex));
@@ -281,12 +292,14 @@ internal sealed class SqliteExecutionStore : IExecutionStore
             transaction.Release("operation");
             return true;
         }
-        catch (Exception ex) when (ex is SqliteException or InvalidCastException or FormatException or OverflowException)
+        catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: SqliteFull or SqliteIoErr })
         {
+            // This operation's data is at fault (a constraint, a malformed record): undo it alone and let the
+            // others commit. Disk and I/O errors fail the whole group instead.
             transaction.Rollback("operation");
             transaction.Release("operation");
             operation.Discard();
-            _logger.LogWarning(ex, "A write operation was rejected by SQLite and rolled back alone");
+            _logger.LogWarning(ex, "A write operation was rejected and rolled back alone");
             operation.Fail(new SqliteWriteFailedException("The store rejected the write: " + ex.Message, ex));
             return false;
         }
@@ -337,11 +350,10 @@ internal sealed class SqliteExecutionStore : IExecutionStore
             parameters.Add(("$agent", query.AgentName));
         }
 
-        if (query.Since is { } since)
-        {
-            conditions.Add($"{alias}{timeColumn} >= $since");
-            parameters.Add(("$since", SqliteTime.ToMicros(since)));
-        }
+        // Always a range on the time column, even without Since: it steers SQLite onto a time-ordered index, so
+        // ORDER BY (and the invocation roll-up's GROUP BY) stream rows instead of sorting them all in a temp b-tree.
+        conditions.Add($"{alias}{timeColumn} >= $since");
+        parameters.Add(("$since", query.Since is { } since ? SqliteTime.ToMicros(since) : long.MinValue));
 
         if (query.Until is { } until)
         {
@@ -367,5 +379,5 @@ internal sealed class SqliteExecutionStore : IExecutionStore
         command.ExecuteNonQuery();
     }
 
-    private sealed record QueryFilter(string Where, string Limit, List<(string Name, object Value)> Parameters);
+    internal sealed record QueryFilter(string Where, string Limit, List<(string Name, object Value)> Parameters);
 }

@@ -39,6 +39,7 @@ internal static class SqliteSchema
             );
             CREATE INDEX ix_invocations_tenant_agent_start ON invocations (tenant, agent_name, start_time);
             CREATE INDEX ix_invocations_start ON invocations (start_time);
+            CREATE INDEX ix_invocations_tenant_start ON invocations (tenant, start_time);
             CREATE INDEX ix_invocations_task ON invocations (tenant, task_id) WHERE task_id IS NOT NULL;
 
             -- owner_span_id: the invocation a call rolls up into (InvocationSpanId, else its parent span). Stored so

@@ -1,0 +1,71 @@
+using System.Globalization;
+using PerfOtel.Collector.Model;
+
+namespace PerfOtel.Benchmarks.Storage;
+
+/// <summary>
+/// 100-span batches shaped like agent traffic: per invocation, two or three provider calls, a tool call and sometimes
+/// an evaluation. Ids come from a per-writer counter: unique across writers and runs (a run id prefix), cheap to make.
+/// </summary>
+internal sealed class BatchGenerator(int writer)
+{
+    private static readonly string RunId = DateTime.UtcNow.Ticks.ToString("x12", CultureInfo.InvariantCulture)[^12..];
+    private static readonly string[] Agents = ["planner", "coder", "reviewer", "support", "research"];
+    private readonly string _tracePrefix = RunId + writer.ToString("x4", CultureInfo.InvariantCulture);
+    private long _trace;
+    private long _span;
+
+    public IngestBatch Next()
+    {
+        var batch = new IngestBatch();
+        var now = DateTimeOffset.UtcNow;
+        while (true)
+        {
+            var traceId = _tracePrefix + (++_trace).ToString("x16", CultureInfo.InvariantCulture);
+            var invocationSpan = NextSpanId();
+            var agent = Agents[(int)(_trace % Agents.Length)];
+            var calls = 2 + (int)(_trace % 2);
+            var evaluations = _trace % 4 == 0 ? 1 : 0;
+            if (batch.Count + 1 + calls + 1 + evaluations > StoreLoadDriver.SpansPerBatch)
+            {
+                break;
+            }
+
+            batch.Invocations.Add(new AgentInvocation
+            {
+                Tenant = "default", TraceId = traceId, SpanId = invocationSpan, AgentName = agent, AgentType = "react",
+                TaskId = "task-" + traceId, TaskType = "ticket", ServiceName = "load", StartTime = now,
+                DurationSeconds = 1.5, Outcome = _trace % 10 == 0 ? "failure" : "success", Confidence = 0.8,
+            });
+            for (var call = 0; call < calls; call++)
+            {
+                batch.ProviderCalls.Add(new ProviderCall
+                {
+                    Tenant = "default", TraceId = traceId, SpanId = NextSpanId(), ParentSpanId = invocationSpan,
+                    InvocationSpanId = invocationSpan, AgentName = agent, Operation = "chat", Provider = "openai",
+                    RequestModel = "gpt-4o-mini", ResponseModel = "gpt-4o-mini-2024-07-18", StartTime = now,
+                    DurationSeconds = 0.4, Tokens = new TokenCounts(800, 120, 0, 0, 0), CostUsd = 0.000192,
+                });
+            }
+
+            batch.ToolCalls.Add(new ToolCall
+            {
+                Tenant = "default", TraceId = traceId, SpanId = NextSpanId(), ParentSpanId = invocationSpan,
+                InvocationSpanId = invocationSpan, AgentName = agent, ToolName = "search", StartTime = now,
+                DurationSeconds = 0.05,
+            });
+            if (evaluations == 1)
+            {
+                batch.Evaluations.Add(new EvaluationRecord
+                {
+                    Tenant = "default", TraceId = traceId, SpanId = invocationSpan, Sequence = 0, AgentName = agent,
+                    Name = "relevance", Score = 0.9, Time = now,
+                });
+            }
+        }
+
+        return batch;
+    }
+
+    private string NextSpanId() => (++_span).ToString("x16", CultureInfo.InvariantCulture);
+}

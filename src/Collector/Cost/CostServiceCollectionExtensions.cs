@@ -1,0 +1,122 @@
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using PerfOtel.Collector.Budgets;
+using PerfOtel.Collector.Cost.Attribution;
+using PerfOtel.Collector.Cost.Metrics;
+using PerfOtel.Collector.Experiments;
+using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Models;
+
+namespace PerfOtel.Collector.Cost;
+
+/// <summary>Wiring of cost roll-ups, budgets, model comparison and experiments into the collector.</summary>
+public static class CostServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the ingest observers, their state (rebuilt from the store at start-up), the gauges and counters of the
+    /// meter <c>PerfOtel.Collector.Cost</c>, and <see cref="IModelRecommendations"/>. Reads the sections <c>Cost</c>,
+    /// <c>Budgets</c>, <c>Thresholds</c> (budget ratios), <c>Models</c>, <c>Analytics:Windows</c> and <c>Experiments</c>;
+    /// start-up fails on any invalid setting, naming it. Uses a registered <see cref="TimeProvider"/> or the system clock.
+    /// </summary>
+    public static IServiceCollection AddPerfOtelCost(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+        services.AddMetrics();
+
+        services.AddOptions<CostOptions>().Bind(configuration.GetSection(CostOptions.SectionName)).ValidateOnStart();
+        AddProblemsValidator<CostOptions>(services, o => o.Problems());
+        services.AddOptions<BudgetOptions>().Configure(o => BudgetConfiguration.ReadInto(configuration, o)).ValidateOnStart();
+        AddProblemsValidator<BudgetOptions>(services, o => o.Problems);
+        services.AddOptions<ModelComparisonOptions>()
+            .Bind(configuration.GetSection(ModelComparisonOptions.SectionName))
+            .Configure(o => o.Windows = AnalyticsWindows(configuration, o))
+            .ValidateOnStart();
+        AddProblemsValidator<ModelComparisonOptions>(services, o => o.Problems());
+        services.AddOptions<ExperimentOptions>().Bind(configuration.GetSection(ExperimentOptions.SectionName)).ValidateOnStart();
+        AddProblemsValidator<ExperimentOptions>(services, o => o.Problems());
+
+        services.AddSingleton<CostLedger>();
+        services.AddSingleton<BudgetTracker>();
+        services.AddSingleton(sp => new InvocationAttribution(sp.GetRequiredService<IOptions<CostOptions>>().Value.AttributionCapacity));
+        services.AddSingleton<ModelComparison>();
+        services.AddSingleton<IModelRecommendations, ModelRecommendations>();
+        services.AddSingleton<ExperimentRegistry>();
+        services.AddSingleton<CostCounters>();
+        services.AddSingleton<BudgetMetrics>();
+        services.AddSingleton<ModelMetrics>();
+        services.AddSingleton<ExperimentMetrics>();
+
+        // Observers run in registration order: attribution first, so that the model comparison and the experiments see
+        // the calls of a batch when they read the facts of its invocations.
+        services.AddSingleton<IIngestObserver, AttributionIngestObserver>();
+        services.AddSingleton<IIngestObserver, CostIngestObserver>();
+        services.AddSingleton<IIngestObserver, BudgetIngestObserver>();
+        services.AddSingleton<IIngestObserver, ModelIngestObserver>();
+        services.AddSingleton<IIngestObserver, ExperimentIngestObserver>();
+
+        services.AddHostedService<CostRebuildService>();
+        services.AddHostedService<CostMetricsActivation>();
+        return services;
+    }
+
+    /// <summary>
+    /// Subscribes a MeterProvider to the meter <c>PerfOtel.Collector.Cost</c>, with a cardinality limit that fits every
+    /// (tenant, agent, provider, model) series: the SDK default of 2000 points per metric would cut off a busy tenant.
+    /// </summary>
+    public static MeterProviderBuilder AddPerfOtelCostMetrics(this MeterProviderBuilder builder, int cardinalityLimit = 100_000)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddMeter(CostMetricCatalog.MeterName);
+        foreach (var definition in CostMetricCatalog.All)
+        {
+            builder.AddView(definition.Name, new MetricStreamConfiguration { CardinalityLimit = cardinalityLimit });
+        }
+        return builder;
+    }
+
+    private static List<ComparisonWindow> AnalyticsWindows(IConfiguration configuration, ModelComparisonOptions options)
+    {
+        var configured = configuration.GetSection("Analytics:Windows").GetChildren()
+            .Select(w => new ComparisonWindow(
+                w["Name"] ?? w.Key,
+                w.GetValue<TimeSpan>("Duration"),
+                w.GetValue<TimeSpan>("BucketWidth")))
+            .ToList();
+        return configured.Count > 0 ? configured : [.. options.Windows];
+    }
+
+    private static void AddProblemsValidator<TOptions>(IServiceCollection services, Func<TOptions, IEnumerable<string>> problems)
+        where TOptions : class =>
+        services.AddSingleton<IValidateOptions<TOptions>>(new ProblemsValidator<TOptions>(problems));
+
+    private sealed class ProblemsValidator<TOptions>(Func<TOptions, IEnumerable<string>> problems) : IValidateOptions<TOptions>
+        where TOptions : class
+    {
+        public ValidateOptionsResult Validate(string? name, TOptions options)
+        {
+            var found = problems(options).ToList();
+            return found.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(found);
+        }
+    }
+
+    /// <summary>Creates the instruments at start-up, so that the first scrape already has them.</summary>
+    private sealed class CostMetricsActivation(
+        CostCounters counters, BudgetMetrics budgets, ModelMetrics models, ExperimentMetrics experiments) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            GC.KeepAlive(counters);
+            GC.KeepAlive(budgets);
+            GC.KeepAlive(models);
+            GC.KeepAlive(experiments);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Diagnostics.Metrics;
+using PerfOtel.Collector.Cost.Metrics;
+using C = PerfOtel.Collector.Cost.Metrics.CostMetricCatalog;
+
+namespace PerfOtel.Collector.Models;
+
+/// <summary>
+/// The model gauges of <see cref="CostMetricCatalog"/>, read from the windows at each collection. A value that cannot
+/// be computed (no call, no priced invocation, no accuracy sample) is not observed: its series is absent, not 0.
+/// </summary>
+internal sealed class ModelMetrics
+{
+    private readonly ModelComparison comparison;
+
+    public ModelMetrics(ModelComparison comparison, IMeterFactory meterFactory)
+    {
+        this.comparison = comparison;
+        var meter = CostMeter.Create(meterFactory);
+        Gauge(meter, C.ModelCalls, m => m.Calls > 0 ? m.Calls : null);
+        Gauge(meter, C.ModelErrors, m => m.Calls > 0 ? m.Errors : null);
+        Gauge(meter, C.ModelErrorRatio, m => m.ErrorRate);
+        Gauge(meter, C.ModelLatencyP95, m => m.LatencyP95Seconds);
+        Gauge(meter, C.ModelCostUsd, m => m.Calls > 0 ? m.CostUsd : null);
+        Gauge(meter, C.ModelCostPerCall, m => m.CostPerCallUsd);
+        Gauge(meter, C.ModelCostPerInvocation, m => m.CostPerInvocationUsd);
+        Gauge(meter, C.ModelTokens, m => m.Calls > 0 ? m.Tokens : null);
+        Gauge(meter, C.ModelUnpricedTokens, m => m.UnpricedTokens > 0 ? m.UnpricedTokens : null);
+        Gauge(meter, C.ModelInvocations, m => m.Invocations > 0 ? m.Invocations : null);
+        Gauge(meter, C.ModelSuccessRatio, m => m.SuccessRate);
+        Gauge(meter, C.ModelAccuracy, m => m.Accuracy);
+    }
+
+    private void Gauge(Meter meter, CostMetricDefinition definition, Func<ModelStats, double?> value) =>
+        meter.CreateObservableGauge(definition.Name, () => Observe(value), definition.Unit, definition.Description);
+
+    private IEnumerable<Measurement<double>> Observe(Func<ModelStats, double?> value)
+    {
+        foreach (var tenant in comparison.Tenants())
+        {
+            foreach (var window in comparison.Options.Windows)
+            {
+                foreach (var model in comparison.Models(tenant, window))
+                {
+                    if (value(model) is { } v)
+                    {
+                        yield return new Measurement<double>(v,
+                            new KeyValuePair<string, object?>(C.TenantLabel, tenant),
+                            new KeyValuePair<string, object?>(C.ProviderLabel, model.Provider),
+                            new KeyValuePair<string, object?>(C.ModelLabel, model.Model),
+                            new KeyValuePair<string, object?>(C.WindowLabel, window.Name));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Options;
+using PerfOtel.Collector.Tests.Otlp.Support;
+
+namespace PerfOtel.Collector.Tests.Ingest;
+
+/// <summary>Bad Otlp/Ingest settings stop the collector at start-up with a message naming the setting.</summary>
+public sealed class StartupValidationTests
+{
+    [Theory]
+    [InlineData("Ingest:QueueCapacityRecords", "0")]
+    [InlineData("Ingest:QueueCapacityBytes", "1000")]
+    [InlineData("Ingest:MaxWriteBatchRecords", "-1")]
+    [InlineData("Ingest:RetryAfterSeconds", "0")]
+    [InlineData("Otlp:MaxRequestBytes", "10")]
+    [InlineData("Otlp:MaxConcurrentRequests", "0")]
+    public async Task InvalidSetting_FailsStartup_NamingTheSetting(string setting, string value)
+    {
+        await using var collector = new CollectorFactory(new() { [setting] = value });
+
+        var error = Assert.Throws<OptionsValidationException>(() => collector.CreateClient());
+
+        Assert.Contains(setting, error.Message);
+        Assert.Contains(value, error.Message);
+    }
+
+    [Fact]
+    public async Task DefaultSettings_Start_AndHealthzAnswers()
+    {
+        await using var collector = new CollectorFactory();
+        using var client = collector.CreateClient();
+
+        Assert.Equal("ok", await client.GetStringAsync("/healthz"));
+    }
+}

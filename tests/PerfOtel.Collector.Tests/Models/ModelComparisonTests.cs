@@ -1,0 +1,189 @@
+using PerfOtel.Collector.Cost.Metrics;
+using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Models;
+using PerfOtel.Collector.Tests.Cost;
+using PerfOtel.Instrumentation.Conventions;
+
+namespace PerfOtel.Collector.Tests.Models;
+
+[Collection(CostMeterCollection.Name)]
+public class ModelComparisonTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 16, 12, 0, 0, TimeSpan.Zero);
+
+    private static ComparisonWindow Window(CostHarness harness, string name) => harness.Models.Window(name)!;
+
+    /// <summary>Commits one invocation served by one call of <paramref name="model"/>, optionally with joined feedback.</summary>
+    private static AgentInvocation Serve(CostHarness harness, string model, double? costUsd, bool success,
+        double? accuracy = null, DateTimeOffset? at = null, double callSeconds = 1.0)
+    {
+        var start = at ?? Now.AddMinutes(-10);
+        var invocation = CostRecords.Invocation(start, success ? Outcomes.Success : Outcomes.Failure);
+        var call = CostRecords.Call(start.AddMilliseconds(10), costUsd, model, invocationSpanId: invocation.SpanId,
+            durationSeconds: callSeconds);
+        var batch = CostRecords.Batch(call, invocation);
+        if (accuracy is { } a)
+        {
+            batch.JoinedFeedback.Add(new FeedbackJoin(invocation, CostRecords.Feedback(invocation, a, Now)));
+        }
+        harness.Commit(batch);
+        return invocation;
+    }
+
+    [Fact]
+    public async Task AnInvocationIsServedByTheModelOfItsLastCall_EvenWhenTheCallsCameInAnEarlierBatch()
+    {
+        await using var harness = new CostHarness(Now);
+        await harness.StartAsync();
+        var invocation = CostRecords.Invocation(Now.AddMinutes(-5));
+        // The router call (0.001 USD) and the answer (0.02 USD) are exported before the invocation span ends.
+        harness.Commit(
+            CostRecords.Call(Now.AddMinutes(-5).AddSeconds(1), 0.001, "gpt-4o-mini", invocationSpanId: invocation.SpanId),
+            CostRecords.Call(Now.AddMinutes(-5).AddSeconds(2), 0.02, "gpt-4o", invocationSpanId: invocation.SpanId));
+        harness.Commit(invocation);
+
+        var models = harness.Models.Models("default", Window(harness, "1h"));
+
+        var big = models.Single(m => m.Model == "gpt-4o");
+        var small = models.Single(m => m.Model == "gpt-4o-mini");
+        Assert.Equal((1, 1), (big.Calls, small.Calls));
+        Assert.Equal(1, big.Invocations);
+        Assert.Equal(0, small.Invocations);
+        // The invocation's cost is all of its calls: 0.001 + 0.02 = 0.021 USD.
+        Assert.Equal(0.021, big.CostPerInvocationUsd!.Value, 12);
+        Assert.Equal(0.02, big.CostPerCallUsd!.Value, 12);
+        Assert.Equal(1.0, big.SuccessRate);
+    }
+
+    [Fact]
+    public async Task CallFiguresAndWindowsExpire()
+    {
+        await using var harness = new CostHarness(Now);
+        await harness.StartAsync();
+        // 20 calls: 19 of 1 s and one of 8 s, of which 2 failed. Nearest-rank p95 is the 19th of 20 sorted = 1 s.
+        for (var i = 0; i < 20; i++)
+        {
+            harness.Commit(CostRecords.Call(Now.AddMinutes(-30), 0.01, "claude-haiku", "anthropic",
+                durationSeconds: i == 0 ? 8.0 : 1.0, errorType: i < 2 ? "timeout" : null));
+        }
+        harness.Commit(CostRecords.Call(Now.AddHours(-3), null, "claude-haiku", "anthropic", unpricedTokens: 150));
+
+        var hour = harness.Models.Models("default", Window(harness, "1h")).Single();
+        Assert.Equal(("anthropic", "claude-haiku", "1h"), (hour.Provider, hour.Model, hour.Window));
+        Assert.Equal(20, hour.Calls);
+        Assert.Equal(0.1, hour.ErrorRate!.Value, 12);
+        Assert.InRange(hour.LatencyP95Seconds!.Value, 1 / 1.0489, 1.0489);
+        Assert.Equal(0.2, hour.CostUsd, 12);
+        Assert.Equal(3000, hour.Tokens); // 20 x (100 input + 50 output)
+        Assert.Equal(0, hour.UnpricedTokens);
+
+        var day = harness.Models.Models("default", Window(harness, "24h")).Single();
+        Assert.Equal(21, day.Calls);
+        Assert.Equal(150, day.UnpricedTokens); // the unpriced call is surfaced ...
+        Assert.Equal(0.2, day.CostUsd, 12);    // ... and adds nothing to the cost
+        Assert.Equal(0.01, day.CostPerCallUsd!.Value, 12);
+
+        harness.Clock.Advance(TimeSpan.FromMinutes(31));
+        Assert.Empty(harness.Models.Models("default", Window(harness, "1h")));
+        Assert.Equal(21, harness.Models.Models("default", Window(harness, "24h")).Single().Calls);
+    }
+
+    [Fact]
+    public async Task ACheaperModelOfEqualQualityIsRecommended()
+    {
+        await using var harness = new CostHarness(Now);
+        await harness.StartAsync();
+        // gpt-4o:       50 invocations, 45 succeed (0.90), 0.10 USD each, accuracy 0.90 over 20 samples.
+        // gpt-4o-mini:  50 invocations, 44 succeed (0.88: 0.02 lower, within the tolerance), 0.02 USD each,
+        //               accuracy 0.89 over 20 samples (0.01 lower, within the tolerance): 80 % cheaper -> recommended.
+        // gpt-3.5-turbo: 50 invocations, 40 succeed (0.80: 0.10 lower than either): cheapest, but not equal quality.
+        for (var i = 0; i < 50; i++)
+        {
+            Serve(harness, "gpt-4o", 0.10, success: i < 45, accuracy: i < 20 ? 0.90 : null);
+            Serve(harness, "gpt-4o-mini", 0.02, success: i < 44, accuracy: i < 20 ? 0.89 : null);
+            Serve(harness, "gpt-3.5-turbo", 0.01, success: i < 40, accuracy: i < 20 ? 0.90 : null);
+        }
+
+        var recommendation = Assert.Single(harness.Get<IModelRecommendations>().GetRecommendations("default"));
+
+        Assert.Equal(("openai", "gpt-4o", "openai", "gpt-4o-mini"),
+            (recommendation.CurrentProvider, recommendation.CurrentModel, recommendation.RecommendedProvider, recommendation.RecommendedModel));
+        Assert.Equal("24h", recommendation.Window);
+        Assert.Equal(0.10, recommendation.CurrentCostPerInvocationUsd, 12);
+        Assert.Equal(0.02, recommendation.RecommendedCostPerInvocationUsd, 12);
+        Assert.Equal(0.80, recommendation.SavingsRatio, 12);       // 1 - 0.02 / 0.10
+        Assert.Equal(0.90, recommendation.CurrentSuccessRate, 12);
+        Assert.Equal(0.88, recommendation.RecommendedSuccessRate, 12);
+        Assert.Equal(0.90, recommendation.CurrentAccuracy!.Value, 12);
+        Assert.Equal(0.89, recommendation.RecommendedAccuracy!.Value, 12);
+        Assert.Equal("openai/gpt-4o-mini costs 0.02 USD per invocation against 0.1 USD for openai/gpt-4o (80% less) over 24h, with a success rate of 88% against 90% and an accuracy of 0.89 against 0.9.", recommendation.Reason);
+    }
+
+    [Fact]
+    public async Task LowerAccuracyOrTooFewInvocationsMeanNoRecommendation()
+    {
+        await using var harness = new CostHarness(Now);
+        await harness.StartAsync();
+        // Same success rates, but the cheaper model's accuracy is 0.85 against 0.90: 0.05 lower, beyond 0.02.
+        // A third, cheapest model with the same quality served only 29 invocations, below the minimum of 30.
+        for (var i = 0; i < 50; i++)
+        {
+            Serve(harness, "gpt-4o", 0.10, success: i < 45, accuracy: i < 20 ? 0.90 : null);
+            Serve(harness, "gpt-4o-mini", 0.02, success: i < 45, accuracy: i < 20 ? 0.85 : null);
+            if (i < 29)
+            {
+                Serve(harness, "o4-mini", 0.001, success: i < 27, accuracy: 0.95);
+            }
+        }
+
+        Assert.Empty(harness.Get<IModelRecommendations>().GetRecommendations("default"));
+    }
+
+    [Fact]
+    public void EqualQualityRuleBoundaries()
+    {
+        var options = new ModelComparisonOptions();
+        ModelStats Stats(double cost, double success, double? accuracy, long accuracySamples) =>
+            new("openai", "m", "24h", 100, 0, 0, 1, cost * 100, cost, 1000, 0, 100, success, cost, 100, accuracy, accuracySamples);
+        var current = Stats(1.0, 0.90, 0.90, 10);
+
+        Assert.True(ModelRecommendations.IsCheaperOfEqualQuality(Stats(0.90, 0.88, 0.88, 10), current, options));  // exactly 10 % cheaper, 0.02 lower
+        Assert.False(ModelRecommendations.IsCheaperOfEqualQuality(Stats(0.91, 0.90, 0.90, 10), current, options)); // only 9 % cheaper
+        Assert.False(ModelRecommendations.IsCheaperOfEqualQuality(Stats(0.5, 0.87, 0.90, 10), current, options));  // success 0.03 lower
+        Assert.False(ModelRecommendations.IsCheaperOfEqualQuality(Stats(0.5, 0.90, 0.87, 10), current, options));  // accuracy 0.03 lower
+        Assert.False(ModelRecommendations.IsCheaperOfEqualQuality(Stats(0.5, 0.90, 0.95, 9), current, options));   // accuracy not known well enough
+        Assert.True(ModelRecommendations.IsCheaperOfEqualQuality(Stats(0.5, 0.90, null, 0), Stats(1.0, 0.90, 0.9, 9), options)); // current's accuracy not known either
+    }
+
+    [Fact]
+    public async Task ModelGaugesCarryTenantProviderModelAndWindow()
+    {
+        await using var harness = new CostHarness(Now);
+        await harness.StartAsync();
+        // 4 invocations of gpt-4o at 0.05 USD, 3 succeed; accuracy samples 1.0 and 0.5 (one posted later).
+        AgentInvocation? last = null;
+        for (var i = 0; i < 4; i++)
+        {
+            last = Serve(harness, "gpt-4o", 0.05, success: i < 3, accuracy: i == 0 ? 1.0 : null);
+        }
+        harness.FeedbackJoined(new FeedbackJoin(last!, CostRecords.Feedback(last!, 0.5, Now)));
+
+        var all = harness.Metrics.Collect();
+        double Value(CostMetricDefinition definition, string window) => all.Single(m => m.Name == definition.Name).Points
+            .Single(p => Equals(p.Tags["window"], window) && Equals(p.Tags["model"], "gpt-4o") &&
+                         Equals(p.Tags["provider"], "openai") && Equals(p.Tags["tenant"], "default")).Value;
+
+        foreach (var window in new[] { "1h", "24h" })
+        {
+            Assert.Equal(4, Value(CostMetricCatalog.ModelCalls, window));
+            Assert.Equal(4, Value(CostMetricCatalog.ModelInvocations, window));
+            Assert.Equal(0.75, Value(CostMetricCatalog.ModelSuccessRatio, window), 12);
+            Assert.Equal(0.05, Value(CostMetricCatalog.ModelCostPerInvocation, window), 12);
+            Assert.Equal(0.2, Value(CostMetricCatalog.ModelCostUsd, window), 12);
+            Assert.Equal(0.75, Value(CostMetricCatalog.ModelAccuracy, window), 12); // (1.0 + 0.5) / 2
+            Assert.Equal(0, Value(CostMetricCatalog.ModelErrorRatio, window));
+        }
+        // No unpriced tokens: that series is absent rather than 0.
+        Assert.DoesNotContain(all, m => m.Name == CostMetricCatalog.ModelUnpricedTokens.Name && m.Points.Count > 0);
+    }
+}
