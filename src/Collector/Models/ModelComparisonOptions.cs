@@ -92,6 +92,10 @@ public sealed class ModelComparisonOptions
             {
                 yield return $"Analytics:Windows '{window.Name}': Duration ({window.Duration}) must be a whole multiple of a positive BucketWidth ({window.BucketWidth}).";
             }
+            else if (window.BucketWidth.Ticks % TimeSpan.TicksPerSecond != 0)
+            {
+                yield return $"Analytics:Windows '{window.Name}': BucketWidth must be a whole number of seconds, was {window.BucketWidth}.";
+            }
         }
     }
 }
