@@ -6,6 +6,7 @@ using PerfOtel.Collector.Cost.Metrics;
 using PerfOtel.Collector.Experiments;
 using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Models;
+using PerfOtel.Collector.Thresholds;
 
 namespace PerfOtel.Collector.Cost;
 
@@ -32,6 +33,13 @@ public static class CostServiceCollectionExtensions
         AddProblemsValidator<CostOptions>(services, o => o.Problems());
         services.AddOptions<BudgetOptions>().Configure(o => BudgetConfiguration.ReadInto(configuration, o)).ValidateOnStart();
         AddProblemsValidator<BudgetOptions>(services, o => o.Problems);
+        // The budget ratios are the analytics thresholds; AddPerfOtelAnalytics binds and validates that section. Without
+        // it (a collector built without analytics), bind it here so that configured ratios are not silently ignored.
+        if (!services.Any(d => d.ServiceType == typeof(IConfigureOptions<ThresholdOptions>)))
+        {
+            services.AddOptions<ThresholdOptions>().Bind(configuration.GetSection(ThresholdOptions.SectionName)).ValidateOnStart();
+            AddProblemsValidator<ThresholdOptions>(services, o => o.Problems());
+        }
         services.AddOptions<ModelComparisonOptions>()
             .Bind(configuration.GetSection(ModelComparisonOptions.SectionName))
             .Configure(o => o.Windows = AnalyticsWindows(configuration, o))
