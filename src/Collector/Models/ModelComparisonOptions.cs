@@ -24,7 +24,7 @@ public sealed class ModelComparisonOptions
         new("24h", TimeSpan.FromHours(24), TimeSpan.FromMinutes(15)),
     ];
 
-    /// <summary>The windows (read from <c>Analytics:Windows</c> by the service registration).</summary>
+    /// <summary>The windows: the analytics' <c>EffectiveWindows</c>, set by the service registration.</summary>
     public IReadOnlyList<ComparisonWindow> Windows { get; set; } = DefaultWindows;
 
     /// <summary>Distinct (provider, model) series per tenant; calls to further models are pooled under <c>(other)</c>.</summary>
