@@ -166,9 +166,12 @@ public class ChartRenderingTests
         }
 
         using var config = JsonDocument.Parse(Yaml.Str(r.OfKind("ConfigMap").Single(c => Yaml.Str(c, "metadata.name") == "perfotel"), "data.[perfotel.json]")!);
-        Assert.Equal(0.85, config.RootElement.GetProperty("Thresholds").GetProperty("SuccessRateCritical").GetDouble());
+        Assert.Equal(0.85, config.RootElement.GetProperty("Thresholds").GetProperty("MinSuccessRate").GetDouble());
         Assert.Equal(50, config.RootElement.GetProperty("Budgets").GetProperty("Tenants").GetProperty("default").GetProperty("DailyUsd").GetDouble());
-        Assert.Equal(12.0, config.RootElement.GetProperty("Pricing").GetProperty("Overrides").GetProperty("my-finetune").GetProperty("Output").GetDouble());
+        var configMapData = Yaml.Map(r.OfKind("ConfigMap").Single(c => Yaml.Str(c, "metadata.name") == "perfotel"), "data");
+        Assert.Equal("/etc/perfotel/pricing.json", config.RootElement.GetProperty("Otlp").GetProperty("PricingOverridesPath").GetString());
+        using var pricing = JsonDocument.Parse(Yaml.Str(configMapData, "[pricing.json]")!);
+        Assert.Equal(12.0, pricing.RootElement.GetProperty("providers").GetProperty("openai").GetProperty("models").GetProperty("my-finetune").GetProperty("output").GetDouble());
     }
 
     [Theory]

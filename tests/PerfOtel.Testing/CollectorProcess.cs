@@ -7,10 +7,13 @@ namespace PerfOtel.Testing;
 public sealed class CollectorProcess : IAsyncDisposable
 {
     private readonly IReadOnlyDictionary<string, string> settings;
+    private readonly IReadOnlyDictionary<string, string> environment;
     private ExternalProcess? process;
 
-    private CollectorProcess(string dataDirectory, int port, IReadOnlyDictionary<string, string> settings)
+    private CollectorProcess(string dataDirectory, int port, IReadOnlyDictionary<string, string> settings,
+        IReadOnlyDictionary<string, string> environment)
     {
+        this.environment = environment;
         DataDirectory = dataDirectory;
         Port = port;
         this.settings = settings;
@@ -29,10 +32,12 @@ public sealed class CollectorProcess : IAsyncDisposable
         RepoPaths.Combine("src", "Collector", "bin", RepoPaths.Configuration, "net10.0", "PerfOtel.Collector.dll");
 
     /// <summary>Starts a collector; settings are configuration keys (Storage:Provider) passed on the command line.</summary>
-    public static async Task<CollectorProcess> StartAsync(string dataDirectory, IDictionary<string, string>? settings = null, int? port = null)
+    public static async Task<CollectorProcess> StartAsync(string dataDirectory, IDictionary<string, string>? settings = null,
+        int? port = null, IDictionary<string, string>? environment = null)
     {
         var collector = new CollectorProcess(dataDirectory, port ?? TestPorts.GetFree(),
-            new Dictionary<string, string>(settings ?? new Dictionary<string, string>()));
+            new Dictionary<string, string>(settings ?? new Dictionary<string, string>()),
+            new Dictionary<string, string>(environment ?? new Dictionary<string, string>()));
         await collector.RestartAsync();
         return collector;
     }
@@ -54,12 +59,17 @@ public sealed class CollectorProcess : IAsyncDisposable
         }
         var args = new List<string> { AssemblyPath, $"--urls=http://127.0.0.1:{Port}", $"--Storage:DataDirectory={DataDirectory}" };
         args.AddRange(settings.Select(kv => $"--{kv.Key}={kv.Value}"));
-        process = ExternalProcess.Start("dotnet", args, new Dictionary<string, string>
+        var env = new Dictionary<string, string>
         {
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
-        }, Path.GetDirectoryName(AssemblyPath));
+        };
+        foreach (var (k, v) in environment)
+        {
+            env[k] = v;
+        }
+        process = ExternalProcess.Start("dotnet", args, env, Path.GetDirectoryName(AssemblyPath));
         await WaitHealthyAsync(TimeSpan.FromSeconds(60));
     }
 

@@ -72,7 +72,11 @@ public sealed partial class ExternalProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL: the process gets no chance to flush or commit anything.</summary>
-    public void KillHard() => process.Kill(entireProcessTree: true);
+    public void KillHard()
+    {
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit(TimeSpan.FromSeconds(10));
+    }
 
     /// <summary>SIGTERM, as Kubernetes and systemd stop a service.</summary>
     public void Terminate()

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using PerfOtel.Collector.Analytics.Metrics;
@@ -28,7 +29,8 @@ public static class AnalyticsServiceCollectionExtensions
 
         services.AddSingleton<RollingWindows>();
         services.AddSingleton<IIngestObserver, AnalyticsIngestObserver>();
-        services.AddSingleton<AnalyticsMetrics>();
+        services.AddSingleton(provider => new AnalyticsMetrics(
+            provider.GetRequiredService<RollingWindows>(), provider.GetRequiredService<IMeterFactory>()));
         services.AddHostedService<AnalyticsRebuildService>();
         services.AddHostedService<AnalyticsMetricsActivation>();
         return services;
@@ -38,10 +40,13 @@ public static class AnalyticsServiceCollectionExtensions
     /// Subscribes a MeterProvider to the analytics meter, with a cardinality limit that fits every (tenant, agent,
     /// window, bin) series: the SDK default of 2000 points per metric would cut off a fleet of a few hundred agents.
     /// </summary>
-    public static MeterProviderBuilder AddPerfOtelAnalyticsMetrics(this MeterProviderBuilder builder, int cardinalityLimit = 250_000)
+    public static MeterProviderBuilder AddPerfOtelAnalyticsMetrics(this MeterProviderBuilder builder, int cardinalityLimit = 250_000) =>
+        builder.AddPerfOtelAnalyticsMetrics(AnalyticsMetricCatalog.MeterName, cardinalityLimit);
+
+    internal static MeterProviderBuilder AddPerfOtelAnalyticsMetrics(this MeterProviderBuilder builder, string meterName, int cardinalityLimit = 250_000)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddMeter(AnalyticsMetricCatalog.MeterName);
+        builder.AddMeter(meterName);
         foreach (var definition in AnalyticsMetricCatalog.All)
         {
             builder.AddView(definition.Name, new MetricStreamConfiguration { CardinalityLimit = cardinalityLimit });

@@ -14,29 +14,18 @@ namespace PerfOtel.Collector.Hosting;
 /// </summary>
 public static class CollectorTelemetryExtensions
 {
-    /// <summary>Meters whose instruments /metrics serves; each is declared in its own catalog class.</summary>
-    public static IReadOnlyList<string> MeterNames { get; } =
-    [
-        CollectorMetrics.MeterName,
-        PerfOtel.Collector.Analytics.Metrics.AnalyticsMetricCatalog.MeterName,
-        PerfOtel.Collector.Cost.Metrics.CostMetricCatalog.MeterName,
-    ];
-
     public static IServiceCollection AddPerfOtelCollectorTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(sp =>
         {
-            var builder = Sdk.CreateMeterProviderBuilder()
+            // Each meter is declared in its own catalog class; these calls subscribe to them with fitting limits.
+            return Sdk.CreateMeterProviderBuilder()
                 .ConfigureResource(r => r.AddService("perfotel-collector", serviceVersion: typeof(CollectorTelemetryExtensions).Assembly.GetName().Version?.ToString()))
-                .AddMeter(CollectorMetrics.MeterName)
+                .AddPerfOtelCollectorMetrics()
                 .AddPerfOtelAnalyticsMetrics()
                 .AddPerfOtelCostMetrics()
-                .AddPerfOtelPrometheusExporter(o => configuration.GetSection("Metrics:Exporter").Bind(o));
-            foreach (var name in MeterNames)
-            {
-                builder.AddMeter(name);
-            }
-            return builder.Build();
+                .AddPerfOtelPrometheusExporter(o => configuration.GetSection("Metrics:Exporter").Bind(o))
+                .Build();
         });
         return services;
     }

@@ -6,7 +6,8 @@ namespace PerfOtel.Alerting.Tests.Catalog;
 
 /// <summary>
 /// Every series the code declares, read from the catalogs in the instrumentation and collector assemblies: the
-/// instrumentation's <c>MetricCatalog</c>, the analytics' <c>AnalyticsMetricCatalog</c>, and the collector's own
+/// instrumentation's <c>MetricCatalog</c>, the analytics' <c>AnalyticsMetricCatalog</c>, the cost and budget
+/// <c>CostMetricCatalog</c>, and the collector's own
 /// <c>CollectorMetrics</c> (instantiated, its instruments observed with a MeterListener). The catalogs are found by
 /// name so that this project builds while they are still landing; a catalog that is not in the assemblies yet is
 /// replaced by <see cref="PendingCatalogs"/> and listed in <see cref="Unchecked"/>, which the tests print.
@@ -16,6 +17,7 @@ internal sealed class CodeCatalog
     public const string InstrumentationCatalogType = "PerfOtel.Instrumentation.Conventions.MetricCatalog";
     public const string AnalyticsCatalogType = "PerfOtel.Collector.Analytics.Metrics.AnalyticsMetricCatalog";
     public const string CollectorMetricsType = "PerfOtel.Collector.Telemetry.CollectorMetrics";
+    public const string CostCatalogType = "PerfOtel.Collector.Cost.Metrics.CostMetricCatalog";
 
     private static readonly Lazy<CodeCatalog> Loaded = new(Load);
 
@@ -55,9 +57,9 @@ internal sealed class CodeCatalog
         }
 
         Use(InstrumentationCatalogType, ReadInstrumentation(), PendingCatalogs.Instrumentation);
-        Use(AnalyticsCatalogType, ReadAnalytics(), PendingCatalogs.Analytics);
+        Use(AnalyticsCatalogType, ReadCollectorCatalog(AnalyticsCatalogType), PendingCatalogs.Analytics);
+        Use(CostCatalogType, ReadCollectorCatalog(CostCatalogType), PendingCatalogs.Cost);
         Use(CollectorMetricsType, ReadCollectorMetrics(), PendingCatalogs.CollectorSelfMetrics);
-        Use("budget gauges (issue 6: no catalog class yet)", null, PendingCatalogs.Budgets);
         return new CodeCatalog(metrics, pendingSources);
     }
 
@@ -79,9 +81,10 @@ internal sealed class CodeCatalog
         return result;
     }
 
-    private static List<CatalogMetric>? ReadAnalytics()
+    /// <summary>The collector's catalogs list each series with its Prometheus name and labels.</summary>
+    private static List<CatalogMetric>? ReadCollectorCatalog(string typeName)
     {
-        var type = Collector.GetType(AnalyticsCatalogType);
+        var type = Collector.GetType(typeName);
         if (type is null)
         {
             return null;
@@ -90,7 +93,7 @@ internal sealed class CodeCatalog
             .Select(d => new CatalogMetric(
                 (string)Property(d, "PrometheusName"),
                 ((IEnumerable<string>)Property(d, "Labels")).Select(PrometheusNaming.Label).ToHashSet(StringComparer.Ordinal),
-                AnalyticsCatalogType))
+                typeName))
             .ToList();
     }
 

@@ -4,7 +4,7 @@ namespace PerfOtel.Alerting.Tests.Catalog;
 /// Names of catalogs that are written in parallel and may not be in the code yet, copied from their authors' work in
 /// progress (issues 2, 5, 6 and the collector's self-metrics). <see cref="CodeCatalog"/> uses a list here only while
 /// the matching catalog class is missing from the assemblies; once the class lands, the class is the truth and a
-/// list here is ignored (delete it then). The budget gauges have no catalog class yet at all.
+/// list here is ignored (delete it then). Only the names the rules and dashboards use are listed.
 /// </summary>
 internal static class PendingCatalogs
 {
@@ -58,13 +58,20 @@ internal static class PendingCatalogs
         }.Select(n => Metric(n, "reason", "signal", "http_response_status_code", "result"))
         .Concat(Histogram("perfotel_collector_store_write_duration_seconds", ["reason", "signal", "http_response_status_code", "result"]));
 
-    // Issue 6: budgets per tenant and optionally per agent, by period (hourly, daily, monthly).
-    public static IEnumerable<CatalogMetric> Budgets { get; } =
+    // Issue 6: budgets per tenant (no agent label) or agent, by period; cost roll-ups; model comparison per window.
+    public static IEnumerable<CatalogMetric> Cost { get; } =
     [
         Metric("perfotel_budget_spend_usd", "tenant", "agent", "period"),
         Metric("perfotel_budget_limit_usd", "tenant", "agent", "period"),
         Metric("perfotel_budget_utilization_ratio", "tenant", "agent", "period"),
         Metric("perfotel_budget_projected_month_spend_usd", "tenant", "agent"),
+        Metric("perfotel_cost_usd_total", "tenant", "agent", "provider", "model"),
+        Metric("perfotel_cost_unpriced_tokens_total", "tenant", "agent", "provider", "model"),
+        .. new[]
+        {
+            "perfotel_model_success_ratio", "perfotel_model_latency_p95_seconds", "perfotel_model_cost_per_invocation_usd",
+            "perfotel_model_accuracy", "perfotel_model_error_ratio", "perfotel_model_calls",
+        }.Select(n => Metric(n, "tenant", "provider", "model", "window")),
     ];
 
     private static CatalogMetric Metric(string name, params string[] labels) => new(name, labels.ToHashSet(StringComparer.Ordinal), Source);

@@ -1,9 +1,11 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using PerfOtel.Collector.Analytics;
 using PerfOtel.Collector.Analytics.Metrics;
+using PerfOtel.Collector.Analytics.Windows;
 using PerfOtel.Collector.Model;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Testing;
@@ -16,8 +18,12 @@ public sealed class AnalyticsInstance : IDisposable
 {
     private readonly ServiceProvider services;
     private readonly MeterProvider meterProvider;
+    private readonly AnalyticsMetrics instruments;
 
-    public AnalyticsInstance(ManualTimeProvider clock, IDictionary<string, string?>? settings = null)
+    public string MeterName { get; }
+
+    public AnalyticsInstance(ManualTimeProvider clock, IDictionary<string, string?>? settings = null,
+        Action<MeterProviderBuilder>? configureMeterProvider = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         services = new ServiceCollection()
@@ -26,12 +32,19 @@ public sealed class AnalyticsInstance : IDisposable
             .AddSingleton<TimeProvider>(clock)
             .AddPerfOtelAnalytics(configuration)
             .BuildServiceProvider();
-        _ = services.GetRequiredService<AnalyticsMetrics>();
+        // A meter name of its own: MeterProviders subscribe by name process-wide, and other tests run collectors too.
+        MeterName = AnalyticsMetricCatalog.MeterName + ".Test" + Guid.NewGuid().ToString("N");
+        instruments = new AnalyticsMetrics(services.GetRequiredService<RollingWindows>(),
+            services.GetRequiredService<IMeterFactory>(), MeterName);
         Observer = services.GetServices<IIngestObserver>().Single();
-        meterProvider = Metrics.Attach(Sdk.CreateMeterProviderBuilder().AddPerfOtelAnalyticsMetrics()).Build();
+        var builder = Metrics.Attach(Sdk.CreateMeterProviderBuilder().AddPerfOtelAnalyticsMetrics(MeterName));
+        configureMeterProvider?.Invoke(builder);
+        meterProvider = builder.Build();
     }
 
     public InMemoryMetrics Metrics { get; } = new();
+
+    public MeterProvider MeterProvider => meterProvider;
 
     public IIngestObserver Observer { get; }
 
@@ -55,6 +68,7 @@ public sealed class AnalyticsInstance : IDisposable
     public void Dispose()
     {
         meterProvider.Dispose();
+        instruments.Dispose();
         services.Dispose();
     }
 }
@@ -169,7 +183,7 @@ public class AnalyticsGaugeTests
             Assert.True(exported.TryGetValue(definition.Name, out var metric), $"{definition.Name} not exported");
             Assert.Equal(definition.Unit, metric.Unit);
             Assert.Equal(definition.Description, metric.Description);
-            Assert.Equal(AnalyticsMetricCatalog.MeterName, metric.MeterName);
+            Assert.Equal(collector.MeterName, metric.MeterName);
             Assert.NotEmpty(metric.Points);
             foreach (var point in metric.Points)
             {

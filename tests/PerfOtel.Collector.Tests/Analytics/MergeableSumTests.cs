@@ -78,3 +78,19 @@ public class MergeableSumTests
         }
     }
 }
+
+public class ReplicaIsolationTests
+{
+    [Fact]
+    public void Each_collector_exports_only_its_own_windows()
+    {
+        var clock = new ManualTimeProvider(Noon.AddSeconds(30));
+        using var left = new AnalyticsInstance(clock);
+        using var right = new AnalyticsInstance(clock);
+        left.Observer.OnCommitted(Batch(Invocation("a", Noon), Invocation("a", Noon)));
+        right.Observer.OnCommitted(Batch(Invocation("a", Noon, Outcomes.Failure)));
+        Assert.Equal(2, left.Scrape()["perfotel.agent.window.invocations{agent=a,outcome=success,tenant=default,window=1h}"]);
+        Assert.Equal(1, right.Scrape()["perfotel.agent.window.invocations{agent=a,outcome=failure,tenant=default,window=1h}"]);
+        Assert.Equal(0, right.Scrape()["perfotel.agent.window.invocations{agent=a,outcome=success,tenant=default,window=1h}"]);
+    }
+}

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Storage.Sqlite;
 
@@ -81,6 +82,42 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
         await Assert.ThrowsAsync<SqliteWriteFailedException>(() => writes[1]);
         await writes[2];
         Assert.Equal(2, (await ReadInvocations()).Count);
+    }
+
+    [Theory]
+    [InlineData(null, null, false)]
+    [InlineData("default", null, true)]
+    [InlineData("default", null, false)]
+    [InlineData("default", "planner", true)]
+    public async Task InvocationReadsStreamInIndexOrderWithoutSortingEverything(string? tenant, string? agent, bool since)
+    {
+        await Store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None);
+        var (sql, filter) = SqliteExecutionStore.InvocationsCommand(new InvocationQuery
+        {
+            Tenant = tenant, AgentName = agent, Since = since ? TestRecords.Start : null,
+        });
+
+        await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach (var (name, value) in filter.Parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        // A temp b-tree would hold every matching row inside SQLite before the first one reaches an export.
+        Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
+        Assert.Contains(plan, step => step.StartsWith("SEARCH i USING INDEX", StringComparison.Ordinal));
     }
 
     [Fact]

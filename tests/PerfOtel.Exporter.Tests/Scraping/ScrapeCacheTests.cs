@@ -102,4 +102,28 @@ public class ScrapeCacheTests
         Assert.Equal(before, System.Text.Encoding.UTF8.GetString(held.Content.Span));
         Assert.Contains("} 101\n", newer, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void RepeatedScrapesStayCorrectAsSeriesAreAddedAndValuesChange()
+    {
+        using var harness = new ExporterHarness(options => options.EmitScopeLabels = false);
+        var counter = harness.Meter.CreateCounter<long>("perfotel.invocations");
+        var histogram = harness.Meter.CreateHistogram<double>("perfotel.latency", "s", null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1] });
+        counter.Add(1, new KeyValuePair<string, object?>("agent", "b"));
+        histogram.Record(0.5, new KeyValuePair<string, object?>("agent", "b"));
+        harness.Scrape(ExpositionFormat.PrometheusText);
+
+        counter.Add(2, new KeyValuePair<string, object?>("agent", "a"), new KeyValuePair<string, object?>("retry", 1L));
+        counter.Add(10, new KeyValuePair<string, object?>("agent", new string('b', 1)));
+        histogram.Record(2, new KeyValuePair<string, object?>("agent", "a"));
+        var second = harness.Scrape(ExpositionFormat.PrometheusText);
+
+        Assert.Contains("perfotel_invocations_total{agent=\"b\"} 11\n", second, StringComparison.Ordinal);
+        Assert.Contains("perfotel_invocations_total{agent=\"a\",retry=\"1\"} 2\n", second, StringComparison.Ordinal);
+        Assert.Contains("perfotel_latency_seconds_bucket{agent=\"b\",le=\"1\"} 1\n", second, StringComparison.Ordinal);
+        Assert.Contains("perfotel_latency_seconds_bucket{agent=\"a\",le=\"1\"} 0\n", second, StringComparison.Ordinal);
+        Assert.Contains("perfotel_latency_seconds_count{agent=\"a\"} 1\n", second, StringComparison.Ordinal);
+        Assert.Equal(second, harness.Scrape(ExpositionFormat.PrometheusText));
+    }
 }

@@ -21,9 +21,18 @@ internal sealed class AnalyticsMetrics : IDisposable
     private readonly Meter meter;
 
     public AnalyticsMetrics(RollingWindows windows, IMeterFactory meterFactory)
+        : this(windows, meterFactory, C.MeterName)
+    {
+    }
+
+    /// <summary>
+    /// With another meter name: a MeterProvider subscribes to meters by name across the whole process, so tests that
+    /// run several collectors side by side give each its own name to read only its own windows.
+    /// </summary>
+    internal AnalyticsMetrics(RollingWindows windows, IMeterFactory meterFactory, string meterName)
     {
         this.windows = windows;
-        meter = meterFactory.Create(C.MeterName, typeof(AnalyticsMetrics).Assembly.GetName().Version?.ToString());
+        meter = meterFactory.Create(meterName, typeof(AnalyticsMetrics).Assembly.GetName().Version?.ToString());
 
         Gauge(C.HealthScore, r => r.HealthScore);
         Gauge(C.SuccessRatio, r => r.SuccessRate);

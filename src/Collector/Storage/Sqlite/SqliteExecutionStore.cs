@@ -106,6 +106,20 @@ internal sealed class SqliteExecutionStore : IExecutionStore
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        var (sql, filter) = InvocationsCommand(query);
+        const int rollUp = Columns.InvocationCount;
+        const int feedbackAt = rollUp + 8;
+        await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
+        {
+            var invocation = SqliteRecordReader.Invocation(reader, 0);
+            var feedback = reader.IsDBNull(feedbackAt) ? null : SqliteRecordReader.Feedback(reader, feedbackAt);
+            yield return RollUp(invocation, reader, rollUp, feedback);
+        }
+    }
+
+    /// <summary>The invocation read (also checked by a test for a plan that streams rather than sorts).</summary>
+    internal static (string Sql, QueryFilter Filter) InvocationsCommand(InvocationQuery query)
+    {
         var filter = Filter(query, "i.", "start_time");
         // Grouping by (start_time, rowid) follows the index order, so SQLite streams groups instead of sorting them.
         var sql = $"""
@@ -124,14 +138,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore
             ORDER BY i.start_time, i.rowid
             {filter.Limit}
             """;
-        const int rollUp = Columns.InvocationCount;
-        const int feedbackAt = rollUp + 8;
-        await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
-        {
-            var invocation = SqliteRecordReader.Invocation(reader, 0);
-            var feedback = reader.IsDBNull(feedbackAt) ? null : SqliteRecordReader.Feedback(reader, feedbackAt);
-            yield return RollUp(invocation, reader, rollUp, feedback);
-        }
+        return (sql, filter);
     }
 
     public async IAsyncEnumerable<ProviderCall> ReadProviderCallsAsync(InvocationQuery query,
@@ -372,5 +379,5 @@ internal sealed class SqliteExecutionStore : IExecutionStore
         command.ExecuteNonQuery();
     }
 
-    private sealed record QueryFilter(string Where, string Limit, List<(string Name, object Value)> Parameters);
+    internal sealed record QueryFilter(string Where, string Limit, List<(string Name, object Value)> Parameters);
 }

@@ -74,8 +74,10 @@ internal sealed class ExpositionSerializer
         var openMetrics = format == ExpositionFormat.OpenMetrics;
         foreach (var stream in family.Members)
         {
+            var seriesIndex = -1;
             foreach (ref readonly var point in stream.Metric.GetMetricPoints())
             {
+                seriesIndex++;
                 if (seriesWritten >= maxSeries)
                 {
                     DroppedSeries++;
@@ -86,23 +88,23 @@ internal sealed class ExpositionSerializer
                 switch (stream.Metric.MetricType)
                 {
                     case MetricType.Histogram:
-                        WriteHistogram(buffer, stream, in point, openMetrics);
+                        WriteHistogram(buffer, stream, seriesIndex, in point, openMetrics);
                         break;
                     case MetricType.ExponentialHistogram:
-                        WriteExponentialHistogram(buffer, stream, in point, openMetrics);
+                        WriteExponentialHistogram(buffer, stream, seriesIndex, in point, openMetrics);
                         break;
                     default:
-                        WriteSingleValue(buffer, stream, in point, openMetrics);
+                        WriteSingleValue(buffer, stream, seriesIndex, in point, openMetrics);
                         break;
                 }
             }
         }
     }
 
-    private void WriteSingleValue(ExpositionBuffer buffer, MetricStreamLayout stream, in MetricPoint point, bool openMetrics)
+    private void WriteSingleValue(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point, bool openMetrics)
     {
         buffer.Write(stream.SampleNameBytes);
-        WriteLabelSet(buffer, stream, in point, out _, out _);
+        WriteLabelSet(buffer, stream, seriesIndex, in point, out _, out _);
         buffer.Write((byte)' ');
         switch (stream.Metric.MetricType)
         {
@@ -145,11 +147,11 @@ internal sealed class ExpositionSerializer
         buffer.Write((byte)'\n');
     }
 
-    private void WriteHistogram(ExpositionBuffer buffer, MetricStreamLayout stream, in MetricPoint point, bool openMetrics)
+    private void WriteHistogram(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point, bool openMetrics)
     {
         // Label set written once (after the first bucket name), then copied for each further line of the series.
         buffer.Write(stream.BucketNameBytes);
-        WriteLabelSet(buffer, stream, in point, out var labelsStart, out var labelsLength);
+        WriteLabelSet(buffer, stream, seriesIndex, in point, out var labelsStart, out var labelsLength);
         var hasLabels = labelsLength > 0;
 
         var exemplarCount = openMetrics ? CollectExemplarsSortedByValue(in point) : 0;
@@ -191,13 +193,13 @@ internal sealed class ExpositionSerializer
         WriteSumAndCount(buffer, stream, point.GetHistogramSum(), point.GetHistogramCount(), hasLabels, labelsStart, labelsLength);
     }
 
-    private void WriteExponentialHistogram(ExpositionBuffer buffer, MetricStreamLayout stream, in MetricPoint point, bool openMetrics)
+    private void WriteExponentialHistogram(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point, bool openMetrics)
     {
         // Text formats cannot carry native histograms, so the exponential buckets become classic cumulative buckets
         // with their exact upper bounds (OpenTelemetry buckets are upper-inclusive, like Prometheus's le).
         var data = point.GetExponentialHistogramData();
         buffer.Write(stream.BucketNameBytes);
-        WriteLabelSet(buffer, stream, in point, out var labelsStart, out var labelsLength);
+        WriteLabelSet(buffer, stream, seriesIndex, in point, out var labelsStart, out var labelsLength);
         var hasLabels = labelsLength > 0;
 
         long cumulative = data.ZeroCount;
@@ -291,7 +293,7 @@ internal sealed class ExpositionSerializer
     /// Writes the label set of a series. For histograms the closing brace is left to the caller (an le label follows);
     /// <paramref name="labelsStart"/>/<paramref name="labelsLength"/> locate "{labels" for copying, length 0 if none.
     /// </summary>
-    private void WriteLabelSet(ExpositionBuffer buffer, MetricStreamLayout stream, in MetricPoint point,
+    private void WriteLabelSet(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point,
         out int labelsStart, out int labelsLength)
     {
         var tags = point.Tags;
@@ -304,6 +306,18 @@ internal sealed class ExpositionSerializer
         }
 
         labelsStart = buffer.Length;
+        if (stream.Series.TryGet(seriesIndex, tags) is { } encoded)
+        {
+            buffer.Write(encoded);
+            labelsLength = encoded.Length;
+            if (!isHistogram)
+            {
+                buffer.Write((byte)'}');
+            }
+
+            return;
+        }
+
         buffer.Write((byte)'{');
         var needsComma = false;
         if (stream.ScopeLabels.Length > 0)
@@ -318,6 +332,7 @@ internal sealed class ExpositionSerializer
         }
 
         labelsLength = buffer.Length - labelsStart;
+        stream.Series.Store(seriesIndex, tags, buffer.WrittenSpan.Slice(labelsStart, labelsLength));
         if (!isHistogram)
         {
             buffer.Write((byte)'}');

@@ -67,6 +67,9 @@ internal sealed class MetricStreamLayout
     /// <summary>Encoded label keys of this stream, looked up by reference first (the SDK reuses key strings).</summary>
     public LabelKeyCache LabelKeys { get; } = new();
 
+    /// <summary>Encoded label sets of this stream's series, reused while their attributes stay the same.</summary>
+    public EncodedSeriesCache Series { get; } = new();
+
     private static byte[] EncodeScopeLabels(string meterName, string? meterVersion)
     {
         using var buffer = new ExpositionBuffer(256);

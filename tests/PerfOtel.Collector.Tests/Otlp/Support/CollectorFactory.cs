@@ -20,12 +20,16 @@ public sealed class CollectorFactory : WebApplicationFactory<Program>
     public CollectorFactory(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, bool kestrel = false)
     {
         _settings = settings ?? [];
+        // The real storage registration validates its directory even though the tests swap the store out.
+        _settings.TryAdd("Storage:DataDirectory", _dataDirectory);
         _services = services;
         if (kestrel)
         {
             UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         }
     }
+
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("perfotel-otlp-tests-").FullName;
 
     public InMemoryExecutionStore Store { get; } = new();
 
@@ -38,6 +42,12 @@ public sealed class CollectorFactory : WebApplicationFactory<Program>
             var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
             return new Uri(address + "/");
         }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(_dataDirectory, recursive: true);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -1,0 +1,48 @@
+using BenchmarkDotNet.Attributes;
+using PerfOtel.Collector.Model;
+
+namespace PerfOtel.Benchmarks.Analytics;
+
+/// <summary>
+/// Derivation cost per ingested invocation against the history already held. Ingest touches one bucket per window and
+/// a report rebuild merges a fixed number of buckets, so both must stay flat from 1 000 to 1 000 000 invocations of
+/// history. Run: dotnet run -c Release --project benchmarks/PerfOtel.Benchmarks -- --filter '*AnalyticsIngest*' --job short
+/// </summary>
+[MemoryDiagnoser]
+public class AnalyticsIngestBenchmarks
+{
+    private AnalyticsBenchmarkHost host = null!;
+    private IngestBatch next = null!;
+
+    [Params(1_000, 1_000_000)]
+    public int History { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        host = new AnalyticsBenchmarkHost();
+        // History spread over the last 48 hours of both windows' rings.
+        for (var i = 0; i < History; i++)
+        {
+            var start = AnalyticsBenchmarkHost.Now.AddSeconds(-(i % (48 * 3600)));
+            host.Observer.OnCommitted(host.Batch("agent", start));
+        }
+        next = host.Batch("agent", AnalyticsBenchmarkHost.Now);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => host.Dispose();
+
+    /// <summary>What the writer's path pays: the observer accounting one committed invocation, call and evaluation.</summary>
+    [Benchmark(Baseline = true)]
+    public void Ingest() => host.Observer.OnCommitted(next);
+
+    /// <summary>Ingest plus re-deriving every value of both windows for that agent (the first scrape after it).</summary>
+    [Benchmark]
+    public double IngestAndDerive()
+    {
+        host.Observer.OnCommitted(next);
+        var agent = host.Windows.Find("default", "agent")!;
+        return (host.Windows.Report(agent, 0).HealthScore ?? 0) + (host.Windows.Report(agent, 1).HealthScore ?? 0);
+    }
+}
