@@ -210,8 +210,16 @@ public sealed class ModelComparison
         {
             if (!tenants.TryGetValue(tenant, out var models))
             {
-                models = [];
-                tenants[tenant] = models;
+                if (tenants.Count >= options.MaxTenants)
+                {
+                    tenant = CostKeys.Other;
+                    tenants.TryGetValue(tenant, out models);
+                }
+                if (models is null)
+                {
+                    models = [];
+                    tenants[tenant] = models;
+                }
             }
             var key = (provider, model);
             if (!models.TryGetValue(key, out var rings))
