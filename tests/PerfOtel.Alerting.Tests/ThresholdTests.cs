@@ -25,9 +25,6 @@ public partial class ThresholdTests
         { "threshold:perfotel_budget_utilization_ratio:warning", "ThresholdDefaults.BudgetWarningRatio", ThresholdDefaults.BudgetWarningRatio },
         { "threshold:perfotel_budget_utilization_ratio:critical", "ThresholdDefaults.BudgetCriticalRatio", ThresholdDefaults.BudgetCriticalRatio },
         { "threshold:perfotel_agent_hourly_cost_spike:factor", "ThresholdDefaults.HourlyCostSpikeFactor", ThresholdDefaults.HourlyCostSpikeFactor },
-        // The budget gauges' own defaults (the cost module's) must agree too.
-        { "threshold:perfotel_budget_utilization_ratio:warning", "BudgetDefaults.WarningRatio", BudgetDefaults.WarningRatio },
-        { "threshold:perfotel_budget_utilization_ratio:critical", "BudgetDefaults.CriticalRatio", BudgetDefaults.CriticalRatio },
         // Calibration gauges are withheld below this many samples; the drift alert waits for as many.
         { "threshold:perfotel_agent_calibration_samples:min", "CalibrationFormulas.DefaultMinimumSamples", CalibrationFormulas.DefaultMinimumSamples },
     };
