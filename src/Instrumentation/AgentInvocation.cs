@@ -98,16 +98,7 @@ public sealed class AgentInvocation : IDisposable
     public TokenUsage Usage => new(Interlocked.Read(ref inputTokens), Interlocked.Read(ref outputTokens));
 
     /// <summary>Cost in USD of the priced provider calls made in this invocation so far.</summary>
-    public double CostUsd
-    {
-        get
-        {
-            lock (gate)
-            {
-                return costUsd;
-            }
-        }
-    }
+    public double CostUsd => Volatile.Read(ref costUsd);
 
     internal static AgentInvocation Disabled { get; } = new();
 
@@ -282,11 +273,15 @@ public sealed class AgentInvocation : IDisposable
         Interlocked.Add(ref outputTokens, output);
         if (cost is { } value)
         {
-            lock (gate)
+            // Lock-free: provider calls of one invocation may end on several threads at once.
+            double seen, sum;
+            do
             {
-                costUsd += value;
-                hasCost = true;
+                seen = Volatile.Read(ref costUsd);
+                sum = seen + value;
             }
+            while (Interlocked.CompareExchange(ref costUsd, sum, seen) != seen);
+            Volatile.Write(ref hasCost, true);
         }
     }
 
@@ -319,7 +314,7 @@ public sealed class AgentInvocation : IDisposable
                 finalError = errorType;
                 finalConfidence = confidence;
                 finalQuality = quality;
-                finalCost = hasCost ? costUsd : null;
+                finalCost = Volatile.Read(ref hasCost) ? Volatile.Read(ref costUsd) : null;
             }
             var outcomeValue = OutcomeValue(finalOutcome);
 

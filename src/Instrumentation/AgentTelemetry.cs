@@ -70,6 +70,20 @@ public static class AgentTelemetry
     }
 
     /// <summary>
+    /// Starts a tool execution, attributed to <paramref name="invocation"/> or, when null, to
+    /// <see cref="AgentInvocation.Current"/> (none outside any invocation).
+    /// </summary>
+    public static ToolExecution StartToolExecution(string toolName, string? toolCallId = null, string? toolType = null, AgentInvocation? invocation = null)
+    {
+        invocation ??= AgentInvocation.Current;
+        if (invocation is not null)
+        {
+            return invocation.StartToolExecution(toolName, toolCallId, toolType);
+        }
+        return AgentInstruments.AnyListener ? new ToolExecution(null, toolName, toolCallId, toolType) : ToolExecution.Disabled;
+    }
+
+    /// <summary>
     /// Records a finished provider call's metrics (duration, tokens, cost or unpriced tokens, retry, fallback) without
     /// a span and without allocating, attributed to <paramref name="invocation"/> or <see cref="AgentInvocation.Current"/>.
     /// </summary>
@@ -78,7 +92,10 @@ public static class AgentTelemetry
     {
         try
         {
-            return ProviderCallRecorder.Record(Sanitize(call), invocation ?? AgentInvocation.Current);
+            invocation ??= AgentInvocation.Current;
+            return IsClean(call)
+                ? ProviderCallRecorder.Record(call, invocation)
+                : ProviderCallRecorder.Record(Sanitize(call), invocation);
         }
         catch (Exception e)
         {
@@ -86,6 +103,17 @@ public static class AgentTelemetry
             return null;
         }
     }
+
+    // The common case needs no copy: everything is already in range.
+    private static bool IsClean(in ProviderCallRecord call) =>
+        !string.IsNullOrWhiteSpace(call.ProviderName) && call.ProviderName.Length <= InputGuard.MaxNameLength
+        && !string.IsNullOrWhiteSpace(call.RequestModel) && call.RequestModel.Length <= InputGuard.MaxNameLength
+        && !string.IsNullOrWhiteSpace(call.Operation) && call.Operation.Length <= InputGuard.MaxNameLength
+        && (call.ResponseModel is null || (!string.IsNullOrWhiteSpace(call.ResponseModel) && call.ResponseModel.Length <= InputGuard.MaxNameLength))
+        && call.Attempt >= 1
+        && (call.CostUsd is not { } cost || (double.IsFinite(cost) && cost >= 0))
+        && (call.Usage is not { } usage || (usage.InputTokens >= 0 && usage.OutputTokens >= 0 && usage.CacheReadInputTokens >= 0
+            && usage.CacheCreationInputTokens >= 0 && usage.ReasoningOutputTokens >= 0));
 
     private static ProviderCallRecord Sanitize(in ProviderCallRecord call)
     {

@@ -65,8 +65,12 @@ public sealed class ProviderCall : IDisposable
                 name: this.operation + " " + this.requestModel);
         }
 
-        previous = Ambient.Value;
-        Ambient.Value = this;
+        // Being ambient costs an ExecutionContext allocation; only the attribution of other libraries' spans needs it.
+        if (GenAiSpanAttribution.IsActive)
+        {
+            previous = Ambient.Value;
+            Ambient.Value = this;
+        }
         startTimestamp = Stopwatch.GetTimestamp();
     }
 

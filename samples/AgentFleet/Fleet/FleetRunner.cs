@@ -76,7 +76,8 @@ public sealed class FleetRunner(FleetSettings settings, FeedbackPoster? feedback
         await Task.WhenAll(running);
         if (feedback is not null)
         {
-            await feedback.DrainAsync(TimeSpan.FromSeconds(10 * Math.Max(settings.LatencyScale, 0.1)));
+            // Late feedback waits at most 6 s (scaled) and each post at most its HTTP timeout.
+            await feedback.DrainAsync(TimeSpan.FromSeconds(20));
         }
         return new FleetSummary(outcomes.ToDictionary(), feedback?.Posted ?? 0, feedback?.Failed ?? 0);
     }

@@ -19,6 +19,9 @@ internal static class GenAiSpanAttribution
     private static readonly Lock StartLock = new();
     private static ActivityListener? listener;
 
+    /// <summary>Whether spans of other libraries are being attributed now.</summary>
+    public static bool IsActive => Volatile.Read(ref listener) is not null && InstrumentationSettings.Current.AttributeGenAiClientSpans;
+
     public static void EnsureListening()
     {
         lock (StartLock)
@@ -107,7 +110,7 @@ internal static class GenAiSpanAttribution
             null => (long?)null,
             int i => i,
             long l => l,
-            double d when double.IsFinite(d) => (long)d,
+            double d => InputGuard.TokenCount(d, key),
             string s when long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) => parsed,
             _ => null,
         };

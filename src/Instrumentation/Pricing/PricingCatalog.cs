@@ -34,6 +34,14 @@ public sealed class PricingCatalog
     // allocations on the hot path. Bounded, because model names come from the outside.
     private readonly ConcurrentDictionary<(string Provider, string Model), ModelPrice?> resolved = new();
 
+    private const int RecentLookupCount = 4;
+
+    [ThreadStatic]
+    private static RecentLookup[]? recentLookups;
+
+    [ThreadStatic]
+    private static int recentLookupNext;
+
     private PricingCatalog(
         string version,
         IReadOnlyDictionary<string, Dictionary<string, ModelPrice>> pricesByProvider,
@@ -119,6 +127,18 @@ public sealed class PricingCatalog
         {
             return false;
         }
+        // Call sites ask for the same string instances over and over: a few per-thread answers, compared by
+        // reference, skip hashing both names.
+        var recent = recentLookups ??= new RecentLookup[RecentLookupCount];
+        for (var i = 0; i < recent.Length; i++)
+        {
+            ref readonly var entry = ref recent[i];
+            if (ReferenceEquals(entry.Model, model) && ReferenceEquals(entry.Provider, provider) && ReferenceEquals(entry.Catalog, this))
+            {
+                price = entry.Price!;
+                return entry.Price is not null;
+            }
+        }
         var key = (provider ?? ModelOnlyProvider, model);
         if (!resolved.TryGetValue(key, out var found))
         {
@@ -128,6 +148,8 @@ public sealed class PricingCatalog
                 resolved.TryAdd(key, found);
             }
         }
+        recent[recentLookupNext] = new RecentLookup(this, provider, model, found);
+        recentLookupNext = (recentLookupNext + 1) % RecentLookupCount;
         if (found is null)
         {
             return false;
@@ -212,6 +234,8 @@ public sealed class PricingCatalog
         }
         return models;
     }
+
+    private readonly record struct RecentLookup(PricingCatalog Catalog, string? Provider, string Model, ModelPrice? Price);
 
     private static PricingCatalog LoadEmbedded()
     {

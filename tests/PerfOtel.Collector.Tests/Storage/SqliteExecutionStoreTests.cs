@@ -121,6 +121,50 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
     }
 
     [Fact]
+    public async Task RetentionDeletesABacklogLargerThanOneSlice()
+    {
+        var old = TestRecords.Start.AddDays(-100);
+        for (var batch = 0; batch < 3; batch++)
+        {
+            var records = Enumerable.Range(0, 4_000).Select(_ => (object)TestRecords.Invocation(start: old)).ToArray();
+            await Store.WriteAsync(TestRecords.Batch(records), CancellationToken.None);
+        }
+
+        await Store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None);
+
+        Assert.Equal(12_000, await Store.DeleteOlderThanAsync(TestRecords.Start.AddDays(-1), CancellationToken.None));
+        Assert.Single(await ReadInvocations());
+    }
+
+    [Fact]
+    public async Task MigrationsAreRecordedOnceAndANewerSchemaIsRefused()
+    {
+        await Store.DisposeAsync();
+        Store = await OpenStoreAsync();
+        var path = ((SqliteExecutionStore)Store).DatabasePath;
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var count = connection.CreateCommand();
+            count.CommandText = "SELECT count(*), max(version) FROM schema_migrations";
+            await using (var reader = await count.ExecuteReaderAsync())
+            {
+                Assert.True(await reader.ReadAsync());
+                Assert.Equal(1, reader.GetInt64(0));
+                Assert.Equal(1, reader.GetInt64(1));
+            }
+
+            await using var future = connection.CreateCommand();
+            future.CommandText = "INSERT INTO schema_migrations VALUES (99, 'from a newer collector', '2027-01-01')";
+            await future.ExecuteNonQueryAsync();
+        }
+
+        await using var newer = new SqliteExecutionStore(_directory, fullDurability: true);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => newer.InitializeAsync(CancellationToken.None));
+        Assert.Contains("schema version 99", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WritesBeforeInitializeFailClearly()
     {
         await using var store = new SqliteExecutionStore(_directory, fullDurability: false);

@@ -205,7 +205,8 @@ public class InvocationRecordingTests
             using (invocation.StartToolExecution("web_search", toolCallId: "call-1", toolType: "function"))
             {
             }
-            using (var failing = invocation.StartToolExecution("calculator"))
+            // The ambient invocation is found without passing it.
+            using (var failing = AgentTelemetry.StartToolExecution("calculator"))
             {
                 failing.Fail(new DivideByZeroException());
             }
@@ -219,6 +220,7 @@ public class InvocationRecordingTests
         Assert.Equal("call-1", span.GetTagItem(GenAiAttributes.ToolCallId));
         Assert.Equal("function", span.GetTagItem(GenAiAttributes.ToolType));
         Assert.Equal(ActivityStatusCode.Error, harness.Span("execute_tool calculator").Status);
+        Assert.Equal("tooler", harness.Span("execute_tool calculator").GetTagItem(GenAiAttributes.AgentName));
 
         var ok = harness.OnePoint("gen_ai.execute_tool.duration", (GenAiAttributes.ToolName, "web_search"));
         Assert.Equal(new Dictionary<string, object?>

@@ -4,6 +4,8 @@ using PerfOtel.Instrumentation.Implementation;
 
 namespace PerfOtel.Instrumentation.Tests.Recording;
 
+// In the instruments' collection: other tests there write events too, and one running alongside would interleave.
+[Collection(GlobalInstrumentsCollection.Name)]
 public class SelfDiagnosticsTests
 {
     [Fact]

@@ -18,6 +18,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore
 
     // Bounds one transaction, so a flood cannot grow the WAL or the latency of the first caller without limit.
     private const int MaxRowsPerTransaction = 20_000;
+    private const int RetentionSliceRows = 5_000;
     private const int SqliteFull = 13;
     private const int SqliteIoErr = 10;
 
@@ -70,14 +71,17 @@ internal sealed class SqliteExecutionStore : IExecutionStore
 
             Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
             var connection = new SqliteConnection(_writeConnectionString);
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            Pragma(connection, "PRAGMA journal_mode=WAL");
-            Pragma(connection, _fullDurability ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
-            Pragma(connection, "PRAGMA busy_timeout=5000");
-            Pragma(connection, "PRAGMA foreign_keys=OFF");
-            Pragma(connection, "PRAGMA cache_size=-65536");
-            Pragma(connection, "PRAGMA temp_store=MEMORY");
-            new SqliteMigrator(connection, _logger).Apply(SqliteSchema.Migrations);
+            try
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                Configure(connection);
+            }
+            catch
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
             _writeConnection = connection;
             _writerLoop = Task.Run(RunWriterAsync, CancellationToken.None);
         }
@@ -85,6 +89,17 @@ internal sealed class SqliteExecutionStore : IExecutionStore
         {
             _initializeLock.Release();
         }
+    }
+
+    private void Configure(SqliteConnection connection)
+    {
+        Pragma(connection, "PRAGMA journal_mode=WAL");
+        Pragma(connection, _fullDurability ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+        Pragma(connection, "PRAGMA busy_timeout=5000");
+        Pragma(connection, "PRAGMA foreign_keys=OFF");
+        Pragma(connection, "PRAGMA cache_size=-65536");
+        Pragma(connection, "PRAGMA temp_store=MEMORY");
+        new SqliteMigrator(connection, _logger).Apply(SqliteSchema.Migrations);
     }
 
     public Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
@@ -99,8 +114,22 @@ internal sealed class SqliteExecutionStore : IExecutionStore
         return Enqueue(new FeedbackOperation(feedback), cancellationToken);
     }
 
-    public Task<long> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
-        Enqueue(new RetentionOperation(cutoff), cancellationToken);
+    public async Task<long> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        // In slices, each its own write operation: the first sweep over months of backlog must not hold the single
+        // writer (and every ingest request waiting behind it) for one enormous transaction.
+        long total = 0;
+        long deleted;
+        do
+        {
+            deleted = await Enqueue(new RetentionOperation(cutoff, RetentionSliceRows), cancellationToken)
+                .ConfigureAwait(false);
+            total += deleted;
+        }
+        while (deleted > 0);
+
+        return total;
+    }
 
     public async IAsyncEnumerable<StoredInvocation> ReadInvocationsAsync(InvocationQuery query,
         [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -270,6 +299,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore
                 operation.Fail(new SqliteWriteFailedException("The store could not commit the write.", ex));
             }
 
+            RecountAfterRollback(session);
             return;
         }
         finally
@@ -299,9 +329,24 @@ internal sealed class SqliteExecutionStore : IExecutionStore
             transaction.Rollback("operation");
             transaction.Release("operation");
             operation.Discard();
+            RecountAfterRollback(session);
             _logger.LogWarning(ex, "A write operation was rejected and rolled back alone");
             operation.Fail(new SqliteWriteFailedException("The store rejected the write: " + ex.Message, ex));
             return false;
+        }
+    }
+
+    private void RecountAfterRollback(SqliteWriteSession session)
+    {
+        try
+        {
+            session.RecountPendingFeedback();
+        }
+        catch (SqliteException ex)
+        {
+            // Cannot count: assume feedback is pending, so joins are looked up rather than missed.
+            _logger.LogWarning(ex, "Could not recount pending feedback after a rollback");
+            session.AssumeFeedbackPending();
         }
     }
 

@@ -80,11 +80,11 @@ internal sealed class FeedbackOperation(FeedbackRecord feedback) : SqliteWriteOp
     public override void Apply(SqliteWriteSession session) => Result = session.AddFeedback(feedback);
 }
 
-internal sealed class RetentionOperation(DateTimeOffset cutoff) : SqliteWriteOperation<long>
+internal sealed class RetentionOperation(DateTimeOffset cutoff, int limit) : SqliteWriteOperation<long>
 {
-    public override int Weight => 1;
+    public override int Weight => limit;
 
-    public override void Apply(SqliteWriteSession session) => Result = session.DeleteOlderThan(cutoff);
+    public override void Apply(SqliteWriteSession session) => Result = session.DeleteOlderThan(cutoff, limit);
 }
 
 internal sealed class SqliteWriteFailedException(string message, Exception inner) : Exception(message, inner);

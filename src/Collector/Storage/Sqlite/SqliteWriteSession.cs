@@ -11,10 +11,10 @@ internal sealed class SqliteWriteSession : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly List<SqliteCommand> _commands = [];
-    private readonly SqliteCommand _insertInvocation;
-    private readonly SqliteCommand _insertProviderCall;
-    private readonly SqliteCommand _insertToolCall;
-    private readonly SqliteCommand _insertEvaluation;
+    private readonly RawInsertStatement _insertInvocation;
+    private readonly RawInsertStatement _insertProviderCall;
+    private readonly RawInsertStatement _insertToolCall;
+    private readonly RawInsertStatement _insertEvaluation;
     private readonly SqliteCommand _insertFeedback;
     private readonly SqliteCommand _selectFeedback;
     private readonly SqliteCommand _selectPendingForInvocation;
@@ -22,13 +22,17 @@ internal sealed class SqliteWriteSession : IDisposable
     private readonly SqliteCommand _selectInvocationBySpan;
     private readonly SqliteCommand _selectInvocationByTask;
 
+    // Feedback rows waiting for their invocation. Nearly always 0 under load: then no new invocation needs a lookup.
+    // Recounted from the table whenever a rollback or retention may have made the in-memory figure wrong.
+    private long _pendingFeedback;
+
     public SqliteWriteSession(SqliteConnection connection)
     {
         _connection = connection;
-        _insertInvocation = Prepare($"INSERT INTO invocations ({Columns.Invocation}) VALUES ({Placeholders(27)}) ON CONFLICT DO NOTHING");
-        _insertProviderCall = Prepare($"INSERT INTO provider_calls ({Columns.ProviderCallInsert}) VALUES ({Placeholders(24)}) ON CONFLICT DO NOTHING");
-        _insertToolCall = Prepare($"INSERT INTO tool_calls ({Columns.ToolCall}) VALUES ({Placeholders(11)}) ON CONFLICT DO NOTHING");
-        _insertEvaluation = Prepare($"INSERT INTO evaluations ({Columns.Evaluation}) VALUES ({Placeholders(9)}) ON CONFLICT DO NOTHING");
+        _insertInvocation = new(connection, $"INSERT INTO invocations ({Columns.Invocation}) VALUES ({Placeholders(27)}) ON CONFLICT DO NOTHING");
+        _insertProviderCall = new(connection, $"INSERT INTO provider_calls ({Columns.ProviderCallInsert}) VALUES ({Placeholders(24)}) ON CONFLICT DO NOTHING");
+        _insertToolCall = new(connection, $"INSERT INTO tool_calls ({Columns.ToolCall}) VALUES ({Placeholders(11)}) ON CONFLICT DO NOTHING");
+        _insertEvaluation = new(connection, $"INSERT INTO evaluations ({Columns.Evaluation}) VALUES ({Placeholders(9)}) ON CONFLICT DO NOTHING");
         _insertFeedback = Prepare($"INSERT INTO feedback ({Columns.FeedbackInsert}) VALUES ({Placeholders(11)}) ON CONFLICT DO NOTHING");
         _selectFeedback = Prepare($"SELECT {Columns.Feedback}, invocation_trace_id, invocation_span_id FROM feedback WHERE tenant = $p0 AND feedback_id = $p1");
         _selectPendingForInvocation = Prepare($"""
@@ -42,6 +46,16 @@ internal sealed class SqliteWriteSession : IDisposable
         _selectInvocationBySpan = Prepare($"SELECT {Columns.Invocation} FROM invocations WHERE trace_id = $p0 AND span_id = $p1 AND tenant = $p2");
         // The latest invocation of a task: a retried task is judged by its last attempt.
         _selectInvocationByTask = Prepare($"SELECT {Columns.Invocation} FROM invocations WHERE tenant = $p0 AND task_id = $p1 ORDER BY start_time DESC LIMIT 1");
+        RecountPendingFeedback();
+    }
+
+    public void AssumeFeedbackPending() => _pendingFeedback = long.MaxValue / 2;
+
+    public void RecountPendingFeedback()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM feedback WHERE invocation_span_id IS NULL";
+        _pendingFeedback = (long)command.ExecuteScalar()!;
     }
 
     public SqliteTransaction? Transaction
@@ -56,30 +70,42 @@ internal sealed class SqliteWriteSession : IDisposable
     }
 
     public bool InsertInvocation(AgentInvocation i) =>
-        Execute(_insertInvocation, i.Tenant, i.TraceId, i.SpanId, i.ParentSpanId, i.ServiceName, i.AgentName,
-            i.AgentId, i.AgentType, i.TaskId, i.TaskType, i.JobId, i.ConversationId, i.Experiment, i.Variant,
-            SqliteTime.ToMicros(i.StartTime), i.DurationSeconds, i.Outcome, i.ErrorType, i.Confidence, i.Quality,
-            i.Tokens.Input, i.Tokens.Output, i.Tokens.CacheRead, i.Tokens.CacheCreation, i.Tokens.Reasoning,
-            i.CostUsd, i.AttributesJson) == 1;
+        _insertInvocation.Text(i.Tenant).Text(i.TraceId).Text(i.SpanId).Text(i.ParentSpanId).Text(i.ServiceName)
+            .Text(i.AgentName).Text(i.AgentId).Text(i.AgentType).Text(i.TaskId).Text(i.TaskType).Text(i.JobId)
+            .Text(i.ConversationId).Text(i.Experiment).Text(i.Variant).Integer(SqliteTime.ToMicros(i.StartTime))
+            .Real(i.DurationSeconds).Text(i.Outcome).Text(i.ErrorType).Real(i.Confidence).Real(i.Quality)
+            .Integer(i.Tokens.Input).Integer(i.Tokens.Output).Integer(i.Tokens.CacheRead)
+            .Integer(i.Tokens.CacheCreation).Integer(i.Tokens.Reasoning).Real(i.CostUsd).Text(i.AttributesJson)
+            .Execute() == 1;
 
     public void InsertProviderCall(ProviderCall c) =>
-        Execute(_insertProviderCall, c.Tenant, c.TraceId, c.SpanId, c.ParentSpanId, c.InvocationSpanId,
-            c.InvocationSpanId ?? c.ParentSpanId, c.AgentName, c.Operation, c.Provider, c.RequestModel,
-            c.ResponseModel, SqliteTime.ToMicros(c.StartTime), c.DurationSeconds, c.Tokens.Input, c.Tokens.Output,
-            c.Tokens.CacheRead, c.Tokens.CacheCreation, c.Tokens.Reasoning, c.CostUsd, c.UnpricedTokens, c.Attempt,
-            c.FallbackFrom, c.FallbackReason, c.ErrorType);
+        _insertProviderCall.Text(c.Tenant).Text(c.TraceId).Text(c.SpanId).Text(c.ParentSpanId).Text(c.InvocationSpanId)
+            .Text(c.InvocationSpanId ?? c.ParentSpanId).Text(c.AgentName).Text(c.Operation).Text(c.Provider)
+            .Text(c.RequestModel).Text(c.ResponseModel).Integer(SqliteTime.ToMicros(c.StartTime)).Real(c.DurationSeconds)
+            .Integer(c.Tokens.Input).Integer(c.Tokens.Output).Integer(c.Tokens.CacheRead).Integer(c.Tokens.CacheCreation)
+            .Integer(c.Tokens.Reasoning).Real(c.CostUsd).Integer(c.UnpricedTokens).Integer(c.Attempt)
+            .Text(c.FallbackFrom).Text(c.FallbackReason).Text(c.ErrorType)
+            .Execute();
 
     public void InsertToolCall(ToolCall t) =>
-        Execute(_insertToolCall, t.Tenant, t.TraceId, t.SpanId, t.ParentSpanId, t.InvocationSpanId, t.AgentName,
-            t.ToolName, t.ToolCallId, SqliteTime.ToMicros(t.StartTime), t.DurationSeconds, t.ErrorType);
+        _insertToolCall.Text(t.Tenant).Text(t.TraceId).Text(t.SpanId).Text(t.ParentSpanId).Text(t.InvocationSpanId)
+            .Text(t.AgentName).Text(t.ToolName).Text(t.ToolCallId).Integer(SqliteTime.ToMicros(t.StartTime))
+            .Real(t.DurationSeconds).Text(t.ErrorType)
+            .Execute();
 
     public void InsertEvaluation(EvaluationRecord e) =>
-        Execute(_insertEvaluation, e.Tenant, e.TraceId, e.SpanId, e.Sequence, e.AgentName, e.Name, e.Score, e.Label,
-            SqliteTime.ToMicros(e.Time));
+        _insertEvaluation.Text(e.Tenant).Text(e.TraceId).Text(e.SpanId).Integer(e.Sequence).Text(e.AgentName)
+            .Text(e.Name).Real(e.Score).Text(e.Label).Integer(SqliteTime.ToMicros(e.Time))
+            .Execute();
 
     /// <summary>Joins feedback that arrived before this (just inserted) invocation.</summary>
     public void JoinPendingFeedback(AgentInvocation invocation, List<FeedbackJoin> joined)
     {
+        if (_pendingFeedback <= 0)
+        {
+            return;
+        }
+
         Bind(_selectPendingForInvocation, invocation.TraceId, invocation.SpanId, invocation.Tenant, invocation.TaskId);
         List<FeedbackRecord>? pending = null;
         using (var reader = _selectPendingForInvocation.ExecuteReader())
@@ -99,6 +125,7 @@ internal sealed class SqliteWriteSession : IDisposable
         {
             Execute(_joinFeedback, feedback.Tenant, feedback.FeedbackId, invocation.TraceId, invocation.SpanId);
             joined.Add(new FeedbackJoin(invocation, feedback));
+            _pendingFeedback--;
         }
     }
 
@@ -119,6 +146,7 @@ internal sealed class SqliteWriteSession : IDisposable
             : SelectInvocation(_selectInvocationByTask, f.Tenant, f.TaskId);
         if (invocation is null)
         {
+            _pendingFeedback++;
             return new FeedbackResult(false, null);
         }
 
@@ -126,24 +154,24 @@ internal sealed class SqliteWriteSession : IDisposable
         return new FeedbackResult(true, invocation);
     }
 
-    public long DeleteOlderThan(DateTimeOffset cutoff)
+    /// <summary>Deletes at most <paramref name="limit"/> rows of each table older than the cutoff.</summary>
+    public long DeleteOlderThan(DateTimeOffset cutoff, int limit)
     {
         var micros = SqliteTime.ToMicros(cutoff);
         long deleted = 0;
-        foreach (var sql in (string[])[
-                     "DELETE FROM provider_calls WHERE start_time < $cutoff",
-                     "DELETE FROM tool_calls WHERE start_time < $cutoff",
-                     "DELETE FROM evaluations WHERE time < $cutoff",
-                     "DELETE FROM invocations WHERE start_time < $cutoff",
-                     "DELETE FROM feedback WHERE received_at < $cutoff",
-                 ])
+        foreach (var (table, column) in (ReadOnlySpan<(string, string)>)[
+                     ("provider_calls", "start_time"), ("tool_calls", "start_time"), ("evaluations", "time"),
+                     ("invocations", "start_time"), ("feedback", "received_at")])
         {
             using var command = _connection.CreateCommand();
-            command.CommandText = sql;
+            command.CommandText =
+                $"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {column} < $cutoff LIMIT $limit)";
             command.Parameters.AddWithValue("$cutoff", micros);
+            command.Parameters.AddWithValue("$limit", limit);
             deleted += command.ExecuteNonQuery();
         }
 
+        RecountPendingFeedback();
         return deleted;
     }
 
@@ -153,6 +181,11 @@ internal sealed class SqliteWriteSession : IDisposable
         {
             command.Dispose();
         }
+
+        _insertInvocation.Dispose();
+        _insertProviderCall.Dispose();
+        _insertToolCall.Dispose();
+        _insertEvaluation.Dispose();
     }
 
     private FeedbackResult ExistingFeedbackState(FeedbackRecord f)
