@@ -137,7 +137,10 @@ public sealed class PrometheusServer : IAsyncDisposable
         }
         var targets = await client.GetStringAsync(new Uri("api/v1/targets", UriKind.Relative));
         throw new Xunit.Sdk.XunitException(
-            $"'{promql}' never met its condition; last answer {last.Count} series.\ntargets: {targets}\nlog:\n{Log}");
+            $"'{promql}' never met its condition; last answer: "
+            + string.Join("; ", last.Select(r => "{" + string.Join(",", r.Item1.Select(l => $"{l.Key}={l.Value}")) + "} "
+                + r.Item2.ToString("R", CultureInfo.InvariantCulture)))
+            + $"\ntargets: {targets}\nlog:\n{Log}");
     }
 
     /// <summary>GET a Prometheus API path and return the body.</summary>

@@ -113,7 +113,7 @@ public static class AnalyticsEndpoints
             Breaches(windows, tenant, window, windows.Agents(tenant, window).Select(a => windows.Report(a, window)))));
     }
 
-    private static IResult Report(HttpRequest request, RollingWindows windows)
+    private static IResult Report(HttpRequest request, RollingWindows windows, IServiceProvider services)
     {
         if (!TryScope(request, windows, out var tenant, out var window, out var error))
         {
@@ -129,8 +129,12 @@ public static class AnalyticsEndpoints
 
         var agents = windows.Agents(tenant, window).Select(a => windows.Report(a, window)).ToList();
         var breaches = Breaches(windows, tenant, window, agents);
+        // Cheaper models of equal quality come from the model comparison (issue 6), when it is registered.
+        var modelRecommendations = services.GetService<PerfOtel.Collector.Models.IModelRecommendations>()
+            ?.GetRecommendations(tenant).Select(r => r.Reason) ?? [];
         var recommendations = breaches
             .Select(b => $"{b.Agent}: {b.Message}. {b.Recommendation}")
+            .Concat(modelRecommendations)
             .ToList();
         var report = new ReportResponse(tenant, windows.Windows[window].Name, windows.Now,
             windows.TenantReport(tenant, window), agents, breaches, recommendations, windows.ThresholdsFor(tenant));

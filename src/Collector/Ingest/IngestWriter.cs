@@ -7,7 +7,7 @@ namespace PerfOtel.Collector.Ingest;
 
 /// <summary>
 /// The single consumer of the ingest queue: coalesces waiting batches into one store transaction, completes each
-/// handler's promise only after the commit, then tells the observers. On shutdown it keeps going until the queue,
+/// handler's promise only after the commit and after telling the observers. On shutdown it keeps going until the queue,
 /// closed to new work when the application starts stopping, is empty: whatever a handler accepted gets committed.
 /// </summary>
 internal sealed partial class IngestWriter(
@@ -108,13 +108,16 @@ internal sealed partial class IngestWriter(
         }
 
         metrics.StoreWrite(Stopwatch.GetElapsedTime(started).TotalSeconds, committed: true, batch.Count);
+
+        // Observers first, then the senders: once a sender has its 200, the REST API and /metrics already show its
+        // data (read-your-writes), which is what clients and tests that query right after sending expect.
+        Notify(batch);
         foreach (var pending in owners)
         {
             queue.Release(pending);
             pending.MarkCommitted();
         }
 
-        Notify(batch);
         return true;
     }
 
