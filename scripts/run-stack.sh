@@ -10,6 +10,8 @@
 # Usage: scripts/run-stack.sh [--duration SECONDS] [--rate PER_SECOND] [--tenant NAME] [--degraded AGENT]
 #                             [--feedback RATIO] [--seed N]
 # Ports: COLLECTOR_PORT (4318), FLEET_METRICS_PORT (9464), PROMETHEUS_PORT (9090), ALERTMANAGER_PORT (9093).
+# The tenant gets demo budgets so the budget panels and alerts have something to show:
+# BUDGET_HOURLY_USD (200), BUDGET_DAILY_USD (2000), BUDGET_MONTHLY_USD (30000).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
     --seed) seed="$2"; shift 2 ;;
     --feedback) feedback="$2"; shift 2 ;;
     --degraded) degraded="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -68,7 +70,8 @@ stop() {
   done
   rm -rf "$work"
 }
-trap stop INT TERM EXIT
+trap stop EXIT
+trap 'exit 130' INT TERM
 
 start() { # start NAME COMMAND...: runs in its own process group, output to $work/NAME.log
   local name="$1"; shift
@@ -91,11 +94,16 @@ echo "building the collector and the agent fleet (Release)..."
 dotnet build "$root/src/Collector" -c Release -nologo -v quiet >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 dotnet build "$root/samples/AgentFleet" -c Release -nologo -v quiet >>"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 
-# Everything runs in the scratch folder: the collector's embedded SQLite store and Prometheus' and Alertmanager's data
-# live (and die) with this run.
+# Everything runs in the scratch folder: the collector's SQLite store and Prometheus' and Alertmanager's data live
+# (and die) with this run, so every run starts from nothing.
 cd "$work"
 
-start collector dotnet run --project "$root/src/Collector" -c Release --no-build -- --urls "http://127.0.0.1:$collector_port"
+start collector env \
+  "PERFOTEL__Budgets__Tenants__${tenant}__HourlyUsd=${BUDGET_HOURLY_USD:-200}" \
+  "PERFOTEL__Budgets__Tenants__${tenant}__DailyUsd=${BUDGET_DAILY_USD:-2000}" \
+  "PERFOTEL__Budgets__Tenants__${tenant}__MonthlyUsd=${BUDGET_MONTHLY_USD:-30000}" \
+  dotnet run --project "$root/src/Collector" -c Release --no-build -- --urls "http://127.0.0.1:$collector_port" \
+  --Storage:DataDirectory="$work/collector-data"
 wait_for collector "http://127.0.0.1:$collector_port/healthz"
 
 fleet_args=(--endpoint "http://127.0.0.1:$collector_port" --duration "$duration" --rate "$rate" --seed "$seed"

@@ -1,8 +1,9 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text.RegularExpressions;
 using PerfOtel.Alerting.Tests.Assets;
-using Xunit.Abstractions;
+using PerfOtel.Collector.Analytics.Formulas;
+using PerfOtel.Collector.Budgets;
+using PerfOtel.Collector.Thresholds;
 
 namespace PerfOtel.Alerting.Tests;
 
@@ -10,50 +11,31 @@ namespace PerfOtel.Alerting.Tests;
 /// The rules' thresholds (perfotel-config.rules.yaml) equal the collector's defaults, so the collector's
 /// GET /api/v1/alerts and Prometheus page on the same numbers.
 /// </summary>
-public partial class ThresholdTests(ITestOutputHelper output)
+public partial class ThresholdTests
 {
-    private const string DefaultsType = "PerfOtel.Collector.Thresholds.ThresholdDefaults";
-
     /// <summary>Each collector default and the recorded threshold that carries it.</summary>
-    private static readonly Dictionary<string, string> RuleForDefault = new(StringComparer.Ordinal)
+    public static TheoryData<string, string, double> CollectorDefaults() => new()
     {
-        ["MinSuccessRate"] = "threshold:perfotel_agent_success_ratio:min",
-        ["MaxErrorRate"] = "threshold:perfotel_agent_error_ratio:max",
-        ["MaxLatencyP95Seconds"] = "threshold:perfotel_agent_latency_p95_seconds:max",
-        ["MaxCostPerInvocationUsd"] = "threshold:perfotel_agent_cost_per_invocation_usd:max",
-        ["MinAccuracy"] = "threshold:perfotel_agent_accuracy:min",
-        ["MaxTokensPerInvocation"] = "threshold:perfotel_agent_tokens_per_invocation:max",
-        ["BudgetWarningRatio"] = "threshold:perfotel_budget_utilization_ratio:warning",
-        ["BudgetCriticalRatio"] = "threshold:perfotel_budget_utilization_ratio:critical",
-        ["HourlyCostSpikeFactor"] = "threshold:perfotel_agent_hourly_cost_spike:factor",
+        { "threshold:perfotel_agent_success_ratio:min", "ThresholdDefaults.MinSuccessRate", ThresholdDefaults.MinSuccessRate },
+        { "threshold:perfotel_agent_error_ratio:max", "ThresholdDefaults.MaxErrorRate", ThresholdDefaults.MaxErrorRate },
+        { "threshold:perfotel_agent_latency_p95_seconds:max", "ThresholdDefaults.MaxLatencyP95Seconds", ThresholdDefaults.MaxLatencyP95Seconds },
+        { "threshold:perfotel_agent_cost_per_invocation_usd:max", "ThresholdDefaults.MaxCostPerInvocationUsd", ThresholdDefaults.MaxCostPerInvocationUsd },
+        { "threshold:perfotel_agent_accuracy:min", "ThresholdDefaults.MinAccuracy", ThresholdDefaults.MinAccuracy },
+        { "threshold:perfotel_agent_tokens_per_invocation:max", "ThresholdDefaults.MaxTokensPerInvocation", ThresholdDefaults.MaxTokensPerInvocation },
+        { "threshold:perfotel_budget_utilization_ratio:warning", "ThresholdDefaults.BudgetWarningRatio", ThresholdDefaults.BudgetWarningRatio },
+        { "threshold:perfotel_budget_utilization_ratio:critical", "ThresholdDefaults.BudgetCriticalRatio", ThresholdDefaults.BudgetCriticalRatio },
+        { "threshold:perfotel_agent_hourly_cost_spike:factor", "ThresholdDefaults.HourlyCostSpikeFactor", ThresholdDefaults.HourlyCostSpikeFactor },
+        // Calibration gauges are withheld below this many samples; the drift alert waits for as many.
+        { "threshold:perfotel_agent_calibration_samples:min", "CalibrationFormulas.DefaultMinimumSamples", CalibrationFormulas.DefaultMinimumSamples },
     };
 
-    /// <summary>ARCHITECTURE.md's defaults, used only while the collector's ThresholdDefaults class has not landed.</summary>
-    private static readonly Dictionary<string, double> DocumentedDefaults = new(StringComparer.Ordinal)
+    [Theory]
+    [MemberData(nameof(CollectorDefaults))]
+    public void RuleThreshold_EqualsTheCollectorDefault(string record, string collectorSetting, double collectorDefault)
     {
-        ["MinSuccessRate"] = 0.80,
-        ["MaxErrorRate"] = 0.15,
-        ["MaxLatencyP95Seconds"] = 5,
-        ["MaxCostPerInvocationUsd"] = 1,
-        ["MinAccuracy"] = 0.70,
-        ["MaxTokensPerInvocation"] = 5000,
-        ["BudgetWarningRatio"] = 0.80,
-        ["BudgetCriticalRatio"] = 1.00,
-        ["HourlyCostSpikeFactor"] = 3,
-    };
-
-    [Fact]
-    public void RuleThresholds_EqualTheCollectorDefaults()
-    {
-        var defaults = CollectorDefaults();
         var rules = RuleThresholds();
-
-        Assert.Equal(RuleForDefault.Keys.Order(StringComparer.Ordinal), defaults.Keys.Order(StringComparer.Ordinal));
-        foreach (var (setting, record) in RuleForDefault)
-        {
-            Assert.True(rules.ContainsKey(record), $"perfotel-config.rules.yaml does not record {record}");
-            Assert.True(rules[record] == defaults[setting], $"{record} is {rules[record]}, the collector's {setting} is {defaults[setting]}");
-        }
+        Assert.True(rules.ContainsKey(record), $"perfotel-config.rules.yaml does not record {record}");
+        Assert.True(collectorDefault == rules[record], $"{record} is {rules[record]}, the collector's {collectorSetting} is {collectorDefault}");
     }
 
     [Fact]
@@ -63,19 +45,6 @@ public partial class ThresholdTests(ITestOutputHelper output)
         Assert.NotEmpty(thresholds);
         Assert.All(thresholds, t => Assert.Matches(ConstantVector(), t.Expr.Trim()));
         Assert.All(thresholds, t => Assert.Equal("perfotel-config.rules.yaml", t.File));
-    }
-
-    private Dictionary<string, double> CollectorDefaults()
-    {
-        var type = typeof(PerfOtel.Collector.Model.AgentInvocation).Assembly.GetType(DefaultsType);
-        if (type is null)
-        {
-            output.WriteLine($"{DefaultsType} is not in the collector yet: compared with ARCHITECTURE.md's documented defaults instead.");
-            return DocumentedDefaults;
-        }
-        return type.GetFields(BindingFlags.Public | BindingFlags.Static)
-            .Where(f => f.IsLiteral)
-            .ToDictionary(f => f.Name, f => Convert.ToDouble(f.GetRawConstantValue(), CultureInfo.InvariantCulture), StringComparer.Ordinal);
     }
 
     private static Dictionary<string, double> RuleThresholds() =>

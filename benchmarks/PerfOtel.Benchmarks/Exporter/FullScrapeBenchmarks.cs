@@ -11,6 +11,8 @@ namespace PerfOtel.Benchmarks.Exporter;
 /// </summary>
 [MemoryDiagnoser]
 [ShortRunJob]
+[MinColumn]
+[MedianColumn]
 public class FullScrapeBenchmarks
 {
     private ExporterWorkload workload = null!;

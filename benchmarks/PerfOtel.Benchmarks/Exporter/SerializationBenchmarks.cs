@@ -9,6 +9,8 @@ namespace PerfOtel.Benchmarks.Exporter;
 /// </summary>
 [MemoryDiagnoser]
 [ShortRunJob]
+[MinColumn]
+[MedianColumn]
 public class SerializationBenchmarks
 {
     private ExporterWorkload workload = null!;

@@ -7,12 +7,12 @@ using PerfOtel.Collector.Thresholds;
 namespace PerfOtel.Collector.Api;
 
 /// <summary>
-/// The analytics REST API under <c>/api/v1</c>. Every endpoint takes <c>tenant</c> (default <c>default</c>); those over a
-/// window take <c>window</c>, one of the configured window names (default: the first configured, <c>1h</c>).
+/// The analytics REST API under <c>/api/v1</c>. Every endpoint takes <c>tenant</c> (default: the request's tenant from
+/// <see cref="RequestTenant"/>, today <c>default</c>); those over a window take <c>window</c>, one of the configured
+/// window names (default: the first configured, <c>1h</c>).
 /// </summary>
 public static class AnalyticsEndpoints
 {
-    private const string DefaultTenant = "default";
     private const string MarkdownMediaType = "text/markdown";
 
     /// <summary>Maps the analytics endpoints.</summary>
@@ -190,7 +190,7 @@ public static class AnalyticsEndpoints
     private static bool TryTenant(HttpRequest request, out string tenant, out IResult error)
     {
         string? given = request.Query["tenant"];
-        tenant = given ?? DefaultTenant;
+        tenant = given ?? RequestTenant.Resolve(request.HttpContext);
         error = Results.Empty;
         if (given is not null && (given.Length is 0 or > 256))
         {

@@ -17,11 +17,8 @@ public static class BudgetConfiguration
     private const string HourlyKey = "HourlyUsd";
     private const string DailyKey = "DailyUsd";
     private const string MonthlyKey = "MonthlyUsd";
-    private const string ThresholdsSection = "Thresholds";
-    private const string WarningKey = "BudgetWarningRatio";
-    private const string CriticalKey = "BudgetCriticalRatio";
 
-    /// <summary>Reads every budget and the budget ratios; problems are listed in <see cref="BudgetOptions.Problems"/>.</summary>
+    /// <summary>Reads every budget; problems are listed in <see cref="BudgetOptions.Problems"/>.</summary>
     public static BudgetOptions Read(IConfiguration configuration)
     {
         var options = new BudgetOptions();
@@ -47,7 +44,6 @@ public static class BudgetConfiguration
                 ReadTenant(tenant, options);
             }
         }
-        ReadRatios(configuration.GetSection(ThresholdsSection), options);
     }
 
     private static void ReadTenant(IConfigurationSection tenant, BudgetOptions options)
@@ -135,44 +131,6 @@ public static class BudgetConfiguration
         {
             options.Problems.Add($"{setting.Path} must be a positive, finite number of US dollars (leave it out for no limit), was {setting.Value}");
             return null;
-        }
-        return value;
-    }
-
-    private static void ReadRatios(IConfigurationSection thresholds, BudgetOptions options)
-    {
-        options.DefaultRatios = Ratios(thresholds, new BudgetRatios(BudgetDefaults.WarningRatio, BudgetDefaults.CriticalRatio), options);
-        foreach (var tenant in thresholds.GetSection(TenantsKey).GetChildren())
-        {
-            if (tenant.GetSection(WarningKey).Value is not null || tenant.GetSection(CriticalKey).Value is not null)
-            {
-                options.TenantRatios[tenant.Key] = Ratios(tenant, options.DefaultRatios, options);
-            }
-        }
-    }
-
-    private static BudgetRatios Ratios(IConfigurationSection section, BudgetRatios defaults, BudgetOptions options)
-    {
-        var warning = Ratio(section.GetSection(WarningKey), defaults.Warning, options);
-        var critical = Ratio(section.GetSection(CriticalKey), defaults.Critical, options);
-        if (critical < warning)
-        {
-            options.Problems.Add($"{section.Path}:{CriticalKey} ({critical.ToString(CultureInfo.InvariantCulture)}) must be at least {section.Path}:{WarningKey} ({warning.ToString(CultureInfo.InvariantCulture)})");
-        }
-        return new BudgetRatios(warning, critical);
-    }
-
-    private static double Ratio(IConfigurationSection setting, double fallback, BudgetOptions options)
-    {
-        if (setting.Value is null)
-        {
-            return fallback;
-        }
-        if (!double.TryParse(setting.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ||
-            !double.IsFinite(value) || value <= 0)
-        {
-            options.Problems.Add($"{setting.Path} must be a positive share of the budget (0.8 is 80 %), was '{setting.Value}'");
-            return fallback;
         }
         return value;
     }

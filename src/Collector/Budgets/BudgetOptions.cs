@@ -22,28 +22,17 @@ public readonly record struct BudgetRatios(double Warning, double Critical);
 
 /// <summary>
 /// Budgets read from <c>Budgets:Tenants:&lt;tenant&gt;:HourlyUsd|DailyUsd|MonthlyUsd</c> and
-/// <c>Budgets:Tenants:&lt;tenant&gt;:Agents:&lt;agent&gt;:HourlyUsd|DailyUsd|MonthlyUsd</c>, with the warning and
-/// critical ratios of <c>Thresholds:BudgetWarningRatio</c> / <c>Thresholds:BudgetCriticalRatio</c> (per tenant under
-/// <c>Thresholds:Tenants:&lt;tenant&gt;:</c>). Filled by <see cref="BudgetConfiguration.Read"/>, which also lists every
-/// problem; start-up fails on any.
+/// <c>Budgets:Tenants:&lt;tenant&gt;:Agents:&lt;agent&gt;:HourlyUsd|DailyUsd|MonthlyUsd</c> by
+/// <see cref="BudgetConfiguration.Read"/>, which also lists every problem; start-up fails on any. The warning and
+/// critical ratios are the analytics thresholds' <c>BudgetWarningRatio</c> and <c>BudgetCriticalRatio</c>.
 /// </summary>
 public sealed class BudgetOptions
 {
     /// <summary>Limits by scope.</summary>
     public Dictionary<BudgetScope, BudgetLimits> Budgets { get; } = [];
 
-    /// <summary>The section-wide ratios.</summary>
-    public BudgetRatios DefaultRatios { get; set; } = new(BudgetDefaults.WarningRatio, BudgetDefaults.CriticalRatio);
-
-    /// <summary>Tenants whose ratios differ from <see cref="DefaultRatios"/>.</summary>
-    public Dictionary<string, BudgetRatios> TenantRatios { get; } = new(StringComparer.Ordinal);
-
     /// <summary>Problems found while reading, each naming its setting.</summary>
     public List<string> Problems { get; } = [];
-
-    /// <summary>The ratios that apply to a tenant.</summary>
-    public BudgetRatios RatiosFor(string tenant) =>
-        TenantRatios.TryGetValue(tenant, out var ratios) ? ratios : DefaultRatios;
 
     /// <summary>Tenants with at least one budget.</summary>
     public IEnumerable<string> Tenants => Budgets.Keys.Select(s => s.Tenant).Distinct(StringComparer.Ordinal);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Cost;
 using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Thresholds;
 
 namespace PerfOtel.Collector.Budgets;
 
@@ -46,13 +47,16 @@ public sealed class BudgetTracker
     private readonly Dictionary<BudgetScope, PeriodAccumulator> spend = [];
     private readonly HashSet<string> tenantsWithAgentBudgets = new(StringComparer.Ordinal);
     private readonly BudgetOptions options;
+    private readonly ThresholdOptions thresholds;
     private readonly TimeProvider clock;
 
-    /// <summary>Creates the tracker for the configured budgets.</summary>
-    public BudgetTracker(IOptions<BudgetOptions> options, TimeProvider clock)
+    /// <summary>Creates the tracker for the configured budgets, with the ratios of the thresholds.</summary>
+    public BudgetTracker(IOptions<BudgetOptions> options, IOptions<ThresholdOptions> thresholds, TimeProvider clock)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(thresholds);
         this.options = options.Value;
+        this.thresholds = thresholds.Value;
         this.clock = clock;
         foreach (var scope in this.options.Budgets.Keys)
         {
@@ -66,6 +70,13 @@ public sealed class BudgetTracker
 
     /// <summary>The configured budgets.</summary>
     public BudgetOptions Options => options;
+
+    /// <summary>The warning and critical ratios of a tenant (<c>Thresholds[:Tenants:&lt;tenant&gt;]:BudgetWarningRatio|BudgetCriticalRatio</c>).</summary>
+    public BudgetRatios RatiosFor(string tenant)
+    {
+        var set = thresholds.For(tenant);
+        return new BudgetRatios(set.BudgetWarningRatio, set.BudgetCriticalRatio);
+    }
 
     /// <summary>Counts a committed provider call against the budgets of its tenant and agent.</summary>
     public void Record(ProviderCall call)
@@ -91,7 +102,7 @@ public sealed class BudgetTracker
     public IReadOnlyList<BudgetStatus> Statuses(string tenant)
     {
         var now = clock.GetUtcNow();
-        var ratios = options.RatiosFor(tenant);
+        var ratios = RatiosFor(tenant);
         var statuses = new List<BudgetStatus>();
         lock (gate)
         {

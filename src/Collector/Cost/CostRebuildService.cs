@@ -16,7 +16,7 @@ namespace PerfOtel.Collector.Cost;
 /// is a counter reset, and a replay would be counted again by increase().
 /// </summary>
 internal sealed partial class CostRebuildService(
-    IServiceProvider services,
+    IExecutionStore store,
     CostLedger ledger,
     BudgetTracker budgets,
     InvocationAttribution attribution,
@@ -27,11 +27,6 @@ internal sealed partial class CostRebuildService(
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (services.GetService<IExecutionStore>() is not { } store)
-        {
-            LogNoStore(logger);
-            return;
-        }
         var now = clock.GetUtcNow();
         var longestWindow = comparison.Options.Windows.Max(w => w.Duration);
         var windowStart = now - longestWindow;
@@ -85,7 +80,4 @@ internal sealed partial class CostRebuildService(
 
     [LoggerMessage(EventId = 6002, Level = LogLevel.Information, Message = "Cost, budgets, models and experiments rebuilt from the store: {ProviderCalls} provider calls since {Since:o}, {Invocations} invocations, {Evaluations} accuracy evaluations.")]
     private static partial void LogRebuilt(ILogger logger, long providerCalls, DateTimeOffset since, long invocations, long evaluations);
-
-    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "No execution store is registered: cost, budgets, models and experiments start empty and count only what is committed from now on.")]
-    private static partial void LogNoStore(ILogger logger);
 }

@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using PerfOtel.Collector.Analytics;
 using PerfOtel.Collector.Budgets;
 using PerfOtel.Collector.Cost.Attribution;
 using PerfOtel.Collector.Cost.Metrics;
 using PerfOtel.Collector.Experiments;
 using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Models;
+using PerfOtel.Collector.Thresholds;
 
 namespace PerfOtel.Collector.Cost;
 
@@ -32,9 +34,23 @@ public static class CostServiceCollectionExtensions
         AddProblemsValidator<CostOptions>(services, o => o.Problems());
         services.AddOptions<BudgetOptions>().Configure(o => BudgetConfiguration.ReadInto(configuration, o)).ValidateOnStart();
         AddProblemsValidator<BudgetOptions>(services, o => o.Problems);
+        // The budget ratios are the analytics thresholds; AddPerfOtelAnalytics binds and validates that section. Without
+        // it (a collector built without analytics), bind it here so that configured ratios are not silently ignored.
+        if (!services.Any(d => d.ServiceType == typeof(IConfigureOptions<ThresholdOptions>)))
+        {
+            services.AddOptions<ThresholdOptions>().Bind(configuration.GetSection(ThresholdOptions.SectionName)).ValidateOnStart();
+            AddProblemsValidator<ThresholdOptions>(services, o => o.Problems());
+        }
+        // Models are compared over the analytics windows, read from the analytics' own options (AddPerfOtelAnalytics
+        // binds and validates them; without it, bind them here).
+        if (!services.Any(d => d.ServiceType == typeof(IConfigureOptions<AnalyticsOptions>)))
+        {
+            services.AddOptions<AnalyticsOptions>().Bind(configuration.GetSection(AnalyticsOptions.SectionName));
+        }
         services.AddOptions<ModelComparisonOptions>()
             .Bind(configuration.GetSection(ModelComparisonOptions.SectionName))
-            .Configure(o => o.Windows = AnalyticsWindows(configuration, o))
+            .Configure<IOptions<AnalyticsOptions>>((o, analytics) => o.Windows = analytics.Value.EffectiveWindows
+                .Select(w => new ComparisonWindow(w.Name, w.Duration, w.BucketWidth)).ToList())
             .ValidateOnStart();
         AddProblemsValidator<ModelComparisonOptions>(services, o => o.Problems());
         services.AddOptions<ExperimentOptions>().Bind(configuration.GetSection(ExperimentOptions.SectionName)).ValidateOnStart();
@@ -77,17 +93,6 @@ public static class CostServiceCollectionExtensions
             builder.AddView(definition.Name, new MetricStreamConfiguration { CardinalityLimit = cardinalityLimit });
         }
         return builder;
-    }
-
-    private static List<ComparisonWindow> AnalyticsWindows(IConfiguration configuration, ModelComparisonOptions options)
-    {
-        var configured = configuration.GetSection("Analytics:Windows").GetChildren()
-            .Select(w => new ComparisonWindow(
-                w["Name"] ?? w.Key,
-                w.GetValue<TimeSpan>("Duration"),
-                w.GetValue<TimeSpan>("BucketWidth")))
-            .ToList();
-        return configured.Count > 0 ? configured : [.. options.Windows];
     }
 
     private static void AddProblemsValidator<TOptions>(IServiceCollection services, Func<TOptions, IEnumerable<string>> problems)

@@ -14,6 +14,9 @@ public sealed class ExperimentOptions
     /// <summary>A winner needs a p-value below this against every other variant.</summary>
     public double SignificanceLevel { get; set; } = 0.05;
 
+    /// <summary>Tenants tracked; invocations of further tenants are counted as dropped under the tenant <c>(other)</c>.</summary>
+    public int MaxTenants { get; set; } = 1000;
+
     /// <summary>Experiments tracked per tenant; invocations of further experiments are counted as dropped.</summary>
     public int MaxExperimentsPerTenant { get; set; } = 100;
 
@@ -30,6 +33,10 @@ public sealed class ExperimentOptions
         if (!(SignificanceLevel is > 0 and < 1))
         {
             yield return $"{SectionName}:SignificanceLevel must be in (0, 1), was {SignificanceLevel.ToString(CultureInfo.InvariantCulture)}.";
+        }
+        if (MaxTenants < 1)
+        {
+            yield return $"{SectionName}:MaxTenants must be at least 1, was {MaxTenants}.";
         }
         if (MaxExperimentsPerTenant < 1)
         {

@@ -255,6 +255,17 @@ public sealed class ExperimentRegistry
         {
             if (!tenants.TryGetValue(invocation.Tenant, out var t))
             {
+                if (tenants.Count >= options.MaxTenants)
+                {
+                    // Pooling the invocations of several tenants would mix their experiments: they are only counted.
+                    if (!tenants.TryGetValue(Cost.CostKeys.Other, out var pool))
+                    {
+                        pool = new TenantExperiments();
+                        tenants[Cost.CostKeys.Other] = pool;
+                    }
+                    pool.Dropped++;
+                    return;
+                }
                 t = new TenantExperiments();
                 tenants[invocation.Tenant] = t;
             }

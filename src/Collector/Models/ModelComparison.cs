@@ -42,6 +42,7 @@ public sealed class ModelComparison
         new(StringComparer.Ordinal);
     private readonly ModelComparisonOptions options;
     private readonly TimeProvider clock;
+    private long version;
 
     /// <summary>Creates empty windows.</summary>
     public ModelComparison(IOptions<ModelComparisonOptions> options, TimeProvider clock)
@@ -56,6 +57,9 @@ public sealed class ModelComparison
 
     /// <summary>The clock's current time.</summary>
     public DateTimeOffset Now => clock.GetUtcNow();
+
+    /// <summary>Changes whenever data is recorded: readers cache what they computed from the windows against it.</summary>
+    public long Version => Interlocked.Read(ref version);
 
     /// <summary>Counts a provider call for its model.</summary>
     public void RecordCall(ProviderCall call)
@@ -206,8 +210,16 @@ public sealed class ModelComparison
         {
             if (!tenants.TryGetValue(tenant, out var models))
             {
-                models = [];
-                tenants[tenant] = models;
+                if (tenants.Count >= options.MaxTenants)
+                {
+                    tenant = CostKeys.Other;
+                    tenants.TryGetValue(tenant, out models);
+                }
+                if (models is null)
+                {
+                    models = [];
+                    tenants[tenant] = models;
+                }
             }
             var key = (provider, model);
             if (!models.TryGetValue(key, out var rings))
@@ -227,6 +239,7 @@ public sealed class ModelComparison
             {
                 ring.Record(time, now, update);
             }
+            Interlocked.Increment(ref version);
         }
     }
 }

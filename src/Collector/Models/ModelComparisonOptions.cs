@@ -24,8 +24,11 @@ public sealed class ModelComparisonOptions
         new("24h", TimeSpan.FromHours(24), TimeSpan.FromMinutes(15)),
     ];
 
-    /// <summary>The windows (read from <c>Analytics:Windows</c> by the service registration).</summary>
+    /// <summary>The windows: the analytics' <c>EffectiveWindows</c>, set by the service registration.</summary>
     public IReadOnlyList<ComparisonWindow> Windows { get; set; } = DefaultWindows;
+
+    /// <summary>Tenants compared; models of further tenants are pooled under the tenant <c>(other)</c>.</summary>
+    public int MaxTenants { get; set; } = 1000;
 
     /// <summary>Distinct (provider, model) series per tenant; calls to further models are pooled under <c>(other)</c>.</summary>
     public int MaxModelsPerTenant { get; set; } = 200;
@@ -57,6 +60,10 @@ public sealed class ModelComparisonOptions
     {
         static string Show(double value) => value.ToString(CultureInfo.InvariantCulture);
 
+        if (MaxTenants < 1)
+        {
+            yield return $"{SectionName}:MaxTenants must be at least 1, was {MaxTenants}.";
+        }
         if (MaxModelsPerTenant < 1)
         {
             yield return $"{SectionName}:MaxModelsPerTenant must be at least 1, was {MaxModelsPerTenant}.";
@@ -91,6 +98,10 @@ public sealed class ModelComparisonOptions
                 window.Duration.Ticks % window.BucketWidth.Ticks != 0)
             {
                 yield return $"Analytics:Windows '{window.Name}': Duration ({window.Duration}) must be a whole multiple of a positive BucketWidth ({window.BucketWidth}).";
+            }
+            else if (window.BucketWidth.Ticks % TimeSpan.TicksPerSecond != 0)
+            {
+                yield return $"Analytics:Windows '{window.Name}': BucketWidth must be a whole number of seconds, was {window.BucketWidth}.";
             }
         }
     }

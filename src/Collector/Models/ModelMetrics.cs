@@ -11,6 +11,7 @@ namespace PerfOtel.Collector.Models;
 internal sealed class ModelMetrics
 {
     private readonly ModelComparison comparison;
+    private volatile CachedSnapshot? cache;
 
     public ModelMetrics(ModelComparison comparison, IMeterFactory meterFactory)
     {
@@ -35,22 +36,42 @@ internal sealed class ModelMetrics
 
     private IEnumerable<Measurement<double>> Observe(Func<ModelStats, double?> value)
     {
+        foreach (var (tenant, window, model) in Snapshot())
+        {
+            if (value(model) is { } v)
+            {
+                yield return new Measurement<double>(v,
+                    new KeyValuePair<string, object?>(C.TenantLabel, tenant),
+                    new KeyValuePair<string, object?>(C.ProviderLabel, model.Provider),
+                    new KeyValuePair<string, object?>(C.ModelLabel, model.Model),
+                    new KeyValuePair<string, object?>(C.WindowLabel, window));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every model of every tenant and window, computed once per collection rather than once per gauge: merging a
+    /// window's buckets is the expensive part, and the twelve gauges of one scrape read the same state.
+    /// </summary>
+    private IReadOnlyList<(string Tenant, string Window, ModelStats Model)> Snapshot()
+    {
+        // Windows expire whole buckets of whole seconds, so the figures cannot change within a second of the clock.
+        var key = (comparison.Version, comparison.Now.UtcTicks / TimeSpan.TicksPerSecond);
+        if (cache is { } cached && cached.Key == key)
+        {
+            return cached.Rows;
+        }
+        var rows = new List<(string, string, ModelStats)>();
         foreach (var tenant in comparison.Tenants())
         {
             foreach (var window in comparison.Options.Windows)
             {
-                foreach (var model in comparison.Models(tenant, window))
-                {
-                    if (value(model) is { } v)
-                    {
-                        yield return new Measurement<double>(v,
-                            new KeyValuePair<string, object?>(C.TenantLabel, tenant),
-                            new KeyValuePair<string, object?>(C.ProviderLabel, model.Provider),
-                            new KeyValuePair<string, object?>(C.ModelLabel, model.Model),
-                            new KeyValuePair<string, object?>(C.WindowLabel, window.Name));
-                    }
-                }
+                rows.AddRange(comparison.Models(tenant, window).Select(m => (tenant, window.Name, m)));
             }
         }
+        cache = new CachedSnapshot(key, rows);
+        return rows;
     }
+
+    private sealed record CachedSnapshot((long Version, long Second) Key, IReadOnlyList<(string, string, ModelStats)> Rows);
 }

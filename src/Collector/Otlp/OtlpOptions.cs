@@ -21,6 +21,12 @@ public sealed class OtlpOptions
     /// the collector prices provider calls that arrive without <c>perfotel.cost.usd</c>.
     /// </summary>
     public string? PricingOverridesPath { get; set; }
+
+    /// <summary>
+    /// Span attributes kept on invocation records as JSON (exact keys, or prefixes ending in <c>*</c>). Empty by
+    /// default: nothing beyond the mapped fields is stored.
+    /// </summary>
+    public IList<string> AttributeAllowlist { get; } = [];
 }
 
 internal sealed class OtlpOptionsValidator : IValidateOptions<OtlpOptions>
@@ -36,6 +42,14 @@ internal sealed class OtlpOptionsValidator : IValidateOptions<OtlpOptions>
         if (options.MaxConcurrentRequests < 1)
         {
             failures.Add($"Otlp:MaxConcurrentRequests must be at least 1 (was {options.MaxConcurrentRequests}).");
+        }
+
+        foreach (var entry in options.AttributeAllowlist)
+        {
+            if (string.IsNullOrWhiteSpace(entry) || entry == "*" || entry.IndexOf('*', StringComparison.Ordinal) is var star && star >= 0 && star != entry.Length - 1)
+            {
+                failures.Add($"Otlp:AttributeAllowlist entry '{entry}' must be an attribute key or a prefix ending in '*' (and not '*' alone).");
+            }
         }
 
         if (!string.IsNullOrEmpty(options.PricingOverridesPath) && !File.Exists(options.PricingOverridesPath))

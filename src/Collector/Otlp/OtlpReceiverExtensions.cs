@@ -28,7 +28,9 @@ public static class OtlpReceiverExtensions
             return string.IsNullOrEmpty(overrides) ? PricingCatalog.Default : PricingCatalog.Default.WithOverrides(PricingCatalog.Load(overrides));
         });
         services.TryAddSingleton<IModelPricing, CatalogModelPricing>();
-        services.TryAddSingleton<SpanMapper>();
+        services.TryAddSingleton(provider => new SpanMapper(
+            provider.GetRequiredService<IModelPricing>(),
+            new AttributeAllowlist(provider.GetRequiredService<IOptions<OtlpOptions>>().Value.AttributeAllowlist)));
         services.TryAddSingleton<OtlpRequestHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<OtlpSignal, TracesSignal>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<OtlpSignal, MetricsSignal>());

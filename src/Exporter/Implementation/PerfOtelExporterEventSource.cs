@@ -32,4 +32,8 @@ internal sealed class PerfOtelExporterEventSource : EventSource
 
     [Event(6, Level = EventLevel.Error, Message = "The Prometheus HTTP listener stopped on an error: {0}")]
     public void ListenerFailed(string error) => WriteEvent(6, error);
+
+    [Event(7, Level = EventLevel.Warning,
+        Message = "Attribute '{1}' of metric '{0}' dropped: its label name is one the exporter writes itself.")]
+    public void ReservedLabelDropped(string metricName, string attributeKey) => WriteEvent(7, metricName, attributeKey);
 }

@@ -1,114 +1,56 @@
-using System.Collections;
 using System.Diagnostics.Metrics;
 using System.Reflection;
+using PerfOtel.Collector.Analytics.Metrics;
+using PerfOtel.Collector.Cost.Metrics;
+using PerfOtel.Collector.Telemetry;
+using PerfOtel.Instrumentation.Conventions;
 
 namespace PerfOtel.Alerting.Tests.Catalog;
 
 /// <summary>
-/// Every series the code declares, read from the catalogs in the instrumentation and collector assemblies: the
-/// instrumentation's <c>MetricCatalog</c>, the analytics' <c>AnalyticsMetricCatalog</c>, the cost and budget
-/// <c>CostMetricCatalog</c>, and the collector's own
-/// <c>CollectorMetrics</c> (instantiated, its instruments observed with a MeterListener). The catalogs are found by
-/// name so that this project builds while they are still landing; a catalog that is not in the assemblies yet is
-/// replaced by <see cref="PendingCatalogs"/> and listed in <see cref="Unchecked"/>, which the tests print.
+/// Every series the code declares, read from its catalogs: the instrumentation's <see cref="MetricCatalog"/>, the
+/// analytics' <see cref="AnalyticsMetricCatalog"/>, the cost and budget <see cref="CostMetricCatalog"/>, and the
+/// collector's own <see cref="CollectorMetrics"/> (instantiated, its instruments observed with a MeterListener, since
+/// it declares names but not Prometheus names).
 /// </summary>
-internal sealed class CodeCatalog
+internal static class CodeCatalog
 {
-    public const string InstrumentationCatalogType = "PerfOtel.Instrumentation.Conventions.MetricCatalog";
-    public const string AnalyticsCatalogType = "PerfOtel.Collector.Analytics.Metrics.AnalyticsMetricCatalog";
-    public const string CollectorMetricsType = "PerfOtel.Collector.Telemetry.CollectorMetrics";
-    public const string CostCatalogType = "PerfOtel.Collector.Cost.Metrics.CostMetricCatalog";
-
-    private static readonly Lazy<CodeCatalog> Loaded = new(Load);
-
-    private CodeCatalog(Dictionary<string, CatalogMetric> metrics, List<string> pendingSources)
-    {
-        Metrics = metrics;
-        Unchecked = pendingSources;
-    }
-
-    public static CodeCatalog Instance => Loaded.Value;
+    private static readonly Lazy<IReadOnlyDictionary<string, CatalogMetric>> Loaded = new(Load);
 
     /// <summary>By Prometheus series name (histograms contribute their <c>_bucket</c>, <c>_sum</c> and <c>_count</c>).</summary>
-    public IReadOnlyDictionary<string, CatalogMetric> Metrics { get; }
+    public static IReadOnlyDictionary<string, CatalogMetric> Metrics => Loaded.Value;
 
-    /// <summary>Catalogs that the code does not contain yet, whose names come from <see cref="PendingCatalogs"/>.</summary>
-    public IReadOnlyList<string> Unchecked { get; }
-
-    private static Assembly Instrumentation => typeof(PerfOtel.Instrumentation.Conventions.GenAiAttributes).Assembly;
-
-    private static Assembly Collector => typeof(PerfOtel.Collector.Model.AgentInvocation).Assembly;
-
-    private static CodeCatalog Load()
+    private static Dictionary<string, CatalogMetric> Load()
     {
         var metrics = new Dictionary<string, CatalogMetric>(StringComparer.Ordinal);
-        var pendingSources = new List<string>();
-
-        void Use(string source, IEnumerable<CatalogMetric>? found, IEnumerable<CatalogMetric> pending)
+        foreach (var metric in Instrumentation().Concat(Analytics()).Concat(Cost()).Concat(CollectorSelfMetrics()))
         {
-            if (found is null)
-            {
-                pendingSources.Add(source);
-            }
-            foreach (var metric in found ?? pending)
-            {
-                metrics[metric.Name] = metric;
-            }
+            Assert.True(metrics.TryAdd(metric.Name, metric), $"{metric.Name} is declared by both {metric.Source} and {metrics.GetValueOrDefault(metric.Name)?.Source}");
         }
-
-        Use(InstrumentationCatalogType, ReadInstrumentation(), PendingCatalogs.Instrumentation);
-        Use(AnalyticsCatalogType, ReadCollectorCatalog(AnalyticsCatalogType), PendingCatalogs.Analytics);
-        Use(CostCatalogType, ReadCollectorCatalog(CostCatalogType), PendingCatalogs.Cost);
-        Use(CollectorMetricsType, ReadCollectorMetrics(), PendingCatalogs.CollectorSelfMetrics);
-        return new CodeCatalog(metrics, pendingSources);
+        return metrics;
     }
 
-    private static List<CatalogMetric>? ReadInstrumentation()
-    {
-        var type = Instrumentation.GetType(InstrumentationCatalogType);
-        if (type is null)
+    private static IEnumerable<CatalogMetric> Instrumentation() =>
+        MetricCatalog.All.SelectMany(d =>
         {
-            return null;
-        }
-        var result = new List<CatalogMetric>();
-        foreach (var definition in (IEnumerable)StaticProperty(type, "All"))
-        {
-            var name = (string)Property(definition, "PrometheusName");
-            var kind = Property(definition, "Kind").ToString();
-            var labels = ((IEnumerable<string>)Property(definition, "Attributes")).Select(PrometheusNaming.Label).ToHashSet(StringComparer.Ordinal);
-            result.AddRange(kind == "Histogram" ? HistogramSeries(name, labels, InstrumentationCatalogType) : [new CatalogMetric(name, labels, InstrumentationCatalogType)]);
-        }
-        return result;
-    }
+            var labels = Labels(d.Attributes);
+            return d.Kind == MetricInstrumentKind.Histogram
+                ? HistogramSeries(d.PrometheusName, labels, nameof(MetricCatalog))
+                : [new CatalogMetric(d.PrometheusName, labels, nameof(MetricCatalog))];
+        });
 
-    /// <summary>The collector's catalogs list each series with its Prometheus name and labels.</summary>
-    private static List<CatalogMetric>? ReadCollectorCatalog(string typeName)
-    {
-        var type = Collector.GetType(typeName);
-        if (type is null)
-        {
-            return null;
-        }
-        return ((IEnumerable)StaticProperty(type, "All")).Cast<object>()
-            .Select(d => new CatalogMetric(
-                (string)Property(d, "PrometheusName"),
-                ((IEnumerable<string>)Property(d, "Labels")).Select(PrometheusNaming.Label).ToHashSet(StringComparer.Ordinal),
-                typeName))
-            .ToList();
-    }
+    private static IEnumerable<CatalogMetric> Analytics() =>
+        AnalyticsMetricCatalog.All.Select(d => new CatalogMetric(d.PrometheusName, Labels(d.Labels), nameof(AnalyticsMetricCatalog)));
 
-    private static List<CatalogMetric>? ReadCollectorMetrics()
+    private static IEnumerable<CatalogMetric> Cost() =>
+        CostMetricCatalog.All.Select(d => new CatalogMetric(d.PrometheusName, Labels(d.Labels), nameof(CostMetricCatalog)));
+
+    private static List<CatalogMetric> CollectorSelfMetrics()
     {
-        var type = Collector.GetType(CollectorMetricsType);
-        if (type is null)
-        {
-            return null;
-        }
         // The class declares its attribute keys as *Attribute constants; any of its instruments may carry them.
-        var labels = type.GetFields(BindingFlags.Public | BindingFlags.Static)
+        var labels = Labels(typeof(CollectorMetrics).GetFields(BindingFlags.Public | BindingFlags.Static)
             .Where(f => f.IsLiteral && f.Name.EndsWith("Attribute", StringComparison.Ordinal))
-            .Select(f => PrometheusNaming.Label((string)f.GetRawConstantValue()!))
-            .ToHashSet(StringComparer.Ordinal);
+            .Select(f => (string)f.GetRawConstantValue()!));
 
         using var factory = new ObservingMeterFactory();
         var instruments = new List<Instrument>();
@@ -123,25 +65,25 @@ internal sealed class CodeCatalog
             },
         };
         listener.Start();
-        var collectorMetrics = Activator.CreateInstance(type, factory)!;
-        // Gauges observed from other components are created when those components register their callbacks.
-        foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance)
-                     .Where(m => m.ReturnType == typeof(void) && m.GetParameters().Length > 0 && m.GetParameters().All(p => p.ParameterType == typeof(Func<long>))))
-        {
-            method.Invoke(collectorMetrics, method.GetParameters().Select(_ => (object)new Func<long>(() => 0)).ToArray());
-        }
+        var collectorMetrics = new CollectorMetrics(factory);
+        // The queue's gauges are created when the queue registers its callbacks.
+        collectorMetrics.ObserveQueue(() => 0, () => 0);
 
         var result = new List<CatalogMetric>();
         foreach (var instrument in instruments)
         {
-            var generic = instrument.GetType().IsGenericType ? instrument.GetType().GetGenericTypeDefinition() : instrument.GetType();
-            var isCounter = generic == typeof(Counter<>) || generic == typeof(ObservableCounter<>);
-            var isHistogram = generic == typeof(Histogram<>);
+            var type = instrument.GetType().IsGenericType ? instrument.GetType().GetGenericTypeDefinition() : instrument.GetType();
+            var isCounter = type == typeof(Counter<>) || type == typeof(ObservableCounter<>);
+            var isHistogram = type == typeof(Histogram<>);
             var name = PrometheusNaming.Metric(instrument.Name, instrument.Unit, isCounter, isGauge: !isCounter && !isHistogram);
-            result.AddRange(isHistogram ? HistogramSeries(name, labels, CollectorMetricsType) : [new CatalogMetric(name, labels, CollectorMetricsType)]);
+            result.AddRange(isHistogram ? HistogramSeries(name, labels, nameof(CollectorMetrics)) : [new CatalogMetric(name, labels, nameof(CollectorMetrics))]);
         }
+        Assert.True(result.Count > 0, "CollectorMetrics published no instrument");
         return result;
     }
+
+    private static HashSet<string> Labels(IEnumerable<string> attributeKeys) =>
+        attributeKeys.Select(PrometheusNaming.Label).ToHashSet(StringComparer.Ordinal);
 
     private static IEnumerable<CatalogMetric> HistogramSeries(string family, HashSet<string> labels, string source) =>
     [
@@ -149,14 +91,6 @@ internal sealed class CodeCatalog
         new(family + "_sum", labels, source),
         new(family + "_count", labels, source),
     ];
-
-    private static object StaticProperty(Type type, string name) =>
-        type.GetProperty(name, BindingFlags.Public | BindingFlags.Static)?.GetValue(null)
-        ?? throw new InvalidOperationException($"{type.FullName}.{name} not found: the catalog changed shape, update {nameof(CodeCatalog)}.");
-
-    private static object Property(object instance, string name) =>
-        instance.GetType().GetProperty(name)?.GetValue(instance)
-        ?? throw new InvalidOperationException($"{instance.GetType().FullName}.{name} not found: the catalog changed shape, update {nameof(CodeCatalog)}.");
 
     /// <summary>Creates meters for the instrumented class and remembers them, so the listener picks only their instruments.</summary>
     private sealed class ObservingMeterFactory : IMeterFactory

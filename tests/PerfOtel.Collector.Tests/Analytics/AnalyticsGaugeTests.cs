@@ -37,6 +37,7 @@ public sealed class AnalyticsInstance : IDisposable
         instruments = new AnalyticsMetrics(services.GetRequiredService<RollingWindows>(),
             services.GetRequiredService<IMeterFactory>(), MeterName);
         Observer = services.GetServices<IIngestObserver>().Single();
+        Windows = services.GetRequiredService<RollingWindows>();
         var builder = Metrics.Attach(Sdk.CreateMeterProviderBuilder().AddPerfOtelAnalyticsMetrics(MeterName));
         configureMeterProvider?.Invoke(builder);
         meterProvider = builder.Build();
@@ -47,6 +48,8 @@ public sealed class AnalyticsInstance : IDisposable
     public MeterProvider MeterProvider => meterProvider;
 
     public IIngestObserver Observer { get; }
+
+    internal RollingWindows Windows { get; }
 
     /// <summary>Every point of every metric, by Prometheus-style key "name{label=value,...}".</summary>
     public Dictionary<string, double> Scrape()

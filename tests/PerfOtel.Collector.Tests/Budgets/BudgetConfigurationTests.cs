@@ -23,7 +23,6 @@ public class BudgetConfigurationTests
         Assert.Equal(new BudgetLimits(null, 100, 2500.5), options.Budgets[new BudgetScope("default", null)]);
         Assert.Equal(new BudgetLimits(2, null, null), options.Budgets[new BudgetScope("default", "planner")]);
         Assert.Equal(new BudgetLimits(10, null, null), options.Budgets[new BudgetScope("acme", null)]);
-        Assert.Equal(new BudgetRatios(0.8, 1.0), options.RatiosFor("default"));
     }
 
     [Fact]
@@ -58,19 +57,5 @@ public class BudgetConfigurationTests
         var options = Read(("Budgets:Tenants:default:DailyUsd", value));
 
         Assert.Equal([problem], options.Problems);
-    }
-
-    [Fact]
-    public void RatiosComeFromTheThresholdsSectionAndPerTenantOverrides()
-    {
-        var options = Read(
-            ("Thresholds:BudgetWarningRatio", "0.5"),
-            ("Thresholds:Tenants:acme:BudgetCriticalRatio", "0.9"),
-            ("Thresholds:Tenants:bad:BudgetWarningRatio", "1.2"));
-
-        Assert.Equal(new BudgetRatios(0.5, 1.0), options.RatiosFor("default"));
-        Assert.Equal(new BudgetRatios(0.5, 0.9), options.RatiosFor("acme"));
-        Assert.Equal(["Thresholds:Tenants:bad:BudgetCriticalRatio (1) must be at least Thresholds:Tenants:bad:BudgetWarningRatio (1.2)"],
-            options.Problems);
     }
 }

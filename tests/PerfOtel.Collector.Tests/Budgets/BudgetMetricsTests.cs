@@ -1,3 +1,5 @@
+using PerfOtel.Collector.Budgets;
+using PerfOtel.Collector.Cost;
 using PerfOtel.Collector.Cost.Metrics;
 using PerfOtel.Collector.Tests.Cost;
 using PerfOtel.Testing;
@@ -43,5 +45,28 @@ public class BudgetMetricsTests
         var projected = Metric(CostMetricCatalog.BudgetProjectedMonthSpend);
         Assert.Equal(20, projected.Points.Single(p => !p.Tags.ContainsKey("agent")).Value, 9);
         Assert.Equal(17, projected.Points.Single(p => Equals(p.Tags.GetValueOrDefault("agent"), "planner")).Value, 9);
+    }
+
+    [Fact]
+    public async Task WarningAndCriticalRatiosComeFromTheThresholdsPerTenant()
+    {
+        // Both tenants spend 6 of a daily 10 USD (0.6): ok under the default 0.8, warning for acme whose
+        // Thresholds:Tenants:acme:BudgetWarningRatio is 0.5.
+        await using var harness = new CostHarness(MidNovember, new Dictionary<string, string?>
+        {
+            ["Budgets:Tenants:default:DailyUsd"] = "10",
+            ["Budgets:Tenants:acme:DailyUsd"] = "10",
+            ["Thresholds:Tenants:acme:BudgetWarningRatio"] = "0.5",
+        });
+        await harness.StartAsync();
+        harness.Commit(CostRecords.Call(MidNovember, 6), CostRecords.Call(MidNovember, 6, tenant: "acme"));
+
+        BudgetPeriodStatus Daily(string tenant) => Assert.Single(Assert.Single(harness.Budgets.Statuses(tenant)).Periods);
+
+        Assert.Equal(new BudgetRatios(0.8, 1.0), harness.Budgets.RatiosFor("default"));
+        Assert.Equal(new BudgetRatios(0.5, 1.0), harness.Budgets.RatiosFor("acme"));
+        Assert.Equal(BudgetState.Ok, Daily("default").State);
+        Assert.Equal(BudgetState.Warning, Daily("acme").State);
+        Assert.Equal(CalendarPeriod.Daily, Daily("acme").Period);
     }
 }

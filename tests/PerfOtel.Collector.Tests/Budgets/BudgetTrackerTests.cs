@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Budgets;
 using PerfOtel.Collector.Cost;
 using PerfOtel.Collector.Tests.Cost;
+using PerfOtel.Collector.Thresholds;
 
 namespace PerfOtel.Collector.Tests.Budgets;
 
@@ -18,7 +19,7 @@ public class BudgetTrackerTests
             options.Budgets[scope] = limits;
         }
         var clock = new ManualClock(now);
-        return (new BudgetTracker(Options.Create(options), clock), clock);
+        return (new BudgetTracker(Options.Create(options), Options.Create(new ThresholdOptions()), clock), clock);
     }
 
     [Fact]

@@ -125,6 +125,7 @@ public class ExperimentRegistryTests
     {
         var registry = new ExperimentRegistry(Options.Create(new ExperimentOptions
         {
+            MaxTenants = 1,
             MaxExperimentsPerTenant = 1,
             MaxVariantsPerExperiment = 2,
         }));
@@ -133,10 +134,13 @@ public class ExperimentRegistryTests
         registry.RecordInvocation(CostRecords.Invocation(Start, experiment: "e", variant: "b"), 0.01, null);
         registry.RecordInvocation(CostRecords.Invocation(Start, experiment: "e", variant: "c"), 0.01, null);
         registry.RecordInvocation(CostRecords.Invocation(Start, experiment: "other", variant: "a"), 0.01, null);
+        registry.RecordInvocation(CostRecords.Invocation(Start, tenant: "acme", experiment: "e", variant: "a"), 0.01, null);
 
         Assert.Equal(["a", "b"], registry.Report("default", "e")!.Variants.Select(v => v.Variant));
         Assert.Null(registry.Report("default", "other"));
         Assert.Equal(2, registry.DroppedInvocations("default"));
-        Assert.Null(registry.Report("other-tenant", "e"));
+        Assert.Null(registry.Report("acme", "e"));
+        Assert.Equal(1, registry.DroppedInvocations("(other)")); // beyond MaxTenants = 1
+        Assert.Equal(["(other)", "default"], registry.Tenants());
     }
 }

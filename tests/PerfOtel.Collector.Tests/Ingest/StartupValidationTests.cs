@@ -13,13 +13,16 @@ public sealed class StartupValidationTests
     [InlineData("Ingest:RetryAfterSeconds", "0")]
     [InlineData("Otlp:MaxRequestBytes", "10")]
     [InlineData("Otlp:MaxConcurrentRequests", "0")]
+    [InlineData("Otlp:AttributeAllowlist:0", "*")]
+    [InlineData("Otlp:AttributeAllowlist:0", "app.*.id")]
+    [InlineData("Otlp:PricingOverridesPath", "/nonexistent/prices.json")]
     public async Task InvalidSetting_FailsStartup_NamingTheSetting(string setting, string value)
     {
         await using var collector = new CollectorFactory(new() { [setting] = value });
 
         var error = Assert.Throws<OptionsValidationException>(() => collector.CreateClient());
 
-        Assert.Contains(setting, error.Message);
+        Assert.Contains(setting.Split(':')[0] + ":" + setting.Split(':')[1], error.Message);
         Assert.Contains(value, error.Message);
     }
 

@@ -186,4 +186,42 @@ public class ModelComparisonTests
         // No unpriced tokens: that series is absent rather than 0.
         Assert.DoesNotContain(all, m => m.Name == CostMetricCatalog.ModelUnpricedTokens.Name && m.Points.Count > 0);
     }
+
+    [Fact]
+    public async Task TheWindowsAreTheAnalyticsWindows()
+    {
+        await using var harness = new CostHarness(Now, new Dictionary<string, string?>
+        {
+            ["Analytics:Windows:0:Name"] = "5m",
+            ["Analytics:Windows:0:Duration"] = "00:05:00",
+            ["Analytics:Windows:0:BucketWidth"] = "00:01:00",
+        });
+        await harness.StartAsync();
+        harness.Commit(CostRecords.Call(Now.AddMinutes(-2), 0.01), CostRecords.Call(Now.AddMinutes(-7), 0.01));
+
+        Assert.Equal(["5m"], harness.Models.Options.Windows.Select(w => w.Name));
+        Assert.Equal("5m", harness.Models.Options.EffectiveRecommendationWindow.Name);
+        Assert.Equal(1, harness.Models.Models("default", Window(harness, "5m")).Single().Calls); // -7 min is outside
+    }
+
+    [Fact]
+    public async Task TenantsAndModelsBeyondTheCapsArePooled()
+    {
+        await using var harness = new CostHarness(Now, new Dictionary<string, string?>
+        {
+            ["Models:MaxTenants"] = "1",
+            ["Models:MaxModelsPerTenant"] = "1",
+        });
+        await harness.StartAsync();
+        harness.Commit(
+            CostRecords.Call(Now, 0.01, "gpt-4o"),
+            CostRecords.Call(Now, 0.02, "gpt-4o-mini"),
+            CostRecords.Call(Now, 0.04, "gpt-4o", tenant: "acme"));
+        var hour = Window(harness, "1h");
+
+        Assert.Equal(["(other)", "default"], harness.Models.Tenants());
+        Assert.Equal([("gpt-4o", 0.01), ("(other)", 0.02)],
+            harness.Models.Models("default", hour).OrderByDescending(m => m.Model).Select(m => (m.Model, m.CostUsd)));
+        Assert.Equal(0.04, harness.Models.Models("(other)", hour).Single().CostUsd, 12);
+    }
 }

@@ -180,4 +180,19 @@ public sealed class JsonEncodingTests : IAsyncLifetime
         Assert.Equal("eee19b7ec3c1b174", evaluation.SpanId);
         Assert.True(evaluation.Sequence < 0, "log-record evaluations are keyed apart from span-event positions");
     }
+
+    [Fact]
+    public async Task EscapedNamesAndValues_AreDecodedLikeTheirPlainForms()
+    {
+        var json = """
+        {"resourceSpans":[{"scopeSpans":[{"spans":[{"\u0074raceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",
+          "name":"invoke_agent x","startTimeUnixNano":"1","endTimeUnixNano":"2",
+          "attributes":[{"key":"gen_ai.agent.name","value":{"stringValue":"r\u00e9sum\u00e9 \"bot\" \ud83e\udd16"}}]}]}]}]}
+        """;
+        using var response = await _client.PostAsync("/v1/traces", OtlpBuilders.Json(json));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var invocation = Assert.Single(_collector.Store.Invocations);
+        Assert.Equal("5b8efff798038103d269b633813fc60c", invocation.TraceId);
+        Assert.Equal("résumé \"bot\" 🤖", invocation.AgentName);
+    }
 }

@@ -389,4 +389,25 @@ public sealed class SpanMapperTests
     }
 
     private static DateTimeOffset OtlpIdsTime(ulong nanos) => DateTimeOffset.UnixEpoch.AddTicks((long)(nanos / 100));
+
+    [Fact]
+    public void AttributeAllowlist_KeepsOnlyTheChosenAttributes_AsJson()
+    {
+        var mapper = new SpanMapper(new TablePricing(), new AttributeAllowlist(["app.*", "user.tier"]));
+        var agent = Span("invoke_agent a", TraceId(1), SpanId(1), attributes:
+        [
+            ("app.region", "eu-west-1"), ("app.shard", 3L), ("user.tier", "gold"), ("user.email", "someone@example.com"),
+            (GenAiAttributes.InputMessages, "[{\"role\":\"user\",\"content\":\"secret\"}]"),
+        ]);
+        agent.Attributes.Add(new OpenTelemetry.Proto.Common.V1.KeyValue
+        {
+            Key = "app.tags",
+            Value = new() { ArrayValue = new() { Values = { new OpenTelemetry.Proto.Common.V1.AnyValue { StringValue = "a" }, new OpenTelemetry.Proto.Common.V1.AnyValue { BoolValue = true } } } },
+        });
+
+        var kept = Assert.Single(mapper.Map(Traces([agent])).Batch.Invocations).AttributesJson;
+
+        Assert.Equal("""{"app.region":"eu-west-1","app.shard":3,"user.tier":"gold","app.tags":["a",true]}""", kept);
+        Assert.Null(Assert.Single(Map([agent]).Invocations).AttributesJson);
+    }
 }

@@ -142,6 +142,9 @@ public class PrometheusEndToEndTests
         var body = await response.Content.ReadAsStringAsync();
         var sampleLines = body.Split('\n').Count(line => line.Length > 0 && !line.StartsWith('#'));
         await prometheus.WaitForAsync($"scrape_samples_scraped{{job=\"{job}\"}}", value => value == sampleLines);
+
+        // The resource arrives as target_info (an OpenMetrics info metric, or a gauge in the text format).
+        Assert.Equal(1, await prometheus.QueryScalarAsync($"target_info{{job=\"{job}\",service_name=~\".+\"}}"));
     }
 
     private static void AssertClose(double expected, double? actual) =>

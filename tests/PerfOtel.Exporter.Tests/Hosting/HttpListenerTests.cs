@@ -57,6 +57,20 @@ public class HttpListenerTests
     }
 
     [Fact]
+    public void APortInUseFailsTheBuildWithTheAddressInTheMessage()
+    {
+        using var occupant = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        occupant.Start();
+        var port = ((IPEndPoint)occupant.LocalEndpoint).Port;
+        var builder = Sdk.CreateMeterProviderBuilder()
+            .AddPerfOtelPrometheusHttpListener(options => options.UriPrefixes = [$"http://127.0.0.1:{port}/"]);
+
+        var error = Assert.Throws<InvalidOperationException>(() => builder.Build());
+
+        Assert.Contains($"http://127.0.0.1:{port}/", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DefaultPrefixIsLoopbackPort9464()
     {
         var options = new PerfOtelPrometheusHttpListenerOptions();

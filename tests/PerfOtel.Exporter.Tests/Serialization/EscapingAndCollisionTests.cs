@@ -68,6 +68,21 @@ public class EscapingAndCollisionTests
     }
 
     [Fact]
+    public void AttributesThatWouldRepeatTheExportersOwnLabelsAreDropped()
+    {
+        using var harness = new ExporterHarness();
+        harness.Meter.CreateCounter<long>("perfotel.invocations").Add(1, new("otel.scope.name", "spoof"), new("agent", "a"));
+        harness.Meter.CreateHistogram<double>("perfotel.latency", "s", null,
+            advice: new System.Diagnostics.Metrics.InstrumentAdvice<double> { HistogramBucketBoundaries = [1] }).Record(0.5, new KeyValuePair<string, object?>("le", "x"));
+
+        var text = harness.ScrapeStable(ExpositionFormat.PrometheusText);
+
+        Assert.Contains("perfotel_invocations_total{otel_scope_name=\"PerfOtel.Tests\",otel_scope_version=\"1.2.3\",agent=\"a\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("perfotel_latency_seconds_bucket{otel_scope_name=\"PerfOtel.Tests\",otel_scope_version=\"1.2.3\",le=\"1\"} 1\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("spoof", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MetricsWhoseNamesCollideMergeIntoOneFamilyDeterministically()
     {
         using var harness = new ExporterHarness(options => options.EmitScopeLabels = true);

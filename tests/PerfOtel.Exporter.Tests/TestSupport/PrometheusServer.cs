@@ -170,7 +170,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
     /// <summary>Polls a query until the condition holds; fails with the last answer and Prometheus's log otherwise.</summary>
     public async Task<double?> WaitForAsync(string promql, Func<double?, bool> condition, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(120));
         double? last = null;
         while (DateTime.UtcNow < deadline)
         {

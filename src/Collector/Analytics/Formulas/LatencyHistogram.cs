@@ -66,13 +66,32 @@ public sealed class LatencyHistogram
     /// <summary>Adds another histogram's counts (merging time buckets).</summary>
     public void Merge(LatencyHistogram other)
     {
+        if (other.Count == 0)
+        {
+            return;
+        }
+        if (counts.Length == 0)
+        {
+            counts = (int[])other.counts.Clone();
+            offset = other.offset;
+            Count = other.Count;
+            return;
+        }
+        // Cover the other's range once, then add counter by counter.
+        if (other.offset < offset)
+        {
+            Grow(other.offset);
+        }
+        if (other.offset + other.counts.Length > offset + counts.Length)
+        {
+            Grow(other.offset + other.counts.Length - 1);
+        }
+        var shift = other.offset - offset;
         for (var i = 0; i < other.counts.Length; i++)
         {
-            if (other.counts[i] != 0)
-            {
-                Add(other.offset + i, other.counts[i]);
-            }
+            counts[shift + i] += other.counts[i];
         }
+        Count += other.Count;
     }
 
     /// <summary>The latency at quantile q in (0, 1] by nearest rank; null when empty.</summary>

@@ -69,41 +69,71 @@ internal sealed class AnalyticsMetrics : IDisposable
         meter.CreateObservableGauge(definition.Name, observe, definition.Unit, definition.Description);
 
     private void Gauge(AnalyticsMetricDefinition definition, Func<AgentReport, double?> value) =>
-        Create(definition, () => Observe(report => value(report) is { } v
-            ? [new Measurement<double>(v, AgentTags(report))]
-            : []));
-
-    private void BinGauge(AnalyticsMetricDefinition definition, bool withheldBelowMinimum, Func<CalibrationBinReport, double?> value) =>
-        Create(definition, () => Observe(report =>
+        Create(definition, () =>
         {
-            if (withheldBelowMinimum && report.Calibration.Withheld)
+            var entries = Entries();
+            var measurements = new List<Measurement<double>>(entries.Count);
+            foreach (var entry in entries)
             {
-                return [];
-            }
-            var measurements = new List<Measurement<double>>();
-            foreach (var bin in report.Calibration.Bins)
-            {
-                if (bin.Samples > 0 && value(bin) is { } v)
+                if (value(entry.Report) is { } v)
                 {
-                    measurements.Add(new Measurement<double>(v, AgentTags(report, C.BinLabel, BinNames[bin.Bin])));
+                    measurements.Add(new Measurement<double>(v, entry.Tags));
                 }
             }
             return measurements;
-        }));
+        });
 
-    private IEnumerable<Measurement<double>> Trends() => Observe(report =>
-        report.Trends.Select(trend => new Measurement<double>(trend.Value, AgentTags(report, C.MetricLabel, trend.Key))));
+    private void BinGauge(AnalyticsMetricDefinition definition, bool withheldBelowMinimum, Func<CalibrationBinReport, double?> value) =>
+        Create(definition, () =>
+        {
+            var measurements = new List<Measurement<double>>();
+            foreach (var entry in Entries())
+            {
+                if (withheldBelowMinimum && entry.Report.Calibration.Withheld)
+                {
+                    continue;
+                }
+                foreach (var bin in entry.Report.Calibration.Bins)
+                {
+                    if (bin.Samples > 0 && value(bin) is { } v)
+                    {
+                        measurements.Add(new Measurement<double>(v, entry.BinTags[bin.Bin]!));
+                    }
+                }
+            }
+            return measurements;
+        });
 
-    private IEnumerable<Measurement<double>> InvocationsByOutcome() => Observe(report => report.Invocations == 0
-        ? []
-        :
-        [
-            new Measurement<double>(report.Successes, AgentTags(report, C.OutcomeLabel, Outcomes.Success)),
-            new Measurement<double>(report.Failures, AgentTags(report, C.OutcomeLabel, Outcomes.Failure)),
-            new Measurement<double>(report.Partials, AgentTags(report, C.OutcomeLabel, Outcomes.Partial)),
-        ]);
+    private List<Measurement<double>> Trends()
+    {
+        var measurements = new List<Measurement<double>>();
+        foreach (var entry in Entries())
+        {
+            foreach (var (metric, direction) in entry.Report.Trends)
+            {
+                measurements.Add(new Measurement<double>(direction, entry.TrendTags[metric]));
+            }
+        }
+        return measurements;
+    }
 
-    private IEnumerable<Measurement<double>> TenantHealth()
+    private List<Measurement<double>> InvocationsByOutcome()
+    {
+        var measurements = new List<Measurement<double>>();
+        foreach (var entry in Entries())
+        {
+            var report = entry.Report;
+            if (report.Invocations > 0)
+            {
+                measurements.Add(new Measurement<double>(report.Successes, entry.OutcomeTags[0]));
+                measurements.Add(new Measurement<double>(report.Failures, entry.OutcomeTags[1]));
+                measurements.Add(new Measurement<double>(report.Partials, entry.OutcomeTags[2]));
+            }
+        }
+        return measurements;
+    }
+
+    private List<Measurement<double>> TenantHealth()
     {
         var measurements = new List<Measurement<double>>();
         foreach (var tenant in windows.Tenants())
@@ -121,9 +151,33 @@ internal sealed class AnalyticsMetrics : IDisposable
         return measurements;
     }
 
-    private List<Measurement<double>> Observe(Func<AgentReport, IEnumerable<Measurement<double>>> measure)
+    /// <summary>
+    /// The reports of every (agent, window) with data, with their label sets, shared by all callbacks of a collection
+    /// and by later collections until a window changes or the clock enters a new bucket: a scrape of an unchanged fleet
+    /// re-derives and re-allocates nothing.
+    /// </summary>
+    private List<Entry> Entries()
     {
-        var measurements = new List<Measurement<double>>();
+        var now = windows.Now;
+        var changes = windows.Changes;
+        var tick = now.UtcTicks / TimeSpan.TicksPerSecond;
+        lock (entriesGate)
+        {
+            if (entries is not null && entriesChanges == changes && entriesTick == tick)
+            {
+                return entries;
+            }
+        }
+
+        var previous = new Dictionary<(AgentWindows, int), Entry>();
+        lock (entriesGate)
+        {
+            foreach (var entry in entries ?? [])
+            {
+                previous[(entry.Agent, entry.Window)] = entry;
+            }
+        }
+        var built = new List<Entry>(previous.Count);
         foreach (var agent in windows.AllAgents)
         {
             for (var w = 0; w < windows.Windows.Count; w++)
@@ -133,24 +187,56 @@ internal sealed class AnalyticsMetrics : IDisposable
                 {
                     continue;
                 }
-                measurements.AddRange(measure(report));
+                built.Add(previous.TryGetValue((agent, w), out var old) && ReferenceEquals(old.Report, report)
+                    ? old
+                    : new Entry(agent, w, report));
             }
         }
-        return measurements;
+        lock (entriesGate)
+        {
+            entries = built;
+            entriesChanges = changes;
+            entriesTick = tick;
+        }
+        return built;
     }
 
-    private static KeyValuePair<string, object?>[] AgentTags(AgentReport report) =>
-    [
-        new(C.TenantLabel, report.Tenant),
-        new(C.AgentLabel, report.Agent),
-        new(C.WindowLabel, report.Window),
-    ];
+    private readonly object entriesGate = new();
+    private List<Entry>? entries;
+    private long entriesChanges = -1;
+    private long entriesTick;
 
-    private static KeyValuePair<string, object?>[] AgentTags(AgentReport report, string extraLabel, string extraValue) =>
-    [
-        new(C.TenantLabel, report.Tenant),
-        new(C.AgentLabel, report.Agent),
-        new(C.WindowLabel, report.Window),
-        new(extraLabel, extraValue),
-    ];
+    /// <summary>One (agent, window) report with the label sets its measurements use, built once per report.</summary>
+    private sealed class Entry
+    {
+        private static readonly string[] OutcomeValues = [Outcomes.Success, Outcomes.Failure, Outcomes.Partial];
+
+        public Entry(AgentWindows agent, int window, AgentReport report)
+        {
+            Agent = agent;
+            Window = window;
+            Report = report;
+            Tags = [new(C.TenantLabel, report.Tenant), new(C.AgentLabel, report.Agent), new(C.WindowLabel, report.Window)];
+            BinTags = new KeyValuePair<string, object?>[]?[report.Calibration.Bins.Count];
+            foreach (var bin in report.Calibration.Bins)
+            {
+                if (bin.Samples > 0)
+                {
+                    BinTags[bin.Bin] = With(C.BinLabel, BinNames[bin.Bin]);
+                }
+            }
+            TrendTags = report.Trends.Keys.ToDictionary(metric => metric, metric => With(C.MetricLabel, metric), StringComparer.Ordinal);
+            OutcomeTags = OutcomeValues.Select(outcome => With(C.OutcomeLabel, outcome)).ToArray();
+        }
+
+        public AgentWindows Agent { get; }
+        public int Window { get; }
+        public AgentReport Report { get; }
+        public KeyValuePair<string, object?>[] Tags { get; }
+        public KeyValuePair<string, object?>[]?[] BinTags { get; }
+        public Dictionary<string, KeyValuePair<string, object?>[]> TrendTags { get; }
+        public KeyValuePair<string, object?>[][] OutcomeTags { get; }
+
+        private KeyValuePair<string, object?>[] With(string label, string value) => [.. Tags, new(label, value)];
+    }
 }

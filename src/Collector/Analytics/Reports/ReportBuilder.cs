@@ -19,7 +19,7 @@ internal static class ReportBuilder
         DateTimeOffset windowEnd,
         WindowStats current,
         WindowStats previous,
-        IReadOnlyList<WindowStats?> completedBuckets,
+        IReadOnlyList<BucketPoint> completedBuckets,
         ThresholdSet thresholds,
         AnalyticsOptions options)
     {
@@ -129,7 +129,7 @@ internal static class ReportBuilder
         _ => null,
     };
 
-    private static AnomalyReport Anomaly(IReadOnlyList<WindowStats?> completedBuckets, AnalyticsOptions options)
+    private static AnomalyReport Anomaly(IReadOnlyList<BucketPoint> completedBuckets, AnalyticsOptions options)
     {
         // Buckets without invocations have no success rate or latency, and no cost when nothing was called:
         // they are gaps in those series, not zeros.
@@ -138,10 +138,6 @@ internal static class ReportBuilder
         var costs = new List<double>();
         foreach (var bucket in completedBuckets)
         {
-            if (bucket is null)
-            {
-                continue;
-            }
             if (bucket.Invocations > 0)
             {
                 successRates.Add((double)bucket.Successes / bucket.Invocations);

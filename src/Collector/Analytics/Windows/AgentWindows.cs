@@ -86,25 +86,19 @@ internal sealed class AgentWindows
         return (current, previous);
     }
 
-    /// <summary>The bucket-by-bucket stats of the completed buckets of the current window, oldest first (copies).</summary>
-    public List<WindowStats?> CompletedBuckets(int windowIndex, DateTimeOffset now)
+    /// <summary>The completed buckets of the current window, oldest first (empty buckets are default).</summary>
+    public BucketPoint[] CompletedBuckets(int windowIndex, DateTimeOffset now)
     {
         var ring = rings[windowIndex];
-        var result = new List<WindowStats?>(ring.BucketsPerWindow);
+        var result = new BucketPoint[ring.BucketsPerWindow - 1];
         lock (gate)
         {
-            var last = ring.BucketOf(now) - 1;
-            for (var bucket = last - ring.BucketsPerWindow + 2; bucket <= last; bucket++)
+            var first = ring.BucketOf(now) - ring.BucketsPerWindow + 1;
+            for (var i = 0; i < result.Length; i++)
             {
-                if (ring.Read(bucket) is { } stats)
+                if (ring.Read(first + i) is { } stats)
                 {
-                    var copy = new WindowStats(options.CalibrationBins);
-                    copy.Merge(stats);
-                    result.Add(copy);
-                }
-                else
-                {
-                    result.Add(null);
+                    result[i] = BucketPoint.Of(stats);
                 }
             }
         }
@@ -180,4 +174,4 @@ internal sealed record AgentSnapshot(
     AgentReport Report,
     WindowStats Current,
     WindowStats Previous,
-    IReadOnlyList<WindowStats?> CompletedBuckets);
+    BucketPoint[] CompletedBuckets);

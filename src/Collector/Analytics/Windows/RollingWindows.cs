@@ -14,11 +14,14 @@ namespace PerfOtel.Collector.Analytics.Windows;
 internal sealed class RollingWindows
 {
     /// <summary>Evaluations with this name are accuracy samples.</summary>
-    public const string AccuracyEvaluationName = "accuracy";
+    public const string AccuracyEvaluationName = Instrumentation.EvaluationNames.Accuracy;
 
     private readonly ConcurrentDictionary<(string Tenant, string Agent), AgentWindows> agents = new();
+    private readonly ConcurrentDictionary<string, ThresholdSet> thresholdsByTenant = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Tenant, int Window), (long Changes, long Bucket, AgentReport Report)> tenantReports = new();
     private readonly TimeProvider time;
     private readonly IOptions<ThresholdOptions> thresholds;
+    private long changes;
 
     public RollingWindows(IOptions<AnalyticsOptions> options, IOptions<ThresholdOptions> thresholds, TimeProvider time)
     {
@@ -49,14 +52,18 @@ internal sealed class RollingWindows
         return -1;
     }
 
-    public ThresholdSet ThresholdsFor(string tenant) => thresholds.Value.For(tenant);
+    /// <summary>Counts every change to any window: derived views stay valid while it and the bucket stay the same.</summary>
+    public long Changes => Interlocked.Read(ref changes);
+
+    public ThresholdSet ThresholdsFor(string tenant) =>
+        thresholdsByTenant.GetOrAdd(tenant, static (name, options) => options.Value.For(name), thresholds);
 
     public void RecordInvocation(AgentInvocation invocation)
     {
         var agent = For(invocation.Tenant, invocation.AgentName);
         var taskType = agent.TaskTypeKey(invocation.TaskType);
         var success = invocation.Outcome == Outcomes.Success;
-        agent.Record(invocation.StartTime, Now, stats =>
+        Record(agent, invocation.StartTime, stats =>
         {
             stats.AddInvocation(invocation.Outcome, invocation.DurationSeconds, taskType);
             if (invocation.Confidence is { } confidence && double.IsFinite(confidence))
@@ -76,7 +83,7 @@ internal sealed class RollingWindows
         {
             return;
         }
-        For(call.Tenant, call.AgentName).Record(call.StartTime, Now,
+        Record(For(call.Tenant, call.AgentName), call.StartTime,
             stats => stats.AddProviderCall(call.Tokens.Total, call.CostUsd));
     }
 
@@ -92,7 +99,7 @@ internal sealed class RollingWindows
         {
             return;
         }
-        For(evaluation.Tenant, agent).Record(evaluation.Time, Now, stats => stats.AddAccuracy(score));
+        Record(For(evaluation.Tenant, agent), evaluation.Time, stats => stats.AddAccuracy(score));
     }
 
     /// <summary>
@@ -117,7 +124,7 @@ internal sealed class RollingWindows
         {
             return;
         }
-        For(invocation.Tenant, invocation.AgentName).Record(invocation.StartTime, Now, stats =>
+        Record(For(invocation.Tenant, invocation.AgentName), invocation.StartTime, stats =>
         {
             if (accuracy is { } value)
             {
@@ -159,9 +166,15 @@ internal sealed class RollingWindows
     {
         var now = Now;
         var window = Windows[windowIndex];
+        var seen = Changes;
+        var bucket = now.UtcTicks / window.BucketWidth.Ticks;
+        if (tenantReports.TryGetValue((tenant, windowIndex), out var cached) && cached.Changes == seen && cached.Bucket == bucket)
+        {
+            return cached.Report;
+        }
         var current = new WindowStats(Options.CalibrationBins);
         var previous = new WindowStats(Options.CalibrationBins);
-        List<WindowStats?>? completed = null;
+        BucketPoint[]? completed = null;
         var thresholdSet = ThresholdsFor(tenant);
         foreach (var agent in agents.Values)
         {
@@ -172,20 +185,24 @@ internal sealed class RollingWindows
             var snapshot = agent.Snapshot(windowIndex, now, thresholdSet);
             current.Merge(snapshot.Current);
             previous.Merge(snapshot.Previous);
-            completed ??= new List<WindowStats?>(new WindowStats?[snapshot.CompletedBuckets.Count]);
-            for (var i = 0; i < snapshot.CompletedBuckets.Count && i < completed.Count; i++)
+            completed ??= new BucketPoint[snapshot.CompletedBuckets.Length];
+            for (var i = 0; i < completed.Length; i++)
             {
-                if (snapshot.CompletedBuckets[i] is { } bucket)
-                {
-                    completed[i] ??= new WindowStats(Options.CalibrationBins);
-                    completed[i]!.Merge(bucket);
-                }
+                completed[i] += snapshot.CompletedBuckets[i];
             }
         }
         var width = window.BucketWidth.Ticks;
         var windowEnd = new DateTimeOffset((now.UtcTicks / width + 1) * width, TimeSpan.Zero);
-        return ReportBuilder.Build(tenant, null, window, windowEnd - window.Duration, windowEnd, current, previous,
+        var report = ReportBuilder.Build(tenant, null, window, windowEnd - window.Duration, windowEnd, current, previous,
             completed ?? [], thresholdSet, Options);
+        tenantReports[(tenant, windowIndex)] = (seen, bucket, report);
+        return report;
+    }
+
+    private void Record(AgentWindows agent, DateTimeOffset at, Action<WindowStats> change)
+    {
+        agent.Record(at, Now, change);
+        Interlocked.Increment(ref changes);
     }
 
     private AgentWindows For(string tenant, string agent) =>

@@ -45,7 +45,7 @@ public static class CostEndpoints
     private static IResult BudgetsOf(HttpRequest request, BudgetTracker tracker, TimeProvider clock)
     {
         var tenant = CostRequestTenant.Resolve(request);
-        var ratios = tracker.Options.RatiosFor(tenant);
+        var ratios = tracker.RatiosFor(tenant);
         var budgets = tracker.Statuses(tenant).Select(s => new BudgetResponse(
             s.Scope.Agent,
             s.MonthToDateSpendUsd,

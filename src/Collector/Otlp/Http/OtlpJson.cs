@@ -59,7 +59,7 @@ internal static class OtlpJson
 
     public static string Format(IMessage message) => Formatter.Format(message);
 
-    private static string Normalize(ReadOnlySpan<byte> utf8)
+    internal static string Normalize(ReadOnlySpan<byte> utf8)
     {
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 128 });
         var output = new ArrayBufferWriter<byte>(utf8.Length + 256);
@@ -71,13 +71,34 @@ internal static class OtlpJson
                 switch (reader.TokenType)
                 {
                     case JsonTokenType.PropertyName:
-                        var name = reader.GetString()!;
-                        idValueNext = IsIdField(name);
-                        writer.WritePropertyName(name);
+                        // Unescaped names and values are copied as bytes; only escaped ones pay for a string.
+                        if (reader.ValueIsEscaped)
+                        {
+                            var name = reader.GetString()!;
+                            idValueNext = IsIdField(name);
+                            writer.WritePropertyName(name);
+                        }
+                        else
+                        {
+                            idValueNext = IsIdField(reader.ValueSpan);
+                            writer.WritePropertyName(reader.ValueSpan);
+                        }
+
                         continue;
                     case JsonTokenType.String:
-                        var text = reader.GetString()!;
-                        writer.WriteStringValue(idValueNext ? HexToBase64(text) : text);
+                        if (idValueNext)
+                        {
+                            writer.WriteStringValue(HexToBase64(reader.GetString()!));
+                        }
+                        else if (reader.ValueIsEscaped)
+                        {
+                            writer.WriteStringValue(reader.GetString());
+                        }
+                        else
+                        {
+                            writer.WriteStringValue(reader.ValueSpan);
+                        }
+
                         break;
                     case JsonTokenType.Number:
                         WriteNumber(writer, reader.ValueSpan);
@@ -114,6 +135,10 @@ internal static class OtlpJson
 
     // Every bytes field named like this in OTLP (Span, Span.Link, LogRecord, Exemplar) is a trace or span id.
     private static bool IsIdField(string name) => name is "traceId" or "spanId" or "parentSpanId" or "trace_id" or "span_id" or "parent_span_id";
+
+    private static bool IsIdField(ReadOnlySpan<byte> name) =>
+        name.SequenceEqual("traceId"u8) || name.SequenceEqual("spanId"u8) || name.SequenceEqual("parentSpanId"u8)
+        || name.SequenceEqual("trace_id"u8) || name.SequenceEqual("span_id"u8) || name.SequenceEqual("parent_span_id"u8);
 
     private static string HexToBase64(string hex)
     {

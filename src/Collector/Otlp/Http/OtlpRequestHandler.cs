@@ -76,6 +76,12 @@ internal sealed partial class OtlpRequestHandler(
                 await WriteErrorAsync(context, error.StatusCode, encoding, RpcCode.InvalidArgument, error.Message).ConfigureAwait(false);
                 return;
             }
+            catch (Exception error) when (error is IOException || (error is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
+            {
+                // The sender went away mid-body: nothing was accepted and nobody is left to answer.
+                LogSenderGone(logger, signal.Path, error.Message);
+                return;
+            }
 
             switch (body.Status)
             {
@@ -176,6 +182,9 @@ internal sealed partial class OtlpRequestHandler(
         context.Response.ContentLength = bytes.Length;
         await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
     }
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "OTLP sender on {Path} disconnected while sending: {Reason}")]
+    private static partial void LogSenderGone(ILogger logger, string path, string reason);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Undecodable OTLP request on {Path}: {Reason}")]
     private static partial void LogUndecodable(ILogger logger, string path, string reason);

@@ -13,8 +13,10 @@ internal sealed record MappingResult(IngestBatch Batch, long Received, long Reje
 /// events. Spans that are not GenAI operations are accepted and ignored. Parent links are followed only within the
 /// request: the SDKs batch a trace's spans together, and the store's roll-ups cover what arrives apart.
 /// </summary>
-internal sealed class SpanMapper(IModelPricing pricing)
+internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allowlist = null)
 {
+    private readonly AttributeAllowlist _allowlist = allowlist ?? AttributeAllowlist.None;
+
     public const string DefaultTenant = "default";
     public const string UnknownName = "unknown";
     private const string OtherError = "_OTHER";
@@ -119,11 +121,12 @@ internal sealed class SpanMapper(IModelPricing pricing)
             return span.Invocation;
         }
 
-        // Iterative walk with a step bound: a malformed request may carry a parent cycle.
+        // Iterative walk with a step bound (a malformed request may carry a parent cycle); every span passed on the
+        // way learns the answer too, so a deep chain is walked once, not once per descendant.
+        var visited = new List<MappedSpan> { span };
         var current = span;
-        var steps = 0;
         MappedSpan? found = null;
-        while (current.ParentSpanId is { } parentId && steps++ < byId.Count
+        while (current.ParentSpanId is { } parentId && visited.Count <= byId.Count
                && byId.TryGetValue((current.TraceId, parentId), out var parent))
         {
             if (parent.Role.Kind == SpanRoleKind.Invocation)
@@ -138,11 +141,16 @@ internal sealed class SpanMapper(IModelPricing pricing)
                 break;
             }
 
+            visited.Add(parent);
             current = parent;
         }
 
-        span.Invocation = found;
-        span.InvocationResolved = true;
+        foreach (var passed in visited)
+        {
+            passed.Invocation = found;
+            passed.InvocationResolved = true;
+        }
+
         return found;
     }
 
@@ -163,7 +171,7 @@ internal sealed class SpanMapper(IModelPricing pricing)
             ? spanName[(operation.Length + 1)..]
             : null;
 
-    private static AgentInvocation ToInvocation(MappedSpan span)
+    private AgentInvocation ToInvocation(MappedSpan span)
     {
         var a = span.Attributes;
         var errorType = ErrorType(span);
@@ -191,6 +199,7 @@ internal sealed class SpanMapper(IModelPricing pricing)
             Quality = UnitInterval(a.Double(PerfOtelAttributes.Quality)),
             Tokens = Tokens(a),
             CostUsd = NonNegative(a.Double(PerfOtelAttributes.CostUsd)),
+            AttributesJson = _allowlist.ToJson(span.Span.Attributes),
         };
     }
 

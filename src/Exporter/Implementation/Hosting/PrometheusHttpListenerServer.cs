@@ -12,6 +12,7 @@ internal sealed class PrometheusHttpListenerServer : IDisposable
     private readonly PerfOtelPrometheusExporter exporter;
     private readonly HttpListener listener = new();
     private readonly string path;
+    private readonly string[] prefixes;
     private readonly CancellationTokenSource stopping = new();
     private Task? acceptLoop;
 
@@ -19,15 +20,26 @@ internal sealed class PrometheusHttpListenerServer : IDisposable
     {
         this.exporter = exporter;
         path = options.ScrapeEndpointPath.TrimEnd('/');
-        foreach (var prefix in options.UriPrefixes)
+        prefixes = options.UriPrefixes.Select(prefix => prefix.EndsWith('/') ? prefix : prefix + "/").ToArray();
+        foreach (var prefix in prefixes)
         {
-            listener.Prefixes.Add(prefix.EndsWith('/') ? prefix : prefix + "/");
+            listener.Prefixes.Add(prefix);
         }
     }
 
     public void Start()
     {
-        listener.Start();
+        try
+        {
+            listener.Start();
+        }
+        catch (HttpListenerException exception)
+        {
+            throw new InvalidOperationException(
+                $"The Prometheus HTTP listener could not listen on {string.Join(", ", prefixes)}: {exception.Message}. "
+                + "Choose another port in UriPrefixes.", exception);
+        }
+
         acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
@@ -74,7 +86,15 @@ internal sealed class PrometheusHttpListenerServer : IDisposable
         }
         catch (Exception exception) when (exception is HttpListenerException or IOException or OperationCanceledException or ObjectDisposedException)
         {
+            // The scraper went away or the listener is stopping; nothing to answer.
             PerfOtelExporterEventSource.Log.ScrapeFailed(exception.Message);
+        }
+#pragma warning disable CA1031 // A fire-and-forget request task must not take its failure to an unobserved task.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            PerfOtelExporterEventSource.Log.ScrapeFailed(exception.ToString());
+            TrySetStatus(context.Response, 500);
         }
         finally
         {
@@ -86,6 +106,18 @@ internal sealed class PrometheusHttpListenerServer : IDisposable
             {
                 PerfOtelExporterEventSource.Log.ScrapeFailed(exception.Message);
             }
+        }
+    }
+
+    private static void TrySetStatus(HttpListenerResponse response, int statusCode)
+    {
+        try
+        {
+            response.StatusCode = statusCode;
+        }
+        catch (InvalidOperationException)
+        {
+            // Headers already sent: the scraper sees a truncated body and records a failed scrape.
         }
     }
 

@@ -14,6 +14,9 @@ namespace PerfOtel.Exporter.Implementation.Serialization;
 internal sealed class ExpositionSerializer
 {
     private const int ExemplarLabelCharacterLimit = 128;
+    private static readonly byte[] ScopeNameLabel = LabelKeyCache.ForLabel("otel_scope_name");
+    private static readonly byte[] ScopeVersionLabel = LabelKeyCache.ForLabel("otel_scope_version");
+    private static readonly byte[] BucketBoundLabel = LabelKeyCache.ForLabel("le");
 
     private readonly MetricFamilyPlan plan;
     private readonly int maxSeries;
@@ -103,9 +106,25 @@ internal sealed class ExpositionSerializer
 
     private void WriteSingleValue(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point, bool openMetrics)
     {
-        buffer.Write(stream.SampleNameBytes);
-        WriteLabelSet(buffer, stream, seriesIndex, in point, out _, out _);
-        buffer.Write((byte)' ');
+        // A steady series writes "name{labels} " as one cached copy.
+        var tags = point.Tags;
+        if (stream.Series.TryGet(seriesIndex, tags) is { } prefix)
+        {
+            buffer.Write(prefix);
+        }
+        else
+        {
+            var start = buffer.Length;
+            buffer.Write(stream.SampleNameBytes);
+            if (WriteLabelsUncached(buffer, stream, tags))
+            {
+                buffer.Write((byte)'}');
+            }
+
+            buffer.Write((byte)' ');
+            stream.Series.Store(seriesIndex, tags, buffer.WrittenSpan[start..]);
+        }
+
         switch (stream.Metric.MetricType)
         {
             case MetricType.LongSum:
@@ -151,7 +170,7 @@ internal sealed class ExpositionSerializer
     {
         // Label set written once (after the first bucket name), then copied for each further line of the series.
         buffer.Write(stream.BucketNameBytes);
-        WriteLabelSet(buffer, stream, seriesIndex, in point, out var labelsStart, out var labelsLength);
+        WriteHistogramLabels(buffer, stream, seriesIndex, in point, out var labelsStart, out var labelsLength);
         var hasLabels = labelsLength > 0;
 
         var exemplarCount = openMetrics ? CollectExemplarsSortedByValue(in point) : 0;
@@ -199,7 +218,7 @@ internal sealed class ExpositionSerializer
         // with their exact upper bounds (OpenTelemetry buckets are upper-inclusive, like Prometheus's le).
         var data = point.GetExponentialHistogramData();
         buffer.Write(stream.BucketNameBytes);
-        WriteLabelSet(buffer, stream, seriesIndex, in point, out var labelsStart, out var labelsLength);
+        WriteHistogramLabels(buffer, stream, seriesIndex, in point, out var labelsStart, out var labelsLength);
         var hasLabels = labelsLength > 0;
 
         long cumulative = data.ZeroCount;
@@ -290,32 +309,33 @@ internal sealed class ExpositionSerializer
     }
 
     /// <summary>
-    /// Writes the label set of a series. For histograms the closing brace is left to the caller (an le label follows);
-    /// <paramref name="labelsStart"/>/<paramref name="labelsLength"/> locate "{labels" for copying, length 0 if none.
+    /// Writes "{labels" of a histogram series (the caller adds le and the closing brace) and locates it for copying
+    /// to the series' other lines; length 0 when the series has no labels at all.
     /// </summary>
-    private void WriteLabelSet(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point,
+    private void WriteHistogramLabels(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point,
         out int labelsStart, out int labelsLength)
     {
         var tags = point.Tags;
-        var isHistogram = stream.Type == PrometheusType.Histogram;
-        if (tags.Count == 0 && stream.ScopeLabels.Length == 0)
-        {
-            labelsStart = buffer.Length;
-            labelsLength = 0;
-            return;
-        }
-
         labelsStart = buffer.Length;
         if (stream.Series.TryGet(seriesIndex, tags) is { } encoded)
         {
             buffer.Write(encoded);
-            labelsLength = encoded.Length;
-            if (!isHistogram)
-            {
-                buffer.Write((byte)'}');
-            }
+        }
+        else
+        {
+            WriteLabelsUncached(buffer, stream, tags);
+            stream.Series.Store(seriesIndex, tags, buffer.WrittenSpan[labelsStart..]);
+        }
 
-            return;
+        labelsLength = buffer.Length - labelsStart;
+    }
+
+    /// <summary>Writes "{scope labels,attributes" without the closing brace; false (nothing written) when there are none.</summary>
+    private bool WriteLabelsUncached(ExpositionBuffer buffer, MetricStreamLayout stream, ReadOnlyTagCollection tags)
+    {
+        if (tags.Count == 0 && stream.ScopeLabels.Length == 0)
+        {
+            return false;
         }
 
         buffer.Write((byte)'{');
@@ -331,12 +351,7 @@ internal sealed class ExpositionSerializer
             WriteTagsMergingCollisions(buffer, stream, tags, needsComma);
         }
 
-        labelsLength = buffer.Length - labelsStart;
-        stream.Series.Store(seriesIndex, tags, buffer.WrittenSpan.Slice(labelsStart, labelsLength));
-        if (!isHistogram)
-        {
-            buffer.Write((byte)'}');
-        }
+        return true;
     }
 
     private bool TryWriteTagsFast(ExpositionBuffer buffer, MetricStreamLayout stream, ReadOnlyTagCollection tags, bool needsComma)
@@ -350,6 +365,11 @@ internal sealed class ExpositionSerializer
         foreach (var tag in tags)
         {
             var encodedKey = stream.LabelKeys.Get(tag.Key);
+            if (IsReserved(encodedKey, stream))
+            {
+                return false;
+            }
+
             for (var previous = 0; previous < index; previous++)
             {
                 if (ReferenceEquals(keyScratch[previous], encodedKey))
@@ -378,13 +398,25 @@ internal sealed class ExpositionSerializer
         return true;
     }
 
-    // Rare path: two attribute keys sanitise to the same label. The spec joins their values with ';' in the
-    // lexicographic order of the original keys.
+    // A label the exporter itself writes (scope labels, le) must not appear twice in a series: Prometheus would
+    // reject the whole scrape for one attribute.
+    private static bool IsReserved(byte[] encodedKey, MetricStreamLayout stream) =>
+        (stream.ScopeLabels.Length > 0 && (ReferenceEquals(encodedKey, ScopeNameLabel) || ReferenceEquals(encodedKey, ScopeVersionLabel)))
+        || (stream.Type == PrometheusType.Histogram && ReferenceEquals(encodedKey, BucketBoundLabel));
+
+    // Rare path: two attribute keys sanitise to the same label (the spec joins their values with ';' in the
+    // lexicographic order of the original keys), or an attribute would repeat a label the exporter writes (dropped).
     private static void WriteTagsMergingCollisions(ExpositionBuffer buffer, MetricStreamLayout stream, ReadOnlyTagCollection tags, bool needsComma)
     {
         var merged = new SortedDictionary<string, List<KeyValuePair<string, object?>>>(StringComparer.Ordinal);
         foreach (var tag in tags)
         {
+            if (IsReserved(stream.LabelKeys.Get(tag.Key), stream))
+            {
+                PerfOtelExporterEventSource.Log.ReservedLabelDropped(stream.Metric.Name, tag.Key);
+                continue;
+            }
+
             var label = PrometheusNames.SanitizeLabelName(tag.Key);
             if (!merged.TryGetValue(label, out var list))
             {
@@ -519,7 +551,7 @@ internal sealed class ExpositionSerializer
         {
             var label = PrometheusNames.SanitizeLabelName(tag.Key);
             var text = AttributeValueText(tag.Value);
-            if (used + label.Length + text.Length > ExemplarLabelCharacterLimit)
+            if (label is "trace_id" or "span_id" || used + label.Length + text.Length > ExemplarLabelCharacterLimit)
             {
                 continue;
             }

@@ -135,6 +135,9 @@ internal sealed class LabelKeyCache
         return result;
     }
 
+    /// <summary>The shared encoding of a label name that is already valid (for reference comparisons).</summary>
+    public static byte[] ForLabel(string labelName) => EncodeShared(labelName);
+
     private static byte[] EncodeShared(string key)
     {
         var sanitized = PrometheusNames.SanitizeLabelName(key);
