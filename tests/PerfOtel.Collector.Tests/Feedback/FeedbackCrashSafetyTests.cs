@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using PerfOtel.Collector.Feedback;
 using PerfOtel.Collector.Storage.Sqlite;
+using PerfOtel.Collector.Tests.Storage;
 using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Feedback;
@@ -12,6 +13,7 @@ namespace PerfOtel.Collector.Tests.Feedback;
 /// The collector as a process on the embedded store, killed with SIGKILL while clients post: everything it answered
 /// 202 for is in the file afterwards, and it starts again on that file.
 /// </summary>
+[Collection(HeavyStoreCollection.Name)]
 public sealed class FeedbackCrashSafetyTests
 {
     [Fact]

@@ -73,6 +73,15 @@ public abstract class ExecutionStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EmptyStringsStayEmptyNotNull()
+    {
+        var invocation = TestRecords.Invocation() with { Outcome = "", TaskId = "", AgentName = "" };
+        await Store.WriteAsync(TestRecords.Batch(invocation), CancellationToken.None);
+
+        Assert.Equal(invocation, Assert.Single(await ReadInvocations()).Invocation);
+    }
+
+    [Fact]
     public async Task TheSameSpansSentTwiceAreStoredOnce()
     {
         var invocation = TestRecords.Invocation();

@@ -25,7 +25,9 @@ public sealed class PostgresClusterFixture : IAsyncLifetime
     }
 }
 
-[CollectionDefinition(Name)]
+// Not parallel with other collections: these suites write tens of thousands of records, and tests elsewhere that
+// measure process-wide allocation (the gzip-bomb test) must not count them.
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class PostgresCollection : ICollectionFixture<PostgresClusterFixture>
 {
     public const string Name = "postgres";

@@ -4,6 +4,14 @@ using PerfOtel.Collector.Storage.Sqlite;
 
 namespace PerfOtel.Collector.Tests.Storage;
 
+/// <summary>Heavy store suites run alone (see <see cref="PostgresCollection"/>).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HeavyStoreCollection
+{
+    public const string Name = "heavy-store";
+}
+
+[Collection(HeavyStoreCollection.Name)]
 public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "perfotel-sqlite-" + Guid.NewGuid().ToString("N"));

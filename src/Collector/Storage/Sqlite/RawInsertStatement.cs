@@ -31,6 +31,13 @@ internal sealed class RawInsertStatement : IDisposable
             return this;
         }
 
+        if (value.Length == 0)
+        {
+            // An empty span pins to a null pointer, which SQLite would store as NULL rather than ''.
+            Check(raw.sqlite3_bind_text(_statement, _next++, string.Empty));
+            return this;
+        }
+
         // Encoded into a reused buffer (SQLite copies it): the string overload would allocate a byte array per value.
         var length = Encoding.UTF8.GetMaxByteCount(value.Length);
         if (_utf8.Length < length)
