@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PerfOtel.Testing;
 using YamlDotNet.RepresentationModel;
 
 namespace PerfOtel.Deploy.Tests;
@@ -22,13 +23,10 @@ internal static class Helm
         {
             return local;
         }
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        var onPath = ExternalProcess.FindOnPath("helm");
+        if (onPath is not null)
         {
-            var candidate = Path.Combine(dir, "helm");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
+            return onPath;
         }
         throw new InvalidOperationException("helm not found: run scripts/install-helm.sh (or set PERFOTEL_HELM).");
     }

@@ -1,3 +1,4 @@
+using PerfOtel.Testing;
 using YamlDotNet.RepresentationModel;
 
 namespace PerfOtel.Deploy.Tests;
