@@ -84,7 +84,7 @@ public static class CostServiceCollectionExtensions
     /// Subscribes a MeterProvider to the meter <c>PerfOtel.Collector.Cost</c>, with a cardinality limit that fits every
     /// (tenant, agent, provider, model) series: the SDK default of 2000 points per metric would cut off a busy tenant.
     /// </summary>
-    public static MeterProviderBuilder AddPerfOtelCostMetrics(this MeterProviderBuilder builder, int cardinalityLimit = 100_000)
+    public static MeterProviderBuilder AddPerfOtelCostMetrics(this MeterProviderBuilder builder, int cardinalityLimit = 20_000)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddMeter(CostMetricCatalog.MeterName);
