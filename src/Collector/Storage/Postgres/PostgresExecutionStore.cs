@@ -50,75 +50,46 @@ internal sealed class PostgresExecutionStore : IExecutionStore
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlBatch(connection, transaction);
+        // Every insert returns the keys it really stored (RETURNING skips conflicts): what is absent was stored before.
+        // One reader per command, in command order, for the results that come back in that order.
+        var stored = new NewRecords(batch);
+        var results = new List<Func<NpgsqlDataReader, Task>>(5);
         if (batch.Invocations.Count > 0)
         {
             command.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock_shared({FeedbackJoinLock})"));
+            results.Add(_ => Task.CompletedTask);
             command.BatchCommands.Add(InsertInvocationsJoiningFeedback(batch.Invocations));
+            results.Add(reader => ReadNewInvocationsAsync(reader, batch.Invocations, stored, cancellationToken));
         }
 
         if (batch.ProviderCalls.Count > 0)
         {
             command.BatchCommands.Add(InsertProviderCalls(batch.ProviderCalls));
+            results.Add(reader => MarkNewAsync(reader, batch.ProviderCalls, SpanKey, SpanKey, stored.ProviderCall, cancellationToken));
         }
 
         if (batch.ToolCalls.Count > 0)
         {
             command.BatchCommands.Add(InsertToolCalls(batch.ToolCalls));
+            results.Add(reader => MarkNewAsync(reader, batch.ToolCalls, SpanKey, SpanKey, stored.ToolCall, cancellationToken));
         }
 
         if (batch.Evaluations.Count > 0)
         {
             command.BatchCommands.Add(InsertEvaluations(batch.Evaluations));
+            results.Add(reader => MarkNewAsync(reader, batch.Evaluations, EvaluationKey, EvaluationKey, stored.Evaluation, cancellationToken));
         }
 
-        // Every insert returns the keys it really stored (RETURNING skips conflicts): what is absent was stored before.
-        var stored = new NewRecords(batch);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            // One result per command, in order; the reader starts on the first.
-            var onFirstResult = true;
-            if (batch.Invocations.Count > 0)
+            for (var index = 0; index < results.Count; index++)
             {
-                // Past the advisory lock's result.
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                await ReadNewInvocationsAsync(reader, batch.Invocations, stored, cancellationToken).ConfigureAwait(false);
-                onFirstResult = false;
-            }
-
-            if (batch.ProviderCalls.Count > 0)
-            {
-                if (!onFirstResult)
+                if (index > 0)
                 {
                     await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                onFirstResult = false;
-                await MarkNewAsync(reader, batch.ProviderCalls, SpanKey, SpanKey, stored.ProviderCall, cancellationToken)
-                    .ConfigureAwait(false);
-            }
-
-            if (batch.ToolCalls.Count > 0)
-            {
-                if (!onFirstResult)
-                {
-                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                onFirstResult = false;
-                await MarkNewAsync(reader, batch.ToolCalls, SpanKey, SpanKey, stored.ToolCall, cancellationToken)
-                    .ConfigureAwait(false);
-            }
-
-            if (batch.Evaluations.Count > 0)
-            {
-                if (!onFirstResult)
-                {
-                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                onFirstResult = false;
-                await MarkNewAsync(reader, batch.Evaluations, EvaluationKey, EvaluationKey, stored.Evaluation,
-                    cancellationToken).ConfigureAwait(false);
+                await results[index](reader).ConfigureAwait(false);
             }
         }
 
