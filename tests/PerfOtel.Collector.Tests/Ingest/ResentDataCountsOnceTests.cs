@@ -30,10 +30,10 @@ public abstract class ResentDataCountsOnce
     private const string Coder = "coder";
     private const int InvocationCount = 8;
 
-    // Every span lies in the clock's current hour, day and month, whatever the wall clock does meanwhile.
-    private static readonly DateTimeOffset Now = new DateTimeOffset(
-        DateTime.UtcNow.Year, DateTime.UtcNow.Month, DateTime.UtcNow.Day, DateTime.UtcNow.Hour, 0, 0, TimeSpan.Zero)
-        .AddMinutes(30);
+    // Every span lies in the fixed clock's current hour, day and month, whatever the wall clock does meanwhile, and in
+    // the wall clock's past, so no check against real time can take them for future data.
+    private static readonly DateTimeOffset HourStart = StartOfHour(DateTimeOffset.UtcNow.AddMinutes(-5));
+    private static readonly DateTimeOffset Now = HourStart.AddMinutes(30);
 
     private static readonly string[] RestPaths =
     [
@@ -110,7 +110,7 @@ public abstract class ResentDataCountsOnce
     private static Span[] InvocationSpans(int index)
     {
         var trace = ByteString.CopyFrom([0xab, .. new byte[14], (byte)(index + 1)]);
-        var start = Nanos(Now.AddMinutes(-20).AddSeconds(index * 10));
+        var start = Nanos(HourStart.AddMinutes(1).AddSeconds(index * 10));
         var agent = index % 2 == 0 ? Triage : Coder;
         var invocation = Timed(Span($"invoke_agent {agent}", trace, SpanId(3 * index + 1), null, 0,
             (GenAiAttributes.OperationName, GenAiOperations.InvokeAgent),
@@ -150,6 +150,9 @@ public abstract class ResentDataCountsOnce
         span.EndTimeUnixNano = start + (ulong)(seconds * 1e9);
         return span;
     }
+
+    private static DateTimeOffset StartOfHour(DateTimeOffset time) =>
+        new(time.Year, time.Month, time.Day, time.Hour, 0, 0, TimeSpan.Zero);
 
     private static ulong Nanos(DateTimeOffset time) => (ulong)(time - DateTimeOffset.UnixEpoch).Ticks * 100;
 
