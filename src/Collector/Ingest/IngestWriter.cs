@@ -7,8 +7,9 @@ namespace PerfOtel.Collector.Ingest;
 
 /// <summary>
 /// The single consumer of the ingest queue: coalesces waiting batches into one store transaction, completes each
-/// handler's promise only after the commit and after telling the observers about the records that were new. On shutdown it keeps going until the queue,
-/// closed to new work when the application starts stopping, is empty: whatever a handler accepted gets committed.
+/// handler's promise only after the commit and after telling the observers about the records that were new. On
+/// shutdown it keeps going until the queue, closed to new work when the application starts stopping, is empty: whatever
+/// a handler accepted gets committed.
 /// </summary>
 internal sealed partial class IngestWriter(
     IngestQueue queue,

@@ -70,7 +70,6 @@ internal sealed class SqliteWriteSession : IDisposable
     }
 
     // Each insert reports whether it stored a new row (changes() == 1) or met the primary key of a stored one.
-
     public bool InsertInvocation(AgentInvocation i) =>
         _insertInvocation.Text(i.Tenant).Text(i.TraceId).Text(i.SpanId).Text(i.ParentSpanId).Text(i.ServiceName)
             .Text(i.AgentName).Text(i.AgentId).Text(i.AgentType).Text(i.TaskId).Text(i.TaskType).Text(i.JobId)
