@@ -17,12 +17,17 @@ internal sealed class AgentWindows
     private readonly HashSet<string> knownTaskTypes = new(StringComparer.Ordinal);
     private readonly AgentSnapshot?[] cache;
     private readonly CompletedBucketSums?[] completed;
+    private readonly string? reportedAgent;
     private long version;
 
-    public AgentWindows(string tenant, string agent, AnalyticsOptions options)
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="agent">The agent, or null for the sums of all the tenant's agents (the tenant report).</param>
+    /// <param name="options">Window options.</param>
+    public AgentWindows(string tenant, string? agent, AnalyticsOptions options)
     {
         Tenant = tenant;
-        Agent = agent;
+        reportedAgent = agent;
+        Agent = agent ?? string.Empty;
         this.options = options;
         var windows = options.EffectiveWindows;
         rings = new WindowRing[windows.Count];
@@ -98,11 +103,12 @@ internal sealed class AgentWindows
         }
     }
 
-    public BucketPoint[] CompletedBuckets(int windowIndex, DateTimeOffset now)
+    /// <summary>The anomaly scores of the window's completed buckets.</summary>
+    public AnomalyReport Anomaly(int windowIndex, DateTimeOffset now)
     {
         lock (gate)
         {
-            return CompletedSums(windowIndex, rings[windowIndex].BucketOf(now)).Points;
+            return CompletedSums(windowIndex, rings[windowIndex].BucketOf(now)).Anomaly;
         }
     }
 
@@ -133,12 +139,12 @@ internal sealed class AgentWindows
             }
         }
         ring.MergeWindow(lastBucket - ring.BucketsPerWindow, previous);
-        var sums = new CompletedBucketSums(lastBucket, currentWithoutLast, previous, points);
+        var sums = new CompletedBucketSums(lastBucket, currentWithoutLast, previous, ReportBuilder.Anomaly(points, options));
         completed[windowIndex] = sums;
         return sums;
     }
 
-    private sealed record CompletedBucketSums(long LastBucket, WindowStats CurrentWithoutLast, WindowStats Previous, BucketPoint[] Points);
+    private sealed record CompletedBucketSums(long LastBucket, WindowStats CurrentWithoutLast, WindowStats Previous, AnomalyReport Anomaly);
 
     public AgentReport Report(int windowIndex, DateTimeOffset now, ThresholdSet thresholds) =>
         Snapshot(windowIndex, now, thresholds).Report;
@@ -152,6 +158,8 @@ internal sealed class AgentWindows
         var ring = rings[windowIndex];
         var currentBucket = ring.BucketOf(now);
         long seenVersion;
+        WindowStats current, previous;
+        AnomalyReport anomaly;
         lock (gate)
         {
             if (cache[windowIndex] is { } cached && cached.Version == version && cached.Bucket == currentBucket &&
@@ -160,15 +168,15 @@ internal sealed class AgentWindows
                 return cached;
             }
             seenVersion = version;
+            (current, previous) = Merged(windowIndex, now);
+            anomaly = Anomaly(windowIndex, now);
         }
 
-        var (current, previous) = Merged(windowIndex, now);
-        var completedBuckets = CompletedBuckets(windowIndex, now);
         var width = ring.Options.BucketWidth;
         var windowEnd = new DateTimeOffset((currentBucket + 1) * width.Ticks, TimeSpan.Zero);
-        var report = ReportBuilder.Build(Tenant, Agent, ring.Options, windowEnd - ring.Options.Duration, windowEnd,
-            current, previous, completedBuckets, thresholds, options);
-        var snapshot = new AgentSnapshot(seenVersion, currentBucket, thresholds, report, current, previous, completedBuckets);
+        var report = ReportBuilder.Build(Tenant, reportedAgent, ring.Options, windowEnd - ring.Options.Duration, windowEnd,
+            current, previous, anomaly, thresholds, options);
+        var snapshot = new AgentSnapshot(seenVersion, currentBucket, thresholds, report, current, previous);
 
         lock (gate)
         {
@@ -207,5 +215,4 @@ internal sealed record AgentSnapshot(
     ThresholdSet Thresholds,
     AgentReport Report,
     WindowStats Current,
-    WindowStats Previous,
-    BucketPoint[] CompletedBuckets);
+    WindowStats Previous);
