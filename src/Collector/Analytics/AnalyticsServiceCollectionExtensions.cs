@@ -29,6 +29,7 @@ public static class AnalyticsServiceCollectionExtensions
         services.AddSingleton<RollingWindows>();
         services.AddSingleton<IIngestObserver, AnalyticsIngestObserver>();
         services.AddSingleton<AnalyticsExposition>();
+        services.AddHostedService<AnalyticsExpositionRefresher>();
         services.AddHostedService<AnalyticsRebuildService>();
         return services;
     }

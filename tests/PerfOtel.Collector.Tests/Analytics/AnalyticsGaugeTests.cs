@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using PerfOtel.Collector.Analytics;
 using PerfOtel.Collector.Analytics.Metrics;
 using PerfOtel.Collector.Analytics.Windows;
@@ -31,11 +32,15 @@ public sealed class AnalyticsInstance : IDisposable
             .AddPerfOtelAnalytics(configuration)
             .BuildServiceProvider();
         Exposition = services.GetRequiredService<AnalyticsExposition>();
+        Refresher = services.GetServices<IHostedService>().OfType<AnalyticsExpositionRefresher>().Single();
         Observer = services.GetServices<IIngestObserver>().Single();
         Windows = services.GetRequiredService<RollingWindows>();
     }
 
     internal AnalyticsExposition Exposition { get; }
+
+    /// <summary>The background refresher; not started unless a test starts it.</summary>
+    internal AnalyticsExpositionRefresher Refresher { get; }
 
     public IIngestObserver Observer { get; }
 
@@ -284,5 +289,79 @@ public class AnalyticsGaugeTests
         var points = collector.Scrape();
         Assert.Equal(9 + 5, points[Agent("perfotel.agent.window.invocations", "busy", extra: "outcome=failure")]);
         Assert.Equal(30, points[Agent("perfotel.agent.calibration.bin.samples", "steady", extra: "bin=9")]);
+    }
+
+    [Fact]
+    public async Task With_a_refresher_running_a_scrape_serves_its_latest_encoding_instead_of_deriving()
+    {
+        var clock = new ManualTimeProvider(Noon.AddSeconds(30));
+        // A long interval: the refresher encodes once at start, then the test decides when the next refresh happens.
+        using var collector = new AnalyticsInstance(clock, new Dictionary<string, string?> { ["Analytics:ExpositionRefreshInterval"] = "00:00:30" });
+        collector.Observer.OnCommitted(Overconfident("early", 3));
+        var refresher = collector.Refresher;
+        await refresher.StartAsync(CancellationToken.None);
+        try
+        {
+            await WaitUntilAsync(() => collector.Exposition.Builds >= 1);
+            var builds = collector.Exposition.Builds;
+
+            collector.Observer.OnCommitted(Overconfident("late", 3));
+            var served = collector.Scrape();
+            Assert.Equal(builds, collector.Exposition.Builds);
+            Assert.True(served.ContainsKey(Agent("perfotel.agent.success", "early")));
+            Assert.False(served.ContainsKey(Agent("perfotel.agent.success", "late")));
+
+            collector.Exposition.Refresh();
+            Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.success", "late")));
+        }
+        finally
+        {
+            await refresher.StopAsync(CancellationToken.None);
+        }
+
+        // Without a running refresher every scrape is current.
+        collector.Observer.OnCommitted(Overconfident("after", 1));
+        Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.success", "after")));
+    }
+
+    [Fact]
+    public async Task The_refresher_keeps_the_encoding_current_on_its_own()
+    {
+        var clock = new ManualTimeProvider(Noon.AddSeconds(30));
+        using var collector = new AnalyticsInstance(clock, new Dictionary<string, string?> { ["Analytics:ExpositionRefreshInterval"] = "00:00:00.050" });
+        var refresher = collector.Refresher;
+        await refresher.StartAsync(CancellationToken.None);
+        try
+        {
+            await WaitUntilAsync(() => collector.Exposition.Builds >= 1);
+            // The clock stands still, so with nothing new the refresher has nothing to rebuild.
+            var before = collector.Exposition.Builds;
+            collector.Observer.OnCommitted(Overconfident("new", 3));
+            await WaitUntilAsync(() => collector.Exposition.Builds > before);
+            Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.calibration_error", "new")));
+        }
+        finally
+        {
+            await refresher.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Theory]
+    [InlineData("-00:00:01")]
+    [InlineData("00:01:00.001")]
+    public void A_refresh_interval_out_of_range_is_a_configuration_error_naming_the_setting(string interval)
+    {
+        var problems = new AnalyticsOptions { ExpositionRefreshInterval = TimeSpan.Parse(interval, CultureInfo.InvariantCulture) }.Problems().ToList();
+        Assert.Contains(problems, p => p.StartsWith("Analytics:ExpositionRefreshInterval", StringComparison.Ordinal));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 20 s");
+            await Task.Delay(10);
+        }
     }
 }

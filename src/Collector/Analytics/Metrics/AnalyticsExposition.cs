@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using PerfOtel.Collector.Analytics.Reports;
 using PerfOtel.Collector.Analytics.Windows;
@@ -62,12 +63,29 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
     private static readonly PrometheusGaugeFamily TenantHealthFamily = Family(C.TenantHealthScore);
 
     private readonly RollingWindows windows;
+    private readonly Lock buildGate = new();
+    private readonly long maximumStalenessTicks;
     private Snapshot? snapshot;
+    private int refreshers;
+    private long builds;
 
     public AnalyticsExposition(RollingWindows windows)
     {
         this.windows = windows;
+        maximumStalenessTicks = (long)(2 * windows.Options.ExpositionRefreshInterval.TotalSeconds * Stopwatch.Frequency);
     }
+
+    /// <summary>Encodings built so far (by scrapes or the refresher).</summary>
+    internal long Builds => Interlocked.Read(ref builds);
+
+    /// <summary>
+    /// Brings the encoding up to date; called by <see cref="AnalyticsExpositionRefresher"/>. While a refresher runs,
+    /// scrapes serve its latest encoding if it is recent enough instead of deriving themselves.
+    /// </summary>
+    internal void Refresh() => Current(allowStale: false);
+
+    /// <summary>A refresher started (true) or stopped (false).</summary>
+    internal void RefresherRunning(bool running) => Interlocked.Add(ref refreshers, running ? 1 : -1);
 
     /// <summary>The definitions this producer writes, in order (a test checks they are exactly the catalog).</summary>
     internal static IEnumerable<AnalyticsMetricDefinition> Definitions =>
@@ -80,7 +98,7 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
     public void Produce(PrometheusProducerWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        var current = Current();
+        var current = Current(allowStale: Volatile.Read(ref refreshers) > 0);
         for (var f = 0; f < AgentFamilies.Length; f++)
         {
             writer.BeginFamily(AgentFamilies[f].Family);
@@ -92,19 +110,39 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
     }
 
     /// <summary>
-    /// The encoded exposition, reused until a window changes or the clock enters a new second. When it is rebuilt, an
+    /// The encoded exposition, reused until a window changes or the clock enters a new second (or, with
+    /// <paramref name="allowStale"/>, while it is younger than twice the refresh interval). When it is rebuilt, an
     /// (agent, window) whose report object is unchanged keeps its encoding, so only changed agents are encoded again.
     /// </summary>
-    private Snapshot Current()
+    private Snapshot Current(bool allowStale)
     {
         var changes = windows.Changes;
         var tick = windows.Now.UtcTicks / TimeSpan.TicksPerSecond;
-        var previous = Volatile.Read(ref snapshot);
-        if (previous is not null && previous.Changes == changes && previous.Tick == tick)
+        var latest = Volatile.Read(ref snapshot);
+        if (latest is not null && (latest.Changes == changes && latest.Tick == tick
+            || allowStale && Stopwatch.GetTimestamp() - latest.BuiltAt <= maximumStalenessTicks))
         {
-            return previous;
+            return latest;
         }
 
+        lock (buildGate)
+        {
+            // Another caller may have built it while this one waited.
+            latest = Volatile.Read(ref snapshot);
+            if (latest is not null && latest.Changes == changes && latest.Tick == tick)
+            {
+                return latest;
+            }
+
+            var built = Build(latest, changes, tick);
+            Volatile.Write(ref snapshot, built);
+            Interlocked.Increment(ref builds);
+            return built;
+        }
+    }
+
+    private Snapshot Build(Snapshot? previous, long changes, long tick)
+    {
         var reused = new Dictionary<(AgentWindows, int), Entry>(previous?.Entries.Count ?? 0);
         foreach (var entry in previous?.Entries ?? [])
         {
@@ -129,9 +167,11 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
             }
         }
 
-        var built = new Snapshot(changes, tick, entries, FamilyBlocks(entries), TenantBlock(scratch));
-        Volatile.Write(ref snapshot, built);
-        return built;
+        // The clock ticking into a new second rarely changes a report: then the family blocks stay as they were.
+        var blocks = previous is not null && previous.Entries.SequenceEqual(entries, ReferenceEqualityComparer.Instance)
+            ? previous.FamilyBlocks
+            : FamilyBlocks(entries);
+        return new Snapshot(changes, tick, Stopwatch.GetTimestamp(), entries, blocks, TenantBlock(scratch));
     }
 
     /// <summary>Every family's lines of all entries, one array per family: an unchanged fleet's scrape is one copy per family.</summary>
@@ -179,7 +219,7 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
         return scratch.WrittenSpan.ToArray();
     }
 
-    private sealed record Snapshot(long Changes, long Tick, List<Entry> Entries, byte[][] FamilyBlocks, byte[] TenantBlock);
+    private sealed record Snapshot(long Changes, long Tick, long BuiltAt, List<Entry> Entries, byte[][] FamilyBlocks, byte[] TenantBlock);
 
     private static FamilyWriter Gauge(AnalyticsMetricDefinition definition, Func<AgentReport, double?> value) =>
         new(definition, (family, report, labels, destination) =>

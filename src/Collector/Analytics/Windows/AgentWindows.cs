@@ -11,7 +11,7 @@ namespace PerfOtel.Collector.Analytics.Windows;
 /// </summary>
 internal sealed class AgentWindows
 {
-    private readonly object gate = new();
+    private readonly Lock gate = new();
     private readonly WindowRing[] rings;
     private readonly AnalyticsOptions options;
     private readonly HashSet<string> knownTaskTypes = new(StringComparer.Ordinal);
