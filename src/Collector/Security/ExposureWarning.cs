@@ -15,9 +15,9 @@ internal static partial class ExposureWarning
         var keys = services.GetRequiredService<ApiKeyRegistry>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ExposureWarning));
         var addresses = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        LogListening(logger, string.Join(", ", addresses), keys.Enabled ? $"on with {keys.Count} keys" : "off");
         if (keys.Enabled)
         {
-            LogEnabled(logger, keys.Count);
             return;
         }
 
@@ -55,6 +55,6 @@ internal static partial class ExposureWarning
         "README's security section), or listen on loopback only.")]
     private static partial void LogExposed(ILogger logger, string addresses);
 
-    [LoggerMessage(EventId = 62, Level = LogLevel.Information, Message = "API-key authentication is on with {Count} keys")]
-    private static partial void LogEnabled(ILogger logger, int count);
+    [LoggerMessage(EventId = 62, Level = LogLevel.Information, Message = "Listening on {Addresses}; API-key authentication is {State}")]
+    private static partial void LogListening(ILogger logger, string addresses, string state);
 }
