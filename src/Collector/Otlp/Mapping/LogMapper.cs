@@ -13,7 +13,7 @@ namespace PerfOtel.Collector.Otlp.Mapping;
 /// </summary>
 internal static class LogMapper
 {
-    public static MappingResult Map(ExportLogsServiceRequest request, TimeProvider time)
+    public static MappingResult Map(ExportLogsServiceRequest request, TimeProvider time, string? forcedTenant = null)
     {
         var batch = new IngestBatch();
         var rejections = new RejectionLog();
@@ -57,7 +57,7 @@ internal static class LogMapper
                     var label = attributes.String(GenAiAttributes.EvaluationScoreLabel);
                     batch.Evaluations.Add(new EvaluationRecord
                     {
-                        Tenant = attributes.String(PerfOtelAttributes.Tenant) ?? resource.String(PerfOtelAttributes.Tenant) ?? SpanMapper.DefaultTenant,
+                        Tenant = forcedTenant ?? attributes.String(PerfOtelAttributes.Tenant) ?? resource.String(PerfOtelAttributes.Tenant) ?? SpanMapper.DefaultTenant,
                         TraceId = OtlpIds.Hex(record.TraceId),
                         SpanId = OtlpIds.Hex(record.SpanId),
                         Sequence = Sequence(timestamp, name, score, label),

@@ -21,7 +21,9 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
     public const string UnknownName = "unknown";
     private const string OtherError = "_OTHER";
 
-    public MappingResult Map(ExportTraceServiceRequest request)
+    /// <param name="request">The export request.</param>
+    /// <param name="forcedTenant">The authenticated tenant: when set it wins over every <c>perfotel.tenant</c> attribute.</param>
+    public MappingResult Map(ExportTraceServiceRequest request, string? forcedTenant = null)
     {
         var batch = new IngestBatch();
         var rejections = new RejectionLog();
@@ -54,7 +56,7 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
                     }
 
                     var mapped = new MappedSpan(span, attributes, role, OtlpIds.Hex(span.TraceId), OtlpIds.Hex(span.SpanId),
-                        OtlpIds.HexOrNull(span.ParentSpanId), resourceTenant, serviceName);
+                        OtlpIds.HexOrNull(span.ParentSpanId), resourceTenant, serviceName) { ForcedTenant = forcedTenant };
                     spans.Add(mapped);
                     byId[(mapped.TraceId, mapped.SpanId)] = mapped;
                 }
@@ -155,7 +157,8 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
     }
 
     private static string Tenant(MappedSpan span, MappedSpan? invocation) =>
-        span.Attributes.String(PerfOtelAttributes.Tenant)
+        span.ForcedTenant
+        ?? span.Attributes.String(PerfOtelAttributes.Tenant)
         ?? invocation?.Attributes.String(PerfOtelAttributes.Tenant)
         ?? span.ResourceTenant
         ?? DefaultTenant;
@@ -367,6 +370,7 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
         public string SpanId { get; } = spanId;
         public string? ParentSpanId { get; } = parentSpanId;
         public string? ResourceTenant { get; } = resourceTenant;
+        public string? ForcedTenant { get; init; }
         public string? ServiceName { get; } = serviceName;
         public bool InvocationResolved { get; set; }
         public MappedSpan? Invocation { get; set; }
