@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PerfOtel.Collector.Api;
 using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Privacy;
 
 namespace PerfOtel.Collector.Feedback;
 
@@ -20,7 +21,7 @@ public static class FeedbackEndpoint
     }
 
     private static async Task<IResult> HandleAsync(HttpContext context, IExecutionStore store,
-        IEnumerable<IIngestObserver> observers, TimeProvider clock, ILoggerFactory loggers)
+        IEnumerable<IIngestObserver> observers, TimeProvider clock, ILoggerFactory loggers, PrivacyPolicy privacy)
     {
         var request = context.Request;
         if (!request.HasJsonContentType())
@@ -61,7 +62,7 @@ public static class FeedbackEndpoint
                 return Results.BadRequest(new FeedbackError(error.Field, error.Message));
             }
 
-            record = parsed!;
+            record = privacy.Apply(parsed!);
         }
 
         var result = await store.AddFeedbackAsync(record, context.RequestAborted).ConfigureAwait(false);

@@ -8,9 +8,10 @@ using OpenTelemetry.Proto.Common.V1;
 namespace PerfOtel.Collector.Otlp.Mapping;
 
 /// <summary>
-/// The span attributes an operator chose to keep on invocation records (<c>Otlp:AttributeAllowlist</c>), as a JSON
-/// object. Nothing is kept by default: prompts, user ids and secrets travel in attributes, and the store keeps only
-/// what was asked for. Entries are exact keys or prefixes ending in <c>*</c>.
+/// The span attributes an operator chose to keep on invocation records (<c>Privacy:AttributeAllowlist</c>, formerly
+/// <c>Otlp:AttributeAllowlist</c>). Nothing is kept by default: prompts, user ids and secrets travel in attributes, and
+/// the store keeps only what was asked for. Entries are exact keys or prefixes ending in <c>*</c>. What the allowlist
+/// admits still passes the privacy policy (content and user identifiers), which decides per attribute.
 /// </summary>
 internal sealed class AttributeAllowlist
 {
@@ -45,14 +46,12 @@ internal sealed class AttributeAllowlist
 
     public bool Allows(string key) => _exact.Contains(key) || _prefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal));
 
-    /// <summary>The allowed attributes as a JSON object, or null when none is present.</summary>
-    public string? ToJson(RepeatedField<KeyValue> attributes)
+    /// <summary>
+    /// The attributes <paramref name="keep"/> returns a value for (the given one, or a replacement), as a JSON object,
+    /// or null when none is kept. The first of duplicate keys wins.
+    /// </summary>
+    public static string? ToJson(RepeatedField<KeyValue> attributes, Func<string, AnyValue, AnyValue?> keep)
     {
-        if (IsEmpty)
-        {
-            return null;
-        }
-
         ArrayBufferWriter<byte>? buffer = null;
         Utf8JsonWriter? writer = null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -60,7 +59,7 @@ internal sealed class AttributeAllowlist
         {
             foreach (var attribute in attributes)
             {
-                if (attribute.Value is null || !Allows(attribute.Key) || !seen.Add(attribute.Key))
+                if (attribute.Value is null || !seen.Add(attribute.Key) || keep(attribute.Key, attribute.Value) is not { } kept)
                 {
                     continue;
                 }
@@ -73,7 +72,7 @@ internal sealed class AttributeAllowlist
                 }
 
                 writer.WritePropertyName(attribute.Key);
-                WriteValue(writer, attribute.Value, depth: 0);
+                WriteValue(writer, kept, depth: 0);
             }
 
             if (writer is null)

@@ -1,6 +1,7 @@
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Trace.V1;
 using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Privacy;
 using PerfOtel.Instrumentation.Conventions;
 
 namespace PerfOtel.Collector.Otlp.Mapping;
@@ -13,9 +14,9 @@ internal sealed record MappingResult(IngestBatch Batch, long Received, long Reje
 /// events. Spans that are not GenAI operations are accepted and ignored. Parent links are followed only within the
 /// request: the SDKs batch a trace's spans together, and the store's roll-ups cover what arrives apart.
 /// </summary>
-internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allowlist = null)
+internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy = null)
 {
-    private readonly AttributeAllowlist _allowlist = allowlist ?? AttributeAllowlist.None;
+    private readonly PrivacyPolicy _privacy = privacy ?? PrivacyPolicy.Default;
 
     public const string DefaultTenant = "default";
     public const string UnknownName = "unknown";
@@ -175,9 +176,11 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
     {
         var a = span.Attributes;
         var errorType = ErrorType(span);
+        // The privacy decision follows the tenant the record is stored under, whatever decided it.
+        var tenant = Tenant(span, span);
         return new AgentInvocation
         {
-            Tenant = Tenant(span, span),
+            Tenant = tenant,
             TraceId = span.TraceId,
             SpanId = span.SpanId,
             ParentSpanId = span.ParentSpanId,
@@ -199,7 +202,7 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
             Quality = UnitInterval(a.Double(PerfOtelAttributes.Quality)),
             Tokens = Tokens(a),
             CostUsd = NonNegative(a.Double(PerfOtelAttributes.CostUsd)),
-            AttributesJson = _allowlist.ToJson(span.Span.Attributes),
+            AttributesJson = _privacy.StoredAttributesJson(span.Span.Attributes, tenant),
         };
     }
 
