@@ -55,8 +55,18 @@ public static class FeedbackEndpoint
         FeedbackRecord record;
         using (document)
         {
-            var (parsed, error) = FeedbackRequestParser.Parse(document.RootElement, RequestTenant.Resolve(context),
-                clock.GetUtcNow());
+            FeedbackRecord? parsed;
+            FeedbackValidationError? error;
+            try
+            {
+                (parsed, error) = FeedbackRequestParser.Parse(document.RootElement, RequestTenant.Resolve(context),
+                    clock.GetUtcNow());
+            }
+            catch (InvalidOperationException ex)
+            {
+                // JsonDocument checks structure, not the UTF-8 inside strings; reading a string finds that out.
+                return Results.BadRequest(new FeedbackError("body", $"the body is not valid UTF-8 JSON: {ex.Message}"));
+            }
             if (error is not null)
             {
                 return Results.BadRequest(new FeedbackError(error.Field, error.Message));

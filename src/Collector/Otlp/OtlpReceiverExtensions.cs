@@ -31,7 +31,7 @@ public static class OtlpReceiverExtensions
         services.TryAddSingleton<IModelPricing, CatalogModelPricing>();
         services.AddPerfOtelPrivacy(configuration);
         services.TryAddSingleton(provider => new SpanMapper(
-            provider.GetRequiredService<IModelPricing>(), provider.GetRequiredService<PrivacyPolicy>()));
+            provider.GetRequiredService<IModelPricing>(), provider.GetRequiredService<PrivacyPolicy>(), provider.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<OtlpRequestHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<OtlpSignal, TracesSignal>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<OtlpSignal, MetricsSignal>());

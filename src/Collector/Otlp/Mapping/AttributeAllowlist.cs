@@ -17,6 +17,18 @@ internal sealed class AttributeAllowlist
 {
     public const int MaxStringLength = 1024;
 
+    /// <summary>Longest attribute or map key kept; longer ones are cut.</summary>
+    public const int MaxKeyLength = 128;
+
+    /// <summary>
+    /// Values (scalars, list items, map entries, at any depth) kept per record. Together with the string and key
+    /// limits it bounds one record's attributes to tens of kilobytes, whatever the span carried.
+    /// </summary>
+    public const int MaxValues = 256;
+
+    /// <summary>Characters of string values kept per record, across all attributes.</summary>
+    public const int MaxStringCharacters = 16 * 1024;
+
     public static readonly AttributeAllowlist None = new([]);
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -55,11 +67,18 @@ internal sealed class AttributeAllowlist
         ArrayBufferWriter<byte>? buffer = null;
         Utf8JsonWriter? writer = null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var budget = new Budget { Values = MaxValues, Characters = MaxStringCharacters };
         try
         {
             foreach (var attribute in attributes)
             {
-                if (attribute.Value is null || !seen.Add(attribute.Key) || keep(attribute.Key, attribute.Value) is not { } kept)
+                if (budget.Values <= 0)
+                {
+                    break;
+                }
+
+                var key = Key(attribute.Key);
+                if (attribute.Value is null || !seen.Add(key) || keep(attribute.Key, attribute.Value) is not { } kept)
                 {
                     continue;
                 }
@@ -71,8 +90,8 @@ internal sealed class AttributeAllowlist
                     writer.WriteStartObject();
                 }
 
-                writer.WritePropertyName(attribute.Key);
-                WriteValue(writer, kept, depth: 0);
+                writer.WritePropertyName(key);
+                WriteValue(writer, kept, depth: 0, budget);
             }
 
             if (writer is null)
@@ -90,8 +109,30 @@ internal sealed class AttributeAllowlist
         }
     }
 
-    private static void WriteValue(Utf8JsonWriter writer, AnyValue value, int depth)
+    private sealed class Budget
     {
+        public int Values;
+        public int Characters;
+    }
+
+    private static string Key(string key) => StoredText.Clean(key.Length > MaxKeyLength ? key[..MaxKeyLength] : key);
+
+    private static string Text(string value, Budget budget)
+    {
+        var length = Math.Min(Math.Min(value.Length, MaxStringLength), Math.Max(budget.Characters, 0));
+        if (length > 0 && length < value.Length && char.IsHighSurrogate(value[length - 1]))
+        {
+            length--;
+        }
+
+        budget.Characters -= length;
+        return length == value.Length ? value : value[..length];
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, AnyValue value, int depth, Budget budget)
+    {
+        budget.Values--;
+
         // Nesting beyond a few levels is not something an operator filters on; it is cut rather than stored whole.
         if (depth > 4)
         {
@@ -102,7 +143,7 @@ internal sealed class AttributeAllowlist
         switch (value.ValueCase)
         {
             case AnyValue.ValueOneofCase.StringValue:
-                writer.WriteStringValue(value.StringValue.Length > MaxStringLength ? value.StringValue[..MaxStringLength] : value.StringValue);
+                WriteString(writer, Text(value.StringValue, budget));
                 break;
             case AnyValue.ValueOneofCase.BoolValue:
                 writer.WriteBooleanValue(value.BoolValue);
@@ -114,29 +155,50 @@ internal sealed class AttributeAllowlist
                 writer.WriteNumberValue(value.DoubleValue);
                 break;
             case AnyValue.ValueOneofCase.BytesValue:
-                writer.WriteBase64StringValue(value.BytesValue.Span);
+                var bytes = Math.Min(Math.Min(value.BytesValue.Length, MaxStringLength), Math.Max(budget.Characters, 0));
+                writer.WriteBase64StringValue(value.BytesValue.Span[..bytes]);
+                budget.Characters -= bytes;
                 break;
             case AnyValue.ValueOneofCase.ArrayValue:
                 writer.WriteStartArray();
                 foreach (var item in value.ArrayValue.Values)
                 {
-                    WriteValue(writer, item, depth + 1);
+                    if (budget.Values <= 0)
+                    {
+                        break;
+                    }
+
+                    WriteValue(writer, item, depth + 1, budget);
                 }
 
                 writer.WriteEndArray();
                 break;
             case AnyValue.ValueOneofCase.KvlistValue:
                 writer.WriteStartObject();
+                var keys = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var pair in value.KvlistValue.Values)
                 {
-                    writer.WritePropertyName(pair.Key);
+                    if (budget.Values <= 0)
+                    {
+                        break;
+                    }
+
+                    // A JSON object with a repeated name is ambiguous to every reader; the first wins, as for attributes.
+                    var key = Key(pair.Key);
+                    if (!keys.Add(key))
+                    {
+                        continue;
+                    }
+
+                    writer.WritePropertyName(key);
                     if (pair.Value is null)
                     {
+                        budget.Values--;
                         writer.WriteNullValue();
                     }
                     else
                     {
-                        WriteValue(writer, pair.Value, depth + 1);
+                        WriteValue(writer, pair.Value, depth + 1, budget);
                     }
                 }
 
@@ -146,5 +208,34 @@ internal sealed class AttributeAllowlist
                 writer.WriteNullValue();
                 break;
         }
+    }
+
+    /// <summary>A lone surrogate (legal in a protobuf-decoded string, not in JSON) becomes U+FFFD instead of failing the write.</summary>
+    private static void WriteString(Utf8JsonWriter writer, string text)
+    {
+        if (IsWellFormed(text))
+        {
+            writer.WriteStringValue(text);
+            return;
+        }
+
+        writer.WriteStringValue(Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(text)));
+    }
+
+    private static bool IsWellFormed(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }
