@@ -29,8 +29,6 @@ internal sealed class AttributeAllowlist
     /// <summary>Characters of string values kept per record, across all attributes.</summary>
     public const int MaxStringCharacters = 16 * 1024;
 
-    public static readonly AttributeAllowlist None = new([]);
-
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly HashSet<string> _exact = new(StringComparer.Ordinal);
