@@ -7,6 +7,7 @@ using Microsoft.Data.Sqlite;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Metrics.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
+using PerfOtel.Collector.Otlp.Mapping;
 using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Hostile;
@@ -157,6 +158,25 @@ public sealed class HostileInputTests(HostileInputFixture fixture)
         Assert.DoesNotContain("\nevil_metric", exposition, StringComparison.Ordinal);
         Assert.DoesNotContain("\u0000", exposition, StringComparison.Ordinal);
         Assert.DoesNotContain(new string('n', HostileCorpus.MaxNameLength + 1), exposition, StringComparison.Ordinal);
+
+        // Every view over the tenants that now hold the hostile names (the names were tenants too) still answers.
+        var tenants = HostileCorpus.InjectionNames.Select(n => Uri.EscapeDataString(StoredText.Clean(n))).Append(HostileCorpus.Tenant);
+        foreach (var view in tenants.SelectMany(tenant => new[]
+                 {
+                     $"/api/v1/metrics/agents?tenant={tenant}&window=1h", $"/api/v1/metrics/system?tenant={tenant}&window=1h",
+                     $"/api/v1/alerts?tenant={tenant}&window=1h", $"/api/v1/report?tenant={tenant}&window=1h",
+                     $"/api/v1/report?tenant={tenant}&window=1h&format=markdown", $"/api/v1/costs?tenant={tenant}",
+                     $"/api/v1/models?tenant={tenant}",
+                 }))
+        {
+            using var answer = await fixture.Http.GetAsync(new Uri(view, UriKind.Relative));
+            var text = await answer.Content.ReadAsStringAsync();
+            Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{view}: {(int)answer.StatusCode} {text}");
+            if (view.StartsWith("/api/v1/metrics/agents", StringComparison.Ordinal))
+            {
+                Assert.True(JsonDocument.Parse(text).RootElement.GetProperty("agents").GetArrayLength() > 0, $"{view}: no agents in {text}");
+            }
+        }
 
         // The check can fail: an unescaped newline in a label value is a parse error to promtool.
         var (brokenExit, brokenOutput) = await PromtoolCheckMetricsAsync("agent_up{agent=\"a\nb\"} 1\n");
