@@ -18,6 +18,7 @@ internal static class LogMapper
         var batch = new IngestBatch();
         var rejections = new RejectionLog();
         var received = 0L;
+        var window = PlausibleTime.Window(time);
         foreach (var resourceLogs in request.ResourceLogs)
         {
             var resource = AttributeBag.From(resourceLogs.Resource?.Attributes);
@@ -52,6 +53,12 @@ internal static class LogMapper
                     }
 
                     var timestamp = record.TimeUnixNano != 0 ? record.TimeUnixNano : record.ObservedTimeUnixNano;
+                    if (timestamp != 0 && !window.Contains(timestamp))
+                    {
+                        rejections.Add($"time_unix_nano must be after {PlausibleTime.EarliestText} and at most {PlausibleTime.MaxClockSkewText} ahead of the collector's clock");
+                        continue;
+                    }
+
                     var name = attributes.String(GenAiAttributes.EvaluationName) ?? SpanMapper.UnknownName;
                     var score = attributes.Double(GenAiAttributes.EvaluationScoreValue);
                     var label = attributes.String(GenAiAttributes.EvaluationScoreLabel);
