@@ -181,10 +181,11 @@ internal sealed class PostgresExecutionStore : IExecutionStore
                        coalesce(sum(p.reasoning_tokens), 0)::bigint AS reasoning_tokens,
                        sum(p.cost_usd) AS cost_usd,
                        coalesce(sum(p.unpriced_tokens), 0)::bigint AS unpriced_tokens
-                FROM provider_calls p WHERE p.trace_id = i.trace_id AND p.owner_span_id = i.span_id) r
+                FROM provider_calls p WHERE p.trace_id = i.trace_id AND p.owner_span_id = i.span_id AND p.tenant = i.tenant) r
             LEFT JOIN LATERAL (
                 SELECT * FROM feedback latest
                 WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
+                  AND latest.tenant = i.tenant
                 ORDER BY latest.received_at DESC LIMIT 1) f ON true
             {filter.Where}
             ORDER BY i.start_time, i.trace_id, i.span_id

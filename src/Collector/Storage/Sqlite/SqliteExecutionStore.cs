@@ -157,10 +157,11 @@ internal sealed class SqliteExecutionStore : IExecutionStore
                    TOTAL(p.cache_creation_tokens), TOTAL(p.reasoning_tokens), SUM(p.cost_usd), TOTAL(p.unpriced_tokens),
                    {Columns.Prefixed(Columns.Feedback, "f")}
             FROM invocations i
-            LEFT JOIN provider_calls p ON p.trace_id = i.trace_id AND p.owner_span_id = i.span_id
+            LEFT JOIN provider_calls p ON p.trace_id = i.trace_id AND p.owner_span_id = i.span_id AND p.tenant = i.tenant
             LEFT JOIN feedback f ON f.rowid = (
                 SELECT latest.rowid FROM feedback latest
                 WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
+                  AND latest.tenant = i.tenant
                 ORDER BY latest.received_at DESC LIMIT 1)
             {filter.Where}
             GROUP BY i.start_time, i.rowid
