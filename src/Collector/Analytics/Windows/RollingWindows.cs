@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Analytics.Reports;
+using PerfOtel.Collector.Cardinality;
 using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Thresholds;
 using PerfOtel.Instrumentation.Conventions;
@@ -21,11 +22,18 @@ internal sealed class RollingWindows
     private readonly ConcurrentDictionary<(string Tenant, int Window), (long Changes, long Bucket, AgentReport Report)> tenantReports = new();
     private readonly TimeProvider time;
     private readonly IOptions<ThresholdOptions> thresholds;
+    private readonly CardinalityGuard? guard;
     private long changes;
 
-    public RollingWindows(IOptions<AnalyticsOptions> options, IOptions<ThresholdOptions> thresholds, TimeProvider time)
+    /// <param name="options">Windows and derivations.</param>
+    /// <param name="thresholds">Thresholds per tenant.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="guard">Folds tenants and agents beyond their limits into the overflow series; none: no limit.</param>
+    public RollingWindows(IOptions<AnalyticsOptions> options, IOptions<ThresholdOptions> thresholds, TimeProvider time,
+        CardinalityGuard? guard = null)
     {
         Options = options.Value;
+        this.guard = guard;
         this.thresholds = thresholds;
         this.time = time;
         Windows = Options.EffectiveWindows;
@@ -205,6 +213,13 @@ internal sealed class RollingWindows
         Interlocked.Increment(ref changes);
     }
 
-    private AgentWindows For(string tenant, string agent) =>
-        agents.GetOrAdd((tenant, agent), static (key, options) => new AgentWindows(key.Tenant, key.Agent, options), Options);
+    private AgentWindows For(string tenant, string agent)
+    {
+        if (guard is not null)
+        {
+            agent = guard.Agent(tenant, agent)!;
+            tenant = guard.Tenant(tenant);
+        }
+        return agents.GetOrAdd((tenant, agent), static (key, options) => new AgentWindows(key.Tenant, key.Agent, options), Options);
+    }
 }
