@@ -119,6 +119,22 @@ public sealed class CardinalityEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task Evaluation_names_beyond_the_limit_are_counted_while_accuracy_always_reaches_the_analytics()
+    {
+        await using var collector = new GuardedCollector(dataDirectory, new() { ["Cardinality:MaxEvaluationNamesPerTenant"] = "3" });
+        using var client = collector.CreateClient();
+        await CardinalityTraffic.SendAsync(client, Enumerable.Range(0, 10)
+            .Select(i => new SentInvocation("default", "judge", start.AddSeconds(i), EvaluationName: $"criterion-{i}")));
+        await CardinalityTraffic.SendAsync(client, [new SentInvocation("default", "judge", start.AddSeconds(20), EvaluationName: "accuracy")]);
+
+        var samples = Sample.Parse(await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+
+        Assert.Equal(7, Counter(samples, "default", "evaluation"));
+        Assert.Equal(3, Tracked(samples, "default", "evaluation"));
+        Assert.Equal(1, samples.Single(s => s.Name == "perfotel_agent_accuracy_samples" && s.Label("agent") == "judge" && s.Label("window") == "1h").Value);
+    }
+
+    [Fact]
     public async Task A_restart_rebuilds_the_same_assignment_as_live_ingestion()
     {
         var settings = new Dictionary<string, string>
