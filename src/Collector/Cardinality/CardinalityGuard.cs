@@ -29,7 +29,7 @@ public sealed class CardinalityGuard
     private readonly Lock admission = new();
     private int admittedTenants;
 
-    /// <summary>Creates a guard with nothing admitted yet (tenants named in the configuration are always admitted).</summary>
+    /// <summary>Creates a guard with nothing admitted yet (<see cref="CardinalityOptions.ConfiguredTenants"/> always are).</summary>
     public CardinalityGuard(IOptions<CardinalityOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -85,7 +85,7 @@ public sealed class CardinalityGuard
         {
             return known;
         }
-        var reserved = tenant is DefaultTenant or Overflow || options.Tenants.ContainsKey(tenant);
+        var reserved = tenant is DefaultTenant or Overflow || options.ConfiguredTenants.Contains(tenant);
         lock (admission)
         {
             if (tenants.TryGetValue(tenant, out known))

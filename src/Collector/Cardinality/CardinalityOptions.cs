@@ -41,8 +41,8 @@ public sealed class CardinalityOptions
 
     /// <summary>
     /// Distinct tenants with series of their own. With authentication off the tenant comes from the payload, so this is
-    /// what bounds them. The tenant <c>default</c> and tenants named under <c>Cardinality:Tenants</c> always keep their
-    /// own and do not count against it.
+    /// what bounds them. The tenant <c>default</c> and the <see cref="ConfiguredTenants"/> always keep their own and do
+    /// not count against it.
     /// </summary>
     public int MaxTenants { get; set; } = 100;
 
@@ -60,6 +60,12 @@ public sealed class CardinalityOptions
 
     /// <summary>Per-tenant overrides of the per-tenant limits, by tenant (<c>Cardinality:Tenants:&lt;tenant&gt;:&lt;setting&gt;</c>).</summary>
     public Dictionary<string, PartialLimits> Tenants { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Tenants named under <c>Cardinality:Tenants</c>, <c>Thresholds:Tenants</c> or <c>Budgets:Tenants</c>: someone
+    /// configured them, so they always keep series of their own (their number is bounded by the configuration).
+    /// </summary>
+    public HashSet<string> ConfiguredTenants { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Every problem found while reading, each naming its setting.</summary>
     public List<string> Problems { get; } = [];
@@ -88,6 +94,10 @@ public sealed class CardinalityOptions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(options);
+        foreach (var section in new[] { SectionName, Thresholds.ThresholdOptions.SectionName, Budgets.BudgetConfiguration.SectionName })
+        {
+            options.ConfiguredTenants.UnionWith(configuration.GetSection(section).GetSection(TenantsKey).GetChildren().Select(t => t.Key));
+        }
         foreach (var setting in configuration.GetSection(SectionName).GetChildren())
         {
             if (Is(setting, TenantsKey))

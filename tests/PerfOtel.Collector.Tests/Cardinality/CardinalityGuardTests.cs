@@ -47,15 +47,19 @@ public sealed class CardinalityGuardTests
     }
 
     [Fact]
-    public void Tenants_beyond_the_limit_fold_into_the_overflow_tenant_while_default_and_configured_ones_always_pass()
+    public void Tenants_beyond_the_limit_fold_into_the_overflow_tenant_while_default_and_configured_ones_always_keep_their_own()
     {
-        var guard = Guard(("Cardinality:MaxTenants", "2"), ("Cardinality:Tenants:vip:MaxAgentsPerTenant", "5"));
+        var guard = Guard(("Cardinality:MaxTenants", "2"), ("Cardinality:Tenants:vip:MaxAgentsPerTenant", "5"),
+            ("Thresholds:Tenants:strict:MinSuccessRate", "0.9"), ("Budgets:Tenants:paying:DailyUsd", "10"));
 
         Assert.Equal("t1", guard.Tenant("t1"));
         Assert.Equal("t2", guard.Tenant("t2"));
         Assert.Equal(Overflow, guard.Tenant("t3"));
         Assert.Equal("default", guard.Tenant("default"));
         Assert.Equal("vip", guard.Tenant("vip"));
+        Assert.Equal("strict", guard.Tenant("strict"));
+        Assert.Equal("paying", guard.Tenant("paying"));
+        Assert.Equal(Overflow, guard.Tenant("t5"));
         Assert.Equal(Overflow, guard.Tenant(Overflow));
         // Folded tenants share the overflow tenant's values and limits.
         Assert.Equal("x", guard.Agent("t3", "x"));
