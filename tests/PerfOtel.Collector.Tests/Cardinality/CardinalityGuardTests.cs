@@ -100,6 +100,23 @@ public sealed class CardinalityGuardTests
         Assert.All(perTenant, t => Assert.Equal(10, t.Values));
     }
 
+    [Fact]
+    public void Folded_names_are_not_retained_in_memory()
+    {
+        var guard = Guard(("Cardinality:MaxAgentsPerTenant", "10"));
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+
+        // 20 000 distinct names of 2 000 characters: 80 MB of strings if the guard held on to them.
+        for (var i = 0; i < 20_000; i++)
+        {
+            guard.Agent("acme", i.ToString("D8", System.Globalization.CultureInfo.InvariantCulture).PadRight(2000, 'x'));
+        }
+        var retained = GC.GetTotalMemory(forceFullCollection: true) - before;
+
+        GC.KeepAlive(guard);
+        Assert.True(retained < 8_000_000, $"the guard retained {retained} bytes");
+    }
+
     [Theory]
     [InlineData("Cardinality:MaxTenants", "0")]
     [InlineData("Cardinality:MaxAgentsPerTenant", "-5")]
