@@ -63,8 +63,19 @@ public class PerfOtelPrometheusExporterOptions
         }
     }
 
+    /// <summary>
+    /// Sources of gauge families written into every scrape after the MeterProvider's metrics (see
+    /// <see cref="IPrometheusMetricProducer"/>). Taken when the exporter is built; later changes have no effect.
+    /// </summary>
+    public IList<IPrometheusMetricProducer> Producers { get; } = new List<IPrometheusMetricProducer>();
+
     internal void CopyTo(PerfOtelPrometheusExporterOptions target)
     {
+        foreach (var producer in Producers)
+        {
+            target.Producers.Add(producer);
+        }
+
         target.ScrapeEndpointPath = ScrapeEndpointPath;
         target.ScrapeResponseCacheDuration = ScrapeResponseCacheDuration;
         target.EmitTargetInfo = EmitTargetInfo;

@@ -34,14 +34,14 @@ internal sealed class AnalyticsBenchmarkHost : IDisposable
             .AddSingleton<TimeProvider>(Clock)
             .AddPerfOtelAnalytics(new ConfigurationBuilder().Build())
             .BuildServiceProvider();
-        Metrics = services.GetRequiredService<AnalyticsMetrics>();
+        Exposition = services.GetRequiredService<AnalyticsExposition>();
         Windows = services.GetRequiredService<RollingWindows>();
         Observer = services.GetServices<IIngestObserver>().Single();
     }
 
     public StoppedClock Clock { get; } = new(Now);
 
-    public AnalyticsMetrics Metrics { get; }
+    public AnalyticsExposition Exposition { get; }
 
     public RollingWindows Windows { get; }
 

@@ -38,12 +38,12 @@ public class AnalyticsScrapeBenchmarks
 
         var port = AnalyticsBenchmarkHost.FreePort();
         meterProvider = Sdk.CreateMeterProviderBuilder()
-            .AddPerfOtelAnalyticsMetrics()
             .AddPerfOtelPrometheusHttpListener(options =>
             {
                 options.UriPrefixes = [$"http://127.0.0.1:{port}/"];
                 options.ScrapeResponseCacheDuration = TimeSpan.Zero;
                 options.MaxSeries = 1_000_000;
+                options.Producers.Add(host.Exposition);
             })
             .Build();
         client = new HttpClient();

@@ -40,6 +40,13 @@ public sealed class AnalyticsOptions
     public int MaxTaskTypesPerAgent { get; set; } = 32;
 
     /// <summary>The task type of invocations beyond the per-agent cap of distinct task types.</summary>
+    /// <summary>
+    /// How often the encoded analytics on <c>/metrics</c> are re-derived in the background. A scrape serves the latest
+    /// encoding (at most twice this old, else it derives itself), so its time does not grow with the number of agents
+    /// that changed since the last scrape. Zero derives on every scrape instead. Default 1 s; at most 1 minute.
+    /// </summary>
+    public TimeSpan ExpositionRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     public const string OtherTaskType = "(other)";
 
     /// <summary>The task type of invocations that carry none.</summary>
@@ -99,6 +106,10 @@ public sealed class AnalyticsOptions
         if (!(AnomalyThreshold > 0))
         {
             yield return $"{SectionName}:AnomalyThreshold must be positive, was {AnomalyThreshold}.";
+        }
+        if (ExpositionRefreshInterval < TimeSpan.Zero || ExpositionRefreshInterval > TimeSpan.FromMinutes(1))
+        {
+            yield return $"{SectionName}:ExpositionRefreshInterval must be between 0 and 1 minute, was {ExpositionRefreshInterval}.";
         }
         if (MaxTaskTypesPerAgent < 1)
         {

@@ -1,11 +1,10 @@
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
 using PerfOtel.Collector.Analytics.Metrics;
 using PerfOtel.Collector.Analytics.Windows;
 using PerfOtel.Collector.Cardinality;
 using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Thresholds;
+using PerfOtel.Exporter;
 
 namespace PerfOtel.Collector.Analytics;
 
@@ -14,7 +13,7 @@ public static class AnalyticsServiceCollectionExtensions
 {
     /// <summary>
     /// Rolling windows fed by the ingest observer and rebuilt from the store at start-up, the thresholds, and the
-    /// analytics gauges. Options come from the <c>Analytics</c> and <c>Thresholds</c> sections and are validated at
+    /// analytics gauges' producer. Options come from the <c>Analytics</c> and <c>Thresholds</c> sections and are validated at
     /// start-up. Needs an <see cref="IExecutionStore"/> registration; uses a registered <see cref="TimeProvider"/>
     /// or the system clock.
     /// </summary>
@@ -32,31 +31,21 @@ public static class AnalyticsServiceCollectionExtensions
 
         services.AddSingleton<RollingWindows>();
         services.AddSingleton<IIngestObserver, AnalyticsIngestObserver>();
-        services.AddSingleton(provider => new AnalyticsMetrics(
-            provider.GetRequiredService<RollingWindows>(), provider.GetRequiredService<IMeterFactory>()));
+        services.AddSingleton<AnalyticsExposition>();
+        services.AddHostedService<AnalyticsExpositionRefresher>();
         services.AddHostedService<AnalyticsRebuildService>();
-        services.AddHostedService<AnalyticsMetricsActivation>();
         return services;
     }
 
     /// <summary>
-    /// Subscribes a MeterProvider to the analytics meter, with a cardinality limit that fits every (tenant, agent,
-    /// window, bin) series: the SDK default of 2000 points per metric would cut off a fleet of a few hundred agents.
-    /// 20 000 fits 1 000 agents x 2 windows x 10 bins; the SDK allocates that many points per metric up front, so a far
-    /// larger default (250 000 before) cost hundreds of megabytes per MeterProvider.
+    /// Writes the analytics gauges into every scrape of a PerfOtel.Exporter (as a producer, not through the SDK: see
+    /// <see cref="AnalyticsExposition"/>). Needs <see cref="AddPerfOtelAnalytics(IServiceCollection, IConfiguration)"/> on the same service provider.
     /// </summary>
-    public static MeterProviderBuilder AddPerfOtelAnalyticsMetrics(this MeterProviderBuilder builder, int cardinalityLimit = 20_000) =>
-        builder.AddPerfOtelAnalyticsMetrics(AnalyticsMetricCatalog.MeterName, cardinalityLimit);
-
-    internal static MeterProviderBuilder AddPerfOtelAnalyticsMetrics(this MeterProviderBuilder builder, string meterName, int cardinalityLimit = 20_000)
+    public static PerfOtelPrometheusExporterOptions AddPerfOtelAnalytics(this PerfOtelPrometheusExporterOptions options, IServiceProvider services)
     {
-        ArgumentNullException.ThrowIfNull(builder);
-        builder.AddMeter(meterName);
-        foreach (var definition in AnalyticsMetricCatalog.All)
-        {
-            builder.AddView(definition.Name, new MetricStreamConfiguration { CardinalityLimit = cardinalityLimit });
-        }
-        return builder;
+        ArgumentNullException.ThrowIfNull(options);
+        options.Producers.Add(services.GetRequiredService<AnalyticsExposition>());
+        return options;
     }
 
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)
@@ -75,17 +64,5 @@ public static class AnalyticsServiceCollectionExtensions
             var found = problems(options).ToList();
             return found.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(found);
         }
-    }
-
-    /// <summary>Creates the observable instruments at start-up, so the first scrape already sees them.</summary>
-    private sealed class AnalyticsMetricsActivation(AnalyticsMetrics metrics) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            GC.KeepAlive(metrics);
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

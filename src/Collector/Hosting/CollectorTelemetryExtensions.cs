@@ -22,9 +22,12 @@ public static class CollectorTelemetryExtensions
             return Sdk.CreateMeterProviderBuilder()
                 .ConfigureResource(r => r.AddService("perfotel-collector", serviceVersion: typeof(CollectorTelemetryExtensions).Assembly.GetName().Version?.ToString()))
                 .AddPerfOtelCollectorMetrics()
-                .AddPerfOtelAnalyticsMetrics()
                 .AddPerfOtelCostMetrics()
-                .AddPerfOtelPrometheusExporter(o => configuration.GetSection("Metrics:Exporter").Bind(o))
+                .AddPerfOtelPrometheusExporter(o =>
+                {
+                    configuration.GetSection("Metrics:Exporter").Bind(o);
+                    o.AddPerfOtelAnalytics(sp);
+                })
                 .Build();
         });
         return services;

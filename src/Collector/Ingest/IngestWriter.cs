@@ -7,8 +7,9 @@ namespace PerfOtel.Collector.Ingest;
 
 /// <summary>
 /// The single consumer of the ingest queue: coalesces waiting batches into one store transaction, completes each
-/// handler's promise only after the commit and after telling the observers. On shutdown it keeps going until the queue,
-/// closed to new work when the application starts stopping, is empty: whatever a handler accepted gets committed.
+/// handler's promise only after the commit and after telling the observers about the records that were new. On
+/// shutdown it keeps going until the queue, closed to new work when the application starts stopping, is empty: whatever
+/// a handler accepted gets committed.
 /// </summary>
 internal sealed partial class IngestWriter(
     IngestQueue queue,
@@ -85,9 +86,10 @@ internal sealed partial class IngestWriter(
     private async Task<bool> CommitAsync(IngestBatch batch, List<PendingBatch> owners, bool finalAttempt = true)
     {
         var started = Stopwatch.GetTimestamp();
+        IngestBatch stored;
         try
         {
-            await store.WriteAsync(batch, CancellationToken.None).ConfigureAwait(false);
+            stored = await store.WriteAsync(batch, CancellationToken.None).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Any store failure is reported to the waiting senders as retryable; the writer must live on.
         catch (Exception error)
@@ -110,8 +112,13 @@ internal sealed partial class IngestWriter(
         metrics.StoreWrite(Stopwatch.GetElapsedTime(started).TotalSeconds, committed: true, batch.Count);
 
         // Observers first, then the senders: once a sender has its 200, the REST API and /metrics already show its
-        // data (read-your-writes), which is what clients and tests that query right after sending expect.
-        Notify(batch);
+        // data (read-your-writes), which is what clients and tests that query right after sending expect. Observers
+        // see only what was stored for the first time: an exporter's retry of spans already committed adds nothing.
+        if (stored.Count > 0 || stored.JoinedFeedback.Count > 0)
+        {
+            Notify(stored);
+        }
+
         foreach (var pending in owners)
         {
             queue.Release(pending);

@@ -35,8 +35,13 @@ public interface IExecutionStore : IAsyncDisposable
     /// <summary>Creates or migrates the schema. Called once at start-up.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Commits a batch; returns only once it is durable. Joins pending feedback to new invocations.</summary>
-    Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken);
+    /// <summary>
+    /// Commits a batch; returns only once it is durable. Joins pending feedback to new invocations. Returns what the
+    /// write stored for the first time: a record already stored (a retried export) or repeated within the batch is
+    /// absent, and <see cref="IngestBatch.JoinedFeedback"/> holds the feedback joined to the new invocations. That is
+    /// what observers must count. When every record was new the result may be <paramref name="batch"/> itself.
+    /// </summary>
+    Task<IngestBatch> WriteAsync(IngestBatch batch, CancellationToken cancellationToken);
 
     /// <summary>Stores feedback, joining it to its invocation when that is already stored.</summary>
     Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord feedback, CancellationToken cancellationToken);
@@ -49,6 +54,9 @@ public interface IExecutionStore : IAsyncDisposable
 
     /// <summary>Evaluations in time order, streamed.</summary>
     IAsyncEnumerable<EvaluationRecord> ReadEvaluationsAsync(InvocationQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Tool calls in start-time order, streamed.</summary>
+    IAsyncEnumerable<ToolCall> ReadToolCallsAsync(InvocationQuery query, CancellationToken cancellationToken);
 
     /// <summary>Deletes records older than the cutoff (retention); returns how many rows went.</summary>
     Task<long> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);

@@ -130,8 +130,8 @@ public sealed class IngestBatch
     public List<EvaluationRecord> Evaluations { get; } = [];
 
     /// <summary>
-    /// Filled by the store during WriteAsync: feedback that was waiting for an invocation of this batch and got joined
-    /// to it. Observers read it after the commit.
+    /// Filled by the store in the batch WriteAsync returns: feedback that was waiting for an invocation of this batch
+    /// and got joined to it. Observers read it after the commit.
     /// </summary>
     public List<FeedbackJoin> JoinedFeedback { get; } = [];
 
@@ -148,7 +148,10 @@ public sealed record FeedbackJoin(AgentInvocation Invocation, FeedbackRecord Fee
 /// </summary>
 public interface IIngestObserver
 {
-    /// <summary>A batch was committed (including <see cref="IngestBatch.JoinedFeedback"/>).</summary>
+    /// <summary>
+    /// A batch was committed (including <see cref="IngestBatch.JoinedFeedback"/>). It holds only the records stored for
+    /// the first time: a resent span is never passed twice.
+    /// </summary>
     void OnCommitted(IngestBatch batch);
 
     /// <summary>Feedback posted through the API was joined to an already stored invocation.</summary>

@@ -36,4 +36,11 @@ internal sealed class PerfOtelExporterEventSource : EventSource
     [Event(7, Level = EventLevel.Warning,
         Message = "Attribute '{1}' of metric '{0}' dropped: its label name is one the exporter writes itself.")]
     public void ReservedLabelDropped(string metricName, string attributeKey) => WriteEvent(7, metricName, attributeKey);
+
+    [Event(8, Level = EventLevel.Warning,
+        Message = "Producer family '{0}' dropped: the scrape already has a family of that name.")]
+    public void ProducerFamilyDropped(string family) => WriteEvent(8, family);
+
+    [Event(9, Level = EventLevel.Error, Message = "A metric producer failed; its families are left out of this scrape: {0}")]
+    public void ProducerFailed(string error) => WriteEvent(9, error);
 }

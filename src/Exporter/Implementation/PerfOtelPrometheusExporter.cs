@@ -26,7 +26,7 @@ internal sealed class PerfOtelPrometheusExporter : BaseExporter<Metric>, IPullMe
     {
         Options = new PerfOtelPrometheusExporterOptions();
         options.CopyTo(Options);
-        serializer = new ExpositionSerializer(Options.AddTotalSuffixToCounters, Options.EmitScopeLabels, Options.MaxSeries);
+        serializer = new ExpositionSerializer(Options.AddTotalSuffixToCounters, Options.EmitScopeLabels, Options.MaxSeries, [.. Options.Producers]);
         Scrapes = new ScrapeCoordinator(CollectInto, Options.ScrapeResponseCacheDuration);
         lock (Instances)
         {

@@ -1,73 +1,73 @@
-using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
+using Microsoft.Extensions.Hosting;
 using PerfOtel.Collector.Analytics;
 using PerfOtel.Collector.Analytics.Metrics;
 using PerfOtel.Collector.Analytics.Windows;
 using PerfOtel.Collector.Model;
+using PerfOtel.Exporter;
+using PerfOtel.Exporter.Implementation.Serialization;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Testing;
 using static PerfOtel.Collector.Tests.Analytics.Records;
 
 namespace PerfOtel.Collector.Tests.Analytics;
 
-/// <summary>One collector's analytics with a real MeterProvider reading its gauges.</summary>
+/// <summary>One collector's analytics and the exposition its PerfOtel.Exporter producer writes into a scrape.</summary>
 public sealed class AnalyticsInstance : IDisposable
 {
+    private static readonly Dictionary<string, string> OpenTelemetryNames =
+        AnalyticsMetricCatalog.All.ToDictionary(d => d.PrometheusName, d => d.Name, StringComparer.Ordinal);
+
     private readonly ServiceProvider services;
-    private readonly MeterProvider meterProvider;
-    private readonly AnalyticsMetrics instruments;
 
-    public string MeterName { get; }
-
-    public AnalyticsInstance(ManualTimeProvider clock, IDictionary<string, string?>? settings = null,
-        Action<MeterProviderBuilder>? configureMeterProvider = null)
+    public AnalyticsInstance(ManualTimeProvider clock, IDictionary<string, string?>? settings = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         services = new ServiceCollection()
             .AddLogging()
-            .AddMetrics()
             .AddSingleton<TimeProvider>(clock)
             .AddPerfOtelAnalytics(configuration)
             .BuildServiceProvider();
-        // A meter name of its own: MeterProviders subscribe by name process-wide, and other tests run collectors too.
-        MeterName = AnalyticsMetricCatalog.MeterName + ".Test" + Guid.NewGuid().ToString("N");
-        instruments = new AnalyticsMetrics(services.GetRequiredService<RollingWindows>(),
-            services.GetRequiredService<IMeterFactory>(), MeterName);
+        Exposition = services.GetRequiredService<AnalyticsExposition>();
+        Refresher = services.GetServices<IHostedService>().OfType<AnalyticsExpositionRefresher>().Single();
         // Every observer the wiring registers (the cardinality guard's comes first), called in order as the writer does.
         Observer = new AllObservers(services.GetServices<IIngestObserver>().ToList());
         Windows = services.GetRequiredService<RollingWindows>();
-        var builder = Metrics.Attach(Sdk.CreateMeterProviderBuilder().AddPerfOtelAnalyticsMetrics(MeterName));
-        configureMeterProvider?.Invoke(builder);
-        meterProvider = builder.Build();
     }
 
-    public InMemoryMetrics Metrics { get; } = new();
+    internal AnalyticsExposition Exposition { get; }
 
-    public MeterProvider MeterProvider => meterProvider;
+    /// <summary>The background refresher; not started unless a test starts it.</summary>
+    internal AnalyticsExpositionRefresher Refresher { get; }
 
     public IIngestObserver Observer { get; }
 
     internal RollingWindows Windows { get; }
 
-    /// <summary>Every point of every metric, by Prometheus-style key "name{label=value,...}".</summary>
+    /// <summary>The producer's output in one exposition format, as the exporter writes it into a scrape.</summary>
+    internal string Text(ExpositionFormat format = ExpositionFormat.PrometheusText)
+    {
+        using var buffer = new ExpositionBuffer();
+        Exposition.Produce(new PrometheusProducerWriter(buffer, format, new HashSet<string>(StringComparer.Ordinal), int.MaxValue));
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Every sample, keyed "OpenTelemetry name{label=value,...}" with labels in name order.</summary>
     public Dictionary<string, double> Scrape()
     {
         var points = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var metric in Metrics.Collect())
+        foreach (var sample in ExpositionText.Samples(Text()))
         {
-            foreach (var point in metric.Points)
-            {
-                points[Key(metric.Name, point.Tags)] = point.Value;
-            }
+            points[Key(OpenTelemetryNames[sample.Name], sample.Labels)] = sample.Value;
         }
         return points;
     }
 
-    public static string Key(string name, IReadOnlyDictionary<string, object?> tags) =>
-        name + "{" + string.Join(",", tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}")) + "}";
+    public static string Key(string name, IReadOnlyDictionary<string, string> labels) =>
+        name + "{" + string.Join(",", labels.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}")) + "}";
 
     private sealed class AllObservers(IReadOnlyList<IIngestObserver> observers) : IIngestObserver
     {
@@ -88,12 +88,73 @@ public sealed class AnalyticsInstance : IDisposable
         }
     }
 
-    public void Dispose()
+    public void Dispose() => services.Dispose();
+}
+
+/// <summary>A strict reader of exposition sample lines (enough to check what the exporter writes, escapes included).</summary>
+internal static class ExpositionText
+{
+    public sealed record Sample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);
+
+    public static IEnumerable<Sample> Samples(string text)
     {
-        meterProvider.Dispose();
-        instruments.Dispose();
-        services.Dispose();
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+            yield return Parse(line);
+        }
     }
+
+    public static Sample Parse(string line)
+    {
+        var brace = line.IndexOf('{', StringComparison.Ordinal);
+        var space = line.LastIndexOf(' ');
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (brace < 0)
+        {
+            return new Sample(line[..space], labels, ParseValue(line[(space + 1)..]));
+        }
+        var at = brace + 1;
+        while (line[at] != '}')
+        {
+            var equals = line.IndexOf("=\"", at, StringComparison.Ordinal);
+            var name = line[at..equals];
+            var value = new StringBuilder();
+            at = equals + 2;
+            while (line[at] != '"')
+            {
+                if (line[at] == '\\')
+                {
+                    at++;
+                    value.Append(line[at] switch { 'n' => '\n', '"' => '"', '\\' => '\\', _ => throw new FormatException($"bad escape in {line}") });
+                }
+                else
+                {
+                    value.Append(line[at]);
+                }
+                at++;
+            }
+            Assert.True(labels.TryAdd(name, value.ToString()), $"label {name} twice in {line}");
+            at++;
+            if (line[at] == ',')
+            {
+                at++;
+            }
+        }
+        Assert.Equal(' ', line[at + 1]);
+        return new Sample(line[..brace], labels, ParseValue(line[(at + 2)..]));
+    }
+
+    private static double ParseValue(string text) => text switch
+    {
+        "+Inf" => double.PositiveInfinity,
+        "-Inf" => double.NegativeInfinity,
+        "NaN" => double.NaN,
+        _ => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture),
+    };
 }
 
 public class AnalyticsGaugeTests
@@ -188,7 +249,7 @@ public class AnalyticsGaugeTests
     }
 
     [Fact]
-    public void Exported_names_units_and_labels_are_those_of_the_catalog()
+    public void Exported_names_units_help_and_labels_are_those_of_the_catalog()
     {
         using var collector = new AnalyticsInstance(new ManualTimeProvider(Noon.AddMinutes(30)));
         // Enough history for anomaly and trend series, plus accuracy, tokens, cost and task types.
@@ -200,19 +261,127 @@ public class AnalyticsGaugeTests
             batch.Evaluations.Add(Evaluation(invocation, "accuracy", 0.8));
             collector.Observer.OnCommitted(batch);
         }
-        var exported = collector.Metrics.Collect().ToDictionary(m => m.Name);
+
+        Assert.Equal(AnalyticsMetricCatalog.All.Select(d => d.Name).Order(StringComparer.Ordinal),
+            AnalyticsExposition.Definitions.Select(d => d.Name).Order(StringComparer.Ordinal));
+        var openMetrics = collector.Text(ExpositionFormat.OpenMetrics).Split('\n');
+        var text = collector.Text().Split('\n');
+        var samples = ExpositionText.Samples(string.Join('\n', text)).ToList();
         foreach (var definition in AnalyticsMetricCatalog.All)
         {
-            Assert.True(exported.TryGetValue(definition.Name, out var metric), $"{definition.Name} not exported");
-            Assert.Equal(definition.Unit, metric.Unit);
-            Assert.Equal(definition.Description, metric.Description);
-            Assert.Equal(collector.MeterName, metric.MeterName);
-            Assert.NotEmpty(metric.Points);
-            foreach (var point in metric.Points)
-            {
-                Assert.Equal(definition.Labels.Order(StringComparer.Ordinal), point.Tags.Keys.Order(StringComparer.Ordinal));
-            }
+            var name = definition.PrometheusName;
+            Assert.Equal(name, AnalyticsExposition.Family(definition).Name);
+            Assert.Contains($"# TYPE {name} gauge", text);
+            Assert.Contains($"# HELP {name} {definition.Description}", text);
+            Assert.Contains($"# TYPE {name} gauge", openMetrics);
+            Assert.Contains($"# HELP {name} {definition.Description}", openMetrics);
+            var unitWord = name.EndsWith("_seconds", StringComparison.Ordinal) ? "seconds" : name.EndsWith("_ratio", StringComparison.Ordinal) ? "ratio" : null;
+            Assert.Equal(unitWord is null ? 0 : 1, openMetrics.Count(l => l == $"# UNIT {name} {unitWord}"));
+            var ofFamily = samples.Where(s => s.Name == name).ToList();
+            Assert.NotEmpty(ofFamily);
+            Assert.All(ofFamily, s => Assert.Equal(definition.Labels.Order(StringComparer.Ordinal), s.Labels.Keys.Order(StringComparer.Ordinal)));
         }
-        Assert.Equal(AnalyticsMetricCatalog.All.Count, exported.Count);
+        Assert.Equal(AnalyticsMetricCatalog.All.Count, text.Count(l => l.StartsWith("# TYPE ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void An_agent_name_that_needs_escaping_is_written_escaped()
+    {
+        using var collector = new AnalyticsInstance(new ManualTimeProvider(Noon.AddSeconds(30)));
+        const string hostile = "a\"b\\c\nd";
+        collector.Observer.OnCommitted(Overconfident(hostile, 1));
+        var text = collector.Text();
+        Assert.Contains("agent=\"a\\\"b\\\\c\\nd\"", text, StringComparison.Ordinal);
+        Assert.Equal(7, collector.Scrape()[Agent("perfotel.agent.window.invocations", hostile, extra: "outcome=success")]);
+    }
+
+    [Fact]
+    public void An_unchanged_fleet_is_served_from_the_encoded_snapshot_and_a_change_is_seen()
+    {
+        var clock = new ManualTimeProvider(Noon.AddSeconds(30));
+        using var collector = new AnalyticsInstance(clock);
+        collector.Observer.OnCommitted(Overconfident("steady", 3));
+        collector.Observer.OnCommitted(Overconfident("busy", 3));
+        var first = collector.Text();
+        Assert.Equal(first, collector.Text());
+
+        collector.Observer.OnCommitted(Calibrated("busy", 1));
+        var points = collector.Scrape();
+        Assert.Equal(9 + 5, points[Agent("perfotel.agent.window.invocations", "busy", extra: "outcome=failure")]);
+        Assert.Equal(30, points[Agent("perfotel.agent.calibration.bin.samples", "steady", extra: "bin=9")]);
+    }
+
+    [Fact]
+    public async Task With_a_refresher_running_a_scrape_serves_its_latest_encoding_instead_of_deriving()
+    {
+        var clock = new ManualTimeProvider(Noon.AddSeconds(30));
+        // A long interval: the refresher encodes once at start, then the test decides when the next refresh happens.
+        using var collector = new AnalyticsInstance(clock, new Dictionary<string, string?> { ["Analytics:ExpositionRefreshInterval"] = "00:00:30" });
+        collector.Observer.OnCommitted(Overconfident("early", 3));
+        var refresher = collector.Refresher;
+        await refresher.StartAsync(CancellationToken.None);
+        try
+        {
+            await WaitUntilAsync(() => collector.Exposition.Builds >= 1);
+            var builds = collector.Exposition.Builds;
+
+            collector.Observer.OnCommitted(Overconfident("late", 3));
+            var served = collector.Scrape();
+            Assert.Equal(builds, collector.Exposition.Builds);
+            Assert.True(served.ContainsKey(Agent("perfotel.agent.success", "early")));
+            Assert.False(served.ContainsKey(Agent("perfotel.agent.success", "late")));
+
+            collector.Exposition.Refresh();
+            Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.success", "late")));
+        }
+        finally
+        {
+            await refresher.StopAsync(CancellationToken.None);
+        }
+
+        // Without a running refresher every scrape is current.
+        collector.Observer.OnCommitted(Overconfident("after", 1));
+        Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.success", "after")));
+    }
+
+    [Fact]
+    public async Task The_refresher_keeps_the_encoding_current_on_its_own()
+    {
+        var clock = new ManualTimeProvider(Noon.AddSeconds(30));
+        using var collector = new AnalyticsInstance(clock, new Dictionary<string, string?> { ["Analytics:ExpositionRefreshInterval"] = "00:00:00.050" });
+        var refresher = collector.Refresher;
+        await refresher.StartAsync(CancellationToken.None);
+        try
+        {
+            await WaitUntilAsync(() => collector.Exposition.Builds >= 1);
+            // The clock stands still, so with nothing new the refresher has nothing to rebuild.
+            var before = collector.Exposition.Builds;
+            collector.Observer.OnCommitted(Overconfident("new", 3));
+            await WaitUntilAsync(() => collector.Exposition.Builds > before);
+            Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.calibration_error", "new")));
+        }
+        finally
+        {
+            await refresher.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Theory]
+    [InlineData("-00:00:01")]
+    [InlineData("00:01:00.001")]
+    public void A_refresh_interval_out_of_range_is_a_configuration_error_naming_the_setting(string interval)
+    {
+        var problems = new AnalyticsOptions { ExpositionRefreshInterval = TimeSpan.Parse(interval, CultureInfo.InvariantCulture) }.Problems().ToList();
+        Assert.Contains(problems, p => p.StartsWith("Analytics:ExpositionRefreshInterval", StringComparison.Ordinal));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 20 s");
+            await Task.Delay(10);
+        }
     }
 }

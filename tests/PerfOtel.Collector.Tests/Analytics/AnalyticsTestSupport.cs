@@ -25,17 +25,19 @@ public sealed class InMemoryExecutionStore : IExecutionStore
 {
     private readonly List<AgentInvocation> invocations = [];
     private readonly List<ProviderCall> calls = [];
+    private readonly List<ToolCall> toolCalls = [];
     private readonly List<EvaluationRecord> evaluations = [];
     private readonly Dictionary<(string, string), FeedbackRecord> feedback = [];
 
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
+    public Task<IngestBatch> WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
         invocations.AddRange(batch.Invocations);
         calls.AddRange(batch.ProviderCalls);
+        toolCalls.AddRange(batch.ToolCalls);
         evaluations.AddRange(batch.Evaluations);
-        return Task.CompletedTask;
+        return Task.FromResult(batch);
     }
 
     public Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord record, CancellationToken cancellationToken)
@@ -76,6 +78,16 @@ public sealed class InMemoryExecutionStore : IExecutionStore
         {
             await Task.Yield();
             yield return evaluation;
+        }
+    }
+
+    public async IAsyncEnumerable<ToolCall> ReadToolCallsAsync(InvocationQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var call in toolCalls.Where(t => query.Since is null || t.StartTime >= query.Since).OrderBy(t => t.StartTime))
+        {
+            await Task.Yield();
+            yield return call;
         }
     }
 

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using PerfOtel.Collector.Analytics.Metrics;
 using PerfOtel.Exporter;
 using PerfOtel.Instrumentation.Conventions;
@@ -19,8 +21,11 @@ public partial class PrometheusExpositionTests
     [Fact]
     public async Task Scrape_exposes_every_catalog_metric_under_its_prometheus_name()
     {
-        using var collector = new AnalyticsInstance(new ManualTimeProvider(Noon.AddMinutes(30)),
-            configureMeterProvider: builder => builder.AddPerfOtelPrometheusExporter());
+        using var collector = new AnalyticsInstance(new ManualTimeProvider(Noon.AddMinutes(30)));
+        // The exporter's own path: an SDK collection (of no meters here) with the analytics producer after it.
+        using var meterProvider = Sdk.CreateMeterProviderBuilder()
+            .AddPerfOtelPrometheusExporter(o => o.Producers.Add(collector.Exposition))
+            .Build();
         for (var minute = -90; minute < 30; minute++)
         {
             var invocation = Invocation("full", Noon.AddMinutes(minute), minute % 3 == 0 ? Outcomes.Failure : Outcomes.Success,
@@ -33,7 +38,7 @@ public partial class PrometheusExpositionTests
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
-        builder.Services.AddSingleton(collector.MeterProvider);
+        builder.Services.AddSingleton(meterProvider);
         await using var app = builder.Build();
         app.MapPerfOtelScrapingEndpoint();
         await app.StartAsync();

@@ -237,4 +237,34 @@ public class RollingWindowTests
         clock.Advance(TimeSpan.FromMinutes(1));
         Assert.NotSame(second, Report("cached", Hour));
     }
+
+    [Fact]
+    public void Late_data_for_completed_buckets_of_either_window_is_counted_after_a_report_was_derived()
+    {
+        // Reports keep the sums of completed buckets; data arriving late for those buckets must still count.
+        clock.Set(Noon.AddMinutes(30));
+        observer.OnCommitted(Batch(Invocation("planner", Noon.AddMinutes(30)), Invocation("planner", Noon.AddMinutes(10))));
+        Assert.Equal(2, Report("planner", Hour).Invocations);
+        Assert.Equal(2, Report("planner", Day).Invocations);
+
+        observer.OnCommitted(Batch(Invocation("planner", Noon.AddMinutes(5), Outcomes.Failure)));
+        Assert.Equal(3, Report("planner", Hour).Invocations);
+        Assert.Equal(1, Report("planner", Hour).Failures);
+
+        // At 12:30 the 1h window is 11:31-12:30: 11:15 is in the previous 1h window (it feeds the trend) and in the
+        // current 24h window. Half of those succeed, two thirds of the current window: improving.
+        var before = Report("planner", Hour).Trends;
+        observer.OnCommitted(Batch([.. Enumerable.Range(0, 4).Select(i => Invocation("planner", Noon.AddMinutes(-45), i % 2 == 0 ? Outcomes.Failure : Outcomes.Success))]));
+        Assert.Equal(3, Report("planner", Hour).Invocations);
+        Assert.Equal(7, Report("planner", Day).Invocations);
+        Assert.Empty(before);
+        Assert.Equal(1, Report("planner", Hour).Trends[TrendMetrics.SuccessRate]);
+
+        // New data in the current bucket after all that, and a clock in a new bucket, still add up.
+        observer.OnCommitted(Batch(Invocation("planner", Noon.AddMinutes(30).AddSeconds(20))));
+        Assert.Equal(4, Report("planner", Hour).Invocations);
+        clock.Set(Noon.AddMinutes(31));
+        Assert.Equal(4, Report("planner", Hour).Invocations);
+        Assert.Equal(8, Report("planner", Day).Invocations);
+    }
 }

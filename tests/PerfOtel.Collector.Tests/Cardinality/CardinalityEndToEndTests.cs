@@ -13,6 +13,9 @@ internal sealed class GuardedCollector(string dataDirectory, Dictionary<string, 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Storage:DataDirectory", dataDirectory);
+        // Derive the analytics on every scrape rather than in the background, so that a scrape right after an
+        // acknowledged request already shows it.
+        builder.UseSetting("Analytics:ExpositionRefreshInterval", "00:00:00");
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

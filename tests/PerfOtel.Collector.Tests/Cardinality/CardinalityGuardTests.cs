@@ -117,6 +117,27 @@ public sealed class CardinalityGuardTests
         Assert.True(retained < 8_000_000, $"the guard retained {retained} bytes");
     }
 
+    [Fact]
+    public void Reports_asked_for_tenants_without_data_leave_no_state()
+    {
+        var windows = Analytics.Analytics.Windows(new Analytics.ManualTimeProvider(Analytics.Records.Noon));
+        windows.RecordInvocation(Analytics.Records.Invocation("planner", Analytics.Records.Noon.AddMinutes(-1)));
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+
+        // As REST callers naming any tenant they like would.
+        for (var i = 0; i < 2_000; i++)
+        {
+            var tenant = "ghost-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(0, windows.TenantReport(tenant, 0).Invocations);
+            Assert.NotNull(windows.ThresholdsFor(tenant));
+        }
+        var retained = GC.GetTotalMemory(forceFullCollection: true) - before;
+
+        Assert.Equal(1, windows.TenantReport("default", 0).Invocations);
+        GC.KeepAlive(windows);
+        Assert.True(retained < 4_000_000, $"reports of tenants without data retained {retained} bytes");
+    }
+
     [Theory]
     [InlineData("Cardinality:MaxTenants", "0")]
     [InlineData("Cardinality:MaxAgentsPerTenant", "-5")]

@@ -11,6 +11,7 @@ public sealed class InMemoryExecutionStore : IExecutionStore
 {
     private readonly List<AgentInvocation> invocations = [];
     private readonly List<ProviderCall> calls = [];
+    private readonly List<ToolCall> toolCalls = [];
     private readonly List<EvaluationRecord> evaluations = [];
     private readonly Dictionary<(string, string), FeedbackRecord> feedback = [];
 
@@ -18,12 +19,13 @@ public sealed class InMemoryExecutionStore : IExecutionStore
 
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
+    public Task<IngestBatch> WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
         invocations.AddRange(batch.Invocations);
         calls.AddRange(batch.ProviderCalls);
+        toolCalls.AddRange(batch.ToolCalls);
         evaluations.AddRange(batch.Evaluations);
-        return Task.CompletedTask;
+        return Task.FromResult(batch);
     }
 
     public Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord record, CancellationToken cancellationToken)
@@ -72,6 +74,16 @@ public sealed class InMemoryExecutionStore : IExecutionStore
         {
             await Task.Yield();
             yield return evaluation;
+        }
+    }
+
+    public async IAsyncEnumerable<ToolCall> ReadToolCallsAsync(InvocationQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var call in toolCalls.Where(t => Matches(query, t.Tenant, t.StartTime)).OrderBy(t => t.StartTime))
+        {
+            await Task.Yield();
+            yield return call;
         }
     }
 

@@ -15,4 +15,32 @@ internal static class Exposition
             ?? throw new Xunit.Sdk.XunitException($"{name} for {agent} (window 1h) not exposed");
         return double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }
+
+    /// <summary>
+    /// Scrapes /metrics until <paramref name="ready"/> holds: the collector serves analytics encoded by its background
+    /// refresher, up to two refresh intervals old.
+    /// </summary>
+    public static async Task<string> ScrapeUntilAsync(HttpClient http, Func<string, bool> ready, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var text = await http.GetStringAsync(new Uri("metrics", UriKind.Relative));
+            if (ready(text))
+            {
+                return text;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new Xunit.Sdk.XunitException($"/metrics did not show {what} within 30 s:\n{text}");
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The sum of <c>perfotel_agent_window_invocations</c> over agents and outcomes in the 1h window.</summary>
+    public static double WindowInvocations(string exposition) =>
+        exposition.Split('\n')
+            .Where(l => l.StartsWith("perfotel_agent_window_invocations{", StringComparison.Ordinal) && l.Contains("window=\"1h\"", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
 }

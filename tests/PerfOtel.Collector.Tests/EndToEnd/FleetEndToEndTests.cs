@@ -43,7 +43,8 @@ public sealed class FleetEndToEndTests : IDisposable
             $"overconfident agent ECE {overconfident.ToString(CultureInfo.InvariantCulture)} should exceed calibrated {calibrated.ToString(CultureInfo.InvariantCulture)}");
 
         // The same values on /metrics under the names the rules and dashboards use.
-        var metrics = await http.GetStringAsync("metrics");
+        var metrics = await Exposition.ScrapeUntilAsync(http, text => Exposition.WindowInvocations(text) == invocations,
+            "every invocation in the analytics");
         Assert.Equal(overconfident, Exposition.AgentGauge(metrics, "perfotel_agent_calibration_error", "sales-forecaster"), 9);
         Assert.Equal(calibrated, Exposition.AgentGauge(metrics, "perfotel_agent_calibration_error", "support-triage"), 9);
         Assert.Contains("perfotel_agent_health_score{", metrics, StringComparison.Ordinal);

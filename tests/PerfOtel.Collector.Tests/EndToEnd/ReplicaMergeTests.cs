@@ -44,7 +44,8 @@ public sealed class ReplicaMergeTests : IDisposable
             ruleFiles: [rules]);
 
         using var http = new HttpClient { BaseAddress = whole.BaseAddress };
-        var single = await http.GetStringAsync("metrics");
+        var single = await Exposition.ScrapeUntilAsync(http, text => Exposition.WindowInvocations(text) == invocations.Count,
+            "every invocation in the analytics");
 
         var pairs = new (string Recorded, string Gauge)[]
         {

@@ -22,8 +22,6 @@ public abstract class ExecutionStoreContract : IAsyncLifetime
     /// <summary>Opens a store on this test's database (the same one on every call) and initializes it.</summary>
     protected abstract Task<IExecutionStore> OpenStoreAsync();
 
-    protected abstract IAsyncEnumerable<ToolCall> ReadToolCallsAsync(IExecutionStore store, InvocationQuery query);
-
     /// <summary>Configuration that makes the collector host use this test's database.</summary>
     protected abstract IReadOnlyDictionary<string, string?> HostSettings { get; }
 
@@ -47,7 +45,7 @@ public abstract class ExecutionStoreContract : IAsyncLifetime
         Assert.Equal(invocation, stored.Invocation);
         Assert.Equal(feedback, stored.Feedback);
         Assert.Equal(call, Assert.Single(await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery(), CancellationToken.None))));
-        Assert.Equal(tool, Assert.Single(await ReadAll(ReadToolCallsAsync(Store, new InvocationQuery()))));
+        Assert.Equal(tool, Assert.Single(await ReadAll(Store.ReadToolCallsAsync(new InvocationQuery(), CancellationToken.None))));
         Assert.Equal(evaluation, Assert.Single(await ReadAll(Store.ReadEvaluationsAsync(new InvocationQuery(), CancellationToken.None))));
     }
 
@@ -100,8 +98,61 @@ public abstract class ExecutionStoreContract : IAsyncLifetime
         Assert.Equal(3, invocations.Count);
         Assert.Equal(new TokenCounts(10, 1, 0, 0, 0), invocations.Single(i => i.Invocation.SpanId == invocation.SpanId).RolledUpTokens);
         Assert.Single(await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery(), CancellationToken.None)));
-        Assert.Single(await ReadAll(ReadToolCallsAsync(Store, new InvocationQuery())));
+        Assert.Single(await ReadAll(Store.ReadToolCallsAsync(new InvocationQuery(), CancellationToken.None)));
         Assert.Single(await ReadAll(Store.ReadEvaluationsAsync(new InvocationQuery(), CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task AWriteReturnsOnlyTheRecordsItStoredForTheFirstTime()
+    {
+        var invocation = TestRecords.Invocation();
+        var call = TestRecords.ProviderCall(invocation.TraceId, invocation.SpanId, null, new TokenCounts(10, 1, 0, 0, 0), 0.1);
+        var tool = TestRecords.ToolCall(invocation.TraceId);
+        var evaluation = TestRecords.Evaluation(invocation.TraceId, invocation.SpanId, sequence: 0);
+        var first = await Store.WriteAsync(TestRecords.Batch(invocation, call, tool, evaluation), CancellationToken.None);
+        Assert.Equal([invocation], first.Invocations);
+        Assert.Equal([call], first.ProviderCalls);
+        Assert.Equal([tool], first.ToolCalls);
+        Assert.Equal([evaluation], first.Evaluations);
+
+        // A retried export overlapping the first, with new records between the old ones and one new span twice.
+        var other = TestRecords.Invocation();
+        var otherCall = TestRecords.ProviderCall(other.TraceId, other.SpanId, null, new TokenCounts(5, 5, 0, 0, 0), 0.2);
+        var otherTool = TestRecords.ToolCall(other.TraceId);
+        var secondEvaluation = evaluation with { Sequence = 1, Score = 0.25 };
+        var overlapping = await Store.WriteAsync(TestRecords.Batch(
+            invocation, other, other with { }, call, otherCall, otherCall with { }, tool, otherTool,
+            evaluation, secondEvaluation, secondEvaluation with { }), CancellationToken.None);
+
+        Assert.Equal([other], overlapping.Invocations);
+        Assert.Equal([otherCall], overlapping.ProviderCalls);
+        Assert.Equal([otherTool], overlapping.ToolCalls);
+        Assert.Equal([secondEvaluation], overlapping.Evaluations);
+        Assert.Empty(overlapping.JoinedFeedback);
+
+        var again = await Store.WriteAsync(TestRecords.Batch(invocation, other, call, otherCall, tool, otherTool,
+            evaluation, secondEvaluation), CancellationToken.None);
+        Assert.Equal(0, again.Count);
+    }
+
+    [Fact]
+    public async Task ConcurrentOverlappingWritesReportEachRecordAsNewExactlyOnce()
+    {
+        // Writers that all resend a shared set of spans beside their own: whichever commits a shared span first
+        // reports it, none of the others does (and SQLite's group commit puts many of them in one transaction).
+        var shared = Enumerable.Range(0, 20).Select(_ => TestRecords.Invocation()).ToList();
+        var own = Enumerable.Range(0, 16).Select(_ => TestRecords.Invocation()).ToList();
+        var writes = own.Select(mine => Task.Run(() =>
+        {
+            var records = shared.Cast<object>().Append(mine).Reverse().ToArray();
+            return Store.WriteAsync(TestRecords.Batch(records), CancellationToken.None);
+        })).ToArray();
+        var committed = await Task.WhenAll(writes);
+
+        var reported = committed.SelectMany(batch => batch.Invocations).Select(i => i.SpanId).ToList();
+        Assert.Equal(shared.Count + own.Count, reported.Count);
+        Assert.Equal(shared.Concat(own).Select(i => i.SpanId).Order(StringComparer.Ordinal),
+            reported.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -168,20 +219,20 @@ public abstract class ExecutionStoreContract : IAsyncLifetime
         var invocationForTask = TestRecords.Invocation(taskId: "task-42");
         var unrelated = TestRecords.Invocation(taskId: "task-43");
         var batch = TestRecords.Batch(invocationForTask, invocationForSpan, unrelated);
-        await Store.WriteAsync(batch, CancellationToken.None);
+        var committed = await Store.WriteAsync(batch, CancellationToken.None);
 
-        Assert.Equal(2, batch.JoinedFeedback.Count);
-        Assert.Contains(new FeedbackJoin(invocationForTask, byTask), batch.JoinedFeedback);
-        Assert.Contains(new FeedbackJoin(invocationForSpan, bySpan), batch.JoinedFeedback);
+        Assert.Equal(2, committed.JoinedFeedback.Count);
+        Assert.Contains(new FeedbackJoin(invocationForTask, byTask), committed.JoinedFeedback);
+        Assert.Contains(new FeedbackJoin(invocationForSpan, bySpan), committed.JoinedFeedback);
         var stored = (await ReadInvocations()).ToDictionary(s => s.Invocation.SpanId);
         Assert.Equal(byTask, stored[invocationForTask.SpanId].Feedback);
         Assert.Equal(bySpan, stored[invocationForSpan.SpanId].Feedback);
         Assert.Null(stored[unrelated.SpanId].Feedback);
 
         // The same spans again: nothing is joined twice.
-        var resent = TestRecords.Batch(invocationForTask, invocationForSpan);
-        await Store.WriteAsync(resent, CancellationToken.None);
+        var resent = await Store.WriteAsync(TestRecords.Batch(invocationForTask, invocationForSpan), CancellationToken.None);
         Assert.Empty(resent.JoinedFeedback);
+        Assert.Equal(0, resent.Count);
     }
 
     [Fact]
@@ -245,7 +296,7 @@ public abstract class ExecutionStoreContract : IAsyncLifetime
         Assert.Equal(recentInvocation, remaining.Invocation);
         Assert.Equal("recent", remaining.Feedback?.TaskId);
         Assert.Single(await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery(), CancellationToken.None)));
-        Assert.Single(await ReadAll(ReadToolCallsAsync(Store, new InvocationQuery())));
+        Assert.Single(await ReadAll(Store.ReadToolCallsAsync(new InvocationQuery(), CancellationToken.None)));
         Assert.Single(await ReadAll(Store.ReadEvaluationsAsync(new InvocationQuery(), CancellationToken.None)));
         Assert.Equal(0, await retention.SweepAsync(CancellationToken.None));
     }
@@ -299,7 +350,7 @@ public abstract class ExecutionStoreContract : IAsyncLifetime
         Assert.Equal(expectedInvocations, invocations.Count);
         Assert.All(invocations, s => Assert.Equal(new TokenCounts(2, 2, 0, 0, 0), s.RolledUpTokens));
         Assert.Equal(2 * expectedInvocations, (await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery(), CancellationToken.None))).Count);
-        Assert.Equal(expectedInvocations, (await ReadAll(ReadToolCallsAsync(Store, new InvocationQuery()))).Count);
+        Assert.Equal(expectedInvocations, (await ReadAll(Store.ReadToolCallsAsync(new InvocationQuery(), CancellationToken.None))).Count);
     }
 
     [Fact]

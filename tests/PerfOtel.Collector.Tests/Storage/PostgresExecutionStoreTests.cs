@@ -75,9 +75,6 @@ public sealed class PostgresExecutionStoreTests(PostgresClusterFixture cluster) 
         return store;
     }
 
-    protected override IAsyncEnumerable<ToolCall> ReadToolCallsAsync(IExecutionStore store, InvocationQuery query) =>
-        ((PostgresExecutionStore)store).ReadToolCallsAsync(query, CancellationToken.None);
-
     [Fact]
     public async Task FeedbackRacingItsInvocationIsJoinedExactlyOnce()
     {
@@ -92,9 +89,9 @@ public sealed class PostgresExecutionStoreTests(PostgresClusterFixture cluster) 
             var batch = TestRecords.Batch(invocation);
             var write = Task.Run(() => Store.WriteAsync(batch, CancellationToken.None));
             var feedback = Task.Run(() => Store.AddFeedbackAsync(TestRecords.Feedback(taskId: $"race-{round}"), CancellationToken.None));
-            await write;
+            var committed = await write;
             var result = await feedback;
-            joinsAtWrite += batch.JoinedFeedback.Count;
+            joinsAtWrite += committed.JoinedFeedback.Count;
             joinsAtFeedback += result.Joined ? 1 : 0;
         }
 

@@ -29,9 +29,6 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
         return store;
     }
 
-    protected override IAsyncEnumerable<ToolCall> ReadToolCallsAsync(IExecutionStore store, InvocationQuery query) =>
-        ((SqliteExecutionStore)store).ReadToolCallsAsync(query, CancellationToken.None);
-
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
@@ -71,8 +68,7 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
         Assert.Equal(invocation, stored.Invocation);
         Assert.Equal(new TokenCounts(5, 6, 0, 0, 0), stored.RolledUpTokens);
         // Pending feedback survived too: it still joins after the restart.
-        var late = TestRecords.Batch(TestRecords.Invocation(taskId: "pending-task"));
-        await Store.WriteAsync(late, CancellationToken.None);
+        var late = await Store.WriteAsync(TestRecords.Batch(TestRecords.Invocation(taskId: "pending-task")), CancellationToken.None);
         Assert.Single(late.JoinedFeedback);
     }
 
@@ -89,6 +85,22 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
         await writes[0];
         await Assert.ThrowsAsync<SqliteWriteFailedException>(() => writes[1]);
         await writes[2];
+        Assert.Equal(2, (await ReadInvocations()).Count);
+    }
+
+    [Fact]
+    public async Task ASpanOfARolledBackWriteIsNewForTheNextWriteThatStoresIt()
+    {
+        var shared = TestRecords.Invocation();
+        // The shared span is inserted, then the NOT NULL violation rolls the whole write back to its savepoint.
+        var bad = TestRecords.Batch(shared, TestRecords.Invocation() with { AgentName = null! });
+        var resend = TestRecords.Batch(shared, TestRecords.Invocation());
+
+        var writes = new[] { bad, resend }.Select(b => Store.WriteAsync(b, CancellationToken.None)).ToArray();
+
+        await Assert.ThrowsAsync<SqliteWriteFailedException>(() => writes[0]);
+        var committed = await writes[1];
+        Assert.Equal(resend.Invocations, committed.Invocations);
         Assert.Equal(2, (await ReadInvocations()).Count);
     }
 

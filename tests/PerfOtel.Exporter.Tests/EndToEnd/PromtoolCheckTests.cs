@@ -31,6 +31,24 @@ public class PromtoolCheckTests
     }
 
     [Fact]
+    public async Task ProducerOutputWithHostileLabelValuesLintsClean()
+    {
+        var family = new PrometheusGaugeFamily("perfotel.agent.health_score", "{score}", "Health \"score\"\nper agent");
+        using var harness = new ExporterHarness(options => options.Producers.Add(new Serialization.ProducerTests.FixedProducer(writer =>
+        {
+            writer.BeginFamily(family);
+            writer.WriteSamples(Serialization.ProducerTests.Lines(family, ("alpha \"quoted\" \\ back\nslash", 1), ("{}=,", double.NaN)));
+        })));
+        harness.Meter.CreateGauge<double>("perfotel.accuracy", "1", "Accuracy").Record(0.9);
+
+        var text = harness.Scrape(ExpositionFormat.PrometheusText);
+        var (exitCode, output) = await RunPromtoolAsync(text);
+
+        Assert.True(exitCode == 0 && output.Length == 0, $"promtool exit {exitCode}:\n{output}\n--- input ---\n{text}");
+        Assert.Contains("perfotel_agent_health_score{agent=", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PromtoolReportsProblemsInBrokenInput()
     {
         // Guards the check above: promtool really reads the input and fails on a malformed document.

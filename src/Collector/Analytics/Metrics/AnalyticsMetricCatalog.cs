@@ -12,16 +12,13 @@ public sealed record AnalyticsMetricDefinition(
     string Name, string Unit, string Description, string PrometheusName, IReadOnlyList<string> Labels, bool Mergeable);
 
 /// <summary>
-/// Every metric of the Meter <c>PerfOtel.Collector.Analytics</c>: all are observable gauges read from the rolling
-/// windows at collection time. The derived gauges are what dashboards and rules read; the mergeable ones are the
+/// Every analytics metric: all are gauges read from the rolling windows at scrape time and written into the scrape by
+/// <see cref="AnalyticsExposition"/> (a PerfOtel.Exporter producer, not an OpenTelemetry Meter). The derived gauges are what dashboards and rules read; the mergeable ones are the
 /// additive statistics of the same windows, which PromQL <c>sum by</c> adds across collector replicas and from which the
 /// derived gauges are recomputed (README, Analytics).
 /// </summary>
 public static class AnalyticsMetricCatalog
 {
-    /// <summary>Meter name.</summary>
-    public const string MeterName = "PerfOtel.Collector.Analytics";
-
     public const string TenantLabel = "tenant";
     public const string AgentLabel = "agent";
     public const string WindowLabel = "window";

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using PerfOtel.Collector.Analytics.Formulas;
 using PerfOtel.Collector.Analytics.Windows;
 using PerfOtel.Collector.Thresholds;
@@ -19,7 +20,7 @@ internal static class ReportBuilder
         DateTimeOffset windowEnd,
         WindowStats current,
         WindowStats previous,
-        IReadOnlyList<BucketPoint> completedBuckets,
+        AnomalyReport anomaly,
         ThresholdSet thresholds,
         AnalyticsOptions options)
     {
@@ -96,7 +97,7 @@ internal static class ReportBuilder
             TaskTypes = taskTypes
                 .Select(t => new TaskTypeReport(t.TaskType, t.Invocations, t.Successes, (double)t.Successes / t.Invocations))
                 .ToList(),
-            Anomaly = Anomaly(completedBuckets, options),
+            Anomaly = anomaly,
             Trends = trends,
         };
     }
@@ -129,13 +130,14 @@ internal static class ReportBuilder
         _ => null,
     };
 
-    private static AnomalyReport Anomaly(IReadOnlyList<BucketPoint> completedBuckets, AnalyticsOptions options)
+    /// <summary>Anomaly scores of the completed buckets of a window (the current bucket is still filling).</summary>
+    public static AnomalyReport Anomaly(IReadOnlyList<BucketPoint> completedBuckets, AnalyticsOptions options)
     {
         // Buckets without invocations have no success rate or latency, and no cost when nothing was called:
         // they are gaps in those series, not zeros.
-        var successRates = new List<double>();
-        var latencies = new List<double>();
-        var costs = new List<double>();
+        var successRates = new List<double>(completedBuckets.Count);
+        var latencies = new List<double>(completedBuckets.Count);
+        var costs = new List<double>(completedBuckets.Count);
         foreach (var bucket in completedBuckets)
         {
             if (bucket.Invocations > 0)
@@ -148,9 +150,9 @@ internal static class ReportBuilder
                 costs.Add(bucket.CostUsd);
             }
         }
-        var success = AnomalyDetector.ZScore(successRates.ToArray(), options.AnomalyAlpha);
-        var latency = AnomalyDetector.ZScore(latencies.ToArray(), options.AnomalyAlpha);
-        var cost = AnomalyDetector.ZScore(costs.ToArray(), options.AnomalyAlpha);
+        var success = AnomalyDetector.ZScore(CollectionsMarshal.AsSpan(successRates), options.AnomalyAlpha);
+        var latency = AnomalyDetector.ZScore(CollectionsMarshal.AsSpan(latencies), options.AnomalyAlpha);
+        var cost = AnomalyDetector.ZScore(CollectionsMarshal.AsSpan(costs), options.AnomalyAlpha);
         double? score = null;
         foreach (var z in new[] { success, latency, cost })
         {

@@ -11,17 +11,23 @@ namespace PerfOtel.Collector.Analytics.Windows;
 /// </summary>
 internal sealed class AgentWindows
 {
-    private readonly object gate = new();
+    private readonly Lock gate = new();
     private readonly WindowRing[] rings;
     private readonly AnalyticsOptions options;
     private readonly HashSet<string> knownTaskTypes = new(StringComparer.Ordinal);
     private readonly AgentSnapshot?[] cache;
+    private readonly CompletedBucketSums?[] completed;
+    private readonly string? reportedAgent;
     private long version;
 
-    public AgentWindows(string tenant, string agent, AnalyticsOptions options)
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="agent">The agent, or null for the sums of all the tenant's agents (the tenant report).</param>
+    /// <param name="options">Window options.</param>
+    public AgentWindows(string tenant, string? agent, AnalyticsOptions options)
     {
         Tenant = tenant;
-        Agent = agent;
+        reportedAgent = agent;
+        Agent = agent ?? string.Empty;
         this.options = options;
         var windows = options.EffectiveWindows;
         rings = new WindowRing[windows.Count];
@@ -30,6 +36,7 @@ internal sealed class AgentWindows
             rings[i] = new WindowRing(windows[i], options.CalibrationBins);
         }
         cache = new AgentSnapshot?[windows.Count];
+        completed = new CompletedBucketSums?[windows.Count];
     }
 
     public string Tenant { get; }
@@ -41,11 +48,18 @@ internal sealed class AgentWindows
     {
         lock (gate)
         {
-            foreach (var ring in rings)
+            for (var i = 0; i < rings.Length; i++)
             {
-                if (ring.ForWriting(time, ring.BucketOf(now)) is { } stats)
+                var ring = rings[i];
+                var currentBucket = ring.BucketOf(now);
+                if (ring.ForWriting(time, currentBucket) is { } stats)
                 {
                     change(stats);
+                    if (completed[i] is { } kept && Math.Min(ring.BucketOf(time), currentBucket) < kept.LastBucket)
+                    {
+                        // Late data changed a bucket the kept sums count as completed: they are stale.
+                        completed[i] = null;
+                    }
                 }
             }
             version++;
@@ -76,36 +90,62 @@ internal sealed class AgentWindows
     {
         var ring = rings[windowIndex];
         var current = new WindowStats(options.CalibrationBins);
-        var previous = new WindowStats(options.CalibrationBins);
         lock (gate)
         {
             var last = ring.BucketOf(now);
-            ring.MergeWindow(last, current);
-            ring.MergeWindow(last - ring.BucketsPerWindow, previous);
+            var sums = CompletedSums(windowIndex, last);
+            current.Merge(sums.CurrentWithoutLast);
+            if (ring.Read(last) is { } lastStats)
+            {
+                current.Merge(lastStats);
+            }
+            return (current, sums.Previous);
         }
-        return (current, previous);
     }
 
-    /// <summary>The completed buckets of the current window, oldest first (empty buckets are default).</summary>
-    public BucketPoint[] CompletedBuckets(int windowIndex, DateTimeOffset now)
+    /// <summary>The anomaly scores of the window's completed buckets.</summary>
+    public AnomalyReport Anomaly(int windowIndex, DateTimeOffset now)
     {
-        var ring = rings[windowIndex];
-        var result = new BucketPoint[ring.BucketsPerWindow - 1];
         lock (gate)
         {
-            var first = ring.BucketOf(now) - ring.BucketsPerWindow + 1;
-            for (var i = 0; i < result.Length; i++)
-            {
-                if (ring.Read(first + i) is { } stats)
-                {
-                    result[i] = BucketPoint.Of(stats);
-                }
-            }
+            return CompletedSums(windowIndex, rings[windowIndex].BucketOf(now)).Anomaly;
         }
-        return result;
     }
 
-    /// <summary>The report of one window at <paramref name="now"/>, from the cache when nothing changed.</summary>
+    /// <summary>
+    /// The sums over the completed buckets of a window, kept until the clock enters a new bucket or late data changes a
+    /// completed one: new data lands in the current bucket, so a report after it merges one bucket into a copy of these
+    /// instead of re-merging every bucket of both windows (which made a scrape after fleet-wide ingestion cost
+    /// O(agents x buckets)). Callers hold the gate; the returned objects are never modified.
+    /// </summary>
+    private CompletedBucketSums CompletedSums(int windowIndex, long lastBucket)
+    {
+        if (completed[windowIndex] is { } kept && kept.LastBucket == lastBucket)
+        {
+            return kept;
+        }
+
+        var ring = rings[windowIndex];
+        var currentWithoutLast = new WindowStats(options.CalibrationBins);
+        var previous = new WindowStats(options.CalibrationBins);
+        var points = new BucketPoint[ring.BucketsPerWindow - 1];
+        var first = lastBucket - ring.BucketsPerWindow + 1;
+        for (var i = 0; i < points.Length; i++)
+        {
+            if (ring.Read(first + i) is { } stats)
+            {
+                currentWithoutLast.Merge(stats);
+                points[i] = BucketPoint.Of(stats);
+            }
+        }
+        ring.MergeWindow(lastBucket - ring.BucketsPerWindow, previous);
+        var sums = new CompletedBucketSums(lastBucket, currentWithoutLast, previous, ReportBuilder.Anomaly(points, options));
+        completed[windowIndex] = sums;
+        return sums;
+    }
+
+    private sealed record CompletedBucketSums(long LastBucket, WindowStats CurrentWithoutLast, WindowStats Previous, AnomalyReport Anomaly);
+
     public AgentReport Report(int windowIndex, DateTimeOffset now, ThresholdSet thresholds) =>
         Snapshot(windowIndex, now, thresholds).Report;
 
@@ -118,6 +158,8 @@ internal sealed class AgentWindows
         var ring = rings[windowIndex];
         var currentBucket = ring.BucketOf(now);
         long seenVersion;
+        WindowStats current, previous;
+        AnomalyReport anomaly;
         lock (gate)
         {
             if (cache[windowIndex] is { } cached && cached.Version == version && cached.Bucket == currentBucket &&
@@ -126,15 +168,15 @@ internal sealed class AgentWindows
                 return cached;
             }
             seenVersion = version;
+            (current, previous) = Merged(windowIndex, now);
+            anomaly = Anomaly(windowIndex, now);
         }
 
-        var (current, previous) = Merged(windowIndex, now);
-        var completed = CompletedBuckets(windowIndex, now);
         var width = ring.Options.BucketWidth;
         var windowEnd = new DateTimeOffset((currentBucket + 1) * width.Ticks, TimeSpan.Zero);
-        var report = ReportBuilder.Build(Tenant, Agent, ring.Options, windowEnd - ring.Options.Duration, windowEnd,
-            current, previous, completed, thresholds, options);
-        var snapshot = new AgentSnapshot(seenVersion, currentBucket, thresholds, report, current, previous, completed);
+        var report = ReportBuilder.Build(Tenant, reportedAgent, ring.Options, windowEnd - ring.Options.Duration, windowEnd,
+            current, previous, anomaly, thresholds, options);
+        var snapshot = new AgentSnapshot(seenVersion, currentBucket, thresholds, report, current, previous);
 
         lock (gate)
         {
@@ -173,5 +215,4 @@ internal sealed record AgentSnapshot(
     ThresholdSet Thresholds,
     AgentReport Report,
     WindowStats Current,
-    WindowStats Previous,
-    BucketPoint[] CompletedBuckets);
+    WindowStats Previous);

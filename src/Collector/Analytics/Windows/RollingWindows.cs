@@ -19,7 +19,7 @@ internal sealed class RollingWindows
 
     private readonly ConcurrentDictionary<(string Tenant, string Agent), AgentWindows> agents = new();
     private readonly ConcurrentDictionary<string, ThresholdSet> thresholdsByTenant = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Tenant, int Window), (long Changes, long Bucket, AgentReport Report)> tenantReports = new();
+    private readonly ConcurrentDictionary<string, AgentWindows> tenantTotals = new(StringComparer.Ordinal);
     private readonly TimeProvider time;
     private readonly IOptions<ThresholdOptions> thresholds;
     private readonly CardinalityGuard? guard;
@@ -64,7 +64,10 @@ internal sealed class RollingWindows
     public long Changes => Interlocked.Read(ref changes);
 
     public ThresholdSet ThresholdsFor(string tenant) =>
-        thresholdsByTenant.GetOrAdd(tenant, static (name, options) => options.Value.For(name), thresholds);
+        thresholdsByTenant.TryGetValue(tenant, out var known) ? known
+        // Cached only for tenants with data, so that REST calls naming arbitrary tenants leave no state behind.
+        : tenantTotals.ContainsKey(tenant) ? thresholdsByTenant.GetOrAdd(tenant, static (name, options) => options.Value.For(name), thresholds)
+        : thresholds.Value.For(tenant);
 
     public void RecordInvocation(AgentInvocation invocation)
     {
@@ -169,49 +172,25 @@ internal sealed class RollingWindows
     /// <summary>
     /// The tenant-wide report: the statistics of all its agents summed, then derived like one agent's
     /// (so the tenant success rate is over all invocations, and its p95 over all latencies, not a mean of agents').
+    /// The sums are kept as the tenant's own windows, fed by every record of its agents, so the report costs one agent's
+    /// derivation however many agents the tenant has.
     /// </summary>
-    public AgentReport TenantReport(string tenant, int windowIndex)
-    {
-        var now = Now;
-        var window = Windows[windowIndex];
-        var seen = Changes;
-        var bucket = now.UtcTicks / window.BucketWidth.Ticks;
-        if (tenantReports.TryGetValue((tenant, windowIndex), out var cached) && cached.Changes == seen && cached.Bucket == bucket)
-        {
-            return cached.Report;
-        }
-        var current = new WindowStats(Options.CalibrationBins);
-        var previous = new WindowStats(Options.CalibrationBins);
-        BucketPoint[]? completed = null;
-        var thresholdSet = ThresholdsFor(tenant);
-        foreach (var agent in agents.Values)
-        {
-            if (agent.Tenant != tenant)
-            {
-                continue;
-            }
-            var snapshot = agent.Snapshot(windowIndex, now, thresholdSet);
-            current.Merge(snapshot.Current);
-            previous.Merge(snapshot.Previous);
-            completed ??= new BucketPoint[snapshot.CompletedBuckets.Length];
-            for (var i = 0; i < completed.Length; i++)
-            {
-                completed[i] += snapshot.CompletedBuckets[i];
-            }
-        }
-        var width = window.BucketWidth.Ticks;
-        var windowEnd = new DateTimeOffset((now.UtcTicks / width + 1) * width, TimeSpan.Zero);
-        var report = ReportBuilder.Build(tenant, null, window, windowEnd - window.Duration, windowEnd, current, previous,
-            completed ?? [], thresholdSet, Options);
-        tenantReports[(tenant, windowIndex)] = (seen, bucket, report);
-        return report;
-    }
+    public AgentReport TenantReport(string tenant, int windowIndex) =>
+        // A tenant without data (any name a REST caller asks for) gets an empty report that is not kept: only ingested
+        // tenants, which the cardinality guard bounds, hold state.
+        (tenantTotals.TryGetValue(tenant, out var totals) ? totals : new AgentWindows(tenant, agent: null, Options))
+            .Report(windowIndex, Now, ThresholdsFor(tenant));
 
     private void Record(AgentWindows agent, DateTimeOffset at, Action<WindowStats> change)
     {
-        agent.Record(at, Now, change);
+        var now = Now;
+        agent.Record(at, now, change);
+        TenantTotals(agent.Tenant).Record(at, now, change);
         Interlocked.Increment(ref changes);
     }
+
+    private AgentWindows TenantTotals(string tenant) =>
+        tenantTotals.GetOrAdd(tenant, static (name, options) => new AgentWindows(name, agent: null, options), Options);
 
     private AgentWindows For(string tenant, string agent)
     {

@@ -39,62 +39,62 @@ internal sealed class PostgresExecutionStore : IExecutionStore
             .ConfigureAwait(false);
     }
 
-    public async Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
+    public async Task<IngestBatch> WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0)
         {
-            return;
+            return batch;
         }
 
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlBatch(connection, transaction);
+        // Every insert returns the keys it really stored (RETURNING skips conflicts): what is absent was stored before.
+        // One reader per command, in command order, for the results that come back in that order.
+        var stored = new NewRecords(batch);
+        var results = new List<Func<NpgsqlDataReader, Task>>(5);
         if (batch.Invocations.Count > 0)
         {
             command.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock_shared({FeedbackJoinLock})"));
+            results.Add(_ => Task.CompletedTask);
             command.BatchCommands.Add(InsertInvocationsJoiningFeedback(batch.Invocations));
+            results.Add(reader => ReadNewInvocationsAsync(reader, batch.Invocations, stored, cancellationToken));
         }
 
         if (batch.ProviderCalls.Count > 0)
         {
             command.BatchCommands.Add(InsertProviderCalls(batch.ProviderCalls));
+            results.Add(reader => MarkNewAsync(reader, batch.ProviderCalls, SpanKey, SpanKey, stored.ProviderCall, cancellationToken));
         }
 
         if (batch.ToolCalls.Count > 0)
         {
             command.BatchCommands.Add(InsertToolCalls(batch.ToolCalls));
+            results.Add(reader => MarkNewAsync(reader, batch.ToolCalls, SpanKey, SpanKey, stored.ToolCall, cancellationToken));
         }
 
         if (batch.Evaluations.Count > 0)
         {
             command.BatchCommands.Add(InsertEvaluations(batch.Evaluations));
+            results.Add(reader => MarkNewAsync(reader, batch.Evaluations, EvaluationKey, EvaluationKey, stored.Evaluation, cancellationToken));
         }
 
-        var joins = new List<FeedbackJoin>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (batch.Invocations.Count > 0)
+            for (var index = 0; index < results.Count; index++)
             {
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                // A batch may carry the same span twice (a client's retry merged into one request).
-                var byKey = new Dictionary<(string, string), AgentInvocation>();
-                foreach (var invocation in batch.Invocations)
+                if (index > 0)
                 {
-                    byKey.TryAdd((invocation.TraceId, invocation.SpanId), invocation);
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var feedback = RecordReader.Feedback(reader, 0, Time);
-                    var key = (reader.GetString(Columns.FeedbackCount), reader.GetString(Columns.FeedbackCount + 1));
-                    joins.Add(new FeedbackJoin(byKey[key], feedback));
-                }
+                await results[index](reader).ConfigureAwait(false);
             }
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        batch.JoinedFeedback.AddRange(joins);
+        return stored.ToBatch();
     }
 
     public async Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord feedback, CancellationToken cancellationToken)
@@ -266,7 +266,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore
     private static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows)
     {
         // Only invocations this statement really inserted (RETURNING skips conflicts) pick up pending feedback, so a
-        // resent span never joins twice.
+        // resent span never joins twice. One row per new invocation (its key), repeated for each feedback it joined.
         var command = new NpgsqlBatchCommand($"""
             WITH inserted AS (
                 INSERT INTO invocations ({Columns.Invocation})
@@ -275,13 +275,17 @@ internal sealed class PostgresExecutionStore : IExecutionStore
                     $15::timestamptz[], $16::float8[], $17::text[], $18::text[], $19::float8[], $20::float8[],
                     $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[], $26::float8[], $27::text[])
                 ON CONFLICT DO NOTHING
-                RETURNING tenant, trace_id, span_id, task_id)
-            UPDATE feedback f SET invocation_trace_id = i.trace_id, invocation_span_id = i.span_id
+                RETURNING tenant, trace_id, span_id, task_id),
+            joined AS (
+                UPDATE feedback f SET invocation_trace_id = i.trace_id, invocation_span_id = i.span_id
+                FROM inserted i
+                WHERE f.invocation_span_id IS NULL AND f.tenant = i.tenant
+                  AND ((f.span_id IS NOT NULL AND f.trace_id = i.trace_id AND f.span_id = i.span_id)
+                       OR (f.span_id IS NULL AND f.task_id IS NOT NULL AND f.task_id = i.task_id))
+                RETURNING {Columns.Prefixed(Columns.Feedback, "f")}, i.trace_id AS joined_trace_id, i.span_id AS joined_span_id)
+            SELECT i.trace_id, i.span_id, {Columns.Prefixed(Columns.Feedback, "j")}
             FROM inserted i
-            WHERE f.invocation_span_id IS NULL AND f.tenant = i.tenant
-              AND ((f.span_id IS NOT NULL AND f.trace_id = i.trace_id AND f.span_id = i.span_id)
-                   OR (f.span_id IS NULL AND f.task_id IS NOT NULL AND f.task_id = i.task_id))
-            RETURNING {Columns.Prefixed(Columns.Feedback, "f")}, i.trace_id, i.span_id
+            LEFT JOIN joined j ON j.joined_trace_id = i.trace_id AND j.joined_span_id = i.span_id
             """);
         var p = command.Parameters;
         p.Add(Texts(rows, r => r.Tenant));
@@ -323,6 +327,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore
                 $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::float8[], $20::bigint[], $21::int[],
                 $22::text[], $23::text[], $24::text[])
             ON CONFLICT DO NOTHING
+            RETURNING trace_id, span_id
             """);
         var p = command.Parameters;
         p.Add(Texts(rows, r => r.Tenant));
@@ -359,6 +364,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                 $8::text[], $9::timestamptz[], $10::float8[], $11::text[])
             ON CONFLICT DO NOTHING
+            RETURNING trace_id, span_id
             """);
         var p = command.Parameters;
         p.Add(Texts(rows, r => r.Tenant));
@@ -382,6 +388,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::float8[],
                 $8::text[], $9::timestamptz[])
             ON CONFLICT DO NOTHING
+            RETURNING trace_id, span_id, sequence
             """);
         var p = command.Parameters;
         p.Add(Texts(rows, r => r.Tenant));
@@ -395,6 +402,78 @@ internal sealed class PostgresExecutionStore : IExecutionStore
         p.Add(Times(rows, r => r.Time));
         return command;
     }
+
+    private static async Task ReadNewInvocationsAsync(NpgsqlDataReader reader, List<AgentInvocation> rows,
+        NewRecords stored, CancellationToken cancellationToken)
+    {
+        var inserted = new HashSet<(string, string)>();
+        Dictionary<(string, string), AgentInvocation>? byKey = null;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var key = (reader.GetString(0), reader.GetString(1));
+            inserted.Add(key);
+            if (!reader.IsDBNull(2))
+            {
+                // A batch may carry the same span twice (a client's retry merged into one request): its first counts.
+                if (byKey is null)
+                {
+                    byKey = [];
+                    foreach (var invocation in rows)
+                    {
+                        byKey.TryAdd(SpanKey(invocation), invocation);
+                    }
+                }
+
+                stored.Joined(new FeedbackJoin(byKey[key], RecordReader.Feedback(reader, 2, Time)));
+            }
+        }
+
+        MarkNew(rows, inserted, SpanKey, stored.Invocation);
+    }
+
+    private static async Task MarkNewAsync<T, TKey>(NpgsqlDataReader reader, List<T> rows, Func<T, TKey> keyOf,
+        Func<DbDataReader, TKey> readKey, Action<int, bool> note, CancellationToken cancellationToken)
+        where TKey : notnull
+    {
+        var inserted = new HashSet<TKey>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            inserted.Add(readKey(reader));
+        }
+
+        MarkNew(rows, inserted, keyOf, note);
+    }
+
+    private static void MarkNew<T, TKey>(List<T> rows, HashSet<TKey> inserted, Func<T, TKey> keyOf, Action<int, bool> note)
+        where TKey : notnull
+    {
+        if (inserted.Count == rows.Count)
+        {
+            // As many keys stored as records written: every record was new and distinct, nothing to leave out.
+            return;
+        }
+
+        // Removing the key on its first match leaves a repeat within the batch unmatched, as the database did.
+        for (var index = 0; index < rows.Count; index++)
+        {
+            note(index, inserted.Remove(keyOf(rows[index])));
+        }
+    }
+
+    // Keys as the database holds them (see WithoutNul), so that they match what RETURNING gives back.
+    private static (string, string) SpanKey(AgentInvocation r) => (WithoutNul(r.TraceId)!, WithoutNul(r.SpanId)!);
+
+    private static (string, string) SpanKey(ProviderCall r) => (WithoutNul(r.TraceId)!, WithoutNul(r.SpanId)!);
+
+    private static (string, string) SpanKey(ToolCall r) => (WithoutNul(r.TraceId)!, WithoutNul(r.SpanId)!);
+
+    private static (string, string) SpanKey(DbDataReader reader) => (reader.GetString(0), reader.GetString(1));
+
+    private static (string, string, int) EvaluationKey(EvaluationRecord r) =>
+        (WithoutNul(r.TraceId)!, WithoutNul(r.SpanId)!, r.Sequence);
+
+    private static (string, string, int) EvaluationKey(DbDataReader reader) =>
+        (reader.GetString(0), reader.GetString(1), reader.GetInt32(2));
 
     // PostgreSQL text cannot hold U+0000 (SQLite can); one such character would reject the whole batch, so it goes.
     private static NpgsqlParameter<string?[]> Texts<T>(List<T> rows, Func<T, string?> select) => new()

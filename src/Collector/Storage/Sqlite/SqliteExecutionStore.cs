@@ -102,10 +102,10 @@ internal sealed class SqliteExecutionStore : IExecutionStore
         new SqliteMigrator(connection, _logger).Apply(SqliteSchema.Migrations);
     }
 
-    public Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
+    public Task<IngestBatch> WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return batch.Count == 0 ? Task.CompletedTask : Enqueue(new IngestOperation(batch), cancellationToken);
+        return batch.Count == 0 ? Task.FromResult(batch) : Enqueue(new IngestOperation(batch), cancellationToken);
     }
 
     public Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord feedback, CancellationToken cancellationToken)
@@ -194,7 +194,6 @@ internal sealed class SqliteExecutionStore : IExecutionStore
         }
     }
 
-    /// <summary>Tool calls in start-time order (not on the shared interface yet; export and tests use it).</summary>
     public async IAsyncEnumerable<ToolCall> ReadToolCallsAsync(InvocationQuery query,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {

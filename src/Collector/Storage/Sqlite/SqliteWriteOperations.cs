@@ -38,39 +38,49 @@ internal abstract class SqliteWriteOperation<TResult> : SqliteWriteOperation
     public override void Fail(Exception error) => _completion.TrySetException(error);
 }
 
-internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<bool>
+internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<IngestBatch>
 {
     public override int Weight => Math.Max(1, batch.Count);
 
     public override void Apply(SqliteWriteSession session)
     {
-        foreach (var invocation in batch.Invocations)
+        // The same span twice in one batch is stored by its first occurrence; the second meets its key and is left out.
+        var stored = new NewRecords(batch);
+        for (var index = 0; index < batch.Invocations.Count; index++)
         {
-            if (session.InsertInvocation(invocation))
+            var invocation = batch.Invocations[index];
+            var inserted = session.InsertInvocation(invocation);
+            stored.Invocation(index, inserted);
+            if (inserted)
             {
-                session.JoinPendingFeedback(invocation, batch.JoinedFeedback);
+                session.JoinPendingFeedback(invocation, stored);
             }
         }
 
-        foreach (var call in batch.ProviderCalls)
+        for (var index = 0; index < batch.ProviderCalls.Count; index++)
         {
-            session.InsertProviderCall(call);
+            stored.ProviderCall(index, session.InsertProviderCall(batch.ProviderCalls[index]));
         }
 
-        foreach (var call in batch.ToolCalls)
+        for (var index = 0; index < batch.ToolCalls.Count; index++)
         {
-            session.InsertToolCall(call);
+            stored.ToolCall(index, session.InsertToolCall(batch.ToolCalls[index]));
         }
 
-        foreach (var evaluation in batch.Evaluations)
+        for (var index = 0; index < batch.Evaluations.Count; index++)
         {
-            session.InsertEvaluation(evaluation);
+            stored.Evaluation(index, session.InsertEvaluation(batch.Evaluations[index]));
         }
 
-        Result = true;
+        Result = stored.ToBatch();
     }
 
-    public override void Discard() => batch.JoinedFeedback.Clear();
+    public override void Discard()
+    {
+        // The result may be the batch itself: joins of a rolled-back write were never made.
+        batch.JoinedFeedback.Clear();
+        Result = null;
+    }
 }
 
 internal sealed class FeedbackOperation(FeedbackRecord feedback) : SqliteWriteOperation<FeedbackResult>

@@ -69,6 +69,7 @@ internal sealed class SqliteWriteSession : IDisposable
         }
     }
 
+    // Each insert reports whether it stored a new row (changes() == 1) or met the primary key of a stored one.
     public bool InsertInvocation(AgentInvocation i) =>
         _insertInvocation.Text(i.Tenant).Text(i.TraceId).Text(i.SpanId).Text(i.ParentSpanId).Text(i.ServiceName)
             .Text(i.AgentName).Text(i.AgentId).Text(i.AgentType).Text(i.TaskId).Text(i.TaskType).Text(i.JobId)
@@ -78,28 +79,28 @@ internal sealed class SqliteWriteSession : IDisposable
             .Integer(i.Tokens.CacheCreation).Integer(i.Tokens.Reasoning).Real(i.CostUsd).Text(i.AttributesJson)
             .Execute() == 1;
 
-    public void InsertProviderCall(ProviderCall c) =>
+    public bool InsertProviderCall(ProviderCall c) =>
         _insertProviderCall.Text(c.Tenant).Text(c.TraceId).Text(c.SpanId).Text(c.ParentSpanId).Text(c.InvocationSpanId)
             .Text(c.InvocationSpanId ?? c.ParentSpanId).Text(c.AgentName).Text(c.Operation).Text(c.Provider)
             .Text(c.RequestModel).Text(c.ResponseModel).Integer(SqliteTime.ToMicros(c.StartTime)).Real(c.DurationSeconds)
             .Integer(c.Tokens.Input).Integer(c.Tokens.Output).Integer(c.Tokens.CacheRead).Integer(c.Tokens.CacheCreation)
             .Integer(c.Tokens.Reasoning).Real(c.CostUsd).Integer(c.UnpricedTokens).Integer(c.Attempt)
             .Text(c.FallbackFrom).Text(c.FallbackReason).Text(c.ErrorType)
-            .Execute();
+            .Execute() == 1;
 
-    public void InsertToolCall(ToolCall t) =>
+    public bool InsertToolCall(ToolCall t) =>
         _insertToolCall.Text(t.Tenant).Text(t.TraceId).Text(t.SpanId).Text(t.ParentSpanId).Text(t.InvocationSpanId)
             .Text(t.AgentName).Text(t.ToolName).Text(t.ToolCallId).Integer(SqliteTime.ToMicros(t.StartTime))
             .Real(t.DurationSeconds).Text(t.ErrorType)
-            .Execute();
+            .Execute() == 1;
 
-    public void InsertEvaluation(EvaluationRecord e) =>
+    public bool InsertEvaluation(EvaluationRecord e) =>
         _insertEvaluation.Text(e.Tenant).Text(e.TraceId).Text(e.SpanId).Integer(e.Sequence).Text(e.AgentName)
             .Text(e.Name).Real(e.Score).Text(e.Label).Integer(SqliteTime.ToMicros(e.Time))
-            .Execute();
+            .Execute() == 1;
 
     /// <summary>Joins feedback that arrived before this (just inserted) invocation.</summary>
-    public void JoinPendingFeedback(AgentInvocation invocation, List<FeedbackJoin> joined)
+    public void JoinPendingFeedback(AgentInvocation invocation, NewRecords joined)
     {
         if (_pendingFeedback <= 0)
         {
@@ -124,7 +125,7 @@ internal sealed class SqliteWriteSession : IDisposable
         foreach (var feedback in pending)
         {
             Execute(_joinFeedback, feedback.Tenant, feedback.FeedbackId, invocation.TraceId, invocation.SpanId);
-            joined.Add(new FeedbackJoin(invocation, feedback));
+            joined.Joined(new FeedbackJoin(invocation, feedback));
             _pendingFeedback--;
         }
     }

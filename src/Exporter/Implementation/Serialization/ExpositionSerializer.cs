@@ -26,10 +26,19 @@ internal sealed class ExpositionSerializer
     private int seriesWritten;
     private bool limitReported;
 
+    private readonly IReadOnlyList<IPrometheusMetricProducer> producers;
+    private readonly HashSet<string> claimedNames = new(StringComparer.Ordinal);
+
     public ExpositionSerializer(bool addTotalSuffix, bool emitScopeLabels, int maxSeries)
+        : this(addTotalSuffix, emitScopeLabels, maxSeries, [])
+    {
+    }
+
+    public ExpositionSerializer(bool addTotalSuffix, bool emitScopeLabels, int maxSeries, IReadOnlyList<IPrometheusMetricProducer> producers)
     {
         plan = new MetricFamilyPlan(addTotalSuffix, emitScopeLabels);
         this.maxSeries = maxSeries;
+        this.producers = producers;
     }
 
     /// <summary>Number of series dropped by the last scrape because of <c>MaxSeries</c>.</summary>
@@ -59,6 +68,11 @@ internal sealed class ExpositionSerializer
             WriteFamily(buffer, family, format);
         }
 
+        if (producers.Count > 0)
+        {
+            WriteProducers(buffer, format, targetInfo is not null);
+        }
+
         if (format == ExpositionFormat.OpenMetrics)
         {
             buffer.Write("# EOF\n"u8);
@@ -68,6 +82,52 @@ internal sealed class ExpositionSerializer
         {
             limitReported = true;
             PerfOtelExporterEventSource.Log.SeriesLimitReached(maxSeries);
+        }
+    }
+
+    private void WriteProducers(ExpositionBuffer buffer, ExpositionFormat format, bool targetInfoWritten)
+    {
+        claimedNames.Clear();
+        if (targetInfoWritten)
+        {
+            claimedNames.Add("target_info");
+        }
+
+        foreach (var family in plan.Families)
+        {
+            claimedNames.Add(family.Name);
+            switch (family.Type)
+            {
+                case PrometheusType.Counter:
+                    claimedNames.Add(family.Name + "_total");
+                    break;
+                case PrometheusType.Histogram:
+                    claimedNames.Add(family.Name + "_bucket");
+                    claimedNames.Add(family.Name + "_sum");
+                    claimedNames.Add(family.Name + "_count");
+                    break;
+            }
+        }
+
+        foreach (var producer in producers)
+        {
+            var start = buffer.Length;
+            var writer = new PrometheusProducerWriter(buffer, format, claimedNames, Math.Max(0, maxSeries - seriesWritten));
+            try
+            {
+                producer.Produce(writer);
+            }
+#pragma warning disable CA1031 // One failing producer must not fail the whole scrape: its output is dropped and reported.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                buffer.Truncate(start);
+                PerfOtelExporterEventSource.Log.ProducerFailed(e.ToString());
+                continue;
+            }
+
+            seriesWritten = maxSeries - writer.SeriesBudget;
+            DroppedSeries += writer.DroppedSeries;
         }
     }
 

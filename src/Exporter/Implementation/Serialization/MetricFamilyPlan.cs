@@ -127,8 +127,8 @@ internal sealed class MetricFamilyPlan
             families.Add(new MetricFamily(
                 name,
                 first.Type,
-                FamilyHeaders.Text(first),
-                FamilyHeaders.OpenMetrics(first),
+                FamilyHeaders.Text(first.Type == PrometheusType.Counter ? first.SampleName : first.FamilyName, first.Type, first.Metric.Description),
+                FamilyHeaders.OpenMetrics(first.FamilyName, first.Type, first.UnitWord, first.Metric.Description),
                 kept.ToArray()));
         }
 
@@ -179,50 +179,49 @@ internal sealed class MetricFamilyPlan
 /// <summary>HELP / TYPE / UNIT lines of a family, per format.</summary>
 internal static class FamilyHeaders
 {
-    public static byte[] Text(MetricStreamLayout first)
+    /// <summary>Text format 0.0.4 lines; <paramref name="name"/> is the sample name (counters with <c>_total</c>).</summary>
+    public static byte[] Text(string name, PrometheusType type, string? description)
     {
-        // The text format names counter families with their _total suffix.
-        var name = first.Type == PrometheusType.Counter ? first.SampleName : first.FamilyName;
         using var buffer = new ExpositionBuffer(512);
-        if (!string.IsNullOrEmpty(first.Metric.Description))
+        if (!string.IsNullOrEmpty(description))
         {
             buffer.Write("# HELP "u8);
             buffer.WriteUtf8(name);
             buffer.Write((byte)' ');
-            buffer.WriteEscapedHelp(first.Metric.Description, escapeQuote: false);
+            buffer.WriteEscapedHelp(description, escapeQuote: false);
             buffer.Write((byte)'\n');
         }
 
         buffer.Write("# TYPE "u8);
         buffer.WriteUtf8(name);
-        buffer.Write(TypeWord(first.Type));
+        buffer.Write(TypeWord(type));
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static byte[] OpenMetrics(MetricStreamLayout first)
+    /// <summary>OpenMetrics 1.0 lines; <paramref name="name"/> is the family name (no <c>_total</c>).</summary>
+    public static byte[] OpenMetrics(string name, PrometheusType type, string unitWord, string? description)
     {
-        var name = first.FamilyName;
         using var buffer = new ExpositionBuffer(512);
         buffer.Write("# TYPE "u8);
         buffer.WriteUtf8(name);
-        buffer.Write(TypeWord(first.Type));
+        buffer.Write(TypeWord(type));
 
         // OpenMetrics only allows a UNIT whose word is the family name's suffix (Prometheus rejects the scrape otherwise).
-        if (first.UnitWord.Length > 0 && name.EndsWith("_" + first.UnitWord, StringComparison.Ordinal))
+        if (unitWord.Length > 0 && name.EndsWith("_" + unitWord, StringComparison.Ordinal))
         {
             buffer.Write("# UNIT "u8);
             buffer.WriteUtf8(name);
             buffer.Write((byte)' ');
-            buffer.WriteUtf8(first.UnitWord);
+            buffer.WriteUtf8(unitWord);
             buffer.Write((byte)'\n');
         }
 
-        if (!string.IsNullOrEmpty(first.Metric.Description))
+        if (!string.IsNullOrEmpty(description))
         {
             buffer.Write("# HELP "u8);
             buffer.WriteUtf8(name);
             buffer.Write((byte)' ');
-            buffer.WriteEscapedHelp(first.Metric.Description, escapeQuote: true);
+            buffer.WriteEscapedHelp(description, escapeQuote: true);
             buffer.Write((byte)'\n');
         }
 

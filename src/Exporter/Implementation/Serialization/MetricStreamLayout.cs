@@ -94,6 +94,7 @@ internal sealed class MetricStreamLayout
 internal sealed class LabelKeyCache
 {
     private static readonly Dictionary<string, byte[]> SharedBySanitizedName = new(StringComparer.Ordinal);
+    private static readonly Lock SharedGate = new();
     private string[] keys = new string[8];
     private byte[][] encoded = new byte[8][];
     private int count;
@@ -141,7 +142,7 @@ internal sealed class LabelKeyCache
     private static byte[] EncodeShared(string key)
     {
         var sanitized = PrometheusNames.SanitizeLabelName(key);
-        lock (SharedBySanitizedName)
+        lock (SharedGate)
         {
             if (!SharedBySanitizedName.TryGetValue(sanitized, out var bytes))
             {

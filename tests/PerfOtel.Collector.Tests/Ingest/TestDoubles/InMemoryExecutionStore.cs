@@ -32,7 +32,7 @@ public sealed class InMemoryExecutionStore : IExecutionStore
 
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
+    public async Task<IngestBatch> WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
         if (BeforeWrite is { } hook)
         {
@@ -42,10 +42,12 @@ public sealed class InMemoryExecutionStore : IExecutionStore
         lock (_gate)
         {
             WriteCalls++;
-            foreach (var r in batch.Invocations) { _invocations[(r.TraceId, r.SpanId)] = r; }
-            foreach (var r in batch.ProviderCalls) { _providerCalls[(r.TraceId, r.SpanId)] = r; }
-            foreach (var r in batch.ToolCalls) { _toolCalls[(r.TraceId, r.SpanId)] = r; }
-            foreach (var r in batch.Evaluations) { _evaluations[(r.TraceId, r.SpanId, r.Sequence)] = r; }
+            var stored = new IngestBatch();
+            foreach (var r in batch.Invocations) { if (_invocations.TryAdd((r.TraceId, r.SpanId), r)) { stored.Invocations.Add(r); } }
+            foreach (var r in batch.ProviderCalls) { if (_providerCalls.TryAdd((r.TraceId, r.SpanId), r)) { stored.ProviderCalls.Add(r); } }
+            foreach (var r in batch.ToolCalls) { if (_toolCalls.TryAdd((r.TraceId, r.SpanId), r)) { stored.ToolCalls.Add(r); } }
+            foreach (var r in batch.Evaluations) { if (_evaluations.TryAdd((r.TraceId, r.SpanId, r.Sequence), r)) { stored.Evaluations.Add(r); } }
+            return stored;
         }
     }
 
@@ -76,6 +78,15 @@ public sealed class InMemoryExecutionStore : IExecutionStore
         foreach (var evaluation in Evaluations.Where(e => query.Tenant is null || e.Tenant == query.Tenant).OrderBy(e => e.Time))
         {
             yield return evaluation;
+        }
+    }
+
+    public async IAsyncEnumerable<ToolCall> ReadToolCallsAsync(InvocationQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        foreach (var call in ToolCalls.Where(c => query.Tenant is null || c.Tenant == query.Tenant).OrderBy(c => c.StartTime))
+        {
+            yield return call;
         }
     }
 
