@@ -5,10 +5,14 @@ using PerfOtel.Collector.Cost.Api;
 using PerfOtel.Collector.Feedback;
 using PerfOtel.Collector.Hosting;
 using PerfOtel.Collector.Otlp;
+using PerfOtel.Collector.Security;
 using PerfOtel.Collector.Storage;
+
+if (ApiKeyCommands.Run(args, Console.Out, Console.Error, Console.In) is { } commandExitCode) { Environment.ExitCode = commandExitCode; return; }
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPerfOtelCollectorConfiguration(args);
+builder.AddPerfOtelSecurity();
 builder.Services.AddPerfOtelStorage(builder.Configuration);
 builder.Services.AddOtlpReceiver(builder.Configuration);
 builder.Services.AddPerfOtelAnalytics(builder.Configuration);
@@ -16,6 +20,7 @@ builder.Services.AddPerfOtelCost(builder.Configuration);
 builder.Services.AddPerfOtelCollectorTelemetry(builder.Configuration);
 
 var app = builder.Build();
+app.UsePerfOtelSecurity();
 app.MapGet("/healthz", () => Results.Text("ok"));
 app.MapOtlpReceiver();
 app.MapPerfOtelFeedback();

@@ -143,6 +143,54 @@ public sealed class PrometheusServer : IAsyncDisposable
             + $"\ntargets: {targets}\nlog:\n{Log}");
     }
 
+    /// <summary>The single value of a query, or null when it returns no series.</summary>
+    public async Task<double?> QueryScalarAsync(string promql)
+    {
+        var results = await QueryAsync(promql);
+        return results.Count switch
+        {
+            0 => null,
+            1 => results[0].Value,
+            _ => throw new InvalidOperationException($"query {promql} returned {results.Count} series"),
+        };
+    }
+
+    /// <summary>Polls a single-valued query until the condition holds on its value (null: no series).</summary>
+    public async Task<double?> WaitForScalarAsync(string promql, Func<double?, bool> condition, TimeSpan? timeout = null)
+    {
+        var results = await WaitForAsync(promql, r => r.Count <= 1 && condition(r.Count == 0 ? null : r[0].Value),
+            timeout ?? TimeSpan.FromSeconds(120));
+        return results.Count == 0 ? null : results[0].Value;
+    }
+
+    /// <summary>
+    /// Exemplars of a selector over the last ten minutes as (labels, value) pairs. Needs the server started with
+    /// <c>--enable-feature=exemplar-storage</c>.
+    /// </summary>
+    public async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)>> QueryExemplarsAsync(string selector)
+    {
+        var end = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds();
+        var start = end - 660;
+        using var response = await client.GetAsync(new Uri(
+            $"api/v1/query_exemplars?query={Uri.EscapeDataString(selector)}&start={start}&end={end}", UriKind.Relative));
+        var json = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"exemplar query {selector} failed: {json}");
+        }
+        using var document = JsonDocument.Parse(json);
+        var results = new List<(IReadOnlyDictionary<string, string>, double)>();
+        foreach (var series in document.RootElement.GetProperty("data").EnumerateArray())
+        {
+            foreach (var exemplar in series.GetProperty("exemplars").EnumerateArray())
+            {
+                var labels = exemplar.GetProperty("labels").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "");
+                results.Add((labels, double.Parse(exemplar.GetProperty("value").GetString()!, CultureInfo.InvariantCulture)));
+            }
+        }
+        return results;
+    }
+
     /// <summary>GET a Prometheus API path and return the body.</summary>
     public Task<string> GetStringAsync(string relative) => client.GetStringAsync(new Uri(relative, UriKind.Relative));
 

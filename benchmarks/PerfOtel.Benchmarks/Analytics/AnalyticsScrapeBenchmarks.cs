@@ -8,8 +8,10 @@ namespace PerfOtel.Benchmarks.Analytics;
 
 /// <summary>
 /// <c>/metrics</c> for 1 000 agents x 2 windows through PerfOtel.Exporter's HTTP listener on 127.0.0.1, as Prometheus
-/// scrapes it (response cache off). Warm: no agent changed since the last scrape (reports come from the cache). Cold:
-/// every agent got an invocation since (every report is re-derived); its ingest part is measured alone as a baseline.
+/// scrapes it (response cache off). Served: the analytics encoding is current (the background refresher keeps it so),
+/// in plain text and gzip as Prometheus asks for it. Refresh: the refresher's work after every agent got an invocation
+/// (every report re-derived and re-encoded), off the scrape path. Deriving: the same work done by the scrape itself, as
+/// with <c>Analytics:ExpositionRefreshInterval</c> 0. The ingest of one invocation per agent is the baseline.
 /// Run: dotnet run -c Release --project benchmarks/PerfOtel.Benchmarks -- --filter '*AnalyticsScrape*' --job short
 /// </summary>
 [MemoryDiagnoser]
@@ -72,10 +74,26 @@ public class AnalyticsScrapeBenchmarks
     }
 
     [Benchmark]
-    public async Task<int> ScrapeWarm() => (await client.GetByteArrayAsync(scrapeUri)).Length;
+    public async Task<int> ScrapeServed() => (await client.GetByteArrayAsync(scrapeUri)).Length;
 
     [Benchmark]
-    public async Task<int> ScrapeCold()
+    public async Task<int> ScrapeServedGzip()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, scrapeUri);
+        request.Headers.AcceptEncoding.ParseAdd("gzip");
+        using var response = await client.SendAsync(request);
+        return (await response.Content.ReadAsByteArrayAsync()).Length;
+    }
+
+    [Benchmark]
+    public void RefreshAfterFleetWideChange()
+    {
+        IngestOnePerAgent();
+        host.Exposition.Refresh();
+    }
+
+    [Benchmark]
+    public async Task<int> ScrapeDerivingAfterFleetWideChange()
     {
         IngestOnePerAgent();
         return (await client.GetByteArrayAsync(scrapeUri)).Length;

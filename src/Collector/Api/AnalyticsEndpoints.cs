@@ -7,8 +7,8 @@ using PerfOtel.Collector.Thresholds;
 namespace PerfOtel.Collector.Api;
 
 /// <summary>
-/// The analytics REST API under <c>/api/v1</c>. Every endpoint takes <c>tenant</c> (default: the request's tenant from
-/// <see cref="RequestTenant"/>, today <c>default</c>); those over a window take <c>window</c>, one of the configured
+/// The analytics REST API under <c>/api/v1</c>. Every endpoint acts for the tenant <see cref="RequestTenant"/> decides
+/// (<c>?tenant=</c> where the caller may name one); those over a window take <c>window</c>, one of the configured
 /// window names (default: the first configured, <c>1h</c>).
 /// </summary>
 public static class AnalyticsEndpoints
@@ -193,8 +193,8 @@ public static class AnalyticsEndpoints
 
     private static bool TryTenant(HttpRequest request, out string tenant, out IResult error)
     {
-        string? given = request.Query["tenant"];
-        tenant = given ?? RequestTenant.Resolve(request.HttpContext);
+        string? given = request.Query[RequestTenant.QueryName];
+        tenant = RequestTenant.Resolve(request.HttpContext);
         error = Results.Empty;
         if (given is not null && (given.Length is 0 or > 256))
         {

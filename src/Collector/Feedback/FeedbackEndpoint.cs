@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PerfOtel.Collector.Api;
 using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Privacy;
 
 namespace PerfOtel.Collector.Feedback;
 
@@ -20,7 +21,7 @@ public static class FeedbackEndpoint
     }
 
     private static async Task<IResult> HandleAsync(HttpContext context, IExecutionStore store,
-        IEnumerable<IIngestObserver> observers, TimeProvider clock, ILoggerFactory loggers)
+        IEnumerable<IIngestObserver> observers, TimeProvider clock, ILoggerFactory loggers, PrivacyPolicy privacy)
     {
         var request = context.Request;
         if (!request.HasJsonContentType())
@@ -54,14 +55,24 @@ public static class FeedbackEndpoint
         FeedbackRecord record;
         using (document)
         {
-            var (parsed, error) = FeedbackRequestParser.Parse(document.RootElement, RequestTenant.Resolve(context),
-                clock.GetUtcNow());
+            FeedbackRecord? parsed;
+            FeedbackValidationError? error;
+            try
+            {
+                (parsed, error) = FeedbackRequestParser.Parse(document.RootElement, RequestTenant.Resolve(context),
+                    clock.GetUtcNow());
+            }
+            catch (InvalidOperationException ex)
+            {
+                // JsonDocument checks structure, not the UTF-8 inside strings; reading a string finds that out.
+                return Results.BadRequest(new FeedbackError("body", $"the body is not valid UTF-8 JSON: {ex.Message}"));
+            }
             if (error is not null)
             {
                 return Results.BadRequest(new FeedbackError(error.Field, error.Message));
             }
 
-            record = parsed!;
+            record = privacy.Apply(parsed!);
         }
 
         var result = await store.AddFeedbackAsync(record, context.RequestAborted).ConfigureAwait(false);

@@ -128,7 +128,14 @@ internal static class FeedbackRequestParser
     private static bool TryIdentifier(JsonElement value, out string? id)
     {
         id = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-        return !string.IsNullOrWhiteSpace(id) && id.Length <= MaxIdLength;
+        if (string.IsNullOrWhiteSpace(id) || id.Length > MaxIdLength)
+        {
+            return false;
+        }
+
+        // Cleaned by the rule span attributes pass, so a task id with a control character still matches its span's.
+        id = Otlp.Mapping.StoredText.Clean(id);
+        return true;
     }
 
     private static bool TryHexId(JsonElement value, int length, out string? id)

@@ -35,5 +35,6 @@ public static class CollectorTelemetryExtensions
 
     /// <summary>Maps /metrics (or Metrics:Path).</summary>
     public static IEndpointConventionBuilder MapPerfOtelCollectorMetrics(this WebApplication app) =>
-        app.MapPerfOtelScrapingEndpoint(app.Services.GetRequiredService<MeterProvider>(), app.Configuration["Metrics:Path"]);
+        app.MapPerfOtelScrapingEndpoint(app.Services.GetRequiredService<MeterProvider>(), app.Configuration["Metrics:Path"])
+            .WithMetadata(new Security.ScrapeEndpointMetadata());
 }

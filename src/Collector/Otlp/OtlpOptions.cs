@@ -24,7 +24,8 @@ public sealed class OtlpOptions
 
     /// <summary>
     /// Span attributes kept on invocation records as JSON (exact keys, or prefixes ending in <c>*</c>). Empty by
-    /// default: nothing beyond the mapped fields is stored.
+    /// default: nothing beyond the mapped fields is stored. Still read for existing configurations; new ones use
+    /// <c>Privacy:AttributeAllowlist</c> (the two are joined).
     /// </summary>
     public IList<string> AttributeAllowlist { get; } = [];
 }
@@ -46,7 +47,7 @@ internal sealed class OtlpOptionsValidator : IValidateOptions<OtlpOptions>
 
         foreach (var entry in options.AttributeAllowlist)
         {
-            if (string.IsNullOrWhiteSpace(entry) || entry == "*" || entry.IndexOf('*', StringComparison.Ordinal) is var star && star >= 0 && star != entry.Length - 1)
+            if (!Privacy.AllowlistEntry.IsValid(entry))
             {
                 failures.Add($"Otlp:AttributeAllowlist entry '{entry}' must be an attribute key or a prefix ending in '*' (and not '*' alone).");
             }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Ingest;
 using PerfOtel.Collector.Otlp.Http;
 using PerfOtel.Collector.Otlp.Mapping;
+using PerfOtel.Collector.Privacy;
 using PerfOtel.Instrumentation.Pricing;
 
 namespace PerfOtel.Collector.Otlp;
@@ -28,9 +29,9 @@ public static class OtlpReceiverExtensions
             return string.IsNullOrEmpty(overrides) ? PricingCatalog.Default : PricingCatalog.Default.WithOverrides(PricingCatalog.Load(overrides));
         });
         services.TryAddSingleton<IModelPricing, CatalogModelPricing>();
+        services.AddPerfOtelPrivacy(configuration);
         services.TryAddSingleton(provider => new SpanMapper(
-            provider.GetRequiredService<IModelPricing>(),
-            new AttributeAllowlist(provider.GetRequiredService<IOptions<OtlpOptions>>().Value.AttributeAllowlist)));
+            provider.GetRequiredService<IModelPricing>(), provider.GetRequiredService<PrivacyPolicy>(), provider.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<OtlpRequestHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<OtlpSignal, TracesSignal>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<OtlpSignal, MetricsSignal>());

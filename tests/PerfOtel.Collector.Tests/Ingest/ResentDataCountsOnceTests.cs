@@ -241,6 +241,9 @@ public abstract class ResentDataCountsOnce
             builder.UseSetting("Budgets:Tenants:default:DailyUsd", "10");
             builder.UseSetting($"Budgets:Tenants:default:Agents:{Triage}:MonthlyUsd", "100");
             builder.UseSetting("Experiments:MinSamplesPerVariant", "2");
+            // /metrics is compared right after ingestion: each scrape derives the analytics instead of serving the
+            // background refresher's encoding, which may be up to two intervals old.
+            builder.UseSetting("Analytics:ExpositionRefreshInterval", "00:00:00");
             builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(new ManualClock(Now)));
         }
     }

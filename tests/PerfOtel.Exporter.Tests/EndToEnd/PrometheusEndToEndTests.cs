@@ -6,6 +6,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using PerfOtel.Exporter.Tests.Hosting;
 using PerfOtel.Exporter.Tests.TestSupport;
+using PerfOtel.Testing;
 
 namespace PerfOtel.Exporter.Tests.EndToEnd;
 
@@ -16,6 +17,8 @@ namespace PerfOtel.Exporter.Tests.EndToEnd;
 /// </summary>
 public class PrometheusEndToEndTests
 {
+    private const string ExemplarStorage = "--enable-feature=exemplar-storage";
+
     private const string TraceIdHex = "4bf92f3577b34da6a3ce929d0e0e4736";
     private const string Invocations = "perfotel_e2e_invocations_total";
     private const string Duration = "perfotel_e2e_duration_seconds";
@@ -31,11 +34,11 @@ public class PrometheusEndToEndTests
             options => options.EnableOpenMetrics = false, configureProvider: TraceBasedExemplars, sharedMeter: meter);
         workload.RecordFirstPhase();
 
-        await using var prometheus = await PrometheusServer.StartAsync(new Dictionary<string, string>
+        await using var prometheus = await PrometheusServer.StartAsync(new Dictionary<string, string[]>
         {
-            ["aspnet_openmetrics"] = openMetricsApp.BaseAddress.Authority,
-            ["aspnet_text"] = textApp.BaseAddress.Authority,
-        });
+            ["aspnet_openmetrics"] = [openMetricsApp.BaseAddress.Authority],
+            ["aspnet_text"] = [textApp.BaseAddress.Authority],
+        }, extraArguments: [ExemplarStorage]);
 
         await AssertCounterAndHistogramAsync(prometheus, workload, ["aspnet_openmetrics", "aspnet_text"]);
         await AssertExemplarsAsync(prometheus, "aspnet_openmetrics", expected: true);
@@ -59,11 +62,11 @@ public class PrometheusEndToEndTests
         using var textProvider = ListenerProvider(meter, textPort, enableOpenMetrics: false);
         workload.RecordFirstPhase();
 
-        await using var prometheus = await PrometheusServer.StartAsync(new Dictionary<string, string>
+        await using var prometheus = await PrometheusServer.StartAsync(new Dictionary<string, string[]>
         {
-            ["listener_openmetrics"] = $"127.0.0.1:{openMetricsPort}",
-            ["listener_text"] = $"127.0.0.1:{textPort}",
-        });
+            ["listener_openmetrics"] = [$"127.0.0.1:{openMetricsPort}"],
+            ["listener_text"] = [$"127.0.0.1:{textPort}"],
+        }, extraArguments: [ExemplarStorage]);
 
         await AssertCounterAndHistogramAsync(prometheus, workload, ["listener_openmetrics", "listener_text"]);
         await AssertExemplarsAsync(prometheus, "listener_openmetrics", expected: true);
@@ -90,8 +93,8 @@ public class PrometheusEndToEndTests
     {
         foreach (var job in jobs)
         {
-            await prometheus.WaitForAsync($"up{{job=\"{job}\"}}", value => value == 1);
-            await prometheus.WaitForAsync($"{Invocations}{{job=\"{job}\",gen_ai_agent_name=\"alpha\"}}", value => value == 42);
+            await prometheus.WaitForScalarAsync($"up{{job=\"{job}\"}}", value => value == 1);
+            await prometheus.WaitForScalarAsync($"{Invocations}{{job=\"{job}\",gen_ai_agent_name=\"alpha\"}}", value => value == 42);
         }
 
         // The increase happens only after Prometheus has stored the first value, so it shows up as a change over time.
@@ -99,7 +102,7 @@ public class PrometheusEndToEndTests
         foreach (var job in jobs)
         {
             var selector = $"{Invocations}{{job=\"{job}\",gen_ai_agent_name=\"alpha\"}}";
-            await prometheus.WaitForAsync(selector, value => value == 50);
+            await prometheus.WaitForScalarAsync(selector, value => value == 50);
             Assert.Equal(8, await prometheus.QueryScalarAsync($"max_over_time({selector}[10m]) - min_over_time({selector}[10m])"));
             Assert.True(await prometheus.QueryScalarAsync($"rate({selector}[10m])") > 0, $"rate of {selector} is not positive");
             Assert.Equal(0, await prometheus.QueryScalarAsync($"resets({selector}[10m])"));
@@ -141,7 +144,7 @@ public class PrometheusEndToEndTests
         using var response = await client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         var sampleLines = body.Split('\n').Count(line => line.Length > 0 && !line.StartsWith('#'));
-        await prometheus.WaitForAsync($"scrape_samples_scraped{{job=\"{job}\"}}", value => value == sampleLines);
+        await prometheus.WaitForScalarAsync($"scrape_samples_scraped{{job=\"{job}\"}}", value => value == sampleLines);
 
         // The resource arrives as target_info (an OpenMetrics info metric, or a gauge in the text format).
         Assert.Equal(1, await prometheus.QueryScalarAsync($"target_info{{job=\"{job}\",service_name=~\".+\"}}"));

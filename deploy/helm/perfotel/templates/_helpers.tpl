@@ -59,4 +59,13 @@ app.kubernetes.io/part-of: perfotel
 {{- if and (eq .Values.storage.provider "postgres") (not .Values.storage.postgres.existingSecret) }}
 {{- fail "storage.postgres.existingSecret is required when storage.provider=postgres" }}
 {{- end }}
+{{- if and .Values.auth.enabled (not .Values.auth.existingSecret) }}
+{{- fail "auth.existingSecret is required when auth.enabled=true: the Secret holding the JSON array of keys" }}
+{{- end }}
+{{- if and .Values.serviceMonitor.enabled .Values.auth.enabled (not .Values.metrics.port) (not (and .Values.serviceMonitor.authorization.secretName .Values.serviceMonitor.authorization.secretKey)) }}
+{{- fail "serviceMonitor.authorization.secretName and secretKey are required when auth.enabled=true and metrics.port=0: /metrics then needs an admin key" }}
+{{- end }}
+{{- if and .Values.metrics.port (eq (int .Values.metrics.port) (int .Values.service.port)) }}
+{{- fail "metrics.port must differ from service.port" }}
+{{- end }}
 {{- end }}

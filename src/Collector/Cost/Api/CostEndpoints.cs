@@ -1,3 +1,4 @@
+using PerfOtel.Collector.Api;
 using PerfOtel.Collector.Budgets;
 using PerfOtel.Collector.Experiments;
 using PerfOtel.Collector.Models;
@@ -10,7 +11,7 @@ public static class CostEndpoints
     /// <summary>
     /// Maps <c>GET /api/v1/costs?period=hourly|daily|monthly</c>, <c>GET /api/v1/budgets</c>,
     /// <c>GET /api/v1/models?window=1h</c>, <c>GET /api/v1/experiments</c> and <c>GET /api/v1/experiments/{id}</c>;
-    /// each takes <c>?tenant=</c> (default <c>default</c>).
+    /// each acts for the tenant <see cref="RequestTenant"/> decides.
     /// </summary>
     public static IEndpointRouteBuilder MapPerfOtelCostApi(this IEndpointRouteBuilder endpoints)
     {
@@ -31,7 +32,7 @@ public static class CostEndpoints
         {
             return BadRequest($"unknown period '{periodText}'; expected hourly, daily or monthly");
         }
-        var tenant = CostRequestTenant.Resolve(request);
+        var tenant = RequestTenant.Resolve(request.HttpContext);
         var now = ledger.Now;
         var rows = ledger.Rows(tenant, period);
         var total = rows.Aggregate(CostTotals.Zero, (sum, row) => sum + row.Totals);
@@ -44,7 +45,7 @@ public static class CostEndpoints
 
     private static IResult BudgetsOf(HttpRequest request, BudgetTracker tracker, TimeProvider clock)
     {
-        var tenant = CostRequestTenant.Resolve(request);
+        var tenant = RequestTenant.Resolve(request.HttpContext);
         var ratios = tracker.RatiosFor(tenant);
         var budgets = tracker.Statuses(tenant).Select(s => new BudgetResponse(
             s.Scope.Agent,
@@ -63,14 +64,14 @@ public static class CostEndpoints
         {
             return BadRequest($"unknown window '{windowText}'; expected {string.Join(" or ", comparison.Options.Windows.Select(w => w.Name))}");
         }
-        var tenant = CostRequestTenant.Resolve(request);
+        var tenant = RequestTenant.Resolve(request.HttpContext);
         return Results.Ok(new ModelsResponse(tenant, window.Name, comparison.Now, comparison.Models(tenant, window),
             recommendations.GetRecommendations(tenant)));
     }
 
     private static IResult Experiments(HttpRequest request, ExperimentRegistry registry)
     {
-        var tenant = CostRequestTenant.Resolve(request);
+        var tenant = RequestTenant.Resolve(request.HttpContext);
         return Results.Ok(new ExperimentsResponse(tenant, registry.Options.MinSamplesPerVariant,
             registry.Options.SignificanceLevel, registry.DroppedInvocations(tenant),
             registry.Reports(tenant).Select(ExperimentResponse.Of).ToList()));
@@ -78,7 +79,7 @@ public static class CostEndpoints
 
     private static IResult Experiment(string id, HttpRequest request, ExperimentRegistry registry)
     {
-        var tenant = CostRequestTenant.Resolve(request);
+        var tenant = RequestTenant.Resolve(request.HttpContext);
         return registry.Report(tenant, id) is { } report
             ? Results.Ok(ExperimentResponse.Of(report))
             : Results.NotFound(new ErrorResponse($"no experiment '{id}' for tenant '{tenant}'"));

@@ -55,6 +55,10 @@ internal static class OtlpJson
         {
             throw new OtlpDecodeException("request body is not a valid OTLP/JSON message: " + error.Message, error);
         }
+        catch (Exception error) when (error is ArgumentException or InvalidOperationException)
+        {
+            throw new OtlpDecodeException("request body is not a valid OTLP/JSON message: " + error.Message, error);
+        }
     }
 
     public static string Format(IMessage message) => Formatter.Format(message);
@@ -92,7 +96,10 @@ internal static class OtlpJson
                         }
                         else if (reader.ValueIsEscaped)
                         {
-                            writer.WriteStringValue(reader.GetString());
+                            // Copied still escaped: decoding would turn an escaped lone surrogate (\ud800, valid JSON
+                            // syntax) into a string the writer refuses; the protobuf parser decodes it and the mapper
+                            // replaces it.
+                            WriteEscapedString(writer, reader.ValueSpan);
                         }
                         else
                         {
@@ -131,6 +138,15 @@ internal static class OtlpJson
         }
 
         return Encoding.UTF8.GetString(output.WrittenSpan);
+    }
+
+    private static void WriteEscapedString(Utf8JsonWriter writer, ReadOnlySpan<byte> escaped)
+    {
+        var quoted = new byte[escaped.Length + 2];
+        quoted[0] = (byte)'"';
+        escaped.CopyTo(quoted.AsSpan(1));
+        quoted[^1] = (byte)'"';
+        writer.WriteRawValue(quoted, skipInputValidation: true);
     }
 
     // Every bytes field named like this in OTLP (Span, Span.Link, LogRecord, Exemplar) is a trace or span id.

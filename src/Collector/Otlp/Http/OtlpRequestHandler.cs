@@ -99,7 +99,8 @@ internal sealed partial class OtlpRequestHandler(
 
             try
             {
-                result = signal.Decode(body.Span, encoding.Value);
+                // With authentication on, a tenant key's data is its tenant's, whatever the payload claims.
+                result = signal.Decode(body.Span, encoding.Value, Security.ApiCaller.Of(context)?.IngestTenant);
             }
             catch (OtlpDecodeException error)
             {
@@ -159,7 +160,7 @@ internal sealed partial class OtlpRequestHandler(
         return WriteErrorAsync(context, statusCode, encoding, statusCode == StatusCodes.Status429TooManyRequests ? RpcCode.ResourceExhausted : RpcCode.Unavailable, message);
     }
 
-    private static Task WriteErrorAsync(HttpContext context, int statusCode, OtlpEncoding? encoding, int rpcCode, string message)
+    internal static Task WriteErrorAsync(HttpContext context, int statusCode, OtlpEncoding? encoding, int rpcCode, string message)
     {
         if (encoding is null)
         {
@@ -194,7 +195,9 @@ internal sealed partial class OtlpRequestHandler(
 internal static class RpcCode
 {
     public const int InvalidArgument = 3;
+    public const int PermissionDenied = 7;
     public const int ResourceExhausted = 8;
     public const int Unimplemented = 12;
     public const int Unavailable = 14;
+    public const int Unauthenticated = 16;
 }

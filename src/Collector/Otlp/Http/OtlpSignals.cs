@@ -14,7 +14,10 @@ internal abstract class OtlpSignal
 
     public abstract string Path { get; }
 
-    public abstract MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding);
+    /// <param name="body">The decompressed request body.</param>
+    /// <param name="encoding">Protobuf or JSON.</param>
+    /// <param name="forcedTenant">When set, every record is stored under this tenant (the API key's), not the payload's.</param>
+    public abstract MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null);
 
     public abstract IMessage Response(long rejected, string? errorMessage);
 
@@ -55,8 +58,8 @@ internal sealed class TracesSignal(SpanMapper mapper) : OtlpSignal
 
     public override string Path => "/v1/traces";
 
-    public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding) =>
-        mapper.Map(Parse(body, encoding, ExportTraceServiceRequest.Parser));
+    public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
+        mapper.Map(Parse(body, encoding, ExportTraceServiceRequest.Parser), forcedTenant);
 
     public override IMessage Response(long rejected, string? errorMessage) => rejected == 0 && errorMessage is null
         ? new ExportTraceServiceResponse()
@@ -75,8 +78,8 @@ internal sealed class LogsSignal(TimeProvider time) : OtlpSignal
 
     public override string Path => "/v1/logs";
 
-    public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding) =>
-        LogMapper.Map(Parse(body, encoding, ExportLogsServiceRequest.Parser), time);
+    public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
+        LogMapper.Map(Parse(body, encoding, ExportLogsServiceRequest.Parser), time, forcedTenant);
 
     public override IMessage Response(long rejected, string? errorMessage) => rejected == 0 && errorMessage is null
         ? new ExportLogsServiceResponse()
@@ -91,7 +94,8 @@ internal sealed class MetricsSignal : OtlpSignal
 
     public override string Path => "/v1/metrics";
 
-    public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding) =>
+    // Metric points are validated and counted, not stored, so they have no tenant to force.
+    public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
         MetricsValidator.Validate(Parse(body, encoding, ExportMetricsServiceRequest.Parser));
 
     public override IMessage Response(long rejected, string? errorMessage) => rejected == 0 && errorMessage is null

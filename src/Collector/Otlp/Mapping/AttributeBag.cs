@@ -6,7 +6,8 @@ namespace PerfOtel.Collector.Otlp.Mapping;
 
 /// <summary>
 /// OTLP attributes by key, read leniently: instrumentations disagree on types (token counts arrive as int, double or
-/// string), so a reader asks for the type it needs and gets null when the value cannot be one.
+/// string), so a reader asks for the type it needs and gets null when the value cannot be one. Strings come back
+/// cleaned by <see cref="StoredText"/>: everything the mappers read from attributes is stored.
 /// </summary>
 internal sealed class AttributeBag
 {
@@ -53,7 +54,7 @@ internal sealed class AttributeBag
             AnyValue.ValueOneofCase.BoolValue => value.BoolValue ? "true" : "false",
             _ => null,
         };
-        return string.IsNullOrEmpty(text) ? null : text;
+        return string.IsNullOrEmpty(text) ? null : StoredText.Clean(text);
     }
 
     public long? Long(string key)

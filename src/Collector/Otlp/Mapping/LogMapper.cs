@@ -13,11 +13,12 @@ namespace PerfOtel.Collector.Otlp.Mapping;
 /// </summary>
 internal static class LogMapper
 {
-    public static MappingResult Map(ExportLogsServiceRequest request, TimeProvider time)
+    public static MappingResult Map(ExportLogsServiceRequest request, TimeProvider time, string? forcedTenant = null)
     {
         var batch = new IngestBatch();
         var rejections = new RejectionLog();
         var received = 0L;
+        var window = PlausibleTime.Window(time);
         foreach (var resourceLogs in request.ResourceLogs)
         {
             var resource = AttributeBag.From(resourceLogs.Resource?.Attributes);
@@ -52,12 +53,18 @@ internal static class LogMapper
                     }
 
                     var timestamp = record.TimeUnixNano != 0 ? record.TimeUnixNano : record.ObservedTimeUnixNano;
+                    if (timestamp != 0 && !window.Contains(timestamp))
+                    {
+                        rejections.Add($"time_unix_nano must be after {PlausibleTime.EarliestText} and at most {PlausibleTime.MaxClockSkewText} ahead of the collector's clock");
+                        continue;
+                    }
+
                     var name = attributes.String(GenAiAttributes.EvaluationName) ?? SpanMapper.UnknownName;
                     var score = attributes.Double(GenAiAttributes.EvaluationScoreValue);
                     var label = attributes.String(GenAiAttributes.EvaluationScoreLabel);
                     batch.Evaluations.Add(new EvaluationRecord
                     {
-                        Tenant = attributes.String(PerfOtelAttributes.Tenant) ?? resource.String(PerfOtelAttributes.Tenant) ?? SpanMapper.DefaultTenant,
+                        Tenant = forcedTenant ?? attributes.String(PerfOtelAttributes.Tenant) ?? resource.String(PerfOtelAttributes.Tenant) ?? SpanMapper.DefaultTenant,
                         TraceId = OtlpIds.Hex(record.TraceId),
                         SpanId = OtlpIds.Hex(record.SpanId),
                         Sequence = Sequence(timestamp, name, score, label),

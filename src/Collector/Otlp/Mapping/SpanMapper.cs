@@ -1,6 +1,7 @@
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Trace.V1;
 using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Privacy;
 using PerfOtel.Instrumentation.Conventions;
 
 namespace PerfOtel.Collector.Otlp.Mapping;
@@ -13,20 +14,30 @@ internal sealed record MappingResult(IngestBatch Batch, long Received, long Reje
 /// events. Spans that are not GenAI operations are accepted and ignored. Parent links are followed only within the
 /// request: the SDKs batch a trace's spans together, and the store's roll-ups cover what arrives apart.
 /// </summary>
-internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allowlist = null)
+internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy = null, TimeProvider? time = null)
 {
-    private readonly AttributeAllowlist _allowlist = allowlist ?? AttributeAllowlist.None;
+    private readonly PrivacyPolicy _privacy = privacy ?? PrivacyPolicy.Default;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>Token counts above this (a trillion) on one span are a client bug or an attack, and read as absent.</summary>
+    public const long MaxTokenCount = 1_000_000_000_000;
+
+    /// <summary>A cost above this (a million USD) on one span is read as absent, so one span cannot swamp every total.</summary>
+    public const double MaxCostUsd = 1_000_000;
 
     public const string DefaultTenant = "default";
     public const string UnknownName = "unknown";
     private const string OtherError = "_OTHER";
 
-    public MappingResult Map(ExportTraceServiceRequest request)
+    /// <param name="request">The export request.</param>
+    /// <param name="forcedTenant">The authenticated tenant: when set it wins over every <c>perfotel.tenant</c> attribute.</param>
+    public MappingResult Map(ExportTraceServiceRequest request, string? forcedTenant = null)
     {
         var batch = new IngestBatch();
         var rejections = new RejectionLog();
         var received = 0L;
         var spans = new List<MappedSpan>();
+        var window = PlausibleTime.Window(_time);
         var byId = new Dictionary<(string TraceId, string SpanId), MappedSpan>();
 
         foreach (var resourceSpans in request.ResourceSpans)
@@ -39,7 +50,7 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
                 foreach (var span in scopeSpans.Spans)
                 {
                     received++;
-                    if (Validate(span) is { } problem)
+                    if (Validate(span, window) is { } problem)
                     {
                         rejections.Add(problem);
                         continue;
@@ -54,7 +65,7 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
                     }
 
                     var mapped = new MappedSpan(span, attributes, role, OtlpIds.Hex(span.TraceId), OtlpIds.Hex(span.SpanId),
-                        OtlpIds.HexOrNull(span.ParentSpanId), resourceTenant, serviceName);
+                        OtlpIds.HexOrNull(span.ParentSpanId), resourceTenant, serviceName) { ForcedTenant = forcedTenant };
                     spans.Add(mapped);
                     byId[(mapped.TraceId, mapped.SpanId)] = mapped;
                 }
@@ -83,7 +94,7 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
         return new MappingResult(batch, received, rejections.Count, rejections.Message("spans"));
     }
 
-    private static string? Validate(Span span)
+    private static string? Validate(Span span, PlausibleTime window)
     {
         if (!OtlpIds.IsValidTraceId(span.TraceId))
         {
@@ -108,6 +119,18 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
         if (span.EndTimeUnixNano < span.StartTimeUnixNano)
         {
             return "end_time_unix_nano is before start_time_unix_nano";
+        }
+
+        if (span.StartTimeUnixNano < window.EarliestUnixNano)
+        {
+            return "start_time_unix_nano is before " + PlausibleTime.EarliestText;
+        }
+
+        // The end bounds the start too; a span that ends in the far future would sit at the head of every
+        // time-ordered view and in windows that have not begun.
+        if (span.EndTimeUnixNano > window.LatestUnixNano)
+        {
+            return "end_time_unix_nano is more than " + PlausibleTime.MaxClockSkewText + " ahead of the collector's clock";
         }
 
         return null;
@@ -155,7 +178,8 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
     }
 
     private static string Tenant(MappedSpan span, MappedSpan? invocation) =>
-        span.Attributes.String(PerfOtelAttributes.Tenant)
+        span.ForcedTenant
+        ?? span.Attributes.String(PerfOtelAttributes.Tenant)
         ?? invocation?.Attributes.String(PerfOtelAttributes.Tenant)
         ?? span.ResourceTenant
         ?? DefaultTenant;
@@ -168,16 +192,18 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
 
     private static string? NameAfterOperation(string spanName, string operation) =>
         spanName.Length > operation.Length + 1 && spanName.StartsWith(operation, StringComparison.Ordinal) && spanName[operation.Length] == ' '
-            ? spanName[(operation.Length + 1)..]
+            ? StoredText.Clean(spanName[(operation.Length + 1)..])
             : null;
 
     private AgentInvocation ToInvocation(MappedSpan span)
     {
         var a = span.Attributes;
         var errorType = ErrorType(span);
+        // The privacy decision follows the tenant the record is stored under, whatever decided it.
+        var tenant = Tenant(span, span);
         return new AgentInvocation
         {
-            Tenant = Tenant(span, span),
+            Tenant = tenant,
             TraceId = span.TraceId,
             SpanId = span.SpanId,
             ParentSpanId = span.ParentSpanId,
@@ -198,8 +224,8 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
             Confidence = UnitInterval(a.Double(PerfOtelAttributes.Confidence)),
             Quality = UnitInterval(a.Double(PerfOtelAttributes.Quality)),
             Tokens = Tokens(a),
-            CostUsd = NonNegative(a.Double(PerfOtelAttributes.CostUsd)),
-            AttributesJson = _allowlist.ToJson(span.Span.Attributes),
+            CostUsd = Cost(a),
+            AttributesJson = _privacy.StoredAttributesJson(span.Span.Attributes, tenant),
         };
     }
 
@@ -212,7 +238,7 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
         var provider = a.FirstString(GenAiAttributes.ProviderName, GenAiAttributes.SystemDeprecated, OpenInferenceAttributes.Provider,
             OpenInferenceAttributes.System, OpenLlmetryAttributes.Vendor);
 
-        var cost = NonNegative(a.Double(PerfOtelAttributes.CostUsd));
+        var cost = Cost(a);
         var unpriced = 0L;
         if (cost is null && tokens != default)
         {
@@ -269,8 +295,9 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
         ErrorType = ErrorType(span),
     };
 
-    private static void AddEvaluations(MappedSpan span, MappedSpan? invocation, IngestBatch batch)
+    private void AddEvaluations(MappedSpan span, MappedSpan? invocation, IngestBatch batch)
     {
+        var window = PlausibleTime.Window(_time);
         for (var i = 0; i < span.Span.Events.Count; i++)
         {
             var evt = span.Span.Events[i];
@@ -290,7 +317,8 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
                 Name = attributes.String(GenAiAttributes.EvaluationName) ?? UnknownName,
                 Score = attributes.Double(GenAiAttributes.EvaluationScoreValue),
                 Label = attributes.String(GenAiAttributes.EvaluationScoreLabel),
-                Time = OtlpIds.Time(evt.TimeUnixNano != 0 ? evt.TimeUnixNano : span.Span.EndTimeUnixNano),
+                // An event's own time is only trusted within the span's plausible range; else the span's end stands in.
+                Time = OtlpIds.Time(window.Contains(evt.TimeUnixNano) ? evt.TimeUnixNano : span.Span.EndTimeUnixNano),
             });
         }
     }
@@ -309,15 +337,19 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
         }
 
         return new TokenCounts(
-            Math.Max(0, input ?? 0),
-            Math.Max(0, output ?? 0),
-            Math.Max(0, a.FirstLong(GenAiAttributes.UsageCacheReadInputTokens, LegacyGenAiAttributes.UsageCacheReadInputTokens,
-                OpenLlmetryAttributes.UsageCacheReadInputTokens, OpenInferenceAttributes.TokenCountCacheRead) ?? 0),
-            Math.Max(0, a.FirstLong(GenAiAttributes.UsageCacheCreationInputTokens, LegacyGenAiAttributes.UsageCacheCreationInputTokens,
-                OpenInferenceAttributes.TokenCountCacheWrite) ?? 0),
-            Math.Max(0, a.FirstLong(GenAiAttributes.UsageReasoningOutputTokens, LegacyGenAiAttributes.UsageReasoningTokens,
-                OpenLlmetryAttributes.UsageReasoningTokens, OpenInferenceAttributes.TokenCountReasoning) ?? 0));
+            Count(input),
+            Count(output),
+            Count(a.FirstLong(GenAiAttributes.UsageCacheReadInputTokens, LegacyGenAiAttributes.UsageCacheReadInputTokens,
+                OpenLlmetryAttributes.UsageCacheReadInputTokens, OpenInferenceAttributes.TokenCountCacheRead)),
+            Count(a.FirstLong(GenAiAttributes.UsageCacheCreationInputTokens, LegacyGenAiAttributes.UsageCacheCreationInputTokens,
+                OpenInferenceAttributes.TokenCountCacheWrite)),
+            Count(a.FirstLong(GenAiAttributes.UsageReasoningOutputTokens, LegacyGenAiAttributes.UsageReasoningTokens,
+                OpenLlmetryAttributes.UsageReasoningTokens, OpenInferenceAttributes.TokenCountReasoning)));
     }
+
+    private static long Count(long? value) => value is > 0 and <= MaxTokenCount ? value.Value : 0;
+
+    private static double? Cost(AttributeBag a) => a.Double(PerfOtelAttributes.CostUsd) is { } cost and >= 0 and <= MaxCostUsd ? cost : null;
 
     private static string Outcome(MappedSpan span) => span.Attributes.String(PerfOtelAttributes.Outcome) switch
     {
@@ -355,7 +387,6 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
 
     private static double? UnitInterval(double? value) => value is >= 0 and <= 1 ? value : null;
 
-    private static double? NonNegative(double? value) => value is >= 0 ? value : null;
 
     private sealed class MappedSpan(Span span, AttributeBag attributes, SpanRole role, string traceId, string spanId,
         string? parentSpanId, string? resourceTenant, string? serviceName)
@@ -367,6 +398,7 @@ internal sealed class SpanMapper(IModelPricing pricing, AttributeAllowlist? allo
         public string SpanId { get; } = spanId;
         public string? ParentSpanId { get; } = parentSpanId;
         public string? ResourceTenant { get; } = resourceTenant;
+        public string? ForcedTenant { get; init; }
         public string? ServiceName { get; } = serviceName;
         public bool InvocationResolved { get; set; }
         public MappedSpan? Invocation { get; set; }

@@ -1,0 +1,95 @@
+using PerfOtel.Collector.Otlp.Http;
+
+namespace PerfOtel.Collector.Security;
+
+/// <summary>What a route demands of its caller.</summary>
+internal enum RouteAccess
+{
+    /// <summary>No key: liveness probes.</summary>
+    Open,
+
+    /// <summary>OTLP export paths: ingest role; failures answered with a google.rpc.Status.</summary>
+    OtlpIngest,
+
+    /// <summary>REST writes (feedback): ingest role, scoped to the key's tenant.</summary>
+    RestIngest,
+
+    /// <summary>REST reads and the export: read role, scoped to the key's tenant.</summary>
+    RestRead,
+
+    /// <summary>/metrics on the main port: every tenant's series, so admin only.</summary>
+    Scrape,
+
+    /// <summary>Anything else (including routes nobody classified): admin only, so a new route is never open by mistake.</summary>
+    Admin,
+
+    /// <summary>No route matched, or the framework's 405 answer: any valid key, then the framework answers.</summary>
+    AnyKey,
+}
+
+/// <summary>Marks the collector's own /metrics endpoint, whatever path it is served on.</summary>
+internal sealed class ScrapeEndpointMetadata;
+
+/// <summary>
+/// The one table of which route needs which role. The tests enumerate every endpoint of the app and fail when one is
+/// not classified here, so adding a route forces a decision about who may call it.
+/// </summary>
+internal sealed class RouteAccessPolicy(IEnumerable<OtlpSignal> signals)
+{
+    public const string HealthRoute = "/healthz";
+    public const string ApiPrefix = "/api/v1/";
+    public const string FeedbackRoute = "/api/v1/feedback";
+
+    private readonly HashSet<string> _otlpRoutes = signals.Select(s => s.Path).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The access a request's matched endpoint demands (unclassified routes fall back to admin).</summary>
+    public RouteAccess For(Endpoint? endpoint) => endpoint is RouteEndpoint route ? Classify(route) ?? RouteAccess.Admin : RouteAccess.AnyKey;
+
+    /// <summary>The classification of a route, or null when this table does not know it.</summary>
+    public RouteAccess? Classify(RouteEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (endpoint.Metadata.GetMetadata<ScrapeEndpointMetadata>() is not null)
+        {
+            return RouteAccess.Scrape;
+        }
+
+        var pattern = endpoint.RoutePattern.RawText ?? string.Empty;
+        if (pattern == HealthRoute)
+        {
+            return RouteAccess.Open;
+        }
+
+        if (_otlpRoutes.Contains(pattern))
+        {
+            return RouteAccess.OtlpIngest;
+        }
+
+        if (!pattern.StartsWith(ApiPrefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [];
+        if (methods.Count > 0 && methods.All(HttpMethods.IsGet))
+        {
+            return RouteAccess.RestRead;
+        }
+
+        if (pattern == FeedbackRoute && methods.Count > 0 && methods.All(HttpMethods.IsPost))
+        {
+            return RouteAccess.RestIngest;
+        }
+
+        return null;
+    }
+
+    public static ApiRole RoleFor(RouteAccess access) => access switch
+    {
+        RouteAccess.OtlpIngest or RouteAccess.RestIngest => ApiRole.Ingest,
+        RouteAccess.RestRead => ApiRole.Read,
+        _ => ApiRole.Admin,
+    };
+
+    public static bool IsRest(RouteAccess access) => access is RouteAccess.RestIngest or RouteAccess.RestRead;
+}

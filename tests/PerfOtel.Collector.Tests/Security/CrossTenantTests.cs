@@ -1,0 +1,267 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Security;
+using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+
+namespace PerfOtel.Collector.Tests.Security;
+
+/// <summary>
+/// Tenant alpha's keys against tenant bravo's data, on every route the app maps (enumerated from the endpoint data
+/// source: a route nobody classified fails the test), through the real host and the real SQLite store.
+/// </summary>
+public sealed partial class CrossTenantTests : IAsyncLifetime
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("perfotel-cross-tenant-").FullName;
+    private WebApplicationFactory<Program> _factory = null!;
+    private HttpClient _client = null!;
+
+    private static TenantData A => TenantData.Alpha;
+
+    private static TenantData B => TenantData.Bravo;
+
+    public async Task InitializeAsync()
+    {
+        var settings = TestKeys.Settings();
+        settings["Storage:DataDirectory"] = _directory;
+        settings["Storage:RetentionDays"] = "0";
+        // Budgets for both tenants, so /api/v1/budgets has something of bravo's to leak.
+        settings[$"Budgets:Tenants:{A.Tenant}:Agents:{A.Agent}:MonthlyUsd"] = "100";
+        settings[$"Budgets:Tenants:{B.Tenant}:Agents:{B.Agent}:MonthlyUsd"] = "100";
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+            builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings)));
+        _client = _factory.CreateClient();
+
+        // Bravo's own data, sent with bravo's key and an admin-forwarded copy of nothing else; alpha's data likewise.
+        await PostAsync("/v1/traces", Protobuf(B.Run(claimedTenant: null)), TestKeys.IngestB, HttpStatusCode.OK);
+        await PostAsync("/v1/traces", Protobuf(A.Run(claimedTenant: null)), TestKeys.IngestA, HttpStatusCode.OK);
+        await PostAsync("/api/v1/feedback", Feedback(B.TraceIdHex, B.InvocationSpanIdHex, "bravo-feedback"), TestKeys.IngestB,
+            HttpStatusCode.Accepted);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _factory.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task EveryRoute_TenantAlphasKeys_NeverReachTenantBravosData()
+    {
+        var policy = _factory.Services.GetRequiredService<RouteAccessPolicy>();
+        var routes = _factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        var unclassified = routes.Where(r => policy.Classify(r) is null).Select(r => r.RoutePattern.RawText).ToList();
+        Assert.True(unclassified.Count == 0, "routes not classified in RouteAccessPolicy: " + string.Join(", ", unclassified));
+
+        var checkedRoutes = new List<string>();
+        foreach (var route in routes)
+        {
+            var pattern = route.RoutePattern.RawText!;
+            switch (policy.Classify(route))
+            {
+                case RouteAccess.Open:
+                    break;
+                case RouteAccess.OtlpIngest:
+                    await OtlpWithAlphasKey_ClaimingBravo_StaysAlphasAsync(pattern);
+                    break;
+                case RouteAccess.RestIngest:
+                    await FeedbackWithAlphasKey_NeverAttachesToBravoAsync(pattern);
+                    break;
+                case RouteAccess.RestRead:
+                    await ReadWithAlphasKey_NeverShowsBravoAsync(pattern);
+                    break;
+                case RouteAccess.Scrape:
+                    // /metrics carries every tenant's series: no tenant key may scrape it.
+                    foreach (var key in new[] { TestKeys.ReadA, TestKeys.IngestA })
+                    {
+                        using var response = await SendAsync(HttpMethod.Get, pattern, key);
+                        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+                    }
+
+                    break;
+                default:
+                    Assert.Fail($"route {pattern} has no cross-tenant check");
+                    break;
+            }
+
+            checkedRoutes.Add(pattern);
+        }
+
+        // The analytics, cost and export routes are all there: an empty route table would pass vacuously.
+        Assert.Contains("/api/v1/executions/export", checkedRoutes);
+        Assert.Contains("/api/v1/metrics/agents/{agent}", checkedRoutes);
+        Assert.Contains("/api/v1/experiments/{id}", checkedRoutes);
+        Assert.Contains("/v1/traces", checkedRoutes);
+    }
+
+    [Fact]
+    public async Task FeedbackOfBravo_WithAlphasTraceSpanOrTaskId_DoesNotAttach()
+    {
+        var bySpan = await PostAsync("/api/v1/feedback", Feedback(A.TraceIdHex, A.InvocationSpanIdHex, "b-on-a-span"),
+            TestKeys.IngestB, HttpStatusCode.Accepted);
+        var byTask = await PostAsync("/api/v1/feedback", Feedback(taskId: A.TaskId, feedbackId: "b-on-a-task"),
+            TestKeys.IngestB, HttpStatusCode.Accepted);
+
+        Assert.False(bySpan.GetProperty("joined").GetBoolean());
+        Assert.False(byTask.GetProperty("joined").GetBoolean());
+        var alphas = await StoredAsync(A.Tenant);
+        Assert.Null(Assert.Single(alphas).Feedback);
+
+        // The same ids under alpha's own key do attach: the refusal above is the tenant, not the ids.
+        var own = await PostAsync("/api/v1/feedback", Feedback(A.TraceIdHex, A.InvocationSpanIdHex, "a-on-a-span"),
+            TestKeys.IngestA, HttpStatusCode.Accepted);
+        Assert.True(own.GetProperty("joined").GetBoolean());
+    }
+
+    [Fact]
+    public async Task PendingFeedbackOfBravo_DoesNotAttachWhenAlphasInvocationArrivesLater()
+    {
+        var late = TenantData.Alpha with { TaskId = "alpha-late-task", TraceNumber = 0x0a02 };
+        await PostAsync("/api/v1/feedback", Feedback(taskId: late.TaskId, feedbackId: "b-pending"), TestKeys.IngestB,
+            HttpStatusCode.Accepted);
+
+        await PostAsync("/v1/traces", Protobuf(late.Run(claimedTenant: null)), TestKeys.IngestA, HttpStatusCode.OK);
+
+        var stored = (await StoredAsync(A.Tenant)).Single(i => i.Invocation.TaskId == late.TaskId);
+        Assert.Null(stored.Feedback);
+    }
+
+    private async Task OtlpWithAlphasKey_ClaimingBravo_StaysAlphasAsync(string pattern)
+    {
+        switch (pattern)
+        {
+            case "/v1/traces":
+                var forged = TenantData.Alpha with { Agent = "forged-agent", TaskId = "forged-task", TraceNumber = 0x0c01 };
+                await PostAsync(pattern, Protobuf(forged.Run(claimedTenant: B.Tenant)), TestKeys.IngestA, HttpStatusCode.OK);
+                Assert.DoesNotContain(await StoredAsync(B.Tenant), i => i.Invocation.TraceId == forged.TraceIdHex);
+                Assert.Contains(await StoredAsync(A.Tenant), i => i.Invocation.TraceId == forged.TraceIdHex);
+                break;
+            case "/v1/logs":
+                await PostAsync(pattern, Protobuf(A.Evaluation(claimedTenant: B.Tenant, "forged-evaluation")), TestKeys.IngestA,
+                    HttpStatusCode.OK);
+                var store = _factory.Services.GetRequiredService<IExecutionStore>();
+                var evaluations = new List<EvaluationRecord>();
+                await foreach (var e in store.ReadEvaluationsAsync(new InvocationQuery(), CancellationToken.None))
+                {
+                    evaluations.Add(e);
+                }
+
+                Assert.Equal(A.Tenant, Assert.Single(evaluations, e => e.Name == "forged-evaluation").Tenant);
+                break;
+            default:
+                // Metric points are validated and counted, never stored: there is no tenant data to cross.
+                await PostAsync(pattern, Protobuf(new OpenTelemetry.Proto.Collector.Metrics.V1.ExportMetricsServiceRequest()),
+                    TestKeys.IngestA, HttpStatusCode.OK);
+                break;
+        }
+    }
+
+    private async Task FeedbackWithAlphasKey_NeverAttachesToBravoAsync(string pattern)
+    {
+        var bySpan = await PostAsync(pattern, Feedback(B.TraceIdHex, B.InvocationSpanIdHex, "a-on-b-span"), TestKeys.IngestA,
+            HttpStatusCode.Accepted);
+        var byTask = await PostAsync(pattern, Feedback(taskId: B.TaskId, feedbackId: "a-on-b-task"), TestKeys.IngestA,
+            HttpStatusCode.Accepted);
+        using var named = await SendAsync(HttpMethod.Post, pattern + "?tenant=" + B.Tenant, TestKeys.IngestA,
+            Feedback(B.TraceIdHex, B.InvocationSpanIdHex, "a-naming-b"));
+
+        Assert.False(bySpan.GetProperty("joined").GetBoolean());
+        Assert.False(byTask.GetProperty("joined").GetBoolean());
+        Assert.Equal(HttpStatusCode.Forbidden, named.StatusCode);
+        // Bravo's invocation still carries bravo's own feedback, and only that.
+        var bravos = Assert.Single(await StoredAsync(B.Tenant));
+        Assert.Equal("bravo-feedback", bravos.Feedback?.FeedbackId);
+    }
+
+    private async Task ReadWithAlphasKey_NeverShowsBravoAsync(string pattern)
+    {
+        var path = RouteParameter().Replace(pattern, m => m.Value switch
+        {
+            "{agent}" => B.Agent,
+            "{id}" => B.Experiment,
+            _ => throw new InvalidOperationException($"no bravo value for {m.Value} in {pattern}: extend the test"),
+        });
+        var hasParameter = path != pattern;
+
+        using (var asAlpha = await SendAsync(HttpMethod.Get, path, TestKeys.ReadA))
+        {
+            var body = await asAlpha.Content.ReadAsStringAsync();
+            if (hasParameter)
+            {
+                // Bravo's agent or experiment does not exist for alpha.
+                Assert.True(asAlpha.StatusCode == HttpStatusCode.NotFound, $"{path} with alpha's key: {(int)asAlpha.StatusCode} {body}");
+            }
+            else
+            {
+                Assert.True(asAlpha.StatusCode == HttpStatusCode.OK, $"{path} with alpha's key: {(int)asAlpha.StatusCode} {body}");
+                AssertNoBravo(path, body);
+            }
+        }
+
+        foreach (var query in new[] { "?tenant=" + B.Tenant, $"?tenant={A.Tenant}&tenant={B.Tenant}" })
+        {
+            using var naming = await SendAsync(HttpMethod.Get, path + query, TestKeys.ReadA);
+            Assert.True(naming.StatusCode == HttpStatusCode.Forbidden, $"{path}{query} with alpha's key: {(int)naming.StatusCode}");
+            // The refusal may repeat the tenant the caller named, and nothing of bravo's beyond it.
+            AssertNoBravo(path + query, (await naming.Content.ReadAsStringAsync()).Replace(B.Tenant, "", StringComparison.Ordinal));
+        }
+
+        // The same route does serve bravo's data to those entitled: the checks above are not vacuous.
+        foreach (var key in new[] { TestKeys.ReadB, TestKeys.Admin })
+        {
+            using var entitled = await SendAsync(HttpMethod.Get, path + (key == TestKeys.Admin ? "?tenant=" + B.Tenant : ""), key);
+            var body = await entitled.Content.ReadAsStringAsync();
+            Assert.True(entitled.StatusCode == HttpStatusCode.OK, $"{path} for bravo: {(int)entitled.StatusCode} {body}");
+            Assert.Contains(B.Markers, body.Contains);
+        }
+    }
+
+    private static void AssertNoBravo(string path, string body)
+    {
+        foreach (var marker in B.Markers)
+        {
+            Assert.False(body.Contains(marker, StringComparison.OrdinalIgnoreCase), $"{path} showed bravo's '{marker}' to alpha: {body}");
+        }
+    }
+
+    private async Task<List<StoredInvocation>> StoredAsync(string tenant)
+    {
+        var store = _factory.Services.GetRequiredService<IExecutionStore>();
+        var stored = new List<StoredInvocation>();
+        await foreach (var invocation in store.ReadInvocationsAsync(new InvocationQuery { Tenant = tenant }, CancellationToken.None))
+        {
+            stored.Add(invocation);
+        }
+
+        return stored;
+    }
+
+    private async Task<JsonElement> PostAsync(string path, HttpContent content, string key, HttpStatusCode expected)
+    {
+        using var response = await SendAsync(HttpMethod.Post, path, key, content);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.StatusCode == expected, $"POST {path}: {(int)response.StatusCode} {System.Text.Encoding.UTF8.GetString(body)}");
+        return response.Content.Headers.ContentType?.MediaType == "application/json"
+            ? JsonDocument.Parse(body).RootElement.Clone()
+            : default;
+    }
+
+    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string key, HttpContent? content = null) =>
+        _client.SendAsync(new HttpRequestMessage(method, path) { Content = content }.With(key));
+
+    private static JsonContent Feedback(string? traceId = null, string? spanId = null, string? feedbackId = null, string? taskId = null) =>
+        JsonContent.Create(new Dictionary<string, object?>
+        {
+            ["traceId"] = traceId, ["spanId"] = spanId, ["taskId"] = taskId, ["feedbackId"] = feedbackId, ["success"] = true,
+        }.Where(p => p.Value is not null).ToDictionary());
+
+    [GeneratedRegex("{[^}]+}")]
+    private static partial Regex RouteParameter();
+}
