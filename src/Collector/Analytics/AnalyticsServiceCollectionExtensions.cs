@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Analytics.Metrics;
 using PerfOtel.Collector.Analytics.Windows;
+using PerfOtel.Collector.Cardinality;
 using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Thresholds;
 using PerfOtel.Exporter;
@@ -18,6 +19,8 @@ public static class AnalyticsServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddPerfOtelAnalytics(this IServiceCollection services, IConfiguration configuration)
     {
+        // First: its observer and start-up priming must run before the analytics' own.
+        services.AddPerfOtelCardinalityGuard(configuration);
         services.TryAddSingletonTimeProvider();
         services.AddOptions<AnalyticsOptions>().Bind(configuration.GetSection(AnalyticsOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AnalyticsOptions>, ProblemsValidator<AnalyticsOptions>>(

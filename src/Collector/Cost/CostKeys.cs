@@ -1,3 +1,4 @@
+using PerfOtel.Collector.Cardinality;
 using PerfOtel.Collector.Model;
 
 namespace PerfOtel.Collector.Cost;
@@ -15,8 +16,8 @@ public static class CostKeys
     /// <summary>The model label of a call that names none.</summary>
     public const string UnknownModel = "(unknown)";
 
-    /// <summary>Label value that pools series beyond a cardinality cap.</summary>
-    public const string Other = "(other)";
+    /// <summary>Label value that pools series beyond a cardinality cap: the guard's overflow value.</summary>
+    public const string Other = CardinalityGuard.Overflow;
 
     /// <summary>
     /// The model a call is counted under: the requested model, which is the name users configure and can switch

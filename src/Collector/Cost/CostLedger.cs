@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PerfOtel.Collector.Cardinality;
 using PerfOtel.Collector.Model;
 
 namespace PerfOtel.Collector.Cost;
@@ -18,13 +19,18 @@ public sealed class CostLedger
         new(StringComparer.Ordinal);
     private readonly TimeProvider clock;
     private readonly CostOptions options;
+    private readonly CardinalityGuard? guard;
 
     /// <summary>Creates an empty ledger.</summary>
-    public CostLedger(TimeProvider clock, IOptions<CostOptions> options)
+    /// <param name="clock">The clock.</param>
+    /// <param name="options">The ledger's own caps (on (agent, provider, model) combinations and tenants).</param>
+    /// <param name="guard">Folds tenants, agents and models beyond their limits into the overflow series; none: only the ledger's caps.</param>
+    public CostLedger(TimeProvider clock, IOptions<CostOptions> options, CardinalityGuard? guard = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.clock = clock;
         this.options = options.Value;
+        this.guard = guard;
     }
 
     /// <summary>The clock's current time.</summary>
@@ -35,6 +41,11 @@ public sealed class CostLedger
     {
         ArgumentNullException.ThrowIfNull(call);
         var key = CostKeys.Of(call);
+        if (guard is not null)
+        {
+            var (provider, model) = guard.Model(key.Tenant, key.Provider, key.Model);
+            key = new CostKey(guard.Tenant(key.Tenant), guard.Agent(key.Tenant, key.Agent), provider, model);
+        }
         var figures = CostTotals.Of(call);
         lock (gate)
         {

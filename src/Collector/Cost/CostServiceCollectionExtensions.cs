@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using PerfOtel.Collector.Analytics;
 using PerfOtel.Collector.Budgets;
+using PerfOtel.Collector.Cardinality;
 using PerfOtel.Collector.Cost.Attribution;
 using PerfOtel.Collector.Cost.Metrics;
 using PerfOtel.Collector.Experiments;
@@ -29,6 +30,8 @@ public static class CostServiceCollectionExtensions
             services.AddSingleton(TimeProvider.System);
         }
         services.AddMetrics();
+        // Before the observers and the rebuild below: its observer and start-up priming must run before theirs.
+        services.AddPerfOtelCardinalityGuard(configuration);
 
         services.AddOptions<CostOptions>().Bind(configuration.GetSection(CostOptions.SectionName)).ValidateOnStart();
         AddProblemsValidator<CostOptions>(services, o => o.Problems());

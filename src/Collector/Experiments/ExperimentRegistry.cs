@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PerfOtel.Collector.Cardinality;
 using PerfOtel.Collector.Experiments.Statistics;
 using PerfOtel.Collector.Model;
 using PerfOtel.Instrumentation.Conventions;
@@ -70,12 +71,19 @@ public sealed class ExperimentRegistry
     private readonly Lock gate = new();
     private readonly Dictionary<string, TenantExperiments> tenants = new(StringComparer.Ordinal);
     private readonly ExperimentOptions options;
+    private readonly CardinalityGuard? guard;
 
     /// <summary>Creates an empty registry.</summary>
-    public ExperimentRegistry(IOptions<ExperimentOptions> options)
+    /// <param name="options">Statistics settings and the registry's own caps.</param>
+    /// <param name="guard">
+    /// Folds tenants and (experiment, variant) pairs beyond their limits into the overflow experiment and variant;
+    /// none: only the registry's caps, which drop what is beyond them.
+    /// </param>
+    public ExperimentRegistry(IOptions<ExperimentOptions> options, CardinalityGuard? guard = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.options = options.Value;
+        this.guard = guard;
     }
 
     /// <summary>The options in force.</summary>
@@ -126,6 +134,11 @@ public sealed class ExperimentRegistry
         if (string.IsNullOrEmpty(experiment) || string.IsNullOrEmpty(variant))
         {
             return;
+        }
+        if (guard is not null)
+        {
+            (experiment, variant) = guard.ExperimentVariant(tenant, experiment, variant);
+            tenant = guard.Tenant(tenant);
         }
         lock (gate)
         {
@@ -251,9 +264,15 @@ public sealed class ExperimentRegistry
         {
             return;
         }
+        var (tenant, experiment, variant) = (invocation.Tenant, invocation.Experiment, invocation.Variant);
+        if (guard is not null)
+        {
+            (experiment, variant) = guard.ExperimentVariant(tenant, experiment, variant);
+            tenant = guard.Tenant(tenant);
+        }
         lock (gate)
         {
-            if (!tenants.TryGetValue(invocation.Tenant, out var t))
+            if (!tenants.TryGetValue(tenant, out var t))
             {
                 if (tenants.Count >= options.MaxTenants)
                 {
@@ -267,9 +286,9 @@ public sealed class ExperimentRegistry
                     return;
                 }
                 t = new TenantExperiments();
-                tenants[invocation.Tenant] = t;
+                tenants[tenant] = t;
             }
-            if (!t.Experiments.TryGetValue(invocation.Experiment, out var variants))
+            if (!t.Experiments.TryGetValue(experiment, out var variants))
             {
                 if (t.Experiments.Count >= options.MaxExperimentsPerTenant)
                 {
@@ -277,9 +296,9 @@ public sealed class ExperimentRegistry
                     return;
                 }
                 variants = new Dictionary<string, VariantStats>(StringComparer.Ordinal);
-                t.Experiments[invocation.Experiment] = variants;
+                t.Experiments[experiment] = variants;
             }
-            if (!variants.TryGetValue(invocation.Variant, out var stats))
+            if (!variants.TryGetValue(variant, out var stats))
             {
                 if (variants.Count >= options.MaxVariantsPerExperiment)
                 {
@@ -287,7 +306,7 @@ public sealed class ExperimentRegistry
                     return;
                 }
                 stats = new VariantStats();
-                variants[invocation.Variant] = stats;
+                variants[variant] = stats;
             }
             update(stats);
         }

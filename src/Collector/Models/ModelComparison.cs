@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PerfOtel.Collector.Cardinality;
 using PerfOtel.Collector.Cost;
 using PerfOtel.Collector.Cost.Attribution;
 using PerfOtel.Collector.Cost.Statistics;
@@ -42,14 +43,19 @@ public sealed class ModelComparison
         new(StringComparer.Ordinal);
     private readonly ModelComparisonOptions options;
     private readonly TimeProvider clock;
+    private readonly CardinalityGuard? guard;
     private long version;
 
     /// <summary>Creates empty windows.</summary>
-    public ModelComparison(IOptions<ModelComparisonOptions> options, TimeProvider clock)
+    /// <param name="options">Windows and the comparison's own caps.</param>
+    /// <param name="clock">The clock.</param>
+    /// <param name="guard">Folds tenants and models beyond their limits into the overflow series; none: only the comparison's caps.</param>
+    public ModelComparison(IOptions<ModelComparisonOptions> options, TimeProvider clock, CardinalityGuard? guard = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.options = options.Value;
         this.clock = clock;
+        this.guard = guard;
     }
 
     /// <summary>The options in force.</summary>
@@ -205,6 +211,11 @@ public sealed class ModelComparison
 
     private void Record(string tenant, string provider, string model, DateTimeOffset time, Action<ModelWindowStats> update)
     {
+        if (guard is not null)
+        {
+            (provider, model) = guard.Model(tenant, provider, model);
+            tenant = guard.Tenant(tenant);
+        }
         var now = Now;
         lock (gate)
         {

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using PerfOtel.Collector.Cardinality;
 
 namespace PerfOtel.Collector.Telemetry;
 
@@ -21,6 +23,8 @@ public sealed class CollectorMetrics
     public const string QueueBytesName = "perfotel.collector.queue.bytes";
     public const string StoreWriteDurationName = "perfotel.collector.store.write.duration";
     public const string RecordsCommittedName = "perfotel.collector.records.committed";
+    public const string CardinalityOverflowName = "perfotel.collector.cardinality.overflow";
+    public const string CardinalityTrackedName = "perfotel.collector.cardinality.tracked";
 
     /// <summary>Attribute on <see cref="SpansRejectedName"/>: why a span was refused (bounded set, see <see cref="RejectReasons"/>).</summary>
     public const string ReasonAttribute = "reason";
@@ -30,6 +34,13 @@ public sealed class CollectorMetrics
     public const string StatusCodeAttribute = "http.response.status_code";
     /// <summary>Attribute on <see cref="StoreWriteDurationName"/>: <c>committed</c> or <c>failed</c>.</summary>
     public const string ResultAttribute = "result";
+    /// <summary>
+    /// Attribute on the cardinality metrics: the tenant as it appears on other series (already folded, so bounded);
+    /// absent on the tracked count of tenants.
+    /// </summary>
+    public const string TenantAttribute = "tenant";
+    /// <summary>Attribute on the cardinality metrics: <c>tenant</c>, <c>agent</c>, <c>model</c>, <c>evaluation</c>, <c>experiment_variant</c>.</summary>
+    public const string DimensionAttribute = "dimension";
 
     private readonly Counter<long> _spansReceived;
     private readonly Counter<long> _spansAccepted;
@@ -39,6 +50,8 @@ public sealed class CollectorMetrics
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _storeWriteDuration;
     private readonly Counter<long> _recordsCommitted;
+    private readonly Counter<long> _cardinalityOverflow;
+    private Func<IReadOnlyList<(string? Tenant, CardinalityDimension Dimension, int Values)>>? _cardinalityTracked;
 
     public CollectorMetrics(IMeterFactory meterFactory)
     {
@@ -53,6 +66,9 @@ public sealed class CollectorMetrics
         _storeWriteDuration = Meter.CreateHistogram<double>(StoreWriteDurationName, "s", "Time to commit one write batch to the execution store.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _recordsCommitted = Meter.CreateCounter<long>(RecordsCommittedName, "{record}", "Records (invocations, provider calls, tool calls, evaluations) committed to the store.");
+        _cardinalityOverflow = Meter.CreateCounter<long>(CardinalityOverflowName, "{record}", "Committed records whose tenant, agent, model, evaluation name or experiment variant was folded into the __overflow__ series, by tenant and dimension.");
+        // Created here rather than when the guard connects, so that the catalog is complete without a guard.
+        Meter.CreateObservableGauge(CardinalityTrackedName, ObserveCardinalityTracked, "{value}", "Distinct values that keep series of their own, by tenant and dimension (tenants: without a tenant label).");
     }
 
     /// <summary>The meter; exporters select it by <see cref="MeterName"/>.</summary>
@@ -63,6 +79,34 @@ public sealed class CollectorMetrics
     {
         Meter.CreateObservableGauge(QueueRecordsName, records, "{record}", "Records waiting in the ingest queue for the store writer.");
         Meter.CreateObservableGauge(QueueBytesName, bytes, "By", "Estimated memory held by records waiting in the ingest queue.");
+    }
+
+    /// <summary>Observes the guard's tracked values; called once by the guard's wiring.</summary>
+    public void ObserveCardinality(Func<IReadOnlyList<(string? Tenant, CardinalityDimension Dimension, int Values)>> tracked) =>
+        _cardinalityTracked = tracked;
+
+    /// <summary>One committed record folded into overflow in the given dimension; <paramref name="tenant"/> as kept.</summary>
+    public void CardinalityOverflow(string tenant, CardinalityDimension dimension) =>
+        _cardinalityOverflow.Add(1, new KeyValuePair<string, object?>(TenantAttribute, tenant),
+            new KeyValuePair<string, object?>(DimensionAttribute, CardinalityDimensions.LabelOf(dimension)));
+
+    private IEnumerable<Measurement<long>> ObserveCardinalityTracked()
+    {
+        if (_cardinalityTracked is not { } tracked)
+        {
+            return [];
+        }
+        var measurements = new List<Measurement<long>>();
+        foreach (var (tenant, dimension, values) in tracked())
+        {
+            var tags = new TagList { { DimensionAttribute, CardinalityDimensions.LabelOf(dimension) } };
+            if (tenant is not null)
+            {
+                tags.Add(TenantAttribute, tenant);
+            }
+            measurements.Add(new Measurement<long>(values, tags));
+        }
+        return measurements;
     }
 
     public void SpansReceived(long count) => _spansReceived.Add(count);

@@ -33,7 +33,8 @@ public sealed class AnalyticsInstance : IDisposable
             .BuildServiceProvider();
         Exposition = services.GetRequiredService<AnalyticsExposition>();
         Refresher = services.GetServices<IHostedService>().OfType<AnalyticsExpositionRefresher>().Single();
-        Observer = services.GetServices<IIngestObserver>().Single();
+        // Every observer the wiring registers (the cardinality guard's comes first), called in order as the writer does.
+        Observer = new AllObservers(services.GetServices<IIngestObserver>().ToList());
         Windows = services.GetRequiredService<RollingWindows>();
     }
 
@@ -67,6 +68,25 @@ public sealed class AnalyticsInstance : IDisposable
 
     public static string Key(string name, IReadOnlyDictionary<string, string> labels) =>
         name + "{" + string.Join(",", labels.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}")) + "}";
+
+    private sealed class AllObservers(IReadOnlyList<IIngestObserver> observers) : IIngestObserver
+    {
+        public void OnCommitted(IngestBatch batch)
+        {
+            foreach (var observer in observers)
+            {
+                observer.OnCommitted(batch);
+            }
+        }
+
+        public void OnFeedbackJoined(FeedbackJoin join)
+        {
+            foreach (var observer in observers)
+            {
+                observer.OnFeedbackJoined(join);
+            }
+        }
+    }
 
     public void Dispose() => services.Dispose();
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PerfOtel.Collector.Cost;
 using PerfOtel.Collector.Experiments;
 using PerfOtel.Collector.Tests.Cost;
 using PerfOtel.Instrumentation.Conventions;
@@ -140,7 +141,7 @@ public class ExperimentRegistryTests
         Assert.Null(registry.Report("default", "other"));
         Assert.Equal(2, registry.DroppedInvocations("default"));
         Assert.Null(registry.Report("acme", "e"));
-        Assert.Equal(1, registry.DroppedInvocations("(other)")); // beyond MaxTenants = 1
-        Assert.Equal(["(other)", "default"], registry.Tenants());
+        Assert.Equal(1, registry.DroppedInvocations(CostKeys.Other)); // beyond MaxTenants = 1
+        Assert.Equal([CostKeys.Other, "default"], registry.Tenants());
     }
 }

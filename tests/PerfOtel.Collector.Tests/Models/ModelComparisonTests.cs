@@ -1,3 +1,4 @@
+using PerfOtel.Collector.Cost;
 using PerfOtel.Collector.Cost.Metrics;
 using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Models;
@@ -219,9 +220,9 @@ public class ModelComparisonTests
             CostRecords.Call(Now, 0.04, "gpt-4o", tenant: "acme"));
         var hour = Window(harness, "1h");
 
-        Assert.Equal(["(other)", "default"], harness.Models.Tenants());
-        Assert.Equal([("gpt-4o", 0.01), ("(other)", 0.02)],
+        Assert.Equal([CostKeys.Other, "default"], harness.Models.Tenants());
+        Assert.Equal([("gpt-4o", 0.01), (CostKeys.Other, 0.02)],
             harness.Models.Models("default", hour).OrderByDescending(m => m.Model).Select(m => (m.Model, m.CostUsd)));
-        Assert.Equal(0.04, harness.Models.Models("(other)", hour).Single().CostUsd, 12);
+        Assert.Equal(0.04, harness.Models.Models(CostKeys.Other, hour).Single().CostUsd, 12);
     }
 }

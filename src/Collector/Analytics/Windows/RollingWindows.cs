@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Analytics.Reports;
+using PerfOtel.Collector.Cardinality;
 using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Thresholds;
 using PerfOtel.Instrumentation.Conventions;
@@ -21,11 +22,18 @@ internal sealed class RollingWindows
     private readonly ConcurrentDictionary<string, AgentWindows> tenantTotals = new(StringComparer.Ordinal);
     private readonly TimeProvider time;
     private readonly IOptions<ThresholdOptions> thresholds;
+    private readonly CardinalityGuard? guard;
     private long changes;
 
-    public RollingWindows(IOptions<AnalyticsOptions> options, IOptions<ThresholdOptions> thresholds, TimeProvider time)
+    /// <param name="options">Windows and derivations.</param>
+    /// <param name="thresholds">Thresholds per tenant.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="guard">Folds tenants and agents beyond their limits into the overflow series; none: no limit.</param>
+    public RollingWindows(IOptions<AnalyticsOptions> options, IOptions<ThresholdOptions> thresholds, TimeProvider time,
+        CardinalityGuard? guard = null)
     {
         Options = options.Value;
+        this.guard = guard;
         this.thresholds = thresholds;
         this.time = time;
         Windows = Options.EffectiveWindows;
@@ -56,7 +64,10 @@ internal sealed class RollingWindows
     public long Changes => Interlocked.Read(ref changes);
 
     public ThresholdSet ThresholdsFor(string tenant) =>
-        thresholdsByTenant.GetOrAdd(tenant, static (name, options) => options.Value.For(name), thresholds);
+        thresholdsByTenant.TryGetValue(tenant, out var known) ? known
+        // Cached only for tenants with data, so that REST calls naming arbitrary tenants leave no state behind.
+        : tenantTotals.ContainsKey(tenant) ? thresholdsByTenant.GetOrAdd(tenant, static (name, options) => options.Value.For(name), thresholds)
+        : thresholds.Value.For(tenant);
 
     public void RecordInvocation(AgentInvocation invocation)
     {
@@ -165,7 +176,10 @@ internal sealed class RollingWindows
     /// derivation however many agents the tenant has.
     /// </summary>
     public AgentReport TenantReport(string tenant, int windowIndex) =>
-        TenantTotals(tenant).Report(windowIndex, Now, ThresholdsFor(tenant));
+        // A tenant without data (any name a REST caller asks for) gets an empty report that is not kept: only ingested
+        // tenants, which the cardinality guard bounds, hold state.
+        (tenantTotals.TryGetValue(tenant, out var totals) ? totals : new AgentWindows(tenant, agent: null, Options))
+            .Report(windowIndex, Now, ThresholdsFor(tenant));
 
     private void Record(AgentWindows agent, DateTimeOffset at, Action<WindowStats> change)
     {
@@ -178,6 +192,13 @@ internal sealed class RollingWindows
     private AgentWindows TenantTotals(string tenant) =>
         tenantTotals.GetOrAdd(tenant, static (name, options) => new AgentWindows(name, agent: null, options), Options);
 
-    private AgentWindows For(string tenant, string agent) =>
-        agents.GetOrAdd((tenant, agent), static (key, options) => new AgentWindows(key.Tenant, key.Agent, options), Options);
+    private AgentWindows For(string tenant, string agent)
+    {
+        if (guard is not null)
+        {
+            agent = guard.Agent(tenant, agent)!;
+            tenant = guard.Tenant(tenant);
+        }
+        return agents.GetOrAdd((tenant, agent), static (key, options) => new AgentWindows(key.Tenant, key.Agent, options), Options);
+    }
 }

@@ -1,0 +1,32 @@
+using PerfOtel.Alerting.Tests.Catalog;
+using PerfOtel.Collector.Telemetry;
+using PerfOtel.Testing;
+
+namespace PerfOtel.Alerting.Tests;
+
+/// <summary>The README's table of collector self-metrics lists every one the collector declares, and no other.</summary>
+public sealed class CollectorSelfMetricsReadmeTests
+{
+    private const string TableHeading = "**Self-metrics** (meter `PerfOtel.Collector`";
+
+    [Fact]
+    public void Readme_self_metrics_table_matches_the_collector_catalog()
+    {
+        var readme = File.ReadAllText(RepoPaths.Combine("README.md"));
+        var start = readme.IndexOf(TableHeading, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"README.md has no table headed '{TableHeading}'");
+        var documented = readme[start..].Split('\n').Skip(1).SkipWhile(l => !l.StartsWith('|')).TakeWhile(l => l.StartsWith('|'))
+            .Skip(2)
+            .Select(l => l.Split('`')[1])
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        var declared = CodeCatalog.Metrics.Values.Where(m => m.Source == nameof(CollectorMetrics))
+            .Select(m => m.Name.EndsWith("_bucket", StringComparison.Ordinal) ? m.Name[..^"_bucket".Length] : m.Name)
+            .Where(name => !name.EndsWith("_sum", StringComparison.Ordinal) && !name.EndsWith("_count", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        Assert.Equal(declared, documented);
+    }
+}
