@@ -109,7 +109,7 @@ internal sealed partial class IngestWriter(
             return false;
         }
 
-        metrics.StoreWrite(Stopwatch.GetElapsedTime(started).TotalSeconds, committed: true, batch.Count);
+        metrics.StoreWrite(Stopwatch.GetElapsedTime(started).TotalSeconds, committed: true, stored.Count, batch.Count - stored.Count);
 
         // Observers first, then the senders: once a sender has its 200, the REST API and /metrics already show its
         // data (read-your-writes), which is what clients and tests that query right after sending expect. Observers

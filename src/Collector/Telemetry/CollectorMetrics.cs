@@ -23,6 +23,7 @@ public sealed class CollectorMetrics
     public const string QueueBytesName = "perfotel.collector.queue.bytes";
     public const string StoreWriteDurationName = "perfotel.collector.store.write.duration";
     public const string RecordsCommittedName = "perfotel.collector.records.committed";
+    public const string RecordsDuplicateName = "perfotel.collector.records.duplicate";
     public const string CardinalityOverflowName = "perfotel.collector.cardinality.overflow";
     public const string CardinalityTrackedName = "perfotel.collector.cardinality.tracked";
 
@@ -50,6 +51,7 @@ public sealed class CollectorMetrics
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _storeWriteDuration;
     private readonly Counter<long> _recordsCommitted;
+    private readonly Counter<long> _recordsDuplicate;
     private readonly Counter<long> _cardinalityOverflow;
     private Func<IReadOnlyList<(string? Tenant, CardinalityDimension Dimension, int Values)>>? _cardinalityTracked;
 
@@ -65,7 +67,8 @@ public sealed class CollectorMetrics
         _requests = Meter.CreateCounter<long>(RequestsName, "{request}", "OTLP requests answered, by signal and HTTP status code.");
         _storeWriteDuration = Meter.CreateHistogram<double>(StoreWriteDurationName, "s", "Time to commit one write batch to the execution store.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
-        _recordsCommitted = Meter.CreateCounter<long>(RecordsCommittedName, "{record}", "Records (invocations, provider calls, tool calls, evaluations) committed to the store.");
+        _recordsCommitted = Meter.CreateCounter<long>(RecordsCommittedName, "{record}", "Records (invocations, provider calls, tool calls, evaluations) committed to the store for the first time.");
+        _recordsDuplicate = Meter.CreateCounter<long>(RecordsDuplicateName, "{record}", "Records the store already held (exporter retries, spans sent twice): acknowledged, not stored or counted again.");
         _cardinalityOverflow = Meter.CreateCounter<long>(CardinalityOverflowName, "{record}", "Committed records whose tenant, agent, model, evaluation name or experiment variant was folded into the __overflow__ series, by tenant and dimension.");
         // Created here rather than when the guard connects, so that the catalog is complete without a guard.
         Meter.CreateObservableGauge(CardinalityTrackedName, ObserveCardinalityTracked, "{value}", "Distinct values that keep series of their own, by tenant and dimension (tenants: without a tenant label).");
@@ -128,12 +131,17 @@ public sealed class CollectorMetrics
     public void RequestAnswered(string signal, int statusCode) =>
         _requests.Add(1, new KeyValuePair<string, object?>(SignalAttribute, signal), new KeyValuePair<string, object?>(StatusCodeAttribute, statusCode));
 
-    public void StoreWrite(double seconds, bool committed, long records)
+    /// <summary>A store write: for a committed one, how many records were new and how many the store already held.</summary>
+    public void StoreWrite(double seconds, bool committed, long newRecords, long duplicateRecords = 0)
     {
         _storeWriteDuration.Record(seconds, new KeyValuePair<string, object?>(ResultAttribute, committed ? "committed" : "failed"));
         if (committed)
         {
-            _recordsCommitted.Add(records);
+            _recordsCommitted.Add(newRecords);
+            if (duplicateRecords > 0)
+            {
+                _recordsDuplicate.Add(duplicateRecords);
+            }
         }
     }
 }

@@ -49,9 +49,18 @@ public sealed class SelfMetricsTests
         Assert.Equal(1, Sum(CollectorMetrics.RequestsName, t => (string?)t[CollectorMetrics.SignalAttribute] == "traces" && (int?)t[CollectorMetrics.StatusCodeAttribute] == 200));
         Assert.Equal(1, Sum(CollectorMetrics.RequestsName, t => (int?)t[CollectorMetrics.StatusCodeAttribute] == 415));
         Assert.Equal(2, Sum(CollectorMetrics.RecordsCommittedName));
+        Assert.Equal(0, Sum(CollectorMetrics.RecordsDuplicateName));
         Assert.Single(measurements, m => m.Name == CollectorMetrics.StoreWriteDurationName && (string?)m.Tags[CollectorMetrics.ResultAttribute] == "committed");
         Assert.Contains(measurements, m => m.Name == CollectorMetrics.QueueRecordsName && m.Value == 0);
         Assert.Contains(measurements, m => m.Name == CollectorMetrics.QueueBytesName);
+
+        // An exporter's retry of the same spans is acknowledged and counted as duplicates, not as new records.
+        using (var retry = await client.PostAsync("/v1/traces", Protobuf(Traces([good, alsoGood]))))
+        {
+            Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        }
+        Assert.Equal(2, Sum(CollectorMetrics.RecordsCommittedName));
+        Assert.Equal(2, Sum(CollectorMetrics.RecordsDuplicateName));
     }
 
     private static Dictionary<string, object?> Tags(ReadOnlySpan<KeyValuePair<string, object?>> tags)
