@@ -36,7 +36,7 @@ internal sealed class AnalyticsBenchmarkHost : IDisposable
             .BuildServiceProvider();
         Exposition = services.GetRequiredService<AnalyticsExposition>();
         Windows = services.GetRequiredService<RollingWindows>();
-        Observer = services.GetServices<IIngestObserver>().Single();
+        Observer = new AllObservers(services.GetServices<IIngestObserver>().ToArray());
     }
 
     public StoppedClock Clock { get; } = new(Now);
@@ -100,4 +100,24 @@ internal sealed class AnalyticsBenchmarkHost : IDisposable
     }
 
     public void Dispose() => services.Dispose();
+}
+
+/// <summary>Every registered observer in registration order, as the ingest writer calls them (the cardinality guard first).</summary>
+internal sealed class AllObservers(IIngestObserver[] observers) : IIngestObserver
+{
+    public void OnCommitted(IngestBatch batch)
+    {
+        foreach (var observer in observers)
+        {
+            observer.OnCommitted(batch);
+        }
+    }
+
+    public void OnFeedbackJoined(FeedbackJoin join)
+    {
+        foreach (var observer in observers)
+        {
+            observer.OnFeedbackJoined(join);
+        }
+    }
 }
