@@ -51,6 +51,49 @@ app.kubernetes.io/part-of: perfotel
 {{- default (printf "%s-data" (include "perfotel.fullname" .)) .Values.storage.sqlite.persistence.existingClaim }}
 {{- end }}
 
+{{/* The collector's Privacy section as JSON (never the hash key: that comes from a Secret as an environment variable). */}}
+{{- define "perfotel.privacyConfig" -}}
+{{- $privacy := dict "CaptureContent" .Values.privacy.captureContent "AttributeAllowlist" .Values.privacy.attributeAllowlist }}
+{{- with .Values.privacy.tenants }}
+{{- $tenants := dict }}
+{{- range $tenant, $overrides := . }}{{ $_ := set $tenants $tenant (dict "CaptureContent" $overrides.captureContent) }}{{ end }}
+{{- $_ := set $privacy "Tenants" $tenants }}
+{{- end }}
+{{- toJson $privacy }}
+{{- end }}
+
+{{/*
+User identifiers the collector stores only as keyed hashes: the list in src/Collector/Privacy/PrivacyAttributes.cs
+(a test fails when the two drift apart).
+*/}}
+{{- define "perfotel.userIdentifiers" -}}
+enduser.id enduser.pseudo.id user.id user.email user.name user.full_name gen_ai.openai.request.user
+{{- end }}
+
+{{/*
+The user identifiers the allowlists admit, space-separated, with the collector's matching: an exact key, or a prefix
+ending in "*". Both allowlists count, as in the collector: privacy.attributeAllowlist and any given under config.extra.
+*/}}
+{{- define "perfotel.admittedUserIdentifiers" -}}
+{{- $entries := concat .Values.privacy.attributeAllowlist (dig "Privacy" "AttributeAllowlist" list .Values.config.extra) (dig "Otlp" "AttributeAllowlist" list .Values.config.extra) }}
+{{- $admitted := list }}
+{{- range $id := splitList " " (include "perfotel.userIdentifiers" .) }}
+{{- range $entry := $entries }}
+{{- if or (eq $entry $id) (and (hasSuffix "*" $entry) (hasPrefix (trimSuffix "*" $entry) $id)) }}
+{{- $admitted = append $admitted $id }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $admitted | uniq | join ", " }}
+{{- end }}
+
+{{/* Whether the pod gets PERFOTEL__Privacy__UserIdHashKey: from privacy.userIdHashKey or from extraEnv. */}}
+{{- define "perfotel.hasUserIdHashKey" -}}
+{{- $has := .Values.privacy.userIdHashKey.existingSecret }}
+{{- range .Values.extraEnv }}{{ if eq (toString .name) "PERFOTEL__Privacy__UserIdHashKey" }}{{ $has = true }}{{ end }}{{ end }}
+{{- if $has }}true{{ end }}
+{{- end }}
+
 {{/* Fails rendering on value combinations that cannot work, naming the setting. */}}
 {{- define "perfotel.validate" -}}
 {{- if and (eq .Values.storage.provider "sqlite") (gt (int .Values.replicaCount) 1) }}
@@ -64,6 +107,14 @@ app.kubernetes.io/part-of: perfotel
 {{- end }}
 {{- if and .Values.serviceMonitor.enabled .Values.auth.enabled (not .Values.metrics.port) (not (and .Values.serviceMonitor.authorization.secretName .Values.serviceMonitor.authorization.secretKey)) }}
 {{- fail "serviceMonitor.authorization.secretName and secretKey are required when auth.enabled=true and metrics.port=0: /metrics then needs an admin key" }}
+{{- end }}
+{{- with include "perfotel.admittedUserIdentifiers" . }}
+{{- if not (include "perfotel.hasUserIdHashKey" $) }}
+{{- fail (printf "privacy.userIdHashKey.existingSecret is required: privacy.attributeAllowlist admits user identifiers (%s), which the collector stores only as keyed hashes and refuses to start without Privacy:UserIdHashKey" .) }}
+{{- end }}
+{{- end }}
+{{- if dig "Privacy" "UserIdHashKey" "" .Values.config.extra }}
+{{- fail "config.extra.Privacy.UserIdHashKey would put the hash key into the ConfigMap: store it in a Secret and name it in privacy.userIdHashKey.existingSecret" }}
 {{- end }}
 {{- if and .Values.metrics.port (eq (int .Values.metrics.port) (int .Values.service.port)) }}
 {{- fail "metrics.port must differ from service.port" }}
