@@ -5,7 +5,7 @@ namespace PerfOtel.Exporter;
 
 /// <summary>
 /// Receives the families of an <see cref="IPrometheusMetricProducer"/> for one scrape: <see cref="BeginFamily"/>, then
-/// that family's sample lines in any number of <see cref="WriteSamples"/> calls. A family without samples is not
+/// that family's sample lines in any number of <see cref="WriteSamples(ReadOnlySpan{byte})"/> calls. A family without samples is not
 /// written at all. Valid only during <see cref="IPrometheusMetricProducer.Produce"/>.
 /// </summary>
 public sealed class PrometheusProducerWriter
@@ -81,6 +81,25 @@ public sealed class PrometheusProducerWriter
 
         buffer.Write(samples);
         SeriesBudget -= lines;
+    }
+
+    /// <summary>
+    /// Appends sample lines of the current family that carry their own gzip encoding: a gzip scrape sends that
+    /// encoding instead of compressing the lines again. Cut by MaxSeries, the lines are written without it.
+    /// </summary>
+    /// <param name="samples">Whole lines with their gzip encoding.</param>
+    public void WriteSamples(PrometheusCompressedSamples samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        var start = buffer.Length;
+        var budget = SeriesBudget;
+        WriteSamples(samples.Samples.Span);
+        var written = buffer.Length - start;
+        if (written > 0 && budget - SeriesBudget == samples.Samples.Span.Count((byte)'\n'))
+        {
+            // The header, when this call wrote it, precedes the lines: the encoding covers the lines only.
+            buffer.MarkCompressed(buffer.Length - samples.Samples.Length, samples);
+        }
     }
 
     private static int EndOfLine(ReadOnlySpan<byte> samples, int lines)

@@ -82,7 +82,15 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
     /// Brings the encoding up to date; called by <see cref="AnalyticsExpositionRefresher"/>. While a refresher runs,
     /// scrapes serve its latest encoding if it is recent enough instead of deriving themselves.
     /// </summary>
-    internal void Refresh() => Current(allowStale: false);
+    internal void Refresh()
+    {
+        // Compressing here, in the background, spares the next gzip scrape (every Prometheus scrape) that work;
+        // blocks carried over from the previous encoding are compressed already.
+        foreach (var block in Current(allowStale: false).FamilyBlocks)
+        {
+            block.Compress();
+        }
+    }
 
     /// <summary>A refresher started (true) or stopped (false).</summary>
     internal void RefresherRunning(bool running) => Interlocked.Add(ref refreshers, running ? 1 : -1);
@@ -175,9 +183,9 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
     }
 
     /// <summary>Every family's lines of all entries, one array per family: an unchanged fleet's scrape is one copy per family.</summary>
-    private static byte[][] FamilyBlocks(List<Entry> entries)
+    private static PrometheusCompressedSamples[] FamilyBlocks(List<Entry> entries)
     {
-        var blocks = new byte[AgentFamilies.Length][];
+        var blocks = new PrometheusCompressedSamples[AgentFamilies.Length];
         for (var f = 0; f < blocks.Length; f++)
         {
             var length = 0;
@@ -195,7 +203,7 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
                 at += samples.Length;
             }
 
-            blocks[f] = block;
+            blocks[f] = new PrometheusCompressedSamples(block);
         }
 
         return blocks;
@@ -219,7 +227,7 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
         return scratch.WrittenSpan.ToArray();
     }
 
-    private sealed record Snapshot(long Changes, long Tick, long BuiltAt, List<Entry> Entries, byte[][] FamilyBlocks, byte[] TenantBlock);
+    private sealed record Snapshot(long Changes, long Tick, long BuiltAt, List<Entry> Entries, PrometheusCompressedSamples[] FamilyBlocks, byte[] TenantBlock);
 
     private static FamilyWriter Gauge(AnalyticsMetricDefinition definition, Func<AgentReport, double?> value) =>
         new(definition, (family, report, labels, destination) =>

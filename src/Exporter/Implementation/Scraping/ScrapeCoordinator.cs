@@ -225,6 +225,9 @@ internal readonly struct ScrapeLease : IDisposable
 
     public ReadOnlyMemory<byte> Content => snapshot?.Buffer.Written ?? ReadOnlyMemory<byte>.Empty;
 
+    /// <summary>Ranges of <see cref="Content"/> that come with their own gzip member, in order.</summary>
+    public IReadOnlyList<CompressedRange> CompressedRanges => snapshot?.Buffer.CompressedRanges ?? [];
+
     public void Dispose()
     {
         if (owner is not null && snapshot is not null)

@@ -60,12 +60,7 @@ internal static class ScrapeRequestHandler
                     return;
                 }
 
-                var compressor = new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
-                await using (compressor.ConfigureAwait(false))
-                {
-                    await compressor.WriteAsync(lease.Content, cancellationToken).ConfigureAwait(false);
-                }
-
+                await WriteGzipAsync(response.Body, lease.Content, lease.CompressedRanges, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -74,6 +69,41 @@ internal static class ScrapeRequestHandler
             {
                 await response.Body.WriteAsync(lease.Content, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// The document as a gzip body: ranges a producer compressed already are sent as their own members, everything
+    /// between them is compressed into members here. Gzip readers join members into one stream (RFC 1952, 2.2; Go's
+    /// gzip.Reader, which Prometheus uses, and .NET's GZipStream both do).
+    /// </summary>
+    private static async Task WriteGzipAsync(Stream body, ReadOnlyMemory<byte> content, IReadOnlyList<CompressedRange> compressed,
+        CancellationToken cancellationToken)
+    {
+        var at = 0;
+        foreach (var range in compressed)
+        {
+            if (range.Offset > at)
+            {
+                await WriteMemberAsync(body, content[at..range.Offset], cancellationToken).ConfigureAwait(false);
+            }
+
+            await body.WriteAsync(range.Samples.GzipMember(), cancellationToken).ConfigureAwait(false);
+            at = range.Offset + range.Samples.Samples.Length;
+        }
+
+        if (at < content.Length || compressed.Count == 0)
+        {
+            await WriteMemberAsync(body, content[at..], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WriteMemberAsync(Stream body, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        var compressor = new GZipStream(body, CompressionLevel.Fastest, leaveOpen: true);
+        await using (compressor.ConfigureAwait(false))
+        {
+            await compressor.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
         }
     }
 }

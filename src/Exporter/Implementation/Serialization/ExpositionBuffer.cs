@@ -29,11 +29,25 @@ internal sealed class ExpositionBuffer : IDisposable
     /// <summary>The written bytes as a span.</summary>
     public ReadOnlySpan<byte> WrittenSpan => bytes.AsSpan(0, Length);
 
+    /// <summary>Ranges of the document that come with their own gzip member, in document order.</summary>
+    public List<CompressedRange> CompressedRanges { get; } = [];
+
     /// <summary>Starts a new document, keeping the capacity.</summary>
-    public void Reset() => Length = 0;
+    public void Reset()
+    {
+        Length = 0;
+        CompressedRanges.Clear();
+    }
 
     /// <summary>Moves the write position back (used to drop a partly written series).</summary>
-    public void Truncate(int length) => Length = length;
+    public void Truncate(int length)
+    {
+        Length = length;
+        CompressedRanges.RemoveAll(range => range.Offset + range.Samples.Samples.Length > length);
+    }
+
+    /// <summary>Records that the bytes from <paramref name="offset"/> are <paramref name="samples"/>' lines.</summary>
+    public void MarkCompressed(int offset, PrometheusCompressedSamples samples) => CompressedRanges.Add(new CompressedRange(offset, samples));
 
     public void Write(ReadOnlySpan<byte> data)
     {
@@ -198,3 +212,6 @@ internal sealed class ExpositionBuffer : IDisposable
         }
     }
 }
+
+/// <summary>Bytes of a document that are a producer's compressed samples.</summary>
+internal readonly record struct CompressedRange(int Offset, PrometheusCompressedSamples Samples);
