@@ -49,35 +49,16 @@ public sealed class AlertmanagerServer : IAsyncDisposable
         ]);
         var server = new AlertmanagerServer(process, directory, port);
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
+        try
         {
-            if (process.HasExited)
-            {
-                await process.WaitForExitAsync(TimeSpan.FromSeconds(5));
-                var log = process.Output;
-                await server.DisposeAsync();
-                throw new InvalidOperationException($"alertmanager exited:\n{log}");
-            }
-            try
-            {
-                using var ready = await server.client.GetAsync(new Uri("-/ready", UriKind.Relative));
-                if (ready.IsSuccessStatusCode)
-                {
-                    return server;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-            await Task.Delay(200);
+            await process.WaitUntilReadyAsync(new Uri(server.BaseAddress, "-/ready"), "alertmanager", TimeSpan.FromSeconds(60));
+            return server;
         }
-        var output = process.Output;
-        await server.DisposeAsync();
-        throw new TimeoutException("alertmanager was not ready within 60 s:\n" + output);
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>GET an Alertmanager API path (api/v2/alerts) and return the body.</summary>

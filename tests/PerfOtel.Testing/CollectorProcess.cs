@@ -70,38 +70,7 @@ public sealed class CollectorProcess : IAsyncDisposable
             env[k] = v;
         }
         process = ExternalProcess.Start("dotnet", args, env, Path.GetDirectoryName(AssemblyPath));
-        await WaitHealthyAsync(TimeSpan.FromSeconds(60));
-    }
-
-    private async Task WaitHealthyAsync(TimeSpan timeout)
-    {
-        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (Process.HasExited)
-            {
-                // The output is read asynchronously: let it drain, or the message would miss why the process stopped.
-                await Process.WaitForExitAsync(TimeSpan.FromSeconds(10));
-                throw new InvalidOperationException($"collector exited with {Process.ExitCode}:\n{Process.Output}");
-            }
-            try
-            {
-                using var response = await http.GetAsync("healthz");
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"collector not healthy within {timeout}:\n{Process.Output}");
+        await Process.WaitUntilReadyAsync(new Uri(BaseAddress, "healthz"), "collector", TimeSpan.FromSeconds(60));
     }
 
     public async ValueTask DisposeAsync()

@@ -121,6 +121,40 @@ public sealed partial class ExternalProcess : IAsyncDisposable
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int sig);
 
+    /// <summary>
+    /// Polls <paramref name="readyUri"/> until it answers 2xx. Throws with the process's output when the process exits
+    /// first (after letting its output drain, so the message says why) or when <paramref name="timeout"/> passes.
+    /// </summary>
+    public async Task WaitUntilReadyAsync(Uri readyUri, string name, TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (HasExited)
+            {
+                await WaitForExitAsync(TimeSpan.FromSeconds(10));
+                throw new InvalidOperationException($"{name} exited with {ExitCode}:\n{Output}");
+            }
+            try
+            {
+                using var response = await http.GetAsync(readyUri);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"{name} was not ready within {timeout}:\n{Output}");
+    }
+
     /// <summary>Finds an executable on PATH (or returns null).</summary>
     public static string? FindOnPath(params string[] names)
     {

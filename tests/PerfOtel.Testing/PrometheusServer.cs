@@ -72,33 +72,16 @@ public sealed class PrometheusServer : IAsyncDisposable
         var process = ExternalProcess.Start(binary, arguments);
         var server = new PrometheusServer(process, directory, new Uri($"http://127.0.0.1:{port}/"));
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
+        try
         {
-            if (process.HasExited)
-            {
-                var log = process.Output;
-                await server.DisposeAsync();
-                throw new InvalidOperationException($"prometheus exited:\n{log}");
-            }
-            try
-            {
-                using var ready = await server.client.GetAsync(new Uri("-/ready", UriKind.Relative));
-                if (ready.IsSuccessStatusCode)
-                {
-                    return server;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-            await Task.Delay(200);
+            await process.WaitUntilReadyAsync(new Uri(server.BaseAddress, "-/ready"), "prometheus", TimeSpan.FromSeconds(60));
+            return server;
         }
-        await server.DisposeAsync();
-        throw new TimeoutException("prometheus was not ready within 60 s");
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Runs an instant query: each result series' labels and value.</summary>

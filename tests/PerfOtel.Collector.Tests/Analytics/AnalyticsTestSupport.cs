@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Analytics;
 using PerfOtel.Collector.Analytics.Windows;
@@ -18,82 +17,6 @@ public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
     public void Advance(TimeSpan by) => now += by;
 
     public void Set(DateTimeOffset to) => now = to;
-}
-
-/// <summary>An in-memory IExecutionStore for analytics unit tests: keeps what it is given, reads it back in order.</summary>
-public sealed class InMemoryExecutionStore : IExecutionStore
-{
-    private readonly List<AgentInvocation> invocations = [];
-    private readonly List<ProviderCall> calls = [];
-    private readonly List<ToolCall> toolCalls = [];
-    private readonly List<EvaluationRecord> evaluations = [];
-    private readonly Dictionary<(string, string), FeedbackRecord> feedback = [];
-
-    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task<IngestBatch> WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
-    {
-        invocations.AddRange(batch.Invocations);
-        calls.AddRange(batch.ProviderCalls);
-        toolCalls.AddRange(batch.ToolCalls);
-        evaluations.AddRange(batch.Evaluations);
-        return Task.FromResult(batch);
-    }
-
-    public Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord record, CancellationToken cancellationToken)
-    {
-        var invocation = invocations.FirstOrDefault(i => i.TraceId == record.TraceId && i.SpanId == record.SpanId);
-        if (invocation is not null)
-        {
-            feedback[(invocation.TraceId, invocation.SpanId)] = record;
-        }
-        return Task.FromResult(new FeedbackResult(invocation is not null, invocation));
-    }
-
-    public async IAsyncEnumerable<StoredInvocation> ReadInvocationsAsync(InvocationQuery query,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        foreach (var invocation in invocations.Where(i => query.Since is null || i.StartTime >= query.Since).OrderBy(i => i.StartTime))
-        {
-            await Task.Yield();
-            yield return new StoredInvocation(invocation, invocation.Tokens, invocation.CostUsd, 0,
-                feedback.GetValueOrDefault((invocation.TraceId, invocation.SpanId)));
-        }
-    }
-
-    public async IAsyncEnumerable<ProviderCall> ReadProviderCallsAsync(InvocationQuery query,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        foreach (var call in calls.Where(c => query.Since is null || c.StartTime >= query.Since).OrderBy(c => c.StartTime))
-        {
-            await Task.Yield();
-            yield return call;
-        }
-    }
-
-    public async IAsyncEnumerable<EvaluationRecord> ReadEvaluationsAsync(InvocationQuery query,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        foreach (var evaluation in evaluations.Where(e => query.Since is null || e.Time >= query.Since).OrderBy(e => e.Time))
-        {
-            await Task.Yield();
-            yield return evaluation;
-        }
-    }
-
-    public async IAsyncEnumerable<ToolCall> ReadToolCallsAsync(InvocationQuery query,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        foreach (var call in toolCalls.Where(t => query.Since is null || t.StartTime >= query.Since).OrderBy(t => t.StartTime))
-        {
-            await Task.Yield();
-            yield return call;
-        }
-    }
-
-    public Task<long> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) => Task.FromResult(0L);
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
 /// <summary>Records for tests, with unique ids.</summary>

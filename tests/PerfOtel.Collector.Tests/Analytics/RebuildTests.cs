@@ -15,7 +15,7 @@ public class RebuildTests
     public async Task Windows_rebuilt_from_the_store_after_a_restart_equal_the_live_windows()
     {
         var clock = new ManualTimeProvider(Noon.AddHours(-30));
-        var store = new InMemoryExecutionStore();
+        var store = new Cost.InMemoryExecutionStore();
         var live = Analytics.Windows(clock);
         var observer = new AnalyticsIngestObserver(live, NullLogger<AnalyticsIngestObserver>.Instance);
         var random = new Random(5);

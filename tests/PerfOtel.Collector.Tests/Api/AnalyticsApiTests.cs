@@ -30,7 +30,7 @@ public sealed class AnalyticsApiFactory(IDictionary<string, string?>? settings =
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<TimeProvider>(Clock);
-            services.AddSingleton<IExecutionStore, InMemoryExecutionStore>();
+            services.AddSingleton<IExecutionStore, Cost.InMemoryExecutionStore>();
         });
     }
 }

@@ -25,7 +25,7 @@ public sealed class CardinalityRebuildTests
     [Fact]
     public async Task A_restart_keeps_the_values_live_ingestion_kept_even_those_seen_only_before_the_analytics_history()
     {
-        var store = new InMemoryExecutionStore();
+        var store = new Cost.InMemoryExecutionStore();
         var clock = new ManualTimeProvider(Noon.AddDays(-4));
         await using var live = await AnalyticsAndCost.StartAsync(clock, store);
         // Four days ago (beyond the 48 hours the analytics rebuild reads, inside the month the cost rebuild reads).

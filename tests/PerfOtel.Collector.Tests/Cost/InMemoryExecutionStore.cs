@@ -4,7 +4,7 @@ using PerfOtel.Collector.Model;
 namespace PerfOtel.Collector.Tests.Cost;
 
 /// <summary>
-/// A store test double for the rebuild: keeps what is written in lists and reads it back in start-time order with the
+/// A store test double for the rebuilds and the API tests: keeps what is written in lists and reads it back in start-time order with the
 /// store's roll-up rule (an invocation's cost is the sum of its calls', or its own when it has none).
 /// </summary>
 public sealed class InMemoryExecutionStore : IExecutionStore

@@ -181,10 +181,10 @@ public sealed class HostileInputTests(HostileInputFixture fixture)
         }
 
         // The check can fail: an unescaped newline in a label value is a parse error to promtool.
-        var (brokenExit, brokenOutput) = await PromtoolCheckMetricsAsync("agent_up{agent=\"a\nb\"} 1\n");
+        var (brokenExit, brokenOutput) = await Promtool.CheckMetricsAsync("agent_up{agent=\"a\nb\"} 1\n");
         Assert.True(brokenExit == 1 && brokenOutput.Contains("error while linting", StringComparison.Ordinal), brokenOutput);
 
-        var (exitCode, output) = await PromtoolCheckMetricsAsync(exposition);
+        var (exitCode, output) = await Promtool.CheckMetricsAsync(exposition);
         // promtool exits 1 when the text does not parse and 3 for lint findings (metric naming advice, e.g. a
         // "_sum" suffix on a counter), which say nothing about escaping; parsing is what hostile names could break.
         Assert.True(exitCode is 0 or 3 && !output.Contains("error while linting", StringComparison.Ordinal),
@@ -339,37 +339,5 @@ public sealed class HostileInputTests(HostileInputFixture fixture)
 
         Assert.Fail("the hostile names never reached /metrics");
         return "";
-    }
-
-    private static async Task<(int ExitCode, string Output)> PromtoolCheckMetricsAsync(string input)
-    {
-        var promtool = ExternalProcess.FindOnPath("promtool")
-            ?? throw new InvalidOperationException("promtool is not on PATH: run scripts/install-test-deps.sh (Prometheus 2.42)");
-        var startInfo = new ProcessStartInfo(promtool)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        startInfo.ArgumentList.Add("check");
-        startInfo.ArgumentList.Add("metrics");
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("promtool did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync(input);
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, ((await stdout) + (await stderr)).Trim());
     }
 }

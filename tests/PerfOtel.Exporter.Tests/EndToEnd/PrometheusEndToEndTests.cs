@@ -56,8 +56,8 @@ public class PrometheusEndToEndTests
     {
         using var meter = new Meter("PerfOtel.Tests.E2E." + Guid.NewGuid().ToString("N"), "1.0.0");
         var workload = new Workload(meter);
-        var openMetricsPort = FreePort.Next();
-        var textPort = FreePort.Next();
+        var openMetricsPort = TestPorts.GetFree();
+        var textPort = TestPorts.GetFree();
         using var openMetricsProvider = ListenerProvider(meter, openMetricsPort, enableOpenMetrics: true);
         using var textProvider = ListenerProvider(meter, textPort, enableOpenMetrics: false);
         workload.RecordFirstPhase();

@@ -5,6 +5,8 @@ using OpenTelemetry.Resources;
 using PerfOtel.Exporter.Implementation.Serialization;
 using PerfOtel.Exporter.Tests.TestSupport;
 
+using PerfOtel.Testing;
+
 namespace PerfOtel.Exporter.Tests.EndToEnd;
 
 /// <summary>
@@ -25,7 +27,7 @@ public class PromtoolCheckTests
         RecordEveryKind(harness.Meter);
 
         var text = harness.Scrape(ExpositionFormat.PrometheusText);
-        var (exitCode, output) = await RunPromtoolAsync(text);
+        var (exitCode, output) = await Promtool.CheckMetricsAsync(text);
 
         Assert.True(exitCode == 0 && output.Length == 0, $"promtool exit {exitCode}:\n{output}\n--- input ---\n{text}");
     }
@@ -42,7 +44,7 @@ public class PromtoolCheckTests
         harness.Meter.CreateGauge<double>("perfotel.accuracy", "1", "Accuracy").Record(0.9);
 
         var text = harness.Scrape(ExpositionFormat.PrometheusText);
-        var (exitCode, output) = await RunPromtoolAsync(text);
+        var (exitCode, output) = await Promtool.CheckMetricsAsync(text);
 
         Assert.True(exitCode == 0 && output.Length == 0, $"promtool exit {exitCode}:\n{output}\n--- input ---\n{text}");
         Assert.Contains("perfotel_agent_health_score{agent=", text, StringComparison.Ordinal);
@@ -52,7 +54,7 @@ public class PromtoolCheckTests
     public async Task PromtoolReportsProblemsInBrokenInput()
     {
         // Guards the check above: promtool really reads the input and fails on a malformed document.
-        var (exitCode, output) = await RunPromtoolAsync("# TYPE x counter\nx{a=\"unterminated} 1\n");
+        var (exitCode, output) = await Promtool.CheckMetricsAsync("# TYPE x counter\nx{a=\"unterminated} 1\n");
 
         Assert.NotEqual(0, exitCode);
         Assert.NotEmpty(output);
@@ -74,35 +76,5 @@ public class PromtoolCheckTests
         {
             exponential.Record(value, agent);
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunPromtoolAsync(string input)
-    {
-        var startInfo = new ProcessStartInfo(ExternalTool.Require("promtool"))
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        startInfo.ArgumentList.Add("check");
-        startInfo.ArgumentList.Add("metrics");
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("promtool did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync(input);
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, ((await stdout) + (await stderr)).Trim());
     }
 }

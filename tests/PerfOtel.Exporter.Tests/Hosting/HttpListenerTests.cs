@@ -5,6 +5,8 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using PerfOtel.Exporter.Tests.TestSupport;
 
+using PerfOtel.Testing;
+
 namespace PerfOtel.Exporter.Tests.Hosting;
 
 public class HttpListenerTests
@@ -13,7 +15,7 @@ public class HttpListenerTests
     public async Task ListenerServesBothFormatsOnLoopbackAndStopsWithTheProvider()
     {
         using var meter = new Meter("PerfOtel.Tests.Listener." + Guid.NewGuid().ToString("N"));
-        var port = FreePort.Next();
+        var port = TestPorts.GetFree();
         var provider = Sdk.CreateMeterProviderBuilder()
             .AddMeter(meter.Name)
             .AddPerfOtelPrometheusHttpListener(options => options.UriPrefixes = [$"http://127.0.0.1:{port}/"])

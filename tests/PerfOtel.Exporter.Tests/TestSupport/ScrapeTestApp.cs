@@ -92,16 +92,3 @@ internal sealed class ScrapeTestApp : IAsyncDisposable
         }
     }
 }
-
-internal static class FreePort
-{
-    /// <summary>A TCP port free on 127.0.0.1 right now (for servers that cannot bind port 0 themselves).</summary>
-    public static int Next()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-}
