@@ -149,7 +149,8 @@ internal sealed class RollingWindows
         });
     }
 
-    public IEnumerable<string> Tenants() => agents.Keys.Select(k => k.Tenant).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+    /// <summary>Tenants with data: each has its own windows from its first record on.</summary>
+    public IEnumerable<string> Tenants() => tenantTotals.Keys.Order(StringComparer.Ordinal);
 
     /// <summary>Agents of a tenant that have data in the given window (all agents when window is -1).</summary>
     public IReadOnlyList<AgentWindows> Agents(string tenant, int windowIndex = -1)
