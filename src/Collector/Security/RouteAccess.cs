@@ -8,7 +8,7 @@ internal enum RouteAccess
     /// <summary>No key: liveness probes.</summary>
     Open,
 
-    /// <summary>OTLP export paths: ingest role; failures answered with a google.rpc.Status.</summary>
+    /// <summary>OTLP export paths and OTLP/gRPC Export methods: ingest role; failures answered with a google.rpc.Status or a gRPC status.</summary>
     OtlpIngest,
 
     /// <summary>REST writes (feedback): ingest role, scoped to the key's tenant.</summary>
@@ -42,6 +42,13 @@ internal sealed class RouteAccessPolicy(IEnumerable<OtlpSignal> signals)
 
     private readonly HashSet<string> _otlpRoutes = signals.Select(s => s.Path).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
+    private static readonly HashSet<string> _otlpGrpcServices = new(StringComparer.Ordinal)
+    {
+        OpenTelemetry.Proto.Collector.Trace.V1.TraceService.Descriptor.FullName,
+        OpenTelemetry.Proto.Collector.Metrics.V1.MetricsService.Descriptor.FullName,
+        OpenTelemetry.Proto.Collector.Logs.V1.LogsService.Descriptor.FullName,
+    };
+
     /// <summary>The access a request's matched endpoint demands (unclassified routes fall back to admin).</summary>
     public RouteAccess For(Endpoint? endpoint) => endpoint is RouteEndpoint route ? Classify(route) ?? RouteAccess.Admin : RouteAccess.AnyKey;
 
@@ -52,6 +59,12 @@ internal sealed class RouteAccessPolicy(IEnumerable<OtlpSignal> signals)
         if (endpoint.Metadata.GetMetadata<ScrapeEndpointMetadata>() is not null)
         {
             return RouteAccess.Scrape;
+        }
+
+        if (endpoint.Metadata.GetMetadata<global::Grpc.AspNetCore.Server.GrpcMethodMetadata>() is { } grpc)
+        {
+            // The OTLP/gRPC Export methods take ingest keys like /v1/*; gRPC's answers for unknown methods need a key.
+            return _otlpGrpcServices.Contains(grpc.Method.ServiceName) ? RouteAccess.OtlpIngest : RouteAccess.AnyKey;
         }
 
         var pattern = endpoint.RoutePattern.RawText ?? string.Empty;
