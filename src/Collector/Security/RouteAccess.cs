@@ -61,13 +61,19 @@ internal sealed class RouteAccessPolicy(IEnumerable<OtlpSignal> signals)
             return RouteAccess.Scrape;
         }
 
+        var pattern = endpoint.RoutePattern.RawText ?? string.Empty;
         if (endpoint.Metadata.GetMetadata<global::Grpc.AspNetCore.Server.GrpcMethodMetadata>() is { } grpc)
         {
-            // The OTLP/gRPC Export methods take ingest keys like /v1/*; gRPC's answers for unknown methods need a key.
-            return _otlpGrpcServices.Contains(grpc.Method.ServiceName) ? RouteAccess.OtlpIngest : RouteAccess.AnyKey;
+            // The OTLP/gRPC Export methods take ingest keys, like /v1/*.
+            return _otlpGrpcServices.Contains(grpc.Method.ServiceName) ? RouteAccess.OtlpIngest : null;
         }
 
-        var pattern = endpoint.RoutePattern.RawText ?? string.Empty;
+        if (pattern.Contains("{unimplementedMethod:grpcunimplemented}", StringComparison.Ordinal))
+        {
+            // gRPC's UNIMPLEMENTED answers for unknown services and methods: they serve nothing, but need a valid key.
+            return RouteAccess.AnyKey;
+        }
+
         if (pattern is HealthRoute or Exposure.Api.OpenApiDescription.Route)
         {
             return RouteAccess.Open;

@@ -39,10 +39,13 @@ public sealed class OtlpGrpcClient : IDisposable
     }
 
     /// <summary>Over the in-process test server (the collector's real pipeline, no sockets).</summary>
-    public static OtlpGrpcClient InProcess(CollectorFactory collector) =>
-        new(GrpcChannel.ForAddress(collector.Server.BaseAddress, new GrpcChannelOptions
+    public static OtlpGrpcClient InProcess(CollectorFactory collector) => InProcess(collector.Server);
+
+    /// <summary>Over an in-process test server.</summary>
+    public static OtlpGrpcClient InProcess(Microsoft.AspNetCore.TestHost.TestServer server) =>
+        new(GrpcChannel.ForAddress(server.BaseAddress, new GrpcChannelOptions
         {
-            HttpHandler = collector.Server.CreateHandler(),
+            HttpHandler = server.CreateHandler(),
             MaxReceiveMessageSize = null,
             MaxSendMessageSize = null,
         }));
