@@ -38,7 +38,7 @@ public sealed class MarkdownLinkTests
                 [web](https://opentelemetry.io/docs/specs/), [mail](mailto:someone@example.com), [self](#start)
                 [missing](docs/none.md) and ![missing image](docs/none.png)
                 [bad anchor](docs/page.md#nope) and [bad self anchor](#nowhere)
-                [outside](../shared/ARCHITECTURE.md)
+                [outside](../shared/DESIGN.md)
                 `[in code](docs/none.md)`
                 ```
                 [in a fence](docs/none.md)
@@ -53,7 +53,7 @@ public sealed class MarkdownLinkTests
                 "README.md:5: (docs/none.png) does not exist",
                 "README.md:6: (docs/page.md#nope) has no heading with the anchor #nope",
                 "README.md:6: (#nowhere) has no heading with the anchor #nowhere",
-                "README.md:7: (../shared/ARCHITECTURE.md) leaves the repository",
+                "README.md:7: (../shared/DESIGN.md) leaves the repository",
             ], broken);
         }
         finally
