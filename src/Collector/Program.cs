@@ -1,10 +1,9 @@
-using PerfOtel.Collector.Analytics;
-using PerfOtel.Collector.Api;
-using PerfOtel.Collector.Cost;
-using PerfOtel.Collector.Cost.Api;
-using PerfOtel.Collector.Feedback;
+using PerfOtel.Collector.Derived.Analytics;
+using PerfOtel.Collector.Derived.Cost;
+using PerfOtel.Collector.Exposure.Api;
 using PerfOtel.Collector.Hosting;
-using PerfOtel.Collector.Otlp;
+using PerfOtel.Collector.Receiving;
+using PerfOtel.Collector.Receiving.Feedback;
 using PerfOtel.Collector.Security;
 using PerfOtel.Collector.Storage;
 

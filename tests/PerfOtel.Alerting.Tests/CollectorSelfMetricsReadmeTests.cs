@@ -1,6 +1,6 @@
 using PerfOtel.Alerting.Tests.Catalog;
-using PerfOtel.Collector.Telemetry;
 using PerfOtel.Testing;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Alerting.Tests;
 

@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using PerfOtel.Alerting.Tests.Assets;
-using PerfOtel.Collector.Analytics.Formulas;
-using PerfOtel.Collector.Budgets;
-using PerfOtel.Collector.Thresholds;
+using PerfOtel.Collector.Derived.Analytics.Formulas;
+using PerfOtel.Collector.Derived.Budgets;
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Derived.Thresholds;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Alerting.Tests;
 

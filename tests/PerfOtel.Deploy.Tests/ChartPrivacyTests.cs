@@ -91,7 +91,7 @@ public sealed class ChartPrivacyTests : IDisposable
     [Fact]
     public void EveryUserIdentifierTheCollectorHashes_NeedsTheKeySecret()
     {
-        var source = File.ReadAllText(RepoPaths.Combine("src", "Collector", "Privacy", "PrivacyAttributes.cs"));
+        var source = File.ReadAllText(RepoPaths.Combine("src", "Collector", "Receiving", "Privacy", "PrivacyAttributes.cs"));
         var list = Regex.Match(source, @"UserIdentifiers\s*=\s*\[(?<body>.*?)\];", RegexOptions.Singleline).Groups["body"].Value;
         var identifiers = Regex.Matches(list, "\"(?<id>[^\"]+)\"").Select(m => m.Groups["id"].Value).ToList();
         Assert.True(identifiers.Count >= 5, "the user-identifier list was not found in PrivacyAttributes.cs");

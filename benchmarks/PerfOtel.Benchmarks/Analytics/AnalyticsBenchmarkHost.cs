@@ -2,11 +2,12 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using PerfOtel.Collector.Analytics;
-using PerfOtel.Collector.Analytics.Metrics;
-using PerfOtel.Collector.Analytics.Windows;
-using PerfOtel.Collector.Model;
 using PerfOtel.Instrumentation.Conventions;
+using PerfOtel.Collector.Derived.Analytics;
+using PerfOtel.Collector.Derived.Analytics.Windows;
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Benchmarks.Analytics;
 

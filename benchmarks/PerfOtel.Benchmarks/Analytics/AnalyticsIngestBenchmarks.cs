@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Benchmarks.Analytics;
 

@@ -1,8 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
-using PerfOtel.Collector.Analytics;
 using PerfOtel.Exporter;
+using PerfOtel.Collector.Derived.Analytics;
 
 namespace PerfOtel.Benchmarks.Analytics;
 
@@ -22,7 +22,7 @@ public class AnalyticsScrapeBenchmarks
     private MeterProvider meterProvider = null!;
     private HttpClient client = null!;
     private Uri scrapeUri = null!;
-    private Collector.Model.IngestBatch[] onePerAgent = null!;
+    private Collector.Records.IngestBatch[] onePerAgent = null!;
 
     [GlobalSetup]
     public void Setup()

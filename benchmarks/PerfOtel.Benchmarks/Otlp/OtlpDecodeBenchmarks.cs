@@ -4,11 +4,11 @@ using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Resource.V1;
 using OpenTelemetry.Proto.Trace.V1;
-using PerfOtel.Collector.Model;
-using PerfOtel.Collector.Otlp.Http;
-using PerfOtel.Collector.Otlp.Mapping;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Instrumentation.Pricing;
+using PerfOtel.Collector.Receiving.Http;
+using PerfOtel.Collector.Receiving.Mapping;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Benchmarks.Otlp;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Benchmarks.Storage;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Storage.Postgres;
 using PerfOtel.Collector.Storage.Sqlite;
 

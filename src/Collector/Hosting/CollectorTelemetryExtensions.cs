@@ -1,10 +1,10 @@
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
-using PerfOtel.Collector.Analytics;
-using PerfOtel.Collector.Cost;
-using PerfOtel.Collector.Telemetry;
 using PerfOtel.Exporter;
+using PerfOtel.Collector.Derived.Analytics;
+using PerfOtel.Collector.Derived.Cost;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Hosting;
 

@@ -1,4 +1,4 @@
-using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Ingest;
 

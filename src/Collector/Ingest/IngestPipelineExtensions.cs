@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Telemetry;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Ingest;
 

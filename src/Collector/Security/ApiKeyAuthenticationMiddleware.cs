@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Api;
-using PerfOtel.Collector.Otlp.Http;
+using PerfOtel.Collector.Exposure.Api;
+using PerfOtel.Collector.Receiving.Http;
 
 namespace PerfOtel.Collector.Security;
 

@@ -1,4 +1,4 @@
-using PerfOtel.Collector.Otlp.Http;
+using PerfOtel.Collector.Receiving.Http;
 
 namespace PerfOtel.Collector.Security;
 

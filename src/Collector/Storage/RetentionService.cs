@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Storage;
 

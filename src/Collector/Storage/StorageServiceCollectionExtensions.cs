@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Storage.Postgres;
 using PerfOtel.Collector.Storage.Sqlite;
 

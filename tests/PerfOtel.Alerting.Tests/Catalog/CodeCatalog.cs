@@ -1,9 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Reflection;
-using PerfOtel.Collector.Analytics.Metrics;
-using PerfOtel.Collector.Cost.Metrics;
-using PerfOtel.Collector.Telemetry;
 using PerfOtel.Instrumentation.Conventions;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Alerting.Tests.Catalog;
 

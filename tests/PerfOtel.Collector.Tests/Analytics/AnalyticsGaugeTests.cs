@@ -3,15 +3,16 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using PerfOtel.Collector.Analytics;
-using PerfOtel.Collector.Analytics.Metrics;
-using PerfOtel.Collector.Analytics.Windows;
-using PerfOtel.Collector.Model;
 using PerfOtel.Exporter;
 using PerfOtel.Exporter.Implementation.Serialization;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Testing;
 using static PerfOtel.Collector.Tests.Analytics.Records;
+using PerfOtel.Collector.Derived.Analytics;
+using PerfOtel.Collector.Derived.Analytics.Windows;
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Analytics;
 

@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Analytics;
-using PerfOtel.Collector.Analytics.Windows;
-using PerfOtel.Collector.Model;
-using PerfOtel.Collector.Thresholds;
 using PerfOtel.Instrumentation.Conventions;
+using PerfOtel.Collector.Derived.Analytics;
+using PerfOtel.Collector.Derived.Analytics.Windows;
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Derived.Thresholds;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Analytics;
 

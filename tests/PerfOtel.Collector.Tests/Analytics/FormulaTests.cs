@@ -1,4 +1,5 @@
-using PerfOtel.Collector.Analytics.Formulas;
+using PerfOtel.Collector.Derived.Analytics.Formulas;
+using PerfOtel.Collector.Derived.Kernel;
 
 namespace PerfOtel.Collector.Tests.Analytics;
 

@@ -1,6 +1,6 @@
-using PerfOtel.Collector.Model;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Analytics.Records;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Analytics;
 

@@ -1,4 +1,4 @@
-using PerfOtel.Collector.Analytics.Metrics;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Tests.Analytics;
 

@@ -5,10 +5,10 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
-using PerfOtel.Collector.Analytics.Metrics;
 using PerfOtel.Exporter;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Analytics.Records;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Tests.Analytics;
 

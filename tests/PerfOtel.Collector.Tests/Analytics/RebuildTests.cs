@@ -1,11 +1,12 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using PerfOtel.Collector.Analytics;
-using PerfOtel.Collector.Analytics.Windows;
-using PerfOtel.Collector.Model;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Analytics.Records;
+using PerfOtel.Collector.Derived.Analytics;
+using PerfOtel.Collector.Derived.Analytics.Windows;
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Analytics;
 

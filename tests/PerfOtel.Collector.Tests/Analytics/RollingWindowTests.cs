@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using PerfOtel.Collector.Analytics;
-using PerfOtel.Collector.Analytics.Reports;
-using PerfOtel.Collector.Analytics.Windows;
-using PerfOtel.Collector.Model;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Analytics.Records;
+using PerfOtel.Collector.Derived.Analytics;
+using PerfOtel.Collector.Derived.Analytics.Reports;
+using PerfOtel.Collector.Derived.Analytics.Windows;
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Analytics;
 
@@ -165,7 +166,7 @@ public class RollingWindowTests
         observer.OnCommitted(Batch([.. Enumerable.Range(0, 10).Select(i =>
             Invocation("slow", Noon, i < 9 ? Outcomes.Success : Outcomes.Failure, duration: 7.5))]));
         var report = Report("slow", Hour);
-        var l = Collector.Analytics.Formulas.HealthScore.LatencyTerm(report.LatencyP95Seconds!.Value, 5);
+        var l = Collector.Derived.Analytics.Formulas.HealthScore.LatencyTerm(report.LatencyP95Seconds!.Value, 5);
         Assert.InRange(l, 0.45, 0.55);
         Assert.Equal(100 * (36 + 30 * l + 18) / 90, report.HealthScore!.Value, 9);
         Assert.Equal("good", report.HealthBand);

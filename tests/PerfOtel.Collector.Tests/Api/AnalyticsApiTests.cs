@@ -5,12 +5,12 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using PerfOtel.Collector.Analytics;
-using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Tests.Analytics;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Testing;
 using static PerfOtel.Collector.Tests.Analytics.Records;
+using PerfOtel.Collector.Derived.Analytics;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Api;
 

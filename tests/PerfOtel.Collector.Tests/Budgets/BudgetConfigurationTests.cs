@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
-using PerfOtel.Collector.Budgets;
+using PerfOtel.Collector.Derived.Budgets;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Tests.Budgets;
 

@@ -1,8 +1,8 @@
-using PerfOtel.Collector.Budgets;
-using PerfOtel.Collector.Cost;
-using PerfOtel.Collector.Cost.Metrics;
 using PerfOtel.Collector.Tests.Cost;
 using PerfOtel.Testing;
+using PerfOtel.Collector.Derived.Budgets;
+using PerfOtel.Collector.Derived.Cost;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Tests.Budgets;
 

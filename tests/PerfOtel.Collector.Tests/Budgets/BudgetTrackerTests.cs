@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Budgets;
-using PerfOtel.Collector.Cost;
 using PerfOtel.Collector.Tests.Cost;
-using PerfOtel.Collector.Thresholds;
+using PerfOtel.Collector.Derived.Budgets;
+using PerfOtel.Collector.Derived.Cost;
+using PerfOtel.Collector.Derived.Thresholds;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Tests.Budgets;
 

@@ -2,8 +2,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Cardinality;
 using PerfOtel.Collector.Tests.Otlp.Support;
+using PerfOtel.Collector.Derived.Cardinality;
 
 namespace PerfOtel.Collector.Tests.Cardinality;
 

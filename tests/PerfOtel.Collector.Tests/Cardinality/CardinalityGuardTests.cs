@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Cardinality;
+using PerfOtel.Collector.Derived.Cardinality;
 
 namespace PerfOtel.Collector.Tests.Cardinality;
 

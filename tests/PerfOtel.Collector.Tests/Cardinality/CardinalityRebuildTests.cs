@@ -3,13 +3,14 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Analytics;
-using PerfOtel.Collector.Analytics.Windows;
-using PerfOtel.Collector.Cardinality;
-using PerfOtel.Collector.Cost;
-using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Tests.Analytics;
 using static PerfOtel.Collector.Tests.Analytics.Records;
+using PerfOtel.Collector.Derived.Analytics;
+using PerfOtel.Collector.Derived.Analytics.Windows;
+using PerfOtel.Collector.Derived.Cardinality;
+using PerfOtel.Collector.Derived.Cost;
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Cardinality;
 

@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using PerfOtel.Collector.Model;
 using PerfOtel.Instrumentation.Conventions;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Cost;
 

@@ -3,12 +3,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
-using PerfOtel.Collector.Budgets;
-using PerfOtel.Collector.Cost;
-using PerfOtel.Collector.Experiments;
-using PerfOtel.Collector.Model;
-using PerfOtel.Collector.Models;
 using PerfOtel.Testing;
+using PerfOtel.Collector.Derived.Budgets;
+using PerfOtel.Collector.Derived.Cost;
+using PerfOtel.Collector.Derived.Experiments;
+using PerfOtel.Collector.Derived.Models;
+using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Cost;
 

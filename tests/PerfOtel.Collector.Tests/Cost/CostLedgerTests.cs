@@ -1,5 +1,5 @@
-using PerfOtel.Collector.Cost;
-using PerfOtel.Collector.Cost.Metrics;
+using PerfOtel.Collector.Derived.Cost;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Tests.Cost;
 

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using PerfOtel.Collector.Cost.Metrics;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Tests.Cost;
 

@@ -1,7 +1,8 @@
-using PerfOtel.Collector.Budgets;
-using PerfOtel.Collector.Cost;
-using PerfOtel.Collector.Model;
 using PerfOtel.Instrumentation.Conventions;
+using PerfOtel.Collector.Derived.Budgets;
+using PerfOtel.Collector.Derived.Cost;
+using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Cost;
 

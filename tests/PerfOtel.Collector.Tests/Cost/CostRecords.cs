@@ -1,5 +1,5 @@
-using PerfOtel.Collector.Model;
 using PerfOtel.Instrumentation.Conventions;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Cost;
 

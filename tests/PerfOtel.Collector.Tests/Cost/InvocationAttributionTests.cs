@@ -1,4 +1,4 @@
-using PerfOtel.Collector.Cost.Attribution;
+using PerfOtel.Collector.Derived.Kernel;
 
 namespace PerfOtel.Collector.Tests.Cost;
 

@@ -1,5 +1,6 @@
-using PerfOtel.Collector.Cost.Statistics;
-using PerfOtel.Collector.Models;
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Derived.Models;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Tests.Cost;
 

@@ -1,6 +1,6 @@
-using PerfOtel.Collector.Cost.Metrics;
 using PerfOtel.Collector.Tests.Cost;
 using PerfOtel.Instrumentation.Conventions;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Tests.Experiments;
 

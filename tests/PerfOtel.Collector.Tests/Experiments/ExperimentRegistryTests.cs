@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Cost;
-using PerfOtel.Collector.Experiments;
 using PerfOtel.Collector.Tests.Cost;
 using PerfOtel.Instrumentation.Conventions;
+using PerfOtel.Collector.Derived.Cost;
+using PerfOtel.Collector.Derived.Experiments;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Tests.Experiments;
 

@@ -1,4 +1,4 @@
-using PerfOtel.Collector.Experiments.Statistics;
+using PerfOtel.Collector.Derived.Experiments.Statistics;
 
 namespace PerfOtel.Collector.Tests.Experiments;
 

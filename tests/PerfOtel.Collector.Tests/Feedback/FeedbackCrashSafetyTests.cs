@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Microsoft.Data.Sqlite;
-using PerfOtel.Collector.Feedback;
-using PerfOtel.Collector.Storage.Sqlite;
 using PerfOtel.Collector.Tests.Storage;
 using PerfOtel.Testing;
+using PerfOtel.Collector.Receiving.Feedback;
+using PerfOtel.Collector.Storage.Sqlite;
 
 namespace PerfOtel.Collector.Tests.Feedback;
 

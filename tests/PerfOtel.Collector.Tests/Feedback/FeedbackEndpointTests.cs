@@ -5,9 +5,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using PerfOtel.Collector.Feedback;
-using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Tests.Storage;
+using PerfOtel.Collector.Receiving.Feedback;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Feedback;
 

@@ -7,8 +7,8 @@ using Microsoft.Data.Sqlite;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Metrics.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
-using PerfOtel.Collector.Otlp.Mapping;
 using PerfOtel.Testing;
+using PerfOtel.Collector.Receiving.Mapping;
 
 namespace PerfOtel.Collector.Tests.Hostile;
 

@@ -2,11 +2,11 @@ using System.Net;
 using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using PerfOtel.Collector.Ingest;
-using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Tests.Otlp.Support;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using PerfOtel.Collector.Ingest;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Ingest;
 
@@ -183,7 +183,7 @@ public sealed class BackpressureTests
     public async Task QueueBytesBound_RefusesLargeBatchesBeforeTheRecordBound()
     {
         using var provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new Telemetry.CollectorMetrics(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        var metrics = new Collector.Exposure.Metrics.CollectorMetrics(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         var queue = new IngestQueue(Microsoft.Extensions.Options.Options.Create(new IngestOptions
         {
             QueueCapacityRecords = 1000,

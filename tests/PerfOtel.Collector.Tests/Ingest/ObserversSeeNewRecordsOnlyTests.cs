@@ -1,10 +1,10 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using PerfOtel.Collector.Ingest;
-using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Tests.Otlp.Support;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using PerfOtel.Collector.Ingest;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Ingest;
 

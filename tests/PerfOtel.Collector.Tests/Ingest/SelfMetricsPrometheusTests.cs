@@ -1,12 +1,12 @@
 using System.Net;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
-using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Tests.Otlp.Support;
 using PerfOtel.Exporter;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Testing;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Tests.Ingest;
 

@@ -3,10 +3,10 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
-using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Tests.Otlp.Support;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Tests.Ingest;
 

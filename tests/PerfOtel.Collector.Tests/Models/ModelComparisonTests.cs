@@ -1,9 +1,9 @@
-using PerfOtel.Collector.Cost;
-using PerfOtel.Collector.Cost.Metrics;
-using PerfOtel.Collector.Model;
-using PerfOtel.Collector.Models;
 using PerfOtel.Collector.Tests.Cost;
 using PerfOtel.Instrumentation.Conventions;
+using PerfOtel.Collector.Derived.Cost;
+using PerfOtel.Collector.Derived.Models;
+using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Models;
 

@@ -3,10 +3,10 @@ using System.Net.Sockets;
 using System.Text;
 using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
-using PerfOtel.Collector.Ingest;
 using PerfOtel.Collector.Tests.Otlp.Support;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using PerfOtel.Collector.Ingest;
 
 namespace PerfOtel.Collector.Tests.Otlp;
 

@@ -1,10 +1,10 @@
-using PerfOtel.Collector.Privacy;
 using OpenTelemetry.Proto.Trace.V1;
 using ProtoSpan = OpenTelemetry.Proto.Trace.V1.Span;
-using PerfOtel.Collector.Model;
-using PerfOtel.Collector.Otlp.Mapping;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using PerfOtel.Collector.Receiving.Mapping;
+using PerfOtel.Collector.Receiving.Privacy;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Otlp;
 

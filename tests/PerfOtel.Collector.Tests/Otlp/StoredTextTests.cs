@@ -1,4 +1,4 @@
-using PerfOtel.Collector.Otlp.Mapping;
+using PerfOtel.Collector.Receiving.Mapping;
 
 namespace PerfOtel.Collector.Tests.Otlp;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Security;
 using PerfOtel.Collector.Tests.Otlp.Support;
+using PerfOtel.Collector.Security;
 
 namespace PerfOtel.Collector.Tests.Security;
 

@@ -3,9 +3,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Proto.Collector.Trace.V1;
-using PerfOtel.Collector.Security;
 using PerfOtel.Collector.Tests.Otlp.Support;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using PerfOtel.Collector.Security;
 
 namespace PerfOtel.Collector.Tests.Security;
 

@@ -6,9 +6,9 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using PerfOtel.Collector.Model;
-using PerfOtel.Collector.Security;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using PerfOtel.Collector.Records;
+using PerfOtel.Collector.Security;
 
 namespace PerfOtel.Collector.Tests.Security;
 

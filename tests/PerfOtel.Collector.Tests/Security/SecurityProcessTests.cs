@@ -1,6 +1,6 @@
 using System.Net;
-using PerfOtel.Collector.Security;
 using PerfOtel.Testing;
+using PerfOtel.Collector.Security;
 
 namespace PerfOtel.Collector.Tests.Security;
 

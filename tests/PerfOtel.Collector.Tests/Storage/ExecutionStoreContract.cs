@@ -5,8 +5,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Api;
-using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Exposure.Api;
+using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Storage;
 
 namespace PerfOtel.Collector.Tests.Storage;

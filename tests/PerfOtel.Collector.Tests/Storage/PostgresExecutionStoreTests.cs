@@ -1,7 +1,7 @@
 using Npgsql;
-using PerfOtel.Collector.Model;
-using PerfOtel.Collector.Storage.Postgres;
 using PerfOtel.Testing;
+using PerfOtel.Collector.Records;
+using PerfOtel.Collector.Storage.Postgres;
 
 namespace PerfOtel.Collector.Tests.Storage;
 

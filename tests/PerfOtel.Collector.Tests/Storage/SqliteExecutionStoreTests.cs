@@ -1,5 +1,5 @@
 using Microsoft.Data.Sqlite;
-using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Storage.Sqlite;
 
 namespace PerfOtel.Collector.Tests.Storage;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Storage;
 using PerfOtel.Collector.Storage.Sqlite;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using PerfOtel.Collector.Model;
 using PerfOtel.Instrumentation.Conventions;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Storage;
 

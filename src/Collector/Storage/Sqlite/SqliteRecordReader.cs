@@ -1,5 +1,5 @@
 using System.Data.Common;
-using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Storage.Sqlite;
 

@@ -1,5 +1,5 @@
 using Microsoft.Data.Sqlite;
-using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Storage.Sqlite;
 

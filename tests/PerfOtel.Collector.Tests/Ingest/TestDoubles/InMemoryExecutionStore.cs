@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using PerfOtel.Collector.Model;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Ingest.TestDoubles;
 

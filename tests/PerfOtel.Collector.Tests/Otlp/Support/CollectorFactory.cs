@@ -6,8 +6,8 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using PerfOtel.Collector.Model;
 using PerfOtel.Collector.Tests.Ingest.TestDoubles;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Otlp.Support;
 

@@ -1,0 +1,75 @@
+using PerfOtel.Collector.Derived.Analytics.Windows;
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Records;
+
+namespace PerfOtel.Collector.Derived.Analytics;
+
+/// <summary>Feeds committed data into the rolling windows. Runs on the writer's path: O(1) per record, never throws.</summary>
+internal sealed partial class AnalyticsIngestObserver(RollingWindows windows, ILogger<AnalyticsIngestObserver> logger)
+    : IIngestObserver
+{
+    public void OnCommitted(IngestBatch batch)
+    {
+        try
+        {
+            foreach (var invocation in batch.Invocations)
+            {
+                windows.RecordInvocation(invocation);
+            }
+            foreach (var call in batch.ProviderCalls)
+            {
+                windows.RecordProviderCall(call);
+            }
+            if (batch.Evaluations.Count > 0)
+            {
+                RecordEvaluations(batch);
+            }
+            foreach (var join in batch.JoinedFeedback)
+            {
+                windows.RecordFeedback(join);
+            }
+        }
+#pragma warning disable CA1031 // The writer has committed already; analytics must not fail its acknowledgement.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            LogObserverFailed(logger, exception);
+        }
+    }
+
+    public void OnFeedbackJoined(FeedbackJoin join)
+    {
+        try
+        {
+            windows.RecordFeedback(join);
+        }
+#pragma warning disable CA1031 // See OnCommitted.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            LogObserverFailed(logger, exception);
+        }
+    }
+
+    private void RecordEvaluations(IngestBatch batch)
+    {
+        // An evaluation event without an agent name is attributed to the invocation span it sits on when that span
+        // came in the same batch.
+        Dictionary<(string, string), string>? agentsBySpan = null;
+        foreach (var evaluation in batch.Evaluations)
+        {
+            string? agent = null;
+            if (evaluation.AgentName is null)
+            {
+                agentsBySpan ??= batch.Invocations
+                    .GroupBy(i => (i.TraceId, i.SpanId))
+                    .ToDictionary(g => g.Key, g => g.First().AgentName);
+                agentsBySpan.TryGetValue((evaluation.TraceId, evaluation.SpanId), out agent);
+            }
+            windows.RecordEvaluation(evaluation, agent);
+        }
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "Analytics could not account for committed data; the windows may undercount until the next restart rebuilds them.")]
+    private static partial void LogObserverFailed(ILogger logger, Exception exception);
+}

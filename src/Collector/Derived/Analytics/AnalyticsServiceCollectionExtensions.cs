@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Options;
+using PerfOtel.Exporter;
+using PerfOtel.Collector.Derived.Analytics.Windows;
+using PerfOtel.Collector.Derived.Cardinality;
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Derived.Thresholds;
+using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Records;
+
+namespace PerfOtel.Collector.Derived.Analytics;
+
+/// <summary>Wiring of the analytics into the collector.</summary>
+public static class AnalyticsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Rolling windows fed by the ingest observer and rebuilt from the store at start-up, the thresholds, and the
+    /// analytics gauges' producer. Options come from the <c>Analytics</c> and <c>Thresholds</c> sections and are validated at
+    /// start-up. Needs an <see cref="IExecutionStore"/> registration; uses a registered <see cref="TimeProvider"/>
+    /// or the system clock.
+    /// </summary>
+    public static IServiceCollection AddPerfOtelAnalytics(this IServiceCollection services, IConfiguration configuration)
+    {
+        // First: its observer and start-up priming must run before the analytics' own.
+        services.AddPerfOtelCardinalityGuard(configuration);
+        services.TryAddSingletonTimeProvider();
+        services.AddOptions<AnalyticsOptions>().Bind(configuration.GetSection(AnalyticsOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AnalyticsOptions>, ProblemsValidator<AnalyticsOptions>>(
+            _ => new ProblemsValidator<AnalyticsOptions>(o => o.Problems()));
+        services.AddOptions<ThresholdOptions>().Bind(configuration.GetSection(ThresholdOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ThresholdOptions>, ProblemsValidator<ThresholdOptions>>(
+            _ => new ProblemsValidator<ThresholdOptions>(o => o.Problems()));
+
+        services.AddSingleton<RollingWindows>();
+        services.AddSingleton<IIngestObserver, AnalyticsIngestObserver>();
+        services.AddSingleton<AnalyticsExposition>();
+        services.AddHostedService<AnalyticsExpositionRefresher>();
+        services.AddHostedService<AnalyticsRebuildService>();
+        return services;
+    }
+
+    /// <summary>
+    /// Writes the analytics gauges into every scrape of a PerfOtel.Exporter (as a producer, not through the SDK: see
+    /// <see cref="AnalyticsExposition"/>). Needs <see cref="AddPerfOtelAnalytics(IServiceCollection, IConfiguration)"/> on the same service provider.
+    /// </summary>
+    public static PerfOtelPrometheusExporterOptions AddPerfOtelAnalytics(this PerfOtelPrometheusExporterOptions options, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Producers.Add(services.GetRequiredService<AnalyticsExposition>());
+        return options;
+    }
+
+    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+
+    private sealed class ProblemsValidator<TOptions>(Func<TOptions, IEnumerable<string>> problems) : IValidateOptions<TOptions>
+        where TOptions : class
+    {
+        public ValidateOptionsResult Validate(string? name, TOptions options)
+        {
+            var found = problems(options).ToList();
+            return found.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(found);
+        }
+    }
+}

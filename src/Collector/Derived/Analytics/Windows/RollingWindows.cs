@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using PerfOtel.Instrumentation.Conventions;
+using PerfOtel.Collector.Derived.Analytics.Reports;
+using PerfOtel.Collector.Derived.Cardinality;
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Derived.Thresholds;
+using PerfOtel.Collector.Records;
+
+namespace PerfOtel.Collector.Derived.Analytics.Windows;
+
+/// <summary>
+/// The rolling windows of every (tenant, agent), and the rules that turn committed records into window statistics.
+/// The ingest observer and the start-up rebuild both go through here, so live data and rebuilt data count alike.
+/// </summary>
+internal sealed class RollingWindows
+{
+    /// <summary>Evaluations with this name are accuracy samples.</summary>
+    public const string AccuracyEvaluationName = Instrumentation.EvaluationNames.Accuracy;
+
+    private readonly ConcurrentDictionary<(string Tenant, string Agent), AgentWindows> agents = new();
+    private readonly ConcurrentDictionary<string, ThresholdSet> thresholdsByTenant = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, AgentWindows> tenantTotals = new(StringComparer.Ordinal);
+    private readonly TimeProvider time;
+    private readonly IOptions<ThresholdOptions> thresholds;
+    private readonly CardinalityGuard? guard;
+    private long changes;
+
+    /// <param name="options">Windows and derivations.</param>
+    /// <param name="thresholds">Thresholds per tenant.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="guard">Folds tenants and agents beyond their limits into the overflow series; none: no limit.</param>
+    public RollingWindows(IOptions<AnalyticsOptions> options, IOptions<ThresholdOptions> thresholds, TimeProvider time,
+        CardinalityGuard? guard = null)
+    {
+        Options = options.Value;
+        this.guard = guard;
+        this.thresholds = thresholds;
+        this.time = time;
+        Windows = Options.EffectiveWindows;
+    }
+
+    public AnalyticsOptions Options { get; }
+
+    public IReadOnlyList<RollingWindowOptions> Windows { get; }
+
+    public DateTimeOffset Now => time.GetUtcNow();
+
+    /// <summary>The span of history the windows can hold: twice the longest window (current and previous).</summary>
+    public TimeSpan History => TimeSpan.FromTicks(2 * Windows.Max(w => w.Duration.Ticks));
+
+    public int WindowIndexOf(string name)
+    {
+        for (var i = 0; i < Windows.Count; i++)
+        {
+            if (Windows[i].Name == name)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Counts every change to any window: derived views stay valid while it and the bucket stay the same.</summary>
+    public long Changes => Interlocked.Read(ref changes);
+
+    public ThresholdSet ThresholdsFor(string tenant) =>
+        thresholdsByTenant.TryGetValue(tenant, out var known) ? known
+        // Cached only for tenants with data, so that REST calls naming arbitrary tenants leave no state behind.
+        : tenantTotals.ContainsKey(tenant) ? thresholdsByTenant.GetOrAdd(tenant, static (name, options) => options.Value.For(name), thresholds)
+        : thresholds.Value.For(tenant);
+
+    public void RecordInvocation(AgentInvocation invocation)
+    {
+        var agent = For(invocation.Tenant, invocation.AgentName);
+        var taskType = agent.TaskTypeKey(invocation.TaskType);
+        var success = invocation.Outcome == Outcomes.Success;
+        Record(agent, invocation.StartTime, stats =>
+        {
+            stats.AddInvocation(invocation.Outcome, invocation.DurationSeconds, taskType);
+            if (invocation.Confidence is { } confidence && double.IsFinite(confidence))
+            {
+                stats.AddCalibration(confidence, success, +1);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Tokens and cost come from provider calls attributed to an agent, at the call's start time. The invocation span's
+    /// own token and cost attributes are not added: where present they roll up these same calls.
+    /// </summary>
+    public void RecordProviderCall(ProviderCall call)
+    {
+        if (string.IsNullOrEmpty(call.AgentName))
+        {
+            return;
+        }
+        Record(For(call.Tenant, call.AgentName), call.StartTime,
+            stats => stats.AddProviderCall(call.Tokens.Total, call.CostUsd));
+    }
+
+    /// <summary>An evaluation named <c>accuracy</c> with a score is an accuracy sample at the evaluation's time.</summary>
+    public void RecordEvaluation(EvaluationRecord evaluation, string? agentName)
+    {
+        if (evaluation.Name != AccuracyEvaluationName || evaluation.Score is not { } score || !double.IsFinite(score))
+        {
+            return;
+        }
+        var agent = evaluation.AgentName ?? agentName;
+        if (string.IsNullOrEmpty(agent))
+        {
+            return;
+        }
+        Record(For(evaluation.Tenant, agent), evaluation.Time, stats => stats.AddAccuracy(score));
+    }
+
+    /// <summary>
+    /// Feedback joined to an invocation, counted in the bucket of the invocation's start time:
+    /// an accuracy sample (Accuracy, else Score, else Success as 1 or 0), and, when it says whether the invocation
+    /// succeeded, the calibration sample of that invocation is re-scored against that verdict instead of the span's
+    /// outcome. At most one feedback per invocation is assumed, as the store keeps.
+    /// </summary>
+    public void RecordFeedback(FeedbackJoin join)
+    {
+        var invocation = join.Invocation;
+        var feedback = join.Feedback;
+        double? accuracy = feedback.Accuracy ?? feedback.Score ?? (feedback.Success is { } ok ? (ok ? 1.0 : 0.0) : null);
+        var spanSuccess = invocation.Outcome == Outcomes.Success;
+        var rescore = feedback.Success is { } verdict && verdict != spanSuccess &&
+                      invocation.Confidence is { } c && double.IsFinite(c);
+        if (accuracy is not { } a || !double.IsFinite(a))
+        {
+            accuracy = null;
+        }
+        if (accuracy is null && !rescore)
+        {
+            return;
+        }
+        Record(For(invocation.Tenant, invocation.AgentName), invocation.StartTime, stats =>
+        {
+            if (accuracy is { } value)
+            {
+                stats.AddAccuracy(value);
+            }
+            if (rescore)
+            {
+                stats.AddCalibration(invocation.Confidence!.Value, spanSuccess, -1);
+                stats.AddCalibration(invocation.Confidence!.Value, !spanSuccess, +1);
+            }
+        });
+    }
+
+    /// <summary>Tenants with data: each has its own windows from its first record on.</summary>
+    public IEnumerable<string> Tenants() => tenantTotals.Keys.Order(StringComparer.Ordinal);
+
+    /// <summary>Agents of a tenant that have data in the given window (all agents when window is -1).</summary>
+    public IReadOnlyList<AgentWindows> Agents(string tenant, int windowIndex = -1)
+    {
+        var now = Now;
+        return agents.Values
+            .Where(a => a.Tenant == tenant && (windowIndex < 0 || a.HasDataIn(windowIndex, now)))
+            .OrderBy(a => a.Agent, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>Every agent of every tenant, unordered (the gauges' hot path).</summary>
+    public ICollection<AgentWindows> AllAgents => agents.Values;
+
+    public AgentWindows? Find(string tenant, string agent) => agents.GetValueOrDefault((tenant, agent));
+
+    public AgentReport Report(AgentWindows agent, int windowIndex) =>
+        agent.Report(windowIndex, Now, ThresholdsFor(agent.Tenant));
+
+    /// <summary>
+    /// The tenant-wide report: the statistics of all its agents summed, then derived like one agent's
+    /// (so the tenant success rate is over all invocations, and its p95 over all latencies, not a mean of agents').
+    /// The sums are kept as the tenant's own windows, fed by every record of its agents, so the report costs one agent's
+    /// derivation however many agents the tenant has.
+    /// </summary>
+    public AgentReport TenantReport(string tenant, int windowIndex) =>
+        // A tenant without data (any name a REST caller asks for) gets an empty report that is not kept: only ingested
+        // tenants, which the cardinality guard bounds, hold state.
+        (tenantTotals.TryGetValue(tenant, out var totals) ? totals : new AgentWindows(tenant, agent: null, Options))
+            .Report(windowIndex, Now, ThresholdsFor(tenant));
+
+    private void Record(AgentWindows agent, DateTimeOffset at, Action<WindowStats> change)
+    {
+        var now = Now;
+        agent.Record(at, now, change);
+        TenantTotals(agent.Tenant).Record(at, now, change);
+        Interlocked.Increment(ref changes);
+    }
+
+    private AgentWindows TenantTotals(string tenant) =>
+        tenantTotals.GetOrAdd(tenant, static (name, options) => new AgentWindows(name, agent: null, options), Options);
+
+    private AgentWindows For(string tenant, string agent)
+    {
+        if (guard is not null)
+        {
+            agent = guard.Agent(tenant, agent)!;
+            tenant = guard.Tenant(tenant);
+        }
+        return agents.GetOrAdd((tenant, agent), static (key, options) => new AgentWindows(key.Tenant, key.Agent, options), Options);
+    }
+}

@@ -1,0 +1,37 @@
+using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Records;
+
+namespace PerfOtel.Collector.Derived.Budgets;
+
+/// <summary>Counts committed provider calls against the configured budgets. O(1) per call; never throws.</summary>
+internal sealed partial class BudgetIngestObserver(BudgetTracker tracker, ILogger<BudgetIngestObserver> logger) : IIngestObserver
+{
+    public void OnCommitted(IngestBatch batch)
+    {
+        if (tracker.Options.Budgets.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            foreach (var call in batch.ProviderCalls)
+            {
+                tracker.Record(call);
+            }
+        }
+#pragma warning disable CA1031 // The batch is committed already; budget accounting must not fail its acknowledgement.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            LogObserverFailed(logger, exception);
+        }
+    }
+
+    public void OnFeedbackJoined(FeedbackJoin join)
+    {
+        // Feedback carries no cost.
+    }
+
+    [LoggerMessage(EventId = 6101, Level = LogLevel.Error, Message = "Budgets could not account for committed provider calls; spend may be undercounted until the next restart rebuilds it.")]
+    private static partial void LogObserverFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,80 @@
+using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Records;
+
+namespace PerfOtel.Collector.Derived.Cardinality;
+
+/// <summary>
+/// Registered before every other observer, so that values are admitted in commit order whichever part keys by them,
+/// and so that each record folded into overflow is counted once (the parts that key by a value ask the guard again
+/// and get the same answer). O(1) per record; never throws.
+/// </summary>
+internal sealed partial class CardinalityIngestObserver(
+    CardinalityGuard guard, CollectorMetrics metrics, ILogger<CardinalityIngestObserver> logger) : IIngestObserver
+{
+    public void OnCommitted(IngestBatch batch)
+    {
+        try
+        {
+            foreach (var invocation in batch.Invocations)
+            {
+                var tenant = CountTenant(invocation.Tenant);
+                CountAgent(tenant, invocation.Tenant, invocation.AgentName);
+                if (!string.IsNullOrEmpty(invocation.Experiment) && !string.IsNullOrEmpty(invocation.Variant) &&
+                    guard.ExperimentVariant(invocation.Tenant, invocation.Experiment, invocation.Variant).Experiment == CardinalityGuard.Overflow)
+                {
+                    metrics.CardinalityOverflow(tenant, CardinalityDimension.ExperimentVariant);
+                }
+            }
+            foreach (var call in batch.ProviderCalls)
+            {
+                var tenant = CountTenant(call.Tenant);
+                CountAgent(tenant, call.Tenant, call.AgentName);
+                if (guard.Model(call.Tenant, call.Provider, Cost.CostKeys.ModelOf(call)).Model == CardinalityGuard.Overflow)
+                {
+                    metrics.CardinalityOverflow(tenant, CardinalityDimension.Model);
+                }
+            }
+            foreach (var evaluation in batch.Evaluations)
+            {
+                var tenant = CountTenant(evaluation.Tenant);
+                CountAgent(tenant, evaluation.Tenant, evaluation.AgentName);
+                if (guard.Evaluation(evaluation.Tenant, evaluation.Name) == CardinalityGuard.Overflow)
+                {
+                    metrics.CardinalityOverflow(tenant, CardinalityDimension.Evaluation);
+                }
+            }
+        }
+#pragma warning disable CA1031 // The batch is committed already; counting must not fail its acknowledgement.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            LogObserverFailed(logger, exception);
+        }
+    }
+
+    /// <summary>Feedback joins an invocation that was counted when it was committed.</summary>
+    public void OnFeedbackJoined(FeedbackJoin join)
+    {
+    }
+
+    private string CountTenant(string tenant)
+    {
+        var kept = guard.Tenant(tenant);
+        if (kept == CardinalityGuard.Overflow && tenant != CardinalityGuard.Overflow)
+        {
+            metrics.CardinalityOverflow(kept, CardinalityDimension.Tenant);
+        }
+        return kept;
+    }
+
+    private void CountAgent(string keptTenant, string tenant, string? agent)
+    {
+        if (!string.IsNullOrEmpty(agent) && agent != CardinalityGuard.Overflow && guard.Agent(tenant, agent) == CardinalityGuard.Overflow)
+        {
+            metrics.CardinalityOverflow(keptTenant, CardinalityDimension.Agent);
+        }
+    }
+
+    [LoggerMessage(EventId = 9101, Level = LogLevel.Error, Message = "The cardinality guard could not count committed data; the overflow counter may undercount.")]
+    private static partial void LogObserverFailed(ILogger logger, Exception exception);
+}

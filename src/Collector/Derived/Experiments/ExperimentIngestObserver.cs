@@ -1,0 +1,67 @@
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Records;
+
+namespace PerfOtel.Collector.Derived.Experiments;
+
+/// <summary>Feeds committed experiment invocations and their accuracy samples into the registry. Never throws.</summary>
+internal sealed partial class ExperimentIngestObserver(
+    ExperimentRegistry registry, InvocationAttribution attribution, ILogger<ExperimentIngestObserver> logger) : IIngestObserver
+{
+    public void OnCommitted(IngestBatch batch)
+    {
+        try
+        {
+            foreach (var invocation in batch.Invocations)
+            {
+                if (IsExperiment(invocation))
+                {
+                    var facts = attribution.RecordInvocation(invocation);
+                    registry.RecordInvocation(invocation, facts.KnownCostUsd(invocation), accuracy: null);
+                }
+            }
+            foreach (var evaluation in batch.Evaluations)
+            {
+                if (AccuracySamples.Of(evaluation) is { } accuracy &&
+                    attribution.Find(evaluation.Tenant, evaluation.TraceId, evaluation.SpanId) is { Experiment: not null } facts)
+                {
+                    registry.RecordAccuracy(evaluation.Tenant, facts.Experiment, facts.Variant, accuracy);
+                }
+            }
+            foreach (var join in batch.JoinedFeedback)
+            {
+                OnFeedbackJoined(join);
+            }
+        }
+#pragma warning disable CA1031 // The batch is committed already; experiments must not fail its acknowledgement.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            LogObserverFailed(logger, exception);
+        }
+    }
+
+    public void OnFeedbackJoined(FeedbackJoin join)
+    {
+        try
+        {
+            var invocation = join.Invocation;
+            if (IsExperiment(invocation) && AccuracySamples.Of(join.Feedback) is { } accuracy)
+            {
+                registry.RecordAccuracy(invocation.Tenant, invocation.Experiment, invocation.Variant, accuracy);
+            }
+        }
+#pragma warning disable CA1031 // See OnCommitted.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            LogObserverFailed(logger, exception);
+        }
+    }
+
+    private static bool IsExperiment(AgentInvocation invocation) =>
+        !string.IsNullOrEmpty(invocation.Experiment) && !string.IsNullOrEmpty(invocation.Variant);
+
+    [LoggerMessage(EventId = 6401, Level = LogLevel.Error, Message = "Experiments could not account for committed data; they may undercount until the next restart rebuilds them.")]
+    private static partial void LogObserverFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,327 @@
+using Microsoft.Extensions.Options;
+using PerfOtel.Instrumentation.Conventions;
+using PerfOtel.Collector.Derived.Cardinality;
+using PerfOtel.Collector.Derived.Experiments.Statistics;
+using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Records;
+
+namespace PerfOtel.Collector.Derived.Experiments;
+
+/// <summary>One variant's figures; means are null without samples.</summary>
+public sealed record VariantReport(
+    string Variant,
+    long Invocations,
+    long Successes,
+    double? SuccessRate,
+    double? LatencyP95Seconds,
+    double? CostPerInvocationUsd,
+    long PricedInvocations,
+    long UnpricedInvocations,
+    double? MeanQuality,
+    long QualitySamples,
+    double? MeanAccuracy,
+    long AccuracySamples,
+    double? ZAgainstLeader,
+    double? PValueAgainstLeader);
+
+/// <summary>Where an experiment stands.</summary>
+public enum ExperimentState
+{
+    /// <summary>Fewer than two variants, or a variant below the minimum sample.</summary>
+    InsufficientSamples,
+
+    /// <summary>Enough samples, but the leader does not beat every other variant at the significance level.</summary>
+    NoSignificantDifference,
+
+    /// <summary>The leader beats every other variant at the significance level.</summary>
+    Winner,
+}
+
+/// <summary>An experiment's variants and verdict.</summary>
+/// <param name="Experiment">Experiment id (<c>perfotel.experiment</c>).</param>
+/// <param name="Variants">Variants by name.</param>
+/// <param name="Leader">The variant with the highest success rate (ties: more invocations, then name), or null.</param>
+/// <param name="PValue">The largest p-value of the leader against another variant (with two variants, the test's p-value).</param>
+/// <param name="State">The verdict.</param>
+/// <param name="Winner">The leader when <paramref name="State"/> is <see cref="ExperimentState.Winner"/>, else null.</param>
+/// <param name="MinSamplesPerVariant">The minimum sample in force.</param>
+/// <param name="SignificanceLevel">The significance level in force.</param>
+public sealed record ExperimentReport(
+    string Experiment,
+    IReadOnlyList<VariantReport> Variants,
+    string? Leader,
+    double? PValue,
+    ExperimentState State,
+    string? Winner,
+    int MinSamplesPerVariant,
+    double SignificanceLevel);
+
+/// <summary>
+/// Cumulative statistics per (tenant, experiment, variant) of the invocations tagged <c>perfotel.experiment</c> and
+/// <c>perfotel.variant</c>, and the verdict of a two-proportion z-test on success. Memory: one <see cref="VariantStats"/>
+/// per variant, at most <see cref="ExperimentOptions.MaxExperimentsPerTenant"/> x
+/// <see cref="ExperimentOptions.MaxVariantsPerExperiment"/> per tenant. Thread-safe.
+/// </summary>
+/// <remarks>
+/// With more than two variants the leader (highest success rate) is the winner only when it beats every other variant
+/// at p &lt; the significance level, each pairwise test on its own. Requiring every test to reject is an
+/// intersection-union test, whose level is the level of each test, so no multiple-comparison correction is needed.
+/// </remarks>
+public sealed class ExperimentRegistry
+{
+    private readonly Lock gate = new();
+    private readonly Dictionary<string, TenantExperiments> tenants = new(StringComparer.Ordinal);
+    private readonly ExperimentOptions options;
+    private readonly CardinalityGuard? guard;
+
+    /// <summary>Creates an empty registry.</summary>
+    /// <param name="options">Statistics settings and the registry's own caps.</param>
+    /// <param name="guard">
+    /// Folds tenants and (experiment, variant) pairs beyond their limits into the overflow experiment and variant;
+    /// none: only the registry's caps, which drop what is beyond them.
+    /// </param>
+    public ExperimentRegistry(IOptions<ExperimentOptions> options, CardinalityGuard? guard = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        this.options = options.Value;
+        this.guard = guard;
+    }
+
+    /// <summary>The options in force.</summary>
+    public ExperimentOptions Options => options;
+
+    /// <summary>
+    /// Counts an invocation of an experiment (nothing when it has no experiment and variant).
+    /// <paramref name="knownCostUsd"/> is its cost when every call was priced, else null.
+    /// </summary>
+    public void RecordInvocation(AgentInvocation invocation, double? knownCostUsd, double? accuracy)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        var succeeded = invocation.Outcome == Outcomes.Success;
+        var quality = invocation.Quality is { } q && double.IsFinite(q) ? q : (double?)null;
+        Update(invocation, stats =>
+        {
+            stats.Invocations++;
+            if (succeeded)
+            {
+                stats.Successes++;
+            }
+            stats.Latency.Record(invocation.DurationSeconds);
+            if (knownCostUsd is { } cost && double.IsFinite(cost))
+            {
+                stats.PricedInvocations++;
+                stats.CostUsd += cost;
+            }
+            else
+            {
+                stats.UnpricedInvocations++;
+            }
+            if (quality is { } value)
+            {
+                stats.QualitySamples++;
+                stats.QualitySum += value;
+            }
+            if (accuracy is { } a)
+            {
+                stats.AccuracySamples++;
+                stats.AccuracySum += a;
+            }
+        });
+    }
+
+    /// <summary>Counts an accuracy sample that arrived after its invocation.</summary>
+    public void RecordAccuracy(string tenant, string? experiment, string? variant, double accuracy)
+    {
+        if (string.IsNullOrEmpty(experiment) || string.IsNullOrEmpty(variant))
+        {
+            return;
+        }
+        if (guard is not null)
+        {
+            (experiment, variant) = guard.ExperimentVariant(tenant, experiment, variant);
+            tenant = guard.Tenant(tenant);
+        }
+        lock (gate)
+        {
+            if (Find(tenant, experiment, variant) is { } stats)
+            {
+                stats.AccuracySamples++;
+                stats.AccuracySum += accuracy;
+            }
+        }
+    }
+
+    /// <summary>Tenants with experiments.</summary>
+    public IReadOnlyList<string> Tenants()
+    {
+        lock (gate)
+        {
+            return tenants.Keys.Order(StringComparer.Ordinal).ToList();
+        }
+    }
+
+    /// <summary>Invocations of a tenant left out because of the experiment or variant caps.</summary>
+    public long DroppedInvocations(string tenant)
+    {
+        lock (gate)
+        {
+            return tenants.TryGetValue(tenant, out var t) ? t.Dropped : 0;
+        }
+    }
+
+    /// <summary>The tenant's experiments by id.</summary>
+    public IReadOnlyList<ExperimentReport> Reports(string tenant)
+    {
+        lock (gate)
+        {
+            if (!tenants.TryGetValue(tenant, out var t))
+            {
+                return [];
+            }
+            return t.Experiments.Keys.Order(StringComparer.Ordinal).Select(id => ReportOf(id, t.Experiments[id])).ToList();
+        }
+    }
+
+    /// <summary>One experiment, or null when the tenant has none of that id.</summary>
+    public ExperimentReport? Report(string tenant, string experiment)
+    {
+        lock (gate)
+        {
+            return tenants.TryGetValue(tenant, out var t) && t.Experiments.TryGetValue(experiment, out var variants)
+                ? ReportOf(experiment, variants)
+                : null;
+        }
+    }
+
+    private ExperimentReport ReportOf(string experiment, Dictionary<string, VariantStats> variants)
+    {
+        var ordered = variants.OrderBy(v => v.Key, StringComparer.Ordinal).ToList();
+        var leader = ordered
+            .Where(v => v.Value.Invocations > 0)
+            .OrderByDescending(v => (double)v.Value.Successes / v.Value.Invocations)
+            .ThenByDescending(v => v.Value.Invocations)
+            .ThenBy(v => v.Key, StringComparer.Ordinal)
+            .Select(v => v.Key)
+            .FirstOrDefault();
+        var leaderStats = leader is null ? null : variants[leader];
+
+        double? experimentP = null;
+        var allSignificant = true;
+        var reports = new List<VariantReport>();
+        foreach (var (name, stats) in ordered)
+        {
+            ZTestResult? test = null;
+            if (leaderStats is not null && name != leader)
+            {
+                test = TwoProportionZTest.Test(leaderStats.Successes, leaderStats.Invocations, stats.Successes, stats.Invocations);
+                if (test is { } t)
+                {
+                    experimentP = Math.Max(experimentP ?? 0, t.PValue);
+                    allSignificant &= t.Z > 0 && t.PValue < options.SignificanceLevel;
+                }
+                else
+                {
+                    allSignificant = false;
+                }
+            }
+            reports.Add(ReportOf(name, stats, test));
+        }
+
+        var enoughSamples = ordered.Count >= 2 && ordered.All(v => v.Value.Invocations >= options.MinSamplesPerVariant);
+        var state = !enoughSamples || experimentP is null ? ExperimentState.InsufficientSamples
+            : allSignificant ? ExperimentState.Winner
+            : ExperimentState.NoSignificantDifference;
+        // The leader's own p-value is the experiment's: the weakest of its wins.
+        for (var i = 0; i < reports.Count; i++)
+        {
+            if (reports[i].Variant == leader && experimentP is not null)
+            {
+                reports[i] = reports[i] with { PValueAgainstLeader = experimentP };
+            }
+        }
+        return new ExperimentReport(experiment, reports, leader, experimentP, state,
+            state == ExperimentState.Winner ? leader : null, options.MinSamplesPerVariant, options.SignificanceLevel);
+    }
+
+    private static VariantReport ReportOf(string name, VariantStats s, ZTestResult? test) => new(
+        name,
+        s.Invocations,
+        s.Successes,
+        s.Invocations > 0 ? (double)s.Successes / s.Invocations : null,
+        s.Latency.Quantile(0.95),
+        s.PricedInvocations > 0 ? s.CostUsd / s.PricedInvocations : null,
+        s.PricedInvocations,
+        s.UnpricedInvocations,
+        s.QualitySamples > 0 ? s.QualitySum / s.QualitySamples : null,
+        s.QualitySamples,
+        s.AccuracySamples > 0 ? s.AccuracySum / s.AccuracySamples : null,
+        s.AccuracySamples,
+        test?.Z,
+        test?.PValue);
+
+    private void Update(AgentInvocation invocation, Action<VariantStats> update)
+    {
+        if (string.IsNullOrEmpty(invocation.Experiment) || string.IsNullOrEmpty(invocation.Variant))
+        {
+            return;
+        }
+        var (tenant, experiment, variant) = (invocation.Tenant, invocation.Experiment, invocation.Variant);
+        if (guard is not null)
+        {
+            (experiment, variant) = guard.ExperimentVariant(tenant, experiment, variant);
+            tenant = guard.Tenant(tenant);
+        }
+        lock (gate)
+        {
+            if (!tenants.TryGetValue(tenant, out var t))
+            {
+                if (tenants.Count >= options.MaxTenants)
+                {
+                    // Pooling the invocations of several tenants would mix their experiments: they are only counted.
+                    if (!tenants.TryGetValue(Cost.CostKeys.Other, out var pool))
+                    {
+                        pool = new TenantExperiments();
+                        tenants[Cost.CostKeys.Other] = pool;
+                    }
+                    pool.Dropped++;
+                    return;
+                }
+                t = new TenantExperiments();
+                tenants[tenant] = t;
+            }
+            if (!t.Experiments.TryGetValue(experiment, out var variants))
+            {
+                if (t.Experiments.Count >= options.MaxExperimentsPerTenant)
+                {
+                    t.Dropped++;
+                    return;
+                }
+                variants = new Dictionary<string, VariantStats>(StringComparer.Ordinal);
+                t.Experiments[experiment] = variants;
+            }
+            if (!variants.TryGetValue(variant, out var stats))
+            {
+                if (variants.Count >= options.MaxVariantsPerExperiment)
+                {
+                    t.Dropped++;
+                    return;
+                }
+                stats = new VariantStats();
+                variants[variant] = stats;
+            }
+            update(stats);
+        }
+    }
+
+    private VariantStats? Find(string tenant, string experiment, string variant) =>
+        tenants.TryGetValue(tenant, out var t) && t.Experiments.TryGetValue(experiment, out var variants) &&
+        variants.TryGetValue(variant, out var stats)
+            ? stats
+            : null;
+
+    private sealed class TenantExperiments
+    {
+        public Dictionary<string, Dictionary<string, VariantStats>> Experiments { get; } = new(StringComparer.Ordinal);
+        public long Dropped { get; set; }
+    }
+}

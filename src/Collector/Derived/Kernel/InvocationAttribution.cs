@@ -1,0 +1,171 @@
+using PerfOtel.Collector.Derived.Cost;
+using PerfOtel.Collector.Records;
+
+namespace PerfOtel.Collector.Derived.Kernel;
+
+/// <summary>What is known of one invocation: the model that served it and the cost of its calls.</summary>
+public sealed class InvocationFacts
+{
+    /// <summary>Provider of the invocation's last provider call (by start time), or null before any call was seen.</summary>
+    public string? Provider { get; internal set; }
+
+    /// <summary>Model (see <see cref="CostKeys.ModelOf"/>) of the last provider call.</summary>
+    public string? Model { get; internal set; }
+
+    internal DateTimeOffset LastCallStart { get; set; } = DateTimeOffset.MinValue;
+
+    /// <summary>Provider calls seen.</summary>
+    public int Calls { get; internal set; }
+
+    /// <summary>Sum of the priced calls' costs.</summary>
+    public double CostUsd { get; internal set; }
+
+    /// <summary>Tokens of calls without a price.</summary>
+    public long UnpricedTokens { get; internal set; }
+
+    /// <summary>Whether the invocation span itself has been committed.</summary>
+    public bool InvocationSeen { get; internal set; }
+
+    /// <summary>Start of the invocation (once seen).</summary>
+    public DateTimeOffset InvocationStart { get; internal set; }
+
+    /// <summary>Experiment of the invocation (once seen).</summary>
+    public string? Experiment { get; internal set; }
+
+    /// <summary>Variant of the invocation (once seen).</summary>
+    public string? Variant { get; internal set; }
+
+    /// <summary>
+    /// The invocation's cost when it is fully known: the sum of its calls when every one was priced; with no call seen,
+    /// the cost on the invocation span itself (agents that report usage only there). Null when any call had no price.
+    /// </summary>
+    public double? KnownCostUsd(AgentInvocation invocation)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        if (Calls == 0)
+        {
+            return invocation.CostUsd is { } own && double.IsFinite(own) ? own : null;
+        }
+        return UnpricedTokens > 0 ? null : CostUsd;
+    }
+}
+
+/// <summary>
+/// A bounded least-recently-used index from invocation (tenant, trace id, span id) to <see cref="InvocationFacts"/>:
+/// provider calls are folded in as they are committed (they usually end, and are exported, before their invocation),
+/// and the invocation then reads which model served it and what it cost. Later feedback and evaluations find the
+/// model and experiment of their invocation here. Holds at most <see cref="CostOptions.AttributionCapacity"/>
+/// invocations; an invocation evicted before its feedback arrives keeps that feedback out of the model comparison (it
+/// still counts everywhere else). Thread-safe.
+/// </summary>
+public sealed class InvocationAttribution
+{
+    private readonly Lock gate = new();
+    private readonly Dictionary<(string Tenant, string TraceId, string SpanId), LinkedListNode<Entry>> entries = [];
+    private readonly LinkedList<Entry> recency = new();
+    private readonly int capacity;
+
+    /// <summary>An index of at most <paramref name="capacity"/> invocations.</summary>
+    public InvocationAttribution(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        this.capacity = capacity;
+    }
+
+    /// <summary>Invocations held.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (gate)
+            {
+                return entries.Count;
+            }
+        }
+    }
+
+    /// <summary>Folds a provider call into its invocation's facts; calls outside any invocation are ignored.</summary>
+    public void RecordCall(ProviderCall call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        if (string.IsNullOrEmpty(call.InvocationSpanId))
+        {
+            return;
+        }
+        var figures = CostTotals.Of(call);
+        lock (gate)
+        {
+            var facts = Touch((call.Tenant, call.TraceId, call.InvocationSpanId));
+            facts.Calls++;
+            facts.CostUsd += figures.CostUsd;
+            facts.UnpricedTokens += figures.UnpricedTokens;
+            // The last call by start time is the one whose answer the invocation returned; on a tie, the later one
+            // committed wins.
+            if (call.StartTime >= facts.LastCallStart)
+            {
+                facts.LastCallStart = call.StartTime;
+                facts.Provider = call.Provider;
+                facts.Model = CostKeys.ModelOf(call);
+            }
+        }
+    }
+
+    /// <summary>Notes a committed invocation and returns a snapshot of its facts.</summary>
+    public InvocationFacts RecordInvocation(AgentInvocation invocation)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        lock (gate)
+        {
+            var facts = Touch((invocation.Tenant, invocation.TraceId, invocation.SpanId));
+            facts.InvocationSeen = true;
+            facts.InvocationStart = invocation.StartTime;
+            facts.Experiment = invocation.Experiment;
+            facts.Variant = invocation.Variant;
+            return Copy(facts);
+        }
+    }
+
+    /// <summary>The facts of an invocation, or null when it is not (or no longer) held.</summary>
+    public InvocationFacts? Find(string tenant, string traceId, string spanId)
+    {
+        lock (gate)
+        {
+            return entries.TryGetValue((tenant, traceId, spanId), out var node) ? Copy(node.Value.Facts) : null;
+        }
+    }
+
+    private InvocationFacts Touch((string, string, string) key)
+    {
+        if (entries.TryGetValue(key, out var node))
+        {
+            recency.Remove(node);
+            recency.AddFirst(node);
+            return node.Value.Facts;
+        }
+        if (entries.Count >= capacity)
+        {
+            var oldest = recency.Last!;
+            recency.RemoveLast();
+            entries.Remove(oldest.Value.Key);
+        }
+        node = recency.AddFirst(new Entry(key, new InvocationFacts()));
+        entries[key] = node;
+        return node.Value.Facts;
+    }
+
+    private static InvocationFacts Copy(InvocationFacts facts) => new()
+    {
+        Provider = facts.Provider,
+        Model = facts.Model,
+        LastCallStart = facts.LastCallStart,
+        Calls = facts.Calls,
+        CostUsd = facts.CostUsd,
+        UnpricedTokens = facts.UnpricedTokens,
+        InvocationSeen = facts.InvocationSeen,
+        InvocationStart = facts.InvocationStart,
+        Experiment = facts.Experiment,
+        Variant = facts.Variant,
+    };
+
+    private sealed record Entry((string Tenant, string TraceId, string SpanId) Key, InvocationFacts Facts);
+}

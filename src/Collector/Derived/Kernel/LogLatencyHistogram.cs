@@ -1,0 +1,113 @@
+using PerfOtel.Collector.Derived.Cost;
+namespace PerfOtel.Collector.Derived.Kernel;
+
+/// <summary>
+/// Latency percentiles in bounded memory. Bucket 0 holds latencies below 1 ms; bucket i (1..158) holds
+/// [1 ms * 1.1^(i-1), 1 ms * 1.1^i); bucket 159 everything from 1 ms * 1.1^158 (about 54 minutes) up. A percentile
+/// is reported as the geometric middle of its bucket, lower * sqrt(1.1), whose relative error to any latency in the
+/// bucket is at most sqrt(1.1) - 1 = 4.88 % (the stated bound, outside the under- and overflow buckets). Counts live
+/// in an array spanning only the buckets seen, so a model's usual two or three decades of latency cost a few dozen
+/// counters.
+/// </summary>
+public sealed class LogLatencyHistogram
+{
+    /// <summary>Ratio between consecutive bucket bounds.</summary>
+    public const double Growth = 1.1;
+
+    /// <summary>Lower bound of bucket 1, in seconds.</summary>
+    public const double MinimumSeconds = 0.001;
+
+    /// <summary>Buckets, including under- and overflow.</summary>
+    public const int BucketCount = 160;
+
+    /// <summary>Worst relative error of a reported percentile inside the covered range.</summary>
+    public static readonly double RelativeErrorBound = Math.Sqrt(Growth) - 1;
+
+    private static readonly double LogGrowth = Math.Log(Growth);
+
+    private long[] counts = [];
+    private int first;
+
+    /// <summary>Latencies recorded.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>The bucket of a latency in seconds (NaN and negatives fall in bucket 0).</summary>
+    public static int BucketOf(double seconds)
+    {
+        if (!(seconds >= MinimumSeconds))
+        {
+            return 0;
+        }
+        // The ratio is computed in logs; a tiny epsilon keeps exact bounds (e.g. 1.1 ms) from falling one bucket low.
+        var index = 1 + (int)Math.Floor((Math.Log(seconds / MinimumSeconds) / LogGrowth) + 1e-9);
+        return Math.Min(index, BucketCount - 1);
+    }
+
+    /// <summary>The latency reported for a bucket.</summary>
+    public static double ValueOf(int bucket) => bucket == 0
+        ? MinimumSeconds / 2
+        : MinimumSeconds * Math.Pow(Growth, bucket - 1) * Math.Sqrt(Growth);
+
+    /// <summary>Records a latency.</summary>
+    public void Record(double seconds) => Add(BucketOf(seconds), 1);
+
+    /// <summary>Adds another histogram's counts.</summary>
+    public void Merge(LogLatencyHistogram other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        for (var i = 0; i < other.counts.Length; i++)
+        {
+            if (other.counts[i] > 0)
+            {
+                Add(other.first + i, other.counts[i]);
+            }
+        }
+    }
+
+    /// <summary>Forgets everything, keeping the allocated array.</summary>
+    public void Clear()
+    {
+        Array.Clear(counts);
+        Count = 0;
+    }
+
+    /// <summary>The latency at quantile <paramref name="q"/> in (0, 1] by nearest rank; null when empty.</summary>
+    public double? Quantile(double q)
+    {
+        if (Count == 0)
+        {
+            return null;
+        }
+        var rank = Math.Max(1, (long)Math.Ceiling(q * Count));
+        long seen = 0;
+        for (var i = 0; i < counts.Length; i++)
+        {
+            seen += counts[i];
+            if (seen >= rank)
+            {
+                return ValueOf(first + i);
+            }
+        }
+        return ValueOf(first + counts.Length - 1);
+    }
+
+    private void Add(int bucket, long count)
+    {
+        if (counts.Length == 0)
+        {
+            counts = new long[8];
+            first = Math.Clamp(bucket - 4, 0, BucketCount - counts.Length);
+        }
+        else if (bucket < first || bucket >= first + counts.Length)
+        {
+            var low = Math.Max(0, Math.Min(first, bucket) - 4);
+            var high = Math.Min(BucketCount - 1, Math.Max(first + counts.Length - 1, bucket) + 4);
+            var grown = new long[high - low + 1];
+            Array.Copy(counts, 0, grown, first - low, counts.Length);
+            counts = grown;
+            first = low;
+        }
+        counts[bucket - first] += count;
+        Count += count;
+    }
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+
+namespace PerfOtel.Collector.Derived.Thresholds;
+
+/// <summary>A complete set of thresholds (the defaults, or a tenant's after its overrides).</summary>
+public sealed record ThresholdSet
+{
+    public double MinSuccessRate { get; init; } = ThresholdDefaults.MinSuccessRate;
+    public double MaxErrorRate { get; init; } = ThresholdDefaults.MaxErrorRate;
+    public double MaxLatencyP95Seconds { get; init; } = ThresholdDefaults.MaxLatencyP95Seconds;
+    public double MaxCostPerInvocationUsd { get; init; } = ThresholdDefaults.MaxCostPerInvocationUsd;
+    public double MinAccuracy { get; init; } = ThresholdDefaults.MinAccuracy;
+    public double MaxTokensPerInvocation { get; init; } = ThresholdDefaults.MaxTokensPerInvocation;
+    public double BudgetWarningRatio { get; init; } = ThresholdDefaults.BudgetWarningRatio;
+    public double BudgetCriticalRatio { get; init; } = ThresholdDefaults.BudgetCriticalRatio;
+    public double HourlyCostSpikeFactor { get; init; } = ThresholdDefaults.HourlyCostSpikeFactor;
+}
+
+/// <summary>A tenant's overrides: every setting left out keeps the section-wide value.</summary>
+public sealed class TenantThresholdOverrides
+{
+    public double? MinSuccessRate { get; set; }
+    public double? MaxErrorRate { get; set; }
+    public double? MaxLatencyP95Seconds { get; set; }
+    public double? MaxCostPerInvocationUsd { get; set; }
+    public double? MinAccuracy { get; set; }
+    public double? MaxTokensPerInvocation { get; set; }
+    public double? BudgetWarningRatio { get; set; }
+    public double? BudgetCriticalRatio { get; set; }
+    public double? HourlyCostSpikeFactor { get; set; }
+}
+
+/// <summary>
+/// Configuration section <c>Thresholds</c>: section-wide values (defaulting to <see cref="ThresholdDefaults"/>) and
+/// per-tenant overrides under <c>Thresholds:Tenants:&lt;tenant&gt;:&lt;setting&gt;</c>.
+/// </summary>
+public sealed class ThresholdOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Thresholds";
+
+    public double MinSuccessRate { get; set; } = ThresholdDefaults.MinSuccessRate;
+    public double MaxErrorRate { get; set; } = ThresholdDefaults.MaxErrorRate;
+    public double MaxLatencyP95Seconds { get; set; } = ThresholdDefaults.MaxLatencyP95Seconds;
+    public double MaxCostPerInvocationUsd { get; set; } = ThresholdDefaults.MaxCostPerInvocationUsd;
+    public double MinAccuracy { get; set; } = ThresholdDefaults.MinAccuracy;
+    public double MaxTokensPerInvocation { get; set; } = ThresholdDefaults.MaxTokensPerInvocation;
+    public double BudgetWarningRatio { get; set; } = ThresholdDefaults.BudgetWarningRatio;
+    public double BudgetCriticalRatio { get; set; } = ThresholdDefaults.BudgetCriticalRatio;
+    public double HourlyCostSpikeFactor { get; set; } = ThresholdDefaults.HourlyCostSpikeFactor;
+
+    /// <summary>Per-tenant overrides by tenant name.</summary>
+    public Dictionary<string, TenantThresholdOverrides> Tenants { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The thresholds that apply to a tenant.</summary>
+    public ThresholdSet For(string tenant)
+    {
+        Tenants.TryGetValue(tenant, out var o);
+        return new ThresholdSet
+        {
+            MinSuccessRate = o?.MinSuccessRate ?? MinSuccessRate,
+            MaxErrorRate = o?.MaxErrorRate ?? MaxErrorRate,
+            MaxLatencyP95Seconds = o?.MaxLatencyP95Seconds ?? MaxLatencyP95Seconds,
+            MaxCostPerInvocationUsd = o?.MaxCostPerInvocationUsd ?? MaxCostPerInvocationUsd,
+            MinAccuracy = o?.MinAccuracy ?? MinAccuracy,
+            MaxTokensPerInvocation = o?.MaxTokensPerInvocation ?? MaxTokensPerInvocation,
+            BudgetWarningRatio = o?.BudgetWarningRatio ?? BudgetWarningRatio,
+            BudgetCriticalRatio = o?.BudgetCriticalRatio ?? BudgetCriticalRatio,
+            HourlyCostSpikeFactor = o?.HourlyCostSpikeFactor ?? HourlyCostSpikeFactor,
+        };
+    }
+
+    /// <summary>Every invalid setting, each message naming the setting's full configuration key.</summary>
+    public IEnumerable<string> Problems()
+    {
+        foreach (var problem in ProblemsOf(SectionName, For("\0section")))
+        {
+            yield return problem;
+        }
+        foreach (var (tenant, overrides) in Tenants)
+        {
+            if (overrides is null)
+            {
+                continue;
+            }
+            var prefix = $"{SectionName}:Tenants:{tenant}";
+            foreach (var problem in ProblemsOf(prefix, For(tenant)))
+            {
+                yield return problem;
+            }
+        }
+    }
+
+    private static IEnumerable<string> ProblemsOf(string prefix, ThresholdSet set)
+    {
+        static string Show(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+        if (!(set.MinSuccessRate is >= 0 and <= 1))
+        {
+            yield return $"{prefix}:MinSuccessRate must be in [0, 1], was {Show(set.MinSuccessRate)}.";
+        }
+        if (!(set.MaxErrorRate is >= 0 and <= 1))
+        {
+            yield return $"{prefix}:MaxErrorRate must be in [0, 1], was {Show(set.MaxErrorRate)}.";
+        }
+        if (!(set.MaxLatencyP95Seconds > 0) || double.IsInfinity(set.MaxLatencyP95Seconds))
+        {
+            yield return $"{prefix}:MaxLatencyP95Seconds must be a positive number of seconds, was {Show(set.MaxLatencyP95Seconds)}.";
+        }
+        if (!(set.MaxCostPerInvocationUsd >= 0))
+        {
+            yield return $"{prefix}:MaxCostPerInvocationUsd must be 0 or more, was {Show(set.MaxCostPerInvocationUsd)}.";
+        }
+        if (!(set.MinAccuracy is >= 0 and <= 1))
+        {
+            yield return $"{prefix}:MinAccuracy must be in [0, 1], was {Show(set.MinAccuracy)}.";
+        }
+        if (!(set.MaxTokensPerInvocation >= 0))
+        {
+            yield return $"{prefix}:MaxTokensPerInvocation must be 0 or more, was {Show(set.MaxTokensPerInvocation)}.";
+        }
+        if (!(set.BudgetWarningRatio > 0))
+        {
+            yield return $"{prefix}:BudgetWarningRatio must be positive, was {Show(set.BudgetWarningRatio)}.";
+        }
+        if (!(set.BudgetCriticalRatio >= set.BudgetWarningRatio))
+        {
+            yield return $"{prefix}:BudgetCriticalRatio must be at least BudgetWarningRatio ({Show(set.BudgetWarningRatio)}), was {Show(set.BudgetCriticalRatio)}.";
+        }
+        if (!(set.HourlyCostSpikeFactor > 1))
+        {
+            yield return $"{prefix}:HourlyCostSpikeFactor must be greater than 1, was {Show(set.HourlyCostSpikeFactor)}.";
+        }
+    }
+}

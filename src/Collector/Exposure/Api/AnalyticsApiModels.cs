@@ -1,0 +1,45 @@
+using PerfOtel.Collector.Derived.Analytics.Formulas;
+using PerfOtel.Collector.Derived.Analytics.Reports;
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Derived.Thresholds;
+
+namespace PerfOtel.Collector.Exposure.Api;
+
+/// <summary>Body of every 400 and 404 answer.</summary>
+public sealed record ApiError(string Error);
+
+/// <summary><c>GET /api/v1/health</c>.</summary>
+public sealed record HealthResponse(
+    string Status, string Tenant, string Window, DateTimeOffset Time, double? HealthScore, string? HealthBand,
+    int Agents, long Invocations, IReadOnlyDictionary<string, int> AgentsByBand);
+
+/// <summary><c>GET /api/v1/metrics/system</c>: the tenant-wide report.</summary>
+public sealed record SystemMetricsResponse(string Tenant, string Window, int Agents, AgentReport Metrics);
+
+/// <summary>One agent in <c>GET /api/v1/metrics/agents</c>.</summary>
+public sealed record AgentSummary(
+    string Agent, long Invocations, double? SuccessRate, double? ErrorRate, double? LatencyP95Seconds, double? Accuracy,
+    double? CalibrationError, double? CostPerInvocationUsd, double? HealthScore, string? HealthBand, double? AnomalyScore);
+
+/// <summary><c>GET /api/v1/metrics/agents</c>.</summary>
+public sealed record AgentListResponse(string Tenant, string Window, IReadOnlyList<AgentSummary> Agents);
+
+/// <summary><c>GET /api/v1/metrics/agents/{agent}</c>: one report per window.</summary>
+public sealed record AgentMetricsResponse(string Tenant, string Agent, IReadOnlyList<AgentReport> Windows);
+
+/// <summary><c>GET /api/v1/alerts</c>.</summary>
+public sealed record AlertsResponse(string Tenant, string Window, DateTimeOffset Time, IReadOnlyList<ThresholdBreach> Alerts);
+
+/// <summary><c>GET /api/v1/report</c> as JSON.</summary>
+public sealed record ReportResponse(
+    string Tenant, string Window, DateTimeOffset GeneratedAt, AgentReport System, IReadOnlyList<AgentReport> Agents,
+    IReadOnlyList<ThresholdBreach> Breaches, IReadOnlyList<string> Recommendations, ThresholdSet Thresholds);
+
+/// <summary><c>GET /api/v1/agents/{agent}/prediction</c>.</summary>
+public sealed record PredictionResponse(
+    string Tenant, string Agent, string? TaskType, string Window, long Invocations, long Successes,
+    double Alpha, double Beta, double Mean, double Lower90, double Upper90)
+{
+    public static PredictionResponse From(string tenant, string agent, string? taskType, string window, SuccessPredictionResult p) =>
+        new(tenant, agent, taskType, window, p.Successes + p.Failures, p.Successes, p.Alpha, p.Beta, p.Mean, p.Lower, p.Upper);
+}

@@ -1,0 +1,138 @@
+using PerfOtel.Collector.Derived.Budgets;
+using PerfOtel.Collector.Derived.Cost;
+using PerfOtel.Collector.Derived.Experiments;
+using PerfOtel.Collector.Derived.Models;
+using PerfOtel.Collector.Exposure.Metrics;
+
+namespace PerfOtel.Collector.Exposure.Api;
+
+/// <summary>The REST API of cost, budgets, models and experiments (JSON, camelCase).</summary>
+public static class CostEndpoints
+{
+    /// <summary>
+    /// Maps <c>GET /api/v1/costs?period=hourly|daily|monthly</c>, <c>GET /api/v1/budgets</c>,
+    /// <c>GET /api/v1/models?window=1h</c>, <c>GET /api/v1/experiments</c> and <c>GET /api/v1/experiments/{id}</c>;
+    /// each acts for the tenant <see cref="RequestTenant"/> decides.
+    /// </summary>
+    public static IEndpointRouteBuilder MapPerfOtelCostApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGet("/api/v1/costs", Costs);
+        endpoints.MapGet("/api/v1/budgets", BudgetsOf);
+        endpoints.MapGet("/api/v1/models", ModelsOf);
+        endpoints.MapGet("/api/v1/experiments", Experiments);
+        endpoints.MapGet("/api/v1/experiments/{id}", Experiment);
+        return endpoints;
+    }
+
+    private static IResult Costs(HttpRequest request, CostLedger ledger)
+    {
+        var periodText = request.Query["period"].ToString();
+        var period = CalendarPeriod.Daily;
+        if (periodText.Length > 0 && !CalendarPeriods.TryParse(periodText, out period))
+        {
+            return BadRequest($"unknown period '{periodText}'; expected hourly, daily or monthly");
+        }
+        var tenant = RequestTenant.Resolve(request.HttpContext);
+        var now = ledger.Now;
+        var rows = ledger.Rows(tenant, period);
+        var total = rows.Aggregate(CostTotals.Zero, (sum, row) => sum + row.Totals);
+        var start = period.StartOf(now);
+        return Results.Ok(new CostResponse(tenant, period.Label(), start, period.EndOf(start), now,
+            total.CostUsd, total.UnpricedTokens, total.Calls, total.UnpricedTokens == 0,
+            rows.Select(r => new CostRowResponse(r.Agent, r.Provider, r.Model, r.Totals.Calls, r.Totals.PricedCalls,
+                r.Totals.CostUsd, r.Totals.UnpricedTokens, TokensResponse.Of(r.Totals))).ToList()));
+    }
+
+    private static IResult BudgetsOf(HttpRequest request, BudgetTracker tracker, TimeProvider clock)
+    {
+        var tenant = RequestTenant.Resolve(request.HttpContext);
+        var ratios = tracker.RatiosFor(tenant);
+        var budgets = tracker.Statuses(tenant).Select(s => new BudgetResponse(
+            s.Scope.Agent,
+            s.MonthToDateSpendUsd,
+            s.ProjectedMonthSpendUsd,
+            s.Periods.Select(p => new BudgetPeriodResponse(p.Period.Label(), p.PeriodStart, p.PeriodEnd, p.LimitUsd,
+                p.SpendUsd, p.Utilization, StatusText(p.State), p.UnpricedTokens)).ToList())).ToList();
+        return Results.Ok(new BudgetsResponse(tenant, clock.GetUtcNow(), ratios.Warning, ratios.Critical, budgets));
+    }
+
+    private static IResult ModelsOf(HttpRequest request, ModelComparison comparison, IModelRecommendations recommendations)
+    {
+        var windowText = request.Query["window"].ToString();
+        var window = windowText.Length == 0 ? comparison.Options.Windows[0] : comparison.Window(windowText);
+        if (window is null)
+        {
+            return BadRequest($"unknown window '{windowText}'; expected {string.Join(" or ", comparison.Options.Windows.Select(w => w.Name))}");
+        }
+        var tenant = RequestTenant.Resolve(request.HttpContext);
+        return Results.Ok(new ModelsResponse(tenant, window.Name, comparison.Now, comparison.Models(tenant, window),
+            recommendations.GetRecommendations(tenant)));
+    }
+
+    private static IResult Experiments(HttpRequest request, ExperimentRegistry registry)
+    {
+        var tenant = RequestTenant.Resolve(request.HttpContext);
+        return Results.Ok(new ExperimentsResponse(tenant, registry.Options.MinSamplesPerVariant,
+            registry.Options.SignificanceLevel, registry.DroppedInvocations(tenant),
+            registry.Reports(tenant).Select(ExperimentResponse.Of).ToList()));
+    }
+
+    private static IResult Experiment(string id, HttpRequest request, ExperimentRegistry registry)
+    {
+        var tenant = RequestTenant.Resolve(request.HttpContext);
+        return registry.Report(tenant, id) is { } report
+            ? Results.Ok(ExperimentResponse.Of(report))
+            : Results.NotFound(new ErrorResponse($"no experiment '{id}' for tenant '{tenant}'"));
+    }
+
+    private static IResult BadRequest(string message) => Results.BadRequest(new ErrorResponse(message));
+
+    private static string StatusText(BudgetState state) => state switch
+    {
+        BudgetState.Critical => "critical",
+        BudgetState.Warning => "warning",
+        _ => "ok",
+    };
+}
+
+internal sealed record ErrorResponse(string Error);
+
+internal sealed record TokensResponse(long Input, long Output, long CacheRead, long CacheCreation, long Reasoning)
+{
+    public static TokensResponse Of(CostTotals totals) => new(totals.Tokens.Input, totals.Tokens.Output,
+        totals.Tokens.CacheRead, totals.Tokens.CacheCreation, totals.Tokens.Reasoning);
+}
+
+internal sealed record CostRowResponse(string? Agent, string Provider, string Model, long Calls, long PricedCalls,
+    double CostUsd, long UnpricedTokens, TokensResponse Tokens);
+
+/// <summary><c>complete</c> is false when unpriced tokens make <c>costUsd</c> a lower bound.</summary>
+internal sealed record CostResponse(string Tenant, string Period, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd,
+    DateTimeOffset AsOf, double CostUsd, long UnpricedTokens, long Calls, bool Complete, IReadOnlyList<CostRowResponse> Rows);
+
+internal sealed record BudgetPeriodResponse(string Period, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd,
+    double LimitUsd, double SpendUsd, double Utilization, string Status, long UnpricedTokens);
+
+internal sealed record BudgetResponse(string? Agent, double MonthToDateSpendUsd, double ProjectedMonthSpendUsd,
+    IReadOnlyList<BudgetPeriodResponse> Periods);
+
+internal sealed record BudgetsResponse(string Tenant, DateTimeOffset AsOf, double WarningRatio, double CriticalRatio,
+    IReadOnlyList<BudgetResponse> Budgets);
+
+internal sealed record ModelsResponse(string Tenant, string Window, DateTimeOffset AsOf, IReadOnlyList<ModelStats> Models,
+    IReadOnlyList<ModelRecommendation> Recommendations);
+
+internal sealed record ExperimentResponse(string Experiment, string State, string? Leader, string? Winner, double? PValue,
+    int MinSamplesPerVariant, double SignificanceLevel, IReadOnlyList<VariantReport> Variants)
+{
+    public static ExperimentResponse Of(ExperimentReport report) => new(report.Experiment, report.State switch
+    {
+        ExperimentState.Winner => "winner",
+        ExperimentState.NoSignificantDifference => "no_significant_difference",
+        _ => "insufficient_samples",
+    }, report.Leader, report.Winner, report.PValue, report.MinSamplesPerVariant, report.SignificanceLevel, report.Variants);
+}
+
+internal sealed record ExperimentsResponse(string Tenant, int MinSamplesPerVariant, double SignificanceLevel,
+    long DroppedInvocations, IReadOnlyList<ExperimentResponse> Experiments);

@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text;
+using PerfOtel.Collector.Derived.Analytics.Reports;
+
+namespace PerfOtel.Collector.Exposure.Api;
+
+/// <summary>The report as Markdown, for pasting into a ticket or a chat.</summary>
+internal static class MarkdownReport
+{
+    public static string Render(ReportResponse report)
+    {
+        var text = new StringBuilder();
+        Line(text, $"# PerfOtel report: tenant {report.Tenant}, window {report.Window}");
+        text.AppendLine();
+        Line(text, $"Generated {report.GeneratedAt:yyyy-MM-dd HH:mm:ss} UTC, covering {report.System.WindowStart:yyyy-MM-dd HH:mm} to {report.System.WindowEnd:yyyy-MM-dd HH:mm} UTC.");
+        text.AppendLine();
+        text.AppendLine("## System");
+        text.AppendLine();
+        text.AppendLine("| health | band | invocations | success rate | error rate | p95 latency | accuracy | cost / invocation |");
+        text.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|");
+        var s = report.System;
+        Line(text, $"| {Number(s.HealthScore, "0.0")} | {s.HealthBand ?? "-"} | {s.Invocations} | {Percent(s.SuccessRate)} | {Percent(s.ErrorRate)} | {Seconds(s.LatencyP95Seconds)} | {Percent(s.Accuracy)} | {Usd(s.CostPerInvocationUsd)} |");
+        text.AppendLine();
+        text.AppendLine("## Agents");
+        text.AppendLine();
+        if (report.Agents.Count == 0)
+        {
+            text.AppendLine("No agent has data in this window.");
+        }
+        else
+        {
+            text.AppendLine("| agent | health | band | invocations | success rate | p95 latency | accuracy | ECE | trend (health) |");
+            text.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|---|");
+            foreach (var a in report.Agents)
+            {
+                Line(text, $"| {Cell(a.Agent)} | {Number(a.HealthScore, "0.0")} | {a.HealthBand ?? "-"} | {a.Invocations} | {Percent(a.SuccessRate)} | {Seconds(a.LatencyP95Seconds)} | {Percent(a.Accuracy)} | {Number(a.Calibration.ExpectedCalibrationError, "0.000")} | {Trend(a)} |");
+            }
+        }
+        text.AppendLine();
+        text.AppendLine("## Threshold breaches");
+        text.AppendLine();
+        if (report.Breaches.Count == 0)
+        {
+            text.AppendLine("None.");
+        }
+        else
+        {
+            text.AppendLine("| level | agent | metric | value | threshold |");
+            text.AppendLine("|---|---|---|---:|---:|");
+            foreach (var b in report.Breaches)
+            {
+                Line(text, $"| {b.Level} | {Cell(b.Agent)} | {b.Metric} | {b.Value:0.###} | {b.Comparison} {b.Threshold:0.###} |");
+            }
+        }
+        text.AppendLine();
+        text.AppendLine("## Recommendations");
+        text.AppendLine();
+        if (report.Recommendations.Count == 0)
+        {
+            text.AppendLine("Nothing to act on.");
+        }
+        foreach (var recommendation in report.Recommendations)
+        {
+            Line(text, $"- {recommendation}");
+        }
+        return text.ToString();
+    }
+
+    private static void Line(StringBuilder text, FormattableString line) =>
+        text.Append(line.ToString(CultureInfo.InvariantCulture)).Append('\n');
+
+    private static string Cell(string? value) => (value ?? "").Replace("|", "\\|", StringComparison.Ordinal);
+
+    private static string Number(double? value, string format) =>
+        value?.ToString(format, CultureInfo.InvariantCulture) ?? "-";
+
+    private static string Percent(double? value) =>
+        value is { } v ? (v * 100).ToString("0.0", CultureInfo.InvariantCulture) + " %" : "-";
+
+    private static string Seconds(double? value) =>
+        value is { } v ? v.ToString("0.###", CultureInfo.InvariantCulture) + " s" : "-";
+
+    private static string Usd(double? value) =>
+        value is { } v ? "$" + v.ToString("0.####", CultureInfo.InvariantCulture) : "-";
+
+    private static string Trend(AgentReport report) =>
+        report.Trends.TryGetValue(TrendMetrics.HealthScore, out var t) ? t switch { > 0 => "improving", < 0 => "degrading", _ => "stable" } : "-";
+}

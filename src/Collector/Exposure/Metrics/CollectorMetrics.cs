@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using PerfOtel.Collector.Derived.Cardinality;
+
+namespace PerfOtel.Collector.Exposure.Metrics;
+
+/// <summary>
+/// The collector's own metrics: the single catalog of their names, units and descriptions. Prometheus sees them as
+/// <c>perfotel_collector_*</c> (dots become underscores, counters gain <c>_total</c>, seconds gain <c>_seconds</c>).
+/// Created through <see cref="IMeterFactory"/> so each host (and each test host) has its own instruments.
+/// </summary>
+public sealed class CollectorMetrics
+{
+    public const string MeterName = "PerfOtel.Collector";
+
+    public const string SpansReceivedName = "perfotel.collector.spans.received";
+    public const string SpansAcceptedName = "perfotel.collector.spans.accepted";
+    public const string SpansRejectedName = "perfotel.collector.spans.rejected";
+    public const string LogRecordsReceivedName = "perfotel.collector.log_records.received";
+    public const string DataPointsReceivedName = "perfotel.collector.metric_points.received";
+    public const string RequestsName = "perfotel.collector.requests";
+    public const string QueueRecordsName = "perfotel.collector.queue.records";
+    public const string QueueBytesName = "perfotel.collector.queue.bytes";
+    public const string StoreWriteDurationName = "perfotel.collector.store.write.duration";
+    public const string RecordsCommittedName = "perfotel.collector.records.committed";
+    public const string RecordsDuplicateName = "perfotel.collector.records.duplicate";
+    public const string CardinalityOverflowName = "perfotel.collector.cardinality.overflow";
+    public const string CardinalityTrackedName = "perfotel.collector.cardinality.tracked";
+
+    /// <summary>Attribute on <see cref="SpansRejectedName"/>: why a span was refused (bounded set, see <see cref="RejectReasons"/>).</summary>
+    public const string ReasonAttribute = "reason";
+    /// <summary>Attribute on <see cref="RequestsName"/>: <c>traces</c>, <c>metrics</c> or <c>logs</c>.</summary>
+    public const string SignalAttribute = "signal";
+    /// <summary>Attribute on <see cref="RequestsName"/>: the HTTP status code answered.</summary>
+    public const string StatusCodeAttribute = "http.response.status_code";
+    /// <summary>Attribute on <see cref="StoreWriteDurationName"/>: <c>committed</c> or <c>failed</c>.</summary>
+    public const string ResultAttribute = "result";
+    /// <summary>
+    /// Attribute on the cardinality metrics: the tenant as it appears on other series (already folded, so bounded);
+    /// absent on the tracked count of tenants.
+    /// </summary>
+    public const string TenantAttribute = "tenant";
+    /// <summary>Attribute on the cardinality metrics: <c>tenant</c>, <c>agent</c>, <c>model</c>, <c>evaluation</c>, <c>experiment_variant</c>.</summary>
+    public const string DimensionAttribute = "dimension";
+
+    private readonly Counter<long> _spansReceived;
+    private readonly Counter<long> _spansAccepted;
+    private readonly Counter<long> _spansRejected;
+    private readonly Counter<long> _logRecordsReceived;
+    private readonly Counter<long> _dataPointsReceived;
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _storeWriteDuration;
+    private readonly Counter<long> _recordsCommitted;
+    private readonly Counter<long> _recordsDuplicate;
+    private readonly Counter<long> _cardinalityOverflow;
+    private Func<IReadOnlyList<(string? Tenant, CardinalityDimension Dimension, int Values)>>? _cardinalityTracked;
+
+    public CollectorMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        Meter = meterFactory.Create(MeterName, typeof(CollectorMetrics).Assembly.GetName().Version?.ToString());
+        _spansReceived = Meter.CreateCounter<long>(SpansReceivedName, "{span}", "Spans received over OTLP, before validation.");
+        _spansAccepted = Meter.CreateCounter<long>(SpansAcceptedName, "{span}", "Spans acknowledged to the sender after their records were committed.");
+        _spansRejected = Meter.CreateCounter<long>(SpansRejectedName, "{span}", "Spans refused, by reason: invalid (reported in partial_success), queue_full, shutting_down, store_failed.");
+        _logRecordsReceived = Meter.CreateCounter<long>(LogRecordsReceivedName, "{record}", "Log records received over OTLP.");
+        _dataPointsReceived = Meter.CreateCounter<long>(DataPointsReceivedName, "{data_point}", "Metric data points received over OTLP (validated, not stored).");
+        _requests = Meter.CreateCounter<long>(RequestsName, "{request}", "OTLP requests answered, by signal and HTTP status code.");
+        _storeWriteDuration = Meter.CreateHistogram<double>(StoreWriteDurationName, "s", "Time to commit one write batch to the execution store.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        _recordsCommitted = Meter.CreateCounter<long>(RecordsCommittedName, "{record}", "Records (invocations, provider calls, tool calls, evaluations) committed to the store for the first time.");
+        _recordsDuplicate = Meter.CreateCounter<long>(RecordsDuplicateName, "{record}", "Records the store already held (exporter retries, spans sent twice): acknowledged, not stored or counted again.");
+        _cardinalityOverflow = Meter.CreateCounter<long>(CardinalityOverflowName, "{record}", "Committed records whose tenant, agent, model, evaluation name or experiment variant was folded into the __overflow__ series, by tenant and dimension.");
+        // Created here rather than when the guard connects, so that the catalog is complete without a guard.
+        Meter.CreateObservableGauge(CardinalityTrackedName, ObserveCardinalityTracked, "{value}", "Distinct values that keep series of their own, by tenant and dimension (tenants: without a tenant label).");
+    }
+
+    /// <summary>The meter; exporters select it by <see cref="MeterName"/>.</summary>
+    public Meter Meter { get; }
+
+    /// <summary>Observes the ingest queue's depth; called once by the queue that owns the numbers.</summary>
+    public void ObserveQueue(Func<long> records, Func<long> bytes)
+    {
+        Meter.CreateObservableGauge(QueueRecordsName, records, "{record}", "Records waiting in the ingest queue for the store writer.");
+        Meter.CreateObservableGauge(QueueBytesName, bytes, "By", "Estimated memory held by records waiting in the ingest queue.");
+    }
+
+    /// <summary>Observes the guard's tracked values; called once by the guard's wiring.</summary>
+    public void ObserveCardinality(Func<IReadOnlyList<(string? Tenant, CardinalityDimension Dimension, int Values)>> tracked) =>
+        _cardinalityTracked = tracked;
+
+    /// <summary>One committed record folded into overflow in the given dimension; <paramref name="tenant"/> as kept.</summary>
+    public void CardinalityOverflow(string tenant, CardinalityDimension dimension) =>
+        _cardinalityOverflow.Add(1, new KeyValuePair<string, object?>(TenantAttribute, tenant),
+            new KeyValuePair<string, object?>(DimensionAttribute, CardinalityDimensions.LabelOf(dimension)));
+
+    private IEnumerable<Measurement<long>> ObserveCardinalityTracked()
+    {
+        if (_cardinalityTracked is not { } tracked)
+        {
+            return [];
+        }
+        var measurements = new List<Measurement<long>>();
+        foreach (var (tenant, dimension, values) in tracked())
+        {
+            var tags = new TagList { { DimensionAttribute, CardinalityDimensions.LabelOf(dimension) } };
+            if (tenant is not null)
+            {
+                tags.Add(TenantAttribute, tenant);
+            }
+            measurements.Add(new Measurement<long>(values, tags));
+        }
+        return measurements;
+    }
+
+    public void SpansReceived(long count) => _spansReceived.Add(count);
+
+    public void SpansAccepted(long count) => _spansAccepted.Add(count);
+
+    public void SpansRejected(long count, string reason)
+    {
+        if (count > 0)
+        {
+            _spansRejected.Add(count, new KeyValuePair<string, object?>(ReasonAttribute, reason));
+        }
+    }
+
+    public void LogRecordsReceived(long count) => _logRecordsReceived.Add(count);
+
+    public void DataPointsReceived(long count) => _dataPointsReceived.Add(count);
+
+    public void RequestAnswered(string signal, int statusCode) =>
+        _requests.Add(1, new KeyValuePair<string, object?>(SignalAttribute, signal), new KeyValuePair<string, object?>(StatusCodeAttribute, statusCode));
+
+    /// <summary>A store write: for a committed one, how many records were new and how many the store already held.</summary>
+    public void StoreWrite(double seconds, bool committed, long newRecords, long duplicateRecords = 0)
+    {
+        _storeWriteDuration.Record(seconds, new KeyValuePair<string, object?>(ResultAttribute, committed ? "committed" : "failed"));
+        if (committed)
+        {
+            _recordsCommitted.Add(newRecords);
+            if (duplicateRecords > 0)
+            {
+                _recordsDuplicate.Add(duplicateRecords);
+            }
+        }
+    }
+}
+
+/// <summary>Values of <see cref="CollectorMetrics.ReasonAttribute"/>.</summary>
+public static class RejectReasons
+{
+    public const string Invalid = "invalid";
+    public const string QueueFull = "queue_full";
+    public const string ShuttingDown = "shutting_down";
+    public const string StoreFailed = "store_failed";
+}

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using PerfOtel.Collector.Derived.Cost;
+using C = PerfOtel.Collector.Exposure.Metrics.CostMetricCatalog;
+
+namespace PerfOtel.Collector.Exposure.Metrics;
+
+/// <summary>The cost roll-up counters of <see cref="CostMetricCatalog"/>, added to as calls are committed.</summary>
+internal sealed class CostCounters
+{
+    private readonly Counter<double> costUsd;
+    private readonly Counter<long> unpricedTokens;
+    private readonly Counter<long> calls;
+
+    public CostCounters(IMeterFactory meterFactory)
+    {
+        var meter = CostMeter.Create(meterFactory);
+        costUsd = meter.CreateCounter<double>(C.CostUsd.Name, C.CostUsd.Unit, C.CostUsd.Description);
+        unpricedTokens = meter.CreateCounter<long>(C.UnpricedTokens.Name, C.UnpricedTokens.Unit, C.UnpricedTokens.Description);
+        calls = meter.CreateCounter<long>(C.CostCalls.Name, C.CostCalls.Unit, C.CostCalls.Description);
+    }
+
+    public void Add(CostKey key, CostTotals figures)
+    {
+        var tags = new TagList
+        {
+            { C.TenantLabel, key.Tenant },
+            { C.ProviderLabel, key.Provider },
+            { C.ModelLabel, key.Model },
+        };
+        if (key.Agent is not null)
+        {
+            tags.Add(C.AgentLabel, key.Agent);
+        }
+        calls.Add(figures.Calls, tags);
+        // Only what is known is added: an unpriced call moves the unpriced-token counter, not the cost counter, so
+        // the cost series never silently includes a 0 for it.
+        if (figures.PricedCalls > 0)
+        {
+            costUsd.Add(figures.CostUsd, tags);
+        }
+        if (figures.UnpricedTokens > 0)
+        {
+            unpricedTokens.Add(figures.UnpricedTokens, tags);
+        }
+    }
+}
+
+/// <summary>The shared meter of cost, budgets, models and experiments.</summary>
+internal static class CostMeter
+{
+    /// <summary>The meter (the factory returns the same instance to every part and disposes it with the host).</summary>
+    public static Meter Create(IMeterFactory meterFactory) =>
+        meterFactory.Create(C.MeterName, typeof(CostMeter).Assembly.GetName().Version?.ToString());
+}

@@ -1,0 +1,106 @@
+using Google.Protobuf;
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Collector.Metrics.V1;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Receiving.Mapping;
+
+namespace PerfOtel.Collector.Receiving.Http;
+
+/// <summary>What differs between /v1/traces, /v1/metrics and /v1/logs: the messages, the mapping and the counters.</summary>
+internal abstract class OtlpSignal
+{
+    public abstract string Name { get; }
+
+    public abstract string Path { get; }
+
+    /// <param name="body">The decompressed request body.</param>
+    /// <param name="encoding">Protobuf or JSON.</param>
+    /// <param name="forcedTenant">When set, every record is stored under this tenant (the API key's), not the payload's.</param>
+    public abstract MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null);
+
+    public abstract IMessage Response(long rejected, string? errorMessage);
+
+    public virtual void CountReceived(CollectorMetrics metrics, long items)
+    {
+    }
+
+    public virtual void CountAccepted(CollectorMetrics metrics, long items)
+    {
+    }
+
+    public virtual void CountRejected(CollectorMetrics metrics, long items, string reason)
+    {
+    }
+
+    protected static T Parse<T>(ReadOnlySpan<byte> body, OtlpEncoding encoding, MessageParser<T> parser)
+        where T : IMessage<T>, new()
+    {
+        if (encoding == OtlpEncoding.Json)
+        {
+            return OtlpJson.Parse<T>(body);
+        }
+
+        try
+        {
+            return parser.ParseFrom(body);
+        }
+        catch (InvalidProtocolBufferException error)
+        {
+            throw new OtlpDecodeException("request body is not a valid protobuf " + typeof(T).Name + ": " + error.Message, error);
+        }
+    }
+}
+
+internal sealed class TracesSignal(SpanMapper mapper) : OtlpSignal
+{
+    public override string Name => "traces";
+
+    public override string Path => "/v1/traces";
+
+    public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
+        mapper.Map(Parse(body, encoding, ExportTraceServiceRequest.Parser), forcedTenant);
+
+    public override IMessage Response(long rejected, string? errorMessage) => rejected == 0 && errorMessage is null
+        ? new ExportTraceServiceResponse()
+        : new ExportTraceServiceResponse { PartialSuccess = new ExportTracePartialSuccess { RejectedSpans = rejected, ErrorMessage = errorMessage ?? string.Empty } };
+
+    public override void CountReceived(CollectorMetrics metrics, long items) => metrics.SpansReceived(items);
+
+    public override void CountAccepted(CollectorMetrics metrics, long items) => metrics.SpansAccepted(items);
+
+    public override void CountRejected(CollectorMetrics metrics, long items, string reason) => metrics.SpansRejected(items, reason);
+}
+
+internal sealed class LogsSignal(TimeProvider time) : OtlpSignal
+{
+    public override string Name => "logs";
+
+    public override string Path => "/v1/logs";
+
+    public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
+        LogMapper.Map(Parse(body, encoding, ExportLogsServiceRequest.Parser), time, forcedTenant);
+
+    public override IMessage Response(long rejected, string? errorMessage) => rejected == 0 && errorMessage is null
+        ? new ExportLogsServiceResponse()
+        : new ExportLogsServiceResponse { PartialSuccess = new ExportLogsPartialSuccess { RejectedLogRecords = rejected, ErrorMessage = errorMessage ?? string.Empty } };
+
+    public override void CountReceived(CollectorMetrics metrics, long items) => metrics.LogRecordsReceived(items);
+}
+
+internal sealed class MetricsSignal : OtlpSignal
+{
+    public override string Name => "metrics";
+
+    public override string Path => "/v1/metrics";
+
+    // Metric points are validated and counted, not stored, so they have no tenant to force.
+    public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
+        MetricsValidator.Validate(Parse(body, encoding, ExportMetricsServiceRequest.Parser));
+
+    public override IMessage Response(long rejected, string? errorMessage) => rejected == 0 && errorMessage is null
+        ? new ExportMetricsServiceResponse()
+        : new ExportMetricsServiceResponse { PartialSuccess = new ExportMetricsPartialSuccess { RejectedDataPoints = rejected, ErrorMessage = errorMessage ?? string.Empty } };
+
+    public override void CountReceived(CollectorMetrics metrics, long items) => metrics.DataPointsReceived(items);
+}

@@ -1,0 +1,406 @@
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using OpenTelemetry.Proto.Trace.V1;
+using PerfOtel.Instrumentation.Conventions;
+using PerfOtel.Collector.Receiving.Privacy;
+using PerfOtel.Collector.Records;
+
+namespace PerfOtel.Collector.Receiving.Mapping;
+
+/// <summary>What one OTLP request produced: the records, and the items refused with the reasons (partial_success).</summary>
+internal sealed record MappingResult(IngestBatch Batch, long Received, long Rejected, string? ErrorMessage);
+
+/// <summary>
+/// Turns an OTLP trace export into PerfOtel records: agent invocations, provider calls, tool calls and evaluation
+/// events. Spans that are not GenAI operations are accepted and ignored. Parent links are followed only within the
+/// request: the SDKs batch a trace's spans together, and the store's roll-ups cover what arrives apart.
+/// </summary>
+internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy = null, TimeProvider? time = null)
+{
+    private readonly PrivacyPolicy _privacy = privacy ?? PrivacyPolicy.Default;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>Token counts above this (a trillion) on one span are a client bug or an attack, and read as absent.</summary>
+    public const long MaxTokenCount = 1_000_000_000_000;
+
+    /// <summary>A cost above this (a million USD) on one span is read as absent, so one span cannot swamp every total.</summary>
+    public const double MaxCostUsd = 1_000_000;
+
+    public const string DefaultTenant = "default";
+    public const string UnknownName = "unknown";
+    private const string OtherError = "_OTHER";
+
+    /// <param name="request">The export request.</param>
+    /// <param name="forcedTenant">The authenticated tenant: when set it wins over every <c>perfotel.tenant</c> attribute.</param>
+    public MappingResult Map(ExportTraceServiceRequest request, string? forcedTenant = null)
+    {
+        var batch = new IngestBatch();
+        var rejections = new RejectionLog();
+        var received = 0L;
+        var spans = new List<MappedSpan>();
+        var window = PlausibleTime.Window(_time);
+        var byId = new Dictionary<(string TraceId, string SpanId), MappedSpan>();
+
+        foreach (var resourceSpans in request.ResourceSpans)
+        {
+            var resource = AttributeBag.From(resourceSpans.Resource?.Attributes);
+            var resourceTenant = resource.String(PerfOtelAttributes.Tenant);
+            var serviceName = resource.String(OtelAttributes.ServiceName);
+            foreach (var scopeSpans in resourceSpans.ScopeSpans)
+            {
+                foreach (var span in scopeSpans.Spans)
+                {
+                    received++;
+                    if (Validate(span, window) is { } problem)
+                    {
+                        rejections.Add(problem);
+                        continue;
+                    }
+
+                    var attributes = AttributeBag.From(span.Attributes);
+                    var role = SpanRole.Classify(span.Name, attributes);
+                    var hasEvaluation = span.Events.Any(e => e.Name == GenAiEvents.EvaluationResult);
+                    if (role.Kind == SpanRoleKind.Other && !hasEvaluation && span.ParentSpanId.IsEmpty)
+                    {
+                        continue;
+                    }
+
+                    var mapped = new MappedSpan(span, attributes, role, OtlpIds.Hex(span.TraceId), OtlpIds.Hex(span.SpanId),
+                        OtlpIds.HexOrNull(span.ParentSpanId), resourceTenant, serviceName) { ForcedTenant = forcedTenant };
+                    spans.Add(mapped);
+                    byId[(mapped.TraceId, mapped.SpanId)] = mapped;
+                }
+            }
+        }
+
+        foreach (var span in spans)
+        {
+            var invocation = span.Role.Kind == SpanRoleKind.Invocation ? span : FindInvocation(span, byId);
+            switch (span.Role.Kind)
+            {
+                case SpanRoleKind.Invocation:
+                    batch.Invocations.Add(ToInvocation(span));
+                    break;
+                case SpanRoleKind.Inference:
+                    batch.ProviderCalls.Add(ToProviderCall(span, invocation));
+                    break;
+                case SpanRoleKind.Tool:
+                    batch.ToolCalls.Add(ToToolCall(span, invocation));
+                    break;
+            }
+
+            AddEvaluations(span, invocation, batch);
+        }
+
+        return new MappingResult(batch, received, rejections.Count, rejections.Message("spans"));
+    }
+
+    private static string? Validate(Span span, PlausibleTime window)
+    {
+        if (!OtlpIds.IsValidTraceId(span.TraceId))
+        {
+            return "trace_id must be 16 bytes, not all zero";
+        }
+
+        if (!OtlpIds.IsValidSpanId(span.SpanId))
+        {
+            return "span_id must be 8 bytes, not all zero";
+        }
+
+        if (!span.ParentSpanId.IsEmpty && span.ParentSpanId.Length != OtlpIds.SpanIdBytes)
+        {
+            return "parent_span_id must be empty or 8 bytes";
+        }
+
+        if (span.StartTimeUnixNano == 0)
+        {
+            return "start_time_unix_nano is missing";
+        }
+
+        if (span.EndTimeUnixNano < span.StartTimeUnixNano)
+        {
+            return "end_time_unix_nano is before start_time_unix_nano";
+        }
+
+        if (span.StartTimeUnixNano < window.EarliestUnixNano)
+        {
+            return "start_time_unix_nano is before " + PlausibleTime.EarliestText;
+        }
+
+        // The end bounds the start too; a span that ends in the far future would sit at the head of every
+        // time-ordered view and in windows that have not begun.
+        if (span.EndTimeUnixNano > window.LatestUnixNano)
+        {
+            return "end_time_unix_nano is more than " + PlausibleTime.MaxClockSkewText + " ahead of the collector's clock";
+        }
+
+        return null;
+    }
+
+    /// <summary>Nearest invoke_agent ancestor within the request, or null (a call made outside any agent invocation).</summary>
+    private static MappedSpan? FindInvocation(MappedSpan span, Dictionary<(string, string), MappedSpan> byId)
+    {
+        if (span.InvocationResolved)
+        {
+            return span.Invocation;
+        }
+
+        // Iterative walk with a step bound (a malformed request may carry a parent cycle); every span passed on the
+        // way learns the answer too, so a deep chain is walked once, not once per descendant.
+        var visited = new List<MappedSpan> { span };
+        var current = span;
+        MappedSpan? found = null;
+        while (current.ParentSpanId is { } parentId && visited.Count <= byId.Count
+               && byId.TryGetValue((current.TraceId, parentId), out var parent))
+        {
+            if (parent.Role.Kind == SpanRoleKind.Invocation)
+            {
+                found = parent;
+                break;
+            }
+
+            if (parent.InvocationResolved)
+            {
+                found = parent.Invocation;
+                break;
+            }
+
+            visited.Add(parent);
+            current = parent;
+        }
+
+        foreach (var passed in visited)
+        {
+            passed.Invocation = found;
+            passed.InvocationResolved = true;
+        }
+
+        return found;
+    }
+
+    private static string Tenant(MappedSpan span, MappedSpan? invocation) =>
+        span.ForcedTenant
+        ?? span.Attributes.String(PerfOtelAttributes.Tenant)
+        ?? invocation?.Attributes.String(PerfOtelAttributes.Tenant)
+        ?? span.ResourceTenant
+        ?? DefaultTenant;
+
+    private static string AgentName(MappedSpan invocation) =>
+        invocation.Attributes.FirstString(GenAiAttributes.AgentName, OpenInferenceAttributes.AgentName, OpenLlmetryAttributes.EntityName)
+        ?? NameAfterOperation(invocation.Span.Name, GenAiOperations.InvokeAgent)
+        ?? invocation.Attributes.String(GenAiAttributes.AgentId)
+        ?? UnknownName;
+
+    private static string? NameAfterOperation(string spanName, string operation) =>
+        spanName.Length > operation.Length + 1 && spanName.StartsWith(operation, StringComparison.Ordinal) && spanName[operation.Length] == ' '
+            ? StoredText.Clean(spanName[(operation.Length + 1)..])
+            : null;
+
+    private AgentInvocation ToInvocation(MappedSpan span)
+    {
+        var a = span.Attributes;
+        var errorType = ErrorType(span);
+        // The privacy decision follows the tenant the record is stored under, whatever decided it.
+        var tenant = Tenant(span, span);
+        return new AgentInvocation
+        {
+            Tenant = tenant,
+            TraceId = span.TraceId,
+            SpanId = span.SpanId,
+            ParentSpanId = span.ParentSpanId,
+            ServiceName = span.ServiceName,
+            AgentName = AgentName(span),
+            AgentId = a.String(GenAiAttributes.AgentId),
+            AgentType = a.String(PerfOtelAttributes.AgentType),
+            TaskId = a.String(PerfOtelAttributes.TaskId),
+            TaskType = a.String(PerfOtelAttributes.TaskType),
+            JobId = a.String(PerfOtelAttributes.JobId),
+            ConversationId = a.FirstString(GenAiAttributes.ConversationId, OpenInferenceAttributes.SessionId),
+            Experiment = a.String(PerfOtelAttributes.Experiment),
+            Variant = a.String(PerfOtelAttributes.Variant),
+            StartTime = OtlpIds.Time(span.Span.StartTimeUnixNano),
+            DurationSeconds = Duration(span.Span),
+            Outcome = Outcome(span),
+            ErrorType = errorType,
+            Confidence = UnitInterval(a.Double(PerfOtelAttributes.Confidence)),
+            Quality = UnitInterval(a.Double(PerfOtelAttributes.Quality)),
+            Tokens = Tokens(a),
+            CostUsd = Cost(a),
+            AttributesJson = _privacy.StoredAttributesJson(span.Span.Attributes, tenant),
+        };
+    }
+
+    private ProviderCall ToProviderCall(MappedSpan span, MappedSpan? invocation)
+    {
+        var a = span.Attributes;
+        var tokens = Tokens(a);
+        var requestModel = a.FirstString(GenAiAttributes.RequestModel, OpenInferenceAttributes.ModelName);
+        var responseModel = a.FirstString(GenAiAttributes.ResponseModel, OpenInferenceAttributes.ModelName);
+        var provider = a.FirstString(GenAiAttributes.ProviderName, GenAiAttributes.SystemDeprecated, OpenInferenceAttributes.Provider,
+            OpenInferenceAttributes.System, OpenLlmetryAttributes.Vendor);
+
+        var cost = Cost(a);
+        var unpriced = 0L;
+        if (cost is null && tokens != default)
+        {
+            // The model that answered is the one billed; the requested one is only known when the response lacks it.
+            var model = responseModel ?? requestModel;
+            if (model is not null && pricing.TryComputeCost(provider, model, tokens, out var priced))
+            {
+                cost = priced;
+            }
+            else
+            {
+                unpriced = tokens.Total;
+            }
+        }
+
+        return new ProviderCall
+        {
+            Tenant = Tenant(span, invocation),
+            TraceId = span.TraceId,
+            SpanId = span.SpanId,
+            ParentSpanId = span.ParentSpanId,
+            InvocationSpanId = invocation?.SpanId,
+            AgentName = invocation is null ? null : AgentName(invocation),
+            Operation = span.Role.Operation ?? GenAiOperations.Chat,
+            Provider = provider ?? UnknownName,
+            RequestModel = requestModel,
+            ResponseModel = responseModel,
+            StartTime = OtlpIds.Time(span.Span.StartTimeUnixNano),
+            DurationSeconds = Duration(span.Span),
+            Tokens = tokens,
+            CostUsd = cost,
+            UnpricedTokens = unpriced,
+            Attempt = (int)Math.Clamp(a.Long(PerfOtelAttributes.RetryAttempt) ?? 1, 1, int.MaxValue),
+            FallbackFrom = a.String(PerfOtelAttributes.FallbackFrom),
+            FallbackReason = a.String(PerfOtelAttributes.FallbackReason),
+            ErrorType = ErrorType(span),
+        };
+    }
+
+    private static ToolCall ToToolCall(MappedSpan span, MappedSpan? invocation) => new()
+    {
+        Tenant = Tenant(span, invocation),
+        TraceId = span.TraceId,
+        SpanId = span.SpanId,
+        ParentSpanId = span.ParentSpanId,
+        InvocationSpanId = invocation?.SpanId,
+        AgentName = invocation is null ? null : AgentName(invocation),
+        ToolName = span.Attributes.FirstString(GenAiAttributes.ToolName, OpenInferenceAttributes.ToolName, OpenLlmetryAttributes.EntityName)
+            ?? NameAfterOperation(span.Span.Name, GenAiOperations.ExecuteTool)
+            ?? UnknownName,
+        ToolCallId = span.Attributes.String(GenAiAttributes.ToolCallId),
+        StartTime = OtlpIds.Time(span.Span.StartTimeUnixNano),
+        DurationSeconds = Duration(span.Span),
+        ErrorType = ErrorType(span),
+    };
+
+    private void AddEvaluations(MappedSpan span, MappedSpan? invocation, IngestBatch batch)
+    {
+        var window = PlausibleTime.Window(_time);
+        for (var i = 0; i < span.Span.Events.Count; i++)
+        {
+            var evt = span.Span.Events[i];
+            if (evt.Name != GenAiEvents.EvaluationResult)
+            {
+                continue;
+            }
+
+            var attributes = AttributeBag.From(evt.Attributes);
+            batch.Evaluations.Add(new EvaluationRecord
+            {
+                Tenant = Tenant(span, invocation),
+                TraceId = span.TraceId,
+                SpanId = span.SpanId,
+                Sequence = i,
+                AgentName = invocation is null ? null : AgentName(invocation),
+                Name = attributes.String(GenAiAttributes.EvaluationName) ?? UnknownName,
+                Score = attributes.Double(GenAiAttributes.EvaluationScoreValue),
+                Label = attributes.String(GenAiAttributes.EvaluationScoreLabel),
+                // An event's own time is only trusted within the span's plausible range; else the span's end stands in.
+                Time = OtlpIds.Time(window.Contains(evt.TimeUnixNano) ? evt.TimeUnixNano : span.Span.EndTimeUnixNano),
+            });
+        }
+    }
+
+    /// <summary>Token counts from the current names, else the deprecated ones, else OpenLLMetry's and OpenInference's.</summary>
+    internal static TokenCounts Tokens(AttributeBag a)
+    {
+        var input = a.FirstLong(GenAiAttributes.UsageInputTokens, GenAiAttributes.UsagePromptTokensDeprecated,
+            OpenLlmetryAttributes.UsagePromptTokens, OpenInferenceAttributes.TokenCountPrompt);
+        var output = a.FirstLong(GenAiAttributes.UsageOutputTokens, GenAiAttributes.UsageCompletionTokensDeprecated,
+            OpenLlmetryAttributes.UsageCompletionTokens, OpenInferenceAttributes.TokenCountCompletion);
+        if (input is null && output is null)
+        {
+            // Embedding spans of some libraries report only a total, which is all input.
+            input = a.FirstLong(OpenLlmetryAttributes.UsageTotalTokens, OpenInferenceAttributes.TokenCountTotal);
+        }
+
+        return new TokenCounts(
+            Count(input),
+            Count(output),
+            Count(a.FirstLong(GenAiAttributes.UsageCacheReadInputTokens, LegacyGenAiAttributes.UsageCacheReadInputTokens,
+                OpenLlmetryAttributes.UsageCacheReadInputTokens, OpenInferenceAttributes.TokenCountCacheRead)),
+            Count(a.FirstLong(GenAiAttributes.UsageCacheCreationInputTokens, LegacyGenAiAttributes.UsageCacheCreationInputTokens,
+                OpenInferenceAttributes.TokenCountCacheWrite)),
+            Count(a.FirstLong(GenAiAttributes.UsageReasoningOutputTokens, LegacyGenAiAttributes.UsageReasoningTokens,
+                OpenLlmetryAttributes.UsageReasoningTokens, OpenInferenceAttributes.TokenCountReasoning)));
+    }
+
+    private static long Count(long? value) => value is > 0 and <= MaxTokenCount ? value.Value : 0;
+
+    private static double? Cost(AttributeBag a) => a.Double(PerfOtelAttributes.CostUsd) is { } cost and >= 0 and <= MaxCostUsd ? cost : null;
+
+    private static string Outcome(MappedSpan span) => span.Attributes.String(PerfOtelAttributes.Outcome) switch
+    {
+        Outcomes.Success => Outcomes.Success,
+        Outcomes.Failure => Outcomes.Failure,
+        Outcomes.Partial => Outcomes.Partial,
+        // Other instrumentations do not say: an Error status is a failure, anything else a success.
+        _ => span.Span.Status?.Code == Status.Types.StatusCode.Error ? Outcomes.Failure : Outcomes.Success,
+    };
+
+    private static string? ErrorType(MappedSpan span)
+    {
+        if (span.Attributes.String(GenAiAttributes.ErrorType) is { } declared)
+        {
+            return declared;
+        }
+
+        if (span.Span.Status?.Code != Status.Types.StatusCode.Error)
+        {
+            return null;
+        }
+
+        foreach (var evt in span.Span.Events)
+        {
+            if (evt.Name == OtelAttributes.ExceptionEvent && AttributeBag.From(evt.Attributes).String(OtelAttributes.ExceptionType) is { } type)
+            {
+                return type;
+            }
+        }
+
+        return OtherError;
+    }
+
+    private static double Duration(Span span) => (span.EndTimeUnixNano - span.StartTimeUnixNano) / 1e9;
+
+    private static double? UnitInterval(double? value) => value is >= 0 and <= 1 ? value : null;
+
+
+    private sealed class MappedSpan(Span span, AttributeBag attributes, SpanRole role, string traceId, string spanId,
+        string? parentSpanId, string? resourceTenant, string? serviceName)
+    {
+        public Span Span { get; } = span;
+        public AttributeBag Attributes { get; } = attributes;
+        public SpanRole Role { get; } = role;
+        public string TraceId { get; } = traceId;
+        public string SpanId { get; } = spanId;
+        public string? ParentSpanId { get; } = parentSpanId;
+        public string? ResourceTenant { get; } = resourceTenant;
+        public string? ForcedTenant { get; init; }
+        public string? ServiceName { get; } = serviceName;
+        public bool InvocationResolved { get; set; }
+        public MappedSpan? Invocation { get; set; }
+    }
+}

@@ -1,0 +1,63 @@
+namespace PerfOtel.Collector.Records;
+
+/// <summary>Filter for reading invocations back (analytics rebuild, export, REST).</summary>
+public sealed record InvocationQuery
+{
+    public string? Tenant { get; init; }
+    public string? AgentName { get; init; }
+    public DateTimeOffset? Since { get; init; }
+    public DateTimeOffset? Until { get; init; }
+    public int? Limit { get; init; }
+}
+
+/// <summary>An invocation as read back: the span's record with child roll-ups and joined feedback.</summary>
+public sealed record StoredInvocation(
+    AgentInvocation Invocation,
+    TokenCounts RolledUpTokens,
+    double? RolledUpCostUsd,
+    long UnpricedTokens,
+    FeedbackRecord? Feedback);
+
+/// <summary>
+/// Result of posting feedback: joined to a stored invocation now, or kept pending until it arrives.
+/// <see cref="AlreadyStored"/>: the feedback id was seen before; nothing changed and the result describes the stored
+/// feedback, so observers must not count the join again.
+/// </summary>
+public sealed record FeedbackResult(bool Joined, AgentInvocation? Invocation, bool AlreadyStored = false);
+
+/// <summary>
+/// The durable store behind the collector. Implementations: SQLite (embedded default) and PostgreSQL.
+/// A write that returns has been committed: the receiver acknowledges only after it. Writes are idempotent on
+/// (trace id, span id) for spans and on the feedback id for feedback.
+/// </summary>
+public interface IExecutionStore : IAsyncDisposable
+{
+    /// <summary>Creates or migrates the schema. Called once at start-up.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Commits a batch; returns only once it is durable. Joins pending feedback to new invocations. Returns what the
+    /// write stored for the first time: a record already stored (a retried export) or repeated within the batch is
+    /// absent, and <see cref="IngestBatch.JoinedFeedback"/> holds the feedback joined to the new invocations. That is
+    /// what observers must count. When every record was new the result may be <paramref name="batch"/> itself.
+    /// </summary>
+    Task<IngestBatch> WriteAsync(IngestBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>Stores feedback, joining it to its invocation when that is already stored.</summary>
+    Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord feedback, CancellationToken cancellationToken);
+
+    /// <summary>Invocations in start-time order, with roll-ups and feedback, streamed.</summary>
+    IAsyncEnumerable<StoredInvocation> ReadInvocationsAsync(InvocationQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Provider calls in start-time order, streamed.</summary>
+    IAsyncEnumerable<ProviderCall> ReadProviderCallsAsync(InvocationQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Evaluations in time order, streamed.</summary>
+    IAsyncEnumerable<EvaluationRecord> ReadEvaluationsAsync(InvocationQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Tool calls in start-time order, streamed.</summary>
+    IAsyncEnumerable<ToolCall> ReadToolCallsAsync(InvocationQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Deletes records older than the cutoff (retention); returns how many rows went.</summary>
+    Task<long> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);
+}

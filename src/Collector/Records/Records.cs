@@ -1,0 +1,159 @@
+namespace PerfOtel.Collector.Records;
+
+// The records the collector derives from OTLP and keeps in its store. Identity of every span-derived record is
+// (TraceId, SpanId): ingest is idempotent on it. Ids are lowercase hex (32 and 16 characters).
+
+/// <summary>One agent invocation (an <c>invoke_agent</c> span).</summary>
+public sealed record AgentInvocation
+{
+    public required string Tenant { get; init; }
+    public required string TraceId { get; init; }
+    public required string SpanId { get; init; }
+    public string? ParentSpanId { get; init; }
+    public string? ServiceName { get; init; }
+    public required string AgentName { get; init; }
+    public string? AgentId { get; init; }
+    public string? AgentType { get; init; }
+    public string? TaskId { get; init; }
+    public string? TaskType { get; init; }
+    public string? JobId { get; init; }
+    public string? ConversationId { get; init; }
+    public string? Experiment { get; init; }
+    public string? Variant { get; init; }
+    public required DateTimeOffset StartTime { get; init; }
+    public required double DurationSeconds { get; init; }
+    /// <summary><c>success</c>, <c>failure</c> or <c>partial</c>.</summary>
+    public required string Outcome { get; init; }
+    public string? ErrorType { get; init; }
+    public double? Confidence { get; init; }
+    public double? Quality { get; init; }
+    /// <summary>Token and cost totals as reported on the span itself (roll-ups of child calls are the store's job).</summary>
+    public TokenCounts Tokens { get; init; }
+    public double? CostUsd { get; init; }
+    /// <summary>Allowlisted extra attributes as a JSON object, or null.</summary>
+    public string? AttributesJson { get; init; }
+}
+
+/// <summary>Token counts by type.</summary>
+public readonly record struct TokenCounts(long Input, long Output, long CacheRead, long CacheCreation, long Reasoning)
+{
+    public long Total => Input + Output;
+
+    public static TokenCounts operator +(TokenCounts a, TokenCounts b) =>
+        new(a.Input + b.Input, a.Output + b.Output, a.CacheRead + b.CacheRead,
+            a.CacheCreation + b.CacheCreation, a.Reasoning + b.Reasoning);
+}
+
+/// <summary>One call to a model provider (chat, text_completion, generate_content, embeddings span).</summary>
+public sealed record ProviderCall
+{
+    public required string Tenant { get; init; }
+    public required string TraceId { get; init; }
+    public required string SpanId { get; init; }
+    public string? ParentSpanId { get; init; }
+    /// <summary>Span id of the enclosing invoke_agent span when the mapper could resolve it, else null.</summary>
+    public string? InvocationSpanId { get; init; }
+    /// <summary>Agent of the enclosing invocation, or null when made outside any agent invocation.</summary>
+    public string? AgentName { get; init; }
+    public required string Operation { get; init; }
+    public required string Provider { get; init; }
+    public string? RequestModel { get; init; }
+    public string? ResponseModel { get; init; }
+    public required DateTimeOffset StartTime { get; init; }
+    public required double DurationSeconds { get; init; }
+    public TokenCounts Tokens { get; init; }
+    /// <summary>Cost in USD (from the span, else priced from the catalog); null when the model has no price.</summary>
+    public double? CostUsd { get; init; }
+    /// <summary>Tokens of a model without a price: never silently cost 0.</summary>
+    public long UnpricedTokens { get; init; }
+    public int Attempt { get; init; } = 1;
+    public string? FallbackFrom { get; init; }
+    public string? FallbackReason { get; init; }
+    public string? ErrorType { get; init; }
+}
+
+/// <summary>One tool execution (an <c>execute_tool</c> span).</summary>
+public sealed record ToolCall
+{
+    public required string Tenant { get; init; }
+    public required string TraceId { get; init; }
+    public required string SpanId { get; init; }
+    public string? ParentSpanId { get; init; }
+    public string? InvocationSpanId { get; init; }
+    public string? AgentName { get; init; }
+    public required string ToolName { get; init; }
+    public string? ToolCallId { get; init; }
+    public required DateTimeOffset StartTime { get; init; }
+    public required double DurationSeconds { get; init; }
+    public string? ErrorType { get; init; }
+}
+
+/// <summary>One evaluation result (a <c>gen_ai.evaluation.result</c> span event or log record).</summary>
+public sealed record EvaluationRecord
+{
+    public required string Tenant { get; init; }
+    /// <summary>Trace and span the evaluation refers to (the span carrying the event, or the log's context).</summary>
+    public required string TraceId { get; init; }
+    public required string SpanId { get; init; }
+    /// <summary>Position of the event on its span, or a hash for log records: keeps re-sent data idempotent.</summary>
+    public required int Sequence { get; init; }
+    public string? AgentName { get; init; }
+    public required string Name { get; init; }
+    public double? Score { get; init; }
+    public string? Label { get; init; }
+    public required DateTimeOffset Time { get; init; }
+}
+
+/// <summary>An actual outcome posted for an earlier (or later) invocation.</summary>
+public sealed record FeedbackRecord
+{
+    public required string Tenant { get; init; }
+    public required string FeedbackId { get; init; }
+    public string? TaskId { get; init; }
+    public string? TraceId { get; init; }
+    public string? SpanId { get; init; }
+    public bool? Success { get; init; }
+    public double? Score { get; init; }
+    public string? PredictedJson { get; init; }
+    public string? ActualJson { get; init; }
+    /// <summary>Accuracy scored from predicted and actual by the shared scorer, when both were given.</summary>
+    public double? Accuracy { get; init; }
+    public required DateTimeOffset ReceivedAt { get; init; }
+}
+
+/// <summary>What one OTLP request produced: written to the store in one transaction.</summary>
+public sealed class IngestBatch
+{
+    public List<AgentInvocation> Invocations { get; } = [];
+    public List<ProviderCall> ProviderCalls { get; } = [];
+    public List<ToolCall> ToolCalls { get; } = [];
+    public List<EvaluationRecord> Evaluations { get; } = [];
+
+    /// <summary>
+    /// Filled by the store in the batch WriteAsync returns: feedback that was waiting for an invocation of this batch
+    /// and got joined to it. Observers read it after the commit.
+    /// </summary>
+    public List<FeedbackJoin> JoinedFeedback { get; } = [];
+
+    public int Count => Invocations.Count + ProviderCalls.Count + ToolCalls.Count + Evaluations.Count;
+}
+
+/// <summary>Feedback joined to its invocation.</summary>
+public sealed record FeedbackJoin(AgentInvocation Invocation, FeedbackRecord Feedback);
+
+/// <summary>
+/// Told about data once it is committed to the store (analytics keeps its rolling windows this way).
+/// Registered in DI as any number of singletons; called on the writer's path, so implementations must be fast and
+/// must not throw.
+/// </summary>
+public interface IIngestObserver
+{
+    /// <summary>
+    /// A batch was committed (including <see cref="IngestBatch.JoinedFeedback"/>). It holds only the records stored for
+    /// the first time: a resent span is never passed twice.
+    /// </summary>
+    void OnCommitted(IngestBatch batch);
+
+    /// <summary>Feedback posted through the API was joined to an already stored invocation.</summary>
+    void OnFeedbackJoined(FeedbackJoin join);
+}
