@@ -1,5 +1,5 @@
-using PerfOtel.Testing;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Cost;
 
