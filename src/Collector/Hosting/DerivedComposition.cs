@@ -25,11 +25,13 @@ public static class DerivedComposition
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
+        // The replay first: hosted services start in order, so the features' own (the analytics exposition refresher,
+        // the instruments' activation) start on replayed state and never publish a snapshot taken before it.
+        services.AddHostedService<DerivationReplay>();
         services.AddPerfOtelAnalytics(configuration);
         services.AddPerfOtelCost(configuration);
         services.RemoveAll<DerivationPipeline>();
         services.AddSingleton(sp => new DerivationPipeline(InOrder(sp), sp.GetRequiredService<ILogger<DerivationPipeline>>()));
-        services.AddHostedService<DerivationReplay>();
         return services;
     }
 
