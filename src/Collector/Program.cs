@@ -16,10 +16,12 @@ builder.Services.AddPerfOtelStorage(builder.Configuration);
 builder.Services.AddOtlpReceiver(builder.Configuration);
 builder.Services.AddPerfOtelDerived(builder.Configuration);
 builder.Services.AddPerfOtelCollectorTelemetry(builder.Configuration);
+builder.Services.AddPerfOtelOpenApi();
 
 var app = builder.Build();
 app.UsePerfOtelSecurity();
-app.MapGet("/healthz", () => Results.Text("ok"));
+app.MapGet("/healthz", () => Results.Text("ok")).WithSummary("Liveness: ok while the process serves.").Produces<string>(StatusCodes.Status200OK, "text/plain");
+app.MapPerfOtelOpenApi();
 app.MapOtlpReceiver();
 app.MapPerfOtelFeedback();
 app.MapPerfOtelExport();

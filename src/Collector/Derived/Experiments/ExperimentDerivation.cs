@@ -53,7 +53,7 @@ internal sealed partial class ExperimentDerivation(
                 registry.RecordAccuracy(invocation.Tenant, invocation.Experiment, invocation.Variant, accuracy);
             }
         }
-#pragma warning disable CA1031 // See OnCommitted.
+#pragma warning disable CA1031 // See Apply.
         catch (Exception exception)
 #pragma warning restore CA1031
         {

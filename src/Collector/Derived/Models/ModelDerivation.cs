@@ -55,7 +55,7 @@ internal sealed partial class ModelDerivation(
                 comparison.RecordAccuracy(invocation.Tenant, facts, accuracy);
             }
         }
-#pragma warning disable CA1031 // See OnCommitted.
+#pragma warning disable CA1031 // See Apply.
         catch (Exception exception)
 #pragma warning restore CA1031
         {
