@@ -18,6 +18,26 @@ public sealed class MarkdownLinkTests
     }
 
     [Fact]
+    public void No_table_in_the_tracked_markdown_is_cut_by_a_blank_line()
+    {
+        // A blank line between a table's rows ends the table: the rows after it render as a paragraph of pipes.
+        var cut = new List<string>();
+        foreach (var file in MarkdownLinks.TrackedFiles(RepoPaths.Root))
+        {
+            var lines = File.ReadAllLines(RepoPaths.Combine(file));
+            for (var i = 1; i < lines.Length - 1; i++)
+            {
+                if (lines[i].Length == 0 && lines[i - 1].StartsWith('|') && lines[i + 1].StartsWith('|'))
+                {
+                    cut.Add($"{file}:{i + 1}");
+                }
+            }
+        }
+
+        Assert.True(cut.Count == 0, "Tables cut by a blank line:\n" + string.Join('\n', cut));
+    }
+
+    [Fact]
     public void The_link_checker_reports_missing_targets_unknown_anchors_and_links_out_of_the_repository()
     {
         var root = Directory.CreateTempSubdirectory("perfotel-links-").FullName;

@@ -27,8 +27,12 @@ public class CostReadmeTests
         var start = text.IndexOf("\n## Metrics\n", StringComparison.Ordinal);
         Assert.True(start >= 0, $"{page} has no '## Metrics' section");
         var end = text.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
-        var rows = text[start..(end < 0 ? text.Length : end)].Split('\n')
-            .Where(line => line.StartsWith("| `perfotel_", StringComparison.Ordinal))
+        var section = text[start..(end < 0 ? text.Length : end)].Split('\n');
+        var header = Array.FindIndex(section, l => l.StartsWith("| Prometheus | OpenTelemetry | instrument | unit | labels | meaning |", StringComparison.Ordinal));
+        Assert.True(header >= 0, $"{page} has no metric table under '## Metrics'");
+        // The rows right under the header and its separator, up to the first line that is not a row: a blank line inside
+        // the table would end it there (and break its rendering), so the rows after it count as missing.
+        var rows = section.Skip(header + 2).TakeWhile(line => line.StartsWith('|'))
             .Select(line => line.Split('|', StringSplitOptions.TrimEntries))
             .Select(cells => (Prometheus: cells[1].Trim('`'), OpenTelemetry: cells[2].Trim('`'), Instrument: cells[3],
                 Unit: cells[4].Trim('`'), Labels: cells[5]))
