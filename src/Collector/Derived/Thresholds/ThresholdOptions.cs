@@ -14,6 +14,12 @@ public sealed record ThresholdSet
     public double BudgetWarningRatio { get; init; } = ThresholdDefaults.BudgetWarningRatio;
     public double BudgetCriticalRatio { get; init; } = ThresholdDefaults.BudgetCriticalRatio;
     public double HourlyCostSpikeFactor { get; init; } = ThresholdDefaults.HourlyCostSpikeFactor;
+    public double MinRunConfidence { get; init; } = ThresholdDefaults.MinRunConfidence;
+    public double MinRunQuality { get; init; } = ThresholdDefaults.MinRunQuality;
+    public double MaxRunRetries { get; init; } = ThresholdDefaults.MaxRunRetries;
+    public double SlowRunFactor { get; init; } = ThresholdDefaults.SlowRunFactor;
+    public double AgentIdleAfterSeconds { get; init; } = ThresholdDefaults.AgentIdleAfterSeconds;
+    public double AgentSilentAfterSeconds { get; init; } = ThresholdDefaults.AgentSilentAfterSeconds;
 }
 
 /// <summary>A tenant's overrides: every setting left out keeps the section-wide value.</summary>
@@ -28,6 +34,12 @@ public sealed class TenantThresholdOverrides
     public double? BudgetWarningRatio { get; set; }
     public double? BudgetCriticalRatio { get; set; }
     public double? HourlyCostSpikeFactor { get; set; }
+    public double? MinRunConfidence { get; set; }
+    public double? MinRunQuality { get; set; }
+    public double? MaxRunRetries { get; set; }
+    public double? SlowRunFactor { get; set; }
+    public double? AgentIdleAfterSeconds { get; set; }
+    public double? AgentSilentAfterSeconds { get; set; }
 }
 
 /// <summary>
@@ -48,6 +60,12 @@ public sealed class ThresholdOptions
     public double BudgetWarningRatio { get; set; } = ThresholdDefaults.BudgetWarningRatio;
     public double BudgetCriticalRatio { get; set; } = ThresholdDefaults.BudgetCriticalRatio;
     public double HourlyCostSpikeFactor { get; set; } = ThresholdDefaults.HourlyCostSpikeFactor;
+    public double MinRunConfidence { get; set; } = ThresholdDefaults.MinRunConfidence;
+    public double MinRunQuality { get; set; } = ThresholdDefaults.MinRunQuality;
+    public double MaxRunRetries { get; set; } = ThresholdDefaults.MaxRunRetries;
+    public double SlowRunFactor { get; set; } = ThresholdDefaults.SlowRunFactor;
+    public double AgentIdleAfterSeconds { get; set; } = ThresholdDefaults.AgentIdleAfterSeconds;
+    public double AgentSilentAfterSeconds { get; set; } = ThresholdDefaults.AgentSilentAfterSeconds;
 
     /// <summary>Per-tenant overrides by tenant name.</summary>
     public Dictionary<string, TenantThresholdOverrides> Tenants { get; set; } = new(StringComparer.Ordinal);
@@ -67,6 +85,12 @@ public sealed class ThresholdOptions
             BudgetWarningRatio = o?.BudgetWarningRatio ?? BudgetWarningRatio,
             BudgetCriticalRatio = o?.BudgetCriticalRatio ?? BudgetCriticalRatio,
             HourlyCostSpikeFactor = o?.HourlyCostSpikeFactor ?? HourlyCostSpikeFactor,
+            MinRunConfidence = o?.MinRunConfidence ?? MinRunConfidence,
+            MinRunQuality = o?.MinRunQuality ?? MinRunQuality,
+            MaxRunRetries = o?.MaxRunRetries ?? MaxRunRetries,
+            SlowRunFactor = o?.SlowRunFactor ?? SlowRunFactor,
+            AgentIdleAfterSeconds = o?.AgentIdleAfterSeconds ?? AgentIdleAfterSeconds,
+            AgentSilentAfterSeconds = o?.AgentSilentAfterSeconds ?? AgentSilentAfterSeconds,
         };
     }
 
@@ -130,6 +154,30 @@ public sealed class ThresholdOptions
         if (!(set.HourlyCostSpikeFactor > 1))
         {
             yield return $"{prefix}:HourlyCostSpikeFactor must be greater than 1, was {Show(set.HourlyCostSpikeFactor)}.";
+        }
+        if (!(set.MinRunConfidence is >= 0 and <= 1))
+        {
+            yield return $"{prefix}:MinRunConfidence must be in [0, 1], was {Show(set.MinRunConfidence)}.";
+        }
+        if (!(set.MinRunQuality is >= 0 and <= 1))
+        {
+            yield return $"{prefix}:MinRunQuality must be in [0, 1], was {Show(set.MinRunQuality)}.";
+        }
+        if (!(set.MaxRunRetries >= 0) || double.IsInfinity(set.MaxRunRetries))
+        {
+            yield return $"{prefix}:MaxRunRetries must be 0 or more, was {Show(set.MaxRunRetries)}.";
+        }
+        if (!(set.SlowRunFactor > 0) || double.IsInfinity(set.SlowRunFactor))
+        {
+            yield return $"{prefix}:SlowRunFactor must be a positive number, was {Show(set.SlowRunFactor)}.";
+        }
+        if (!(set.AgentIdleAfterSeconds > 0) || double.IsInfinity(set.AgentIdleAfterSeconds))
+        {
+            yield return $"{prefix}:AgentIdleAfterSeconds must be a positive number of seconds, was {Show(set.AgentIdleAfterSeconds)}.";
+        }
+        if (!(set.AgentSilentAfterSeconds > set.AgentIdleAfterSeconds) || double.IsInfinity(set.AgentSilentAfterSeconds))
+        {
+            yield return $"{prefix}:AgentSilentAfterSeconds must be greater than AgentIdleAfterSeconds ({Show(set.AgentIdleAfterSeconds)}), was {Show(set.AgentSilentAfterSeconds)}.";
         }
     }
 }

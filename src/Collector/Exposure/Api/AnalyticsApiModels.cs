@@ -30,10 +30,11 @@ public sealed record AgentMetricsResponse(string Tenant, string Agent, IReadOnly
 /// <summary><c>GET /api/v1/alerts</c>.</summary>
 public sealed record AlertsResponse(string Tenant, string Window, DateTimeOffset Time, IReadOnlyList<ThresholdBreach> Alerts);
 
-/// <summary><c>GET /api/v1/report</c> as JSON.</summary>
+/// <summary><c>GET /api/v1/report</c> as JSON; <c>WorstRuns</c> are the runs behind each breach.</summary>
 public sealed record ReportResponse(
     string Tenant, string Window, DateTimeOffset GeneratedAt, AgentReport System, IReadOnlyList<AgentReport> Agents,
-    IReadOnlyList<ThresholdBreach> Breaches, IReadOnlyList<string> Recommendations, ThresholdSet Thresholds);
+    IReadOnlyList<ThresholdBreach> Breaches, IReadOnlyList<string> Recommendations, ThresholdSet Thresholds,
+    IReadOnlyList<PerfOtel.Collector.Derived.Runs.WorstRun> WorstRuns);
 
 /// <summary><c>GET /api/v1/agents/{agent}/prediction</c>.</summary>
 public sealed record PredictionResponse(

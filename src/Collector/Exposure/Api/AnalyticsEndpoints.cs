@@ -3,7 +3,9 @@ using PerfOtel.Collector.Derived.Analytics.Formulas;
 using PerfOtel.Collector.Derived.Analytics.Reports;
 using PerfOtel.Collector.Derived.Analytics.Windows;
 using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Derived.Runs;
 using PerfOtel.Collector.Derived.Thresholds;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Exposure.Api;
 
@@ -114,7 +116,11 @@ public static class AnalyticsEndpoints
             Breaches(windows, tenant, window, windows.Agents(tenant, window).Select(a => windows.Report(a, window)))));
     }
 
-    private static IResult Report(HttpRequest request, RollingWindows windows, IServiceProvider services)
+    /// <summary>Runs of a breaching agent examined for its worst runs: the newest in the window.</summary>
+    internal const int WorstRunCandidates = 500;
+
+    private static async Task<IResult> Report(HttpRequest request, RollingWindows windows, IServiceProvider services,
+        IExecutionStore store, CancellationToken cancellationToken)
     {
         if (!TryScope(request, windows, out var tenant, out var window, out var error))
         {
@@ -137,11 +143,44 @@ public static class AnalyticsEndpoints
             .Select(b => $"{b.Agent}: {b.Message}. {b.Recommendation}")
             .Concat(modelRecommendations)
             .ToList();
+        var worst = await WorstRunsAsync(store, windows, tenant, agents, breaches, cancellationToken).ConfigureAwait(false);
         var report = new ReportResponse(tenant, windows.Windows[window].Name, windows.Now,
-            windows.TenantReport(tenant, window), agents, breaches, recommendations, windows.ThresholdsFor(tenant));
+            windows.TenantReport(tenant, window), agents, breaches, recommendations, windows.ThresholdsFor(tenant), worst);
         return markdown
             ? Results.Text(MarkdownReport.Render(report), MarkdownMediaType + "; charset=utf-8")
             : Results.Ok(report);
+    }
+
+    /// <summary>Each breaching agent's runs that most explain its breaches (see <see cref="WorstRuns"/>).</summary>
+    private static async Task<List<WorstRun>> WorstRunsAsync(IExecutionStore store, RollingWindows windows, string tenant,
+        List<AgentReport> agents, List<ThresholdBreach> breaches, CancellationToken cancellationToken)
+    {
+        var worst = new List<WorstRun>();
+        if (store is not IRunStore runs)
+        {
+            return worst;
+        }
+        var thresholds = windows.ThresholdsFor(tenant);
+        foreach (var group in breaches.GroupBy(b => b.Agent, StringComparer.Ordinal))
+        {
+            var report = agents.FirstOrDefault(a => a.Agent == group.Key);
+            if (report is null)
+            {
+                continue;
+            }
+            var rows = await runs.SearchRunsAsync(new RunSearch
+            {
+                Tenant = tenant, AgentName = group.Key, Since = report.WindowStart, Until = report.WindowEnd,
+                Limit = WorstRunCandidates,
+            }, cancellationToken).ConfigureAwait(false);
+            var summaries = rows.Select(r => RunWarnings.Summarize(r.Stored, r.Calls, thresholds, report.LatencyP95Seconds))
+                .ToList();
+            foreach (var breach in group)
+            {
+                worst.AddRange(WorstRuns.Of(breach, summaries));
+            }
+        }
+        return worst;
     }
 
     private static IResult Prediction(string agent, HttpRequest request, RollingWindows windows)
