@@ -16,6 +16,11 @@ public static class BenchmarkEntry
             return await StoreLoadDriver.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == Runs.RunListFill.Command)
+        {
+            return await Runs.RunListFill.RunAsync(args[1..]);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);
         return 0;
     }

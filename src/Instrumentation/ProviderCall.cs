@@ -250,7 +250,11 @@ public sealed class ProviderCall : IDisposable
                 id = responseId;
                 finish = finishReason;
             }
-            var cost = ProviderCallRecorder.Record(record, invocation);
+            double? cost;
+            using (Implementation.MeasuredSpan.Enter(Activity))
+            {
+                cost = ProviderCallRecorder.Record(record, invocation);
+            }
 
             if (Activity is { } activity)
             {

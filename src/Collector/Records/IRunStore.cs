@@ -10,6 +10,8 @@ public sealed record RunCursor(DateTimeOffset StartTime, string SpanId, string T
 public sealed record RunSearch
 {
     public required string Tenant { get; init; }
+    /// <summary>Only the invocations of one trace (the link from an exemplar, which carries the trace id).</summary>
+    public string? TraceId { get; init; }
     public string? AgentName { get; init; }
     public string? Outcome { get; init; }
     public string? TaskType { get; init; }

@@ -33,7 +33,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
             }
         }
 
-        Equal("trace_id", "trace", traceId);
+        Equal("trace_id", "trace", traceId ?? search.TraceId);
         Equal("agent_name", "agent", search.AgentName);
         Equal("outcome", "outcome", search.Outcome);
         Equal("task_type", "task_type", search.TaskType);

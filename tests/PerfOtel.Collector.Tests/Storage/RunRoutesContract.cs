@@ -43,6 +43,8 @@ public abstract partial class ExecutionStoreContract
         Assert.Equal([job.S, job.N], await SpansAsync(client, "since=" + Uri.EscapeDataString(
             RunJob.T0.AddSeconds(5).ToString("O")) + "&until=" + Uri.EscapeDataString(RunJob.T0.AddSeconds(25).ToString("O"))));
         Assert.Equal([job.Acme], await SpansAsync(client, "tenant=acme"));
+        Assert.Equal([job.U, job.S, job.N, job.R], await SpansAsync(client, "traceId=" + job.Trace.ToUpperInvariant()));
+        Assert.Empty(await SpansAsync(client, "traceId=" + job.AcmeTrace));
 
         // A warning filter pages too: one match per page, the cursor continues the scan.
         var warned = await GetJsonAsync(client, "/api/v1/invocations?warning=fallback_used&limit=1");
@@ -65,6 +67,7 @@ public abstract partial class ExecutionStoreContract
     [InlineData("cursor=bm90LWEtY3Vyc29y", "cursor")]
     [InlineData("agent=a&agent=b", "agent")]
     [InlineData("agnet=planner", "agnet")]
+    [InlineData("traceId=abc", "traceId")]
     [InlineData("since=2026-03-14T10:00:00Z&until=2026-03-14T09:00:00Z", "until")]
     public async Task RunList_BadParameters_Are400WithAMessageNamingThem(string query, string named)
     {
@@ -227,6 +230,47 @@ public abstract partial class ExecutionStoreContract
             summary.GetProperty("agents").EnumerateArray().Select(a => a.GetProperty("agent").GetString()));
         Assert.Equal(2, summary.GetProperty("agents")[2].GetProperty("invocations").GetInt32());
         Assert.False(summary.GetProperty("truncated").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Report_ListsTheWorstRunsOfEachBreachingAgentWithTheirIds()
+    {
+        await using var host = CreateHost();
+        var store = host.Services.GetRequiredService<IExecutionStore>();
+        // flaky: 5 runs in the last hour, 3 failed (success rate 0.4: critical; error rate 0.6: warning). steady: 2 successes.
+        var now = DateTimeOffset.UtcNow;
+        var runs = Enumerable.Range(0, 5).Select(i => TestRecords.Invocation(start: now.AddMinutes(-20 + i), agent: "flaky") with
+        {
+            Outcome = i is 0 or 2 or 3 ? Outcomes.Failure : Outcomes.Success, ErrorType = null, DurationSeconds = 1,
+            ParentSpanId = null,
+        }).ToList();
+        var steady = Enumerable.Range(0, 2).Select(i => TestRecords.Invocation(start: now.AddMinutes(-10 + i), agent: "steady") with
+        {
+            Outcome = Outcomes.Success, DurationSeconds = 1, ParentSpanId = null,
+        });
+        var committed = await store.WriteAsync(TestRecords.Batch([.. runs, .. steady]), CancellationToken.None);
+        foreach (var observer in host.Services.GetServices<IIngestObserver>())
+        {
+            observer.OnCommitted(committed);
+        }
+        using var client = host.CreateClient();
+
+        var report = await GetJsonAsync(client, "/api/v1/report?window=1h");
+        var worst = report.GetProperty("worstRuns").EnumerateArray().ToList();
+        var failedNewestFirst = new[] { runs[3].SpanId, runs[2].SpanId, runs[0].SpanId };
+        Assert.Equal(failedNewestFirst, worst.Where(w => w.GetProperty("metric").GetString() == "success_rate")
+            .Select(w => w.GetProperty("run").GetProperty("spanId").GetString()));
+        Assert.Equal(failedNewestFirst, worst.Where(w => w.GetProperty("metric").GetString() == "error_rate")
+            .Select(w => w.GetProperty("run").GetProperty("spanId").GetString()));
+        Assert.All(worst, w => Assert.Equal("flaky", w.GetProperty("agent").GetString()));
+
+        using var markdown = await client.GetAsync("/api/v1/report?window=1h&format=markdown");
+        var text = await markdown.Content.ReadAsStringAsync();
+        Assert.Contains("## Worst runs", text, StringComparison.Ordinal);
+        foreach (var run in runs)
+        {
+            Assert.Equal(run.Outcome == Outcomes.Failure, text.Contains($"`{run.TraceId}/{run.SpanId}`", StringComparison.Ordinal));
+        }
     }
 
     private static async Task<List<string?>> SpansAsync(HttpClient client, string query) =>

@@ -20,6 +20,10 @@ internal sealed partial class AnalyticsIngestObserver(RollingWindows windows, IL
             {
                 windows.RecordProviderCall(call);
             }
+            foreach (var tool in batch.ToolCalls)
+            {
+                windows.RecordToolCall(tool);
+            }
             if (batch.Evaluations.Count > 0)
             {
                 RecordEvaluations(batch);

@@ -50,4 +50,31 @@ public static class ThresholdDefaults
 
     /// <summary>An agent that sent nothing for this long is silent (1 hour); also the PerfOtelAgentSilent alert's default.</summary>
     public const double AgentSilentAfterSeconds = 3600;
+
+    /// <summary>Mean response time at or below this is excellent (5 s).</summary>
+    public const double ResponseTimeExcellentSeconds = 5;
+
+    /// <summary>Mean response time at or below this is good (10 s).</summary>
+    public const double ResponseTimeGoodSeconds = 10;
+
+    /// <summary>Mean response time at or below this is acceptable, above it poor (20 s).</summary>
+    public const double ResponseTimeAcceptableSeconds = 20;
+
+    /// <summary>Tokens per run at or below this are excellent (1 000).</summary>
+    public const double TokensPerRunExcellent = 1000;
+
+    /// <summary>Tokens per run at or below this are good (2 000).</summary>
+    public const double TokensPerRunGood = 2000;
+
+    /// <summary>Tokens per run at or below this are acceptable, above it poor (4 000).</summary>
+    public const double TokensPerRunAcceptable = 4000;
+
+    /// <summary>Steps per run at or below this are excellent (3).</summary>
+    public const double StepsPerRunExcellent = 3;
+
+    /// <summary>Steps per run at or below this are good (5).</summary>
+    public const double StepsPerRunGood = 5;
+
+    /// <summary>Steps per run at or below this are acceptable, above it poor (8).</summary>
+    public const double StepsPerRunAcceptable = 8;
 }

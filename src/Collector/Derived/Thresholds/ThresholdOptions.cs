@@ -20,6 +20,15 @@ public sealed record ThresholdSet
     public double SlowRunFactor { get; init; } = ThresholdDefaults.SlowRunFactor;
     public double AgentIdleAfterSeconds { get; init; } = ThresholdDefaults.AgentIdleAfterSeconds;
     public double AgentSilentAfterSeconds { get; init; } = ThresholdDefaults.AgentSilentAfterSeconds;
+    public double ResponseTimeExcellentSeconds { get; init; } = ThresholdDefaults.ResponseTimeExcellentSeconds;
+    public double ResponseTimeGoodSeconds { get; init; } = ThresholdDefaults.ResponseTimeGoodSeconds;
+    public double ResponseTimeAcceptableSeconds { get; init; } = ThresholdDefaults.ResponseTimeAcceptableSeconds;
+    public double TokensPerRunExcellent { get; init; } = ThresholdDefaults.TokensPerRunExcellent;
+    public double TokensPerRunGood { get; init; } = ThresholdDefaults.TokensPerRunGood;
+    public double TokensPerRunAcceptable { get; init; } = ThresholdDefaults.TokensPerRunAcceptable;
+    public double StepsPerRunExcellent { get; init; } = ThresholdDefaults.StepsPerRunExcellent;
+    public double StepsPerRunGood { get; init; } = ThresholdDefaults.StepsPerRunGood;
+    public double StepsPerRunAcceptable { get; init; } = ThresholdDefaults.StepsPerRunAcceptable;
 }
 
 /// <summary>A tenant's overrides: every setting left out keeps the section-wide value.</summary>
@@ -40,6 +49,15 @@ public sealed class TenantThresholdOverrides
     public double? SlowRunFactor { get; set; }
     public double? AgentIdleAfterSeconds { get; set; }
     public double? AgentSilentAfterSeconds { get; set; }
+    public double? ResponseTimeExcellentSeconds { get; set; }
+    public double? ResponseTimeGoodSeconds { get; set; }
+    public double? ResponseTimeAcceptableSeconds { get; set; }
+    public double? TokensPerRunExcellent { get; set; }
+    public double? TokensPerRunGood { get; set; }
+    public double? TokensPerRunAcceptable { get; set; }
+    public double? StepsPerRunExcellent { get; set; }
+    public double? StepsPerRunGood { get; set; }
+    public double? StepsPerRunAcceptable { get; set; }
 }
 
 /// <summary>
@@ -66,6 +84,15 @@ public sealed class ThresholdOptions
     public double SlowRunFactor { get; set; } = ThresholdDefaults.SlowRunFactor;
     public double AgentIdleAfterSeconds { get; set; } = ThresholdDefaults.AgentIdleAfterSeconds;
     public double AgentSilentAfterSeconds { get; set; } = ThresholdDefaults.AgentSilentAfterSeconds;
+    public double ResponseTimeExcellentSeconds { get; set; } = ThresholdDefaults.ResponseTimeExcellentSeconds;
+    public double ResponseTimeGoodSeconds { get; set; } = ThresholdDefaults.ResponseTimeGoodSeconds;
+    public double ResponseTimeAcceptableSeconds { get; set; } = ThresholdDefaults.ResponseTimeAcceptableSeconds;
+    public double TokensPerRunExcellent { get; set; } = ThresholdDefaults.TokensPerRunExcellent;
+    public double TokensPerRunGood { get; set; } = ThresholdDefaults.TokensPerRunGood;
+    public double TokensPerRunAcceptable { get; set; } = ThresholdDefaults.TokensPerRunAcceptable;
+    public double StepsPerRunExcellent { get; set; } = ThresholdDefaults.StepsPerRunExcellent;
+    public double StepsPerRunGood { get; set; } = ThresholdDefaults.StepsPerRunGood;
+    public double StepsPerRunAcceptable { get; set; } = ThresholdDefaults.StepsPerRunAcceptable;
 
     /// <summary>Per-tenant overrides by tenant name.</summary>
     public Dictionary<string, TenantThresholdOverrides> Tenants { get; set; } = new(StringComparer.Ordinal);
@@ -91,6 +118,15 @@ public sealed class ThresholdOptions
             SlowRunFactor = o?.SlowRunFactor ?? SlowRunFactor,
             AgentIdleAfterSeconds = o?.AgentIdleAfterSeconds ?? AgentIdleAfterSeconds,
             AgentSilentAfterSeconds = o?.AgentSilentAfterSeconds ?? AgentSilentAfterSeconds,
+            ResponseTimeExcellentSeconds = o?.ResponseTimeExcellentSeconds ?? ResponseTimeExcellentSeconds,
+            ResponseTimeGoodSeconds = o?.ResponseTimeGoodSeconds ?? ResponseTimeGoodSeconds,
+            ResponseTimeAcceptableSeconds = o?.ResponseTimeAcceptableSeconds ?? ResponseTimeAcceptableSeconds,
+            TokensPerRunExcellent = o?.TokensPerRunExcellent ?? TokensPerRunExcellent,
+            TokensPerRunGood = o?.TokensPerRunGood ?? TokensPerRunGood,
+            TokensPerRunAcceptable = o?.TokensPerRunAcceptable ?? TokensPerRunAcceptable,
+            StepsPerRunExcellent = o?.StepsPerRunExcellent ?? StepsPerRunExcellent,
+            StepsPerRunGood = o?.StepsPerRunGood ?? StepsPerRunGood,
+            StepsPerRunAcceptable = o?.StepsPerRunAcceptable ?? StepsPerRunAcceptable,
         };
     }
 
@@ -178,6 +214,19 @@ public sealed class ThresholdOptions
         if (!(set.AgentSilentAfterSeconds > set.AgentIdleAfterSeconds) || double.IsInfinity(set.AgentSilentAfterSeconds))
         {
             yield return $"{prefix}:AgentSilentAfterSeconds must be greater than AgentIdleAfterSeconds ({Show(set.AgentIdleAfterSeconds)}), was {Show(set.AgentSilentAfterSeconds)}.";
+        }
+        foreach (var (metric, excellent, good, acceptable) in new[]
+                 {
+                     ("ResponseTime", set.ResponseTimeExcellentSeconds, set.ResponseTimeGoodSeconds, set.ResponseTimeAcceptableSeconds),
+                     ("TokensPerRun", set.TokensPerRunExcellent, set.TokensPerRunGood, set.TokensPerRunAcceptable),
+                     ("StepsPerRun", set.StepsPerRunExcellent, set.StepsPerRunGood, set.StepsPerRunAcceptable),
+                 })
+        {
+            var unit = metric == "ResponseTime" ? "Seconds" : "";
+            if (!(excellent > 0 && good >= excellent && acceptable >= good) || double.IsInfinity(acceptable))
+            {
+                yield return $"{prefix}:{metric}Excellent{unit}, {metric}Good{unit} and {metric}Acceptable{unit} must be positive and ascending, were {Show(excellent)}, {Show(good)} and {Show(acceptable)}.";
+            }
         }
     }
 }

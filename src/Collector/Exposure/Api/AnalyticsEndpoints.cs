@@ -75,7 +75,7 @@ public static class AnalyticsEndpoints
             .Select(a => windows.Report(a, window))
             .Select(r => new AgentSummary(r.Agent!, r.Invocations, r.SuccessRate, r.ErrorRate, r.LatencyP95Seconds,
                 r.Accuracy, r.Calibration.ExpectedCalibrationError, r.CostPerInvocationUsd, r.HealthScore, r.HealthBand,
-                r.Anomaly.Score))
+                r.Anomaly.Score, r.AgentType, r.LastSeen, r.Status))
             .ToList();
         return Results.Ok(new AgentListResponse(tenant, windows.Windows[window].Name, summaries));
     }
@@ -101,7 +101,12 @@ public static class AnalyticsEndpoints
         }
         var reports = Enumerable.Range(0, windows.Windows.Count)
             .Where(w => only is null || w == only)
-            .Select(w => windows.Report(found, w))
+            .Select(w =>
+            {
+                var report = windows.Report(found, w);
+                var peers = windows.Agents(tenant, w).Where(a => a != found).Select(a => windows.Report(a, w)).Append(report).ToList();
+                return report with { Standing = PeerStandings.Rank(peers, windows.ThresholdsFor(tenant))[agent] };
+            })
             .ToList();
         return Results.Ok(new AgentMetricsResponse(tenant, agent, reports));
     }
@@ -134,7 +139,7 @@ public static class AnalyticsEndpoints
         var markdown = format == "markdown" ||
             (format is null && request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(MarkdownMediaType, StringComparison.OrdinalIgnoreCase)));
 
-        var agents = windows.Agents(tenant, window).Select(a => windows.Report(a, window)).ToList();
+        var agents = WithStandings(windows, tenant, windows.Agents(tenant, window).Select(a => windows.Report(a, window)).ToList());
         var breaches = Breaches(windows, tenant, window, agents);
         // Cheaper models of equal quality come from the model comparison (issue 6), when it is registered.
         var modelRecommendations = services.GetService<PerfOtel.Collector.Derived.Models.IModelRecommendations>()
@@ -219,6 +224,13 @@ public static class AnalyticsEndpoints
         }
         return Results.Ok(PredictionResponse.From(tenant, agent, taskType, windows.Windows[window].Name,
             SuccessPrediction.Predict(successes, invocations)));
+    }
+
+    /// <summary>The reports of a tenant's agents, each with its standing among them.</summary>
+    private static List<AgentReport> WithStandings(RollingWindows windows, string tenant, List<AgentReport> reports)
+    {
+        var standings = PeerStandings.Rank(reports, windows.ThresholdsFor(tenant));
+        return reports.Select(r => r with { Standing = standings.GetValueOrDefault(r.Agent ?? string.Empty) }).ToList();
     }
 
     private static List<ThresholdBreach> Breaches(RollingWindows windows, string tenant, int window, IEnumerable<AgentReport> agents)

@@ -33,7 +33,7 @@ public static class RunEndpoints
 
     private static readonly string[] ListParameters =
     [
-        RequestTenant.QueryName, "agent", "outcome", "taskType", "jobId", "model", "errorType", "since", "until",
+        RequestTenant.QueryName, "traceId", "agent", "outcome", "taskType", "jobId", "model", "errorType", "since", "until",
         "minDurationSeconds", "minCostUsd", "warning", "limit", "cursor",
     ];
 
@@ -59,6 +59,7 @@ public static class RunEndpoints
         var search = new RunSearch
         {
             Tenant = tenant,
+            TraceId = Text(request, "traceId", errors)?.ToLowerInvariant(),
             AgentName = Text(request, "agent", errors),
             Outcome = Text(request, "outcome", errors),
             TaskType = Text(request, "taskType", errors),
@@ -72,6 +73,10 @@ public static class RunEndpoints
             After = Cursor(request, errors),
             Limit = DefaultLimit,
         };
+        if (search.TraceId is { } trace && !IsHex(trace, 32))
+        {
+            errors.Add($"traceId must be 32 hex digits, was '{Shorten(trace)}'.");
+        }
         if (search.Outcome is { } outcome && outcome is not (Outcomes.Success or Outcomes.Failure or Outcomes.Partial))
         {
             errors.Add($"outcome must be success, failure or partial, was '{outcome}'.");

@@ -60,6 +60,10 @@ public sealed record AgentReport
     public double DurationSumSeconds { get; init; }
 
     public long ProviderCalls { get; init; }
+    /// <summary>Tool calls attributed to the agent in the window.</summary>
+    public long ToolCalls { get; init; }
+    /// <summary>Steps per run: (provider calls + tool calls) / invocations; null without invocations.</summary>
+    public double? StepsPerInvocation { get; init; }
     public long Tokens { get; init; }
     public double CostUsd { get; init; }
     public double? TokensPerInvocation { get; init; }
@@ -81,6 +85,12 @@ public sealed record AgentReport
     public IReadOnlyList<TaskTypeReport> TaskTypes { get; init; } = [];
 
     public required AnomalyReport Anomaly { get; init; }
+
+    /// <summary>
+    /// Where the agent stands among its tenant's agents in the same window (benchmark categories, rank, percentile,
+    /// strengths and weaknesses). Given by the REST API's agent reports; null elsewhere (gauges, tenant report).
+    /// </summary>
+    public PeerStanding? Standing { get; init; }
 
     /// <summary>Trend per metric name: -1 degrading, 0 stable, 1 improving; metrics without a trend are absent.</summary>
     public IReadOnlyDictionary<string, int> Trends { get; init; } = new Dictionary<string, int>();

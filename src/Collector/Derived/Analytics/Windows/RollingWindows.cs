@@ -102,6 +102,18 @@ internal sealed class RollingWindows
         Record(agent, call.StartTime, stats => stats.AddProviderCall(call.Tokens.Total, call.CostUsd));
     }
 
+    /// <summary>A tool call attributed to an agent: a step of its runs (steps per run), at the call's start time.</summary>
+    public void RecordToolCall(ToolCall call)
+    {
+        if (string.IsNullOrEmpty(call.AgentName))
+        {
+            return;
+        }
+        var agent = For(call.Tenant, call.AgentName);
+        Seen(agent, call.StartTime, call.StartTime);
+        Record(agent, call.StartTime, static stats => stats.AddToolCall());
+    }
+
     /// <summary>An evaluation named <c>accuracy</c> with a score is an accuracy sample at the evaluation's time.</summary>
     public void RecordEvaluation(EvaluationRecord evaluation, string? agentName)
     {
