@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using PerfOtel.Testing;
 using PerfOtel.Collector.Records;
@@ -67,6 +68,31 @@ public sealed class PostgresExecutionStoreTests(PostgresClusterFixture cluster) 
         await using var command = new NpgsqlCommand($"DROP SCHEMA {_schema} CASCADE", connection);
         await command.ExecuteNonQueryAsync();
     }
+
+    protected override async Task<IExecutionStore> RecreateAtSchemaVersionAsync(int version, string sql)
+    {
+        await using (var connection = new NpgsqlConnection(cluster.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"DROP SCHEMA {_schema} CASCADE; CREATE SCHEMA {_schema}", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using (var connection = new NpgsqlConnection(SchemaConnectionString))
+        {
+            await connection.OpenAsync();
+            await new PostgresMigrator(connection, NullLogger.Instance)
+                .ApplyAsync([.. PostgresSchema.Migrations.Where(m => m.Version <= version)], CancellationToken.None);
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return await OpenStoreAsync();
+    }
+
+    protected override string TimeLiteral(DateTimeOffset time) =>
+        "'" + time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture) +
+        "+00'::timestamptz";
 
     protected override async Task<IExecutionStore> OpenStoreAsync()
     {
