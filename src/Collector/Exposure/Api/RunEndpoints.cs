@@ -31,31 +31,46 @@ public static class RunEndpoints
 
     private const int MaxText = 256;
 
-    private static readonly string[] ListParameters =
+    private static readonly QueryParameter[] ListQuery =
     [
-        RequestTenant.QueryName, "traceId", "agent", "outcome", "taskType", "jobId", "model", "errorType", "since", "until",
-        "minDurationSeconds", "minCostUsd", "warning", "limit", "cursor",
+        new("traceId", "Only the runs of this trace (32 hex digits)."),
+        new("agent", "Agent name (gen_ai.agent.name)."),
+        new("outcome", "success, failure or partial."),
+        new("taskType", "Task type (perfotel.task.type)."),
+        new("jobId", "Job id (perfotel.job.id)."),
+        new("model", "Request or response model of any of the run's own provider calls."),
+        new("errorType", "The invocation's own error.type."),
+        new("since", "Runs starting at or after this RFC 3339 time.", Format: "date-time"),
+        new("until", "Runs starting before this RFC 3339 time.", Format: "date-time"),
+        new("minDurationSeconds", "Runs lasting at least this many seconds.", "number"),
+        new("minCostUsd", "Runs whose rolled-up cost is at least this many US dollars.", "number"),
+        new("warning", "Runs with this warning: " + string.Join(", ", RunWarnings.All) + "."),
+        new("limit", $"Runs per page, 1 to {MaxLimit} (default {DefaultLimit}).", "integer"),
+        new("cursor", "nextCursor of the previous page, unchanged."),
     ];
 
     public static IEndpointRouteBuilder MapPerfOtelRunsApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapGet(ListRoute, ListAsync);
-        endpoints.MapGet(CompareRoute, CompareAsync);
-        endpoints.MapGet(RunRoute, RunAsync);
-        endpoints.MapGet(JobRoute, JobAsync);
+        endpoints.MapGet(ListRoute, ListAsync).Describe<InvocationListResponse>(
+            "The tenant's runs, newest first, filtered, in pages joined by an opaque cursor.", ListQuery);
+        endpoints.MapGet(CompareRoute, CompareAsync).Describe<InvocationComparisonResponse>(
+            "Two runs side by side: steps aligned by operation and name, and the differences.",
+            [new("a", "First run, as <traceId>/<spanId>."), new("b", "Second run, as <traceId>/<spanId>.")],
+            StatusCodes.Status404NotFound);
+        endpoints.MapGet(RunRoute, RunAsync).Describe<InvocationResponse>(
+            "One run: its steps, counts, time shares, error classes, warnings, evaluations and feedback.", [],
+            StatusCodes.Status404NotFound);
+        endpoints.MapGet(JobRoute, JobAsync).Describe<JobSummary>(
+            "Every run of a job (perfotel.job.id), its agents, outcome and totals.", [], StatusCodes.Status404NotFound);
         return endpoints;
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, IExecutionStore store, RollingWindows windows,
         CancellationToken cancellationToken)
     {
-        if (Unknown(request, ListParameters) is { } unknown)
-        {
-            return unknown;
-        }
         var tenant = RequestTenant.Resolve(request.HttpContext);
-        var errors = new List<string>();
+        var errors = new List<ApiError>();
         var search = new RunSearch
         {
             Tenant = tenant,
@@ -75,30 +90,30 @@ public static class RunEndpoints
         };
         if (search.TraceId is { } trace && !IsHex(trace, 32))
         {
-            errors.Add($"traceId must be 32 hex digits, was '{Shorten(trace)}'.");
+            errors.Add(new ApiError($"traceId must be 32 hex digits, was '{Shorten(trace)}'.", "traceId"));
         }
         if (search.Outcome is { } outcome && outcome is not (Outcomes.Success or Outcomes.Failure or Outcomes.Partial))
         {
-            errors.Add($"outcome must be success, failure or partial, was '{outcome}'.");
+            errors.Add(new ApiError($"outcome must be success, failure or partial, was '{outcome}'.", "outcome"));
         }
         var warning = Text(request, "warning", errors);
         if (warning is not null && !RunWarnings.All.Contains(warning))
         {
-            errors.Add($"warning must be one of {string.Join(", ", RunWarnings.All)}, was '{warning}'.");
+            errors.Add(new ApiError($"warning must be one of {string.Join(", ", RunWarnings.All)}, was '{warning}'.", "warning"));
         }
         var limit = DefaultLimit;
         if (Single(request, "limit", errors) is { } limitText
             && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
         {
-            errors.Add($"limit must be a whole number from 1 to {MaxLimit}, was '{limitText}'.");
+            errors.Add(new ApiError($"limit must be a whole number from 1 to {MaxLimit}, was '{limitText}'.", "limit"));
         }
         if (search.Since is { } since && search.Until is { } until && until <= since)
         {
-            errors.Add("until must be later than since.");
+            errors.Add(new ApiError("until must be later than since.", "until"));
         }
         if (errors.Count > 0)
         {
-            return BadRequest(errors[0]);
+            return Results.BadRequest(errors[0]);
         }
 
         var lookup = new RunLookup(windows, tenant);
@@ -144,13 +159,9 @@ public static class RunEndpoints
     private static async Task<IResult> RunAsync(string traceId, string spanId, HttpRequest request, IExecutionStore store,
         RollingWindows windows, CancellationToken cancellationToken)
     {
-        if (Unknown(request, [RequestTenant.QueryName]) is { } unknown)
-        {
-            return unknown;
-        }
         if (IdError(traceId, spanId) is { } error)
         {
-            return BadRequest(error);
+            return Results.BadRequest(new ApiError(error, error.StartsWith("traceId", StringComparison.Ordinal) ? "traceId" : "spanId"));
         }
         var tenant = RequestTenant.Resolve(request.HttpContext);
         var detail = await InspectAsync(store, windows, tenant, traceId.ToLowerInvariant(), spanId.ToLowerInvariant(),
@@ -161,20 +172,16 @@ public static class RunEndpoints
     private static async Task<IResult> CompareAsync(HttpRequest request, IExecutionStore store, RollingWindows windows,
         CancellationToken cancellationToken)
     {
-        if (Unknown(request, [RequestTenant.QueryName, "a", "b"]) is { } unknown)
-        {
-            return unknown;
-        }
-        var errors = new List<string>();
+        var errors = new List<ApiError>();
         var a = Single(request, "a", errors);
         var b = Single(request, "b", errors);
         if (errors.Count == 0 && (a is null || b is null))
         {
-            errors.Add("a and b are both required, each as <traceId>/<spanId>.");
+            errors.Add(new ApiError("a and b are both required, each as <traceId>/<spanId>.", a is null ? "a" : "b"));
         }
         if (errors.Count > 0)
         {
-            return BadRequest(errors[0]);
+            return Results.BadRequest(errors[0]);
         }
         var tenant = RequestTenant.Resolve(request.HttpContext);
         var runs = new RunDetail[2];
@@ -183,7 +190,7 @@ public static class RunEndpoints
             var parts = value.Split('/');
             if (parts.Length != 2 || IdError(parts[0], parts[1]) is not null)
             {
-                return BadRequest($"{name} must be <traceId>/<spanId> (32 and 16 hex digits), was '{value}'.");
+                return Results.BadRequest(new ApiError($"{name} must be <traceId>/<spanId> (32 and 16 hex digits), was '{value}'.", name));
             }
             var detail = await InspectAsync(store, windows, tenant, parts[0].ToLowerInvariant(), parts[1].ToLowerInvariant(),
                 cancellationToken).ConfigureAwait(false);
@@ -199,13 +206,9 @@ public static class RunEndpoints
     private static async Task<IResult> JobAsync(string jobId, HttpRequest request, IExecutionStore store,
         RollingWindows windows, CancellationToken cancellationToken)
     {
-        if (Unknown(request, [RequestTenant.QueryName]) is { } unknown)
-        {
-            return unknown;
-        }
         if (jobId.Length > MaxText)
         {
-            return BadRequest($"jobId must be at most {MaxText} characters.");
+            return Results.BadRequest(new ApiError($"jobId must be at most {MaxText} characters.", "jobId"));
         }
         var tenant = RequestTenant.Resolve(request.HttpContext);
         var rows = await Store(store).SearchRunsAsync(new RunSearch { Tenant = tenant, JobId = jobId, Limit = MaxJobInvocations + 1 },
@@ -259,19 +262,7 @@ public static class RunEndpoints
             RunWarnings.Summarize(row.Stored, row.Calls, Thresholds, P95(row.Stored.Invocation.AgentName));
     }
 
-    private static IResult? Unknown(HttpRequest request, string[] allowed)
-    {
-        foreach (var key in request.Query.Keys)
-        {
-            if (!allowed.Contains(key, StringComparer.Ordinal))
-            {
-                return BadRequest($"Unknown parameter '{key}'; this route takes {string.Join(", ", allowed)}.");
-            }
-        }
-        return null;
-    }
-
-    private static string? Single(HttpRequest request, string name, List<string> errors)
+    private static string? Single(HttpRequest request, string name, List<ApiError> errors)
     {
         if (!request.Query.TryGetValue(name, out StringValues values))
         {
@@ -279,24 +270,24 @@ public static class RunEndpoints
         }
         if (values.Count != 1)
         {
-            errors.Add($"{name} may be given once, was given {values.Count} times.");
+            errors.Add(new ApiError($"{name} may be given once, was given {values.Count} times.", name));
             return null;
         }
         return values[0];
     }
 
-    private static string? Text(HttpRequest request, string name, List<string> errors)
+    private static string? Text(HttpRequest request, string name, List<ApiError> errors)
     {
         var value = Single(request, name, errors);
         if (value is { Length: 0 or > MaxText })
         {
-            errors.Add($"{name} must be 1 to {MaxText} characters when given.");
+            errors.Add(new ApiError($"{name} must be 1 to {MaxText} characters when given.", name));
             return null;
         }
         return value;
     }
 
-    private static DateTimeOffset? Time(HttpRequest request, string name, List<string> errors)
+    private static DateTimeOffset? Time(HttpRequest request, string name, List<ApiError> errors)
     {
         var value = Single(request, name, errors);
         if (value is null)
@@ -305,13 +296,13 @@ public static class RunEndpoints
         }
         if (!ExportEndpoint.TryParseRfc3339(value, out var time))
         {
-            errors.Add($"{name} must be an RFC 3339 timestamp such as 2026-01-31T09:00:00Z, was '{value}'.");
+            errors.Add(new ApiError($"{name} must be an RFC 3339 timestamp such as 2026-01-31T09:00:00Z, was '{value}'.", name));
             return null;
         }
         return time;
     }
 
-    private static double? NonNegative(HttpRequest request, string name, List<string> errors)
+    private static double? NonNegative(HttpRequest request, string name, List<ApiError> errors)
     {
         var value = Single(request, name, errors);
         if (value is null)
@@ -321,13 +312,13 @@ public static class RunEndpoints
         if (!double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)
             || !double.IsFinite(number))
         {
-            errors.Add($"{name} must be a number of 0 or more such as 1.5, was '{value}'.");
+            errors.Add(new ApiError($"{name} must be a number of 0 or more such as 1.5, was '{value}'.", name));
             return null;
         }
         return number;
     }
 
-    private static RunCursor? Cursor(HttpRequest request, List<string> errors)
+    private static RunCursor? Cursor(HttpRequest request, List<ApiError> errors)
     {
         var value = Single(request, "cursor", errors);
         if (value is null)
@@ -338,7 +329,7 @@ public static class RunEndpoints
         {
             return cursor;
         }
-        errors.Add("cursor is not one this API returned: pass nextCursor from the previous page unchanged.");
+        errors.Add(new ApiError("cursor is not one this API returned: pass nextCursor from the previous page unchanged.", "cursor"));
         return null;
     }
 
@@ -394,7 +385,6 @@ public static class RunEndpoints
     private static IResult NotFound(string tenant, string traceId, string spanId) =>
         Results.NotFound(new ApiError($"No invocation {traceId}/{spanId} in tenant '{tenant}'."));
 
-    private static IResult BadRequest(string message) => Results.BadRequest(new ApiError(message));
 }
 
 /// <summary><c>GET /api/v1/invocations</c>: a page of runs, newest first; <c>nextCursor</c> is null on the last page.</summary>
