@@ -6,10 +6,12 @@ namespace PerfOtel.Collector.Storage;
 /// <summary>
 /// The SQL of the run reads (<see cref="IRunStore"/>), shared by both providers: named <c>@</c> parameters, which
 /// SQLite and Npgsql both accept. A provider supplies how it stores a time and how it picks an invocation's latest
-/// feedback; everything else is the same statement.
+/// feedback, and how it keeps the page of at most <c>limit</c> rows the outer side of its joins: SQLite, without table
+/// statistics, would otherwise walk a whole tenant's calls or invocations and probe the page (seconds over a million
+/// rows); <c>CROSS JOIN</c> fixes its join order. PostgreSQL plans from its statistics and takes a plain <c>JOIN</c>.
 /// </summary>
 internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbDataReader, int, DateTimeOffset> readTime,
-    string latestFeedbackJoin)
+    string latestFeedbackJoin, string pageFirstJoin)
 {
     /// <summary>The most records of one kind a trace read returns: a run is read whole, and a trace is not unbounded.</summary>
     public const int MaxTraceRecords = 10_000;
@@ -107,7 +109,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
                        SUM(CASE WHEN p.fallback_from IS NOT NULL THEN 1 ELSE 0 END) AS fallbacks,
                        SUM(CASE WHEN p.error_type IS NOT NULL THEN 1 ELSE 0 END) AS failed,
                        MAX(p.attempt) AS max_attempt
-                FROM page JOIN provider_calls p ON p.trace_id = page.trace_id AND p.owner_span_id = page.span_id
+                FROM page {pageFirstJoin} provider_calls p ON p.trace_id = page.trace_id AND p.owner_span_id = page.span_id
                 WHERE p.tenant = @tenant
                 GROUP BY p.trace_id, p.owner_span_id)
             SELECT {Columns.Prefixed(Columns.Invocation, "i")},
@@ -117,7 +119,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
                    COALESCE(c.retries, 0), COALESCE(c.fallbacks, 0), COALESCE(c.failed, 0), COALESCE(c.max_attempt, 0),
                    {Columns.Prefixed(Columns.Feedback, "f")}
             FROM page
-            JOIN invocations i ON i.trace_id = page.trace_id AND i.span_id = page.span_id AND i.tenant = @tenant
+            {pageFirstJoin} invocations i ON i.trace_id = page.trace_id AND i.span_id = page.span_id AND i.tenant = @tenant
             LEFT JOIN calls c ON c.trace_id = i.trace_id AND c.owner_span_id = i.span_id
             {latestFeedbackJoin}
             ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC

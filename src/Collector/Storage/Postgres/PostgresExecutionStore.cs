@@ -269,7 +269,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
             WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
               AND latest.tenant = i.tenant
             ORDER BY latest.received_at DESC LIMIT 1) f ON true
-        """);
+        """, "JOIN");
 
     public async Task<IReadOnlyList<RunRow>> SearchRunsAsync(RunSearch search, CancellationToken cancellationToken)
     {

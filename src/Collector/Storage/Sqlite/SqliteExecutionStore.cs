@@ -213,7 +213,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore
             WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
               AND latest.tenant = i.tenant
             ORDER BY latest.received_at DESC LIMIT 1)
-        """);
+        """, "CROSS JOIN");
 
     public async Task<IReadOnlyList<RunRow>> SearchRunsAsync(RunSearch search, CancellationToken cancellationToken)
     {
