@@ -17,9 +17,15 @@ public static class BenchmarkEntry
             return await StoreLoadDriver.RunAsync(args[1..]);
         }
 
+<<<<<<< HEAD
+        if (args.Length > 0 && args[0] == Runs.RunListFill.Command)
+        {
+            return await Runs.RunListFill.RunAsync(args[1..]);
+=======
         if (args.Length > 0 && args[0] == ReplayDriver.Command)
         {
             return await ReplayDriver.RunAsync(args[1..]);
+>>>>>>> main
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);

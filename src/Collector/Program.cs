@@ -27,6 +27,7 @@ app.MapPerfOtelFeedback();
 app.MapPerfOtelExport();
 app.MapPerfOtelAnalyticsApi();
 app.MapPerfOtelCostApi();
+app.MapPerfOtelRunsApi();
 app.MapPerfOtelCollectorMetrics();
 app.Run();
 
