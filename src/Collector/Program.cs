@@ -16,8 +16,7 @@ builder.AddPerfOtelSecurity();
 builder.Services.AddPerfOtelStorage(builder.Configuration);
 builder.Services.AddOtlpReceiver(builder.Configuration);
 builder.AddOtlpGrpcReceiver();
-builder.Services.AddPerfOtelAnalytics(builder.Configuration);
-builder.Services.AddPerfOtelCost(builder.Configuration);
+builder.Services.AddPerfOtelDerived(builder.Configuration);
 builder.Services.AddPerfOtelCollectorTelemetry(builder.Configuration);
 builder.Services.AddPerfOtelOpenApi();
 
@@ -31,6 +30,7 @@ app.MapPerfOtelFeedback();
 app.MapPerfOtelExport();
 app.MapPerfOtelAnalyticsApi();
 app.MapPerfOtelCostApi();
+app.MapPerfOtelRunsApi();
 app.MapPerfOtelCollectorMetrics();
 app.Run();
 

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
 using PerfOtel.Collector.Records;
+using PerfOtel.Collector.Exposure.Api;
 using PerfOtel.Collector.Security;
 
 namespace PerfOtel.Collector.Tests.Security;
@@ -103,6 +104,9 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
         Assert.Contains("/api/v1/metrics/agents/{agent}", checkedRoutes);
         Assert.Contains("/api/v1/experiments/{id}", checkedRoutes);
         Assert.Contains("/v1/traces", checkedRoutes);
+        Assert.Contains(RunEndpoints.RunRoute, checkedRoutes);
+        Assert.Contains(RunEndpoints.CompareRoute, checkedRoutes);
+        Assert.Contains(RunEndpoints.JobRoute, checkedRoutes);
     }
 
     [Fact]
@@ -258,9 +262,19 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
         {
             "{agent}" => B.Agent,
             "{id}" => B.Experiment,
+            "{traceId}" => B.TraceIdHex,
+            "{spanId}" => B.InvocationSpanIdHex,
+            "{jobId}" => B.JobId,
             _ => throw new InvalidOperationException($"no bravo value for {m.Value} in {pattern}: extend the test"),
         });
+        // Routes whose ids travel in the query: bravo's ids there, like a route parameter.
+        if (pattern == RunEndpoints.CompareRoute)
+        {
+            path += $"?a={B.TraceIdHex}/{B.InvocationSpanIdHex}&b={B.TraceIdHex}/{B.InvocationSpanIdHex}";
+        }
+
         var hasParameter = path != pattern;
+        var separator = path.Contains('?', StringComparison.Ordinal) ? "&" : "?";
 
         using (var asAlpha = await SendAsync(HttpMethod.Get, path, TestKeys.ReadA))
         {
@@ -277,7 +291,7 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
             }
         }
 
-        foreach (var query in new[] { "?tenant=" + B.Tenant, $"?tenant={A.Tenant}&tenant={B.Tenant}" })
+        foreach (var query in new[] { separator + "tenant=" + B.Tenant, $"{separator}tenant={A.Tenant}&tenant={B.Tenant}" })
         {
             using var naming = await SendAsync(HttpMethod.Get, path + query, TestKeys.ReadA);
             Assert.True(naming.StatusCode == HttpStatusCode.Forbidden, $"{path}{query} with alpha's key: {(int)naming.StatusCode}");
@@ -288,7 +302,7 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
         // The same route does serve bravo's data to those entitled: the checks above are not vacuous.
         foreach (var key in new[] { TestKeys.ReadB, TestKeys.Admin })
         {
-            using var entitled = await SendAsync(HttpMethod.Get, path + (key == TestKeys.Admin ? "?tenant=" + B.Tenant : ""), key);
+            using var entitled = await SendAsync(HttpMethod.Get, path + (key == TestKeys.Admin ? separator + "tenant=" + B.Tenant : ""), key);
             var body = await entitled.Content.ReadAsStringAsync();
             Assert.True(entitled.StatusCode == HttpStatusCode.OK, $"{path} for bravo: {(int)entitled.StatusCode} {body}");
             Assert.Contains(B.Markers, body.Contains);
