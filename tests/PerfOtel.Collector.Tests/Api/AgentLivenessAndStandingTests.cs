@@ -31,16 +31,17 @@ public sealed class AgentLivenessAndStandingTests : IDisposable
         var early = Invocation("planner", Noon.AddMinutes(1)) with { AgentType = "plan-execute" };
         var batch = Batch(late);
         batch.ProviderCalls.Add(Call(late, 10, 5, 0.01) with { StartTime = Noon.AddMinutes(25) });
-        factory.Observer.OnCommitted(batch);
-        factory.Observer.OnCommitted(Batch(early));
+        factory.Observer.Apply(batch);
+        factory.Observer.Apply(Batch(early));
 
         var report = await WindowReportAsync("planner");
         Assert.Equal("react", report.GetProperty("agentType").GetString());
         Assert.Equal(Noon.AddMinutes(1), report.GetProperty("firstSeen").GetDateTimeOffset());
         Assert.Equal(Noon.AddMinutes(25), report.GetProperty("lastSeen").GetDateTimeOffset());
         Assert.Equal("active", report.GetProperty("status").GetString());
-        var sample = Assert.Single(Scrape(await client.GetStringAsync(new Uri("/metrics", UriKind.Relative))),
-            s => s.Name == "perfotel_agent_last_seen_timestamp_seconds");
+        // The analytics exposition is re-derived in the background (Analytics:ExpositionRefreshInterval, 1 s): poll
+        // /metrics as a scraper would until the gauge shows up.
+        var sample = await LastSeenSampleAsync();
         Assert.Equal((double)Noon.AddMinutes(25).ToUnixTimeSeconds(), sample.Value);
         Assert.Equal(new Dictionary<string, string> { ["tenant"] = "default", ["agent"] = "planner" }, sample.Labels);
 
@@ -79,7 +80,7 @@ public sealed class AgentLivenessAndStandingTests : IDisposable
                 }
             }
         }
-        factory.Observer.OnCommitted(batch);
+        factory.Observer.Apply(batch);
 
         var mid = (await WindowReportAsync("mid")).GetProperty("standing");
         AssertMetric(mid, "response_time", 8, "good", rank: 2, peers: 3, percentile: 50);
@@ -169,6 +170,20 @@ public sealed class AgentLivenessAndStandingTests : IDisposable
         standing.GetProperty(property).EnumerateArray().Select(e => e.GetString()).ToList();
 
     private static IEnumerable<ExpositionText.Sample> Scrape(string text) => ExpositionText.Samples(text);
+
+    private async Task<ExpositionText.Sample> LastSeenSampleAsync()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var samples = Scrape(await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)))
+                .Where(s => s.Name == "perfotel_agent_last_seen_timestamp_seconds").ToList();
+            if (samples.Count > 0 || attempt == 100)
+            {
+                return Assert.Single(samples);
+            }
+            await Task.Delay(100);
+        }
+    }
 
     private async Task<JsonElement> WindowReportAsync(string agent) =>
         (await GetJsonAsync($"/api/v1/metrics/agents/{agent}?window=24h")).GetProperty("windows")[0];

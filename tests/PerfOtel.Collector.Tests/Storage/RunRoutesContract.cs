@@ -1,3 +1,4 @@
+using PerfOtel.Collector.Derived;
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -249,10 +250,7 @@ public abstract partial class ExecutionStoreContract
             Outcome = Outcomes.Success, DurationSeconds = 1, ParentSpanId = null,
         });
         var committed = await store.WriteAsync(TestRecords.Batch([.. runs, .. steady]), CancellationToken.None);
-        foreach (var observer in host.Services.GetServices<IIngestObserver>())
-        {
-            observer.OnCommitted(committed);
-        }
+        host.Services.GetRequiredService<DerivationPipeline>().Apply(committed);
         using var client = host.CreateClient();
 
         var report = await GetJsonAsync(client, "/api/v1/report?window=1h");
