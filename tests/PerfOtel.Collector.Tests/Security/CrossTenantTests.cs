@@ -78,6 +78,10 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
                 case RouteAccess.RestRead:
                     await ReadWithAlphasKey_NeverShowsBravoAsync(pattern);
                     break;
+                case RouteAccess.AnyKey:
+                    // gRPC's UNIMPLEMENTED answers for unknown services or methods: no data of any tenant behind them.
+                    Assert.Contains("{unimplementedMethod:grpcunimplemented}", pattern, StringComparison.Ordinal);
+                    break;
                 case RouteAccess.Scrape:
                     // /metrics carries every tenant's series: no tenant key may scrape it.
                     foreach (var key in new[] { TestKeys.ReadA, TestKeys.IngestA })
@@ -174,15 +178,48 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
 
     private async Task OtlpWithAlphasKey_ClaimingBravo_StaysAlphasAsync(string pattern)
     {
-        switch (pattern)
+        switch (pattern.TrimStart('/'))
         {
-            case "/v1/traces":
+            case Otlp.Support.OtlpGrpcClient.TraceService + "/Export":
+                using (var grpc = Otlp.Support.OtlpGrpcClient.InProcess(_factory.Server))
+                {
+                    var forgedOverGrpc = TenantData.Alpha with { Agent = "forged-grpc-agent", TaskId = "forged-grpc-task", TraceNumber = 0x0c02 };
+                    await grpc.ExportAsync(forgedOverGrpc.Run(claimedTenant: B.Tenant), TestKeys.IngestA);
+                    Assert.DoesNotContain(await StoredAsync(B.Tenant), i => i.Invocation.TraceId == forgedOverGrpc.TraceIdHex);
+                    Assert.Contains(await StoredAsync(A.Tenant), i => i.Invocation.TraceId == forgedOverGrpc.TraceIdHex);
+                }
+
+                break;
+            case Otlp.Support.OtlpGrpcClient.LogsService + "/Export":
+                using (var grpc = Otlp.Support.OtlpGrpcClient.InProcess(_factory.Server))
+                {
+                    await grpc.ExportAsync(A.Evaluation(claimedTenant: B.Tenant, "forged-grpc-evaluation"), TestKeys.IngestA);
+                    var evaluationStore = _factory.Services.GetRequiredService<IExecutionStore>();
+                    var stored = new List<EvaluationRecord>();
+                    await foreach (var e in evaluationStore.ReadEvaluationsAsync(new InvocationQuery(), CancellationToken.None))
+                    {
+                        stored.Add(e);
+                    }
+
+                    Assert.Equal(A.Tenant, Assert.Single(stored, e => e.Name == "forged-grpc-evaluation").Tenant);
+                }
+
+                break;
+            case Otlp.Support.OtlpGrpcClient.MetricsService + "/Export":
+                using (var grpc = Otlp.Support.OtlpGrpcClient.InProcess(_factory.Server))
+                {
+                    // Metric points are validated and counted, never stored: there is no tenant data to cross.
+                    await grpc.ExportAsync(new OpenTelemetry.Proto.Collector.Metrics.V1.ExportMetricsServiceRequest(), TestKeys.IngestA);
+                }
+
+                break;
+            case "v1/traces":
                 var forged = TenantData.Alpha with { Agent = "forged-agent", TaskId = "forged-task", TraceNumber = 0x0c01 };
                 await PostAsync(pattern, Protobuf(forged.Run(claimedTenant: B.Tenant)), TestKeys.IngestA, HttpStatusCode.OK);
                 Assert.DoesNotContain(await StoredAsync(B.Tenant), i => i.Invocation.TraceId == forged.TraceIdHex);
                 Assert.Contains(await StoredAsync(A.Tenant), i => i.Invocation.TraceId == forged.TraceIdHex);
                 break;
-            case "/v1/logs":
+            case "v1/logs":
                 await PostAsync(pattern, Protobuf(A.Evaluation(claimedTenant: B.Tenant, "forged-evaluation")), TestKeys.IngestA,
                     HttpStatusCode.OK);
                 var store = _factory.Services.GetRequiredService<IExecutionStore>();
