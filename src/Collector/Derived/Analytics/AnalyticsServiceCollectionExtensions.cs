@@ -33,6 +33,7 @@ public static class AnalyticsServiceCollectionExtensions
         services.AddSingleton<RollingWindows>();
         services.AddSingleton<IIngestObserver, AnalyticsIngestObserver>();
         services.AddSingleton<AnalyticsExposition>();
+        services.AddSingleton<ThresholdExposition>();
         services.AddHostedService<AnalyticsExpositionRefresher>();
         services.AddHostedService<AnalyticsRebuildService>();
         return services;
@@ -46,6 +47,7 @@ public static class AnalyticsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Producers.Add(services.GetRequiredService<AnalyticsExposition>());
+        options.Producers.Add(services.GetRequiredService<ThresholdExposition>());
         return options;
     }
 

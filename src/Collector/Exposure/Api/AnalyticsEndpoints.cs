@@ -184,9 +184,8 @@ public static class AnalyticsEndpoints
 
     private static List<ThresholdBreach> Breaches(RollingWindows windows, string tenant, int window, IEnumerable<AgentReport> agents)
     {
-        var thresholds = windows.ThresholdsFor(tenant);
         return agents
-            .SelectMany(r => ThresholdEvaluator.Evaluate(r, thresholds, windows.Options.AnomalyThreshold))
+            .SelectMany(r => ThresholdEvaluator.Evaluate(r, windows.ThresholdsFor(tenant, r.Agent), windows.Options.AnomalyThreshold))
             .OrderBy(b => b.Level == ThresholdEvaluator.Critical ? 0 : 1)
             .ThenBy(b => b.Agent, StringComparer.Ordinal)
             .ToList();
