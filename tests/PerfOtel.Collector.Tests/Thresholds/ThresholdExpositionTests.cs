@@ -19,6 +19,7 @@ public sealed class ThresholdExpositionTests : IDisposable
         ["Thresholds:Tenants:acme:MinSuccessRate"] = "0.95",
         ["Thresholds:Tenants:acme:MaxLatencyP95Seconds"] = "2",
         ["Thresholds:Tenants:acme:Agents:batch:MinSuccessRate"] = "0.85",
+        ["Thresholds:Tenants:beta:MaxErrorRate"] = "0.05",
         ["Analytics:AnomalyThreshold"] = "4",
     });
 
@@ -49,18 +50,19 @@ public sealed class ThresholdExpositionTests : IDisposable
         Assert.Equal(4, Value("", "", "anomaly_score", "warning"));
         Assert.Equal(0.8, Value("acme", "", "budget_utilization", "warning"));
         Assert.Equal(1, Value("acme", "", "budget_utilization", "critical"));
-        // Section-wide, one tenant, one agent: each with the full set of rows.
-        Assert.Equal(3 * PerfOtel.Collector.Derived.Thresholds.ThresholdSeries.All.Count, samples.Count);
+        // Section-wide, two tenants, one agent: each with the full set of rows.
+        Assert.Equal(4 * PerfOtel.Collector.Derived.Thresholds.ThresholdSeries.All.Count, samples.Count);
         // Unconfigured tenants get no series of their own: PromQL falls back to the section-wide one.
         Assert.DoesNotContain(samples, s => s.Label("tenant") == "default");
     }
 
     [Fact]
-    public async Task Rest_alerts_follow_the_agents_threshold_over_the_tenants()
+    public async Task Rest_alerts_and_health_follow_the_agents_threshold_over_the_tenants()
     {
-        // 90 % success for two agents of acme and for the default tenant: acme pages at 95 %, its agent batch at 85 %.
+        // 90 % success for two agents of acme and for the default tenant and beta: acme pages at 95 %, its agent batch at
+        // 85 %; beta warns on its 10 % error rate (limit 5 %); the default tenant is within every threshold.
         var batch = new IngestBatch();
-        foreach (var (tenant, agent) in new[] { ("acme", "triage"), ("acme", "batch"), ("default", "triage") })
+        foreach (var (tenant, agent) in new[] { ("acme", "triage"), ("acme", "batch"), ("default", "triage"), ("beta", "triage") })
         {
             for (var i = 0; i < 10; i++)
             {
@@ -80,5 +82,14 @@ public sealed class ThresholdExpositionTests : IDisposable
 
         Assert.Equal([("triage", "success_rate", 0.95)], await Alerts("acme"));
         Assert.Empty(await Alerts("default"));
+        Assert.Equal([("triage", "error_rate", 0.05)], await Alerts("beta"));
+
+        async Task<string> Status(string tenant) =>
+            JsonDocument.Parse(await client.GetStringAsync(new Uri($"/api/v1/health?tenant={tenant}", UriKind.Relative)))
+                .RootElement.GetProperty("status").GetString()!;
+        Assert.Equal("critical", await Status("acme"));
+        Assert.Equal("degraded", await Status("beta"));
+        Assert.Equal("ok", await Status("default"));
+        Assert.Equal("no_data", await Status("nobody"));
     }
 }

@@ -49,8 +49,11 @@ public static class AnalyticsEndpoints
                 byBand[band]++;
             }
         }
-        return Results.Ok(new HealthResponse("ok", tenant, windows.Windows[window].Name, windows.Now, system.HealthScore,
-            system.HealthBand, agents.Count, system.Invocations, byBand));
+        var breaches = Breaches(windows, tenant, window, agents);
+        var critical = breaches.Count(b => b.Level == ThresholdEvaluator.Critical);
+        var warning = breaches.Count(b => b.Level == ThresholdEvaluator.Warning);
+        return Results.Ok(new HealthResponse(TenantHealthStatus.Of(system, critical, warning), tenant, windows.Windows[window].Name,
+            windows.Now, system.HealthScore, system.HealthBand, agents.Count, system.Invocations, byBand, critical, warning));
     }
 
     private static IResult SystemMetrics(HttpRequest request, RollingWindows windows)
