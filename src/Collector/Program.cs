@@ -17,10 +17,12 @@ builder.Services.AddOtlpReceiver(builder.Configuration);
 builder.Services.AddPerfOtelAnalytics(builder.Configuration);
 builder.Services.AddPerfOtelCost(builder.Configuration);
 builder.Services.AddPerfOtelCollectorTelemetry(builder.Configuration);
+builder.Services.AddPerfOtelOpenApi();
 
 var app = builder.Build();
 app.UsePerfOtelSecurity();
-app.MapGet("/healthz", () => Results.Text("ok"));
+app.MapGet("/healthz", () => Results.Text("ok")).WithSummary("Liveness: ok while the process serves.").Produces<string>(StatusCodes.Status200OK, "text/plain");
+app.MapPerfOtelOpenApi();
 app.MapOtlpReceiver();
 app.MapPerfOtelFeedback();
 app.MapPerfOtelExport();

@@ -13,7 +13,7 @@ public static class EndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps the scrape endpoint for the <see cref="MeterProvider"/> registered in the service collection
-    /// (<c>builder.Services.AddSingleton(meterProvider)</c>), which must have been built with
+    /// (<c>builder.Services.AddOpenTelemetry().WithMetrics(...)</c> registers it), which must have been built with
     /// <c>AddPerfOtelPrometheusExporter()</c>.
     /// </summary>
     /// <param name="endpoints">The endpoint route builder (usually the WebApplication).</param>
@@ -24,8 +24,8 @@ public static class EndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         var meterProvider = endpoints.ServiceProvider.GetService<MeterProvider>()
             ?? throw new InvalidOperationException(
-                "No MeterProvider is registered. Build it with AddPerfOtelPrometheusExporter() and register it with "
-                + "builder.Services.AddSingleton(meterProvider), or pass it to MapPerfOtelScrapingEndpoint(meterProvider).");
+                "No MeterProvider is registered. Register it with builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddPerfOtelPrometheusExporter()) "
+                + "or pass a built one to MapPerfOtelScrapingEndpoint(meterProvider).");
         return endpoints.MapPerfOtelScrapingEndpoint(meterProvider, path);
     }
 

@@ -37,8 +37,20 @@ public class PerfOtelPrometheusExporterOptions
     /// <summary>Whether the resource is exposed as a <c>target_info</c> metric. Default true.</summary>
     public bool EmitTargetInfo { get; set; } = true;
 
-    /// <summary>Whether every series carries <c>otel_scope_name</c> / <c>otel_scope_version</c> labels. Default true.</summary>
+    /// <summary>
+    /// Whether every series carries its instrumentation scope as labels (<c>otel_scope_name</c>,
+    /// <c>otel_scope_version</c>, <c>otel_scope_schema_url</c>, <c>otel_scope_[attribute]</c>), as the compatibility
+    /// specification requires by default. Default true.
+    /// </summary>
     public bool EmitScopeLabels { get; set; } = true;
+
+    /// <summary>
+    /// Whether OpenMetrics scrapes carry a <c>_created</c> sample (the series' start time) for every counter and
+    /// histogram series, as OpenMetrics 1.0 recommends and Prometheus reads for created-timestamp zero injection.
+    /// It adds one line per counter and histogram series; turn it off to keep scrapes smaller. The text format 0.0.4 has
+    /// no <c>_created</c>. Default true.
+    /// </summary>
+    public bool EmitCreatedSeries { get; set; } = true;
 
     /// <summary>Whether monotonic sums get the <c>_total</c> suffix (the specification's default). Default true.</summary>
     public bool AddTotalSuffixToCounters { get; set; } = true;
@@ -80,6 +92,7 @@ public class PerfOtelPrometheusExporterOptions
         target.ScrapeResponseCacheDuration = ScrapeResponseCacheDuration;
         target.EmitTargetInfo = EmitTargetInfo;
         target.EmitScopeLabels = EmitScopeLabels;
+        target.EmitCreatedSeries = EmitCreatedSeries;
         target.AddTotalSuffixToCounters = AddTotalSuffixToCounters;
         target.EnableOpenMetrics = EnableOpenMetrics;
         target.MaxSeries = MaxSeries;

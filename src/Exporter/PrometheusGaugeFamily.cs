@@ -22,7 +22,7 @@ public sealed class PrometheusGaugeFamily
     public PrometheusGaugeFamily(string name, string? unit, string? description)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        var unitWord = PrometheusNames.TranslateUnit(unit, isGauge: true);
+        var unitWord = PrometheusNames.TranslateUnit(unit);
         Name = PrometheusNames.TranslateMetricName(name, unitWord, isCounter: false, addTotalSuffix: false).FamilyName;
         nameBytes = Encoding.UTF8.GetBytes(Name);
         TextHeader = FamilyHeaders.Text(Name, PrometheusType.Gauge, description);

@@ -5,7 +5,7 @@ namespace PerfOtel.Collector.Security;
 /// <summary>What a route demands of its caller.</summary>
 internal enum RouteAccess
 {
-    /// <summary>No key: liveness probes.</summary>
+    /// <summary>No key: liveness probes and the OpenAPI document (it describes routes, not data).</summary>
     Open,
 
     /// <summary>OTLP export paths: ingest role; failures answered with a google.rpc.Status.</summary>
@@ -55,7 +55,7 @@ internal sealed class RouteAccessPolicy(IEnumerable<OtlpSignal> signals)
         }
 
         var pattern = endpoint.RoutePattern.RawText ?? string.Empty;
-        if (pattern == HealthRoute)
+        if (pattern is HealthRoute or Exposure.Api.OpenApiDescription.Route)
         {
             return RouteAccess.Open;
         }

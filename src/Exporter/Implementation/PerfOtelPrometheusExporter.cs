@@ -26,7 +26,8 @@ internal sealed class PerfOtelPrometheusExporter : BaseExporter<Metric>, IPullMe
     {
         Options = new PerfOtelPrometheusExporterOptions();
         options.CopyTo(Options);
-        serializer = new ExpositionSerializer(Options.AddTotalSuffixToCounters, Options.EmitScopeLabels, Options.MaxSeries, [.. Options.Producers]);
+        serializer = new ExpositionSerializer(Options.AddTotalSuffixToCounters, Options.EmitScopeLabels, Options.MaxSeries, [.. Options.Producers],
+            Options.EmitCreatedSeries);
         Scrapes = new ScrapeCoordinator(CollectInto, Options.ScrapeResponseCacheDuration);
         lock (Instances)
         {

@@ -204,11 +204,11 @@ public class AnalyticsGaugeTests
         Assert.Equal(0.2, points[Agent("perfotel.agent.overconfidence", "bold")], 9);
         Assert.Equal(0, points[Agent("perfotel.agent.calibration_error", "honest")], 9);
         Assert.Equal(0.16, points[Agent("perfotel.agent.brier_score", "honest")], 9);
-        Assert.Equal(0.7, points[Agent("perfotel.agent.calibration.bin.success", "bold", extra: "bin=9")], 9);
+        Assert.Equal(0.7, points[Agent("perfotel.agent.calibration.bin.success_ratio", "bold", extra: "bin=9")], 9);
         Assert.Equal(0.9, points[Agent("perfotel.agent.calibration.bin.confidence", "bold", extra: "bin=9")], 9);
         Assert.Equal(30, points[Agent("perfotel.agent.calibration.bin.samples", "bold", extra: "bin=9")]);
-        Assert.Equal(0.5, points[Agent("perfotel.agent.success", "honest", "24h")], 9);
-        Assert.Equal(0.3, points[Agent("perfotel.agent.error", "bold", "24h")], 9);
+        Assert.Equal(0.5, points[Agent("perfotel.agent.success_ratio", "honest", "24h")], 9);
+        Assert.Equal(0.3, points[Agent("perfotel.agent.error_ratio", "bold", "24h")], 9);
         Assert.Equal(21, points[Agent("perfotel.agent.window.invocations", "bold", extra: "outcome=success")]);
         Assert.True(points.ContainsKey("perfotel.tenant.health_score{tenant=default,window=1h}"));
     }
@@ -220,7 +220,7 @@ public class AnalyticsGaugeTests
         collector.Observer.OnCommitted(Overconfident("new", 2));
         var points = collector.Scrape();
         Assert.False(points.ContainsKey(Agent("perfotel.agent.calibration_error", "new")));
-        Assert.False(points.ContainsKey(Agent("perfotel.agent.calibration.bin.success", "new", extra: "bin=9")));
+        Assert.False(points.ContainsKey(Agent("perfotel.agent.calibration.bin.success_ratio", "new", extra: "bin=9")));
         Assert.Equal(20, points[Agent("perfotel.agent.calibration.bin.samples", "new", extra: "bin=9")]);
         Assert.Equal(14, points[Agent("perfotel.agent.calibration.bin.successes", "new", extra: "bin=9")]);
         Assert.True(points.ContainsKey(Agent("perfotel.agent.health_score", "new")));
@@ -241,12 +241,12 @@ public class AnalyticsGaugeTests
         var clock = new ManualTimeProvider(Noon.AddSeconds(30));
         using var collector = new AnalyticsInstance(clock);
         collector.Observer.OnCommitted(Overconfident("gone", 3));
-        Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.success", "gone")));
+        Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.success_ratio", "gone")));
 
         clock.Set(Noon.AddHours(1));
         var points = collector.Scrape();
-        Assert.False(points.ContainsKey(Agent("perfotel.agent.success", "gone")));
-        Assert.True(points.ContainsKey(Agent("perfotel.agent.success", "gone", "24h")));
+        Assert.False(points.ContainsKey(Agent("perfotel.agent.success_ratio", "gone")));
+        Assert.True(points.ContainsKey(Agent("perfotel.agent.success_ratio", "gone", "24h")));
     }
 
     [Fact]
@@ -276,7 +276,8 @@ public class AnalyticsGaugeTests
             Assert.Contains($"# HELP {name} {definition.Description}", text);
             Assert.Contains($"# TYPE {name} gauge", openMetrics);
             Assert.Contains($"# HELP {name} {definition.Description}", openMetrics);
-            var unitWord = name.EndsWith("_seconds", StringComparison.Ordinal) ? "seconds" : name.EndsWith("_ratio", StringComparison.Ordinal) ? "ratio" : null;
+            // Unit 1 is dimensionless: no UNIT line, the ratio says "_ratio" in its name (as OpenTelemetry's exporter has it).
+            var unitWord = name.EndsWith("_seconds", StringComparison.Ordinal) ? "seconds" : null;
             Assert.Equal(unitWord is null ? 0 : 1, openMetrics.Count(l => l == $"# UNIT {name} {unitWord}"));
             var ofFamily = samples.Where(s => s.Name == name).ToList();
             Assert.NotEmpty(ofFamily);
@@ -329,11 +330,11 @@ public class AnalyticsGaugeTests
             collector.Observer.OnCommitted(Overconfident("late", 3));
             var served = collector.Scrape();
             Assert.Equal(builds, collector.Exposition.Builds);
-            Assert.True(served.ContainsKey(Agent("perfotel.agent.success", "early")));
-            Assert.False(served.ContainsKey(Agent("perfotel.agent.success", "late")));
+            Assert.True(served.ContainsKey(Agent("perfotel.agent.success_ratio", "early")));
+            Assert.False(served.ContainsKey(Agent("perfotel.agent.success_ratio", "late")));
 
             collector.Exposition.Refresh();
-            Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.success", "late")));
+            Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.success_ratio", "late")));
         }
         finally
         {
@@ -342,7 +343,7 @@ public class AnalyticsGaugeTests
 
         // Without a running refresher every scrape is current.
         collector.Observer.OnCommitted(Overconfident("after", 1));
-        Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.success", "after")));
+        Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.success_ratio", "after")));
     }
 
     [Fact]

@@ -51,8 +51,8 @@ public class MergeableSumTests
                 var invocations = Sum("perfotel.agent.window.invocations", "outcome=success") +
                                   Sum("perfotel.agent.window.invocations", "outcome=failure") +
                                   Sum("perfotel.agent.window.invocations", "outcome=partial");
-                Assert.Equal(Gauge("perfotel.agent.success"), Sum("perfotel.agent.window.invocations", "outcome=success") / invocations, 12);
-                Assert.Equal(Gauge("perfotel.agent.error"), Sum("perfotel.agent.window.invocations", "outcome=failure") / invocations, 12);
+                Assert.Equal(Gauge("perfotel.agent.success_ratio"), Sum("perfotel.agent.window.invocations", "outcome=success") / invocations, 12);
+                Assert.Equal(Gauge("perfotel.agent.error_ratio"), Sum("perfotel.agent.window.invocations", "outcome=failure") / invocations, 12);
                 Assert.Equal(Gauge("perfotel.agent.accuracy"), Sum("perfotel.agent.accuracy.sum") / Sum("perfotel.agent.accuracy.samples"), 12);
 
                 double samples = 0, gapSum = 0, maxGap = 0, confidence = 0, successes = 0;

@@ -10,7 +10,7 @@ namespace PerfOtel.Exporter.Tests.Hosting;
 public class CompressedSamplesTests
 {
     private static readonly PrometheusGaugeFamily Health = new("perfotel.agent.health_score", "{score}", "Health");
-    private static readonly PrometheusGaugeFamily Success = new("perfotel.agent.success", "1", "Success");
+    private static readonly PrometheusGaugeFamily Success = new("perfotel.agent.success_ratio", "1", "Success");
 
     private static HttpClient Client(ScrapeTestApp app) =>
         new(new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None }) { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };

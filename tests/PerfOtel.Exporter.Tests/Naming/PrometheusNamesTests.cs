@@ -2,43 +2,47 @@ using PerfOtel.Exporter.Implementation.Naming;
 
 namespace PerfOtel.Exporter.Tests.Naming;
 
-/// <summary>The translation table of the OpenTelemetry Prometheus compatibility specification, case by case.</summary>
+/// <summary>
+/// The translation table of the OpenTelemetry Prometheus compatibility specification, case by case. Where the
+/// specification leaves room (the unit "1", "already ends with the unit") the expected names are the ones
+/// OpenTelemetry.Exporter.Prometheus gives, so one dashboard reads either exporter.
+/// </summary>
 public class PrometheusNamesTests
 {
     [Theory]
-    [InlineData("s", false, "seconds")]
-    [InlineData("ms", false, "milliseconds")]
-    [InlineData("us", false, "microseconds")]
-    [InlineData("ns", false, "nanoseconds")]
-    [InlineData("min", false, "minutes")]
-    [InlineData("h", false, "hours")]
-    [InlineData("d", false, "days")]
-    [InlineData("By", false, "bytes")]
-    [InlineData("KiBy", false, "kibibytes")]
-    [InlineData("MBy", false, "megabytes")]
-    [InlineData("Cel", false, "celsius")]
-    [InlineData("%", false, "percent")]
-    [InlineData("1", true, "ratio")]
-    [InlineData("1", false, "")]
-    [InlineData("{token}", false, "")]
-    [InlineData("{token}", true, "")]
-    [InlineData("By/s", false, "bytes_per_second")]
-    [InlineData("{request}/s", false, "per_second")]
-    [InlineData("1/s", false, "per_second")]
-    [InlineData("m/s", false, "meters_per_second")]
-    [InlineData("tokens/min", false, "tokens_per_min")]
-    [InlineData("USD", false, "USD")]
-    [InlineData("k{token}", false, "k")]
-    [InlineData("", false, "")]
-    [InlineData(null, false, "")]
-    public void UnitsTranslateToPrometheusWords(string? unit, bool isGauge, string expected) =>
-        Assert.Equal(expected, PrometheusNames.TranslateUnit(unit, isGauge));
+    [InlineData("s", "seconds")]
+    [InlineData("ms", "milliseconds")]
+    [InlineData("us", "microseconds")]
+    [InlineData("ns", "nanoseconds")]
+    [InlineData("min", "minutes")]
+    [InlineData("h", "hours")]
+    [InlineData("d", "days")]
+    [InlineData("By", "bytes")]
+    [InlineData("KiBy", "kibibytes")]
+    [InlineData("MBy", "megabytes")]
+    [InlineData("Cel", "celsius")]
+    [InlineData("%", "percent")]
+    [InlineData("1", "")]
+    [InlineData("{token}", "")]
+    [InlineData("By/s", "bytes_per_second")]
+    [InlineData("{request}/s", "per_second")]
+    [InlineData("1/s", "per_second")]
+    [InlineData("m/s", "meters_per_second")]
+    [InlineData("tokens/min", "tokens_per_min")]
+    [InlineData("USD", "USD")]
+    [InlineData("k{token}", "k")]
+    [InlineData("", "")]
+    [InlineData(null, "")]
+    public void UnitsTranslateToPrometheusWords(string? unit, string expected) =>
+        Assert.Equal(expected, PrometheusNames.TranslateUnit(unit));
 
     [Theory]
     [InlineData("gen_ai.client.operation.duration", "seconds", false, "gen_ai_client_operation_duration_seconds")]
     [InlineData("gen_ai.client.token.usage", "", false, "gen_ai_client_token_usage")]
     [InlineData("http.server.request.duration_seconds", "seconds", false, "http_server_request_duration_seconds")]
-    [InlineData("seconds_before_birthday", "seconds", false, "seconds_before_birthday")]
+    [InlineData("seconds_before_birthday", "seconds", false, "seconds_before_birthday_seconds")]
+    [InlineData("bytes.sent", "bytes", true, "bytes_sent_bytes_total")]
+    [InlineData("io_bytes_total", "bytes", true, "io_bytes_total")]
     [InlineData("perfotel.invocations", "", true, "perfotel_invocations_total")]
     [InlineData("requests_total", "", true, "requests_total")]
     [InlineData("process.cpu.time", "seconds", true, "process_cpu_time_seconds_total")]

@@ -10,7 +10,8 @@ public class ProducerTests
 {
     private static readonly PrometheusGaugeFamily Health = new("perfotel.agent.health_score", "{score}", "Health \"score\" 0-100\nper agent");
     private static readonly PrometheusGaugeFamily Latency = new("perfotel.agent.latency.p95", "s", "p95 latency");
-    private static readonly PrometheusGaugeFamily Success = new("perfotel.agent.success", "1", null);
+    // A ratio says so in its name: the unit "1" adds no suffix (as in OpenTelemetry's exporter).
+    private static readonly PrometheusGaugeFamily Success = new("perfotel.agent.success_ratio", "1", null);
 
     [Fact]
     public void FamiliesAreNamedLikeSdkGauges()

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text;
+using System.Text.RegularExpressions;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -9,7 +10,7 @@ using PerfOtel.Exporter.Implementation.Serialization;
 namespace PerfOtel.Exporter.Tests.TestSupport;
 
 /// <summary>A real MeterProvider with the exporter attached, a private Meter, and direct access to scrapes.</summary>
-internal sealed class ExporterHarness : IDisposable
+internal sealed partial class ExporterHarness : IDisposable
 {
     public ExporterHarness(
         Action<PerfOtelPrometheusExporterOptions>? configure = null,
@@ -49,9 +50,15 @@ internal sealed class ExporterHarness : IDisposable
         return Encoding.UTF8.GetString(lease.Content.Span);
     }
 
-    /// <summary>The scrape with the random meter-name suffix replaced, for golden files.</summary>
+    /// <summary>
+    /// The scrape with the random meter-name suffix replaced and the wall-clock values of <c>_created</c> samples
+    /// shown as <c>&lt;start&gt;</c>, for golden files.
+    /// </summary>
     public string ScrapeStable(ExpositionFormat format) =>
-        Scrape(format).Replace(MeterName, "PerfOtel.Tests", StringComparison.Ordinal);
+        CreatedValue().Replace(Scrape(format).Replace(MeterName, "PerfOtel.Tests", StringComparison.Ordinal), "$1 <start>");
+
+    [GeneratedRegex(@"^(\S+_created(?:\{.*\})?) [0-9]{10}\.[0-9]{3}$", RegexOptions.Multiline)]
+    private static partial Regex CreatedValue();
 
     public void Dispose()
     {

@@ -5,9 +5,6 @@ using PerfOtel.Collector.Derived.Thresholds;
 
 namespace PerfOtel.Collector.Exposure.Api;
 
-/// <summary>Body of every 400 and 404 answer.</summary>
-public sealed record ApiError(string Error);
-
 /// <summary><c>GET /api/v1/health</c>. <see cref="Status"/> is <see cref="TenantHealthStatus"/>'s verdict.</summary>
 public sealed record HealthResponse(
     string Status, string Tenant, string Window, DateTimeOffset Time, double? HealthScore, string? HealthBand,

@@ -20,15 +20,28 @@ public static class AnalyticsEndpoints
     public static IEndpointRouteBuilder MapPerfOtelAnalyticsApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api/v1");
-        api.MapGet("/health", Health);
-        api.MapGet("/metrics/system", SystemMetrics);
-        api.MapGet("/metrics/agents", AgentList);
-        api.MapGet("/metrics/agents/{agent}", AgentMetrics);
-        api.MapGet("/alerts", Alerts);
-        api.MapGet("/report", Report);
-        api.MapGet("/agents/{agent}/prediction", Prediction);
+        api.MapGet("/health", Health).Describe<HealthResponse>("The tenant's health score, band and agents by band.", [Window]);
+        api.MapGet("/metrics/system", SystemMetrics).Describe<SystemMetricsResponse>("The tenant-wide report over a window.", [Window]);
+        api.MapGet("/metrics/agents", AgentList).Describe<AgentListResponse>("Every agent of the tenant with its headline figures.", [Window]);
+        api.MapGet("/metrics/agents/{agent}", AgentMetrics)
+            .Describe<AgentMetricsResponse>("One agent's report over every window, or over the window named.", [Window], StatusCodes.Status404NotFound);
+        api.MapGet("/alerts", Alerts).Describe<AlertsResponse>("Thresholds the tenant's agents breach now.", [Window]);
+        api.MapGet("/report", Report)
+            .Describe<ReportResponse>("The tenant's report: agents, breaches and recommendations, as JSON or Markdown.", [Window, Format])
+            .Produces<string>(StatusCodes.Status200OK, MarkdownMediaType);
+        api.MapGet("/agents/{agent}/prediction", Prediction)
+            .Describe<PredictionResponse>("Predicted success probability of the agent's next invocation, with its interval.",
+                [LongestWindow, TaskType], StatusCodes.Status404NotFound);
         return endpoints;
     }
+
+    private static readonly QueryParameter Window = new("window",
+        "One of the configured windows (Analytics:Windows, e.g. 1h or 24h); default the first configured.");
+    private static readonly QueryParameter LongestWindow = new("window",
+        "One of the configured windows (Analytics:Windows); default the longest, which holds the most evidence.");
+    private static readonly QueryParameter Format = new("format",
+        "json or markdown; without it, Markdown when the Accept header asks for text/markdown, else JSON.");
+    private static readonly QueryParameter TaskType = new("taskType", "Predict for this task type only (1 to 256 characters).");
 
     private static IResult Health(HttpRequest request, RollingWindows windows)
     {

@@ -17,11 +17,14 @@ public static class CostEndpoints
     public static IEndpointRouteBuilder MapPerfOtelCostApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapGet("/api/v1/costs", Costs);
-        endpoints.MapGet("/api/v1/budgets", BudgetsOf);
-        endpoints.MapGet("/api/v1/models", ModelsOf);
-        endpoints.MapGet("/api/v1/experiments", Experiments);
-        endpoints.MapGet("/api/v1/experiments/{id}", Experiment);
+        endpoints.MapGet("/api/v1/costs", Costs).Describe<CostResponse>("Cost and tokens of the current calendar period by agent, provider and model.",
+            [new("period", "hourly, daily or monthly (UTC calendar periods); default daily.")]);
+        endpoints.MapGet("/api/v1/budgets", BudgetsOf).Describe<BudgetsResponse>("Every configured budget of the tenant with its spend, projection and state.", []);
+        endpoints.MapGet("/api/v1/models", ModelsOf).Describe<ModelsResponse>("Models compared on quality, latency and cost, with cheaper-model recommendations.",
+            [new("window", "One of the model comparison's windows (Models:Windows); default the first.")]);
+        endpoints.MapGet("/api/v1/experiments", Experiments).Describe<ExperimentsResponse>("Every experiment seen for the tenant, with its variants and verdict.", []);
+        endpoints.MapGet("/api/v1/experiments/{id}", Experiment)
+            .Describe<ExperimentResponse>("One experiment with its variants and verdict.", [], StatusCodes.Status404NotFound);
         return endpoints;
     }
 
@@ -83,10 +86,10 @@ public static class CostEndpoints
         var tenant = RequestTenant.Resolve(request.HttpContext);
         return registry.Report(tenant, id) is { } report
             ? Results.Ok(ExperimentResponse.Of(report))
-            : Results.NotFound(new ErrorResponse($"no experiment '{id}' for tenant '{tenant}'"));
+            : Results.NotFound(new ApiError($"no experiment '{id}' for tenant '{tenant}'"));
     }
 
-    private static IResult BadRequest(string message) => Results.BadRequest(new ErrorResponse(message));
+    private static IResult BadRequest(string message) => Results.BadRequest(new ApiError(message));
 
     private static string StatusText(BudgetState state) => state switch
     {
@@ -96,7 +99,6 @@ public static class CostEndpoints
     };
 }
 
-internal sealed record ErrorResponse(string Error);
 
 internal sealed record TokensResponse(long Input, long Output, long CacheRead, long CacheCreation, long Reasoning)
 {

@@ -20,7 +20,13 @@ public static partial class ExportEndpoint
     public static IEndpointRouteBuilder MapPerfOtelExport(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapGet(Route, HandleAsync);
+        endpoints.MapGet(Route, HandleAsync)
+            .Describe("The tenant's invocations in start-time order, one JSON object per line, streamed.",
+            [
+                new("since", "Only invocations that started at or after this RFC 3339 time.", Format: "date-time"),
+                new("until", "Only invocations that started before this RFC 3339 time.", Format: "date-time"),
+            ])
+            .Produces(StatusCodes.Status200OK, contentType: ContentType);
         return endpoints;
     }
 
@@ -46,11 +52,9 @@ public static partial class ExportEndpoint
 
             if (values.Count != 1 || !TryParseRfc3339(values[0], out var time))
             {
-                await Results.BadRequest(new
-                {
-                    field = name,
-                    error = $"{name} must be one RFC 3339 timestamp such as 2026-01-31T09:00:00Z; got '{values}'",
-                }).ExecuteAsync(context).ConfigureAwait(false);
+                await Results.BadRequest(new ApiError(
+                    $"{name} must be one RFC 3339 timestamp such as 2026-01-31T09:00:00Z; got '{values}'", name))
+                    .ExecuteAsync(context).ConfigureAwait(false);
                 return;
             }
 

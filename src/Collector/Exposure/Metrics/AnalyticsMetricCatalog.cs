@@ -3,7 +3,7 @@ namespace PerfOtel.Collector.Exposure.Metrics;
 
 /// <summary>One metric the analytics exports.</summary>
 /// <param name="Name">OpenTelemetry instrument name.</param>
-/// <param name="Unit">UCUM unit; <c>{annotation}</c> units add no Prometheus suffix, <c>1</c> adds <c>_ratio</c> to gauges,
+/// <param name="Unit">UCUM unit; <c>{annotation}</c> units add no Prometheus suffix, <c>1</c> adds nothing (a ratio says <c>_ratio</c> in its name),
 /// <c>s</c> adds <c>_seconds</c>.</param>
 /// <param name="Description">Help text.</param>
 /// <param name="PrometheusName">The name PerfOtel.Exporter exposes (rules and dashboards depend on it).</param>
@@ -36,9 +36,9 @@ public static class AnalyticsMetricCatalog
     public static readonly AnalyticsMetricDefinition HealthScore = Derived("perfotel.agent.health_score", "{score}",
         "Health score 0-100 of the agent over the window: 100*(40s + 30l + 20(1-e) + 10a)/(90 + 10[accuracy known]).",
         "perfotel_agent_health_score");
-    public static readonly AnalyticsMetricDefinition SuccessRatio = Derived("perfotel.agent.success", "1",
+    public static readonly AnalyticsMetricDefinition SuccessRatio = Derived("perfotel.agent.success_ratio", "1",
         "Share of the agent's invocations in the window that succeeded.", "perfotel_agent_success_ratio");
-    public static readonly AnalyticsMetricDefinition ErrorRatio = Derived("perfotel.agent.error", "1",
+    public static readonly AnalyticsMetricDefinition ErrorRatio = Derived("perfotel.agent.error_ratio", "1",
         "Share of the agent's invocations in the window that failed.", "perfotel_agent_error_ratio");
     public static readonly AnalyticsMetricDefinition LatencyP95 = Derived("perfotel.agent.latency.p95", "s",
         "95th percentile of the agent's invocation latency in the window (log-bucketed, within 8.6 %).",
@@ -72,7 +72,7 @@ public static class AnalyticsMetricCatalog
     public static readonly AnalyticsMetricDefinition Trend = new("perfotel.agent.trend", "{trend}",
         "Trend of a metric against the previous window: -1 degrading, 0 stable (within 5 %), 1 improving.",
         "perfotel_agent_trend", TrendLabels, Mergeable: false);
-    public static readonly AnalyticsMetricDefinition CalibrationBinSuccessRatio = new("perfotel.agent.calibration.bin.success", "1",
+    public static readonly AnalyticsMetricDefinition CalibrationBinSuccessRatio = new("perfotel.agent.calibration.bin.success_ratio", "1",
         "Success rate of the calibration samples in a confidence bin (reliability diagram); absent below the minimum sample count.",
         "perfotel_agent_calibration_bin_success_ratio", BinLabels, Mergeable: false);
     public static readonly AnalyticsMetricDefinition CalibrationBinConfidence = new("perfotel.agent.calibration.bin.confidence", "{confidence}",

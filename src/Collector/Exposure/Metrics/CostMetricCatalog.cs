@@ -14,8 +14,8 @@ public enum CostInstrumentKind
 /// <summary>One metric of the meter <c>PerfOtel.Collector.Cost</c>.</summary>
 /// <param name="Name">OpenTelemetry instrument name.</param>
 /// <param name="Kind">Counter or gauge.</param>
-/// <param name="Unit">UCUM unit: <c>{annotation}</c> units add no Prometheus suffix, <c>1</c> adds <c>_ratio</c> to a
-/// gauge, <c>s</c> adds <c>_seconds</c>.</param>
+/// <param name="Unit">UCUM unit: <c>{annotation}</c> units add no Prometheus suffix, <c>1</c> adds nothing (a ratio says
+/// <c>_ratio</c> in its name), <c>s</c> adds <c>_seconds</c>.</param>
 /// <param name="Description">Help text.</param>
 /// <param name="PrometheusName">The sample name PerfOtel.Exporter exposes: rules and dashboards depend on it.</param>
 /// <param name="Labels">Attribute keys.</param>
@@ -63,7 +63,7 @@ public static class CostMetricCatalog
         "Spend in US dollars of the budget's scope in the current UTC calendar period.", "perfotel_budget_spend_usd", BudgetLabels);
     public static readonly CostMetricDefinition BudgetLimit = new("perfotel.budget.limit_usd", CostInstrumentKind.Gauge, "{USD}",
         "Configured budget limit in US dollars for the period.", "perfotel_budget_limit_usd", BudgetLabels);
-    public static readonly CostMetricDefinition BudgetUtilization = new("perfotel.budget.utilization", CostInstrumentKind.Gauge, "1",
+    public static readonly CostMetricDefinition BudgetUtilization = new("perfotel.budget.utilization_ratio", CostInstrumentKind.Gauge, "1",
         "Spend divided by limit in the current period (0.8 warning, 1 critical by default).",
         "perfotel_budget_utilization_ratio", BudgetLabels);
     public static readonly CostMetricDefinition BudgetProjectedMonthSpend = new("perfotel.budget.projected_month_spend_usd",
@@ -76,7 +76,7 @@ public static class CostMetricCatalog
         "Provider calls to the model in the window (mergeable).", "perfotel_model_calls");
     public static readonly CostMetricDefinition ModelErrors = Model("perfotel.model.errors", "{call}",
         "Provider calls to the model in the window that ended in an error (mergeable).", "perfotel_model_errors");
-    public static readonly CostMetricDefinition ModelErrorRatio = Model("perfotel.model.error", "1",
+    public static readonly CostMetricDefinition ModelErrorRatio = Model("perfotel.model.error_ratio", "1",
         "Share of the model's provider calls in the window that ended in an error.", "perfotel_model_error_ratio");
     public static readonly CostMetricDefinition ModelLatencyP95 = Model("perfotel.model.latency.p95", "s",
         "95th percentile of the model's call latency in the window (log-bucketed, within 4.9 %).",
@@ -95,7 +95,7 @@ public static class CostMetricCatalog
     public static readonly CostMetricDefinition ModelInvocations = Model("perfotel.model.invocations", "{invocation}",
         "Agent invocations the model served in the window: those whose last provider call it answered (mergeable).",
         "perfotel_model_invocations");
-    public static readonly CostMetricDefinition ModelSuccessRatio = Model("perfotel.model.success", "1",
+    public static readonly CostMetricDefinition ModelSuccessRatio = Model("perfotel.model.success_ratio", "1",
         "Share of the invocations the model served in the window that succeeded.", "perfotel_model_success_ratio");
     public static readonly CostMetricDefinition ModelAccuracy = Model("perfotel.model.accuracy", "{accuracy}",
         "Mean accuracy 0-1 of the invocations the model served in the window.", "perfotel_model_accuracy");
@@ -105,7 +105,7 @@ public static class CostMetricCatalog
         "Invocations of the variant since the experiment started (mergeable).", "perfotel_experiment_invocations");
     public static readonly CostMetricDefinition ExperimentSuccesses = Experiment("perfotel.experiment.successes", "{invocation}",
         "Successful invocations of the variant (mergeable).", "perfotel_experiment_successes");
-    public static readonly CostMetricDefinition ExperimentSuccessRatio = Experiment("perfotel.experiment.success", "1",
+    public static readonly CostMetricDefinition ExperimentSuccessRatio = Experiment("perfotel.experiment.success_ratio", "1",
         "Success rate of the variant.", "perfotel_experiment_success_ratio");
     public static readonly CostMetricDefinition ExperimentLatencyP95 = Experiment("perfotel.experiment.latency.p95", "s",
         "95th percentile of the variant's invocation latency (log-bucketed, within 4.9 %).", "perfotel_experiment_latency_p95_seconds");

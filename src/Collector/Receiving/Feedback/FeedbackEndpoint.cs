@@ -16,7 +16,12 @@ public static class FeedbackEndpoint
     public static IEndpointRouteBuilder MapPerfOtelFeedback(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapPost(Route, HandleAsync);
+        endpoints.MapPost(Route, HandleAsync)
+            .Describe("Attaches an actual outcome to an invocation (by taskId, or traceId and spanId), now or when it arrives.", [])
+            .Accepts<FeedbackDocument>("application/json")
+            .Produces<FeedbackAccepted>(StatusCodes.Status202Accepted)
+            .Produces<ApiError>(StatusCodes.Status413PayloadTooLarge)
+            .Produces<ApiError>(StatusCodes.Status415UnsupportedMediaType);
         return endpoints;
     }
 
@@ -26,13 +31,13 @@ public static class FeedbackEndpoint
         var request = context.Request;
         if (!request.HasJsonContentType())
         {
-            return Results.Json(new FeedbackError("Content-Type", "the body must be application/json"),
+            return Results.Json(new ApiError("the body must be application/json", "Content-Type"),
                 statusCode: StatusCodes.Status415UnsupportedMediaType);
         }
 
         if (request.ContentLength > MaxBodyBytes)
         {
-            return Results.Json(new FeedbackError("body", $"the body exceeds {MaxBodyBytes} bytes"),
+            return Results.Json(new ApiError($"the body exceeds {MaxBodyBytes} bytes", "body"),
                 statusCode: StatusCodes.Status413PayloadTooLarge);
         }
 
@@ -44,11 +49,11 @@ public static class FeedbackEndpoint
         }
         catch (JsonException ex)
         {
-            return Results.BadRequest(new FeedbackError("body", $"the body is not valid JSON: {ex.Message}"));
+            return Results.BadRequest(new ApiError($"the body is not valid JSON: {ex.Message}", "body"));
         }
         catch (LengthLimitedStream.TooLongException)
         {
-            return Results.Json(new FeedbackError("body", $"the body exceeds {MaxBodyBytes} bytes"),
+            return Results.Json(new ApiError($"the body exceeds {MaxBodyBytes} bytes", "body"),
                 statusCode: StatusCodes.Status413PayloadTooLarge);
         }
 
@@ -65,11 +70,11 @@ public static class FeedbackEndpoint
             catch (InvalidOperationException ex)
             {
                 // JsonDocument checks structure, not the UTF-8 inside strings; reading a string finds that out.
-                return Results.BadRequest(new FeedbackError("body", $"the body is not valid UTF-8 JSON: {ex.Message}"));
+                return Results.BadRequest(new ApiError($"the body is not valid UTF-8 JSON: {ex.Message}", "body"));
             }
             if (error is not null)
             {
-                return Results.BadRequest(new FeedbackError(error.Field, error.Message));
+                return Results.BadRequest(new ApiError(error.Message, error.Field));
             }
 
             record = privacy.Apply(parsed!);
@@ -99,7 +104,10 @@ public static class FeedbackEndpoint
             statusCode: StatusCodes.Status202Accepted);
     }
 
-    private sealed record FeedbackAccepted(bool Joined, string FeedbackId);
+    internal sealed record FeedbackAccepted(bool Joined, string FeedbackId);
 
-    private sealed record FeedbackError(string Field, string Error);
+    /// <summary>The body <see cref="FeedbackRequestParser"/> reads, described for the OpenAPI document.</summary>
+    internal sealed record FeedbackDocument(
+        string? TaskId, string? TraceId, string? SpanId, string? FeedbackId, bool? Success, double? Score,
+        System.Text.Json.JsonElement? Predicted, System.Text.Json.JsonElement? Actual);
 }

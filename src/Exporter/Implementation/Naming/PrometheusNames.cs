@@ -52,9 +52,10 @@ internal static class PrometheusNames
 
     /// <summary>
     /// The Prometheus unit word for an OpenTelemetry (UCUM) unit, or "" when the unit has no Prometheus spelling:
-    /// annotations in braces are dropped, "1" becomes "ratio" for gauges only, "a/b" becomes "a_per_b".
+    /// annotations in braces are dropped, the dimensionless "1" adds nothing (whatever the instrument, as
+    /// OpenTelemetry.Exporter.Prometheus names it), "a/b" becomes "a_per_b".
     /// </summary>
-    public static string TranslateUnit(string? unit, bool isGauge)
+    public static string TranslateUnit(string? unit)
     {
         if (string.IsNullOrWhiteSpace(unit))
         {
@@ -69,7 +70,7 @@ internal static class PrometheusNames
 
         if (withoutAnnotations == "1")
         {
-            return isGauge ? "ratio" : string.Empty;
+            return string.Empty;
         }
 
         var slash = withoutAnnotations.IndexOf('/', StringComparison.Ordinal);
@@ -103,7 +104,7 @@ internal static class PrometheusNames
         string otelName, string unitWord, bool isCounter, bool addTotalSuffix)
     {
         var name = SanitizeMetricName(otelName);
-        if (unitWord.Length > 0 && !ContainsToken(name, unitWord))
+        if (unitWord.Length > 0 && !EndsWithUnit(name, unitWord, isCounter))
         {
             name = name + "_" + unitWord;
         }
@@ -191,11 +192,10 @@ internal static class PrometheusNames
         return builder.ToString();
     }
 
-    // "the metric name already contains the unit" is read token-wise, so "duration_seconds" contains "seconds"
-    // but "milliseconds_spent" does not contain "seconds".
-    private static bool ContainsToken(string name, string token) =>
-        name == token
-        || name.EndsWith("_" + token, StringComparison.Ordinal)
-        || name.StartsWith(token + "_", StringComparison.Ordinal)
-        || name.Contains("_" + token + "_", StringComparison.Ordinal);
+    // The specification adds the unit "unless the metric name already ends with the unit (before type-specific
+    // suffixes)". Read literally, as OpenTelemetry's exporter reads it, so both exporters give one name:
+    // "seconds_used" in s becomes "seconds_used_seconds", "x_bytes_total" in By stays "x_bytes_total".
+    private static bool EndsWithUnit(string name, string unitWord, bool isCounter) =>
+        name.EndsWith(unitWord, StringComparison.Ordinal)
+        || (isCounter && name.EndsWith(unitWord + "_total", StringComparison.Ordinal));
 }

@@ -93,23 +93,134 @@ internal sealed class ExpositionBuffer : IDisposable
     }
 
     /// <summary>
-    /// Writes a double as an OpenMetrics canonical number: like <see cref="WriteDouble"/> but integral values keep a
-    /// ".0", as OpenMetrics 1.0 requires for <c>le</c> label values.
+    /// Writes a double as an OpenMetrics canonical number, the form Prometheus itself writes and normalises <c>le</c> and
+    /// <c>quantile</c> label values to (client_golang's OpenMetrics writer, Prometheus' scrape parser): the shortest
+    /// digits that round-trip, in Go's <c>strconv.FormatFloat(f, 'g', -1, 64)</c> layout (exponent form when the decimal
+    /// exponent is below -4 or at least 6, with a sign and at least two exponent digits), and ".0" appended when the
+    /// result has neither a point nor an exponent. So 1 is "1.0", 1048576 is "1.048576e+06", 0.00001 is "1e-05".
+    /// Prometheus keys buckets by the label's text, so another spelling would split a histogram across exporters.
     /// </summary>
     public void WriteCanonicalDouble(double value)
     {
-        var start = Length;
-        WriteDouble(value);
         if (!double.IsFinite(value))
         {
+            WriteDouble(value);
             return;
         }
 
-        var text = bytes.AsSpan(start, Length - start);
-        if (text.IndexOfAny(".eEn"u8) < 0)
+        if (value == 0)
         {
-            Write(".0"u8);
+            Write("0.0"u8);
+            return;
         }
+
+        // .NET gives the same shortest round-trip digits as Go, only laid out differently ("1048576", "1E-05"):
+        // read them back as digits and a decimal point position (value = 0.d1d2... x 10^pointPosition).
+        Span<byte> shortest = stackalloc byte[32];
+        value.TryFormat(shortest, out var length, default, CultureInfo.InvariantCulture);
+        shortest = shortest[..length];
+        Span<byte> digits = stackalloc byte[24];
+        var digitCount = 0;
+        var pointPosition = 0;
+        var seenPoint = false;
+        var negative = false;
+        var exponent = 0;
+        for (var i = 0; i < shortest.Length; i++)
+        {
+            var c = shortest[i];
+            if (c == '-')
+            {
+                negative = true;
+            }
+            else if (c == '.')
+            {
+                seenPoint = true;
+            }
+            else if (c is (byte)'E' or (byte)'e')
+            {
+                Utf8Parser.TryParse(shortest[(i + 1)..], out exponent, out _);
+                break;
+            }
+            else if (digitCount == 0 && c == '0')
+            {
+                // A leading zero only moves the point ("0.001").
+                if (seenPoint)
+                {
+                    pointPosition--;
+                }
+            }
+            else
+            {
+                digits[digitCount++] = c;
+                if (!seenPoint)
+                {
+                    pointPosition++;
+                }
+            }
+        }
+
+        while (digitCount > 1 && digits[digitCount - 1] == '0')
+        {
+            digitCount--;
+        }
+
+        digits = digits[..digitCount];
+        pointPosition += exponent;
+        EnsureFree(48);
+        if (negative)
+        {
+            bytes[Length++] = (byte)'-';
+        }
+
+        var decimalExponent = pointPosition - 1;
+        if (decimalExponent < -4 || decimalExponent >= 6)
+        {
+            bytes[Length++] = digits[0];
+            if (digits.Length > 1)
+            {
+                bytes[Length++] = (byte)'.';
+                Write(digits[1..]);
+            }
+
+            bytes[Length++] = (byte)'e';
+            bytes[Length++] = decimalExponent < 0 ? (byte)'-' : (byte)'+';
+            var magnitude = Math.Abs(decimalExponent);
+            if (magnitude < 10)
+            {
+                bytes[Length++] = (byte)'0';
+            }
+
+            WriteLong(magnitude);
+            return;
+        }
+
+        if (pointPosition <= 0)
+        {
+            Write("0."u8);
+            for (var i = pointPosition; i < 0; i++)
+            {
+                bytes[Length++] = (byte)'0';
+            }
+
+            Write(digits);
+            return;
+        }
+
+        if (digits.Length <= pointPosition)
+        {
+            Write(digits);
+            for (var i = digits.Length; i < pointPosition; i++)
+            {
+                bytes[Length++] = (byte)'0';
+            }
+
+            Write(".0"u8);
+            return;
+        }
+
+        Write(digits[..pointPosition]);
+        bytes[Length++] = (byte)'.';
+        Write(digits[pointPosition..]);
     }
 
     /// <summary>Writes seconds since the Unix epoch with millisecond precision, as exemplar timestamps are written.</summary>

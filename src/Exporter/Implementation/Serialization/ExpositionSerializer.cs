@@ -14,12 +14,11 @@ namespace PerfOtel.Exporter.Implementation.Serialization;
 internal sealed class ExpositionSerializer
 {
     private const int ExemplarLabelCharacterLimit = 128;
-    private static readonly byte[] ScopeNameLabel = LabelKeyCache.ForLabel("otel_scope_name");
-    private static readonly byte[] ScopeVersionLabel = LabelKeyCache.ForLabel("otel_scope_version");
     private static readonly byte[] BucketBoundLabel = LabelKeyCache.ForLabel("le");
 
     private readonly MetricFamilyPlan plan;
     private readonly int maxSeries;
+    private readonly bool emitCreated;
     private readonly List<Metric> currentMetrics = [];
     private Exemplar[] exemplarScratch = new Exemplar[16];
     private byte[][] keyScratch = new byte[16][];
@@ -29,16 +28,18 @@ internal sealed class ExpositionSerializer
     private readonly IReadOnlyList<IPrometheusMetricProducer> producers;
     private readonly HashSet<string> claimedNames = new(StringComparer.Ordinal);
 
-    public ExpositionSerializer(bool addTotalSuffix, bool emitScopeLabels, int maxSeries)
-        : this(addTotalSuffix, emitScopeLabels, maxSeries, [])
+    public ExpositionSerializer(bool addTotalSuffix, bool emitScopeLabels, int maxSeries, bool emitCreated = true)
+        : this(addTotalSuffix, emitScopeLabels, maxSeries, [], emitCreated)
     {
     }
 
-    public ExpositionSerializer(bool addTotalSuffix, bool emitScopeLabels, int maxSeries, IReadOnlyList<IPrometheusMetricProducer> producers)
+    public ExpositionSerializer(bool addTotalSuffix, bool emitScopeLabels, int maxSeries, IReadOnlyList<IPrometheusMetricProducer> producers,
+        bool emitCreated = true)
     {
         plan = new MetricFamilyPlan(addTotalSuffix, emitScopeLabels);
         this.maxSeries = maxSeries;
         this.producers = producers;
+        this.emitCreated = emitCreated;
     }
 
     /// <summary>Number of series dropped by the last scrape because of <c>MaxSeries</c>.</summary>
@@ -168,13 +169,13 @@ internal sealed class ExpositionSerializer
     {
         // A steady series writes "name{labels} " as one cached copy.
         var tags = point.Tags;
+        var start = buffer.Length;
         if (stream.Series.TryGet(seriesIndex, tags) is { } prefix)
         {
             buffer.Write(prefix);
         }
         else
         {
-            var start = buffer.Length;
             buffer.Write(stream.SampleNameBytes);
             if (WriteLabelsUncached(buffer, stream, tags))
             {
@@ -185,6 +186,7 @@ internal sealed class ExpositionSerializer
             stream.Series.Store(seriesIndex, tags, buffer.WrittenSpan[start..]);
         }
 
+        var prefixEnd = buffer.Length;
         switch (stream.Metric.MetricType)
         {
             case MetricType.LongSum:
@@ -224,6 +226,18 @@ internal sealed class ExpositionSerializer
         }
 
         buffer.Write((byte)'\n');
+
+        // OpenMetrics counters carry their start time as name_created{labels}: the same labels, copied from the line
+        // just written (after the sample name, up to and including the space before the value).
+        if (openMetrics && emitCreated && stream.Type == PrometheusType.Counter)
+        {
+            var labelsStart = start + stream.SampleNameBytes.Length;
+            var labelsLength = prefixEnd - labelsStart;
+            buffer.Write(stream.CreatedNameBytes);
+            buffer.CopyWithin(labelsStart, labelsLength);
+            buffer.WriteUnixSeconds(point.StartTime);
+            buffer.Write((byte)'\n');
+        }
     }
 
     private void WriteHistogram(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point, bool openMetrics)
@@ -270,6 +284,30 @@ internal sealed class ExpositionSerializer
         }
 
         WriteSumAndCount(buffer, stream, point.GetHistogramSum(), point.GetHistogramCount(), hasLabels, labelsStart, labelsLength);
+        WriteCreated(buffer, stream, in point, openMetrics, hasLabels, labelsStart, labelsLength);
+    }
+
+    private void WriteCreated(ExpositionBuffer buffer, MetricStreamLayout stream, in MetricPoint point, bool openMetrics,
+        bool hasLabels, int labelsStart, int labelsLength)
+    {
+        if (!openMetrics || !emitCreated)
+        {
+            return;
+        }
+
+        buffer.Write(stream.CreatedNameBytes);
+        if (hasLabels)
+        {
+            buffer.CopyWithin(labelsStart, labelsLength);
+            buffer.Write("} "u8);
+        }
+        else
+        {
+            buffer.Write((byte)' ');
+        }
+
+        buffer.WriteUnixSeconds(point.StartTime);
+        buffer.Write((byte)'\n');
     }
 
     private void WriteExponentialHistogram(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point, bool openMetrics)
@@ -310,6 +348,7 @@ internal sealed class ExpositionSerializer
         buffer.Write((byte)'\n');
 
         WriteSumAndCount(buffer, stream, point.GetHistogramSum(), point.GetHistogramCount(), hasLabels, labelsStart, labelsLength);
+        WriteCreated(buffer, stream, in point, openMetrics, hasLabels, labelsStart, labelsLength);
     }
 
     private static void WriteBucketPrefix(ExpositionBuffer buffer, MetricStreamLayout stream, bool hasLabels, int labelsStart, int labelsLength)
@@ -460,9 +499,23 @@ internal sealed class ExpositionSerializer
 
     // A label the exporter itself writes (scope labels, le) must not appear twice in a series: Prometheus would
     // reject the whole scrape for one attribute.
-    private static bool IsReserved(byte[] encodedKey, MetricStreamLayout stream) =>
-        (stream.ScopeLabels.Length > 0 && (ReferenceEquals(encodedKey, ScopeNameLabel) || ReferenceEquals(encodedKey, ScopeVersionLabel)))
-        || (stream.Type == PrometheusType.Histogram && ReferenceEquals(encodedKey, BucketBoundLabel));
+    private static bool IsReserved(byte[] encodedKey, MetricStreamLayout stream)
+    {
+        if (stream.Type == PrometheusType.Histogram && ReferenceEquals(encodedKey, BucketBoundLabel))
+        {
+            return true;
+        }
+
+        foreach (var scopeKey in stream.ScopeLabelKeys)
+        {
+            if (ReferenceEquals(encodedKey, scopeKey))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     // Rare path: two attribute keys sanitise to the same label (the spec joins their values with ';' in the
     // lexicographic order of the original keys), or an attribute would repeat a label the exporter writes (dropped).

@@ -28,7 +28,7 @@ internal sealed class MetricStreamLayout
             _ => PrometheusType.Gauge,
         };
         IsLong = metric.MetricType is MetricType.LongSum or MetricType.LongSumNonMonotonic or MetricType.LongGauge;
-        UnitWord = PrometheusNames.TranslateUnit(metric.Unit, Type == PrometheusType.Gauge);
+        UnitWord = PrometheusNames.TranslateUnit(metric.Unit);
         (FamilyName, SampleName) = PrometheusNames.TranslateMetricName(
             metric.Name, UnitWord, Type == PrometheusType.Counter, addTotalSuffix);
 
@@ -36,7 +36,8 @@ internal sealed class MetricStreamLayout
         BucketNameBytes = Encoding.UTF8.GetBytes(FamilyName + "_bucket");
         SumNameBytes = Encoding.UTF8.GetBytes(FamilyName + "_sum");
         CountNameBytes = Encoding.UTF8.GetBytes(FamilyName + "_count");
-        ScopeLabels = emitScopeLabels ? EncodeScopeLabels(metric.MeterName, metric.MeterVersion) : [];
+        CreatedNameBytes = Encoding.UTF8.GetBytes(FamilyName + "_created");
+        (ScopeLabels, ScopeLabelKeys) = emitScopeLabels ? EncodeScopeLabels(metric) : ([], []);
     }
 
     public Metric Metric { get; }
@@ -61,8 +62,17 @@ internal sealed class MetricStreamLayout
 
     public byte[] CountNameBytes { get; }
 
-    /// <summary><c>otel_scope_name="..",otel_scope_version=".."</c>, escaped, or empty when disabled.</summary>
+    /// <summary>Name of the OpenMetrics <c>_created</c> sample of counters and histograms.</summary>
+    public byte[] CreatedNameBytes { get; }
+
+    /// <summary>
+    /// The scope's labels, escaped, or empty when disabled: <c>otel_scope_name</c>, <c>otel_scope_version</c>,
+    /// <c>otel_scope_schema_url</c> and one <c>otel_scope_[attribute]</c> per scope attribute.
+    /// </summary>
     public byte[] ScopeLabels { get; }
+
+    /// <summary>The encoded keys (<see cref="LabelKeyCache.ForLabel"/> instances) of <see cref="ScopeLabels"/>.</summary>
+    public byte[][] ScopeLabelKeys { get; }
 
     /// <summary>Encoded label keys of this stream, looked up by reference first (the SDK reuses key strings).</summary>
     public LabelKeyCache LabelKeys { get; } = new();
@@ -70,21 +80,71 @@ internal sealed class MetricStreamLayout
     /// <summary>Encoded label sets of this stream's series, reused while their attributes stay the same.</summary>
     public EncodedSeriesCache Series { get; } = new();
 
-    private static byte[] EncodeScopeLabels(string meterName, string? meterVersion)
+    // The compatibility specification (Instrumentation Scope): name, version and schema URL as labels, and every scope
+    // attribute as otel_scope_<key> with the attribute rules (sanitised; keys that meet on one label have their values
+    // joined with ';' in the order of the original keys); an attribute landing on name, version or schema_url is dropped.
+    private static (byte[] Labels, byte[][] Keys) EncodeScopeLabels(Metric metric)
     {
-        using var buffer = new ExpositionBuffer(256);
-        buffer.Write("otel_scope_name=\""u8);
-        buffer.WriteEscapedLabelValue(meterName);
-        buffer.Write((byte)'"');
-        if (!string.IsNullOrEmpty(meterVersion))
+        var labels = new List<KeyValuePair<string, string>> { new(ScopeName, metric.MeterName) };
+        if (!string.IsNullOrEmpty(metric.MeterVersion))
         {
-            buffer.Write(",otel_scope_version=\""u8);
-            buffer.WriteEscapedLabelValue(meterVersion);
+            labels.Add(new(ScopeVersion, metric.MeterVersion));
+        }
+
+        if (!string.IsNullOrEmpty(metric.MeterSchemaUrl))
+        {
+            labels.Add(new(ScopeSchemaUrl, metric.MeterSchemaUrl));
+        }
+
+        if (metric.MeterTags is { } tags)
+        {
+            var byLabel = new SortedDictionary<string, List<KeyValuePair<string, object?>>>(StringComparer.Ordinal);
+            foreach (var tag in tags)
+            {
+                var label = PrometheusNames.SanitizeLabelName("otel_scope_" + tag.Key);
+                if (label is ScopeName or ScopeVersion or ScopeSchemaUrl)
+                {
+                    PerfOtelExporterEventSource.Log.ReservedLabelDropped(metric.Name, tag.Key);
+                    continue;
+                }
+
+                if (!byLabel.TryGetValue(label, out var list))
+                {
+                    list = [];
+                    byLabel[label] = list;
+                }
+
+                list.Add(tag);
+            }
+
+            foreach (var (label, list) in byLabel)
+            {
+                list.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+                labels.Add(new(label, string.Join(';', list.Select(t => ExpositionSerializer.AttributeValueText(t.Value)))));
+            }
+        }
+
+        using var buffer = new ExpositionBuffer(256);
+        var keys = new byte[labels.Count][];
+        for (var i = 0; i < labels.Count; i++)
+        {
+            if (i > 0)
+            {
+                buffer.Write((byte)',');
+            }
+
+            keys[i] = LabelKeyCache.ForLabel(labels[i].Key);
+            buffer.Write(keys[i]);
+            buffer.WriteEscapedLabelValue(labels[i].Value);
             buffer.Write((byte)'"');
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return (buffer.WrittenSpan.ToArray(), keys);
     }
+
+    private const string ScopeName = "otel_scope_name";
+    private const string ScopeVersion = "otel_scope_version";
+    private const string ScopeSchemaUrl = "otel_scope_schema_url";
 }
 
 /// <summary>
