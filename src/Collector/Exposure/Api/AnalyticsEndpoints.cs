@@ -20,7 +20,7 @@ public static class AnalyticsEndpoints
     public static IEndpointRouteBuilder MapPerfOtelAnalyticsApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api/v1");
-        api.MapGet("/health", Health).Describe<HealthResponse>("The tenant's health score, band and agents by band.", [Window]);
+        api.MapGet("/health", Health).Describe<HealthResponse>("The tenant's status (critical, degraded, ok, no_data) from its health band and its agents' current breaches; score, band and agents by band.", [Window]);
         api.MapGet("/metrics/system", SystemMetrics).Describe<SystemMetricsResponse>("The tenant-wide report over a window.", [Window]);
         api.MapGet("/metrics/agents", AgentList).Describe<AgentListResponse>("Every agent of the tenant with its headline figures.", [Window]);
         api.MapGet("/metrics/agents/{agent}", AgentMetrics)
