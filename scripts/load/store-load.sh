@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sustained store ingest: 100-span batches through IExecutionStore.WriteAsync, acknowledged after commit, with memory
-# sampled over the run. The README's storage table comes from this script.
+# sampled over the run. The throughput table of docs/collector/storage.md comes from this script.
 #
 #   bash scripts/load/store-load.sh sqlite [SECONDS] [extra store-load options...]
 #   bash scripts/load/store-load.sh postgres [SECONDS] [extra store-load options...]

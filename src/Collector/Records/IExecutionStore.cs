@@ -28,7 +28,7 @@ public sealed record FeedbackResult(bool Joined, AgentInvocation? Invocation, bo
 /// <summary>
 /// The durable store behind the collector. Implementations: SQLite (embedded default) and PostgreSQL.
 /// A write that returns has been committed: the receiver acknowledges only after it. Writes are idempotent on
-/// (trace id, span id) for spans and on the feedback id for feedback.
+/// (tenant, trace id, span id) for spans and on (tenant, feedback id) for feedback.
 /// </summary>
 public interface IExecutionStore : IAsyncDisposable
 {

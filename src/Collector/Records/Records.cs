@@ -1,7 +1,7 @@
 namespace PerfOtel.Collector.Records;
 
 // The records the collector derives from OTLP and keeps in its store. Identity of every span-derived record is
-// (TraceId, SpanId): ingest is idempotent on it. Ids are lowercase hex (32 and 16 characters).
+// (Tenant, TraceId, SpanId): ingest is idempotent on it, and the same ids sent by two tenants are two records. Ids are lowercase hex (32 and 16 characters).
 
 /// <summary>One agent invocation (an <c>invoke_agent</c> span).</summary>
 public sealed record AgentInvocation

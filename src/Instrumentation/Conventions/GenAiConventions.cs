@@ -147,7 +147,7 @@ public static class GenAiEvents
 }
 
 /// <summary>
-/// PerfOtel's own attributes for what the GenAI conventions lack (ARCHITECTURE.md, Contracts).
+/// PerfOtel's own attributes for what the GenAI conventions lack (docs/architecture.md, Contracts).
 /// Never new <c>gen_ai.*</c> names.
 /// </summary>
 public static class PerfOtelAttributes

@@ -13,7 +13,7 @@ public sealed class InMemoryExecutionStore : IExecutionStore
     private readonly List<ProviderCall> calls = [];
     private readonly List<ToolCall> toolCalls = [];
     private readonly List<EvaluationRecord> evaluations = [];
-    private readonly Dictionary<(string, string), FeedbackRecord> feedback = [];
+    private readonly Dictionary<(string, string, string), FeedbackRecord> feedback = [];
 
     public List<InvocationQuery> Queries { get; } = [];
 
@@ -30,10 +30,10 @@ public sealed class InMemoryExecutionStore : IExecutionStore
 
     public Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord record, CancellationToken cancellationToken)
     {
-        var invocation = invocations.FirstOrDefault(i => i.TraceId == record.TraceId && i.SpanId == record.SpanId);
+        var invocation = invocations.FirstOrDefault(i => i.Tenant == record.Tenant && i.TraceId == record.TraceId && i.SpanId == record.SpanId);
         if (invocation is not null)
         {
-            feedback[(invocation.TraceId, invocation.SpanId)] = record;
+            feedback[(invocation.Tenant, invocation.TraceId, invocation.SpanId)] = record;
         }
         return Task.FromResult(new FeedbackResult(invocation is not null, invocation));
     }
@@ -45,8 +45,8 @@ public sealed class InMemoryExecutionStore : IExecutionStore
         foreach (var invocation in invocations.Where(i => Matches(query, i.Tenant, i.StartTime)).OrderBy(i => i.StartTime))
         {
             await Task.Yield();
-            var children = calls.Where(c => c.TraceId == invocation.TraceId && c.InvocationSpanId == invocation.SpanId).ToList();
-            feedback.TryGetValue((invocation.TraceId, invocation.SpanId), out var joined);
+            var children = calls.Where(c => c.Tenant == invocation.Tenant && c.TraceId == invocation.TraceId && c.InvocationSpanId == invocation.SpanId).ToList();
+            feedback.TryGetValue((invocation.Tenant, invocation.TraceId, invocation.SpanId), out var joined);
             yield return children.Count == 0
                 ? new StoredInvocation(invocation, invocation.Tokens, invocation.CostUsd, 0, joined)
                 : new StoredInvocation(invocation, children.Aggregate(default(TokenCounts), (t, c) => t + c.Tokens),

@@ -8,7 +8,7 @@ using PerfOtel.Instrumentation.Conventions;
 namespace PerfOtel.Collector.Tests.Otlp;
 
 /// <summary>
-/// The contract of ARCHITECTURE.md end to end: what PerfOtel.Instrumentation writes, sent by the real OTLP exporter,
+/// The contract of docs/architecture.md (Contracts) end to end: what PerfOtel.Instrumentation writes, sent by the real OTLP exporter,
 /// is what the collector stores.
 /// </summary>
 public sealed class InstrumentationContractTests

@@ -133,6 +133,41 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
         Assert.Null(stored.Feedback);
     }
 
+    [Fact]
+    public async Task IdsAlphaSentFirst_DoNotKeepBravosRealSpanOut()
+    {
+        // Alpha learns the ids of a bravo run (a shared upstream, a leaked log) and sends them first under its own key.
+        var real = TenantData.Bravo with { Agent = "bravo-squatted-agent", TaskId = "bravo-squatted-task", TraceNumber = 0x0d01 };
+        var squat = real with { Tenant = A.Tenant, Agent = "alpha-squatter-agent", TaskId = "alpha-squatter-task" };
+        Assert.Equal(real.TraceIdHex, squat.TraceIdHex);
+        await PostAsync("/v1/traces", Protobuf(squat.Run(claimedTenant: null)), TestKeys.IngestA, HttpStatusCode.OK);
+
+        await PostAsync("/v1/traces", Protobuf(real.Run(claimedTenant: null)), TestKeys.IngestB, HttpStatusCode.OK);
+        var joined = await PostAsync("/api/v1/feedback", Feedback(real.TraceIdHex, real.InvocationSpanIdHex, "bravo-on-squatted"),
+            TestKeys.IngestB, HttpStatusCode.Accepted);
+
+        // Bravo's span is stored as bravo's, with its own chat call rolled up and its own feedback joined.
+        var bravos = (await StoredAsync(B.Tenant)).Single(i => i.Invocation.TraceId == real.TraceIdHex);
+        Assert.Equal(real.Agent, bravos.Invocation.AgentName);
+        Assert.Equal(real.InvocationSpanIdHex, bravos.Invocation.SpanId);
+        Assert.Equal(100, bravos.RolledUpTokens.Input);
+        Assert.True(joined.GetProperty("joined").GetBoolean());
+        Assert.Equal("bravo-on-squatted", bravos.Feedback?.FeedbackId);
+        // Alpha keeps its own copy, untouched by bravo's feedback.
+        var alphas = (await StoredAsync(A.Tenant)).Single(i => i.Invocation.TraceId == real.TraceIdHex);
+        Assert.Equal(squat.Agent, alphas.Invocation.AgentName);
+        Assert.Null(alphas.Feedback);
+
+        // And counted: bravo's analytics show the invocation for bravo's agent.
+        using var response = await SendAsync(HttpMethod.Get, "/api/v1/metrics/agents", TestKeys.ReadB);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        var agent = JsonDocument.Parse(body).RootElement.GetProperty("agents").EnumerateArray()
+            .Single(a => a.GetProperty("agent").GetString() == real.Agent);
+        Assert.Equal(1, agent.GetProperty("invocations").GetInt64());
+        Assert.DoesNotContain(squat.Agent, body, StringComparison.Ordinal);
+    }
+
     private async Task OtlpWithAlphasKey_ClaimingBravo_StaysAlphasAsync(string pattern)
     {
         switch (pattern)

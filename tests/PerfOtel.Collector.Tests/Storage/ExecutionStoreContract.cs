@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -257,6 +258,114 @@ public abstract class ExecutionStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheSameSpanIdsFromTwoTenantsAreTwoRecords()
+    {
+        // Tenant "acme" sends ids first; tenant "globex" sends the same ids with its own data, alone and in one batch.
+        var acme = TestRecords.Invocation(taskId: "acme-task", tenant: "acme", agent: "acme-agent");
+        var acmeCall = TestRecords.ProviderCall(acme.TraceId, acme.SpanId, acme.SpanId, new TokenCounts(10, 1, 0, 0, 0), 0.1)
+            with { Tenant = "acme" };
+        var acmeTool = TestRecords.ToolCall(acme.TraceId) with { Tenant = "acme" };
+        var acmeEvaluation = TestRecords.Evaluation(acme.TraceId, acme.SpanId) with { Tenant = "acme" };
+        var globex = acme with { Tenant = "globex", AgentName = "globex-agent", TaskId = "globex-task" };
+        var globexCall = acmeCall with { Tenant = "globex", Tokens = new TokenCounts(20, 2, 0, 0, 0) };
+        var globexTool = acmeTool with { Tenant = "globex", ToolName = "globex_tool" };
+        var globexEvaluation = acmeEvaluation with { Tenant = "globex", Score = 0.1 };
+        await Store.WriteAsync(TestRecords.Batch(acme, acmeCall, acmeTool, acmeEvaluation), CancellationToken.None);
+
+        var second = await Store.WriteAsync(TestRecords.Batch(globex, globexCall, globexTool, globexEvaluation),
+            CancellationToken.None);
+
+        Assert.Equal([globex], second.Invocations);
+        Assert.Equal([globexCall], second.ProviderCalls);
+        Assert.Equal([globexTool], second.ToolCalls);
+        Assert.Equal([globexEvaluation], second.Evaluations);
+        var stored = await ReadInvocations();
+        Assert.Equal(2, stored.Count);
+        var acmes = Assert.Single(await ReadInvocations(new InvocationQuery { Tenant = "acme" }));
+        var globexes = Assert.Single(await ReadInvocations(new InvocationQuery { Tenant = "globex" }));
+        Assert.Equal(acme, acmes.Invocation);
+        Assert.Equal(globex, globexes.Invocation);
+        // Each tenant's invocation rolls up its own call only.
+        Assert.Equal(acmeCall.Tokens, acmes.RolledUpTokens);
+        Assert.Equal(globexCall.Tokens, globexes.RolledUpTokens);
+        Assert.Equal([globexCall], await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery { Tenant = "globex" }, CancellationToken.None)));
+        Assert.Equal([globexTool], await ReadAll(Store.ReadToolCallsAsync(new InvocationQuery { Tenant = "globex" }, CancellationToken.None)));
+        Assert.Equal([globexEvaluation], await ReadAll(Store.ReadEvaluationsAsync(new InvocationQuery { Tenant = "globex" }, CancellationToken.None)));
+
+        // Feedback by span joins the invocation of its own tenant.
+        var feedback = TestRecords.Feedback(traceId: acme.TraceId, spanId: acme.SpanId) with { Tenant = "globex" };
+        Assert.Equal(new FeedbackResult(true, globex), await Store.AddFeedbackAsync(feedback, CancellationToken.None));
+        Assert.Null(Assert.Single(await ReadInvocations(new InvocationQuery { Tenant = "acme" })).Feedback);
+        Assert.Equal(feedback, Assert.Single(await ReadInvocations(new InvocationQuery { Tenant = "globex" })).Feedback);
+
+        // Both tenants' copies of a new span in one batch are both new; a resend of either is not.
+        var shared = TestRecords.Invocation(tenant: "acme");
+        var both = await Store.WriteAsync(TestRecords.Batch(shared, shared with { Tenant = "globex" }), CancellationToken.None);
+        Assert.Equal([shared, shared with { Tenant = "globex" }], both.Invocations);
+        var resent = await Store.WriteAsync(TestRecords.Batch(globex, globexCall, globexTool, globexEvaluation,
+            shared with { Tenant = "globex" }), CancellationToken.None);
+        Assert.Equal(0, resent.Count);
+        Assert.Equal(4, (await ReadInvocations()).Count);
+    }
+
+    [Fact]
+    public async Task DataStoredBeforeTheTenantJoinedTheIdentitySurvivesTheMigration()
+    {
+        // Records as the schema of version 1 held them, keyed on (trace id, span id) alone.
+        var invocation = TestRecords.Invocation(taskId: "task-before", tenant: "acme");
+        var call = TestRecords.ProviderCall(invocation.TraceId, invocation.SpanId, invocation.SpanId,
+            new TokenCounts(100, 50, 7, 8, 9), 0.25) with { Tenant = "acme" };
+        var tool = TestRecords.ToolCall(invocation.TraceId) with { Tenant = "acme" };
+        var evaluation = TestRecords.Evaluation(invocation.TraceId, invocation.SpanId, sequence: 2) with { Tenant = "acme" };
+        var joined = TestRecords.Feedback(traceId: invocation.TraceId, spanId: invocation.SpanId) with { Tenant = "acme" };
+        var pending = TestRecords.Feedback(taskId: "task-after") with { Tenant = "acme" };
+        var i = invocation;
+        var c = call;
+        var version1 = string.Join(";\n",
+            Insert("invocations", Columns.Invocation, i.Tenant, i.TraceId, i.SpanId, i.ParentSpanId, i.ServiceName,
+                i.AgentName, i.AgentId, i.AgentType, i.TaskId, i.TaskType, i.JobId, i.ConversationId, i.Experiment,
+                i.Variant, i.StartTime, i.DurationSeconds, i.Outcome, i.ErrorType, i.Confidence, i.Quality,
+                i.Tokens.Input, i.Tokens.Output, i.Tokens.CacheRead, i.Tokens.CacheCreation, i.Tokens.Reasoning,
+                i.CostUsd, i.AttributesJson),
+            Insert("provider_calls", Columns.ProviderCallInsert, c.Tenant, c.TraceId, c.SpanId, c.ParentSpanId,
+                c.InvocationSpanId, c.InvocationSpanId, c.AgentName, c.Operation, c.Provider, c.RequestModel,
+                c.ResponseModel, c.StartTime, c.DurationSeconds, c.Tokens.Input, c.Tokens.Output, c.Tokens.CacheRead,
+                c.Tokens.CacheCreation, c.Tokens.Reasoning, c.CostUsd, c.UnpricedTokens, c.Attempt, c.FallbackFrom,
+                c.FallbackReason, c.ErrorType),
+            Insert("tool_calls", Columns.ToolCall, tool.Tenant, tool.TraceId, tool.SpanId, tool.ParentSpanId,
+                tool.InvocationSpanId, tool.AgentName, tool.ToolName, tool.ToolCallId, tool.StartTime,
+                tool.DurationSeconds, tool.ErrorType),
+            Insert("evaluations", Columns.Evaluation, evaluation.Tenant, evaluation.TraceId, evaluation.SpanId,
+                evaluation.Sequence, evaluation.AgentName, evaluation.Name, evaluation.Score, evaluation.Label,
+                evaluation.Time),
+            FeedbackInsert(joined, invocation),
+            FeedbackInsert(pending, null));
+        await Store.DisposeAsync();
+
+        Store = await RecreateAtSchemaVersionAsync(1, version1);
+
+        var stored = Assert.Single(await ReadInvocations());
+        Assert.Equal(invocation, stored.Invocation);
+        Assert.Equal(call.Tokens, stored.RolledUpTokens);
+        Assert.Equal(call.CostUsd, stored.RolledUpCostUsd);
+        Assert.Equal(joined, stored.Feedback);
+        Assert.Equal([call], await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery(), CancellationToken.None)));
+        Assert.Equal([tool], await ReadAll(Store.ReadToolCallsAsync(new InvocationQuery(), CancellationToken.None)));
+        Assert.Equal([evaluation], await ReadAll(Store.ReadEvaluationsAsync(new InvocationQuery(), CancellationToken.None)));
+
+        // The migrated tables behave as new ones: a resend is absorbed, another tenant's copy is its own record, and
+        // feedback that was pending before the migration joins the invocation it waited for.
+        Assert.Equal(0, (await Store.WriteAsync(TestRecords.Batch(invocation, call, tool, evaluation), CancellationToken.None)).Count);
+        var copy = await Store.WriteAsync(TestRecords.Batch(invocation with { Tenant = "globex" }, call with { Tenant = "globex" }),
+            CancellationToken.None);
+        Assert.Equal(2, copy.Count);
+        var later = TestRecords.Invocation(taskId: "task-after", tenant: "acme");
+        var committed = await Store.WriteAsync(TestRecords.Batch(later), CancellationToken.None);
+        Assert.Equal([new FeedbackJoin(later, pending)], committed.JoinedFeedback);
+        Assert.Equal(3, (await ReadInvocations()).Count);
+    }
+
+    [Fact]
     public async Task FeedbackOfAnotherTenantDoesNotJoin()
     {
         var invocation = TestRecords.Invocation(taskId: "shared-task", tenant: "acme");
@@ -424,6 +533,34 @@ public abstract class ExecutionStoreContract : IAsyncLifetime
         new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
             builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(
                 HostSettings.Append(new("Storage:RetentionDays", "0")))));
+
+    /// <summary>
+    /// Empties this test's database (its store is already disposed), applies the migrations up to
+    /// <paramref name="version"/> only, runs <paramref name="sql"/> on it, then opens the store, which migrates the rest.
+    /// </summary>
+    protected abstract Task<IExecutionStore> RecreateAtSchemaVersionAsync(int version, string sql);
+
+    /// <summary>A timestamp as this provider's SQL literal.</summary>
+    protected abstract string TimeLiteral(DateTimeOffset time);
+
+    private string Insert(string table, string columns, params object?[] values) =>
+        $"INSERT INTO {table} ({columns}) VALUES ({string.Join(", ", values.Select(Literal))})";
+
+    private string FeedbackInsert(FeedbackRecord f, AgentInvocation? joinedTo) =>
+        Insert("feedback", Columns.FeedbackInsert + ", invocation_trace_id, invocation_span_id", f.Tenant, f.FeedbackId,
+            f.TaskId, f.TraceId, f.SpanId, f.Success, f.Score, f.PredictedJson, f.ActualJson, f.Accuracy, f.ReceivedAt,
+            joinedTo?.TraceId, joinedTo?.SpanId);
+
+    private string Literal(object? value) => value switch
+    {
+        null => "NULL",
+        string text => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'",
+        bool flag => flag ? "TRUE" : "FALSE",
+        double number => number.ToString("R", CultureInfo.InvariantCulture),
+        DateTimeOffset time => TimeLiteral(time),
+        IFormattable integer => integer.ToString(null, CultureInfo.InvariantCulture),
+        _ => throw new ArgumentException($"no literal for {value.GetType()}"),
+    };
 
     protected Task<List<StoredInvocation>> ReadInvocations(InvocationQuery? query = null) =>
         ReadAll(Store.ReadInvocationsAsync(query ?? new InvocationQuery(), CancellationToken.None));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using PerfOtel.Testing;
 using PerfOtel.Collector.Records;
@@ -68,6 +69,31 @@ public sealed class PostgresExecutionStoreTests(PostgresClusterFixture cluster) 
         await command.ExecuteNonQueryAsync();
     }
 
+    protected override async Task<IExecutionStore> RecreateAtSchemaVersionAsync(int version, string sql)
+    {
+        await using (var connection = new NpgsqlConnection(cluster.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"DROP SCHEMA {_schema} CASCADE; CREATE SCHEMA {_schema}", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using (var connection = new NpgsqlConnection(SchemaConnectionString))
+        {
+            await connection.OpenAsync();
+            await new PostgresMigrator(connection, NullLogger.Instance)
+                .ApplyAsync([.. PostgresSchema.Migrations.Where(m => m.Version <= version)], CancellationToken.None);
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return await OpenStoreAsync();
+    }
+
+    protected override string TimeLiteral(DateTimeOffset time) =>
+        "'" + time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture) +
+        "+00'::timestamptz";
+
     protected override async Task<IExecutionStore> OpenStoreAsync()
     {
         var store = new PostgresExecutionStore(SchemaConnectionString);
@@ -110,7 +136,7 @@ public sealed class PostgresExecutionStoreTests(PostgresClusterFixture cluster) 
         await using var command = new NpgsqlCommand("SELECT count(*), max(version) FROM schema_migrations", connection);
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
-        Assert.Equal(1, reader.GetInt64(0));
-        Assert.Equal(1, reader.GetInt32(1));
+        Assert.Equal(PostgresSchema.Migrations.Count, reader.GetInt64(0));
+        Assert.Equal(PostgresSchema.Migrations.Max(m => m.Version), reader.GetInt32(1));
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
 using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Storage.Sqlite;
 
@@ -34,6 +35,26 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
         await base.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }
+
+    protected override async Task<IExecutionStore> RecreateAtSchemaVersionAsync(int version, string sql)
+    {
+        Directory.Delete(_directory, recursive: true);
+        Directory.CreateDirectory(_directory);
+        await using (var connection = new SqliteConnection(
+                         $"Data Source={Path.Combine(_directory, SqliteExecutionStore.FileName)};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            new SqliteMigrator(connection, NullLogger.Instance).Apply([.. SqliteSchema.Migrations.Where(m => m.Version <= version)]);
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return await OpenStoreAsync();
+    }
+
+    protected override string TimeLiteral(DateTimeOffset time) =>
+        SqliteTime.ToMicros(time).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task ConcurrentWritesShareTransactions()
@@ -170,8 +191,8 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
             await using (var reader = await count.ExecuteReaderAsync())
             {
                 Assert.True(await reader.ReadAsync());
-                Assert.Equal(1, reader.GetInt64(0));
-                Assert.Equal(1, reader.GetInt64(1));
+                Assert.Equal(SqliteSchema.Migrations.Count, reader.GetInt64(0));
+                Assert.Equal(SqliteSchema.Migrations.Max(m => m.Version), reader.GetInt64(1));
             }
 
             await using var future = connection.CreateCommand();

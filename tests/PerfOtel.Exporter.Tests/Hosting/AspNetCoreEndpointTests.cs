@@ -161,7 +161,7 @@ public class AspNetCoreEndpointTests
 
         var error = Assert.Throws<InvalidOperationException>(() => app.MapPerfOtelScrapingEndpoint());
 
-        Assert.Contains("AddSingleton(meterProvider)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("AddOpenTelemetry().WithMetrics(", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

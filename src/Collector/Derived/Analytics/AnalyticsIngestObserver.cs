@@ -55,16 +55,16 @@ internal sealed partial class AnalyticsIngestObserver(RollingWindows windows, IL
     {
         // An evaluation event without an agent name is attributed to the invocation span it sits on when that span
         // came in the same batch.
-        Dictionary<(string, string), string>? agentsBySpan = null;
+        Dictionary<(string, string, string), string>? agentsBySpan = null;
         foreach (var evaluation in batch.Evaluations)
         {
             string? agent = null;
             if (evaluation.AgentName is null)
             {
                 agentsBySpan ??= batch.Invocations
-                    .GroupBy(i => (i.TraceId, i.SpanId))
+                    .GroupBy(i => (i.Tenant, i.TraceId, i.SpanId))
                     .ToDictionary(g => g.Key, g => g.First().AgentName);
-                agentsBySpan.TryGetValue((evaluation.TraceId, evaluation.SpanId), out agent);
+                agentsBySpan.TryGetValue((evaluation.Tenant, evaluation.TraceId, evaluation.SpanId), out agent);
             }
             windows.RecordEvaluation(evaluation, agent);
         }

@@ -1,7 +1,7 @@
 namespace PerfOtel.Collector.Derived.Thresholds;
 
 /// <summary>
-/// The default alert thresholds of ARCHITECTURE.md, in one place: the collector's alerts and health score use them,
+/// The default alert thresholds of docs/architecture.md (Default alert thresholds), in one place: the collector's alerts and health score use them,
 /// and the Prometheus rules must carry the same numbers.
 /// </summary>
 public static class ThresholdDefaults

@@ -16,7 +16,7 @@ public sealed record AnalyticsMetricDefinition(
 /// Every analytics metric: all are gauges read from the rolling windows at scrape time and written into the scrape by
 /// <see cref="AnalyticsExposition"/> (a PerfOtel.Exporter producer, not an OpenTelemetry Meter). The derived gauges are what dashboards and rules read; the mergeable ones are the
 /// additive statistics of the same windows, which PromQL <c>sum by</c> adds across collector replicas and from which the
-/// derived gauges are recomputed (README, Analytics).
+/// derived gauges are recomputed (docs/collector/analytics.md).
 /// </summary>
 public static class AnalyticsMetricCatalog
 {

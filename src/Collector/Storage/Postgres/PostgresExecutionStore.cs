@@ -130,7 +130,8 @@ internal sealed class PostgresExecutionStore : IExecutionStore
             // A resend of the same feedback id: report the state of what is stored, change nothing.
             invocation = await SelectInvocationAsync(connection, transaction, $"""
                 SELECT {Columns.Prefixed(Columns.Invocation, "i")} FROM feedback f
-                JOIN invocations i ON i.trace_id = f.invocation_trace_id AND i.span_id = f.invocation_span_id
+                JOIN invocations i ON i.tenant = f.tenant AND i.trace_id = f.invocation_trace_id
+                    AND i.span_id = f.invocation_span_id
                 WHERE f.tenant = $1 AND f.feedback_id = $2
                 """, cancellationToken, feedback.Tenant, feedback.FeedbackId).ConfigureAwait(false);
         }
@@ -188,7 +189,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore
                   AND latest.tenant = i.tenant
                 ORDER BY latest.received_at DESC LIMIT 1) f ON true
             {filter.Where}
-            ORDER BY i.start_time, i.trace_id, i.span_id
+            ORDER BY i.start_time, i.trace_id, i.span_id, i.tenant
             {filter.Limit}
             """;
         const int rollUp = Columns.InvocationCount;
@@ -209,7 +210,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore
     {
         ArgumentNullException.ThrowIfNull(query);
         var filter = Filter(query, "", "start_time");
-        var sql = $"SELECT {Columns.ProviderCall} FROM provider_calls {filter.Where} ORDER BY start_time, trace_id, span_id {filter.Limit}";
+        var sql = $"SELECT {Columns.ProviderCall} FROM provider_calls {filter.Where} ORDER BY start_time, trace_id, span_id, tenant {filter.Limit}";
         await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
         {
             yield return RecordReader.ProviderCall(reader, 0, Time);
@@ -221,7 +222,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore
     {
         ArgumentNullException.ThrowIfNull(query);
         var filter = Filter(query, "", "time");
-        var sql = $"SELECT {Columns.Evaluation} FROM evaluations {filter.Where} ORDER BY time, trace_id, span_id, sequence {filter.Limit}";
+        var sql = $"SELECT {Columns.Evaluation} FROM evaluations {filter.Where} ORDER BY time, trace_id, span_id, sequence, tenant {filter.Limit}";
         await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
         {
             yield return RecordReader.Evaluation(reader, 0, Time);
@@ -233,7 +234,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore
     {
         ArgumentNullException.ThrowIfNull(query);
         var filter = Filter(query, "", "start_time");
-        var sql = $"SELECT {Columns.ToolCall} FROM tool_calls {filter.Where} ORDER BY start_time, trace_id, span_id {filter.Limit}";
+        var sql = $"SELECT {Columns.ToolCall} FROM tool_calls {filter.Where} ORDER BY start_time, trace_id, span_id, tenant {filter.Limit}";
         await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
         {
             yield return RecordReader.ToolCall(reader, 0, Time);
@@ -284,9 +285,9 @@ internal sealed class PostgresExecutionStore : IExecutionStore
                   AND ((f.span_id IS NOT NULL AND f.trace_id = i.trace_id AND f.span_id = i.span_id)
                        OR (f.span_id IS NULL AND f.task_id IS NOT NULL AND f.task_id = i.task_id))
                 RETURNING {Columns.Prefixed(Columns.Feedback, "f")}, i.trace_id AS joined_trace_id, i.span_id AS joined_span_id)
-            SELECT i.trace_id, i.span_id, {Columns.Prefixed(Columns.Feedback, "j")}
+            SELECT i.tenant, i.trace_id, i.span_id, {Columns.Prefixed(Columns.Feedback, "j")}
             FROM inserted i
-            LEFT JOIN joined j ON j.joined_trace_id = i.trace_id AND j.joined_span_id = i.span_id
+            LEFT JOIN joined j ON j.tenant = i.tenant AND j.joined_trace_id = i.trace_id AND j.joined_span_id = i.span_id
             """);
         var p = command.Parameters;
         p.Add(Texts(rows, r => r.Tenant));
@@ -328,7 +329,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore
                 $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::float8[], $20::bigint[], $21::int[],
                 $22::text[], $23::text[], $24::text[])
             ON CONFLICT DO NOTHING
-            RETURNING trace_id, span_id
+            RETURNING tenant, trace_id, span_id
             """);
         var p = command.Parameters;
         p.Add(Texts(rows, r => r.Tenant));
@@ -365,7 +366,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                 $8::text[], $9::timestamptz[], $10::float8[], $11::text[])
             ON CONFLICT DO NOTHING
-            RETURNING trace_id, span_id
+            RETURNING tenant, trace_id, span_id
             """);
         var p = command.Parameters;
         p.Add(Texts(rows, r => r.Tenant));
@@ -389,7 +390,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::float8[],
                 $8::text[], $9::timestamptz[])
             ON CONFLICT DO NOTHING
-            RETURNING trace_id, span_id, sequence
+            RETURNING tenant, trace_id, span_id, sequence
             """);
         var p = command.Parameters;
         p.Add(Texts(rows, r => r.Tenant));
@@ -407,13 +408,13 @@ internal sealed class PostgresExecutionStore : IExecutionStore
     private static async Task ReadNewInvocationsAsync(NpgsqlDataReader reader, List<AgentInvocation> rows,
         NewRecords stored, CancellationToken cancellationToken)
     {
-        var inserted = new HashSet<(string, string)>();
-        Dictionary<(string, string), AgentInvocation>? byKey = null;
+        var inserted = new HashSet<(string, string, string)>();
+        Dictionary<(string, string, string), AgentInvocation>? byKey = null;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var key = (reader.GetString(0), reader.GetString(1));
+            var key = SpanKey(reader);
             inserted.Add(key);
-            if (!reader.IsDBNull(2))
+            if (!reader.IsDBNull(3))
             {
                 // A batch may carry the same span twice (a client's retry merged into one request): its first counts.
                 if (byKey is null)
@@ -425,7 +426,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore
                     }
                 }
 
-                stored.Joined(new FeedbackJoin(byKey[key], RecordReader.Feedback(reader, 2, Time)));
+                stored.Joined(new FeedbackJoin(byKey[key], RecordReader.Feedback(reader, 3, Time)));
             }
         }
 
@@ -461,20 +462,25 @@ internal sealed class PostgresExecutionStore : IExecutionStore
         }
     }
 
-    // Keys as the database holds them (see WithoutNul), so that they match what RETURNING gives back.
-    private static (string, string) SpanKey(AgentInvocation r) => (WithoutNul(r.TraceId)!, WithoutNul(r.SpanId)!);
+    // Keys as the database holds them (see WithoutNul), so that they match what RETURNING gives back. The tenant is
+    // part of every record's identity: the same ids sent by two tenants are two records.
+    private static (string, string, string) SpanKey(AgentInvocation r) =>
+        (WithoutNul(r.Tenant)!, WithoutNul(r.TraceId)!, WithoutNul(r.SpanId)!);
 
-    private static (string, string) SpanKey(ProviderCall r) => (WithoutNul(r.TraceId)!, WithoutNul(r.SpanId)!);
+    private static (string, string, string) SpanKey(ProviderCall r) =>
+        (WithoutNul(r.Tenant)!, WithoutNul(r.TraceId)!, WithoutNul(r.SpanId)!);
 
-    private static (string, string) SpanKey(ToolCall r) => (WithoutNul(r.TraceId)!, WithoutNul(r.SpanId)!);
+    private static (string, string, string) SpanKey(ToolCall r) =>
+        (WithoutNul(r.Tenant)!, WithoutNul(r.TraceId)!, WithoutNul(r.SpanId)!);
 
-    private static (string, string) SpanKey(DbDataReader reader) => (reader.GetString(0), reader.GetString(1));
+    private static (string, string, string) SpanKey(DbDataReader reader) =>
+        (reader.GetString(0), reader.GetString(1), reader.GetString(2));
 
-    private static (string, string, int) EvaluationKey(EvaluationRecord r) =>
-        (WithoutNul(r.TraceId)!, WithoutNul(r.SpanId)!, r.Sequence);
+    private static (string, string, string, int) EvaluationKey(EvaluationRecord r) =>
+        (WithoutNul(r.Tenant)!, WithoutNul(r.TraceId)!, WithoutNul(r.SpanId)!, r.Sequence);
 
-    private static (string, string, int) EvaluationKey(DbDataReader reader) =>
-        (reader.GetString(0), reader.GetString(1), reader.GetInt32(2));
+    private static (string, string, string, int) EvaluationKey(DbDataReader reader) =>
+        (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3));
 
     // PostgreSQL text cannot hold U+0000 (SQLite can); one such character would reject the whole batch, so it goes.
     private static NpgsqlParameter<string?[]> Texts<T>(List<T> rows, Func<T, string?> select) => new()

@@ -127,5 +127,20 @@ internal static class PostgresSchema
             CREATE INDEX ix_feedback_invocation ON feedback (invocation_trace_id, invocation_span_id, received_at);
             CREATE INDEX ix_feedback_received ON feedback (received_at);
             """),
+        new(2, "tenant in the identity of every record: the same trace and span ids from two tenants are two records", """
+            ALTER TABLE invocations DROP CONSTRAINT invocations_pkey, ADD PRIMARY KEY (tenant, trace_id, span_id);
+            ALTER TABLE provider_calls DROP CONSTRAINT provider_calls_pkey, ADD PRIMARY KEY (tenant, trace_id, span_id);
+            ALTER TABLE tool_calls DROP CONSTRAINT tool_calls_pkey, ADD PRIMARY KEY (tenant, trace_id, span_id);
+            ALTER TABLE evaluations DROP CONSTRAINT evaluations_pkey,
+                ADD PRIMARY KEY (tenant, trace_id, span_id, sequence);
+            DROP INDEX ix_provider_calls_owner;
+            CREATE INDEX ix_provider_calls_owner ON provider_calls (tenant, trace_id, owner_span_id);
+            -- Feedback already had the tenant in its key; its span lookups now lead with it too.
+            DROP INDEX ix_feedback_pending_span;
+            CREATE INDEX ix_feedback_pending_span ON feedback (tenant, trace_id, span_id)
+                WHERE invocation_span_id IS NULL AND span_id IS NOT NULL;
+            DROP INDEX ix_feedback_invocation;
+            CREATE INDEX ix_feedback_invocation ON feedback (tenant, invocation_trace_id, invocation_span_id, received_at);
+            """),
     ];
 }

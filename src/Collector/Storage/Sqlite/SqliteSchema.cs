@@ -130,5 +130,145 @@ internal static class SqliteSchema
             CREATE INDEX ix_feedback_invocation ON feedback (invocation_trace_id, invocation_span_id, received_at);
             CREATE INDEX ix_feedback_received ON feedback (received_at);
             """),
+        // SQLite cannot change a primary key in place: each span table is rebuilt under its new key, rows copied with
+        // their rowids (reads order ties by rowid, retention deletes by it), old table and its indexes dropped.
+        new(2, "tenant in the identity of every record: the same trace and span ids from two tenants are two records", """
+            CREATE TABLE invocations_by_tenant (
+                tenant TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                parent_span_id TEXT,
+                service_name TEXT,
+                agent_name TEXT NOT NULL,
+                agent_id TEXT,
+                agent_type TEXT,
+                task_id TEXT,
+                task_type TEXT,
+                job_id TEXT,
+                conversation_id TEXT,
+                experiment TEXT,
+                variant TEXT,
+                start_time INTEGER NOT NULL,
+                duration_seconds REAL NOT NULL,
+                outcome TEXT NOT NULL,
+                error_type TEXT,
+                confidence REAL,
+                quality REAL,
+                input_tokens INTEGER NOT NULL,
+                output_tokens INTEGER NOT NULL,
+                cache_read_tokens INTEGER NOT NULL,
+                cache_creation_tokens INTEGER NOT NULL,
+                reasoning_tokens INTEGER NOT NULL,
+                cost_usd REAL,
+                attributes_json TEXT,
+                PRIMARY KEY (tenant, trace_id, span_id)
+            );
+            INSERT INTO invocations_by_tenant (rowid, tenant, trace_id, span_id, parent_span_id, service_name, agent_name,
+                agent_id, agent_type, task_id, task_type, job_id, conversation_id, experiment, variant, start_time,
+                duration_seconds, outcome, error_type, confidence, quality, input_tokens, output_tokens, cache_read_tokens,
+                cache_creation_tokens, reasoning_tokens, cost_usd, attributes_json)
+            SELECT rowid, tenant, trace_id, span_id, parent_span_id, service_name, agent_name,
+                agent_id, agent_type, task_id, task_type, job_id, conversation_id, experiment, variant, start_time,
+                duration_seconds, outcome, error_type, confidence, quality, input_tokens, output_tokens, cache_read_tokens,
+                cache_creation_tokens, reasoning_tokens, cost_usd, attributes_json
+            FROM invocations;
+            DROP TABLE invocations;
+            ALTER TABLE invocations_by_tenant RENAME TO invocations;
+            CREATE INDEX ix_invocations_tenant_agent_start ON invocations (tenant, agent_name, start_time);
+            CREATE INDEX ix_invocations_start ON invocations (start_time);
+            CREATE INDEX ix_invocations_tenant_start ON invocations (tenant, start_time);
+            CREATE INDEX ix_invocations_task ON invocations (tenant, task_id) WHERE task_id IS NOT NULL;
+
+            CREATE TABLE provider_calls_by_tenant (
+                tenant TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                parent_span_id TEXT,
+                invocation_span_id TEXT,
+                owner_span_id TEXT,
+                agent_name TEXT,
+                operation TEXT NOT NULL,
+                provider TEXT NOT NULL,
+                request_model TEXT,
+                response_model TEXT,
+                start_time INTEGER NOT NULL,
+                duration_seconds REAL NOT NULL,
+                input_tokens INTEGER NOT NULL,
+                output_tokens INTEGER NOT NULL,
+                cache_read_tokens INTEGER NOT NULL,
+                cache_creation_tokens INTEGER NOT NULL,
+                reasoning_tokens INTEGER NOT NULL,
+                cost_usd REAL,
+                unpriced_tokens INTEGER NOT NULL,
+                attempt INTEGER NOT NULL,
+                fallback_from TEXT,
+                fallback_reason TEXT,
+                error_type TEXT,
+                PRIMARY KEY (tenant, trace_id, span_id)
+            );
+            INSERT INTO provider_calls_by_tenant (rowid, tenant, trace_id, span_id, parent_span_id, invocation_span_id,
+                owner_span_id, agent_name, operation, provider, request_model, response_model, start_time, duration_seconds,
+                input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, reasoning_tokens, cost_usd,
+                unpriced_tokens, attempt, fallback_from, fallback_reason, error_type)
+            SELECT rowid, tenant, trace_id, span_id, parent_span_id, invocation_span_id,
+                owner_span_id, agent_name, operation, provider, request_model, response_model, start_time, duration_seconds,
+                input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, reasoning_tokens, cost_usd,
+                unpriced_tokens, attempt, fallback_from, fallback_reason, error_type
+            FROM provider_calls;
+            DROP TABLE provider_calls;
+            ALTER TABLE provider_calls_by_tenant RENAME TO provider_calls;
+            CREATE INDEX ix_provider_calls_owner ON provider_calls (tenant, trace_id, owner_span_id);
+            CREATE INDEX ix_provider_calls_tenant_agent_start ON provider_calls (tenant, agent_name, start_time);
+            CREATE INDEX ix_provider_calls_start ON provider_calls (start_time);
+
+            CREATE TABLE tool_calls_by_tenant (
+                tenant TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                parent_span_id TEXT,
+                invocation_span_id TEXT,
+                agent_name TEXT,
+                tool_name TEXT NOT NULL,
+                tool_call_id TEXT,
+                start_time INTEGER NOT NULL,
+                duration_seconds REAL NOT NULL,
+                error_type TEXT,
+                PRIMARY KEY (tenant, trace_id, span_id)
+            );
+            INSERT INTO tool_calls_by_tenant (rowid, tenant, trace_id, span_id, parent_span_id, invocation_span_id,
+                agent_name, tool_name, tool_call_id, start_time, duration_seconds, error_type)
+            SELECT rowid, tenant, trace_id, span_id, parent_span_id, invocation_span_id,
+                agent_name, tool_name, tool_call_id, start_time, duration_seconds, error_type
+            FROM tool_calls;
+            DROP TABLE tool_calls;
+            ALTER TABLE tool_calls_by_tenant RENAME TO tool_calls;
+            CREATE INDEX ix_tool_calls_start ON tool_calls (start_time);
+
+            CREATE TABLE evaluations_by_tenant (
+                tenant TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
+                agent_name TEXT,
+                name TEXT NOT NULL,
+                score REAL,
+                label TEXT,
+                time INTEGER NOT NULL,
+                PRIMARY KEY (tenant, trace_id, span_id, sequence)
+            );
+            INSERT INTO evaluations_by_tenant (rowid, tenant, trace_id, span_id, sequence, agent_name, name, score, label, time)
+            SELECT rowid, tenant, trace_id, span_id, sequence, agent_name, name, score, label, time FROM evaluations;
+            DROP TABLE evaluations;
+            ALTER TABLE evaluations_by_tenant RENAME TO evaluations;
+            CREATE INDEX ix_evaluations_tenant_agent_time ON evaluations (tenant, agent_name, time);
+            CREATE INDEX ix_evaluations_time ON evaluations (time);
+
+            -- Feedback already had the tenant in its key; its span lookups now lead with it too.
+            DROP INDEX ix_feedback_pending_span;
+            CREATE INDEX ix_feedback_pending_span ON feedback (tenant, trace_id, span_id)
+                WHERE invocation_span_id IS NULL AND span_id IS NOT NULL;
+            DROP INDEX ix_feedback_invocation;
+            CREATE INDEX ix_feedback_invocation ON feedback (tenant, invocation_trace_id, invocation_span_id, received_at);
+            """),
     ];
 }

@@ -4,16 +4,16 @@ using PerfOtel.Collector.Records;
 namespace PerfOtel.Collector.Tests.Ingest.TestDoubles;
 
 /// <summary>
-/// An execution store in memory, idempotent on (trace id, span id) like the real ones, with hooks to hold or fail
+/// An execution store in memory, idempotent on (tenant, trace id, span id) like the real ones, with hooks to hold or fail
 /// writes so tests can fill the ingest queue or break the store on purpose.
 /// </summary>
 public sealed class InMemoryExecutionStore : IExecutionStore
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<(string, string), AgentInvocation> _invocations = [];
-    private readonly Dictionary<(string, string), ProviderCall> _providerCalls = [];
-    private readonly Dictionary<(string, string), ToolCall> _toolCalls = [];
-    private readonly Dictionary<(string, string, int), EvaluationRecord> _evaluations = [];
+    private readonly Dictionary<(string, string, string), AgentInvocation> _invocations = [];
+    private readonly Dictionary<(string, string, string), ProviderCall> _providerCalls = [];
+    private readonly Dictionary<(string, string, string), ToolCall> _toolCalls = [];
+    private readonly Dictionary<(string, string, string, int), EvaluationRecord> _evaluations = [];
 
     /// <summary>Runs before each write commits; a test awaits a signal here to hold the writer, or throws to fail it.</summary>
     public Func<IngestBatch, Task>? BeforeWrite { get; set; }
@@ -43,10 +43,10 @@ public sealed class InMemoryExecutionStore : IExecutionStore
         {
             WriteCalls++;
             var stored = new IngestBatch();
-            foreach (var r in batch.Invocations) { if (_invocations.TryAdd((r.TraceId, r.SpanId), r)) { stored.Invocations.Add(r); } }
-            foreach (var r in batch.ProviderCalls) { if (_providerCalls.TryAdd((r.TraceId, r.SpanId), r)) { stored.ProviderCalls.Add(r); } }
-            foreach (var r in batch.ToolCalls) { if (_toolCalls.TryAdd((r.TraceId, r.SpanId), r)) { stored.ToolCalls.Add(r); } }
-            foreach (var r in batch.Evaluations) { if (_evaluations.TryAdd((r.TraceId, r.SpanId, r.Sequence), r)) { stored.Evaluations.Add(r); } }
+            foreach (var r in batch.Invocations) { if (_invocations.TryAdd((r.Tenant, r.TraceId, r.SpanId), r)) { stored.Invocations.Add(r); } }
+            foreach (var r in batch.ProviderCalls) { if (_providerCalls.TryAdd((r.Tenant, r.TraceId, r.SpanId), r)) { stored.ProviderCalls.Add(r); } }
+            foreach (var r in batch.ToolCalls) { if (_toolCalls.TryAdd((r.Tenant, r.TraceId, r.SpanId), r)) { stored.ToolCalls.Add(r); } }
+            foreach (var r in batch.Evaluations) { if (_evaluations.TryAdd((r.Tenant, r.TraceId, r.SpanId, r.Sequence), r)) { stored.Evaluations.Add(r); } }
             return stored;
         }
     }

@@ -27,7 +27,7 @@ public sealed record CalibrationResult(
     double Overconfidence);
 
 /// <summary>
-/// Calibration from (confidence, success) pairs (ARCHITECTURE.md, Derivations), over equal-width bins:
+/// Calibration from (confidence, success) pairs (docs/architecture.md, Derivations), over equal-width bins:
 /// <list type="bullet">
 /// <item>bin of confidence c = min(floor(c * B), B - 1), c clamped to [0, 1] (so 1.0 falls in the last bin);</item>
 /// <item>ECE = sum over bins of (n_b / N) * |success rate_b - mean confidence_b|

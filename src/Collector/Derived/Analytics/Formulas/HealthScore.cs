@@ -18,7 +18,7 @@ public enum HealthBand
 }
 
 /// <summary>
-/// Health score 0-100 (ARCHITECTURE.md, Derivations):
+/// Health score 0-100 (docs/architecture.md, Derivations):
 /// <c>100 * (40*s + 30*l + 20*(1 - e) + 10*a) / (40 + 30 + 20 + 10*[accuracy known])</c>,
 /// with s the success rate, e the error rate, a the mean accuracy (its term and weight dropped when no accuracy sample
 /// exists) and l = clamp((2T - p95) / T, 0, 1), p95 the invocation latency and T the p95 latency limit.

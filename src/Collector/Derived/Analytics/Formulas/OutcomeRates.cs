@@ -2,7 +2,7 @@ using PerfOtel.Collector.Derived.Kernel;
 namespace PerfOtel.Collector.Derived.Analytics.Formulas;
 
 /// <summary>
-/// Outcome rates (ARCHITECTURE.md, Derivations): success rate = successes / invocations, error rate = failures /
+/// Outcome rates (docs/architecture.md, Derivations): success rate = successes / invocations, error rate = failures /
 /// invocations. A partial outcome counts as neither, so the two rates need not add up to 1.
 /// </summary>
 public static class OutcomeRates

@@ -15,7 +15,7 @@ public enum TrendDirection
 }
 
 /// <summary>
-/// Trend of a metric (ARCHITECTURE.md, Derivations): relative change r = (current - previous) / |previous| of the current
+/// Trend of a metric (docs/architecture.md, Derivations): relative change r = (current - previous) / |previous| of the current
 /// window against the previous window of the same length. |r| &lt;= 5 % is stable (the boundary itself is stable);
 /// otherwise improving or degrading by the metric's direction: latency, cost, tokens and error rate improve when they
 /// fall, the others when they rise. No trend (null) when either window lacks the value, or when the previous value is
