@@ -5,7 +5,9 @@ namespace PerfOtel.Benchmarks;
 
 /// <summary>
 /// Run all benchmarks, or pick with --filter '*Provider*' (BenchmarkDotNet switcher syntax). <c>store-load</c> runs
-/// the sustained store load driver instead (a minutes-long run with memory sampling, which BenchmarkDotNet is not for).
+/// the sustained store load driver instead (a minutes-long run with memory sampling, which BenchmarkDotNet is not for);
+/// <c>replay</c> measures the start-up replay of a store of a million invocations; <c>run-list</c> fills a store for the
+/// run-list query figures.
 /// </summary>
 public static class BenchmarkEntry
 {
@@ -14,6 +16,16 @@ public static class BenchmarkEntry
         if (args.Length > 0 && args[0] == StoreLoadDriver.Command)
         {
             return await StoreLoadDriver.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == Runs.RunListFill.Command)
+        {
+            return await Runs.RunListFill.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == ReplayDriver.Command)
+        {
+            return await ReplayDriver.RunAsync(args[1..]);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);

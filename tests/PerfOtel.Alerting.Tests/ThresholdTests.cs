@@ -26,6 +26,7 @@ public partial class ThresholdTests
         { "threshold:perfotel_budget_utilization_ratio:critical", "ThresholdDefaults.BudgetCriticalRatio", ThresholdDefaults.BudgetCriticalRatio },
         { "threshold:perfotel_agent_hourly_cost_spike:factor", "ThresholdDefaults.HourlyCostSpikeFactor", ThresholdDefaults.HourlyCostSpikeFactor },
         { "threshold:perfotel_agent_anomaly_score:max", "AnomalyDetector.DefaultThreshold", AnomalyDetector.DefaultThreshold },
+        { "threshold:perfotel_agent_silent_seconds:min", "ThresholdDefaults.AgentSilentAfterSeconds", ThresholdDefaults.AgentSilentAfterSeconds },
         // Calibration gauges are withheld below this many samples; the drift alert waits for as many.
         { "threshold:perfotel_agent_calibration_samples:min", "CalibrationFormulas.DefaultMinimumSamples", CalibrationFormulas.DefaultMinimumSamples },
     };

@@ -39,6 +39,10 @@ internal sealed partial class AnalyticsRebuildService(
             windows.RecordProviderCall(call);
             calls++;
         }
+        await foreach (var tool in store.ReadToolCallsAsync(query, cancellationToken).ConfigureAwait(false))
+        {
+            windows.RecordToolCall(tool);
+        }
         await foreach (var evaluation in store.ReadEvaluationsAsync(query, cancellationToken).ConfigureAwait(false))
         {
             windows.RecordEvaluation(evaluation, agentName: null);

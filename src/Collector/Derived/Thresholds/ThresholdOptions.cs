@@ -14,6 +14,21 @@ public sealed record ThresholdSet
     public double BudgetWarningRatio { get; init; } = ThresholdDefaults.BudgetWarningRatio;
     public double BudgetCriticalRatio { get; init; } = ThresholdDefaults.BudgetCriticalRatio;
     public double HourlyCostSpikeFactor { get; init; } = ThresholdDefaults.HourlyCostSpikeFactor;
+    public double MinRunConfidence { get; init; } = ThresholdDefaults.MinRunConfidence;
+    public double MinRunQuality { get; init; } = ThresholdDefaults.MinRunQuality;
+    public double MaxRunRetries { get; init; } = ThresholdDefaults.MaxRunRetries;
+    public double SlowRunFactor { get; init; } = ThresholdDefaults.SlowRunFactor;
+    public double AgentIdleAfterSeconds { get; init; } = ThresholdDefaults.AgentIdleAfterSeconds;
+    public double AgentSilentAfterSeconds { get; init; } = ThresholdDefaults.AgentSilentAfterSeconds;
+    public double ResponseTimeExcellentSeconds { get; init; } = ThresholdDefaults.ResponseTimeExcellentSeconds;
+    public double ResponseTimeGoodSeconds { get; init; } = ThresholdDefaults.ResponseTimeGoodSeconds;
+    public double ResponseTimeAcceptableSeconds { get; init; } = ThresholdDefaults.ResponseTimeAcceptableSeconds;
+    public double TokensPerRunExcellent { get; init; } = ThresholdDefaults.TokensPerRunExcellent;
+    public double TokensPerRunGood { get; init; } = ThresholdDefaults.TokensPerRunGood;
+    public double TokensPerRunAcceptable { get; init; } = ThresholdDefaults.TokensPerRunAcceptable;
+    public double StepsPerRunExcellent { get; init; } = ThresholdDefaults.StepsPerRunExcellent;
+    public double StepsPerRunGood { get; init; } = ThresholdDefaults.StepsPerRunGood;
+    public double StepsPerRunAcceptable { get; init; } = ThresholdDefaults.StepsPerRunAcceptable;
 }
 
 /// <summary>Overrides of a tenant or an agent: every setting left out keeps the value of the enclosing scope.</summary>
@@ -28,6 +43,21 @@ public class ThresholdOverrides
     public double? BudgetWarningRatio { get; set; }
     public double? BudgetCriticalRatio { get; set; }
     public double? HourlyCostSpikeFactor { get; set; }
+    public double? MinRunConfidence { get; set; }
+    public double? MinRunQuality { get; set; }
+    public double? MaxRunRetries { get; set; }
+    public double? SlowRunFactor { get; set; }
+    public double? AgentIdleAfterSeconds { get; set; }
+    public double? AgentSilentAfterSeconds { get; set; }
+    public double? ResponseTimeExcellentSeconds { get; set; }
+    public double? ResponseTimeGoodSeconds { get; set; }
+    public double? ResponseTimeAcceptableSeconds { get; set; }
+    public double? TokensPerRunExcellent { get; set; }
+    public double? TokensPerRunGood { get; set; }
+    public double? TokensPerRunAcceptable { get; set; }
+    public double? StepsPerRunExcellent { get; set; }
+    public double? StepsPerRunGood { get; set; }
+    public double? StepsPerRunAcceptable { get; set; }
 
     /// <summary>This scope's values over those of the enclosing scope.</summary>
     public ThresholdSet Over(ThresholdSet outer) => new()
@@ -41,6 +71,21 @@ public class ThresholdOverrides
         BudgetWarningRatio = BudgetWarningRatio ?? outer.BudgetWarningRatio,
         BudgetCriticalRatio = BudgetCriticalRatio ?? outer.BudgetCriticalRatio,
         HourlyCostSpikeFactor = HourlyCostSpikeFactor ?? outer.HourlyCostSpikeFactor,
+        MinRunConfidence = MinRunConfidence ?? outer.MinRunConfidence,
+        MinRunQuality = MinRunQuality ?? outer.MinRunQuality,
+        MaxRunRetries = MaxRunRetries ?? outer.MaxRunRetries,
+        SlowRunFactor = SlowRunFactor ?? outer.SlowRunFactor,
+        AgentIdleAfterSeconds = AgentIdleAfterSeconds ?? outer.AgentIdleAfterSeconds,
+        AgentSilentAfterSeconds = AgentSilentAfterSeconds ?? outer.AgentSilentAfterSeconds,
+        ResponseTimeExcellentSeconds = ResponseTimeExcellentSeconds ?? outer.ResponseTimeExcellentSeconds,
+        ResponseTimeGoodSeconds = ResponseTimeGoodSeconds ?? outer.ResponseTimeGoodSeconds,
+        ResponseTimeAcceptableSeconds = ResponseTimeAcceptableSeconds ?? outer.ResponseTimeAcceptableSeconds,
+        TokensPerRunExcellent = TokensPerRunExcellent ?? outer.TokensPerRunExcellent,
+        TokensPerRunGood = TokensPerRunGood ?? outer.TokensPerRunGood,
+        TokensPerRunAcceptable = TokensPerRunAcceptable ?? outer.TokensPerRunAcceptable,
+        StepsPerRunExcellent = StepsPerRunExcellent ?? outer.StepsPerRunExcellent,
+        StepsPerRunGood = StepsPerRunGood ?? outer.StepsPerRunGood,
+        StepsPerRunAcceptable = StepsPerRunAcceptable ?? outer.StepsPerRunAcceptable,
     };
 }
 
@@ -75,6 +120,21 @@ public sealed class ThresholdOptions
     public double BudgetWarningRatio { get; set; } = ThresholdDefaults.BudgetWarningRatio;
     public double BudgetCriticalRatio { get; set; } = ThresholdDefaults.BudgetCriticalRatio;
     public double HourlyCostSpikeFactor { get; set; } = ThresholdDefaults.HourlyCostSpikeFactor;
+    public double MinRunConfidence { get; set; } = ThresholdDefaults.MinRunConfidence;
+    public double MinRunQuality { get; set; } = ThresholdDefaults.MinRunQuality;
+    public double MaxRunRetries { get; set; } = ThresholdDefaults.MaxRunRetries;
+    public double SlowRunFactor { get; set; } = ThresholdDefaults.SlowRunFactor;
+    public double AgentIdleAfterSeconds { get; set; } = ThresholdDefaults.AgentIdleAfterSeconds;
+    public double AgentSilentAfterSeconds { get; set; } = ThresholdDefaults.AgentSilentAfterSeconds;
+    public double ResponseTimeExcellentSeconds { get; set; } = ThresholdDefaults.ResponseTimeExcellentSeconds;
+    public double ResponseTimeGoodSeconds { get; set; } = ThresholdDefaults.ResponseTimeGoodSeconds;
+    public double ResponseTimeAcceptableSeconds { get; set; } = ThresholdDefaults.ResponseTimeAcceptableSeconds;
+    public double TokensPerRunExcellent { get; set; } = ThresholdDefaults.TokensPerRunExcellent;
+    public double TokensPerRunGood { get; set; } = ThresholdDefaults.TokensPerRunGood;
+    public double TokensPerRunAcceptable { get; set; } = ThresholdDefaults.TokensPerRunAcceptable;
+    public double StepsPerRunExcellent { get; set; } = ThresholdDefaults.StepsPerRunExcellent;
+    public double StepsPerRunGood { get; set; } = ThresholdDefaults.StepsPerRunGood;
+    public double StepsPerRunAcceptable { get; set; } = ThresholdDefaults.StepsPerRunAcceptable;
 
     /// <summary>Per-tenant overrides by tenant name.</summary>
     public Dictionary<string, TenantThresholdOverrides> Tenants { get; set; } = new(StringComparer.Ordinal);
@@ -91,6 +151,21 @@ public sealed class ThresholdOptions
         BudgetWarningRatio = BudgetWarningRatio,
         BudgetCriticalRatio = BudgetCriticalRatio,
         HourlyCostSpikeFactor = HourlyCostSpikeFactor,
+        MinRunConfidence = MinRunConfidence,
+        MinRunQuality = MinRunQuality,
+        MaxRunRetries = MaxRunRetries,
+        SlowRunFactor = SlowRunFactor,
+        AgentIdleAfterSeconds = AgentIdleAfterSeconds,
+        AgentSilentAfterSeconds = AgentSilentAfterSeconds,
+        ResponseTimeExcellentSeconds = ResponseTimeExcellentSeconds,
+        ResponseTimeGoodSeconds = ResponseTimeGoodSeconds,
+        ResponseTimeAcceptableSeconds = ResponseTimeAcceptableSeconds,
+        TokensPerRunExcellent = TokensPerRunExcellent,
+        TokensPerRunGood = TokensPerRunGood,
+        TokensPerRunAcceptable = TokensPerRunAcceptable,
+        StepsPerRunExcellent = StepsPerRunExcellent,
+        StepsPerRunGood = StepsPerRunGood,
+        StepsPerRunAcceptable = StepsPerRunAcceptable,
     };
 
     /// <summary>The thresholds that apply to a tenant as a whole (and to its agents without overrides).</summary>
@@ -177,6 +252,43 @@ public sealed class ThresholdOptions
         if (!(set.HourlyCostSpikeFactor > 1) || double.IsInfinity(set.HourlyCostSpikeFactor))
         {
             yield return $"{prefix}:HourlyCostSpikeFactor must be greater than 1, was {Show(set.HourlyCostSpikeFactor)}.";
+        }
+        if (!(set.MinRunConfidence is >= 0 and <= 1))
+        {
+            yield return $"{prefix}:MinRunConfidence must be in [0, 1], was {Show(set.MinRunConfidence)}.";
+        }
+        if (!(set.MinRunQuality is >= 0 and <= 1))
+        {
+            yield return $"{prefix}:MinRunQuality must be in [0, 1], was {Show(set.MinRunQuality)}.";
+        }
+        if (!(set.MaxRunRetries >= 0) || double.IsInfinity(set.MaxRunRetries))
+        {
+            yield return $"{prefix}:MaxRunRetries must be 0 or more, was {Show(set.MaxRunRetries)}.";
+        }
+        if (!(set.SlowRunFactor > 0) || double.IsInfinity(set.SlowRunFactor))
+        {
+            yield return $"{prefix}:SlowRunFactor must be a positive number, was {Show(set.SlowRunFactor)}.";
+        }
+        if (!(set.AgentIdleAfterSeconds > 0) || double.IsInfinity(set.AgentIdleAfterSeconds))
+        {
+            yield return $"{prefix}:AgentIdleAfterSeconds must be a positive number of seconds, was {Show(set.AgentIdleAfterSeconds)}.";
+        }
+        if (!(set.AgentSilentAfterSeconds > set.AgentIdleAfterSeconds) || double.IsInfinity(set.AgentSilentAfterSeconds))
+        {
+            yield return $"{prefix}:AgentSilentAfterSeconds must be greater than AgentIdleAfterSeconds ({Show(set.AgentIdleAfterSeconds)}), was {Show(set.AgentSilentAfterSeconds)}.";
+        }
+        foreach (var (metric, excellent, good, acceptable) in new[]
+                 {
+                     ("ResponseTime", set.ResponseTimeExcellentSeconds, set.ResponseTimeGoodSeconds, set.ResponseTimeAcceptableSeconds),
+                     ("TokensPerRun", set.TokensPerRunExcellent, set.TokensPerRunGood, set.TokensPerRunAcceptable),
+                     ("StepsPerRun", set.StepsPerRunExcellent, set.StepsPerRunGood, set.StepsPerRunAcceptable),
+                 })
+        {
+            var unit = metric == "ResponseTime" ? "Seconds" : "";
+            if (!(excellent > 0 && good >= excellent && acceptable >= good) || double.IsInfinity(acceptable))
+            {
+                yield return $"{prefix}:{metric}Excellent{unit}, {metric}Good{unit} and {metric}Acceptable{unit} must be positive and ascending, were {Show(excellent)}, {Show(good)} and {Show(acceptable)}.";
+            }
         }
     }
 }

@@ -77,6 +77,8 @@ internal sealed class RollingWindows
         var agent = For(invocation.Tenant, invocation.AgentName);
         var taskType = agent.TaskTypeKey(invocation.TaskType);
         var success = invocation.Outcome == Outcomes.Success;
+        Seen(agent, invocation.StartTime, invocation.StartTime.AddSeconds(Math.Max(0, invocation.DurationSeconds)),
+            invocation.AgentType);
         Record(agent, invocation.StartTime, stats =>
         {
             stats.AddInvocation(invocation.Outcome, invocation.DurationSeconds, taskType);
@@ -97,8 +99,21 @@ internal sealed class RollingWindows
         {
             return;
         }
-        Record(For(call.Tenant, call.AgentName), call.StartTime,
-            stats => stats.AddProviderCall(call.Tokens.Total, call.CostUsd));
+        var agent = For(call.Tenant, call.AgentName);
+        Seen(agent, call.StartTime, call.StartTime);
+        Record(agent, call.StartTime, stats => stats.AddProviderCall(call.Tokens.Total, call.CostUsd));
+    }
+
+    /// <summary>A tool call attributed to an agent: a step of its runs (steps per run), at the call's start time.</summary>
+    public void RecordToolCall(ToolCall call)
+    {
+        if (string.IsNullOrEmpty(call.AgentName))
+        {
+            return;
+        }
+        var agent = For(call.Tenant, call.AgentName);
+        Seen(agent, call.StartTime, call.StartTime);
+        Record(agent, call.StartTime, static stats => stats.AddToolCall());
     }
 
     /// <summary>An evaluation named <c>accuracy</c> with a score is an accuracy sample at the evaluation's time.</summary>
@@ -113,7 +128,9 @@ internal sealed class RollingWindows
         {
             return;
         }
-        Record(For(evaluation.Tenant, agent), evaluation.Time, stats => stats.AddAccuracy(score));
+        var windows = For(evaluation.Tenant, agent);
+        Seen(windows, evaluation.Time, evaluation.Time);
+        Record(windows, evaluation.Time, stats => stats.AddAccuracy(score));
     }
 
     /// <summary>
@@ -184,6 +201,12 @@ internal sealed class RollingWindows
         // tenants, which the cardinality guard bounds, hold state.
         (tenantTotals.TryGetValue(tenant, out var totals) ? totals : new AgentWindows(tenant, agent: null, Options))
             .Report(windowIndex, Now, ThresholdsFor(tenant));
+
+    private void Seen(AgentWindows agent, DateTimeOffset from, DateTimeOffset to, string? type = null)
+    {
+        agent.Seen(from, to, type);
+        TenantTotals(agent.Tenant).Seen(from, to);
+    }
 
     private void Record(AgentWindows agent, DateTimeOffset at, Action<WindowStats> change)
     {
