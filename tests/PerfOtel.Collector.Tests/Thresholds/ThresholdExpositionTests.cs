@@ -69,7 +69,7 @@ public sealed class ThresholdExpositionTests : IDisposable
                 batch.Invocations.Add(Invocation(agent, Noon.AddMinutes(10), i < 9 ? Outcomes.Success : Outcomes.Failure, tenant: tenant));
             }
         }
-        factory.Observer.OnCommitted(batch);
+        factory.Observer.Apply(batch);
         using var client = factory.CreateClient();
 
         async Task<List<(string Agent, string Metric, double Threshold)>> Alerts(string tenant)
