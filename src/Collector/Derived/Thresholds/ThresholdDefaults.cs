@@ -33,6 +33,12 @@ public static class ThresholdDefaults
     /// <summary>Hourly cost above this multiple of its 7-day hourly average is a warning (3x).</summary>
     public const double HourlyCostSpikeFactor = 3.0;
 
+    /// <summary>An agent process's resident memory above this many megabytes (1 MB = 2^20 bytes) is critical (1 024).</summary>
+    public const double MaxProcessMemoryMegabytes = 1024;
+
+    /// <summary>An agent process using more than this share of its CPUs is saturated: a warning (90 %).</summary>
+    public const double MaxProcessCpuUtilization = 0.90;
+
     /// <summary>A run whose confidence is below this gets the low_confidence warning (0.5).</summary>
     public const double MinRunConfidence = 0.5;
 

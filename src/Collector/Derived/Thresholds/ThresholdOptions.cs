@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace PerfOtel.Collector.Derived.Thresholds;
 
-/// <summary>A complete set of thresholds (the defaults, or a tenant's after its overrides).</summary>
+/// <summary>A complete set of thresholds (the defaults, or a tenant's or an agent's after its overrides).</summary>
 public sealed record ThresholdSet
 {
     public double MinSuccessRate { get; init; } = ThresholdDefaults.MinSuccessRate;
@@ -31,8 +31,8 @@ public sealed record ThresholdSet
     public double StepsPerRunAcceptable { get; init; } = ThresholdDefaults.StepsPerRunAcceptable;
 }
 
-/// <summary>A tenant's overrides: every setting left out keeps the section-wide value.</summary>
-public sealed class TenantThresholdOverrides
+/// <summary>Overrides of a tenant or an agent: every setting left out keeps the value of the enclosing scope.</summary>
+public class ThresholdOverrides
 {
     public double? MinSuccessRate { get; set; }
     public double? MaxErrorRate { get; set; }
@@ -58,11 +58,53 @@ public sealed class TenantThresholdOverrides
     public double? StepsPerRunExcellent { get; set; }
     public double? StepsPerRunGood { get; set; }
     public double? StepsPerRunAcceptable { get; set; }
+
+    /// <summary>This scope's values over those of the enclosing scope.</summary>
+    public ThresholdSet Over(ThresholdSet outer) => new()
+    {
+        MinSuccessRate = MinSuccessRate ?? outer.MinSuccessRate,
+        MaxErrorRate = MaxErrorRate ?? outer.MaxErrorRate,
+        MaxLatencyP95Seconds = MaxLatencyP95Seconds ?? outer.MaxLatencyP95Seconds,
+        MaxCostPerInvocationUsd = MaxCostPerInvocationUsd ?? outer.MaxCostPerInvocationUsd,
+        MinAccuracy = MinAccuracy ?? outer.MinAccuracy,
+        MaxTokensPerInvocation = MaxTokensPerInvocation ?? outer.MaxTokensPerInvocation,
+        BudgetWarningRatio = BudgetWarningRatio ?? outer.BudgetWarningRatio,
+        BudgetCriticalRatio = BudgetCriticalRatio ?? outer.BudgetCriticalRatio,
+        HourlyCostSpikeFactor = HourlyCostSpikeFactor ?? outer.HourlyCostSpikeFactor,
+        MinRunConfidence = MinRunConfidence ?? outer.MinRunConfidence,
+        MinRunQuality = MinRunQuality ?? outer.MinRunQuality,
+        MaxRunRetries = MaxRunRetries ?? outer.MaxRunRetries,
+        SlowRunFactor = SlowRunFactor ?? outer.SlowRunFactor,
+        AgentIdleAfterSeconds = AgentIdleAfterSeconds ?? outer.AgentIdleAfterSeconds,
+        AgentSilentAfterSeconds = AgentSilentAfterSeconds ?? outer.AgentSilentAfterSeconds,
+        ResponseTimeExcellentSeconds = ResponseTimeExcellentSeconds ?? outer.ResponseTimeExcellentSeconds,
+        ResponseTimeGoodSeconds = ResponseTimeGoodSeconds ?? outer.ResponseTimeGoodSeconds,
+        ResponseTimeAcceptableSeconds = ResponseTimeAcceptableSeconds ?? outer.ResponseTimeAcceptableSeconds,
+        TokensPerRunExcellent = TokensPerRunExcellent ?? outer.TokensPerRunExcellent,
+        TokensPerRunGood = TokensPerRunGood ?? outer.TokensPerRunGood,
+        TokensPerRunAcceptable = TokensPerRunAcceptable ?? outer.TokensPerRunAcceptable,
+        StepsPerRunExcellent = StepsPerRunExcellent ?? outer.StepsPerRunExcellent,
+        StepsPerRunGood = StepsPerRunGood ?? outer.StepsPerRunGood,
+        StepsPerRunAcceptable = StepsPerRunAcceptable ?? outer.StepsPerRunAcceptable,
+    };
+}
+
+/// <summary>An agent's overrides, under <c>Thresholds:Tenants:&lt;tenant&gt;:Agents:&lt;agent&gt;:&lt;setting&gt;</c>.</summary>
+public sealed class AgentThresholdOverrides : ThresholdOverrides;
+
+/// <summary>A tenant's overrides, and overrides of some of its agents.</summary>
+public sealed class TenantThresholdOverrides : ThresholdOverrides
+{
+    /// <summary>Per-agent overrides by agent name; they apply over the tenant's values.</summary>
+    public Dictionary<string, AgentThresholdOverrides> Agents { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
-/// Configuration section <c>Thresholds</c>: section-wide values (defaulting to <see cref="ThresholdDefaults"/>) and
-/// per-tenant overrides under <c>Thresholds:Tenants:&lt;tenant&gt;:&lt;setting&gt;</c>.
+/// Configuration section <c>Thresholds</c>: section-wide values (defaulting to <see cref="ThresholdDefaults"/>),
+/// per-tenant overrides under <c>Thresholds:Tenants:&lt;tenant&gt;:&lt;setting&gt;</c> and per-agent overrides under
+/// <c>Thresholds:Tenants:&lt;tenant&gt;:Agents:&lt;agent&gt;:&lt;setting&gt;</c>. An agent's value wins over its
+/// tenant's, a tenant's over the section's. The same resolved values drive the REST alerts, the health score's latency
+/// limit and the <c>perfotel_threshold</c> series the Prometheus rules compare against (docs/collector/analytics.md).
 /// </summary>
 public sealed class ThresholdOptions
 {
@@ -97,43 +139,52 @@ public sealed class ThresholdOptions
     /// <summary>Per-tenant overrides by tenant name.</summary>
     public Dictionary<string, TenantThresholdOverrides> Tenants { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>The thresholds that apply to a tenant.</summary>
-    public ThresholdSet For(string tenant)
+    /// <summary>The section-wide thresholds: those of every tenant and agent without overrides.</summary>
+    public ThresholdSet SectionWide() => new()
     {
-        Tenants.TryGetValue(tenant, out var o);
-        return new ThresholdSet
-        {
-            MinSuccessRate = o?.MinSuccessRate ?? MinSuccessRate,
-            MaxErrorRate = o?.MaxErrorRate ?? MaxErrorRate,
-            MaxLatencyP95Seconds = o?.MaxLatencyP95Seconds ?? MaxLatencyP95Seconds,
-            MaxCostPerInvocationUsd = o?.MaxCostPerInvocationUsd ?? MaxCostPerInvocationUsd,
-            MinAccuracy = o?.MinAccuracy ?? MinAccuracy,
-            MaxTokensPerInvocation = o?.MaxTokensPerInvocation ?? MaxTokensPerInvocation,
-            BudgetWarningRatio = o?.BudgetWarningRatio ?? BudgetWarningRatio,
-            BudgetCriticalRatio = o?.BudgetCriticalRatio ?? BudgetCriticalRatio,
-            HourlyCostSpikeFactor = o?.HourlyCostSpikeFactor ?? HourlyCostSpikeFactor,
-            MinRunConfidence = o?.MinRunConfidence ?? MinRunConfidence,
-            MinRunQuality = o?.MinRunQuality ?? MinRunQuality,
-            MaxRunRetries = o?.MaxRunRetries ?? MaxRunRetries,
-            SlowRunFactor = o?.SlowRunFactor ?? SlowRunFactor,
-            AgentIdleAfterSeconds = o?.AgentIdleAfterSeconds ?? AgentIdleAfterSeconds,
-            AgentSilentAfterSeconds = o?.AgentSilentAfterSeconds ?? AgentSilentAfterSeconds,
-            ResponseTimeExcellentSeconds = o?.ResponseTimeExcellentSeconds ?? ResponseTimeExcellentSeconds,
-            ResponseTimeGoodSeconds = o?.ResponseTimeGoodSeconds ?? ResponseTimeGoodSeconds,
-            ResponseTimeAcceptableSeconds = o?.ResponseTimeAcceptableSeconds ?? ResponseTimeAcceptableSeconds,
-            TokensPerRunExcellent = o?.TokensPerRunExcellent ?? TokensPerRunExcellent,
-            TokensPerRunGood = o?.TokensPerRunGood ?? TokensPerRunGood,
-            TokensPerRunAcceptable = o?.TokensPerRunAcceptable ?? TokensPerRunAcceptable,
-            StepsPerRunExcellent = o?.StepsPerRunExcellent ?? StepsPerRunExcellent,
-            StepsPerRunGood = o?.StepsPerRunGood ?? StepsPerRunGood,
-            StepsPerRunAcceptable = o?.StepsPerRunAcceptable ?? StepsPerRunAcceptable,
-        };
+        MinSuccessRate = MinSuccessRate,
+        MaxErrorRate = MaxErrorRate,
+        MaxLatencyP95Seconds = MaxLatencyP95Seconds,
+        MaxCostPerInvocationUsd = MaxCostPerInvocationUsd,
+        MinAccuracy = MinAccuracy,
+        MaxTokensPerInvocation = MaxTokensPerInvocation,
+        BudgetWarningRatio = BudgetWarningRatio,
+        BudgetCriticalRatio = BudgetCriticalRatio,
+        HourlyCostSpikeFactor = HourlyCostSpikeFactor,
+        MinRunConfidence = MinRunConfidence,
+        MinRunQuality = MinRunQuality,
+        MaxRunRetries = MaxRunRetries,
+        SlowRunFactor = SlowRunFactor,
+        AgentIdleAfterSeconds = AgentIdleAfterSeconds,
+        AgentSilentAfterSeconds = AgentSilentAfterSeconds,
+        ResponseTimeExcellentSeconds = ResponseTimeExcellentSeconds,
+        ResponseTimeGoodSeconds = ResponseTimeGoodSeconds,
+        ResponseTimeAcceptableSeconds = ResponseTimeAcceptableSeconds,
+        TokensPerRunExcellent = TokensPerRunExcellent,
+        TokensPerRunGood = TokensPerRunGood,
+        TokensPerRunAcceptable = TokensPerRunAcceptable,
+        StepsPerRunExcellent = StepsPerRunExcellent,
+        StepsPerRunGood = StepsPerRunGood,
+        StepsPerRunAcceptable = StepsPerRunAcceptable,
+    };
+
+    /// <summary>The thresholds that apply to a tenant as a whole (and to its agents without overrides).</summary>
+    public ThresholdSet For(string tenant) =>
+        Tenants.TryGetValue(tenant, out var o) && o is not null ? o.Over(SectionWide()) : SectionWide();
+
+    /// <summary>The thresholds that apply to one agent of a tenant.</summary>
+    public ThresholdSet For(string tenant, string? agent)
+    {
+        var tenantSet = For(tenant);
+        return agent is not null && Tenants.TryGetValue(tenant, out var o) && o?.Agents.TryGetValue(agent, out var a) == true && a is not null
+            ? a.Over(tenantSet)
+            : tenantSet;
     }
 
     /// <summary>Every invalid setting, each message naming the setting's full configuration key.</summary>
     public IEnumerable<string> Problems()
     {
-        foreach (var problem in ProblemsOf(SectionName, For("\0section")))
+        foreach (var problem in ProblemsOf(SectionName, SectionWide()))
         {
             yield return problem;
         }
@@ -147,6 +198,17 @@ public sealed class ThresholdOptions
             foreach (var problem in ProblemsOf(prefix, For(tenant)))
             {
                 yield return problem;
+            }
+            foreach (var (agent, agentOverrides) in overrides.Agents)
+            {
+                if (agentOverrides is null)
+                {
+                    continue;
+                }
+                foreach (var problem in ProblemsOf($"{prefix}:Agents:{agent}", For(tenant, agent)))
+                {
+                    yield return problem;
+                }
             }
         }
     }
@@ -167,7 +229,7 @@ public sealed class ThresholdOptions
         {
             yield return $"{prefix}:MaxLatencyP95Seconds must be a positive number of seconds, was {Show(set.MaxLatencyP95Seconds)}.";
         }
-        if (!(set.MaxCostPerInvocationUsd >= 0))
+        if (!(set.MaxCostPerInvocationUsd >= 0) || double.IsInfinity(set.MaxCostPerInvocationUsd))
         {
             yield return $"{prefix}:MaxCostPerInvocationUsd must be 0 or more, was {Show(set.MaxCostPerInvocationUsd)}.";
         }
@@ -175,19 +237,19 @@ public sealed class ThresholdOptions
         {
             yield return $"{prefix}:MinAccuracy must be in [0, 1], was {Show(set.MinAccuracy)}.";
         }
-        if (!(set.MaxTokensPerInvocation >= 0))
+        if (!(set.MaxTokensPerInvocation >= 0) || double.IsInfinity(set.MaxTokensPerInvocation))
         {
             yield return $"{prefix}:MaxTokensPerInvocation must be 0 or more, was {Show(set.MaxTokensPerInvocation)}.";
         }
-        if (!(set.BudgetWarningRatio > 0))
+        if (!(set.BudgetWarningRatio > 0) || double.IsInfinity(set.BudgetWarningRatio))
         {
             yield return $"{prefix}:BudgetWarningRatio must be positive, was {Show(set.BudgetWarningRatio)}.";
         }
-        if (!(set.BudgetCriticalRatio >= set.BudgetWarningRatio))
+        if (!(set.BudgetCriticalRatio >= set.BudgetWarningRatio) || double.IsInfinity(set.BudgetCriticalRatio))
         {
             yield return $"{prefix}:BudgetCriticalRatio must be at least BudgetWarningRatio ({Show(set.BudgetWarningRatio)}), was {Show(set.BudgetCriticalRatio)}.";
         }
-        if (!(set.HourlyCostSpikeFactor > 1))
+        if (!(set.HourlyCostSpikeFactor > 1) || double.IsInfinity(set.HourlyCostSpikeFactor))
         {
             yield return $"{prefix}:HourlyCostSpikeFactor must be greater than 1, was {Show(set.HourlyCostSpikeFactor)}.";
         }

@@ -5,10 +5,10 @@ using PerfOtel.Collector.Derived.Thresholds;
 
 namespace PerfOtel.Collector.Exposure.Api;
 
-/// <summary><c>GET /api/v1/health</c>.</summary>
+/// <summary><c>GET /api/v1/health</c>. <see cref="Status"/> is <see cref="TenantHealthStatus"/>'s verdict.</summary>
 public sealed record HealthResponse(
     string Status, string Tenant, string Window, DateTimeOffset Time, double? HealthScore, string? HealthBand,
-    int Agents, long Invocations, IReadOnlyDictionary<string, int> AgentsByBand);
+    int Agents, long Invocations, IReadOnlyDictionary<string, int> AgentsByBand, int CriticalAlerts, int WarningAlerts);
 
 /// <summary><c>GET /api/v1/metrics/system</c>: the tenant-wide report.</summary>
 public sealed record SystemMetricsResponse(string Tenant, string Window, int Agents, AgentReport Metrics);

@@ -22,7 +22,7 @@ public static class AnalyticsEndpoints
     public static IEndpointRouteBuilder MapPerfOtelAnalyticsApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api/v1");
-        api.MapGet("/health", Health).Describe<HealthResponse>("The tenant's health score, band and agents by band.", [Window]);
+        api.MapGet("/health", Health).Describe<HealthResponse>("The tenant's status (critical, degraded, ok, no_data) from its health band and its agents' current breaches; score, band and agents by band.", [Window]);
         api.MapGet("/metrics/system", SystemMetrics).Describe<SystemMetricsResponse>("The tenant-wide report over a window.", [Window]);
         api.MapGet("/metrics/agents", AgentList).Describe<AgentListResponse>("Every agent of the tenant with its headline figures.", [Window]);
         api.MapGet("/metrics/agents/{agent}", AgentMetrics)
@@ -64,8 +64,11 @@ public static class AnalyticsEndpoints
                 byBand[band]++;
             }
         }
-        return Results.Ok(new HealthResponse("ok", tenant, windows.Windows[window].Name, windows.Now, system.HealthScore,
-            system.HealthBand, agents.Count, system.Invocations, byBand));
+        var breaches = Breaches(windows, tenant, window, agents);
+        var critical = breaches.Count(b => b.Level == ThresholdEvaluator.Critical);
+        var warning = breaches.Count(b => b.Level == ThresholdEvaluator.Warning);
+        return Results.Ok(new HealthResponse(TenantHealthStatus.Of(system, critical, warning), tenant, windows.Windows[window].Name,
+            windows.Now, system.HealthScore, system.HealthBand, agents.Count, system.Invocations, byBand, critical, warning));
     }
 
     private static IResult SystemMetrics(HttpRequest request, RollingWindows windows)
@@ -248,9 +251,8 @@ public static class AnalyticsEndpoints
 
     private static List<ThresholdBreach> Breaches(RollingWindows windows, string tenant, int window, IEnumerable<AgentReport> agents)
     {
-        var thresholds = windows.ThresholdsFor(tenant);
         return agents
-            .SelectMany(r => ThresholdEvaluator.Evaluate(r, thresholds, windows.Options.AnomalyThreshold))
+            .SelectMany(r => ThresholdEvaluator.Evaluate(r, windows.ThresholdsFor(tenant, r.Agent), windows.Options.AnomalyThreshold))
             .OrderBy(b => b.Level == ThresholdEvaluator.Critical ? 0 : 1)
             .ThenBy(b => b.Agent, StringComparer.Ordinal)
             .ToList();

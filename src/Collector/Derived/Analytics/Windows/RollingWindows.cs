@@ -19,7 +19,7 @@ internal sealed class RollingWindows
     public const string AccuracyEvaluationName = Instrumentation.EvaluationNames.Accuracy;
 
     private readonly ConcurrentDictionary<(string Tenant, string Agent), AgentWindows> agents = new();
-    private readonly ConcurrentDictionary<string, ThresholdSet> thresholdsByTenant = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Tenant, string? Agent), ThresholdSet> thresholdsByScope = new();
     private readonly ConcurrentDictionary<string, AgentWindows> tenantTotals = new(StringComparer.Ordinal);
     private readonly TimeProvider time;
     private readonly IOptions<ThresholdOptions> thresholds;
@@ -64,11 +64,13 @@ internal sealed class RollingWindows
     /// <summary>Counts every change to any window: derived views stay valid while it and the bucket stay the same.</summary>
     public long Changes => Interlocked.Read(ref changes);
 
-    public ThresholdSet ThresholdsFor(string tenant) =>
-        thresholdsByTenant.TryGetValue(tenant, out var known) ? known
-        // Cached only for tenants with data, so that REST calls naming arbitrary tenants leave no state behind.
-        : tenantTotals.ContainsKey(tenant) ? thresholdsByTenant.GetOrAdd(tenant, static (name, options) => options.Value.For(name), thresholds)
-        : thresholds.Value.For(tenant);
+    /// <summary>The thresholds of a tenant as a whole (agent null) or of one of its agents (agent overrides apply).</summary>
+    public ThresholdSet ThresholdsFor(string tenant, string? agent = null) =>
+        thresholdsByScope.TryGetValue((tenant, agent), out var known) ? known
+        // Cached only for tenants and agents with data, so that REST calls naming arbitrary ones leave no state behind.
+        : (agent is null ? tenantTotals.ContainsKey(tenant) : agents.ContainsKey((tenant, agent)))
+            ? thresholdsByScope.GetOrAdd((tenant, agent), static (scope, options) => options.Value.For(scope.Tenant, scope.Agent), thresholds)
+        : thresholds.Value.For(tenant, agent);
 
     public void RecordInvocation(AgentInvocation invocation)
     {
@@ -186,7 +188,7 @@ internal sealed class RollingWindows
     public AgentWindows? Find(string tenant, string agent) => agents.GetValueOrDefault((tenant, agent));
 
     public AgentReport Report(AgentWindows agent, int windowIndex) =>
-        agent.Report(windowIndex, Now, ThresholdsFor(agent.Tenant));
+        agent.Report(windowIndex, Now, ThresholdsFor(agent.Tenant, agent.Agent));
 
     /// <summary>
     /// The tenant-wide report: the statistics of all its agents summed, then derived like one agent's
