@@ -21,9 +21,10 @@ public sealed record StoredInvocation(
 /// <summary>
 /// Result of posting feedback: joined to a stored invocation now, or kept pending until it arrives.
 /// <see cref="AlreadyStored"/>: the feedback id was seen before; nothing changed and the result describes the stored
-/// feedback, so observers must not count the join again.
+/// feedback, so observers must not count the join again. <see cref="CommitPosition"/>: the commit position of the
+/// transaction on a shared store (<see cref="ISharedStore"/>), else null.
 /// </summary>
-public sealed record FeedbackResult(bool Joined, AgentInvocation? Invocation, bool AlreadyStored = false);
+public sealed record FeedbackResult(bool Joined, AgentInvocation? Invocation, bool AlreadyStored = false, long? CommitPosition = null);
 
 /// <summary>
 /// The durable store behind the collector. Implementations: SQLite (embedded default) and PostgreSQL.

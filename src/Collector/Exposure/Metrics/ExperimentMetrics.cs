@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using PerfOtel.Collector.Derived.Experiments;
+using PerfOtel.Collector.Derived.Coordination;
 using C = PerfOtel.Collector.Exposure.Metrics.CostMetricCatalog;
 
 namespace PerfOtel.Collector.Exposure.Metrics;
@@ -8,10 +9,12 @@ namespace PerfOtel.Collector.Exposure.Metrics;
 internal sealed class ExperimentMetrics
 {
     private readonly ExperimentRegistry registry;
+    private readonly DerivationRole? role;
 
-    public ExperimentMetrics(ExperimentRegistry registry, IMeterFactory meterFactory)
+    public ExperimentMetrics(ExperimentRegistry registry, IMeterFactory meterFactory, DerivationRole? role = null)
     {
         this.registry = registry;
+        this.role = role;
         var meter = CostMeter.Create(meterFactory);
         Gauge(meter, C.ExperimentInvocations, (_, v) => v.Invocations);
         Gauge(meter, C.ExperimentSuccesses, (_, v) => v.Successes);
@@ -29,6 +32,10 @@ internal sealed class ExperimentMetrics
 
     private IEnumerable<Measurement<double>> Observe(Func<ExperimentReport, VariantReport, double?> value)
     {
+        if (role is { IsDeriving: false })
+        {
+            yield break; // a replica that does not derive exposes no derived series (docs/collector/scale-out.md)
+        }
         foreach (var tenant in registry.Tenants())
         {
             foreach (var experiment in registry.Reports(tenant))

@@ -13,7 +13,7 @@ namespace PerfOtel.Collector.Storage.Postgres;
 /// <c>INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING</c>, so a 100-span batch costs four statements, not
 /// a hundred. Concurrent writers each use a pooled connection; PostgreSQL's own WAL group commit batches their fsyncs.
 /// </summary>
-internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
+internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStore, ISharedStore
 {
     // Feedback and invocations can arrive at the same moment in two transactions, each unable to see the other's
     // uncommitted row, and both would conclude "nothing to join". Writers of invocations take this advisory lock
@@ -24,10 +24,12 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         (r, o) => new DateTimeOffset(r.GetFieldValue<DateTime>(o), TimeSpan.Zero);
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _connectionString;
     private readonly ILogger _logger;
 
     public PostgresExecutionStore(string connectionString, ILogger<PostgresExecutionStore>? logger = null)
     {
+        _connectionString = connectionString;
         _dataSource = NpgsqlDataSource.Create(connectionString);
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
@@ -53,7 +55,16 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         // Every insert returns the keys it really stored (RETURNING skips conflicts): what is absent was stored before.
         // One reader per command, in command order, for the results that come back in that order.
         var stored = new NewRecords(batch);
-        var results = new List<Func<NpgsqlDataReader, Task>>(5);
+        var results = new List<Func<NpgsqlDataReader, Task>>(6);
+        // The transaction's commit position (docs/collector/scale-out.md): the derivation leader applies its own commits
+        // live and skips them when it reads the other replicas' commits back. Same round trip as the inserts.
+        long position = 0;
+        command.BatchCommands.Add(new NpgsqlBatchCommand(CurrentPosition));
+        results.Add(async reader =>
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            position = reader.GetInt64(0);
+        });
         if (batch.Invocations.Count > 0)
         {
             command.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock_shared({FeedbackJoinLock})"));
@@ -94,7 +105,9 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return stored.ToBatch();
+        var committed = stored.ToBatch();
+        committed.CommitPosition = position;
+        return committed;
     }
 
     public async Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord feedback, CancellationToken cancellationToken)
@@ -125,6 +138,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         }
 
         AgentInvocation? invocation;
+        long? position = null;
         if (!inserted)
         {
             // A resend of the same feedback id: report the state of what is stored, change nothing.
@@ -147,19 +161,20 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
                     cancellationToken, feedback.Tenant, feedback.TaskId).ConfigureAwait(false);
             if (invocation is not null)
             {
-                await using var join = new NpgsqlCommand(
-                    "UPDATE feedback SET invocation_trace_id = $3, invocation_span_id = $4 WHERE tenant = $1 AND feedback_id = $2",
-                    connection, transaction);
+                await using var join = new NpgsqlCommand($"""
+                    UPDATE feedback SET invocation_trace_id = $3, invocation_span_id = $4, joined_position = {PositionExpression}
+                    WHERE tenant = $1 AND feedback_id = $2 RETURNING joined_position
+                    """, connection, transaction);
                 join.Parameters.Add(Value(feedback.Tenant));
                 join.Parameters.Add(Value(feedback.FeedbackId));
                 join.Parameters.Add(Value(invocation.TraceId));
                 join.Parameters.Add(Value(invocation.SpanId));
-                await join.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                position = (long?)await join.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
             }
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new FeedbackResult(invocation is not null, invocation, AlreadyStored: !inserted);
+        return new FeedbackResult(invocation is not null, invocation, AlreadyStored: !inserted, position);
     }
 
     public async IAsyncEnumerable<StoredInvocation> ReadInvocationsAsync(InvocationQuery query,
@@ -313,7 +328,8 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
                 ON CONFLICT DO NOTHING
                 RETURNING tenant, trace_id, span_id, task_id),
             joined AS (
-                UPDATE feedback f SET invocation_trace_id = i.trace_id, invocation_span_id = i.span_id
+                UPDATE feedback f SET invocation_trace_id = i.trace_id, invocation_span_id = i.span_id,
+                    joined_position = {PositionExpression}
                 FROM inserted i
                 WHERE f.invocation_span_id IS NULL AND f.tenant = i.tenant
                   AND ((f.span_id IS NOT NULL AND f.trace_id = i.trace_id AND f.span_id = i.span_id)

@@ -279,5 +279,10 @@ internal static class SqliteSchema
             CREATE INDEX IF NOT EXISTS ix_invocations_tenant_error_start
                 ON invocations (tenant, error_type, start_time, span_id, trace_id) WHERE error_type IS NOT NULL;
             """),
+        // The same number as PostgreSQL's migration 4, which gives records commit positions for several replicas: one
+        // process owns a SQLite file, so it has nothing to add.
+        new(4, "commit positions (PostgreSQL only: a SQLite file serves one collector process)", """
+            SELECT 1;
+            """),
     ];
 }
