@@ -22,7 +22,8 @@ public interface ISharedStore
     /// <summary>
     /// Everything committed by the transactions at positions in [<paramref name="from"/>, <paramref name="to"/>) except
     /// those in <paramref name="skip"/>, as committed batches in the start-up replay's order (provider calls, tool calls,
-    /// invocations, feedback joined to invocations, evaluations), at most <paramref name="batchRecords"/> records each.
+    /// invocations with the feedback joined to invocations, evaluations; a batch never mixes two of these groups, as in
+    /// the replay), at most <paramref name="batchRecords"/> records each.
     /// A feedback join is read at the position of the transaction that made it.
     /// </summary>
     IAsyncEnumerable<IngestBatch> ReadCommittedAsync(long from, long to, IReadOnlySet<long> skip, int batchRecords,

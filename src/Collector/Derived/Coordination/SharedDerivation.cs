@@ -18,8 +18,8 @@ public sealed partial class SharedDerivation(
     LiveDerivations live,
     DerivationPipeline pipeline,
     IOptions<DerivationOptions> options,
-    IHostApplicationLifetime lifetime,
-    ILogger<SharedDerivation> logger) : BackgroundService
+    ILogger<SharedDerivation> logger,
+    IHostApplicationLifetime? lifetime = null) : BackgroundService
 {
     // Real time, not the registered clock: a test's fixed clock must not stop the leader from reading.
     private static readonly TimeProvider clock = TimeProvider.System;
@@ -143,7 +143,7 @@ public sealed partial class SharedDerivation(
         role.StopDeriving();
         LogLostLeadership(logger);
         Environment.ExitCode = 1;
-        lifetime.StopApplication();
+        lifetime?.StopApplication();
     }
 
     [LoggerMessage(EventId = 7010, Level = LogLevel.Information, Message = "Derivation leader: read {Records} records committed by every replica in {Seconds:F2} s; this replica now derives and exposes the derived series.")]

@@ -76,6 +76,12 @@ internal sealed partial class PostgresExecutionStore
             }
         }
 
+        if (batch.Count > 0)
+        {
+            yield return batch;
+            batch = new IngestBatch();
+        }
+
         await foreach (var reader in ReadRangeAsync(
                            $"SELECT {Columns.ToolCall} FROM tool_calls WHERE {range} ORDER BY start_time, trace_id, span_id, tenant",
                            from, to, skipped, cancellationToken).ConfigureAwait(false))
@@ -86,6 +92,12 @@ internal sealed partial class PostgresExecutionStore
                 yield return batch;
                 batch = new IngestBatch();
             }
+        }
+
+        if (batch.Count > 0)
+        {
+            yield return batch;
+            batch = new IngestBatch();
         }
 
         await foreach (var reader in ReadRangeAsync(
@@ -118,6 +130,12 @@ internal sealed partial class PostgresExecutionStore
                 yield return batch;
                 batch = new IngestBatch();
             }
+        }
+
+        if (batch.Count > 0 || batch.JoinedFeedback.Count > 0)
+        {
+            yield return batch;
+            batch = new IngestBatch();
         }
 
         await foreach (var reader in ReadRangeAsync(

@@ -174,7 +174,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new FeedbackResult(invocation is not null, invocation, AlreadyStored: !inserted, position);
+        return new FeedbackResult(invocation is not null, invocation, AlreadyStored: !inserted) { CommitPosition = position };
     }
 
     public async IAsyncEnumerable<StoredInvocation> ReadInvocationsAsync(InvocationQuery query,
