@@ -58,6 +58,15 @@ public sealed class LatencyHistogram
     /// <summary>Records one latency.</summary>
     public void Record(double seconds) => Add(BucketOf(seconds), 1);
 
+    /// <summary>Records one latency that stands for <paramref name="count"/> samples (a sampled span's count; 0 adds nothing).</summary>
+    public void Record(double seconds, int count)
+    {
+        if (count > 0)
+        {
+            Add(BucketOf(seconds), count);
+        }
+    }
+
     /// <summary>Removes everything.</summary>
     public void Clear()
     {

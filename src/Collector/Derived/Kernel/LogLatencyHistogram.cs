@@ -51,6 +51,15 @@ public sealed class LogLatencyHistogram
     /// <summary>Records a latency.</summary>
     public void Record(double seconds) => Add(BucketOf(seconds), 1);
 
+    /// <summary>Records one latency that stands for <paramref name="count"/> samples (a sampled span's count; 0 adds nothing).</summary>
+    public void Record(double seconds, int count)
+    {
+        if (count > 0)
+        {
+            Add(BucketOf(seconds), count);
+        }
+    }
+
     /// <summary>Adds another histogram's counts.</summary>
     public void Merge(LogLatencyHistogram other)
     {
