@@ -15,6 +15,7 @@ internal sealed partial class OtlpRequestHandler(
     CollectorMetrics metrics,
     IOptions<OtlpOptions> otlpOptions,
     IOptions<IngestOptions> ingestOptions,
+    RejectionSummary rejections,
     ILogger<OtlpRequestHandler> logger) : IDisposable
 {
     private readonly SemaphoreSlim _decodeSlots = new(otlpOptions.Value.MaxConcurrentRequests, otlpOptions.Value.MaxConcurrentRequests);
@@ -36,27 +37,27 @@ internal sealed partial class OtlpRequestHandler(
         if (!HttpMethods.IsPost(request.Method))
         {
             context.Response.Headers.Allow = HttpMethods.Post;
-            await WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, encoding, RpcCode.Unimplemented,
+            await RefuseAsync(context, signal, StatusCodes.Status405MethodNotAllowed, encoding, RpcCode.Unimplemented,
                 $"{request.Method} is not allowed on {signal.Path}; OTLP/HTTP exports use POST").ConfigureAwait(false);
             return;
         }
 
         if (encoding is null)
         {
-            await WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, null, RpcCode.InvalidArgument,
+            await RefuseAsync(context, signal, StatusCodes.Status415UnsupportedMediaType, null, RpcCode.InvalidArgument,
                 $"Content-Type '{request.ContentType}' is not supported; use {OtlpMediaTypes.Protobuf} or {OtlpMediaTypes.Json}").ConfigureAwait(false);
             return;
         }
 
         if (!queue.IsAccepting)
         {
-            await WriteRetryableAsync(context, StatusCodes.Status503ServiceUnavailable, encoding, "the collector is shutting down").ConfigureAwait(false);
+            await RefuseRetryableAsync(context, signal, StatusCodes.Status503ServiceUnavailable, encoding, "the collector is shutting down").ConfigureAwait(false);
             return;
         }
 
         if (!_decodeSlots.Wait(0))
         {
-            await WriteRetryableAsync(context, StatusCodes.Status429TooManyRequests, encoding,
+            await RefuseRetryableAsync(context, signal, StatusCodes.Status429TooManyRequests, encoding,
                 "too many export requests are being decoded at once").ConfigureAwait(false);
             return;
         }
@@ -73,7 +74,7 @@ internal sealed partial class OtlpRequestHandler(
             }
             catch (BadHttpRequestException error)
             {
-                await WriteErrorAsync(context, error.StatusCode, encoding, RpcCode.InvalidArgument, error.Message).ConfigureAwait(false);
+                await RefuseAsync(context, signal, error.StatusCode, encoding, RpcCode.InvalidArgument, error.Message).ConfigureAwait(false);
                 return;
             }
             catch (Exception error) when (error is IOException || (error is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
@@ -86,14 +87,14 @@ internal sealed partial class OtlpRequestHandler(
             switch (body.Status)
             {
                 case BodyReadStatus.TooLarge:
-                    await WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, encoding, RpcCode.InvalidArgument,
+                    await RefuseAsync(context, signal, StatusCodes.Status413PayloadTooLarge, encoding, RpcCode.InvalidArgument,
                         $"request body exceeds {_maxRequestBytes} bytes after decompression (Otlp:MaxRequestBytes)").ConfigureAwait(false);
                     return;
                 case BodyReadStatus.UnsupportedEncoding:
-                    await WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, encoding, RpcCode.InvalidArgument, body.Detail!).ConfigureAwait(false);
+                    await RefuseAsync(context, signal, StatusCodes.Status415UnsupportedMediaType, encoding, RpcCode.InvalidArgument, body.Detail!).ConfigureAwait(false);
                     return;
                 case BodyReadStatus.CorruptCompression:
-                    await WriteErrorAsync(context, StatusCodes.Status400BadRequest, encoding, RpcCode.InvalidArgument, body.Detail!).ConfigureAwait(false);
+                    await RefuseAsync(context, signal, StatusCodes.Status400BadRequest, encoding, RpcCode.InvalidArgument, body.Detail!).ConfigureAwait(false);
                     return;
             }
 
@@ -104,13 +105,16 @@ internal sealed partial class OtlpRequestHandler(
             }
             catch (OtlpDecodeException error)
             {
+                OtlpBodyReader.Return(body);
                 LogUndecodable(logger, signal.Path, error.Message);
-                await WriteErrorAsync(context, StatusCodes.Status400BadRequest, encoding, RpcCode.InvalidArgument, error.Message).ConfigureAwait(false);
+                await RefuseAsync(context, signal, StatusCodes.Status400BadRequest, encoding, RpcCode.InvalidArgument, error.Message).ConfigureAwait(false);
                 return;
             }
 
+            OtlpBodyReader.Return(body);
             signal.CountReceived(metrics, result.Received);
             signal.CountRejected(metrics, result.Rejected, RejectReasons.Invalid);
+            rejections.Note($"{signal.Path} items refused in partial_success", result.ErrorMessage, result.Rejected);
             outcome = result.Batch.Count == 0 ? EnqueueOutcome.Accepted : queue.TryEnqueue(result.Batch, out pending);
         }
         finally
@@ -123,12 +127,12 @@ internal sealed partial class OtlpRequestHandler(
         {
             case EnqueueOutcome.Full:
                 signal.CountRejected(metrics, valid, RejectReasons.QueueFull);
-                await WriteRetryableAsync(context, StatusCodes.Status429TooManyRequests, encoding,
+                await RefuseRetryableAsync(context, signal, StatusCodes.Status429TooManyRequests, encoding,
                     "the ingest queue is full (Ingest:QueueCapacityRecords / Ingest:QueueCapacityBytes)").ConfigureAwait(false);
                 return;
             case EnqueueOutcome.ShuttingDown:
                 signal.CountRejected(metrics, valid, RejectReasons.ShuttingDown);
-                await WriteRetryableAsync(context, StatusCodes.Status503ServiceUnavailable, encoding, "the collector is shutting down").ConfigureAwait(false);
+                await RefuseRetryableAsync(context, signal, StatusCodes.Status503ServiceUnavailable, encoding, "the collector is shutting down").ConfigureAwait(false);
                 return;
         }
 
@@ -144,7 +148,7 @@ internal sealed partial class OtlpRequestHandler(
 #pragma warning restore CA1031
             {
                 signal.CountRejected(metrics, valid, RejectReasons.StoreFailed);
-                await WriteRetryableAsync(context, StatusCodes.Status503ServiceUnavailable, encoding,
+                await RefuseRetryableAsync(context, signal, StatusCodes.Status503ServiceUnavailable, encoding,
                     "the execution store could not commit this batch").ConfigureAwait(false);
                 return;
             }
@@ -154,10 +158,18 @@ internal sealed partial class OtlpRequestHandler(
         await WriteMessageAsync(context, StatusCodes.Status200OK, encoding.Value, signal.Response(result.Rejected, result.ErrorMessage)).ConfigureAwait(false);
     }
 
-    private Task WriteRetryableAsync(HttpContext context, int statusCode, OtlpEncoding? encoding, string message)
+    private Task RefuseRetryableAsync(HttpContext context, OtlpSignal signal, int statusCode, OtlpEncoding? encoding, string message)
     {
         context.Response.Headers.RetryAfter = _retryAfter;
-        return WriteErrorAsync(context, statusCode, encoding, statusCode == StatusCodes.Status429TooManyRequests ? RpcCode.ResourceExhausted : RpcCode.Unavailable, message);
+        return RefuseAsync(context, signal, statusCode, encoding,
+            statusCode == StatusCodes.Status429TooManyRequests ? RpcCode.ResourceExhausted : RpcCode.Unavailable, message);
+    }
+
+    // Refusals are summarised once a minute (RejectionSummary), never logged one line per request at the default level.
+    private Task RefuseAsync(HttpContext context, OtlpSignal signal, int statusCode, OtlpEncoding? encoding, int rpcCode, string message)
+    {
+        rejections.Note($"{signal.Path} {statusCode}", message);
+        return WriteErrorAsync(context, statusCode, encoding, rpcCode, message);
     }
 
     internal static Task WriteErrorAsync(HttpContext context, int statusCode, OtlpEncoding? encoding, int rpcCode, string message)
@@ -187,7 +199,7 @@ internal sealed partial class OtlpRequestHandler(
     [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "OTLP sender on {Path} disconnected while sending: {Reason}")]
     private static partial void LogSenderGone(ILogger logger, string path, string reason);
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Undecodable OTLP request on {Path}: {Reason}")]
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Undecodable OTLP request on {Path}: {Reason}")]
     private static partial void LogUndecodable(ILogger logger, string path, string reason);
 }
 
