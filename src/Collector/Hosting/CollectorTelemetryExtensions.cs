@@ -9,27 +9,28 @@ using PerfOtel.Collector.Exposure.Metrics;
 namespace PerfOtel.Collector.Hosting;
 
 /// <summary>
-/// The collector's own /metrics: one MeterProvider (there is no OpenTelemetry.Extensions.Hosting here) subscribed to
-/// every collector meter and served by PerfOtel.Exporter. The DI container owns and disposes it.
+/// The collector's own /metrics, registered the way any .NET service registers OpenTelemetry
+/// (<c>AddOpenTelemetry().ConfigureResource(...).WithMetrics(...)</c> from OpenTelemetry.Extensions.Hosting): the
+/// collector's meters, served by PerfOtel.Exporter. The host builds the MeterProvider at start and disposes it at stop.
+/// The collector starts no spans of its own, so there is no WithTracing.
 /// </summary>
 public static class CollectorTelemetryExtensions
 {
     public static IServiceCollection AddPerfOtelCollectorTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(sp =>
-        {
-            // Each meter is declared in its own catalog class; these calls subscribe to them with fitting limits.
-            return Sdk.CreateMeterProviderBuilder()
-                .ConfigureResource(r => r.AddService("perfotel-collector", serviceVersion: typeof(CollectorTelemetryExtensions).Assembly.GetName().Version?.ToString()))
+        // The exporter's options come from configuration (Metrics:Exporter) plus the analytics producer, which needs
+        // the service provider: options configured through DI get both.
+        services.AddOptions<PerfOtelPrometheusExporterOptions>()
+            .Bind(configuration.GetSection("Metrics:Exporter"))
+            .Configure<IServiceProvider>((options, serviceProvider) => options.AddPerfOtelAnalytics(serviceProvider));
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(
+                "perfotel-collector", serviceVersion: typeof(CollectorTelemetryExtensions).Assembly.GetName().Version?.ToString()))
+            .WithMetrics(metrics => metrics
+                // Each meter is declared in its own catalog class; these calls subscribe to them with fitting limits.
                 .AddPerfOtelCollectorMetrics()
                 .AddPerfOtelCostMetrics()
-                .AddPerfOtelPrometheusExporter(o =>
-                {
-                    configuration.GetSection("Metrics:Exporter").Bind(o);
-                    o.AddPerfOtelAnalytics(sp);
-                })
-                .Build();
-        });
+                .AddPerfOtelPrometheusExporter());
         return services;
     }
 

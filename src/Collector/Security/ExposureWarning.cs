@@ -51,8 +51,8 @@ internal static partial class ExposureWarning
 
     [LoggerMessage(EventId = 61, Level = LogLevel.Warning, Message =
         "Authentication is OFF and the collector listens on {Addresses}, which other machines can reach: anyone there " +
-        "can send data as any tenant and read every tenant's data. Set Auth:Enabled=true with Auth:Keys (see the " +
-        "README's security section), or listen on loopback only.")]
+        "can send data as any tenant and read every tenant's data. Set Auth:Enabled=true with Auth:Keys (see " +
+        "docs/collector/security-and-privacy.md), or listen on loopback only.")]
     private static partial void LogExposed(ILogger logger, string addresses);
 
     [LoggerMessage(EventId = 62, Level = LogLevel.Information, Message = "Listening on {Addresses}; API-key authentication is {State}")]
