@@ -7,7 +7,8 @@ namespace PerfOtel.Benchmarks;
 /// <summary>
 /// Run all benchmarks, or pick with --filter '*Provider*' (BenchmarkDotNet switcher syntax). <c>store-load</c> runs
 /// the sustained store-level load driver instead, <c>ingest-load</c> the end-to-end one over the wire against a
-/// collector process (minutes-long runs with memory sampling, which BenchmarkDotNet is not for).
+/// collector process (minutes-long runs with memory sampling, which BenchmarkDotNet is not for); <c>replay</c>
+/// measures the start-up replay of a store of a million invocations.
 /// </summary>
 public static class BenchmarkEntry
 {
@@ -21,6 +22,11 @@ public static class BenchmarkEntry
         if (args.Length > 0 && args[0] == IngestLoadDriver.Command)
         {
             return await IngestLoadDriver.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == ReplayDriver.Command)
+        {
+            return await ReplayDriver.RunAsync(args[1..]);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);

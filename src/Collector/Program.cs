@@ -14,8 +14,7 @@ builder.AddPerfOtelCollectorConfiguration(args);
 builder.AddPerfOtelSecurity();
 builder.Services.AddPerfOtelStorage(builder.Configuration);
 builder.Services.AddOtlpReceiver(builder.Configuration);
-builder.Services.AddPerfOtelAnalytics(builder.Configuration);
-builder.Services.AddPerfOtelCost(builder.Configuration);
+builder.Services.AddPerfOtelDerived(builder.Configuration);
 builder.Services.AddPerfOtelCollectorTelemetry(builder.Configuration);
 builder.Services.AddPerfOtelOpenApi();
 

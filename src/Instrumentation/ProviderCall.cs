@@ -17,6 +17,7 @@ public sealed class ProviderCall : IDisposable
 
     private readonly AgentInvocation? invocation;
     private readonly ProviderCall? previous;
+    private readonly Activity? enclosingActivity;
     private readonly string operation;
     private readonly string providerName;
     private readonly string requestModel;
@@ -47,6 +48,10 @@ public sealed class ProviderCall : IDisposable
         this.operation = InputGuard.Name(operation, GenAiAttributes.OperationName);
         this.providerName = InputGuard.Name(providerName, GenAiAttributes.ProviderName);
         this.requestModel = InputGuard.Name(requestModel, GenAiAttributes.RequestModel);
+
+        // A library span this call runs inside (Microsoft.Extensions.AI's around PerfOtel's chat client) reports the
+        // same model call: it is told, when this call ends, not to count it again.
+        enclosingActivity = GenAiSpanAttribution.IsActive ? System.Diagnostics.Activity.Current : null;
 
         var source = AgentInstruments.ActivitySource;
         if (source.HasListeners())
@@ -251,6 +256,7 @@ public sealed class ProviderCall : IDisposable
                 finish = finishReason;
             }
             var cost = ProviderCallRecorder.Record(record, invocation);
+            GenAiSpanAttribution.MarkLayersCounted(enclosingActivity);
 
             if (Activity is { } activity)
             {

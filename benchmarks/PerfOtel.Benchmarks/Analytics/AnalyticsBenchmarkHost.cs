@@ -1,3 +1,6 @@
+using PerfOtel.Collector.Derived;
+using Microsoft.Extensions.Logging.Abstractions;
+using PerfOtel.Collector.Derived.Cardinality;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
@@ -37,7 +40,10 @@ internal sealed class AnalyticsBenchmarkHost : IDisposable
             .BuildServiceProvider();
         Exposition = services.GetRequiredService<AnalyticsExposition>();
         Windows = services.GetRequiredService<RollingWindows>();
-        Observer = new AllObservers(services.GetServices<IIngestObserver>().ToArray());
+        // The analytics' derivations in the composition root's order (the cardinality guard's first), as the writer applies them.
+        Observer = new DerivationPipeline(
+            [services.GetRequiredService<CardinalityDerivation>(), services.GetRequiredService<AnalyticsDerivation>()],
+            NullLogger<DerivationPipeline>.Instance);
     }
 
     public StoppedClock Clock { get; } = new(Now);
@@ -46,7 +52,7 @@ internal sealed class AnalyticsBenchmarkHost : IDisposable
 
     public RollingWindows Windows { get; }
 
-    public IIngestObserver Observer { get; }
+    public DerivationPipeline Observer { get; }
 
     /// <summary>One committed batch: an invocation with confidence, its provider call and an accuracy evaluation.</summary>
     public IngestBatch Batch(string agent, DateTimeOffset start)
@@ -101,24 +107,4 @@ internal sealed class AnalyticsBenchmarkHost : IDisposable
     }
 
     public void Dispose() => services.Dispose();
-}
-
-/// <summary>Every registered observer in registration order, as the ingest writer calls them (the cardinality guard first).</summary>
-internal sealed class AllObservers(IIngestObserver[] observers) : IIngestObserver
-{
-    public void OnCommitted(IngestBatch batch)
-    {
-        foreach (var observer in observers)
-        {
-            observer.OnCommitted(batch);
-        }
-    }
-
-    public void OnFeedbackJoined(FeedbackJoin join)
-    {
-        foreach (var observer in observers)
-        {
-            observer.OnFeedbackJoined(join);
-        }
-    }
 }

@@ -26,7 +26,7 @@ public class AnalyticsIngestBenchmarks
         for (var i = 0; i < History; i++)
         {
             var start = AnalyticsBenchmarkHost.Now - i * spacing;
-            host.Observer.OnCommitted(host.Batch("agent", start));
+            host.Observer.Apply(host.Batch("agent", start));
         }
         next = host.Batch("agent", AnalyticsBenchmarkHost.Now);
     }
@@ -36,13 +36,13 @@ public class AnalyticsIngestBenchmarks
 
     /// <summary>What the writer's path pays: the observer accounting one committed invocation, call and evaluation.</summary>
     [Benchmark(Baseline = true)]
-    public void Ingest() => host.Observer.OnCommitted(next);
+    public void Ingest() => host.Observer.Apply(next);
 
     /// <summary>Ingest plus re-deriving every value of both windows for that agent (the first scrape after it).</summary>
     [Benchmark]
     public double IngestAndDerive()
     {
-        host.Observer.OnCommitted(next);
+        host.Observer.Apply(next);
         var agent = host.Windows.Find("default", "agent")!;
         return (host.Windows.Report(agent, 0).HealthScore ?? 0) + (host.Windows.Report(agent, 1).HealthScore ?? 0);
     }

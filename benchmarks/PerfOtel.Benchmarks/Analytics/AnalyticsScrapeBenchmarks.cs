@@ -33,7 +33,7 @@ public class AnalyticsScrapeBenchmarks
         {
             for (var agent = 0; agent < Agents; agent++)
             {
-                host.Observer.OnCommitted(host.Batch(Name(agent), AnalyticsBenchmarkHost.Now.AddMinutes(-minute)));
+                host.Observer.Apply(host.Batch(Name(agent), AnalyticsBenchmarkHost.Now.AddMinutes(-minute)));
             }
         }
         onePerAgent = Enumerable.Range(0, Agents).Select(a => host.Batch(Name(a), AnalyticsBenchmarkHost.Now)).ToArray();
@@ -69,7 +69,7 @@ public class AnalyticsScrapeBenchmarks
     {
         foreach (var batch in onePerAgent)
         {
-            host.Observer.OnCommitted(batch);
+            host.Observer.Apply(batch);
         }
     }
 

@@ -38,6 +38,12 @@ internal static class IngestBatchSize
             bytes += PerRecordOverhead + Text(r.Tenant) + Text(r.AgentName) + Text(r.Name) + Text(r.Label) + Ids;
         }
 
+        foreach (var r in batch.Feedback)
+        {
+            bytes += PerRecordOverhead + Text(r.Tenant) + Text(r.FeedbackId) + Text(r.TaskId) + Text(r.PredictedJson)
+                + Text(r.ActualJson) + Ids;
+        }
+
         return bytes;
     }
 

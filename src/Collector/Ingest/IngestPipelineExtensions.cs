@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PerfOtel.Collector.Derived;
 using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Ingest;
@@ -15,6 +16,8 @@ public static class IngestPipelineExtensions
         services.AddMetrics();
         services.TryAddSingleton<CollectorMetrics>();
         services.TryAddSingleton<IngestQueue>();
+        // No derived feature unless the composition root registers them (AddPerfOtelDerived replaces this one).
+        services.TryAddSingleton(sp => new DerivationPipeline([], sp.GetRequiredService<ILogger<DerivationPipeline>>()));
         services.AddHostedService<IngestWriter>();
         return services;
     }

@@ -33,7 +33,16 @@ public sealed class PendingBatch
     /// <summary>Completes once the batch is durable in the store; faults when the store refused it.</summary>
     public Task Committed => _committed.Task;
 
+    /// <summary>For a batch carrying feedback: what the store did with each record, in order (set before <see cref="Committed"/> completes).</summary>
+    public IReadOnlyList<FeedbackResult> FeedbackResults { get; private set; } = [];
+
     internal void MarkCommitted() => _committed.TrySetResult();
+
+    internal void MarkCommitted(IReadOnlyList<FeedbackResult> feedbackResults)
+    {
+        FeedbackResults = feedbackResults;
+        _committed.TrySetResult();
+    }
 
     internal void MarkFailed(Exception error) => _committed.TrySetException(error);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using PerfOtel.Collector.Derived;
 using PerfOtel.Collector.Exposure.Metrics;
 using PerfOtel.Collector.Records;
 
@@ -7,20 +8,20 @@ namespace PerfOtel.Collector.Ingest;
 
 /// <summary>
 /// The single consumer of the ingest queue: coalesces waiting batches into one store transaction, completes each
-/// handler's promise only after the commit and after telling the observers about the records that were new. On
+/// handler's promise only after the commit and after applying what was new to the derivations (the one seam,
+/// <see cref="DerivationPipeline"/>). Feedback posted through the API comes the same way, after the spans of its group. On
 /// shutdown it keeps going until the queue, closed to new work when the application starts stopping, is empty: whatever
 /// a handler accepted gets committed.
 /// </summary>
 internal sealed partial class IngestWriter(
     IngestQueue queue,
     IExecutionStore store,
-    IEnumerable<IIngestObserver> observers,
+    DerivationPipeline derivations,
     IOptions<IngestOptions> options,
     CollectorMetrics metrics,
     IHostApplicationLifetime lifetime,
     ILogger<IngestWriter> logger) : BackgroundService
 {
-    private readonly IIngestObserver[] _observers = observers.ToArray();
     private readonly int _maxWriteBatchRecords = options.Value.MaxWriteBatchRecords;
 
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -56,6 +57,20 @@ internal sealed partial class IngestWriter(
 
     private async Task CommitGroupAsync(List<PendingBatch> group)
     {
+        if (group.Exists(p => p.Batch.Feedback.Count > 0))
+        {
+            var spans = group.FindAll(p => p.Batch.Feedback.Count == 0);
+            if (spans.Count > 0)
+            {
+                await CommitGroupAsync(spans).ConfigureAwait(false);
+            }
+            foreach (var feedback in group.FindAll(p => p.Batch.Feedback.Count > 0))
+            {
+                await CommitFeedbackAsync(feedback).ConfigureAwait(false);
+            }
+            return;
+        }
+
         if (group.Count == 1)
         {
             await CommitAsync(group[0].Batch, group).ConfigureAwait(false);
@@ -111,8 +126,8 @@ internal sealed partial class IngestWriter(
 
         metrics.StoreWrite(Stopwatch.GetElapsedTime(started).TotalSeconds, committed: true, stored.Count, batch.Count - stored.Count);
 
-        // Observers first, then the senders: once a sender has its 200, the REST API and /metrics already show its
-        // data (read-your-writes), which is what clients and tests that query right after sending expect. Observers
+        // Derivations first, then the senders: once a sender has its 200, the REST API and /metrics already show its
+        // data (read-your-writes), which is what clients and tests that query right after sending expect. Derivations
         // see only what was stored for the first time: an exporter's retry of spans already committed adds nothing.
         if (stored.Count > 0 || stored.JoinedFeedback.Count > 0)
         {
@@ -128,26 +143,47 @@ internal sealed partial class IngestWriter(
         return true;
     }
 
-    private void Notify(IngestBatch batch)
+    /// <summary>
+    /// Stores each feedback record (one transaction each: the store joins it to its invocation when that is stored) and
+    /// applies every new join to the derivations before the sender gets its answer. A failure fails the sender, which
+    /// retries; what was committed before stays and is recognised by its feedback id.
+    /// </summary>
+    private async Task CommitFeedbackAsync(PendingBatch pending)
     {
-        foreach (var observer in _observers)
+        var results = new List<FeedbackResult>(pending.Batch.Feedback.Count);
+        try
         {
-            try
+            foreach (var feedback in pending.Batch.Feedback)
             {
-                observer.OnCommitted(batch);
-            }
-#pragma warning disable CA1031 // An observer's bug must not undo an acknowledged commit nor stop the writer.
-            catch (Exception error)
-#pragma warning restore CA1031
-            {
-                LogObserverFailed(logger, observer.GetType().Name, error);
+                var result = await store.AddFeedbackAsync(feedback, CancellationToken.None).ConfigureAwait(false);
+                results.Add(result);
+                if (result is { Joined: true, Invocation: { } invocation, AlreadyStored: false })
+                {
+                    var joined = new IngestBatch();
+                    joined.JoinedFeedback.Add(new FeedbackJoin(invocation, feedback));
+                    Notify(joined);
+                }
             }
         }
+#pragma warning disable CA1031 // Any store failure is reported to the sender as retryable; the writer must live on.
+        catch (Exception error)
+#pragma warning restore CA1031
+        {
+            LogFeedbackFailed(logger, pending.Batch.Feedback.Count, error);
+            queue.Release(pending);
+            pending.MarkFailed(error);
+            return;
+        }
+
+        queue.Release(pending);
+        pending.MarkCommitted(results);
     }
+
+    private void Notify(IngestBatch batch) => derivations.Apply(batch);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Store write of {Records} records from {Requests} requests failed; senders get 503 and retry")]
     private static partial void LogWriteFailed(ILogger logger, int records, int requests, Exception error);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Ingest observer {Observer} threw; the commit stands")]
-    private static partial void LogObserverFailed(ILogger logger, string observer, Exception error);
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Store write of {Records} feedback records failed; the sender gets 503 and retries")]
+    private static partial void LogFeedbackFailed(ILogger logger, int records, Exception error);
 }

@@ -121,7 +121,7 @@ public sealed record FeedbackRecord
     public required DateTimeOffset ReceivedAt { get; init; }
 }
 
-/// <summary>What one OTLP request produced: written to the store in one transaction.</summary>
+/// <summary>What one OTLP request (or one feedback post) produced: written to the store by the ingest writer.</summary>
 public sealed class IngestBatch
 {
     public List<AgentInvocation> Invocations { get; } = [];
@@ -135,25 +135,16 @@ public sealed class IngestBatch
     /// </summary>
     public List<FeedbackJoin> JoinedFeedback { get; } = [];
 
+    /// <summary>
+    /// Feedback posted through the API, committed by the ingest writer after the spans of the same write (so it goes the
+    /// same way as traces: one writer, then the derivations). Not part of <see cref="Count"/>; the store's span write
+    /// ignores it.
+    /// </summary>
+    public List<FeedbackRecord> Feedback { get; } = [];
+
+    /// <summary>Span-derived records (feedback excluded).</summary>
     public int Count => Invocations.Count + ProviderCalls.Count + ToolCalls.Count + Evaluations.Count;
 }
 
 /// <summary>Feedback joined to its invocation.</summary>
 public sealed record FeedbackJoin(AgentInvocation Invocation, FeedbackRecord Feedback);
-
-/// <summary>
-/// Told about data once it is committed to the store (analytics keeps its rolling windows this way).
-/// Registered in DI as any number of singletons; called on the writer's path, so implementations must be fast and
-/// must not throw.
-/// </summary>
-public interface IIngestObserver
-{
-    /// <summary>
-    /// A batch was committed (including <see cref="IngestBatch.JoinedFeedback"/>). It holds only the records stored for
-    /// the first time: a resent span is never passed twice.
-    /// </summary>
-    void OnCommitted(IngestBatch batch);
-
-    /// <summary>Feedback posted through the API was joined to an already stored invocation.</summary>
-    void OnFeedbackJoined(FeedbackJoin join);
-}

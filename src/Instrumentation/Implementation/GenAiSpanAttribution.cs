@@ -6,16 +6,30 @@ using PerfOtel.Instrumentation.Pricing;
 namespace PerfOtel.Instrumentation.Implementation;
 
 /// <summary>
-/// Attributes GenAI client spans of other libraries (the OpenAI .NET SDK's <c>OpenAI.*</c> sources) to the agent
-/// invocation they end in: their tokens, duration and cost are recorded on PerfOtel's metrics with that agent's labels.
+/// Attributes GenAI client spans of other libraries (the OpenAI .NET SDK, Microsoft.Extensions.AI, Agent Framework,
+/// Semantic Kernel: <see cref="InstrumentationSettings.AttributedSourcePrefixes"/>) to the agent invocation they end in:
+/// their tokens, duration and cost are recorded on PerfOtel's metrics with that agent's labels.
 /// </summary>
 /// <remarks>
 /// The listener asks for all data but never for recording, so it makes those libraries fill in their attributes
-/// without forcing their spans into any exporter. A span that ends inside a PerfOtel provider call (an OpenAI client
-/// wrapped by PerfOtel's chat client) is skipped: that call already counts the same tokens.
+/// without forcing their spans into any exporter. One model call is often reported by several layers: Microsoft.Extensions.AI's
+/// or Agent Framework's chat span around the OpenAI SDK's, Semantic Kernel's around the OpenAI SDK's, PerfOtel's chat
+/// client around or inside any of them. The call is counted once (docs/collector/foreign-conventions.md, "One call per
+/// model request"):
+/// <list type="bullet">
+/// <item>a PerfOtel provider call counts it: library spans that end inside it are skipped, and library spans around
+/// it are marked counted when it ends;</item>
+/// <item>otherwise a library span whose parent is a running attributed inference span hands its figures to that
+/// parent instead of recording them; the outermost layer records once, with each figure taken from the innermost layer
+/// that reported it (the OpenAI SDK's span has no cached-token count, Microsoft.Extensions.AI's has);</item>
+/// <item>a layer around several calls (a retry loop under one span) records each inner call as it was reported.</item>
+/// </list>
 /// </remarks>
 internal static class GenAiSpanAttribution
 {
+    private const string CountedProperty = "PerfOtel.Attribution.Counted";
+    private const string InnerLayersProperty = "PerfOtel.Attribution.InnerLayers";
+
     private static readonly Lock StartLock = new();
     private static ActivityListener? listener;
 
@@ -40,6 +54,18 @@ internal static class GenAiSpanAttribution
         }
     }
 
+    /// <summary>
+    /// A PerfOtel provider call ended inside <paramref name="enclosing"/>: the library layers around it that report the
+    /// same model call must not count it again.
+    /// </summary>
+    public static void MarkLayersCounted(Activity? enclosing)
+    {
+        for (var current = enclosing; current is not null && IsRunningLayer(current); current = current.Parent)
+        {
+            current.SetCustomProperty(CountedProperty, true);
+        }
+    }
+
     private static bool IsAttributedSource(ActivitySource source)
     {
         foreach (var prefix in InstrumentationSettings.Current.AttributedSourcePrefixes)
@@ -52,13 +78,18 @@ internal static class GenAiSpanAttribution
         return false;
     }
 
+    private static bool IsRunningLayer(Activity activity) =>
+        !activity.IsStopped && IsAttributedSource(activity.Source)
+        && GenAiOperations.IsInference(activity.GetTagItem(GenAiAttributes.OperationName) as string);
+
     private static void OnStopped(Activity activity)
     {
         try
         {
             if (!InstrumentationSettings.Current.AttributeGenAiClientSpans
                 || ProviderCall.Current is not null
-                || !IsAttributedSource(activity.Source))
+                || !IsAttributedSource(activity.Source)
+                || activity.GetCustomProperty(CountedProperty) is not null)
             {
                 return;
             }
@@ -67,39 +98,90 @@ internal static class GenAiSpanAttribution
             {
                 return;
             }
-            var provider = (activity.GetTagItem(GenAiAttributes.ProviderName) ?? activity.GetTagItem(GenAiAttributes.SystemDeprecated)) as string;
-            var requestModel = activity.GetTagItem(GenAiAttributes.RequestModel) as string;
-            var responseModel = activity.GetTagItem(GenAiAttributes.ResponseModel) as string;
-            var input = ReadCount(activity, GenAiAttributes.UsageInputTokens, GenAiAttributes.UsagePromptTokensDeprecated);
-            var output = ReadCount(activity, GenAiAttributes.UsageOutputTokens, GenAiAttributes.UsageCompletionTokensDeprecated);
-            var errorType = activity.GetTagItem(GenAiAttributes.ErrorType) as string
-                ?? (activity.Status == ActivityStatusCode.Error ? AgentInvocation.OtherErrorType : null);
 
-            TokenUsage? usage = input is null && output is null
-                ? null
-                : new TokenUsage(
-                    input ?? 0,
-                    output ?? 0,
-                    ReadCount(activity, GenAiAttributes.UsageCacheReadInputTokens) ?? 0,
-                    ReadCount(activity, GenAiAttributes.UsageCacheCreationInputTokens) ?? 0,
-                    ReadCount(activity, GenAiAttributes.UsageReasoningOutputTokens) ?? 0);
-
-            var record = new ProviderCallRecord(
-                InputGuard.Name(provider, GenAiAttributes.ProviderName),
-                InputGuard.Name(requestModel ?? responseModel, GenAiAttributes.RequestModel),
-                activity.Duration.TotalSeconds)
+            var own = LayerFigures.Read(activity, operation!);
+            var inner = activity.GetCustomProperty(InnerLayersProperty) as List<LayerFigures>;
+            if (inner is { Count: > 1 })
             {
-                Operation = operation!,
-                ResponseModel = InputGuard.OptionalName(responseModel),
-                Usage = usage,
-                ErrorType = errorType,
-            };
-            ProviderCallRecorder.Record(record, AgentInvocation.Current);
+                // This span wrapped several calls: each counts as its layer reported it, this one lends them nothing.
+                foreach (var call in inner)
+                {
+                    Record(call);
+                }
+                return;
+            }
+
+            var figures = inner is [var only] ? only.FillGapsFrom(own) : own;
+            if (activity.Parent is { } parent && IsRunningLayer(parent))
+            {
+                if (parent.GetCustomProperty(InnerLayersProperty) is not List<LayerFigures> siblings)
+                {
+                    parent.SetCustomProperty(InnerLayersProperty, siblings = []);
+                }
+                siblings.Add(figures);
+                return;
+            }
+
+            Record(figures);
         }
         catch (Exception e)
         {
             InstrumentationEventSource.Log.AttributionFailed(activity.DisplayName, activity.Source.Name, e.Message);
         }
+    }
+
+    private static void Record(LayerFigures figures)
+    {
+        TokenUsage? usage = figures.Input is null && figures.Output is null
+            ? null
+            : new TokenUsage(figures.Input ?? 0, figures.Output ?? 0, figures.CacheRead ?? 0, figures.CacheCreation ?? 0, figures.Reasoning ?? 0);
+        var record = new ProviderCallRecord(
+            InputGuard.Name(figures.Provider, GenAiAttributes.ProviderName),
+            InputGuard.Name(figures.RequestModel ?? figures.ResponseModel, GenAiAttributes.RequestModel),
+            figures.DurationSeconds)
+        {
+            Operation = figures.Operation,
+            ResponseModel = InputGuard.OptionalName(figures.ResponseModel),
+            Usage = usage,
+            ErrorType = figures.ErrorType,
+        };
+        ProviderCallRecorder.Record(record, AgentInvocation.Current);
+    }
+
+    /// <summary>What one layer reported of a model call; null where it did not say.</summary>
+    private sealed record LayerFigures(
+        string Operation, string? Provider, string? RequestModel, string? ResponseModel, double DurationSeconds,
+        long? Input, long? Output, long? CacheRead, long? CacheCreation, long? Reasoning, string? ErrorType)
+    {
+        public static LayerFigures Read(Activity activity, string operation) => new(
+            operation,
+            (activity.GetTagItem(GenAiAttributes.ProviderName) ?? activity.GetTagItem(GenAiAttributes.SystemDeprecated)) as string,
+            activity.GetTagItem(GenAiAttributes.RequestModel) as string,
+            activity.GetTagItem(GenAiAttributes.ResponseModel) as string,
+            activity.Duration.TotalSeconds,
+            ReadCount(activity, GenAiAttributes.UsageInputTokens, GenAiAttributes.UsagePromptTokensDeprecated),
+            ReadCount(activity, GenAiAttributes.UsageOutputTokens, GenAiAttributes.UsageCompletionTokensDeprecated),
+            ReadCount(activity, GenAiAttributes.UsageCacheReadInputTokens),
+            ReadCount(activity, GenAiAttributes.UsageCacheCreationInputTokens),
+            ReadCount(activity, GenAiAttributes.UsageReasoningOutputTokens),
+            activity.GetTagItem(GenAiAttributes.ErrorType) as string
+                ?? (activity.Status == ActivityStatusCode.Error ? AgentInvocation.OtherErrorType : null));
+
+        /// <summary>This (inner) layer's figures, with what it did not report taken from <paramref name="outer"/>.</summary>
+        public LayerFigures FillGapsFrom(LayerFigures outer) => this with
+        {
+            Provider = Provider ?? outer.Provider,
+            RequestModel = RequestModel ?? outer.RequestModel,
+            ResponseModel = ResponseModel ?? outer.ResponseModel,
+            Input = Positive(Input) ?? outer.Input,
+            Output = Positive(Output) ?? outer.Output,
+            CacheRead = Positive(CacheRead) ?? outer.CacheRead,
+            CacheCreation = Positive(CacheCreation) ?? outer.CacheCreation,
+            Reasoning = Positive(Reasoning) ?? outer.Reasoning,
+            ErrorType = ErrorType ?? outer.ErrorType,
+        };
+
+        private static long? Positive(long? count) => count is > 0 ? count : null;
     }
 
     private static long? ReadCount(Activity activity, string key, string? deprecatedKey = null)

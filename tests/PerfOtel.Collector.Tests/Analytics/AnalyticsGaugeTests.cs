@@ -1,3 +1,6 @@
+using PerfOtel.Collector.Derived;
+using Microsoft.Extensions.Logging.Abstractions;
+using PerfOtel.Collector.Derived.Cardinality;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Configuration;
@@ -34,8 +37,10 @@ public sealed class AnalyticsInstance : IDisposable
             .BuildServiceProvider();
         Exposition = services.GetRequiredService<AnalyticsExposition>();
         Refresher = services.GetServices<IHostedService>().OfType<AnalyticsExpositionRefresher>().Single();
-        // Every observer the wiring registers (the cardinality guard's comes first), called in order as the writer does.
-        Observer = new AllObservers(services.GetServices<IIngestObserver>().ToList());
+        // The analytics' derivations in the composition root's order (the cardinality guard's first), as the writer applies them.
+        Observer = new DerivationPipeline(
+            [services.GetRequiredService<CardinalityDerivation>(), services.GetRequiredService<AnalyticsDerivation>()],
+            NullLogger<DerivationPipeline>.Instance);
         Windows = services.GetRequiredService<RollingWindows>();
     }
 
@@ -44,7 +49,7 @@ public sealed class AnalyticsInstance : IDisposable
     /// <summary>The background refresher; not started unless a test starts it.</summary>
     internal AnalyticsExpositionRefresher Refresher { get; }
 
-    public IIngestObserver Observer { get; }
+    public DerivationPipeline Observer { get; }
 
     internal RollingWindows Windows { get; }
 
@@ -69,25 +74,6 @@ public sealed class AnalyticsInstance : IDisposable
 
     public static string Key(string name, IReadOnlyDictionary<string, string> labels) =>
         name + "{" + string.Join(",", labels.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}")) + "}";
-
-    private sealed class AllObservers(IReadOnlyList<IIngestObserver> observers) : IIngestObserver
-    {
-        public void OnCommitted(IngestBatch batch)
-        {
-            foreach (var observer in observers)
-            {
-                observer.OnCommitted(batch);
-            }
-        }
-
-        public void OnFeedbackJoined(FeedbackJoin join)
-        {
-            foreach (var observer in observers)
-            {
-                observer.OnFeedbackJoined(join);
-            }
-        }
-    }
 
     public void Dispose() => services.Dispose();
 }
@@ -194,8 +180,8 @@ public class AnalyticsGaugeTests
     public void Overconfident_agent_shows_the_higher_calibration_error()
     {
         using var collector = new AnalyticsInstance(new ManualTimeProvider(Noon.AddSeconds(30)));
-        collector.Observer.OnCommitted(Calibrated("honest", 3));
-        collector.Observer.OnCommitted(Overconfident("bold", 3));
+        collector.Observer.Apply(Calibrated("honest", 3));
+        collector.Observer.Apply(Overconfident("bold", 3));
         var points = collector.Scrape();
 
         Assert.Equal(0.2, points[Agent("perfotel.agent.calibration_error", "bold")], 9);
@@ -217,7 +203,7 @@ public class AnalyticsGaugeTests
     public void Calibration_gauges_are_absent_below_the_minimum_but_its_sums_are_exposed()
     {
         using var collector = new AnalyticsInstance(new ManualTimeProvider(Noon.AddSeconds(30)));
-        collector.Observer.OnCommitted(Overconfident("new", 2));
+        collector.Observer.Apply(Overconfident("new", 2));
         var points = collector.Scrape();
         Assert.False(points.ContainsKey(Agent("perfotel.agent.calibration_error", "new")));
         Assert.False(points.ContainsKey(Agent("perfotel.agent.calibration.bin.success_ratio", "new", extra: "bin=9")));
@@ -231,7 +217,7 @@ public class AnalyticsGaugeTests
     {
         using var collector = new AnalyticsInstance(new ManualTimeProvider(Noon.AddSeconds(30)),
             new Dictionary<string, string?> { ["Analytics:CalibrationMinimumSamples"] = "10" });
-        collector.Observer.OnCommitted(Overconfident("new", 1));
+        collector.Observer.Apply(Overconfident("new", 1));
         Assert.Equal(0.2, collector.Scrape()[Agent("perfotel.agent.calibration_error", "new")], 9);
     }
 
@@ -240,7 +226,7 @@ public class AnalyticsGaugeTests
     {
         var clock = new ManualTimeProvider(Noon.AddSeconds(30));
         using var collector = new AnalyticsInstance(clock);
-        collector.Observer.OnCommitted(Overconfident("gone", 3));
+        collector.Observer.Apply(Overconfident("gone", 3));
         Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.success_ratio", "gone")));
 
         clock.Set(Noon.AddHours(1));
@@ -260,7 +246,7 @@ public class AnalyticsGaugeTests
             var batch = Batch(invocation);
             batch.ProviderCalls.Add(Call(invocation, 10, 5, 0.01));
             batch.Evaluations.Add(Evaluation(invocation, "accuracy", 0.8));
-            collector.Observer.OnCommitted(batch);
+            collector.Observer.Apply(batch);
         }
 
         Assert.Equal(AnalyticsMetricCatalog.All.Select(d => d.Name).Order(StringComparer.Ordinal),
@@ -291,7 +277,7 @@ public class AnalyticsGaugeTests
     {
         using var collector = new AnalyticsInstance(new ManualTimeProvider(Noon.AddSeconds(30)));
         const string hostile = "a\"b\\c\nd";
-        collector.Observer.OnCommitted(Overconfident(hostile, 1));
+        collector.Observer.Apply(Overconfident(hostile, 1));
         var text = collector.Text();
         Assert.Contains("agent=\"a\\\"b\\\\c\\nd\"", text, StringComparison.Ordinal);
         Assert.Equal(7, collector.Scrape()[Agent("perfotel.agent.window.invocations", hostile, extra: "outcome=success")]);
@@ -302,12 +288,12 @@ public class AnalyticsGaugeTests
     {
         var clock = new ManualTimeProvider(Noon.AddSeconds(30));
         using var collector = new AnalyticsInstance(clock);
-        collector.Observer.OnCommitted(Overconfident("steady", 3));
-        collector.Observer.OnCommitted(Overconfident("busy", 3));
+        collector.Observer.Apply(Overconfident("steady", 3));
+        collector.Observer.Apply(Overconfident("busy", 3));
         var first = collector.Text();
         Assert.Equal(first, collector.Text());
 
-        collector.Observer.OnCommitted(Calibrated("busy", 1));
+        collector.Observer.Apply(Calibrated("busy", 1));
         var points = collector.Scrape();
         Assert.Equal(9 + 5, points[Agent("perfotel.agent.window.invocations", "busy", extra: "outcome=failure")]);
         Assert.Equal(30, points[Agent("perfotel.agent.calibration.bin.samples", "steady", extra: "bin=9")]);
@@ -319,7 +305,7 @@ public class AnalyticsGaugeTests
         var clock = new ManualTimeProvider(Noon.AddSeconds(30));
         // A long interval: the refresher encodes once at start, then the test decides when the next refresh happens.
         using var collector = new AnalyticsInstance(clock, new Dictionary<string, string?> { ["Analytics:ExpositionRefreshInterval"] = "00:00:30" });
-        collector.Observer.OnCommitted(Overconfident("early", 3));
+        collector.Observer.Apply(Overconfident("early", 3));
         var refresher = collector.Refresher;
         await refresher.StartAsync(CancellationToken.None);
         try
@@ -327,7 +313,7 @@ public class AnalyticsGaugeTests
             await WaitUntilAsync(() => collector.Exposition.Builds >= 1);
             var builds = collector.Exposition.Builds;
 
-            collector.Observer.OnCommitted(Overconfident("late", 3));
+            collector.Observer.Apply(Overconfident("late", 3));
             var served = collector.Scrape();
             Assert.Equal(builds, collector.Exposition.Builds);
             Assert.True(served.ContainsKey(Agent("perfotel.agent.success_ratio", "early")));
@@ -342,7 +328,7 @@ public class AnalyticsGaugeTests
         }
 
         // Without a running refresher every scrape is current.
-        collector.Observer.OnCommitted(Overconfident("after", 1));
+        collector.Observer.Apply(Overconfident("after", 1));
         Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.success_ratio", "after")));
     }
 
@@ -358,7 +344,7 @@ public class AnalyticsGaugeTests
             await WaitUntilAsync(() => collector.Exposition.Builds >= 1);
             // The clock stands still, so with nothing new the refresher has nothing to rebuild.
             var before = collector.Exposition.Builds;
-            collector.Observer.OnCommitted(Overconfident("new", 3));
+            collector.Observer.Apply(Overconfident("new", 3));
             await WaitUntilAsync(() => collector.Exposition.Builds > before);
             Assert.True(collector.Scrape().ContainsKey(Agent("perfotel.agent.calibration_error", "new")));
         }

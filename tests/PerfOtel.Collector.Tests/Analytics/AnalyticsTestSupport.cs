@@ -93,6 +93,14 @@ public static class Records
         batch.Invocations.AddRange(invocations);
         return batch;
     }
+
+    /// <summary>A committed batch of feedback joins only, as the writer applies a feedback post.</summary>
+    public static IngestBatch Joined(params FeedbackJoin[] joins)
+    {
+        var batch = new IngestBatch();
+        batch.JoinedFeedback.AddRange(joins);
+        return batch;
+    }
 }
 
 /// <summary>Builds the analytics parts without a host.</summary>

@@ -26,8 +26,8 @@ public class MergeableSumTests
             var batch = Batch(invocation);
             batch.ProviderCalls.Add(Call(invocation, random.Next(100, 900), random.Next(10, 300), random.NextDouble() / 10));
             batch.Evaluations.Add(Evaluation(invocation, "accuracy", random.NextDouble()));
-            one.Observer.OnCommitted(batch);
-            (i % 2 == 0 ? left : right).Observer.OnCommitted(batch);
+            one.Observer.Apply(batch);
+            (i % 2 == 0 ? left : right).Observer.Apply(batch);
         }
 
         var single = one.Scrape();
@@ -87,8 +87,8 @@ public class ReplicaIsolationTests
         var clock = new ManualTimeProvider(Noon.AddSeconds(30));
         using var left = new AnalyticsInstance(clock);
         using var right = new AnalyticsInstance(clock);
-        left.Observer.OnCommitted(Batch(Invocation("a", Noon), Invocation("a", Noon)));
-        right.Observer.OnCommitted(Batch(Invocation("a", Noon, Outcomes.Failure)));
+        left.Observer.Apply(Batch(Invocation("a", Noon), Invocation("a", Noon)));
+        right.Observer.Apply(Batch(Invocation("a", Noon, Outcomes.Failure)));
         Assert.Equal(2, left.Scrape()["perfotel.agent.window.invocations{agent=a,outcome=success,tenant=default,window=1h}"]);
         Assert.Equal(1, right.Scrape()["perfotel.agent.window.invocations{agent=a,outcome=failure,tenant=default,window=1h}"]);
         Assert.Equal(0, right.Scrape()["perfotel.agent.window.invocations{agent=a,outcome=success,tenant=default,window=1h}"]);

@@ -33,7 +33,7 @@ public partial class PrometheusExpositionTests
             var batch = Batch(invocation);
             batch.ProviderCalls.Add(Call(invocation, 10, 5, 0.01));
             batch.Evaluations.Add(Evaluation(invocation, "accuracy", 0.8));
-            collector.Observer.OnCommitted(batch);
+            collector.Observer.Apply(batch);
         }
 
         var builder = WebApplication.CreateSlimBuilder();

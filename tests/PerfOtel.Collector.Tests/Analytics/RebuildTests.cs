@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Analytics.Records;
+using PerfOtel.Collector.Derived;
 using PerfOtel.Collector.Derived.Analytics;
 using PerfOtel.Collector.Derived.Analytics.Windows;
 using PerfOtel.Collector.Derived.Kernel;
@@ -18,7 +19,7 @@ public class RebuildTests
         var clock = new ManualTimeProvider(Noon.AddHours(-30));
         var store = new Cost.InMemoryExecutionStore();
         var live = Analytics.Windows(clock);
-        var observer = new AnalyticsIngestObserver(live, NullLogger<AnalyticsIngestObserver>.Instance);
+        var observer = new AnalyticsDerivation(live, NullLogger<AnalyticsDerivation>.Instance);
         var random = new Random(5);
         var joins = new List<FeedbackJoin>();
 
@@ -45,18 +46,18 @@ public class RebuildTests
                 }
             }
             await store.WriteAsync(batch, CancellationToken.None);
-            observer.OnCommitted(batch);
+            observer.Apply(batch);
         }
         foreach (var join in joins)
         {
             await store.AddFeedbackAsync(join.Feedback, CancellationToken.None);
-            observer.OnFeedbackJoined(join);
+            observer.Apply(Joined(join));
         }
 
         // Restart: fresh windows, rebuilt from the store alone.
         var rebuilt = Analytics.Windows(clock);
         using var services = new ServiceCollection().AddSingleton<IExecutionStore>(store).BuildServiceProvider();
-        await new AnalyticsRebuildService(services, rebuilt, NullLogger<AnalyticsRebuildService>.Instance)
+        await new DerivationReplay(services, Pipeline(rebuilt), NullLogger<DerivationReplay>.Instance)
             .StartAsync(CancellationToken.None);
 
         foreach (var (tenant, agent) in new[] { ("default", "planner"), ("acme", "coder") })
@@ -77,8 +78,11 @@ public class RebuildTests
     {
         var windows = Analytics.Windows(new ManualTimeProvider(Noon));
         using var services = new ServiceCollection().BuildServiceProvider();
-        await new AnalyticsRebuildService(services, windows, NullLogger<AnalyticsRebuildService>.Instance)
+        await new DerivationReplay(services, Pipeline(windows), NullLogger<DerivationReplay>.Instance)
             .StartAsync(CancellationToken.None);
         Assert.Empty(windows.AllAgents);
     }
+
+    private static DerivationPipeline Pipeline(RollingWindows windows) =>
+        new([new AnalyticsDerivation(windows, NullLogger<AnalyticsDerivation>.Instance)], NullLogger<DerivationPipeline>.Instance);
 }

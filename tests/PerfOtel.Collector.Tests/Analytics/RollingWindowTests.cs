@@ -16,12 +16,12 @@ public class RollingWindowTests
 
     private readonly ManualTimeProvider clock = new(Noon.AddSeconds(30));
     private readonly RollingWindows windows;
-    private readonly AnalyticsIngestObserver observer;
+    private readonly AnalyticsDerivation observer;
 
     public RollingWindowTests()
     {
         windows = Analytics.Windows(clock);
-        observer = new AnalyticsIngestObserver(windows, NullLogger<AnalyticsIngestObserver>.Instance);
+        observer = new AnalyticsDerivation(windows, NullLogger<AnalyticsDerivation>.Instance);
     }
 
     private AgentReport Report(string agent, int window) => windows.Report(windows.Find("default", agent)!, window);
@@ -29,7 +29,7 @@ public class RollingWindowTests
     [Fact]
     public void Invocations_leave_the_1h_window_when_their_bucket_does_and_stay_in_24h()
     {
-        observer.OnCommitted(Batch([.. Enumerable.Range(0, 10).Select(_ => Invocation("planner", Noon.AddSeconds(10)))]));
+        observer.Apply(Batch([.. Enumerable.Range(0, 10).Select(_ => Invocation("planner", Noon.AddSeconds(10)))]));
         Assert.Equal(10, Report("planner", Hour).Invocations);
 
         clock.Set(Noon.AddMinutes(59).AddSeconds(59));
@@ -47,7 +47,7 @@ public class RollingWindowTests
     [Fact]
     public void Data_older_than_two_windows_is_not_counted_and_future_data_counts_now()
     {
-        observer.OnCommitted(Batch(Invocation("planner", Noon.AddHours(-49)), Invocation("planner", Noon.AddMinutes(3))));
+        observer.Apply(Batch(Invocation("planner", Noon.AddHours(-49)), Invocation("planner", Noon.AddMinutes(3))));
         Assert.Equal(1, Report("planner", Hour).Invocations);
         Assert.Equal(1, Report("planner", Day).Invocations);
     }
@@ -58,10 +58,10 @@ public class RollingWindowTests
         // 11:00-12:00: 8 of 10 succeed; 12:00-13:00: 10 of 10. Success rate +25 %: improving; error rate 0.2 -> 0 has
         // a defined relative change of -100 %: improving.
         clock.Set(Noon.AddMinutes(-30));
-        observer.OnCommitted(Batch([.. Enumerable.Range(0, 10).Select(i => Invocation("planner", Noon.AddMinutes(-40),
+        observer.Apply(Batch([.. Enumerable.Range(0, 10).Select(i => Invocation("planner", Noon.AddMinutes(-40),
             i < 8 ? Outcomes.Success : Outcomes.Failure))]));
         clock.Set(Noon.AddMinutes(30));
-        observer.OnCommitted(Batch([.. Enumerable.Range(0, 10).Select(_ => Invocation("planner", Noon.AddMinutes(10)))]));
+        observer.Apply(Batch([.. Enumerable.Range(0, 10).Select(_ => Invocation("planner", Noon.AddMinutes(10)))]));
 
         var report = Report("planner", Hour);
         Assert.Equal(1, report.Trends[TrendMetrics.SuccessRate]);
@@ -83,7 +83,7 @@ public class RollingWindowTests
         var batch = Batch(invocations);
         batch.ProviderCalls.Add(Call(invocations[0], 1000, 200, 0.01));
         batch.ProviderCalls.Add(Call(invocations[1], 600, 200, 0.03));
-        observer.OnCommitted(batch);
+        observer.Apply(batch);
 
         var report = Report("coder", Hour);
         Assert.Equal(0.5, report.SuccessRate);
@@ -106,10 +106,10 @@ public class RollingWindowTests
         var batch = Batch(a, b, c, d);
         batch.Evaluations.Add(Evaluation(d, "accuracy", 0.4, withAgent: false));
         batch.Evaluations.Add(Evaluation(d, "relevance", 0.0));
-        observer.OnCommitted(batch);
-        observer.OnFeedbackJoined(new FeedbackJoin(a, FeedbackOn(a, success: true, score: 0.1, accuracy: 0.9)));
-        observer.OnFeedbackJoined(new FeedbackJoin(b, FeedbackOn(b, success: true, score: 0.5)));
-        observer.OnFeedbackJoined(new FeedbackJoin(c, FeedbackOn(c, success: false)));
+        observer.Apply(batch);
+        observer.Apply(Joined(new FeedbackJoin(a, FeedbackOn(a, success: true, score: 0.1, accuracy: 0.9))));
+        observer.Apply(Joined(new FeedbackJoin(b, FeedbackOn(b, success: true, score: 0.5))));
+        observer.Apply(Joined(new FeedbackJoin(c, FeedbackOn(c, success: false))));
 
         var report = Report("qa", Hour);
         // (0.9 + 0.5 + 0 + 0.4) / 4 = 0.45; the relevance evaluation is not an accuracy sample.
@@ -121,10 +121,10 @@ public class RollingWindowTests
     public void Feedback_verdict_rescores_the_calibration_sample_of_its_invocation()
     {
         var invocation = Invocation("qa", Noon, Outcomes.Success, confidence: 0.9);
-        observer.OnCommitted(Batch(invocation));
+        observer.Apply(Batch(invocation));
         Assert.Equal(1, Report("qa", Hour).Calibration.Bins[9].Successes);
 
-        observer.OnFeedbackJoined(new FeedbackJoin(invocation, FeedbackOn(invocation, success: false)));
+        observer.Apply(Joined(new FeedbackJoin(invocation, FeedbackOn(invocation, success: false))));
         var calibration = Report("qa", Hour).Calibration;
         Assert.Equal(1, calibration.Samples);
         Assert.Equal(0, calibration.Bins[9].Successes);
@@ -137,7 +137,7 @@ public class RollingWindowTests
         var invocation = Invocation("qa", Noon, confidence: 0.9);
         var batch = Batch(invocation);
         batch.JoinedFeedback.Add(new FeedbackJoin(invocation, FeedbackOn(invocation, accuracy: 0.25)));
-        observer.OnCommitted(batch);
+        observer.Apply(batch);
         Assert.Equal(0.25, Report("qa", Hour).Accuracy);
     }
 
@@ -145,12 +145,12 @@ public class RollingWindowTests
     public void Calibration_follows_the_overconfident_vector_once_the_minimum_is_reached()
     {
         // 30 samples at 0.9 with 21 successes: ECE = MCE = 0.2, Brier = (21 * 0.01 + 9 * 0.81) / 30 = 0.25.
-        observer.OnCommitted(Batch([.. Enumerable.Range(0, 29).Select(i =>
+        observer.Apply(Batch([.. Enumerable.Range(0, 29).Select(i =>
             Invocation("bold", Noon, i < 20 ? Outcomes.Success : Outcomes.Failure, confidence: 0.9))]));
         Assert.True(Report("bold", Hour).Calibration.Withheld);
         Assert.Null(Report("bold", Hour).Calibration.ExpectedCalibrationError);
 
-        observer.OnCommitted(Batch(Invocation("bold", Noon, Outcomes.Success, confidence: 0.9)));
+        observer.Apply(Batch(Invocation("bold", Noon, Outcomes.Success, confidence: 0.9)));
         var calibration = Report("bold", Hour).Calibration;
         Assert.False(calibration.Withheld);
         Assert.Equal(0.2, calibration.ExpectedCalibrationError!.Value, 12);
@@ -163,7 +163,7 @@ public class RollingWindowTests
     public void Health_score_and_band_follow_the_formula_with_the_tenant_latency_limit()
     {
         // 9 of 10 succeed, 1 fails, all 7.5 s: l = 0.5 with T = 5 s. 100 * (36 + 15 + 18) / 90 = 76.67 -> good.
-        observer.OnCommitted(Batch([.. Enumerable.Range(0, 10).Select(i =>
+        observer.Apply(Batch([.. Enumerable.Range(0, 10).Select(i =>
             Invocation("slow", Noon, i < 9 ? Outcomes.Success : Outcomes.Failure, duration: 7.5))]));
         var report = Report("slow", Hour);
         var l = Collector.Derived.Analytics.Formulas.HealthScore.LatencyTerm(report.LatencyP95Seconds!.Value, 5);
@@ -176,8 +176,8 @@ public class RollingWindowTests
     public void Task_types_give_specialization_and_are_capped_per_agent()
     {
         var small = Analytics.Windows(clock, new AnalyticsOptions { MaxTaskTypesPerAgent = 2 });
-        var capped = new AnalyticsIngestObserver(small, NullLogger<AnalyticsIngestObserver>.Instance);
-        capped.OnCommitted(Batch(
+        var capped = new AnalyticsDerivation(small, NullLogger<AnalyticsDerivation>.Instance);
+        capped.Apply(Batch(
             Invocation("router", Noon, taskType: "review"), Invocation("router", Noon, taskType: "review"),
             Invocation("router", Noon, taskType: "review"),
             Invocation("router", Noon, Outcomes.Failure, taskType: "summarize"),
@@ -196,7 +196,7 @@ public class RollingWindowTests
         for (var minute = 0; minute < 20; minute++)
         {
             clock.Set(Noon.AddMinutes(minute).AddSeconds(30));
-            observer.OnCommitted(Batch(
+            observer.Apply(Batch(
                 Invocation("steady", Noon.AddMinutes(minute), duration: 1.0 + 0.1 * (minute % 2)),
                 Invocation("steady", Noon.AddMinutes(minute), duration: 1.0)));
         }
@@ -205,7 +205,7 @@ public class RollingWindowTests
         Assert.NotNull(calm.Score);
         Assert.False(calm.Anomalous);
 
-        observer.OnCommitted(Batch(Invocation("steady", Noon.AddMinutes(20), duration: 9.0),
+        observer.Apply(Batch(Invocation("steady", Noon.AddMinutes(20), duration: 9.0),
             Invocation("steady", Noon.AddMinutes(20), duration: 9.0)));
         clock.Set(Noon.AddMinutes(21).AddSeconds(5));
         var spike = Report("steady", Hour).Anomaly;
@@ -216,7 +216,7 @@ public class RollingWindowTests
     [Fact]
     public void Tenant_report_sums_agents_before_deriving()
     {
-        observer.OnCommitted(Batch(
+        observer.Apply(Batch(
             Invocation("a", Noon), Invocation("a", Noon), Invocation("a", Noon), Invocation("a", Noon, Outcomes.Failure),
             Invocation("b", Noon, Outcomes.Failure), Invocation("other-tenant", Noon, Outcomes.Failure, tenant: "acme")));
         var tenant = windows.TenantReport("default", Hour);
@@ -229,10 +229,10 @@ public class RollingWindowTests
     [Fact]
     public void Reports_are_cached_until_new_data_or_a_new_bucket()
     {
-        observer.OnCommitted(Batch(Invocation("cached", Noon)));
+        observer.Apply(Batch(Invocation("cached", Noon)));
         var first = Report("cached", Hour);
         Assert.Same(first, Report("cached", Hour));
-        observer.OnCommitted(Batch(Invocation("cached", Noon)));
+        observer.Apply(Batch(Invocation("cached", Noon)));
         var second = Report("cached", Hour);
         Assert.NotSame(first, second);
         clock.Advance(TimeSpan.FromMinutes(1));
@@ -244,25 +244,25 @@ public class RollingWindowTests
     {
         // Reports keep the sums of completed buckets; data arriving late for those buckets must still count.
         clock.Set(Noon.AddMinutes(30));
-        observer.OnCommitted(Batch(Invocation("planner", Noon.AddMinutes(30)), Invocation("planner", Noon.AddMinutes(10))));
+        observer.Apply(Batch(Invocation("planner", Noon.AddMinutes(30)), Invocation("planner", Noon.AddMinutes(10))));
         Assert.Equal(2, Report("planner", Hour).Invocations);
         Assert.Equal(2, Report("planner", Day).Invocations);
 
-        observer.OnCommitted(Batch(Invocation("planner", Noon.AddMinutes(5), Outcomes.Failure)));
+        observer.Apply(Batch(Invocation("planner", Noon.AddMinutes(5), Outcomes.Failure)));
         Assert.Equal(3, Report("planner", Hour).Invocations);
         Assert.Equal(1, Report("planner", Hour).Failures);
 
         // At 12:30 the 1h window is 11:31-12:30: 11:15 is in the previous 1h window (it feeds the trend) and in the
         // current 24h window. Half of those succeed, two thirds of the current window: improving.
         var before = Report("planner", Hour).Trends;
-        observer.OnCommitted(Batch([.. Enumerable.Range(0, 4).Select(i => Invocation("planner", Noon.AddMinutes(-45), i % 2 == 0 ? Outcomes.Failure : Outcomes.Success))]));
+        observer.Apply(Batch([.. Enumerable.Range(0, 4).Select(i => Invocation("planner", Noon.AddMinutes(-45), i % 2 == 0 ? Outcomes.Failure : Outcomes.Success))]));
         Assert.Equal(3, Report("planner", Hour).Invocations);
         Assert.Equal(7, Report("planner", Day).Invocations);
         Assert.Empty(before);
         Assert.Equal(1, Report("planner", Hour).Trends[TrendMetrics.SuccessRate]);
 
         // New data in the current bucket after all that, and a clock in a new bucket, still add up.
-        observer.OnCommitted(Batch(Invocation("planner", Noon.AddMinutes(30).AddSeconds(20))));
+        observer.Apply(Batch(Invocation("planner", Noon.AddMinutes(30).AddSeconds(20))));
         Assert.Equal(4, Report("planner", Hour).Invocations);
         clock.Set(Noon.AddMinutes(31));
         Assert.Equal(4, Report("planner", Hour).Invocations);

@@ -1,3 +1,4 @@
+using PerfOtel.Collector.Derived;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -19,7 +20,7 @@ public sealed class AnalyticsApiFactory(IDictionary<string, string?>? settings =
 {
     public ManualTimeProvider Clock { get; } = new(Noon.AddMinutes(30));
 
-    public IIngestObserver Observer => Services.GetServices<IIngestObserver>().OfType<AnalyticsIngestObserver>().Single();
+    public IDerivation Observer => Services.GetRequiredService<AnalyticsDerivation>();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -62,7 +63,7 @@ public class AnalyticsApiTests : IDisposable
             batch.Invocations.Add(invocation);
             batch.Evaluations.Add(Evaluation(invocation, "accuracy", 0.9));
         }
-        factory.Observer.OnCommitted(batch);
+        factory.Observer.Apply(batch);
     }
 
     public void Dispose()
@@ -223,7 +224,7 @@ public class AnalyticsConfigurationTests
                 batch.Invocations.Add(Invocation("agent", Noon, i < 9 ? Outcomes.Success : Outcomes.Partial, tenant: tenant));
             }
         }
-        factory.Observer.OnCommitted(batch);
+        factory.Observer.Apply(batch);
 
         var acme = JsonDocument.Parse(await client.GetStringAsync(new Uri("/api/v1/alerts?tenant=acme", UriKind.Relative))).RootElement;
         var breach = Assert.Single(acme.GetProperty("alerts").EnumerateArray());

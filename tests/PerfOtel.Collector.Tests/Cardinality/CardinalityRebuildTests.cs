@@ -1,3 +1,5 @@
+using PerfOtel.Collector.Derived;
+using PerfOtel.Collector.Hosting;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -59,8 +61,7 @@ public sealed class CardinalityRebuildTests
                 .AddLogging()
                 .AddSingleton(clock)
                 .AddSingleton(store)
-                .AddPerfOtelAnalytics(configuration)
-                .AddPerfOtelCost(configuration)
+                .AddPerfOtelDerived(configuration)
                 .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
             services.GetRequiredService<IStartupValidator>().Validate();
             foreach (var hosted in services.GetServices<IHostedService>())
@@ -80,10 +81,7 @@ public sealed class CardinalityRebuildTests
             batch.Invocations.Add(invocation);
             batch.ProviderCalls.Add(Call(invocation, 100, 10, 0.01));
             services.GetRequiredService<IExecutionStore>().WriteAsync(batch, CancellationToken.None).GetAwaiter().GetResult();
-            foreach (var observer in services.GetServices<IIngestObserver>())
-            {
-                observer.OnCommitted(batch);
-            }
+            services.GetRequiredService<DerivationPipeline>().Apply(batch);
         }
 
         public string MonthCost() =>

@@ -1,3 +1,5 @@
+using PerfOtel.Collector.Derived;
+using PerfOtel.Collector.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -32,7 +34,7 @@ public sealed class CostHarness : IAsyncDisposable
         collection.AddLogging();
         collection.AddSingleton<TimeProvider>(Clock);
         collection.AddSingleton<IExecutionStore>(Store);
-        collection.AddPerfOtelCost(configuration);
+        collection.AddPerfOtelDerived(configuration);
         services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         meterProvider = Metrics.Attach(Sdk.CreateMeterProviderBuilder().AddPerfOtelCostMetrics()).Build();
     }
@@ -67,20 +69,16 @@ public sealed class CostHarness : IAsyncDisposable
     public void Commit(IngestBatch batch)
     {
         Store.WriteAsync(batch, CancellationToken.None).GetAwaiter().GetResult();
-        foreach (var observer in services.GetServices<IIngestObserver>())
-        {
-            observer.OnCommitted(batch);
-        }
+        services.GetRequiredService<DerivationPipeline>().Apply(batch);
     }
 
     public void Commit(params object[] records) => Commit(CostRecords.Batch(records));
 
     public void FeedbackJoined(FeedbackJoin join)
     {
-        foreach (var observer in services.GetServices<IIngestObserver>())
-        {
-            observer.OnFeedbackJoined(join);
-        }
+        var joined = new IngestBatch();
+        joined.JoinedFeedback.Add(join);
+        services.GetRequiredService<DerivationPipeline>().Apply(joined);
     }
 
     public async ValueTask DisposeAsync()

@@ -43,4 +43,27 @@ internal static class Exposition
         exposition.Split('\n')
             .Where(l => l.StartsWith("perfotel_agent_window_invocations{", StringComparison.Ordinal) && l.Contains("window=\"1h\"", StringComparison.Ordinal))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// The value of the one sample of <paramref name="name"/> whose labels, besides the OpenTelemetry scope ones, are
+    /// exactly <paramref name="labels"/>; null when there is none.
+    /// </summary>
+    public static double? Sample(string exposition, string name, params (string Label, string Value)[] labels)
+    {
+        var expected = labels.Select(l => $"{l.Label}=\"{l.Value}\"").Order(StringComparer.Ordinal).ToList();
+        var matches = exposition.Split('\n')
+            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal))
+            .Where(line => line[(name.Length + 1)..line.LastIndexOf('}')].Split(',')
+                .Where(l => !l.StartsWith("otel_scope_", StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal).SequenceEqual(expected))
+            .ToList();
+        if (matches.Count > 1)
+        {
+            throw new Xunit.Sdk.XunitException($"{matches.Count} samples of {name} with {string.Join(",", expected)}");
+        }
+
+        return matches.Count == 0
+            ? null
+            : double.Parse(matches[0][(matches[0].LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    }
 }

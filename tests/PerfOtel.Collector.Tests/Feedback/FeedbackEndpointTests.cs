@@ -5,6 +5,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using PerfOtel.Collector.Derived;
+using PerfOtel.Collector.Tests.Ingest;
 using PerfOtel.Collector.Tests.Storage;
 using PerfOtel.Collector.Receiving.Feedback;
 using PerfOtel.Collector.Records;
@@ -29,7 +31,7 @@ public sealed class FeedbackEndpointTests : IAsyncLifetime
                     ["Storage:DataDirectory"] = _directory,
                     ["Storage:RetentionDays"] = "0",
                 }));
-            builder.ConfigureServices(services => services.AddSingleton<IIngestObserver>(_observer));
+            builder.ConfigureServices(services => services.AddExtraDerivations(_observer));
         });
         _client = _factory.CreateClient();
         return Task.CompletedTask;
@@ -156,14 +158,12 @@ public sealed class FeedbackEndpointTests : IAsyncLifetime
         return list;
     }
 
-    private sealed class RecordingObserver : IIngestObserver
+    private sealed class RecordingObserver : IDerivation
     {
         public List<FeedbackJoin> Joins { get; } = [];
 
-        public void OnCommitted(IngestBatch batch)
-        {
-        }
+        public string Name => "test-recorder";
 
-        public void OnFeedbackJoined(FeedbackJoin join) => Joins.Add(join);
+        public void Apply(IngestBatch batch) => Joins.AddRange(batch.JoinedFeedback);
     }
 }

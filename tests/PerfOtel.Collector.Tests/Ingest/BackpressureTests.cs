@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using PerfOtel.Collector.Tests.Otlp.Support;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using PerfOtel.Collector.Derived;
 using PerfOtel.Collector.Ingest;
 using PerfOtel.Collector.Records;
 
@@ -161,8 +162,7 @@ public sealed class BackpressureTests
         var seen = new RecordingObserver();
         await using var collector = new CollectorFactory(services: services =>
         {
-            services.AddSingleton<IIngestObserver>(new ThrowingObserver());
-            services.AddSingleton<IIngestObserver>(seen);
+            services.AddExtraDerivations(new ThrowingObserver(), seen);
         });
         collector.Store.BeforeWrite = _ =>
         {
@@ -213,27 +213,25 @@ public sealed class BackpressureTests
         await Task.CompletedTask;
     }
 
-    private sealed class RecordingObserver : IIngestObserver
+    private sealed class RecordingObserver : IDerivation
     {
         public List<IngestBatch> Batches { get; } = [];
 
-        public void OnCommitted(IngestBatch batch)
+        public string Name => "test-recorder";
+
+        public void Apply(IngestBatch batch)
         {
             lock (Batches)
             {
                 Batches.Add(batch);
             }
         }
-
-        public void OnFeedbackJoined(FeedbackJoin join)
-        {
-        }
     }
 
-    private sealed class ThrowingObserver : IIngestObserver
+    private sealed class ThrowingObserver : IDerivation
     {
-        public void OnCommitted(IngestBatch batch) => throw new InvalidOperationException("observer bug");
+        public string Name => "test-throwing";
 
-        public void OnFeedbackJoined(FeedbackJoin join) => throw new InvalidOperationException("observer bug");
+        public void Apply(IngestBatch batch) => throw new InvalidOperationException("observer bug");
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PerfOtel.Collector.Tests.Otlp.Support;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using PerfOtel.Collector.Derived;
 using PerfOtel.Collector.Ingest;
 using PerfOtel.Collector.Records;
 
@@ -17,7 +18,7 @@ public sealed class ObserversSeeNewRecordsOnlyTests
     public async Task CoalescedResendsReachObserversOnceAndAnAllDuplicateRequestNotAtAll()
     {
         var observer = new RecordingObserver();
-        await using var collector = new CollectorFactory(services: services => services.AddSingleton<IIngestObserver>(observer));
+        await using var collector = new CollectorFactory(services: services => services.AddExtraDerivations(observer));
         var writerGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var writerHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         collector.Store.BeforeWrite = _ =>
@@ -70,7 +71,7 @@ public sealed class ObserversSeeNewRecordsOnlyTests
         }
     }
 
-    private sealed class RecordingObserver : IIngestObserver
+    private sealed class RecordingObserver : IDerivation
     {
         private readonly Lock _gate = new();
         private readonly List<string> _invocationSpanIds = [];
@@ -80,17 +81,15 @@ public sealed class ObserversSeeNewRecordsOnlyTests
 
         public List<string> InvocationSpanIds { get { lock (_gate) { return [.. _invocationSpanIds]; } } }
 
-        public void OnCommitted(IngestBatch batch)
+        public string Name => "test-recorder";
+
+        public void Apply(IngestBatch batch)
         {
             lock (_gate)
             {
                 _commits++;
                 _invocationSpanIds.AddRange(batch.Invocations.Select(i => i.SpanId));
             }
-        }
-
-        public void OnFeedbackJoined(FeedbackJoin join)
-        {
         }
     }
 }

@@ -13,14 +13,13 @@ namespace PerfOtel.Collector.Derived.Analytics;
 public static class AnalyticsServiceCollectionExtensions
 {
     /// <summary>
-    /// Rolling windows fed by the ingest observer and rebuilt from the store at start-up, the thresholds, and the
+    /// Rolling windows with their derivation (fed by the composition root's one seam), the thresholds, and the
     /// analytics gauges' producer. Options come from the <c>Analytics</c> and <c>Thresholds</c> sections and are validated at
     /// start-up. Needs an <see cref="IExecutionStore"/> registration; uses a registered <see cref="TimeProvider"/>
     /// or the system clock.
     /// </summary>
     public static IServiceCollection AddPerfOtelAnalytics(this IServiceCollection services, IConfiguration configuration)
     {
-        // First: its observer and start-up priming must run before the analytics' own.
         services.AddPerfOtelCardinalityGuard(configuration);
         services.TryAddSingletonTimeProvider();
         services.AddOptions<AnalyticsOptions>().Bind(configuration.GetSection(AnalyticsOptions.SectionName)).ValidateOnStart();
@@ -31,10 +30,9 @@ public static class AnalyticsServiceCollectionExtensions
             _ => new ProblemsValidator<ThresholdOptions>(o => o.Problems()));
 
         services.AddSingleton<RollingWindows>();
-        services.AddSingleton<IIngestObserver, AnalyticsIngestObserver>();
+        services.AddSingleton<AnalyticsDerivation>();
         services.AddSingleton<AnalyticsExposition>();
         services.AddHostedService<AnalyticsExpositionRefresher>();
-        services.AddHostedService<AnalyticsRebuildService>();
         return services;
     }
 

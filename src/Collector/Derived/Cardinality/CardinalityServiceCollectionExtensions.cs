@@ -9,9 +9,8 @@ namespace PerfOtel.Collector.Derived.Cardinality;
 public static class CardinalityServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the guard (section <c>Cardinality</c>, validated at start-up naming the setting), its ingest observer
-    /// and its start-up priming from the store. Idempotent. The analytics and cost wiring call it first, because its
-    /// observer and its priming must come before theirs; the store's initializer must be registered before it.
+    /// Registers the guard (section <c>Cardinality</c>, validated at start-up naming the setting) and its derivation,
+    /// which the composition root puts first in the seam. Idempotent: the analytics and the cost wiring both call it.
     /// </summary>
     public static IServiceCollection AddPerfOtelCardinalityGuard(this IServiceCollection services, IConfiguration configuration)
     {
@@ -26,8 +25,7 @@ public static class CardinalityServiceCollectionExtensions
         services.AddOptions<CardinalityOptions>().Configure(o => CardinalityOptions.ReadInto(configuration, o)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CardinalityOptions>, CardinalityOptionsValidator>();
         services.AddSingleton<CardinalityGuard>();
-        services.AddSingleton<IIngestObserver, CardinalityIngestObserver>();
-        services.AddHostedService<CardinalityRebuildService>();
+        services.AddSingleton<CardinalityDerivation>();
         services.AddHostedService<CardinalityMetricsActivation>();
         return services;
     }

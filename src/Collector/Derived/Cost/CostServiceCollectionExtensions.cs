@@ -16,7 +16,7 @@ namespace PerfOtel.Collector.Derived.Cost;
 public static class CostServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the ingest observers, their state (rebuilt from the store at start-up), the gauges and counters of the
+    /// Registers the derivations, their state, the gauges and counters of the
     /// meter <c>PerfOtel.Collector.Cost</c>, and <see cref="IModelRecommendations"/>. Reads the sections <c>Cost</c>,
     /// <c>Budgets</c>, <c>Thresholds</c> (budget ratios), <c>Models</c>, <c>Analytics:Windows</c> and <c>Experiments</c>;
     /// start-up fails on any invalid setting, naming it. Uses a registered <see cref="TimeProvider"/> or the system clock.
@@ -30,7 +30,6 @@ public static class CostServiceCollectionExtensions
             services.AddSingleton(TimeProvider.System);
         }
         services.AddMetrics();
-        // Before the observers and the rebuild below: its observer and start-up priming must run before theirs.
         services.AddPerfOtelCardinalityGuard(configuration);
 
         services.AddOptions<CostOptions>().Bind(configuration.GetSection(CostOptions.SectionName)).ValidateOnStart();
@@ -70,15 +69,13 @@ public static class CostServiceCollectionExtensions
         services.AddSingleton<ModelMetrics>();
         services.AddSingleton<ExperimentMetrics>();
 
-        // Observers run in registration order: attribution first, so that the model comparison and the experiments see
-        // the calls of a batch when they read the facts of its invocations.
-        services.AddSingleton<IIngestObserver, AttributionIngestObserver>();
-        services.AddSingleton<IIngestObserver, CostIngestObserver>();
-        services.AddSingleton<IIngestObserver, BudgetIngestObserver>();
-        services.AddSingleton<IIngestObserver, ModelIngestObserver>();
-        services.AddSingleton<IIngestObserver, ExperimentIngestObserver>();
+        // The derivations; the composition root (Hosting) puts them in the one seam, in its order.
+        services.AddSingleton<AttributionDerivation>();
+        services.AddSingleton<CostDerivation>();
+        services.AddSingleton<BudgetDerivation>();
+        services.AddSingleton<ModelDerivation>();
+        services.AddSingleton<ExperimentDerivation>();
 
-        services.AddHostedService<CostRebuildService>();
         services.AddHostedService<CostMetricsActivation>();
         return services;
     }

@@ -24,9 +24,29 @@ public sealed class ExperimentOptions
     /// <summary>Variants tracked per experiment; invocations of further variants are counted as dropped.</summary>
     public int MaxVariantsPerExperiment { get; set; } = 20;
 
+    /// <summary>
+    /// Pre-registered experiments per tenant: <c>Experiments:Definitions:&lt;tenant&gt;:&lt;experiment&gt;</c>. Experiments seen
+    /// in data without a definition are still reported, as undefined.
+    /// </summary>
+    public Dictionary<string, Dictionary<string, ExperimentDefinition>> Definitions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The definition of a tenant's experiment, or null.</summary>
+    public ExperimentDefinition? Definition(string tenant, string experiment) =>
+        Definitions.TryGetValue(tenant, out var experiments) && experiments.TryGetValue(experiment, out var definition) ? definition : null;
+
     /// <summary>Every problem with these options, each naming its setting.</summary>
     public IEnumerable<string> Problems()
     {
+        foreach (var (tenant, experiments) in Definitions)
+        {
+            foreach (var (experiment, definition) in experiments)
+            {
+                foreach (var problem in definition.Problems($"{SectionName}:Definitions:{tenant}:{experiment}"))
+                {
+                    yield return problem;
+                }
+            }
+        }
         if (MinSamplesPerVariant < 1)
         {
             yield return $"{SectionName}:MinSamplesPerVariant must be at least 1, was {MinSamplesPerVariant}.";

@@ -54,7 +54,14 @@ public sealed record ExperimentReport(
     ExperimentState State,
     string? Winner,
     int MinSamplesPerVariant,
-    double SignificanceLevel);
+    double SignificanceLevel)
+{
+    /// <summary>Whether the experiment is defined in configuration (<c>Experiments:Definitions</c>).</summary>
+    public bool Defined { get; init; }
+
+    /// <summary>Estimates with intervals against the control, the SRM check and the verdict; null without variants.</summary>
+    public ExperimentAnalysis? Analysis { get; init; }
+}
 
 /// <summary>
 /// Cumulative statistics per (tenant, experiment, variant) of the invocations tagged <c>perfotel.experiment</c> and
@@ -73,6 +80,7 @@ public sealed class ExperimentRegistry
     private readonly Dictionary<string, TenantExperiments> tenants = new(StringComparer.Ordinal);
     private readonly ExperimentOptions options;
     private readonly CardinalityGuard? guard;
+    private readonly TimeProvider time;
 
     /// <summary>Creates an empty registry.</summary>
     /// <param name="options">Statistics settings and the registry's own caps.</param>
@@ -80,11 +88,13 @@ public sealed class ExperimentRegistry
     /// Folds tenants and (experiment, variant) pairs beyond their limits into the overflow experiment and variant;
     /// none: only the registry's caps, which drop what is beyond them.
     /// </param>
-    public ExperimentRegistry(IOptions<ExperimentOptions> options, CardinalityGuard? guard = null)
+    /// <param name="time">The clock that says whether a defined experiment has ended; default the system clock.</param>
+    public ExperimentRegistry(IOptions<ExperimentOptions> options, CardinalityGuard? guard = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.options = options.Value;
         this.guard = guard;
+        this.time = time ?? TimeProvider.System;
     }
 
     /// <summary>The options in force.</summary>
@@ -107,10 +117,10 @@ public sealed class ExperimentRegistry
                 stats.Successes++;
             }
             stats.Latency.Record(invocation.DurationSeconds);
+            stats.LatencySums = stats.LatencySums.Add(invocation.DurationSeconds);
             if (knownCostUsd is { } cost && double.IsFinite(cost))
             {
-                stats.PricedInvocations++;
-                stats.CostUsd += cost;
+                stats.CostSums = stats.CostSums.Add(cost);
             }
             else
             {
@@ -118,13 +128,11 @@ public sealed class ExperimentRegistry
             }
             if (quality is { } value)
             {
-                stats.QualitySamples++;
-                stats.QualitySum += value;
+                stats.QualitySums = stats.QualitySums.Add(value);
             }
             if (accuracy is { } a)
             {
-                stats.AccuracySamples++;
-                stats.AccuracySum += a;
+                stats.AccuracySums = stats.AccuracySums.Add(a);
             }
         });
     }
@@ -145,13 +153,12 @@ public sealed class ExperimentRegistry
         {
             if (Find(tenant, experiment, variant) is { } stats)
             {
-                stats.AccuracySamples++;
-                stats.AccuracySum += accuracy;
+                stats.AccuracySums = stats.AccuracySums.Add(accuracy);
             }
         }
     }
 
-    /// <summary>Tenants with experiments.</summary>
+    /// <summary>Tenants with experiments seen in data.</summary>
     public IReadOnlyList<string> Tenants()
     {
         lock (gate)
@@ -174,11 +181,10 @@ public sealed class ExperimentRegistry
     {
         lock (gate)
         {
-            if (!tenants.TryGetValue(tenant, out var t))
-            {
-                return [];
-            }
-            return t.Experiments.Keys.Order(StringComparer.Ordinal).Select(id => ReportOf(id, t.Experiments[id])).ToList();
+            var seen = tenants.TryGetValue(tenant, out var t) ? t.Experiments.Keys : Enumerable.Empty<string>();
+            var defined = options.Definitions.TryGetValue(tenant, out var d) ? d.Keys : Enumerable.Empty<string>();
+            return seen.Union(defined, StringComparer.Ordinal).Order(StringComparer.Ordinal)
+                .Select(id => ReportOf(tenant, id, t is not null && t.Experiments.TryGetValue(id, out var v) ? v : null)).ToList();
         }
     }
 
@@ -187,14 +193,21 @@ public sealed class ExperimentRegistry
     {
         lock (gate)
         {
-            return tenants.TryGetValue(tenant, out var t) && t.Experiments.TryGetValue(experiment, out var variants)
-                ? ReportOf(experiment, variants)
+            var variants = tenants.TryGetValue(tenant, out var t) && t.Experiments.TryGetValue(experiment, out var v) ? v : null;
+            return variants is not null || options.Definition(tenant, experiment) is not null
+                ? ReportOf(tenant, experiment, variants)
                 : null;
         }
     }
 
-    private ExperimentReport ReportOf(string experiment, Dictionary<string, VariantStats> variants)
+    private ExperimentReport ReportOf(string tenant, string experiment, Dictionary<string, VariantStats>? seen)
     {
+        var definition = options.Definition(tenant, experiment);
+        var variants = new Dictionary<string, VariantStats>(seen ?? [], StringComparer.Ordinal);
+        foreach (var name in definition?.Variants.Keys ?? Enumerable.Empty<string>())
+        {
+            variants.TryAdd(name, new VariantStats());
+        }
         var ordered = variants.OrderBy(v => v.Key, StringComparer.Ordinal).ToList();
         var leader = ordered
             .Where(v => v.Value.Invocations > 0)
@@ -240,7 +253,11 @@ public sealed class ExperimentRegistry
             }
         }
         return new ExperimentReport(experiment, reports, leader, experimentP, state,
-            state == ExperimentState.Winner ? leader : null, options.MinSamplesPerVariant, options.SignificanceLevel);
+            state == ExperimentState.Winner ? leader : null, options.MinSamplesPerVariant, options.SignificanceLevel)
+        {
+            Defined = definition is not null,
+            Analysis = ExperimentAnalyzer.Analyze(ordered.Select(v => (v.Key, v.Value)).ToList(), definition, options, time.GetUtcNow()),
+        };
     }
 
     private static VariantReport ReportOf(string name, VariantStats s, ZTestResult? test) => new(
@@ -249,13 +266,13 @@ public sealed class ExperimentRegistry
         s.Successes,
         s.Invocations > 0 ? (double)s.Successes / s.Invocations : null,
         s.Latency.Quantile(0.95),
-        s.PricedInvocations > 0 ? s.CostUsd / s.PricedInvocations : null,
+        s.PricedInvocations > 0 ? s.CostSums.Mean : null,
         s.PricedInvocations,
         s.UnpricedInvocations,
-        s.QualitySamples > 0 ? s.QualitySum / s.QualitySamples : null,
-        s.QualitySamples,
-        s.AccuracySamples > 0 ? s.AccuracySum / s.AccuracySamples : null,
-        s.AccuracySamples,
+        s.QualitySums.Count > 0 ? s.QualitySums.Mean : null,
+        s.QualitySums.Count,
+        s.AccuracySums.Count > 0 ? s.AccuracySums.Mean : null,
+        s.AccuracySums.Count,
         test?.Z,
         test?.PValue);
 
@@ -266,6 +283,11 @@ public sealed class ExperimentRegistry
             return;
         }
         var (tenant, experiment, variant) = (invocation.Tenant, invocation.Experiment, invocation.Variant);
+        if (options.Definition(tenant, experiment) is { } definition && !definition.Covers(invocation.StartTime))
+        {
+            // Outside the defined experiment's [Start, End): not part of it.
+            return;
+        }
         if (guard is not null)
         {
             (experiment, variant) = guard.ExperimentVariant(tenant, experiment, variant);

@@ -1,3 +1,4 @@
+using PerfOtel.Collector.Derived.Experiments.Statistics;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Exposure.Metrics;
 
@@ -9,11 +10,10 @@ internal sealed class VariantStats
     public long Invocations { get; set; }
     public long Successes { get; set; }
     public LogLatencyHistogram Latency { get; } = new();
-    public long PricedInvocations { get; set; }
-    public double CostUsd { get; set; }
+    public MeanSums LatencySums { get; set; }
+    public long PricedInvocations => CostSums.Count;
+    public MeanSums CostSums { get; set; }
     public long UnpricedInvocations { get; set; }
-    public long QualitySamples { get; set; }
-    public double QualitySum { get; set; }
-    public long AccuracySamples { get; set; }
-    public double AccuracySum { get; set; }
+    public MeanSums QualitySums { get; set; }
+    public MeanSums AccuracySums { get; set; }
 }

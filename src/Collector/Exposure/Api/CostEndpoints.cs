@@ -1,6 +1,7 @@
 using PerfOtel.Collector.Derived.Budgets;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Derived.Experiments;
+using PerfOtel.Collector.Derived.Experiments.Statistics;
 using PerfOtel.Collector.Derived.Models;
 using PerfOtel.Collector.Exposure.Metrics;
 
@@ -125,15 +126,59 @@ internal sealed record BudgetsResponse(string Tenant, DateTimeOffset AsOf, doubl
 internal sealed record ModelsResponse(string Tenant, string Window, DateTimeOffset AsOf, IReadOnlyList<ModelStats> Models,
     IReadOnlyList<ModelRecommendation> Recommendations);
 
-internal sealed record ExperimentResponse(string Experiment, string State, string? Leader, string? Winner, double? PValue,
-    int MinSamplesPerVariant, double SignificanceLevel, IReadOnlyList<VariantReport> Variants)
+/// <summary><c>defined</c>: whether <c>Experiments:Definitions</c> declares it; <c>analysis</c>: intervals, SRM and verdict.</summary>
+internal sealed record ExperimentResponse(string Experiment, bool Defined, string State, string? Leader, string? Winner, double? PValue,
+    int MinSamplesPerVariant, double SignificanceLevel, IReadOnlyList<VariantReport> Variants, ExperimentAnalysisResponse? Analysis)
 {
-    public static ExperimentResponse Of(ExperimentReport report) => new(report.Experiment, report.State switch
+    public static ExperimentResponse Of(ExperimentReport report) => new(report.Experiment, report.Defined, report.State switch
     {
         ExperimentState.Winner => "winner",
         ExperimentState.NoSignificantDifference => "no_significant_difference",
         _ => "insufficient_samples",
-    }, report.Leader, report.Winner, report.PValue, report.MinSamplesPerVariant, report.SignificanceLevel, report.Variants);
+    }, report.Leader, report.Winner, report.PValue, report.MinSamplesPerVariant, report.SignificanceLevel, report.Variants,
+        report.Analysis is { } analysis ? ExperimentAnalysisResponse.Of(analysis) : null);
+}
+
+/// <summary>A confidence interval: the estimate and its bounds.</summary>
+internal sealed record IntervalResponse(double Estimate, double Lower, double Upper)
+{
+    public static IntervalResponse? Of(Interval? interval) =>
+        interval is { } i && double.IsFinite(i.Estimate) && double.IsFinite(i.Lower) && double.IsFinite(i.Upper)
+            ? new(i.Estimate, i.Lower, i.Upper)
+            : null;
+}
+
+internal sealed record MetricAnalysisResponse(string Metric, long Samples, IntervalResponse? Estimate, IntervalResponse? Difference,
+    IntervalResponse? Lift, double? PValue);
+
+internal sealed record VariantAnalysisResponse(string Variant, long Invocations, double? IntendedWeight, IReadOnlyList<MetricAnalysisResponse> Metrics);
+
+/// <summary><c>chiSquare</c> is null when a variant of weight 0 received traffic (a mismatch whatever its size).</summary>
+internal sealed record SampleRatioResponse(double? ChiSquare, int DegreesOfFreedom, double PValue, bool Mismatch);
+
+/// <summary>The verdict is running, winner, no_difference, guardrail_violated or srm, with its reason.</summary>
+internal sealed record ExperimentAnalysisResponse(string Control, string PrimaryMetric, double MinimumDetectableEffect,
+    double ConfidenceLevel, SampleRatioResponse? SampleRatio, string Verdict, string? Winner, string Reason,
+    IReadOnlyList<VariantAnalysisResponse> Variants)
+{
+    public static ExperimentAnalysisResponse Of(ExperimentAnalysis a) => new(a.Control, a.PrimaryMetric, a.Tau, a.ConfidenceLevel,
+        a.SampleRatio is { } srm
+            ? new SampleRatioResponse(double.IsFinite(srm.ChiSquare) ? srm.ChiSquare : null, srm.DegreesOfFreedom, srm.PValue, srm.Mismatch)
+            : null,
+        VerdictText(a.Verdict), a.Winner, a.Reason,
+        a.Variants.Select(v => new VariantAnalysisResponse(v.Variant, v.Invocations, v.IntendedWeight,
+            v.Metrics.Select(m => new MetricAnalysisResponse(m.Metric, m.Samples, IntervalResponse.Of(m.Estimate),
+                IntervalResponse.Of(m.Difference), IntervalResponse.Of(m.Lift), m.PValue)).ToList())).ToList());
+
+    /// <summary>The verdict's name in the API.</summary>
+    public static string VerdictText(ExperimentVerdict verdict) => verdict switch
+    {
+        ExperimentVerdict.Winner => "winner",
+        ExperimentVerdict.NoDifference => "no_difference",
+        ExperimentVerdict.GuardrailViolated => "guardrail_violated",
+        ExperimentVerdict.Srm => "srm",
+        _ => "running",
+    };
 }
 
 internal sealed record ExperimentsResponse(string Tenant, int MinSamplesPerVariant, double SignificanceLevel,

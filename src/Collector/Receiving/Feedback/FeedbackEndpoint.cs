@@ -1,11 +1,17 @@
+using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Exposure.Api;
+using PerfOtel.Collector.Ingest;
 using PerfOtel.Collector.Receiving.Privacy;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Receiving.Feedback;
 
-/// <summary><c>POST /api/v1/feedback</c>: attaches an actual outcome to an invocation, now or when it arrives.</summary>
+/// <summary>
+/// <c>POST /api/v1/feedback</c>: attaches an actual outcome to an invocation, now or when it arrives. The record goes
+/// through the ingest queue and its single writer like spans do, so the derivations see feedback the same one way.
+/// </summary>
 public static class FeedbackEndpoint
 {
     public const string Route = "/api/v1/feedback";
@@ -21,12 +27,14 @@ public static class FeedbackEndpoint
             .Accepts<FeedbackDocument>("application/json")
             .Produces<FeedbackAccepted>(StatusCodes.Status202Accepted)
             .Produces<ApiError>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<ApiError>(StatusCodes.Status415UnsupportedMediaType);
+            .Produces<ApiError>(StatusCodes.Status415UnsupportedMediaType)
+            .Produces<ApiError>(StatusCodes.Status429TooManyRequests)
+            .Produces<ApiError>(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext context, IExecutionStore store,
-        IEnumerable<IIngestObserver> observers, TimeProvider clock, ILoggerFactory loggers, PrivacyPolicy privacy)
+    private static async Task<IResult> HandleAsync(HttpContext context, IngestQueue queue, IOptions<IngestOptions> ingest,
+        TimeProvider clock, PrivacyPolicy privacy)
     {
         var request = context.Request;
         if (!request.HasJsonContentType())
@@ -80,28 +88,37 @@ public static class FeedbackEndpoint
             record = privacy.Apply(parsed!);
         }
 
-        var result = await store.AddFeedbackAsync(record, context.RequestAborted).ConfigureAwait(false);
-        if (result is { Joined: true, Invocation: { } invocation, AlreadyStored: false })
+        var batch = new IngestBatch();
+        batch.Feedback.Add(record);
+        switch (queue.TryEnqueue(batch, out var pending))
         {
-            var join = new FeedbackJoin(invocation, record);
-            foreach (var observer in observers)
-            {
-                try
-                {
-                    observer.OnFeedbackJoined(join);
-                }
-#pragma warning disable CA1031 // The feedback is committed; a faulty observer must not turn that into an error.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    loggers.CreateLogger(typeof(FeedbackEndpoint)).LogError(ex,
-                        "Ingest observer {Observer} failed on a feedback join", observer.GetType().Name);
-                }
-            }
+            case EnqueueOutcome.Full:
+                return Retryable(context, ingest, StatusCodes.Status429TooManyRequests, "the ingest queue is full; retry later");
+            case EnqueueOutcome.ShuttingDown:
+                return Retryable(context, ingest, StatusCodes.Status503ServiceUnavailable, "the collector is shutting down");
         }
 
+        try
+        {
+            // Not RequestAborted: once queued the record is committed whether or not the client still listens.
+            await pending!.Committed.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The store refused the write: the sender retries (the feedback id keeps that idempotent).
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return Retryable(context, ingest, StatusCodes.Status503ServiceUnavailable, "the store could not commit the feedback; retry later");
+        }
+
+        var result = pending.FeedbackResults[0];
         return Results.Json(new FeedbackAccepted(result.Joined, record.FeedbackId),
             statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static IResult Retryable(HttpContext context, IOptions<IngestOptions> ingest, int statusCode, string message)
+    {
+        context.Response.Headers.RetryAfter = ingest.Value.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return Results.Json(new ApiError(message), statusCode: statusCode);
     }
 
     internal sealed record FeedbackAccepted(bool Joined, string FeedbackId);

@@ -2,6 +2,8 @@ namespace PerfOtel.Collector.Receiving.Mapping;
 
 // Attribute names that other instrumentations emit instead of (or before) the current GenAI semantic conventions.
 // The collector only reads them; PerfOtel never writes them. Current names live in GenAiConventions.cs.
+// docs/collector/foreign-conventions.md lists every constant here with where it comes from; ForeignConventionsDocTests
+// keeps that table and these classes equal.
 
 /// <summary>Names from earlier versions of the GenAI conventions that libraries still emit.</summary>
 internal static class LegacyGenAiAttributes
@@ -17,6 +19,32 @@ internal static class LegacyGenAiAttributes
 
     /// <summary>Event name carried as an attribute on log records by SDKs older than the LogRecord event_name field.</summary>
     public const string EventName = "event.name";
+
+    /// <summary>Semantic Kernel's token counts before the <c>gen_ai.usage.*</c> names (1.x ModelDiagnostics).</summary>
+    public const string ResponsePromptTokens = "gen_ai.response.prompt_tokens";
+
+    /// <summary>Semantic Kernel's output-token count before the <c>gen_ai.usage.*</c> names.</summary>
+    public const string ResponseCompletionTokens = "gen_ai.response.completion_tokens";
+}
+
+/// <summary>
+/// Names the GenAI conventions have renamed in changelog fragments not yet released (open-telemetry/semantic-conventions,
+/// <c>.chloggen/</c>). Read beside the released names, which win when a span carries both.
+/// </summary>
+internal static class RenamedGenAiAttributes
+{
+    /// <summary>The renamed <c>gen_ai.usage.cache_creation.input_tokens</c>.</summary>
+    public const string UsageCacheWriteInputTokens = "gen_ai.usage.cache_write.input_tokens";
+}
+
+/// <summary>Values of <c>gen_ai.operation.name</c> that older releases of the conventions (and Semantic Kernel) used.</summary>
+internal static class LegacyGenAiOperations
+{
+    /// <summary>Semantic Kernel's chat operation before the conventions settled on <c>chat</c>.</summary>
+    public const string ChatCompletions = "chat.completions";
+
+    /// <summary>Semantic Kernel's text completion operation before <c>text_completion</c>.</summary>
+    public const string TextCompletions = "text.completions";
 }
 
 /// <summary>OpenLLMetry (Traceloop) attributes.</summary>

@@ -72,6 +72,7 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
             }
         }
 
+        var layers = InferenceLayers.Find(spans, byId);
         foreach (var span in spans)
         {
             var invocation = span.Role.Kind == SpanRoleKind.Invocation ? span : FindInvocation(span, byId);
@@ -80,8 +81,8 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
                 case SpanRoleKind.Invocation:
                     batch.Invocations.Add(ToInvocation(span));
                     break;
-                case SpanRoleKind.Inference:
-                    batch.ProviderCalls.Add(ToProviderCall(span, invocation));
+                case SpanRoleKind.Inference when !layers.IsWrapper(span):
+                    batch.ProviderCalls.Add(ToProviderCall(span, invocation, layers.WrappersOf(span)));
                     break;
                 case SpanRoleKind.Tool:
                     batch.ToolCalls.Add(ToToolCall(span, invocation));
@@ -184,11 +185,13 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         ?? span.ResourceTenant
         ?? DefaultTenant;
 
-    private static string AgentName(MappedSpan invocation) =>
+    private static string AgentName(MappedSpan invocation) => BoundedName.Normalize(
         invocation.Attributes.FirstString(GenAiAttributes.AgentName, OpenInferenceAttributes.AgentName, OpenLlmetryAttributes.EntityName)
         ?? NameAfterOperation(invocation.Span.Name, GenAiOperations.InvokeAgent)
         ?? invocation.Attributes.String(GenAiAttributes.AgentId)
-        ?? UnknownName;
+        ?? UnknownName);
+
+    private static string? Bounded(string? name) => name is null ? null : BoundedName.Normalize(name);
 
     private static string? NameAfterOperation(string spanName, string operation) =>
         spanName.Length > operation.Length + 1 && spanName.StartsWith(operation, StringComparison.Ordinal) && spanName[operation.Length] == ' '
@@ -229,16 +232,47 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         };
     }
 
-    private ProviderCall ToProviderCall(MappedSpan span, MappedSpan? invocation)
+    /// <param name="span">The call: the innermost inference span.</param>
+    /// <param name="invocation">Its agent invocation, if any.</param>
+    /// <param name="wrappers">The layers that reported the same call (nearest first): each figure the call's own span
+    /// lacks is taken from the nearest layer that has it.</param>
+    private ProviderCall ToProviderCall(MappedSpan span, MappedSpan? invocation, IReadOnlyList<MappedSpan> wrappers)
     {
-        var a = span.Attributes;
-        var tokens = Tokens(a);
-        var requestModel = a.FirstString(GenAiAttributes.RequestModel, OpenInferenceAttributes.ModelName);
-        var responseModel = a.FirstString(GenAiAttributes.ResponseModel, OpenInferenceAttributes.ModelName);
-        var provider = a.FirstString(GenAiAttributes.ProviderName, GenAiAttributes.SystemDeprecated, OpenInferenceAttributes.Provider,
-            OpenInferenceAttributes.System, OpenLlmetryAttributes.Vendor);
+        T? Layered<T>(Func<AttributeBag, T?> read) where T : class
+        {
+            var value = read(span.Attributes);
+            for (var i = 0; value is null && i < wrappers.Count; i++)
+            {
+                value = read(wrappers[i].Attributes);
+            }
 
-        var cost = Cost(a);
+            return value;
+        }
+
+        T? LayeredValue<T>(Func<AttributeBag, T?> read) where T : struct
+        {
+            var value = read(span.Attributes);
+            for (var i = 0; value is null && i < wrappers.Count; i++)
+            {
+                value = read(wrappers[i].Attributes);
+            }
+
+            return value;
+        }
+
+        var tokens = Tokens(span.Attributes);
+        foreach (var wrapper in wrappers)
+        {
+            tokens = FillGaps(tokens, Tokens(wrapper.Attributes));
+        }
+
+        var requestModel = Bounded(Layered(a => a.FirstString(GenAiAttributes.RequestModel, OpenInferenceAttributes.ModelName)));
+        var responseModel = Bounded(Layered(a => a.FirstString(GenAiAttributes.ResponseModel, OpenInferenceAttributes.ModelName)));
+        var provider = Bounded(Layered(a => a.FirstString(GenAiAttributes.ProviderName, GenAiAttributes.SystemDeprecated,
+                OpenInferenceAttributes.Provider, OpenInferenceAttributes.System, OpenLlmetryAttributes.Vendor))
+            ?? Layered(a => ProviderHosts.ProviderOf(a.String(GenAiAttributes.ServerAddress))));
+
+        var cost = LayeredValue(Cost);
         var unpriced = 0L;
         if (cost is null && tokens != default)
         {
@@ -271,12 +305,19 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
             Tokens = tokens,
             CostUsd = cost,
             UnpricedTokens = unpriced,
-            Attempt = (int)Math.Clamp(a.Long(PerfOtelAttributes.RetryAttempt) ?? 1, 1, int.MaxValue),
-            FallbackFrom = a.String(PerfOtelAttributes.FallbackFrom),
-            FallbackReason = a.String(PerfOtelAttributes.FallbackReason),
-            ErrorType = ErrorType(span),
+            Attempt = (int)Math.Clamp(LayeredValue(a => a.Long(PerfOtelAttributes.RetryAttempt)) ?? 1, 1, int.MaxValue),
+            FallbackFrom = Layered(a => a.String(PerfOtelAttributes.FallbackFrom)),
+            FallbackReason = Layered(a => a.String(PerfOtelAttributes.FallbackReason)),
+            ErrorType = ErrorType(span) ?? wrappers.Select(ErrorType).FirstOrDefault(e => e is not null),
         };
     }
+
+    private static TokenCounts FillGaps(TokenCounts own, TokenCounts layer) => new(
+        own.Input > 0 ? own.Input : layer.Input,
+        own.Output > 0 ? own.Output : layer.Output,
+        own.CacheRead > 0 ? own.CacheRead : layer.CacheRead,
+        own.CacheCreation > 0 ? own.CacheCreation : layer.CacheCreation,
+        own.Reasoning > 0 ? own.Reasoning : layer.Reasoning);
 
     private static ToolCall ToToolCall(MappedSpan span, MappedSpan? invocation) => new()
     {
@@ -286,9 +327,10 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         ParentSpanId = span.ParentSpanId,
         InvocationSpanId = invocation?.SpanId,
         AgentName = invocation is null ? null : AgentName(invocation),
-        ToolName = span.Attributes.FirstString(GenAiAttributes.ToolName, OpenInferenceAttributes.ToolName, OpenLlmetryAttributes.EntityName)
+        ToolName = BoundedName.Normalize(
+            span.Attributes.FirstString(GenAiAttributes.ToolName, OpenInferenceAttributes.ToolName, OpenLlmetryAttributes.EntityName)
             ?? NameAfterOperation(span.Span.Name, GenAiOperations.ExecuteTool)
-            ?? UnknownName,
+            ?? UnknownName),
         ToolCallId = span.Attributes.String(GenAiAttributes.ToolCallId),
         StartTime = OtlpIds.Time(span.Span.StartTimeUnixNano),
         DurationSeconds = Duration(span.Span),
@@ -327,9 +369,9 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
     internal static TokenCounts Tokens(AttributeBag a)
     {
         var input = a.FirstLong(GenAiAttributes.UsageInputTokens, GenAiAttributes.UsagePromptTokensDeprecated,
-            OpenLlmetryAttributes.UsagePromptTokens, OpenInferenceAttributes.TokenCountPrompt);
+            OpenLlmetryAttributes.UsagePromptTokens, OpenInferenceAttributes.TokenCountPrompt, LegacyGenAiAttributes.ResponsePromptTokens);
         var output = a.FirstLong(GenAiAttributes.UsageOutputTokens, GenAiAttributes.UsageCompletionTokensDeprecated,
-            OpenLlmetryAttributes.UsageCompletionTokens, OpenInferenceAttributes.TokenCountCompletion);
+            OpenLlmetryAttributes.UsageCompletionTokens, OpenInferenceAttributes.TokenCountCompletion, LegacyGenAiAttributes.ResponseCompletionTokens);
         if (input is null && output is null)
         {
             // Embedding spans of some libraries report only a total, which is all input.
@@ -341,8 +383,8 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
             Count(output),
             Count(a.FirstLong(GenAiAttributes.UsageCacheReadInputTokens, LegacyGenAiAttributes.UsageCacheReadInputTokens,
                 OpenLlmetryAttributes.UsageCacheReadInputTokens, OpenInferenceAttributes.TokenCountCacheRead)),
-            Count(a.FirstLong(GenAiAttributes.UsageCacheCreationInputTokens, LegacyGenAiAttributes.UsageCacheCreationInputTokens,
-                OpenInferenceAttributes.TokenCountCacheWrite)),
+            Count(a.FirstLong(GenAiAttributes.UsageCacheCreationInputTokens, RenamedGenAiAttributes.UsageCacheWriteInputTokens,
+                LegacyGenAiAttributes.UsageCacheCreationInputTokens, OpenInferenceAttributes.TokenCountCacheWrite)),
             Count(a.FirstLong(GenAiAttributes.UsageReasoningOutputTokens, LegacyGenAiAttributes.UsageReasoningTokens,
                 OpenLlmetryAttributes.UsageReasoningTokens, OpenInferenceAttributes.TokenCountReasoning)));
     }
@@ -387,6 +429,80 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
 
     private static double? UnitInterval(double? value) => value is >= 0 and <= 1 ? value : null;
 
+
+    /// <summary>
+    /// Several layers report one model call: Agent Framework's and Microsoft.Extensions.AI's chat spans wrap the OpenAI
+    /// SDK's, PerfOtel's chat client may wrap either. An inference span with an inference span below it (before any
+    /// invoke_agent) is a wrapper layer: the innermost span is the call, stored once, and what only a wrapper knows
+    /// (cached tokens, cost, retry attempt, provider) fills the gaps of its single inner call. Followed within the
+    /// request, like the agent of a call: the layers of one call end within microseconds of each other and are
+    /// exported together.
+    /// </summary>
+    private sealed class InferenceLayers
+    {
+        private readonly Dictionary<MappedSpan, List<MappedSpan>> _innerByWrapper = [];
+        private readonly Dictionary<MappedSpan, MappedSpan> _wrapperByInner = [];
+
+        public static InferenceLayers Find(List<MappedSpan> spans, Dictionary<(string, string), MappedSpan> byId)
+        {
+            var layers = new InferenceLayers();
+            foreach (var span in spans)
+            {
+                if (span.Role.Kind == SpanRoleKind.Inference && NearestInferenceAncestor(span, byId) is { } wrapper)
+                {
+                    if (!layers._innerByWrapper.TryGetValue(wrapper, out var inner))
+                    {
+                        layers._innerByWrapper[wrapper] = inner = [];
+                    }
+
+                    inner.Add(span);
+                    layers._wrapperByInner[span] = wrapper;
+                }
+            }
+
+            return layers;
+        }
+
+        public bool IsWrapper(MappedSpan span) => _innerByWrapper.ContainsKey(span);
+
+        /// <summary>
+        /// The layers around this call that reported it alone, nearest first. A wrapper around several calls (a client
+        /// that retried under one span) gives none of its figures to any of them: they would be counted once per call.
+        /// </summary>
+        public IReadOnlyList<MappedSpan> WrappersOf(MappedSpan span)
+        {
+            List<MappedSpan>? wrappers = null;
+            var current = span;
+            while (_wrapperByInner.TryGetValue(current, out var wrapper) && _innerByWrapper[wrapper].Count == 1
+                   && (wrappers is null || !wrappers.Contains(wrapper)))
+            {
+                (wrappers ??= []).Add(wrapper);
+                current = wrapper;
+            }
+
+            return wrappers ?? (IReadOnlyList<MappedSpan>)[];
+        }
+
+        private static MappedSpan? NearestInferenceAncestor(MappedSpan span, Dictionary<(string, string), MappedSpan> byId)
+        {
+            var current = span;
+            for (var steps = 0; steps < byId.Count && current.ParentSpanId is { } parentId
+                 && byId.TryGetValue((current.TraceId, parentId), out var parent); steps++)
+            {
+                switch (parent.Role.Kind)
+                {
+                    case SpanRoleKind.Inference:
+                        return parent;
+                    case SpanRoleKind.Invocation:
+                        return null;
+                }
+
+                current = parent;
+            }
+
+            return null;
+        }
+    }
 
     private sealed class MappedSpan(Span span, AttributeBag attributes, SpanRole role, string traceId, string spanId,
         string? parentSpanId, string? resourceTenant, string? serviceName)

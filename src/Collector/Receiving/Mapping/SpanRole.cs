@@ -64,6 +64,8 @@ internal readonly record struct SpanRole(SpanRoleKind Kind, string? Operation)
 
     private static SpanRole FromOperation(string operation) => operation switch
     {
+        LegacyGenAiOperations.ChatCompletions => new(SpanRoleKind.Inference, GenAiOperations.Chat),
+        LegacyGenAiOperations.TextCompletions => new(SpanRoleKind.Inference, GenAiOperations.TextCompletion),
         GenAiOperations.InvokeAgent => new(SpanRoleKind.Invocation, operation),
         GenAiOperations.ExecuteTool => new(SpanRoleKind.Tool, operation),
         _ when GenAiOperations.IsInference(operation) => new(SpanRoleKind.Inference, operation),

@@ -4,9 +4,11 @@ using PerfOtel.Collector.Records;
 namespace PerfOtel.Collector.Derived.Budgets;
 
 /// <summary>Counts committed provider calls against the configured budgets. O(1) per call; never throws.</summary>
-internal sealed partial class BudgetIngestObserver(BudgetTracker tracker, ILogger<BudgetIngestObserver> logger) : IIngestObserver
+internal sealed partial class BudgetDerivation(BudgetTracker tracker, ILogger<BudgetDerivation> logger) : IDerivation
 {
-    public void OnCommitted(IngestBatch batch)
+    public string Name => "budgets";
+
+    public void Apply(IngestBatch batch)
     {
         if (tracker.Options.Budgets.Count == 0)
         {
@@ -25,11 +27,6 @@ internal sealed partial class BudgetIngestObserver(BudgetTracker tracker, ILogge
         {
             LogObserverFailed(logger, exception);
         }
-    }
-
-    public void OnFeedbackJoined(FeedbackJoin join)
-    {
-        // Feedback carries no cost.
     }
 
     [LoggerMessage(EventId = 6101, Level = LogLevel.Error, Message = "Budgets could not account for committed provider calls; spend may be undercounted until the next restart rebuilds it.")]

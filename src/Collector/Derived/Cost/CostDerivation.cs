@@ -4,10 +4,12 @@ using PerfOtel.Collector.Records;
 namespace PerfOtel.Collector.Derived.Cost;
 
 /// <summary>Adds committed provider calls to the cost ledger and counters. O(1) per call; never throws.</summary>
-internal sealed partial class CostIngestObserver(CostLedger ledger, CostCounters counters, ILogger<CostIngestObserver> logger)
-    : IIngestObserver
+internal sealed partial class CostDerivation(CostLedger ledger, CostCounters counters, ILogger<CostDerivation> logger)
+    : IDerivation
 {
-    public void OnCommitted(IngestBatch batch)
+    public string Name => "cost";
+
+    public void Apply(IngestBatch batch)
     {
         try
         {
@@ -23,11 +25,6 @@ internal sealed partial class CostIngestObserver(CostLedger ledger, CostCounters
         {
             LogObserverFailed(logger, exception);
         }
-    }
-
-    public void OnFeedbackJoined(FeedbackJoin join)
-    {
-        // Feedback carries no cost.
     }
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Error, Message = "Cost roll-ups could not account for committed provider calls; they may undercount until the next restart rebuilds them.")]

@@ -5,10 +5,12 @@ using PerfOtel.Collector.Records;
 namespace PerfOtel.Collector.Derived.Models;
 
 /// <summary>Feeds committed calls, invocations and accuracy samples into the model comparison. Never throws.</summary>
-internal sealed partial class ModelIngestObserver(
-    ModelComparison comparison, InvocationAttribution attribution, ILogger<ModelIngestObserver> logger) : IIngestObserver
+internal sealed partial class ModelDerivation(
+    ModelComparison comparison, InvocationAttribution attribution, ILogger<ModelDerivation> logger) : IDerivation
 {
-    public void OnCommitted(IngestBatch batch)
+    public string Name => "models";
+
+    public void Apply(IngestBatch batch)
     {
         try
         {
@@ -31,7 +33,7 @@ internal sealed partial class ModelIngestObserver(
             }
             foreach (var join in batch.JoinedFeedback)
             {
-                OnFeedbackJoined(join);
+                ApplyFeedback(join);
             }
         }
 #pragma warning disable CA1031 // The batch is committed already; the comparison must not fail its acknowledgement.
@@ -42,7 +44,7 @@ internal sealed partial class ModelIngestObserver(
         }
     }
 
-    public void OnFeedbackJoined(FeedbackJoin join)
+    private void ApplyFeedback(FeedbackJoin join)
     {
         try
         {
@@ -53,7 +55,7 @@ internal sealed partial class ModelIngestObserver(
                 comparison.RecordAccuracy(invocation.Tenant, facts, accuracy);
             }
         }
-#pragma warning disable CA1031 // See OnCommitted.
+#pragma warning disable CA1031 // See Apply.
         catch (Exception exception)
 #pragma warning restore CA1031
         {

@@ -5,10 +5,12 @@ using PerfOtel.Collector.Records;
 namespace PerfOtel.Collector.Derived.Analytics;
 
 /// <summary>Feeds committed data into the rolling windows. Runs on the writer's path: O(1) per record, never throws.</summary>
-internal sealed partial class AnalyticsIngestObserver(RollingWindows windows, ILogger<AnalyticsIngestObserver> logger)
-    : IIngestObserver
+internal sealed partial class AnalyticsDerivation(RollingWindows windows, ILogger<AnalyticsDerivation> logger)
+    : IDerivation
 {
-    public void OnCommitted(IngestBatch batch)
+    public string Name => "analytics";
+
+    public void Apply(IngestBatch batch)
     {
         try
         {
@@ -30,20 +32,6 @@ internal sealed partial class AnalyticsIngestObserver(RollingWindows windows, IL
             }
         }
 #pragma warning disable CA1031 // The writer has committed already; analytics must not fail its acknowledgement.
-        catch (Exception exception)
-#pragma warning restore CA1031
-        {
-            LogObserverFailed(logger, exception);
-        }
-    }
-
-    public void OnFeedbackJoined(FeedbackJoin join)
-    {
-        try
-        {
-            windows.RecordFeedback(join);
-        }
-#pragma warning disable CA1031 // See OnCommitted.
         catch (Exception exception)
 #pragma warning restore CA1031
         {

@@ -8,10 +8,12 @@ namespace PerfOtel.Collector.Derived.Kernel;
 /// observers (observers run in registration order), so that they see the calls of the same batch when they read the
 /// facts of its invocations.
 /// </summary>
-internal sealed partial class AttributionIngestObserver(InvocationAttribution attribution, ILogger<AttributionIngestObserver> logger)
-    : IIngestObserver
+internal sealed partial class AttributionDerivation(InvocationAttribution attribution, ILogger<AttributionDerivation> logger)
+    : IDerivation
 {
-    public void OnCommitted(IngestBatch batch)
+    public string Name => "attribution";
+
+    public void Apply(IngestBatch batch)
     {
         try
         {
@@ -26,11 +28,6 @@ internal sealed partial class AttributionIngestObserver(InvocationAttribution at
         {
             LogObserverFailed(logger, exception);
         }
-    }
-
-    public void OnFeedbackJoined(FeedbackJoin join)
-    {
-        // Feedback is read against the index by the model comparison; it adds nothing to it.
     }
 
     [LoggerMessage(EventId = 6201, Level = LogLevel.Error, Message = "Provider calls could not be attributed to their invocations; model comparison and experiment cost may undercount.")]

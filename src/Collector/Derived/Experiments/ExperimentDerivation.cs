@@ -5,10 +5,12 @@ using PerfOtel.Collector.Records;
 namespace PerfOtel.Collector.Derived.Experiments;
 
 /// <summary>Feeds committed experiment invocations and their accuracy samples into the registry. Never throws.</summary>
-internal sealed partial class ExperimentIngestObserver(
-    ExperimentRegistry registry, InvocationAttribution attribution, ILogger<ExperimentIngestObserver> logger) : IIngestObserver
+internal sealed partial class ExperimentDerivation(
+    ExperimentRegistry registry, InvocationAttribution attribution, ILogger<ExperimentDerivation> logger) : IDerivation
 {
-    public void OnCommitted(IngestBatch batch)
+    public string Name => "experiments";
+
+    public void Apply(IngestBatch batch)
     {
         try
         {
@@ -30,7 +32,7 @@ internal sealed partial class ExperimentIngestObserver(
             }
             foreach (var join in batch.JoinedFeedback)
             {
-                OnFeedbackJoined(join);
+                ApplyFeedback(join);
             }
         }
 #pragma warning disable CA1031 // The batch is committed already; experiments must not fail its acknowledgement.
@@ -41,7 +43,7 @@ internal sealed partial class ExperimentIngestObserver(
         }
     }
 
-    public void OnFeedbackJoined(FeedbackJoin join)
+    private void ApplyFeedback(FeedbackJoin join)
     {
         try
         {
@@ -51,7 +53,7 @@ internal sealed partial class ExperimentIngestObserver(
                 registry.RecordAccuracy(invocation.Tenant, invocation.Experiment, invocation.Variant, accuracy);
             }
         }
-#pragma warning disable CA1031 // See OnCommitted.
+#pragma warning disable CA1031 // See Apply.
         catch (Exception exception)
 #pragma warning restore CA1031
         {

@@ -8,10 +8,12 @@ namespace PerfOtel.Collector.Derived.Cardinality;
 /// and so that each record folded into overflow is counted once (the parts that key by a value ask the guard again
 /// and get the same answer). O(1) per record; never throws.
 /// </summary>
-internal sealed partial class CardinalityIngestObserver(
-    CardinalityGuard guard, CollectorMetrics metrics, ILogger<CardinalityIngestObserver> logger) : IIngestObserver
+internal sealed partial class CardinalityDerivation(
+    CardinalityGuard guard, CollectorMetrics metrics, ILogger<CardinalityDerivation> logger) : IDerivation
 {
-    public void OnCommitted(IngestBatch batch)
+    public string Name => "cardinality";
+
+    public void Apply(IngestBatch batch)
     {
         try
         {
@@ -50,11 +52,6 @@ internal sealed partial class CardinalityIngestObserver(
         {
             LogObserverFailed(logger, exception);
         }
-    }
-
-    /// <summary>Feedback joins an invocation that was counted when it was committed.</summary>
-    public void OnFeedbackJoined(FeedbackJoin join)
-    {
     }
 
     private string CountTenant(string tenant)

@@ -1,0 +1,272 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using PerfOtel.Collector.Derived;
+using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Tests.Analytics;
+using PerfOtel.Testing;
+
+namespace PerfOtel.Collector.Tests.EndToEnd;
+
+/// <summary>
+/// Principle 7, restarts: a collector restarted on its store answers exactly what it answered live, on /metrics (every
+/// derived family) and on every REST endpoint, on SQLite and on PostgreSQL. Every derivation the composition root
+/// registers must be covered here: a new one that no compared answer shows fails the test until it is added.
+/// </summary>
+[Collection(RestartCollection.Name)]
+public sealed class RestartEqualsLiveTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("perfotel-restart-").FullName;
+
+    // A fixed clock: live and restarted collector see the same "now", so windows and periods line up exactly.
+    private static readonly DateTimeOffset Now = new(DateTimeOffset.UtcNow.Ticks / TimeSpan.TicksPerMinute * TimeSpan.TicksPerMinute, TimeSpan.Zero);
+
+    /// <summary>
+    /// Where each derivation shows: a /metrics family prefix or a REST path whose live answer must carry data. Keys are
+    /// the derivations' names; the test fails when the pipeline has one that is not listed.
+    /// </summary>
+    private static readonly Dictionary<string, string[]> Evidence = new(StringComparer.Ordinal)
+    {
+        ["cardinality"] = ["perfotel_collector_cardinality_tracked"],
+        ["analytics"] = ["perfotel_agent_window_invocations", "api/v1/metrics/agents?tenant=acme"],
+        ["attribution"] = ["api/v1/models?window=24h"],
+        ["cost"] = ["perfotel_cost_usd_total", "api/v1/costs?period=monthly"],
+        ["budgets"] = ["perfotel_budget_spend_usd", "api/v1/budgets"],
+        ["models"] = ["perfotel_model_invocations", "api/v1/models?window=1h"],
+        ["experiments"] = ["perfotel_experiment_invocations", "api/v1/experiments/checkout"],
+    };
+
+    private static readonly string[] RestPaths =
+    [
+        "api/v1/health", "api/v1/health?tenant=acme", "api/v1/metrics/system", "api/v1/metrics/system?tenant=acme",
+        "api/v1/metrics/agents", "api/v1/metrics/agents?tenant=acme", "api/v1/metrics/agents/planner",
+        "api/v1/metrics/agents/coder?tenant=acme", "api/v1/alerts", "api/v1/alerts?tenant=acme", "api/v1/report",
+        "api/v1/report?tenant=acme", "api/v1/agents/planner/prediction", "api/v1/costs", "api/v1/costs?period=monthly",
+        "api/v1/costs?tenant=acme", "api/v1/budgets", "api/v1/budgets?tenant=acme", "api/v1/models",
+        "api/v1/models?window=1h", "api/v1/models?window=24h", "api/v1/models?tenant=acme", "api/v1/experiments",
+        "api/v1/experiments/checkout", "api/v1/experiments?tenant=acme",
+        "api/v1/executions/export?since=2000-01-01T00:00:00Z",
+    ];
+
+    [Fact]
+    public Task Sqlite_restart_equals_no_restart() => RestartEqualsLiveAsync(new Dictionary<string, string?>
+    {
+        ["Storage:DataDirectory"] = Path.Combine(directory, "sqlite"),
+    });
+
+    [Fact]
+    public async Task Postgres_restart_equals_no_restart()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        await RestartEqualsLiveAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "postgres",
+            ["Storage:ConnectionString"] = postgres.ConnectionString,
+            ["Storage:DataDirectory"] = Path.Combine(directory, "pg"),
+        });
+    }
+
+    private static async Task RestartEqualsLiveAsync(Dictionary<string, string?> storage)
+    {
+        Dictionary<string, string> live;
+        await using (var first = new FixedClockCollector(storage))
+        {
+            Assert.Equal(Evidence.Keys.Order(StringComparer.Ordinal),
+                first.Services.GetRequiredService<DerivationPipeline>().Derivations.Select(d => d.Name).Order(StringComparer.Ordinal));
+            using var client = first.CreateClient();
+            await FeedAsync(client);
+            live = await AnswersAsync(first, client);
+        }
+
+        foreach (var (name, places) in Evidence)
+        {
+            foreach (var place in places)
+            {
+                Assert.True(live.TryGetValue(place, out var answer) && answer.Length > 0 && answer != "[]" && answer != "{}",
+                    $"derivation {name}: nothing live at {place}");
+            }
+        }
+
+        await using var restarted = new FixedClockCollector(storage);
+        using var again = restarted.CreateClient();
+        var replayed = await AnswersAsync(restarted, again);
+        foreach (var (place, answer) in live)
+        {
+            Assert.True(replayed.TryGetValue(place, out var after), $"{place} missing after the restart");
+            Assert.Equal(answer, after);
+        }
+        Assert.Equal(live.Count, replayed.Count);
+    }
+
+    /// <summary>
+    /// Two tenants, two agents, an experiment, a priced and an unpriced model, tools, accuracy evaluations; feedback
+    /// for some invocations after them and for one before it (joined when it arrives).
+    /// </summary>
+    private static async Task FeedAsync(HttpClient client)
+    {
+        await PostFeedbackAsync(client, Trace(0), Span(0, 0), success: false, "default");
+        for (var i = 0; i < 24; i++)
+        {
+            var tenant = i % 3 == 0 ? "acme" : "default";
+            var agent = i % 2 == 0 ? "planner" : "coder";
+            var start = Now.AddMinutes(-80 + (3 * i));
+            using var content = new StringContent(TraceJson(i, tenant, agent, start), Encoding.UTF8, "application/json");
+            using var response = await client.PostAsync("v1/traces", content);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            if (i % 4 == 1)
+            {
+                await PostFeedbackAsync(client, Trace(i), Span(i, 0), success: i % 8 == 1, tenant);
+            }
+        }
+    }
+
+    private static async Task PostFeedbackAsync(HttpClient client, string traceId, string spanId, bool success, string tenant)
+    {
+        var body = $$$"""{"traceId":"{{{traceId}}}","spanId":"{{{spanId}}}","success":{{{(success ? "true" : "false")}}},"feedbackId":"fb-{{{spanId}}}","predicted":{"total":90},"actual":{"total":100}}""";
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await client.PostAsync($"api/v1/feedback?tenant={tenant}", content);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+    }
+
+    private static async Task<Dictionary<string, string>> AnswersAsync(WebApplicationFactory<Program> collector, HttpClient client)
+    {
+        // Scrapes may serve the background refresher's encoding for up to two intervals: bring it up to date first.
+        collector.Services.GetRequiredService<AnalyticsExposition>().Refresh();
+        var answers = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in RestPaths)
+        {
+            using var response = await client.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            answers[path] = await response.Content.ReadAsStringAsync();
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Get, "metrics");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/plain"));
+        using var scrape = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+        foreach (var (family, text) in DerivedFamilies(await scrape.Content.ReadAsStringAsync()))
+        {
+            answers[family] = text;
+        }
+        return answers;
+    }
+
+    /// <summary>
+    /// The derived families of a scrape (every perfotel_ family but the collector's own ingest self-metrics; the
+    /// cardinality guard's are derived), each as its text block. The SDK writes series in the order it first saw them,
+    /// which differs between live commits and the replay; Prometheus does not care, so samples are compared sorted.
+    /// </summary>
+    private static Dictionary<string, string> DerivedFamilies(string exposition)
+    {
+        var families = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var line in exposition.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var name = line.StartsWith('#') ? line.Split(' ')[2] : line[..line.IndexOfAny(['{', ' '])];
+            if (!name.StartsWith("perfotel_", StringComparison.Ordinal) ||
+                (name.StartsWith("perfotel_collector_", StringComparison.Ordinal) && !name.StartsWith("perfotel_collector_cardinality_", StringComparison.Ordinal)))
+            {
+                continue;
+            }
+            var family = line.StartsWith('#') ? name : FamilyOf(name);
+            if (!families.TryGetValue(family, out var lines))
+            {
+                families[family] = lines = [];
+            }
+            lines.Add(line);
+        }
+        return families.ToDictionary(f => f.Key, f => string.Join('\n', f.Value.Where(l => l.StartsWith('#')).Concat(
+            f.Value.Where(l => !l.StartsWith('#')).Order(StringComparer.Ordinal))), StringComparer.Ordinal);
+    }
+
+    private static string FamilyOf(string sample)
+    {
+        foreach (var suffix in new[] { "_bucket", "_sum", "_count" })
+        {
+            if (sample.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                return sample[..^suffix.Length];
+            }
+        }
+        return sample;
+    }
+
+    internal static string Trace(int i) => (i + 1).ToString("x32", CultureInfo.InvariantCulture);
+
+    internal static string Span(int i, int child) => ((i * 16) + child + 1).ToString("x16", CultureInfo.InvariantCulture);
+
+    private static string Nanos(DateTimeOffset time) =>
+        ((time.ToUnixTimeMilliseconds() * 1_000_000L) + (time.Ticks % TimeSpan.TicksPerMillisecond * 100)).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>invoke_agent (root) -> chat (priced, or an unpriced model), -> execute_tool; an accuracy event on some.</summary>
+    private static string TraceJson(int i, string tenant, string agent, DateTimeOffset start)
+    {
+        var model = i % 5 == 4 ? "house-model-x" : (i % 2 == 0 ? "gpt-4o" : "gpt-4o-mini");
+        var cost = model == "house-model-x" ? string.Empty
+            : $",{{\"key\":\"perfotel.cost.usd\",\"value\":{{\"doubleValue\":{(0.01 * (i + 1)).ToString("R", CultureInfo.InvariantCulture)}}}}}";
+        var outcome = i % 7 == 3 ? "failure" : "success";
+        var confidence = (0.5 + (i % 4 * 0.1)).ToString("R", CultureInfo.InvariantCulture);
+        var experiment = i % 2 == 0
+            ? $",{{\"key\":\"perfotel.experiment\",\"value\":{{\"stringValue\":\"checkout\"}}}},{{\"key\":\"perfotel.variant\",\"value\":{{\"stringValue\":\"{(i % 4 == 0 ? "a" : "b")}\"}}}}"
+            : string.Empty;
+        var evaluation = i % 3 == 1
+            ? $",\"events\":[{{\"timeUnixNano\":\"{Nanos(start.AddSeconds(9))}\",\"name\":\"gen_ai.evaluation.result\",\"attributes\":[{{\"key\":\"gen_ai.evaluation.name\",\"value\":{{\"stringValue\":\"accuracy\"}}}},{{\"key\":\"gen_ai.evaluation.score.value\",\"value\":{{\"doubleValue\":{(0.5 + (i % 5 * 0.1)).ToString("R", CultureInfo.InvariantCulture)}}}}}]}}]"
+            : string.Empty;
+        return $$$"""
+            {"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}},{"key":"perfotel.tenant","value":{"stringValue":"{{{tenant}}}"}}]},
+             "scopeSpans":[{"scope":{"name":"test"},"spans":[
+              {"traceId":"{{{Trace(i)}}}","spanId":"{{{Span(i, 0)}}}","name":"invoke_agent {{{agent}}}","kind":1,
+               "startTimeUnixNano":"{{{Nanos(start)}}}","endTimeUnixNano":"{{{Nanos(start.AddSeconds(10))}}}",
+               "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"invoke_agent"}},{"key":"gen_ai.agent.name","value":{"stringValue":"{{{agent}}}"}},
+                 {"key":"perfotel.outcome","value":{"stringValue":"{{{outcome}}}"}},{"key":"perfotel.confidence","value":{"doubleValue":{{{confidence}}}}},
+                 {"key":"perfotel.task.id","value":{"stringValue":"task-{{{i}}}"}}{{{experiment}}}]{{{evaluation}}}},
+              {"traceId":"{{{Trace(i)}}}","spanId":"{{{Span(i, 1)}}}","parentSpanId":"{{{Span(i, 0)}}}","name":"chat {{{model}}}","kind":3,
+               "startTimeUnixNano":"{{{Nanos(start.AddSeconds(1))}}}","endTimeUnixNano":"{{{Nanos(start.AddSeconds(4))}}}",
+               "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.provider.name","value":{"stringValue":"openai"}},
+                 {"key":"gen_ai.request.model","value":{"stringValue":"{{{model}}}"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"{{{100 + i}}}"}},
+                 {"key":"gen_ai.usage.output_tokens","value":{"intValue":"{{{20 + i}}}"}}{{{cost}}}]},
+              {"traceId":"{{{Trace(i)}}}","spanId":"{{{Span(i, 2)}}}","parentSpanId":"{{{Span(i, 0)}}}","name":"execute_tool search","kind":1,
+               "startTimeUnixNano":"{{{Nanos(start.AddSeconds(5))}}}","endTimeUnixNano":"{{{Nanos(start.AddSeconds(6))}}}",
+               "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"execute_tool"}},{"key":"gen_ai.tool.name","value":{"stringValue":"search"}}]}
+             ]}]}]}
+            """;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>The collector as Program builds it, on the given store, with a clock that stands still at <see cref="Now"/>.</summary>
+    private sealed class FixedClockCollector(Dictionary<string, string?> settings) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+            builder.UseSetting("Storage:RetentionDays", "0");
+            builder.UseSetting("Budgets:Tenants:default:DailyUsd", "0.5");
+            builder.UseSetting("Budgets:Tenants:default:Agents:planner:HourlyUsd", "0.1");
+            builder.UseSetting("Budgets:Tenants:acme:MonthlyUsd", "10");
+            builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(new ManualTimeProvider(Now)));
+        }
+    }
+}
+
+/// <summary>The restart tests start whole collectors (one of them on its own PostgreSQL): alone, not beside the others.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RestartCollection
+{
+    public const string Name = "Restart equals live";
+}
