@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs on a fresh Debian machine: Prometheus + promtool, Alertmanager + amtool.
+# Installs what the test suite needs on a fresh Debian machine: Prometheus + promtool, Alertmanager + amtool, Node.js
+# with the OpenTelemetry JS exporters (tests/node-exporters, from its package-lock.json), Helm.
 # Debian names the Alertmanager binary prometheus-alertmanager; tests look for both names.
 # PostgreSQL 15 is expected on the machine (initdb/pg_ctl); tests start a throwaway cluster themselves.
 # Idempotent: skips what is already there.
@@ -28,7 +29,19 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
   $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 
+# Node.js and the OpenTelemetry JS exporters the collector tests run as real producers (tests/node-exporters).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+node_fixture="$(dirname "$0")/../tests/node-exporters"
+if [ ! -d "$node_fixture/node_modules" ] || [ "$node_fixture/package-lock.json" -nt "$node_fixture/node_modules/.package-lock.json" ]; then
+  (cd "$node_fixture" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
 # Helm for the chart tests, into .tools/ (tests look there, or at $PERFOTEL_HELM).
 bash "$(dirname "$0")/install-helm.sh" >/dev/null
 
-echo "test dependencies: prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), alertmanager $(prometheus-alertmanager --version 2>&1 | head -1 | awk '{print $3}'), helm $("$(dirname "$0")/../.tools/helm/helm" version --short)"
+echo "test dependencies: node $(node --version), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), alertmanager $(prometheus-alertmanager --version 2>&1 | head -1 | awk '{print $3}'), helm $("$(dirname "$0")/../.tools/helm/helm" version --short)"

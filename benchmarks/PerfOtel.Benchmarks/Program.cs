@@ -8,7 +8,8 @@ namespace PerfOtel.Benchmarks;
 /// Run all benchmarks, or pick with --filter '*Provider*' (BenchmarkDotNet switcher syntax). <c>store-load</c> runs
 /// the sustained store-level load driver instead, <c>ingest-load</c> the end-to-end one over the wire against a
 /// collector process (minutes-long runs with memory sampling, which BenchmarkDotNet is not for); <c>replay</c>
-/// measures the start-up replay of a store of a million invocations.
+/// measures the start-up replay of a store of a million invocations; <c>run-list</c> fills a store for the
+/// run-list query figures.
 /// </summary>
 public static class BenchmarkEntry
 {
@@ -22,6 +23,11 @@ public static class BenchmarkEntry
         if (args.Length > 0 && args[0] == IngestLoadDriver.Command)
         {
             return await IngestLoadDriver.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == Runs.RunListFill.Command)
+        {
+            return await Runs.RunListFill.RunAsync(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == ReplayDriver.Command)

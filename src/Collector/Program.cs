@@ -4,6 +4,7 @@ using PerfOtel.Collector.Exposure.Api;
 using PerfOtel.Collector.Hosting;
 using PerfOtel.Collector.Receiving;
 using PerfOtel.Collector.Receiving.Feedback;
+using PerfOtel.Collector.Receiving.Grpc;
 using PerfOtel.Collector.Security;
 using PerfOtel.Collector.Storage;
 
@@ -14,6 +15,7 @@ builder.AddPerfOtelCollectorConfiguration(args);
 builder.AddPerfOtelSecurity();
 builder.Services.AddPerfOtelStorage(builder.Configuration);
 builder.Services.AddOtlpReceiver(builder.Configuration);
+builder.AddOtlpGrpcReceiver();
 builder.Services.AddPerfOtelDerived(builder.Configuration);
 builder.Services.AddPerfOtelCollectorTelemetry(builder.Configuration);
 builder.Services.AddPerfOtelOpenApi();
@@ -23,10 +25,12 @@ app.UsePerfOtelSecurity();
 app.MapGet("/healthz", () => Results.Text("ok")).WithSummary("Liveness: ok while the process serves.").Produces<string>(StatusCodes.Status200OK, "text/plain");
 app.MapPerfOtelOpenApi();
 app.MapOtlpReceiver();
+app.MapOtlpGrpcReceiver();
 app.MapPerfOtelFeedback();
 app.MapPerfOtelExport();
 app.MapPerfOtelAnalyticsApi();
 app.MapPerfOtelCostApi();
+app.MapPerfOtelRunsApi();
 app.MapPerfOtelCollectorMetrics();
 app.Run();
 

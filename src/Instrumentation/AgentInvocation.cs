@@ -330,7 +330,10 @@ public sealed class AgentInvocation : IDisposable
             }
             AgentInstruments.AgentInvocations.Add(1, tags);
             tags.Add(GenAiAttributes.OperationName, GenAiOperations.InvokeAgent);
-            AgentInstruments.InvokeAgentDuration.Record(duration, tags);
+            using (Implementation.MeasuredSpan.Enter(Activity))
+            {
+                AgentInstruments.InvokeAgentDuration.Record(duration, tags);
+            }
 
             if (Activity is { } activity)
             {

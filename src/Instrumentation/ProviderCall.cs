@@ -255,7 +255,11 @@ public sealed class ProviderCall : IDisposable
                 id = responseId;
                 finish = finishReason;
             }
-            var cost = ProviderCallRecorder.Record(record, invocation);
+            double? cost;
+            using (Implementation.MeasuredSpan.Enter(Activity))
+            {
+                cost = ProviderCallRecorder.Record(record, invocation);
+            }
             GenAiSpanAttribution.MarkLayersCounted(enclosingActivity);
 
             if (Activity is { } activity)

@@ -90,7 +90,10 @@ public sealed class ToolExecution : IDisposable
                 {
                     tags.Add(GenAiAttributes.ErrorType, error);
                 }
-                AgentInstruments.ExecuteToolDuration.Record(duration, tags);
+                using (Implementation.MeasuredSpan.Enter(Activity))
+                {
+                    AgentInstruments.ExecuteToolDuration.Record(duration, tags);
+                }
             }
             if (Activity is { } activity)
             {

@@ -44,7 +44,7 @@ public class AlertmanagerConfigTests
     [Fact]
     public void EverySeverityTheRulesUse_HasARoute()
     {
-        var routed = new HashSet<string>(StringComparer.Ordinal) { "critical", "warning" };
+        var routed = new HashSet<string>(StringComparer.Ordinal) { "critical", "warning", "info" };
         Assert.All(RuleSet.Alerts, alert => Assert.Contains(alert.Labels["severity"], routed));
     }
 

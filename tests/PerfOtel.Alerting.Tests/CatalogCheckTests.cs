@@ -24,7 +24,8 @@ public partial class CatalogCheckTests
             {
                 foreach (Match query in TemplateQuery().Matches(annotation.Value))
                 {
-                    problems.AddRange(checker.Problems($"{rule.File} {rule.Name} annotation {annotation.Key}", query.Groups[1].Value));
+                    var expression = query.Groups[1].Success ? query.Groups[1].Value : query.Groups[2].Value.Replace("%q", "\"x\"", StringComparison.Ordinal);
+                    problems.AddRange(checker.Problems($"{rule.File} {rule.Name} annotation {annotation.Key}", expression));
                 }
             }
         }
@@ -96,8 +97,9 @@ public partial class CatalogCheckTests
         return new CatalogChecker(CodeCatalog.Metrics, recorded, ruleLabels);
     }
 
-    // {{ with query "threshold:..." }} in alert annotations.
-    [GeneratedRegex(@"query\s+""([^""]+)""")]
+    // {{ with query "threshold:..." }} and {{ with printf "tenant_agent:...{tenant=%q,agent=%q}" ... | query }} in alert
+    // annotations (the placeholders are checked as the string values they become).
+    [GeneratedRegex(@"(?:query\s+""([^""]+)""|printf\s+""([^""]+)""[^}]*\|\s*query)")]
     private static partial Regex TemplateQuery();
 
     [GeneratedRegex(@"^label_values\((?<selector>.+),\s*(?<label>[a-zA-Z_][a-zA-Z0-9_]*)\)$")]

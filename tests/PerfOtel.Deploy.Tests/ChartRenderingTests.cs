@@ -56,6 +56,10 @@ public class ChartRenderingTests
             Assert.Equal("http", Yaml.Str(container, probe + ".httpGet.port"));
         }
         Assert.Contains("--urls=http://0.0.0.0:4318", Yaml.Seq(container, "args").Select(a => ((YamlScalarNode)a).Value));
+        // OTLP/gRPC on its default port beside OTLP/HTTP, named so the Service can route to it.
+        Assert.Contains("--Otlp:GrpcEndpoint=http://0.0.0.0:4317", Yaml.Seq(container, "args").Select(a => ((YamlScalarNode)a).Value));
+        Assert.Equal("4317", Yaml.Str(container, "ports.1.containerPort"));
+        Assert.Equal("otlp-grpc", Yaml.Str(container, "ports.1.name"));
 
         // Volume wiring: config from our ConfigMap, data on our claim, a writable /tmp.
         var mounts = Yaml.Seq(container, "volumeMounts").Cast<YamlMappingNode>()
@@ -85,6 +89,20 @@ public class ChartRenderingTests
         Assert.Equal(Yaml.StringMap(deployment, "spec.selector.matchLabels"), Yaml.StringMap(service, "spec.selector"));
         Assert.Equal("http", Yaml.Str(service, "spec.ports.0.targetPort"));
         Assert.Equal("4318", Yaml.Str(service, "spec.ports.0.port"));
+        Assert.Equal("4317", Yaml.Str(service, "spec.ports.1.port"));
+        Assert.Equal("otlp-grpc", Yaml.Str(service, "spec.ports.1.targetPort"));
+        Assert.Equal("kubernetes.io/h2c", Yaml.Str(service, "spec.ports.1.appProtocol"));
+    }
+
+    [Fact]
+    public void GrpcPortZero_TurnsTheGrpcReceiverOff_AndRendersNoGrpcPort()
+    {
+        var r = Helm.Template("--set", "service.grpcPort=0");
+        var container = Yaml.Map(r.Single("Deployment"), "spec.template.spec.containers.0");
+
+        Assert.Contains("--Otlp:GrpcEndpoint=none", Yaml.Seq(container, "args").Select(a => ((YamlScalarNode)a).Value));
+        Assert.DoesNotContain(Yaml.Seq(container, "ports").Cast<YamlMappingNode>(), p => Yaml.Str(p, "name") == "otlp-grpc");
+        Assert.DoesNotContain(Yaml.Seq(r.Single("Service"), "spec.ports").Cast<YamlMappingNode>(), p => Yaml.Str(p, "name") == "otlp-grpc");
     }
 
     [Fact]

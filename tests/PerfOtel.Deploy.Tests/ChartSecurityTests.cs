@@ -59,6 +59,8 @@ public sealed class ChartSecurityTests : IDisposable
     [InlineData("auth.enabled=true", "auth.existingSecret is required")]
     [InlineData("auth.enabled=true,auth.existingSecret=keys,serviceMonitor.enabled=true", "serviceMonitor.authorization.secretName")]
     [InlineData("metrics.port=4318", "metrics.port must differ from service.port")]
+    [InlineData("service.grpcPort=4318", "service.grpcPort must differ from service.port and metrics.port")]
+    [InlineData("metrics.port=9464,service.grpcPort=9464", "service.grpcPort must differ from service.port and metrics.port")]
     [InlineData("metrics.port=70000", "/metrics/port")]
     public void InconsistentSecurityValues_FailRenderingNamingTheSetting(string set, string expected)
     {

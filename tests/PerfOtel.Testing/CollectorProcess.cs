@@ -16,6 +16,8 @@ public sealed class CollectorProcess : IAsyncDisposable
         this.environment = environment;
         DataDirectory = dataDirectory;
         Port = port;
+        // Never OTLP's default 4317: several collectors (and other test runs) share the machine.
+        GrpcPort = TestPorts.GetFree();
         this.settings = settings;
         BaseAddress = new Uri($"http://127.0.0.1:{port}/");
     }
@@ -25,6 +27,12 @@ public sealed class CollectorProcess : IAsyncDisposable
     public int Port { get; }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>The OTLP/gRPC listener's port (a free one unless the settings name Otlp:GrpcEndpoint).</summary>
+    public int GrpcPort { get; }
+
+    /// <summary>The OTLP/gRPC endpoint, e.g. http://127.0.0.1:41235 (what a gRPC exporter's Endpoint is set to).</summary>
+    public Uri GrpcAddress => new(settings.TryGetValue("Otlp:GrpcEndpoint", out var configured) ? configured : $"http://127.0.0.1:{GrpcPort}");
 
     public ExternalProcess Process => process ?? throw new InvalidOperationException("not started");
 
@@ -58,6 +66,10 @@ public sealed class CollectorProcess : IAsyncDisposable
             throw new InvalidOperationException($"{AssemblyPath} not built: build the solution first.");
         }
         var args = new List<string> { AssemblyPath, $"--urls=http://127.0.0.1:{Port}", $"--Storage:DataDirectory={DataDirectory}" };
+        if (!settings.ContainsKey("Otlp:GrpcEndpoint"))
+        {
+            args.Add($"--Otlp:GrpcEndpoint=http://127.0.0.1:{GrpcPort}");
+        }
         args.AddRange(settings.Select(kv => $"--{kv.Key}={kv.Value}"));
         var env = new Dictionary<string, string>
         {

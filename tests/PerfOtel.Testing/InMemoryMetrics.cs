@@ -11,7 +11,8 @@ public sealed record ExportedPoint(
     double Sum,
     long Count,
     double[] BucketBounds,
-    long[] BucketCounts);
+    long[] BucketCounts,
+    IReadOnlyList<(string TraceId, string SpanId)>? Exemplars = null);
 
 /// <summary>One exported metric stream with its points.</summary>
 public sealed record ExportedMetric(
@@ -109,7 +110,15 @@ public sealed class InMemoryMetrics : BaseExporter<Metric>
                         count = point.GetHistogramCount();
                         break;
                 }
-                points.Add(new ExportedPoint(tags, value, sum, count, bounds.ToArray(), counts.ToArray()));
+                var exemplars = new List<(string, string)>();
+                if (point.TryGetExemplars(out var kept))
+                {
+                    foreach (ref readonly var exemplar in kept)
+                    {
+                        exemplars.Add((exemplar.TraceId.ToHexString(), exemplar.SpanId.ToHexString()));
+                    }
+                }
+                points.Add(new ExportedPoint(tags, value, sum, count, bounds.ToArray(), counts.ToArray(), exemplars));
             }
             exported.Enqueue(new ExportedMetric(metric.Name, metric.Unit, metric.Description, metric.MetricType,
                 metric.MeterName, metric.MeterVersion, points));

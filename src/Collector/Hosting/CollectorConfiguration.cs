@@ -19,6 +19,9 @@ public static class CollectorConfiguration
     {
         ["Logging:LogLevel:Default"] = "Information",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        // Grpc.AspNetCore writes an Information line for each call that ends with an error status (every throttled
+        // or undecodable export); those are summarised by RejectionSummary instead. Its Error lines still come through.
+        ["Logging:LogLevel:Grpc"] = "Warning",
     };
 
     public static WebApplicationBuilder AddPerfOtelCollectorConfiguration(this WebApplicationBuilder builder, string[] args)

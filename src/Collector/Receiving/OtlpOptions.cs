@@ -2,10 +2,19 @@ using Microsoft.Extensions.Options;
 
 namespace PerfOtel.Collector.Receiving;
 
-/// <summary>Configuration section <c>Otlp</c>: the OTLP/HTTP receiver.</summary>
+/// <summary>Configuration section <c>Otlp</c>: the OTLP/gRPC and OTLP/HTTP receivers.</summary>
 public sealed class OtlpOptions
 {
     public const string SectionName = "Otlp";
+
+    /// <summary>The OTLP/gRPC port when <see cref="GrpcEndpoint"/> is not set: OTLP's default.</summary>
+    public const int DefaultGrpcPort = 4317;
+
+    /// <summary>
+    /// The OTLP/gRPC listener (HTTP/2 without TLS), e.g. <c>http://0.0.0.0:4317</c>. Unset: port 4317 on the host of
+    /// the first URL the collector serves (so <c>http://127.0.0.1:4317</c> by default). Empty or <c>none</c>: no gRPC.
+    /// </summary>
+    public string? GrpcEndpoint { get; set; }
 
     /// <summary>Largest request body after decompression (the OTLP default of 20 MiB); larger ones get 413.</summary>
     public long MaxRequestBytes { get; set; } = 20L * 1024 * 1024;
@@ -38,6 +47,11 @@ internal sealed class OtlpOptionsValidator : IValidateOptions<OtlpOptions>
         if (options.MaxRequestBytes is < 1024 or > 1024L * 1024 * 1024)
         {
             failures.Add($"Otlp:MaxRequestBytes must be between 1024 and 1073741824 (1 GiB) (was {options.MaxRequestBytes}).");
+        }
+
+        if (Grpc.OtlpGrpcListener.Invalid(options.GrpcEndpoint) is { } grpcProblem)
+        {
+            failures.Add($"Otlp:GrpcEndpoint {grpcProblem} (was '{options.GrpcEndpoint}').");
         }
 
         if (options.MaxConcurrentRequests < 1)

@@ -11,7 +11,8 @@ namespace PerfOtel.Collector.Receiving;
 public static class OtlpReceiverExtensions
 {
     /// <summary>
-    /// The OTLP/HTTP receiver and the ingest pipeline behind it (queue, store writer, self-metrics), configured from
+    /// The OTLP/HTTP receiver, the consumer it shares with OTLP/gRPC (see <see cref="Grpc.OtlpGrpcListener"/>), and the
+    /// ingest pipeline behind them (queue, store writer, self-metrics), configured from
     /// the <c>Otlp</c> and <c>Ingest</c> sections and validated at start-up. An <see cref="Records.IExecutionStore"/>
     /// must be registered separately.
     /// </summary>
@@ -34,6 +35,7 @@ public static class OtlpReceiverExtensions
             provider.GetRequiredService<IModelPricing>(), provider.GetRequiredService<PrivacyPolicy>(), provider.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<RejectionSummary>();
         services.AddHostedService<RejectionSummaryService>();
+        services.TryAddSingleton<OtlpConsumer>();
         services.TryAddSingleton<OtlpRequestHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<OtlpSignal, TracesSignal>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<OtlpSignal, MetricsSignal>());

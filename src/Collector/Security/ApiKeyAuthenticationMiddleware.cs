@@ -109,6 +109,12 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
 
     private static Task RefuseAsync(HttpContext context, RouteAccess access, int statusCode, int rpcCode, string message)
     {
+        if (Receiving.Grpc.OtlpGrpcStatus.IsGrpc(context.Request))
+        {
+            // gRPC clients read the status from trailers: UNAUTHENTICATED / PERMISSION_DENIED, as the codes say.
+            return Receiving.Grpc.OtlpGrpcStatus.WriteTrailersOnlyAsync(context, (global::Grpc.Core.StatusCode)rpcCode, message);
+        }
+
         if (access == RouteAccess.OtlpIngest)
         {
             // OTLP clients read a google.rpc.Status in the encoding they sent, as for every other OTLP failure.

@@ -8,7 +8,7 @@ internal enum RouteAccess
     /// <summary>No key: liveness probes and the OpenAPI document (it describes routes, not data).</summary>
     Open,
 
-    /// <summary>OTLP export paths: ingest role; failures answered with a google.rpc.Status.</summary>
+    /// <summary>OTLP export paths and OTLP/gRPC Export methods: ingest role; failures answered with a google.rpc.Status or a gRPC status.</summary>
     OtlpIngest,
 
     /// <summary>REST writes (feedback): ingest role, scoped to the key's tenant.</summary>
@@ -42,6 +42,13 @@ internal sealed class RouteAccessPolicy(IEnumerable<OtlpSignal> signals)
 
     private readonly HashSet<string> _otlpRoutes = signals.Select(s => s.Path).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
+    private static readonly HashSet<string> _otlpGrpcServices = new(StringComparer.Ordinal)
+    {
+        OpenTelemetry.Proto.Collector.Trace.V1.TraceService.Descriptor.FullName,
+        OpenTelemetry.Proto.Collector.Metrics.V1.MetricsService.Descriptor.FullName,
+        OpenTelemetry.Proto.Collector.Logs.V1.LogsService.Descriptor.FullName,
+    };
+
     /// <summary>The access a request's matched endpoint demands (unclassified routes fall back to admin).</summary>
     public RouteAccess For(Endpoint? endpoint) => endpoint is RouteEndpoint route ? Classify(route) ?? RouteAccess.Admin : RouteAccess.AnyKey;
 
@@ -55,6 +62,18 @@ internal sealed class RouteAccessPolicy(IEnumerable<OtlpSignal> signals)
         }
 
         var pattern = endpoint.RoutePattern.RawText ?? string.Empty;
+        if (endpoint.Metadata.GetMetadata<global::Grpc.AspNetCore.Server.GrpcMethodMetadata>() is { } grpc)
+        {
+            // The OTLP/gRPC Export methods take ingest keys, like /v1/*.
+            return _otlpGrpcServices.Contains(grpc.Method.ServiceName) ? RouteAccess.OtlpIngest : null;
+        }
+
+        if (pattern.Contains("{unimplementedMethod:grpcunimplemented}", StringComparison.Ordinal))
+        {
+            // gRPC's UNIMPLEMENTED answers for unknown services and methods: they serve nothing, but need a valid key.
+            return RouteAccess.AnyKey;
+        }
+
         if (pattern is HealthRoute or Exposure.Api.OpenApiDescription.Route)
         {
             return RouteAccess.Open;

@@ -139,7 +139,9 @@ public class AnalyticsApiTests : IDisposable
     public async Task Health_system_and_agent_list_summarize_the_tenant()
     {
         var health = await GetJson("/api/v1/health");
-        Assert.Equal("ok", health.GetProperty("status").GetString());
+        // honest succeeds in 15 of 30 invocations: below the 80 % critical threshold.
+        Assert.Equal("critical", health.GetProperty("status").GetString());
+        Assert.Equal(1, health.GetProperty("criticalAlerts").GetInt32());
         Assert.Equal(2, health.GetProperty("agents").GetInt32());
         Assert.Equal(50, health.GetProperty("invocations").GetInt64());
 

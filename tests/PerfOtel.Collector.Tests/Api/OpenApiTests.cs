@@ -116,6 +116,19 @@ public sealed partial class OpenApiTests : IAsyncLifetime
         var feedbackError = JsonDocument.Parse(await feedback.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("taskId", feedbackError.GetProperty("field").GetString());
         Assert.False(string.IsNullOrWhiteSpace(feedbackError.GetProperty("error").GetString()));
+
+        // A wrong media type is the handler's 415 with the error body, not routing's bodiless one.
+        using var plain = await client.PostAsync(new Uri("/api/v1/feedback", UriKind.Relative),
+            new StringContent("{}", System.Text.Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, plain.StatusCode);
+        Assert.Equal("Content-Type", JsonDocument.Parse(await plain.Content.ReadAsStringAsync()).RootElement.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public void TheFeedbackRoute_DescribesItsJsonBody()
+    {
+        var body = _document.GetProperty("paths").GetProperty("/api/v1/feedback").GetProperty("post").GetProperty("requestBody");
+        Assert.True(body.GetProperty("content").TryGetProperty("application/json", out _));
     }
 
     private void AssertErrorBodyIsApiError(JsonElement response, string route)

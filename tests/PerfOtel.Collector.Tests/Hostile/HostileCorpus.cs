@@ -87,7 +87,9 @@ internal static class HostileCorpus
         cases.Add(new("traces/body over the limit", "/v1/traces", () => Protobuf(new byte[21 * 1024 * 1024]), Expect.TooLarge));
 
         // Invalid UTF-8: protobuf strings must be UTF-8 (proto3), JSON text must be UTF-8 (RFC 8259).
-        cases.Add(new("traces/protobuf invalid utf-8 in a name", "/v1/traces", () => Protobuf(InvalidUtf8Traces()), Expect.Accepted, "protobuf invalid utf-8"));
+        // Google.Protobuf 3.36 (which Grpc.AspNetCore needs) refuses invalid UTF-8 in proto3 strings, as the protobuf
+        // specification says: the message is malformed, so the sender hears 400 / INVALID_ARGUMENT naming it.
+        cases.Add(new("traces/protobuf invalid utf-8 in a name", "/v1/traces", () => Protobuf(InvalidUtf8Traces()), Expect.BadRequest));
         cases.Add(new("traces/json invalid utf-8", "/v1/traces", () => Raw(InvalidUtf8Json(), "application/json"), Expect.Accepted, "json invalid utf-8"));
         cases.Add(new("traces/json lone surrogate escape", "/v1/traces", () => Json(OtlpJsonAgent("json lone surrogate", "agent\\ud800x")), Expect.BadRequest));
 

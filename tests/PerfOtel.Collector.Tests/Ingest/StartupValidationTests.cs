@@ -16,6 +16,9 @@ public sealed class StartupValidationTests
     [InlineData("Otlp:AttributeAllowlist:0", "*")]
     [InlineData("Otlp:AttributeAllowlist:0", "app.*.id")]
     [InlineData("Otlp:PricingOverridesPath", "/nonexistent/prices.json")]
+    [InlineData("Otlp:GrpcEndpoint", "https://0.0.0.0:4317")]
+    [InlineData("Otlp:GrpcEndpoint", "0.0.0.0:4317")]
+    [InlineData("Otlp:GrpcEndpoint", "http://0.0.0.0")]
     public async Task InvalidSetting_FailsStartup_NamingTheSetting(string setting, string value)
     {
         await using var collector = new CollectorFactory(new() { [setting] = value });

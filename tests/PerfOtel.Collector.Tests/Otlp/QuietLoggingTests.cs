@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using Google.Protobuf;
+using Grpc.Core;
+using PerfOtel.Collector.Tests.Otlp.Support;
 using PerfOtel.Collector.Tests.Security;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Testing;
@@ -9,8 +12,9 @@ using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
 namespace PerfOtel.Collector.Tests.Otlp;
 
 /// <summary>
-/// The collector as its own process at the default log level: no line per request (ASP.NET Core's hosting and routing
-/// lines, the collector's own refusals), refusals summarised in one line with their counts and last reason.
+/// The collector as its own process at the default log level: no line per request over either transport (ASP.NET
+/// Core's hosting and routing lines, Grpc.AspNetCore's call lines, the collector's own refusals), refusals of both
+/// transports summarised in one line with their counts and last reason.
 /// </summary>
 public sealed partial class QuietLoggingTests : IDisposable
 {
@@ -18,6 +22,12 @@ public sealed partial class QuietLoggingTests : IDisposable
     private const int Undecodable = 10;
     private const int WrongMediaType = 5;
     private const int WithoutKey = 5;
+    private const int PartlyInvalid = 4;
+    private const int GrpcAccepted = 40;
+    private const int GrpcUndecodable = 7;
+    private const int GrpcWithoutKey = 3;
+    private const int GrpcPartlyInvalid = 2;
+    private const string GrpcTraceExport = "/" + OtlpGrpcClient.TraceService + "/Export";
 
     private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("perfotel-quiet-logging-");
 
@@ -56,7 +66,41 @@ public sealed partial class QuietLoggingTests : IDisposable
             await SendAsync(http, HttpStatusCode.Unauthorized, Protobuf(Traces([])), key: null);
         }
 
-        const int requests = Accepted + Undecodable + WrongMediaType + WithoutKey;
+        for (var i = 0; i < PartlyInvalid; i++)
+        {
+            await SendAsync(http, HttpStatusCode.OK, Protobuf(PartlyInvalidRequest(0x7100 + i)), TestKeys.IngestA);
+        }
+
+        using (var grpc = OtlpGrpcClient.Loopback(collector.GrpcAddress))
+        {
+            for (var i = 0; i < GrpcAccepted; i++)
+            {
+                var trace = TraceId(0x7200 + i);
+                await grpc.ExportAsync(Traces([Span("invoke_agent quiet", trace, SpanId(1), attributes:
+                    [(GenAiAttributes.OperationName, GenAiOperations.InvokeAgent), (GenAiAttributes.AgentName, "quiet")])]), TestKeys.IngestA);
+            }
+
+            for (var i = 0; i < GrpcUndecodable; i++)
+            {
+                var error = await Assert.ThrowsAsync<RpcException>(() => grpc.ExportRawAsync([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01], apiKey: TestKeys.IngestA));
+                Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+            }
+
+            for (var i = 0; i < GrpcWithoutKey; i++)
+            {
+                var error = await Assert.ThrowsAsync<RpcException>(() => grpc.ExportAsync(Traces([])));
+                Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+            }
+
+            for (var i = 0; i < GrpcPartlyInvalid; i++)
+            {
+                var response = await grpc.ExportAsync(PartlyInvalidRequest(0x7300 + i), TestKeys.IngestA);
+                Assert.Equal(1, response.PartialSuccess.RejectedSpans);
+            }
+        }
+
+        const int requests = Accepted + Undecodable + WrongMediaType + WithoutKey + PartlyInvalid
+            + GrpcAccepted + GrpcUndecodable + GrpcWithoutKey + GrpcPartlyInvalid;
         var linesDuring = collector.Process.LineCount - linesBefore;
         collector.Process.Terminate();
         Assert.True(await collector.Process.WaitForExitAsync(TimeSpan.FromSeconds(30)), "collector did not stop on SIGTERM");
@@ -65,7 +109,7 @@ public sealed partial class QuietLoggingTests : IDisposable
         // A handful of late start-up lines and at most one summary may fall in the window; one per request may not.
         Assert.True(linesDuring < requests / 4, $"{linesDuring} log lines for {requests} requests:\n{output}");
         foreach (var perRequest in new[] { "Request starting", "Request finished", "Executing endpoint", "Executed endpoint",
-                     "Refused request to", "Undecodable OTLP request" })
+                     "Refused request to", "Undecodable OTLP request", "Error status code", "Grpc.AspNetCore" })
         {
             Assert.DoesNotContain(perRequest, output, StringComparison.Ordinal);
         }
@@ -75,8 +119,26 @@ public sealed partial class QuietLoggingTests : IDisposable
         Assert.NotEmpty(summaries);
         Assert.Equal(Undecodable, Total(summaries, "/v1/traces 400"));
         Assert.Equal(WrongMediaType, Total(summaries, "/v1/traces 415"));
-        Assert.Equal(WithoutKey, Total(summaries, "API key refused on OtlpIngest routes, 401"));
-        Assert.Contains("(last: no bearer token on /v1/traces)", string.Join('\n', summaries), StringComparison.Ordinal);
+        Assert.Equal(WithoutKey + GrpcWithoutKey, Total(summaries, "API key refused on OtlpIngest routes, 401"));
+        Assert.Equal(GrpcUndecodable, Total(summaries, GrpcTraceExport + " InvalidArgument"));
+        Assert.Contains("request is not a valid protobuf", string.Join('\n', summaries), StringComparison.Ordinal);
+        // Items refused inside accepted exports (partial_success) are counted per item, whichever transport carried them.
+        Assert.Equal(PartlyInvalid + GrpcPartlyInvalid, Total(summaries, "traces items refused in partial_success"));
+        // Calls that were answered OK are in no summary.
+        Assert.Equal(0, Total(summaries, GrpcTraceExport + " OK"));
+    }
+
+    // One valid invocation and one span whose trace id is 3 bytes: OK with partial_success.rejected_spans = 1.
+    private static OpenTelemetry.Proto.Collector.Trace.V1.ExportTraceServiceRequest PartlyInvalidRequest(int trace)
+    {
+        var request = Traces([
+            Span("invoke_agent quiet", TraceId(trace), SpanId(1), attributes:
+                [(GenAiAttributes.OperationName, GenAiOperations.InvokeAgent), (GenAiAttributes.AgentName, "quiet")]),
+            Span("invoke_agent quiet", TraceId(trace), SpanId(2), attributes:
+                [(GenAiAttributes.OperationName, GenAiOperations.InvokeAgent), (GenAiAttributes.AgentName, "quiet")]),
+        ]);
+        request.ResourceSpans[0].ScopeSpans[0].Spans[1].TraceId = ByteString.CopyFrom(1, 2, 3);
+        return request;
     }
 
     private static int Total(List<string> summaries, string kind) =>

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
 using PerfOtel.Collector.Records;
+using PerfOtel.Collector.Exposure.Api;
 using PerfOtel.Collector.Security;
 
 namespace PerfOtel.Collector.Tests.Security;
@@ -77,6 +78,10 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
                 case RouteAccess.RestRead:
                     await ReadWithAlphasKey_NeverShowsBravoAsync(pattern);
                     break;
+                case RouteAccess.AnyKey:
+                    // gRPC's UNIMPLEMENTED answers for unknown services or methods: no data of any tenant behind them.
+                    Assert.Contains("{unimplementedMethod:grpcunimplemented}", pattern, StringComparison.Ordinal);
+                    break;
                 case RouteAccess.Scrape:
                     // /metrics carries every tenant's series: no tenant key may scrape it.
                     foreach (var key in new[] { TestKeys.ReadA, TestKeys.IngestA })
@@ -99,6 +104,9 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
         Assert.Contains("/api/v1/metrics/agents/{agent}", checkedRoutes);
         Assert.Contains("/api/v1/experiments/{id}", checkedRoutes);
         Assert.Contains("/v1/traces", checkedRoutes);
+        Assert.Contains(RunEndpoints.RunRoute, checkedRoutes);
+        Assert.Contains(RunEndpoints.CompareRoute, checkedRoutes);
+        Assert.Contains(RunEndpoints.JobRoute, checkedRoutes);
     }
 
     [Fact]
@@ -170,15 +178,48 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
 
     private async Task OtlpWithAlphasKey_ClaimingBravo_StaysAlphasAsync(string pattern)
     {
-        switch (pattern)
+        switch (pattern.TrimStart('/'))
         {
-            case "/v1/traces":
+            case Otlp.Support.OtlpGrpcClient.TraceService + "/Export":
+                using (var grpc = Otlp.Support.OtlpGrpcClient.InProcess(_factory.Server))
+                {
+                    var forgedOverGrpc = TenantData.Alpha with { Agent = "forged-grpc-agent", TaskId = "forged-grpc-task", TraceNumber = 0x0c02 };
+                    await grpc.ExportAsync(forgedOverGrpc.Run(claimedTenant: B.Tenant), TestKeys.IngestA);
+                    Assert.DoesNotContain(await StoredAsync(B.Tenant), i => i.Invocation.TraceId == forgedOverGrpc.TraceIdHex);
+                    Assert.Contains(await StoredAsync(A.Tenant), i => i.Invocation.TraceId == forgedOverGrpc.TraceIdHex);
+                }
+
+                break;
+            case Otlp.Support.OtlpGrpcClient.LogsService + "/Export":
+                using (var grpc = Otlp.Support.OtlpGrpcClient.InProcess(_factory.Server))
+                {
+                    await grpc.ExportAsync(A.Evaluation(claimedTenant: B.Tenant, "forged-grpc-evaluation"), TestKeys.IngestA);
+                    var evaluationStore = _factory.Services.GetRequiredService<IExecutionStore>();
+                    var stored = new List<EvaluationRecord>();
+                    await foreach (var e in evaluationStore.ReadEvaluationsAsync(new InvocationQuery(), CancellationToken.None))
+                    {
+                        stored.Add(e);
+                    }
+
+                    Assert.Equal(A.Tenant, Assert.Single(stored, e => e.Name == "forged-grpc-evaluation").Tenant);
+                }
+
+                break;
+            case Otlp.Support.OtlpGrpcClient.MetricsService + "/Export":
+                using (var grpc = Otlp.Support.OtlpGrpcClient.InProcess(_factory.Server))
+                {
+                    // Metric points are validated and counted, never stored: there is no tenant data to cross.
+                    await grpc.ExportAsync(new OpenTelemetry.Proto.Collector.Metrics.V1.ExportMetricsServiceRequest(), TestKeys.IngestA);
+                }
+
+                break;
+            case "v1/traces":
                 var forged = TenantData.Alpha with { Agent = "forged-agent", TaskId = "forged-task", TraceNumber = 0x0c01 };
                 await PostAsync(pattern, Protobuf(forged.Run(claimedTenant: B.Tenant)), TestKeys.IngestA, HttpStatusCode.OK);
                 Assert.DoesNotContain(await StoredAsync(B.Tenant), i => i.Invocation.TraceId == forged.TraceIdHex);
                 Assert.Contains(await StoredAsync(A.Tenant), i => i.Invocation.TraceId == forged.TraceIdHex);
                 break;
-            case "/v1/logs":
+            case "v1/logs":
                 await PostAsync(pattern, Protobuf(A.Evaluation(claimedTenant: B.Tenant, "forged-evaluation")), TestKeys.IngestA,
                     HttpStatusCode.OK);
                 var store = _factory.Services.GetRequiredService<IExecutionStore>();
@@ -221,9 +262,19 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
         {
             "{agent}" => B.Agent,
             "{id}" => B.Experiment,
+            "{traceId}" => B.TraceIdHex,
+            "{spanId}" => B.InvocationSpanIdHex,
+            "{jobId}" => B.JobId,
             _ => throw new InvalidOperationException($"no bravo value for {m.Value} in {pattern}: extend the test"),
         });
+        // Routes whose ids travel in the query: bravo's ids there, like a route parameter.
+        if (pattern == RunEndpoints.CompareRoute)
+        {
+            path += $"?a={B.TraceIdHex}/{B.InvocationSpanIdHex}&b={B.TraceIdHex}/{B.InvocationSpanIdHex}";
+        }
+
         var hasParameter = path != pattern;
+        var separator = path.Contains('?', StringComparison.Ordinal) ? "&" : "?";
 
         using (var asAlpha = await SendAsync(HttpMethod.Get, path, TestKeys.ReadA))
         {
@@ -240,7 +291,7 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
             }
         }
 
-        foreach (var query in new[] { "?tenant=" + B.Tenant, $"?tenant={A.Tenant}&tenant={B.Tenant}" })
+        foreach (var query in new[] { separator + "tenant=" + B.Tenant, $"{separator}tenant={A.Tenant}&tenant={B.Tenant}" })
         {
             using var naming = await SendAsync(HttpMethod.Get, path + query, TestKeys.ReadA);
             Assert.True(naming.StatusCode == HttpStatusCode.Forbidden, $"{path}{query} with alpha's key: {(int)naming.StatusCode}");
@@ -251,7 +302,7 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
         // The same route does serve bravo's data to those entitled: the checks above are not vacuous.
         foreach (var key in new[] { TestKeys.ReadB, TestKeys.Admin })
         {
-            using var entitled = await SendAsync(HttpMethod.Get, path + (key == TestKeys.Admin ? "?tenant=" + B.Tenant : ""), key);
+            using var entitled = await SendAsync(HttpMethod.Get, path + (key == TestKeys.Admin ? separator + "tenant=" + B.Tenant : ""), key);
             var body = await entitled.Content.ReadAsStringAsync();
             Assert.True(entitled.StatusCode == HttpStatusCode.OK, $"{path} for bravo: {(int)entitled.StatusCode} {body}");
             Assert.Contains(B.Markers, body.Contains);

@@ -24,6 +24,8 @@ public sealed record TenantData(string Tenant, string Agent, string TaskId, stri
 
     public string InvocationSpanIdHex => Hex(InvocationSpanId);
 
+    public string JobId => TaskId + "-job";
+
     /// <summary>Strings only this tenant's data contains.</summary>
     public IReadOnlyList<string> Markers => [Tenant, Agent, TaskId, Experiment, Model, TraceIdHex];
 
@@ -36,6 +38,7 @@ public sealed record TenantData(string Tenant, string Agent, string TaskId, stri
             (GenAiAttributes.OperationName, GenAiOperations.InvokeAgent),
             (GenAiAttributes.AgentName, Agent),
             (PerfOtelAttributes.TaskId, TaskId),
+            (PerfOtelAttributes.JobId, JobId),
             (PerfOtelAttributes.Outcome, Outcomes.Success),
             (PerfOtelAttributes.Confidence, 0.8),
             (PerfOtelAttributes.Experiment, Experiment),

@@ -16,7 +16,7 @@ namespace PerfOtel.Collector.Tests.Storage;
 /// What every <see cref="IExecutionStore"/> must do, run against each real implementation by a subclass that supplies
 /// a fresh, empty database per test.
 /// </summary>
-public abstract class ExecutionStoreContract : IAsyncLifetime
+public abstract partial class ExecutionStoreContract : IAsyncLifetime
 {
     protected IExecutionStore Store { get; set; } = null!;
 

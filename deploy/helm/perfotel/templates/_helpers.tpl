@@ -119,4 +119,7 @@ ending in "*". Both allowlists count, as in the collector: privacy.attributeAllo
 {{- if and .Values.metrics.port (eq (int .Values.metrics.port) (int .Values.service.port)) }}
 {{- fail "metrics.port must differ from service.port" }}
 {{- end }}
+{{- if and .Values.service.grpcPort (or (eq (int .Values.service.grpcPort) (int .Values.service.port)) (eq (int .Values.service.grpcPort) (int .Values.metrics.port))) }}
+{{- fail "service.grpcPort must differ from service.port and metrics.port" }}
+{{- end }}
 {{- end }}

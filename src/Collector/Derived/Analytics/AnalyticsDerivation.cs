@@ -22,6 +22,10 @@ internal sealed partial class AnalyticsDerivation(RollingWindows windows, ILogge
             {
                 windows.RecordProviderCall(call);
             }
+            foreach (var tool in batch.ToolCalls)
+            {
+                windows.RecordToolCall(tool);
+            }
             if (batch.Evaluations.Count > 0)
             {
                 RecordEvaluations(batch);

@@ -32,6 +32,7 @@ public static class AnalyticsServiceCollectionExtensions
         services.AddSingleton<RollingWindows>();
         services.AddSingleton<AnalyticsDerivation>();
         services.AddSingleton<AnalyticsExposition>();
+        services.AddSingleton<ThresholdExposition>();
         services.AddHostedService<AnalyticsExpositionRefresher>();
         return services;
     }
@@ -44,6 +45,7 @@ public static class AnalyticsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Producers.Add(services.GetRequiredService<AnalyticsExposition>());
+        options.Producers.Add(services.GetRequiredService<ThresholdExposition>());
         return options;
     }
 

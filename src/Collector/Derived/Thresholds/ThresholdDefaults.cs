@@ -32,4 +32,55 @@ public static class ThresholdDefaults
 
     /// <summary>Hourly cost above this multiple of its 7-day hourly average is a warning (3x).</summary>
     public const double HourlyCostSpikeFactor = 3.0;
+
+    /// <summary>An agent process's resident memory above this many megabytes (1 MB = 2^20 bytes) is critical (1 024).</summary>
+    public const double MaxProcessMemoryMegabytes = 1024;
+
+    /// <summary>An agent process using more than this share of its CPUs is saturated: a warning (90 %).</summary>
+    public const double MaxProcessCpuUtilization = 0.90;
+
+    /// <summary>A run whose confidence is below this gets the low_confidence warning (0.5).</summary>
+    public const double MinRunConfidence = 0.5;
+
+    /// <summary>A run whose quality is below this gets the quality_concern warning (0.7); accuracy uses MinAccuracy.</summary>
+    public const double MinRunQuality = 0.7;
+
+    /// <summary>A run with more retried provider calls than this gets the many_retries warning (2).</summary>
+    public const double MaxRunRetries = 2;
+
+    /// <summary>A run longer than this multiple of its agent's p95 gets the slow_execution warning (1x).</summary>
+    public const double SlowRunFactor = 1.0;
+
+    /// <summary>An agent that sent nothing for this long is idle (15 minutes).</summary>
+    public const double AgentIdleAfterSeconds = 900;
+
+    /// <summary>An agent that sent nothing for this long is silent (1 hour); also the PerfOtelAgentSilent alert's default.</summary>
+    public const double AgentSilentAfterSeconds = 3600;
+
+    /// <summary>Mean response time at or below this is excellent (5 s).</summary>
+    public const double ResponseTimeExcellentSeconds = 5;
+
+    /// <summary>Mean response time at or below this is good (10 s).</summary>
+    public const double ResponseTimeGoodSeconds = 10;
+
+    /// <summary>Mean response time at or below this is acceptable, above it poor (20 s).</summary>
+    public const double ResponseTimeAcceptableSeconds = 20;
+
+    /// <summary>Tokens per run at or below this are excellent (1 000).</summary>
+    public const double TokensPerRunExcellent = 1000;
+
+    /// <summary>Tokens per run at or below this are good (2 000).</summary>
+    public const double TokensPerRunGood = 2000;
+
+    /// <summary>Tokens per run at or below this are acceptable, above it poor (4 000).</summary>
+    public const double TokensPerRunAcceptable = 4000;
+
+    /// <summary>Steps per run at or below this are excellent (3).</summary>
+    public const double StepsPerRunExcellent = 3;
+
+    /// <summary>Steps per run at or below this are good (5).</summary>
+    public const double StepsPerRunGood = 5;
+
+    /// <summary>Steps per run at or below this are acceptable, above it poor (8).</summary>
+    public const double StepsPerRunAcceptable = 8;
 }

@@ -5,10 +5,10 @@ using PerfOtel.Collector.Derived.Thresholds;
 
 namespace PerfOtel.Collector.Exposure.Api;
 
-/// <summary><c>GET /api/v1/health</c>.</summary>
+/// <summary><c>GET /api/v1/health</c>. <see cref="Status"/> is <see cref="TenantHealthStatus"/>'s verdict.</summary>
 public sealed record HealthResponse(
     string Status, string Tenant, string Window, DateTimeOffset Time, double? HealthScore, string? HealthBand,
-    int Agents, long Invocations, IReadOnlyDictionary<string, int> AgentsByBand);
+    int Agents, long Invocations, IReadOnlyDictionary<string, int> AgentsByBand, int CriticalAlerts, int WarningAlerts);
 
 /// <summary><c>GET /api/v1/metrics/system</c>: the tenant-wide report.</summary>
 public sealed record SystemMetricsResponse(string Tenant, string Window, int Agents, AgentReport Metrics);
@@ -16,7 +16,8 @@ public sealed record SystemMetricsResponse(string Tenant, string Window, int Age
 /// <summary>One agent in <c>GET /api/v1/metrics/agents</c>.</summary>
 public sealed record AgentSummary(
     string Agent, long Invocations, double? SuccessRate, double? ErrorRate, double? LatencyP95Seconds, double? Accuracy,
-    double? CalibrationError, double? CostPerInvocationUsd, double? HealthScore, string? HealthBand, double? AnomalyScore);
+    double? CalibrationError, double? CostPerInvocationUsd, double? HealthScore, string? HealthBand, double? AnomalyScore,
+    string? AgentType, DateTimeOffset? LastSeen, string? Status);
 
 /// <summary><c>GET /api/v1/metrics/agents</c>.</summary>
 public sealed record AgentListResponse(string Tenant, string Window, IReadOnlyList<AgentSummary> Agents);
@@ -27,10 +28,11 @@ public sealed record AgentMetricsResponse(string Tenant, string Agent, IReadOnly
 /// <summary><c>GET /api/v1/alerts</c>.</summary>
 public sealed record AlertsResponse(string Tenant, string Window, DateTimeOffset Time, IReadOnlyList<ThresholdBreach> Alerts);
 
-/// <summary><c>GET /api/v1/report</c> as JSON.</summary>
+/// <summary><c>GET /api/v1/report</c> as JSON; <c>WorstRuns</c> are the runs behind each breach.</summary>
 public sealed record ReportResponse(
     string Tenant, string Window, DateTimeOffset GeneratedAt, AgentReport System, IReadOnlyList<AgentReport> Agents,
-    IReadOnlyList<ThresholdBreach> Breaches, IReadOnlyList<string> Recommendations, ThresholdSet Thresholds);
+    IReadOnlyList<ThresholdBreach> Breaches, IReadOnlyList<string> Recommendations, ThresholdSet Thresholds,
+    IReadOnlyList<PerfOtel.Collector.Derived.Runs.WorstRun> WorstRuns);
 
 /// <summary><c>GET /api/v1/agents/{agent}/prediction</c>.</summary>
 public sealed record PredictionResponse(

@@ -3,7 +3,9 @@ using PerfOtel.Collector.Derived.Analytics.Formulas;
 using PerfOtel.Collector.Derived.Analytics.Reports;
 using PerfOtel.Collector.Derived.Analytics.Windows;
 using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Derived.Runs;
 using PerfOtel.Collector.Derived.Thresholds;
+using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Exposure.Api;
 
@@ -20,7 +22,7 @@ public static class AnalyticsEndpoints
     public static IEndpointRouteBuilder MapPerfOtelAnalyticsApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api/v1");
-        api.MapGet("/health", Health).Describe<HealthResponse>("The tenant's health score, band and agents by band.", [Window]);
+        api.MapGet("/health", Health).Describe<HealthResponse>("The tenant's status (critical, degraded, ok, no_data) from its health band and its agents' current breaches; score, band and agents by band.", [Window]);
         api.MapGet("/metrics/system", SystemMetrics).Describe<SystemMetricsResponse>("The tenant-wide report over a window.", [Window]);
         api.MapGet("/metrics/agents", AgentList).Describe<AgentListResponse>("Every agent of the tenant with its headline figures.", [Window]);
         api.MapGet("/metrics/agents/{agent}", AgentMetrics)
@@ -62,8 +64,11 @@ public static class AnalyticsEndpoints
                 byBand[band]++;
             }
         }
-        return Results.Ok(new HealthResponse("ok", tenant, windows.Windows[window].Name, windows.Now, system.HealthScore,
-            system.HealthBand, agents.Count, system.Invocations, byBand));
+        var breaches = Breaches(windows, tenant, window, agents);
+        var critical = breaches.Count(b => b.Level == ThresholdEvaluator.Critical);
+        var warning = breaches.Count(b => b.Level == ThresholdEvaluator.Warning);
+        return Results.Ok(new HealthResponse(TenantHealthStatus.Of(system, critical, warning), tenant, windows.Windows[window].Name,
+            windows.Now, system.HealthScore, system.HealthBand, agents.Count, system.Invocations, byBand, critical, warning));
     }
 
     private static IResult SystemMetrics(HttpRequest request, RollingWindows windows)
@@ -86,7 +91,7 @@ public static class AnalyticsEndpoints
             .Select(a => windows.Report(a, window))
             .Select(r => new AgentSummary(r.Agent!, r.Invocations, r.SuccessRate, r.ErrorRate, r.LatencyP95Seconds,
                 r.Accuracy, r.Calibration.ExpectedCalibrationError, r.CostPerInvocationUsd, r.HealthScore, r.HealthBand,
-                r.Anomaly.Score))
+                r.Anomaly.Score, r.AgentType, r.LastSeen, r.Status))
             .ToList();
         return Results.Ok(new AgentListResponse(tenant, windows.Windows[window].Name, summaries));
     }
@@ -112,7 +117,12 @@ public static class AnalyticsEndpoints
         }
         var reports = Enumerable.Range(0, windows.Windows.Count)
             .Where(w => only is null || w == only)
-            .Select(w => windows.Report(found, w))
+            .Select(w =>
+            {
+                var report = windows.Report(found, w);
+                var peers = windows.Agents(tenant, w).Where(a => a != found).Select(a => windows.Report(a, w)).Append(report).ToList();
+                return report with { Standing = PeerStandings.Rank(peers, windows.ThresholdsFor(tenant))[agent] };
+            })
             .ToList();
         return Results.Ok(new AgentMetricsResponse(tenant, agent, reports));
     }
@@ -127,7 +137,11 @@ public static class AnalyticsEndpoints
             Breaches(windows, tenant, window, windows.Agents(tenant, window).Select(a => windows.Report(a, window)))));
     }
 
-    private static IResult Report(HttpRequest request, RollingWindows windows, IServiceProvider services)
+    /// <summary>Runs of a breaching agent examined for its worst runs: the newest in the window.</summary>
+    internal const int WorstRunCandidates = 500;
+
+    private static async Task<IResult> Report(HttpRequest request, RollingWindows windows, IServiceProvider services,
+        IExecutionStore store, CancellationToken cancellationToken)
     {
         if (!TryScope(request, windows, out var tenant, out var window, out var error))
         {
@@ -141,7 +155,7 @@ public static class AnalyticsEndpoints
         var markdown = format == "markdown" ||
             (format is null && request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(MarkdownMediaType, StringComparison.OrdinalIgnoreCase)));
 
-        var agents = windows.Agents(tenant, window).Select(a => windows.Report(a, window)).ToList();
+        var agents = WithStandings(windows, tenant, windows.Agents(tenant, window).Select(a => windows.Report(a, window)).ToList());
         var breaches = Breaches(windows, tenant, window, agents);
         // Cheaper models of equal quality come from the model comparison (issue 6), when it is registered.
         var modelRecommendations = services.GetService<PerfOtel.Collector.Derived.Models.IModelRecommendations>()
@@ -150,11 +164,44 @@ public static class AnalyticsEndpoints
             .Select(b => $"{b.Agent}: {b.Message}. {b.Recommendation}")
             .Concat(modelRecommendations)
             .ToList();
+        var worst = await WorstRunsAsync(store, windows, tenant, agents, breaches, cancellationToken).ConfigureAwait(false);
         var report = new ReportResponse(tenant, windows.Windows[window].Name, windows.Now,
-            windows.TenantReport(tenant, window), agents, breaches, recommendations, windows.ThresholdsFor(tenant));
+            windows.TenantReport(tenant, window), agents, breaches, recommendations, windows.ThresholdsFor(tenant), worst);
         return markdown
             ? Results.Text(MarkdownReport.Render(report), MarkdownMediaType + "; charset=utf-8")
             : Results.Ok(report);
+    }
+
+    /// <summary>Each breaching agent's runs that most explain its breaches (see <see cref="WorstRuns"/>).</summary>
+    private static async Task<List<WorstRun>> WorstRunsAsync(IExecutionStore store, RollingWindows windows, string tenant,
+        List<AgentReport> agents, List<ThresholdBreach> breaches, CancellationToken cancellationToken)
+    {
+        var worst = new List<WorstRun>();
+        if (store is not IRunStore runs)
+        {
+            return worst;
+        }
+        var thresholds = windows.ThresholdsFor(tenant);
+        foreach (var group in breaches.GroupBy(b => b.Agent, StringComparer.Ordinal))
+        {
+            var report = agents.FirstOrDefault(a => a.Agent == group.Key);
+            if (report is null)
+            {
+                continue;
+            }
+            var rows = await runs.SearchRunsAsync(new RunSearch
+            {
+                Tenant = tenant, AgentName = group.Key, Since = report.WindowStart, Until = report.WindowEnd,
+                Limit = WorstRunCandidates,
+            }, cancellationToken).ConfigureAwait(false);
+            var summaries = rows.Select(r => RunWarnings.Summarize(r.Stored, r.Calls, thresholds, report.LatencyP95Seconds))
+                .ToList();
+            foreach (var breach in group)
+            {
+                worst.AddRange(WorstRuns.Of(breach, summaries));
+            }
+        }
+        return worst;
     }
 
     private static IResult Prediction(string agent, HttpRequest request, RollingWindows windows)
@@ -195,11 +242,17 @@ public static class AnalyticsEndpoints
             SuccessPrediction.Predict(successes, invocations)));
     }
 
+    /// <summary>The reports of a tenant's agents, each with its standing among them.</summary>
+    private static List<AgentReport> WithStandings(RollingWindows windows, string tenant, List<AgentReport> reports)
+    {
+        var standings = PeerStandings.Rank(reports, windows.ThresholdsFor(tenant));
+        return reports.Select(r => r with { Standing = standings.GetValueOrDefault(r.Agent ?? string.Empty) }).ToList();
+    }
+
     private static List<ThresholdBreach> Breaches(RollingWindows windows, string tenant, int window, IEnumerable<AgentReport> agents)
     {
-        var thresholds = windows.ThresholdsFor(tenant);
         return agents
-            .SelectMany(r => ThresholdEvaluator.Evaluate(r, thresholds, windows.Options.AnomalyThreshold))
+            .SelectMany(r => ThresholdEvaluator.Evaluate(r, windows.ThresholdsFor(tenant, r.Agent), windows.Options.AnomalyThreshold))
             .OrderBy(b => b.Level == ThresholdEvaluator.Critical ? 0 : 1)
             .ThenBy(b => b.Agent, StringComparer.Ordinal)
             .ToList();

@@ -39,6 +39,12 @@ public sealed class QueryParametersMetadata(IReadOnlyList<QueryParameter> parame
     }
 }
 
+/// <summary>
+/// The JSON body a route reads, for the OpenAPI document only. Not <c>Accepts</c>: that also makes routing answer a
+/// wrong media type with a bodiless 415 before the handler, whose 415 carries the API's error body.
+/// </summary>
+public sealed record RequestBodyDescription(Type Type, string ContentType);
+
 /// <summary>How REST routes describe themselves: summary, query parameters, success body and error answers.</summary>
 public static class ApiDescription
 {

@@ -53,6 +53,25 @@ internal static class MarkdownReport
             }
         }
         text.AppendLine();
+        text.AppendLine("## Worst runs");
+        text.AppendLine();
+        if (report.WorstRuns.Count == 0)
+        {
+            text.AppendLine(report.Breaches.Count == 0 ? "No breach to explain." : "No stored run of the breaching agents in this window.");
+        }
+        else
+        {
+            text.AppendLine("| agent | metric | run (trace id / span id) | start | outcome | duration | tokens | cost |");
+            text.AppendLine("|---|---|---|---|---|---:|---:|---:|");
+            foreach (var w in report.WorstRuns)
+            {
+                var r = w.Run;
+                Line(text, $"| {Cell(w.Agent)} | {w.Metric} | `{r.TraceId}/{r.SpanId}` | {r.StartTime:yyyy-MM-dd HH:mm:ss} | {Cell(r.Outcome)} | {Seconds(r.DurationSeconds)} | {r.TotalTokens} | {Usd(r.CostUsd)} |");
+            }
+            text.AppendLine();
+            text.AppendLine("Open a run with `GET /api/v1/invocations/{traceId}/{spanId}`.");
+        }
+        text.AppendLine();
         text.AppendLine("## Recommendations");
         text.AppendLine();
         if (report.Recommendations.Count == 0)

@@ -32,12 +32,24 @@ public static class OpenApiDescription
                 };
                 return Task.CompletedTask;
             });
-            options.AddOperationTransformer((operation, context, _) =>
+            options.AddOperationTransformer(async (operation, context, cancellationToken) =>
             {
+                var body = context.Description.ActionDescriptor.EndpointMetadata.OfType<RequestBodyDescription>().LastOrDefault();
+                if (body is not null)
+                {
+                    operation.RequestBody = new OpenApiRequestBody
+                    {
+                        Required = true,
+                        Content = new Dictionary<string, OpenApiMediaType>
+                        {
+                            [body.ContentType] = new() { Schema = await context.GetOrCreateSchemaAsync(body.Type, null, cancellationToken).ConfigureAwait(false) },
+                        },
+                    };
+                }
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata.OfType<QueryParametersMetadata>().LastOrDefault();
                 if (metadata is null)
                 {
-                    return Task.CompletedTask;
+                    return;
                 }
                 operation.Parameters ??= [];
                 foreach (var parameter in metadata.Parameters)
@@ -56,7 +68,6 @@ public static class OpenApiDescription
                 {
                     operation.Responses.TryAdd(status, new OpenApiResponse { Description = text });
                 }
-                return Task.CompletedTask;
             });
         });
 

@@ -64,6 +64,8 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
 
     private static readonly PrometheusGaugeFamily TenantHealthFamily = Family(C.TenantHealthScore);
 
+    private static readonly PrometheusGaugeFamily LastSeenFamily = Family(C.AgentLastSeen);
+
     private readonly RollingWindows windows;
     private readonly Lock buildGate = new();
     private readonly long maximumStalenessTicks;
@@ -99,7 +101,7 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
 
     /// <summary>The definitions this producer writes, in order (a test checks they are exactly the catalog).</summary>
     internal static IEnumerable<AnalyticsMetricDefinition> Definitions =>
-        AgentFamilies.Select(f => f.Definition).Append(C.TenantHealthScore);
+        AgentFamilies.Select(f => f.Definition).Append(C.TenantHealthScore).Append(C.AgentLastSeen);
 
     /// <summary>The Prometheus family of a definition, named by the exporter's rules from its OpenTelemetry name and unit.</summary>
     internal static PrometheusGaugeFamily Family(AnalyticsMetricDefinition definition) =>
@@ -117,6 +119,8 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
 
         writer.BeginFamily(TenantHealthFamily);
         writer.WriteSamples(current.TenantBlock);
+        writer.BeginFamily(LastSeenFamily);
+        writer.WriteSamples(current.LastSeenBlock);
     }
 
     /// <summary>
@@ -181,7 +185,7 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
         var blocks = previous is not null && previous.Entries.SequenceEqual(entries, ReferenceEqualityComparer.Instance)
             ? previous.FamilyBlocks
             : FamilyBlocks(entries);
-        return new Snapshot(changes, tick, Stopwatch.GetTimestamp(), entries, blocks, TenantBlock(scratch));
+        return new Snapshot(changes, tick, Stopwatch.GetTimestamp(), entries, blocks, TenantBlock(scratch), LastSeenBlock(scratch));
     }
 
     /// <summary>Every family's lines of all entries, one array per family: an unchanged fleet's scrape is one copy per family.</summary>
@@ -229,7 +233,24 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
         return scratch.WrittenSpan.ToArray();
     }
 
-    private sealed record Snapshot(long Changes, long Tick, long BuiltAt, List<Entry> Entries, PrometheusCompressedSamples[] FamilyBlocks, byte[] TenantBlock);
+    /// <summary>One sample per (tenant, agent), not per window: when the agent was last seen does not depend on a window.</summary>
+    private byte[] LastSeenBlock(ArrayBufferWriter<byte> scratch)
+    {
+        scratch.ResetWrittenCount();
+        foreach (var agent in windows.AllAgents)
+        {
+            if (agent.LastSeen is { } seen)
+            {
+                LastSeenFamily.WriteSample(scratch, PrometheusLabels.Encode(
+                    KeyValuePair.Create(C.TenantLabel, agent.Tenant), KeyValuePair.Create(C.AgentLabel, agent.Agent)),
+                    (seen - DateTimeOffset.UnixEpoch).TotalSeconds);
+            }
+        }
+
+        return scratch.WrittenSpan.ToArray();
+    }
+
+    private sealed record Snapshot(long Changes, long Tick, long BuiltAt, List<Entry> Entries, PrometheusCompressedSamples[] FamilyBlocks, byte[] TenantBlock, byte[] LastSeenBlock);
 
     private static FamilyWriter Gauge(AnalyticsMetricDefinition definition, Func<AgentReport, double?> value) =>
         new(definition, (family, report, labels, destination) =>

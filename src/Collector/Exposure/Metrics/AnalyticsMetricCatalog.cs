@@ -32,6 +32,7 @@ public static class AnalyticsMetricCatalog
     private static readonly string[] BinLabels = [TenantLabel, AgentLabel, WindowLabel, BinLabel];
     private static readonly string[] OutcomeLabels = [TenantLabel, AgentLabel, WindowLabel, OutcomeLabel];
     private static readonly string[] TenantLabels = [TenantLabel, WindowLabel];
+    private static readonly string[] LivenessLabels = [TenantLabel, AgentLabel];
 
     public static readonly AnalyticsMetricDefinition HealthScore = Derived("perfotel.agent.health_score", "{score}",
         "Health score 0-100 of the agent over the window: 100*(40s + 30l + 20(1-e) + 10a)/(90 + 10[accuracy known]).",
@@ -105,6 +106,10 @@ public static class AnalyticsMetricCatalog
         "Health score 0-100 of the whole tenant over the window, from the summed statistics of all its agents.",
         "perfotel_tenant_health_score", TenantLabels, Mergeable: false);
 
+    public static readonly AnalyticsMetricDefinition AgentLastSeen = new("perfotel.agent.last_seen.timestamp", "s",
+        "Unix time of the agent's latest record (an invocation's end, a call's start, an evaluation); merge replicas with max().",
+        "perfotel_agent_last_seen_timestamp_seconds", LivenessLabels, Mergeable: false);
+
     /// <summary>Every metric, in exposition order.</summary>
     public static IReadOnlyList<AnalyticsMetricDefinition> All { get; } =
     [
@@ -112,7 +117,7 @@ public static class AnalyticsMetricCatalog
         Overconfidence, ReliabilityScore, EfficiencyScore, SpecializationScore, AnomalyScore, Trend,
         CalibrationBinSuccessRatio, CalibrationBinConfidence, CalibrationBinSamples, CalibrationBinConfidenceSum,
         CalibrationBinSuccesses, BrierSquaredErrorSum, AccuracySum, AccuracySamples, Invocations, DurationSum, Tokens,
-        CostUsd, TenantHealthScore,
+        CostUsd, TenantHealthScore, AgentLastSeen,
     ];
 
     private static AnalyticsMetricDefinition Derived(string name, string unit, string description, string prometheusName) =>

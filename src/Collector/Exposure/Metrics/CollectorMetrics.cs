@@ -19,6 +19,8 @@ public sealed class CollectorMetrics
     public const string LogRecordsReceivedName = "perfotel.collector.log_records.received";
     public const string DataPointsReceivedName = "perfotel.collector.metric_points.received";
     public const string RequestsName = "perfotel.collector.requests";
+    public const string GrpcRequestsName = "perfotel.collector.grpc.requests";
+    public const string MisdirectedConnectionsName = "perfotel.collector.connections.misdirected";
     public const string QueueRecordsName = "perfotel.collector.queue.records";
     public const string QueueBytesName = "perfotel.collector.queue.bytes";
     public const string StoreWriteDurationName = "perfotel.collector.store.write.duration";
@@ -33,6 +35,13 @@ public sealed class CollectorMetrics
     public const string SignalAttribute = "signal";
     /// <summary>Attribute on <see cref="RequestsName"/>: the HTTP status code answered.</summary>
     public const string StatusCodeAttribute = "http.response.status_code";
+    /// <summary>Attribute on <see cref="GrpcRequestsName"/>: the gRPC status code answered (0 OK, 3, 8, 14, ...).</summary>
+    public const string GrpcStatusCodeAttribute = "rpc.grpc.status_code";
+    /// <summary>
+    /// Attribute on <see cref="MisdirectedConnectionsName"/>: the listener that received the other transport's
+    /// connection, <c>otlp_grpc</c> (an HTTP/1 request) or <c>otlp_http</c> (an HTTP/2 preface, i.e. a gRPC exporter).
+    /// </summary>
+    public const string ListenerAttribute = "listener";
     /// <summary>Attribute on <see cref="StoreWriteDurationName"/>: <c>committed</c> or <c>failed</c>.</summary>
     public const string ResultAttribute = "result";
     /// <summary>
@@ -49,6 +58,8 @@ public sealed class CollectorMetrics
     private readonly Counter<long> _logRecordsReceived;
     private readonly Counter<long> _dataPointsReceived;
     private readonly Counter<long> _requests;
+    private readonly Counter<long> _grpcRequests;
+    private readonly Counter<long> _misdirectedConnections;
     private readonly Histogram<double> _storeWriteDuration;
     private readonly Counter<long> _recordsCommitted;
     private readonly Counter<long> _recordsDuplicate;
@@ -64,7 +75,10 @@ public sealed class CollectorMetrics
         _spansRejected = Meter.CreateCounter<long>(SpansRejectedName, "{span}", "Spans refused, by reason: invalid (reported in partial_success), queue_full, shutting_down, store_failed.");
         _logRecordsReceived = Meter.CreateCounter<long>(LogRecordsReceivedName, "{record}", "Log records received over OTLP.");
         _dataPointsReceived = Meter.CreateCounter<long>(DataPointsReceivedName, "{data_point}", "Metric data points received over OTLP (validated, not stored).");
-        _requests = Meter.CreateCounter<long>(RequestsName, "{request}", "OTLP requests answered, by signal and HTTP status code.");
+        _requests = Meter.CreateCounter<long>(RequestsName, "{request}", "OTLP/HTTP requests answered, by signal and HTTP status code.");
+        _grpcRequests = Meter.CreateCounter<long>(GrpcRequestsName, "{request}", "OTLP/gRPC export calls answered by the receiver, by signal and gRPC status code.");
+        _misdirectedConnections = Meter.CreateCounter<long>(MisdirectedConnectionsName, "{connection}",
+            "Connections that spoke the other OTLP transport on a listener (HTTP/1 on the gRPC port, an HTTP/2 preface on the HTTP port), by listener: the exporter points at the wrong port.");
         _storeWriteDuration = Meter.CreateHistogram<double>(StoreWriteDurationName, "s", "Time to commit one write batch to the execution store.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _recordsCommitted = Meter.CreateCounter<long>(RecordsCommittedName, "{record}", "Records (invocations, provider calls, tool calls, evaluations) committed to the store for the first time.");
@@ -130,6 +144,12 @@ public sealed class CollectorMetrics
 
     public void RequestAnswered(string signal, int statusCode) =>
         _requests.Add(1, new KeyValuePair<string, object?>(SignalAttribute, signal), new KeyValuePair<string, object?>(StatusCodeAttribute, statusCode));
+
+    public void GrpcRequestAnswered(string signal, int grpcStatusCode) =>
+        _grpcRequests.Add(1, new KeyValuePair<string, object?>(SignalAttribute, signal), new KeyValuePair<string, object?>(GrpcStatusCodeAttribute, grpcStatusCode));
+
+    public void MisdirectedConnection(string listener) =>
+        _misdirectedConnections.Add(1, new KeyValuePair<string, object?>(ListenerAttribute, listener));
 
     /// <summary>A store write: for a committed one, how many records were new and how many the store already held.</summary>
     public void StoreWrite(double seconds, bool committed, long newRecords, long duplicateRecords = 0)

@@ -24,7 +24,7 @@ public static class FeedbackEndpoint
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapPost(Route, HandleAsync)
             .Describe("Attaches an actual outcome to an invocation (by taskId, or traceId and spanId), now or when it arrives.", [])
-            .Accepts<FeedbackDocument>("application/json")
+            .WithMetadata(new RequestBodyDescription(typeof(FeedbackDocument), "application/json"))
             .Produces<FeedbackAccepted>(StatusCodes.Status202Accepted)
             .Produces<ApiError>(StatusCodes.Status413PayloadTooLarge)
             .Produces<ApiError>(StatusCodes.Status415UnsupportedMediaType)

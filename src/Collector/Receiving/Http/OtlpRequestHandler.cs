@@ -1,8 +1,6 @@
 using System.Globalization;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Exposure.Metrics;
-using PerfOtel.Collector.Ingest;
 
 namespace PerfOtel.Collector.Receiving.Http;
 
@@ -11,24 +9,19 @@ namespace PerfOtel.Collector.Receiving.Http;
 /// answered 200 only once the records are committed; failures carry a google.rpc.Status in the request's encoding.
 /// </summary>
 internal sealed partial class OtlpRequestHandler(
-    IngestQueue queue,
-    CollectorMetrics metrics,
+    OtlpConsumer consumer,
     IOptions<OtlpOptions> otlpOptions,
-    IOptions<IngestOptions> ingestOptions,
     RejectionSummary rejections,
-    ILogger<OtlpRequestHandler> logger) : IDisposable
+    ILogger<OtlpRequestHandler> logger)
 {
-    private readonly SemaphoreSlim _decodeSlots = new(otlpOptions.Value.MaxConcurrentRequests, otlpOptions.Value.MaxConcurrentRequests);
     private readonly long _maxRequestBytes = otlpOptions.Value.MaxRequestBytes;
-    private readonly string _retryAfter = ingestOptions.Value.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+    private readonly string _retryAfter = consumer.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
 
     public async Task HandleAsync(HttpContext context, OtlpSignal signal)
     {
         await ProcessAsync(context, signal).ConfigureAwait(false);
-        metrics.RequestAnswered(signal.Name, context.Response.StatusCode);
+        consumer.Metrics.RequestAnswered(signal.Name, context.Response.StatusCode);
     }
-
-    public void Dispose() => _decodeSlots.Dispose();
 
     private async Task ProcessAsync(HttpContext context, OtlpSignal signal)
     {
@@ -49,22 +42,13 @@ internal sealed partial class OtlpRequestHandler(
             return;
         }
 
-        if (!queue.IsAccepting)
+        if (consumer.TryEnter() is { } refusal)
         {
-            await RefuseRetryableAsync(context, signal, StatusCodes.Status503ServiceUnavailable, encoding, "the collector is shutting down").ConfigureAwait(false);
+            await WriteRefusalAsync(context, signal, encoding, ExportOutcome.Refused(refusal)).ConfigureAwait(false);
             return;
         }
 
-        if (!_decodeSlots.Wait(0))
-        {
-            await RefuseRetryableAsync(context, signal, StatusCodes.Status429TooManyRequests, encoding,
-                "too many export requests are being decoded at once").ConfigureAwait(false);
-            return;
-        }
-
-        Mapping.MappingResult result;
-        PendingBatch? pending = null;
-        EnqueueOutcome outcome;
+        Submission submission;
         try
         {
             BodyReadResult body;
@@ -98,6 +82,7 @@ internal sealed partial class OtlpRequestHandler(
                     return;
             }
 
+            Mapping.MappingResult result;
             try
             {
                 // With authentication on, a tenant key's data is its tenant's, whatever the payload claims.
@@ -105,70 +90,47 @@ internal sealed partial class OtlpRequestHandler(
             }
             catch (OtlpDecodeException error)
             {
-                OtlpBodyReader.Return(body);
                 LogUndecodable(logger, signal.Path, error.Message);
                 await RefuseAsync(context, signal, StatusCodes.Status400BadRequest, encoding, RpcCode.InvalidArgument, error.Message).ConfigureAwait(false);
                 return;
             }
+            finally
+            {
+                // Decoding copies what it keeps: the pooled body can go back before the commit is awaited.
+                OtlpBodyReader.Return(body);
+            }
 
-            OtlpBodyReader.Return(body);
-            signal.CountReceived(metrics, result.Received);
-            signal.CountRejected(metrics, result.Rejected, RejectReasons.Invalid);
-            rejections.Note($"{signal.Path} items refused in partial_success", result.ErrorMessage, result.Rejected);
-            outcome = result.Batch.Count == 0 ? EnqueueOutcome.Accepted : queue.TryEnqueue(result.Batch, out pending);
+            submission = consumer.Submit(signal, result);
         }
         finally
         {
-            _decodeSlots.Release();
+            consumer.Leave();
         }
 
-        var valid = result.Received - result.Rejected;
-        switch (outcome)
+        var outcome = await consumer.CompleteAsync(submission).ConfigureAwait(false);
+        if (outcome.Status != ExportStatus.Accepted)
         {
-            case EnqueueOutcome.Full:
-                signal.CountRejected(metrics, valid, RejectReasons.QueueFull);
-                await RefuseRetryableAsync(context, signal, StatusCodes.Status429TooManyRequests, encoding,
-                    "the ingest queue is full (Ingest:QueueCapacityRecords / Ingest:QueueCapacityBytes)").ConfigureAwait(false);
-                return;
-            case EnqueueOutcome.ShuttingDown:
-                signal.CountRejected(metrics, valid, RejectReasons.ShuttingDown);
-                await RefuseRetryableAsync(context, signal, StatusCodes.Status503ServiceUnavailable, encoding, "the collector is shutting down").ConfigureAwait(false);
-                return;
+            await WriteRefusalAsync(context, signal, encoding, outcome).ConfigureAwait(false);
+            return;
         }
 
-        if (pending is not null)
-        {
-            try
-            {
-                // Not RequestAborted: the batch is in the writer's hands; a sender that hung up gets no answer but loses nothing.
-                await pending.Committed.ConfigureAwait(false);
-            }
-#pragma warning disable CA1031 // Whatever the store threw, the sender must hear "retry" and nothing was acknowledged.
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                signal.CountRejected(metrics, valid, RejectReasons.StoreFailed);
-                await RefuseRetryableAsync(context, signal, StatusCodes.Status503ServiceUnavailable, encoding,
-                    "the execution store could not commit this batch").ConfigureAwait(false);
-                return;
-            }
-        }
-
-        signal.CountAccepted(metrics, valid);
-        await WriteMessageAsync(context, StatusCodes.Status200OK, encoding.Value, signal.Response(result.Rejected, result.ErrorMessage)).ConfigureAwait(false);
+        await WriteMessageAsync(context, StatusCodes.Status200OK, encoding.Value, signal.Response(outcome.Rejected, outcome.ErrorMessage)).ConfigureAwait(false);
     }
 
-    private Task RefuseRetryableAsync(HttpContext context, OtlpSignal signal, int statusCode, OtlpEncoding? encoding, string message)
+    private Task WriteRefusalAsync(HttpContext context, OtlpSignal signal, OtlpEncoding? encoding, ExportOutcome outcome)
     {
+        // Both are retryable per OTLP/HTTP; Retry-After says when.
+        var (statusCode, rpcCode) = outcome.Status is ExportStatus.Busy or ExportStatus.QueueFull
+            ? (StatusCodes.Status429TooManyRequests, RpcCode.ResourceExhausted)
+            : (StatusCodes.Status503ServiceUnavailable, RpcCode.Unavailable);
         context.Response.Headers.RetryAfter = _retryAfter;
-        return RefuseAsync(context, signal, statusCode, encoding,
-            statusCode == StatusCodes.Status429TooManyRequests ? RpcCode.ResourceExhausted : RpcCode.Unavailable, message);
+        return RefuseAsync(context, signal, statusCode, encoding, rpcCode, outcome.Message);
     }
 
     // Refusals are summarised once a minute (RejectionSummary), never logged one line per request at the default level.
     private Task RefuseAsync(HttpContext context, OtlpSignal signal, int statusCode, OtlpEncoding? encoding, int rpcCode, string message)
     {
-        rejections.Note($"{signal.Path} {statusCode}", message);
+        rejections.Note(string.Create(CultureInfo.InvariantCulture, $"{signal.Path} {statusCode}"), message);
         return WriteErrorAsync(context, statusCode, encoding, rpcCode, message);
     }
 

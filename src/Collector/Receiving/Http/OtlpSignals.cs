@@ -59,7 +59,10 @@ internal sealed class TracesSignal(SpanMapper mapper) : OtlpSignal
     public override string Path => "/v1/traces";
 
     public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
-        mapper.Map(Parse(body, encoding, ExportTraceServiceRequest.Parser), forcedTenant);
+        Map(Parse(body, encoding, ExportTraceServiceRequest.Parser), forcedTenant);
+
+    /// <summary>An already decoded request (OTLP/gRPC).</summary>
+    public MappingResult Map(ExportTraceServiceRequest request, string? forcedTenant) => mapper.Map(request, forcedTenant);
 
     public override IMessage Response(long rejected, string? errorMessage) => rejected == 0 && errorMessage is null
         ? new ExportTraceServiceResponse()
@@ -79,7 +82,10 @@ internal sealed class LogsSignal(TimeProvider time) : OtlpSignal
     public override string Path => "/v1/logs";
 
     public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
-        LogMapper.Map(Parse(body, encoding, ExportLogsServiceRequest.Parser), time, forcedTenant);
+        Map(Parse(body, encoding, ExportLogsServiceRequest.Parser), forcedTenant);
+
+    /// <summary>An already decoded request (OTLP/gRPC).</summary>
+    public MappingResult Map(ExportLogsServiceRequest request, string? forcedTenant) => LogMapper.Map(request, time, forcedTenant);
 
     public override IMessage Response(long rejected, string? errorMessage) => rejected == 0 && errorMessage is null
         ? new ExportLogsServiceResponse()
@@ -96,7 +102,15 @@ internal sealed class MetricsSignal : OtlpSignal
 
     // Metric points are validated and counted, not stored, so they have no tenant to force.
     public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
-        MetricsValidator.Validate(Parse(body, encoding, ExportMetricsServiceRequest.Parser));
+        Map(Parse(body, encoding, ExportMetricsServiceRequest.Parser), forcedTenant);
+
+    /// <summary>An already decoded request (OTLP/gRPC).</summary>
+    public static MappingResult Map(ExportMetricsServiceRequest request, string? forcedTenant)
+    {
+        // Metric points are validated and counted, not stored, so there is no record to put under the tenant yet.
+        _ = forcedTenant;
+        return MetricsValidator.Validate(request);
+    }
 
     public override IMessage Response(long rejected, string? errorMessage) => rejected == 0 && errorMessage is null
         ? new ExportMetricsServiceResponse()

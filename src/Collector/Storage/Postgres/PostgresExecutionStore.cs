@@ -13,7 +13,7 @@ namespace PerfOtel.Collector.Storage.Postgres;
 /// <c>INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING</c>, so a 100-span batch costs four statements, not
 /// a hundred. Concurrent writers each use a pooled connection; PostgreSQL's own WAL group commit batches their fsyncs.
 /// </summary>
-internal sealed class PostgresExecutionStore : IExecutionStore
+internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
 {
     // Feedback and invocations can arrive at the same moment in two transactions, each unable to see the other's
     // uncommitted row, and both would conclude "nothing to join". Writers of invocations take this advisory lock
@@ -261,6 +261,40 @@ internal sealed class PostgresExecutionStore : IExecutionStore
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return deleted;
+    }
+
+    private static readonly RunSql Runs = new(time => time.UtcDateTime, Time, """
+        LEFT JOIN LATERAL (
+            SELECT * FROM feedback latest
+            WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
+              AND latest.tenant = i.tenant
+            ORDER BY latest.received_at DESC LIMIT 1) f ON true
+        """, "JOIN");
+
+    public async Task<IReadOnlyList<RunRow>> SearchRunsAsync(RunSearch search, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        var (sql, parameters) = Runs.Search(search);
+        return (await QueryAsync(sql, parameters, Runs.ReadRow, cancellationToken).ConfigureAwait(false))
+            .Cast<RunRow>().ToList();
+    }
+
+    public Task<TraceRecords> ReadTraceAsync(string tenant, string traceId, CancellationToken cancellationToken) =>
+        Runs.ReadTraceAsync(tenant, traceId, (sql, parameters, read) => QueryAsync(sql, parameters, read, cancellationToken));
+
+    private async Task<List<object>> QueryAsync(string sql, List<(string Name, object Value)> parameters,
+        Func<DbDataReader, object> read, CancellationToken cancellationToken)
+    {
+        var filter = new QueryFilter("", "", parameters
+            .Select(p => p.Value is string text ? new NpgsqlParameter(p.Name, NpgsqlDbType.Text) { Value = text } : new NpgsqlParameter(p.Name, p.Value))
+            .ToList());
+        var rows = new List<object>();
+        await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
     }
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();

@@ -12,7 +12,7 @@ namespace PerfOtel.Collector.Storage.Sqlite;
 /// waiting in its queue, applies them in one transaction (group commit: one fsync for many callers) and completes each
 /// caller only after COMMIT returned. Reads use their own pooled connections, which WAL lets run beside the writer.
 /// </summary>
-internal sealed class SqliteExecutionStore : IExecutionStore
+internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore
 {
     public const string FileName = "perfotel.db";
 
@@ -205,6 +205,37 @@ internal sealed class SqliteExecutionStore : IExecutionStore
         {
             yield return RecordReader.ToolCall(reader, 0, SqliteRecordReader.Time);
         }
+    }
+
+    private static readonly RunSql Runs = new(time => SqliteTime.ToMicros(time), SqliteRecordReader.Time, """
+        LEFT JOIN feedback f ON f.rowid = (
+            SELECT latest.rowid FROM feedback latest
+            WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
+              AND latest.tenant = i.tenant
+            ORDER BY latest.received_at DESC LIMIT 1)
+        """, "CROSS JOIN");
+
+    public async Task<IReadOnlyList<RunRow>> SearchRunsAsync(RunSearch search, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        var (sql, parameters) = Runs.Search(search);
+        return (await QueryAsync(sql, parameters, Runs.ReadRow, cancellationToken).ConfigureAwait(false))
+            .Cast<RunRow>().ToList();
+    }
+
+    public Task<TraceRecords> ReadTraceAsync(string tenant, string traceId, CancellationToken cancellationToken) =>
+        Runs.ReadTraceAsync(tenant, traceId, (sql, parameters, read) => QueryAsync(sql, parameters, read, cancellationToken));
+
+    private async Task<List<object>> QueryAsync(string sql, List<(string Name, object Value)> parameters,
+        Func<System.Data.Common.DbDataReader, object> read, CancellationToken cancellationToken)
+    {
+        var rows = new List<object>();
+        await foreach (var reader in ReadAsync(sql, new QueryFilter("", "", parameters), cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
     }
 
     public async ValueTask DisposeAsync()

@@ -270,5 +270,14 @@ internal static class SqliteSchema
             DROP INDEX ix_feedback_invocation;
             CREATE INDEX ix_feedback_invocation ON feedback (tenant, invocation_trace_id, invocation_span_id, received_at);
             """),
+        new(3, "indexes of the run list: newest first by (start time, span id, trace id) per tenant, per agent, per job and per error type", """
+            CREATE INDEX IF NOT EXISTS ix_invocations_tenant_start_span ON invocations (tenant, start_time, span_id, trace_id);
+            CREATE INDEX IF NOT EXISTS ix_invocations_tenant_agent_start_span
+                ON invocations (tenant, agent_name, start_time, span_id, trace_id);
+            CREATE INDEX IF NOT EXISTS ix_invocations_tenant_job_start ON invocations (tenant, job_id, start_time, span_id, trace_id)
+                WHERE job_id IS NOT NULL;
+            CREATE INDEX IF NOT EXISTS ix_invocations_tenant_error_start
+                ON invocations (tenant, error_type, start_time, span_id, trace_id) WHERE error_type IS NOT NULL;
+            """),
     ];
 }

@@ -33,6 +33,17 @@ public sealed record AgentReport
     /// <summary>The agent, or null for the tenant-wide report.</summary>
     public string? Agent { get; init; }
     public required string Window { get; init; }
+    /// <summary>The agent's <c>perfotel.agent.type</c> (its latest invocation's), or null when none was given.</summary>
+    public string? AgentType { get; init; }
+    /// <summary>Time of the earliest record of the agent the collector holds (since start-up or its replay of the store).</summary>
+    public DateTimeOffset? FirstSeen { get; init; }
+    /// <summary>Time of the latest record of the agent (an invocation's end, a call's start, an evaluation's time).</summary>
+    public DateTimeOffset? LastSeen { get; init; }
+    /// <summary>
+    /// <c>active</c>, <c>idle</c> (nothing for <c>Thresholds:AgentIdleAfterSeconds</c>) or <c>silent</c> (nothing for
+    /// <c>Thresholds:AgentSilentAfterSeconds</c>), from <see cref="LastSeen"/> and the clock; see <see cref="AgentStatus"/>.
+    /// </summary>
+    public string? Status { get; init; }
     public required DateTimeOffset WindowStart { get; init; }
     public required DateTimeOffset WindowEnd { get; init; }
 
@@ -49,6 +60,10 @@ public sealed record AgentReport
     public double DurationSumSeconds { get; init; }
 
     public long ProviderCalls { get; init; }
+    /// <summary>Tool calls attributed to the agent in the window.</summary>
+    public long ToolCalls { get; init; }
+    /// <summary>Steps per run: (provider calls + tool calls) / invocations; null without invocations.</summary>
+    public double? StepsPerInvocation { get; init; }
     public long Tokens { get; init; }
     public double CostUsd { get; init; }
     public double? TokensPerInvocation { get; init; }
@@ -71,6 +86,31 @@ public sealed record AgentReport
 
     public required AnomalyReport Anomaly { get; init; }
 
+    /// <summary>
+    /// Where the agent stands among its tenant's agents in the same window (benchmark categories, rank, percentile,
+    /// strengths and weaknesses). Given by the REST API's agent reports; null elsewhere (gauges, tenant report).
+    /// </summary>
+    public PeerStanding? Standing { get; init; }
+
     /// <summary>Trend per metric name: -1 degrading, 0 stable, 1 improving; metrics without a trend are absent.</summary>
     public IReadOnlyDictionary<string, int> Trends { get; init; } = new Dictionary<string, int>();
+}
+
+/// <summary>Liveness of an agent from the time it was last seen.</summary>
+public static class AgentStatus
+{
+    public const string Active = "active";
+    public const string Idle = "idle";
+    public const string Silent = "silent";
+
+    /// <summary>Active while the last record is younger than idleAfter; idle until silentAfter; silent after.</summary>
+    public static string? Of(DateTimeOffset? lastSeen, DateTimeOffset now, double idleAfterSeconds, double silentAfterSeconds)
+    {
+        if (lastSeen is not { } seen)
+        {
+            return null;
+        }
+        var quiet = (now - seen).TotalSeconds;
+        return quiet >= silentAfterSeconds ? Silent : quiet >= idleAfterSeconds ? Idle : Active;
+    }
 }

@@ -79,6 +79,8 @@ internal static class ReportBuilder
             LatencyP99Seconds = current.Latency.Quantile(0.99),
             DurationSumSeconds = current.DurationSumSeconds,
             ProviderCalls = current.ProviderCalls,
+            ToolCalls = current.ToolCalls,
+            StepsPerInvocation = OutcomeRates.PerInvocation(current.ProviderCalls + current.ToolCalls, current.Invocations),
             Tokens = current.Tokens,
             CostUsd = current.CostUsd,
             TokensPerInvocation = core.TokensPerInvocation,

@@ -20,6 +20,10 @@ internal sealed class AgentWindows
     private readonly CompletedBucketSums?[] completed;
     private readonly string? reportedAgent;
     private long version;
+    private long firstSeenTicks = long.MaxValue;
+    private long lastSeenTicks = long.MinValue;
+    private string? agentType;
+    private long agentTypeAtTicks = long.MinValue;
 
     /// <param name="tenant">The tenant.</param>
     /// <param name="agent">The agent, or null for the sums of all the tenant's agents (the tenant report).</param>
@@ -43,6 +47,51 @@ internal sealed class AgentWindows
     public string Tenant { get; }
 
     public string Agent { get; }
+
+    /// <summary>
+    /// Notes that the agent was seen from <paramref name="from"/> to <paramref name="to"/>, with its agent type when the
+    /// record carries one (the latest record's type wins). Minimum and maximum: the same whatever order records arrive in.
+    /// </summary>
+    public void Seen(DateTimeOffset from, DateTimeOffset to, string? type = null)
+    {
+        lock (gate)
+        {
+            var changed = false;
+            if (from.UtcTicks < firstSeenTicks)
+            {
+                firstSeenTicks = from.UtcTicks;
+                changed = true;
+            }
+            if (to.UtcTicks > lastSeenTicks)
+            {
+                lastSeenTicks = to.UtcTicks;
+                changed = true;
+            }
+            if (type is not null && (from.UtcTicks > agentTypeAtTicks
+                || from.UtcTicks == agentTypeAtTicks && string.CompareOrdinal(type, agentType) > 0))
+            {
+                changed |= type != agentType;
+                agentType = type;
+                agentTypeAtTicks = from.UtcTicks;
+            }
+            if (changed)
+            {
+                version++;
+            }
+        }
+    }
+
+    /// <summary>Time of the latest record, or null before any.</summary>
+    public DateTimeOffset? LastSeen
+    {
+        get
+        {
+            lock (gate)
+            {
+                return lastSeenTicks == long.MinValue ? null : new DateTimeOffset(lastSeenTicks, TimeSpan.Zero);
+            }
+        }
+    }
 
     /// <summary>Applies one change to the bucket of <paramref name="time"/> in every window that still holds it.</summary>
     public void Record(DateTimeOffset time, DateTimeOffset now, Action<WindowStats> change)
@@ -161,10 +210,18 @@ internal sealed class AgentWindows
         long seenVersion;
         WindowStats current, previous;
         AnomalyReport anomaly;
+        DateTimeOffset? firstSeen, lastSeen;
+        string? type;
+        string? status;
         lock (gate)
         {
+            firstSeen = firstSeenTicks == long.MaxValue ? null : new DateTimeOffset(firstSeenTicks, TimeSpan.Zero);
+            lastSeen = lastSeenTicks == long.MinValue ? null : new DateTimeOffset(lastSeenTicks, TimeSpan.Zero);
+            type = agentType;
+            // The status moves with the clock alone; a cached report serves while its status still holds.
+            status = AgentStatus.Of(lastSeen, now, thresholds.AgentIdleAfterSeconds, thresholds.AgentSilentAfterSeconds);
             if (cache[windowIndex] is { } cached && cached.Version == version && cached.Bucket == currentBucket &&
-                cached.Thresholds == thresholds)
+                cached.Thresholds == thresholds && cached.Report.Status == status)
             {
                 return cached;
             }
@@ -176,7 +233,10 @@ internal sealed class AgentWindows
         var width = ring.Options.BucketWidth;
         var windowEnd = new DateTimeOffset((currentBucket + 1) * width.Ticks, TimeSpan.Zero);
         var report = ReportBuilder.Build(Tenant, reportedAgent, ring.Options, windowEnd - ring.Options.Duration, windowEnd,
-            current, previous, anomaly, thresholds, options);
+            current, previous, anomaly, thresholds, options) with
+        {
+            AgentType = type, FirstSeen = firstSeen, LastSeen = lastSeen, Status = status,
+        };
         var snapshot = new AgentSnapshot(seenVersion, currentBucket, thresholds, report, current, previous);
 
         lock (gate)

@@ -19,7 +19,7 @@ internal sealed class RollingWindows
     public const string AccuracyEvaluationName = Instrumentation.EvaluationNames.Accuracy;
 
     private readonly ConcurrentDictionary<(string Tenant, string Agent), AgentWindows> agents = new();
-    private readonly ConcurrentDictionary<string, ThresholdSet> thresholdsByTenant = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Tenant, string? Agent), ThresholdSet> thresholdsByScope = new();
     private readonly ConcurrentDictionary<string, AgentWindows> tenantTotals = new(StringComparer.Ordinal);
     private readonly TimeProvider time;
     private readonly IOptions<ThresholdOptions> thresholds;
@@ -64,17 +64,21 @@ internal sealed class RollingWindows
     /// <summary>Counts every change to any window: derived views stay valid while it and the bucket stay the same.</summary>
     public long Changes => Interlocked.Read(ref changes);
 
-    public ThresholdSet ThresholdsFor(string tenant) =>
-        thresholdsByTenant.TryGetValue(tenant, out var known) ? known
-        // Cached only for tenants with data, so that REST calls naming arbitrary tenants leave no state behind.
-        : tenantTotals.ContainsKey(tenant) ? thresholdsByTenant.GetOrAdd(tenant, static (name, options) => options.Value.For(name), thresholds)
-        : thresholds.Value.For(tenant);
+    /// <summary>The thresholds of a tenant as a whole (agent null) or of one of its agents (agent overrides apply).</summary>
+    public ThresholdSet ThresholdsFor(string tenant, string? agent = null) =>
+        thresholdsByScope.TryGetValue((tenant, agent), out var known) ? known
+        // Cached only for tenants and agents with data, so that REST calls naming arbitrary ones leave no state behind.
+        : (agent is null ? tenantTotals.ContainsKey(tenant) : agents.ContainsKey((tenant, agent)))
+            ? thresholdsByScope.GetOrAdd((tenant, agent), static (scope, options) => options.Value.For(scope.Tenant, scope.Agent), thresholds)
+        : thresholds.Value.For(tenant, agent);
 
     public void RecordInvocation(AgentInvocation invocation)
     {
         var agent = For(invocation.Tenant, invocation.AgentName);
         var taskType = agent.TaskTypeKey(invocation.TaskType);
         var success = invocation.Outcome == Outcomes.Success;
+        Seen(agent, invocation.StartTime, invocation.StartTime.AddSeconds(Math.Max(0, invocation.DurationSeconds)),
+            invocation.AgentType);
         Record(agent, invocation.StartTime, stats =>
         {
             stats.AddInvocation(invocation.Outcome, invocation.DurationSeconds, taskType);
@@ -95,8 +99,21 @@ internal sealed class RollingWindows
         {
             return;
         }
-        Record(For(call.Tenant, call.AgentName), call.StartTime,
-            stats => stats.AddProviderCall(call.Tokens.Total, call.CostUsd));
+        var agent = For(call.Tenant, call.AgentName);
+        Seen(agent, call.StartTime, call.StartTime);
+        Record(agent, call.StartTime, stats => stats.AddProviderCall(call.Tokens.Total, call.CostUsd));
+    }
+
+    /// <summary>A tool call attributed to an agent: a step of its runs (steps per run), at the call's start time.</summary>
+    public void RecordToolCall(ToolCall call)
+    {
+        if (string.IsNullOrEmpty(call.AgentName))
+        {
+            return;
+        }
+        var agent = For(call.Tenant, call.AgentName);
+        Seen(agent, call.StartTime, call.StartTime);
+        Record(agent, call.StartTime, static stats => stats.AddToolCall());
     }
 
     /// <summary>An evaluation named <c>accuracy</c> with a score is an accuracy sample at the evaluation's time.</summary>
@@ -111,7 +128,9 @@ internal sealed class RollingWindows
         {
             return;
         }
-        Record(For(evaluation.Tenant, agent), evaluation.Time, stats => stats.AddAccuracy(score));
+        var windows = For(evaluation.Tenant, agent);
+        Seen(windows, evaluation.Time, evaluation.Time);
+        Record(windows, evaluation.Time, stats => stats.AddAccuracy(score));
     }
 
     /// <summary>
@@ -169,7 +188,7 @@ internal sealed class RollingWindows
     public AgentWindows? Find(string tenant, string agent) => agents.GetValueOrDefault((tenant, agent));
 
     public AgentReport Report(AgentWindows agent, int windowIndex) =>
-        agent.Report(windowIndex, Now, ThresholdsFor(agent.Tenant));
+        agent.Report(windowIndex, Now, ThresholdsFor(agent.Tenant, agent.Agent));
 
     /// <summary>
     /// The tenant-wide report: the statistics of all its agents summed, then derived like one agent's
@@ -182,6 +201,12 @@ internal sealed class RollingWindows
         // tenants, which the cardinality guard bounds, hold state.
         (tenantTotals.TryGetValue(tenant, out var totals) ? totals : new AgentWindows(tenant, agent: null, Options))
             .Report(windowIndex, Now, ThresholdsFor(tenant));
+
+    private void Seen(AgentWindows agent, DateTimeOffset from, DateTimeOffset to, string? type = null)
+    {
+        agent.Seen(from, to, type);
+        TenantTotals(agent.Tenant).Seen(from, to);
+    }
 
     private void Record(AgentWindows agent, DateTimeOffset at, Action<WindowStats> change)
     {

@@ -23,13 +23,14 @@ internal sealed class WindowStats
     public long Tokens { get; private set; }
     public double CostUsd { get; private set; }
     public long ProviderCalls { get; private set; }
+    public long ToolCalls { get; private set; }
     public CalibrationBin[] CalibrationBins { get; }
     public double SquaredErrorSum { get; private set; }
     public double AccuracySum { get; private set; }
     public long AccuracySamples { get; private set; }
     public IReadOnlyDictionary<string, TaskTypeTally> TaskTypes => taskTypes;
 
-    public bool IsEmpty => Invocations == 0 && ProviderCalls == 0 && AccuracySamples == 0;
+    public bool IsEmpty => Invocations == 0 && ProviderCalls == 0 && ToolCalls == 0 && AccuracySamples == 0;
 
     public void AddInvocation(string outcome, double durationSeconds, string taskType)
     {
@@ -64,6 +65,8 @@ internal sealed class WindowStats
         CostUsd += costUsd ?? 0;
     }
 
+    public void AddToolCall() => ToolCalls++;
+
     /// <summary>Adds (sign +1) or withdraws (sign -1) one calibration sample.</summary>
     public void AddCalibration(double confidence, bool success, int sign)
     {
@@ -81,7 +84,7 @@ internal sealed class WindowStats
 
     public void Clear()
     {
-        Invocations = Successes = Failures = Partials = Tokens = ProviderCalls = AccuracySamples = 0;
+        Invocations = Successes = Failures = Partials = Tokens = ProviderCalls = ToolCalls = AccuracySamples = 0;
         DurationSumSeconds = CostUsd = SquaredErrorSum = AccuracySum = 0;
         Latency.Clear();
         Array.Clear(CalibrationBins);
@@ -99,6 +102,7 @@ internal sealed class WindowStats
         Tokens += other.Tokens;
         CostUsd += other.CostUsd;
         ProviderCalls += other.ProviderCalls;
+        ToolCalls += other.ToolCalls;
         for (var i = 0; i < CalibrationBins.Length; i++)
         {
             CalibrationBins[i] += other.CalibrationBins[i];

@@ -1,0 +1,126 @@
+using Google.Protobuf;
+using Grpc.Core;
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Collector.Metrics.V1;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using PerfOtel.Collector.Receiving.Http;
+using PerfOtel.Collector.Receiving.Mapping;
+
+namespace PerfOtel.Collector.Receiving.Grpc;
+
+// The three OTLP/gRPC services (opentelemetry.proto.collector.{trace,metrics,logs}.v1.*Service/Export). Each derives
+// from the stub generated from the project's own protos and is bound by OtlpGrpcMethods, whose request marshaller turns
+// an undecodable message into INVALID_ARGUMENT. Everything after decoding is the shared OtlpConsumer. Bind takes the
+// generated base type, as the generated BindService does: Grpc.AspNetCore finds the handler as its override.
+
+[BindServiceMethod(typeof(OtlpGrpcTraceService), nameof(Bind))]
+internal sealed class OtlpGrpcTraceService(OtlpConsumer consumer, IEnumerable<OtlpSignal> signals) : TraceService.TraceServiceBase
+{
+    private readonly TracesSignal _signal = signals.OfType<TracesSignal>().Single();
+
+    public static void Bind(ServiceBinderBase binder, TraceService.TraceServiceBase? service) =>
+        OtlpGrpcMethods.Bind<ExportTraceServiceRequest, ExportTraceServiceResponse>(binder, TraceService.Descriptor, ExportTraceServiceRequest.Parser, service is null ? null : service.Export);
+
+    public override async Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context) =>
+        (ExportTraceServiceResponse)await OtlpGrpcCall.ExportAsync(consumer, _signal, context, tenant => _signal.Map(request, tenant)).ConfigureAwait(false);
+}
+
+[BindServiceMethod(typeof(OtlpGrpcMetricsService), nameof(Bind))]
+internal sealed class OtlpGrpcMetricsService(OtlpConsumer consumer, IEnumerable<OtlpSignal> signals) : MetricsService.MetricsServiceBase
+{
+    private readonly MetricsSignal _signal = signals.OfType<MetricsSignal>().Single();
+
+    public static void Bind(ServiceBinderBase binder, MetricsService.MetricsServiceBase? service) =>
+        OtlpGrpcMethods.Bind<ExportMetricsServiceRequest, ExportMetricsServiceResponse>(binder, MetricsService.Descriptor, ExportMetricsServiceRequest.Parser, service is null ? null : service.Export);
+
+    public override async Task<ExportMetricsServiceResponse> Export(ExportMetricsServiceRequest request, ServerCallContext context) =>
+        (ExportMetricsServiceResponse)await OtlpGrpcCall.ExportAsync(consumer, _signal, context, tenant => MetricsSignal.Map(request, tenant)).ConfigureAwait(false);
+}
+
+[BindServiceMethod(typeof(OtlpGrpcLogsService), nameof(Bind))]
+internal sealed class OtlpGrpcLogsService(OtlpConsumer consumer, IEnumerable<OtlpSignal> signals) : LogsService.LogsServiceBase
+{
+    private readonly LogsSignal _signal = signals.OfType<LogsSignal>().Single();
+
+    public static void Bind(ServiceBinderBase binder, LogsService.LogsServiceBase? service) =>
+        OtlpGrpcMethods.Bind<ExportLogsServiceRequest, ExportLogsServiceResponse>(binder, LogsService.Descriptor, ExportLogsServiceRequest.Parser, service is null ? null : service.Export);
+
+    public override async Task<ExportLogsServiceResponse> Export(ExportLogsServiceRequest request, ServerCallContext context) =>
+        (ExportLogsServiceResponse)await OtlpGrpcCall.ExportAsync(consumer, _signal, context, tenant => _signal.Map(request, tenant)).ConfigureAwait(false);
+}
+
+/// <summary>One export call over gRPC: the caller's tenant, the shared consumer, and the outcome as a gRPC status.</summary>
+internal static class OtlpGrpcCall
+{
+    public static async Task<IMessage> ExportAsync(OtlpConsumer consumer, OtlpSignal signal, ServerCallContext context, Func<string?, MappingResult> map)
+    {
+        // With authentication on, a tenant key's data is its tenant's, whatever the payload claims (as over HTTP).
+        var tenant = Security.ApiCaller.Of(context.GetHttpContext())?.IngestTenant;
+        ExportOutcome outcome;
+        try
+        {
+            outcome = await consumer.ExportAsync(signal, () => map(tenant)).ConfigureAwait(false);
+        }
+        catch
+        {
+            consumer.Metrics.GrpcRequestAnswered(signal.Name, (int)StatusCode.Internal);
+            throw;
+        }
+
+        if (outcome.Status == ExportStatus.Accepted)
+        {
+            consumer.Metrics.GrpcRequestAnswered(signal.Name, (int)StatusCode.OK);
+            return signal.Response(outcome.Rejected, outcome.ErrorMessage);
+        }
+
+        // Retryable per the OTLP specification: UNAVAILABLE always, RESOURCE_EXHAUSTED because RetryInfo says when.
+        var code = outcome.Status is ExportStatus.Busy or ExportStatus.QueueFull ? StatusCode.ResourceExhausted : StatusCode.Unavailable;
+        consumer.Metrics.GrpcRequestAnswered(signal.Name, (int)code);
+        throw OtlpGrpcStatus.Retryable(code, outcome.Message, TimeSpan.FromSeconds(consumer.RetryAfterSeconds));
+    }
+}
+
+/// <summary>
+/// Method descriptors with the generated names (package, service, <c>Export</c>) and marshallers of our own: a request
+/// that is not a valid protobuf message is the sender's bad data (INVALID_ARGUMENT), not a server fault.
+/// </summary>
+internal static class OtlpGrpcMethods
+{
+    public static void Bind<TRequest, TResponse>(ServiceBinderBase binder, Google.Protobuf.Reflection.ServiceDescriptor service,
+        MessageParser<TRequest> parser, UnaryServerMethod<TRequest, TResponse>? handler)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse>
+    {
+        var method = service.Methods.Single(m => m.Name == "Export");
+        binder.AddMethod(new Method<TRequest, TResponse>(MethodType.Unary, service.FullName, method.Name, Request(parser), Response<TResponse>()), handler);
+    }
+
+    private static Marshaller<T> Request<T>(MessageParser<T> parser)
+        where T : class, IMessage<T> =>
+        Marshallers.Create<T>(
+            (message, context) => Write(message, context),
+            context =>
+            {
+                try
+                {
+                    return parser.ParseFrom(context.PayloadAsReadOnlySequence());
+                }
+                catch (InvalidProtocolBufferException error)
+                {
+                    throw new RpcException(new Status(StatusCode.InvalidArgument,
+                        $"request is not a valid protobuf {typeof(T).Name}: {error.Message}"));
+                }
+            });
+
+    private static Marshaller<T> Response<T>()
+        where T : class, IMessage<T> =>
+        Marshallers.Create<T>((message, context) => Write(message, context), _ => throw new NotSupportedException("the server never reads responses"));
+
+    private static void Write<T>(T message, SerializationContext context)
+        where T : IMessage<T>
+    {
+        context.SetPayloadLength(message.CalculateSize());
+        message.WriteTo(context.GetBufferWriter());
+        context.Complete();
+    }
+}

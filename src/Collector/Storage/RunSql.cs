@@ -1,0 +1,175 @@
+using System.Data.Common;
+using PerfOtel.Collector.Records;
+
+namespace PerfOtel.Collector.Storage;
+
+/// <summary>
+/// The SQL of the run reads (<see cref="IRunStore"/>), shared by both providers: named <c>@</c> parameters, which
+/// SQLite and Npgsql both accept. A provider supplies how it stores a time and how it picks an invocation's latest
+/// feedback, and how it keeps the page of at most <c>limit</c> rows the outer side of its joins: SQLite, without table
+/// statistics, would otherwise walk a whole tenant's calls or invocations and probe the page (seconds over a million
+/// rows); <c>CROSS JOIN</c> fixes its join order. PostgreSQL plans from its statistics and takes a plain <c>JOIN</c>.
+/// </summary>
+internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbDataReader, int, DateTimeOffset> readTime,
+    string latestFeedbackJoin, string pageFirstJoin)
+{
+    /// <summary>The most records of one kind a trace read returns: a run is read whole, and a trace is not unbounded.</summary>
+    public const int MaxTraceRecords = 10_000;
+
+    // Roll-up columns after the invocation's own: calls, five token sums, cost, unpriced tokens, retries, fallbacks,
+    // failed calls, highest attempt. Then the feedback columns.
+    private const int RollUpAt = Columns.InvocationCount;
+    private const int FeedbackAt = RollUpAt + 12;
+
+    public (string Sql, List<(string Name, object Value)> Parameters) Search(RunSearch search, string? traceId = null)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        var conditions = new List<string> { "i.tenant = @tenant" };
+        var parameters = new List<(string, object)> { ("@tenant", search.Tenant) };
+        void Equal(string column, string name, string? value)
+        {
+            if (value is not null)
+            {
+                conditions.Add($"i.{column} = @{name}");
+                parameters.Add(("@" + name, value));
+            }
+        }
+
+        Equal("trace_id", "trace", traceId ?? search.TraceId);
+        Equal("agent_name", "agent", search.AgentName);
+        Equal("outcome", "outcome", search.Outcome);
+        Equal("task_type", "task_type", search.TaskType);
+        Equal("job_id", "job", search.JobId);
+        Equal("error_type", "error_type", search.ErrorType);
+        if (search.Since is { } since)
+        {
+            conditions.Add("i.start_time >= @since");
+            parameters.Add(("@since", timeValue(since)));
+        }
+
+        if (search.Until is { } until)
+        {
+            conditions.Add("i.start_time < @until");
+            parameters.Add(("@until", timeValue(until)));
+        }
+
+        if (search.MinDurationSeconds is { } minDuration)
+        {
+            conditions.Add("i.duration_seconds >= @min_duration");
+            parameters.Add(("@min_duration", minDuration));
+        }
+
+        const string ownCalls = "p.trace_id = i.trace_id AND p.owner_span_id = i.span_id AND p.tenant = i.tenant";
+        if (search.Model is { } model)
+        {
+            conditions.Add($"EXISTS (SELECT 1 FROM provider_calls p WHERE {ownCalls} AND (p.request_model = @model OR p.response_model = @model))");
+            parameters.Add(("@model", model));
+        }
+
+        if (search.MinCostUsd is { } minCost)
+        {
+            // The roll-up rule of RecordReader.RollUp: the calls' sum when there are calls, else the span's own cost.
+            conditions.Add($"""
+                (CASE WHEN EXISTS (SELECT 1 FROM provider_calls p WHERE {ownCalls})
+                      THEN (SELECT SUM(p.cost_usd) FROM provider_calls p WHERE {ownCalls})
+                      ELSE i.cost_usd END) >= @min_cost
+                """);
+            parameters.Add(("@min_cost", minCost));
+        }
+
+        if (search.After is { } after)
+        {
+            // The first comparison alone bounds the index range; the rest breaks ties exactly.
+            conditions.Add("""
+                i.start_time <= @after_time AND (i.start_time < @after_time OR i.span_id < @after_span
+                    OR (i.span_id = @after_span AND i.trace_id < @after_trace))
+                """);
+            parameters.Add(("@after_time", timeValue(after.StartTime)));
+            parameters.Add(("@after_span", after.SpanId));
+            parameters.Add(("@after_trace", after.TraceId));
+        }
+
+        parameters.Add(("@limit", Math.Max(0, search.Limit)));
+        var sql = $"""
+            WITH page AS MATERIALIZED (
+                SELECT i.trace_id, i.span_id FROM invocations i
+                WHERE {string.Join(" AND ", conditions)}
+                ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC
+                LIMIT @limit),
+            calls AS MATERIALIZED (
+                SELECT p.trace_id, p.owner_span_id, COUNT(*) AS calls,
+                       CAST(SUM(p.input_tokens) AS BIGINT) AS input_tokens,
+                       CAST(SUM(p.output_tokens) AS BIGINT) AS output_tokens,
+                       CAST(SUM(p.cache_read_tokens) AS BIGINT) AS cache_read_tokens,
+                       CAST(SUM(p.cache_creation_tokens) AS BIGINT) AS cache_creation_tokens,
+                       CAST(SUM(p.reasoning_tokens) AS BIGINT) AS reasoning_tokens,
+                       SUM(p.cost_usd) AS cost_usd,
+                       CAST(SUM(p.unpriced_tokens) AS BIGINT) AS unpriced_tokens,
+                       SUM(CASE WHEN p.attempt > 1 THEN 1 ELSE 0 END) AS retries,
+                       SUM(CASE WHEN p.fallback_from IS NOT NULL THEN 1 ELSE 0 END) AS fallbacks,
+                       SUM(CASE WHEN p.error_type IS NOT NULL THEN 1 ELSE 0 END) AS failed,
+                       MAX(p.attempt) AS max_attempt
+                FROM page {pageFirstJoin} provider_calls p ON p.trace_id = page.trace_id AND p.owner_span_id = page.span_id
+                WHERE p.tenant = @tenant
+                GROUP BY p.trace_id, p.owner_span_id)
+            SELECT {Columns.Prefixed(Columns.Invocation, "i")},
+                   COALESCE(c.calls, 0), COALESCE(c.input_tokens, 0), COALESCE(c.output_tokens, 0),
+                   COALESCE(c.cache_read_tokens, 0), COALESCE(c.cache_creation_tokens, 0),
+                   COALESCE(c.reasoning_tokens, 0), c.cost_usd, COALESCE(c.unpriced_tokens, 0),
+                   COALESCE(c.retries, 0), COALESCE(c.fallbacks, 0), COALESCE(c.failed, 0), COALESCE(c.max_attempt, 0),
+                   {Columns.Prefixed(Columns.Feedback, "f")}
+            FROM page
+            {pageFirstJoin} invocations i ON i.trace_id = page.trace_id AND i.span_id = page.span_id AND i.tenant = @tenant
+            LEFT JOIN calls c ON c.trace_id = i.trace_id AND c.owner_span_id = i.span_id
+            {latestFeedbackJoin}
+            ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC
+            """;
+        return (sql, parameters);
+    }
+
+    public RunRow ReadRow(DbDataReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var invocation = RecordReader.Invocation(reader, 0, readTime);
+        var feedback = reader.IsDBNull(FeedbackAt) ? null : RecordReader.Feedback(reader, FeedbackAt, readTime);
+        var r = RollUpAt;
+        var calls = Convert.ToInt64(reader.GetValue(r), System.Globalization.CultureInfo.InvariantCulture);
+        var tokens = new TokenCounts(Long(reader, r + 1), Long(reader, r + 2), Long(reader, r + 3), Long(reader, r + 4),
+            Long(reader, r + 5));
+        var stored = RecordReader.RollUp(invocation, calls, tokens, RecordReader.Real(reader, r + 6), Long(reader, r + 7),
+            feedback);
+        return new RunRow(stored, new CallSummary(calls, Long(reader, r + 8), Long(reader, r + 9), Long(reader, r + 10),
+            (int)Long(reader, r + 11)));
+    }
+
+    public (string Sql, List<(string Name, object Value)> Parameters) TraceRecords(string table, string columns,
+        string timeColumn, string tenant, string traceId) =>
+        ($"""
+          SELECT {columns} FROM {table} WHERE tenant = @tenant AND trace_id = @trace
+          ORDER BY {timeColumn}, span_id LIMIT {MaxTraceRecords}
+          """,
+         [("@tenant", tenant), ("@trace", traceId)]);
+
+    /// <summary>Reads every record of a trace with the provider's reader; shared so both stores build it alike.</summary>
+    public async Task<TraceRecords> ReadTraceAsync(string tenant, string traceId,
+        Func<string, List<(string Name, object Value)>, Func<DbDataReader, object>, Task<List<object>>> query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var (sql, parameters) = Search(new RunSearch { Tenant = tenant, Limit = MaxTraceRecords }, traceId);
+        var invocations = (await query(sql, parameters, ReadRow).ConfigureAwait(false))
+            .Cast<RunRow>().Select(row => row.Stored).Reverse().ToList();
+        var (callSql, callParameters) = TraceRecords("provider_calls", Columns.ProviderCall, "start_time", tenant, traceId);
+        var calls = (await query(callSql, callParameters, r => RecordReader.ProviderCall(r, 0, readTime)).ConfigureAwait(false))
+            .Cast<ProviderCall>().ToList();
+        var (toolSql, toolParameters) = TraceRecords("tool_calls", Columns.ToolCall, "start_time", tenant, traceId);
+        var tools = (await query(toolSql, toolParameters, r => RecordReader.ToolCall(r, 0, readTime)).ConfigureAwait(false))
+            .Cast<ToolCall>().ToList();
+        var (evaluationSql, evaluationParameters) = TraceRecords("evaluations", Columns.Evaluation, "time, sequence", tenant, traceId);
+        var evaluations = (await query(evaluationSql, evaluationParameters, r => RecordReader.Evaluation(r, 0, readTime))
+            .ConfigureAwait(false)).Cast<EvaluationRecord>().ToList();
+        return new TraceRecords(invocations, calls, tools, evaluations);
+    }
+
+    private static long Long(DbDataReader reader, int ordinal) =>
+        Convert.ToInt64(reader.GetValue(ordinal), System.Globalization.CultureInfo.InvariantCulture);
+}
