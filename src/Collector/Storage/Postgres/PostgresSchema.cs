@@ -151,7 +151,13 @@ internal static class PostgresSchema
             CREATE INDEX IF NOT EXISTS ix_invocations_tenant_error_start
                 ON invocations (tenant, error_type, start_time, span_id, trace_id) WHERE error_type IS NOT NULL;
             """),
-        new(4, "commit positions: every record carries the 64-bit id of the transaction that stored it, every feedback join the id of the transaction that made it, so the derivation leader reads what any replica committed in commit order", """
+        new(4, "sampling weight (adjusted count) of every span-derived record; rows stored before count once", """
+            ALTER TABLE invocations ADD COLUMN sample_weight double precision NOT NULL DEFAULT 1;
+            ALTER TABLE provider_calls ADD COLUMN sample_weight double precision NOT NULL DEFAULT 1;
+            ALTER TABLE tool_calls ADD COLUMN sample_weight double precision NOT NULL DEFAULT 1;
+            ALTER TABLE evaluations ADD COLUMN sample_weight double precision NOT NULL DEFAULT 1;
+            """),
+        new(5, "commit positions: every record carries the 64-bit id of the transaction that stored it, every feedback join the id of the transaction that made it, so the derivation leader reads what any replica committed in commit order", """
             -- Rows stored before this migration get position 0: the leader's first read (from 0) covers them. The
             -- constant default first keeps ADD COLUMN from rewriting the table; new rows then take their transaction's id.
             ALTER TABLE invocations ADD COLUMN commit_position bigint NOT NULL DEFAULT 0;

@@ -279,9 +279,15 @@ internal static class SqliteSchema
             CREATE INDEX IF NOT EXISTS ix_invocations_tenant_error_start
                 ON invocations (tenant, error_type, start_time, span_id, trace_id) WHERE error_type IS NOT NULL;
             """),
-        // The same number as PostgreSQL's migration 4, which gives records commit positions for several replicas: one
+        new(4, "sampling weight (adjusted count) of every span-derived record; rows stored before count once", """
+            ALTER TABLE invocations ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
+            ALTER TABLE provider_calls ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
+            ALTER TABLE tool_calls ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
+            ALTER TABLE evaluations ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
+            """),
+        // The same number as PostgreSQL's migration 5, which gives records commit positions for several replicas: one
         // process owns a SQLite file, so it has nothing to add.
-        new(4, "commit positions (PostgreSQL only: a SQLite file serves one collector process)", """
+        new(5, "commit positions (PostgreSQL only: a SQLite file serves one collector process)", """
             SELECT 1;
             """),
     ];
