@@ -71,7 +71,7 @@ public sealed class AlertHistoryRestartTests : IDisposable
         await using var restarted = new Collector(storage, clock);
         using var again = restarted.CreateClient();
         clock.Advance(TimeSpan.FromMinutes(5));
-        var answer = await GetAsync(again, $"api/v1/alerts?window=24h&agent=triage&metric=success_rate&since={Start:O}");
+        var answer = await GetAsync(again, $"api/v1/alerts?window=24h&agent=triage&metric=success_rate&since={Iso(Start)}");
         var open = Assert.Single(answer.GetProperty("alerts").EnumerateArray());
         Assert.Equal(dayId, open.GetProperty("id").GetString());
         Assert.Equal(Start, open.GetProperty("activeSince").GetDateTimeOffset());
@@ -84,8 +84,8 @@ public sealed class AlertHistoryRestartTests : IDisposable
         Assert.True(answer.GetProperty("historyKept").GetBoolean());
 
         // A `since` after the resolution leaves it out; a level filter that does not match too.
-        Assert.Empty((await GetAsync(again, $"api/v1/alerts?since={Start.AddHours(2):O}")).GetProperty("resolved").EnumerateArray());
-        Assert.Empty((await GetAsync(again, $"api/v1/alerts?level=warning&metric=success_rate&since={Start:O}")).GetProperty("resolved").EnumerateArray());
+        Assert.Empty((await GetAsync(again, $"api/v1/alerts?since={Iso(Start.AddHours(2))}")).GetProperty("resolved").EnumerateArray());
+        Assert.Empty((await GetAsync(again, $"api/v1/alerts?level=warning&metric=success_rate&since={Iso(Start)}")).GetProperty("resolved").EnumerateArray());
     }
 
     private static async Task<List<JsonElement>> OpenAsync(HttpClient client, string window) =>
@@ -99,20 +99,22 @@ public sealed class AlertHistoryRestartTests : IDisposable
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
+    private static string Iso(DateTimeOffset time) => Uri.EscapeDataString(time.ToString("O", CultureInfo.InvariantCulture));
+
     private static string Nanos(DateTimeOffset time) =>
         (time.ToUnixTimeMilliseconds() * 1_000_000L).ToString(CultureInfo.InvariantCulture);
 
     private static string FailuresJson(DateTimeOffset start, int count)
     {
-        var spans = Enumerable.Range(0, count).Select(i => $$"""
-            {"traceId":"{{(i + 1).ToString("x32", CultureInfo.InvariantCulture)}}","spanId":"{{(i + 1).ToString("x16", CultureInfo.InvariantCulture)}}",
-             "name":"invoke_agent triage","kind":1,"startTimeUnixNano":"{{Nanos(start)}}","endTimeUnixNano":"{{Nanos(start.AddSeconds(1))}}",
+        var spans = Enumerable.Range(0, count).Select(i => $$$"""
+            {"traceId":"{{{(i + 1).ToString("x32", CultureInfo.InvariantCulture)}}}","spanId":"{{{(i + 1).ToString("x16", CultureInfo.InvariantCulture)}}}",
+             "name":"invoke_agent triage","kind":1,"startTimeUnixNano":"{{{Nanos(start)}}}","endTimeUnixNano":"{{{Nanos(start.AddSeconds(1))}}}",
              "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"invoke_agent"}},{"key":"gen_ai.agent.name","value":{"stringValue":"triage"}},
                {"key":"perfotel.outcome","value":{"stringValue":"failure"}}]}
             """);
-        return $$"""
+        return $$$"""
             {"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"ops"}}]},
-             "scopeSpans":[{"scope":{"name":"test"},"spans":[{{string.Join(',', spans)}}]}]}]}
+             "scopeSpans":[{"scope":{"name":"test"},"spans":[{{{string.Join(',', spans)}}}]}]}]}
             """;
     }
 
