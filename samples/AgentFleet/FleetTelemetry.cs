@@ -27,7 +27,8 @@ internal sealed class FleetTelemetry : IDisposable
             .AddAttributes([new(PerfOtelAttributes.Tenant, tenant)]);
 
         var tracing = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddPerfOtelInstrumentation();
-        var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddPerfOtelInstrumentation();
+        // The fleet's own memory and CPU too: the agent dashboard and the resource alerts read them.
+        var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddPerfOtelInstrumentation().AddPerfOtelProcessMetrics();
         if (otlpBase is not null)
         {
             tracing.AddOtlpExporter(o =>

@@ -4,6 +4,7 @@ using PerfOtel.Collector.Derived.Analytics.Reports;
 using PerfOtel.Collector.Derived.Analytics.Windows;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Derived.Runs;
+using System.Globalization;
 using PerfOtel.Collector.Derived.Thresholds;
 using PerfOtel.Collector.Records;
 
@@ -27,7 +28,9 @@ public static class AnalyticsEndpoints
         api.MapGet("/metrics/agents", AgentList).Describe<AgentListResponse>("Every agent of the tenant with its headline figures.", [Window]);
         api.MapGet("/metrics/agents/{agent}", AgentMetrics)
             .Describe<AgentMetricsResponse>("One agent's report over every window, or over the window named.", [Window], StatusCodes.Status404NotFound);
-        api.MapGet("/alerts", Alerts).Describe<AlertsResponse>("Thresholds the tenant's agents breach now.", [Window]);
+        api.MapGet("/alerts", Alerts).Describe<AlertsResponse>(
+            "Alerts open now in the window (thresholds the tenant's agents breach, with stable ids and start times) and the alert history resolved since a time.",
+            [Window, Level, AgentFilter, MetricFilter, Limit, Since]);
         api.MapGet("/report", Report)
             .Describe<ReportResponse>("The tenant's report: agents, breaches and recommendations, as JSON or Markdown.", [Window, Format])
             .Produces<string>(StatusCodes.Status200OK, MarkdownMediaType);
@@ -43,6 +46,13 @@ public static class AnalyticsEndpoints
         "One of the configured windows (Analytics:Windows); default the longest, which holds the most evidence.");
     private static readonly QueryParameter Format = new("format",
         "json or markdown; without it, Markdown when the Accept header asks for text/markdown, else JSON.");
+    private static readonly QueryParameter Level = new("level", "critical or warning: only alerts of that level.");
+    private static readonly QueryParameter AgentFilter = new("agent", "Only this agent's alerts (1 to 256 characters).");
+    private static readonly QueryParameter MetricFilter = new("metric",
+        $"Only alerts on this metric: {string.Join(", ", ThresholdEvaluator.Metrics)}.");
+    private static readonly QueryParameter Limit = new("limit", "At most this many resolved alerts, newest first (1 to 1000; default 100).", "integer");
+    private static readonly QueryParameter Since = new("since",
+        "Resolved alerts resolved at or after this time (ISO 8601, e.g. 2026-11-20T00:00:00Z); default 24 hours ago.", "string", "date-time");
     private static readonly QueryParameter TaskType = new("taskType", "Predict for this task type only (1 to 256 characters).");
 
     private static IResult Health(HttpRequest request, RollingWindows windows)
@@ -127,14 +137,58 @@ public static class AnalyticsEndpoints
         return Results.Ok(new AgentMetricsResponse(tenant, agent, reports));
     }
 
-    private static IResult Alerts(HttpRequest request, RollingWindows windows)
+    private static async Task<IResult> Alerts(HttpRequest request, RollingWindows windows, AlertTracker tracker, CancellationToken cancellationToken)
     {
         if (!TryScope(request, windows, out var tenant, out var window, out var error))
         {
             return error;
         }
-        return Results.Ok(new AlertsResponse(tenant, windows.Windows[window].Name, windows.Now,
-            Breaches(windows, tenant, window, windows.Agents(tenant, window).Select(a => windows.Report(a, window)))));
+        string? level = request.Query["level"];
+        if (level is not (null or ThresholdEvaluator.Critical or ThresholdEvaluator.Warning))
+        {
+            return BadRequest($"level must be critical or warning, was '{level}'.", "level");
+        }
+        string? agent = request.Query["agent"];
+        if (agent is { Length: 0 or > 256 })
+        {
+            return BadRequest("agent must be 1 to 256 characters when given.", "agent");
+        }
+        string? metric = request.Query["metric"];
+        if (metric is not null && !ThresholdEvaluator.Metrics.Contains(metric, StringComparer.Ordinal))
+        {
+            return BadRequest($"metric must be one of {string.Join(", ", ThresholdEvaluator.Metrics)}, was '{metric}'.", "metric");
+        }
+        var limit = 100;
+        string? limitText = request.Query["limit"];
+        if (limitText is not null && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000))
+        {
+            return BadRequest($"limit must be an integer from 1 to 1000, was '{limitText}'.", "limit");
+        }
+        var since = windows.Now.AddDays(-1);
+        string? sinceText = request.Query["since"];
+        if (sinceText is not null && !DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out since))
+        {
+            return BadRequest($"since must be an ISO 8601 date and time (e.g. 2026-11-20T00:00:00Z), was '{sinceText}'.", "since");
+        }
+
+        var windowName = windows.Windows[window].Name;
+        bool Matches(AlertRecord a) => (level is null || a.Level == level) && (agent is null || a.Agent == agent) && (metric is null || a.Metric == metric);
+        var open = (await tracker.EvaluateAsync(tenant, cancellationToken).ConfigureAwait(false))
+            .Where(a => a.Window == windowName && Matches(a))
+            .OrderBy(a => a.Level == ThresholdEvaluator.Critical ? 0 : 1)
+            .ThenBy(a => a.Agent, StringComparer.Ordinal)
+            .ThenBy(a => a.Metric, StringComparer.Ordinal)
+            .ToList();
+        var resolved = new List<AlertRecord>();
+        if (tracker.History is { } history)
+        {
+            var query = new AlertQuery { Tenant = tenant, ResolvedSince = since, Agent = agent, Metric = metric, Level = level, Limit = limit };
+            await foreach (var alert in history.ReadAlertsAsync(query, cancellationToken).ConfigureAwait(false))
+            {
+                resolved.Add(alert);
+            }
+        }
+        return Results.Ok(new AlertsResponse(tenant, windowName, windows.Now, open, since, resolved, tracker.History is not null));
     }
 
     /// <summary>Runs of a breaching agent examined for its worst runs: the newest in the window.</summary>
@@ -295,6 +349,8 @@ public static class AnalyticsEndpoints
     }
 
     private static IResult BadRequest(string message) => Results.BadRequest(new ApiError(message));
+
+    private static IResult BadRequest(string message, string field) => Results.BadRequest(new ApiError(message, field));
 
     private static IResult UnknownAgent(string tenant, string agent) =>
         Results.NotFound(new ApiError($"No agent '{agent}' in tenant '{tenant}': it has sent no data the windows still hold."));

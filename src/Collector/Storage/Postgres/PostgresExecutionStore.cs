@@ -13,7 +13,7 @@ namespace PerfOtel.Collector.Storage.Postgres;
 /// <c>INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING</c>, so a 100-span batch costs four statements, not
 /// a hundred. Concurrent writers each use a pooled connection; PostgreSQL's own WAL group commit batches their fsyncs.
 /// </summary>
-internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStore, ISharedStore
+internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStore, ISharedStore, IAlertHistoryStore
 {
     // Feedback and invocations can arrive at the same moment in two transactions, each unable to see the other's
     // uncommitted row, and both would conclude "nothing to join". Writers of invocations take this advisory lock
@@ -267,6 +267,8 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
                      "DELETE FROM evaluations WHERE time < $1",
                      "DELETE FROM invocations WHERE start_time < $1",
                      "DELETE FROM feedback WHERE received_at < $1",
+                     // Resolved alerts go by their resolution time; open ones stay while they last.
+                     "DELETE FROM alerts WHERE resolved_at < $1",
                  ])
         {
             await using var command = new NpgsqlCommand(sql, connection, transaction);
@@ -311,6 +313,100 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
         return rows;
     }
+
+    public async Task SaveAlertsAsync(IReadOnlyList<AlertRecord> alerts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(alerts);
+        if (alerts.Count == 0)
+        {
+            return;
+        }
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var alert in alerts)
+        {
+            await using var command = new NpgsqlCommand("""
+                INSERT INTO alerts (tenant, id, agent, window_name, metric, level, value, threshold, comparison, message,
+                                    recommendation, active_since, resolved_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                ON CONFLICT (tenant, id) DO UPDATE SET value = excluded.value, threshold = excluded.threshold,
+                    comparison = excluded.comparison, message = excluded.message,
+                    recommendation = excluded.recommendation, resolved_at = excluded.resolved_at
+                """, connection, transaction);
+            foreach (var text in (string[])[alert.Tenant, alert.Id, alert.Agent, alert.Window, alert.Metric, alert.Level])
+            {
+                command.Parameters.Add(Value(text));
+            }
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double, Value = alert.Value });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double, Value = alert.Threshold });
+            command.Parameters.Add(Value(alert.Comparison));
+            command.Parameters.Add(Value(alert.Message));
+            command.Parameters.Add(Value(alert.Recommendation));
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = alert.ActiveSince.UtcDateTime });
+            command.Parameters.Add(new NpgsqlParameter
+            {
+                NpgsqlDbType = NpgsqlDbType.TimestampTz,
+                Value = alert.ResolvedAt is { } resolved ? resolved.UtcDateTime : DBNull.Value,
+            });
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<AlertRecord> ReadAlertsAsync(AlertQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var parameters = new List<NpgsqlParameter> { Value(query.Tenant) };
+        var conditions = new List<string> { "tenant = $1" };
+        if (query.Open)
+        {
+            conditions.Add("resolved_at IS NULL");
+        }
+        else
+        {
+            conditions.Add("resolved_at IS NOT NULL");
+            if (query.ResolvedSince is { } since)
+            {
+                parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = since.UtcDateTime });
+                conditions.Add($"resolved_at >= ${parameters.Count}");
+            }
+        }
+        foreach (var (column, value) in new[] { ("agent", query.Agent), ("metric", query.Metric), ("level", query.Level) })
+        {
+            if (value is not null)
+            {
+                parameters.Add(Value(value));
+                conditions.Add($"{column} = ${parameters.Count}");
+            }
+        }
+        parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = Math.Max(0, query.Limit) });
+        var order = query.Open ? "active_since DESC, id" : "resolved_at DESC, id";
+        var sql = $"SELECT {AlertColumns} FROM alerts WHERE {string.Join(" AND ", conditions)} ORDER BY {order} LIMIT ${parameters.Count}";
+        await foreach (var reader in ReadAsync(sql, new QueryFilter("", "", parameters), cancellationToken).ConfigureAwait(false))
+        {
+            yield return ReadAlert(reader);
+        }
+    }
+
+    public async IAsyncEnumerable<AlertRecord> ReadOpenAlertsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var sql = $"SELECT {AlertColumns} FROM alerts WHERE resolved_at IS NULL ORDER BY active_since";
+        await foreach (var reader in ReadAsync(sql, new QueryFilter("", "", []), cancellationToken).ConfigureAwait(false))
+        {
+            yield return ReadAlert(reader);
+        }
+    }
+
+    private const string AlertColumns =
+        "id, tenant, agent, window_name, metric, level, value, threshold, comparison, message, recommendation, active_since, resolved_at";
+
+    private static AlertRecord ReadAlert(NpgsqlDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetDouble(6),
+        r.GetDouble(7), r.GetString(8), r.GetString(9), r.GetString(10), Utc(r.GetFieldValue<DateTime>(11)),
+        r.IsDBNull(12) ? null : Utc(r.GetFieldValue<DateTime>(12)));
+
+    private static DateTimeOffset Utc(DateTime time) => new(DateTime.SpecifyKind(time, DateTimeKind.Utc));
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 

@@ -176,5 +176,26 @@ internal static class PostgresSchema
             CREATE INDEX ix_evaluations_commit_position ON evaluations (commit_position);
             CREATE INDEX ix_feedback_joined_position ON feedback (joined_position) WHERE joined_position IS NOT NULL;
             """),
+        new(6, "alert history: threshold breaches from their start to their resolution", """
+            CREATE TABLE alerts (
+                tenant text NOT NULL,
+                id text NOT NULL,
+                agent text NOT NULL,
+                window_name text NOT NULL,
+                metric text NOT NULL,
+                level text NOT NULL,
+                value double precision NOT NULL,
+                threshold double precision NOT NULL,
+                comparison text NOT NULL,
+                message text NOT NULL,
+                recommendation text NOT NULL,
+                active_since timestamptz NOT NULL,
+                resolved_at timestamptz,
+                PRIMARY KEY (tenant, id)
+            );
+            CREATE INDEX ix_alerts_resolved ON alerts (tenant, resolved_at);
+            CREATE INDEX ix_alerts_open ON alerts (active_since) WHERE resolved_at IS NULL;
+            CREATE INDEX ix_alerts_retention ON alerts (resolved_at) WHERE resolved_at IS NOT NULL;
+            """),
     ];
 }
