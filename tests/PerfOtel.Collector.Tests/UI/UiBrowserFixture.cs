@@ -145,8 +145,8 @@ public sealed class UiBrowserFixture : IAsyncLifetime
             var agent = steady ? SteadyAgent : FlakyAgent;
             var bin = i % 10;
             var confidence = 0.05 + 0.1 * bin;
-            // Success depends on the bin and the round, so the bins have different observed rates.
-            var success = steady ? (i / 10 + bin) % 3 != 0 : i % 6 == 0;
+            // Six runs per bin; 1 + bin / 2 of them succeed, so the bins' observed rates differ (1/6 up to 5/6).
+            var success = steady ? i / 10 < 1 + bin / 2 : i % 6 == 0;
             var traceId = TraceId(0x2000 + i);
             var invocationId = SpanId((0x2000 + i) * 16);
             var start = now - (ulong)(SteadyRuns + FlakyRuns - i + 10) * 1_000_000_000UL;
