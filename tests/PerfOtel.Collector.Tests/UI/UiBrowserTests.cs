@@ -160,12 +160,32 @@ public sealed class UiBrowserTests(UiBrowserFixture ui) : IClassFixture<UiBrowse
         ui.Screenshot("experiments");
         var experiment = Assert.Single(experiments.GetProperty("experiments").EnumerateArray().ToList());
         Assert.Equal(UiBrowserFixture.Experiment, experiment.GetProperty("experiment").GetString());
-        var variantRows = ui.Browser.FindElements(By.CssSelector("section[aria-labelledby=experiment-1] tr[data-row]"));
-        Assert.Equal(2, variantRows.Count);
-        foreach (var variant in experiment.GetProperty("variants").EnumerateArray())
+        var analysis = experiment.GetProperty("analysis");
+        Assert.Equal(analysis.GetProperty("verdict").GetString(),
+            ui.Browser.FindElement(By.CssSelector("section[aria-labelledby=experiment-1] [data-metric=verdict]")).GetAttribute("data-value"));
+        var experimentRows = ui.Browser.FindElements(By.CssSelector("section[aria-labelledby=experiment-1] tr[data-row]"));
+        var metricRows = 0;
+        foreach (var variant in analysis.GetProperty("variants").EnumerateArray())
         {
-            AssertNumbers(Row(variantRows, variant.GetProperty("variant").GetString()!), variant, "variant");
+            var name = variant.GetProperty("variant").GetString()!;
+            var row = Row(experimentRows, name);
+            AssertNumbers(row, variant, "variant " + name);
+            var p95 = variant.GetProperty("latencyP95");
+            AssertNumber(row.FindElement(By.CssSelector("[data-metric=latencyP95]")), p95.ValueKind == JsonValueKind.Null ? p95 : p95.GetProperty("estimate"), "p95");
+            foreach (var metric in variant.GetProperty("metrics").EnumerateArray())
+            {
+                var metricRow = Row(experimentRows, $"{name}/{metric.GetProperty("metric").GetString()}");
+                AssertNumbers(metricRow, metric, "metric");
+                foreach (var (shown, interval, part) in new[] { ("estimate", "estimate", "estimate"), ("lower", "estimate", "lower"), ("upper", "estimate", "upper"), ("difference", "difference", "estimate") })
+                {
+                    var expected = metric.GetProperty(interval);
+                    AssertNumber(metricRow.FindElement(By.CssSelector($"[data-metric={shown}]")),
+                        expected.ValueKind == JsonValueKind.Null ? expected : expected.GetProperty(part), $"{name} {shown}");
+                }
+                metricRows++;
+            }
         }
+        Assert.True(metricRows >= 2, "every variant's metrics are on the page");
         AssertAccessible();
 
         var (traceId, spanId) = ui.FailedRun;
@@ -240,7 +260,8 @@ public sealed class UiBrowserTests(UiBrowserFixture ui) : IClassFixture<UiBrowse
         foreach (var element in container.FindElements(By.CssSelector("[data-metric]")))
         {
             var metric = element.GetAttribute("data-metric")!;
-            if (metric == skip || !json.TryGetProperty(metric, out var expected) || expected.ValueKind == JsonValueKind.String)
+            if (metric == skip || !json.TryGetProperty(metric, out var expected)
+                || expected.ValueKind is JsonValueKind.String or JsonValueKind.Object or JsonValueKind.Array)
             {
                 continue;
             }

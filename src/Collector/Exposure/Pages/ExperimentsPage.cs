@@ -7,7 +7,10 @@ using PerfOtel.Collector.Exposure.Api;
 
 namespace PerfOtel.Collector.Exposure.Pages;
 
-/// <summary><c>/ui/experiments</c>: every experiment of <c>/api/v1/experiments</c>, its variants, intervals and verdict.</summary>
+/// <summary>
+/// <c>/ui/experiments</c>: every experiment of <c>/api/v1/experiments</c> with its verdict, each variant's estimate of
+/// the primary metric with its confidence interval, and every metric's estimate, difference and lift against the control.
+/// </summary>
 internal static class ExperimentsPage
 {
     public static IResult Handle(HttpContext context, RollingWindows windows, ExperimentRegistry registry, TimeProvider clock,
@@ -35,57 +38,73 @@ internal static class ExperimentsPage
             var id = $"experiment-{index}";
             page.Raw($"<section aria-labelledby=\"{id}\">").Heading("Experiment " + experiment.Experiment, id)
                 .Sources(scope.Rest("/api/v1/experiments/" + Uri.EscapeDataString(experiment.Experiment)), null, null);
-            var verdict = experiment.Analysis is { } analysis
-                ? $"Verdict: {analysis.Verdict.Replace('_', ' ')}{(analysis.Winner is { } w ? $" ({w})" : string.Empty)}. {analysis.Reason}"
-                : $"State: {experiment.State.Replace('_', ' ')}{(experiment.Winner is { } winner ? $", winner {winner}" : string.Empty)}" +
-                  $"{(experiment.PValue is { } p ? $", p = {PageWriter.Show(p, NumberFormat.Plain)}" : string.Empty)}.";
-            page.Raw("<p data-metric=\"verdict\" data-value=\"").Raw(PageWriter.Attribute(experiment.Analysis?.Verdict ?? experiment.State))
-                .Raw("\">").Text(verdict).Raw("</p>");
-
-            // The primary metric's estimate with its interval per variant when the analysis has them, else the success rate alone.
-            var estimates = experiment.Variants.Select(v =>
+            if (experiment.Analysis is not { } analysis)
             {
-                var metric = experiment.Analysis?.Variants.FirstOrDefault(a => a.Variant == v.Variant)?.Metrics
-                    .FirstOrDefault(m => m.Metric == experiment.Analysis.PrimaryMetric);
-                return (v.Variant, Estimate: metric?.Estimate?.Estimate ?? v.SuccessRate, metric?.Estimate?.Lower, metric?.Estimate?.Upper);
-            }).ToList();
-            var metricName = experiment.Analysis?.PrimaryMetric ?? "success rate";
+                page.Paragraph("No variant has data yet.").Raw("</section>");
+                continue;
+            }
+            page.Raw("<p data-metric=\"verdict\" data-value=\"").Raw(PageWriter.Attribute(analysis.Verdict)).Raw("\"><strong>")
+                .Text(analysis.Verdict.Replace('_', ' ') + (analysis.Winner is { } w ? $" ({w})" : string.Empty)).Raw("</strong>. ")
+                .Text(analysis.Reason).Raw("</p>")
+                .Paragraph($"Control {analysis.Control}; primary metric {analysis.PrimaryMetric}; {analysis.ConfidenceLevel:0.##%} intervals; " +
+                           $"at least {analysis.MinSamplesPerVariant} invocations per variant" +
+                           (experiment.Defined ? "." : " (not declared in Experiments:Definitions: defaults apply)."), "sources");
+            if (analysis.SampleRatio is { Mismatch: true } srm)
+            {
+                page.Raw("<p class=\"critical\" role=\"alert\">").Text($"Sample ratio mismatch (p = {PageWriter.Show(srm.PValue, NumberFormat.Plain)}): " +
+                    "the variants did not receive the traffic their weights intend, so the comparison is not trustworthy.").Raw("</p>");
+            }
+
+            var primary = analysis.Variants.Select(v => (v.Variant, Metric: v.Metrics.FirstOrDefault(m => m.Metric == analysis.PrimaryMetric))).ToList();
             var model = Charts.Model();
-            model.PlotMargins = Charts.MarginsFor(estimates.Select(e => e.Variant));
-            var axis = Charts.Categories(AxisPosition.Left, estimates.Select(e => e.Variant));
-            model.Axes.Add(axis);
-            model.Axes.Add(Charts.Linear(AxisPosition.Bottom, metricName + " (bar: estimate; whisker: interval)", null, null, null));
-            var bars = new BarSeries { FillColor = Charts.Blue, StrokeThickness = 0, LabelFormatString = "{0:0.###}", LabelPlacement = LabelPlacement.Inside };
+            model.PlotMargins = Charts.MarginsFor(primary.Select(p => p.Variant));
+            model.Axes.Add(Charts.Categories(AxisPosition.Left, primary.Select(p => p.Variant)));
+            model.Axes.Add(Charts.Linear(AxisPosition.Bottom, $"{analysis.PrimaryMetric} (bar: estimate; band: interval)", null, null, null));
+            var bars = new BarSeries { FillColor = Charts.Blue, StrokeThickness = 0, BarWidth = 0.5 };
             var intervals = new IntervalBarSeries
             {
-                FillColor = OxyPlot.OxyColor.FromAColor(90, Charts.Amber), StrokeColor = Charts.Amber, StrokeThickness = 1.5, BarWidth = 0.25,
+                FillColor = OxyPlot.OxyColor.FromAColor(110, Charts.Amber), StrokeColor = Charts.Amber, StrokeThickness = 1.5, BarWidth = 0.25,
                 LabelFormatString = null,
             };
-            foreach (var estimate in estimates)
+            foreach (var (_, metric) in primary)
             {
-                bars.Items.Add(new BarItem(estimate.Estimate ?? 0));
-                intervals.Items.Add(estimate.Lower is { } lower && estimate.Upper is { } upper ? new IntervalBarItem(lower, upper) : new IntervalBarItem(0, 0));
+                bars.Items.Add(new BarItem(metric?.Estimate?.Estimate ?? 0));
+                intervals.Items.Add(metric?.Estimate is { } e ? new IntervalBarItem(e.Lower, e.Upper) : new IntervalBarItem(0, 0));
             }
             model.Series.Add(bars);
-            if (estimates.Any(e => e.Lower is not null))
+            model.Series.Add(intervals);
+            page.Chart(Charts.Svg(model, Charts.BarsHeight(primary.Count), $"chart-{id}", $"{experiment.Experiment}: {analysis.PrimaryMetric} per variant",
+                    string.Join("; ", primary.Select(p => $"{p.Variant}: " + (p.Metric?.Estimate is { } e
+                        ? $"{PageWriter.Show(e.Estimate, NumberFormat.Plain)} (interval {PageWriter.Show(e.Lower, NumberFormat.Plain)} to {PageWriter.Show(e.Upper, NumberFormat.Plain)})"
+                        : "no estimate yet"))) + "."),
+                $"Estimate of {analysis.PrimaryMetric} per variant with its confidence interval; the tables have every metric.");
+
+            page.Table($"Variants of {experiment.Experiment}", "Variant", "Invocations", "Intended weight", "p95 latency", "p95 lower", "p95 upper");
+            foreach (var variant in analysis.Variants)
             {
-                model.Series.Add(intervals);
-            }
-            page.Chart(Charts.Svg(model, Charts.BarsHeight(estimates.Count), $"chart-{id}", $"{experiment.Experiment}: {metricName} per variant",
-                    string.Join("; ", estimates.Select(e => $"{e.Variant}: {PageWriter.Show(e.Estimate, NumberFormat.Plain)}" +
-                        (e.Lower is { } l && e.Upper is { } u ? $" (interval {PageWriter.Show(l, NumberFormat.Plain)} to {PageWriter.Show(u, NumberFormat.Plain)})" : string.Empty))) + "."),
-                $"Estimate of {metricName} per variant, with its confidence interval where the analysis gives one; the table has the figures.");
-            page.Table($"Variants of {experiment.Experiment}", "Variant", "Invocations", "Success rate", "p95 latency", "Cost / invocation", "Quality", "Accuracy", "p against leader");
-            foreach (var variant in experiment.Variants)
-            {
-                page.Row(variant.Variant).RowHeader(variant.Variant)
+                page.Row(variant.Variant).RowHeader(variant.Variant + (variant.Variant == analysis.Control ? " (control)" : string.Empty))
                     .Number("invocations", variant.Invocations, NumberFormat.Count)
-                    .Number("successRate", variant.SuccessRate, NumberFormat.Percent)
-                    .Number("latencyP95Seconds", variant.LatencyP95Seconds, NumberFormat.Seconds)
-                    .Number("costPerInvocationUsd", variant.CostPerInvocationUsd, NumberFormat.Usd)
-                    .Number("meanQuality", variant.MeanQuality, NumberFormat.Plain)
-                    .Number("meanAccuracy", variant.MeanAccuracy, NumberFormat.Plain)
-                    .Number("pValueAgainstLeader", variant.PValueAgainstLeader, NumberFormat.Plain).EndRow();
+                    .Number("intendedWeight", variant.IntendedWeight, NumberFormat.Plain)
+                    .Number("latencyP95", variant.LatencyP95?.Estimate, NumberFormat.Seconds)
+                    .Number("latencyP95Lower", variant.LatencyP95?.Lower, NumberFormat.Seconds)
+                    .Number("latencyP95Upper", variant.LatencyP95?.Upper, NumberFormat.Seconds).EndRow();
+            }
+            page.EndTable();
+            page.Table($"Metrics of {experiment.Experiment} against the control", "Variant", "Metric", "Samples", "Estimate", "Lower", "Upper",
+                "Difference", "Lift", "p-value");
+            foreach (var variant in analysis.Variants)
+            {
+                foreach (var metric in variant.Metrics)
+                {
+                    page.Row($"{variant.Variant}/{metric.Metric}").RowHeader(variant.Variant).Cell(metric.Metric)
+                        .Number("samples", metric.Samples, NumberFormat.Count)
+                        .Number("estimate", metric.Estimate?.Estimate, NumberFormat.Plain)
+                        .Number("lower", metric.Estimate?.Lower, NumberFormat.Plain)
+                        .Number("upper", metric.Estimate?.Upper, NumberFormat.Plain)
+                        .Number("difference", metric.Difference?.Estimate, NumberFormat.Plain)
+                        .Number("lift", metric.Lift?.Estimate, NumberFormat.Percent)
+                        .Number("pValue", metric.PValue, NumberFormat.Plain).EndRow();
+                }
             }
             page.EndTable().Raw("</section>");
         }
