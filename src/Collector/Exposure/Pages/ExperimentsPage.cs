@@ -26,7 +26,7 @@ internal static class ExperimentsPage
     public static string Render(PageScope scope, ExperimentsResponse experiments, DateTimeOffset now)
     {
         var page = new PageWriter("Experiments", scope.Tenant, scope.Carry, scope.SignedIn);
-        page.Sources(scope.Rest("/api/v1/experiments"), scope.Grafana(GrafanaDashboards.Quality), "PerfOtel / Quality (success and accuracy by agent)");
+        page.Sources(scope.Rest("/api/v1/experiments"), scope.Grafana(GrafanaDashboards.Experiments), "PerfOtel / Experiments");
         if (experiments.Experiments.Count == 0)
         {
             page.Paragraph("No invocation of this tenant carried perfotel.experiment and perfotel.variant yet.");
@@ -37,7 +37,8 @@ internal static class ExperimentsPage
             index++;
             var id = $"experiment-{index}";
             page.Raw($"<section aria-labelledby=\"{id}\">").Heading("Experiment " + experiment.Experiment, id)
-                .Sources(scope.Rest("/api/v1/experiments/" + Uri.EscapeDataString(experiment.Experiment)), null, null);
+                .Sources(scope.Rest("/api/v1/experiments/" + Uri.EscapeDataString(experiment.Experiment)),
+                    scope.Grafana(GrafanaDashboards.Experiments, experiment: experiment.Experiment), "PerfOtel / Experiments (this experiment)");
             if (experiment.Analysis is not { } analysis)
             {
                 page.Paragraph("No variant has data yet.").Raw("</section>");

@@ -13,17 +13,22 @@ internal static class GrafanaDashboards
     public const string Quality = "perfotel-quality";
     public const string Cost = "perfotel-cost";
     public const string Providers = "perfotel-providers";
+    public const string Experiments = "perfotel-experiments";
 
-    public static readonly IReadOnlyList<string> All = [Overview, Agent, Quality, Cost, Providers];
+    public static readonly IReadOnlyList<string> All = [Overview, Agent, Quality, Cost, Providers, Experiments];
 
     /// <summary>The dashboard's address for a tenant (and agent), optionally over a time range.</summary>
     public static string Link(string grafanaUrl, string uid, string tenant, string? agent = null,
-        DateTimeOffset? from = null, DateTimeOffset? to = null)
+        DateTimeOffset? from = null, DateTimeOffset? to = null, string? experiment = null)
     {
         var link = $"{grafanaUrl.TrimEnd('/')}/d/{uid}?var-tenant={Uri.EscapeDataString(tenant)}";
         if (agent is not null)
         {
             link += "&var-agent=" + Uri.EscapeDataString(agent);
+        }
+        if (experiment is not null)
+        {
+            link += "&var-experiment=" + Uri.EscapeDataString(experiment);
         }
         if (from is { } start && to is { } end)
         {

@@ -229,6 +229,6 @@ internal sealed record PageScope(string Tenant, int Window, string WindowName, s
     /// <summary>A page link that keeps the tenant and window.</summary>
     public string Page(string path) => path + Carry;
 
-    public string Grafana(string uid, string? agent = null, DateTimeOffset? from = null, DateTimeOffset? to = null) =>
-        GrafanaDashboards.Link(Options.GrafanaUrl, uid, Tenant, agent, from, to);
+    public string Grafana(string uid, string? agent = null, DateTimeOffset? from = null, DateTimeOffset? to = null, string? experiment = null) =>
+        GrafanaDashboards.Link(Options.GrafanaUrl, uid, Tenant, agent, from, to, experiment);
 }
