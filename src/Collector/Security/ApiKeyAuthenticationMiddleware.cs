@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Exposure.Api;
+using PerfOtel.Collector.Receiving;
 using PerfOtel.Collector.Receiving.Http;
 
 namespace PerfOtel.Collector.Security;
@@ -15,6 +16,7 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
     ApiKeyRegistry keys,
     RouteAccessPolicy policy,
     IOptions<MetricsListenerOptions> metricsListener,
+    RejectionSummary rejections,
     ILogger<ApiKeyAuthenticationMiddleware> logger)
 {
     private const string Challenge = "Bearer";
@@ -60,7 +62,7 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
                 UiSession.Forget(context.Response);
             }
 
-            LogRefused(logger, context.Request.Path, presented is null ? "no bearer token" : "unknown key");
+            Refused(context, access, StatusCodes.Status401Unauthorized, presented is null ? "no bearer token" : "unknown key");
             context.Response.Headers.WWWAuthenticate = presented is null ? Challenge : InvalidTokenChallenge;
             await RefuseAsync(context, access, StatusCodes.Status401Unauthorized, RpcCode.Unauthenticated,
                 presented is null
@@ -72,7 +74,7 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
         var caller = new ApiCaller(key.Name, key.Tenant, key.Role);
         if (access != RouteAccess.AnyKey && !key.Role.Grants(RouteAccessPolicy.RoleFor(access)))
         {
-            LogRefused(logger, context.Request.Path, $"key '{key.Name}' has role {key.Role.Name()}");
+            Refused(context, access, StatusCodes.Status403Forbidden, $"key '{key.Name}' has role {key.Role.Name()}");
             await RefuseAsync(context, access, StatusCodes.Status403Forbidden, RpcCode.PermissionDenied,
                 $"the API key's role ({key.Role.Name()}) may not call this route; it needs {RouteAccessPolicy.RoleFor(access).Name()}")
                 .ConfigureAwait(false);
@@ -82,12 +84,20 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
         context.Features.Set(caller);
         if (RequestTenant.Refusal(context) is { } refusal)
         {
-            LogRefused(logger, context.Request.Path, $"key '{key.Name}': {refusal}");
+            Refused(context, access, StatusCodes.Status403Forbidden, $"key '{key.Name}': {refusal}");
             await RefuseAsync(context, access, StatusCodes.Status403Forbidden, RpcCode.PermissionDenied, refusal).ConfigureAwait(false);
             return;
         }
 
         await next(context).ConfigureAwait(false);
+    }
+
+    // One summary line a minute rather than one line per refused request (a scanner or a misconfigured exporter would
+    // flood the log); kinds are bounded by route class and status, the path goes into the reason.
+    private void Refused(HttpContext context, RouteAccess access, int status, string reason)
+    {
+        LogRefused(logger, context.Request.Path, reason);
+        rejections.Note($"API key refused on {access} routes, {status}", $"{reason} on {context.Request.Path}");
     }
 
     private static string? BearerToken(HttpRequest request)
@@ -127,6 +137,6 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
         return Results.Json(new ApiError(message), statusCode: statusCode).ExecuteAsync(context);
     }
 
-    [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "Refused request to {Path}: {Reason}")]
+    [LoggerMessage(EventId = 60, Level = LogLevel.Debug, Message = "Refused request to {Path}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string path, string reason);
 }
