@@ -61,24 +61,7 @@ public static class AnalyticsEndpoints
         {
             return error;
         }
-        var system = windows.TenantReport(tenant, window);
-        var agents = windows.Agents(tenant, window).Select(a => windows.Report(a, window)).ToList();
-        var byBand = new Dictionary<string, int>(StringComparer.Ordinal)
-        {
-            ["excellent"] = 0, ["good"] = 0, ["fair"] = 0, ["poor"] = 0,
-        };
-        foreach (var agent in agents)
-        {
-            if (agent.HealthBand is { } band)
-            {
-                byBand[band]++;
-            }
-        }
-        var breaches = Breaches(windows, tenant, window, agents);
-        var critical = breaches.Count(b => b.Level == ThresholdEvaluator.Critical);
-        var warning = breaches.Count(b => b.Level == ThresholdEvaluator.Warning);
-        return Results.Ok(new HealthResponse(TenantHealthStatus.Of(system, critical, warning), tenant, windows.Windows[window].Name,
-            windows.Now, system.HealthScore, system.HealthBand, agents.Count, system.Invocations, byBand, critical, warning));
+        return Results.Ok(AnalyticsQueries.Health(windows, tenant, window));
     }
 
     private static IResult SystemMetrics(HttpRequest request, RollingWindows windows)
@@ -97,13 +80,7 @@ public static class AnalyticsEndpoints
         {
             return error;
         }
-        var summaries = windows.Agents(tenant, window)
-            .Select(a => windows.Report(a, window))
-            .Select(r => new AgentSummary(r.Agent!, r.Invocations, r.SuccessRate, r.ErrorRate, r.LatencyP95Seconds,
-                r.Accuracy, r.Calibration.ExpectedCalibrationError, r.CostPerInvocationUsd, r.HealthScore, r.HealthBand,
-                r.Anomaly.Score, r.AgentType, r.LastSeen, r.Status))
-            .ToList();
-        return Results.Ok(new AgentListResponse(tenant, windows.Windows[window].Name, summaries));
+        return Results.Ok(AnalyticsQueries.AgentList(windows, tenant, window));
     }
 
     private static IResult AgentMetrics(string agent, HttpRequest request, RollingWindows windows)
@@ -121,20 +98,9 @@ public static class AnalyticsEndpoints
             }
             only = chosen;
         }
-        if (windows.Find(tenant, agent) is not { } found)
-        {
-            return UnknownAgent(tenant, agent);
-        }
-        var reports = Enumerable.Range(0, windows.Windows.Count)
-            .Where(w => only is null || w == only)
-            .Select(w =>
-            {
-                var report = windows.Report(found, w);
-                var peers = windows.Agents(tenant, w).Where(a => a != found).Select(a => windows.Report(a, w)).Append(report).ToList();
-                return report with { Standing = PeerStandings.Rank(peers, windows.ThresholdsFor(tenant))[agent] };
-            })
-            .ToList();
-        return Results.Ok(new AgentMetricsResponse(tenant, agent, reports));
+        return AnalyticsQueries.AgentMetrics(windows, tenant, agent, only) is { } found
+            ? Results.Ok(found)
+            : UnknownAgent(tenant, agent);
     }
 
     private static async Task<IResult> Alerts(HttpRequest request, RollingWindows windows, AlertTracker tracker, CancellationToken cancellationToken)
@@ -173,12 +139,8 @@ public static class AnalyticsEndpoints
 
         var windowName = windows.Windows[window].Name;
         bool Matches(AlertRecord a) => (level is null || a.Level == level) && (agent is null || a.Agent == agent) && (metric is null || a.Metric == metric);
-        var open = (await tracker.EvaluateAsync(tenant, cancellationToken).ConfigureAwait(false))
-            .Where(a => a.Window == windowName && Matches(a))
-            .OrderBy(a => a.Level == ThresholdEvaluator.Critical ? 0 : 1)
-            .ThenBy(a => a.Agent, StringComparer.Ordinal)
-            .ThenBy(a => a.Metric, StringComparer.Ordinal)
-            .ToList();
+        var open = AnalyticsQueries.OpenAlerts(
+            await tracker.EvaluateAsync(tenant, cancellationToken).ConfigureAwait(false), windowName, Matches);
         var resolved = new List<AlertRecord>();
         if (tracker.History is { } history)
         {
@@ -210,7 +172,7 @@ public static class AnalyticsEndpoints
             (format is null && request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(MarkdownMediaType, StringComparison.OrdinalIgnoreCase)));
 
         var agents = WithStandings(windows, tenant, windows.Agents(tenant, window).Select(a => windows.Report(a, window)).ToList());
-        var breaches = Breaches(windows, tenant, window, agents);
+        var breaches = AnalyticsQueries.Breaches(windows, tenant, agents);
         // Cheaper models of equal quality come from the model comparison (issue 6), when it is registered.
         var modelRecommendations = services.GetService<PerfOtel.Collector.Derived.Models.IModelRecommendations>()
             ?.GetRecommendations(tenant).Select(r => r.Reason) ?? [];
@@ -303,15 +265,6 @@ public static class AnalyticsEndpoints
     {
         var standings = PeerStandings.Rank(reports, windows.ThresholdsFor(tenant));
         return reports.Select(r => r with { Standing = standings.GetValueOrDefault(r.Agent ?? string.Empty) }).ToList();
-    }
-
-    private static List<ThresholdBreach> Breaches(RollingWindows windows, string tenant, int window, IEnumerable<AgentReport> agents)
-    {
-        return agents
-            .SelectMany(r => ThresholdEvaluator.Evaluate(r, windows.ThresholdsFor(tenant, r.Agent), windows.Options.AnomalyThreshold))
-            .OrderBy(b => b.Level == ThresholdEvaluator.Critical ? 0 : 1)
-            .ThenBy(b => b.Agent, StringComparer.Ordinal)
-            .ToList();
     }
 
     private static bool TryTenant(HttpRequest request, out string tenant, out IResult error)

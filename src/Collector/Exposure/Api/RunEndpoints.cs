@@ -116,6 +116,17 @@ public static class RunEndpoints
             return Results.BadRequest(errors[0]);
         }
 
+        return Results.Ok(await PageAsync(store, windows, search, warning, limit, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// One page of <c>GET /api/v1/invocations</c> for a validated search (its <c>After</c> is the cursor), shared with
+    /// the pages.
+    /// </summary>
+    internal static async Task<InvocationListResponse> PageAsync(IExecutionStore store, RollingWindows windows, RunSearch search,
+        string? warning, int limit, CancellationToken cancellationToken)
+    {
+        var tenant = search.Tenant;
         var lookup = new RunLookup(windows, tenant);
         var found = new List<RunSummary>();
         RunCursor? next = null;
@@ -153,7 +164,7 @@ public static class RunEndpoints
                 break;
             }
         }
-        return Results.Ok(new InvocationListResponse(tenant, found, next is null ? null : Encode(next)));
+        return new InvocationListResponse(tenant, found, next is null ? null : Encode(next));
     }
 
     private static async Task<IResult> RunAsync(string traceId, string spanId, HttpRequest request, IExecutionStore store,
@@ -223,7 +234,8 @@ public static class RunEndpoints
         return Results.Ok(JobSummarizer.Summarize(tenant, jobId, kept, lookup.Summarize, truncated));
     }
 
-    private static async Task<RunDetail?> InspectAsync(IExecutionStore store, RollingWindows windows, string tenant,
+    /// <summary>One run of the tenant, as <c>GET /api/v1/invocations/{traceId}/{spanId}</c> shows it; null when not found.</summary>
+    internal static async Task<RunDetail?> InspectAsync(IExecutionStore store, RollingWindows windows, string tenant,
         string traceId, string spanId, CancellationToken cancellationToken)
     {
         var trace = await Store(store).ReadTraceAsync(tenant, traceId, cancellationToken).ConfigureAwait(false);
