@@ -28,23 +28,11 @@ case "$provider" in
       "${driver[@]}" --provider postgres --seconds "$seconds" --connection "$PERFOTEL_TEST_POSTGRES" "$@"
       exit 0
     fi
-    bin_dir="$(dirname "$(command -v initdb || ls -d /usr/lib/postgresql/*/bin/initdb | sort | tail -1)")"
-    [ -x "$bin_dir/initdb" ] || { echo "initdb not found: install PostgreSQL 15 or set PERFOTEL_TEST_POSTGRES" >&2; exit 1; }
-    cluster="$(mktemp -d /tmp/perfotel-pg-load.XXXXXX)"
-    mkdir -p "$cluster/sock"
-    as_pg=()
-    if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$cluster"; as_pg=(runuser -u postgres --); fi
-    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
-    stop_cluster() {
-      "${as_pg[@]}" "$bin_dir/pg_ctl" -D "$cluster/data" -m fast -w stop >/dev/null 2>&1 || true
-      rm -rf "$cluster"
-    }
-    trap stop_cluster EXIT
-    "${as_pg[@]}" "$bin_dir/initdb" -D "$cluster/data" -A trust -U postgres -E UTF8 --no-instructions >/dev/null
-    "${as_pg[@]}" "$bin_dir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 60 \
-      -o "-p $port -k $cluster/sock -c listen_addresses=127.0.0.1 -c shared_buffers=256MB" start >/dev/null
+    # shellcheck source=throwaway-postgres.sh
+    source scripts/load/throwaway-postgres.sh
+    start_throwaway_postgres
     "${driver[@]}" --provider postgres --seconds "$seconds" \
-      --connection "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Maximum Pool Size=64" "$@"
+      --connection "$PG_CONNECTION" "$@"
     ;;
   *)
     echo "usage: $0 sqlite|postgres [SECONDS] [store-load options]" >&2
