@@ -50,10 +50,13 @@ public sealed class CostEndToEndTests
         Assert.Equal(0.2, agentMonthly.GetProperty("periods")[0].GetProperty("utilization").GetDouble(), 9);
 
         var experiment = await GetJson(client, "api/v1/experiments/prompt-v2?tenant=acme");
-        Assert.Equal(["a", "b"], experiment.GetProperty("variants").EnumerateArray().Select(v => v.GetProperty("variant").GetString()));
-        Assert.Equal(1.0, experiment.GetProperty("variants")[0].GetProperty("successRate").GetDouble());
-        Assert.Equal(0.5, experiment.GetProperty("variants")[0].GetProperty("costPerInvocationUsd").GetDouble(), 9);
-        Assert.Equal("a", experiment.GetProperty("leader").GetString());
+        var analysis = experiment.GetProperty("analysis");
+        Assert.Equal(["a", "b"], analysis.GetProperty("variants").EnumerateArray().Select(v => v.GetProperty("variant").GetString()));
+        var a = analysis.GetProperty("variants")[0].GetProperty("metrics");
+        Assert.Equal(1.0, a[0].GetProperty("estimate").GetProperty("estimate").GetDouble());
+        Assert.Equal("cost", a[4].GetProperty("metric").GetString());
+        Assert.Equal(0.5, a[4].GetProperty("estimate").GetProperty("estimate").GetDouble(), 9);
+        Assert.False(experiment.TryGetProperty("leader", out _));
 
         var models = await GetJson(client, "api/v1/models?tenant=acme&window=1h");
         var model = Assert.Single(models.GetProperty("models").EnumerateArray());

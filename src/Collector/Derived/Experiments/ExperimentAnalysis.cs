@@ -1,5 +1,6 @@
 using System.Globalization;
 using PerfOtel.Collector.Derived.Experiments.Statistics;
+using PerfOtel.Collector.Derived.Kernel;
 
 namespace PerfOtel.Collector.Derived.Experiments;
 
@@ -17,7 +18,10 @@ public sealed record MetricAnalysis(string Metric, long Samples, Interval? Estim
 /// <param name="Invocations">Its invocations counted in the experiment.</param>
 /// <param name="IntendedWeight">Its share of the defined weights (null for an undefined experiment).</param>
 /// <param name="Metrics">Every metric, in the order success, accuracy, quality, latency, cost.</param>
-public sealed record VariantAnalysis(string Variant, long Invocations, double? IntendedWeight, IReadOnlyList<MetricAnalysis> Metrics);
+/// <param name="LatencyP95">The 95th percentile of its invocation latency (nearest rank, log-bucketed within 4.9 %) with
+/// the distribution-free interval of <see cref="Intervals.QuantileRanks"/>; null without invocations.</param>
+public sealed record VariantAnalysis(string Variant, long Invocations, double? IntendedWeight, IReadOnlyList<MetricAnalysis> Metrics,
+    Interval? LatencyP95);
 
 /// <summary>The verdict of an experiment.</summary>
 public enum ExperimentVerdict
@@ -36,6 +40,20 @@ public enum ExperimentVerdict
 
     /// <summary>The observed split is not the intended one: no comparison of the experiment can be trusted.</summary>
     Srm,
+}
+
+/// <summary>The verdicts' names in the API and in the <c>verdict</c> label.</summary>
+public static class ExperimentVerdictNames
+{
+    /// <summary>running, winner, no_difference, guardrail_violated or srm.</summary>
+    public static string Name(ExperimentVerdict verdict) => verdict switch
+    {
+        ExperimentVerdict.Winner => "winner",
+        ExperimentVerdict.NoDifference => "no_difference",
+        ExperimentVerdict.GuardrailViolated => "guardrail_violated",
+        ExperimentVerdict.Srm => "srm",
+        _ => "running",
+    };
 }
 
 /// <summary>The analysis of an experiment against its control.</summary>
@@ -57,7 +75,11 @@ public sealed record ExperimentAnalysis(
     ExperimentVerdict Verdict,
     string? Winner,
     string Reason,
-    IReadOnlyList<VariantAnalysis> Variants);
+    IReadOnlyList<VariantAnalysis> Variants)
+{
+    /// <summary>Invocations every variant of positive weight needs before any verdict but srm.</summary>
+    public int MinSamplesPerVariant { get; init; }
+}
 
 /// <summary>
 /// The analysis of an experiment (docs/collector/experiments.md, "Analysis and verdict"): every formula comes from
@@ -85,7 +107,8 @@ internal static class ExperimentAnalyzer
 
         var analyses = variants.Select(v => new VariantAnalysis(v.Name, v.Stats.Invocations,
             definition is null ? null : definition.Variants.TryGetValue(v.Name, out var w) && w > 0 ? w / weightSum : 0,
-            ExperimentMetricNames.All.Select(m => Analyze(m, v.Stats, v.Name == control ? null : controlStats, m == primary, tau, z)).ToList()))
+            ExperimentMetricNames.All.Select(m => Analyze(m, v.Stats, v.Name == control ? null : controlStats, m == primary, tau, z)).ToList(),
+            LatencyP95(v.Stats.Latency, z)))
             .ToList();
 
         var srm = definition is null ? null : SampleRatioMismatch.Check(
@@ -93,7 +116,10 @@ internal static class ExperimentAnalyzer
             variants.Select(v => definition.Variants.TryGetValue(v.Name, out var w) ? w : 0).ToList());
 
         var (verdict, winner, reason) = Verdict(analyses, definition, options, control, primary, tau, alpha, srm, now);
-        return new ExperimentAnalysis(control, ExperimentMetricNames.Name(primary), tau, 1 - alpha, srm, verdict, winner, reason, analyses);
+        return new ExperimentAnalysis(control, ExperimentMetricNames.Name(primary), tau, 1 - alpha, srm, verdict, winner, reason, analyses)
+        {
+            MinSamplesPerVariant = definition?.MinSamplesPerVariant ?? options.MinSamplesPerVariant,
+        };
     }
 
     private static MetricAnalysis Analyze(ExperimentMetric metric, VariantStats s, VariantStats? control, bool primary, double tau, double z)
@@ -115,6 +141,17 @@ internal static class ExperimentAnalyzer
         return new MetricAnalysis(ExperimentMetricNames.Name(metric), sums.Count, Intervals.Mean(sums, z),
             Intervals.MeanDifference(sums, baseline, z), Intervals.MeanLift(sums, baseline, z),
             primary ? MixtureSequentialTest.MeanPValue(sums, baseline, tau) : null);
+    }
+
+    /// <summary>The p95 and the order statistics at the ranks that bracket it (docs/collector/experiments.md, "p95").</summary>
+    internal static Interval? LatencyP95(LogLatencyHistogram latency, double z)
+    {
+        const double q = 0.95;
+        if (latency.Quantile(q) is not { } estimate || Intervals.QuantileRanks(latency.Count, q, z) is not { } ranks)
+        {
+            return null;
+        }
+        return new Interval(estimate, latency.OrderStatistic(ranks.Lower)!.Value, latency.OrderStatistic(ranks.Upper)!.Value);
     }
 
     private static MeanSums Sums(ExperimentMetric metric, VariantStats s) => metric switch

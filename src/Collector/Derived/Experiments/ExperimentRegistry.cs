@@ -7,73 +7,46 @@ using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Experiments;
 
-/// <summary>One variant's figures; means are null without samples.</summary>
-public sealed record VariantReport(
-    string Variant,
-    long Invocations,
-    long Successes,
-    double? SuccessRate,
-    double? LatencyP95Seconds,
-    double? CostPerInvocationUsd,
-    long PricedInvocations,
-    long UnpricedInvocations,
-    double? MeanQuality,
-    long QualitySamples,
-    double? MeanAccuracy,
-    long AccuracySamples,
-    double? ZAgainstLeader,
-    double? PValueAgainstLeader);
-
-/// <summary>Where an experiment stands.</summary>
-public enum ExperimentState
+/// <summary>
+/// The mergeable sums of one variant (docs/architecture.md, principle 4): counts and, per mean metric, (n, Σx, Σx²).
+/// Replicas add them up; every figure of the analysis is a function of them (the p95 also of the latency histogram).
+/// </summary>
+/// <param name="Variant">The variant's name.</param>
+/// <param name="Invocations">Invocations counted in the experiment.</param>
+/// <param name="Successes">Those that succeeded.</param>
+/// <param name="Accuracy">Accuracy samples (feedback and accuracy evaluations).</param>
+/// <param name="Quality">perfotel.quality samples.</param>
+/// <param name="Latency">Invocation durations in seconds.</param>
+/// <param name="Cost">Costs in USD of the priced invocations (the others are not in the mean).</param>
+public sealed record VariantSums(string Variant, long Invocations, long Successes, MeanSums Accuracy, MeanSums Quality,
+    MeanSums Latency, MeanSums Cost)
 {
-    /// <summary>Fewer than two variants, or a variant below the minimum sample.</summary>
-    InsufficientSamples,
-
-    /// <summary>Enough samples, but the leader does not beat every other variant at the significance level.</summary>
-    NoSignificantDifference,
-
-    /// <summary>The leader beats every other variant at the significance level.</summary>
-    Winner,
+    /// <summary>The sums of a mean metric (not success, whose sums are the two counts).</summary>
+    public MeanSums Of(ExperimentMetric metric) => metric switch
+    {
+        ExperimentMetric.Accuracy => Accuracy,
+        ExperimentMetric.Quality => Quality,
+        ExperimentMetric.Latency => Latency,
+        ExperimentMetric.Cost => Cost,
+        _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, "success has counts, not mean sums"),
+    };
 }
 
-/// <summary>An experiment's variants and verdict.</summary>
+/// <summary>An experiment: whether it is defined, its variants' sums and its analysis.</summary>
 /// <param name="Experiment">Experiment id (<c>perfotel.experiment</c>).</param>
-/// <param name="Variants">Variants by name.</param>
-/// <param name="Leader">The variant with the highest success rate (ties: more invocations, then name), or null.</param>
-/// <param name="PValue">The largest p-value of the leader against another variant (with two variants, the test's p-value).</param>
-/// <param name="State">The verdict.</param>
-/// <param name="Winner">The leader when <paramref name="State"/> is <see cref="ExperimentState.Winner"/>, else null.</param>
-/// <param name="MinSamplesPerVariant">The minimum sample in force.</param>
-/// <param name="SignificanceLevel">The significance level in force.</param>
-public sealed record ExperimentReport(
-    string Experiment,
-    IReadOnlyList<VariantReport> Variants,
-    string? Leader,
-    double? PValue,
-    ExperimentState State,
-    string? Winner,
-    int MinSamplesPerVariant,
-    double SignificanceLevel)
-{
-    /// <summary>Whether the experiment is defined in configuration (<c>Experiments:Definitions</c>).</summary>
-    public bool Defined { get; init; }
-
-    /// <summary>Estimates with intervals against the control, the SRM check and the verdict; null without variants.</summary>
-    public ExperimentAnalysis? Analysis { get; init; }
-}
+/// <param name="Defined">Whether the experiment is defined in configuration (<c>Experiments:Definitions</c>).</param>
+/// <param name="Definition">The definition, when defined.</param>
+/// <param name="Variants">Every variant's sums, by name (the defined ones without data at 0).</param>
+/// <param name="Analysis">Estimates with intervals against the control, the SRM check and the verdict; null without variants.</param>
+public sealed record ExperimentReport(string Experiment, bool Defined, ExperimentDefinition? Definition,
+    IReadOnlyList<VariantSums> Variants, ExperimentAnalysis? Analysis);
 
 /// <summary>
 /// Cumulative statistics per (tenant, experiment, variant) of the invocations tagged <c>perfotel.experiment</c> and
-/// <c>perfotel.variant</c>, and the verdict of a two-proportion z-test on success. Memory: one <see cref="VariantStats"/>
+/// <c>perfotel.variant</c>, analysed by <see cref="ExperimentAnalyzer"/>. Memory: one <see cref="VariantStats"/>
 /// per variant, at most <see cref="ExperimentOptions.MaxExperimentsPerTenant"/> x
 /// <see cref="ExperimentOptions.MaxVariantsPerExperiment"/> per tenant. Thread-safe.
 /// </summary>
-/// <remarks>
-/// With more than two variants the leader (highest success rate) is the winner only when it beats every other variant
-/// at p &lt; the significance level, each pairwise test on its own. Requiring every test to reject is an
-/// intersection-union test, whose level is the level of each test, so no multiple-comparison correction is needed.
-/// </remarks>
 public sealed class ExperimentRegistry
 {
     private readonly Lock gate = new();
@@ -209,72 +182,11 @@ public sealed class ExperimentRegistry
             variants.TryAdd(name, new VariantStats());
         }
         var ordered = variants.OrderBy(v => v.Key, StringComparer.Ordinal).ToList();
-        var leader = ordered
-            .Where(v => v.Value.Invocations > 0)
-            .OrderByDescending(v => (double)v.Value.Successes / v.Value.Invocations)
-            .ThenByDescending(v => v.Value.Invocations)
-            .ThenBy(v => v.Key, StringComparer.Ordinal)
-            .Select(v => v.Key)
-            .FirstOrDefault();
-        var leaderStats = leader is null ? null : variants[leader];
-
-        double? experimentP = null;
-        var allSignificant = true;
-        var reports = new List<VariantReport>();
-        foreach (var (name, stats) in ordered)
-        {
-            ZTestResult? test = null;
-            if (leaderStats is not null && name != leader)
-            {
-                test = TwoProportionZTest.Test(leaderStats.Successes, leaderStats.Invocations, stats.Successes, stats.Invocations);
-                if (test is { } t)
-                {
-                    experimentP = Math.Max(experimentP ?? 0, t.PValue);
-                    allSignificant &= t.Z > 0 && t.PValue < options.SignificanceLevel;
-                }
-                else
-                {
-                    allSignificant = false;
-                }
-            }
-            reports.Add(ReportOf(name, stats, test));
-        }
-
-        var enoughSamples = ordered.Count >= 2 && ordered.All(v => v.Value.Invocations >= options.MinSamplesPerVariant);
-        var state = !enoughSamples || experimentP is null ? ExperimentState.InsufficientSamples
-            : allSignificant ? ExperimentState.Winner
-            : ExperimentState.NoSignificantDifference;
-        // The leader's own p-value is the experiment's: the weakest of its wins.
-        for (var i = 0; i < reports.Count; i++)
-        {
-            if (reports[i].Variant == leader && experimentP is not null)
-            {
-                reports[i] = reports[i] with { PValueAgainstLeader = experimentP };
-            }
-        }
-        return new ExperimentReport(experiment, reports, leader, experimentP, state,
-            state == ExperimentState.Winner ? leader : null, options.MinSamplesPerVariant, options.SignificanceLevel)
-        {
-            Defined = definition is not null,
-            Analysis = ExperimentAnalyzer.Analyze(ordered.Select(v => (v.Key, v.Value)).ToList(), definition, options, time.GetUtcNow()),
-        };
+        return new ExperimentReport(experiment, definition is not null, definition,
+            ordered.Select(v => new VariantSums(v.Key, v.Value.Invocations, v.Value.Successes, v.Value.AccuracySums,
+                v.Value.QualitySums, v.Value.LatencySums, v.Value.CostSums)).ToList(),
+            ExperimentAnalyzer.Analyze(ordered.Select(v => (v.Key, v.Value)).ToList(), definition, options, time.GetUtcNow()));
     }
-
-    private static VariantReport ReportOf(string name, VariantStats s, ZTestResult? test) => new(
-        name,
-        s.Invocations,
-        s.Successes,
-        s.Invocations > 0 ? (double)s.Successes / s.Invocations : null,
-        s.Latency.Quantile(0.95),
-        s.PricedInvocations > 0 ? s.CostSums.Mean : null,
-        s.PricedInvocations,
-        s.UnpricedInvocations,
-        s.QualitySums.Count > 0 ? s.QualitySums.Mean : null,
-        s.QualitySums.Count,
-        s.AccuracySums.Count > 0 ? s.AccuracySums.Mean : null,
-        s.AccuracySums.Count,
-        test?.Z,
-        test?.PValue);
 
     private void Update(AgentInvocation invocation, Action<VariantStats> update)
     {

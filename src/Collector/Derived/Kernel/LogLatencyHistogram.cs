@@ -72,13 +72,19 @@ public sealed class LogLatencyHistogram
     }
 
     /// <summary>The latency at quantile <paramref name="q"/> in (0, 1] by nearest rank; null when empty.</summary>
-    public double? Quantile(double q)
+    public double? Quantile(double q) => Count == 0 ? null : OrderStatistic(Math.Max(1, (long)Math.Ceiling(q * Count)));
+
+    /// <summary>
+    /// The <paramref name="rank"/>-th smallest latency (1-based, clamped to [1, Count]) as its bucket's value; null when
+    /// empty. Confidence intervals of a quantile read the order statistics at the ranks that bracket it.
+    /// </summary>
+    public double? OrderStatistic(long rank)
     {
         if (Count == 0)
         {
             return null;
         }
-        var rank = Math.Max(1, (long)Math.Ceiling(q * Count));
+        rank = Math.Clamp(rank, 1, Count);
         long seen = 0;
         for (var i = 0; i < counts.Length; i++)
         {

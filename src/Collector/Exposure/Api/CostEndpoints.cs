@@ -23,9 +23,9 @@ public static class CostEndpoints
         endpoints.MapGet("/api/v1/budgets", BudgetsOf).Describe<BudgetsResponse>("Every configured budget of the tenant with its spend, projection and state.", []);
         endpoints.MapGet("/api/v1/models", ModelsOf).Describe<ModelsResponse>("Models compared on quality, latency and cost, with cheaper-model recommendations.",
             [new("window", "One of the model comparison's windows (Models:Windows); default the first.")]);
-        endpoints.MapGet("/api/v1/experiments", Experiments).Describe<ExperimentsResponse>("Every experiment seen for the tenant, with its variants and verdict.", []);
+        endpoints.MapGet("/api/v1/experiments", Experiments).Describe<ExperimentsResponse>("Every experiment of the tenant, defined or seen in data, with its analysis: estimates with intervals per variant and metric, SRM check and verdict.", []);
         endpoints.MapGet("/api/v1/experiments/{id}", Experiment)
-            .Describe<ExperimentResponse>("One experiment with its variants and verdict.", [], StatusCodes.Status404NotFound);
+            .Describe<ExperimentResponse>("One experiment with its analysis.", [], StatusCodes.Status404NotFound);
         return endpoints;
     }
 
@@ -77,8 +77,7 @@ public static class CostEndpoints
     private static IResult Experiments(HttpRequest request, ExperimentRegistry registry)
     {
         var tenant = RequestTenant.Resolve(request.HttpContext);
-        return Results.Ok(new ExperimentsResponse(tenant, registry.Options.MinSamplesPerVariant,
-            registry.Options.SignificanceLevel, registry.DroppedInvocations(tenant),
+        return Results.Ok(new ExperimentsResponse(tenant, registry.DroppedInvocations(tenant),
             registry.Reports(tenant).Select(ExperimentResponse.Of).ToList()));
     }
 
@@ -126,16 +125,14 @@ internal sealed record BudgetsResponse(string Tenant, DateTimeOffset AsOf, doubl
 internal sealed record ModelsResponse(string Tenant, string Window, DateTimeOffset AsOf, IReadOnlyList<ModelStats> Models,
     IReadOnlyList<ModelRecommendation> Recommendations);
 
-/// <summary><c>defined</c>: whether <c>Experiments:Definitions</c> declares it; <c>analysis</c>: intervals, SRM and verdict.</summary>
-internal sealed record ExperimentResponse(string Experiment, bool Defined, string State, string? Leader, string? Winner, double? PValue,
-    int MinSamplesPerVariant, double SignificanceLevel, IReadOnlyList<VariantReport> Variants, ExperimentAnalysisResponse? Analysis)
+/// <summary>
+/// One experiment: <c>defined</c> says whether <c>Experiments:Definitions</c> declares it; <c>analysis</c> has the
+/// estimates with intervals per variant and metric, the SRM check and the verdict (null before any variant exists).
+/// The one response type of the experiment routes: the pages and any client read this shape.
+/// </summary>
+internal sealed record ExperimentResponse(string Experiment, bool Defined, ExperimentAnalysisResponse? Analysis)
 {
-    public static ExperimentResponse Of(ExperimentReport report) => new(report.Experiment, report.Defined, report.State switch
-    {
-        ExperimentState.Winner => "winner",
-        ExperimentState.NoSignificantDifference => "no_significant_difference",
-        _ => "insufficient_samples",
-    }, report.Leader, report.Winner, report.PValue, report.MinSamplesPerVariant, report.SignificanceLevel, report.Variants,
+    public static ExperimentResponse Of(ExperimentReport report) => new(report.Experiment, report.Defined,
         report.Analysis is { } analysis ? ExperimentAnalysisResponse.Of(analysis) : null);
 }
 
@@ -151,35 +148,28 @@ internal sealed record IntervalResponse(double Estimate, double Lower, double Up
 internal sealed record MetricAnalysisResponse(string Metric, long Samples, IntervalResponse? Estimate, IntervalResponse? Difference,
     IntervalResponse? Lift, double? PValue);
 
-internal sealed record VariantAnalysisResponse(string Variant, long Invocations, double? IntendedWeight, IReadOnlyList<MetricAnalysisResponse> Metrics);
+/// <summary><c>latencyP95</c>: the p95 latency in seconds with its distribution-free interval.</summary>
+internal sealed record VariantAnalysisResponse(string Variant, long Invocations, double? IntendedWeight, IntervalResponse? LatencyP95,
+    IReadOnlyList<MetricAnalysisResponse> Metrics);
 
 /// <summary><c>chiSquare</c> is null when a variant of weight 0 received traffic (a mismatch whatever its size).</summary>
 internal sealed record SampleRatioResponse(double? ChiSquare, int DegreesOfFreedom, double PValue, bool Mismatch);
 
 /// <summary>The verdict is running, winner, no_difference, guardrail_violated or srm, with its reason.</summary>
 internal sealed record ExperimentAnalysisResponse(string Control, string PrimaryMetric, double MinimumDetectableEffect,
-    double ConfidenceLevel, SampleRatioResponse? SampleRatio, string Verdict, string? Winner, string Reason,
+    double ConfidenceLevel, int MinSamplesPerVariant, SampleRatioResponse? SampleRatio, string Verdict, string? Winner, string Reason,
     IReadOnlyList<VariantAnalysisResponse> Variants)
 {
     public static ExperimentAnalysisResponse Of(ExperimentAnalysis a) => new(a.Control, a.PrimaryMetric, a.Tau, a.ConfidenceLevel,
+        a.MinSamplesPerVariant,
         a.SampleRatio is { } srm
             ? new SampleRatioResponse(double.IsFinite(srm.ChiSquare) ? srm.ChiSquare : null, srm.DegreesOfFreedom, srm.PValue, srm.Mismatch)
             : null,
-        VerdictText(a.Verdict), a.Winner, a.Reason,
-        a.Variants.Select(v => new VariantAnalysisResponse(v.Variant, v.Invocations, v.IntendedWeight,
+        ExperimentVerdictNames.Name(a.Verdict), a.Winner, a.Reason,
+        a.Variants.Select(v => new VariantAnalysisResponse(v.Variant, v.Invocations, v.IntendedWeight, IntervalResponse.Of(v.LatencyP95),
             v.Metrics.Select(m => new MetricAnalysisResponse(m.Metric, m.Samples, IntervalResponse.Of(m.Estimate),
                 IntervalResponse.Of(m.Difference), IntervalResponse.Of(m.Lift), m.PValue)).ToList())).ToList());
-
-    /// <summary>The verdict's name in the API.</summary>
-    public static string VerdictText(ExperimentVerdict verdict) => verdict switch
-    {
-        ExperimentVerdict.Winner => "winner",
-        ExperimentVerdict.NoDifference => "no_difference",
-        ExperimentVerdict.GuardrailViolated => "guardrail_violated",
-        ExperimentVerdict.Srm => "srm",
-        _ => "running",
-    };
 }
 
-internal sealed record ExperimentsResponse(string Tenant, int MinSamplesPerVariant, double SignificanceLevel,
-    long DroppedInvocations, IReadOnlyList<ExperimentResponse> Experiments);
+/// <summary><c>droppedInvocations</c>: the tenant's invocations beyond the experiment and variant caps.</summary>
+internal sealed record ExperimentsResponse(string Tenant, long DroppedInvocations, IReadOnlyList<ExperimentResponse> Experiments);

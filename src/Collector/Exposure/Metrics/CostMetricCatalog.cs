@@ -41,12 +41,16 @@ public static class CostMetricCatalog
     public const string WindowLabel = "window";
     public const string ExperimentLabel = "experiment";
     public const string VariantLabel = "variant";
+    public const string MetricLabel = "metric";
+    public const string VerdictLabel = "verdict";
 
     private static readonly string[] CostLabels = [TenantLabel, AgentLabel, ProviderLabel, ModelLabel];
     private static readonly string[] BudgetLabels = [TenantLabel, AgentLabel, PeriodLabel];
     private static readonly string[] ProjectionLabels = [TenantLabel, AgentLabel];
     private static readonly string[] ModelLabels = [TenantLabel, ProviderLabel, ModelLabel, WindowLabel];
     private static readonly string[] ExperimentLabels = [TenantLabel, ExperimentLabel, VariantLabel];
+    private static readonly string[] ExperimentMetricLabels = [TenantLabel, ExperimentLabel, VariantLabel, MetricLabel];
+    private static readonly string[] ExperimentWideLabels = [TenantLabel, ExperimentLabel];
 
     // Cost roll-ups: counters of what was committed since the process started (a restart is a counter reset, which
     // increase() and rate() handle; replaying history into them would be counted twice by those functions).
@@ -100,27 +104,46 @@ public static class CostMetricCatalog
     public static readonly CostMetricDefinition ModelAccuracy = Model("perfotel.model.accuracy", "{accuracy}",
         "Mean accuracy 0-1 of the invocations the model served in the window.", "perfotel_model_accuracy");
 
-    // Experiments: cumulative per variant.
+    // Experiments (docs/collector/experiments.md, "Metrics"). The mergeable sums behind every estimate, cumulative per
+    // variant: replicas add up in Prometheus and the recording rules recompute the estimates with their intervals.
     public static readonly CostMetricDefinition ExperimentInvocations = Experiment("perfotel.experiment.invocations", "{invocation}",
-        "Invocations of the variant since the experiment started (mergeable).", "perfotel_experiment_invocations");
+        "Invocations of the variant counted in the experiment (mergeable).", "perfotel_experiment_invocations");
     public static readonly CostMetricDefinition ExperimentSuccesses = Experiment("perfotel.experiment.successes", "{invocation}",
         "Successful invocations of the variant (mergeable).", "perfotel_experiment_successes");
-    public static readonly CostMetricDefinition ExperimentSuccessRatio = Experiment("perfotel.experiment.success_ratio", "1",
-        "Success rate of the variant.", "perfotel_experiment_success_ratio");
-    public static readonly CostMetricDefinition ExperimentLatencyP95 = Experiment("perfotel.experiment.latency.p95", "s",
-        "95th percentile of the variant's invocation latency (log-bucketed, within 4.9 %).", "perfotel_experiment_latency_p95_seconds");
-    public static readonly CostMetricDefinition ExperimentCostPerInvocation = Experiment("perfotel.experiment.cost_per_invocation_usd", "{USD}",
-        "Mean cost in US dollars of the variant's priced invocations.", "perfotel_experiment_cost_per_invocation_usd");
-    public static readonly CostMetricDefinition ExperimentQuality = Experiment("perfotel.experiment.quality", "{score}",
-        "Mean perfotel.quality of the variant's invocations.", "perfotel_experiment_quality");
-    public static readonly CostMetricDefinition ExperimentAccuracy = Experiment("perfotel.experiment.accuracy", "{accuracy}",
-        "Mean accuracy 0-1 of the variant's invocations (feedback and accuracy evaluations).", "perfotel_experiment_accuracy");
-    public static readonly CostMetricDefinition ExperimentPValue = Experiment("perfotel.experiment.p_value", "{probability}",
-        "Two-sided p-value of the two-proportion z-test on success of the leading variant against this one; on the leading variant, the largest of its p-values.",
-        "perfotel_experiment_p_value");
+    public static readonly CostMetricDefinition ExperimentSamples = ExperimentMetric("perfotel.experiment.samples", "{sample}",
+        "Samples of the mean metric (accuracy, quality, latency in seconds, cost in USD of priced invocations) of the variant (mergeable).",
+        "perfotel_experiment_samples");
+    public static readonly CostMetricDefinition ExperimentSum = ExperimentMetric("perfotel.experiment.sum", "{value}",
+        "Sum of the mean metric's samples of the variant (mergeable).", "perfotel_experiment_sum");
+    public static readonly CostMetricDefinition ExperimentSumOfSquares = ExperimentMetric("perfotel.experiment.sum_of_squares", "{value}",
+        "Sum of the squares of the mean metric's samples of the variant (mergeable).", "perfotel_experiment_sum_of_squares");
+
+    // The definition (configuration, equal on every replica: rules take max()).
+    public static readonly CostMetricDefinition ExperimentIntendedWeight = Experiment("perfotel.experiment.intended_weight", "{share}",
+        "Share of the traffic the definition intends for the variant (its weight over the sum of weights).",
+        "perfotel_experiment_intended_weight");
+    public static readonly CostMetricDefinition ExperimentControl = Experiment("perfotel.experiment.control", "{variant}",
+        "1 on the variant every other is compared against.", "perfotel_experiment_control");
+    public static readonly CostMetricDefinition ExperimentMinSamples = new("perfotel.experiment.min_samples", CostInstrumentKind.Gauge,
+        "{invocation}", "Invocations every variant of positive weight needs before any verdict but srm.",
+        "perfotel_experiment_min_samples", ExperimentWideLabels);
+    public static readonly CostMetricDefinition ExperimentIntervalZ = new("perfotel.experiment.interval_z", CostInstrumentKind.Gauge,
+        "{z}", "Two-sided normal quantile of the confidence level of every interval (1.96 for 95 %).",
+        "perfotel_experiment_interval_z", ExperimentWideLabels);
+    public static readonly CostMetricDefinition ExperimentSrmCriticalChiSquare = new("perfotel.experiment.srm_critical_chi_square",
+        CostInstrumentKind.Gauge, "{chi_square}",
+        "Chi-square above which the split is a sample-ratio mismatch (upper tail 0.001 at variants of positive weight - 1 degrees of freedom).",
+        "perfotel_experiment_srm_critical_chi_square", ExperimentWideLabels);
+    public static readonly CostMetricDefinition ExperimentGuardrailTolerance = new("perfotel.experiment.guardrail_tolerance",
+        CostInstrumentKind.Gauge, "{share}", "Tolerated relative degradation of the guardrail metric (0.1: at most 10 % worse).",
+        "perfotel_experiment_guardrail_tolerance", [TenantLabel, ExperimentLabel, MetricLabel]);
+
+    // The verdict of this collector's analysis (a state set: 1 on the current verdict, 0 on the others).
+    public static readonly CostMetricDefinition ExperimentVerdict = new("perfotel.experiment.verdict", CostInstrumentKind.Gauge,
+        "{verdict}", "1 on the experiment's current verdict (running, winner, no_difference, guardrail_violated, srm), 0 on the others.",
+        "perfotel_experiment_verdict", [TenantLabel, ExperimentLabel, VerdictLabel]);
     public static readonly CostMetricDefinition ExperimentWinner = Experiment("perfotel.experiment.winner", "{winner}",
-        "1 on the variant declared the winner, 0 on the others (p < 0.05 against every other, each with the minimum sample).",
-        "perfotel_experiment_winner");
+        "1 on the variant the verdict names the winner, 0 on the others.", "perfotel_experiment_winner");
 
     /// <summary>Every metric, in exposition order.</summary>
     public static IReadOnlyList<CostMetricDefinition> All { get; } =
@@ -129,12 +152,16 @@ public static class CostMetricCatalog
         BudgetSpend, BudgetLimit, BudgetUtilization, BudgetProjectedMonthSpend,
         ModelCalls, ModelErrors, ModelErrorRatio, ModelLatencyP95, ModelCostUsd, ModelCostPerCall, ModelCostPerInvocation,
         ModelTokens, ModelUnpricedTokens, ModelInvocations, ModelSuccessRatio, ModelAccuracy,
-        ExperimentInvocations, ExperimentSuccesses, ExperimentSuccessRatio, ExperimentLatencyP95,
-        ExperimentCostPerInvocation, ExperimentQuality, ExperimentAccuracy, ExperimentPValue, ExperimentWinner,
+        ExperimentInvocations, ExperimentSuccesses, ExperimentSamples, ExperimentSum, ExperimentSumOfSquares,
+        ExperimentIntendedWeight, ExperimentControl, ExperimentMinSamples, ExperimentIntervalZ, ExperimentSrmCriticalChiSquare,
+        ExperimentGuardrailTolerance, ExperimentVerdict, ExperimentWinner,
     ];
 
     private static CostMetricDefinition Model(string name, string unit, string description, string prometheusName) =>
         new(name, CostInstrumentKind.Gauge, unit, description, prometheusName, ModelLabels);
+
+    private static CostMetricDefinition ExperimentMetric(string name, string unit, string description, string prometheusName) =>
+        new(name, CostInstrumentKind.Gauge, unit, description, prometheusName, ExperimentMetricLabels);
 
     private static CostMetricDefinition Experiment(string name, string unit, string description, string prometheusName) =>
         new(name, CostInstrumentKind.Gauge, unit, description, prometheusName, ExperimentLabels);

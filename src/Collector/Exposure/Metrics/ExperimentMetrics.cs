@@ -1,49 +1,92 @@
 using System.Diagnostics.Metrics;
 using PerfOtel.Collector.Derived.Experiments;
+using PerfOtel.Collector.Derived.Experiments.Statistics;
 using C = PerfOtel.Collector.Exposure.Metrics.CostMetricCatalog;
 
 namespace PerfOtel.Collector.Exposure.Metrics;
 
-/// <summary>The experiment gauges of <see cref="CostMetricCatalog"/>; values without samples are absent, not 0.</summary>
+/// <summary>
+/// The experiment gauges of <see cref="CostMetricCatalog"/>: the mergeable sums per variant and metric, the definition
+/// the recording rules need to recompute the analysis from sums added over replicas, and this collector's verdict.
+/// A mean metric without samples has no series, not zeros.
+/// </summary>
 internal sealed class ExperimentMetrics
 {
+    private static readonly ExperimentMetric[] MeanMetrics =
+        [ExperimentMetric.Accuracy, ExperimentMetric.Quality, ExperimentMetric.Latency, ExperimentMetric.Cost];
+
+    private static readonly ExperimentVerdict[] Verdicts = Enum.GetValues<ExperimentVerdict>();
+
     private readonly ExperimentRegistry registry;
 
     public ExperimentMetrics(ExperimentRegistry registry, IMeterFactory meterFactory)
     {
         this.registry = registry;
         var meter = CostMeter.Create(meterFactory);
-        Gauge(meter, C.ExperimentInvocations, (_, v) => v.Invocations);
-        Gauge(meter, C.ExperimentSuccesses, (_, v) => v.Successes);
-        Gauge(meter, C.ExperimentSuccessRatio, (_, v) => v.SuccessRate);
-        Gauge(meter, C.ExperimentLatencyP95, (_, v) => v.LatencyP95Seconds);
-        Gauge(meter, C.ExperimentCostPerInvocation, (_, v) => v.CostPerInvocationUsd);
-        Gauge(meter, C.ExperimentQuality, (_, v) => v.MeanQuality);
-        Gauge(meter, C.ExperimentAccuracy, (_, v) => v.MeanAccuracy);
-        Gauge(meter, C.ExperimentPValue, (_, v) => v.PValueAgainstLeader);
-        Gauge(meter, C.ExperimentWinner, (e, v) => e.Winner == v.Variant ? 1 : 0);
+        Gauge(meter, C.ExperimentInvocations, PerVariant((_, v) => v.Invocations));
+        Gauge(meter, C.ExperimentSuccesses, PerVariant((_, v) => v.Successes));
+        Gauge(meter, C.ExperimentSamples, PerMeanMetric(s => s.Count));
+        Gauge(meter, C.ExperimentSum, PerMeanMetric(s => s.Sum));
+        Gauge(meter, C.ExperimentSumOfSquares, PerMeanMetric(s => s.SumOfSquares));
+        Gauge(meter, C.ExperimentIntendedWeight, PerVariant((e, v) => e.Analysis?.Variants.First(a => a.Variant == v.Variant).IntendedWeight));
+        Gauge(meter, C.ExperimentControl, PerVariant((e, v) => e.Defined && e.Analysis?.Control == v.Variant ? 1 : null));
+        Gauge(meter, C.ExperimentMinSamples, PerExperiment(e => e.Analysis?.MinSamplesPerVariant));
+        Gauge(meter, C.ExperimentIntervalZ, PerExperiment(e => e.Analysis is { } a ? NormalDistribution.Quantile(1 - ((1 - a.ConfidenceLevel) / 2)) : null));
+        Gauge(meter, C.ExperimentSrmCriticalChiSquare, PerExperiment(CriticalChiSquare));
+        Gauge(meter, C.ExperimentGuardrailTolerance, Guardrails);
+        Gauge(meter, C.ExperimentVerdict, VerdictStates);
+        Gauge(meter, C.ExperimentWinner, PerVariant((e, v) => e.Analysis is { } a ? (a.Winner == v.Variant ? 1 : 0) : null));
     }
 
-    private void Gauge(Meter meter, CostMetricDefinition definition, Func<ExperimentReport, VariantReport, double?> value) =>
-        meter.CreateObservableGauge(definition.Name, () => Observe(value), definition.Unit, definition.Description);
-
-    private IEnumerable<Measurement<double>> Observe(Func<ExperimentReport, VariantReport, double?> value)
+    private static double? CriticalChiSquare(ExperimentReport experiment)
     {
-        foreach (var tenant in registry.Tenants())
+        var cells = experiment.Definition?.Variants.Values.Count(w => w > 0) ?? 0;
+        return cells < 2 ? null : ChiSquareDistribution.CriticalValue(cells - 1, SampleRatioMismatch.DefaultThreshold);
+    }
+
+    private static IEnumerable<(double, KeyValuePair<string, object?>[])> Guardrails(ExperimentReport experiment) =>
+        (experiment.Definition?.Guardrails ?? []).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
+            (g.Value, new[] { Label(C.MetricLabel, g.Key.ToLowerInvariant()) }));
+
+    private static IEnumerable<(double, KeyValuePair<string, object?>[])> VerdictStates(ExperimentReport experiment) =>
+        experiment.Analysis is { } analysis
+            ? Verdicts.Select(v => (analysis.Verdict == v ? 1.0 : 0.0, new[] { Label(C.VerdictLabel, ExperimentVerdictNames.Name(v)) }))
+            : [];
+
+    private static Func<ExperimentReport, IEnumerable<(double, KeyValuePair<string, object?>[])>> PerExperiment(Func<ExperimentReport, double?> value) =>
+        experiment => value(experiment) is { } v ? [(v, [])] : [];
+
+    private static Func<ExperimentReport, IEnumerable<(double, KeyValuePair<string, object?>[])>> PerVariant(
+        Func<ExperimentReport, VariantSums, double?> value) =>
+        experiment => experiment.Variants
+            .Select(variant => (Value: value(experiment, variant), Variant: variant.Variant))
+            .Where(x => x.Value is not null)
+            .Select(x => (x.Value!.Value, new[] { Label(C.VariantLabel, x.Variant) }));
+
+    private static Func<ExperimentReport, IEnumerable<(double, KeyValuePair<string, object?>[])>> PerMeanMetric(Func<MeanSums, double> value) =>
+        experiment => experiment.Variants.SelectMany(variant => MeanMetrics
+            .Select(metric => (Sums: variant.Of(metric), Metric: metric))
+            .Where(x => x.Sums.Count > 0)
+            .Select(x => (value(x.Sums), new[] { Label(C.VariantLabel, variant.Variant), Label(C.MetricLabel, ExperimentMetricNames.Name(x.Metric)) })));
+
+    private void Gauge(Meter meter, CostMetricDefinition definition,
+        Func<ExperimentReport, IEnumerable<(double Value, KeyValuePair<string, object?>[] Labels)>> series) =>
+        meter.CreateObservableGauge(definition.Name, () => Observe(series), definition.Unit, definition.Description);
+
+    private IEnumerable<Measurement<double>> Observe(Func<ExperimentReport, IEnumerable<(double Value, KeyValuePair<string, object?>[] Labels)>> series)
+    {
+        foreach (var tenant in registry.Tenants().Union(registry.Options.Definitions.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             foreach (var experiment in registry.Reports(tenant))
             {
-                foreach (var variant in experiment.Variants)
+                foreach (var (value, labels) in series(experiment))
                 {
-                    if (value(experiment, variant) is { } v)
-                    {
-                        yield return new Measurement<double>(v,
-                            new KeyValuePair<string, object?>(C.TenantLabel, tenant),
-                            new KeyValuePair<string, object?>(C.ExperimentLabel, experiment.Experiment),
-                            new KeyValuePair<string, object?>(C.VariantLabel, variant.Variant));
-                    }
+                    yield return new Measurement<double>(value,
+                        [Label(C.TenantLabel, tenant), Label(C.ExperimentLabel, experiment.Experiment), .. labels]);
                 }
             }
         }
     }
+
+    private static KeyValuePair<string, object?> Label(string key, string value) => new(key, value);
 }

@@ -61,6 +61,31 @@ public static class ChiSquareDistribution
         ArgumentOutOfRangeException.ThrowIfLessThan(degreesOfFreedom, 1);
         return x <= 0 ? 1 : IncompleteGamma.UpperRegularized(degreesOfFreedom / 2.0, x / 2);
     }
+
+    /// <summary>
+    /// The statistic whose upper tail is <paramref name="tail"/>: the SRM check flags a chi-square above it. Exposed so
+    /// that a recording rule can compare the chi-square of counts summed over replicas with it (PromQL has no
+    /// chi-square distribution). Bisection on <see cref="UpperTail"/>, which falls monotonically, to 1e-9 relative.
+    /// </summary>
+    public static double CriticalValue(int degreesOfFreedom, double tail)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(degreesOfFreedom, 1);
+        if (!(tail is > 0 and < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(tail), tail, "The tail must lie in (0, 1).");
+        }
+        double low = 0, high = 1;
+        while (UpperTail(high, degreesOfFreedom) > tail)
+        {
+            high *= 2;
+        }
+        while (high - low > 1e-9 * high)
+        {
+            var middle = (low + high) / 2;
+            (UpperTail(middle, degreesOfFreedom) > tail ? ref low : ref high) = middle;
+        }
+        return (low + high) / 2;
+    }
 }
 
 /// <summary>The regularized incomplete gamma functions P(a, x) and Q(a, x) = 1 - P(a, x).</summary>
