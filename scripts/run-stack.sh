@@ -98,12 +98,19 @@ dotnet build "$root/samples/AgentFleet" -c Release -nologo -v quiet >>"$work/bui
 # (and die) with this run, so every run starts from nothing.
 cd "$work"
 
+# The experiment the fleet runs (samples/AgentFleet, FleetCatalog: research-assistant tries gpt-4o-mini on half of its
+# tasks), defined for the collector so that its analysis checks the split and the guardrails: cost and latency may not
+# get worse by more than 10 % and 20 %. tests/PerfOtel.Testing/FleetProcess.cs holds the same definition for the tests.
+experiment="Experiments:Definitions:${tenant}:research-model"
+experiment_args=(--"$experiment:Variants:control=1" --"$experiment:Variants:cheaper=1" --"$experiment:Control=control"
+  --"$experiment:Guardrails:cost=0.1" --"$experiment:Guardrails:latency=0.2")
+
 start collector env \
   "PERFOTEL__Budgets__Tenants__${tenant}__HourlyUsd=${BUDGET_HOURLY_USD:-200}" \
   "PERFOTEL__Budgets__Tenants__${tenant}__DailyUsd=${BUDGET_DAILY_USD:-2000}" \
   "PERFOTEL__Budgets__Tenants__${tenant}__MonthlyUsd=${BUDGET_MONTHLY_USD:-30000}" \
   dotnet run --project "$root/src/Collector" -c Release --no-build -- --urls "http://127.0.0.1:$collector_port" \
-  --Storage:DataDirectory="$work/collector-data"
+  --Storage:DataDirectory="$work/collector-data" "${experiment_args[@]}"
 wait_for collector "http://127.0.0.1:$collector_port/healthz"
 
 fleet_args=(--endpoint "http://127.0.0.1:$collector_port" --duration "$duration" --rate "$rate" --seed "$seed"

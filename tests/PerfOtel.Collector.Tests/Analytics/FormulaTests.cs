@@ -289,62 +289,6 @@ public class PredictionFormulaTests
     }
 }
 
-public class LatencyHistogramTests
-{
-    [Fact]
-    public void Every_covered_latency_is_reported_within_the_stated_error_bound()
-    {
-        Assert.True(LatencyHistogram.RelativeErrorBound < 0.087);
-        for (var seconds = 0.001; seconds < 20_000; seconds *= 1.013)
-        {
-            var reported = LatencyHistogram.RepresentativeOf(LatencyHistogram.BucketOf(seconds));
-            Assert.True(Math.Abs(reported - seconds) / seconds <= LatencyHistogram.RelativeErrorBound + 1e-12,
-                $"{seconds} s reported as {reported} s");
-        }
-    }
-
-    [Fact]
-    public void Percentiles_use_the_nearest_rank()
-    {
-        var histogram = new LatencyHistogram();
-        for (var i = 1; i <= 100; i++)
-        {
-            histogram.Record(i * 0.1);
-        }
-        // Ranks 50, 95, 99: 5.0 s, 9.5 s, 9.9 s.
-        AssertWithinBound(5.0, histogram.Quantile(0.50));
-        AssertWithinBound(9.5, histogram.Quantile(0.95));
-        AssertWithinBound(9.9, histogram.Quantile(0.99));
-        Assert.Null(new LatencyHistogram().Quantile(0.95));
-    }
-
-    [Fact]
-    public void Merged_histograms_equal_one_histogram_of_all_samples()
-    {
-        var all = new LatencyHistogram();
-        var fast = new LatencyHistogram();
-        var slow = new LatencyHistogram();
-        for (var i = 0; i < 50; i++)
-        {
-            fast.Record(0.01 + i * 0.001);
-            all.Record(0.01 + i * 0.001);
-            slow.Record(30 + i);
-            all.Record(30 + i);
-        }
-        var merged = new LatencyHistogram();
-        merged.Merge(slow);
-        merged.Merge(fast);
-        Assert.Equal(all.Count, merged.Count);
-        foreach (var q in new[] { 0.1, 0.5, 0.51, 0.95, 0.99 })
-        {
-            Assert.Equal(all.Quantile(q), merged.Quantile(q));
-        }
-    }
-
-    private static void AssertWithinBound(double expected, double? actual) =>
-        Assert.InRange(actual!.Value, expected * (1 - LatencyHistogram.RelativeErrorBound), expected * (1 + LatencyHistogram.RelativeErrorBound));
-}
-
 public class OutcomeRateTests
 {
     [Fact]

@@ -144,7 +144,7 @@ internal static class ExperimentAnalyzer
     }
 
     /// <summary>The p95 and the order statistics at the ranks that bracket it (docs/collector/experiments.md, "p95").</summary>
-    internal static Interval? LatencyP95(LogLatencyHistogram latency, double z)
+    internal static Interval? LatencyP95(LatencyHistogram latency, double z)
     {
         const double q = 0.95;
         if (latency.Quantile(q) is not { } estimate || Intervals.QuantileRanks(latency.Count, q, z) is not { } ranks)

@@ -9,7 +9,7 @@ internal sealed class VariantStats
 {
     public long Invocations { get; set; }
     public long Successes { get; set; }
-    public LogLatencyHistogram Latency { get; } = new();
+    public LatencyHistogram Latency { get; } = new();
     public MeanSums LatencySums { get; set; }
     public long PricedInvocations => CostSums.Count;
     public MeanSums CostSums { get; set; }

@@ -1,94 +1,69 @@
-using PerfOtel.Collector.Derived.Analytics;
-using PerfOtel.Collector.Derived.Analytics.Formulas;
 namespace PerfOtel.Collector.Derived.Kernel;
 
 /// <summary>
-/// A fixed log-bucketed latency histogram for percentiles in bounded memory. Bucket i (i &gt;= 1) holds latencies in
-/// [m * g^(i-1), m * g^i) with g = 2^(1/4) and m = 1 ms; bucket 0 holds everything below 1 ms; the last bucket
-/// holds everything from m * g^98 ≈ 6.6 hours up. A percentile is the nearest-rank sample's bucket reported at
-/// 2 * lower * g / (1 + g), the point whose relative error to any value in the bucket is at most (g - 1) / (g + 1),
-/// about 8.6 %: the stated error bound of every latency percentile (outside the under- and overflow buckets).
-/// Counts are kept in an array that only spans the buckets seen so far, so one agent's typical latencies
-/// (two or three decades) cost a few dozen counters per time bucket.
+/// The one log-bucketed latency histogram of every derivation (agent windows, model comparison, experiment
+/// variants): percentiles in bounded memory with one stated error bound. Bucket 0 holds latencies below 1 ms;
+/// bucket i (1..158) holds [1 ms * 1.1^(i-1), 1 ms * 1.1^i); bucket 159 everything from 1 ms * 1.1^158 (about
+/// 54 minutes) up. A percentile is the nearest-rank sample's bucket reported at its geometric middle,
+/// lower * sqrt(1.1), whose relative error to any latency in the bucket is at most sqrt(1.1) - 1 = 4.88 % (outside
+/// the under- and overflow buckets; docs/collector/analytics.md). Counts live in an array spanning only the buckets
+/// seen, so an agent's or a model's usual two or three decades of latency cost a few dozen counters. Bucket counts
+/// add, so merged histograms equal one histogram of all samples whatever the order.
 /// </summary>
 public sealed class LatencyHistogram
 {
-    /// <summary>Growth factor between bucket bounds.</summary>
-    public static readonly double Growth = Math.Pow(2, 0.25);
+    /// <summary>Ratio between consecutive bucket bounds.</summary>
+    public const double Growth = 1.1;
 
-    /// <summary>Lower bound of bucket 1 in seconds.</summary>
+    /// <summary>Lower bound of bucket 1, in seconds.</summary>
     public const double MinimumSeconds = 0.001;
 
-    /// <summary>Number of buckets including under- and overflow.</summary>
-    public const int BucketCount = 100;
+    /// <summary>Buckets, including under- and overflow.</summary>
+    public const int BucketCount = 160;
 
-    /// <summary>Worst relative error of a percentile inside the covered range.</summary>
-    public static readonly double RelativeErrorBound = (Growth - 1) / (Growth + 1);
+    /// <summary>Worst relative error of a reported percentile inside the covered range.</summary>
+    public static readonly double RelativeErrorBound = Math.Sqrt(Growth) - 1;
 
     private static readonly double LogGrowth = Math.Log(Growth);
 
-    private int[] counts = [];
-    private int offset;
+    private long[] counts = [];
+    private int first;
 
-    /// <summary>Samples recorded.</summary>
+    /// <summary>Latencies recorded.</summary>
     public long Count { get; private set; }
 
-    /// <summary>The bucket a latency falls in.</summary>
+    /// <summary>The bucket of a latency in seconds (NaN and negatives fall in bucket 0).</summary>
     public static int BucketOf(double seconds)
     {
         if (!(seconds >= MinimumSeconds))
         {
             return 0;
         }
-        var index = 1 + (int)Math.Floor(Math.Log(seconds / MinimumSeconds) / LogGrowth);
+        // The ratio is computed in logs; a tiny epsilon keeps exact bounds (e.g. 1.1 ms) from falling one bucket low.
+        var index = 1 + (int)Math.Floor((Math.Log(seconds / MinimumSeconds) / LogGrowth) + 1e-9);
         return Math.Min(index, BucketCount - 1);
     }
 
-    /// <summary>The value reported for a bucket.</summary>
-    public static double RepresentativeOf(int bucket)
-    {
-        if (bucket == 0)
-        {
-            return MinimumSeconds / 2;
-        }
-        var lower = MinimumSeconds * Math.Pow(Growth, bucket - 1);
-        return 2 * lower * Growth / (1 + Growth);
-    }
+    /// <summary>The latency reported for a bucket.</summary>
+    public static double ValueOf(int bucket) => bucket == 0
+        ? MinimumSeconds / 2
+        : MinimumSeconds * Math.Pow(Growth, bucket - 1) * Math.Sqrt(Growth);
 
-    /// <summary>Records one latency.</summary>
+    /// <summary>Records a latency.</summary>
     public void Record(double seconds) => Add(BucketOf(seconds), 1);
 
-    /// <summary>Removes everything.</summary>
-    public void Clear()
-    {
-        Array.Clear(counts);
-        Count = 0;
-    }
-
-    /// <summary>Adds another histogram's counts (merging time buckets).</summary>
+    /// <summary>Adds another histogram's counts (merging time buckets into a window).</summary>
     public void Merge(LatencyHistogram other)
     {
+        ArgumentNullException.ThrowIfNull(other);
         if (other.Count == 0)
         {
             return;
         }
-        if (counts.Length == 0)
-        {
-            counts = (int[])other.counts.Clone();
-            offset = other.offset;
-            Count = other.Count;
-            return;
-        }
         // Cover the other's range once, then add counter by counter.
-        if (other.offset < offset)
-        {
-            Grow(other.offset);
-        }
-        if (other.offset + other.counts.Length > offset + counts.Length)
-        {
-            Grow(other.offset + other.counts.Length - 1);
-        }
-        var shift = other.offset - offset;
+        Cover(other.first);
+        Cover(other.first + other.counts.Length - 1);
+        var shift = other.first - first;
         for (var i = 0; i < other.counts.Length; i++)
         {
             counts[shift + i] += other.counts[i];
@@ -96,52 +71,64 @@ public sealed class LatencyHistogram
         Count += other.Count;
     }
 
-    /// <summary>The latency at quantile q in (0, 1] by nearest rank; null when empty.</summary>
-    public double? Quantile(double q)
+    /// <summary>Forgets everything, keeping the allocated array.</summary>
+    public void Clear()
+    {
+        Array.Clear(counts);
+        Count = 0;
+    }
+
+    /// <summary>The latency at quantile <paramref name="q"/> in (0, 1] by nearest rank; null when empty.</summary>
+    public double? Quantile(double q) => Count == 0 ? null : OrderStatistic(Math.Max(1, (long)Math.Ceiling(q * Count)));
+
+    /// <summary>
+    /// The <paramref name="rank"/>-th smallest latency (1-based, clamped to [1, Count]) as its bucket's value; null when
+    /// empty. Confidence intervals of a quantile read the order statistics at the ranks that bracket it.
+    /// </summary>
+    public double? OrderStatistic(long rank)
     {
         if (Count == 0)
         {
             return null;
         }
-        var rank = Math.Max(1, (long)Math.Ceiling(q * Count));
+        rank = Math.Clamp(rank, 1, Count);
         long seen = 0;
         for (var i = 0; i < counts.Length; i++)
         {
             seen += counts[i];
             if (seen >= rank)
             {
-                return RepresentativeOf(offset + i);
+                return ValueOf(first + i);
             }
         }
-        return RepresentativeOf(offset + counts.Length - 1);
+        return ValueOf(first + counts.Length - 1);
     }
 
-    private void Add(int bucket, int count)
+    private void Add(int bucket, long count)
     {
-        if (counts.Length == 0)
-        {
-            counts = new int[4];
-            offset = Math.Max(0, Math.Min(bucket, BucketCount - counts.Length));
-        }
-        if (bucket < offset || bucket >= offset + counts.Length)
-        {
-            Grow(bucket);
-        }
-        counts[bucket - offset] += count;
+        Cover(bucket);
+        counts[bucket - first] += count;
         Count += count;
     }
 
-    private void Grow(int bucket)
+    /// <summary>Grows the array (with slack on both sides, so a drifting latency does not reallocate every time).</summary>
+    private void Cover(int bucket)
     {
-        var low = Math.Min(offset, bucket);
-        var high = Math.Max(offset + counts.Length - 1, bucket);
-        // Grow with slack on both sides so a drifting latency does not reallocate on every new bucket.
-        var slack = Math.Max(2, (high - low + 1) / 4);
-        low = Math.Max(0, low - slack);
-        high = Math.Min(BucketCount - 1, high + slack);
-        var grown = new int[high - low + 1];
-        Array.Copy(counts, 0, grown, offset - low, counts.Length);
+        if (counts.Length == 0)
+        {
+            counts = new long[8];
+            first = Math.Clamp(bucket - 4, 0, BucketCount - counts.Length);
+            return;
+        }
+        if (bucket >= first && bucket < first + counts.Length)
+        {
+            return;
+        }
+        var low = Math.Max(0, Math.Min(first, bucket) - 4);
+        var high = Math.Min(BucketCount - 1, Math.Max(first + counts.Length - 1, bucket) + 4);
+        var grown = new long[high - low + 1];
+        Array.Copy(counts, 0, grown, first - low, counts.Length);
         counts = grown;
-        offset = low;
+        first = low;
     }
 }

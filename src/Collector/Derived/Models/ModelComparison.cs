@@ -242,7 +242,7 @@ public sealed class ModelComparison
                 }
                 if (rings is null)
                 {
-                    rings = options.Windows.Select(w => new TimeBucketRing<ModelWindowStats>(w.Duration, w.BucketWidth)).ToArray();
+                    rings = options.Windows.Select(w => new TimeBucketRing<ModelWindowStats>(w.Duration, w.BucketWidth, () => new ModelWindowStats())).ToArray();
                     models[key] = rings;
                 }
             }

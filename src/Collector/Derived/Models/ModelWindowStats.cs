@@ -13,7 +13,7 @@ public sealed class ModelWindowStats : IWindowStats<ModelWindowStats>
     public long Errors { get; set; }
 
     /// <summary>Call latencies.</summary>
-    public LogLatencyHistogram Latency { get; } = new();
+    public LatencyHistogram Latency { get; } = new();
 
     /// <summary>Calls with a price.</summary>
     public long PricedCalls { get; set; }

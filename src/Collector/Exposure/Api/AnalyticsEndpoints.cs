@@ -167,8 +167,10 @@ public static class AnalyticsEndpoints
         var worst = await WorstRunsAsync(store, windows, tenant, agents, breaches, cancellationToken).ConfigureAwait(false);
         var report = new ReportResponse(tenant, windows.Windows[window].Name, windows.Now,
             windows.TenantReport(tenant, window), agents, breaches, recommendations, windows.ThresholdsFor(tenant), worst);
+        // Experiments are cumulative, not windowed: the Markdown report lists them after the window's figures.
+        var experiments = services.GetService<PerfOtel.Collector.Derived.Experiments.ExperimentRegistry>()?.Reports(tenant) ?? [];
         return markdown
-            ? Results.Text(MarkdownReport.Render(report), MarkdownMediaType + "; charset=utf-8")
+            ? Results.Text(MarkdownReport.Render(report, experiments), MarkdownMediaType + "; charset=utf-8")
             : Results.Ok(report);
     }
 

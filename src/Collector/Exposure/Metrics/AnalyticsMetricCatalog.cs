@@ -42,7 +42,7 @@ public static class AnalyticsMetricCatalog
     public static readonly AnalyticsMetricDefinition ErrorRatio = Derived("perfotel.agent.error_ratio", "1",
         "Share of the agent's invocations in the window that failed.", "perfotel_agent_error_ratio");
     public static readonly AnalyticsMetricDefinition LatencyP95 = Derived("perfotel.agent.latency.p95", "s",
-        "95th percentile of the agent's invocation latency in the window (log-bucketed, within 8.6 %).",
+        "95th percentile of the agent's invocation latency in the window (log-bucketed, within 4.9 %).",
         "perfotel_agent_latency_p95_seconds");
     public static readonly AnalyticsMetricDefinition Accuracy = Derived("perfotel.agent.accuracy", "{accuracy}",
         "Mean accuracy 0-1 of the agent's answers in the window (feedback and accuracy evaluations).",

@@ -13,7 +13,8 @@ namespace PerfOtel.Collector.Derived.Analytics.Windows;
 internal sealed class AgentWindows
 {
     private readonly Lock gate = new();
-    private readonly WindowRing[] rings;
+    private readonly TimeBucketRing<WindowStats>[] rings;
+    private readonly IReadOnlyList<RollingWindowOptions> windows;
     private readonly AnalyticsOptions options;
     private readonly HashSet<string> knownTaskTypes = new(StringComparer.Ordinal);
     private readonly AgentSnapshot?[] cache;
@@ -34,11 +35,13 @@ internal sealed class AgentWindows
         reportedAgent = agent;
         Agent = agent ?? string.Empty;
         this.options = options;
-        var windows = options.EffectiveWindows;
-        rings = new WindowRing[windows.Count];
+        windows = options.EffectiveWindows;
+        rings = new TimeBucketRing<WindowStats>[windows.Count];
         for (var i = 0; i < windows.Count; i++)
         {
-            rings[i] = new WindowRing(windows[i], options.CalibrationBins);
+            // Two windows: the current one and the previous one (for trends).
+            rings[i] = new TimeBucketRing<WindowStats>(windows[i].Duration, windows[i].BucketWidth,
+                () => new WindowStats(options.CalibrationBins), windowsKept: 2);
         }
         cache = new AgentSnapshot?[windows.Count];
         completed = new CompletedBucketSums?[windows.Count];
@@ -230,9 +233,9 @@ internal sealed class AgentWindows
             anomaly = Anomaly(windowIndex, now);
         }
 
-        var width = ring.Options.BucketWidth;
-        var windowEnd = new DateTimeOffset((currentBucket + 1) * width.Ticks, TimeSpan.Zero);
-        var report = ReportBuilder.Build(Tenant, reportedAgent, ring.Options, windowEnd - ring.Options.Duration, windowEnd,
+        var window = windows[windowIndex];
+        var windowEnd = new DateTimeOffset((currentBucket + 1) * window.BucketWidth.Ticks, TimeSpan.Zero);
+        var report = ReportBuilder.Build(Tenant, reportedAgent, window, windowEnd - window.Duration, windowEnd,
             current, previous, anomaly, thresholds, options) with
         {
             AgentType = type, FirstSeen = firstSeen, LastSeen = lastSeen, Status = status,

@@ -8,7 +8,7 @@ namespace PerfOtel.Collector.Derived.Analytics.Windows;
 /// every field sums across buckets, windows and replicas (which is what makes the exported counters mergeable).
 /// Not thread-safe: the owning <see cref="AgentWindows"/> locks around it.
 /// </summary>
-internal sealed class WindowStats
+internal sealed class WindowStats : IWindowStats<WindowStats>
 {
     private readonly Dictionary<string, TaskTypeTally> taskTypes = new(StringComparer.Ordinal);
 
