@@ -33,11 +33,13 @@ public abstract partial class ExecutionStoreContract : IAsyncLifetime
     [Fact]
     public async Task EveryRecordTypeRoundTripsField_for_field()
     {
-        var invocation = TestRecords.Invocation(taskId: "task-1");
+        // Sampling weights are exact adjusted counts (th:e666 gives 9.99939...), kept as they came.
+        var weight = 65536.0 / (65536 - 0xe666);
+        var invocation = TestRecords.Invocation(taskId: "task-1") with { SampleWeight = weight };
         var call = TestRecords.ProviderCall(invocation.TraceId, invocation.SpanId, invocation.SpanId,
-            new TokenCounts(100, 50, 7, 8, 9), 0.25, unpriced: 0);
-        var tool = TestRecords.ToolCall(invocation.TraceId);
-        var evaluation = TestRecords.Evaluation(invocation.TraceId, invocation.SpanId, sequence: 3);
+            new TokenCounts(100, 50, 7, 8, 9), 0.25, unpriced: 0) with { SampleWeight = weight };
+        var tool = TestRecords.ToolCall(invocation.TraceId) with { SampleWeight = 4 };
+        var evaluation = TestRecords.Evaluation(invocation.TraceId, invocation.SpanId, sequence: 3) with { SampleWeight = 2 };
         await Store.WriteAsync(TestRecords.Batch(invocation, call, tool, evaluation), CancellationToken.None);
         var feedback = TestRecords.Feedback(traceId: invocation.TraceId, spanId: invocation.SpanId);
         await Store.AddFeedbackAsync(feedback, CancellationToken.None);
@@ -308,9 +310,13 @@ public abstract partial class ExecutionStoreContract : IAsyncLifetime
         Assert.Equal(4, (await ReadInvocations()).Count);
     }
 
+    /// <summary>A table's columns before migration 4 added the sampling weight.</summary>
+    private static string Version1(string columns) => columns.Replace(", sample_weight", string.Empty, StringComparison.Ordinal);
+
     [Fact]
     public async Task DataStoredBeforeTheTenantJoinedTheIdentitySurvivesTheMigration()
     {
+        // Rows from before the sampling weight existed read back with weight 1 (the records' default), as asserted below.
         // Records as the schema of version 1 held them, keyed on (trace id, span id) alone.
         var invocation = TestRecords.Invocation(taskId: "task-before", tenant: "acme");
         var call = TestRecords.ProviderCall(invocation.TraceId, invocation.SpanId, invocation.SpanId,
@@ -322,20 +328,20 @@ public abstract partial class ExecutionStoreContract : IAsyncLifetime
         var i = invocation;
         var c = call;
         var version1 = string.Join(";\n",
-            Insert("invocations", Columns.Invocation, i.Tenant, i.TraceId, i.SpanId, i.ParentSpanId, i.ServiceName,
+            Insert("invocations", Version1(Columns.Invocation), i.Tenant, i.TraceId, i.SpanId, i.ParentSpanId, i.ServiceName,
                 i.AgentName, i.AgentId, i.AgentType, i.TaskId, i.TaskType, i.JobId, i.ConversationId, i.Experiment,
                 i.Variant, i.StartTime, i.DurationSeconds, i.Outcome, i.ErrorType, i.Confidence, i.Quality,
                 i.Tokens.Input, i.Tokens.Output, i.Tokens.CacheRead, i.Tokens.CacheCreation, i.Tokens.Reasoning,
                 i.CostUsd, i.AttributesJson),
-            Insert("provider_calls", Columns.ProviderCallInsert, c.Tenant, c.TraceId, c.SpanId, c.ParentSpanId,
+            Insert("provider_calls", Version1(Columns.ProviderCallInsert), c.Tenant, c.TraceId, c.SpanId, c.ParentSpanId,
                 c.InvocationSpanId, c.InvocationSpanId, c.AgentName, c.Operation, c.Provider, c.RequestModel,
                 c.ResponseModel, c.StartTime, c.DurationSeconds, c.Tokens.Input, c.Tokens.Output, c.Tokens.CacheRead,
                 c.Tokens.CacheCreation, c.Tokens.Reasoning, c.CostUsd, c.UnpricedTokens, c.Attempt, c.FallbackFrom,
                 c.FallbackReason, c.ErrorType),
-            Insert("tool_calls", Columns.ToolCall, tool.Tenant, tool.TraceId, tool.SpanId, tool.ParentSpanId,
+            Insert("tool_calls", Version1(Columns.ToolCall), tool.Tenant, tool.TraceId, tool.SpanId, tool.ParentSpanId,
                 tool.InvocationSpanId, tool.AgentName, tool.ToolName, tool.ToolCallId, tool.StartTime,
                 tool.DurationSeconds, tool.ErrorType),
-            Insert("evaluations", Columns.Evaluation, evaluation.Tenant, evaluation.TraceId, evaluation.SpanId,
+            Insert("evaluations", Version1(Columns.Evaluation), evaluation.Tenant, evaluation.TraceId, evaluation.SpanId,
                 evaluation.Sequence, evaluation.AgentName, evaluation.Name, evaluation.Score, evaluation.Label,
                 evaluation.Time),
             FeedbackInsert(joined, invocation),

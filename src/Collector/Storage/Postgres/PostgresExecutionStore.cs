@@ -309,7 +309,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                     $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
                     $15::timestamptz[], $16::float8[], $17::text[], $18::text[], $19::float8[], $20::float8[],
-                    $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[], $26::float8[], $27::text[])
+                    $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[], $26::float8[], $27::text[], $28::float8[])
                 ON CONFLICT DO NOTHING
                 RETURNING tenant, trace_id, span_id, task_id),
             joined AS (
@@ -351,6 +351,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         p.Add(Array(rows, r => r.Tokens.Reasoning));
         p.Add(Array(rows, r => r.CostUsd));
         p.Add(Texts(rows, r => r.AttributesJson));
+        p.Add(Array(rows, r => r.SampleWeight));
         return command;
     }
 
@@ -361,7 +362,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                 $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::float8[], $14::bigint[],
                 $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::float8[], $20::bigint[], $21::int[],
-                $22::text[], $23::text[], $24::text[])
+                $22::text[], $23::text[], $24::text[], $25::float8[])
             ON CONFLICT DO NOTHING
             RETURNING tenant, trace_id, span_id
             """);
@@ -390,6 +391,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         p.Add(Texts(rows, r => r.FallbackFrom));
         p.Add(Texts(rows, r => r.FallbackReason));
         p.Add(Texts(rows, r => r.ErrorType));
+        p.Add(Array(rows, r => r.SampleWeight));
         return command;
     }
 
@@ -398,7 +400,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         var command = new NpgsqlBatchCommand($"""
             INSERT INTO tool_calls ({Columns.ToolCall})
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                $8::text[], $9::timestamptz[], $10::float8[], $11::text[])
+                $8::text[], $9::timestamptz[], $10::float8[], $11::text[], $12::float8[])
             ON CONFLICT DO NOTHING
             RETURNING tenant, trace_id, span_id
             """);
@@ -414,6 +416,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         p.Add(Times(rows, r => r.StartTime));
         p.Add(Array(rows, r => r.DurationSeconds));
         p.Add(Texts(rows, r => r.ErrorType));
+        p.Add(Array(rows, r => r.SampleWeight));
         return command;
     }
 
@@ -422,7 +425,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         var command = new NpgsqlBatchCommand($"""
             INSERT INTO evaluations ({Columns.Evaluation})
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::float8[],
-                $8::text[], $9::timestamptz[])
+                $8::text[], $9::timestamptz[], $10::float8[])
             ON CONFLICT DO NOTHING
             RETURNING tenant, trace_id, span_id, sequence
             """);
@@ -436,6 +439,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         p.Add(Array(rows, r => r.Score));
         p.Add(Texts(rows, r => r.Label));
         p.Add(Times(rows, r => r.Time));
+        p.Add(Array(rows, r => r.SampleWeight));
         return command;
     }
 

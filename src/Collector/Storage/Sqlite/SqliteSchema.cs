@@ -279,5 +279,11 @@ internal static class SqliteSchema
             CREATE INDEX IF NOT EXISTS ix_invocations_tenant_error_start
                 ON invocations (tenant, error_type, start_time, span_id, trace_id) WHERE error_type IS NOT NULL;
             """),
+        new(4, "sampling weight (adjusted count) of every span-derived record; rows stored before count once", """
+            ALTER TABLE invocations ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
+            ALTER TABLE provider_calls ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
+            ALTER TABLE tool_calls ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
+            ALTER TABLE evaluations ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
+            """),
     ];
 }

@@ -29,10 +29,10 @@ internal sealed class SqliteWriteSession : IDisposable
     public SqliteWriteSession(SqliteConnection connection)
     {
         _connection = connection;
-        _insertInvocation = new(connection, $"INSERT INTO invocations ({Columns.Invocation}) VALUES ({Placeholders(27)}) ON CONFLICT DO NOTHING");
-        _insertProviderCall = new(connection, $"INSERT INTO provider_calls ({Columns.ProviderCallInsert}) VALUES ({Placeholders(24)}) ON CONFLICT DO NOTHING");
-        _insertToolCall = new(connection, $"INSERT INTO tool_calls ({Columns.ToolCall}) VALUES ({Placeholders(11)}) ON CONFLICT DO NOTHING");
-        _insertEvaluation = new(connection, $"INSERT INTO evaluations ({Columns.Evaluation}) VALUES ({Placeholders(9)}) ON CONFLICT DO NOTHING");
+        _insertInvocation = new(connection, $"INSERT INTO invocations ({Columns.Invocation}) VALUES ({Placeholders(28)}) ON CONFLICT DO NOTHING");
+        _insertProviderCall = new(connection, $"INSERT INTO provider_calls ({Columns.ProviderCallInsert}) VALUES ({Placeholders(25)}) ON CONFLICT DO NOTHING");
+        _insertToolCall = new(connection, $"INSERT INTO tool_calls ({Columns.ToolCall}) VALUES ({Placeholders(12)}) ON CONFLICT DO NOTHING");
+        _insertEvaluation = new(connection, $"INSERT INTO evaluations ({Columns.Evaluation}) VALUES ({Placeholders(10)}) ON CONFLICT DO NOTHING");
         _insertFeedback = Prepare($"INSERT INTO feedback ({Columns.FeedbackInsert}) VALUES ({Placeholders(11)}) ON CONFLICT DO NOTHING");
         _selectFeedback = Prepare($"SELECT {Columns.Feedback}, invocation_trace_id, invocation_span_id FROM feedback WHERE tenant = $p0 AND feedback_id = $p1");
         _selectPendingForInvocation = Prepare($"""
@@ -76,7 +76,7 @@ internal sealed class SqliteWriteSession : IDisposable
             .Text(i.ConversationId).Text(i.Experiment).Text(i.Variant).Integer(SqliteTime.ToMicros(i.StartTime))
             .Real(i.DurationSeconds).Text(i.Outcome).Text(i.ErrorType).Real(i.Confidence).Real(i.Quality)
             .Integer(i.Tokens.Input).Integer(i.Tokens.Output).Integer(i.Tokens.CacheRead)
-            .Integer(i.Tokens.CacheCreation).Integer(i.Tokens.Reasoning).Real(i.CostUsd).Text(i.AttributesJson)
+            .Integer(i.Tokens.CacheCreation).Integer(i.Tokens.Reasoning).Real(i.CostUsd).Text(i.AttributesJson).Real(i.SampleWeight)
             .Execute() == 1;
 
     public bool InsertProviderCall(ProviderCall c) =>
@@ -85,18 +85,18 @@ internal sealed class SqliteWriteSession : IDisposable
             .Text(c.RequestModel).Text(c.ResponseModel).Integer(SqliteTime.ToMicros(c.StartTime)).Real(c.DurationSeconds)
             .Integer(c.Tokens.Input).Integer(c.Tokens.Output).Integer(c.Tokens.CacheRead).Integer(c.Tokens.CacheCreation)
             .Integer(c.Tokens.Reasoning).Real(c.CostUsd).Integer(c.UnpricedTokens).Integer(c.Attempt)
-            .Text(c.FallbackFrom).Text(c.FallbackReason).Text(c.ErrorType)
+            .Text(c.FallbackFrom).Text(c.FallbackReason).Text(c.ErrorType).Real(c.SampleWeight)
             .Execute() == 1;
 
     public bool InsertToolCall(ToolCall t) =>
         _insertToolCall.Text(t.Tenant).Text(t.TraceId).Text(t.SpanId).Text(t.ParentSpanId).Text(t.InvocationSpanId)
             .Text(t.AgentName).Text(t.ToolName).Text(t.ToolCallId).Integer(SqliteTime.ToMicros(t.StartTime))
-            .Real(t.DurationSeconds).Text(t.ErrorType)
+            .Real(t.DurationSeconds).Text(t.ErrorType).Real(t.SampleWeight)
             .Execute() == 1;
 
     public bool InsertEvaluation(EvaluationRecord e) =>
         _insertEvaluation.Text(e.Tenant).Text(e.TraceId).Text(e.SpanId).Integer(e.Sequence).Text(e.AgentName)
-            .Text(e.Name).Real(e.Score).Text(e.Label).Integer(SqliteTime.ToMicros(e.Time))
+            .Text(e.Name).Real(e.Score).Text(e.Label).Integer(SqliteTime.ToMicros(e.Time)).Real(e.SampleWeight)
             .Execute() == 1;
 
     /// <summary>Joins feedback that arrived before this (just inserted) invocation.</summary>
