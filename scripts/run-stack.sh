@@ -4,7 +4,7 @@
 #   the simulated agent fleet (OTLP to the collector, its own metrics on 127.0.0.1:9464),
 #   Prometheus with PerfOtel's recording and alerting rules (127.0.0.1:9090), scraping both,
 #   Alertmanager with the example routing (127.0.0.1:9093).
-# Prints the URLs to open; Ctrl-C stops everything it started. Needs dotnet, prometheus and alertmanager
+# Prints the URLs to open, the collector's pages (/ui/) first; Ctrl-C stops everything it started. Needs dotnet, prometheus and alertmanager
 # (bash scripts/install-test-deps.sh installs the last two).
 #
 # Usage: scripts/run-stack.sh [--duration SECONDS] [--rate PER_SECOND] [--tenant NAME] [--degraded AGENT]
@@ -149,6 +149,7 @@ wait_for agent-fleet "http://127.0.0.1:$fleet_port/metrics"
 cat <<EOF
 
 PerfOtel stack is running (logs in $work):
+  Pages             http://127.0.0.1:$collector_port/ui/    start here: tenant health, agents, reliability diagrams, models, runs
   Collector         http://127.0.0.1:$collector_port/api/v1/health    report: /api/v1/report?window=1h   metrics: /metrics
   Agent fleet       http://127.0.0.1:$fleet_port/metrics   (tenant '$tenant', $rate invocations/s for $duration s${degraded:+, '$degraded' degraded})
   Prometheus        http://127.0.0.1:$prometheus_port/alerts   targets: /targets   rules: /rules

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Derived;
+using PerfOtel.Collector.Derived.Coordination;
 using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Ingest;
@@ -18,6 +19,9 @@ public static class IngestPipelineExtensions
         services.TryAddSingleton<IngestQueue>();
         // No derived feature unless the composition root registers them (AddPerfOtelDerived replaces this one).
         services.TryAddSingleton(sp => new DerivationPipeline([], sp.GetRequiredService<ILogger<DerivationPipeline>>()));
+        services.AddOptions<DerivationOptions>();
+        services.TryAddSingleton<DerivationRole>();
+        services.TryAddSingleton<LiveDerivations>();
         services.AddHostedService<IngestWriter>();
         return services;
     }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Derived;
+using PerfOtel.Collector.Derived.Coordination;
 using PerfOtel.Collector.Exposure.Metrics;
 using PerfOtel.Collector.Records;
 
@@ -8,15 +8,15 @@ namespace PerfOtel.Collector.Ingest;
 
 /// <summary>
 /// The single consumer of the ingest queue: coalesces waiting batches into one store transaction, completes each
-/// handler's promise only after the commit and after applying what was new to the derivations (the one seam,
-/// <see cref="DerivationPipeline"/>). Feedback posted through the API comes the same way, after the spans of its group. On
+/// handler's promise only after the commit and after applying what was new to the derivations (the one seam, through
+/// <see cref="LiveDerivations"/>, which on a store shared by several replicas applies only on the derivation leader). Feedback posted through the API comes the same way, after the spans of its group. On
 /// shutdown it keeps going until the queue, closed to new work when the application starts stopping, is empty: whatever
 /// a handler accepted gets committed.
 /// </summary>
 internal sealed partial class IngestWriter(
     IngestQueue queue,
     IExecutionStore store,
-    DerivationPipeline derivations,
+    LiveDerivations derivations,
     IOptions<IngestOptions> options,
     CollectorMetrics metrics,
     IHostApplicationLifetime lifetime,
@@ -102,6 +102,8 @@ internal sealed partial class IngestWriter(
     {
         var started = Stopwatch.GetTimestamp();
         IngestBatch stored;
+        // Held from before the transaction until its records are applied (docs/collector/scale-out.md).
+        using var commitSection = await derivations.EnterCommitAsync().ConfigureAwait(false);
         try
         {
             stored = await store.WriteAsync(batch, CancellationToken.None).ConfigureAwait(false);
@@ -129,10 +131,7 @@ internal sealed partial class IngestWriter(
         // Derivations first, then the senders: once a sender has its 200, the REST API and /metrics already show its
         // data (read-your-writes), which is what clients and tests that query right after sending expect. Derivations
         // see only what was stored for the first time: an exporter's retry of spans already committed adds nothing.
-        if (stored.Count > 0 || stored.JoinedFeedback.Count > 0)
-        {
-            Notify(stored);
-        }
+        derivations.Committed(stored, stored.CommitPosition);
 
         foreach (var pending in owners)
         {
@@ -155,13 +154,14 @@ internal sealed partial class IngestWriter(
         {
             foreach (var feedback in pending.Batch.Feedback)
             {
+                using var commitSection = await derivations.EnterCommitAsync().ConfigureAwait(false);
                 var result = await store.AddFeedbackAsync(feedback, CancellationToken.None).ConfigureAwait(false);
                 results.Add(result);
                 if (result is { Joined: true, Invocation: { } invocation, AlreadyStored: false })
                 {
                     var joined = new IngestBatch();
                     joined.JoinedFeedback.Add(new FeedbackJoin(invocation, feedback));
-                    Notify(joined);
+                    derivations.Committed(joined, result.CommitPosition);
                 }
             }
         }
@@ -178,8 +178,6 @@ internal sealed partial class IngestWriter(
         queue.Release(pending);
         pending.MarkCommitted(results);
     }
-
-    private void Notify(IngestBatch batch) => derivations.Apply(batch);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Store write of {Records} records from {Requests} requests failed; senders get 503 and retry")]
     private static partial void LogWriteFailed(ILogger logger, int records, int requests, Exception error);

@@ -183,6 +183,13 @@ public sealed class IngestBatch
     /// </summary>
     public List<FeedbackRecord> Feedback { get; } = [];
 
+    /// <summary>
+    /// Set by a shared store (<see cref="ISharedStore"/>) on the batch <c>WriteAsync</c> returns: the commit position of
+    /// the transaction that stored it, so that the derivation leader does not read its own commit back from the store.
+    /// Null on a store that one process owns (SQLite).
+    /// </summary>
+    public long? CommitPosition { get; set; }
+
     /// <summary>Span-derived records (feedback excluded).</summary>
     public int Count => Invocations.Count + ProviderCalls.Count + ToolCalls.Count + Evaluations.Count;
 }

@@ -7,7 +7,7 @@ using PerfOtel.Collector.Receiving.Http;
 namespace PerfOtel.Collector.Security;
 
 /// <summary>
-/// Checks <c>Authorization: Bearer</c> against the configured keys and the route's role, refuses cross-tenant REST
+/// Checks <c>Authorization: Bearer</c> (on the pages under /ui/, also the sign-in cookie) against the configured keys and the route's role, refuses cross-tenant REST
 /// requests, and keeps /metrics on its own port when one is configured. Runs after routing picked the endpoint, so the
 /// decision follows the route table rather than string matching on paths.
 /// </summary>
@@ -52,10 +52,16 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
             return;
         }
 
-        var presented = BearerToken(context.Request);
+        var presented = BearerToken(context.Request) ?? (access == RouteAccess.UiRead ? UiSession.KeyOf(context.Request) : null);
         var key = presented is null ? null : keys.Find(presented);
         if (key is null)
         {
+            if (presented is not null && access == RouteAccess.UiRead)
+            {
+                // A revoked or rotated key in the cookie: forget it, so the sign-in form starts clean.
+                UiSession.Forget(context.Response);
+            }
+
             Refused(context, access, StatusCodes.Status401Unauthorized, presented is null ? "no bearer token" : "unknown key");
             context.Response.Headers.WWWAuthenticate = presented is null ? Challenge : InvalidTokenChallenge;
             await RefuseAsync(context, access, StatusCodes.Status401Unauthorized, RpcCode.Unauthenticated,
@@ -113,6 +119,12 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
         {
             // gRPC clients read the status from trailers: UNAUTHENTICATED / PERMISSION_DENIED, as the codes say.
             return Receiving.Grpc.OtlpGrpcStatus.WriteTrailersOnlyAsync(context, (global::Grpc.Core.StatusCode)rpcCode, message);
+        }
+
+        if (access == RouteAccess.UiRead)
+        {
+            // A browser reads a page: the refusal is one, with the sign-in form when no valid key came.
+            return Exposure.Pages.UiRefusal.WriteAsync(context, statusCode, message);
         }
 
         if (access == RouteAccess.OtlpIngest)

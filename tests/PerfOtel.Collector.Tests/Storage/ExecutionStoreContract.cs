@@ -416,6 +416,73 @@ public abstract partial class ExecutionStoreContract : IAsyncLifetime
         Assert.Equal(0, await retention.SweepAsync(CancellationToken.None));
     }
 
+    private static AlertRecord Alert(string id, string tenant, string agent, string metric, string level,
+        DateTimeOffset since, DateTimeOffset? resolved = null, double value = 0.5) =>
+        new(id, tenant, agent, "1h", metric, level, value, 0.8, "<", $"{metric} {value}", "Look at it.", since, resolved);
+
+    [Fact]
+    public async Task AlertHistory_keeps_open_and_resolved_alerts_filtered_newest_first_across_reopening()
+    {
+        var t0 = new DateTimeOffset(2026, 6, 1, 22, 0, 0, TimeSpan.Zero);
+        var history = Assert.IsAssignableFrom<IAlertHistoryStore>(Store);
+        await history.SaveAlertsAsync(
+        [
+            Alert("a1", "acme", "triage", "success_rate", "critical", t0),
+            Alert("a2", "acme", "writer", "latency_p95", "warning", t0.AddMinutes(5)),
+            Alert("a3", "acme", "triage", "error_rate", "warning", t0.AddMinutes(10)),
+            Alert("g1", "globex", "triage", "success_rate", "critical", t0),
+        ], CancellationToken.None);
+        // a1 and a3 resolve later, a1 with the value it last had; saving again updates, never duplicates.
+        await history.SaveAlertsAsync(
+        [
+            Alert("a1", "acme", "triage", "success_rate", "critical", t0, resolved: t0.AddHours(2), value: 0.4),
+            Alert("a3", "acme", "triage", "error_rate", "warning", t0.AddMinutes(10), resolved: t0.AddHours(3)),
+        ], CancellationToken.None);
+
+        var resolved = await ReadAll(history.ReadAlertsAsync(new AlertQuery { Tenant = "acme", ResolvedSince = t0 }, CancellationToken.None));
+        Assert.Equal(["a3", "a1"], resolved.Select(a => a.Id));
+        Assert.Equal(Alert("a1", "acme", "triage", "success_rate", "critical", t0, resolved: t0.AddHours(2), value: 0.4), resolved[1]);
+        Assert.Equal(["a1"], (await ReadAll(history.ReadAlertsAsync(
+            new AlertQuery { Tenant = "acme", ResolvedSince = t0, Level = "critical" }, CancellationToken.None))).Select(a => a.Id));
+        Assert.Equal(["a3"], (await ReadAll(history.ReadAlertsAsync(
+            new AlertQuery { Tenant = "acme", ResolvedSince = t0.AddHours(2.5) }, CancellationToken.None))).Select(a => a.Id));
+        Assert.Equal(["a3"], (await ReadAll(history.ReadAlertsAsync(
+            new AlertQuery { Tenant = "acme", ResolvedSince = t0, Limit = 1 }, CancellationToken.None))).Select(a => a.Id));
+        Assert.Empty(await ReadAll(history.ReadAlertsAsync(
+            new AlertQuery { Tenant = "acme", ResolvedSince = t0, Agent = "writer" }, CancellationToken.None)));
+        Assert.Equal(["a2"], (await ReadAll(history.ReadAlertsAsync(
+            new AlertQuery { Tenant = "acme", Open = true, Metric = "latency_p95" }, CancellationToken.None))).Select(a => a.Id));
+
+        // After a restart the open alerts are there to resume, start times exact.
+        await Store.DisposeAsync();
+        Store = await OpenStoreAsync();
+        var reopened = Assert.IsAssignableFrom<IAlertHistoryStore>(Store);
+        var open = await ReadAll(reopened.ReadOpenAlertsAsync(CancellationToken.None));
+        Assert.Equal([Alert("g1", "globex", "triage", "success_rate", "critical", t0), Alert("a2", "acme", "writer", "latency_p95", "warning", t0.AddMinutes(5))],
+            open.OrderBy(a => a.ActiveSince).ThenBy(a => a.Id, StringComparer.Ordinal).ToList());
+    }
+
+    [Fact]
+    public async Task Retention_deletes_alerts_resolved_before_the_cutoff_and_keeps_open_ones()
+    {
+        var now = new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
+        var history = Assert.IsAssignableFrom<IAlertHistoryStore>(Store);
+        await history.SaveAlertsAsync(
+        [
+            Alert("old", "acme", "triage", "success_rate", "critical", now.AddDays(-32), resolved: now.AddDays(-31)),
+            Alert("recent", "acme", "triage", "success_rate", "critical", now.AddDays(-30), resolved: now.AddDays(-29)),
+            Alert("open", "acme", "writer", "success_rate", "critical", now.AddDays(-40)),
+        ], CancellationToken.None);
+
+        var retention = new RetentionService(Store, Options.Create(new StorageOptions { RetentionDays = 30 }),
+            new FixedClock(now), NullLogger<RetentionService>.Instance);
+        Assert.Equal(1, await retention.SweepAsync(CancellationToken.None));
+
+        Assert.Equal(["recent"], (await ReadAll(history.ReadAlertsAsync(
+            new AlertQuery { Tenant = "acme", ResolvedSince = DateTimeOffset.UnixEpoch }, CancellationToken.None))).Select(a => a.Id));
+        Assert.Equal(["open"], (await ReadAll(history.ReadOpenAlertsAsync(CancellationToken.None))).Select(a => a.Id));
+    }
+
     [Fact]
     public async Task QueriesFilterByTenantAgentAndTimeAndKeepStartTimeOrder()
     {

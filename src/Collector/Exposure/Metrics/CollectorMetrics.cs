@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using PerfOtel.Collector.Derived.Cardinality;
+using PerfOtel.Collector.Derived.Coordination;
 
 namespace PerfOtel.Collector.Exposure.Metrics;
 
@@ -28,6 +29,8 @@ public sealed class CollectorMetrics
     public const string RecordsDuplicateName = "perfotel.collector.records.duplicate";
     public const string CardinalityOverflowName = "perfotel.collector.cardinality.overflow";
     public const string CardinalityTrackedName = "perfotel.collector.cardinality.tracked";
+    public const string DerivationLeaderName = "perfotel.collector.derivation.leader";
+    public const string DerivationLagName = "perfotel.collector.derivation.lag";
 
     /// <summary>Attribute on <see cref="SpansRejectedName"/>: why a span was refused (bounded set, see <see cref="RejectReasons"/>).</summary>
     public const string ReasonAttribute = "reason";
@@ -65,6 +68,7 @@ public sealed class CollectorMetrics
     private readonly Counter<long> _recordsDuplicate;
     private readonly Counter<long> _cardinalityOverflow;
     private Func<IReadOnlyList<(string? Tenant, CardinalityDimension Dimension, int Values)>>? _cardinalityTracked;
+    private DerivationRole? _derivationRole;
 
     public CollectorMetrics(IMeterFactory meterFactory)
     {
@@ -86,7 +90,22 @@ public sealed class CollectorMetrics
         _cardinalityOverflow = Meter.CreateCounter<long>(CardinalityOverflowName, "{record}", "Committed records whose tenant, agent, model, evaluation name or experiment variant was folded into the __overflow__ series, by tenant and dimension.");
         // Created here rather than when the guard connects, so that the catalog is complete without a guard.
         Meter.CreateObservableGauge(CardinalityTrackedName, ObserveCardinalityTracked, "{value}", "Distinct values that keep series of their own, by tenant and dimension (tenants: without a tenant label).");
+        Meter.CreateObservableGauge(DerivationLeaderName, ObserveDerivationLeader, "{replica}",
+            "1 when this process derives and exposes the derived series (alone on its store, or the derivation leader of replicas sharing PostgreSQL), else 0.");
+        Meter.CreateObservableGauge(DerivationLagName, ObserveDerivationLag, "s",
+            "On the derivation leader of replicas sharing PostgreSQL: age of the last completed reading of the other replicas' commits; the derived series include everything committed before it.");
     }
+
+    /// <summary>Observes whether this process derives; called once by the role that knows.</summary>
+    public void ObserveDerivation(DerivationRole role) => _derivationRole = role;
+
+    private IEnumerable<Measurement<long>> ObserveDerivationLeader() =>
+        _derivationRole is { } role ? [new Measurement<long>(role.IsDeriving ? 1 : 0)] : [];
+
+    private IEnumerable<Measurement<double>> ObserveDerivationLag() =>
+        _derivationRole is { Shared: true, IsDeriving: true, CaughtUpAt: { } caughtUp }
+            ? [new Measurement<double>(Math.Max(0, (DateTimeOffset.UtcNow - caughtUp).TotalSeconds))]
+            : [];
 
     /// <summary>The meter; exporters select it by <see cref="MeterName"/>.</summary>
     public Meter Meter { get; }

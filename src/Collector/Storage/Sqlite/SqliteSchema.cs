@@ -285,5 +285,31 @@ internal static class SqliteSchema
             ALTER TABLE tool_calls ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
             ALTER TABLE evaluations ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
             """),
+        // The same number as PostgreSQL's migration 5, which gives records commit positions for several replicas: one
+        // process owns a SQLite file, so it has nothing to add.
+        new(5, "commit positions (PostgreSQL only: a SQLite file serves one collector process)", """
+            SELECT 1;
+            """),
+        new(6, "alert history: threshold breaches from their start to their resolution", """
+            CREATE TABLE alerts (
+                tenant TEXT NOT NULL,
+                id TEXT NOT NULL,
+                agent TEXT NOT NULL,
+                window_name TEXT NOT NULL,
+                metric TEXT NOT NULL,
+                level TEXT NOT NULL,
+                value REAL NOT NULL,
+                threshold REAL NOT NULL,
+                comparison TEXT NOT NULL,
+                message TEXT NOT NULL,
+                recommendation TEXT NOT NULL,
+                active_since INTEGER NOT NULL,
+                resolved_at INTEGER,
+                PRIMARY KEY (tenant, id)
+            );
+            CREATE INDEX ix_alerts_resolved ON alerts (tenant, resolved_at);
+            CREATE INDEX ix_alerts_open ON alerts (active_since) WHERE resolved_at IS NULL;
+            CREATE INDEX ix_alerts_retention ON alerts (resolved_at) WHERE resolved_at IS NOT NULL;
+            """),
     ];
 }

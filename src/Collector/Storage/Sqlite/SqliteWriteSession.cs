@@ -172,8 +172,51 @@ internal sealed class SqliteWriteSession : IDisposable
             deleted += command.ExecuteNonQuery();
         }
 
+        // Resolved alerts go by their resolution time; open ones stay while they last.
+        using (var alerts = _connection.CreateCommand())
+        {
+            alerts.CommandText =
+                "DELETE FROM alerts WHERE rowid IN (SELECT rowid FROM alerts WHERE resolved_at < $cutoff LIMIT $limit)";
+            alerts.Parameters.AddWithValue("$cutoff", micros);
+            alerts.Parameters.AddWithValue("$limit", limit);
+            deleted += alerts.ExecuteNonQuery();
+        }
+
         RecountPendingFeedback();
         return deleted;
+    }
+
+    /// <summary>Inserts alerts, or updates the stored ones' value, threshold, message and resolution.</summary>
+    public void SaveAlerts(IReadOnlyList<AlertRecord> alerts)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO alerts (tenant, id, agent, window_name, metric, level, value, threshold, comparison, message,
+                                recommendation, active_since, resolved_at)
+            VALUES ($tenant, $id, $agent, $window, $metric, $level, $value, $threshold, $comparison, $message,
+                    $recommendation, $since, $resolved)
+            ON CONFLICT (tenant, id) DO UPDATE SET value = excluded.value, threshold = excluded.threshold,
+                comparison = excluded.comparison, message = excluded.message,
+                recommendation = excluded.recommendation, resolved_at = excluded.resolved_at
+            """;
+        foreach (var alert in alerts)
+        {
+            command.Parameters.Clear();
+            command.Parameters.AddWithValue("$tenant", alert.Tenant);
+            command.Parameters.AddWithValue("$id", alert.Id);
+            command.Parameters.AddWithValue("$agent", alert.Agent);
+            command.Parameters.AddWithValue("$window", alert.Window);
+            command.Parameters.AddWithValue("$metric", alert.Metric);
+            command.Parameters.AddWithValue("$level", alert.Level);
+            command.Parameters.AddWithValue("$value", alert.Value);
+            command.Parameters.AddWithValue("$threshold", alert.Threshold);
+            command.Parameters.AddWithValue("$comparison", alert.Comparison);
+            command.Parameters.AddWithValue("$message", alert.Message);
+            command.Parameters.AddWithValue("$recommendation", alert.Recommendation);
+            command.Parameters.AddWithValue("$since", SqliteTime.ToMicros(alert.ActiveSince));
+            command.Parameters.AddWithValue("$resolved", alert.ResolvedAt is { } resolved ? SqliteTime.ToMicros(resolved) : DBNull.Value);
+            command.ExecuteNonQuery();
+        }
     }
 
     public void Dispose()
