@@ -5,9 +5,11 @@
 #   bash scripts/load/run-list.sh sqlite [COUNT]
 #   bash scripts/load/run-list.sh postgres [COUNT]
 #
-# postgres: uses $PERFOTEL_TEST_POSTGRES when set, otherwise a throwaway cluster (scripts/load/throwaway-postgres.sh).
+# postgres: uses $PERFOTEL_TEST_POSTGRES when set, otherwise a throwaway cluster (scripts/load/postgres-cluster.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=postgres-cluster.sh
+source scripts/load/postgres-cluster.sh
 
 provider="${1:-sqlite}"
 count="${2:-1000000}"
@@ -20,14 +22,8 @@ case "$provider" in
     PERFOTEL_TEST_POSTGRES= "${driver[@]}"
     ;;
   postgres)
-    if [ -n "${PERFOTEL_TEST_POSTGRES:-}" ]; then
-      "${driver[@]}" --postgres "$PERFOTEL_TEST_POSTGRES"
-      exit 0
-    fi
-    # shellcheck source=throwaway-postgres.sh
-    source scripts/load/throwaway-postgres.sh
-    start_throwaway_postgres
-    "${driver[@]}" --postgres "$PG_CONNECTION"
+    postgres_cluster_start
+    "${driver[@]}" --postgres "$POSTGRES_LOAD_CONNECTION"
     ;;
   *)
     echo "usage: $0 sqlite|postgres [COUNT]" >&2
