@@ -45,6 +45,7 @@ internal static class ScrapeCpuDriver
                         {
                             "floor" => benchmarks.HttpFloor(),
                             "otel" => benchmarks.OpenTelemetry(),
+                            "perfotel-without-created" => benchmarks.PerfOtelWithoutCreated(),
                             "prometheus-net" => benchmarks.PrometheusNet(),
                             _ => benchmarks.PerfOtel(),
                         });
