@@ -109,7 +109,8 @@ public class ModelComparisonTests
 
         Assert.Equal(("openai", "gpt-4o", "openai", "gpt-4o-mini"),
             (recommendation.CurrentProvider, recommendation.CurrentModel, recommendation.RecommendedProvider, recommendation.RecommendedModel));
-        Assert.Equal("24h", recommendation.Window);
+        // The longest window: the most evidence.
+        Assert.Equal("7d", recommendation.Window);
         Assert.Equal(0.10, recommendation.CurrentCostPerInvocationUsd, 12);
         Assert.Equal(0.02, recommendation.RecommendedCostPerInvocationUsd, 12);
         Assert.Equal(0.80, recommendation.SavingsRatio, 12);       // 1 - 0.02 / 0.10
@@ -117,7 +118,7 @@ public class ModelComparisonTests
         Assert.Equal(0.88, recommendation.RecommendedSuccessRate, 12);
         Assert.Equal(0.90, recommendation.CurrentAccuracy!.Value, 12);
         Assert.Equal(0.89, recommendation.RecommendedAccuracy!.Value, 12);
-        Assert.Equal("openai/gpt-4o-mini costs 0.02 USD per invocation against 0.1 USD for openai/gpt-4o (80% less) over 24h, with a success rate of 88% against 90% and an accuracy of 0.89 against 0.9.", recommendation.Reason);
+        Assert.Equal("openai/gpt-4o-mini costs 0.02 USD per invocation against 0.1 USD for openai/gpt-4o (80% less) over 7d, with a success rate of 88% against 90% and an accuracy of 0.89 against 0.9.", recommendation.Reason);
     }
 
     [Fact]

@@ -82,7 +82,7 @@ public sealed class ModelComparison
             }
             stats.Latency.Record(call.DurationSeconds, (int)figures.Calls);
             stats.PricedCalls += figures.PricedCalls;
-            stats.CostUsd += figures.CostUsd;
+            stats.AddCost(figures.CostUsd);
             stats.UnpricedTokens += figures.UnpricedTokens;
             stats.Tokens += figures.Tokens.Total;
         });
@@ -113,12 +113,11 @@ public sealed class ModelComparison
             if (knownCostUsd is { } c && double.IsFinite(c))
             {
                 stats.PricedInvocations += count;
-                stats.InvocationCostUsd += c * count;
+                stats.AddInvocationCost(c * count);
             }
             if (accuracy is { } a)
             {
-                stats.AccuracySamples++;
-                stats.AccuracySum += a;
+                stats.AddAccuracy(a);
             }
         });
     }
@@ -133,8 +132,7 @@ public sealed class ModelComparison
         }
         Record(tenant, facts.Provider, facts.Model, facts.InvocationStart, stats =>
         {
-            stats.AccuracySamples++;
-            stats.AccuracySum += accuracy;
+            stats.AddAccuracy(accuracy);
         });
     }
 
