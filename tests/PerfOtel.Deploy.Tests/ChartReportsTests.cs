@@ -34,7 +34,7 @@ public sealed class ChartReportsTests : IDisposable
         Assert.Equal("UTC", globex.GetProperty("TimeZone").GetString());
         Assert.Equal("24h", globex.GetProperty("Window").GetString());
         Assert.False(globex.TryGetProperty("Directory", out _));
-        Assert.DoesNotContain("WebhookUrl", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("WebhookUrl\":", stdout, StringComparison.Ordinal);
 
         var container = Yaml.Map(r.Single("Deployment"), "spec.template.spec.containers.0");
         var env = Env(container);

@@ -53,7 +53,15 @@ internal sealed partial class ReportScheduler(
                     armed[name] = new Armed(next, ++waits);
                     await wait.ConfigureAwait(false);
                 }
-                await RunOnceAsync(name, schedule, window, next, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await RunOnceAsync(name, schedule, window, next, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A run's failure must not stop the schedule, nor the host (a faulted BackgroundService stops it).
+                    LogRunFailed(logger, ex, name, next);
+                }
                 // No catch-up: continue after whichever is later, this occurrence or now.
                 var now = time.GetUtcNow();
                 from = now > next ? now : next;
@@ -126,6 +134,9 @@ internal sealed partial class ReportScheduler(
 
     [LoggerMessage(EventId = 9012, Level = LogLevel.Information, Message = "Report {Schedule}: the run of {Occurrence:o} is left to the derivation leader.")]
     private static partial void LogNotLeader(ILogger logger, string schedule, DateTimeOffset occurrence);
+
+    [LoggerMessage(EventId = 9014, Level = LogLevel.Error, Message = "Report {Schedule}: the run of {Occurrence:o} failed.")]
+    private static partial void LogRunFailed(ILogger logger, Exception exception, string schedule, DateTimeOffset occurrence);
 
     [LoggerMessage(EventId = 9013, Level = LogLevel.Error, Message = "Report {Schedule}: rendering the report failed.")]
     private static partial void LogRenderFailed(ILogger logger, Exception exception, string schedule);
