@@ -16,6 +16,7 @@ internal sealed class WindowStats : IWindowStats<WindowStats>
     private OrderFreeSum costUsd;
     private OrderFreeSum squaredErrorSum;
     private OrderFreeSum accuracySum;
+    private OrderFreeSum qualitySum;
 
     public WindowStats(int calibrationBins) => CalibrationBins = new CalibrationBin[calibrationBins];
 
@@ -33,9 +34,11 @@ internal sealed class WindowStats : IWindowStats<WindowStats>
     public double SquaredErrorSum => squaredErrorSum.Value;
     public double AccuracySum => accuracySum.Value;
     public long AccuracySamples { get; private set; }
+    public double QualitySum => qualitySum.Value;
+    public long QualitySamples { get; private set; }
     public IReadOnlyDictionary<string, TaskTypeTally> TaskTypes => taskTypes;
 
-    public bool IsEmpty => Invocations == 0 && ProviderCalls == 0 && ToolCalls == 0 && AccuracySamples == 0;
+    public bool IsEmpty => Invocations == 0 && ProviderCalls == 0 && ToolCalls == 0 && AccuracySamples == 0 && QualitySamples == 0;
 
     /// <param name="outcome">The invocation's outcome.</param>
     /// <param name="durationSeconds">Its duration.</param>
@@ -93,13 +96,21 @@ internal sealed class WindowStats : IWindowStats<WindowStats>
         AccuracySamples++;
     }
 
+    /// <summary>One <c>perfotel.quality</c> sample (unweighted, like accuracy: one per stored invocation that carries it).</summary>
+    public void AddQuality(double quality)
+    {
+        qualitySum.Add(Math.Clamp(quality, 0.0, 1.0));
+        QualitySamples++;
+    }
+
     public void Clear()
     {
-        Invocations = Successes = Failures = Partials = Tokens = ProviderCalls = ToolCalls = AccuracySamples = 0;
+        Invocations = Successes = Failures = Partials = Tokens = ProviderCalls = ToolCalls = AccuracySamples = QualitySamples = 0;
         durationSumSeconds.Clear();
         costUsd.Clear();
         squaredErrorSum.Clear();
         accuracySum.Clear();
+        qualitySum.Clear();
         Latency.Clear();
         Array.Clear(CalibrationBins);
         taskTypes.Clear();
@@ -124,6 +135,8 @@ internal sealed class WindowStats : IWindowStats<WindowStats>
         squaredErrorSum.Add(other.squaredErrorSum);
         accuracySum.Add(other.accuracySum);
         AccuracySamples += other.AccuracySamples;
+        qualitySum.Add(other.qualitySum);
+        QualitySamples += other.QualitySamples;
         foreach (var (taskType, tally) in other.taskTypes)
         {
             taskTypes.TryGetValue(taskType, out var mine);
