@@ -32,6 +32,12 @@ public sealed class InvocationFacts
     /// <summary>Experiment of the invocation (once seen).</summary>
     public string? Experiment { get; internal set; }
 
+    /// <summary>Agent of the invocation (once seen).</summary>
+    public string? AgentName { get; internal set; }
+
+    /// <summary>Task type of the invocation (once seen; null when it has none).</summary>
+    public string? TaskType { get; internal set; }
+
     /// <summary>Variant of the invocation (once seen).</summary>
     public string? Variant { get; internal set; }
 
@@ -121,6 +127,8 @@ public sealed class InvocationAttribution
             facts.InvocationStart = invocation.StartTime;
             facts.Experiment = invocation.Experiment;
             facts.Variant = invocation.Variant;
+            facts.AgentName = invocation.AgentName;
+            facts.TaskType = invocation.TaskType;
             return Copy(facts);
         }
     }
@@ -165,6 +173,8 @@ public sealed class InvocationAttribution
         InvocationStart = facts.InvocationStart,
         Experiment = facts.Experiment,
         Variant = facts.Variant,
+        AgentName = facts.AgentName,
+        TaskType = facts.TaskType,
     };
 
     private sealed record Entry((string Tenant, string TraceId, string SpanId) Key, InvocationFacts Facts);
