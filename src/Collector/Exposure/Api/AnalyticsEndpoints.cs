@@ -181,10 +181,11 @@ public static class AnalyticsEndpoints
             .Concat(modelRecommendations)
             .ToList();
         var worst = await WorstRunsAsync(store, windows, tenant, agents, breaches, cancellationToken).ConfigureAwait(false);
-        var report = new ReportResponse(tenant, windows.Windows[window].Name, windows.Now,
-            windows.TenantReport(tenant, window), agents, breaches, recommendations, windows.ThresholdsFor(tenant), worst);
-        // Experiments are cumulative, not windowed: the Markdown report lists them after the window's figures.
+        // Experiments are cumulative, not windowed: both forms list them after the window's figures, from one analysis.
         var experiments = services.GetService<PerfOtel.Collector.Derived.Experiments.ExperimentRegistry>()?.Reports(tenant) ?? [];
+        var report = new ReportResponse(tenant, windows.Windows[window].Name, windows.Now,
+            windows.TenantReport(tenant, window), agents, breaches, recommendations, windows.ThresholdsFor(tenant), worst,
+            experiments.Select(ExperimentResponse.Of).ToList());
         return markdown
             ? Results.Text(MarkdownReport.Render(report, experiments), MarkdownMediaType + "; charset=utf-8")
             : Results.Ok(report);
