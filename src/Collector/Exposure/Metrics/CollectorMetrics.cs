@@ -31,6 +31,7 @@ public sealed class CollectorMetrics
     public const string CardinalityTrackedName = "perfotel.collector.cardinality.tracked";
     public const string DerivationLeaderName = "perfotel.collector.derivation.leader";
     public const string DerivationLagName = "perfotel.collector.derivation.lag";
+    public const string ReportDeliveriesName = "perfotel.collector.report.deliveries";
 
     /// <summary>Attribute on <see cref="SpansRejectedName"/>: why a span was refused (bounded set, see <see cref="RejectReasons"/>).</summary>
     public const string ReasonAttribute = "reason";
@@ -45,7 +46,10 @@ public sealed class CollectorMetrics
     /// connection, <c>otlp_grpc</c> (an HTTP/1 request) or <c>otlp_http</c> (an HTTP/2 preface, i.e. a gRPC exporter).
     /// </summary>
     public const string ListenerAttribute = "listener";
-    /// <summary>Attribute on <see cref="StoreWriteDurationName"/>: <c>committed</c> or <c>failed</c>.</summary>
+    /// <summary>
+    /// Attribute on <see cref="StoreWriteDurationName"/>: <c>committed</c> or <c>failed</c>; on
+    /// <see cref="ReportDeliveriesName"/>: <c>delivered</c> or <c>failed</c>.
+    /// </summary>
     public const string ResultAttribute = "result";
     /// <summary>
     /// Attribute on the cardinality metrics: the tenant as it appears on other series (already folded, so bounded);
@@ -54,6 +58,10 @@ public sealed class CollectorMetrics
     public const string TenantAttribute = "tenant";
     /// <summary>Attribute on the cardinality metrics: <c>tenant</c>, <c>agent</c>, <c>model</c>, <c>evaluation</c>, <c>experiment_variant</c>.</summary>
     public const string DimensionAttribute = "dimension";
+    /// <summary>Attribute on <see cref="ReportDeliveriesName"/>: the schedule's name under <c>Reports:Schedules</c>.</summary>
+    public const string ScheduleAttribute = "schedule";
+    /// <summary>Attribute on <see cref="ReportDeliveriesName"/>: <c>webhook</c> or <c>directory</c>.</summary>
+    public const string DestinationAttribute = "destination";
 
     private readonly Counter<long> _spansReceived;
     private readonly Counter<long> _spansAccepted;
@@ -67,6 +75,7 @@ public sealed class CollectorMetrics
     private readonly Counter<long> _recordsCommitted;
     private readonly Counter<long> _recordsDuplicate;
     private readonly Counter<long> _cardinalityOverflow;
+    private readonly Counter<long> _reportDeliveries;
     private Func<IReadOnlyList<(string? Tenant, CardinalityDimension Dimension, int Values)>>? _cardinalityTracked;
     private DerivationRole? _derivationRole;
 
@@ -88,6 +97,8 @@ public sealed class CollectorMetrics
         _recordsCommitted = Meter.CreateCounter<long>(RecordsCommittedName, "{record}", "Records (invocations, provider calls, tool calls, evaluations) committed to the store for the first time.");
         _recordsDuplicate = Meter.CreateCounter<long>(RecordsDuplicateName, "{record}", "Records the store already held (exporter retries, spans sent twice): acknowledged, not stored or counted again.");
         _cardinalityOverflow = Meter.CreateCounter<long>(CardinalityOverflowName, "{record}", "Committed records whose tenant, agent, model, evaluation name or experiment variant was folded into the __overflow__ series, by tenant and dimension.");
+        _reportDeliveries = Meter.CreateCounter<long>(ReportDeliveriesName, "{delivery}",
+            "Scheduled reports delivered or failed (after the webhook's attempts ran out), by schedule, destination and result.");
         // Created here rather than when the guard connects, so that the catalog is complete without a guard.
         Meter.CreateObservableGauge(CardinalityTrackedName, ObserveCardinalityTracked, "{value}", "Distinct values that keep series of their own, by tenant and dimension (tenants: without a tenant label).");
         Meter.CreateObservableGauge(DerivationLeaderName, ObserveDerivationLeader, "{replica}",
@@ -144,6 +155,11 @@ public sealed class CollectorMetrics
         }
         return measurements;
     }
+
+    /// <summary>One scheduled report's delivery to one destination ended: <paramref name="result"/> is delivered or failed.</summary>
+    public void ReportDelivery(string schedule, string destination, string result) =>
+        _reportDeliveries.Add(1, new KeyValuePair<string, object?>(ScheduleAttribute, schedule),
+            new KeyValuePair<string, object?>(DestinationAttribute, destination), new KeyValuePair<string, object?>(ResultAttribute, result));
 
     public void SpansReceived(long count) => _spansReceived.Add(count);
 
