@@ -51,6 +51,12 @@ public sealed class ExperimentPostgresTests : IDisposable
             Assert.Contains("no experiment 'nope' for tenant 'acme'", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
+        // The JSON report carries the experiments section too: the same answer as GET /api/v1/experiments, field for field.
+        var report = await ExperimentSpans.GetAsync(collector, "api/v1/report?window=1h&tenant=acme");
+        Assert.Equal(list.GetProperty("experiments").GetRawText(), report.GetProperty("experiments").GetRawText());
+        Assert.Equal("guardrail_violated",
+            report.GetProperty("experiments")[0].GetProperty("analysis").GetProperty("verdict").GetString());
+
         // The Markdown report lists the experiment with its verdict and, per variant, the intervals (p95 included).
         using (var http = new HttpClient { BaseAddress = collector.BaseAddress })
         {

@@ -30,11 +30,14 @@ public sealed record AgentMetricsResponse(string Tenant, string Agent, IReadOnly
 public sealed record AlertsResponse(string Tenant, string Window, DateTimeOffset Time, IReadOnlyList<AlertRecord> Alerts,
     DateTimeOffset ResolvedSince, IReadOnlyList<AlertRecord> Resolved, bool HistoryKept);
 
-/// <summary><c>GET /api/v1/report</c> as JSON; <c>WorstRuns</c> are the runs behind each breach.</summary>
-public sealed record ReportResponse(
+/// <summary>
+/// <c>GET /api/v1/report</c> as JSON; <c>WorstRuns</c> are the runs behind each breach. <c>Experiments</c> are the
+/// tenant's experiments as <c>GET /api/v1/experiments</c> answers them (the same analysis; cumulative, not windowed).
+/// </summary>
+internal sealed record ReportResponse(
     string Tenant, string Window, DateTimeOffset GeneratedAt, AgentReport System, IReadOnlyList<AgentReport> Agents,
     IReadOnlyList<ThresholdBreach> Breaches, IReadOnlyList<string> Recommendations, ThresholdSet Thresholds,
-    IReadOnlyList<PerfOtel.Collector.Derived.Runs.WorstRun> WorstRuns);
+    IReadOnlyList<PerfOtel.Collector.Derived.Runs.WorstRun> WorstRuns, IReadOnlyList<ExperimentResponse> Experiments);
 
 /// <summary><c>GET /api/v1/agents/{agent}/prediction</c>.</summary>
 public sealed record PredictionResponse(

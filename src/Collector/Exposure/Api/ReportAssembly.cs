@@ -31,10 +31,12 @@ internal static class ReportAssembly
             .Concat(modelRecommendations)
             .ToList();
         var worst = await WorstRunsAsync(store, windows, tenant, agents, breaches, cancellationToken).ConfigureAwait(false);
-        var report = new ReportResponse(tenant, windows.Windows[window].Name, windows.Now,
-            windows.TenantReport(tenant, window), agents, breaches, recommendations, windows.ThresholdsFor(tenant), worst);
-        // Experiments are cumulative, not windowed: the Markdown report lists them after the window's figures.
+        // Experiments are cumulative, not windowed: both forms list them after the window's figures, from one analysis
+        // (the JSON as GET /api/v1/experiments answers them).
         IReadOnlyList<ExperimentReport> experiments = services.GetService<ExperimentRegistry>()?.Reports(tenant) ?? [];
+        var report = new ReportResponse(tenant, windows.Windows[window].Name, windows.Now,
+            windows.TenantReport(tenant, window), agents, breaches, recommendations, windows.ThresholdsFor(tenant), worst,
+            experiments.Select(ExperimentResponse.Of).ToList());
         return (report, experiments);
     }
 
