@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Derived;
+using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Ingest;
@@ -16,6 +17,9 @@ public static class IngestPipelineExtensions
         services.AddMetrics();
         services.TryAddSingleton<CollectorMetrics>();
         services.TryAddSingleton<IngestQueue>();
+        services.TryAddSingleton(TimeProvider.System);
+        // One attribution per process: the writer resolves with it, the start-up replay splits what is stored with it.
+        services.TryAddSingleton(sp => new SpanAttribution(sp.GetRequiredService<IOptions<IngestOptions>>().Value.AttributionHorizon));
         // No derived feature unless the composition root registers them (AddPerfOtelDerived replaces this one).
         services.TryAddSingleton(sp => new DerivationPipeline([], sp.GetRequiredService<ILogger<DerivationPipeline>>()));
         services.AddHostedService<IngestWriter>();

@@ -81,7 +81,7 @@ internal sealed class OtlpConsumer(
         signal.CountReceived(metrics, result.Received);
         signal.CountRejected(metrics, result.Rejected, RejectReasons.Invalid);
         PendingBatch? pending = null;
-        var outcome = result.Batch.Count == 0 ? EnqueueOutcome.Accepted : queue.TryEnqueue(result.Batch, out pending);
+        var outcome = !result.Batch.HasWork ? EnqueueOutcome.Accepted : queue.TryEnqueue(result.Batch, out pending);
         return new Submission(signal, result, outcome, pending);
     }
 

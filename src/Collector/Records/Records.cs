@@ -142,9 +142,47 @@ public sealed class IngestBatch
     /// </summary>
     public List<FeedbackRecord> Feedback { get; } = [];
 
+    /// <summary>
+    /// The parent link of every span of the request (GenAI or not, roots included), stamped with the time the writer
+    /// saw it: what attribution follows across requests (docs/architecture.md, "Attribution"). Stored in the same
+    /// transaction as the records; not part of <see cref="Count"/>.
+    /// </summary>
+    public List<SpanLink> SpanLinks { get; } = [];
+
+    /// <summary>
+    /// Records stored by earlier batches whose nearest invoke_agent ancestor this batch made known: the store updates
+    /// their agent and invocation in the same transaction. Filled by the ingest writer.
+    /// </summary>
+    public List<AttributionUpdate> Attributions { get; } = [];
+
+    /// <summary>When set, the store deletes the span links seen before this time in the same transaction.</summary>
+    public DateTimeOffset? PruneSpanLinksBefore { get; set; }
+
     /// <summary>Span-derived records (feedback excluded).</summary>
     public int Count => Invocations.Count + ProviderCalls.Count + ToolCalls.Count + Evaluations.Count;
+
+    /// <summary>Whether the batch asks the store to write anything (records, links, attribution updates, a prune).</summary>
+    public bool HasWork => Count > 0 || SpanLinks.Count > 0 || Attributions.Count > 0 || PruneSpanLinksBefore is not null;
 }
+
+/// <summary>
+/// One span's place in its trace: its parent, and its agent when it is an <c>invoke_agent</c> span. Identity
+/// (Tenant, TraceId, SpanId), like the records.
+/// </summary>
+public sealed record SpanLink
+{
+    public required string Tenant { get; init; }
+    public required string TraceId { get; init; }
+    public required string SpanId { get; init; }
+    public string? ParentSpanId { get; init; }
+    /// <summary>The agent when the span is an invoke_agent span, else null.</summary>
+    public string? InvocationAgent { get; init; }
+    /// <summary>When the ingest writer first saw the span (the collector's clock): the horizon counts from here.</summary>
+    public DateTimeOffset SeenAt { get; init; }
+}
+
+/// <summary>The agent and invocation a stored record (provider call, tool call, evaluations of a span) turned out to have.</summary>
+public sealed record AttributionUpdate(string Tenant, string TraceId, string SpanId, string InvocationSpanId, string AgentName);
 
 /// <summary>Feedback joined to its invocation.</summary>
 public sealed record FeedbackJoin(AgentInvocation Invocation, FeedbackRecord Feedback);

@@ -122,6 +122,30 @@ public sealed class ModelComparison
         });
     }
 
+    /// <summary>
+    /// Adds (<paramref name="sign"/> 1) or withdraws (-1) an invocation's share of the model that served it, in the
+    /// bucket of the invocation's start: the model derivation moves a share when a later call changes it.
+    /// </summary>
+    public void AddInvocation(string tenant, ModelShare share, int sign)
+    {
+        ArgumentNullException.ThrowIfNull(share);
+        Record(tenant, share.Provider, share.Model, share.InvocationStart, stats =>
+        {
+            stats.Invocations += sign;
+            if (share.Succeeded)
+            {
+                stats.Successes += sign;
+            }
+            if (share.KnownCostUsd is { } c && double.IsFinite(c))
+            {
+                stats.PricedInvocations += sign;
+                stats.InvocationCostUsd += sign * c;
+            }
+            stats.AccuracySamples += sign * share.AccuracyCount;
+            stats.AccuracySum += sign * share.AccuracySum;
+        });
+    }
+
     /// <summary>Counts an accuracy sample that arrived after its invocation, in the bucket of the invocation's start.</summary>
     public void RecordAccuracy(string tenant, InvocationFacts facts, double accuracy)
     {

@@ -151,5 +151,18 @@ internal static class PostgresSchema
             CREATE INDEX IF NOT EXISTS ix_invocations_tenant_error_start
                 ON invocations (tenant, error_type, start_time, span_id, trace_id) WHERE error_type IS NOT NULL;
             """),
+        // The same number as SQLite's: both stores keep their migrations in step.
+        new(4, "span links: the parent of every span seen within the last two attribution horizons, so that a call exported apart from its agent is attributed whatever the order", """
+            CREATE TABLE IF NOT EXISTS span_links (
+                tenant text NOT NULL,
+                trace_id text NOT NULL,
+                span_id text NOT NULL,
+                parent_span_id text,
+                invocation_agent text,
+                seen_at timestamptz NOT NULL,
+                PRIMARY KEY (tenant, trace_id, span_id)
+            );
+            CREATE INDEX IF NOT EXISTS ix_span_links_seen ON span_links (seen_at);
+            """),
     ];
 }
