@@ -36,13 +36,16 @@ public sealed class ArrivalOrderTests : IDisposable
         "api/v1/invocations?tenant=acme&limit=500", "api/v1/executions/export?tenant=acme&since=2000-01-01T00:00:00Z",
     ];
 
+    // Costs, confidences and scores are binary fractions: their sums are exact in any order, so what is compared is
+    // attribution, not the rounding of floating-point additions done in a different order.
+
     /// <summary>HTTP root -> invoke_agent planner -> orchestrate_tools (MEAI) -> chat with an accuracy evaluation.</summary>
     private static readonly TestSpan[] Small =
     [
         new(0, null, "POST /ask", 0, 20, ""),
-        new(1, 0, "invoke_agent planner", 1, 19, Agent("planner", "success", 0.8)),
+        new(1, 0, "invoke_agent planner", 1, 19, Agent("planner", "success", 0.75)),
         new(2, 1, "orchestrate_tools", 2, 10, ""),
-        new(3, 2, "chat gpt-4o", 3, 6, Chat("gpt-4o", 120, 30, 0.012), Evaluation(0.9)),
+        new(3, 2, "chat gpt-4o", 3, 6, Chat("gpt-4o", 120, 30, 0.015625), Evaluation(0.875)),
     ];
 
     /// <summary>
@@ -52,15 +55,15 @@ public sealed class ArrivalOrderTests : IDisposable
     private static readonly TestSpan[] Large =
     [
         new(0, null, "POST /ask", 0, 60, ""),
-        new(1, 0, "invoke_agent planner", 1, 58, Agent("planner", "failure", 0.7)),
-        new(2, 1, "chat gpt-4o", 2, 5, Chat("gpt-4o", 200, 40, 0.02)),
+        new(1, 0, "invoke_agent planner", 1, 58, Agent("planner", "failure", 0.625)),
+        new(2, 1, "chat gpt-4o", 2, 5, Chat("gpt-4o", 200, 40, 0.03125)),
         new(3, 1, "execute_tool search", 6, 30, Tool("search")),
-        new(4, 3, "chat gpt-4o-mini", 7, 9, Chat("gpt-4o-mini", 300, 50, 0.003)),
+        new(4, 3, "chat gpt-4o-mini", 7, 9, Chat("gpt-4o-mini", 300, 50, 0.0078125)),
         new(5, 1, "orchestrate_tools", 31, 50, ""),
-        new(6, 5, "chat house-model-x", 32, 40, Chat("house-model-x", 400, 60, null), Evaluation(0.6)),
-        new(7, 3, "invoke_agent coder", 10, 28, Agent("coder", "success", 0.9)),
-        new(8, 7, "chat gpt-4o", 11, 20, Chat("gpt-4o", 500, 70, 0.05)),
-        new(9, 0, "chat gpt-4o-mini", 52, 55, Chat("gpt-4o-mini", 10, 5, 0.001)),
+        new(6, 5, "chat house-model-x", 32, 40, Chat("house-model-x", 400, 60, null), Evaluation(0.625)),
+        new(7, 3, "invoke_agent coder", 10, 28, Agent("coder", "success", 0.875)),
+        new(8, 7, "chat gpt-4o", 11, 20, Chat("gpt-4o", 500, 70, 0.0625)),
+        new(9, 0, "chat gpt-4o-mini", 52, 55, Chat("gpt-4o-mini", 10, 5, 0.00390625)),
     ];
 
     [Fact]
