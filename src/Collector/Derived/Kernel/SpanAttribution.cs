@@ -203,6 +203,15 @@ public sealed class SpanAttribution
                 }
             }
 
+            // A record that expires in this very commit and whose ancestor this batch brings is late too.
+            foreach (var key in plan.Expired)
+            {
+                if (touched.Contains(new TraceKey(key.Tenant, key.TraceId)) && Resolve(key) is { Pending: false, AgentName: not null })
+                {
+                    plan.Late.Add(key);
+                }
+            }
+
             if (now >= nextPrune)
             {
                 // Links are kept two horizons: one to resolve, one more to notice (and count) late resolutions.
