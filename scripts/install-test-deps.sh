@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: Prometheus + promtool, Alertmanager + amtool, Node.js
-# with the OpenTelemetry JS exporters (tests/node-exporters, from its package-lock.json), Helm.
+# with the OpenTelemetry JS exporters (tests/node-exporters, from its package-lock.json), Helm, headless Chromium with
+# chromedriver (browser tests of the collector's pages).
 # Debian names the Alertmanager binary prometheus-alertmanager; tests look for both names.
 # PostgreSQL 15 is expected on the machine (initdb/pg_ctl); tests start a throwaway cluster themselves.
 # Idempotent: skips what is already there.
@@ -41,7 +42,16 @@ if [ ! -d "$node_fixture/node_modules" ] || [ "$node_fixture/package-lock.json" 
   (cd "$node_fixture" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
+# Headless Chromium and Debian's matching chromedriver for the collector's browser tests of the /ui/ pages
+# (Selenium drives /usr/bin/chromedriver; the browser downloads of Selenium Manager or Puppeteer need the internet).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-dejavu-core >/dev/null
+fi
+
 # Helm for the chart tests, into .tools/ (tests look there, or at $PERFOTEL_HELM).
 bash "$(dirname "$0")/install-helm.sh" >/dev/null
 
-echo "test dependencies: node $(node --version), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), alertmanager $(prometheus-alertmanager --version 2>&1 | head -1 | awk '{print $3}'), helm $("$(dirname "$0")/../.tools/helm/helm" version --short)"
+echo "test dependencies: node $(node --version), $(chromium --version 2>/dev/null | head -1), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), alertmanager $(prometheus-alertmanager --version 2>&1 | head -1 | awk '{print $3}'), helm $("$(dirname "$0")/../.tools/helm/helm" version --short)"

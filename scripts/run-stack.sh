@@ -4,7 +4,7 @@
 #   the simulated agent fleet (OTLP to the collector, its own metrics on 127.0.0.1:9464),
 #   Prometheus with PerfOtel's recording and alerting rules (127.0.0.1:9090), scraping both,
 #   Alertmanager with the example routing (127.0.0.1:9093).
-# Prints the URLs to open; Ctrl-C stops everything it started. Needs dotnet, prometheus and alertmanager
+# Prints the URLs to open, the collector's pages (/ui/) first; Ctrl-C stops everything it started. Needs dotnet, prometheus and alertmanager
 # (bash scripts/install-test-deps.sh installs the last two).
 #
 # Usage: scripts/run-stack.sh [--duration SECONDS] [--rate PER_SECOND] [--tenant NAME] [--degraded AGENT]
@@ -98,12 +98,19 @@ dotnet build "$root/samples/AgentFleet" -c Release -nologo -v quiet >>"$work/bui
 # (and die) with this run, so every run starts from nothing.
 cd "$work"
 
+# The experiment the fleet runs (samples/AgentFleet, FleetCatalog: research-assistant tries gpt-4o-mini on half of its
+# tasks), defined for the collector so that its analysis checks the split and the guardrails: cost and latency may not
+# get worse by more than 10 % and 20 %. tests/PerfOtel.Testing/FleetProcess.cs holds the same definition for the tests.
+experiment="Experiments:Definitions:${tenant}:research-model"
+experiment_args=(--"$experiment:Variants:control=1" --"$experiment:Variants:cheaper=1" --"$experiment:Control=control"
+  --"$experiment:Guardrails:cost=0.1" --"$experiment:Guardrails:latency=0.2")
+
 start collector env \
   "PERFOTEL__Budgets__Tenants__${tenant}__HourlyUsd=${BUDGET_HOURLY_USD:-200}" \
   "PERFOTEL__Budgets__Tenants__${tenant}__DailyUsd=${BUDGET_DAILY_USD:-2000}" \
   "PERFOTEL__Budgets__Tenants__${tenant}__MonthlyUsd=${BUDGET_MONTHLY_USD:-30000}" \
   dotnet run --project "$root/src/Collector" -c Release --no-build -- --urls "http://127.0.0.1:$collector_port" \
-  --Storage:DataDirectory="$work/collector-data"
+  --Storage:DataDirectory="$work/collector-data" "${experiment_args[@]}"
 wait_for collector "http://127.0.0.1:$collector_port/healthz"
 
 fleet_args=(--endpoint "http://127.0.0.1:$collector_port" --duration "$duration" --rate "$rate" --seed "$seed"
@@ -142,6 +149,7 @@ wait_for agent-fleet "http://127.0.0.1:$fleet_port/metrics"
 cat <<EOF
 
 PerfOtel stack is running (logs in $work):
+  Pages             http://127.0.0.1:$collector_port/ui/    start here: tenant health, agents, reliability diagrams, models, runs
   Collector         http://127.0.0.1:$collector_port/api/v1/health    report: /api/v1/report?window=1h   metrics: /metrics
   Agent fleet       http://127.0.0.1:$fleet_port/metrics   (tenant '$tenant', $rate invocations/s for $duration s${degraded:+, '$degraded' degraded})
   Prometheus        http://127.0.0.1:$prometheus_port/alerts   targets: /targets   rules: /rules

@@ -1,12 +1,14 @@
 using BenchmarkDotNet.Running;
+using PerfOtel.Benchmarks.Ingest;
 using PerfOtel.Benchmarks.Storage;
 
 namespace PerfOtel.Benchmarks;
 
 /// <summary>
 /// Run all benchmarks, or pick with --filter '*Provider*' (BenchmarkDotNet switcher syntax). <c>store-load</c> runs
-/// the sustained store load driver instead (a minutes-long run with memory sampling, which BenchmarkDotNet is not for);
-/// <c>replay</c> measures the start-up replay of a store of a million invocations; <c>run-list</c> fills a store for the
+/// the sustained store-level load driver instead, <c>ingest-load</c> the end-to-end one over the wire against a
+/// collector process (minutes-long runs with memory sampling, which BenchmarkDotNet is not for); <c>replay</c>
+/// measures the start-up replay of a store of a million invocations; <c>run-list</c> fills a store for the
 /// run-list query figures.
 /// </summary>
 public static class BenchmarkEntry
@@ -16,6 +18,11 @@ public static class BenchmarkEntry
         if (args.Length > 0 && args[0] == StoreLoadDriver.Command)
         {
             return await StoreLoadDriver.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == IngestLoadDriver.Command)
+        {
+            return await IngestLoadDriver.RunAsync(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == Runs.RunListFill.Command)

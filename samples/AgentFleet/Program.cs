@@ -48,7 +48,7 @@ root.SetAction(async (parsed, cancellationToken) =>
     var otlpEndpoint = parsed.GetValue(endpoint);
     var port = parsed.GetValue(prometheusPort);
 
-    using var telemetry = FleetTelemetry.Start(otlpEndpoint, port, settings.Tenant);
+    await using var telemetry = await FleetTelemetry.StartAsync(otlpEndpoint, port, settings.Tenant);
     if (settings.FeedbackRatio > 0 && otlpEndpoint is null)
     {
         Console.Error.WriteLine("--feedback needs --endpoint: no feedback will be sent.");

@@ -1,6 +1,7 @@
 using PerfOtel.Collector.Derived.Analytics;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Exposure.Api;
+using PerfOtel.Collector.Exposure.Pages;
 using PerfOtel.Collector.Hosting;
 using PerfOtel.Collector.Receiving;
 using PerfOtel.Collector.Receiving.Feedback;
@@ -19,6 +20,7 @@ builder.AddOtlpGrpcReceiver();
 builder.Services.AddPerfOtelDerived(builder.Configuration);
 builder.Services.AddPerfOtelCollectorTelemetry(builder.Configuration);
 builder.Services.AddPerfOtelOpenApi();
+builder.Services.AddPerfOtelUi(builder.Configuration);
 
 var app = builder.Build();
 app.UsePerfOtelSecurity();
@@ -31,6 +33,7 @@ app.MapPerfOtelExport();
 app.MapPerfOtelAnalyticsApi();
 app.MapPerfOtelCostApi();
 app.MapPerfOtelRunsApi();
+app.MapPerfOtelUi();
 app.MapPerfOtelCollectorMetrics();
 app.Run();
 

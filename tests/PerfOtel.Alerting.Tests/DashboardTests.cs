@@ -15,7 +15,7 @@ public partial class DashboardTests
     public void Dashboards_CoverEveryPageWithUniqueStableUids()
     {
         Assert.Equal(
-            ["PerfOtel / Agent drill-down", "PerfOtel / Cost and budgets", "PerfOtel / Overview", "PerfOtel / Providers", "PerfOtel / Quality"],
+            ["PerfOtel / Agent drill-down", "PerfOtel / Cost and budgets", "PerfOtel / Experiments", "PerfOtel / Overview", "PerfOtel / Providers", "PerfOtel / Quality"],
             Dashboards.Select(d => d.Title).Order(StringComparer.Ordinal));
         Assert.Equal(Dashboards.Count, Dashboards.Select(d => d.Uid).Distinct(StringComparer.Ordinal).Count());
         Assert.All(Dashboards, d => Assert.Matches(StableUid(), d.Uid));
@@ -40,7 +40,8 @@ public partial class DashboardTests
         Assert.Equal("datasource", datasource.GetProperty("type").GetString());
         Assert.Equal("prometheus", datasource.GetProperty("query").GetString());
 
-        foreach (var name in new[] { "tenant", "agent" })
+        // Experiment series carry no agent: the experiments dashboard selects experiments instead.
+        foreach (var name in new[] { "tenant", file.EndsWith("perfotel-experiments.json", StringComparison.Ordinal) ? "experiment" : "agent" })
         {
             var variable = variables[name];
             Assert.Equal("query", variable.GetProperty("type").GetString());

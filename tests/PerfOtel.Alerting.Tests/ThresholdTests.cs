@@ -27,6 +27,8 @@ public partial class ThresholdTests
         { "threshold:perfotel_agent_hourly_cost_spike:factor", "ThresholdDefaults.HourlyCostSpikeFactor", ThresholdDefaults.HourlyCostSpikeFactor },
         { "threshold:perfotel_agent_anomaly_score:max", "AnomalyDetector.DefaultThreshold", AnomalyDetector.DefaultThreshold },
         { "threshold:perfotel_agent_silent_seconds:min", "ThresholdDefaults.AgentSilentAfterSeconds", ThresholdDefaults.AgentSilentAfterSeconds },
+        { "threshold:perfotel_agent_process_memory_bytes:max", "ThresholdDefaults.MaxProcessMemoryMegabytes (in bytes)", ThresholdDefaults.MaxProcessMemoryMegabytes * 1024 * 1024 },
+        { "threshold:perfotel_agent_process_cpu_utilization:max", "ThresholdDefaults.MaxProcessCpuUtilization", ThresholdDefaults.MaxProcessCpuUtilization },
         // Calibration gauges are withheld below this many samples; the drift alert waits for as many.
         { "threshold:perfotel_agent_calibration_samples:min", "CalibrationFormulas.DefaultMinimumSamples", CalibrationFormulas.DefaultMinimumSamples },
     };

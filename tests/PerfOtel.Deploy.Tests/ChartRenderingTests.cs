@@ -131,6 +131,18 @@ public class ChartRenderingTests
         var configMap = r.OfKind("ConfigMap").Single();
         using var config = JsonDocument.Parse(Yaml.Str(configMap, "data.[perfotel.json]")!);
         Assert.Equal("postgres", config.RootElement.GetProperty("Storage").GetProperty("Provider").GetString());
+        // Several pods on one database: one derivation leader (docs/collector/scale-out.md); the ServiceMonitor's
+        // endpoints are the pods, so Prometheus scrapes each replica.
+        Assert.Equal("shared", config.RootElement.GetProperty("Derivation").GetProperty("Mode").GetString());
+    }
+
+    [Fact]
+    public void Sqlite_RendersOneDerivingProcess()
+    {
+        var r = Helm.Template();
+        using var config = JsonDocument.Parse(Yaml.Str(r.OfKind("ConfigMap").Single(c => Yaml.Str(c, "metadata.name") == "perfotel"), "data.[perfotel.json]")!);
+        Assert.Equal("single", config.RootElement.GetProperty("Derivation").GetProperty("Mode").GetString());
+        Assert.Equal("1", Yaml.Str(r.Single("Deployment"), "spec.replicas"));
     }
 
     [Fact]

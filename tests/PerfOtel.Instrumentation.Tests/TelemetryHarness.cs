@@ -21,21 +21,24 @@ public sealed class TelemetryHarness : IDisposable
 {
     private readonly MeterProvider meterProvider;
     private readonly TracerProvider? tracerProvider;
+    private readonly List<Activity> finishedSpans = [];
 
     public TelemetryHarness(Action<PerfOtelInstrumentationOptions>? configure = null, bool tracing = true)
     {
         Metrics = new InMemoryMetrics();
-        Activities = new InMemoryActivities();
-        meterProvider = Metrics.Attach(Sdk.CreateMeterProviderBuilder().AddPerfOtelInstrumentation(configure)).Build()!;
+        meterProvider = Metrics.Build(Sdk.CreateMeterProviderBuilder().AddPerfOtelInstrumentation(configure));
         if (tracing)
         {
-            tracerProvider = Activities.Attach(Sdk.CreateTracerProviderBuilder().AddPerfOtelInstrumentation(configure)).Build();
+            // OpenTelemetry's in-memory exporter, on a simple (synchronous) processor: a span is listed when it ends.
+            tracerProvider = Sdk.CreateTracerProviderBuilder().AddPerfOtelInstrumentation(configure)
+                .AddInMemoryExporter(finishedSpans).Build();
         }
     }
 
     public InMemoryMetrics Metrics { get; }
 
-    public InMemoryActivities Activities { get; }
+    /// <summary>The spans ended so far, in end order.</summary>
+    public IReadOnlyList<Activity> FinishedSpans => finishedSpans.ToArray();
 
     public ExportedMetric Metric(string name) => Metrics.Single(name);
 
@@ -54,8 +57,8 @@ public sealed class TelemetryHarness : IDisposable
     }
 
     public Activity Span(string displayName) =>
-        Activities.Finished.SingleOrDefault(a => a.DisplayName == displayName)
-        ?? throw new Xunit.Sdk.XunitException($"No single span '{displayName}'. Finished: {string.Join(", ", Activities.Finished.Select(a => a.DisplayName))}");
+        FinishedSpans.SingleOrDefault(a => a.DisplayName == displayName)
+        ?? throw new Xunit.Sdk.XunitException($"No single span '{displayName}'. Finished: {string.Join(", ", FinishedSpans.Select(a => a.DisplayName))}");
 
     public void Dispose()
     {

@@ -12,6 +12,7 @@ public sealed partial class ExternalProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly ConcurrentQueue<string> output = new();
+    private long lineCount;
 
     private ExternalProcess(Process process) => this.process = process;
 
@@ -20,6 +21,9 @@ public sealed partial class ExternalProcess : IAsyncDisposable
     public bool HasExited => process.HasExited;
 
     public int ExitCode => process.ExitCode;
+
+    /// <summary>Lines the process wrote so far (stdout and stderr), including those no longer kept in <see cref="Output"/>.</summary>
+    public long LineCount => Interlocked.Read(ref lineCount);
 
     /// <summary>Everything the process wrote so far (stdout and stderr interleaved), for assertion messages.</summary>
     public string Output => string.Join('\n', output);
@@ -64,6 +68,7 @@ public sealed partial class ExternalProcess : IAsyncDisposable
         {
             return;
         }
+        Interlocked.Increment(ref lineCount);
         output.Enqueue(line);
         // Bounded: a chatty process must not grow the test's memory without limit.
         while (output.Count > 5000 && output.TryDequeue(out _))

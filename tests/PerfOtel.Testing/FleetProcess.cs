@@ -13,6 +13,26 @@ public static partial class FleetProcess
     /// Starts the fleet and returns at once, for tests that watch the stack while the fleet runs; disposing the
     /// process kills it if it is still running.
     /// </summary>
+    /// <summary>The experiment the fleet runs (research-assistant, gpt-4o-mini on half of its tasks).</summary>
+    public const string Experiment = "research-model";
+
+    /// <summary>
+    /// The collector's definition of the fleet's experiment for <paramref name="tenant"/>, as scripts/run-stack.sh passes
+    /// it: variants control and cheaper at 50/50, control the control, cost and latency guardrails of 10 % and 20 %.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ExperimentSettings(string tenant)
+    {
+        var key = $"Experiments:Definitions:{tenant}:{Experiment}";
+        return new Dictionary<string, string>
+        {
+            [$"{key}:Variants:control"] = "1",
+            [$"{key}:Variants:cheaper"] = "1",
+            [$"{key}:Control"] = "control",
+            [$"{key}:Guardrails:cost"] = "0.1",
+            [$"{key}:Guardrails:latency"] = "0.2",
+        };
+    }
+
     public static ExternalProcess StartInBackground(IEnumerable<string> arguments)
     {
         if (!File.Exists(AssemblyPath))

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using OpenTelemetry;
 using OpenTelemetry.Metrics;
 
 namespace PerfOtel.Testing;
@@ -25,34 +23,44 @@ public sealed record ExportedMetric(
     IReadOnlyList<ExportedPoint> Points);
 
 /// <summary>
-/// A pull-style in-memory metric exporter for tests: build a MeterProvider with <see cref="Attach"/>,
-/// record, then call <see cref="Collect"/> to force a collection and read what the SDK exported.
+/// Metric snapshots for tests, taken by OpenTelemetry's own in-memory exporter (OpenTelemetry.Exporter.InMemory, whose
+/// <see cref="MetricSnapshot"/> copies each point with its buckets and exemplars) on a cumulative reader that exports
+/// only when asked: build the MeterProvider with <see cref="Build"/>, record, then <see cref="Collect"/>. What this
+/// class adds is the flattening of the SDK's points into plain records that assertions read easily.
 /// </summary>
-public sealed class InMemoryMetrics : BaseExporter<Metric>
+public sealed class InMemoryMetrics
 {
-    private readonly ConcurrentQueue<ExportedMetric> exported = new();
-    private BaseExportingMetricReader? reader;
+    private readonly List<MetricSnapshot> snapshots = [];
+    private MeterProvider? provider;
 
-    /// <summary>Registers this exporter on a MeterProviderBuilder with cumulative temporality.</summary>
-    public MeterProviderBuilder Attach(MeterProviderBuilder builder)
+    /// <summary>Adds the in-memory exporter to the builder and builds the provider that <see cref="Collect"/> flushes.</summary>
+    public MeterProvider Build(MeterProviderBuilder builder)
     {
-        reader = new BaseExportingMetricReader(this) { TemporalityPreference = MetricReaderTemporalityPreference.Cumulative };
-        return builder.AddReader(reader);
+        ArgumentNullException.ThrowIfNull(builder);
+        provider = builder.AddInMemoryExporter(snapshots, reader =>
+        {
+            reader.TemporalityPreference = MetricReaderTemporalityPreference.Cumulative;
+            reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = Timeout.Infinite;
+        }).Build();
+        return provider;
     }
 
     /// <summary>Forces a collection and returns the metrics exported by it.</summary>
     public IReadOnlyList<ExportedMetric> Collect()
     {
-        if (reader is null)
+        if (provider is null)
         {
-            throw new InvalidOperationException("Attach the exporter to a MeterProviderBuilder first.");
+            throw new InvalidOperationException("Build the MeterProvider with InMemoryMetrics.Build first.");
         }
-        exported.Clear();
-        if (!reader.Collect())
+        lock (snapshots)
         {
-            throw new InvalidOperationException("Metric collection failed.");
+            snapshots.Clear();
+            if (!provider.ForceFlush())
+            {
+                throw new InvalidOperationException("Metric collection failed.");
+            }
+            return snapshots.Select(Flatten).ToArray();
         }
-        return exported.ToArray();
     }
 
     /// <summary>Collects and returns the single metric of that name (throws if missing).</summary>
@@ -63,66 +71,62 @@ public sealed class InMemoryMetrics : BaseExporter<Metric>
             ?? throw new Xunit.Sdk.XunitException($"Metric '{name}' not exported. Exported: {string.Join(", ", all.Select(m => m.Name))}");
     }
 
-    public override ExportResult Export(in Batch<Metric> batch)
+    private static ExportedMetric Flatten(MetricSnapshot metric)
     {
-        foreach (var metric in batch)
+        var points = new List<ExportedPoint>();
+        foreach (var point in metric.MetricPoints)
         {
-            var points = new List<ExportedPoint>();
-            foreach (ref readonly var point in metric.GetMetricPoints())
+            var tags = new Dictionary<string, object?>();
+            foreach (var tag in point.Tags)
             {
-                var tags = new Dictionary<string, object?>();
-                foreach (var tag in point.Tags)
-                {
-                    tags[tag.Key] = tag.Value;
-                }
-
-                double value = 0, sum = 0;
-                long count = 0;
-                var bounds = new List<double>();
-                var counts = new List<long>();
-                switch (metric.MetricType)
-                {
-                    case MetricType.LongSum:
-                    case MetricType.LongSumNonMonotonic:
-                        value = point.GetSumLong();
-                        break;
-                    case MetricType.DoubleSum:
-                    case MetricType.DoubleSumNonMonotonic:
-                        value = point.GetSumDouble();
-                        break;
-                    case MetricType.LongGauge:
-                        value = point.GetGaugeLastValueLong();
-                        break;
-                    case MetricType.DoubleGauge:
-                        value = point.GetGaugeLastValueDouble();
-                        break;
-                    case MetricType.Histogram:
-                        sum = point.GetHistogramSum();
-                        count = point.GetHistogramCount();
-                        foreach (var bucket in point.GetHistogramBuckets())
-                        {
-                            bounds.Add(bucket.ExplicitBound);
-                            counts.Add(bucket.BucketCount);
-                        }
-                        break;
-                    case MetricType.ExponentialHistogram:
-                        sum = point.GetHistogramSum();
-                        count = point.GetHistogramCount();
-                        break;
-                }
-                var exemplars = new List<(string, string)>();
-                if (point.TryGetExemplars(out var kept))
-                {
-                    foreach (ref readonly var exemplar in kept)
-                    {
-                        exemplars.Add((exemplar.TraceId.ToHexString(), exemplar.SpanId.ToHexString()));
-                    }
-                }
-                points.Add(new ExportedPoint(tags, value, sum, count, bounds.ToArray(), counts.ToArray(), exemplars));
+                tags[tag.Key] = tag.Value;
             }
-            exported.Enqueue(new ExportedMetric(metric.Name, metric.Unit, metric.Description, metric.MetricType,
-                metric.MeterName, metric.MeterVersion, points));
+
+            double value = 0, sum = 0;
+            long count = 0;
+            var bounds = new List<double>();
+            var counts = new List<long>();
+            switch (metric.MetricType)
+            {
+                case MetricType.LongSum:
+                case MetricType.LongSumNonMonotonic:
+                    value = point.GetSumLong();
+                    break;
+                case MetricType.DoubleSum:
+                case MetricType.DoubleSumNonMonotonic:
+                    value = point.GetSumDouble();
+                    break;
+                case MetricType.LongGauge:
+                    value = point.GetGaugeLastValueLong();
+                    break;
+                case MetricType.DoubleGauge:
+                    value = point.GetGaugeLastValueDouble();
+                    break;
+                case MetricType.Histogram:
+                    sum = point.GetHistogramSum();
+                    count = point.GetHistogramCount();
+                    foreach (var bucket in point.GetHistogramBuckets())
+                    {
+                        bounds.Add(bucket.ExplicitBound);
+                        counts.Add(bucket.BucketCount);
+                    }
+                    break;
+                case MetricType.ExponentialHistogram:
+                    sum = point.GetHistogramSum();
+                    count = point.GetHistogramCount();
+                    break;
+            }
+            var exemplars = new List<(string, string)>();
+            if (point.TryGetExemplars(out var kept))
+            {
+                foreach (ref readonly var exemplar in kept)
+                {
+                    exemplars.Add((exemplar.TraceId.ToHexString(), exemplar.SpanId.ToHexString()));
+                }
+            }
+            points.Add(new ExportedPoint(tags, value, sum, count, bounds.ToArray(), counts.ToArray(), exemplars));
         }
-        return ExportResult.Success;
+        return new ExportedMetric(metric.Name, metric.Unit, metric.Description, metric.MetricType,
+            metric.MeterName, metric.MeterVersion, points);
     }
 }

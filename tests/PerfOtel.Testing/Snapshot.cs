@@ -7,6 +7,8 @@ namespace PerfOtel.Testing;
 /// <summary>
 /// Golden-file assertions: compares text with <c>{TestFile}.{name}.verified.txt</c> beside the test source.
 /// On mismatch it writes <c>*.received.txt</c> next to it and fails; set PERFOTEL_ACCEPT_SNAPSHOTS=1 to accept.
+/// Hand-written because Verify (Verify.Xunit) cannot be restored from this project's package registry; the
+/// verified/received file convention is Verify's.
 /// </summary>
 public static class Snapshot
 {

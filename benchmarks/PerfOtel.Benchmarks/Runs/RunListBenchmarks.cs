@@ -1,15 +1,21 @@
 using System.Diagnostics;
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
+using Npgsql;
+using PerfOtel.Collector.Derived.Runs;
+using PerfOtel.Collector.Derived.Thresholds;
 using PerfOtel.Collector.Records;
+using PerfOtel.Collector.Storage.Postgres;
 using PerfOtel.Collector.Storage.Sqlite;
 
 namespace PerfOtel.Benchmarks.Runs;
 
 /// <summary>
-/// GET /api/v1/invocations over a SQLite store holding one million invocations (five agents, one provider call each,
-/// one in ten failed, a job per hundred runs): the first page, an agent's page, failures only, a page deep in the
-/// cursor, and one job. Ratios against the first page, measured in the same run.
+/// GET /api/v1/invocations over a store holding one million invocations (five agents, one provider call each, one in
+/// ten failed, one in fifty with a fallback, a job per hundred runs): the first page, an agent's page, failures only, a
+/// page deep in the cursor, one job, and two <c>warning=</c> pages through the list's own pager (a common warning, and one
+/// no run has, which examines the most rows a page may). SQLite by default; PostgreSQL when PERFOTEL_TEST_POSTGRES holds
+/// a connection string. Ratios against the first page, measured in the same run.
 /// </summary>
 [MemoryDiagnoser]
 public class RunListBenchmarks
@@ -17,49 +23,112 @@ public class RunListBenchmarks
     public const int Invocations = 1_000_000;
 
     private string _directory = "";
-    private SqliteExecutionStore _store = null!;
+    private IExecutionStore _store = null!;
     private RunCursor _deep = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _directory = Path.Combine(Path.GetTempPath(), "perfotel-runlist-" + Guid.NewGuid().ToString("N"));
-        (_store, _deep) = RunListFill.FillAsync(_directory, Invocations).GetAwaiter().GetResult();
+        _store = RunListFill.Open(_directory, Environment.GetEnvironmentVariable(RunListFill.PostgresVariable));
+        _deep = RunListFill.FillAsync(_store, Invocations).GetAwaiter().GetResult();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
         _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        Directory.Delete(_directory, recursive: true);
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
     }
 
     [Benchmark(Baseline = true)]
-    public Task<IReadOnlyList<RunRow>> FirstPage() => Search(new RunSearch { Tenant = "default", Limit = 51 });
+    public Task<RunPage> FirstPage() => RunListFill.PageAsync(_store, RunListFill.Query.FirstPage, _deep);
 
     [Benchmark]
-    public Task<IReadOnlyList<RunRow>> AgentPage() => Search(new RunSearch { Tenant = "default", AgentName = "coder", Limit = 51 });
+    public Task<RunPage> AgentPage() => RunListFill.PageAsync(_store, RunListFill.Query.AgentPage, _deep);
 
     [Benchmark]
-    public Task<IReadOnlyList<RunRow>> FailuresPage() => Search(new RunSearch { Tenant = "default", Outcome = "failure", Limit = 51 });
+    public Task<RunPage> FailuresPage() => RunListFill.PageAsync(_store, RunListFill.Query.FailuresPage, _deep);
 
     [Benchmark]
-    public Task<IReadOnlyList<RunRow>> DeepCursorPage() => Search(new RunSearch { Tenant = "default", After = _deep, Limit = 51 });
+    public Task<RunPage> DeepCursorPage() => RunListFill.PageAsync(_store, RunListFill.Query.DeepCursorPage, _deep);
 
     [Benchmark]
-    public Task<IReadOnlyList<RunRow>> OneJob() => Search(new RunSearch { Tenant = "default", JobId = "job-4242", Limit = 10_001 });
+    public Task<RunPage> OneJob() => RunListFill.PageAsync(_store, RunListFill.Query.OneJob, _deep);
 
-    private Task<IReadOnlyList<RunRow>> Search(RunSearch search) => _store.SearchRunsAsync(search, CancellationToken.None);
+    [Benchmark]
+    public Task<RunPage> CommonWarningPage() => RunListFill.PageAsync(_store, RunListFill.Query.CommonWarningPage, _deep);
+
+    [Benchmark]
+    public Task<RunPage> AbsentWarningPage() => RunListFill.PageAsync(_store, RunListFill.Query.AbsentWarningPage, _deep);
 }
 
-/// <summary>Fills a store for the run list and times the queries without BenchmarkDotNet (<c>run-list</c> command).</summary>
+/// <summary>
+/// Fills a store for the run list and times the queries without BenchmarkDotNet (<c>run-list [count] [--postgres
+/// connection-string]</c>; scripts/load/run-list.sh starts a throwaway PostgreSQL for it).
+/// </summary>
 internal static class RunListFill
 {
     public const string Command = "run-list";
+    public const string PostgresVariable = "PERFOTEL_TEST_POSTGRES";
 
-    public static async Task<(SqliteExecutionStore Store, RunCursor Deep)> FillAsync(string directory, int invocations)
+    /// <summary>The queries measured, in the order of the docs' table.</summary>
+    public enum Query
     {
-        var store = new SqliteExecutionStore(directory, fullDurability: false);
+        FirstPage,
+        AgentPage,
+        FailuresPage,
+        DeepCursorPage,
+        OneJob,
+        MinCostPage,
+        CommonWarningPage,
+        AbsentWarningPage,
+    }
+
+    private static readonly Dictionary<Query, string> Names = new()
+    {
+        [Query.FirstPage] = "first page",
+        [Query.AgentPage] = "agent page",
+        [Query.FailuresPage] = "failures page",
+        [Query.DeepCursorPage] = "deep cursor page",
+        [Query.OneJob] = "one job",
+        [Query.MinCostPage] = "min cost page",
+        [Query.CommonWarningPage] = "warning=fallback_used page (one run in fifty)",
+        [Query.AbsentWarningPage] = "warning=unpriced_model page (no run: 5 000 examined)",
+    };
+
+    private static readonly ThresholdSet Defaults = new();
+
+    public static IExecutionStore Open(string directory, string? postgres) =>
+        string.IsNullOrWhiteSpace(postgres)
+            ? new SqliteExecutionStore(directory, fullDurability: false)
+            : new PostgresExecutionStore(postgres);
+
+    /// <summary>One page as GET /api/v1/invocations reads it: 50 runs, default thresholds, no agent p95.</summary>
+    public static Task<RunPage> PageAsync(IExecutionStore store, Query query, RunCursor deep)
+    {
+        var all = new RunSearch { Tenant = "default", Limit = 50 };
+        var (search, warning) = query switch
+        {
+            Query.FirstPage => (all, (string?)null),
+            Query.AgentPage => (all with { AgentName = "coder" }, null),
+            Query.FailuresPage => (all with { Outcome = "failure" }, null),
+            Query.DeepCursorPage => (all with { After = deep }, null),
+            Query.OneJob => (all with { JobId = "job-4242", Limit = 10_000 }, null),
+            Query.MinCostPage => (all with { MinCostUsd = 0.0001 }, null),
+            Query.CommonWarningPage => (all, RunWarnings.FallbackUsed),
+            Query.AbsentWarningPage => (all, RunWarnings.UnpricedModel),
+            _ => throw new ArgumentOutOfRangeException(nameof(query)),
+        };
+        return RunPages.ReadAsync((IRunStore)store, search, warning,
+            row => RunWarnings.Summarize(row.Stored, row.Calls, Defaults, agentP95Seconds: null), CancellationToken.None);
+    }
+
+    public static async Task<RunCursor> FillAsync(IExecutionStore store, int invocations)
+    {
         await store.InitializeAsync(CancellationToken.None);
         var agents = new[] { "planner", "coder", "reviewer", "support", "research" };
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -87,6 +156,8 @@ internal static class RunListFill
                     ParentSpanId = span, InvocationSpanId = span, AgentName = agent, Operation = "chat", Provider = "openai",
                     RequestModel = "gpt-4o-mini", StartTime = at, DurationSeconds = 0.5,
                     Tokens = new TokenCounts(800, 120, 0, 0, 0), CostUsd = 0.0002,
+                    FallbackFrom = i % 50 == 7 ? "anthropic/claude-sonnet-4" : null,
+                    FallbackReason = i % 50 == 7 ? "rate_limited" : null,
                 });
                 if (i == invocations / 2)
                 {
@@ -95,45 +166,63 @@ internal static class RunListFill
             }
             await store.WriteAsync(batch, CancellationToken.None);
         }
-        return (store, deep ?? throw new InvalidOperationException("no invocations"));
+        return deep ?? throw new InvalidOperationException("no invocations");
     }
 
     /// <summary>Fills a store with the given number of invocations and prints each query's median of 50 runs.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : RunListBenchmarks.Invocations;
+        var count = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)
+            ? int.Parse(args[0], CultureInfo.InvariantCulture) : RunListBenchmarks.Invocations;
+        var at = Array.IndexOf(args, "--postgres");
+        var postgres = at >= 0 && at + 1 < args.Length ? args[at + 1] : Environment.GetEnvironmentVariable(PostgresVariable);
         var directory = Path.Combine(Path.GetTempPath(), "perfotel-runlist-" + Guid.NewGuid().ToString("N"));
-        var fill = Stopwatch.StartNew();
-        var (store, deep) = await FillAsync(directory, count);
-        Console.WriteLine($"filled {count} invocations in {fill.Elapsed.TotalSeconds:0.0} s");
+        var store = Open(directory, postgres);
+        Console.WriteLine($"store: {(string.IsNullOrWhiteSpace(postgres) ? "sqlite" : "postgres")}");
         try
         {
-            foreach (var (name, search) in new (string, RunSearch)[]
-                     {
-                         ("first page", new RunSearch { Tenant = "default", Limit = 51 }),
-                         ("agent page", new RunSearch { Tenant = "default", AgentName = "coder", Limit = 51 }),
-                         ("failures page", new RunSearch { Tenant = "default", Outcome = "failure", Limit = 51 }),
-                         ("deep cursor page", new RunSearch { Tenant = "default", After = deep, Limit = 51 }),
-                         ("one job", new RunSearch { Tenant = "default", JobId = "job-4242", Limit = 10_001 }),
-                         ("min cost page", new RunSearch { Tenant = "default", MinCostUsd = 0.0001, Limit = 51 }),
-                     })
+            var fill = Stopwatch.StartNew();
+            var deep = await FillAsync(store, count);
+            Console.WriteLine($"filled {count} invocations in {fill.Elapsed.TotalSeconds:0.0} s");
+            await AnalyzeAsync(postgres);
+            foreach (var query in Enum.GetValues<Query>())
             {
                 var times = new List<double>();
+                var rows = 0;
                 for (var run = 0; run < 50; run++)
                 {
                     var watch = Stopwatch.StartNew();
-                    await store.SearchRunsAsync(search, CancellationToken.None);
+                    rows = (await PageAsync(store, query, deep)).Runs.Count;
                     times.Add(watch.Elapsed.TotalMilliseconds);
                 }
                 times.Sort();
-                Console.WriteLine($"{name}: median {times[25]:0.00} ms, max {times[^1]:0.00} ms");
+                Console.WriteLine($"{Names[query]}: {rows} runs, median {times[25]:0.00} ms, max {times[^1]:0.00} ms");
             }
         }
         finally
         {
             await store.DisposeAsync();
-            Directory.Delete(directory, recursive: true);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
         }
         return 0;
+    }
+
+    /// <summary>
+    /// PostgreSQL plans from table statistics, which autovacuum gathers a little after a bulk load; the driver gathers
+    /// them at once (ANALYZE) so that it measures the plans a store in service runs. SQLite has none to gather.
+    /// </summary>
+    private static async Task AnalyzeAsync(string? postgres)
+    {
+        if (string.IsNullOrWhiteSpace(postgres))
+        {
+            return;
+        }
+        await using var connection = new NpgsqlConnection(postgres);
+        await connection.OpenAsync();
+        await using var analyze = new NpgsqlCommand("ANALYZE", connection);
+        await analyze.ExecuteNonQueryAsync();
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using PerfOtel.Benchmarks.Load;
 using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Storage.Postgres;
 using PerfOtel.Collector.Storage.Sqlite;
@@ -7,6 +8,7 @@ using PerfOtel.Collector.Storage.Sqlite;
 namespace PerfOtel.Benchmarks.Storage;
 
 /// <summary>
+/// Store-level load (not the wire path: no HTTP, decoding, mapping or derivations; <c>ingest-load</c> measures those).
 /// Sustained ingest into a real store through <see cref="IExecutionStore.WriteAsync"/>: concurrent writers, each
 /// sending 100-span batches and waiting for the commit acknowledgment before the next, as receiver requests do.
 /// Prints spans/s, acknowledgment latency and memory (GC heap, working set) every interval, then a summary.
@@ -33,7 +35,7 @@ public static class StoreLoadDriver
 
         await using var store = CreateStore(options);
         await store.InitializeAsync(CancellationToken.None);
-        Console.WriteLine($"store-load: {options.Provider} ({options.Describe()}), {options.Writers} writers, " +
+        Console.WriteLine($"store-load (store level: IExecutionStore.WriteAsync, no HTTP, decoding or derivations): {options.Provider} ({options.Describe()}), {options.Writers} writers, " +
                           $"{SpansPerBatch}-span batches, {options.Seconds} s, {Environment.ProcessorCount} cores");
         // CPU use is printed beside throughput: on a shared machine spans per CPU-second is the comparable figure.
         Console.WriteLine("  elapsed_s   spans_per_s   cpu_cores   spans_per_cpu_s   ack_p50_ms   ack_p99_ms   gc_heap_mb   working_set_mb");
@@ -119,55 +121,17 @@ public static class StoreLoadDriver
 
     private sealed class LoadCounters
     {
-        // 0.1 ms buckets up to 10 s: a fixed array, so measuring does not grow memory with the run.
-        private const int Buckets = 100_000;
-        private readonly object _gate = new();
-        private int[] _latency = new int[Buckets + 1];
         public long Spans;
+
+        public LatencyHistogram Latency { get; } = new();
 
         public void Record(int spans, TimeSpan latency)
         {
             Interlocked.Add(ref Spans, spans);
-            var bucket = (int)Math.Min(Buckets, latency.TotalMilliseconds * 10);
-            lock (_gate)
-            {
-                _latency[bucket]++;
-            }
+            Latency.Record(latency);
         }
 
-        public (double P50, double P99) TakeLatencyPercentiles()
-        {
-            int[] histogram;
-            lock (_gate)
-            {
-                histogram = _latency;
-                _latency = new int[Buckets + 1];
-            }
-
-            long count = histogram.Sum(c => (long)c);
-            return (Percentile(histogram, count, 0.50), Percentile(histogram, count, 0.99));
-        }
-
-        private static double Percentile(int[] histogram, long count, double quantile)
-        {
-            if (count == 0)
-            {
-                return double.NaN;
-            }
-
-            var rank = (long)Math.Ceiling(quantile * count);
-            long seen = 0;
-            for (var bucket = 0; bucket < histogram.Length; bucket++)
-            {
-                seen += histogram[bucket];
-                if (seen >= rank)
-                {
-                    return (bucket + 1) / 10.0;
-                }
-            }
-
-            return Buckets / 10.0;
-        }
+        public (double P50, double P99) TakeLatencyPercentiles() => Latency.TakeInterval();
     }
 
     private sealed record LoadOptions(string Provider, int Seconds, int Writers, int IntervalSeconds,

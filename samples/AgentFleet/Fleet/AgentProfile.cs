@@ -49,6 +49,9 @@ public sealed record AgentProfile
 
     /// <summary>A judge's named evaluation recorded on each invocation, if any.</summary>
     public string? JudgeName { get; init; }
+
+    /// <summary>An experiment on part of this agent's traffic, or none.</summary>
+    public FleetExperiment? Experiment { get; init; }
 }
 
 /// <summary>How stated confidence relates to the real chance of success.</summary>

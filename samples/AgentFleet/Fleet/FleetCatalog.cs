@@ -1,8 +1,13 @@
+using PerfOtel.Instrumentation.Experiments;
+
 namespace AgentFleet.Fleet;
 
 /// <summary>The simulated fleet: five agents whose behaviours exercise every PerfOtel signal.</summary>
 public static class FleetCatalog
 {
+    /// <summary>The experiment research-assistant runs (defined for the collector in scripts/run-stack.sh).</summary>
+    public const string ResearchModelExperiment = "research-model";
+
     public static IReadOnlyList<AgentProfile> Agents { get; } =
     [
         new AgentProfile
@@ -55,6 +60,11 @@ public static class FleetCatalog
             Confidence = ConfidenceModel.Calibrated,
             Answers = AnswerKind.Structured,
             JudgeName = "judge.faithfulness",
+            // Half of its tasks try the far cheaper gpt-4o-mini, which answers faster; success is unchanged, so the
+            // experiment should end no_difference with a lower cost: the case for switching.
+            Experiment = new FleetExperiment(
+                new ExperimentAssignment(ResearchModelExperiment, new ExperimentVariant("control", 1), new ExperimentVariant("cheaper", 1)),
+                "cheaper", new ModelRoute("openai", "gpt-4o-mini", "gpt-4o-mini-2024-07-18"), TreatmentLatencyFactor: 0.7),
         },
         new AgentProfile
         {

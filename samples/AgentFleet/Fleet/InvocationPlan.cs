@@ -38,6 +38,9 @@ public sealed record InvocationPlan
 
     public required JsonNode Actual { get; init; }
 
+    /// <summary>The experiment's variant of this task (none when its agent runs no experiment).</summary>
+    public string? Variant { get; init; }
+
     public double? JudgeScore { get; init; }
 
     public double? Quality { get; init; }

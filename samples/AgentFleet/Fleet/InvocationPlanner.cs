@@ -21,11 +21,20 @@ public sealed class InvocationPlanner(int seed, string? degradedAgent, double fe
         var agent = PickAgent(random.NextDouble() * totalWeight);
         var degraded = string.Equals(agent.Name, degradedAgent, StringComparison.Ordinal);
         var latencyFactor = degraded ? 3.0 : 1.0;
+        var taskId = string.Create(CultureInfo.InvariantCulture, $"{agent.Name}-{seed}-{index}");
+        // The variant comes from the task id's hash, not from the generator: every other draw stays as it was.
+        var variant = agent.Experiment?.Assignment.Assign(taskId);
+        var primary = agent.Primary;
+        if (agent.Experiment is { } experiment && variant == experiment.TreatmentVariant)
+        {
+            primary = experiment.TreatmentRoute;
+            latencyFactor *= experiment.TreatmentLatencyFactor;
+        }
 
         var tools = agent.Tools
             .Select(tool => new ToolPlan(tool, LogNormal(random, agent.ToolLatencyMedianSeconds) * latencyFactor, random.NextDouble() < 0.03 ? "tool_timeout" : null))
             .ToList();
-        var attempts = PlanAttempts(random, agent, degraded ? Math.Max(agent.ProviderFailureRate, 0.35) : agent.ProviderFailureRate, latencyFactor);
+        var attempts = PlanAttempts(random, agent, primary, degraded ? Math.Max(agent.ProviderFailureRate, 0.35) : agent.ProviderFailureRate, latencyFactor);
         var answered = attempts[^1].FailureType is null;
 
         double? confidence = agent.Confidence switch
@@ -57,7 +66,8 @@ public sealed class InvocationPlanner(int seed, string? degradedAgent, double fe
         {
             Agent = agent,
             Index = index,
-            TaskId = string.Create(CultureInfo.InvariantCulture, $"{agent.Name}-{seed}-{index}"),
+            TaskId = taskId,
+            Variant = variant,
             // From the index rather than the generator, so that adding task types leaves every other draw as it was.
             TaskType = agent.TaskTypes.Count > 0 ? agent.TaskTypes[index % agent.TaskTypes.Count] : agent.Answers.ToString().ToLowerInvariant(),
             Attempts = attempts,
@@ -99,14 +109,14 @@ public sealed class InvocationPlanner(int seed, string? degradedAgent, double fe
         return FleetCatalog.Agents[^1];
     }
 
-    private static List<AttemptPlan> PlanAttempts(Random random, AgentProfile agent, double failureRate, double latencyFactor)
+    private static List<AttemptPlan> PlanAttempts(Random random, AgentProfile agent, ModelRoute primary, double failureRate, double latencyFactor)
     {
         var attempts = new List<AttemptPlan>();
         // The primary is tried twice (a retry), then the fallback once.
         for (var attempt = 1; attempt <= 2; attempt++)
         {
             var failure = random.NextDouble() < failureRate ? (random.NextDouble() < 0.7 ? "rate_limited" : "timeout") : null;
-            attempts.Add(Attempt(random, agent, agent.Primary, attempt, null, failure, latencyFactor));
+            attempts.Add(Attempt(random, agent, primary, attempt, null, failure, latencyFactor));
             if (failure is null)
             {
                 return attempts;
@@ -115,7 +125,7 @@ public sealed class InvocationPlanner(int seed, string? degradedAgent, double fe
         if (agent.Fallback is { } fallback)
         {
             var failure = random.NextDouble() < failureRate / 2 ? "timeout" : null;
-            attempts.Add(Attempt(random, agent, fallback, 1, agent.Primary.Label, failure, latencyFactor));
+            attempts.Add(Attempt(random, agent, fallback, 1, primary.Label, failure, latencyFactor));
         }
         return attempts;
     }

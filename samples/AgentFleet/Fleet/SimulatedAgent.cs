@@ -21,6 +21,8 @@ public sealed class SimulatedAgent(string tenant, double latencyScale)
             TaskId = plan.TaskId,
             TaskType = plan.TaskType,
             ConversationId = "conv-" + plan.TaskId,
+            Experiment = plan.Variant is null ? null : agent.Experiment?.Name,
+            Variant = plan.Variant,
         });
 
         foreach (var tool in plan.Tools)

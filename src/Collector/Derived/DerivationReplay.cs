@@ -30,6 +30,11 @@ public sealed partial class DerivationReplay(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (services.GetService<Coordination.DerivationRole>() is { Shared: true })
+        {
+            // Replicas share the store: the derivation leader reads it through Coordination.SharedDerivation instead.
+            return;
+        }
         if (services.GetService<IExecutionStore>() is not { } store)
         {
             LogNoStore(logger);

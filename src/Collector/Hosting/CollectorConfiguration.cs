@@ -10,8 +10,25 @@ public static class CollectorConfiguration
     /// <summary>The address served when none is configured: OTLP/HTTP's default port, loopback only.</summary>
     public const string DefaultUrl = "http://127.0.0.1:4318";
 
+    /// <summary>
+    /// Defaults below every configured source: ASP.NET Core's hosting and routing write two Information lines for every
+    /// request, which at OTLP rates is most of the log and a measurable share of the CPU. Quiet unless asked for
+    /// (<c>Logging:LogLevel:Microsoft.AspNetCore=Information</c> in any source brings them back).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string?> Defaults = new Dictionary<string, string?>
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        // Grpc.AspNetCore writes an Information line for each call that ends with an error status (every throttled
+        // or undecodable export); those are summarised by RejectionSummary instead. Its Error lines still come through.
+        ["Logging:LogLevel:Grpc"] = "Warning",
+    };
+
     public static WebApplicationBuilder AddPerfOtelCollectorConfiguration(this WebApplicationBuilder builder, string[] args)
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        ((IConfigurationBuilder)builder.Configuration).Sources.Insert(0,
+            new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = Defaults });
         var file = Environment.GetEnvironmentVariable("PERFOTEL_CONFIG");
         if (!string.IsNullOrEmpty(file))
         {

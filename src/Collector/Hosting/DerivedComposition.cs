@@ -1,8 +1,10 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Derived;
 using PerfOtel.Collector.Derived.Analytics;
 using PerfOtel.Collector.Derived.Budgets;
 using PerfOtel.Collector.Derived.Cardinality;
+using PerfOtel.Collector.Derived.Coordination;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Derived.Experiments;
 using PerfOtel.Collector.Derived.Kernel;
@@ -28,6 +30,12 @@ public static class DerivedComposition
         // The replay first: hosted services start in order, so the features' own (the analytics exposition refresher,
         // the instruments' activation) start on replayed state and never publish a snapshot taken before it.
         services.AddHostedService<DerivationReplay>();
+        // Its shared-store counterpart (replicas on one PostgreSQL): the leader reads the store in commit order instead.
+        services.AddOptions<DerivationOptions>().Bind(configuration.GetSection(DerivationOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DerivationOptions>, DerivationOptionsValidator>());
+        services.TryAddSingleton<DerivationRole>();
+        services.TryAddSingleton<LiveDerivations>();
+        services.AddHostedService<SharedDerivation>();
         services.AddPerfOtelAnalytics(configuration);
         services.AddPerfOtelCost(configuration);
         services.RemoveAll<DerivationPipeline>();

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Derived;
 using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Derived.Coordination;
 using PerfOtel.Collector.Exposure.Metrics;
 
 namespace PerfOtel.Collector.Ingest;
@@ -22,6 +23,9 @@ public static class IngestPipelineExtensions
         services.TryAddSingleton(sp => new SpanAttribution(sp.GetRequiredService<IOptions<IngestOptions>>().Value.AttributionHorizon));
         // No derived feature unless the composition root registers them (AddPerfOtelDerived replaces this one).
         services.TryAddSingleton(sp => new DerivationPipeline([], sp.GetRequiredService<ILogger<DerivationPipeline>>()));
+        services.AddOptions<DerivationOptions>();
+        services.TryAddSingleton<DerivationRole>();
+        services.TryAddSingleton<LiveDerivations>();
         services.AddHostedService<IngestWriter>();
         return services;
     }

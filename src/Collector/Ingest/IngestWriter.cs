@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Derived;
+using PerfOtel.Collector.Derived.Coordination;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Exposure.Metrics;
 using PerfOtel.Collector.Records;
@@ -9,8 +9,8 @@ namespace PerfOtel.Collector.Ingest;
 
 /// <summary>
 /// The single consumer of the ingest queue: coalesces waiting batches into one store transaction, completes each
-/// handler's promise only after the commit and after applying what was new to the derivations (the one seam,
-/// <see cref="DerivationPipeline"/>). Feedback posted through the API comes the same way, after the spans of its group. On
+/// handler's promise only after the commit and after applying what was new to the derivations (the one seam, through
+/// <see cref="LiveDerivations"/>, which on a store shared by several replicas applies only on the derivation leader). Feedback posted through the API comes the same way, after the spans of its group. On
 /// shutdown it keeps going until the queue, closed to new work when the application starts stopping, is empty: whatever
 /// a handler accepted gets committed. Attribution across requests is resolved here, in the commit: the batch's span links
 /// and the updates of earlier records they attribute go into the same transaction, and the derivations see a call only
@@ -20,7 +20,7 @@ namespace PerfOtel.Collector.Ingest;
 internal sealed partial class IngestWriter(
     IngestQueue queue,
     IExecutionStore store,
-    DerivationPipeline derivations,
+    LiveDerivations derivations,
     SpanAttribution attribution,
     TimeProvider time,
     IOptions<IngestOptions> options,
@@ -134,6 +134,8 @@ internal sealed partial class IngestWriter(
     {
         var started = Stopwatch.GetTimestamp();
         IngestBatch stored;
+        // Held from before the transaction until its records are applied (docs/collector/scale-out.md).
+        using var commitSection = await derivations.EnterCommitAsync().ConfigureAwait(false);
         var plan = attribution.Plan(batch, time.GetUtcNow());
         try
         {
@@ -162,7 +164,7 @@ internal sealed partial class IngestWriter(
         // Derivations first, then the senders: once a sender has its 200, the REST API and /metrics already show its
         // data (read-your-writes), which is what clients and tests that query right after sending expect. Derivations
         // see only what was stored for the first time: an exporter's retry of spans already committed adds nothing.
-        Notify(Committed(plan, stored));
+        derivations.Committed(Committed(plan, stored), stored.CommitPosition);
 
         foreach (var pending in owners)
         {
@@ -185,13 +187,14 @@ internal sealed partial class IngestWriter(
         {
             foreach (var feedback in pending.Batch.Feedback)
             {
+                using var commitSection = await derivations.EnterCommitAsync().ConfigureAwait(false);
                 var result = await store.AddFeedbackAsync(feedback, CancellationToken.None).ConfigureAwait(false);
                 results.Add(result);
                 if (result is { Joined: true, Invocation: { } invocation, AlreadyStored: false })
                 {
                     var joined = new IngestBatch();
                     joined.JoinedFeedback.Add(new FeedbackJoin(invocation, feedback));
-                    Notify(joined);
+                    derivations.Committed(joined, result.CommitPosition);
                 }
             }
         }
@@ -227,22 +230,15 @@ internal sealed partial class IngestWriter(
         }
         try
         {
+            using var commitSection = await derivations.EnterCommitAsync().ConfigureAwait(false);
             var stored = await store.WriteAsync(plan.ToStore, CancellationToken.None).ConfigureAwait(false);
-            Notify(Committed(plan, stored));
+            derivations.Committed(Committed(plan, stored), stored.CommitPosition);
         }
 #pragma warning disable CA1031 // A failed prune is retried at the next sweep; the writer must live on.
         catch (Exception error)
 #pragma warning restore CA1031
         {
             LogSweepFailed(logger, error);
-        }
-    }
-
-    private void Notify(IngestBatch batch)
-    {
-        if (batch.Count > 0 || batch.JoinedFeedback.Count > 0)
-        {
-            derivations.Apply(batch);
         }
     }
 

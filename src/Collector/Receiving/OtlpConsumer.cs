@@ -50,7 +50,8 @@ internal sealed class OtlpConsumer(
     IngestQueue queue,
     CollectorMetrics metrics,
     IOptions<OtlpOptions> otlpOptions,
-    IOptions<IngestOptions> ingestOptions) : IDisposable
+    IOptions<IngestOptions> ingestOptions,
+    RejectionSummary rejections) : IDisposable
 {
     private readonly SemaphoreSlim _decodeSlots = new(otlpOptions.Value.MaxConcurrentRequests, otlpOptions.Value.MaxConcurrentRequests);
 
@@ -58,6 +59,9 @@ internal sealed class OtlpConsumer(
     public int RetryAfterSeconds { get; } = ingestOptions.Value.RetryAfterSeconds;
 
     public CollectorMetrics Metrics => metrics;
+
+    /// <summary>Where the transports note what they refused, for the once-a-minute summary line.</summary>
+    public RejectionSummary Rejections => rejections;
 
     /// <summary>
     /// Admits a request before its body is read and decoded: null when admitted (the caller then owns a decode slot
@@ -80,6 +84,7 @@ internal sealed class OtlpConsumer(
     {
         signal.CountReceived(metrics, result.Received);
         signal.CountRejected(metrics, result.Rejected, RejectReasons.Invalid);
+        rejections.Note($"{signal.Name} items refused in partial_success", result.ErrorMessage, result.Rejected);
         PendingBatch? pending = null;
         var outcome = !result.Batch.HasWork ? EnqueueOutcome.Accepted : queue.TryEnqueue(result.Batch, out pending);
         return new Submission(signal, result, outcome, pending);

@@ -33,6 +33,8 @@ public static class OtlpReceiverExtensions
         services.AddPerfOtelPrivacy(configuration);
         services.TryAddSingleton(provider => new SpanMapper(
             provider.GetRequiredService<IModelPricing>(), provider.GetRequiredService<PrivacyPolicy>(), provider.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<RejectionSummary>();
+        services.AddHostedService<RejectionSummaryService>();
         services.TryAddSingleton<OtlpConsumer>();
         services.TryAddSingleton<OtlpRequestHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<OtlpSignal, TracesSignal>());

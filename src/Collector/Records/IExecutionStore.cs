@@ -23,7 +23,19 @@ public sealed record StoredInvocation(
 /// <see cref="AlreadyStored"/>: the feedback id was seen before; nothing changed and the result describes the stored
 /// feedback, so observers must not count the join again.
 /// </summary>
-public sealed record FeedbackResult(bool Joined, AgentInvocation? Invocation, bool AlreadyStored = false);
+public sealed record FeedbackResult(bool Joined, AgentInvocation? Invocation, bool AlreadyStored = false)
+{
+    /// <summary>
+    /// The commit position of the transaction that made the join, on a shared store (<see cref="ISharedStore"/>); else
+    /// null. Bookkeeping of the derivation leader, not part of the result's value (equality ignores it).
+    /// </summary>
+    public long? CommitPosition { get; init; }
+
+    public bool Equals(FeedbackResult? other) =>
+        other is not null && Joined == other.Joined && Equals(Invocation, other.Invocation) && AlreadyStored == other.AlreadyStored;
+
+    public override int GetHashCode() => HashCode.Combine(Joined, Invocation, AlreadyStored);
+}
 
 /// <summary>
 /// The durable store behind the collector. Implementations: SQLite (embedded default) and PostgreSQL.

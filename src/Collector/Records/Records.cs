@@ -32,12 +32,37 @@ public sealed record AgentInvocation
     public double? CostUsd { get; init; }
     /// <summary>Allowlisted extra attributes as a JSON object, or null.</summary>
     public string? AttributesJson { get; init; }
+    /// <summary>
+    /// How many spans this one stands for: the adjusted count its sampler recorded (1 when the producer does not
+    /// sample, or recorded nothing usable). Counts and totals derived from spans add this, not 1.
+    /// </summary>
+    public double SampleWeight { get; init; } = 1;
+}
+
+/// <summary>
+/// How a record's <c>SampleWeight</c> (its adjusted count) enters counts and totals: rounded to a whole number, so
+/// counts stay counts. For the 1-in-N rates samplers are configured with this is N exactly (the threshold's precision
+/// puts the adjusted count within 0.01 % of N); a fractional one (probability 0.3, 3.33) counts 3. Capped at 2^20
+/// (sampling rarer than about one in a million counts as one in 2^20); 0 (a zero adjusted count) adds nothing.
+/// </summary>
+public static class SampleWeights
+{
+    /// <summary>Largest count one record adds.</summary>
+    public const long MaxCount = 1L << 20;
+
+    /// <summary>The whole number of records one record with adjusted count <paramref name="weight"/> counts as.</summary>
+    public static int Count(double weight) =>
+        double.IsFinite(weight) && weight >= 0 ? (int)Math.Min(Math.Round(weight, MidpointRounding.AwayFromZero), MaxCount) : 1;
 }
 
 /// <summary>Token counts by type.</summary>
 public readonly record struct TokenCounts(long Input, long Output, long CacheRead, long CacheCreation, long Reasoning)
 {
     public long Total => Input + Output;
+
+    /// <summary>Each count multiplied by <paramref name="factor"/> (a record's sampling count).</summary>
+    public TokenCounts Times(long factor) =>
+        new(Input * factor, Output * factor, CacheRead * factor, CacheCreation * factor, Reasoning * factor);
 
     public static TokenCounts operator +(TokenCounts a, TokenCounts b) =>
         new(a.Input + b.Input, a.Output + b.Output, a.CacheRead + b.CacheRead,
@@ -70,6 +95,11 @@ public sealed record ProviderCall
     public string? FallbackFrom { get; init; }
     public string? FallbackReason { get; init; }
     public string? ErrorType { get; init; }
+    /// <summary>
+    /// How many spans this one stands for: the adjusted count its sampler recorded (1 when the producer does not
+    /// sample, or recorded nothing usable). Counts and totals derived from spans add this, not 1.
+    /// </summary>
+    public double SampleWeight { get; init; } = 1;
 }
 
 /// <summary>One tool execution (an <c>execute_tool</c> span).</summary>
@@ -86,6 +116,11 @@ public sealed record ToolCall
     public required DateTimeOffset StartTime { get; init; }
     public required double DurationSeconds { get; init; }
     public string? ErrorType { get; init; }
+    /// <summary>
+    /// How many spans this one stands for: the adjusted count its sampler recorded (1 when the producer does not
+    /// sample, or recorded nothing usable). Counts and totals derived from spans add this, not 1.
+    /// </summary>
+    public double SampleWeight { get; init; } = 1;
 }
 
 /// <summary>One evaluation result (a <c>gen_ai.evaluation.result</c> span event or log record).</summary>
@@ -102,6 +137,12 @@ public sealed record EvaluationRecord
     public double? Score { get; init; }
     public string? Label { get; init; }
     public required DateTimeOffset Time { get; init; }
+    /// <summary>
+    /// How many spans this one stands for: the adjusted count its sampler recorded (1 when the producer does not
+    /// sample, or recorded nothing usable). Stored for completeness; scores are
+    /// averaged over the evaluations received (docs/collector/otlp-ingest.md, Sampled traces).
+    /// </summary>
+    public double SampleWeight { get; init; } = 1;
 }
 
 /// <summary>An actual outcome posted for an earlier (or later) invocation.</summary>
@@ -157,6 +198,13 @@ public sealed class IngestBatch
 
     /// <summary>When set, the store deletes the span links seen before this time in the same transaction.</summary>
     public DateTimeOffset? PruneSpanLinksBefore { get; set; }
+
+    /// <summary>
+    /// Set by a shared store (<see cref="ISharedStore"/>) on the batch <c>WriteAsync</c> returns: the commit position of
+    /// the transaction that stored it, so that the derivation leader does not read its own commit back from the store.
+    /// Null on a store that one process owns (SQLite).
+    /// </summary>
+    public long? CommitPosition { get; set; }
 
     /// <summary>Span-derived records (feedback excluded).</summary>
     public int Count => Invocations.Count + ProviderCalls.Count + ToolCalls.Count + Evaluations.Count;

@@ -1,12 +1,13 @@
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Exposure.Api;
+using PerfOtel.Collector.Receiving;
 using PerfOtel.Collector.Receiving.Http;
 
 namespace PerfOtel.Collector.Security;
 
 /// <summary>
-/// Checks <c>Authorization: Bearer</c> against the configured keys and the route's role, refuses cross-tenant REST
+/// Checks <c>Authorization: Bearer</c> (on the pages under /ui/, also the sign-in cookie) against the configured keys and the route's role, refuses cross-tenant REST
 /// requests, and keeps /metrics on its own port when one is configured. Runs after routing picked the endpoint, so the
 /// decision follows the route table rather than string matching on paths.
 /// </summary>
@@ -15,6 +16,7 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
     ApiKeyRegistry keys,
     RouteAccessPolicy policy,
     IOptions<MetricsListenerOptions> metricsListener,
+    RejectionSummary rejections,
     ILogger<ApiKeyAuthenticationMiddleware> logger)
 {
     private const string Challenge = "Bearer";
@@ -50,11 +52,17 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
             return;
         }
 
-        var presented = BearerToken(context.Request);
+        var presented = BearerToken(context.Request) ?? (access == RouteAccess.UiRead ? UiSession.KeyOf(context.Request) : null);
         var key = presented is null ? null : keys.Find(presented);
         if (key is null)
         {
-            LogRefused(logger, context.Request.Path, presented is null ? "no bearer token" : "unknown key");
+            if (presented is not null && access == RouteAccess.UiRead)
+            {
+                // A revoked or rotated key in the cookie: forget it, so the sign-in form starts clean.
+                UiSession.Forget(context.Response);
+            }
+
+            Refused(context, access, StatusCodes.Status401Unauthorized, presented is null ? "no bearer token" : "unknown key");
             context.Response.Headers.WWWAuthenticate = presented is null ? Challenge : InvalidTokenChallenge;
             await RefuseAsync(context, access, StatusCodes.Status401Unauthorized, RpcCode.Unauthenticated,
                 presented is null
@@ -66,7 +74,7 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
         var caller = new ApiCaller(key.Name, key.Tenant, key.Role);
         if (access != RouteAccess.AnyKey && !key.Role.Grants(RouteAccessPolicy.RoleFor(access)))
         {
-            LogRefused(logger, context.Request.Path, $"key '{key.Name}' has role {key.Role.Name()}");
+            Refused(context, access, StatusCodes.Status403Forbidden, $"key '{key.Name}' has role {key.Role.Name()}");
             await RefuseAsync(context, access, StatusCodes.Status403Forbidden, RpcCode.PermissionDenied,
                 $"the API key's role ({key.Role.Name()}) may not call this route; it needs {RouteAccessPolicy.RoleFor(access).Name()}")
                 .ConfigureAwait(false);
@@ -76,12 +84,20 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
         context.Features.Set(caller);
         if (RequestTenant.Refusal(context) is { } refusal)
         {
-            LogRefused(logger, context.Request.Path, $"key '{key.Name}': {refusal}");
+            Refused(context, access, StatusCodes.Status403Forbidden, $"key '{key.Name}': {refusal}");
             await RefuseAsync(context, access, StatusCodes.Status403Forbidden, RpcCode.PermissionDenied, refusal).ConfigureAwait(false);
             return;
         }
 
         await next(context).ConfigureAwait(false);
+    }
+
+    // One summary line a minute rather than one line per refused request (a scanner or a misconfigured exporter would
+    // flood the log); kinds are bounded by route class and status, the path goes into the reason.
+    private void Refused(HttpContext context, RouteAccess access, int status, string reason)
+    {
+        LogRefused(logger, context.Request.Path, reason);
+        rejections.Note($"API key refused on {access} routes, {status}", $"{reason} on {context.Request.Path}");
     }
 
     private static string? BearerToken(HttpRequest request)
@@ -105,6 +121,12 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
             return Receiving.Grpc.OtlpGrpcStatus.WriteTrailersOnlyAsync(context, (global::Grpc.Core.StatusCode)rpcCode, message);
         }
 
+        if (access == RouteAccess.UiRead)
+        {
+            // A browser reads a page: the refusal is one, with the sign-in form when no valid key came.
+            return Exposure.Pages.UiRefusal.WriteAsync(context, statusCode, message);
+        }
+
         if (access == RouteAccess.OtlpIngest)
         {
             // OTLP clients read a google.rpc.Status in the encoding they sent, as for every other OTLP failure.
@@ -115,6 +137,6 @@ internal sealed partial class ApiKeyAuthenticationMiddleware(
         return Results.Json(new ApiError(message), statusCode: statusCode).ExecuteAsync(context);
     }
 
-    [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "Refused request to {Path}: {Reason}")]
+    [LoggerMessage(EventId = 60, Level = LogLevel.Debug, Message = "Refused request to {Path}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string path, string reason);
 }

@@ -5,7 +5,7 @@ namespace PerfOtel.Collector.Security;
 /// <summary>What a route demands of its caller.</summary>
 internal enum RouteAccess
 {
-    /// <summary>No key: liveness probes and the OpenAPI document (it describes routes, not data).</summary>
+    /// <summary>No key: liveness probes, the OpenAPI document (it describes routes, not data) and the pages' sign-in form.</summary>
     Open,
 
     /// <summary>OTLP export paths and OTLP/gRPC Export methods: ingest role; failures answered with a google.rpc.Status or a gRPC status.</summary>
@@ -16,6 +16,12 @@ internal enum RouteAccess
 
     /// <summary>REST reads and the export: read role, scoped to the key's tenant.</summary>
     RestRead,
+
+    /// <summary>
+    /// The read-only pages under /ui/: read role, scoped to the key's tenant like REST reads; the key comes as a Bearer
+    /// header or, from a browser, as the sign-in cookie (<see cref="UiSession"/>); refusals are HTML pages.
+    /// </summary>
+    UiRead,
 
     /// <summary>/metrics on the main port: every tenant's series, so admin only.</summary>
     Scrape,
@@ -84,12 +90,23 @@ internal sealed class RouteAccessPolicy(IEnumerable<OtlpSignal> signals)
             return RouteAccess.OtlpIngest;
         }
 
+        var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [];
+        if (pattern.StartsWith(UiSession.Prefix, StringComparison.Ordinal))
+        {
+            // Signing in and out takes no key: presenting one is what the form is for.
+            if (pattern is UiSession.SignInRoute or UiSession.SignOutRoute)
+            {
+                return RouteAccess.Open;
+            }
+
+            return methods.Count > 0 && methods.All(HttpMethods.IsGet) ? RouteAccess.UiRead : null;
+        }
+
         if (!pattern.StartsWith(ApiPrefix, StringComparison.Ordinal))
         {
             return null;
         }
 
-        var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [];
         if (methods.Count > 0 && methods.All(HttpMethods.IsGet))
         {
             return RouteAccess.RestRead;
@@ -106,7 +123,7 @@ internal sealed class RouteAccessPolicy(IEnumerable<OtlpSignal> signals)
     public static ApiRole RoleFor(RouteAccess access) => access switch
     {
         RouteAccess.OtlpIngest or RouteAccess.RestIngest => ApiRole.Ingest,
-        RouteAccess.RestRead => ApiRole.Read,
+        RouteAccess.RestRead or RouteAccess.UiRead => ApiRole.Read,
         _ => ApiRole.Admin,
     };
 

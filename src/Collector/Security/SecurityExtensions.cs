@@ -21,6 +21,7 @@ public static class SecurityExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MetricsListenerOptions>, MetricsListenerOptionsValidator>());
         services.TryAddSingleton<ApiKeyRegistry>();
         services.TryAddSingleton<RouteAccessPolicy>();
+        services.TryAddSingleton<Receiving.RejectionSummary>();
 
         if (MetricsListenerUrl(builder.Configuration) is { } metricsUrl)
         {

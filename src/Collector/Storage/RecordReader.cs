@@ -34,6 +34,7 @@ internal static class RecordReader
         Tokens = Tokens(r, o + 20),
         CostUsd = Real(r, o + 25),
         AttributesJson = Text(r, o + 26),
+        SampleWeight = r.GetDouble(o + 27),
     };
 
     public static ProviderCall ProviderCall(DbDataReader r, int o, Func<DbDataReader, int, DateTimeOffset> time) => new()
@@ -57,6 +58,7 @@ internal static class RecordReader
         FallbackFrom = Text(r, o + 20),
         FallbackReason = Text(r, o + 21),
         ErrorType = Text(r, o + 22),
+        SampleWeight = r.GetDouble(o + 23),
     };
 
     public static ToolCall ToolCall(DbDataReader r, int o, Func<DbDataReader, int, DateTimeOffset> time) => new()
@@ -72,6 +74,7 @@ internal static class RecordReader
         StartTime = time(r, o + 8),
         DurationSeconds = r.GetDouble(o + 9),
         ErrorType = Text(r, o + 10),
+        SampleWeight = r.GetDouble(o + 11),
     };
 
     public static EvaluationRecord Evaluation(DbDataReader r, int o, Func<DbDataReader, int, DateTimeOffset> time) => new()
@@ -85,6 +88,7 @@ internal static class RecordReader
         Score = Real(r, o + 6),
         Label = Text(r, o + 7),
         Time = time(r, o + 8),
+        SampleWeight = r.GetDouble(o + 9),
     };
 
     public static FeedbackRecord Feedback(DbDataReader r, int o, Func<DbDataReader, int, DateTimeOffset> time) => new()

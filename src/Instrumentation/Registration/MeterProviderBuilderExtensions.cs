@@ -36,4 +36,19 @@ public static class PerfOtelMeterProviderBuilderExtensions
         }
         return builder.AddMeter(MetricCatalog.SourceName);
     }
+
+    /// <summary>
+    /// Opt-in metrics of the agent process itself: memory and CPU time (<c>process.memory.usage</c>,
+    /// <c>process.cpu.time</c>) from OpenTelemetry.Instrumentation.Process, and the .NET runtime's metrics (processors,
+    /// GC, heap, thread pool, exceptions: <c>dotnet.*</c>) from OpenTelemetry.Instrumentation.Runtime. They describe the
+    /// whole process, so they carry no tenant or agent attribute: PromQL joins them to the agents' series by scrape
+    /// target (see <see cref="ProcessMetricCatalog"/>). PerfOtel's alerts on them: memory above
+    /// <c>Thresholds:MaxProcessMemoryMegabytes</c> (critical), CPU above <c>Thresholds:MaxProcessCpuUtilization</c>.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    public static MeterProviderBuilder AddPerfOtelProcessMetrics(this MeterProviderBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddProcessInstrumentation().AddRuntimeInstrumentation();
+    }
 }

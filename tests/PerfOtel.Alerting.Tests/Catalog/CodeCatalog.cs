@@ -21,7 +21,7 @@ internal static class CodeCatalog
     private static Dictionary<string, CatalogMetric> Load()
     {
         var metrics = new Dictionary<string, CatalogMetric>(StringComparer.Ordinal);
-        foreach (var metric in Instrumentation().Concat(Analytics()).Concat(Thresholds()).Concat(Cost()).Concat(CollectorSelfMetrics()))
+        foreach (var metric in Instrumentation().Concat(AgentProcess()).Concat(Analytics()).Concat(Thresholds()).Concat(Cost()).Concat(CollectorSelfMetrics()))
         {
             Assert.True(metrics.TryAdd(metric.Name, metric), $"{metric.Name} is declared by both {metric.Source} and {metrics.GetValueOrDefault(metric.Name)?.Source}");
         }
@@ -39,6 +39,9 @@ internal static class CodeCatalog
 
     private static IEnumerable<CatalogMetric> Analytics() =>
         AnalyticsMetricCatalog.All.Select(d => new CatalogMetric(d.PrometheusName, Labels(d.Labels), nameof(AnalyticsMetricCatalog)));
+
+    private static IEnumerable<CatalogMetric> AgentProcess() =>
+        ProcessMetricCatalog.All.Select(d => new CatalogMetric(d.PrometheusName, Labels(d.Attributes), nameof(ProcessMetricCatalog)));
 
     private static IEnumerable<CatalogMetric> Thresholds() =>
         ThresholdMetricCatalog.All.Select(d => new CatalogMetric(d.PrometheusName, Labels(d.Labels), nameof(ThresholdMetricCatalog)));

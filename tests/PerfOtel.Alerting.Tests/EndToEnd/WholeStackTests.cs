@@ -63,7 +63,7 @@ public sealed class WholeStackTests(ITestOutputHelper output) : IDisposable
     /// window (for trends) and the anomaly detector's six completed buckets exist within minutes. A tenant budget far
     /// above what the run spends gives the budget panels data while the budget alerts stay quiet.
     /// </summary>
-    private static readonly Dictionary<string, string> CollectorSettings = new()
+    private static readonly Dictionary<string, string> CollectorSettings = new(FleetProcess.ExperimentSettings(Tenant))
     {
         ["Analytics:Windows:0:Name"] = "1h",
         ["Analytics:Windows:0:Duration"] = "00:01:00",
@@ -143,6 +143,7 @@ public sealed class WholeStackTests(ITestOutputHelper output) : IDisposable
             ["datasource"] = "prometheus",
             ["tenant"] = Tenant,
             ["agent"] = ".*",
+            ["experiment"] = ".*",
             ["__rate_interval"] = "1m",
             ["__interval"] = "1s",
             ["__range"] = "10m",

@@ -9,7 +9,7 @@ namespace PerfOtel.Alerting.Tests.Tools;
 /// </summary>
 internal static class PrometheusTool
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(6);
 
     public static ToolResult Promtool(params string[] arguments) => Run(Locate("promtool"), arguments);
 

@@ -129,6 +129,12 @@ public class AnalyticsApiTests : IDisposable
     [InlineData("/api/v1/report?format=xml", "format must be json or markdown, was 'xml'.")]
     [InlineData("/api/v1/agents/honest/prediction?taskType=", "taskType must be 1 to 256 characters when given.")]
     [InlineData("/api/v1/health?window=1d", "window must be one of 1h, 24h, was '1d'.")]
+    [InlineData("/api/v1/alerts?level=info", "level must be critical or warning, was 'info'.")]
+    [InlineData("/api/v1/alerts?limit=0", "limit must be an integer from 1 to 1000, was '0'.")]
+    [InlineData("/api/v1/alerts?limit=ten", "limit must be an integer from 1 to 1000, was 'ten'.")]
+    [InlineData("/api/v1/alerts?since=yesterday", "since must be an ISO 8601 date and time (e.g. 2026-11-20T00:00:00Z), was 'yesterday'.")]
+    [InlineData("/api/v1/alerts?agent=", "agent must be 1 to 256 characters when given.")]
+    [InlineData("/api/v1/alerts?metric=succes_rate", "metric must be one of success_rate, error_rate, latency_p95, cost_per_invocation, accuracy, tokens_per_invocation, anomaly_score, was 'succes_rate'.")]
     public async Task Bad_parameters_are_400_with_a_message(string path, string message)
     {
         var json = await GetJson(path, HttpStatusCode.BadRequest);
@@ -153,6 +159,27 @@ public class AnalyticsApiTests : IDisposable
         var agents = await GetJson("/api/v1/metrics/agents");
         Assert.Equal(["honest", "steady"], agents.GetProperty("agents").EnumerateArray().Select(a => a.GetProperty("agent").GetString()));
         Assert.Equal(0.9, agents.GetProperty("agents")[1].GetProperty("accuracy").GetDouble(), 12);
+    }
+
+    [Fact]
+    public async Task Alerts_filter_by_level_agent_and_metric_with_stable_ids_and_start_times()
+    {
+        var all = (await GetJson("/api/v1/alerts")).GetProperty("alerts").EnumerateArray().ToList();
+        Assert.NotEmpty(all);
+        Assert.All(all, a => Assert.Equal(16, a.GetProperty("id").GetString()!.Length));
+        Assert.All(all, a => Assert.Equal(JsonValueKind.Null, a.GetProperty("resolvedAt").ValueKind));
+
+        var critical = await GetJson("/api/v1/alerts?level=critical&agent=honest&metric=success_rate");
+        var alert = Assert.Single(critical.GetProperty("alerts").EnumerateArray());
+        Assert.Equal("critical", alert.GetProperty("level").GetString());
+        // The same breach keeps its id and start time from one request to the next (and the clock has not moved).
+        var again = Assert.Single((await GetJson("/api/v1/alerts?level=critical&agent=honest&metric=success_rate")).GetProperty("alerts").EnumerateArray());
+        Assert.Equal(alert.GetProperty("id").GetString(), again.GetProperty("id").GetString());
+        Assert.Equal(alert.GetProperty("activeSince").GetDateTimeOffset(), again.GetProperty("activeSince").GetDateTimeOffset());
+        Assert.Empty((await GetJson("/api/v1/alerts?agent=steady&level=critical")).GetProperty("alerts").EnumerateArray());
+        // This host's store keeps no history: said so, not faked.
+        Assert.False(critical.GetProperty("historyKept").GetBoolean());
+        Assert.Empty(critical.GetProperty("resolved").EnumerateArray());
     }
 
     [Fact]

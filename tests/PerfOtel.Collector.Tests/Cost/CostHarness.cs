@@ -36,7 +36,7 @@ public sealed class CostHarness : IAsyncDisposable
         collection.AddSingleton<IExecutionStore>(Store);
         collection.AddPerfOtelDerived(configuration);
         services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        meterProvider = Metrics.Attach(Sdk.CreateMeterProviderBuilder().AddPerfOtelCostMetrics()).Build();
+        meterProvider = Metrics.Build(Sdk.CreateMeterProviderBuilder().AddPerfOtelCostMetrics());
     }
 
     public ManualClock Clock { get; }
@@ -85,7 +85,6 @@ public sealed class CostHarness : IAsyncDisposable
     {
         meterProvider.Dispose();
         await services.DisposeAsync().ConfigureAwait(false);
-        Metrics.Dispose();
     }
 }
 

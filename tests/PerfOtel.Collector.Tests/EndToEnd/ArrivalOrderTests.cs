@@ -309,6 +309,8 @@ public sealed class ArrivalOrderTests : IDisposable
                 builder.UseSetting(key, value);
             }
             builder.UseSetting("Storage:RetentionDays", "0");
+            // Scrapes right after one another must each see the commit in between, not the exporter's cached encoding.
+            builder.UseSetting("Metrics:Exporter:ScrapeResponseCacheDuration", "00:00:00");
             builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(clock));
         }
     }

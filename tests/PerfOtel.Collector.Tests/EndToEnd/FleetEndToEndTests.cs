@@ -17,7 +17,7 @@ public sealed class FleetEndToEndTests : IDisposable
     [Fact]
     public async Task Fleet_ThroughOtlp_ReachesStoreAnalyticsAndMetrics_OverconfidentAgentShowsHigherEce()
     {
-        await using var collector = await CollectorProcess.StartAsync(dataDirectory);
+        await using var collector = await CollectorProcess.StartAsync(dataDirectory, new Dictionary<string, string>(FleetProcess.ExperimentSettings("default")));
         var (invocations, output) = await FleetProcess.RunAsync(
             ["--endpoint", collector.BaseAddress.ToString(), "--duration", "20", "--rate", "25", "--seed", "11", "--feedback", "0.5"],
             TimeSpan.FromMinutes(3));
@@ -41,6 +41,20 @@ public sealed class FleetEndToEndTests : IDisposable
         var overconfident = await EceAsync(http, "sales-forecaster");
         Assert.True(overconfident > calibrated + 0.05,
             $"overconfident agent ECE {overconfident.ToString(CultureInfo.InvariantCulture)} should exceed calibrated {calibrated.ToString(CultureInfo.InvariantCulture)}");
+
+        // The fleet's experiment: research-assistant's tasks split between its model and gpt-4o-mini, assigned by task id;
+        // every one of its invocations is in one variant, and the cheaper variant is cheaper per invocation.
+        using var experiment = JsonDocument.Parse(await http.GetStringAsync($"api/v1/experiments/{FleetProcess.Experiment}"));
+        Assert.True(experiment.RootElement.GetProperty("defined").GetBoolean());
+        var analysis = experiment.RootElement.GetProperty("analysis");
+        var variants = analysis.GetProperty("variants").EnumerateArray().ToDictionary(v => v.GetProperty("variant").GetString()!);
+        Assert.Equal(["cheaper", "control"], variants.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(byAgent["research-assistant"].GetProperty("invocations").GetInt64(), variants.Values.Sum(v => v.GetProperty("invocations").GetInt64()));
+        Assert.All(variants.Values, v => Assert.True(v.GetProperty("invocations").GetInt64() > 20, v.GetRawText()));
+        double Cost(string variant) => variants[variant].GetProperty("metrics").EnumerateArray()
+            .Single(m => m.GetProperty("metric").GetString() == "cost").GetProperty("estimate").GetProperty("estimate").GetDouble();
+        Assert.True(Cost("cheaper") < Cost("control") / 3, $"cheaper {Cost("cheaper")} against control {Cost("control")}");
+        Assert.Contains(analysis.GetProperty("verdict").GetString(), new[] { "running", "winner", "no_difference", "guardrail_violated", "srm" });
 
         // The same values on /metrics under the names the rules and dashboards use.
         var metrics = await Exposition.ScrapeUntilAsync(http, text => Exposition.WindowInvocations(text) == invocations,

@@ -231,13 +231,18 @@ public sealed class RestartEqualsLiveTests : IDisposable
     private static string Nanos(DateTimeOffset time) =>
         ((time.ToUnixTimeMilliseconds() * 1_000_000L) + (time.Ticks % TimeSpan.TicksPerMillisecond * 100)).ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>invoke_agent (root) -> chat (priced, or an unpriced model), -> execute_tool; an accuracy event on some.</summary>
+    /// <summary>
+    /// invoke_agent (root) -> chat (priced, or an unpriced model), -> execute_tool; an accuracy event on some; every
+    /// fourth run sampled one in four (tracestate ot=th:c).
+    /// </summary>
     private static string TraceJson(int i, string tenant, string agent, DateTimeOffset start)
     {
         var model = i % 5 == 4 ? "house-model-x" : (i % 2 == 0 ? "gpt-4o" : "gpt-4o-mini");
         var cost = model == "house-model-x" ? string.Empty
             : $",{{\"key\":\"perfotel.cost.usd\",\"value\":{{\"doubleValue\":{(0.01 * (i + 1)).ToString("R", CultureInfo.InvariantCulture)}}}}}";
         var outcome = i % 7 == 3 ? "failure" : "success";
+        // Some runs sampled one in four: their adjusted count must survive the store and the replay.
+        var traceState = i % 4 == 2 ? "\"traceState\":\"ot=th:c\"," : string.Empty;
         var confidence = (0.5 + (i % 4 * 0.1)).ToString("R", CultureInfo.InvariantCulture);
         var experiment = i % 2 == 0
             ? $",{{\"key\":\"perfotel.experiment\",\"value\":{{\"stringValue\":\"checkout\"}}}},{{\"key\":\"perfotel.variant\",\"value\":{{\"stringValue\":\"{(i % 4 == 0 ? "a" : "b")}\"}}}}"
@@ -248,17 +253,17 @@ public sealed class RestartEqualsLiveTests : IDisposable
         return $$$"""
             {"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}},{"key":"perfotel.tenant","value":{"stringValue":"{{{tenant}}}"}}]},
              "scopeSpans":[{"scope":{"name":"test"},"spans":[
-              {"traceId":"{{{Trace(i)}}}","spanId":"{{{Span(i, 0)}}}","name":"invoke_agent {{{agent}}}","kind":1,
+              {"traceId":"{{{Trace(i)}}}",{{{traceState}}}"spanId":"{{{Span(i, 0)}}}","name":"invoke_agent {{{agent}}}","kind":1,
                "startTimeUnixNano":"{{{Nanos(start)}}}","endTimeUnixNano":"{{{Nanos(start.AddSeconds(10))}}}",
                "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"invoke_agent"}},{"key":"gen_ai.agent.name","value":{"stringValue":"{{{agent}}}"}},
                  {"key":"perfotel.outcome","value":{"stringValue":"{{{outcome}}}"}},{"key":"perfotel.confidence","value":{"doubleValue":{{{confidence}}}}},
                  {"key":"perfotel.task.id","value":{"stringValue":"task-{{{i}}}"}}{{{experiment}}}]{{{evaluation}}}},
-              {"traceId":"{{{Trace(i)}}}","spanId":"{{{Span(i, 1)}}}","parentSpanId":"{{{Span(i, 0)}}}","name":"chat {{{model}}}","kind":3,
+              {"traceId":"{{{Trace(i)}}}",{{{traceState}}}"spanId":"{{{Span(i, 1)}}}","parentSpanId":"{{{Span(i, 0)}}}","name":"chat {{{model}}}","kind":3,
                "startTimeUnixNano":"{{{Nanos(start.AddSeconds(1))}}}","endTimeUnixNano":"{{{Nanos(start.AddSeconds(4))}}}",
                "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.provider.name","value":{"stringValue":"openai"}},
                  {"key":"gen_ai.request.model","value":{"stringValue":"{{{model}}}"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"{{{100 + i}}}"}},
                  {"key":"gen_ai.usage.output_tokens","value":{"intValue":"{{{20 + i}}}"}}{{{cost}}}]},
-              {"traceId":"{{{Trace(i)}}}","spanId":"{{{Span(i, 2)}}}","parentSpanId":"{{{Span(i, 0)}}}","name":"execute_tool search","kind":1,
+              {"traceId":"{{{Trace(i)}}}",{{{traceState}}}"spanId":"{{{Span(i, 2)}}}","parentSpanId":"{{{Span(i, 0)}}}","name":"execute_tool search","kind":1,
                "startTimeUnixNano":"{{{Nanos(start.AddSeconds(5))}}}","endTimeUnixNano":"{{{Nanos(start.AddSeconds(6))}}}",
                "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"execute_tool"}},{"key":"gen_ai.tool.name","value":{"stringValue":"search"}}]}
              ]}]}]}

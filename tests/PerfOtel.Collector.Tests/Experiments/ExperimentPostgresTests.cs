@@ -51,6 +51,17 @@ public sealed class ExperimentPostgresTests : IDisposable
             Assert.Contains("no experiment 'nope' for tenant 'acme'", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
+        // The Markdown report lists the experiment with its verdict and, per variant, the intervals (p95 included).
+        using (var http = new HttpClient { BaseAddress = collector.BaseAddress })
+        {
+            var markdown = await http.GetStringAsync(new Uri("api/v1/report?window=1h&format=markdown&tenant=acme", UriKind.Relative));
+            Assert.Contains("## Experiments", markdown, StringComparison.Ordinal);
+            Assert.Contains("### model-swap: guardrail_violated", markdown, StringComparison.Ordinal);
+            Assert.Contains("| variant | invocations | intended | success rate [95 % CI] | p95 latency [95 % CI] | cost / invocation [95 % CI] |", markdown, StringComparison.Ordinal);
+            Assert.Contains("| cheaper | 10 | 50.0 % | 90.0 % [59.6 %, 98.2 %] | ", markdown, StringComparison.Ordinal);
+            Assert.Matches(@"\| control \| 10 \| 50\.0 % \| 70\.0 % \[\d+\.\d %, \d+\.\d %\] \| [\d.]+ s \[[\d.]+ s, [\d.]+ s\] \| - \|", markdown);
+        }
+
         collector.Process.KillHard();
         await collector.RestartAsync();
 

@@ -1,6 +1,7 @@
 using System.ClientModel;
 using Microsoft.Agents.AI;
 using Microsoft.Extensions.AI;
+using OpenTelemetry.Exporter;
 using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Tests.Cost;
 using PerfOtel.Collector.Tests.EndToEnd;
@@ -18,10 +19,11 @@ namespace PerfOtel.Collector.Tests.Producers;
 [Collection(CostMeterCollection.Name)]
 public sealed class AgentFrameworkProducerTests
 {
-    [Fact]
-    public async Task ToolCallRunAndFailingRun_AreStoredOnce_WithTheServersUsage()
+    [Theory]
+    [MemberData(nameof(Transports), MemberType = typeof(ProducerPipeline))]
+    public async Task ToolCallRunAndFailingRun_AreStoredOnce_WithTheServersUsage(OtlpExportProtocol protocol)
     {
-        await using var pipeline = new ProducerPipeline(new FakeChatReply(100, 20, CachedTokens: 30), "weather-agent");
+        await using var pipeline = new ProducerPipeline(new FakeChatReply(100, 20, CachedTokens: 30), "weather-agent", protocol);
         pipeline.Llm.Then(
             new FakeChatReply(50, 10, ToolCall: ("get_weather", """{"city":"Paris"}""")),
             new FakeChatReply(100, 20, CachedTokens: 30),

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.AI;
+using OpenTelemetry.Exporter;
 using Microsoft.SemanticKernel;
 using OpenAI.Chat;
 using PerfOtel.Collector.Records;
@@ -21,10 +22,11 @@ public sealed class ChatLibraryProducerTests
 {
     private const string AgentSource = "PerfOtel.Tests.Producers.SupportAgent";
 
-    [Fact]
-    public async Task MicrosoftExtensionsAi_InsideAnAgentSpan_CallsAndToolAreTheAgents_AndOrchestrationTotalsCountOnce()
+    [Theory]
+    [MemberData(nameof(Transports), MemberType = typeof(ProducerPipeline))]
+    public async Task MicrosoftExtensionsAi_InsideAnAgentSpan_CallsAndToolAreTheAgents_AndOrchestrationTotalsCountOnce(OtlpExportProtocol protocol)
     {
-        await using var pipeline = new ProducerPipeline(new FakeChatReply(100, 20, CachedTokens: 30), "support-agent", AgentSource);
+        await using var pipeline = new ProducerPipeline(new FakeChatReply(100, 20, CachedTokens: 30), "support-agent", protocol, AgentSource);
         pipeline.Llm.Then(new FakeChatReply(50, 10, ToolCall: ("get_weather", """{"city":"Paris"}""")));
         var weather = AIFunctionFactory.Create((string city) => "sunny in " + city, "get_weather", "The weather in a city.");
         using var chat = pipeline.OpenAi().GetChatClient(Model).AsIChatClient()
@@ -68,10 +70,11 @@ public sealed class ChatLibraryProducerTests
     /// Semantic Kernel names every prompt function <c>InvokePromptAsync_&lt;guid&gt;</c>: three prompts are one tool
     /// name, not three. Neither its chat span nor the OpenAI SDK's reports cached tokens, so the server answers with none.
     /// </summary>
-    [Fact]
-    public async Task SemanticKernelPrompts_AreOneBoundedToolName_AndOneCallEach()
+    [Theory]
+    [MemberData(nameof(Transports), MemberType = typeof(ProducerPipeline))]
+    public async Task SemanticKernelPrompts_AreOneBoundedToolName_AndOneCallEach(OtlpExportProtocol protocol)
     {
-        await using var pipeline = new ProducerPipeline(new FakeChatReply(200, 40), "kernel-app");
+        await using var pipeline = new ProducerPipeline(new FakeChatReply(200, 40), "kernel-app", protocol);
         var kernel = Kernel.CreateBuilder().AddOpenAIChatCompletion(Model, pipeline.Llm.BaseAddress, "test-key").Build();
 
         for (var i = 0; i < 3; i++)
@@ -98,10 +101,11 @@ public sealed class ChatLibraryProducerTests
         Assert.Equal(3 * CallCost(200, 40, 0), Exposition.Sample(metrics, "perfotel_cost_usd_total", labels)!.Value, 12);
     }
 
-    [Fact]
-    public async Task OpenAiSdk_WithItsTelemetrySwitch_IsOneCallPerRequest()
+    [Theory]
+    [MemberData(nameof(Transports), MemberType = typeof(ProducerPipeline))]
+    public async Task OpenAiSdk_WithItsTelemetrySwitch_IsOneCallPerRequest(OtlpExportProtocol protocol)
     {
-        await using var pipeline = new ProducerPipeline(new FakeChatReply(120, 30), "sdk-app");
+        await using var pipeline = new ProducerPipeline(new FakeChatReply(120, 30), "sdk-app", protocol);
         var client = pipeline.OpenAi().GetChatClient(Model);
 
         var first = await client.CompleteChatAsync([new UserChatMessage("hi")]);

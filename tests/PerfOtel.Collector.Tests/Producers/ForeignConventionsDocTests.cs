@@ -16,6 +16,7 @@ public sealed partial class ForeignConventionsDocTests
         typeof(LegacyGenAiOperations),
         typeof(OpenLlmetryAttributes),
         typeof(OpenInferenceAttributes),
+        typeof(SamplingAttributes),
     ];
 
     [Fact]

@@ -40,19 +40,34 @@ internal sealed class ProducerPipeline : IAsyncDisposable
     private readonly TracerProvider _tracing;
     private readonly HttpClient _exporterHttp = new() { Timeout = TimeSpan.FromSeconds(90) };
 
-    public ProducerPipeline(FakeChatReply defaultReply, string serviceName, params string[] appSources)
+    /// <param name="defaultReply">What the fake server answers when no reply is queued.</param>
+    /// <param name="serviceName">The agent process's service.name.</param>
+    /// <param name="protocol">
+    /// The exporter's transport: <see cref="OtlpExportProtocol.Grpc"/> is the exporter's default, configured with nothing
+    /// but the collector's gRPC endpoint; <see cref="OtlpExportProtocol.HttpProtobuf"/> posts to /v1/traces.
+    /// </param>
+    /// <param name="appSources">The application's own ActivitySources.</param>
+    public ProducerPipeline(FakeChatReply defaultReply, string serviceName, OtlpExportProtocol protocol, params string[] appSources)
     {
         Llm = new FakeChatCompletionsServer(Model, defaultReply);
-        Collector = new CollectorFactory(kestrel: true);
+        Collector = new CollectorFactory(kestrel: true, grpc: protocol == OtlpExportProtocol.Grpc);
         Rest = new HttpClient { BaseAddress = Collector.ListenAddress, Timeout = TimeSpan.FromSeconds(30) };
         _tracing = Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService(serviceName))
             .AddSource([.. LibrarySources, .. appSources])
             .AddOtlpExporter(exporter =>
             {
-                exporter.Protocol = OtlpExportProtocol.HttpProtobuf;
-                exporter.Endpoint = new Uri(Collector.ListenAddress, "v1/traces");
-                exporter.HttpClientFactory = () => _exporterHttp;
+                if (protocol == OtlpExportProtocol.Grpc)
+                {
+                    exporter.Endpoint = Collector.GrpcAddress;
+                }
+                else
+                {
+                    exporter.Protocol = OtlpExportProtocol.HttpProtobuf;
+                    exporter.Endpoint = new Uri(Collector.ListenAddress, "v1/traces");
+                    exporter.HttpClientFactory = () => _exporterHttp;
+                }
+
                 // The collector answers once the batch is committed; on a loaded machine its first commit (right after
                 // start-up) can take longer than the exporter's default 10 s, after which the exporter would give up.
                 exporter.TimeoutMilliseconds = 60_000;
@@ -125,6 +140,9 @@ internal sealed class ProducerPipeline : IAsyncDisposable
     }
 
     /// <summary>Cost of one call at the catalog's gpt-4o-mini prices, by hand: uncached input, cached input, output.</summary>
+    /// <summary>The two transports every producer test runs over: the exporter's default (gRPC) and HTTP/protobuf.</summary>
+    public static TheoryData<OtlpExportProtocol> Transports => [OtlpExportProtocol.Grpc, OtlpExportProtocol.HttpProtobuf];
+
     public static double CallCost(long input, long output, long cached) =>
         ((input - cached) * 0.15 + cached * 0.075 + output * 0.60) / 1e6;
 }

@@ -41,6 +41,9 @@ public sealed class AuthenticationTests : IAsyncLifetime
             { nameof(RouteAccess.RestRead), "", "401" },
             { nameof(RouteAccess.RestRead), TestKeys.Unknown, "401" },
             { nameof(RouteAccess.RestRead), TestKeys.IngestA, "403" },
+            { nameof(RouteAccess.UiRead), "", "401" },
+            { nameof(RouteAccess.UiRead), TestKeys.Unknown, "401" },
+            { nameof(RouteAccess.UiRead), TestKeys.IngestA, "403" },
             { nameof(RouteAccess.RestIngest), "", "401" },
             { nameof(RouteAccess.RestIngest), TestKeys.Unknown, "401" },
             { nameof(RouteAccess.RestIngest), TestKeys.ReadA, "403" },
@@ -75,6 +78,13 @@ public sealed class AuthenticationTests : IAsyncLifetime
                 Assert.Equal(expected == "401" ? 16 : 7, status.Code);
                 Assert.NotEmpty(status.Message);
             }
+            else if (route.Access == RouteAccess.UiRead)
+            {
+                // A browser gets a page: the sign-in form when no valid key came, the reason otherwise.
+                Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+                var page = await response.Content.ReadAsStringAsync();
+                Assert.Contains(expected == "401" ? "action=\"/ui/sign-in\"" : "role=\"alert\"", page, StringComparison.Ordinal);
+            }
             else
             {
                 Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
@@ -93,7 +103,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
             {
                 RouteAccess.Open => null,
                 RouteAccess.OtlpIngest or RouteAccess.RestIngest => TestKeys.IngestA,
-                RouteAccess.RestRead => TestKeys.ReadA,
+                RouteAccess.RestRead or RouteAccess.UiRead => TestKeys.ReadA,
                 _ => TestKeys.Admin,
             };
             using var asRole = await _client.SendAsync(route.Request().With(key));

@@ -76,6 +76,7 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
                     await FeedbackWithAlphasKey_NeverAttachesToBravoAsync(pattern);
                     break;
                 case RouteAccess.RestRead:
+                case RouteAccess.UiRead:
                     await ReadWithAlphasKey_NeverShowsBravoAsync(pattern);
                     break;
                 case RouteAccess.AnyKey:
@@ -107,6 +108,9 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
         Assert.Contains(RunEndpoints.RunRoute, checkedRoutes);
         Assert.Contains(RunEndpoints.CompareRoute, checkedRoutes);
         Assert.Contains(RunEndpoints.JobRoute, checkedRoutes);
+        Assert.Contains(PerfOtel.Collector.Exposure.Pages.UiEndpoints.AgentRoute, checkedRoutes);
+        Assert.Contains(PerfOtel.Collector.Exposure.Pages.UiEndpoints.RunRoute, checkedRoutes);
+        Assert.Contains(PerfOtel.Collector.Exposure.Pages.UiEndpoints.ExperimentsRoute, checkedRoutes);
     }
 
     [Fact]

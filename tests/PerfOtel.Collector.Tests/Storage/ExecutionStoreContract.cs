@@ -33,11 +33,13 @@ public abstract partial class ExecutionStoreContract : IAsyncLifetime
     [Fact]
     public async Task EveryRecordTypeRoundTripsField_for_field()
     {
-        var invocation = TestRecords.Invocation(taskId: "task-1");
+        // Sampling weights are exact adjusted counts (th:e666 gives 9.99939...), kept as they came.
+        var weight = 65536.0 / (65536 - 0xe666);
+        var invocation = TestRecords.Invocation(taskId: "task-1") with { SampleWeight = weight };
         var call = TestRecords.ProviderCall(invocation.TraceId, invocation.SpanId, invocation.SpanId,
-            new TokenCounts(100, 50, 7, 8, 9), 0.25, unpriced: 0);
-        var tool = TestRecords.ToolCall(invocation.TraceId);
-        var evaluation = TestRecords.Evaluation(invocation.TraceId, invocation.SpanId, sequence: 3);
+            new TokenCounts(100, 50, 7, 8, 9), 0.25, unpriced: 0) with { SampleWeight = weight };
+        var tool = TestRecords.ToolCall(invocation.TraceId) with { SampleWeight = 4 };
+        var evaluation = TestRecords.Evaluation(invocation.TraceId, invocation.SpanId, sequence: 3) with { SampleWeight = 2 };
         await Store.WriteAsync(TestRecords.Batch(invocation, call, tool, evaluation), CancellationToken.None);
         var feedback = TestRecords.Feedback(traceId: invocation.TraceId, spanId: invocation.SpanId);
         await Store.AddFeedbackAsync(feedback, CancellationToken.None);
@@ -308,9 +310,13 @@ public abstract partial class ExecutionStoreContract : IAsyncLifetime
         Assert.Equal(4, (await ReadInvocations()).Count);
     }
 
+    /// <summary>A table's columns before migration 4 added the sampling weight.</summary>
+    private static string Version1(string columns) => columns.Replace(", sample_weight", string.Empty, StringComparison.Ordinal);
+
     [Fact]
     public async Task DataStoredBeforeTheTenantJoinedTheIdentitySurvivesTheMigration()
     {
+        // Rows from before the sampling weight existed read back with weight 1 (the records' default), as asserted below.
         // Records as the schema of version 1 held them, keyed on (trace id, span id) alone.
         var invocation = TestRecords.Invocation(taskId: "task-before", tenant: "acme");
         var call = TestRecords.ProviderCall(invocation.TraceId, invocation.SpanId, invocation.SpanId,
@@ -322,20 +328,20 @@ public abstract partial class ExecutionStoreContract : IAsyncLifetime
         var i = invocation;
         var c = call;
         var version1 = string.Join(";\n",
-            Insert("invocations", Columns.Invocation, i.Tenant, i.TraceId, i.SpanId, i.ParentSpanId, i.ServiceName,
+            Insert("invocations", Version1(Columns.Invocation), i.Tenant, i.TraceId, i.SpanId, i.ParentSpanId, i.ServiceName,
                 i.AgentName, i.AgentId, i.AgentType, i.TaskId, i.TaskType, i.JobId, i.ConversationId, i.Experiment,
                 i.Variant, i.StartTime, i.DurationSeconds, i.Outcome, i.ErrorType, i.Confidence, i.Quality,
                 i.Tokens.Input, i.Tokens.Output, i.Tokens.CacheRead, i.Tokens.CacheCreation, i.Tokens.Reasoning,
                 i.CostUsd, i.AttributesJson),
-            Insert("provider_calls", Columns.ProviderCallInsert, c.Tenant, c.TraceId, c.SpanId, c.ParentSpanId,
+            Insert("provider_calls", Version1(Columns.ProviderCallInsert), c.Tenant, c.TraceId, c.SpanId, c.ParentSpanId,
                 c.InvocationSpanId, c.InvocationSpanId, c.AgentName, c.Operation, c.Provider, c.RequestModel,
                 c.ResponseModel, c.StartTime, c.DurationSeconds, c.Tokens.Input, c.Tokens.Output, c.Tokens.CacheRead,
                 c.Tokens.CacheCreation, c.Tokens.Reasoning, c.CostUsd, c.UnpricedTokens, c.Attempt, c.FallbackFrom,
                 c.FallbackReason, c.ErrorType),
-            Insert("tool_calls", Columns.ToolCall, tool.Tenant, tool.TraceId, tool.SpanId, tool.ParentSpanId,
+            Insert("tool_calls", Version1(Columns.ToolCall), tool.Tenant, tool.TraceId, tool.SpanId, tool.ParentSpanId,
                 tool.InvocationSpanId, tool.AgentName, tool.ToolName, tool.ToolCallId, tool.StartTime,
                 tool.DurationSeconds, tool.ErrorType),
-            Insert("evaluations", Columns.Evaluation, evaluation.Tenant, evaluation.TraceId, evaluation.SpanId,
+            Insert("evaluations", Version1(Columns.Evaluation), evaluation.Tenant, evaluation.TraceId, evaluation.SpanId,
                 evaluation.Sequence, evaluation.AgentName, evaluation.Name, evaluation.Score, evaluation.Label,
                 evaluation.Time),
             FeedbackInsert(joined, invocation),
@@ -408,6 +414,73 @@ public abstract partial class ExecutionStoreContract : IAsyncLifetime
         Assert.Single(await ReadAll(Store.ReadToolCallsAsync(new InvocationQuery(), CancellationToken.None)));
         Assert.Single(await ReadAll(Store.ReadEvaluationsAsync(new InvocationQuery(), CancellationToken.None)));
         Assert.Equal(0, await retention.SweepAsync(CancellationToken.None));
+    }
+
+    private static AlertRecord Alert(string id, string tenant, string agent, string metric, string level,
+        DateTimeOffset since, DateTimeOffset? resolved = null, double value = 0.5) =>
+        new(id, tenant, agent, "1h", metric, level, value, 0.8, "<", $"{metric} {value}", "Look at it.", since, resolved);
+
+    [Fact]
+    public async Task AlertHistory_keeps_open_and_resolved_alerts_filtered_newest_first_across_reopening()
+    {
+        var t0 = new DateTimeOffset(2026, 6, 1, 22, 0, 0, TimeSpan.Zero);
+        var history = Assert.IsAssignableFrom<IAlertHistoryStore>(Store);
+        await history.SaveAlertsAsync(
+        [
+            Alert("a1", "acme", "triage", "success_rate", "critical", t0),
+            Alert("a2", "acme", "writer", "latency_p95", "warning", t0.AddMinutes(5)),
+            Alert("a3", "acme", "triage", "error_rate", "warning", t0.AddMinutes(10)),
+            Alert("g1", "globex", "triage", "success_rate", "critical", t0),
+        ], CancellationToken.None);
+        // a1 and a3 resolve later, a1 with the value it last had; saving again updates, never duplicates.
+        await history.SaveAlertsAsync(
+        [
+            Alert("a1", "acme", "triage", "success_rate", "critical", t0, resolved: t0.AddHours(2), value: 0.4),
+            Alert("a3", "acme", "triage", "error_rate", "warning", t0.AddMinutes(10), resolved: t0.AddHours(3)),
+        ], CancellationToken.None);
+
+        var resolved = await ReadAll(history.ReadAlertsAsync(new AlertQuery { Tenant = "acme", ResolvedSince = t0 }, CancellationToken.None));
+        Assert.Equal(["a3", "a1"], resolved.Select(a => a.Id));
+        Assert.Equal(Alert("a1", "acme", "triage", "success_rate", "critical", t0, resolved: t0.AddHours(2), value: 0.4), resolved[1]);
+        Assert.Equal(["a1"], (await ReadAll(history.ReadAlertsAsync(
+            new AlertQuery { Tenant = "acme", ResolvedSince = t0, Level = "critical" }, CancellationToken.None))).Select(a => a.Id));
+        Assert.Equal(["a3"], (await ReadAll(history.ReadAlertsAsync(
+            new AlertQuery { Tenant = "acme", ResolvedSince = t0.AddHours(2.5) }, CancellationToken.None))).Select(a => a.Id));
+        Assert.Equal(["a3"], (await ReadAll(history.ReadAlertsAsync(
+            new AlertQuery { Tenant = "acme", ResolvedSince = t0, Limit = 1 }, CancellationToken.None))).Select(a => a.Id));
+        Assert.Empty(await ReadAll(history.ReadAlertsAsync(
+            new AlertQuery { Tenant = "acme", ResolvedSince = t0, Agent = "writer" }, CancellationToken.None)));
+        Assert.Equal(["a2"], (await ReadAll(history.ReadAlertsAsync(
+            new AlertQuery { Tenant = "acme", Open = true, Metric = "latency_p95" }, CancellationToken.None))).Select(a => a.Id));
+
+        // After a restart the open alerts are there to resume, start times exact.
+        await Store.DisposeAsync();
+        Store = await OpenStoreAsync();
+        var reopened = Assert.IsAssignableFrom<IAlertHistoryStore>(Store);
+        var open = await ReadAll(reopened.ReadOpenAlertsAsync(CancellationToken.None));
+        Assert.Equal([Alert("g1", "globex", "triage", "success_rate", "critical", t0), Alert("a2", "acme", "writer", "latency_p95", "warning", t0.AddMinutes(5))],
+            open.OrderBy(a => a.ActiveSince).ThenBy(a => a.Id, StringComparer.Ordinal).ToList());
+    }
+
+    [Fact]
+    public async Task Retention_deletes_alerts_resolved_before_the_cutoff_and_keeps_open_ones()
+    {
+        var now = new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
+        var history = Assert.IsAssignableFrom<IAlertHistoryStore>(Store);
+        await history.SaveAlertsAsync(
+        [
+            Alert("old", "acme", "triage", "success_rate", "critical", now.AddDays(-32), resolved: now.AddDays(-31)),
+            Alert("recent", "acme", "triage", "success_rate", "critical", now.AddDays(-30), resolved: now.AddDays(-29)),
+            Alert("open", "acme", "writer", "success_rate", "critical", now.AddDays(-40)),
+        ], CancellationToken.None);
+
+        var retention = new RetentionService(Store, Options.Create(new StorageOptions { RetentionDays = 30 }),
+            new FixedClock(now), NullLogger<RetentionService>.Instance);
+        Assert.Equal(1, await retention.SweepAsync(CancellationToken.None));
+
+        Assert.Equal(["recent"], (await ReadAll(history.ReadAlertsAsync(
+            new AlertQuery { Tenant = "acme", ResolvedSince = DateTimeOffset.UnixEpoch }, CancellationToken.None))).Select(a => a.Id));
+        Assert.Equal(["open"], (await ReadAll(history.ReadOpenAlertsAsync(CancellationToken.None))).Select(a => a.Id));
     }
 
     [Fact]

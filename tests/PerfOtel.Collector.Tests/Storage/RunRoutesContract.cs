@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using PerfOtel.Collector.Derived.Runs;
 using PerfOtel.Collector.Records;
 using PerfOtel.Instrumentation.Conventions;
 
@@ -54,6 +55,35 @@ public abstract partial class ExecutionStoreContract
             Uri.EscapeDataString(warned.GetProperty("nextCursor").GetString()!));
         Assert.Empty(Spans(rest));
         Assert.Equal(JsonValueKind.Null, rest.GetProperty("nextCursor").ValueKind);
+    }
+
+    [Fact]
+    public async Task RunList_WithAWarningFilter_ExaminesAtMostTheBoundPerPage_AndTheCursorContinuesTheScan()
+    {
+        await using var host = CreateHost();
+        var store = host.Services.GetRequiredService<IExecutionStore>();
+        // The oldest run is the only one with low confidence; the bound's worth of newer runs has none of it.
+        var trace = TestRecords.TraceId();
+        var start = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+        var runs = Enumerable.Range(0, RunPages.MaxWarningScan + 1)
+            .Select(i => (object)(TestRecords.Invocation(trace, start: start.AddSeconds(i)) with
+            {
+                Confidence = i == 0 ? 0.1 : 0.9, Quality = null, Tokens = default, CostUsd = null, ErrorType = null,
+            }))
+            .ToArray();
+        var lowConfidence = ((AgentInvocation)runs[0]).SpanId;
+        await store.WriteAsync(TestRecords.Batch(runs), CancellationToken.None);
+        using var client = host.CreateClient();
+
+        // The first page examines exactly the bound (the newest 5 000 runs), finds nothing, and says where it stopped.
+        var first = await GetJsonAsync(client, "/api/v1/invocations?warning=low_confidence&limit=5");
+        Assert.Empty(Spans(first));
+        var cursor = first.GetProperty("nextCursor").GetString();
+        Assert.NotNull(cursor);
+        var second = await GetJsonAsync(client, "/api/v1/invocations?warning=low_confidence&limit=5&cursor=" +
+            Uri.EscapeDataString(cursor));
+        Assert.Equal([lowConfidence], Spans(second));
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("nextCursor").ValueKind);
     }
 
     [Theory]

@@ -105,6 +105,32 @@ public class SpecificationConformanceTests
     }
 
     [Fact]
+    public void CreatedLine_StaysItsSeriesOwn_AcrossScrapes_WhetherTheSeriesIsCachedOrNot()
+    {
+        using var harness = new ExporterHarness();
+        var counter = harness.Meter.CreateCounter<long>("perfotel.invocations", null, null);
+        // A string attribute is cached with its encoded line; a float is not a value the cache trusts.
+        counter.Add(1, new KeyValuePair<string, object?>("agent", "a"));
+        counter.Add(1, new KeyValuePair<string, object?>("ratio", 0.5f));
+
+        string[] Created(string scrape) =>
+            scrape.Split('\n').Where(l => l.StartsWith("perfotel_invocations_created", StringComparison.Ordinal)).ToArray();
+        var first = Created(harness.Scrape(ExpositionFormat.OpenMetrics));
+        Assert.Equal(2, first.Length);
+        Assert.Single(first, l => l.Contains("agent=\"a\"} ", StringComparison.Ordinal));
+        Assert.Single(first, l => l.Contains("ratio=", StringComparison.Ordinal));
+
+        for (var scrape = 0; scrape < 2; scrape++)
+        {
+            counter.Add(1, new KeyValuePair<string, object?>("agent", "a"));
+            counter.Add(1, new KeyValuePair<string, object?>("ratio", 0.5f));
+            var text = harness.Scrape(ExpositionFormat.OpenMetrics);
+            Assert.Contains($"agent=\"a\"}} {scrape + 2}\n", text, StringComparison.Ordinal);
+            Assert.Equal(first, Created(text));
+        }
+    }
+
+    [Fact]
     public void CreatedCanBeTurnedOff()
     {
         using var harness = new ExporterHarness(options => options.EmitCreatedSeries = false);

@@ -50,7 +50,7 @@ public class PerfOtelChatClientTests
             await foreach (var update in client.GetStreamingResponseAsync("Capital of France?"))
             {
                 text += update.Text;
-                Assert.Empty(harness.Activities.Finished);
+                Assert.Empty(harness.FinishedSpans);
             }
             invocation.Succeed();
         }
@@ -83,7 +83,7 @@ public class PerfOtelChatClientTests
             invocation.Fail("provider_down");
         }
 
-        var spans = harness.Activities.Finished.Where(a => a.DisplayName == "chat gpt-4o").ToList();
+        var spans = harness.FinishedSpans.Where(a => a.DisplayName == "chat gpt-4o").ToList();
         Assert.Equal(2, spans.Count);
         Assert.All(spans, s =>
         {
@@ -119,7 +119,7 @@ public class PerfOtelChatClientTests
         await streamTask;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
 
-        var spans = harness.Activities.Finished.Where(a => a.DisplayName == "chat gpt-4o").ToList();
+        var spans = harness.FinishedSpans.Where(a => a.DisplayName == "chat gpt-4o").ToList();
         Assert.Equal(2, spans.Count);
         Assert.All(spans, s => Assert.EndsWith("CanceledException", (string)s.GetTagItem(GenAiAttributes.ErrorType)!, StringComparison.Ordinal));
         Assert.Equal(2, harness.Metric("gen_ai.client.operation.duration").Points.Sum(p => p.Count));

@@ -47,7 +47,7 @@ public class AgentFleetTests
         Assert.Contains(harness.Metric("perfotel.evaluation.score").Points, p => Equals(p.Tags[GenAiAttributes.EvaluationName], "accuracy"));
         Assert.NotEmpty(harness.Metric("perfotel.agent.confidence").Points);
         Assert.NotEmpty(harness.Metric("perfotel.provider.retries").Points);
-        Assert.All(harness.Activities.Finished.Where(a => a.DisplayName.StartsWith("invoke_agent", StringComparison.Ordinal)),
+        Assert.All(harness.FinishedSpans.Where(a => a.DisplayName.StartsWith("invoke_agent", StringComparison.Ordinal)),
             a => Assert.Equal("fleet-test", a.GetTagItem(PerfOtelAttributes.Tenant)));
     }
 
@@ -97,7 +97,7 @@ public class AgentFleetTests
         Assert.Equal(collector.Rejected, summary.FeedbackFailed);
         Assert.Contains(bodies, b => b.ContainsKey("taskId"));
         Assert.Contains(bodies, b => b.ContainsKey("traceId") && b["spanId"]!.GetValue<string>().Length == 16);
-        var spanIds = harness.Activities.Finished.Select(a => a.SpanId.ToHexString()).ToHashSet();
+        var spanIds = harness.FinishedSpans.Select(a => a.SpanId.ToHexString()).ToHashSet();
         Assert.All(bodies.Where(b => b.ContainsKey("spanId")), b => Assert.Contains(b["spanId"]!.GetValue<string>(), spanIds));
         Assert.All(bodies, b =>
         {

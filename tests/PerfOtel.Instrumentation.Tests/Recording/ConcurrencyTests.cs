@@ -59,8 +59,8 @@ public class ConcurrencyTests
             }
             Assert.All(buckets.Take(10), count => Assert.Equal(perAgent / 10, count));
         }
-        Assert.Equal(total, harness.Activities.Finished.Count(a => a.DisplayName.StartsWith("invoke_agent", StringComparison.Ordinal)));
-        Assert.Equal(total, harness.Activities.Finished.Count(a => a.DisplayName == "chat gpt-4o"));
+        Assert.Equal(total, harness.FinishedSpans.Count(a => a.DisplayName.StartsWith("invoke_agent", StringComparison.Ordinal)));
+        Assert.Equal(total, harness.FinishedSpans.Count(a => a.DisplayName == "chat gpt-4o"));
     }
 
     [Fact]
@@ -91,6 +91,6 @@ public class ConcurrencyTests
         Assert.Equal(0.45, harness.OnePoint("perfotel.agent.cost.usd", (GenAiAttributes.AgentName, "worker")).Value, 12);
         Assert.Equal(0.6, harness.OnePoint("perfotel.agent.cost.usd", (GenAiAttributes.AgentName, "orchestrator")).Value, 12);
         var outerSpan = harness.Span("invoke_agent orchestrator");
-        Assert.All(harness.Activities.Finished.Where(a => a.DisplayName == "invoke_agent worker"), a => Assert.Equal(outerSpan.SpanId, a.ParentSpanId));
+        Assert.All(harness.FinishedSpans.Where(a => a.DisplayName == "invoke_agent worker"), a => Assert.Equal(outerSpan.SpanId, a.ParentSpanId));
     }
 }

@@ -18,10 +18,10 @@ public sealed class ExemplarTests
     public void DurationHistograms_CarryTheMeasuredSpansTraceAndSpanId()
     {
         var metrics = new InMemoryMetrics();
-        var spans = new InMemoryActivities();
-        using var meterProvider = metrics.Attach(Sdk.CreateMeterProviderBuilder().AddPerfOtelInstrumentation()
-            .SetExemplarFilter(ExemplarFilterType.TraceBased)).Build()!;
-        using var tracerProvider = spans.Attach(Sdk.CreateTracerProviderBuilder().AddPerfOtelInstrumentation()).Build();
+        var spans = new List<Activity>();
+        using var meterProvider = metrics.Build(Sdk.CreateMeterProviderBuilder().AddPerfOtelInstrumentation()
+            .SetExemplarFilter(ExemplarFilterType.TraceBased));
+        using var tracerProvider = Sdk.CreateTracerProviderBuilder().AddPerfOtelInstrumentation().AddInMemoryExporter(spans).Build();
 
         var invocation = AgentTelemetry.StartInvocation("exemplary", new() { Tenant = "t-exemplar" });
         var call = invocation.StartProviderCall("openai", "gpt-4o");

@@ -141,7 +141,7 @@ public class InvocationRecordingTests
         var failures = harness.OnePoint("perfotel.agent.confidence", (PerfOtelAttributes.Outcome, "failure"));
         Assert.Equal([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], failures.BucketCounts);
         Assert.False(failures.Tags.ContainsKey(GenAiAttributes.ErrorType));
-        Assert.Equal(0.95, harness.Activities.Finished[2].GetTagItem(PerfOtelAttributes.Confidence));
+        Assert.Equal(0.95, harness.FinishedSpans[2].GetTagItem(PerfOtelAttributes.Confidence));
     }
 
     [Fact]

@@ -185,7 +185,7 @@ public class ProviderCallRecordingTests
             invocation.Succeed();
         }
 
-        var retrySpan = harness.Activities.Finished.Where(a => a.DisplayName == "chat gpt-4o").ElementAt(1);
+        var retrySpan = harness.FinishedSpans.Where(a => a.DisplayName == "chat gpt-4o").ElementAt(1);
         Assert.Equal(2, retrySpan.GetTagItem(PerfOtelAttributes.RetryAttempt));
         Assert.Equal(ActivityStatusCode.Error, retrySpan.Status);
         Assert.Equal("System.TimeoutException", retrySpan.GetTagItem(GenAiAttributes.ErrorType));
@@ -237,7 +237,7 @@ public class ProviderCallRecordingTests
             Assert.Equal(0.9, cost!.Value, 12);
             invocation.Succeed();
         }
-        Assert.DoesNotContain(harness.Activities.Finished, a => a.DisplayName.StartsWith("chat", StringComparison.Ordinal));
+        Assert.DoesNotContain(harness.FinishedSpans, a => a.DisplayName.StartsWith("chat", StringComparison.Ordinal));
         var duration = harness.OnePoint("gen_ai.client.operation.duration");
         Assert.Equal(1.5, duration.Sum);
         Assert.Equal(1, duration.BucketCounts[8]); // (1.28, 2.56]
@@ -261,7 +261,7 @@ public class ProviderCallRecordingTests
             invocation.Succeed();
         }
         var parent = harness.Span("invoke_agent fan-out");
-        Assert.All(harness.Activities.Finished.Where(a => a.DisplayName == "chat gpt-4o-mini"), a => Assert.Equal(parent.SpanId, a.ParentSpanId));
+        Assert.All(harness.FinishedSpans.Where(a => a.DisplayName == "chat gpt-4o-mini"), a => Assert.Equal(parent.SpanId, a.ParentSpanId));
         Assert.Equal(400, harness.OnePoint(Tokens, (GenAiAttributes.TokenType, "input")).Sum);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -17,7 +18,7 @@ public class RegistrationTests
     public void Each_overload_registers_the_meter_and_the_source_with_their_options(string overload)
     {
         var metrics = new InMemoryMetrics();
-        var spans = new InMemoryActivities();
+        var spans = new List<Activity>();
         Action<PerfOtelInstrumentationOptions> configure = o => o.DefaultTenant = "tenant-" + overload.Length;
         var meterBuilder = Sdk.CreateMeterProviderBuilder();
         var tracerBuilder = Sdk.CreateTracerProviderBuilder();
@@ -27,8 +28,8 @@ public class RegistrationTests
             "(configure)" => (meterBuilder.AddPerfOtelInstrumentation(configure), tracerBuilder.AddPerfOtelInstrumentation(configure)),
             _ => ((object)meterBuilder.AddPerfOtelInstrumentation("agents", configure), (object)tracerBuilder.AddPerfOtelInstrumentation("agents", configure)),
         };
-        using var meterProvider = metrics.Attach(meterBuilder).Build();
-        using var tracerProvider = spans.Attach(tracerBuilder).Build();
+        using var meterProvider = metrics.Build(meterBuilder);
+        using var tracerProvider = tracerBuilder.AddInMemoryExporter(spans).Build();
 
         using (var invocation = AgentTelemetry.StartInvocation("registered"))
         {
@@ -40,7 +41,7 @@ public class RegistrationTests
         Assert.Equal(expectedTenant, Assert.Single(counter.Points).Tags[PerfOtelAttributes.Tenant]);
         var version = typeof(AgentTelemetry).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion.Split('+')[0];
         Assert.Equal(version, counter.MeterVersion);
-        var span = Assert.Single(spans.Finished);
+        var span = Assert.Single(spans);
         Assert.Equal(MetricCatalog.SourceName, span.Source.Name);
         Assert.Equal(version, span.Source.Version);
     }

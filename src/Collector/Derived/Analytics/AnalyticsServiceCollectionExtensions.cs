@@ -34,6 +34,10 @@ public static class AnalyticsServiceCollectionExtensions
         services.AddSingleton<AnalyticsExposition>();
         services.AddSingleton<ThresholdExposition>();
         services.AddHostedService<AnalyticsExpositionRefresher>();
+        // After the start-up replay (hosted services start in order, DerivedComposition registers the replay first): alerts open on windows that hold the stored history.
+        services.AddSingleton(sp => new AlertTracker(sp.GetRequiredService<RollingWindows>(),
+            sp.GetService<IExecutionStore>() as IAlertHistoryStore, sp.GetRequiredService<ILogger<AlertTracker>>()));
+        services.AddHostedService<AlertTrackerService>();
         return services;
     }
 

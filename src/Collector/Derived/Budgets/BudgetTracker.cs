@@ -83,7 +83,7 @@ public sealed class BudgetTracker
     public void Record(ProviderCall call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        var figures = CostTotals.Of(call);
+        var figures = CostTotals.Weighted(call);
         var now = clock.GetUtcNow();
         lock (gate)
         {

@@ -16,7 +16,7 @@ internal sealed partial class CostDerivation(CostLedger ledger, CostCounters cou
             foreach (var call in batch.ProviderCalls)
             {
                 var key = ledger.Record(call);
-                counters.Add(key, CostTotals.Of(call));
+                counters.Add(key, CostTotals.Weighted(call));
             }
         }
 #pragma warning disable CA1031 // The batch is committed already; cost accounting must not fail its acknowledgement.

@@ -46,7 +46,7 @@ public sealed class CostLedger
             var (provider, model) = guard.Model(key.Tenant, key.Provider, key.Model);
             key = new CostKey(guard.Tenant(key.Tenant), guard.Agent(key.Tenant, key.Agent), provider, model);
         }
-        var figures = CostTotals.Of(call);
+        var figures = CostTotals.Weighted(call);
         lock (gate)
         {
             if (!tenants.TryGetValue(key.Tenant, out var series))

@@ -44,6 +44,26 @@ public sealed record CostTotals
         };
     }
 
+    /// <summary>
+    /// The figures the call stands for: <see cref="Of"/> times its sampling count (<see cref="SampleWeights.Count"/>),
+    /// so a call of a one-in-ten sampled trace adds ten calls, ten times its tokens and ten times its cost. Totals over
+    /// many calls use this; a single run's own figures use <see cref="Of"/>.
+    /// </summary>
+    public static CostTotals Weighted(ProviderCall call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var one = Of(call);
+        var count = SampleWeights.Count(call.SampleWeight);
+        return count == 1 ? one : new CostTotals
+        {
+            Calls = one.Calls * count,
+            PricedCalls = one.PricedCalls * count,
+            CostUsd = one.CostUsd * count,
+            UnpricedTokens = one.UnpricedTokens * count,
+            Tokens = one.Tokens.Times(count),
+        };
+    }
+
     /// <summary>The sum of two totals.</summary>
     public static CostTotals operator +(CostTotals a, CostTotals b)
     {

@@ -52,6 +52,15 @@ public sealed class LatencyHistogram
     /// <summary>Records a latency.</summary>
     public void Record(double seconds) => Add(BucketOf(seconds), 1);
 
+    /// <summary>Records one latency that stands for <paramref name="count"/> samples (a sampled span's count; 0 adds nothing).</summary>
+    public void Record(double seconds, int count)
+    {
+        if (count > 0)
+        {
+            Add(BucketOf(seconds), count);
+        }
+    }
+
     /// <summary>Adds another histogram's counts (merging time buckets into a window).</summary>
     public void Merge(LatencyHistogram other)
     {

@@ -71,16 +71,16 @@ public sealed class ModelComparison
     public void RecordCall(ProviderCall call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        var figures = CostTotals.Of(call);
+        var figures = CostTotals.Weighted(call);
         var failed = !string.IsNullOrEmpty(call.ErrorType);
         Record(call.Tenant, call.Provider, CostKeys.ModelOf(call), call.StartTime, stats =>
         {
-            stats.Calls++;
+            stats.Calls += figures.Calls;
             if (failed)
             {
-                stats.Errors++;
+                stats.Errors += figures.Calls;
             }
-            stats.Latency.Record(call.DurationSeconds);
+            stats.Latency.Record(call.DurationSeconds, (int)figures.Calls);
             stats.PricedCalls += figures.PricedCalls;
             stats.CostUsd += figures.CostUsd;
             stats.UnpricedTokens += figures.UnpricedTokens;
@@ -102,17 +102,18 @@ public sealed class ModelComparison
             return;
         }
         var succeeded = invocation.Outcome == Outcomes.Success;
+        var count = SampleWeights.Count(invocation.SampleWeight);
         Record(invocation.Tenant, facts.Provider, facts.Model, invocation.StartTime, stats =>
         {
-            stats.Invocations++;
+            stats.Invocations += count;
             if (succeeded)
             {
-                stats.Successes++;
+                stats.Successes += count;
             }
             if (knownCostUsd is { } c && double.IsFinite(c))
             {
-                stats.PricedInvocations++;
-                stats.InvocationCostUsd += c;
+                stats.PricedInvocations += count;
+                stats.InvocationCostUsd += c * count;
             }
             if (accuracy is { } a)
             {

@@ -25,6 +25,13 @@ public static class ThresholdEvaluator
     /// <summary>Metric name of anomaly breaches.</summary>
     public const string AnomalyMetric = "anomaly_score";
 
+    /// <summary>Every metric a breach can name (the alerts API's <c>metric</c> filter accepts these).</summary>
+    public static IReadOnlyList<string> Metrics { get; } =
+    [
+        TrendMetrics.SuccessRate, TrendMetrics.ErrorRate, TrendMetrics.LatencyP95, TrendMetrics.CostPerInvocation,
+        TrendMetrics.Accuracy, TrendMetrics.TokensPerInvocation, AnomalyMetric,
+    ];
+
     /// <summary>Every breach of one report, most severe first.</summary>
     public static IReadOnlyList<ThresholdBreach> Evaluate(AgentReport report, ThresholdSet thresholds, double anomalyThreshold)
     {

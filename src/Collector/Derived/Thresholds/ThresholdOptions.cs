@@ -29,6 +29,8 @@ public sealed record ThresholdSet
     public double StepsPerRunExcellent { get; init; } = ThresholdDefaults.StepsPerRunExcellent;
     public double StepsPerRunGood { get; init; } = ThresholdDefaults.StepsPerRunGood;
     public double StepsPerRunAcceptable { get; init; } = ThresholdDefaults.StepsPerRunAcceptable;
+    public double MaxProcessMemoryMegabytes { get; init; } = ThresholdDefaults.MaxProcessMemoryMegabytes;
+    public double MaxProcessCpuUtilization { get; init; } = ThresholdDefaults.MaxProcessCpuUtilization;
 }
 
 /// <summary>Overrides of a tenant or an agent: every setting left out keeps the value of the enclosing scope.</summary>
@@ -58,6 +60,8 @@ public class ThresholdOverrides
     public double? StepsPerRunExcellent { get; set; }
     public double? StepsPerRunGood { get; set; }
     public double? StepsPerRunAcceptable { get; set; }
+    public double? MaxProcessMemoryMegabytes { get; set; }
+    public double? MaxProcessCpuUtilization { get; set; }
 
     /// <summary>This scope's values over those of the enclosing scope.</summary>
     public ThresholdSet Over(ThresholdSet outer) => new()
@@ -86,6 +90,8 @@ public class ThresholdOverrides
         StepsPerRunExcellent = StepsPerRunExcellent ?? outer.StepsPerRunExcellent,
         StepsPerRunGood = StepsPerRunGood ?? outer.StepsPerRunGood,
         StepsPerRunAcceptable = StepsPerRunAcceptable ?? outer.StepsPerRunAcceptable,
+        MaxProcessMemoryMegabytes = MaxProcessMemoryMegabytes ?? outer.MaxProcessMemoryMegabytes,
+        MaxProcessCpuUtilization = MaxProcessCpuUtilization ?? outer.MaxProcessCpuUtilization,
     };
 }
 
@@ -135,6 +141,8 @@ public sealed class ThresholdOptions
     public double StepsPerRunExcellent { get; set; } = ThresholdDefaults.StepsPerRunExcellent;
     public double StepsPerRunGood { get; set; } = ThresholdDefaults.StepsPerRunGood;
     public double StepsPerRunAcceptable { get; set; } = ThresholdDefaults.StepsPerRunAcceptable;
+    public double MaxProcessMemoryMegabytes { get; set; } = ThresholdDefaults.MaxProcessMemoryMegabytes;
+    public double MaxProcessCpuUtilization { get; set; } = ThresholdDefaults.MaxProcessCpuUtilization;
 
     /// <summary>Per-tenant overrides by tenant name.</summary>
     public Dictionary<string, TenantThresholdOverrides> Tenants { get; set; } = new(StringComparer.Ordinal);
@@ -166,6 +174,8 @@ public sealed class ThresholdOptions
         StepsPerRunExcellent = StepsPerRunExcellent,
         StepsPerRunGood = StepsPerRunGood,
         StepsPerRunAcceptable = StepsPerRunAcceptable,
+        MaxProcessMemoryMegabytes = MaxProcessMemoryMegabytes,
+        MaxProcessCpuUtilization = MaxProcessCpuUtilization,
     };
 
     /// <summary>The thresholds that apply to a tenant as a whole (and to its agents without overrides).</summary>
@@ -289,6 +299,14 @@ public sealed class ThresholdOptions
             {
                 yield return $"{prefix}:{metric}Excellent{unit}, {metric}Good{unit} and {metric}Acceptable{unit} must be positive and ascending, were {Show(excellent)}, {Show(good)} and {Show(acceptable)}.";
             }
+        }
+        if (!(set.MaxProcessMemoryMegabytes > 0) || double.IsInfinity(set.MaxProcessMemoryMegabytes))
+        {
+            yield return $"{prefix}:MaxProcessMemoryMegabytes must be a positive number of megabytes, was {Show(set.MaxProcessMemoryMegabytes)}.";
+        }
+        if (!(set.MaxProcessCpuUtilization is > 0 and <= 1))
+        {
+            yield return $"{prefix}:MaxProcessCpuUtilization must be in (0, 1], was {Show(set.MaxProcessCpuUtilization)}.";
         }
     }
 }

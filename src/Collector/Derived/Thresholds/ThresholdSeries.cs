@@ -19,6 +19,10 @@ public static class ThresholdSeries
 {
     public const string BudgetUtilization = "budget_utilization";
     public const string HourlyCostSpike = "hourly_cost_spike";
+    public const string ProcessMemory = "process_memory";
+    public const string ProcessCpuUtilization = "process_cpu_utilization";
+
+    private const double BytesPerMegabyte = 1024 * 1024;
 
     /// <summary>Every row; the second argument of <see cref="ThresholdSeriesDefinition.Value"/> is the anomaly threshold.</summary>
     public static IReadOnlyList<ThresholdSeriesDefinition> All { get; } =
@@ -33,5 +37,7 @@ public static class ThresholdSeries
         new(BudgetUtilization, ThresholdEvaluator.Critical, nameof(ThresholdSet.BudgetCriticalRatio), (s, _) => s.BudgetCriticalRatio),
         new(HourlyCostSpike, ThresholdEvaluator.Warning, nameof(ThresholdSet.HourlyCostSpikeFactor), (s, _) => s.HourlyCostSpikeFactor),
         new(ThresholdEvaluator.AnomalyMetric, ThresholdEvaluator.Warning, "Analytics:AnomalyThreshold", (_, anomaly) => anomaly),
+        new(ProcessMemory, ThresholdEvaluator.Critical, nameof(ThresholdSet.MaxProcessMemoryMegabytes), (s, _) => s.MaxProcessMemoryMegabytes * BytesPerMegabyte),
+        new(ProcessCpuUtilization, ThresholdEvaluator.Warning, nameof(ThresholdSet.MaxProcessCpuUtilization), (s, _) => s.MaxProcessCpuUtilization),
     ];
 }

@@ -1,3 +1,4 @@
+using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Derived.Analytics.Formulas;
 using PerfOtel.Collector.Derived.Analytics.Reports;
 using PerfOtel.Collector.Derived.Kernel;
@@ -25,8 +26,9 @@ public sealed record AgentListResponse(string Tenant, string Window, IReadOnlyLi
 /// <summary><c>GET /api/v1/metrics/agents/{agent}</c>: one report per window.</summary>
 public sealed record AgentMetricsResponse(string Tenant, string Agent, IReadOnlyList<AgentReport> Windows);
 
-/// <summary><c>GET /api/v1/alerts</c>.</summary>
-public sealed record AlertsResponse(string Tenant, string Window, DateTimeOffset Time, IReadOnlyList<ThresholdBreach> Alerts);
+/// <summary><c>GET /api/v1/alerts</c>: the open alerts of the window and the alerts resolved since <c>ResolvedSince</c> (any window), newest first.</summary>
+public sealed record AlertsResponse(string Tenant, string Window, DateTimeOffset Time, IReadOnlyList<AlertRecord> Alerts,
+    DateTimeOffset ResolvedSince, IReadOnlyList<AlertRecord> Resolved, bool HistoryKept);
 
 /// <summary><c>GET /api/v1/report</c> as JSON; <c>WorstRuns</c> are the runs behind each breach.</summary>
 public sealed record ReportResponse(

@@ -4,6 +4,7 @@ using PerfOtel.Collector.Derived.Analytics.Reports;
 using PerfOtel.Collector.Derived.Analytics.Windows;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Derived.Runs;
+using System.Globalization;
 using PerfOtel.Collector.Derived.Thresholds;
 using PerfOtel.Collector.Records;
 
@@ -27,7 +28,9 @@ public static class AnalyticsEndpoints
         api.MapGet("/metrics/agents", AgentList).Describe<AgentListResponse>("Every agent of the tenant with its headline figures.", [Window]);
         api.MapGet("/metrics/agents/{agent}", AgentMetrics)
             .Describe<AgentMetricsResponse>("One agent's report over every window, or over the window named.", [Window], StatusCodes.Status404NotFound);
-        api.MapGet("/alerts", Alerts).Describe<AlertsResponse>("Thresholds the tenant's agents breach now.", [Window]);
+        api.MapGet("/alerts", Alerts).Describe<AlertsResponse>(
+            "Alerts open now in the window (thresholds the tenant's agents breach, with stable ids and start times) and the alert history resolved since a time.",
+            [Window, Level, AgentFilter, MetricFilter, Limit, Since]);
         api.MapGet("/report", Report)
             .Describe<ReportResponse>("The tenant's report: agents, breaches and recommendations, as JSON or Markdown.", [Window, Format])
             .Produces<string>(StatusCodes.Status200OK, MarkdownMediaType);
@@ -43,6 +46,13 @@ public static class AnalyticsEndpoints
         "One of the configured windows (Analytics:Windows); default the longest, which holds the most evidence.");
     private static readonly QueryParameter Format = new("format",
         "json or markdown; without it, Markdown when the Accept header asks for text/markdown, else JSON.");
+    private static readonly QueryParameter Level = new("level", "critical or warning: only alerts of that level.");
+    private static readonly QueryParameter AgentFilter = new("agent", "Only this agent's alerts (1 to 256 characters).");
+    private static readonly QueryParameter MetricFilter = new("metric",
+        $"Only alerts on this metric: {string.Join(", ", ThresholdEvaluator.Metrics)}.");
+    private static readonly QueryParameter Limit = new("limit", "At most this many resolved alerts, newest first (1 to 1000; default 100).", "integer");
+    private static readonly QueryParameter Since = new("since",
+        "Resolved alerts resolved at or after this time (ISO 8601, e.g. 2026-11-20T00:00:00Z); default 24 hours ago.", "string", "date-time");
     private static readonly QueryParameter TaskType = new("taskType", "Predict for this task type only (1 to 256 characters).");
 
     private static IResult Health(HttpRequest request, RollingWindows windows)
@@ -51,24 +61,7 @@ public static class AnalyticsEndpoints
         {
             return error;
         }
-        var system = windows.TenantReport(tenant, window);
-        var agents = windows.Agents(tenant, window).Select(a => windows.Report(a, window)).ToList();
-        var byBand = new Dictionary<string, int>(StringComparer.Ordinal)
-        {
-            ["excellent"] = 0, ["good"] = 0, ["fair"] = 0, ["poor"] = 0,
-        };
-        foreach (var agent in agents)
-        {
-            if (agent.HealthBand is { } band)
-            {
-                byBand[band]++;
-            }
-        }
-        var breaches = Breaches(windows, tenant, window, agents);
-        var critical = breaches.Count(b => b.Level == ThresholdEvaluator.Critical);
-        var warning = breaches.Count(b => b.Level == ThresholdEvaluator.Warning);
-        return Results.Ok(new HealthResponse(TenantHealthStatus.Of(system, critical, warning), tenant, windows.Windows[window].Name,
-            windows.Now, system.HealthScore, system.HealthBand, agents.Count, system.Invocations, byBand, critical, warning));
+        return Results.Ok(AnalyticsQueries.Health(windows, tenant, window));
     }
 
     private static IResult SystemMetrics(HttpRequest request, RollingWindows windows)
@@ -87,13 +80,7 @@ public static class AnalyticsEndpoints
         {
             return error;
         }
-        var summaries = windows.Agents(tenant, window)
-            .Select(a => windows.Report(a, window))
-            .Select(r => new AgentSummary(r.Agent!, r.Invocations, r.SuccessRate, r.ErrorRate, r.LatencyP95Seconds,
-                r.Accuracy, r.Calibration.ExpectedCalibrationError, r.CostPerInvocationUsd, r.HealthScore, r.HealthBand,
-                r.Anomaly.Score, r.AgentType, r.LastSeen, r.Status))
-            .ToList();
-        return Results.Ok(new AgentListResponse(tenant, windows.Windows[window].Name, summaries));
+        return Results.Ok(AnalyticsQueries.AgentList(windows, tenant, window));
     }
 
     private static IResult AgentMetrics(string agent, HttpRequest request, RollingWindows windows)
@@ -111,30 +98,59 @@ public static class AnalyticsEndpoints
             }
             only = chosen;
         }
-        if (windows.Find(tenant, agent) is not { } found)
-        {
-            return UnknownAgent(tenant, agent);
-        }
-        var reports = Enumerable.Range(0, windows.Windows.Count)
-            .Where(w => only is null || w == only)
-            .Select(w =>
-            {
-                var report = windows.Report(found, w);
-                var peers = windows.Agents(tenant, w).Where(a => a != found).Select(a => windows.Report(a, w)).Append(report).ToList();
-                return report with { Standing = PeerStandings.Rank(peers, windows.ThresholdsFor(tenant))[agent] };
-            })
-            .ToList();
-        return Results.Ok(new AgentMetricsResponse(tenant, agent, reports));
+        return AnalyticsQueries.AgentMetrics(windows, tenant, agent, only) is { } found
+            ? Results.Ok(found)
+            : UnknownAgent(tenant, agent);
     }
 
-    private static IResult Alerts(HttpRequest request, RollingWindows windows)
+    private static async Task<IResult> Alerts(HttpRequest request, RollingWindows windows, AlertTracker tracker, CancellationToken cancellationToken)
     {
         if (!TryScope(request, windows, out var tenant, out var window, out var error))
         {
             return error;
         }
-        return Results.Ok(new AlertsResponse(tenant, windows.Windows[window].Name, windows.Now,
-            Breaches(windows, tenant, window, windows.Agents(tenant, window).Select(a => windows.Report(a, window)))));
+        string? level = request.Query["level"];
+        if (level is not (null or ThresholdEvaluator.Critical or ThresholdEvaluator.Warning))
+        {
+            return BadRequest($"level must be critical or warning, was '{level}'.", "level");
+        }
+        string? agent = request.Query["agent"];
+        if (agent is { Length: 0 or > 256 })
+        {
+            return BadRequest("agent must be 1 to 256 characters when given.", "agent");
+        }
+        string? metric = request.Query["metric"];
+        if (metric is not null && !ThresholdEvaluator.Metrics.Contains(metric, StringComparer.Ordinal))
+        {
+            return BadRequest($"metric must be one of {string.Join(", ", ThresholdEvaluator.Metrics)}, was '{metric}'.", "metric");
+        }
+        var limit = 100;
+        string? limitText = request.Query["limit"];
+        if (limitText is not null && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000))
+        {
+            return BadRequest($"limit must be an integer from 1 to 1000, was '{limitText}'.", "limit");
+        }
+        var since = windows.Now.AddDays(-1);
+        string? sinceText = request.Query["since"];
+        if (sinceText is not null && !DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out since))
+        {
+            return BadRequest($"since must be an ISO 8601 date and time (e.g. 2026-11-20T00:00:00Z), was '{sinceText}'.", "since");
+        }
+
+        var windowName = windows.Windows[window].Name;
+        bool Matches(AlertRecord a) => (level is null || a.Level == level) && (agent is null || a.Agent == agent) && (metric is null || a.Metric == metric);
+        var open = AnalyticsQueries.OpenAlerts(
+            await tracker.EvaluateAsync(tenant, cancellationToken).ConfigureAwait(false), windowName, Matches);
+        var resolved = new List<AlertRecord>();
+        if (tracker.History is { } history)
+        {
+            var query = new AlertQuery { Tenant = tenant, ResolvedSince = since, Agent = agent, Metric = metric, Level = level, Limit = limit };
+            await foreach (var alert in history.ReadAlertsAsync(query, cancellationToken).ConfigureAwait(false))
+            {
+                resolved.Add(alert);
+            }
+        }
+        return Results.Ok(new AlertsResponse(tenant, windowName, windows.Now, open, since, resolved, tracker.History is not null));
     }
 
     /// <summary>Runs of a breaching agent examined for its worst runs: the newest in the window.</summary>
@@ -156,7 +172,7 @@ public static class AnalyticsEndpoints
             (format is null && request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(MarkdownMediaType, StringComparison.OrdinalIgnoreCase)));
 
         var agents = WithStandings(windows, tenant, windows.Agents(tenant, window).Select(a => windows.Report(a, window)).ToList());
-        var breaches = Breaches(windows, tenant, window, agents);
+        var breaches = AnalyticsQueries.Breaches(windows, tenant, agents);
         // Cheaper models of equal quality come from the model comparison (issue 6), when it is registered.
         var modelRecommendations = services.GetService<PerfOtel.Collector.Derived.Models.IModelRecommendations>()
             ?.GetRecommendations(tenant).Select(r => r.Reason) ?? [];
@@ -167,8 +183,10 @@ public static class AnalyticsEndpoints
         var worst = await WorstRunsAsync(store, windows, tenant, agents, breaches, cancellationToken).ConfigureAwait(false);
         var report = new ReportResponse(tenant, windows.Windows[window].Name, windows.Now,
             windows.TenantReport(tenant, window), agents, breaches, recommendations, windows.ThresholdsFor(tenant), worst);
+        // Experiments are cumulative, not windowed: the Markdown report lists them after the window's figures.
+        var experiments = services.GetService<PerfOtel.Collector.Derived.Experiments.ExperimentRegistry>()?.Reports(tenant) ?? [];
         return markdown
-            ? Results.Text(MarkdownReport.Render(report), MarkdownMediaType + "; charset=utf-8")
+            ? Results.Text(MarkdownReport.Render(report, experiments), MarkdownMediaType + "; charset=utf-8")
             : Results.Ok(report);
     }
 
@@ -249,15 +267,6 @@ public static class AnalyticsEndpoints
         return reports.Select(r => r with { Standing = standings.GetValueOrDefault(r.Agent ?? string.Empty) }).ToList();
     }
 
-    private static List<ThresholdBreach> Breaches(RollingWindows windows, string tenant, int window, IEnumerable<AgentReport> agents)
-    {
-        return agents
-            .SelectMany(r => ThresholdEvaluator.Evaluate(r, windows.ThresholdsFor(tenant, r.Agent), windows.Options.AnomalyThreshold))
-            .OrderBy(b => b.Level == ThresholdEvaluator.Critical ? 0 : 1)
-            .ThenBy(b => b.Agent, StringComparer.Ordinal)
-            .ToList();
-    }
-
     private static bool TryTenant(HttpRequest request, out string tenant, out IResult error)
     {
         string? given = request.Query[RequestTenant.QueryName];
@@ -293,6 +302,8 @@ public static class AnalyticsEndpoints
     }
 
     private static IResult BadRequest(string message) => Results.BadRequest(new ApiError(message));
+
+    private static IResult BadRequest(string message, string field) => Results.BadRequest(new ApiError(message, field));
 
     private static IResult UnknownAgent(string tenant, string agent) =>
         Results.NotFound(new ApiError($"No agent '{agent}' in tenant '{tenant}': it has sent no data the windows still hold."));

@@ -50,7 +50,12 @@ public static class CostEndpoints
 
     private static IResult BudgetsOf(HttpRequest request, BudgetTracker tracker, TimeProvider clock)
     {
-        var tenant = RequestTenant.Resolve(request.HttpContext);
+        return Results.Ok(Budgets(tracker, RequestTenant.Resolve(request.HttpContext), clock.GetUtcNow()));
+    }
+
+    /// <summary>The answer of <c>GET /api/v1/budgets</c>, shared with the pages.</summary>
+    internal static BudgetsResponse Budgets(BudgetTracker tracker, string tenant, DateTimeOffset now)
+    {
         var ratios = tracker.RatiosFor(tenant);
         var budgets = tracker.Statuses(tenant).Select(s => new BudgetResponse(
             s.Scope.Agent,
@@ -58,7 +63,7 @@ public static class CostEndpoints
             s.ProjectedMonthSpendUsd,
             s.Periods.Select(p => new BudgetPeriodResponse(p.Period.Label(), p.PeriodStart, p.PeriodEnd, p.LimitUsd,
                 p.SpendUsd, p.Utilization, StatusText(p.State), p.UnpricedTokens)).ToList())).ToList();
-        return Results.Ok(new BudgetsResponse(tenant, clock.GetUtcNow(), ratios.Warning, ratios.Critical, budgets));
+        return new BudgetsResponse(tenant, now, ratios.Warning, ratios.Critical, budgets);
     }
 
     private static IResult ModelsOf(HttpRequest request, ModelComparison comparison, IModelRecommendations recommendations)
@@ -69,17 +74,22 @@ public static class CostEndpoints
         {
             return BadRequest($"unknown window '{windowText}'; expected {string.Join(" or ", comparison.Options.Windows.Select(w => w.Name))}");
         }
-        var tenant = RequestTenant.Resolve(request.HttpContext);
-        return Results.Ok(new ModelsResponse(tenant, window.Name, comparison.Now, comparison.Models(tenant, window),
-            recommendations.GetRecommendations(tenant)));
+        return Results.Ok(Models(comparison, recommendations, RequestTenant.Resolve(request.HttpContext), window));
     }
+
+    /// <summary>The answer of <c>GET /api/v1/models</c>, shared with the pages.</summary>
+    internal static ModelsResponse Models(ModelComparison comparison, IModelRecommendations recommendations, string tenant,
+        ComparisonWindow window) =>
+        new(tenant, window.Name, comparison.Now, comparison.Models(tenant, window), recommendations.GetRecommendations(tenant));
 
     private static IResult Experiments(HttpRequest request, ExperimentRegistry registry)
     {
-        var tenant = RequestTenant.Resolve(request.HttpContext);
-        return Results.Ok(new ExperimentsResponse(tenant, registry.DroppedInvocations(tenant),
-            registry.Reports(tenant).Select(ExperimentResponse.Of).ToList()));
+        return Results.Ok(ExperimentList(registry, RequestTenant.Resolve(request.HttpContext)));
     }
+
+    /// <summary>The answer of <c>GET /api/v1/experiments</c>, shared with the pages.</summary>
+    internal static ExperimentsResponse ExperimentList(ExperimentRegistry registry, string tenant) =>
+        new(tenant, registry.DroppedInvocations(tenant), registry.Reports(tenant).Select(ExperimentResponse.Of).ToList());
 
     private static IResult Experiment(string id, HttpRequest request, ExperimentRegistry registry)
     {

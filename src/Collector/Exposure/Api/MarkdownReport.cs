@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Text;
 using PerfOtel.Collector.Derived.Analytics.Reports;
+using PerfOtel.Collector.Derived.Experiments;
+using PerfOtel.Collector.Derived.Experiments.Statistics;
 
 namespace PerfOtel.Collector.Exposure.Api;
 
 /// <summary>The report as Markdown, for pasting into a ticket or a chat.</summary>
 internal static class MarkdownReport
 {
-    public static string Render(ReportResponse report)
+    public static string Render(ReportResponse report, IReadOnlyList<ExperimentReport>? experiments = null)
     {
         var text = new StringBuilder();
         Line(text, $"# PerfOtel report: tenant {report.Tenant}, window {report.Window}");
@@ -72,6 +74,7 @@ internal static class MarkdownReport
             text.AppendLine("Open a run with `GET /api/v1/invocations/{traceId}/{spanId}`.");
         }
         text.AppendLine();
+        Experiments(text, experiments ?? []);
         text.AppendLine("## Recommendations");
         text.AppendLine();
         if (report.Recommendations.Count == 0)
@@ -84,6 +87,42 @@ internal static class MarkdownReport
         }
         return text.ToString();
     }
+
+    /// <summary>
+    /// The tenant's experiments with their verdict and reason, and per variant the success rate, the p95 latency and the
+    /// cost per invocation, each with its interval (docs/collector/experiments.md). Nothing when the tenant has none.
+    /// </summary>
+    private static void Experiments(StringBuilder text, IReadOnlyList<ExperimentReport> experiments)
+    {
+        var analysed = experiments.Where(e => e.Analysis is not null).ToList();
+        if (analysed.Count == 0)
+        {
+            return;
+        }
+        text.AppendLine("## Experiments");
+        text.AppendLine();
+        foreach (var experiment in analysed)
+        {
+            var a = experiment.Analysis!;
+            var level = (a.ConfidenceLevel * 100).ToString("0.#", CultureInfo.InvariantCulture) + " % CI";
+            Line(text, $"### {Cell(experiment.Experiment)}: {ExperimentVerdictNames.Name(a.Verdict)}{(experiment.Defined ? "" : " (not defined)")}");
+            text.AppendLine();
+            Line(text, $"{a.Reason}. Control: {Cell(a.Control)}, primary metric: {a.PrimaryMetric}.");
+            text.AppendLine();
+            Line(text, $"| variant | invocations | intended | success rate [{level}] | p95 latency [{level}] | cost / invocation [{level}] |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|");
+            foreach (var v in a.Variants)
+            {
+                var success = v.Metrics.First(m => m.Metric == "success").Estimate;
+                var cost = v.Metrics.First(m => m.Metric == "cost").Estimate;
+                Line(text, $"| {Cell(v.Variant)} | {v.Invocations} | {Percent(v.IntendedWeight)} | {Interval(success, Percent)} | {Interval(v.LatencyP95, Seconds)} | {Interval(cost, Usd)} |");
+            }
+            text.AppendLine();
+        }
+    }
+
+    private static string Interval(Interval? interval, Func<double?, string> format) =>
+        interval is { } i ? $"{format(i.Estimate)} [{format(i.Lower)}, {format(i.Upper)}]" : "-";
 
     private static void Line(StringBuilder text, FormattableString line) =>
         text.Append(line.ToString(CultureInfo.InvariantCulture)).Append('\n');

@@ -26,9 +26,6 @@ public static class RunEndpoints
     /// <summary>Invocations a job read returns at most.</summary>
     public const int MaxJobInvocations = 10_000;
 
-    /// <summary>With a warning filter, the most rows one page examines before it answers with what it found.</summary>
-    public const int MaxWarningScan = 5_000;
-
     private const int MaxText = 256;
 
     private static readonly QueryParameter[] ListQuery =
@@ -116,44 +113,21 @@ public static class RunEndpoints
             return Results.BadRequest(errors[0]);
         }
 
+        return Results.Ok(await PageAsync(store, windows, search, warning, limit, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// One page of <c>GET /api/v1/invocations</c> for a validated search (its <c>After</c> is the cursor), shared with
+    /// the pages.
+    /// </summary>
+    internal static async Task<InvocationListResponse> PageAsync(IExecutionStore store, RollingWindows windows, RunSearch search,
+        string? warning, int limit, CancellationToken cancellationToken)
+    {
+        var tenant = search.Tenant;
         var lookup = new RunLookup(windows, tenant);
-        var found = new List<RunSummary>();
-        RunCursor? next = null;
-        var after = search.After;
-        var scanned = 0;
-        while (true)
-        {
-            // One row beyond the page tells whether another page exists.
-            var fetch = warning is null ? limit + 1 : Math.Min(MaxWarningScan - scanned, Math.Max(limit * 4, 200));
-            var rows = await Store(store).SearchRunsAsync(search with { After = after, Limit = fetch }, cancellationToken)
-                .ConfigureAwait(false);
-            foreach (var row in rows)
-            {
-                if (found.Count == limit)
-                {
-                    next = CursorOf(found[^1]);
-                    break;
-                }
-                scanned++;
-                after = new RunCursor(row.Stored.Invocation.StartTime, row.Stored.Invocation.SpanId, row.Stored.Invocation.TraceId);
-                var summary = lookup.Summarize(row);
-                if (warning is null || summary.Warnings.Any(w => w.Name == warning))
-                {
-                    found.Add(summary);
-                }
-            }
-            if (next is not null || rows.Count < fetch)
-            {
-                break;
-            }
-            if (warning is not null && (found.Count == limit || scanned >= MaxWarningScan))
-            {
-                // Stop scanning: the next page continues after the last row examined.
-                next = after;
-                break;
-            }
-        }
-        return Results.Ok(new InvocationListResponse(tenant, found, next is null ? null : Encode(next)));
+        var page = await RunPages.ReadAsync(Store(store), search with { Limit = limit }, warning, lookup.Summarize,
+            cancellationToken).ConfigureAwait(false);
+        return new InvocationListResponse(tenant, page.Runs, page.Next is null ? null : Encode(page.Next));
     }
 
     private static async Task<IResult> RunAsync(string traceId, string spanId, HttpRequest request, IExecutionStore store,
@@ -223,7 +197,8 @@ public static class RunEndpoints
         return Results.Ok(JobSummarizer.Summarize(tenant, jobId, kept, lookup.Summarize, truncated));
     }
 
-    private static async Task<RunDetail?> InspectAsync(IExecutionStore store, RollingWindows windows, string tenant,
+    /// <summary>One run of the tenant, as <c>GET /api/v1/invocations/{traceId}/{spanId}</c> shows it; null when not found.</summary>
+    internal static async Task<RunDetail?> InspectAsync(IExecutionStore store, RollingWindows windows, string tenant,
         string traceId, string spanId, CancellationToken cancellationToken)
     {
         var trace = await Store(store).ReadTraceAsync(tenant, traceId, cancellationToken).ConfigureAwait(false);
@@ -332,8 +307,6 @@ public static class RunEndpoints
         errors.Add(new ApiError("cursor is not one this API returned: pass nextCursor from the previous page unchanged.", "cursor"));
         return null;
     }
-
-    private static RunCursor CursorOf(RunSummary run) => new(run.StartTime, run.SpanId, run.TraceId);
 
     // Opaque to clients: base64url of "v1|<start time in microseconds since the epoch>|<span id>|<trace id>".
     internal static string Encode(RunCursor cursor)

@@ -7,6 +7,7 @@ using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Collector.Derived.Analytics;
 using PerfOtel.Collector.Derived.Analytics.Reports;
 using PerfOtel.Collector.Derived.Analytics.Windows;
+using PerfOtel.Collector.Derived.Coordination;
 using PerfOtel.Collector.Derived.Kernel;
 using C = PerfOtel.Collector.Exposure.Metrics.AnalyticsMetricCatalog;
 
@@ -67,15 +68,17 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
     private static readonly PrometheusGaugeFamily LastSeenFamily = Family(C.AgentLastSeen);
 
     private readonly RollingWindows windows;
+    private readonly DerivationRole? role;
     private readonly Lock buildGate = new();
     private readonly long maximumStalenessTicks;
     private Snapshot? snapshot;
     private int refreshers;
     private long builds;
 
-    public AnalyticsExposition(RollingWindows windows)
+    public AnalyticsExposition(RollingWindows windows, DerivationRole? role = null)
     {
         this.windows = windows;
+        this.role = role;
         maximumStalenessTicks = (long)(2 * windows.Options.ExpositionRefreshInterval.TotalSeconds * Stopwatch.Frequency);
     }
 
@@ -110,6 +113,10 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
     public void Produce(PrometheusProducerWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        if (role is { IsDeriving: false })
+        {
+            return; // a replica that does not derive exposes no derived series (docs/collector/scale-out.md)
+        }
         var current = Current(allowStale: Volatile.Read(ref refreshers) > 0);
         for (var f = 0; f < AgentFamilies.Length; f++)
         {

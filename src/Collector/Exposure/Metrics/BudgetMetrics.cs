@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using PerfOtel.Collector.Derived.Budgets;
 using PerfOtel.Collector.Derived.Cost;
+using PerfOtel.Collector.Derived.Coordination;
 using C = PerfOtel.Collector.Exposure.Metrics.CostMetricCatalog;
 
 namespace PerfOtel.Collector.Exposure.Metrics;
@@ -9,24 +10,29 @@ namespace PerfOtel.Collector.Exposure.Metrics;
 internal sealed class BudgetMetrics
 {
     private readonly BudgetTracker tracker;
+    private readonly DerivationRole? role;
 
-    public BudgetMetrics(BudgetTracker tracker, IMeterFactory meterFactory)
+    public BudgetMetrics(BudgetTracker tracker, IMeterFactory meterFactory, DerivationRole? role = null)
     {
         this.tracker = tracker;
+        this.role = role;
         var meter = CostMeter.Create(meterFactory);
         Gauge(meter, C.BudgetSpend, p => p.SpendUsd);
         Gauge(meter, C.BudgetLimit, p => p.LimitUsd);
         Gauge(meter, C.BudgetUtilization, p => p.Utilization);
         meter.CreateObservableGauge(C.BudgetProjectedMonthSpend.Name,
-            () => tracker.AllStatuses().Select(s => new Measurement<double>(s.ProjectedMonthSpendUsd, ScopeTags(s.Scope))),
+            () => Statuses().Select(s => new Measurement<double>(s.ProjectedMonthSpendUsd, ScopeTags(s.Scope))),
             C.BudgetProjectedMonthSpend.Unit, C.BudgetProjectedMonthSpend.Description);
     }
 
     private void Gauge(Meter meter, CostMetricDefinition definition, Func<BudgetPeriodStatus, double> value) =>
         meter.CreateObservableGauge(definition.Name,
-            () => tracker.AllStatuses().SelectMany(s => s.Periods.Select(p =>
+            () => Statuses().SelectMany(s => s.Periods.Select(p =>
                 new Measurement<double>(value(p), [.. ScopeTags(s.Scope), new(C.PeriodLabel, p.Period.Label())]))),
             definition.Unit, definition.Description);
+
+    // A replica that does not derive exposes no derived series (docs/collector/scale-out.md).
+    private IReadOnlyList<BudgetStatus> Statuses() => role is { IsDeriving: false } ? [] : tracker.AllStatuses();
 
     private static KeyValuePair<string, object?>[] ScopeTags(BudgetScope scope) => scope.Agent is null
         ? [new(C.TenantLabel, scope.Tenant)]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using PerfOtel.Collector.Derived.Cardinality;
+using PerfOtel.Collector.Derived.Coordination;
 
 namespace PerfOtel.Collector.Exposure.Metrics;
 
@@ -32,6 +33,8 @@ public sealed class CollectorMetrics
     public const string AttributionResolvedName = "perfotel.collector.attribution.resolved";
     public const string AttributionExpiredName = "perfotel.collector.attribution.expired";
     public const string AttributionLateName = "perfotel.collector.attribution.late";
+    public const string DerivationLeaderName = "perfotel.collector.derivation.leader";
+    public const string DerivationLagName = "perfotel.collector.derivation.lag";
 
     /// <summary>Attribute on <see cref="SpansRejectedName"/>: why a span was refused (bounded set, see <see cref="RejectReasons"/>).</summary>
     public const string ReasonAttribute = "reason";
@@ -72,6 +75,7 @@ public sealed class CollectorMetrics
     private readonly Counter<long> _attributionExpired;
     private readonly Counter<long> _attributionLate;
     private Func<IReadOnlyList<(string? Tenant, CardinalityDimension Dimension, int Values)>>? _cardinalityTracked;
+    private DerivationRole? _derivationRole;
 
     public CollectorMetrics(IMeterFactory meterFactory)
     {
@@ -96,12 +100,26 @@ public sealed class CollectorMetrics
         _cardinalityOverflow = Meter.CreateCounter<long>(CardinalityOverflowName, "{record}", "Committed records whose tenant, agent, model, evaluation name or experiment variant was folded into the __overflow__ series, by tenant and dimension.");
         // Created here rather than when the guard connects, so that the catalog is complete without a guard.
         Meter.CreateObservableGauge(CardinalityTrackedName, ObserveCardinalityTracked, "{value}", "Distinct values that keep series of their own, by tenant and dimension (tenants: without a tenant label).");
+        Meter.CreateObservableGauge(DerivationLeaderName, ObserveDerivationLeader, "{replica}",
+            "1 when this process derives and exposes the derived series (alone on its store, or the derivation leader of replicas sharing PostgreSQL), else 0.");
+        Meter.CreateObservableGauge(DerivationLagName, ObserveDerivationLag, "s",
+            "On the derivation leader of replicas sharing PostgreSQL: age of the last completed reading of the other replicas' commits; the derived series include everything committed before it.");
     }
+
+    /// <summary>Observes whether this process derives; called once by the role that knows.</summary>
+    public void ObserveDerivation(DerivationRole role) => _derivationRole = role;
+
+    private IEnumerable<Measurement<long>> ObserveDerivationLeader() =>
+        _derivationRole is { } role ? [new Measurement<long>(role.IsDeriving ? 1 : 0)] : [];
+
+    private IEnumerable<Measurement<double>> ObserveDerivationLag() =>
+        _derivationRole is { Shared: true, IsDeriving: true, CaughtUpAt: { } caughtUp }
+            ? [new Measurement<double>(Math.Max(0, (DateTimeOffset.UtcNow - caughtUp).TotalSeconds))]
+            : [];
 
     /// <summary>The meter; exporters select it by <see cref="MeterName"/>.</summary>
     public Meter Meter { get; }
 
-    /// <summary>Observes the ingest queue's depth; called once by the queue that owns the numbers.</summary>
     /// <summary>Observes the records held back from the derivations until their attribution is known.</summary>
     public void ObserveAttribution(Func<long> pending) =>
         Meter.CreateObservableGauge(AttributionPendingName, pending, "{record}", "Stored records held back from the derived values until their invoke_agent ancestor (or the root of their trace) arrives, at most Ingest:AttributionHorizon.");
@@ -123,6 +141,7 @@ public sealed class CollectorMetrics
         }
     }
 
+    /// <summary>Observes the ingest queue's depth; called once by the queue that owns the numbers.</summary>
     public void ObserveQueue(Func<long> records, Func<long> bytes)
     {
         Meter.CreateObservableGauge(QueueRecordsName, records, "{record}", "Records waiting in the ingest queue for the store writer.");

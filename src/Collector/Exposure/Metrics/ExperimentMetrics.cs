@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using PerfOtel.Collector.Derived.Experiments;
+using PerfOtel.Collector.Derived.Coordination;
 using PerfOtel.Collector.Derived.Experiments.Statistics;
 using C = PerfOtel.Collector.Exposure.Metrics.CostMetricCatalog;
 
@@ -18,10 +19,12 @@ internal sealed class ExperimentMetrics
     private static readonly ExperimentVerdict[] Verdicts = Enum.GetValues<ExperimentVerdict>();
 
     private readonly ExperimentRegistry registry;
+    private readonly DerivationRole? role;
 
-    public ExperimentMetrics(ExperimentRegistry registry, IMeterFactory meterFactory)
+    public ExperimentMetrics(ExperimentRegistry registry, IMeterFactory meterFactory, DerivationRole? role = null)
     {
         this.registry = registry;
+        this.role = role;
         var meter = CostMeter.Create(meterFactory);
         Gauge(meter, C.ExperimentInvocations, PerVariant((_, v) => v.Invocations));
         Gauge(meter, C.ExperimentSuccesses, PerVariant((_, v) => v.Successes));
@@ -75,6 +78,10 @@ internal sealed class ExperimentMetrics
 
     private IEnumerable<Measurement<double>> Observe(Func<ExperimentReport, IEnumerable<(double Value, KeyValuePair<string, object?>[] Labels)>> series)
     {
+        if (role is { IsDeriving: false })
+        {
+            yield break; // a replica that does not derive exposes no derived series (docs/collector/scale-out.md)
+        }
         foreach (var tenant in registry.Tenants().Union(registry.Options.Definitions.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             foreach (var experiment in registry.Reports(tenant))

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using PerfOtel.Collector.Derived.Models;
+using PerfOtel.Collector.Derived.Coordination;
 using C = PerfOtel.Collector.Exposure.Metrics.CostMetricCatalog;
 
 namespace PerfOtel.Collector.Exposure.Metrics;
@@ -11,11 +12,13 @@ namespace PerfOtel.Collector.Exposure.Metrics;
 internal sealed class ModelMetrics
 {
     private readonly ModelComparison comparison;
+    private readonly DerivationRole? role;
     private volatile CachedSnapshot? cache;
 
-    public ModelMetrics(ModelComparison comparison, IMeterFactory meterFactory)
+    public ModelMetrics(ModelComparison comparison, IMeterFactory meterFactory, DerivationRole? role = null)
     {
         this.comparison = comparison;
+        this.role = role;
         var meter = CostMeter.Create(meterFactory);
         Gauge(meter, C.ModelCalls, m => m.Calls > 0 ? m.Calls : null);
         Gauge(meter, C.ModelErrors, m => m.Calls > 0 ? m.Errors : null);
@@ -36,6 +39,10 @@ internal sealed class ModelMetrics
 
     private IEnumerable<Measurement<double>> Observe(Func<ModelStats, double?> value)
     {
+        if (role is { IsDeriving: false })
+        {
+            yield break; // a replica that does not derive exposes no derived series (docs/collector/scale-out.md)
+        }
         foreach (var (tenant, window, model) in Snapshot())
         {
             if (value(model) is { } v)

@@ -120,9 +120,9 @@ public static partial class OtlpGrpcListener
     public static IEndpointRouteBuilder MapOtlpGrpcReceiver(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapGrpcService<OtlpGrpcTraceService>();
-        endpoints.MapGrpcService<OtlpGrpcMetricsService>();
-        endpoints.MapGrpcService<OtlpGrpcLogsService>();
+        endpoints.MapGrpcService<OtlpGrpcTraceService>().Add(OtlpGrpcRefusals.Observe);
+        endpoints.MapGrpcService<OtlpGrpcMetricsService>().Add(OtlpGrpcRefusals.Observe);
+        endpoints.MapGrpcService<OtlpGrpcLogsService>().Add(OtlpGrpcRefusals.Observe);
         return endpoints;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 
 namespace PerfOtel.Collector.Receiving.Http;
@@ -44,7 +45,8 @@ internal static class OtlpBodyReader
             size.MaxRequestBodySize = null;
         }
 
-        var initial = (int)Math.Min(limit + 1, gzip ? InitialBuffer * 4 : request.ContentLength ?? InitialBuffer);
+        // One byte beyond a known length: the read that finds the end of the body then needs no larger buffer.
+        var initial = (int)Math.Min(limit + 1, gzip ? InitialBuffer * 4 : request.ContentLength + 1 ?? InitialBuffer);
         try
         {
             if (gzip)
@@ -64,33 +66,57 @@ internal static class OtlpBodyReader
         }
     }
 
+    /// <summary>Gives a body's buffer back to the pool once nothing refers to it (decoding copies what it keeps).</summary>
+    public static void Return(BodyReadResult body)
+    {
+        if (body.Buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(body.Buffer);
+        }
+    }
+
+    // Buffers come from the shared pool: OTLP bodies are typically hundreds of KiB, and a fresh array per request would
+    // land on the large object heap and cost a gen-2 collection every few hundred requests.
     private static async Task<BodyReadResult> ReadLimitedAsync(Stream source, long limit, int initial, CancellationToken cancellationToken)
     {
-        var buffer = new byte[initial];
+        var buffer = ArrayPool<byte>.Shared.Rent(initial);
         var length = 0;
-        while (true)
+        try
         {
-            if (length == buffer.Length)
+            while (true)
             {
-                if (length > limit)
+                if (length == buffer.Length)
                 {
-                    return new(BodyReadStatus.TooLarge, [], 0);
+                    if (length > limit)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        return new(BodyReadStatus.TooLarge, [], 0);
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(buffer.Length * 2L, 1024), limit + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
                 }
 
-                Array.Resize(ref buffer, (int)Math.Min(Math.Max(buffer.Length * 2L, 1024), limit + 1));
-            }
+                var read = await source.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return new(BodyReadStatus.Ok, buffer, length);
+                }
 
-            var read = await source.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                return new(BodyReadStatus.Ok, buffer, length);
+                length += read;
+                if (length > limit)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return new(BodyReadStatus.TooLarge, [], 0);
+                }
             }
-
-            length += read;
-            if (length > limit)
-            {
-                return new(BodyReadStatus.TooLarge, [], 0);
-            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
         }
     }
 }

@@ -11,6 +11,7 @@ namespace PerfOtel.Collector.Receiving.Http;
 internal sealed partial class OtlpRequestHandler(
     OtlpConsumer consumer,
     IOptions<OtlpOptions> otlpOptions,
+    RejectionSummary rejections,
     ILogger<OtlpRequestHandler> logger)
 {
     private readonly long _maxRequestBytes = otlpOptions.Value.MaxRequestBytes;
@@ -29,21 +30,21 @@ internal sealed partial class OtlpRequestHandler(
         if (!HttpMethods.IsPost(request.Method))
         {
             context.Response.Headers.Allow = HttpMethods.Post;
-            await WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, encoding, RpcCode.Unimplemented,
+            await RefuseAsync(context, signal, StatusCodes.Status405MethodNotAllowed, encoding, RpcCode.Unimplemented,
                 $"{request.Method} is not allowed on {signal.Path}; OTLP/HTTP exports use POST").ConfigureAwait(false);
             return;
         }
 
         if (encoding is null)
         {
-            await WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, null, RpcCode.InvalidArgument,
+            await RefuseAsync(context, signal, StatusCodes.Status415UnsupportedMediaType, null, RpcCode.InvalidArgument,
                 $"Content-Type '{request.ContentType}' is not supported; use {OtlpMediaTypes.Protobuf} or {OtlpMediaTypes.Json}").ConfigureAwait(false);
             return;
         }
 
         if (consumer.TryEnter() is { } refusal)
         {
-            await WriteRefusalAsync(context, encoding, ExportOutcome.Refused(refusal)).ConfigureAwait(false);
+            await WriteRefusalAsync(context, signal, encoding, ExportOutcome.Refused(refusal)).ConfigureAwait(false);
             return;
         }
 
@@ -57,7 +58,7 @@ internal sealed partial class OtlpRequestHandler(
             }
             catch (BadHttpRequestException error)
             {
-                await WriteErrorAsync(context, error.StatusCode, encoding, RpcCode.InvalidArgument, error.Message).ConfigureAwait(false);
+                await RefuseAsync(context, signal, error.StatusCode, encoding, RpcCode.InvalidArgument, error.Message).ConfigureAwait(false);
                 return;
             }
             catch (Exception error) when (error is IOException || (error is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
@@ -70,14 +71,14 @@ internal sealed partial class OtlpRequestHandler(
             switch (body.Status)
             {
                 case BodyReadStatus.TooLarge:
-                    await WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, encoding, RpcCode.InvalidArgument,
+                    await RefuseAsync(context, signal, StatusCodes.Status413PayloadTooLarge, encoding, RpcCode.InvalidArgument,
                         $"request body exceeds {_maxRequestBytes} bytes after decompression (Otlp:MaxRequestBytes)").ConfigureAwait(false);
                     return;
                 case BodyReadStatus.UnsupportedEncoding:
-                    await WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, encoding, RpcCode.InvalidArgument, body.Detail!).ConfigureAwait(false);
+                    await RefuseAsync(context, signal, StatusCodes.Status415UnsupportedMediaType, encoding, RpcCode.InvalidArgument, body.Detail!).ConfigureAwait(false);
                     return;
                 case BodyReadStatus.CorruptCompression:
-                    await WriteErrorAsync(context, StatusCodes.Status400BadRequest, encoding, RpcCode.InvalidArgument, body.Detail!).ConfigureAwait(false);
+                    await RefuseAsync(context, signal, StatusCodes.Status400BadRequest, encoding, RpcCode.InvalidArgument, body.Detail!).ConfigureAwait(false);
                     return;
             }
 
@@ -90,8 +91,13 @@ internal sealed partial class OtlpRequestHandler(
             catch (OtlpDecodeException error)
             {
                 LogUndecodable(logger, signal.Path, error.Message);
-                await WriteErrorAsync(context, StatusCodes.Status400BadRequest, encoding, RpcCode.InvalidArgument, error.Message).ConfigureAwait(false);
+                await RefuseAsync(context, signal, StatusCodes.Status400BadRequest, encoding, RpcCode.InvalidArgument, error.Message).ConfigureAwait(false);
                 return;
+            }
+            finally
+            {
+                // Decoding copies what it keeps: the pooled body can go back before the commit is awaited.
+                OtlpBodyReader.Return(body);
             }
 
             submission = consumer.Submit(signal, result);
@@ -104,21 +110,28 @@ internal sealed partial class OtlpRequestHandler(
         var outcome = await consumer.CompleteAsync(submission).ConfigureAwait(false);
         if (outcome.Status != ExportStatus.Accepted)
         {
-            await WriteRefusalAsync(context, encoding, outcome).ConfigureAwait(false);
+            await WriteRefusalAsync(context, signal, encoding, outcome).ConfigureAwait(false);
             return;
         }
 
         await WriteMessageAsync(context, StatusCodes.Status200OK, encoding.Value, signal.Response(outcome.Rejected, outcome.ErrorMessage)).ConfigureAwait(false);
     }
 
-    private Task WriteRefusalAsync(HttpContext context, OtlpEncoding? encoding, ExportOutcome outcome)
+    private Task WriteRefusalAsync(HttpContext context, OtlpSignal signal, OtlpEncoding? encoding, ExportOutcome outcome)
     {
         // Both are retryable per OTLP/HTTP; Retry-After says when.
         var (statusCode, rpcCode) = outcome.Status is ExportStatus.Busy or ExportStatus.QueueFull
             ? (StatusCodes.Status429TooManyRequests, RpcCode.ResourceExhausted)
             : (StatusCodes.Status503ServiceUnavailable, RpcCode.Unavailable);
         context.Response.Headers.RetryAfter = _retryAfter;
-        return WriteErrorAsync(context, statusCode, encoding, rpcCode, outcome.Message);
+        return RefuseAsync(context, signal, statusCode, encoding, rpcCode, outcome.Message);
+    }
+
+    // Refusals are summarised once a minute (RejectionSummary), never logged one line per request at the default level.
+    private Task RefuseAsync(HttpContext context, OtlpSignal signal, int statusCode, OtlpEncoding? encoding, int rpcCode, string message)
+    {
+        rejections.Note(string.Create(CultureInfo.InvariantCulture, $"{signal.Path} {statusCode}"), message);
+        return WriteErrorAsync(context, statusCode, encoding, rpcCode, message);
     }
 
     internal static Task WriteErrorAsync(HttpContext context, int statusCode, OtlpEncoding? encoding, int rpcCode, string message)
@@ -148,7 +161,7 @@ internal sealed partial class OtlpRequestHandler(
     [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "OTLP sender on {Path} disconnected while sending: {Reason}")]
     private static partial void LogSenderGone(ILogger logger, string path, string reason);
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Undecodable OTLP request on {Path}: {Reason}")]
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Undecodable OTLP request on {Path}: {Reason}")]
     private static partial void LogUndecodable(ILogger logger, string path, string reason);
 }
 

@@ -90,3 +90,19 @@ internal static class OtelAttributes
     public const string ExceptionEvent = "exception";
     public const string ExceptionType = "exception.type";
 }
+
+/// <summary>
+/// Span attributes other samplers record the sampling rate in, read when the tracestate carries no OpenTelemetry
+/// threshold (<see cref="SamplingWeight"/>).
+/// </summary>
+internal static class SamplingAttributes
+{
+    /// <summary>Honeycomb's samplers and Beelines: the span stands for this many.</summary>
+    public const string SampleRate = "SampleRate";
+
+    /// <summary>Jaeger clients' sampler kind (<c>probabilistic</c>, <c>const</c>, <c>ratelimiting</c>, ...).</summary>
+    public const string JaegerSamplerType = "sampler.type";
+
+    /// <summary>Jaeger clients' sampler parameter: the probability when the kind is <c>probabilistic</c>.</summary>
+    public const string JaegerSamplerParam = "sampler.param";
+}

@@ -247,6 +247,7 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
             Tokens = Tokens(a),
             CostUsd = Cost(a),
             AttributesJson = _privacy.StoredAttributesJson(span.Span.Attributes, tenant),
+            SampleWeight = span.SampleWeight,
         };
     }
 
@@ -327,6 +328,7 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
             FallbackFrom = Layered(a => a.String(PerfOtelAttributes.FallbackFrom)),
             FallbackReason = Layered(a => a.String(PerfOtelAttributes.FallbackReason)),
             ErrorType = ErrorType(span) ?? wrappers.Select(ErrorType).FirstOrDefault(e => e is not null),
+            SampleWeight = span.SampleWeight,
         };
     }
 
@@ -353,6 +355,7 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         StartTime = OtlpIds.Time(span.Span.StartTimeUnixNano),
         DurationSeconds = Duration(span.Span),
         ErrorType = ErrorType(span),
+        SampleWeight = span.SampleWeight,
     };
 
     private void AddEvaluations(MappedSpan span, MappedSpan? invocation, IngestBatch batch)
@@ -379,6 +382,7 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
                 Label = attributes.String(GenAiAttributes.EvaluationScoreLabel),
                 // An event's own time is only trusted within the span's plausible range; else the span's end stands in.
                 Time = OtlpIds.Time(window.Contains(evt.TimeUnixNano) ? evt.TimeUnixNano : span.Span.EndTimeUnixNano),
+                SampleWeight = span.SampleWeight,
             });
         }
     }
@@ -534,6 +538,10 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         public string? ResourceTenant { get; } = resourceTenant;
         public string? ForcedTenant { get; init; }
         public string? ServiceName { get; } = serviceName;
+
+        /// <summary>The span's adjusted count (how many spans it stands for), from what its sampler recorded.</summary>
+        public double SampleWeight { get; } = SamplingWeight.Of(span, attributes);
+
         public bool InvocationResolved { get; set; }
         public MappedSpan? Invocation { get; set; }
     }

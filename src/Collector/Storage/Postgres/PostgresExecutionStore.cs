@@ -13,7 +13,7 @@ namespace PerfOtel.Collector.Storage.Postgres;
 /// <c>INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING</c>, so a 100-span batch costs four statements, not
 /// a hundred. Concurrent writers each use a pooled connection; PostgreSQL's own WAL group commit batches their fsyncs.
 /// </summary>
-internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
+internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStore, ISharedStore, IAlertHistoryStore
 {
     // Feedback and invocations can arrive at the same moment in two transactions, each unable to see the other's
     // uncommitted row, and both would conclude "nothing to join". Writers of invocations take this advisory lock
@@ -24,10 +24,12 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         (r, o) => new DateTimeOffset(r.GetFieldValue<DateTime>(o), TimeSpan.Zero);
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _connectionString;
     private readonly ILogger _logger;
 
     public PostgresExecutionStore(string connectionString, ILogger<PostgresExecutionStore>? logger = null)
     {
+        _connectionString = connectionString;
         _dataSource = NpgsqlDataSource.Create(connectionString);
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
@@ -53,7 +55,16 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         // Every insert returns the keys it really stored (RETURNING skips conflicts): what is absent was stored before.
         // One reader per command, in command order, for the results that come back in that order.
         var stored = new NewRecords(batch);
-        var results = new List<Func<NpgsqlDataReader, Task>>(5);
+        var results = new List<Func<NpgsqlDataReader, Task>>(6);
+        // The transaction's commit position (docs/collector/scale-out.md): the derivation leader applies its own commits
+        // live and skips them when it reads the other replicas' commits back. Same round trip as the inserts.
+        long position = 0;
+        command.BatchCommands.Add(new NpgsqlBatchCommand(CurrentPosition));
+        results.Add(async reader =>
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            position = reader.GetInt64(0);
+        });
         if (batch.Invocations.Count > 0)
         {
             command.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock_shared({FeedbackJoinLock})"));
@@ -96,7 +107,9 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
 
         await WriteAttributionAsync(connection, transaction, batch, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return stored.ToBatch();
+        var committed = stored.ToBatch();
+        committed.CommitPosition = position;
+        return committed;
     }
 
     /// <summary>The batch's span links, the attribution of earlier records they made known, and the due prune of old links.</summary>
@@ -186,6 +199,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         }
 
         AgentInvocation? invocation;
+        long? position = null;
         if (!inserted)
         {
             // A resend of the same feedback id: report the state of what is stored, change nothing.
@@ -208,19 +222,20 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
                     cancellationToken, feedback.Tenant, feedback.TaskId).ConfigureAwait(false);
             if (invocation is not null)
             {
-                await using var join = new NpgsqlCommand(
-                    "UPDATE feedback SET invocation_trace_id = $3, invocation_span_id = $4 WHERE tenant = $1 AND feedback_id = $2",
-                    connection, transaction);
+                await using var join = new NpgsqlCommand($"""
+                    UPDATE feedback SET invocation_trace_id = $3, invocation_span_id = $4, joined_position = {PositionExpression}
+                    WHERE tenant = $1 AND feedback_id = $2 RETURNING joined_position
+                    """, connection, transaction);
                 join.Parameters.Add(Value(feedback.Tenant));
                 join.Parameters.Add(Value(feedback.FeedbackId));
                 join.Parameters.Add(Value(invocation.TraceId));
                 join.Parameters.Add(Value(invocation.SpanId));
-                await join.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                position = (long?)await join.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
             }
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new FeedbackResult(invocation is not null, invocation, AlreadyStored: !inserted);
+        return new FeedbackResult(invocation is not null, invocation, AlreadyStored: !inserted) { CommitPosition = position };
     }
 
     public async IAsyncEnumerable<StoredInvocation> ReadInvocationsAsync(InvocationQuery query,
@@ -330,6 +345,8 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
                      "DELETE FROM evaluations WHERE time < $1",
                      "DELETE FROM invocations WHERE start_time < $1",
                      "DELETE FROM feedback WHERE received_at < $1",
+                     // Resolved alerts go by their resolution time; open ones stay while they last.
+                     "DELETE FROM alerts WHERE resolved_at < $1",
                  ])
         {
             await using var command = new NpgsqlCommand(sql, connection, transaction);
@@ -375,6 +392,100 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         return rows;
     }
 
+    public async Task SaveAlertsAsync(IReadOnlyList<AlertRecord> alerts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(alerts);
+        if (alerts.Count == 0)
+        {
+            return;
+        }
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var alert in alerts)
+        {
+            await using var command = new NpgsqlCommand("""
+                INSERT INTO alerts (tenant, id, agent, window_name, metric, level, value, threshold, comparison, message,
+                                    recommendation, active_since, resolved_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                ON CONFLICT (tenant, id) DO UPDATE SET value = excluded.value, threshold = excluded.threshold,
+                    comparison = excluded.comparison, message = excluded.message,
+                    recommendation = excluded.recommendation, resolved_at = excluded.resolved_at
+                """, connection, transaction);
+            foreach (var text in (string[])[alert.Tenant, alert.Id, alert.Agent, alert.Window, alert.Metric, alert.Level])
+            {
+                command.Parameters.Add(Value(text));
+            }
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double, Value = alert.Value });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double, Value = alert.Threshold });
+            command.Parameters.Add(Value(alert.Comparison));
+            command.Parameters.Add(Value(alert.Message));
+            command.Parameters.Add(Value(alert.Recommendation));
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = alert.ActiveSince.UtcDateTime });
+            command.Parameters.Add(new NpgsqlParameter
+            {
+                NpgsqlDbType = NpgsqlDbType.TimestampTz,
+                Value = alert.ResolvedAt is { } resolved ? resolved.UtcDateTime : DBNull.Value,
+            });
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<AlertRecord> ReadAlertsAsync(AlertQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var parameters = new List<NpgsqlParameter> { Value(query.Tenant) };
+        var conditions = new List<string> { "tenant = $1" };
+        if (query.Open)
+        {
+            conditions.Add("resolved_at IS NULL");
+        }
+        else
+        {
+            conditions.Add("resolved_at IS NOT NULL");
+            if (query.ResolvedSince is { } since)
+            {
+                parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = since.UtcDateTime });
+                conditions.Add($"resolved_at >= ${parameters.Count}");
+            }
+        }
+        foreach (var (column, value) in new[] { ("agent", query.Agent), ("metric", query.Metric), ("level", query.Level) })
+        {
+            if (value is not null)
+            {
+                parameters.Add(Value(value));
+                conditions.Add($"{column} = ${parameters.Count}");
+            }
+        }
+        parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = Math.Max(0, query.Limit) });
+        var order = query.Open ? "active_since DESC, id" : "resolved_at DESC, id";
+        var sql = $"SELECT {AlertColumns} FROM alerts WHERE {string.Join(" AND ", conditions)} ORDER BY {order} LIMIT ${parameters.Count}";
+        await foreach (var reader in ReadAsync(sql, new QueryFilter("", "", parameters), cancellationToken).ConfigureAwait(false))
+        {
+            yield return ReadAlert(reader);
+        }
+    }
+
+    public async IAsyncEnumerable<AlertRecord> ReadOpenAlertsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var sql = $"SELECT {AlertColumns} FROM alerts WHERE resolved_at IS NULL ORDER BY active_since";
+        await foreach (var reader in ReadAsync(sql, new QueryFilter("", "", []), cancellationToken).ConfigureAwait(false))
+        {
+            yield return ReadAlert(reader);
+        }
+    }
+
+    private const string AlertColumns =
+        "id, tenant, agent, window_name, metric, level, value, threshold, comparison, message, recommendation, active_since, resolved_at";
+
+    private static AlertRecord ReadAlert(NpgsqlDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetDouble(6),
+        r.GetDouble(7), r.GetString(8), r.GetString(9), r.GetString(10), Utc(r.GetFieldValue<DateTime>(11)),
+        r.IsDBNull(12) ? null : Utc(r.GetFieldValue<DateTime>(12)));
+
+    private static DateTimeOffset Utc(DateTime time) => new(DateTime.SpecifyKind(time, DateTimeKind.Utc));
+
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
     private static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows)
@@ -387,11 +498,12 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                     $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
                     $15::timestamptz[], $16::float8[], $17::text[], $18::text[], $19::float8[], $20::float8[],
-                    $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[], $26::float8[], $27::text[])
+                    $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[], $26::float8[], $27::text[], $28::float8[])
                 ON CONFLICT DO NOTHING
                 RETURNING tenant, trace_id, span_id, task_id),
             joined AS (
-                UPDATE feedback f SET invocation_trace_id = i.trace_id, invocation_span_id = i.span_id
+                UPDATE feedback f SET invocation_trace_id = i.trace_id, invocation_span_id = i.span_id,
+                    joined_position = {PositionExpression}
                 FROM inserted i
                 WHERE f.invocation_span_id IS NULL AND f.tenant = i.tenant
                   AND ((f.span_id IS NOT NULL AND f.trace_id = i.trace_id AND f.span_id = i.span_id)
@@ -429,6 +541,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         p.Add(Array(rows, r => r.Tokens.Reasoning));
         p.Add(Array(rows, r => r.CostUsd));
         p.Add(Texts(rows, r => r.AttributesJson));
+        p.Add(Array(rows, r => r.SampleWeight));
         return command;
     }
 
@@ -439,7 +552,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                 $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::float8[], $14::bigint[],
                 $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::float8[], $20::bigint[], $21::int[],
-                $22::text[], $23::text[], $24::text[])
+                $22::text[], $23::text[], $24::text[], $25::float8[])
             ON CONFLICT DO NOTHING
             RETURNING tenant, trace_id, span_id
             """);
@@ -468,6 +581,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         p.Add(Texts(rows, r => r.FallbackFrom));
         p.Add(Texts(rows, r => r.FallbackReason));
         p.Add(Texts(rows, r => r.ErrorType));
+        p.Add(Array(rows, r => r.SampleWeight));
         return command;
     }
 
@@ -476,7 +590,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         var command = new NpgsqlBatchCommand($"""
             INSERT INTO tool_calls ({Columns.ToolCall})
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                $8::text[], $9::timestamptz[], $10::float8[], $11::text[])
+                $8::text[], $9::timestamptz[], $10::float8[], $11::text[], $12::float8[])
             ON CONFLICT DO NOTHING
             RETURNING tenant, trace_id, span_id
             """);
@@ -492,6 +606,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         p.Add(Times(rows, r => r.StartTime));
         p.Add(Array(rows, r => r.DurationSeconds));
         p.Add(Texts(rows, r => r.ErrorType));
+        p.Add(Array(rows, r => r.SampleWeight));
         return command;
     }
 
@@ -500,7 +615,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         var command = new NpgsqlBatchCommand($"""
             INSERT INTO evaluations ({Columns.Evaluation})
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::float8[],
-                $8::text[], $9::timestamptz[])
+                $8::text[], $9::timestamptz[], $10::float8[])
             ON CONFLICT DO NOTHING
             RETURNING tenant, trace_id, span_id, sequence
             """);
@@ -514,6 +629,7 @@ internal sealed class PostgresExecutionStore : IExecutionStore, IRunStore
         p.Add(Array(rows, r => r.Score));
         p.Add(Texts(rows, r => r.Label));
         p.Add(Times(rows, r => r.Time));
+        p.Add(Array(rows, r => r.SampleWeight));
         return command;
     }
 

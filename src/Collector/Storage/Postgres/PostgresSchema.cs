@@ -151,8 +151,54 @@ internal static class PostgresSchema
             CREATE INDEX IF NOT EXISTS ix_invocations_tenant_error_start
                 ON invocations (tenant, error_type, start_time, span_id, trace_id) WHERE error_type IS NOT NULL;
             """),
+        new(4, "sampling weight (adjusted count) of every span-derived record; rows stored before count once", """
+            ALTER TABLE invocations ADD COLUMN sample_weight double precision NOT NULL DEFAULT 1;
+            ALTER TABLE provider_calls ADD COLUMN sample_weight double precision NOT NULL DEFAULT 1;
+            ALTER TABLE tool_calls ADD COLUMN sample_weight double precision NOT NULL DEFAULT 1;
+            ALTER TABLE evaluations ADD COLUMN sample_weight double precision NOT NULL DEFAULT 1;
+            """),
+        new(5, "commit positions: every record carries the 64-bit id of the transaction that stored it, every feedback join the id of the transaction that made it, so the derivation leader reads what any replica committed in commit order", """
+            -- Rows stored before this migration get position 0: the leader's first read (from 0) covers them. The
+            -- constant default first keeps ADD COLUMN from rewriting the table; new rows then take their transaction's id.
+            ALTER TABLE invocations ADD COLUMN commit_position bigint NOT NULL DEFAULT 0;
+            ALTER TABLE invocations ALTER COLUMN commit_position SET DEFAULT (pg_current_xact_id()::text::bigint);
+            ALTER TABLE provider_calls ADD COLUMN commit_position bigint NOT NULL DEFAULT 0;
+            ALTER TABLE provider_calls ALTER COLUMN commit_position SET DEFAULT (pg_current_xact_id()::text::bigint);
+            ALTER TABLE tool_calls ADD COLUMN commit_position bigint NOT NULL DEFAULT 0;
+            ALTER TABLE tool_calls ALTER COLUMN commit_position SET DEFAULT (pg_current_xact_id()::text::bigint);
+            ALTER TABLE evaluations ADD COLUMN commit_position bigint NOT NULL DEFAULT 0;
+            ALTER TABLE evaluations ALTER COLUMN commit_position SET DEFAULT (pg_current_xact_id()::text::bigint);
+            ALTER TABLE feedback ADD COLUMN joined_position bigint;
+            UPDATE feedback SET joined_position = 0 WHERE invocation_span_id IS NOT NULL;
+            CREATE INDEX ix_invocations_commit_position ON invocations (commit_position);
+            CREATE INDEX ix_provider_calls_commit_position ON provider_calls (commit_position);
+            CREATE INDEX ix_tool_calls_commit_position ON tool_calls (commit_position);
+            CREATE INDEX ix_evaluations_commit_position ON evaluations (commit_position);
+            CREATE INDEX ix_feedback_joined_position ON feedback (joined_position) WHERE joined_position IS NOT NULL;
+            """),
+        new(6, "alert history: threshold breaches from their start to their resolution", """
+            CREATE TABLE alerts (
+                tenant text NOT NULL,
+                id text NOT NULL,
+                agent text NOT NULL,
+                window_name text NOT NULL,
+                metric text NOT NULL,
+                level text NOT NULL,
+                value double precision NOT NULL,
+                threshold double precision NOT NULL,
+                comparison text NOT NULL,
+                message text NOT NULL,
+                recommendation text NOT NULL,
+                active_since timestamptz NOT NULL,
+                resolved_at timestamptz,
+                PRIMARY KEY (tenant, id)
+            );
+            CREATE INDEX ix_alerts_resolved ON alerts (tenant, resolved_at);
+            CREATE INDEX ix_alerts_open ON alerts (active_since) WHERE resolved_at IS NULL;
+            CREATE INDEX ix_alerts_retention ON alerts (resolved_at) WHERE resolved_at IS NOT NULL;
+            """),
         // The same number as SQLite's: both stores keep their migrations in step.
-        new(4, "span links: the parent of every span seen within the last two attribution horizons, so that a call exported apart from its agent is attributed whatever the order", """
+        new(7, "span links: the parent of every span seen within the last two attribution horizons, so that a call exported apart from its agent is attributed whatever the order", """
             CREATE TABLE IF NOT EXISTS span_links (
                 tenant text NOT NULL,
                 trace_id text NOT NULL,

@@ -12,7 +12,7 @@ namespace PerfOtel.Collector.Storage.Sqlite;
 /// waiting in its queue, applies them in one transaction (group commit: one fsync for many callers) and completes each
 /// caller only after COMMIT returned. Reads use their own pooled connections, which WAL lets run beside the writer.
 /// </summary>
-internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore
+internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertHistoryStore
 {
     public const string FileName = "perfotel.db";
 
@@ -130,6 +130,60 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore
 
         return total;
     }
+
+    public Task SaveAlertsAsync(IReadOnlyList<AlertRecord> alerts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(alerts);
+        return alerts.Count == 0 ? Task.CompletedTask : Enqueue(new AlertsOperation(alerts), cancellationToken);
+    }
+
+    public async IAsyncEnumerable<AlertRecord> ReadAlertsAsync(AlertQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var conditions = new List<string> { "tenant = $tenant" };
+        var parameters = new List<(string, object)> { ("$tenant", query.Tenant), ("$limit", Math.Max(0, query.Limit)) };
+        if (query.Open)
+        {
+            conditions.Add("resolved_at IS NULL");
+        }
+        else
+        {
+            conditions.Add("resolved_at >= $since");
+            parameters.Add(("$since", query.ResolvedSince is { } since ? SqliteTime.ToMicros(since) : long.MinValue));
+        }
+        foreach (var (column, value) in new[] { ("agent", query.Agent), ("metric", query.Metric), ("level", query.Level) })
+        {
+            if (value is not null)
+            {
+                conditions.Add($"{column} = ${column}");
+                parameters.Add(($"${column}", value));
+            }
+        }
+        var order = query.Open ? "active_since DESC, id" : "resolved_at DESC, id";
+        var sql = $"SELECT {AlertColumns} FROM alerts WHERE {string.Join(" AND ", conditions)} ORDER BY {order} LIMIT $limit";
+        await foreach (var reader in ReadAsync(sql, new QueryFilter("", "", parameters), cancellationToken).ConfigureAwait(false))
+        {
+            yield return ReadAlert(reader);
+        }
+    }
+
+    public async IAsyncEnumerable<AlertRecord> ReadOpenAlertsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var sql = $"SELECT {AlertColumns} FROM alerts WHERE resolved_at IS NULL ORDER BY active_since";
+        await foreach (var reader in ReadAsync(sql, new QueryFilter("", "", []), cancellationToken).ConfigureAwait(false))
+        {
+            yield return ReadAlert(reader);
+        }
+    }
+
+    private const string AlertColumns =
+        "id, tenant, agent, window_name, metric, level, value, threshold, comparison, message, recommendation, active_since, resolved_at";
+
+    private static AlertRecord ReadAlert(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetDouble(6),
+        r.GetDouble(7), r.GetString(8), r.GetString(9), r.GetString(10), SqliteTime.FromMicros(r.GetInt64(11)),
+        r.IsDBNull(12) ? null : SqliteTime.FromMicros(r.GetInt64(12)));
 
     public async IAsyncEnumerable<StoredInvocation> ReadInvocationsAsync(InvocationQuery query,
         [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -279,8 +279,40 @@ internal static class SqliteSchema
             CREATE INDEX IF NOT EXISTS ix_invocations_tenant_error_start
                 ON invocations (tenant, error_type, start_time, span_id, trace_id) WHERE error_type IS NOT NULL;
             """),
+        new(4, "sampling weight (adjusted count) of every span-derived record; rows stored before count once", """
+            ALTER TABLE invocations ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
+            ALTER TABLE provider_calls ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
+            ALTER TABLE tool_calls ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
+            ALTER TABLE evaluations ADD COLUMN sample_weight REAL NOT NULL DEFAULT 1;
+            """),
+        // The same number as PostgreSQL's migration 5, which gives records commit positions for several replicas: one
+        // process owns a SQLite file, so it has nothing to add.
+        new(5, "commit positions (PostgreSQL only: a SQLite file serves one collector process)", """
+            SELECT 1;
+            """),
+        new(6, "alert history: threshold breaches from their start to their resolution", """
+            CREATE TABLE alerts (
+                tenant TEXT NOT NULL,
+                id TEXT NOT NULL,
+                agent TEXT NOT NULL,
+                window_name TEXT NOT NULL,
+                metric TEXT NOT NULL,
+                level TEXT NOT NULL,
+                value REAL NOT NULL,
+                threshold REAL NOT NULL,
+                comparison TEXT NOT NULL,
+                message TEXT NOT NULL,
+                recommendation TEXT NOT NULL,
+                active_since INTEGER NOT NULL,
+                resolved_at INTEGER,
+                PRIMARY KEY (tenant, id)
+            );
+            CREATE INDEX ix_alerts_resolved ON alerts (tenant, resolved_at);
+            CREATE INDEX ix_alerts_open ON alerts (active_since) WHERE resolved_at IS NULL;
+            CREATE INDEX ix_alerts_retention ON alerts (resolved_at) WHERE resolved_at IS NOT NULL;
+            """),
         // The same number as PostgreSQL's: both stores keep their migrations in step.
-        new(4, "span links: the parent of every span seen within the last two attribution horizons, so that a call exported apart from its agent is attributed whatever the order", """
+        new(7, "span links: the parent of every span seen within the last two attribution horizons, so that a call exported apart from its agent is attributed whatever the order", """
             CREATE TABLE IF NOT EXISTS span_links (
                 tenant TEXT NOT NULL,
                 trace_id TEXT NOT NULL,

@@ -112,6 +112,17 @@ internal sealed class RetentionOperation(DateTimeOffset cutoff, int limit) : Sql
     public override void Apply(SqliteWriteSession session) => Result = session.DeleteOlderThan(cutoff, limit);
 }
 
+internal sealed class AlertsOperation(IReadOnlyList<AlertRecord> alerts) : SqliteWriteOperation<bool>
+{
+    public override int Weight => Math.Max(1, alerts.Count);
+
+    public override void Apply(SqliteWriteSession session)
+    {
+        session.SaveAlerts(alerts);
+        Result = true;
+    }
+}
+
 internal sealed class SqliteWriteFailedException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>Helper so operations can share prepared commands without knowing about the connection.</summary>

@@ -34,10 +34,10 @@ internal sealed class SqliteWriteSession : IDisposable
     public SqliteWriteSession(SqliteConnection connection)
     {
         _connection = connection;
-        _insertInvocation = new(connection, $"INSERT INTO invocations ({Columns.Invocation}) VALUES ({Placeholders(27)}) ON CONFLICT DO NOTHING");
-        _insertProviderCall = new(connection, $"INSERT INTO provider_calls ({Columns.ProviderCallInsert}) VALUES ({Placeholders(24)}) ON CONFLICT DO NOTHING");
-        _insertToolCall = new(connection, $"INSERT INTO tool_calls ({Columns.ToolCall}) VALUES ({Placeholders(11)}) ON CONFLICT DO NOTHING");
-        _insertEvaluation = new(connection, $"INSERT INTO evaluations ({Columns.Evaluation}) VALUES ({Placeholders(9)}) ON CONFLICT DO NOTHING");
+        _insertInvocation = new(connection, $"INSERT INTO invocations ({Columns.Invocation}) VALUES ({Placeholders(28)}) ON CONFLICT DO NOTHING");
+        _insertProviderCall = new(connection, $"INSERT INTO provider_calls ({Columns.ProviderCallInsert}) VALUES ({Placeholders(25)}) ON CONFLICT DO NOTHING");
+        _insertToolCall = new(connection, $"INSERT INTO tool_calls ({Columns.ToolCall}) VALUES ({Placeholders(12)}) ON CONFLICT DO NOTHING");
+        _insertEvaluation = new(connection, $"INSERT INTO evaluations ({Columns.Evaluation}) VALUES ({Placeholders(10)}) ON CONFLICT DO NOTHING");
         _insertSpanLink = new(connection, "INSERT INTO span_links (tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at) VALUES ($p0, $p1, $p2, $p3, $p4, $p5) ON CONFLICT DO NOTHING");
         // A call attributed by a later request also rolls up into its invocation from then on (owner_span_id).
         _attributeProviderCall = Prepare("UPDATE provider_calls SET invocation_span_id = $p3, owner_span_id = $p3, agent_name = $p4 WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2");
@@ -87,7 +87,7 @@ internal sealed class SqliteWriteSession : IDisposable
             .Text(i.ConversationId).Text(i.Experiment).Text(i.Variant).Integer(SqliteTime.ToMicros(i.StartTime))
             .Real(i.DurationSeconds).Text(i.Outcome).Text(i.ErrorType).Real(i.Confidence).Real(i.Quality)
             .Integer(i.Tokens.Input).Integer(i.Tokens.Output).Integer(i.Tokens.CacheRead)
-            .Integer(i.Tokens.CacheCreation).Integer(i.Tokens.Reasoning).Real(i.CostUsd).Text(i.AttributesJson)
+            .Integer(i.Tokens.CacheCreation).Integer(i.Tokens.Reasoning).Real(i.CostUsd).Text(i.AttributesJson).Real(i.SampleWeight)
             .Execute() == 1;
 
     public bool InsertProviderCall(ProviderCall c) =>
@@ -96,18 +96,18 @@ internal sealed class SqliteWriteSession : IDisposable
             .Text(c.RequestModel).Text(c.ResponseModel).Integer(SqliteTime.ToMicros(c.StartTime)).Real(c.DurationSeconds)
             .Integer(c.Tokens.Input).Integer(c.Tokens.Output).Integer(c.Tokens.CacheRead).Integer(c.Tokens.CacheCreation)
             .Integer(c.Tokens.Reasoning).Real(c.CostUsd).Integer(c.UnpricedTokens).Integer(c.Attempt)
-            .Text(c.FallbackFrom).Text(c.FallbackReason).Text(c.ErrorType)
+            .Text(c.FallbackFrom).Text(c.FallbackReason).Text(c.ErrorType).Real(c.SampleWeight)
             .Execute() == 1;
 
     public bool InsertToolCall(ToolCall t) =>
         _insertToolCall.Text(t.Tenant).Text(t.TraceId).Text(t.SpanId).Text(t.ParentSpanId).Text(t.InvocationSpanId)
             .Text(t.AgentName).Text(t.ToolName).Text(t.ToolCallId).Integer(SqliteTime.ToMicros(t.StartTime))
-            .Real(t.DurationSeconds).Text(t.ErrorType)
+            .Real(t.DurationSeconds).Text(t.ErrorType).Real(t.SampleWeight)
             .Execute() == 1;
 
     public bool InsertEvaluation(EvaluationRecord e) =>
         _insertEvaluation.Text(e.Tenant).Text(e.TraceId).Text(e.SpanId).Integer(e.Sequence).Text(e.AgentName)
-            .Text(e.Name).Real(e.Score).Text(e.Label).Integer(SqliteTime.ToMicros(e.Time))
+            .Text(e.Name).Real(e.Score).Text(e.Label).Integer(SqliteTime.ToMicros(e.Time)).Real(e.SampleWeight)
             .Execute() == 1;
 
     public void InsertSpanLink(SpanLink l) =>
@@ -197,8 +197,51 @@ internal sealed class SqliteWriteSession : IDisposable
             deleted += command.ExecuteNonQuery();
         }
 
+        // Resolved alerts go by their resolution time; open ones stay while they last.
+        using (var alerts = _connection.CreateCommand())
+        {
+            alerts.CommandText =
+                "DELETE FROM alerts WHERE rowid IN (SELECT rowid FROM alerts WHERE resolved_at < $cutoff LIMIT $limit)";
+            alerts.Parameters.AddWithValue("$cutoff", micros);
+            alerts.Parameters.AddWithValue("$limit", limit);
+            deleted += alerts.ExecuteNonQuery();
+        }
+
         RecountPendingFeedback();
         return deleted;
+    }
+
+    /// <summary>Inserts alerts, or updates the stored ones' value, threshold, message and resolution.</summary>
+    public void SaveAlerts(IReadOnlyList<AlertRecord> alerts)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO alerts (tenant, id, agent, window_name, metric, level, value, threshold, comparison, message,
+                                recommendation, active_since, resolved_at)
+            VALUES ($tenant, $id, $agent, $window, $metric, $level, $value, $threshold, $comparison, $message,
+                    $recommendation, $since, $resolved)
+            ON CONFLICT (tenant, id) DO UPDATE SET value = excluded.value, threshold = excluded.threshold,
+                comparison = excluded.comparison, message = excluded.message,
+                recommendation = excluded.recommendation, resolved_at = excluded.resolved_at
+            """;
+        foreach (var alert in alerts)
+        {
+            command.Parameters.Clear();
+            command.Parameters.AddWithValue("$tenant", alert.Tenant);
+            command.Parameters.AddWithValue("$id", alert.Id);
+            command.Parameters.AddWithValue("$agent", alert.Agent);
+            command.Parameters.AddWithValue("$window", alert.Window);
+            command.Parameters.AddWithValue("$metric", alert.Metric);
+            command.Parameters.AddWithValue("$level", alert.Level);
+            command.Parameters.AddWithValue("$value", alert.Value);
+            command.Parameters.AddWithValue("$threshold", alert.Threshold);
+            command.Parameters.AddWithValue("$comparison", alert.Comparison);
+            command.Parameters.AddWithValue("$message", alert.Message);
+            command.Parameters.AddWithValue("$recommendation", alert.Recommendation);
+            command.Parameters.AddWithValue("$since", SqliteTime.ToMicros(alert.ActiveSince));
+            command.Parameters.AddWithValue("$resolved", alert.ResolvedAt is { } resolved ? SqliteTime.ToMicros(resolved) : DBNull.Value);
+            command.ExecuteNonQuery();
+        }
     }
 
     public void Dispose()

@@ -6,7 +6,9 @@ namespace PerfOtel.Exporter.Implementation.Serialization;
 /// The encoded label set (<c>{scope labels,attributes</c>) of each series of a stream, by position in the SDK's point
 /// enumeration. The SDK keeps a point's attribute key and value objects for the point's lifetime, so a series whose
 /// keys and values are the same references as last scrape reuses its bytes; anything else is encoded again. Only
-/// immutable values (strings and boxed primitives) are trusted this way.
+/// immutable values (strings and boxed primitives) are trusted this way. A counter's entry also keeps its OpenMetrics
+/// <c>_created</c> line: a cumulative series keeps its start time from scrape to scrape, so the line is written once and
+/// then copied while the entry and the start time both hold.
 /// </summary>
 internal sealed class EncodedSeriesCache
 {
@@ -33,7 +35,8 @@ internal sealed class EncodedSeriesCache
         return entry.Encoded;
     }
 
-    public void Store(int index, ReadOnlyTagCollection tags, ReadOnlySpan<byte> encoded)
+    /// <summary>Caches the encoding of the series at <paramref name="index"/>; false (and nothing cached) when its values are not trusted.</summary>
+    public bool Store(int index, ReadOnlyTagCollection tags, ReadOnlySpan<byte> encoded)
     {
         var keys = new string[tags.Count];
         var values = new object?[tags.Count];
@@ -42,7 +45,13 @@ internal sealed class EncodedSeriesCache
         {
             if (tag.Value is not (string or long or int or double or bool or null))
             {
-                return;
+                // The slot may hold another series' entry; drop it so nothing is attached to it for this one.
+                if (index < entries.Length)
+                {
+                    entries[index] = null;
+                }
+
+                return false;
             }
 
             keys[i] = tag.Key;
@@ -56,7 +65,28 @@ internal sealed class EncodedSeriesCache
         }
 
         entries[index] = new Entry(keys, values, encoded.ToArray());
+        return true;
     }
 
-    private sealed record Entry(string[] Keys, object?[] Values, byte[] Encoded);
+    /// <summary>
+    /// The <c>_created</c> line of the series at <paramref name="index"/> when it was encoded for this start time; call
+    /// only for a series that <see cref="TryGet"/> or <see cref="Store"/> just matched.
+    /// </summary>
+    public byte[]? TryGetCreated(int index, DateTimeOffset start) =>
+        entries[index] is { CreatedLine: { } line } entry && entry.CreatedStart == start ? line : null;
+
+    /// <summary>Keeps the <c>_created</c> line of a series that <see cref="TryGet"/> or <see cref="Store"/> just matched.</summary>
+    public void StoreCreated(int index, DateTimeOffset start, ReadOnlySpan<byte> line)
+    {
+        var entry = entries[index]!;
+        entry.CreatedStart = start;
+        entry.CreatedLine = line.ToArray();
+    }
+
+    private sealed record Entry(string[] Keys, object?[] Values, byte[] Encoded)
+    {
+        public DateTimeOffset CreatedStart { get; set; }
+
+        public byte[]? CreatedLine { get; set; }
+    }
 }

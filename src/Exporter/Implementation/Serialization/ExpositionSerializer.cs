@@ -170,9 +170,11 @@ internal sealed class ExpositionSerializer
         // A steady series writes "name{labels} " as one cached copy.
         var tags = point.Tags;
         var start = buffer.Length;
+        bool cached;
         if (stream.Series.TryGet(seriesIndex, tags) is { } prefix)
         {
             buffer.Write(prefix);
+            cached = true;
         }
         else
         {
@@ -183,7 +185,7 @@ internal sealed class ExpositionSerializer
             }
 
             buffer.Write((byte)' ');
-            stream.Series.Store(seriesIndex, tags, buffer.WrittenSpan[start..]);
+            cached = stream.Series.Store(seriesIndex, tags, buffer.WrittenSpan[start..]);
         }
 
         var prefixEnd = buffer.Length;
@@ -229,14 +231,27 @@ internal sealed class ExpositionSerializer
 
         // OpenMetrics counters carry their start time as name_created{labels}: the same labels, copied from the line
         // just written (after the sample name, up to and including the space before the value).
+        // A cached series keeps the whole line, since its start time does not move between scrapes of a cumulative stream.
         if (openMetrics && emitCreated && stream.Type == PrometheusType.Counter)
         {
+            var startTime = point.StartTime;
+            if (cached && stream.Series.TryGetCreated(seriesIndex, startTime) is { } createdLine)
+            {
+                buffer.Write(createdLine);
+                return;
+            }
+
+            var createdStart = buffer.Length;
             var labelsStart = start + stream.SampleNameBytes.Length;
             var labelsLength = prefixEnd - labelsStart;
             buffer.Write(stream.CreatedNameBytes);
             buffer.CopyWithin(labelsStart, labelsLength);
-            buffer.WriteUnixSeconds(point.StartTime);
+            buffer.WriteUnixSeconds(startTime);
             buffer.Write((byte)'\n');
+            if (cached)
+            {
+                stream.Series.StoreCreated(seriesIndex, startTime, buffer.WrittenSpan[createdStart..]);
+            }
         }
     }
 

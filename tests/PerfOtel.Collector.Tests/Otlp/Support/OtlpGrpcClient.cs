@@ -63,8 +63,8 @@ public sealed class OtlpGrpcClient : IDisposable
         _invoker.AsyncUnaryCall(LogsExport, null, Options(apiKey, false), request).ResponseAsync;
 
     /// <summary>Sends <paramref name="message"/> as the TraceService/Export request message, whatever it holds.</summary>
-    public Task<byte[]> ExportRawAsync(byte[] message, bool gzip = false) =>
-        _invoker.AsyncUnaryCall(RawTraceExport, null, Options(null, gzip), message).ResponseAsync;
+    public Task<byte[]> ExportRawAsync(byte[] message, bool gzip = false, string? apiKey = null) =>
+        _invoker.AsyncUnaryCall(RawTraceExport, null, Options(apiKey, gzip), message).ResponseAsync;
 
     /// <summary>The google.rpc.Status of a failed call, from its grpc-status-details-bin trailer.</summary>
     public static Google.Rpc.Status? Details(RpcException error)

@@ -81,7 +81,7 @@ internal sealed class RollingWindows
             invocation.AgentType);
         Record(agent, invocation.StartTime, stats =>
         {
-            stats.AddInvocation(invocation.Outcome, invocation.DurationSeconds, taskType);
+            stats.AddInvocation(invocation.Outcome, invocation.DurationSeconds, taskType, SampleWeights.Count(invocation.SampleWeight));
             if (invocation.Confidence is { } confidence && double.IsFinite(confidence))
             {
                 stats.AddCalibration(confidence, success, +1);
@@ -101,7 +101,7 @@ internal sealed class RollingWindows
         }
         var agent = For(call.Tenant, call.AgentName);
         Seen(agent, call.StartTime, call.StartTime);
-        Record(agent, call.StartTime, stats => stats.AddProviderCall(call.Tokens.Total, call.CostUsd));
+        Record(agent, call.StartTime, stats => stats.AddProviderCall(call.Tokens.Total, call.CostUsd, SampleWeights.Count(call.SampleWeight)));
     }
 
     /// <summary>A tool call attributed to an agent: a step of its runs (steps per run), at the call's start time.</summary>
@@ -113,7 +113,8 @@ internal sealed class RollingWindows
         }
         var agent = For(call.Tenant, call.AgentName);
         Seen(agent, call.StartTime, call.StartTime);
-        Record(agent, call.StartTime, static stats => stats.AddToolCall());
+        var count = SampleWeights.Count(call.SampleWeight);
+        Record(agent, call.StartTime, stats => stats.AddToolCall(count));
     }
 
     /// <summary>An evaluation named <c>accuracy</c> with a score is an accuracy sample at the evaluation's time.</summary>

@@ -32,40 +32,46 @@ internal sealed class WindowStats : IWindowStats<WindowStats>
 
     public bool IsEmpty => Invocations == 0 && ProviderCalls == 0 && ToolCalls == 0 && AccuracySamples == 0;
 
-    public void AddInvocation(string outcome, double durationSeconds, string taskType)
+    /// <param name="outcome">The invocation's outcome.</param>
+    /// <param name="durationSeconds">Its duration.</param>
+    /// <param name="taskType">The task type it is tallied under.</param>
+    /// <param name="count">How many invocations it stands for (<see cref="Records.SampleWeights.Count"/>).</param>
+    public void AddInvocation(string outcome, double durationSeconds, string taskType, int count = 1)
     {
-        Invocations++;
+        Invocations += count;
         var success = outcome == Instrumentation.Conventions.Outcomes.Success;
         if (success)
         {
-            Successes++;
+            Successes += count;
         }
         else if (outcome == Instrumentation.Conventions.Outcomes.Failure)
         {
-            Failures++;
+            Failures += count;
         }
         else
         {
-            Partials++;
+            Partials += count;
         }
-        DurationSumSeconds += Math.Max(0, durationSeconds);
-        Latency.Record(durationSeconds);
+        DurationSumSeconds += Math.Max(0, durationSeconds) * count;
+        Latency.Record(durationSeconds, count);
         taskTypes.TryGetValue(taskType, out var tally);
-        taskTypes[taskType] = new TaskTypeTally(tally.Invocations + 1, tally.Successes + (success ? 1 : 0));
+        taskTypes[taskType] = new TaskTypeTally(tally.Invocations + count, tally.Successes + (success ? count : 0));
     }
 
     public int TaskTypeCount => taskTypes.Count;
 
     public bool HasTaskType(string taskType) => taskTypes.ContainsKey(taskType);
 
-    public void AddProviderCall(long tokens, double? costUsd)
+    /// <summary>A provider call that stands for <paramref name="count"/> calls.</summary>
+    public void AddProviderCall(long tokens, double? costUsd, int count = 1)
     {
-        ProviderCalls++;
-        Tokens += tokens;
-        CostUsd += costUsd ?? 0;
+        ProviderCalls += count;
+        Tokens += tokens * count;
+        CostUsd += (costUsd ?? 0) * count;
     }
 
-    public void AddToolCall() => ToolCalls++;
+    /// <summary>A tool call that stands for <paramref name="count"/> calls.</summary>
+    public void AddToolCall(int count = 1) => ToolCalls += count;
 
     /// <summary>Adds (sign +1) or withdraws (sign -1) one calibration sample.</summary>
     public void AddCalibration(double confidence, bool success, int sign)

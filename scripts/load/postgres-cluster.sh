@@ -1,0 +1,38 @@
+# Sourced by the load scripts: a throwaway PostgreSQL cluster for one run.
+#
+#   source scripts/load/postgres-cluster.sh
+#   postgres_cluster_start    # sets POSTGRES_LOAD_CONNECTION; the cluster is stopped and removed when the script exits
+#
+# Uses $PERFOTEL_TEST_POSTGRES when set. Otherwise initdb/pg_ctl (as user postgres when run as root, since PostgreSQL
+# refuses to run as root) under /tmp on a free loopback port, with default durability (fsync on) and 256 MB of shared
+# buffers, like a small production server rather than the fsync-off clusters the tests use.
+
+postgres_cluster_start() {
+  if [ -n "${PERFOTEL_TEST_POSTGRES:-}" ]; then
+    POSTGRES_LOAD_CONNECTION="$PERFOTEL_TEST_POSTGRES"
+    return 0
+  fi
+  local bin_dir
+  bin_dir="$(dirname "$(command -v initdb || ls -d /usr/lib/postgresql/*/bin/initdb | sort | tail -1)")"
+  [ -x "$bin_dir/initdb" ] || { echo "initdb not found: install PostgreSQL 15 or set PERFOTEL_TEST_POSTGRES" >&2; return 1; }
+  POSTGRES_LOAD_CLUSTER="$(mktemp -d /tmp/perfotel-pg-load.XXXXXX)"
+  POSTGRES_LOAD_BIN="$bin_dir"
+  mkdir -p "$POSTGRES_LOAD_CLUSTER/sock"
+  POSTGRES_LOAD_AS=()
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$POSTGRES_LOAD_CLUSTER"; POSTGRES_LOAD_AS=(runuser -u postgres --); fi
+  local port
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+  trap postgres_cluster_stop EXIT
+  "${POSTGRES_LOAD_AS[@]}" "$bin_dir/initdb" -D "$POSTGRES_LOAD_CLUSTER/data" -A trust -U postgres -E UTF8 --no-instructions >/dev/null
+  "${POSTGRES_LOAD_AS[@]}" "$bin_dir/pg_ctl" -D "$POSTGRES_LOAD_CLUSTER/data" -l "$POSTGRES_LOAD_CLUSTER/server.log" -w -t 60 \
+    -o "-p $port -k $POSTGRES_LOAD_CLUSTER/sock -c listen_addresses=127.0.0.1 -c shared_buffers=256MB" start >/dev/null
+  POSTGRES_LOAD_CONNECTION="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Maximum Pool Size=64"
+}
+
+postgres_cluster_stop() {
+  if [ -n "${POSTGRES_LOAD_CLUSTER:-}" ]; then
+    "${POSTGRES_LOAD_AS[@]}" "$POSTGRES_LOAD_BIN/pg_ctl" -D "$POSTGRES_LOAD_CLUSTER/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$POSTGRES_LOAD_CLUSTER"
+    POSTGRES_LOAD_CLUSTER=""
+  fi
+}

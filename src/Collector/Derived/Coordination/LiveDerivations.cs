@@ -1,0 +1,116 @@
+using PerfOtel.Collector.Records;
+
+namespace PerfOtel.Collector.Derived.Coordination;
+
+/// <summary>
+/// The ingest writer's door to the seam. Alone on its store, a commit goes straight to <see cref="DerivationPipeline"/>,
+/// as it always did. On a shared store the writer's commits reach the pipeline only on the derivation leader, and each
+/// is noted by its commit position so that the leader's reading of the shared store (<see cref="SharedDerivation"/>)
+/// skips it: every committed record is applied exactly once, whichever replica committed it.
+/// </summary>
+/// <remarks>
+/// The writer holds <see cref="EnterCommitAsync"/> from before its transaction until the commit is noted; the reader
+/// takes its watermark inside the same gate. A commit of this process is therefore either noted before the watermark
+/// is taken, or its transaction starts after it and gets a position at or above the watermark, which that reading does
+/// not reach.
+/// </remarks>
+public sealed class LiveDerivations(DerivationPipeline pipeline, DerivationRole role)
+{
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly HashSet<long> ownCommits = [];
+
+    /// <summary>Enters the commit section (a no-op alone on the store); dispose after <see cref="Committed"/>.</summary>
+    public async ValueTask<IDisposable> EnterCommitAsync()
+    {
+        if (!role.Shared)
+        {
+            return NoGate.Instance;
+        }
+        await gate.WaitAsync().ConfigureAwait(false);
+        return new Release(gate);
+    }
+
+    /// <summary>Applies what a commit newly stored, on the process that derives; notes its position when shared.</summary>
+    public void Committed(IngestBatch stored, long? commitPosition)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        if (!role.IsDeriving)
+        {
+            return;
+        }
+        if (role.Shared && commitPosition is { } position)
+        {
+            lock (ownCommits)
+            {
+                ownCommits.Add(position);
+            }
+        }
+        if (stored.Count > 0 || stored.JoinedFeedback.Count > 0)
+        {
+            pipeline.Apply(stored);
+        }
+    }
+
+    /// <summary>Takes the store's watermark with the commits this process applied itself, inside the commit gate.</summary>
+    internal async Task<(long Watermark, HashSet<long> Applied)> WatermarkAsync(ISharedStore store, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var watermark = await store.CommittedWatermarkAsync(cancellationToken).ConfigureAwait(false);
+            lock (ownCommits)
+            {
+                return (watermark, [.. ownCommits]);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Switches this process to deriving, between two commits of the writer.</summary>
+    internal async Task BecomeLeaderAsync(CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            role.BecomeLeader();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Forgets the noted commits below <paramref name="watermark"/>: the reader will not come back to them.</summary>
+    internal void Forget(long watermark)
+    {
+        lock (ownCommits)
+        {
+            ownCommits.RemoveWhere(position => position < watermark);
+        }
+    }
+
+    private sealed class Release(SemaphoreSlim gate) : IDisposable
+    {
+        private int released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    private sealed class NoGate : IDisposable
+    {
+        public static readonly NoGate Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+}

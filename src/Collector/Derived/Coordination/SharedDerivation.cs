@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using PerfOtel.Collector.Records;
+
+namespace PerfOtel.Collector.Derived.Coordination;
+
+/// <summary>
+/// Several replicas on one PostgreSQL (docs/collector/scale-out.md): every replica ingests; the one holding the
+/// database's advisory lock derives. The leader reads, in commit order, everything committed by any replica (its own
+/// commits it applied live, see <see cref="LiveDerivations"/>), so its derived state is a function of the store. A
+/// replica that takes over starts from an empty state and reads the whole store once through the same path before it
+/// exposes anything. A leader whose session is lost stops the process: its state cannot be handed back, and the
+/// restarted process comes back as a follower. Alone on its store this service does nothing
+/// (<see cref="DerivationReplay"/> runs instead).
+/// </summary>
+public sealed partial class SharedDerivation(
+    DerivationRole role,
+    LiveDerivations live,
+    DerivationPipeline pipeline,
+    IOptions<DerivationOptions> options,
+    ILogger<SharedDerivation> logger,
+    IHostApplicationLifetime? lifetime = null) : BackgroundService
+{
+    // Real time, not the registered clock: a test's fixed clock must not stop the leader from reading.
+    private static readonly TimeProvider clock = TimeProvider.System;
+
+    private IDerivationLease? lease;
+    private long cursor;
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!role.Shared)
+        {
+            return;
+        }
+        // Before the server listens: a replica that is first (or alone) derives from the whole store before its first
+        // answer, as a single collector's start-up replay does.
+        await TryLeadAsync(cancellationToken).ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (lease is not null)
+        {
+            role.StopDeriving();
+            await lease.DisposeAsync().ConfigureAwait(false);
+            lease = null;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            if (lease is not null && !role.IsDeriving)
+            {
+                return; // gave the leadership up; the application is stopping
+            }
+            try
+            {
+                if (lease is null)
+                {
+                    await Task.Delay(settings.LeaderRetryInterval, clock, stoppingToken).ConfigureAwait(false);
+                    await TryLeadAsync(stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                await Task.Delay(settings.TailInterval, clock, stoppingToken).ConfigureAwait(false);
+                if (!await lease.IsHeldAsync(stoppingToken).ConfigureAwait(false))
+                {
+                    LostLeadership();
+                    return;
+                }
+                await CatchUpAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // The database may be away for a while: retry at the next interval, the lag metric shows it.
+            catch (Exception error)
+#pragma warning restore CA1031
+            {
+                LogReadFailed(logger, error);
+            }
+        }
+    }
+
+    private async Task TryLeadAsync(CancellationToken cancellationToken)
+    {
+        var store = role.SharedStore!;
+        var acquired = await store.TryAcquireDerivationLeadershipAsync(cancellationToken).ConfigureAwait(false);
+        if (acquired is null)
+        {
+            return;
+        }
+        lease = acquired;
+        await live.BecomeLeaderAsync(cancellationToken).ConfigureAwait(false);
+        var started = Stopwatch.GetTimestamp();
+        var records = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
+        LogLeading(logger, records, Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>Applies everything committed between the cursor and the current watermark; returns the records read.</summary>
+    private async Task<long> CatchUpAsync(CancellationToken cancellationToken)
+    {
+        var store = role.SharedStore!;
+        var takenAt = clock.GetUtcNow();
+        var (watermark, applied) = await live.WatermarkAsync(store, cancellationToken).ConfigureAwait(false);
+        long records = 0;
+        if (watermark > cursor)
+        {
+            var appliedBatches = 0;
+            try
+            {
+                await foreach (var batch in store.ReadCommittedAsync(cursor, watermark, applied, DerivationReplay.BatchRecords, cancellationToken)
+                                   .ConfigureAwait(false))
+                {
+                    records += batch.Count + batch.JoinedFeedback.Count;
+                    pipeline.Apply(batch);
+                    appliedBatches++;
+                }
+            }
+            catch (Exception) when (appliedBatches > 0)
+            {
+                // Part of the range is applied and the cursor cannot say which part: reading it again would count that
+                // part twice. Give the leadership up; the next leader reads the whole store.
+                LostLeadership();
+                throw;
+            }
+            cursor = watermark;
+            live.Forget(watermark);
+        }
+        role.CaughtUp(takenAt);
+        return records;
+    }
+
+    private void LostLeadership()
+    {
+        role.StopDeriving();
+        LogLostLeadership(logger);
+        Environment.ExitCode = 1;
+        lifetime?.StopApplication();
+    }
+
+    [LoggerMessage(EventId = 7010, Level = LogLevel.Information, Message = "Derivation leader: read {Records} records committed by every replica in {Seconds:F2} s; this replica now derives and exposes the derived series.")]
+    private static partial void LogLeading(ILogger logger, long records, double seconds);
+
+    [LoggerMessage(EventId = 7011, Level = LogLevel.Critical, Message = "The derivation leadership's database session was lost; stopping so that the process restarts as a follower while another replica takes over.")]
+    private static partial void LogLostLeadership(ILogger logger);
+
+    [LoggerMessage(EventId = 7012, Level = LogLevel.Warning, Message = "Reading the shared store's commits or the leadership failed; retrying at the next interval.")]
+    private static partial void LogReadFailed(ILogger logger, Exception error);
+}
