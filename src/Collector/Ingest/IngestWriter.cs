@@ -136,10 +136,12 @@ internal sealed partial class IngestWriter(
         IngestBatch stored;
         // Held from before the transaction until its records are applied (docs/collector/scale-out.md).
         using var commitSection = await derivations.EnterCommitAsync().ConfigureAwait(false);
-        var plan = attribution.Plan(batch, time.GetUtcNow());
+        // The process that derives attributes (alone on its store, or the derivation leader); a replica that does not
+        // derive only stores the records and their links, which the leader reads and attributes in commit order.
+        var plan = derivations.IsDeriving ? attribution.Plan(batch, time.GetUtcNow()) : null;
         try
         {
-            stored = await store.WriteAsync(plan.ToStore, CancellationToken.None).ConfigureAwait(false);
+            stored = await store.WriteAsync(plan?.ToStore ?? Stamped(batch, time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Any store failure is reported to the waiting senders as retryable; the writer must live on.
         catch (Exception error)
@@ -164,7 +166,7 @@ internal sealed partial class IngestWriter(
         // Derivations first, then the senders: once a sender has its 200, the REST API and /metrics already show its
         // data (read-your-writes), which is what clients and tests that query right after sending expect. Derivations
         // see only what was stored for the first time: an exporter's retry of spans already committed adds nothing.
-        derivations.Committed(Committed(plan, stored), stored.CommitPosition);
+        derivations.Committed(plan is null ? stored : Committed(plan, stored), stored.CommitPosition);
 
         foreach (var pending in owners)
         {
@@ -212,6 +214,16 @@ internal sealed partial class IngestWriter(
         pending.MarkCommitted(results);
     }
 
+    /// <summary>The batch with its span links stamped with the time this replica saw them (the horizon counts from it).</summary>
+    private static IngestBatch Stamped(IngestBatch batch, DateTimeOffset now)
+    {
+        for (var i = 0; i < batch.SpanLinks.Count; i++)
+        {
+            batch.SpanLinks[i] = batch.SpanLinks[i] with { SeenAt = now };
+        }
+        return batch;
+    }
+
     /// <summary>What the derivations count after a committed plan, with the attribution self-metrics.</summary>
     private IngestBatch Committed(AttributionPlan plan, IngestBatch stored)
     {
@@ -223,14 +235,18 @@ internal sealed partial class IngestWriter(
     /// <summary>Releases, between batches, the held records whose horizon passed (and prunes old links when due).</summary>
     private async Task SweepAsync()
     {
-        var plan = attribution.Plan(new IngestBatch(), time.GetUtcNow());
-        if (plan.Expired.Count == 0 && !plan.ToStore.HasWork)
+        if (!derivations.IsDeriving)
         {
             return;
         }
         try
         {
             using var commitSection = await derivations.EnterCommitAsync().ConfigureAwait(false);
+            var plan = attribution.Plan(new IngestBatch(), time.GetUtcNow());
+            if (plan.Expired.Count == 0 && !plan.ToStore.HasWork)
+            {
+                return;
+            }
             var stored = await store.WriteAsync(plan.ToStore, CancellationToken.None).ConfigureAwait(false);
             derivations.Committed(Committed(plan, stored), stored.CommitPosition);
         }

@@ -196,6 +196,13 @@ public sealed class IngestBatch
     /// </summary>
     public List<AttributionUpdate> Attributions { get; } = [];
 
+    /// <summary>
+    /// Spans whose records waited a whole attribution horizon and were counted without an agent: the store marks their
+    /// links expired in the same transaction, so that whoever derives from the store later (a restarted collector, a
+    /// new derivation leader) counts them the same way, even if their ancestor has arrived since.
+    /// </summary>
+    public List<ExpiredSpan> ExpiredSpans { get; } = [];
+
     /// <summary>When set, the store deletes the span links seen before this time in the same transaction.</summary>
     public DateTimeOffset? PruneSpanLinksBefore { get; set; }
 
@@ -210,7 +217,8 @@ public sealed class IngestBatch
     public int Count => Invocations.Count + ProviderCalls.Count + ToolCalls.Count + Evaluations.Count;
 
     /// <summary>Whether the batch asks the store to write anything (records, links, attribution updates, a prune).</summary>
-    public bool HasWork => Count > 0 || SpanLinks.Count > 0 || Attributions.Count > 0 || PruneSpanLinksBefore is not null;
+    public bool HasWork => Count > 0 || SpanLinks.Count > 0 || Attributions.Count > 0 || ExpiredSpans.Count > 0
+        || PruneSpanLinksBefore is not null;
 }
 
 /// <summary>
@@ -227,7 +235,12 @@ public sealed record SpanLink
     public string? InvocationAgent { get; init; }
     /// <summary>When the ingest writer first saw the span (the collector's clock): the horizon counts from here.</summary>
     public DateTimeOffset SeenAt { get; init; }
+    /// <summary>Whether the span's records were counted without an agent because their horizon passed (stored decision).</summary>
+    public bool Expired { get; init; }
 }
+
+/// <summary>A span whose records were released without an agent at the end of their attribution horizon.</summary>
+public sealed record ExpiredSpan(string Tenant, string TraceId, string SpanId);
 
 /// <summary>The agent and invocation a stored record (provider call, tool call, evaluations of a span) turned out to have.</summary>
 public sealed record AttributionUpdate(string Tenant, string TraceId, string SpanId, string InvocationSpanId, string AgentName);

@@ -57,6 +57,7 @@ public sealed class SpanAttribution
             foreach (var link in stored)
             {
                 AddLink(link);
+                NoteExpired(link);
             }
         }
     }
@@ -116,7 +117,72 @@ public sealed class SpanAttribution
     /// resolve, and a prune of old links when due), the held records it releases, and the held records that expire.
     /// Adds the batch's links to the index (harmless if the write fails: the sender retries the same links).
     /// </summary>
-    public AttributionPlan Plan(IngestBatch batch, DateTimeOffset now)
+    public AttributionPlan Plan(IngestBatch batch, DateTimeOffset now) => PlanBatch(batch, now, stampLinks: true);
+
+    /// <summary>
+    /// <see cref="Plan(IngestBatch, DateTimeOffset)"/> for records and links that are already stored (the derivation
+    /// leader reading what the replicas committed, docs/collector/scale-out.md): links keep the time their writer stamped,
+    /// and the records this batch's links (or earlier ones) attribute become updates of the stored rows, like the
+    /// held records they resolve. Plan.ToStore then holds only what to write (updates, expiry marks, a prune); the
+    /// attributed records to hand to <see cref="Commit"/> are returned apart.
+    /// </summary>
+    public (AttributionPlan Plan, IngestBatch Attributed) PlanStored(IngestBatch stored, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        var plan = PlanBatch(stored, now, stampLinks: false);
+        var attributed = new IngestBatch();
+        attributed.Invocations.AddRange(stored.Invocations);
+        attributed.JoinedFeedback.AddRange(stored.JoinedFeedback);
+        attributed.ProviderCalls.AddRange(plan.ToStore.ProviderCalls);
+        attributed.ToolCalls.AddRange(plan.ToStore.ToolCalls);
+        attributed.Evaluations.AddRange(plan.ToStore.Evaluations);
+        var updated = new HashSet<SpanKey>(plan.ToStore.Attributions.Select(a => KeyOf(a.Tenant, a.TraceId, a.SpanId)));
+        void Update(string tenant, string traceId, string spanId, string? invocationSpanId, string? agent)
+        {
+            if (agent is not null && updated.Add(KeyOf(tenant, traceId, spanId)))
+            {
+                plan.ToStore.Attributions.Add(new AttributionUpdate(tenant, traceId, spanId, invocationSpanId ?? spanId, agent));
+            }
+        }
+        for (var i = 0; i < stored.ProviderCalls.Count; i++)
+        {
+            if (!ReferenceEquals(stored.ProviderCalls[i], attributed.ProviderCalls[i]) && attributed.ProviderCalls[i] is var c)
+            {
+                Update(c.Tenant, c.TraceId, c.SpanId, c.InvocationSpanId, c.AgentName);
+            }
+        }
+        for (var i = 0; i < stored.ToolCalls.Count; i++)
+        {
+            if (!ReferenceEquals(stored.ToolCalls[i], attributed.ToolCalls[i]) && attributed.ToolCalls[i] is var t)
+            {
+                Update(t.Tenant, t.TraceId, t.SpanId, t.InvocationSpanId, t.AgentName);
+            }
+        }
+        for (var i = 0; i < stored.Evaluations.Count; i++)
+        {
+            if (!ReferenceEquals(stored.Evaluations[i], attributed.Evaluations[i]) && attributed.Evaluations[i] is var e)
+            {
+                Update(e.Tenant, e.TraceId, e.SpanId, ResolvedInvocation(e), e.AgentName);
+            }
+        }
+        plan.ToStore.Invocations.Clear();
+        plan.ToStore.Feedback.Clear();
+        plan.ToStore.ProviderCalls.Clear();
+        plan.ToStore.ToolCalls.Clear();
+        plan.ToStore.Evaluations.Clear();
+        plan.ToStore.SpanLinks.Clear();
+        return (plan, attributed);
+    }
+
+    private string? ResolvedInvocation(EvaluationRecord evaluation)
+    {
+        lock (gate)
+        {
+            return Resolve(KeyOf(evaluation.Tenant, evaluation.TraceId, evaluation.SpanId)).InvocationSpanId;
+        }
+    }
+
+    private AttributionPlan PlanBatch(IngestBatch batch, DateTimeOffset now, bool stampLinks)
     {
         ArgumentNullException.ThrowIfNull(batch);
         lock (gate)
@@ -134,6 +200,7 @@ public sealed class SpanAttribution
                 if (waiting.SeenAt <= cutoff)
                 {
                     plan.Expired.Add(key);
+                    toStore.ExpiredSpans.Add(new ExpiredSpan(key.Tenant, key.TraceId, key.SpanId));
                     plan.Released.AddRange(waiting.Records);
                     plan.ExpiredRecords += waiting.Records.Count;
                 }
@@ -143,8 +210,9 @@ public sealed class SpanAttribution
             foreach (var link in batch.SpanLinks)
             {
                 // Written every time (the store ignores a link it holds): a retried write must still store it.
-                var stamped = link with { SeenAt = now };
+                var stamped = stampLinks ? link with { SeenAt = now } : link;
                 AddLink(stamped);
+                NoteExpired(stamped);
                 toStore.SpanLinks.Add(links[KeyOf(link.Tenant, link.TraceId, link.SpanId)] is { } first
                     ? stamped with { SeenAt = first.SeenAt } : stamped);
                 touched.Add(new TraceKey(link.Tenant, link.TraceId));
@@ -291,7 +359,24 @@ public sealed class SpanAttribution
     /// Whether a stored record without an agent is still waiting: its own link is kept (else it was seen more than two
     /// horizons ago and counted long since) and its ancestry is incomplete.
     /// </summary>
-    private bool IsHeld(SpanKey key) => links.ContainsKey(key) && Resolve(key).Pending;
+    private bool IsHeld(SpanKey key) => links.ContainsKey(key) && !IsExpired(key) && Resolve(key).Pending;
+
+    private bool IsExpired(SpanKey key) =>
+        expiredByTrace.TryGetValue(new TraceKey(key.Tenant, key.TraceId), out var keys) && keys.Contains(key);
+
+    private void NoteExpired(SpanLink link)
+    {
+        if (!link.Expired)
+        {
+            return;
+        }
+        var trace = new TraceKey(link.Tenant, link.TraceId);
+        if (!expiredByTrace.TryGetValue(trace, out var keys))
+        {
+            expiredByTrace[trace] = keys = [];
+        }
+        keys.Add(KeyOf(link.Tenant, link.TraceId, link.SpanId));
+    }
 
     private void HoldOrCount<T>(SpanKey key, T record, AttributionPlan plan, List<T> counted) where T : class
     {
@@ -307,6 +392,11 @@ public sealed class SpanAttribution
 
     private T Attribute<T>(T record, SpanKey key, AttributionPlan plan, Func<T, Resolution, T> attribute)
     {
+        if (IsExpired(key))
+        {
+            // Decided when its horizon passed: counted without an agent, whatever arrived since.
+            return record;
+        }
         var resolution = Resolve(key);
         if (resolution.Pending)
         {

@@ -158,6 +158,20 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             }
         }
 
+        if (batch.ExpiredSpans.Count > 0)
+        {
+            var expired = batch.ExpiredSpans;
+            var mark = new NpgsqlBatchCommand("""
+                UPDATE span_links l SET expired = true
+                FROM unnest($1::text[], $2::text[], $3::text[]) AS e(tenant, trace_id, span_id)
+                WHERE l.tenant = e.tenant AND l.trace_id = e.trace_id AND l.span_id = e.span_id
+                """);
+            mark.Parameters.Add(Texts(expired, e => e.Tenant));
+            mark.Parameters.Add(Texts(expired, e => e.TraceId));
+            mark.Parameters.Add(Texts(expired, e => e.SpanId));
+            command.BatchCommands.Add(mark);
+        }
+
         if (batch.PruneSpanLinksBefore is { } before)
         {
             var prune = new NpgsqlBatchCommand("DELETE FROM span_links WHERE seen_at < $1");
@@ -307,20 +321,25 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
     public async IAsyncEnumerable<SpanLink> ReadSpanLinksAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        const string sql = "SELECT tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at FROM span_links";
+        const string sql = $"SELECT {SpanLinkColumns} FROM span_links";
         await foreach (var reader in ReadAsync(sql, new QueryFilter("", "", []), cancellationToken).ConfigureAwait(false))
         {
-            yield return new SpanLink
-            {
-                Tenant = reader.GetString(0),
-                TraceId = reader.GetString(1),
-                SpanId = reader.GetString(2),
-                ParentSpanId = reader.IsDBNull(3) ? null : reader.GetString(3),
-                InvocationAgent = reader.IsDBNull(4) ? null : reader.GetString(4),
-                SeenAt = Time(reader, 5),
-            };
+            yield return ReadSpanLink(reader);
         }
     }
+
+    private const string SpanLinkColumns = "tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at, expired";
+
+    private static SpanLink ReadSpanLink(NpgsqlDataReader reader) => new()
+    {
+        Tenant = reader.GetString(0),
+        TraceId = reader.GetString(1),
+        SpanId = reader.GetString(2),
+        ParentSpanId = reader.IsDBNull(3) ? null : reader.GetString(3),
+        InvocationAgent = reader.IsDBNull(4) ? null : reader.GetString(4),
+        SeenAt = Time(reader, 5),
+        Expired = reader.GetBoolean(6),
+    };
 
     public async IAsyncEnumerable<ToolCall> ReadToolCallsAsync(InvocationQuery query,
         [EnumeratorCancellation] CancellationToken cancellationToken)

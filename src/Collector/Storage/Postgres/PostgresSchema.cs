@@ -206,9 +206,13 @@ internal static class PostgresSchema
                 parent_span_id text,
                 invocation_agent text,
                 seen_at timestamptz NOT NULL,
+                expired boolean NOT NULL DEFAULT false,
+                -- Read by the derivation leader in commit order with the records (docs/collector/scale-out.md).
+                commit_position bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
                 PRIMARY KEY (tenant, trace_id, span_id)
             );
             CREATE INDEX IF NOT EXISTS ix_span_links_seen ON span_links (seen_at);
+            CREATE INDEX IF NOT EXISTS ix_span_links_commit_position ON span_links (commit_position);
             """),
     ];
 }

@@ -251,7 +251,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
 
     public async IAsyncEnumerable<SpanLink> ReadSpanLinksAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        const string sql = "SELECT tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at FROM span_links";
+        const string sql = "SELECT tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at, expired FROM span_links";
         await foreach (var reader in ReadAsync(sql, new QueryFilter("", "", []), cancellationToken).ConfigureAwait(false))
         {
             yield return new SpanLink
@@ -262,6 +262,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
                 ParentSpanId = reader.IsDBNull(3) ? null : reader.GetString(3),
                 InvocationAgent = reader.IsDBNull(4) ? null : reader.GetString(4),
                 SeenAt = SqliteRecordReader.Time(reader, 5),
+                Expired = reader.GetInt64(6) != 0,
             };
         }
     }

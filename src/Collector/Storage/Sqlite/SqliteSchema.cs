@@ -320,6 +320,7 @@ internal static class SqliteSchema
                 parent_span_id TEXT,
                 invocation_agent TEXT,
                 seen_at INTEGER NOT NULL,
+                expired INTEGER NOT NULL DEFAULT 0,
                 PRIMARY KEY (tenant, trace_id, span_id)
             );
             CREATE INDEX IF NOT EXISTS ix_span_links_seen ON span_links (seen_at);

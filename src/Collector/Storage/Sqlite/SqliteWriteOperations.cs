@@ -82,6 +82,11 @@ internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<
             session.Attribute(update);
         }
 
+        foreach (var expired in batch.ExpiredSpans)
+        {
+            session.ExpireSpanLink(expired);
+        }
+
         if (batch.PruneSpanLinksBefore is { } before)
         {
             session.PruneSpanLinks(before);

@@ -20,6 +20,7 @@ internal sealed class SqliteWriteSession : IDisposable
     private readonly SqliteCommand _attributeToolCall;
     private readonly SqliteCommand _attributeEvaluations;
     private readonly SqliteCommand _pruneSpanLinks;
+    private readonly SqliteCommand _expireSpanLink;
     private readonly SqliteCommand _insertFeedback;
     private readonly SqliteCommand _selectFeedback;
     private readonly SqliteCommand _selectPendingForInvocation;
@@ -44,6 +45,7 @@ internal sealed class SqliteWriteSession : IDisposable
         _attributeToolCall = Prepare("UPDATE tool_calls SET invocation_span_id = $p3, agent_name = $p4 WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2");
         _attributeEvaluations = Prepare("UPDATE evaluations SET agent_name = $p3 WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2");
         _pruneSpanLinks = Prepare("DELETE FROM span_links WHERE seen_at < $p0");
+        _expireSpanLink = Prepare("UPDATE span_links SET expired = 1 WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2");
         _insertFeedback = Prepare($"INSERT INTO feedback ({Columns.FeedbackInsert}) VALUES ({Placeholders(11)}) ON CONFLICT DO NOTHING");
         _selectFeedback = Prepare($"SELECT {Columns.Feedback}, invocation_trace_id, invocation_span_id FROM feedback WHERE tenant = $p0 AND feedback_id = $p1");
         _selectPendingForInvocation = Prepare($"""
@@ -121,6 +123,9 @@ internal sealed class SqliteWriteSession : IDisposable
         Execute(_attributeToolCall, a.Tenant, a.TraceId, a.SpanId, a.InvocationSpanId, a.AgentName);
         Execute(_attributeEvaluations, a.Tenant, a.TraceId, a.SpanId, a.AgentName);
     }
+
+    /// <summary>Records that a span's records were counted without an agent when their horizon passed.</summary>
+    public void ExpireSpanLink(ExpiredSpan e) => Execute(_expireSpanLink, e.Tenant, e.TraceId, e.SpanId);
 
     public void PruneSpanLinks(DateTimeOffset before) => Execute(_pruneSpanLinks, SqliteTime.ToMicros(before));
 
