@@ -185,6 +185,37 @@ public partial class DashboardTests
         }
     }
 
+    [Fact]
+    public void ExemplarLink_OpensTheCollectorsTracePage_AndTheLatencyPanelsQueryExemplars()
+    {
+        // Grafana's exemplar link passes the trace id only: it must land on the route that lists a trace's runs.
+        var yaml = new YamlDotNet.RepresentationModel.YamlStream();
+        using (var reader = new StringReader(File.ReadAllText(PerfOtel.Testing.RepoPaths.Combine(
+                   "dashboards", "grafana", "provisioning", "datasource.example.yaml"))))
+        {
+            yaml.Load(reader);
+        }
+        var datasource = (YamlDotNet.RepresentationModel.YamlMappingNode)((YamlDotNet.RepresentationModel.YamlSequenceNode)
+            ((YamlDotNet.RepresentationModel.YamlMappingNode)yaml.Documents[0].RootNode)["datasources"]).Children[0];
+        var destinations = (YamlDotNet.RepresentationModel.YamlSequenceNode)
+            ((YamlDotNet.RepresentationModel.YamlMappingNode)datasource["jsonData"])["exemplarTraceIdDestinations"];
+        var destination = (YamlDotNet.RepresentationModel.YamlMappingNode)Assert.Single(destinations.Children);
+        Assert.Equal("trace_id", destination["name"].ToString());
+        var url = new Uri(destination["url"].ToString().Replace("${__value.raw}", "0123456789abcdef0123456789abcdef", StringComparison.Ordinal));
+        Assert.Equal(PerfOtel.Collector.Exposure.Pages.UiEndpoints.TraceRoute.Replace("{traceId}", "0123456789abcdef0123456789abcdef", StringComparison.Ordinal),
+            url.AbsolutePath);
+        Assert.Empty(url.Query);
+
+        // The panels that show exemplars are the duration histograms' quantiles (the only series that carry them).
+        var exemplarExpressions = Dashboards.SelectMany(d => FindProperties(d.Root, "targets"))
+            .SelectMany(t => t.EnumerateArray())
+            .Where(t => t.TryGetProperty("exemplar", out var e) && e.ValueKind == JsonValueKind.True)
+            .Select(t => t.GetProperty("expr").GetString()!)
+            .ToList();
+        Assert.NotEmpty(exemplarExpressions);
+        Assert.All(exemplarExpressions, e => Assert.Contains("_duration_seconds_bucket", e, StringComparison.Ordinal));
+    }
+
     [GeneratedRegex("^perfotel-[a-z]+(-[a-z]+)*$")]
     private static partial Regex StableUid();
 

@@ -37,7 +37,9 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
         settings[$"Budgets:Tenants:{B.Tenant}:Agents:{B.Agent}:MonthlyUsd"] = "100";
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
             builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings)));
-        _client = _factory.CreateClient();
+        // Redirects are followed by SendAsync with the same key (as a browser resends its cookie); the test client's
+        // own redirect handling would drop the Authorization header.
+        _client = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
         // Bravo's own data, sent with bravo's key and an admin-forwarded copy of nothing else; alpha's data likewise.
         await PostAsync("/v1/traces", Protobuf(B.Run(claimedTenant: null)), TestKeys.IngestB, HttpStatusCode.OK);
@@ -110,6 +112,7 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
         Assert.Contains(RunEndpoints.JobRoute, checkedRoutes);
         Assert.Contains(PerfOtel.Collector.Exposure.Pages.UiEndpoints.AgentRoute, checkedRoutes);
         Assert.Contains(PerfOtel.Collector.Exposure.Pages.UiEndpoints.RunRoute, checkedRoutes);
+        Assert.Contains(PerfOtel.Collector.Exposure.Pages.UiEndpoints.TraceRoute, checkedRoutes);
         Assert.Contains(PerfOtel.Collector.Exposure.Pages.UiEndpoints.ExperimentsRoute, checkedRoutes);
     }
 
@@ -343,8 +346,18 @@ public sealed partial class CrossTenantTests : IAsyncLifetime
             : default;
     }
 
-    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string key, HttpContent? content = null) =>
-        _client.SendAsync(new HttpRequestMessage(method, path) { Content = content }.With(key));
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string key, HttpContent? content = null)
+    {
+        var response = await _client.SendAsync(new HttpRequestMessage(method, path) { Content = content }.With(key));
+        for (var hops = 0; hops < 3 && response.StatusCode is HttpStatusCode.Redirect && response.Headers.Location is { } next; hops++)
+        {
+            // Only redirects within the collector (a trace of one run to its run page).
+            Assert.False(next.IsAbsoluteUri, $"{path} redirected off the collector: {next}");
+            response.Dispose();
+            response = await _client.SendAsync(new HttpRequestMessage(HttpMethod.Get, next).With(key));
+        }
+        return response;
+    }
 
     private static JsonContent Feedback(string? traceId = null, string? spanId = null, string? feedbackId = null, string? taskId = null) =>
         JsonContent.Create(new Dictionary<string, object?>

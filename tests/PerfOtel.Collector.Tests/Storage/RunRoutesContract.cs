@@ -205,6 +205,39 @@ public abstract partial class ExecutionStoreContract
     }
 
     [Fact]
+    public async Task TracePage_ListsTheTracesRuns_RedirectsALoneRun_AndIsTenantScoped()
+    {
+        await using var host = CreateHost();
+        var job = await RunJob.WriteAsync(host);
+        using var client = host.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+        // Four runs in the job's trace: a list linking each run's page, newest first, in any case of the id.
+        using var list = await client.GetAsync($"/ui/runs/{job.Trace.ToUpperInvariant()}");
+        var html = await list.Content.ReadAsStringAsync();
+        Assert.True(list.StatusCode == HttpStatusCode.OK, html);
+        var links = RunLink().Matches(html).Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal([job.U, job.S, job.N, job.R], links);
+        Assert.Contains($"/api/v1/invocations?traceId={job.Trace}", html, StringComparison.Ordinal);
+
+        // Acme's trace has one run: the exemplar link goes straight to its page, keeping the tenant.
+        using var lone = await client.GetAsync($"/ui/runs/{job.AcmeTrace}?tenant=acme");
+        Assert.Equal(HttpStatusCode.Redirect, lone.StatusCode);
+        Assert.Equal($"/ui/runs/{job.AcmeTrace}/{job.Acme}?tenant=acme", lone.Headers.Location?.OriginalString);
+
+        // Another tenant's trace, or one nobody has, is not found; a malformed id is a bad request.
+        foreach (var path in new[] { $"/ui/runs/{job.AcmeTrace}", $"/ui/runs/{job.Trace}?tenant=acme", $"/ui/runs/{TestRecords.TraceId()}" })
+        {
+            using var response = await client.GetAsync(path);
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {(int)response.StatusCode}");
+        }
+        using var bad = await client.GetAsync("/ui/runs/not-a-trace");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("href=\"/ui/runs/[0-9a-f]{32}/([0-9a-f]{16})\"")]
+    private static partial System.Text.RegularExpressions.Regex RunLink();
+
+    [Fact]
     public async Task Compare_AlignsStepsByOperationAndName_AndGivesTheDifferences()
     {
         await using var host = CreateHost();

@@ -19,6 +19,9 @@ public static class UiEndpoints
     public const string ExperimentsRoute = "/ui/experiments";
     public const string RunRoute = "/ui/runs/{traceId}/{spanId}";
 
+    /// <summary>The runs of one trace: where a Grafana exemplar's trace id lands (one run redirects to its page).</summary>
+    public const string TraceRoute = "/ui/runs/{traceId}";
+
     private const string HtmlMediaType = "text/html; charset=utf-8";
 
     /// <summary>Registers the pages' options (section <c>Ui</c>), validated at start-up.</summary>
@@ -42,6 +45,7 @@ public static class UiEndpoints
         endpoints.MapGet(ModelsRoute, ModelsPage.Handle).ExcludeFromDescription();
         endpoints.MapGet(ExperimentsRoute, ExperimentsPage.Handle).ExcludeFromDescription();
         endpoints.MapGet(RunRoute, RunPage.HandleAsync).ExcludeFromDescription();
+        endpoints.MapGet(TraceRoute, TracePage.HandleAsync).ExcludeFromDescription();
         endpoints.MapGet(UiSession.SignInRoute, SignInForm).ExcludeFromDescription();
         endpoints.MapPost(UiSession.SignInRoute, SignInAsync).ExcludeFromDescription();
         endpoints.MapPost(UiSession.SignOutRoute, SignOut).ExcludeFromDescription();
