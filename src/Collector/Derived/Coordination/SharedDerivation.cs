@@ -28,10 +28,10 @@ public sealed partial class SharedDerivation(
     LiveDerivations live,
     DerivationPipeline pipeline,
     SpanAttribution attribution,
-    CollectorMetrics metrics,
-    TimeProvider time,
     IOptions<DerivationOptions> options,
     ILogger<SharedDerivation> logger,
+    CollectorMetrics? metrics = null,
+    TimeProvider? time = null,
     IHostApplicationLifetime? lifetime = null) : BackgroundService
 {
     // Real time, not the registered clock: a test's fixed clock must not stop the leader from reading.
@@ -171,7 +171,7 @@ public sealed partial class SharedDerivation(
     /// </summary>
     private async Task<bool> AttributeAndApplyAsync(ISharedStore store, IngestBatch read, bool counting, CancellationToken cancellationToken)
     {
-        var (plan, attributed) = attribution.PlanStored(read, time.GetUtcNow());
+        var (plan, attributed) = attribution.PlanStored(read, (time ?? TimeProvider.System).GetUtcNow());
         if (plan.ToStore.HasWork)
         {
             // Decided in the store before counted: a successor reads the same decisions.
@@ -180,7 +180,7 @@ public sealed partial class SharedDerivation(
         var counted = attribution.Commit(plan, attributed);
         if (counting)
         {
-            metrics.Attribution(plan.ResolvedRecords, plan.ExpiredRecords, plan.Late.Count);
+            metrics?.Attribution(plan.ResolvedRecords, plan.ExpiredRecords, plan.Late.Count);
         }
         if (counted.Count == 0 && counted.JoinedFeedback.Count == 0)
         {

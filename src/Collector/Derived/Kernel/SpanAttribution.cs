@@ -23,7 +23,10 @@ public sealed class SpanAttribution
     private readonly Dictionary<SpanKey, Link> links = [];
     private readonly Dictionary<TraceKey, HashSet<SpanKey>> heldByTrace = [];
     private readonly Dictionary<SpanKey, Held> held = [];
+    // Spans whose records were released without an agent (a decision, stored with the link), and those of them whose
+    // late ancestor was already counted (so that a late resolution is counted once).
     private readonly Dictionary<TraceKey, HashSet<SpanKey>> expiredByTrace = [];
+    private readonly HashSet<SpanKey> lateCounted = [];
     private DateTimeOffset nextPrune = DateTimeOffset.MinValue;
 
     /// <summary>An attribution that waits <paramref name="horizon"/> for the ancestors of a call.</summary>
@@ -263,7 +266,7 @@ public sealed class SpanAttribution
                 {
                     foreach (var key in expiredKeys)
                     {
-                        if (Resolve(key) is { Pending: false, AgentName: not null })
+                        if (!lateCounted.Contains(key) && Resolve(key) is { Pending: false, AgentName: not null })
                         {
                             plan.Late.Add(key);
                         }
@@ -313,12 +316,8 @@ public sealed class SpanAttribution
             }
             foreach (var key in plan.Late)
             {
-                // Counted once: the record stays where the derivations counted it (without an agent).
-                var trace = new TraceKey(key.Tenant, key.TraceId);
-                if (expiredByTrace.TryGetValue(trace, out var keys) && keys.Remove(key) && keys.Count == 0)
-                {
-                    expiredByTrace.Remove(trace);
-                }
+                // Counted once: the record stays where the derivations counted it (without an agent), and expired.
+                lateCounted.Add(key);
             }
 
             var counted = new IngestBatch();
@@ -509,6 +508,7 @@ public sealed class SpanAttribution
         {
             expiredByTrace.Remove(trace);
         }
+        lateCounted.RemoveWhere(k => !links.ContainsKey(k));
     }
 
     private static SpanKey KeyOf(string tenant, string traceId, string spanId) => new(tenant, traceId, spanId);
