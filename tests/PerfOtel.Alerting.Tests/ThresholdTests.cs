@@ -21,6 +21,7 @@ public partial class ThresholdTests
         { "threshold:perfotel_agent_latency_p95_seconds:max", "ThresholdDefaults.MaxLatencyP95Seconds", ThresholdDefaults.MaxLatencyP95Seconds },
         { "threshold:perfotel_agent_cost_per_invocation_usd:max", "ThresholdDefaults.MaxCostPerInvocationUsd", ThresholdDefaults.MaxCostPerInvocationUsd },
         { "threshold:perfotel_agent_accuracy:min", "ThresholdDefaults.MinAccuracy", ThresholdDefaults.MinAccuracy },
+        { "threshold:perfotel_agent_quality:min", "ThresholdDefaults.MinQuality", ThresholdDefaults.MinQuality },
         { "threshold:perfotel_agent_tokens_per_invocation:max", "ThresholdDefaults.MaxTokensPerInvocation", ThresholdDefaults.MaxTokensPerInvocation },
         { "threshold:perfotel_budget_utilization_ratio:warning", "ThresholdDefaults.BudgetWarningRatio", ThresholdDefaults.BudgetWarningRatio },
         { "threshold:perfotel_budget_utilization_ratio:critical", "ThresholdDefaults.BudgetCriticalRatio", ThresholdDefaults.BudgetCriticalRatio },

@@ -42,6 +42,7 @@ public class PeerScrapeBenchmarks
     private Meter meter = null!;
     private HttpClient client = null!;
     private IDisposable meterAdapter = null!;
+    private MeterProvider withoutCreated = null!;
     private byte[] preRendered = [];
 
     [Params(1_000, 10_000)]
@@ -76,7 +77,20 @@ public class PeerScrapeBenchmarks
                 options.MaxSeries = int.MaxValue;
             }));
         app = builder.Build();
+        // The same exporter with EmitCreatedSeries off, on its own provider over the same meter: OpenMetrics without
+        // the _created line of every counter series (text never has one).
+        withoutCreated = global::OpenTelemetry.Sdk.CreateMeterProviderBuilder()
+            .AddMeter(meter.Name)
+            .AddView("perfotel.agent.invocations", new MetricStreamConfiguration { CardinalityLimit = SeriesCount + 10 })
+            .AddPerfOtelPrometheusExporter(options =>
+            {
+                options.ScrapeResponseCacheDuration = TimeSpan.Zero;
+                options.MaxSeries = int.MaxValue;
+                options.EmitCreatedSeries = false;
+            })
+            .Build();
         app.MapPerfOtelScrapingEndpoint("/perfotel");
+        app.MapPerfOtelScrapingEndpoint(withoutCreated, "/perfotel-without-created");
         app.MapPrometheusScrapingEndpoint("/otel");
         app.MapMetrics("/prometheus-net", nativeRegistry);
         app.MapMetrics("/prometheus-net-meter-adapter", adapterRegistry);
@@ -114,7 +128,7 @@ public class PeerScrapeBenchmarks
 
         // Every endpoint must serve the whole workload, or the comparison is void.
         preRendered = GetBytes("/perfotel");
-        foreach (var path in new[] { "/perfotel", "/otel", "/prometheus-net", "/prometheus-net-meter-adapter", "/floor" })
+        foreach (var path in new[] { "/perfotel", "/perfotel-without-created", "/otel", "/prometheus-net", "/prometheus-net-meter-adapter", "/floor" })
         {
             var lines = GetBytes(path).Count(b => b == (byte)'\n');
             if (lines < SeriesCount)
@@ -131,11 +145,15 @@ public class PeerScrapeBenchmarks
         app.StopAsync().GetAwaiter().GetResult();
         ((IDisposable)app).Dispose();
         meterAdapter.Dispose();
+        withoutCreated.Dispose();
         meter.Dispose();
     }
 
     [Benchmark(Baseline = true, Description = "PerfOtel.Exporter")]
     public Task<int> PerfOtel() => GetAsync("/perfotel");
+
+    [Benchmark(Description = "PerfOtel.Exporter, EmitCreatedSeries = false")]
+    public Task<int> PerfOtelWithoutCreated() => GetAsync("/perfotel-without-created");
 
     [Benchmark(Description = "OpenTelemetry.Exporter.Prometheus.AspNetCore")]
     public Task<int> OpenTelemetry() => GetAsync("/otel");

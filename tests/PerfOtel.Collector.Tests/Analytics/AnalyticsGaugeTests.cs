@@ -239,10 +239,11 @@ public class AnalyticsGaugeTests
     public void Exported_names_units_help_and_labels_are_those_of_the_catalog()
     {
         using var collector = new AnalyticsInstance(new ManualTimeProvider(Noon.AddMinutes(30)));
-        // Enough history for anomaly and trend series, plus accuracy, tokens, cost and task types.
+        // Enough history for anomaly and trend series, plus accuracy, quality, tokens, cost and task types.
         for (var minute = -90; minute < 30; minute += 1)
         {
-            var invocation = Invocation("full", Noon.AddMinutes(minute), confidence: 0.7, taskType: minute % 2 == 0 ? "a" : "b");
+            var invocation = Invocation("full", Noon.AddMinutes(minute), confidence: 0.7, taskType: minute % 2 == 0 ? "a" : "b",
+                quality: 0.75);
             var batch = Batch(invocation);
             batch.ProviderCalls.Add(Call(invocation, 10, 5, 0.01));
             batch.Evaluations.Add(Evaluation(invocation, "accuracy", 0.8));

@@ -28,7 +28,8 @@ public static class Records
     public static readonly DateTimeOffset Noon = new(2026, 11, 20, 12, 0, 0, TimeSpan.Zero);
 
     public static AgentInvocation Invocation(string agent, DateTimeOffset start, string outcome = Outcomes.Success,
-        double duration = 1.0, double? confidence = null, string? taskType = null, string tenant = "default")
+        double duration = 1.0, double? confidence = null, string? taskType = null, string tenant = "default",
+        double? quality = null)
     {
         var id = Interlocked.Increment(ref next);
         return new AgentInvocation
@@ -42,6 +43,7 @@ public static class Records
             Outcome = outcome,
             Confidence = confidence,
             TaskType = taskType,
+            Quality = quality,
         };
     }
 

@@ -96,6 +96,17 @@ public class HealthScoreTests
     }
 
     [Fact]
+    public void Hand_worked_score_with_quality_with_and_without_accuracy()
+    {
+        // s = 0.8, e = 0.1, l = 0.5 as above, q = 0.9: without accuracy 100 * (32 + 15 + 18 + 9) / 100 = 74;
+        // with a = 0.6 as well: 100 * (32 + 15 + 18 + 6 + 9) / 110 = 72.727...
+        Assert.Equal(74, HealthScore.Compute(0.8, 0.1, 7.5, 5, accuracy: null, quality: 0.9), 9);
+        Assert.Equal(8000.0 / 110, HealthScore.Compute(0.8, 0.1, 7.5, 5, accuracy: 0.6, quality: 0.9), 9);
+        // A known quality of 0 costs a perfect agent 10 of 100 points; an unknown one costs nothing.
+        Assert.Equal(90, HealthScore.Compute(1, 0, 1, 5, null, quality: 0.0), 9);
+    }
+
+    [Fact]
     public void Accuracy_term_is_dropped_not_zeroed_when_no_sample_exists()
     {
         // A known accuracy of 0 costs the agent 10 points; an unknown accuracy costs nothing.

@@ -22,7 +22,8 @@ public class MergeableSumTests
         for (var i = 0; i < 400; i++)
         {
             var outcome = random.NextDouble() switch { < 0.7 => Outcomes.Success, < 0.9 => Outcomes.Failure, _ => Outcomes.Partial };
-            var invocation = Invocation(i % 3 == 0 ? "a" : "b", Noon, outcome, duration: 0.5, confidence: random.NextDouble());
+            var invocation = Invocation(i % 3 == 0 ? "a" : "b", Noon, outcome, duration: 0.5, confidence: random.NextDouble(),
+                quality: i % 5 == 0 ? null : random.NextDouble());
             var batch = Batch(invocation);
             batch.ProviderCalls.Add(Call(invocation, random.Next(100, 900), random.Next(10, 300), random.NextDouble() / 10));
             batch.Evaluations.Add(Evaluation(invocation, "accuracy", random.NextDouble()));
@@ -54,6 +55,7 @@ public class MergeableSumTests
                 Assert.Equal(Gauge("perfotel.agent.success_ratio"), Sum("perfotel.agent.window.invocations", "outcome=success") / invocations, 12);
                 Assert.Equal(Gauge("perfotel.agent.error_ratio"), Sum("perfotel.agent.window.invocations", "outcome=failure") / invocations, 12);
                 Assert.Equal(Gauge("perfotel.agent.accuracy"), Sum("perfotel.agent.accuracy.sum") / Sum("perfotel.agent.accuracy.samples"), 12);
+                Assert.Equal(Gauge("perfotel.agent.quality"), Sum("perfotel.agent.quality.sum") / Sum("perfotel.agent.quality.samples"), 12);
 
                 double samples = 0, gapSum = 0, maxGap = 0, confidence = 0, successes = 0;
                 for (var bin = 0; bin < 10; bin++)

@@ -29,7 +29,7 @@ public partial class PrometheusExpositionTests
         for (var minute = -90; minute < 30; minute++)
         {
             var invocation = Invocation("full", Noon.AddMinutes(minute), minute % 3 == 0 ? Outcomes.Failure : Outcomes.Success,
-                confidence: 0.9, taskType: minute % 2 == 0 ? "a" : "b");
+                confidence: 0.9, taskType: minute % 2 == 0 ? "a" : "b", quality: 0.75);
             var batch = Batch(invocation);
             batch.ProviderCalls.Add(Call(invocation, 10, 5, 0.01));
             batch.Evaluations.Add(Evaluation(invocation, "accuracy", 0.8));

@@ -118,6 +118,30 @@ public class RollingWindowTests
     }
 
     [Fact]
+    public void Quality_is_the_unweighted_mean_of_the_invocations_quality_scores_and_enters_health_and_trend()
+    {
+        // 11:00-12:00: quality 0.9 and 0.7 (mean 0.8); 12:00-13:00: 0.6, 0.5 and one invocation without a score
+        // (mean 0.55, two samples). Relative change (0.55 - 0.8) / 0.8 = -31 %: degrading.
+        clock.Set(Noon.AddMinutes(-30));
+        observer.Apply(Batch(Invocation("writer", Noon.AddMinutes(-40), quality: 0.9),
+            Invocation("writer", Noon.AddMinutes(-40), quality: 0.7)));
+        clock.Set(Noon.AddMinutes(30));
+        var sampled = Invocation("writer", Noon.AddMinutes(10), quality: 0.6) with { SampleWeight = 10 };
+        observer.Apply(Batch(sampled, Invocation("writer", Noon.AddMinutes(10), quality: 0.5),
+            Invocation("writer", Noon.AddMinutes(10))));
+
+        var report = Report("writer", Hour);
+        Assert.Equal(2, report.QualitySamples);
+        Assert.Equal(1.1, report.QualitySum, 12);
+        // Unweighted like accuracy: the sampled invocation's weight of 10 counts its invocation ten times, its quality once.
+        Assert.Equal(0.55, report.Quality!.Value, 12);
+        Assert.Equal(-1, report.Trends[TrendMetrics.Quality]);
+        // Health: s = 1, e = 0, l = 1 (1 s against 5 s), q = 0.55, no accuracy: 100 * (90 + 5.5) / 100 = 95.5.
+        Assert.Equal(95.5, report.HealthScore!.Value, 9);
+        Assert.Null(Report("writer", Hour).Accuracy);
+    }
+
+    [Fact]
     public void Feedback_verdict_rescores_the_calibration_sample_of_its_invocation()
     {
         var invocation = Invocation("qa", Noon, Outcomes.Success, confidence: 0.9);

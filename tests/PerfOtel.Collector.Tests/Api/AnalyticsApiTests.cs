@@ -134,7 +134,7 @@ public class AnalyticsApiTests : IDisposable
     [InlineData("/api/v1/alerts?limit=ten", "limit must be an integer from 1 to 1000, was 'ten'.")]
     [InlineData("/api/v1/alerts?since=yesterday", "since must be an ISO 8601 date and time (e.g. 2026-11-20T00:00:00Z), was 'yesterday'.")]
     [InlineData("/api/v1/alerts?agent=", "agent must be 1 to 256 characters when given.")]
-    [InlineData("/api/v1/alerts?metric=succes_rate", "metric must be one of success_rate, error_rate, latency_p95, cost_per_invocation, accuracy, tokens_per_invocation, anomaly_score, was 'succes_rate'.")]
+    [InlineData("/api/v1/alerts?metric=succes_rate", "metric must be one of success_rate, error_rate, latency_p95, cost_per_invocation, accuracy, quality, tokens_per_invocation, anomaly_score, was 'succes_rate'.")]
     public async Task Bad_parameters_are_400_with_a_message(string path, string message)
     {
         var json = await GetJson(path, HttpStatusCode.BadRequest);

@@ -120,8 +120,10 @@ public sealed class CostApiTests : IDisposable
     [Fact]
     public async Task ModelsListsStatsPerWindowWithRecommendations()
     {
-        // 30 invocations each (the default minimum): gpt-4o at 0.10 USD, gpt-4o-mini at 0.03 USD, all successful.
-        for (var i = 0; i < 30; i++)
+        // 100 invocations each of one agent (no task type): gpt-4o at 0.10 USD, gpt-4o-mini at 0.03 USD, all successful.
+        // 100 of 100 has the Wilson interval [0.963, 1]: the difference's lower limit, -0.037, is within the 0.05 margin
+        // (30 of 30 would give -0.114: too few to recommend).
+        for (var i = 0; i < 100; i++)
         {
             foreach (var (model, cost) in new[] { ("gpt-4o", 0.10), ("gpt-4o-mini", 0.03) })
             {
@@ -136,7 +138,7 @@ public sealed class CostApiTests : IDisposable
         Assert.Equal("1h", json.GetProperty("window").GetString());
         var models = json.GetProperty("models").EnumerateArray().ToList();
         Assert.Equal(["gpt-4o", "gpt-4o-mini"], models.Select(m => m.GetProperty("model").GetString()));
-        Assert.Equal(30, models[0].GetProperty("invocations").GetInt64());
+        Assert.Equal(100, models[0].GetProperty("invocations").GetInt64());
         Assert.Equal(1.0, models[0].GetProperty("successRate").GetDouble());
         Assert.Equal(0.10, models[0].GetProperty("costPerInvocationUsd").GetDouble(), 9);
         Assert.Equal(JsonValueKind.Null, models[0].GetProperty("accuracy").ValueKind);
@@ -144,6 +146,12 @@ public sealed class CostApiTests : IDisposable
         Assert.Equal("gpt-4o", recommendation.GetProperty("currentModel").GetString());
         Assert.Equal("gpt-4o-mini", recommendation.GetProperty("recommendedModel").GetString());
         Assert.Equal(0.7, recommendation.GetProperty("savingsRatio").GetDouble(), 9);
+        Assert.Equal("planner", recommendation.GetProperty("agent").GetString());
+        Assert.Equal("(none)", recommendation.GetProperty("taskType").GetString());
+        Assert.Equal(100, recommendation.GetProperty("currentInvocations").GetInt64());
+        Assert.Equal(100, recommendation.GetProperty("recommendedInvocations").GetInt64());
+        Assert.Equal(1.0, recommendation.GetProperty("recommendedSuccessRate").GetProperty("estimate").GetDouble());
+        Assert.Equal(-0.037, recommendation.GetProperty("successRateDifference").GetProperty("lower").GetDouble(), 3);
 
         using var bad = await client.GetAsync(new Uri("/api/v1/models?window=7d", UriKind.Relative));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);

@@ -14,8 +14,9 @@ internal static class OtlpJsonSpans
 
     public static string NewSpanId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
-    /// <summary>An invocation to send: agent, outcome, stated confidence and an accuracy evaluation (optional).</summary>
-    public sealed record Invocation(string Agent, string Outcome, double Confidence, double? Accuracy, double DurationSeconds);
+    /// <summary>An invocation to send: agent, outcome, stated confidence, an accuracy evaluation and a quality score (both optional).</summary>
+    public sealed record Invocation(string Agent, string Outcome, double Confidence, double? Accuracy, double DurationSeconds,
+        double? Quality = null);
 
     /// <summary>One request carrying the given invocations as invoke_agent spans with evaluation events.</summary>
     public static string InvocationBatch(IEnumerable<Invocation> invocations, string tenant = "default")
@@ -37,6 +38,10 @@ internal static class OtlpJsonSpans
             sb.Append("{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"invoke_agent\"}},");
             sb.Append(CultureInfo.InvariantCulture, $"{{\"key\":\"gen_ai.agent.name\",\"value\":{{\"stringValue\":\"{inv.Agent}\"}}}},");
             sb.Append(CultureInfo.InvariantCulture, $"{{\"key\":\"perfotel.tenant\",\"value\":{{\"stringValue\":\"{tenant}\"}}}},");
+            if (inv.Quality is { } quality)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"{{\"key\":\"perfotel.quality\",\"value\":{{\"doubleValue\":{quality.ToString("R", CultureInfo.InvariantCulture)}}}}},");
+            }
             sb.Append(CultureInfo.InvariantCulture, $"{{\"key\":\"perfotel.confidence\",\"value\":{{\"doubleValue\":{inv.Confidence.ToString("R", CultureInfo.InvariantCulture)}}}}},");
             sb.Append(CultureInfo.InvariantCulture, $"{{\"key\":\"perfotel.outcome\",\"value\":{{\"stringValue\":\"{inv.Outcome}\"}}}}]");
             if (inv.Accuracy is { } accuracy)

@@ -8,7 +8,7 @@ namespace PerfOtel.Collector.Tests.EndToEnd;
 
 /// <summary>
 /// Principle 4: two collector replicas, each fed half of the data, scraped by a real Prometheus running the shipped
-/// recording rules, give the same accuracy, ECE, Brier score, overconfidence and success ratio as one collector fed
+/// recording rules, give the same accuracy, quality, ECE, Brier score, overconfidence and success ratio as one collector fed
 /// all of it.
 /// </summary>
 [Collection(ProcessTests.Name)]
@@ -28,7 +28,8 @@ public sealed class ReplicaMergeTests : IDisposable
             var successChance = agent == "alpha" ? confidence : 0.6;
             var outcome = random.NextDouble() < successChance ? "success" : (random.NextDouble() < 0.2 ? "partial" : "failure");
             double? accuracy = i % 3 == 0 ? Math.Round(random.NextDouble(), 3) : null;
-            return new Invocation(agent, outcome, confidence, accuracy, 0.2 + random.NextDouble());
+            double? quality = i % 4 == 1 ? null : Math.Round(random.NextDouble(), 3);
+            return new Invocation(agent, outcome, confidence, accuracy, 0.2 + random.NextDouble(), quality);
         }).ToList();
 
         await using var whole = await CollectorProcess.StartAsync(Path.Combine(directory, "whole"));
@@ -53,6 +54,7 @@ public sealed class ReplicaMergeTests : IDisposable
             ("tenant_agent_window:perfotel_agent_brier_score:merged", "perfotel_agent_brier_score"),
             ("tenant_agent_window:perfotel_agent_overconfidence:merged", "perfotel_agent_overconfidence"),
             ("tenant_agent_window:perfotel_agent_accuracy:merged", "perfotel_agent_accuracy"),
+            ("tenant_agent_window:perfotel_agent_quality:merged", "perfotel_agent_quality"),
             ("tenant_agent_window:perfotel_agent_success:ratio", "perfotel_agent_success_ratio"),
             ("tenant_agent_window:perfotel_agent_error:ratio", "perfotel_agent_error_ratio"),
         };

@@ -247,6 +247,9 @@ public sealed class RestartEqualsLiveTests : IDisposable
         var experiment = i % 2 == 0
             ? $",{{\"key\":\"perfotel.experiment\",\"value\":{{\"stringValue\":\"checkout\"}}}},{{\"key\":\"perfotel.variant\",\"value\":{{\"stringValue\":\"{(i % 4 == 0 ? "a" : "b")}\"}}}}"
             : string.Empty;
+        // A quality score on most runs, so the quality families are compared too.
+        var quality = i % 6 == 5 ? string.Empty
+            : $",{{\"key\":\"perfotel.quality\",\"value\":{{\"doubleValue\":{(0.4 + (i % 6 * 0.1)).ToString("R", CultureInfo.InvariantCulture)}}}}}";
         var evaluation = i % 3 == 1
             ? $",\"events\":[{{\"timeUnixNano\":\"{Nanos(start.AddSeconds(9))}\",\"name\":\"gen_ai.evaluation.result\",\"attributes\":[{{\"key\":\"gen_ai.evaluation.name\",\"value\":{{\"stringValue\":\"accuracy\"}}}},{{\"key\":\"gen_ai.evaluation.score.value\",\"value\":{{\"doubleValue\":{(0.5 + (i % 5 * 0.1)).ToString("R", CultureInfo.InvariantCulture)}}}}}]}}]"
             : string.Empty;
@@ -257,7 +260,7 @@ public sealed class RestartEqualsLiveTests : IDisposable
                "startTimeUnixNano":"{{{Nanos(start)}}}","endTimeUnixNano":"{{{Nanos(start.AddSeconds(10))}}}",
                "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"invoke_agent"}},{"key":"gen_ai.agent.name","value":{"stringValue":"{{{agent}}}"}},
                  {"key":"perfotel.outcome","value":{"stringValue":"{{{outcome}}}"}},{"key":"perfotel.confidence","value":{"doubleValue":{{{confidence}}}}},
-                 {"key":"perfotel.task.id","value":{"stringValue":"task-{{{i}}}"}}{{{experiment}}}]{{{evaluation}}}},
+                 {"key":"perfotel.task.id","value":{"stringValue":"task-{{{i}}}"}}{{{experiment}}}{{{quality}}}]{{{evaluation}}}},
               {"traceId":"{{{Trace(i)}}}",{{{traceState}}}"spanId":"{{{Span(i, 1)}}}","parentSpanId":"{{{Span(i, 0)}}}","name":"chat {{{model}}}","kind":3,
                "startTimeUnixNano":"{{{Nanos(start.AddSeconds(1))}}}","endTimeUnixNano":"{{{Nanos(start.AddSeconds(4))}}}",
                "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.provider.name","value":{"stringValue":"openai"}},

@@ -33,6 +33,8 @@ public sealed class ScaleOutTests : IDisposable
         ("perfotel_agent_window_tokens", "sum"),
         ("perfotel_agent_accuracy_sum", "sum"),
         ("perfotel_agent_accuracy_samples", "sum"),
+        ("perfotel_agent_quality_sum", "sum"),
+        ("perfotel_agent_quality_samples", "sum"),
         ("perfotel_agent_calibration_bin_samples", "sum"),
         ("perfotel_agent_calibration_bin_successes", "sum"),
         ("perfotel_agent_calibration_bin_confidence_sum", "sum"),
@@ -305,6 +307,8 @@ public sealed class ScaleOutTests : IDisposable
                 "{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"invoke_agent\"}}," +
                 $"{{\"key\":\"gen_ai.agent.name\",\"value\":{{\"stringValue\":\"{run.Agent}\"}}}}," +
                 $"{{\"key\":\"perfotel.confidence\",\"value\":{{\"doubleValue\":{run.Confidence.ToString("R", CultureInfo.InvariantCulture)}}}}}," +
+                // A quality score derived from the confidence, so that the runs stay what they were before quality was compared.
+                $"{{\"key\":\"perfotel.quality\",\"value\":{{\"doubleValue\":{Math.Round(1 - run.Confidence, 3).ToString("R", CultureInfo.InvariantCulture)}}}}}," +
                 $"{{\"key\":\"perfotel.outcome\",\"value\":{{\"stringValue\":\"{run.Outcome}\"}}}}]}}");
         }
         return "{\"resourceSpans\":[{\"resource\":{},\"scopeSpans\":[{\"spans\":[" + string.Join(',', spans.Where(s => s.Length > 0)) + "]}]}]}";

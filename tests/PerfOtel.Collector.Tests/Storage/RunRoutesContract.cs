@@ -306,11 +306,12 @@ public abstract partial class ExecutionStoreContract
         var runs = Enumerable.Range(0, 5).Select(i => TestRecords.Invocation(start: now.AddMinutes(-20 + i), agent: "flaky") with
         {
             Outcome = i is 0 or 2 or 3 ? Outcomes.Failure : Outcomes.Success, ErrorType = null, DurationSeconds = 1,
-            ParentSpanId = null,
+            ParentSpanId = null, Quality = 0.9,
         }).ToList();
+        // Good answers (quality 0.9): only the success and error rates of flaky are breached.
         var steady = Enumerable.Range(0, 2).Select(i => TestRecords.Invocation(start: now.AddMinutes(-10 + i), agent: "steady") with
         {
-            Outcome = Outcomes.Success, DurationSeconds = 1, ParentSpanId = null,
+            Outcome = Outcomes.Success, DurationSeconds = 1, ParentSpanId = null, Quality = 0.9,
         });
         var committed = await store.WriteAsync(TestRecords.Batch([.. runs, .. steady]), CancellationToken.None);
         host.Services.GetRequiredService<DerivationPipeline>().Apply(committed);

@@ -33,10 +33,19 @@ public sealed class InvocationFacts
     /// <summary>Experiment of the invocation (once seen).</summary>
     public string? Experiment { get; internal set; }
 
+    /// <summary>Agent of the invocation (once seen).</summary>
+    public string? AgentName { get; internal set; }
+
+    /// <summary>Task type of the invocation (once seen; null when it has none).</summary>
+    public string? TaskType { get; internal set; }
+
     /// <summary>Variant of the invocation (once seen).</summary>
     public string? Variant { get; internal set; }
 
     internal bool Succeeded { get; set; }
+
+    /// <summary>How many invocations this one counts as (its sampling weight, <see cref="SampleWeights.Count"/>).</summary>
+    internal int Weight { get; set; } = 1;
 
     internal double? OwnCostUsd { get; set; }
 
@@ -138,7 +147,10 @@ public sealed class InvocationAttribution
             facts.Experiment = invocation.Experiment;
             facts.Variant = invocation.Variant;
             facts.Succeeded = invocation.Outcome == Outcomes.Success;
+            facts.Weight = SampleWeights.Count(invocation.SampleWeight);
             facts.OwnCostUsd = invocation.CostUsd;
+            facts.AgentName = invocation.AgentName;
+            facts.TaskType = invocation.TaskType;
             return Copy(facts);
         }
     }
@@ -174,7 +186,8 @@ public sealed class InvocationAttribution
             }
             var f = node.Value.Facts;
             var now = f.InvocationSeen && f.Provider is { } provider && f.Model is { } model
-                ? new ModelShare(provider, model, f.InvocationStart, f.Succeeded, f.KnownCostUsd(), f.AccuracyCount, f.AccuracySum)
+                ? new ModelShare(provider, model, f.InvocationStart, f.Succeeded, f.KnownCostUsd(), f.AccuracyCount, f.AccuracySum,
+                    f.Weight, f.AgentName, f.TaskType)
                 : null;
             var counted = f.CountedModel;
             if (counted == now)
@@ -227,15 +240,22 @@ public sealed class InvocationAttribution
         Experiment = facts.Experiment,
         Variant = facts.Variant,
         Succeeded = facts.Succeeded,
+        Weight = facts.Weight,
         OwnCostUsd = facts.OwnCostUsd,
         AccuracyCount = facts.AccuracyCount,
         AccuracySum = facts.AccuracySum,
         CountedModel = facts.CountedModel,
+        AgentName = facts.AgentName,
+        TaskType = facts.TaskType,
     };
 
     private sealed record Entry((string Tenant, string TraceId, string SpanId) Key, InvocationFacts Facts);
 }
 
 /// <summary>What one invocation adds to the model that served it in the model comparison.</summary>
+/// <remarks>
+/// <paramref name="Weight"/> is the invocation's sampling count; <paramref name="Agent"/> and <paramref name="TaskType"/>
+/// key its like-for-like cohort.
+/// </remarks>
 public sealed record ModelShare(string Provider, string Model, DateTimeOffset InvocationStart, bool Succeeded, double? KnownCostUsd,
-    long AccuracyCount, double AccuracySum);
+    long AccuracyCount, double AccuracySum, int Weight, string? Agent, string? TaskType);

@@ -29,6 +29,22 @@ public sealed record ModelStats(
     long AccuracySamples);
 
 /// <summary>
+/// One model's invocations for one agent on one task type over the recommendation window: the like-for-like cohort the
+/// cheaper-model advice compares (<see cref="ModelRecommendations"/>).
+/// </summary>
+public sealed record CohortStats(
+    string Agent,
+    string TaskType,
+    string Provider,
+    string Model,
+    long Invocations,
+    long Successes,
+    long PricedInvocations,
+    double? CostPerInvocationUsd,
+    double? Accuracy,
+    long AccuracySamples);
+
+/// <summary>
 /// Rolling-window statistics per (tenant, provider, model): calls, errors and latency of the model's provider calls at
 /// their start time, and the invocations it served at the invocation's start time. An invocation is served by the model
 /// of its last provider call (by start time) committed before or with it (<see cref="InvocationAttribution"/>); its
@@ -41,6 +57,7 @@ public sealed class ModelComparison
     private readonly Lock gate = new();
     private readonly Dictionary<string, Dictionary<(string Provider, string Model), TimeBucketRing<ModelWindowStats>[]>> tenants =
         new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<CohortKey, TimeBucketRing<ModelWindowStats>>> cohorts = new(StringComparer.Ordinal);
     private readonly ModelComparisonOptions options;
     private readonly TimeProvider clock;
     private readonly CardinalityGuard? guard;
@@ -103,7 +120,7 @@ public sealed class ModelComparison
         }
         var succeeded = invocation.Outcome == Outcomes.Success;
         var count = SampleWeights.Count(invocation.SampleWeight);
-        Record(invocation.Tenant, facts.Provider, facts.Model, invocation.StartTime, stats =>
+        void Update(ModelWindowStats stats)
         {
             stats.Invocations += count;
             if (succeeded)
@@ -120,7 +137,9 @@ public sealed class ModelComparison
                 stats.AccuracySamples++;
                 stats.AccuracySum += a;
             }
-        });
+        }
+        Record(invocation.Tenant, facts.Provider, facts.Model, invocation.StartTime, Update);
+        RecordCohort(invocation.Tenant, invocation.AgentName, invocation.TaskType, facts.Provider, facts.Model, invocation.StartTime, Update);
     }
 
     /// <summary>
@@ -130,21 +149,28 @@ public sealed class ModelComparison
     public void AddInvocation(string tenant, ModelShare share, int sign)
     {
         ArgumentNullException.ThrowIfNull(share);
-        Record(tenant, share.Provider, share.Model, share.InvocationStart, stats =>
+        // The same figures as RecordInvocation and RecordAccuracy count, signed.
+        var count = (long)sign * share.Weight;
+        void Update(ModelWindowStats stats)
         {
-            stats.Invocations += sign;
+            stats.Invocations += count;
             if (share.Succeeded)
             {
-                stats.Successes += sign;
+                stats.Successes += count;
             }
             if (share.KnownCostUsd is { } c && double.IsFinite(c))
             {
-                stats.PricedInvocations += sign;
-                stats.InvocationCostUsd += sign * c;
+                stats.PricedInvocations += count;
+                stats.InvocationCostUsd += c * count;
             }
             stats.AccuracySamples += sign * share.AccuracyCount;
             stats.AccuracySum += sign * share.AccuracySum;
-        });
+        }
+        Record(tenant, share.Provider, share.Model, share.InvocationStart, Update);
+        if (share.Agent is { } agent)
+        {
+            RecordCohort(tenant, agent, share.TaskType, share.Provider, share.Model, share.InvocationStart, Update);
+        }
     }
 
     /// <summary>Counts an accuracy sample that arrived after its invocation, in the bucket of the invocation's start.</summary>
@@ -155,11 +181,101 @@ public sealed class ModelComparison
         {
             return;
         }
-        Record(tenant, facts.Provider, facts.Model, facts.InvocationStart, stats =>
+        void Update(ModelWindowStats stats)
         {
             stats.AccuracySamples++;
             stats.AccuracySum += accuracy;
+        }
+        Record(tenant, facts.Provider, facts.Model, facts.InvocationStart, Update);
+        if (facts.AgentName is { } agent)
+        {
+            RecordCohort(tenant, agent, facts.TaskType, facts.Provider, facts.Model, facts.InvocationStart, Update);
+        }
+    }
+
+    /// <summary>
+    /// The tenant's cohorts with invocations in the recommendation window: per (agent, task type, provider, model).
+    /// Ordered by agent, task type, provider, model.
+    /// </summary>
+    public IReadOnlyList<CohortStats> Cohorts(string tenant)
+    {
+        var now = Now;
+        var result = new List<CohortStats>();
+        lock (gate)
+        {
+            if (!cohorts.TryGetValue(tenant, out var byKey))
+            {
+                return result;
+            }
+            foreach (var (key, ring) in byKey)
+            {
+                if (ring.Sum(now) is { Invocations: > 0 } s)
+                {
+                    result.Add(new CohortStats(key.Agent, key.TaskType, key.Provider, key.Model, s.Invocations, s.Successes,
+                        s.PricedInvocations, s.PricedInvocations > 0 ? s.InvocationCostUsd / s.PricedInvocations : null,
+                        s.AccuracySamples > 0 ? s.AccuracySum / s.AccuracySamples : null, s.AccuracySamples));
+                }
+            }
+        }
+        result.Sort((a, b) =>
+        {
+            var c = string.CompareOrdinal(a.Agent, b.Agent);
+            c = c != 0 ? c : string.CompareOrdinal(a.TaskType, b.TaskType);
+            c = c != 0 ? c : string.CompareOrdinal(a.Provider, b.Provider);
+            return c != 0 ? c : string.CompareOrdinal(a.Model, b.Model);
         });
+        return result;
+    }
+
+    /// <summary>The task type a cohort is keyed by when the invocation carries none.</summary>
+    public const string NoTaskType = "(none)";
+
+    private readonly record struct CohortKey(string Agent, string TaskType, string Provider, string Model);
+
+    /// <summary>
+    /// Counts into the (agent, task type, model) cohort of the recommendation window. Beyond
+    /// <see cref="ModelComparisonOptions.MaxCohortsPerTenant"/> cohorts a tenant's further ones are not kept: they get
+    /// no advice rather than advice from pooled, unlike work.
+    /// </summary>
+    private void RecordCohort(string tenant, string agent, string? taskType, string provider, string model, DateTimeOffset time,
+        Action<ModelWindowStats> update)
+    {
+        if (guard is not null)
+        {
+            (provider, model) = guard.Model(tenant, provider, model);
+            agent = guard.Agent(tenant, agent)!;
+            tenant = guard.Tenant(tenant);
+        }
+        if (provider == CostKeys.Other || model == CostKeys.Other)
+        {
+            return;
+        }
+        var window = options.EffectiveRecommendationWindow;
+        var key = new CohortKey(agent, string.IsNullOrEmpty(taskType) ? NoTaskType : taskType, provider, model);
+        var now = Now;
+        lock (gate)
+        {
+            if (!cohorts.TryGetValue(tenant, out var byKey))
+            {
+                if (cohorts.Count >= options.MaxTenants)
+                {
+                    return;
+                }
+                byKey = [];
+                cohorts[tenant] = byKey;
+            }
+            if (!byKey.TryGetValue(key, out var ring))
+            {
+                if (byKey.Count >= options.MaxCohortsPerTenant)
+                {
+                    return;
+                }
+                ring = new TimeBucketRing<ModelWindowStats>(window.Duration, window.BucketWidth, () => new ModelWindowStats());
+                byKey[key] = ring;
+            }
+            ring.Record(time, now, update);
+            Interlocked.Increment(ref version);
+        }
     }
 
     /// <summary>Tenants with data.</summary>

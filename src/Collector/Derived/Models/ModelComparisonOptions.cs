@@ -40,8 +40,15 @@ public sealed class ModelComparisonOptions
     /// <summary>Accuracy is compared only when both models have at least this many accuracy samples in the window.</summary>
     public int MinAccuracySamples { get; set; } = 10;
 
-    /// <summary>A cheaper model is of equal quality when its success rate is at most this much lower (absolute).</summary>
-    public double SuccessRateTolerance { get; set; } = 0.02;
+    /// <summary>
+    /// Non-inferiority margin of the success rate (absolute): a cheaper model is recommended only when the lower limit of
+    /// the 95 % Newcombe interval of (its success rate - the current one's), for the same agent and task type, is at
+    /// least minus this.
+    /// </summary>
+    public double SuccessRateTolerance { get; set; } = 0.05;
+
+    /// <summary>(agent, task type, model) cohorts kept per tenant for the like-for-like advice; further ones get no advice.</summary>
+    public int MaxCohortsPerTenant { get; set; } = 5000;
 
     /// <summary>... and its mean accuracy at most this much lower (absolute).</summary>
     public double AccuracyTolerance { get; set; } = 0.02;
@@ -72,6 +79,10 @@ public sealed class ModelComparisonOptions
         if (MinInvocations < 1)
         {
             yield return $"{SectionName}:MinInvocations must be at least 1, was {MinInvocations}.";
+        }
+        if (MaxCohortsPerTenant < 1)
+        {
+            yield return $"{SectionName}:MaxCohortsPerTenant must be at least 1, was {MaxCohortsPerTenant}.";
         }
         if (MinAccuracySamples < 1)
         {

@@ -29,7 +29,7 @@ public static class ThresholdEvaluator
     public static IReadOnlyList<string> Metrics { get; } =
     [
         TrendMetrics.SuccessRate, TrendMetrics.ErrorRate, TrendMetrics.LatencyP95, TrendMetrics.CostPerInvocation,
-        TrendMetrics.Accuracy, TrendMetrics.TokensPerInvocation, AnomalyMetric,
+        TrendMetrics.Accuracy, TrendMetrics.Quality, TrendMetrics.TokensPerInvocation, AnomalyMetric,
     ];
 
     /// <summary>Every breach of one report, most severe first.</summary>
@@ -57,6 +57,8 @@ public static class ThresholdEvaluator
             "Look at the agent's failed invocations by error type and at its provider calls' errors; roll back a recent prompt, model or tool change if the drop started with it.");
         Below(TrendMetrics.Accuracy, report.Accuracy, thresholds.MinAccuracy, Critical, "Accuracy",
             "Compare predicted and actual outcomes in the feedback of the worst task types; review the prompt and the model for them, and consider routing them to a stronger agent.");
+        Below(TrendMetrics.Quality, report.Quality, thresholds.MinQuality, Warning, "Quality",
+            "Read the lowest-quality answers of the agent's invocations; check for a model or prompt change, thinner retrieved context or a new kind of task, and add the weak cases to the agent's evaluation set.");
         Above(TrendMetrics.ErrorRate, report.ErrorRate, thresholds.MaxErrorRate, Warning, "Error rate",
             "Group the failures by error type: provider throttling calls for retries with backoff or a fallback model, tool errors for fixing the tool.");
         Above(TrendMetrics.LatencyP95, report.LatencyP95Seconds, thresholds.MaxLatencyP95Seconds, Warning, "p95 latency (s)",

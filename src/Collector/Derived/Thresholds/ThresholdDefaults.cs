@@ -21,6 +21,9 @@ public static class ThresholdDefaults
     /// <summary>Accuracy below this is critical (70 %).</summary>
     public const double MinAccuracy = 0.70;
 
+    /// <summary>Mean quality (<c>perfotel.quality</c>) below this is a warning (70 %).</summary>
+    public const double MinQuality = 0.70;
+
     /// <summary>Tokens per invocation above this is a warning (5000).</summary>
     public const double MaxTokensPerInvocation = 5000;
 

@@ -10,6 +10,7 @@ public sealed record ThresholdSet
     public double MaxLatencyP95Seconds { get; init; } = ThresholdDefaults.MaxLatencyP95Seconds;
     public double MaxCostPerInvocationUsd { get; init; } = ThresholdDefaults.MaxCostPerInvocationUsd;
     public double MinAccuracy { get; init; } = ThresholdDefaults.MinAccuracy;
+    public double MinQuality { get; init; } = ThresholdDefaults.MinQuality;
     public double MaxTokensPerInvocation { get; init; } = ThresholdDefaults.MaxTokensPerInvocation;
     public double BudgetWarningRatio { get; init; } = ThresholdDefaults.BudgetWarningRatio;
     public double BudgetCriticalRatio { get; init; } = ThresholdDefaults.BudgetCriticalRatio;
@@ -41,6 +42,7 @@ public class ThresholdOverrides
     public double? MaxLatencyP95Seconds { get; set; }
     public double? MaxCostPerInvocationUsd { get; set; }
     public double? MinAccuracy { get; set; }
+    public double? MinQuality { get; set; }
     public double? MaxTokensPerInvocation { get; set; }
     public double? BudgetWarningRatio { get; set; }
     public double? BudgetCriticalRatio { get; set; }
@@ -71,6 +73,7 @@ public class ThresholdOverrides
         MaxLatencyP95Seconds = MaxLatencyP95Seconds ?? outer.MaxLatencyP95Seconds,
         MaxCostPerInvocationUsd = MaxCostPerInvocationUsd ?? outer.MaxCostPerInvocationUsd,
         MinAccuracy = MinAccuracy ?? outer.MinAccuracy,
+        MinQuality = MinQuality ?? outer.MinQuality,
         MaxTokensPerInvocation = MaxTokensPerInvocation ?? outer.MaxTokensPerInvocation,
         BudgetWarningRatio = BudgetWarningRatio ?? outer.BudgetWarningRatio,
         BudgetCriticalRatio = BudgetCriticalRatio ?? outer.BudgetCriticalRatio,
@@ -122,6 +125,7 @@ public sealed class ThresholdOptions
     public double MaxLatencyP95Seconds { get; set; } = ThresholdDefaults.MaxLatencyP95Seconds;
     public double MaxCostPerInvocationUsd { get; set; } = ThresholdDefaults.MaxCostPerInvocationUsd;
     public double MinAccuracy { get; set; } = ThresholdDefaults.MinAccuracy;
+    public double MinQuality { get; set; } = ThresholdDefaults.MinQuality;
     public double MaxTokensPerInvocation { get; set; } = ThresholdDefaults.MaxTokensPerInvocation;
     public double BudgetWarningRatio { get; set; } = ThresholdDefaults.BudgetWarningRatio;
     public double BudgetCriticalRatio { get; set; } = ThresholdDefaults.BudgetCriticalRatio;
@@ -155,6 +159,7 @@ public sealed class ThresholdOptions
         MaxLatencyP95Seconds = MaxLatencyP95Seconds,
         MaxCostPerInvocationUsd = MaxCostPerInvocationUsd,
         MinAccuracy = MinAccuracy,
+        MinQuality = MinQuality,
         MaxTokensPerInvocation = MaxTokensPerInvocation,
         BudgetWarningRatio = BudgetWarningRatio,
         BudgetCriticalRatio = BudgetCriticalRatio,
@@ -246,6 +251,10 @@ public sealed class ThresholdOptions
         if (!(set.MinAccuracy is >= 0 and <= 1))
         {
             yield return $"{prefix}:MinAccuracy must be in [0, 1], was {Show(set.MinAccuracy)}.";
+        }
+        if (!(set.MinQuality is >= 0 and <= 1))
+        {
+            yield return $"{prefix}:MinQuality must be in [0, 1], was {Show(set.MinQuality)}.";
         }
         if (!(set.MaxTokensPerInvocation >= 0) || double.IsInfinity(set.MaxTokensPerInvocation))
         {

@@ -32,6 +32,7 @@ public static class ThresholdSeries
         new(TrendMetrics.LatencyP95, ThresholdEvaluator.Warning, nameof(ThresholdSet.MaxLatencyP95Seconds), (s, _) => s.MaxLatencyP95Seconds),
         new(TrendMetrics.CostPerInvocation, ThresholdEvaluator.Warning, nameof(ThresholdSet.MaxCostPerInvocationUsd), (s, _) => s.MaxCostPerInvocationUsd),
         new(TrendMetrics.Accuracy, ThresholdEvaluator.Critical, nameof(ThresholdSet.MinAccuracy), (s, _) => s.MinAccuracy),
+        new(TrendMetrics.Quality, ThresholdEvaluator.Warning, nameof(ThresholdSet.MinQuality), (s, _) => s.MinQuality),
         new(TrendMetrics.TokensPerInvocation, ThresholdEvaluator.Warning, nameof(ThresholdSet.MaxTokensPerInvocation), (s, _) => s.MaxTokensPerInvocation),
         new(BudgetUtilization, ThresholdEvaluator.Warning, nameof(ThresholdSet.BudgetWarningRatio), (s, _) => s.BudgetWarningRatio),
         new(BudgetUtilization, ThresholdEvaluator.Critical, nameof(ThresholdSet.BudgetCriticalRatio), (s, _) => s.BudgetCriticalRatio),

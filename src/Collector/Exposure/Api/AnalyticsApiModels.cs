@@ -17,7 +17,7 @@ public sealed record SystemMetricsResponse(string Tenant, string Window, int Age
 /// <summary>One agent in <c>GET /api/v1/metrics/agents</c>.</summary>
 public sealed record AgentSummary(
     string Agent, long Invocations, double? SuccessRate, double? ErrorRate, double? LatencyP95Seconds, double? Accuracy,
-    double? CalibrationError, double? CostPerInvocationUsd, double? HealthScore, string? HealthBand, double? AnomalyScore,
+    double? Quality, double? CalibrationError, double? CostPerInvocationUsd, double? HealthScore, string? HealthBand, double? AnomalyScore,
     string? AgentType, DateTimeOffset? LastSeen, string? Status);
 
 /// <summary><c>GET /api/v1/metrics/agents</c>.</summary>

@@ -40,7 +40,7 @@ internal static class AnalyticsQueries
         var summaries = windows.Agents(tenant, window)
             .Select(a => windows.Report(a, window))
             .Select(r => new AgentSummary(r.Agent!, r.Invocations, r.SuccessRate, r.ErrorRate, r.LatencyP95Seconds,
-                r.Accuracy, r.Calibration.ExpectedCalibrationError, r.CostPerInvocationUsd, r.HealthScore, r.HealthBand,
+                r.Accuracy, r.Quality, r.Calibration.ExpectedCalibrationError, r.CostPerInvocationUsd, r.HealthScore, r.HealthBand,
                 r.Anomaly.Score, r.AgentType, r.LastSeen, r.Status))
             .ToList();
         return new AgentListResponse(tenant, windows.Windows[window].Name, summaries);

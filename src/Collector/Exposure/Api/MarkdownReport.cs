@@ -18,10 +18,10 @@ internal static class MarkdownReport
         text.AppendLine();
         text.AppendLine("## System");
         text.AppendLine();
-        text.AppendLine("| health | band | invocations | success rate | error rate | p95 latency | accuracy | cost / invocation |");
-        text.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| health | band | invocations | success rate | error rate | p95 latency | accuracy | quality | cost / invocation |");
+        text.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         var s = report.System;
-        Line(text, $"| {Number(s.HealthScore, "0.0")} | {s.HealthBand ?? "-"} | {s.Invocations} | {Percent(s.SuccessRate)} | {Percent(s.ErrorRate)} | {Seconds(s.LatencyP95Seconds)} | {Percent(s.Accuracy)} | {Usd(s.CostPerInvocationUsd)} |");
+        Line(text, $"| {Number(s.HealthScore, "0.0")} | {s.HealthBand ?? "-"} | {s.Invocations} | {Percent(s.SuccessRate)} | {Percent(s.ErrorRate)} | {Seconds(s.LatencyP95Seconds)} | {Percent(s.Accuracy)} | {Percent(s.Quality)} | {Usd(s.CostPerInvocationUsd)} |");
         text.AppendLine();
         text.AppendLine("## Agents");
         text.AppendLine();
@@ -31,11 +31,11 @@ internal static class MarkdownReport
         }
         else
         {
-            text.AppendLine("| agent | health | band | invocations | success rate | p95 latency | accuracy | ECE | trend (health) |");
-            text.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|---|");
+            text.AppendLine("| agent | health | band | invocations | success rate | p95 latency | accuracy | quality | ECE | trend (health) |");
+            text.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---|");
             foreach (var a in report.Agents)
             {
-                Line(text, $"| {Cell(a.Agent)} | {Number(a.HealthScore, "0.0")} | {a.HealthBand ?? "-"} | {a.Invocations} | {Percent(a.SuccessRate)} | {Seconds(a.LatencyP95Seconds)} | {Percent(a.Accuracy)} | {Number(a.Calibration.ExpectedCalibrationError, "0.000")} | {Trend(a)} |");
+                Line(text, $"| {Cell(a.Agent)} | {Number(a.HealthScore, "0.0")} | {a.HealthBand ?? "-"} | {a.Invocations} | {Percent(a.SuccessRate)} | {Seconds(a.LatencyP95Seconds)} | {Percent(a.Accuracy)} | {Percent(a.Quality)} | {Number(a.Calibration.ExpectedCalibrationError, "0.000")} | {Trend(a)} |");
             }
         }
         text.AppendLine();

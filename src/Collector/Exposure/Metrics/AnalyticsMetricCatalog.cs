@@ -35,7 +35,7 @@ public static class AnalyticsMetricCatalog
     private static readonly string[] LivenessLabels = [TenantLabel, AgentLabel];
 
     public static readonly AnalyticsMetricDefinition HealthScore = Derived("perfotel.agent.health_score", "{score}",
-        "Health score 0-100 of the agent over the window: 100*(40s + 30l + 20(1-e) + 10a)/(90 + 10[accuracy known]).",
+        "Health score 0-100 of the agent over the window: 100*(40s + 30l + 20(1-e) + 10a + 10q)/(90 + 10[accuracy known] + 10[quality known]).",
         "perfotel_agent_health_score");
     public static readonly AnalyticsMetricDefinition SuccessRatio = Derived("perfotel.agent.success_ratio", "1",
         "Share of the agent's invocations in the window that succeeded.", "perfotel_agent_success_ratio");
@@ -47,6 +47,9 @@ public static class AnalyticsMetricCatalog
     public static readonly AnalyticsMetricDefinition Accuracy = Derived("perfotel.agent.accuracy", "{accuracy}",
         "Mean accuracy 0-1 of the agent's answers in the window (feedback and accuracy evaluations).",
         "perfotel_agent_accuracy");
+    public static readonly AnalyticsMetricDefinition Quality = Derived("perfotel.agent.quality", "{quality}",
+        "Mean quality score 0-1 (perfotel.quality) of the agent's invocations in the window.",
+        "perfotel_agent_quality");
     public static readonly AnalyticsMetricDefinition CalibrationError = Derived("perfotel.agent.calibration_error", "{error}",
         "Expected calibration error (ECE) of the agent's confidence in the window; absent below the minimum sample count.",
         "perfotel_agent_calibration_error");
@@ -94,6 +97,10 @@ public static class AnalyticsMetricCatalog
         "Sum of the accuracy samples (mergeable).", "perfotel_agent_accuracy_sum");
     public static readonly AnalyticsMetricDefinition AccuracySamples = Sum("perfotel.agent.accuracy.samples", "{sample}",
         "Number of accuracy samples (mergeable).", "perfotel_agent_accuracy_samples");
+    public static readonly AnalyticsMetricDefinition QualitySum = Sum("perfotel.agent.quality.sum", "{quality}",
+        "Sum of the quality scores of the agent's invocations in the window (mergeable).", "perfotel_agent_quality_sum");
+    public static readonly AnalyticsMetricDefinition QualitySamples = Sum("perfotel.agent.quality.samples", "{sample}",
+        "Invocations in the window that carried a quality score (mergeable).", "perfotel_agent_quality_samples");
     public static readonly AnalyticsMetricDefinition Invocations = new("perfotel.agent.window.invocations", "{invocation}",
         "Invocations in the window by outcome (mergeable).", "perfotel_agent_window_invocations", OutcomeLabels, Mergeable: true);
     public static readonly AnalyticsMetricDefinition DurationSum = Sum("perfotel.agent.window.duration_sum", "s",
@@ -113,10 +120,10 @@ public static class AnalyticsMetricCatalog
     /// <summary>Every metric, in exposition order.</summary>
     public static IReadOnlyList<AnalyticsMetricDefinition> All { get; } =
     [
-        HealthScore, SuccessRatio, ErrorRatio, LatencyP95, Accuracy, CalibrationError, CalibrationMaxError, BrierScore,
+        HealthScore, SuccessRatio, ErrorRatio, LatencyP95, Accuracy, Quality, CalibrationError, CalibrationMaxError, BrierScore,
         Overconfidence, ReliabilityScore, EfficiencyScore, SpecializationScore, AnomalyScore, Trend,
         CalibrationBinSuccessRatio, CalibrationBinConfidence, CalibrationBinSamples, CalibrationBinConfidenceSum,
-        CalibrationBinSuccesses, BrierSquaredErrorSum, AccuracySum, AccuracySamples, Invocations, DurationSum, Tokens,
+        CalibrationBinSuccesses, BrierSquaredErrorSum, AccuracySum, AccuracySamples, QualitySum, QualitySamples, Invocations, DurationSum, Tokens,
         CostUsd, TenantHealthScore, AgentLastSeen,
     ];
 

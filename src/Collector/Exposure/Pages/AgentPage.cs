@@ -62,6 +62,7 @@ internal static class AgentPage
             .Figure("p95 latency", "latencyP95Seconds", selected.LatencyP95Seconds, NumberFormat.Seconds)
             .Figure("Cost / invocation", "costPerInvocationUsd", selected.CostPerInvocationUsd, NumberFormat.Usd)
             .Figure("Accuracy", "accuracy", selected.Accuracy, NumberFormat.Percent)
+            .Figure("Quality", "quality", selected.Quality, NumberFormat.Percent)
             .Figure("Invocations", "invocations", selected.Invocations, NumberFormat.Count)
             .EndFigures().Raw("</section>");
 
@@ -76,7 +77,7 @@ internal static class AgentPage
         page.Chart(Charts.Svg(model, Charts.BarsHeight(labels.Count), "chart-windows", $"Health score of {agent} per window",
                 "Health score per window: " + string.Join(", ", metrics.Windows.Select(w => $"{w.Window} {PageWriter.Show(w.HealthScore, NumberFormat.Score)}")) + "."),
             "Health score per window; the table has every figure.");
-        page.Table($"{agent} per window", "Window", "Invocations", "Health", "Success", "Errors", "p95 latency", "Cost / invocation", "Cost", "Accuracy", "ECE");
+        page.Table($"{agent} per window", "Window", "Invocations", "Health", "Success", "Errors", "p95 latency", "Cost / invocation", "Cost", "Accuracy", "Quality", "ECE");
         foreach (var report in metrics.Windows)
         {
             page.Row(report.Window).RowHeader(report.Window)
@@ -88,6 +89,7 @@ internal static class AgentPage
                 .Number("costPerInvocationUsd", report.CostPerInvocationUsd, NumberFormat.Usd)
                 .Number("costUsd", report.CostUsd, NumberFormat.Usd)
                 .Number("accuracy", report.Accuracy, NumberFormat.Percent)
+                .Number("quality", report.Quality, NumberFormat.Percent)
                 .Number("calibrationError", report.Calibration.ExpectedCalibrationError, NumberFormat.Plain).EndRow();
         }
         page.EndTable().Raw("</section>");

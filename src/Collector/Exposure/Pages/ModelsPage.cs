@@ -46,23 +46,28 @@ internal static class ModelsPage
         }
         page.Raw("</nav>");
 
-        page.Raw("<section aria-labelledby=\"advice\">").Heading("Cheaper models of equal quality", "advice");
+        page.Raw("<section aria-labelledby=\"advice\">").Heading("Cheaper models for the same work", "advice");
         if (models.Recommendations.Count == 0)
         {
-            page.Paragraph("No cheaper model matches a model in use on success rate and accuracy (Models settings) yet.");
+            page.Paragraph("No cheaper model has done the same agent's work on the same task type as well as a model in use, with enough invocations to say so (95 % intervals; Models settings).");
         }
         else
         {
-            page.Table("Recommendations", "Instead of", "Use", "Cost / invocation now", "Cost / invocation then", "Saving", "Success now", "Success then", "Why");
+            page.Table("Recommendations", "Agent and task type", "Instead of", "Use", "Cost / invocation now", "Cost / invocation then", "Saving",
+                "Success now", "Success then", "Difference (95 % interval)", "Why");
             foreach (var advice in models.Recommendations)
             {
-                page.Row($"{advice.CurrentProvider}/{advice.CurrentModel}").RowHeader($"{advice.CurrentProvider} {advice.CurrentModel}")
-                    .Cell($"{advice.RecommendedProvider} {advice.RecommendedModel}")
+                var difference = advice.SuccessRateDifference;
+                page.Row($"{advice.Agent}/{advice.TaskType}/{advice.CurrentProvider}/{advice.CurrentModel}")
+                    .RowHeader($"{advice.Agent} ({advice.TaskType})")
+                    .Cell($"{advice.CurrentProvider} {advice.CurrentModel} ({advice.CurrentInvocations} invocations)")
+                    .Cell($"{advice.RecommendedProvider} {advice.RecommendedModel} ({advice.RecommendedInvocations} invocations)")
                     .Number("currentCostPerInvocationUsd", advice.CurrentCostPerInvocationUsd, NumberFormat.Usd)
                     .Number("recommendedCostPerInvocationUsd", advice.RecommendedCostPerInvocationUsd, NumberFormat.Usd)
                     .Number("savingsRatio", advice.SavingsRatio, NumberFormat.Percent)
-                    .Number("currentSuccessRate", advice.CurrentSuccessRate, NumberFormat.Percent)
-                    .Number("recommendedSuccessRate", advice.RecommendedSuccessRate, NumberFormat.Percent)
+                    .Number("currentSuccessRate", advice.CurrentSuccessRate.Estimate, NumberFormat.Percent)
+                    .Number("recommendedSuccessRate", advice.RecommendedSuccessRate.Estimate, NumberFormat.Percent)
+                    .Cell(FormattableString.Invariant($"{difference.Estimate * 100:+0.#;-0.#;0} points [{difference.Lower * 100:0.#}, {difference.Upper * 100:0.#}]"))
                     .Cell(advice.Reason).EndRow();
             }
             page.EndTable();

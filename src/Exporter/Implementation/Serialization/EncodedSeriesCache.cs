@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using OpenTelemetry;
 
 namespace PerfOtel.Exporter.Implementation.Serialization;
@@ -16,7 +17,20 @@ internal sealed class EncodedSeriesCache
 
     public byte[]? TryGet(int index, ReadOnlyTagCollection tags)
     {
-        if (index >= entries.Length || entries[index] is not { } entry || entry.Keys.Length != tags.Count)
+        if (index >= entries.Length || entries[index] is not { } entry)
+        {
+            return null;
+        }
+
+        // The SDK gives a metric point its tag array once, when the point is created for those tags, and never writes
+        // to it afterwards: the same array is the same series, known without touching the keys and values (which at
+        // 10 000 series are cache misses). A point reclaimed for other tags gets another array.
+        if (entry.TagArray is { } known && ReferenceEquals(known, TagArrayOf(tags)))
+        {
+            return entry.Encoded;
+        }
+
+        if (entry.Keys.Length != tags.Count)
         {
             return null;
         }
@@ -64,7 +78,7 @@ internal sealed class EncodedSeriesCache
             Array.Resize(ref entries, Math.Max(index + 1, entries.Length * 2));
         }
 
-        entries[index] = new Entry(keys, values, encoded.ToArray());
+        entries[index] = new Entry(keys, values, encoded.ToArray()) { TagArray = TagArrayOf(tags) };
         return true;
     }
 
@@ -83,8 +97,55 @@ internal sealed class EncodedSeriesCache
         entry.CreatedLine = line.ToArray();
     }
 
+    /// <summary>
+    /// The array behind <paramref name="tags"/>, or null when this SDK version does not have the field (then every
+    /// lookup compares keys and values one by one, as before).
+    /// </summary>
+    private static object? TagArrayOf(ReadOnlyTagCollection tags)
+    {
+        if (!tagArrayReadable)
+        {
+            return null;
+        }
+
+        try
+        {
+            return KeyAndValues(ref tags);
+        }
+        catch (MissingFieldException)
+        {
+            tagArrayReadable = false;
+            return null;
+        }
+    }
+
+    private static bool tagArrayReadable = true;
+
+    /// <summary>Whether lookups compare tag arrays (this SDK has the field) rather than keys and values.</summary>
+    internal static bool ComparesTagArrays
+    {
+        get
+        {
+            var none = default(ReadOnlyTagCollection);
+            try
+            {
+                _ = KeyAndValues(ref none);
+                return tagArrayReadable;
+            }
+            catch (MissingFieldException)
+            {
+                return false;
+            }
+        }
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "KeyAndValues")]
+    private static extern ref KeyValuePair<string, object?>[] KeyAndValues(ref ReadOnlyTagCollection tags);
+
     private sealed record Entry(string[] Keys, object?[] Values, byte[] Encoded)
     {
+        public object? TagArray { get; init; }
+
         public DateTimeOffset CreatedStart { get; set; }
 
         public byte[]? CreatedLine { get; set; }

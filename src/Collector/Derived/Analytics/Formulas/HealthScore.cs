@@ -19,9 +19,10 @@ public enum HealthBand
 
 /// <summary>
 /// Health score 0-100 (docs/architecture.md, Derivations):
-/// <c>100 * (40*s + 30*l + 20*(1 - e) + 10*a) / (40 + 30 + 20 + 10*[accuracy known])</c>,
-/// with s the success rate, e the error rate, a the mean accuracy (its term and weight dropped when no accuracy sample
-/// exists) and l = clamp((2T - p95) / T, 0, 1), p95 the invocation latency and T the p95 latency limit.
+/// <c>100 * (40*s + 30*l + 20*(1 - e) + 10*a + 10*q) / (40 + 30 + 20 + 10*[accuracy known] + 10*[quality known])</c>,
+/// with s the success rate, e the error rate, a the mean accuracy and q the mean quality (each term and its weight
+/// dropped when the window has no sample of it) and l = clamp((2T - p95) / T, 0, 1), p95 the invocation latency and T
+/// the p95 latency limit.
 /// </summary>
 public static class HealthScore
 {
@@ -30,7 +31,8 @@ public static class HealthScore
         Math.Clamp((2 * limitSeconds - p95Seconds) / limitSeconds, 0.0, 1.0);
 
     /// <summary>The health score in [0, 100].</summary>
-    public static double Compute(double successRate, double errorRate, double p95Seconds, double limitSeconds, double? accuracy)
+    public static double Compute(double successRate, double errorRate, double p95Seconds, double limitSeconds, double? accuracy,
+        double? quality = null)
     {
         var l = LatencyTerm(p95Seconds, limitSeconds);
         var weighted = 40 * successRate + 30 * l + 20 * (1 - errorRate);
@@ -38,6 +40,11 @@ public static class HealthScore
         if (accuracy is { } a)
         {
             weighted += 10 * a;
+            weights += 10;
+        }
+        if (quality is { } q)
+        {
+            weighted += 10 * q;
             weights += 10;
         }
         return 100 * weighted / weights;

@@ -73,6 +73,12 @@ public sealed record AgentReport
     public double AccuracySum { get; init; }
     public double? Accuracy { get; init; }
 
+    /// <summary>Invocations in the window that carried a <c>perfotel.quality</c> score.</summary>
+    public long QualitySamples { get; init; }
+    public double QualitySum { get; init; }
+    /// <summary>Mean <c>perfotel.quality</c> of the window's invocations, or null without a sample.</summary>
+    public double? Quality { get; init; }
+
     public required CalibrationReport Calibration { get; init; }
 
     public double? HealthScore { get; init; }

@@ -10,7 +10,7 @@ namespace PerfOtel.Collector.Derived.Analytics.Reports;
 internal static class ReportBuilder
 {
     private sealed record CoreValues(
-        double? SuccessRate, double? ErrorRate, double? P95, double? Accuracy, double? CostPerInvocation,
+        double? SuccessRate, double? ErrorRate, double? P95, double? Accuracy, double? Quality, double? CostPerInvocation,
         double? TokensPerInvocation, double? HealthScore);
 
     public static AgentReport Build(
@@ -88,6 +88,9 @@ internal static class ReportBuilder
             AccuracySamples = current.AccuracySamples,
             AccuracySum = current.AccuracySum,
             Accuracy = core.Accuracy,
+            QualitySamples = current.QualitySamples,
+            QualitySum = current.QualitySum,
+            Quality = core.Quality,
             Calibration = new CalibrationReport(calibrationSamples, options.CalibrationMinimumSamples, calibration is null,
                 calibration?.ExpectedCalibrationError, calibration?.MaximumCalibrationError, calibration?.BrierScore,
                 calibration?.Overconfidence, current.SquaredErrorSum, bins),
@@ -111,12 +114,13 @@ internal static class ReportBuilder
         var errorRate = OutcomeRates.ErrorRate(stats.Failures, stats.Invocations);
         var p95 = stats.Latency.Quantile(0.95);
         double? accuracy = stats.AccuracySamples > 0 ? stats.AccuracySum / stats.AccuracySamples : null;
+        double? quality = stats.QualitySamples > 0 ? stats.QualitySum / stats.QualitySamples : null;
         double? health = successRate is { } s && errorRate is { } e && p95 is { } p
-            ? HealthScore.Compute(s, e, p, thresholds.MaxLatencyP95Seconds, accuracy)
+            ? HealthScore.Compute(s, e, p, thresholds.MaxLatencyP95Seconds, accuracy, quality)
             : null;
         // Without any provider call in the window, tokens and cost are unknown rather than zero.
         var called = stats.ProviderCalls > 0;
-        return new CoreValues(successRate, errorRate, p95, accuracy,
+        return new CoreValues(successRate, errorRate, p95, accuracy, quality,
             called ? OutcomeRates.PerInvocation(stats.CostUsd, stats.Invocations) : null,
             called ? OutcomeRates.PerInvocation(stats.Tokens, stats.Invocations) : null, health);
     }
@@ -128,6 +132,7 @@ internal static class ReportBuilder
         TrendMetrics.ErrorRate => values.ErrorRate,
         TrendMetrics.LatencyP95 => values.P95,
         TrendMetrics.Accuracy => values.Accuracy,
+        TrendMetrics.Quality => values.Quality,
         TrendMetrics.CostPerInvocation => values.CostPerInvocation,
         TrendMetrics.TokensPerInvocation => values.TokensPerInvocation,
         _ => null,

@@ -8,6 +8,7 @@ public static class TrendMetrics
     public const string ErrorRate = "error_rate";
     public const string LatencyP95 = "latency_p95";
     public const string Accuracy = "accuracy";
+    public const string Quality = "quality";
     public const string CostPerInvocation = "cost_per_invocation";
     public const string TokensPerInvocation = "tokens_per_invocation";
 
@@ -19,6 +20,7 @@ public static class TrendMetrics
         (ErrorRate, false),
         (LatencyP95, false),
         (Accuracy, true),
+        (Quality, true),
         (CostPerInvocation, false),
         (TokensPerInvocation, false),
     ];

@@ -86,6 +86,10 @@ internal sealed class RollingWindows
             {
                 stats.AddCalibration(confidence, success, +1);
             }
+            if (invocation.Quality is { } quality && double.IsFinite(quality))
+            {
+                stats.AddQuality(quality);
+            }
         });
     }
 

@@ -28,9 +28,11 @@ internal sealed class WindowStats : IWindowStats<WindowStats>
     public double SquaredErrorSum { get; private set; }
     public double AccuracySum { get; private set; }
     public long AccuracySamples { get; private set; }
+    public double QualitySum { get; private set; }
+    public long QualitySamples { get; private set; }
     public IReadOnlyDictionary<string, TaskTypeTally> TaskTypes => taskTypes;
 
-    public bool IsEmpty => Invocations == 0 && ProviderCalls == 0 && ToolCalls == 0 && AccuracySamples == 0;
+    public bool IsEmpty => Invocations == 0 && ProviderCalls == 0 && ToolCalls == 0 && AccuracySamples == 0 && QualitySamples == 0;
 
     /// <param name="outcome">The invocation's outcome.</param>
     /// <param name="durationSeconds">Its duration.</param>
@@ -88,10 +90,17 @@ internal sealed class WindowStats : IWindowStats<WindowStats>
         AccuracySamples++;
     }
 
+    /// <summary>One <c>perfotel.quality</c> sample (unweighted, like accuracy: one per stored invocation that carries it).</summary>
+    public void AddQuality(double quality)
+    {
+        QualitySum += Math.Clamp(quality, 0.0, 1.0);
+        QualitySamples++;
+    }
+
     public void Clear()
     {
-        Invocations = Successes = Failures = Partials = Tokens = ProviderCalls = ToolCalls = AccuracySamples = 0;
-        DurationSumSeconds = CostUsd = SquaredErrorSum = AccuracySum = 0;
+        Invocations = Successes = Failures = Partials = Tokens = ProviderCalls = ToolCalls = AccuracySamples = QualitySamples = 0;
+        DurationSumSeconds = CostUsd = SquaredErrorSum = AccuracySum = QualitySum = 0;
         Latency.Clear();
         Array.Clear(CalibrationBins);
         taskTypes.Clear();
@@ -116,6 +125,8 @@ internal sealed class WindowStats : IWindowStats<WindowStats>
         SquaredErrorSum += other.SquaredErrorSum;
         AccuracySum += other.AccuracySum;
         AccuracySamples += other.AccuracySamples;
+        QualitySum += other.QualitySum;
+        QualitySamples += other.QualitySamples;
         foreach (var (taskType, tally) in other.taskTypes)
         {
             taskTypes.TryGetValue(taskType, out var mine);
