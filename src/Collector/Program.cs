@@ -2,6 +2,7 @@ using PerfOtel.Collector.Derived.Analytics;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Exposure.Api;
 using PerfOtel.Collector.Exposure.Pages;
+using PerfOtel.Collector.Exposure.Reports;
 using PerfOtel.Collector.Hosting;
 using PerfOtel.Collector.Receiving;
 using PerfOtel.Collector.Receiving.Feedback;
@@ -21,6 +22,7 @@ builder.Services.AddPerfOtelDerived(builder.Configuration);
 builder.Services.AddPerfOtelCollectorTelemetry(builder.Configuration);
 builder.Services.AddPerfOtelOpenApi();
 builder.Services.AddPerfOtelUi(builder.Configuration);
+builder.Services.AddPerfOtelReports(builder.Configuration);
 
 var app = builder.Build();
 app.UsePerfOtelSecurity();

@@ -45,6 +45,33 @@ public class RollingWindowTests
     }
 
     [Fact]
+    public void The_7d_window_keeps_a_week_in_hourly_buckets_and_compares_it_with_the_week_before()
+    {
+        const int Week = 2;
+        Assert.Equal("7d", windows.Windows[Week].Name);
+        // Last week: 4 of 10 succeed (a day and a half before the window starts); this week: 9 of 10 six days ago.
+        observer.Apply(Batch([
+            .. Enumerable.Range(0, 10).Select(i => Invocation("planner", Noon.AddDays(-8), i < 4 ? Outcomes.Success : Outcomes.Failure)),
+            .. Enumerable.Range(0, 10).Select(i => Invocation("planner", Noon.AddDays(-6).AddMinutes(5), i < 9 ? Outcomes.Success : Outcomes.Failure)),
+        ]));
+
+        var week = Report("planner", Week);
+        Assert.Equal(10, week.Invocations);
+        Assert.Equal(0.9, week.SuccessRate!.Value, 12);
+        Assert.Equal(1, week.Trends[TrendMetrics.SuccessRate]);
+        Assert.Equal(0, Report("planner", Day).Invocations);
+        // The window ends with the current hour and starts 168 hourly buckets earlier.
+        Assert.Equal(Noon.AddHours(1), week.WindowEnd);
+        Assert.Equal(Noon.AddHours(1).AddDays(-7), week.WindowStart);
+
+        // The bucket of six days ago (12:00-13:00) is in the window until 168 hours after it began, then leaves it.
+        clock.Set(Noon.AddDays(1).AddMinutes(-1));
+        Assert.Equal(10, Report("planner", Week).Invocations);
+        clock.Set(Noon.AddDays(1));
+        Assert.Equal(0, Report("planner", Week).Invocations);
+    }
+
+    [Fact]
     public void Data_older_than_two_windows_is_not_counted_and_future_data_counts_now()
     {
         observer.Apply(Batch(Invocation("planner", Noon.AddHours(-49)), Invocation("planner", Noon.AddMinutes(3))));

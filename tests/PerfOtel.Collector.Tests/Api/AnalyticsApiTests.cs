@@ -87,7 +87,7 @@ public class AnalyticsApiTests : IDisposable
         var json = await GetJson("/api/v1/metrics/agents/honest");
         Assert.Equal("default", json.GetProperty("tenant").GetString());
         var windows = json.GetProperty("windows");
-        Assert.Equal(["1h", "24h"], windows.EnumerateArray().Select(w => w.GetProperty("window").GetString()));
+        Assert.Equal(["1h", "24h", "7d"], windows.EnumerateArray().Select(w => w.GetProperty("window").GetString()));
         var hour = windows[0];
         Assert.Equal(30, hour.GetProperty("invocations").GetInt64());
         Assert.Equal(0.5, hour.GetProperty("successRate").GetDouble(), 12);
@@ -122,13 +122,13 @@ public class AnalyticsApiTests : IDisposable
     }
 
     [Theory]
-    [InlineData("/api/v1/metrics/system?window=2h", "window must be one of 1h, 24h, was '2h'.")]
-    [InlineData("/api/v1/metrics/agents?window=", "window must be one of 1h, 24h, was ''.")]
-    [InlineData("/api/v1/metrics/agents/honest?window=7d", "window must be one of 1h, 24h, was '7d'.")]
+    [InlineData("/api/v1/metrics/system?window=2h", "window must be one of 1h, 24h, 7d, was '2h'.")]
+    [InlineData("/api/v1/metrics/agents?window=", "window must be one of 1h, 24h, 7d, was ''.")]
+    [InlineData("/api/v1/metrics/agents/honest?window=30d", "window must be one of 1h, 24h, 7d, was '30d'.")]
     [InlineData("/api/v1/alerts?tenant=", "tenant must be 1 to 256 characters when given.")]
     [InlineData("/api/v1/report?format=xml", "format must be json or markdown, was 'xml'.")]
     [InlineData("/api/v1/agents/honest/prediction?taskType=", "taskType must be 1 to 256 characters when given.")]
-    [InlineData("/api/v1/health?window=1d", "window must be one of 1h, 24h, was '1d'.")]
+    [InlineData("/api/v1/health?window=1d", "window must be one of 1h, 24h, 7d, was '1d'.")]
     [InlineData("/api/v1/alerts?level=info", "level must be critical or warning, was 'info'.")]
     [InlineData("/api/v1/alerts?limit=0", "limit must be an integer from 1 to 1000, was '0'.")]
     [InlineData("/api/v1/alerts?limit=ten", "limit must be an integer from 1 to 1000, was 'ten'.")]
@@ -206,7 +206,7 @@ public class AnalyticsApiTests : IDisposable
         Assert.Equal(13.0 / 17, plan.GetProperty("mean").GetDouble(), 12);
         Assert.Equal(13, plan.GetProperty("alpha").GetDouble());
         Assert.Equal(4, plan.GetProperty("beta").GetDouble());
-        Assert.Equal("24h", plan.GetProperty("window").GetString());
+        Assert.Equal("7d", plan.GetProperty("window").GetString());
         Assert.True(plan.GetProperty("lower90").GetDouble() < 13.0 / 17 && 13.0 / 17 < plan.GetProperty("upper90").GetDouble());
 
         var all = await GetJson("/api/v1/agents/honest/prediction");
@@ -273,6 +273,28 @@ public class AnalyticsConfigurationTests
         using var factory = new AnalyticsApiFactory(new Dictionary<string, string?> { [key] = value });
         var exception = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
         Assert.Contains(message, exception.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Retention_shorter_than_the_windows_hold_stops_the_start_naming_both_settings()
+    {
+        // The default 7d window and its previous week need 14 days of stored history to be the same after a restart.
+        using var tooShort = new AnalyticsApiFactory(new Dictionary<string, string?> { ["Storage:RetentionDays"] = "13" });
+        var exception = Assert.ThrowsAny<Exception>(() => tooShort.CreateClient());
+        Assert.Contains("Storage:RetentionDays is 13 but the analytics windows hold 14 days", exception.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Analytics:Windows, 7d", exception.ToString(), StringComparison.Ordinal);
+
+        using var enough = new AnalyticsApiFactory(new Dictionary<string, string?> { ["Storage:RetentionDays"] = "14" });
+        enough.CreateClient().Dispose();
+        // Shorter windows need less: two days cover a 24h window and its previous day.
+        using var shorter = new AnalyticsApiFactory(new Dictionary<string, string?>
+        {
+            ["Storage:RetentionDays"] = "2",
+            ["Analytics:Windows:0:Name"] = "24h",
+            ["Analytics:Windows:0:Duration"] = "1.00:00:00",
+            ["Analytics:Windows:0:BucketWidth"] = "00:15:00",
+        });
+        shorter.CreateClient().Dispose();
     }
 
     [Fact]

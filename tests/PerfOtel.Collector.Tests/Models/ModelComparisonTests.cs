@@ -110,7 +110,8 @@ public class ModelComparisonTests
         Assert.Equal(("planner", "itinerary", "openai", "gpt-4o", "openai", "gpt-4o-mini"),
             (recommendation.Agent, recommendation.TaskType, recommendation.CurrentProvider, recommendation.CurrentModel,
              recommendation.RecommendedProvider, recommendation.RecommendedModel));
-        Assert.Equal("24h", recommendation.Window);
+        // The longest window: the most evidence.
+        Assert.Equal("7d", recommendation.Window);
         Assert.Equal((400, 400), (recommendation.CurrentInvocations, recommendation.RecommendedInvocations));
         Assert.Equal(0.80, recommendation.SavingsRatio, 12);       // 1 - 0.02 / 0.10
         // Wilson, z = 1.959964: 360/400 -> [0.8667, 0.9257]; 364/400 -> [0.8779, 0.9343] (hand-worked in
@@ -127,7 +128,7 @@ public class ModelComparisonTests
         Assert.Equal(0.0512, recommendation.SuccessRateDifference.Upper, 4);
         Assert.Equal(0.05, recommendation.NonInferiorityMargin);
         Assert.Equal(0.89, recommendation.RecommendedAccuracy!.Value, 12);
-        Assert.StartsWith("For agent planner on task type itinerary, openai/gpt-4o-mini costs 0.02 USD per invocation against 0.1 USD for openai/gpt-4o (80% less) over 24h, with a success rate of 91% [87.8, 93.4] over 400 invocations against 90% [86.7, 92.6] over 400; difference +1 points [-3.1, 5.1]",
+        Assert.StartsWith("For agent planner on task type itinerary, openai/gpt-4o-mini costs 0.02 USD per invocation against 0.1 USD for openai/gpt-4o (80% less) over 7d, with a success rate of 91% [87.8, 93.4] over 400 invocations against 90% [86.7, 92.6] over 400; difference +1 points [-3.1, 5.1]",
             recommendation.Reason);
     }
 

@@ -94,6 +94,11 @@ ending in "*". Both allowlists count, as in the collector: privacy.attributeAllo
 {{- if $has }}true{{ end }}
 {{- end }}
 
+{{/* Non-empty when a scheduled report writes files, so /reports is mounted. */}}
+{{- define "perfotel.reportFiles" -}}
+{{- range $name, $s := .Values.reports.schedules }}{{ if $s.directory }}{{ $name }}{{ end }}{{ end }}
+{{- end }}
+
 {{/* Fails rendering on value combinations that cannot work, naming the setting. */}}
 {{- define "perfotel.validate" -}}
 {{- if and (eq .Values.storage.provider "sqlite") (gt (int .Values.replicaCount) 1) }}
@@ -115,6 +120,18 @@ ending in "*". Both allowlists count, as in the collector: privacy.attributeAllo
 {{- end }}
 {{- if dig "Privacy" "UserIdHashKey" "" .Values.config.extra }}
 {{- fail "config.extra.Privacy.UserIdHashKey would put the hash key into the ConfigMap: store it in a Secret and name it in privacy.userIdHashKey.existingSecret" }}
+{{- end }}
+{{- range $name, $s := .Values.reports.schedules }}
+{{- if not (or $s.webhookSecret $s.directory) }}
+{{- fail (printf "reports.schedules.%s needs a destination: webhookSecret (the Secret holding the webhook URL), directory: true, or both" $name) }}
+{{- end }}
+{{- end }}
+{{- if dig "Reports" "Schedules" "" .Values.config.extra }}
+{{- range $name, $s := .Values.config.extra.Reports.Schedules }}
+{{- if and (kindIs "map" $s) (hasKey $s "WebhookUrl") }}
+{{- fail (printf "config.extra.Reports.Schedules.%s.WebhookUrl would put the webhook's token into the ConfigMap: use reports.schedules.%s.webhookSecret" $name $name) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- if and .Values.metrics.port (eq (int .Values.metrics.port) (int .Values.service.port)) }}
 {{- fail "metrics.port must differ from service.port" }}

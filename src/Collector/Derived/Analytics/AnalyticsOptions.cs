@@ -22,7 +22,10 @@ public sealed class AnalyticsOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Analytics";
 
-    /// <summary>Rolling windows; empty means the defaults 1h in 1-minute buckets and 24h in 15-minute buckets.</summary>
+    /// <summary>
+    /// Rolling windows; empty means the defaults 1h in 1-minute buckets, 24h in 15-minute buckets and 7d in 1-hour
+    /// buckets (the weekly report's window: 168 buckets, so its memory is that of 24h's 96, not of a week of events).
+    /// </summary>
     public List<RollingWindowOptions> Windows { get; set; } = [];
 
     /// <summary>Equal-width confidence bins.</summary>
@@ -58,7 +61,14 @@ public sealed class AnalyticsOptions
     [
         new() { Name = "1h", Duration = TimeSpan.FromHours(1), BucketWidth = TimeSpan.FromMinutes(1) },
         new() { Name = "24h", Duration = TimeSpan.FromHours(24), BucketWidth = TimeSpan.FromMinutes(15) },
+        new() { Name = "7d", Duration = TimeSpan.FromDays(7), BucketWidth = TimeSpan.FromHours(1) },
     ];
+
+    /// <summary>
+    /// The span of history the windows hold: twice the longest window (the current one and the previous one, for
+    /// trends). The start-up replay can only restore what the store kept, so retention must cover it.
+    /// </summary>
+    public TimeSpan History => TimeSpan.FromTicks(2 * EffectiveWindows.Max(w => w.Duration.Ticks));
 
     /// <summary>The configured windows, or the defaults.</summary>
     public IReadOnlyList<RollingWindowOptions> EffectiveWindows => Windows.Count > 0 ? Windows : DefaultWindows;

@@ -25,6 +25,7 @@ public static class AnalyticsServiceCollectionExtensions
         services.AddOptions<AnalyticsOptions>().Bind(configuration.GetSection(AnalyticsOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AnalyticsOptions>, ProblemsValidator<AnalyticsOptions>>(
             _ => new ProblemsValidator<AnalyticsOptions>(o => o.Problems()));
+        services.AddSingleton<IValidateOptions<AnalyticsOptions>, WindowRetentionValidator>();
         services.AddOptions<ThresholdOptions>().Bind(configuration.GetSection(ThresholdOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ThresholdOptions>, ProblemsValidator<ThresholdOptions>>(
             _ => new ProblemsValidator<ThresholdOptions>(o => o.Problems()));

@@ -99,7 +99,7 @@ public sealed class ModelComparison
             }
             stats.Latency.Record(call.DurationSeconds, (int)figures.Calls);
             stats.PricedCalls += figures.PricedCalls;
-            stats.CostUsd += figures.CostUsd;
+            stats.AddCost(figures.CostUsd);
             stats.UnpricedTokens += figures.UnpricedTokens;
             stats.Tokens += figures.Tokens.Total;
         });
@@ -130,12 +130,11 @@ public sealed class ModelComparison
             if (knownCostUsd is { } c && double.IsFinite(c))
             {
                 stats.PricedInvocations += count;
-                stats.InvocationCostUsd += c * count;
+                stats.AddInvocationCost(c * count);
             }
             if (accuracy is { } a)
             {
-                stats.AccuracySamples++;
-                stats.AccuracySum += a;
+                stats.AddAccuracy(a);
             }
         }
         Record(invocation.Tenant, facts.Provider, facts.Model, invocation.StartTime, Update);
@@ -183,8 +182,7 @@ public sealed class ModelComparison
         }
         void Update(ModelWindowStats stats)
         {
-            stats.AccuracySamples++;
-            stats.AccuracySum += accuracy;
+            stats.AddAccuracy(accuracy);
         }
         Record(tenant, facts.Provider, facts.Model, facts.InvocationStart, Update);
         if (facts.AgentName is { } agent)

@@ -23,6 +23,7 @@ public sealed class ModelComparisonOptions
     [
         new("1h", TimeSpan.FromHours(1), TimeSpan.FromMinutes(1)),
         new("24h", TimeSpan.FromHours(24), TimeSpan.FromMinutes(15)),
+        new("7d", TimeSpan.FromDays(7), TimeSpan.FromHours(1)),
     ];
 
     /// <summary>The windows: the analytics' <c>EffectiveWindows</c>, set by the service registration.</summary>

@@ -18,8 +18,12 @@ public sealed class ModelWindowStats : IWindowStats<ModelWindowStats>
     /// <summary>Calls with a price.</summary>
     public long PricedCalls { get; set; }
 
+    private OrderFreeSum costUsd;
+    private OrderFreeSum invocationCostUsd;
+    private OrderFreeSum accuracySum;
+
     /// <summary>Sum of the priced calls' costs.</summary>
-    public double CostUsd { get; set; }
+    public double CostUsd => costUsd.Value;
 
     /// <summary>Tokens of calls without a price.</summary>
     public long UnpricedTokens { get; set; }
@@ -37,13 +41,26 @@ public sealed class ModelWindowStats : IWindowStats<ModelWindowStats>
     public long PricedInvocations { get; set; }
 
     /// <summary>Sum of the known invocation costs.</summary>
-    public double InvocationCostUsd { get; set; }
+    public double InvocationCostUsd => invocationCostUsd.Value;
 
     /// <summary>Accuracy samples of the invocations served.</summary>
     public long AccuracySamples { get; set; }
 
     /// <summary>Sum of those samples.</summary>
-    public double AccuracySum { get; set; }
+    public double AccuracySum => accuracySum.Value;
+
+    /// <summary>Adds a priced call's cost (sums are order-free: <see cref="OrderFreeSum"/>).</summary>
+    public void AddCost(double usd) => costUsd.Add(usd);
+
+    /// <summary>Adds a known invocation cost.</summary>
+    public void AddInvocationCost(double usd) => invocationCostUsd.Add(usd);
+
+    /// <summary>Adds one accuracy sample.</summary>
+    public void AddAccuracy(double accuracy)
+    {
+        AccuracySamples++;
+        accuracySum.Add(accuracy);
+    }
 
     /// <inheritdoc/>
     public void Merge(ModelWindowStats other)
@@ -53,22 +70,24 @@ public sealed class ModelWindowStats : IWindowStats<ModelWindowStats>
         Errors += other.Errors;
         Latency.Merge(other.Latency);
         PricedCalls += other.PricedCalls;
-        CostUsd += other.CostUsd;
+        costUsd.Add(other.costUsd);
         UnpricedTokens += other.UnpricedTokens;
         Tokens += other.Tokens;
         Invocations += other.Invocations;
         Successes += other.Successes;
         PricedInvocations += other.PricedInvocations;
-        InvocationCostUsd += other.InvocationCostUsd;
+        invocationCostUsd.Add(other.invocationCostUsd);
         AccuracySamples += other.AccuracySamples;
-        AccuracySum += other.AccuracySum;
+        accuracySum.Add(other.accuracySum);
     }
 
     /// <inheritdoc/>
     public void Clear()
     {
         Calls = Errors = PricedCalls = UnpricedTokens = Tokens = Invocations = Successes = PricedInvocations = AccuracySamples = 0;
-        CostUsd = InvocationCostUsd = AccuracySum = 0;
+        costUsd.Clear();
+        invocationCostUsd.Clear();
+        accuracySum.Clear();
         Latency.Clear();
     }
 }

@@ -153,9 +153,6 @@ public static class AnalyticsEndpoints
         return Results.Ok(new AlertsResponse(tenant, windowName, windows.Now, open, since, resolved, tracker.History is not null));
     }
 
-    /// <summary>Runs of a breaching agent examined for its worst runs: the newest in the window.</summary>
-    internal const int WorstRunCandidates = 500;
-
     private static async Task<IResult> Report(HttpRequest request, RollingWindows windows, IServiceProvider services,
         IExecutionStore store, CancellationToken cancellationToken)
     {
@@ -171,55 +168,11 @@ public static class AnalyticsEndpoints
         var markdown = format == "markdown" ||
             (format is null && request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(MarkdownMediaType, StringComparison.OrdinalIgnoreCase)));
 
-        var agents = WithStandings(windows, tenant, windows.Agents(tenant, window).Select(a => windows.Report(a, window)).ToList());
-        var breaches = AnalyticsQueries.Breaches(windows, tenant, agents);
-        // Cheaper models of equal quality come from the model comparison (issue 6), when it is registered.
-        var modelRecommendations = services.GetService<PerfOtel.Collector.Derived.Models.IModelRecommendations>()
-            ?.GetRecommendations(tenant).Select(r => r.Reason) ?? [];
-        var recommendations = breaches
-            .Select(b => $"{b.Agent}: {b.Message}. {b.Recommendation}")
-            .Concat(modelRecommendations)
-            .ToList();
-        var worst = await WorstRunsAsync(store, windows, tenant, agents, breaches, cancellationToken).ConfigureAwait(false);
-        var report = new ReportResponse(tenant, windows.Windows[window].Name, windows.Now,
-            windows.TenantReport(tenant, window), agents, breaches, recommendations, windows.ThresholdsFor(tenant), worst);
-        // Experiments are cumulative, not windowed: the Markdown report lists them after the window's figures.
-        var experiments = services.GetService<PerfOtel.Collector.Derived.Experiments.ExperimentRegistry>()?.Reports(tenant) ?? [];
+        var (report, experiments) = await ReportAssembly.BuildAsync(windows, services, store, tenant, window, cancellationToken)
+            .ConfigureAwait(false);
         return markdown
             ? Results.Text(MarkdownReport.Render(report, experiments), MarkdownMediaType + "; charset=utf-8")
             : Results.Ok(report);
-    }
-
-    /// <summary>Each breaching agent's runs that most explain its breaches (see <see cref="WorstRuns"/>).</summary>
-    private static async Task<List<WorstRun>> WorstRunsAsync(IExecutionStore store, RollingWindows windows, string tenant,
-        List<AgentReport> agents, List<ThresholdBreach> breaches, CancellationToken cancellationToken)
-    {
-        var worst = new List<WorstRun>();
-        if (store is not IRunStore runs)
-        {
-            return worst;
-        }
-        var thresholds = windows.ThresholdsFor(tenant);
-        foreach (var group in breaches.GroupBy(b => b.Agent, StringComparer.Ordinal))
-        {
-            var report = agents.FirstOrDefault(a => a.Agent == group.Key);
-            if (report is null)
-            {
-                continue;
-            }
-            var rows = await runs.SearchRunsAsync(new RunSearch
-            {
-                Tenant = tenant, AgentName = group.Key, Since = report.WindowStart, Until = report.WindowEnd,
-                Limit = WorstRunCandidates,
-            }, cancellationToken).ConfigureAwait(false);
-            var summaries = rows.Select(r => RunWarnings.Summarize(r.Stored, r.Calls, thresholds, report.LatencyP95Seconds))
-                .ToList();
-            foreach (var breach in group)
-            {
-                worst.AddRange(WorstRuns.Of(breach, summaries));
-            }
-        }
-        return worst;
     }
 
     private static IResult Prediction(string agent, HttpRequest request, RollingWindows windows)
@@ -258,13 +211,6 @@ public static class AnalyticsEndpoints
         }
         return Results.Ok(PredictionResponse.From(tenant, agent, taskType, windows.Windows[window].Name,
             SuccessPrediction.Predict(successes, invocations)));
-    }
-
-    /// <summary>The reports of a tenant's agents, each with its standing among them.</summary>
-    private static List<AgentReport> WithStandings(RollingWindows windows, string tenant, List<AgentReport> reports)
-    {
-        var standings = PeerStandings.Rank(reports, windows.ThresholdsFor(tenant));
-        return reports.Select(r => r with { Standing = standings.GetValueOrDefault(r.Agent ?? string.Empty) }).ToList();
     }
 
     private static bool TryTenant(HttpRequest request, out string tenant, out IResult error)

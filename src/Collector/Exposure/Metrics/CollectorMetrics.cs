@@ -35,6 +35,7 @@ public sealed class CollectorMetrics
     public const string AttributionLateName = "perfotel.collector.attribution.late";
     public const string DerivationLeaderName = "perfotel.collector.derivation.leader";
     public const string DerivationLagName = "perfotel.collector.derivation.lag";
+    public const string ReportDeliveriesName = "perfotel.collector.report.deliveries";
 
     /// <summary>Attribute on <see cref="SpansRejectedName"/>: why a span was refused (bounded set, see <see cref="RejectReasons"/>).</summary>
     public const string ReasonAttribute = "reason";
@@ -49,7 +50,10 @@ public sealed class CollectorMetrics
     /// connection, <c>otlp_grpc</c> (an HTTP/1 request) or <c>otlp_http</c> (an HTTP/2 preface, i.e. a gRPC exporter).
     /// </summary>
     public const string ListenerAttribute = "listener";
-    /// <summary>Attribute on <see cref="StoreWriteDurationName"/>: <c>committed</c> or <c>failed</c>.</summary>
+    /// <summary>
+    /// Attribute on <see cref="StoreWriteDurationName"/>: <c>committed</c> or <c>failed</c>; on
+    /// <see cref="ReportDeliveriesName"/>: <c>delivered</c> or <c>failed</c>.
+    /// </summary>
     public const string ResultAttribute = "result";
     /// <summary>
     /// Attribute on the cardinality metrics: the tenant as it appears on other series (already folded, so bounded);
@@ -58,6 +62,10 @@ public sealed class CollectorMetrics
     public const string TenantAttribute = "tenant";
     /// <summary>Attribute on the cardinality metrics: <c>tenant</c>, <c>agent</c>, <c>model</c>, <c>evaluation</c>, <c>experiment_variant</c>.</summary>
     public const string DimensionAttribute = "dimension";
+    /// <summary>Attribute on <see cref="ReportDeliveriesName"/>: the schedule's name under <c>Reports:Schedules</c>.</summary>
+    public const string ScheduleAttribute = "schedule";
+    /// <summary>Attribute on <see cref="ReportDeliveriesName"/>: <c>webhook</c> or <c>directory</c>.</summary>
+    public const string DestinationAttribute = "destination";
 
     private readonly Counter<long> _spansReceived;
     private readonly Counter<long> _spansAccepted;
@@ -74,6 +82,7 @@ public sealed class CollectorMetrics
     private readonly Counter<long> _attributionResolved;
     private readonly Counter<long> _attributionExpired;
     private readonly Counter<long> _attributionLate;
+    private readonly Counter<long> _reportDeliveries;
     private Func<IReadOnlyList<(string? Tenant, CardinalityDimension Dimension, int Values)>>? _cardinalityTracked;
     private DerivationRole? _derivationRole;
 
@@ -98,6 +107,8 @@ public sealed class CollectorMetrics
         _attributionExpired = Meter.CreateCounter<long>(AttributionExpiredName, "{record}", "Records whose ancestry stayed incomplete for the whole Ingest:AttributionHorizon: counted by the derivations without an agent.");
         _attributionLate = Meter.CreateCounter<long>(AttributionLateName, "{span}", "Spans whose invoke_agent ancestor became known only after their horizon: their records stay counted without an agent.");
         _cardinalityOverflow = Meter.CreateCounter<long>(CardinalityOverflowName, "{record}", "Committed records whose tenant, agent, model, evaluation name or experiment variant was folded into the __overflow__ series, by tenant and dimension.");
+        _reportDeliveries = Meter.CreateCounter<long>(ReportDeliveriesName, "{delivery}",
+            "Scheduled reports delivered or failed (after the webhook's attempts ran out), by schedule, destination and result.");
         // Created here rather than when the guard connects, so that the catalog is complete without a guard.
         Meter.CreateObservableGauge(CardinalityTrackedName, ObserveCardinalityTracked, "{value}", "Distinct values that keep series of their own, by tenant and dimension (tenants: without a tenant label).");
         Meter.CreateObservableGauge(DerivationLeaderName, ObserveDerivationLeader, "{replica}",
@@ -175,6 +186,11 @@ public sealed class CollectorMetrics
         }
         return measurements;
     }
+
+    /// <summary>One scheduled report's delivery to one destination ended: <paramref name="result"/> is delivered or failed.</summary>
+    public void ReportDelivery(string schedule, string destination, string result) =>
+        _reportDeliveries.Add(1, new KeyValuePair<string, object?>(ScheduleAttribute, schedule),
+            new KeyValuePair<string, object?>(DestinationAttribute, destination), new KeyValuePair<string, object?>(ResultAttribute, result));
 
     public void SpansReceived(long count) => _spansReceived.Add(count);
 

@@ -47,7 +47,7 @@ internal sealed class RollingWindows
     public DateTimeOffset Now => time.GetUtcNow();
 
     /// <summary>The span of history the windows can hold: twice the longest window (current and previous).</summary>
-    public TimeSpan History => TimeSpan.FromTicks(2 * Windows.Max(w => w.Duration.Ticks));
+    public TimeSpan History => Options.History;
 
     public int WindowIndexOf(string name)
     {

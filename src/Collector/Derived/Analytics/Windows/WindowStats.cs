@@ -11,6 +11,12 @@ namespace PerfOtel.Collector.Derived.Analytics.Windows;
 internal sealed class WindowStats : IWindowStats<WindowStats>
 {
     private readonly Dictionary<string, TaskTypeTally> taskTypes = new(StringComparer.Ordinal);
+    // Order-free sums: live commits and the start-up replay add the same values in different orders.
+    private OrderFreeSum durationSumSeconds;
+    private OrderFreeSum costUsd;
+    private OrderFreeSum squaredErrorSum;
+    private OrderFreeSum accuracySum;
+    private OrderFreeSum qualitySum;
 
     public WindowStats(int calibrationBins) => CalibrationBins = new CalibrationBin[calibrationBins];
 
@@ -18,17 +24,17 @@ internal sealed class WindowStats : IWindowStats<WindowStats>
     public long Successes { get; private set; }
     public long Failures { get; private set; }
     public long Partials { get; private set; }
-    public double DurationSumSeconds { get; private set; }
+    public double DurationSumSeconds => durationSumSeconds.Value;
     public LatencyHistogram Latency { get; } = new();
     public long Tokens { get; private set; }
-    public double CostUsd { get; private set; }
+    public double CostUsd => costUsd.Value;
     public long ProviderCalls { get; private set; }
     public long ToolCalls { get; private set; }
     public CalibrationBin[] CalibrationBins { get; }
-    public double SquaredErrorSum { get; private set; }
-    public double AccuracySum { get; private set; }
+    public double SquaredErrorSum => squaredErrorSum.Value;
+    public double AccuracySum => accuracySum.Value;
     public long AccuracySamples { get; private set; }
-    public double QualitySum { get; private set; }
+    public double QualitySum => qualitySum.Value;
     public long QualitySamples { get; private set; }
     public IReadOnlyDictionary<string, TaskTypeTally> TaskTypes => taskTypes;
 
@@ -54,7 +60,7 @@ internal sealed class WindowStats : IWindowStats<WindowStats>
         {
             Partials += count;
         }
-        DurationSumSeconds += Math.Max(0, durationSeconds) * count;
+        durationSumSeconds.Add(Math.Max(0, durationSeconds) * count);
         Latency.Record(durationSeconds, count);
         taskTypes.TryGetValue(taskType, out var tally);
         taskTypes[taskType] = new TaskTypeTally(tally.Invocations + count, tally.Successes + (success ? count : 0));
@@ -69,7 +75,7 @@ internal sealed class WindowStats : IWindowStats<WindowStats>
     {
         ProviderCalls += count;
         Tokens += tokens * count;
-        CostUsd += (costUsd ?? 0) * count;
+        this.costUsd.Add((costUsd ?? 0) * count);
     }
 
     /// <summary>A tool call that stands for <paramref name="count"/> calls.</summary>
@@ -81,26 +87,30 @@ internal sealed class WindowStats : IWindowStats<WindowStats>
         var bin = CalibrationFormulas.BinOf(confidence, CalibrationBins.Length);
         var clamped = Math.Clamp(confidence, 0.0, 1.0);
         CalibrationBins[bin] += new CalibrationBin(sign, sign * clamped, success ? sign : 0);
-        SquaredErrorSum += sign * CalibrationFormulas.SquaredError(confidence, success);
+        squaredErrorSum.Add(sign * CalibrationFormulas.SquaredError(confidence, success));
     }
 
     public void AddAccuracy(double accuracy)
     {
-        AccuracySum += Math.Clamp(accuracy, 0.0, 1.0);
+        accuracySum.Add(Math.Clamp(accuracy, 0.0, 1.0));
         AccuracySamples++;
     }
 
     /// <summary>One <c>perfotel.quality</c> sample (unweighted, like accuracy: one per stored invocation that carries it).</summary>
     public void AddQuality(double quality)
     {
-        QualitySum += Math.Clamp(quality, 0.0, 1.0);
+        qualitySum.Add(Math.Clamp(quality, 0.0, 1.0));
         QualitySamples++;
     }
 
     public void Clear()
     {
         Invocations = Successes = Failures = Partials = Tokens = ProviderCalls = ToolCalls = AccuracySamples = QualitySamples = 0;
-        DurationSumSeconds = CostUsd = SquaredErrorSum = AccuracySum = QualitySum = 0;
+        durationSumSeconds.Clear();
+        costUsd.Clear();
+        squaredErrorSum.Clear();
+        accuracySum.Clear();
+        qualitySum.Clear();
         Latency.Clear();
         Array.Clear(CalibrationBins);
         taskTypes.Clear();
@@ -112,20 +122,20 @@ internal sealed class WindowStats : IWindowStats<WindowStats>
         Successes += other.Successes;
         Failures += other.Failures;
         Partials += other.Partials;
-        DurationSumSeconds += other.DurationSumSeconds;
+        durationSumSeconds.Add(other.durationSumSeconds);
         Latency.Merge(other.Latency);
         Tokens += other.Tokens;
-        CostUsd += other.CostUsd;
+        costUsd.Add(other.costUsd);
         ProviderCalls += other.ProviderCalls;
         ToolCalls += other.ToolCalls;
         for (var i = 0; i < CalibrationBins.Length; i++)
         {
             CalibrationBins[i] += other.CalibrationBins[i];
         }
-        SquaredErrorSum += other.SquaredErrorSum;
-        AccuracySum += other.AccuracySum;
+        squaredErrorSum.Add(other.squaredErrorSum);
+        accuracySum.Add(other.accuracySum);
         AccuracySamples += other.AccuracySamples;
-        QualitySum += other.QualitySum;
+        qualitySum.Add(other.qualitySum);
         QualitySamples += other.QualitySamples;
         foreach (var (taskType, tally) in other.taskTypes)
         {
