@@ -160,10 +160,9 @@ public sealed class ModelComparison
             if (share.KnownCostUsd is { } c && double.IsFinite(c))
             {
                 stats.PricedInvocations += count;
-                stats.InvocationCostUsd += c * count;
+                stats.AddInvocationCost(c * count);
             }
-            stats.AccuracySamples += sign * share.AccuracyCount;
-            stats.AccuracySum += sign * share.AccuracySum;
+            stats.AddAccuracySamples(sign * share.AccuracyCount, sign * share.AccuracySum);
         }
         Record(tenant, share.Provider, share.Model, share.InvocationStart, Update);
         if (share.Agent is { } agent)
