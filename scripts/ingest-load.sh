@@ -7,6 +7,7 @@
 #   bash scripts/ingest-load.sh [sqlite|postgres|both] [SECONDS] [extra ingest-load options...]
 #   e.g. bash scripts/ingest-load.sh both 60 --concurrency 8 --encoding protobuf
 #        bash scripts/ingest-load.sh sqlite 600 --rate 25000        # latency at a fixed rate, memory over 10 minutes
+#        bash scripts/ingest-load.sh sqlite 60 --transports http,grpc # each transport in turn, then their ratio
 #
 # postgres: uses $PERFOTEL_TEST_POSTGRES when set, otherwise a throwaway cluster (scripts/load/postgres-cluster.sh).
 # The store-level figures (no HTTP, decoding or derivations) come from scripts/load/store-load.sh instead.
@@ -22,15 +23,51 @@ case "$stores" in
   *) echo "usage: $0 [sqlite|postgres|both] [SECONDS] [ingest-load options]" >&2; exit 2 ;;
 esac
 
+# --transports a,b: one run per transport in this invocation (same build, same machine minutes), then the ratios of
+# acknowledged spans/s and CPU-seconds per 100 000 spans against the first.
+transports=()
+args=()
+while [ $# -gt 0 ]; do
+  if [ "$1" = --transports ]; then
+    IFS=, read -r -a transports <<< "${2:?--transports needs a list such as http,grpc}"
+    shift 2
+  else
+    args+=("$1")
+    shift
+  fi
+done
+set -- "${args[@]+"${args[@]}"}"
+
 # Builds the collector too (a project reference), into src/Collector/bin/Release where the driver starts it from.
 dotnet build -c Release benchmarks/PerfOtel.Benchmarks -v quiet -nologo >/dev/null
 driver=(dotnet benchmarks/PerfOtel.Benchmarks/bin/Release/net10.0/PerfOtel.Benchmarks.dll ingest-load --duration "$seconds")
 
+# Runs the driver once, or once per --transports entry followed by the ratios.
+run_driver() {
+  if [ ${#transports[@]} -eq 0 ]; then
+    "${driver[@]}" "$@"
+    return
+  fi
+  local out rates=() cpus=()
+  out="$(mktemp)"
+  for transport in "${transports[@]}"; do
+    echo "== transport $transport (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+    "${driver[@]}" "$@" --transport "$transport" | tee "$out"
+    rates+=("$(sed -n 's/.*steady state[^:]*: \([0-9.]*\) acknowledged spans\/s.*/\1/p' "$out")")
+    cpus+=("$(sed -n 's/.* \([0-9.]*\) CPU-seconds per 100 000 spans.*/\1/p' "$out")")
+  done
+  rm -f "$out"
+  for i in "${!transports[@]}"; do
+    awk -v t="${transports[$i]}" -v r="${rates[$i]}" -v r0="${rates[0]}" -v c="${cpus[$i]}" -v c0="${cpus[0]}" -v f="${transports[0]}" \
+      'BEGIN { printf "%s: %s acknowledged spans/s (%.2fx %s), %s CPU-s per 100 000 spans (%.2fx %s)\n", t, r, r / r0, f, c, c / c0, f }'
+  done
+}
+
 if [ "$stores" = sqlite ] || [ "$stores" = both ]; then
-  "${driver[@]}" --store sqlite "$@"
+  run_driver --store sqlite "$@"
 fi
 if [ "$stores" = postgres ] || [ "$stores" = both ]; then
   postgres_cluster_start
-  "${driver[@]}" --store postgres --connection "$POSTGRES_LOAD_CONNECTION" "$@"
+  run_driver --store postgres --connection "$POSTGRES_LOAD_CONNECTION" "$@"
   postgres_cluster_stop
 fi

@@ -17,6 +17,7 @@ builder.AddPerfOtelCollectorConfiguration(args);
 builder.AddPerfOtelSecurity();
 builder.Services.AddPerfOtelStorage(builder.Configuration);
 builder.Services.AddOtlpReceiver(builder.Configuration);
+builder.Services.AddPerfOtelOtlpMetrics(builder.Configuration);
 builder.AddOtlpGrpcReceiver();
 builder.Services.AddPerfOtelDerived(builder.Configuration);
 builder.Services.AddPerfOtelCollectorTelemetry(builder.Configuration);

@@ -94,6 +94,26 @@ public sealed class PrometheusGaugeFamily
 public static class PrometheusLabels
 {
     /// <summary>
+    /// The label an OpenTelemetry attribute key becomes (invalid characters to <c>_</c>, runs collapsed, a leading digit
+    /// prefixed with <c>key_</c>): the rule the exporter applies to the MeterProvider's attributes.
+    /// </summary>
+    /// <param name="attributeKey">The attribute key.</param>
+    /// <returns>The Prometheus label name.</returns>
+    public static string LabelName(string attributeKey)
+    {
+        ArgumentNullException.ThrowIfNull(attributeKey);
+        return PrometheusNames.SanitizeLabelName(attributeKey);
+    }
+
+    /// <summary>
+    /// The label value of an attribute value as the exporter writes it: strings as they are, booleans <c>true</c> and
+    /// <c>false</c>, numbers culture-invariantly (shortest round-trip), arrays as JSON arrays.
+    /// </summary>
+    /// <param name="value">A string, bool, long, double or an array of them.</param>
+    /// <returns>The label value (escaping happens in <see cref="Encode"/>).</returns>
+    public static string AttributeText(object? value) => ExpositionSerializer.AttributeValueText(value);
+
+    /// <summary>
     /// Encodes <c>name="value",...</c>: names sanitised as the exporter sanitises attribute keys, values escaped
     /// (backslash, double quote, line feed) the same way in both formats.
     /// </summary>

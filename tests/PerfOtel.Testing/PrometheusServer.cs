@@ -85,9 +85,18 @@ public sealed class PrometheusServer : IAsyncDisposable
     }
 
     /// <summary>Runs an instant query: each result series' labels and value.</summary>
-    public async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)>> QueryAsync(string promql)
+    public Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)>> QueryAsync(string promql) => QueryAtAsync(promql, null);
+
+    /// <summary>
+    /// Runs an instant query evaluated at <paramref name="at"/> (now when null): queries compared with each other
+    /// should share one evaluation time, since rate() extrapolates to the end of its window.
+    /// </summary>
+    public async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)>> QueryAtAsync(string promql, DateTimeOffset? at)
     {
-        using var response = await client.GetAsync(new Uri("api/v1/query?query=" + Uri.EscapeDataString(promql), UriKind.Relative));
+        var time = at is { } instant
+            ? "&time=" + (instant.ToUnixTimeMilliseconds() / 1000.0).ToString("0.000", CultureInfo.InvariantCulture)
+            : string.Empty;
+        using var response = await client.GetAsync(new Uri("api/v1/query?query=" + Uri.EscapeDataString(promql) + time, UriKind.Relative));
         var json = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode)
         {

@@ -18,11 +18,15 @@ public static class CollectorTelemetryExtensions
 {
     public static IServiceCollection AddPerfOtelCollectorTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
-        // The exporter's options come from configuration (Metrics:Exporter) plus the analytics producer, which needs
+        // The exporter's options come from configuration (Metrics:Exporter) plus the analytics and OTLP metrics producers, which need
         // the service provider: options configured through DI get both.
         services.AddOptions<PerfOtelPrometheusExporterOptions>()
             .Bind(configuration.GetSection("Metrics:Exporter"))
-            .Configure<IServiceProvider>((options, serviceProvider) => options.AddPerfOtelAnalytics(serviceProvider));
+            .Configure<IServiceProvider>((options, serviceProvider) =>
+            {
+                options.AddPerfOtelAnalytics(serviceProvider);
+                options.Producers.Add(serviceProvider.GetRequiredService<OtlpMetricsExposition>());
+            });
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(
                 "perfotel-collector", serviceVersion: typeof(CollectorTelemetryExtensions).Assembly.GetName().Version?.ToString()))

@@ -74,6 +74,48 @@ public sealed class SampledTracePipelineTests
 
         using var costs = JsonDocument.Parse(await http.GetStringAsync(new Uri("api/v1/costs?tenant=default", UriKind.Relative)));
         Assert.Equal(expectedCount, costs.RootElement.GetProperty("calls").GetInt64());
+
+        // The export carries each invocation's weight, so it re-aggregates to the same counts.
+        var exported = await ExportedWeightsAsync(http);
+        Assert.Equal(byTrace.OrderBy(w => w.Key), exported.OrderBy(w => w.Key));
+        Assert.Equal(expectedCount, exported.Values.Sum(w => PerfOtel.Collector.Records.SampleWeights.Count(w)));
+    }
+
+    [Fact]
+    public async Task SampleWeights_AreStoredInSqlite_AndExported()
+    {
+        var directory = Directory.CreateTempSubdirectory("perfotel-sampled-export-");
+        try
+        {
+            await using (var collector = new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+                builder.UseSetting("Storage:DataDirectory", directory.FullName)))
+            {
+                using var http = collector.CreateClient();
+                var start = DateTimeOffset.UtcNow.AddMinutes(-5);
+                foreach (var run in new[] { 0, 1, 2 })
+                {
+                    using var response = await http.PostAsync(new Uri("v1/traces", UriKind.Relative), Protobuf(Run(run, start)));
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                }
+
+                var exported = await ExportedWeightsAsync(http);
+                Assert.Equal(65536.0 / (65536 - 0xe666), exported[Hex(TraceOf(0))], 12);
+                Assert.Equal(2.0, exported[Hex(TraceOf(1))]);
+                Assert.Equal(1.0, exported[Hex(TraceOf(2))]);
+            }
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<Dictionary<string, double>> ExportedWeightsAsync(HttpClient http)
+    {
+        var body = await http.GetStringAsync(new Uri("api/v1/executions/export", UriKind.Relative));
+        return body.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .ToDictionary(line => line.GetProperty("traceId").GetString()!, line => line.GetProperty("sampleWeight").GetDouble());
     }
 
     private static ByteString TraceOf(int run) => TraceId((2 * run) + 1);

@@ -37,6 +37,7 @@ public sealed class CardinalityOptions
     private const string MaxModelsKey = nameof(MaxModelsPerTenant);
     private const string MaxEvaluationNamesKey = nameof(MaxEvaluationNamesPerTenant);
     private const string MaxExperimentVariantsKey = nameof(MaxExperimentVariantsPerTenant);
+    private const string MaxMetricSeriesKey = nameof(MaxMetricSeriesPerTenant);
     private static readonly string[] PerTenantKeys = [MaxAgentsKey, MaxModelsKey, MaxEvaluationNamesKey, MaxExperimentVariantsKey];
 
     /// <summary>
@@ -57,6 +58,13 @@ public sealed class CardinalityOptions
 
     /// <summary>Distinct (experiment, variant) pairs per tenant.</summary>
     public int MaxExperimentVariantsPerTenant { get; set; } = 200;
+
+    /// <summary>
+    /// Series per tenant of the GenAI and <c>perfotel.*</c> metrics pushed over OTLP and re-exposed on <c>/metrics</c>
+    /// (a series: one metric name with one label set). Points of further series are refused in partial_success and
+    /// counted; the series already kept go on updating. Collector-wide, no per-tenant override.
+    /// </summary>
+    public int MaxMetricSeriesPerTenant { get; set; } = 10_000;
 
     /// <summary>Per-tenant overrides of the per-tenant limits, by tenant (<c>Cardinality:Tenants:&lt;tenant&gt;:&lt;setting&gt;</c>).</summary>
     public Dictionary<string, PartialLimits> Tenants { get; } = new(StringComparer.Ordinal);
@@ -127,9 +135,13 @@ public sealed class CardinalityOptions
             {
                 options.MaxExperimentVariantsPerTenant = Limit(setting, options.Problems) ?? options.MaxExperimentVariantsPerTenant;
             }
+            else if (Is(setting, MaxMetricSeriesKey))
+            {
+                options.MaxMetricSeriesPerTenant = Limit(setting, options.Problems) ?? options.MaxMetricSeriesPerTenant;
+            }
             else
             {
-                options.Problems.Add($"unknown setting {setting.Path}; expected {MaxTenantsKey}, {string.Join(", ", PerTenantKeys)} or {TenantsKey}");
+                options.Problems.Add($"unknown setting {setting.Path}; expected {MaxTenantsKey}, {string.Join(", ", PerTenantKeys)}, {MaxMetricSeriesKey} or {TenantsKey}");
             }
         }
     }

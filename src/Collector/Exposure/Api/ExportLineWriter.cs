@@ -5,7 +5,7 @@ using PerfOtel.Collector.Records;
 namespace PerfOtel.Collector.Exposure.Api;
 
 /// <summary>
-/// One export line: the invocation's own fields (camelCase, nulls omitted), <c>rollUp</c> with the totals of its
+/// One export line: the invocation's own fields (camelCase, nulls omitted; <c>sampleWeight</c> always), <c>rollUp</c> with the totals of its
 /// provider calls, and <c>feedback</c> when an outcome was posted for it.
 /// </summary>
 internal static class ExportLineWriter
@@ -36,6 +36,9 @@ internal static class ExportLineWriter
         Optional(json, "quality", i.Quality);
         Tokens(json, "tokens", i.Tokens);
         Optional(json, "costUsd", i.CostUsd);
+        // The adjusted count of a sampled trace (1 unsampled): what this line stands for in counts and totals, so an
+        // export re-aggregated elsewhere gives the collector's own figures (docs/collector/otlp-ingest.md, sampling).
+        json.WriteNumber("sampleWeight", i.SampleWeight);
         RawJson(json, "attributes", i.AttributesJson);
 
         json.WriteStartObject("rollUp");

@@ -19,6 +19,8 @@ public sealed class CollectorMetrics
     public const string SpansRejectedName = "perfotel.collector.spans.rejected";
     public const string LogRecordsReceivedName = "perfotel.collector.log_records.received";
     public const string DataPointsReceivedName = "perfotel.collector.metric_points.received";
+    public const string DataPointsDroppedName = "perfotel.collector.metric_points.dropped";
+    public const string MetricSeriesName = "perfotel.collector.metric_series";
     public const string RequestsName = "perfotel.collector.requests";
     public const string GrpcRequestsName = "perfotel.collector.grpc.requests";
     public const string MisdirectedConnectionsName = "perfotel.collector.connections.misdirected";
@@ -72,6 +74,8 @@ public sealed class CollectorMetrics
     private readonly Counter<long> _spansRejected;
     private readonly Counter<long> _logRecordsReceived;
     private readonly Counter<long> _dataPointsReceived;
+    private readonly Counter<long> _dataPointsDropped;
+    private Func<IReadOnlyList<(string Tenant, int Series)>>? _metricSeries;
     private readonly Counter<long> _requests;
     private readonly Counter<long> _grpcRequests;
     private readonly Counter<long> _misdirectedConnections;
@@ -94,7 +98,11 @@ public sealed class CollectorMetrics
         _spansAccepted = Meter.CreateCounter<long>(SpansAcceptedName, "{span}", "Spans acknowledged to the sender after their records were committed.");
         _spansRejected = Meter.CreateCounter<long>(SpansRejectedName, "{span}", "Spans refused, by reason: invalid (reported in partial_success), queue_full, shutting_down, store_failed.");
         _logRecordsReceived = Meter.CreateCounter<long>(LogRecordsReceivedName, "{record}", "Log records received over OTLP.");
-        _dataPointsReceived = Meter.CreateCounter<long>(DataPointsReceivedName, "{data_point}", "Metric data points received over OTLP (validated, not stored).");
+        _dataPointsReceived = Meter.CreateCounter<long>(DataPointsReceivedName, "{data_point}", "Metric data points received over OTLP (the GenAI and perfotel.* ones are re-exposed on /metrics, none are stored).");
+        _dataPointsDropped = Meter.CreateCounter<long>(DataPointsDroppedName, "{data_point}",
+            "Metric data points received over OTLP and not re-exposed, by reason: other_metric (outside gen_ai.* and perfotel.*), rejected (in partial_success: exponential histograms, summaries, malformed), series_limit, out_of_order, conflicting_type.");
+        Meter.CreateObservableGauge(MetricSeriesName, ObserveMetricSeries, "{series}",
+            "Series of OTLP-pushed GenAI and perfotel.* metrics re-exposed on /metrics, by tenant (bounded by Cardinality:MaxMetricSeriesPerTenant).");
         _requests = Meter.CreateCounter<long>(RequestsName, "{request}", "OTLP/HTTP requests answered, by signal and HTTP status code.");
         _grpcRequests = Meter.CreateCounter<long>(GrpcRequestsName, "{request}", "OTLP/gRPC export calls answered by the receiver, by signal and gRPC status code.");
         _misdirectedConnections = Meter.CreateCounter<long>(MisdirectedConnectionsName, "{connection}",
@@ -207,6 +215,17 @@ public sealed class CollectorMetrics
     public void LogRecordsReceived(long count) => _logRecordsReceived.Add(count);
 
     public void DataPointsReceived(long count) => _dataPointsReceived.Add(count);
+
+    public void MetricPointsDropped(long count, string reason) =>
+        _dataPointsDropped.Add(count, new KeyValuePair<string, object?>(ReasonAttribute, reason));
+
+    /// <summary>Observes the re-exposed series per tenant; called once by their owner's wiring.</summary>
+    public void ObserveMetricSeries(Func<IReadOnlyList<(string Tenant, int Series)>> series) => _metricSeries = series;
+
+    private IEnumerable<Measurement<long>> ObserveMetricSeries() =>
+        _metricSeries is { } series
+            ? series().Select(s => new Measurement<long>(s.Series, new KeyValuePair<string, object?>(TenantAttribute, s.Tenant)))
+            : [];
 
     public void RequestAnswered(string signal, int statusCode) =>
         _requests.Add(1, new KeyValuePair<string, object?>(SignalAttribute, signal), new KeyValuePair<string, object?>(StatusCodeAttribute, statusCode));

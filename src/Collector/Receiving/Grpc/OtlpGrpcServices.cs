@@ -34,7 +34,7 @@ internal sealed class OtlpGrpcMetricsService(OtlpConsumer consumer, IEnumerable<
         OtlpGrpcMethods.Bind<ExportMetricsServiceRequest, ExportMetricsServiceResponse>(binder, MetricsService.Descriptor, ExportMetricsServiceRequest.Parser, service is null ? null : service.Export);
 
     public override async Task<ExportMetricsServiceResponse> Export(ExportMetricsServiceRequest request, ServerCallContext context) =>
-        (ExportMetricsServiceResponse)await OtlpGrpcCall.ExportAsync(consumer, _signal, context, tenant => MetricsSignal.Map(request, tenant)).ConfigureAwait(false);
+        (ExportMetricsServiceResponse)await OtlpGrpcCall.ExportAsync(consumer, _signal, context, tenant => _signal.Map(request, tenant)).ConfigureAwait(false);
 }
 
 [BindServiceMethod(typeof(OtlpGrpcLogsService), nameof(Bind))]

@@ -94,23 +94,18 @@ internal sealed class LogsSignal(TimeProvider time) : OtlpSignal
     public override void CountReceived(CollectorMetrics metrics, long items) => metrics.LogRecordsReceived(items);
 }
 
-internal sealed class MetricsSignal : OtlpSignal
+/// <summary>/v1/metrics: the GenAI and perfotel.* metrics are re-exposed on /metrics (<see cref="Metrics.OtlpMetricsMapper"/>), nothing is stored.</summary>
+internal sealed class MetricsSignal(Metrics.OtlpMetricsMapper mapper) : OtlpSignal
 {
     public override string Name => "metrics";
 
     public override string Path => "/v1/metrics";
 
-    // Metric points are validated and counted, not stored, so they have no tenant to force.
     public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
         Map(Parse(body, encoding, ExportMetricsServiceRequest.Parser), forcedTenant);
 
     /// <summary>An already decoded request (OTLP/gRPC).</summary>
-    public static MappingResult Map(ExportMetricsServiceRequest request, string? forcedTenant)
-    {
-        // Metric points are validated and counted, not stored, so there is no record to put under the tenant yet.
-        _ = forcedTenant;
-        return MetricsValidator.Validate(request);
-    }
+    public MappingResult Map(ExportMetricsServiceRequest request, string? forcedTenant) => mapper.Map(request, forcedTenant);
 
     public override IMessage Response(long rejected, string? errorMessage) => rejected == 0 && errorMessage is null
         ? new ExportMetricsServiceResponse()
