@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived;
@@ -13,7 +14,10 @@ namespace PerfOtel.Collector.Derived;
 /// Order: provider calls, tool calls, invocations with their joined feedback, then evaluations, each in start-time
 /// order, in batches of <see cref="BatchRecords"/>. That is the order an agent's spans usually commit in (calls end and
 /// are exported before their invocation; evaluations and feedback come last), so derivations that read earlier records
-/// of the same invocation (the model comparison reads its calls) see them.
+/// of the same invocation (the model comparison reads its calls) see them. The stored span links are read first, so
+/// that records whose attribution is still incomplete are held as the live writer held them
+/// (<see cref="SpanAttribution"/>), and those whose horizon passed while the collector was down are counted without an
+/// agent at the end, as the live writer would have.
 /// </remarks>
 public sealed partial class DerivationReplay(
     IServiceProvider services, DerivationPipeline pipeline, ILogger<DerivationReplay> logger) : IHostedService
@@ -36,7 +40,8 @@ public sealed partial class DerivationReplay(
             LogNoStore(logger);
             return;
         }
-        LastReport = await ReplayAsync(store, pipeline, cancellationToken).ConfigureAwait(false);
+        LastReport = await ReplayAsync(store, pipeline, cancellationToken, services.GetService<SpanAttribution>(),
+            services.GetService<TimeProvider>() ?? TimeProvider.System).ConfigureAwait(false);
         LogReplayed(logger, LastReport.ProviderCalls, LastReport.ToolCalls, LastReport.Invocations, LastReport.Feedback,
             LastReport.Evaluations, LastReport.Elapsed.TotalSeconds);
     }
@@ -44,11 +49,21 @@ public sealed partial class DerivationReplay(
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Feeds everything <paramref name="store"/> holds through <paramref name="pipeline"/>.</summary>
-    public static async Task<ReplayReport> ReplayAsync(IExecutionStore store, DerivationPipeline pipeline, CancellationToken cancellationToken)
+    public static async Task<ReplayReport> ReplayAsync(IExecutionStore store, DerivationPipeline pipeline, CancellationToken cancellationToken,
+        SpanAttribution? attribution = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(pipeline);
         var started = Stopwatch.GetTimestamp();
+        if (attribution is not null)
+        {
+            var links = new List<SpanLink>();
+            await foreach (var link in store.ReadSpanLinksAsync(cancellationToken).ConfigureAwait(false))
+            {
+                links.Add(link);
+            }
+            attribution.Load(links);
+        }
         var everything = new InvocationQuery();
         long calls = 0, tools = 0, invocations = 0, feedback = 0, evaluations = 0;
         var batch = new IngestBatch();
@@ -57,16 +72,16 @@ public sealed partial class DerivationReplay(
         {
             batch.ProviderCalls.Add(call);
             calls++;
-            batch = FlushWhenFull(batch, pipeline);
+            batch = FlushWhenFull(batch, pipeline, attribution);
         }
-        batch = Flush(batch, pipeline);
+        batch = Flush(batch, pipeline, attribution);
         await foreach (var tool in store.ReadToolCallsAsync(everything, cancellationToken).ConfigureAwait(false))
         {
             batch.ToolCalls.Add(tool);
             tools++;
-            batch = FlushWhenFull(batch, pipeline);
+            batch = FlushWhenFull(batch, pipeline, attribution);
         }
-        batch = Flush(batch, pipeline);
+        batch = Flush(batch, pipeline, attribution);
         await foreach (var stored in store.ReadInvocationsAsync(everything, cancellationToken).ConfigureAwait(false))
         {
             batch.Invocations.Add(stored.Invocation);
@@ -76,29 +91,36 @@ public sealed partial class DerivationReplay(
                 batch.JoinedFeedback.Add(new FeedbackJoin(stored.Invocation, joined));
                 feedback++;
             }
-            batch = FlushWhenFull(batch, pipeline);
+            batch = FlushWhenFull(batch, pipeline, attribution);
         }
-        batch = Flush(batch, pipeline);
+        batch = Flush(batch, pipeline, attribution);
         await foreach (var evaluation in store.ReadEvaluationsAsync(everything, cancellationToken).ConfigureAwait(false))
         {
             batch.Evaluations.Add(evaluation);
             evaluations++;
-            batch = FlushWhenFull(batch, pipeline);
+            batch = FlushWhenFull(batch, pipeline, attribution);
         }
-        Flush(batch, pipeline);
+        Flush(batch, pipeline, attribution);
+        if (attribution is not null)
+        {
+            // What waited a whole horizon by now is counted without an agent, as the live writer's sweep would have.
+            var plan = attribution.Plan(new IngestBatch(), (time ?? TimeProvider.System).GetUtcNow());
+            plan.ToStore.PruneSpanLinksBefore = null;
+            pipeline.Apply(attribution.Commit(plan, new IngestBatch()));
+        }
         return new ReplayReport(calls, tools, invocations, feedback, evaluations, Stopwatch.GetElapsedTime(started));
     }
 
-    private static IngestBatch FlushWhenFull(IngestBatch batch, DerivationPipeline pipeline) =>
-        batch.Count >= BatchRecords ? Flush(batch, pipeline) : batch;
+    private static IngestBatch FlushWhenFull(IngestBatch batch, DerivationPipeline pipeline, SpanAttribution? attribution) =>
+        batch.Count >= BatchRecords ? Flush(batch, pipeline, attribution) : batch;
 
-    private static IngestBatch Flush(IngestBatch batch, DerivationPipeline pipeline)
+    private static IngestBatch Flush(IngestBatch batch, DerivationPipeline pipeline, SpanAttribution? attribution)
     {
         if (batch.Count == 0)
         {
             return batch;
         }
-        pipeline.Apply(batch);
+        pipeline.Apply(attribution is null ? batch : attribution.Admit(batch));
         return new IngestBatch();
     }
 

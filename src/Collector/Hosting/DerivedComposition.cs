@@ -9,6 +9,7 @@ using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Derived.Experiments;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Derived.Models;
+using PerfOtel.Collector.Ingest;
 
 namespace PerfOtel.Collector.Hosting;
 
@@ -35,6 +36,7 @@ public static class DerivedComposition
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DerivationOptions>, DerivationOptionsValidator>());
         services.TryAddSingleton<DerivationRole>();
         services.TryAddSingleton<LiveDerivations>();
+        services.AddSpanAttribution();
         services.AddHostedService<SharedDerivation>();
         services.AddPerfOtelAnalytics(configuration);
         services.AddPerfOtelCost(configuration);

@@ -38,6 +38,12 @@ internal static class IngestBatchSize
             bytes += PerRecordOverhead + Text(r.Tenant) + Text(r.AgentName) + Text(r.Name) + Text(r.Label) + Ids;
         }
 
+        // Span links are small and one per span: the record overhead would overstate them.
+        foreach (var r in batch.SpanLinks)
+        {
+            bytes += 64 + Text(r.Tenant) + Text(r.InvocationAgent) + Ids;
+        }
+
         foreach (var r in batch.Feedback)
         {
             bytes += PerRecordOverhead + Text(r.Tenant) + Text(r.FeedbackId) + Text(r.TaskId) + Text(r.PredictedJson)

@@ -18,6 +18,16 @@ public sealed class IngestOptions
 
     /// <summary>Seconds announced in <c>Retry-After</c> when the queue is full, the store failed or the collector stops.</summary>
     public int RetryAfterSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// How long a provider call, tool call or evaluation waits for the spans between it and its invoke_agent ancestor
+    /// when they come in other requests (docs/architecture.md, "Attribution"): within it the record is counted once, on
+    /// its agent, when the ancestry is complete; after it, without an agent (and a later ancestor counts as late).
+    /// </summary>
+    public TimeSpan AttributionHorizon { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Longest horizon accepted: links are kept two horizons, and held records are memory.</summary>
+    public static readonly TimeSpan MaxAttributionHorizon = TimeSpan.FromHours(24);
 }
 
 internal sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
@@ -43,6 +53,11 @@ internal sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
         if (options.RetryAfterSeconds is < 1 or > 3600)
         {
             failures.Add($"Ingest:RetryAfterSeconds must be between 1 and 3600 (was {options.RetryAfterSeconds}).");
+        }
+
+        if (options.AttributionHorizon <= TimeSpan.Zero || options.AttributionHorizon > IngestOptions.MaxAttributionHorizon)
+        {
+            failures.Add($"Ingest:AttributionHorizon must be more than 00:00:00 and at most 1.00:00:00 (24 hours) (was {options.AttributionHorizon}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

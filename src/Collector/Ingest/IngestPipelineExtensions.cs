@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Derived;
+using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Derived.Coordination;
 using PerfOtel.Collector.Exposure.Metrics;
 
@@ -17,12 +18,24 @@ public static class IngestPipelineExtensions
         services.AddMetrics();
         services.TryAddSingleton<CollectorMetrics>();
         services.TryAddSingleton<IngestQueue>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSpanAttribution();
         // No derived feature unless the composition root registers them (AddPerfOtelDerived replaces this one).
         services.TryAddSingleton(sp => new DerivationPipeline([], sp.GetRequiredService<ILogger<DerivationPipeline>>()));
         services.AddOptions<DerivationOptions>();
         services.TryAddSingleton<DerivationRole>();
         services.TryAddSingleton<LiveDerivations>();
         services.AddHostedService<IngestWriter>();
+        return services;
+    }
+
+    /// <summary>
+    /// One attribution per process: the writer resolves with it, the start-up replay splits what is stored with it, and
+    /// on replicas sharing a PostgreSQL the derivation leader attributes every replica's records with it.
+    /// </summary>
+    public static IServiceCollection AddSpanAttribution(this IServiceCollection services)
+    {
+        services.TryAddSingleton(sp => new SpanAttribution(sp.GetRequiredService<IOptions<IngestOptions>>().Value.AttributionHorizon));
         return services;
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Derived.Coordination;
+using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Exposure.Metrics;
 using PerfOtel.Collector.Records;
 
@@ -11,18 +12,28 @@ namespace PerfOtel.Collector.Ingest;
 /// handler's promise only after the commit and after applying what was new to the derivations (the one seam, through
 /// <see cref="LiveDerivations"/>, which on a store shared by several replicas applies only on the derivation leader). Feedback posted through the API comes the same way, after the spans of its group. On
 /// shutdown it keeps going until the queue, closed to new work when the application starts stopping, is empty: whatever
-/// a handler accepted gets committed.
+/// a handler accepted gets committed. Attribution across requests is resolved here, in the commit: the batch's span links
+/// and the updates of earlier records they attribute go into the same transaction, and the derivations see a call only
+/// once its agent is known (<see cref="SpanAttribution"/>); between batches the writer releases what waited a whole
+/// horizon.
 /// </summary>
 internal sealed partial class IngestWriter(
     IngestQueue queue,
     IExecutionStore store,
     LiveDerivations derivations,
+    SpanAttribution attribution,
+    TimeProvider time,
     IOptions<IngestOptions> options,
     CollectorMetrics metrics,
     IHostApplicationLifetime lifetime,
     ILogger<IngestWriter> logger) : BackgroundService
 {
     private readonly int _maxWriteBatchRecords = options.Value.MaxWriteBatchRecords;
+
+    // Held records are released (without an agent) at the first commit or sweep after their horizon: sweeping this
+    // often bounds how late that is when no data arrives.
+    private readonly TimeSpan _sweepInterval = TimeSpan.FromTicks(Math.Clamp(options.Value.AttributionHorizon.Ticks / 10,
+        TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(5).Ticks));
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -41,8 +52,28 @@ internal sealed partial class IngestWriter(
         // Not stoppingToken: the loop ends when the queue is closed and drained, never with accepted work inside.
         var reader = queue.Reader;
         var group = new List<PendingBatch>();
-        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        metrics.ObserveAttribution(() => attribution.PendingRecords);
+        while (true)
         {
+            var waiting = reader.WaitToReadAsync(CancellationToken.None).AsTask();
+            while (!waiting.IsCompleted)
+            {
+                using var stop = new CancellationTokenSource();
+                var tick = Task.Delay(_sweepInterval, time, stop.Token);
+                if (await Task.WhenAny(waiting, tick).ConfigureAwait(false) == tick)
+                {
+                    await SweepAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    await stop.CancelAsync().ConfigureAwait(false);
+                }
+            }
+            if (!await waiting.ConfigureAwait(false))
+            {
+                break;
+            }
+
             group.Clear();
             var records = 0;
             while (records < _maxWriteBatchRecords && reader.TryRead(out var pending))
@@ -84,6 +115,7 @@ internal sealed partial class IngestWriter(
             merged.ProviderCalls.AddRange(pending.Batch.ProviderCalls);
             merged.ToolCalls.AddRange(pending.Batch.ToolCalls);
             merged.Evaluations.AddRange(pending.Batch.Evaluations);
+            merged.SpanLinks.AddRange(pending.Batch.SpanLinks);
         }
 
         if (await CommitAsync(merged, group, finalAttempt: false).ConfigureAwait(false))
@@ -104,9 +136,12 @@ internal sealed partial class IngestWriter(
         IngestBatch stored;
         // Held from before the transaction until its records are applied (docs/collector/scale-out.md).
         using var commitSection = await derivations.EnterCommitAsync().ConfigureAwait(false);
+        // The process that derives attributes (alone on its store, or the derivation leader); a replica that does not
+        // derive only stores the records and their links, which the leader reads and attributes in commit order.
+        var plan = derivations.IsDeriving ? attribution.Plan(batch, time.GetUtcNow()) : null;
         try
         {
-            stored = await store.WriteAsync(batch, CancellationToken.None).ConfigureAwait(false);
+            stored = await store.WriteAsync(plan?.ToStore ?? Stamped(batch, time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Any store failure is reported to the waiting senders as retryable; the writer must live on.
         catch (Exception error)
@@ -131,7 +166,7 @@ internal sealed partial class IngestWriter(
         // Derivations first, then the senders: once a sender has its 200, the REST API and /metrics already show its
         // data (read-your-writes), which is what clients and tests that query right after sending expect. Derivations
         // see only what was stored for the first time: an exporter's retry of spans already committed adds nothing.
-        derivations.Committed(stored, stored.CommitPosition);
+        derivations.Committed(plan is null ? stored : Committed(plan, stored), stored.CommitPosition);
 
         foreach (var pending in owners)
         {
@@ -178,6 +213,53 @@ internal sealed partial class IngestWriter(
         queue.Release(pending);
         pending.MarkCommitted(results);
     }
+
+    /// <summary>The batch with its span links stamped with the time this replica saw them (the horizon counts from it).</summary>
+    private static IngestBatch Stamped(IngestBatch batch, DateTimeOffset now)
+    {
+        for (var i = 0; i < batch.SpanLinks.Count; i++)
+        {
+            batch.SpanLinks[i] = batch.SpanLinks[i] with { SeenAt = now };
+        }
+        return batch;
+    }
+
+    /// <summary>What the derivations count after a committed plan, with the attribution self-metrics.</summary>
+    private IngestBatch Committed(AttributionPlan plan, IngestBatch stored)
+    {
+        var counted = attribution.Commit(plan, stored);
+        metrics.Attribution(plan.ResolvedRecords, plan.ExpiredRecords, plan.Late.Count);
+        return counted;
+    }
+
+    /// <summary>Releases, between batches, the held records whose horizon passed (and prunes old links when due).</summary>
+    private async Task SweepAsync()
+    {
+        if (!derivations.IsDeriving)
+        {
+            return;
+        }
+        try
+        {
+            using var commitSection = await derivations.EnterCommitAsync().ConfigureAwait(false);
+            var plan = attribution.Plan(new IngestBatch(), time.GetUtcNow());
+            if (plan.Expired.Count == 0 && !plan.ToStore.HasWork)
+            {
+                return;
+            }
+            var stored = await store.WriteAsync(plan.ToStore, CancellationToken.None).ConfigureAwait(false);
+            derivations.Committed(Committed(plan, stored), stored.CommitPosition);
+        }
+#pragma warning disable CA1031 // A failed prune is retried at the next sweep; the writer must live on.
+        catch (Exception error)
+#pragma warning restore CA1031
+        {
+            LogSweepFailed(logger, error);
+        }
+    }
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Releasing attribution-held records or pruning span links failed; retried at the next sweep")]
+    private static partial void LogSweepFailed(ILogger logger, Exception error);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Store write of {Records} records from {Requests} requests failed; senders get 503 and retry")]
     private static partial void LogWriteFailed(ILogger logger, int records, int requests, Exception error);

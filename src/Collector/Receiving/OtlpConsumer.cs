@@ -86,7 +86,7 @@ internal sealed class OtlpConsumer(
         signal.CountRejected(metrics, result.Rejected, RejectReasons.Invalid);
         rejections.Note($"{signal.Name} items refused in partial_success", result.ErrorMessage, result.Rejected);
         PendingBatch? pending = null;
-        var outcome = result.Batch.Count == 0 ? EnqueueOutcome.Accepted : queue.TryEnqueue(result.Batch, out pending);
+        var outcome = !result.Batch.HasWork ? EnqueueOutcome.Accepted : queue.TryEnqueue(result.Batch, out pending);
         return new Submission(signal, result, outcome, pending);
     }
 

@@ -70,6 +70,9 @@ public interface IExecutionStore : IAsyncDisposable
     /// <summary>Tool calls in start-time order, streamed.</summary>
     IAsyncEnumerable<ToolCall> ReadToolCallsAsync(InvocationQuery query, CancellationToken cancellationToken);
 
+    /// <summary>The span links kept for attribution (the last horizons' worth), in no particular order.</summary>
+    IAsyncEnumerable<SpanLink> ReadSpanLinksAsync(CancellationToken cancellationToken);
+
     /// <summary>Deletes records older than the cutoff (retention); returns how many rows went.</summary>
     Task<long> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);
 }

@@ -28,6 +28,12 @@ public interface ISharedStore
     /// </summary>
     IAsyncEnumerable<IngestBatch> ReadCommittedAsync(long from, long to, IReadOnlySet<long> skip, int batchRecords,
         CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The span links stored by the transactions at positions in [<paramref name="from"/>, <paramref name="to"/>) except
+    /// those in <paramref name="skip"/>: what the derivation leader attributes the records of every replica with.
+    /// </summary>
+    IAsyncEnumerable<SpanLink> ReadCommittedSpanLinksAsync(long from, long to, IReadOnlySet<long> skip, CancellationToken cancellationToken);
 }
 
 /// <summary>The derivation leadership of one process: held while open.</summary>

@@ -184,6 +184,29 @@ public sealed class IngestBatch
     public List<FeedbackRecord> Feedback { get; } = [];
 
     /// <summary>
+    /// The parent link of every span of the request (GenAI or not, roots included), stamped with the time the writer
+    /// saw it: what attribution follows across requests (docs/architecture.md, "Attribution"). Stored in the same
+    /// transaction as the records; not part of <see cref="Count"/>.
+    /// </summary>
+    public List<SpanLink> SpanLinks { get; } = [];
+
+    /// <summary>
+    /// Records stored by earlier batches whose nearest invoke_agent ancestor this batch made known: the store updates
+    /// their agent and invocation in the same transaction. Filled by the ingest writer.
+    /// </summary>
+    public List<AttributionUpdate> Attributions { get; } = [];
+
+    /// <summary>
+    /// Spans whose records waited a whole attribution horizon and were counted without an agent: the store marks their
+    /// links expired in the same transaction, so that whoever derives from the store later (a restarted collector, a
+    /// new derivation leader) counts them the same way, even if their ancestor has arrived since.
+    /// </summary>
+    public List<ExpiredSpan> ExpiredSpans { get; } = [];
+
+    /// <summary>When set, the store deletes the span links seen before this time in the same transaction.</summary>
+    public DateTimeOffset? PruneSpanLinksBefore { get; set; }
+
+    /// <summary>
     /// Set by a shared store (<see cref="ISharedStore"/>) on the batch <c>WriteAsync</c> returns: the commit position of
     /// the transaction that stored it, so that the derivation leader does not read its own commit back from the store.
     /// Null on a store that one process owns (SQLite).
@@ -192,7 +215,35 @@ public sealed class IngestBatch
 
     /// <summary>Span-derived records (feedback excluded).</summary>
     public int Count => Invocations.Count + ProviderCalls.Count + ToolCalls.Count + Evaluations.Count;
+
+    /// <summary>Whether the batch asks the store to write anything (records, links, attribution updates, a prune).</summary>
+    public bool HasWork => Count > 0 || SpanLinks.Count > 0 || Attributions.Count > 0 || ExpiredSpans.Count > 0
+        || PruneSpanLinksBefore is not null;
 }
+
+/// <summary>
+/// One span's place in its trace: its parent, and its agent when it is an <c>invoke_agent</c> span. Identity
+/// (Tenant, TraceId, SpanId), like the records.
+/// </summary>
+public sealed record SpanLink
+{
+    public required string Tenant { get; init; }
+    public required string TraceId { get; init; }
+    public required string SpanId { get; init; }
+    public string? ParentSpanId { get; init; }
+    /// <summary>The agent when the span is an invoke_agent span, else null.</summary>
+    public string? InvocationAgent { get; init; }
+    /// <summary>When the ingest writer first saw the span (the collector's clock): the horizon counts from here.</summary>
+    public DateTimeOffset SeenAt { get; init; }
+    /// <summary>Whether the span's records were counted without an agent because their horizon passed (stored decision).</summary>
+    public bool Expired { get; init; }
+}
+
+/// <summary>A span whose records were released without an agent at the end of their attribution horizon.</summary>
+public sealed record ExpiredSpan(string Tenant, string TraceId, string SpanId);
+
+/// <summary>The agent and invocation a stored record (provider call, tool call, evaluations of a span) turned out to have.</summary>
+public sealed record AttributionUpdate(string Tenant, string TraceId, string SpanId, string InvocationSpanId, string AgentName);
 
 /// <summary>Feedback joined to its invocation.</summary>
 public sealed record FeedbackJoin(AgentInvocation Invocation, FeedbackRecord Feedback);

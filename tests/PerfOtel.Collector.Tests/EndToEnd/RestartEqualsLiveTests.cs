@@ -123,6 +123,36 @@ public sealed class RestartEqualsLiveTests : IDisposable
                 await PostFeedbackAsync(client, Trace(i), Span(i, 0), success: i % 8 == 1, tenant);
             }
         }
+
+        // Attribution state across the restart: trace 24's spans come one request each, calls first (held, then
+        // attributed when the agent arrives); trace 25's agent never comes, so its call and tool call are still held
+        // when the collector stops, and must be held (not counted agent-less) after it restarts too.
+        foreach (var (i, children) in new[] { (24, new[] { 1, 2, 0 }), (25, new[] { 1, 2 }) })
+        {
+            var start = Now.AddMinutes(-10 + i - 24);
+            foreach (var child in children)
+            {
+                var json = TraceJson(i, "default", "planner", start);
+                using var content = new StringContent(OneSpan(json, Span(i, child)), Encoding.UTF8, "application/json");
+                using var response = await client.PostAsync("v1/traces", content);
+                Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            }
+        }
+    }
+
+    /// <summary>The request <paramref name="json"/> with only the span <paramref name="spanId"/> left.</summary>
+    private static string OneSpan(string json, string spanId)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+        var spans = root["resourceSpans"]![0]!["scopeSpans"]![0]!["spans"]!.AsArray();
+        foreach (var span in spans.ToList())
+        {
+            if ((string?)span!["spanId"] != spanId)
+            {
+                spans.Remove(span);
+            }
+        }
+        return root.ToJsonString();
     }
 
     private static async Task PostFeedbackAsync(HttpClient client, string traceId, string spanId, bool success, string tenant)
@@ -160,7 +190,7 @@ public sealed class RestartEqualsLiveTests : IDisposable
     /// cardinality guard's are derived), each as its text block. The SDK writes series in the order it first saw them,
     /// which differs between live commits and the replay; Prometheus does not care, so samples are compared sorted.
     /// </summary>
-    private static Dictionary<string, string> DerivedFamilies(string exposition)
+    internal static Dictionary<string, string> DerivedFamilies(string exposition)
     {
         var families = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var line in exposition.Split('\n', StringSplitOptions.RemoveEmptyEntries))

@@ -12,7 +12,8 @@ namespace PerfOtel.Collector.Tests.EndToEnd;
 /// for the derived series, <c>max without (instance, job)</c> for budgets) exactly what one collector fed all of it
 /// exposes: from the start, after restarting the follower, after SIGKILL of the leader (the other takes over), after a
 /// graceful restart of the new leader, with feedback sent to the replica that did not receive its invocation, with
-/// budgets configured.
+/// budgets configured, and with half of the runs' provider calls sent to one replica and their invoke_agent spans to the
+/// other (a load balancer spreading one trace's export requests), where one collector gets each run in one request.
 /// </summary>
 [Collection(ProcessTests.Name)]
 public sealed class ScaleOutTests : IDisposable
@@ -108,17 +109,28 @@ public sealed class ScaleOutTests : IDisposable
 
     /// <summary>
     /// Sends each run to the single collector and to one replica (alternating by request), then its feedback to the
-    /// single collector and to the replica that did not get the invocation.
+    /// single collector and to the replica that did not get the invocation. For every other pair of requests the
+    /// replicas get the runs split: the provider calls to one, then the invoke_agent spans to the other.
     /// </summary>
     private static async Task FeedAsync(CollectorProcess whole, CollectorProcess a, CollectorProcess b, List<Run> runs)
     {
         var chunks = runs.Chunk(10).ToList();
         for (var i = 0; i < chunks.Count; i++)
         {
-            var body = TraceBatch(chunks[i]);
+            var end = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L;
+            var body = TraceBatch(chunks[i], end);
             await PostAsync(whole, "v1/traces", body);
             var (received, other) = i % 2 == 0 ? (a, b) : (b, a);
-            await PostAsync(received, "v1/traces", body);
+            if (i % 4 >= 2)
+            {
+                // The calls are stored by one replica with no agent known; their agents arrive at the other.
+                await PostAsync(received, "v1/traces", TraceBatch(chunks[i], end, invocations: false));
+                await PostAsync(other, "v1/traces", TraceBatch(chunks[i], end, calls: false));
+            }
+            else
+            {
+                await PostAsync(received, "v1/traces", body);
+            }
             foreach (var run in chunks[i].Where(r => r.Feedback is not null))
             {
                 var feedback = FeedbackBody(run);
@@ -273,15 +285,14 @@ public sealed class ScaleOutTests : IDisposable
         $"\"success\":{(run.Outcome == "success" ? "true" : "false")},\"predicted\":{{\"refund\":100,\"reason\":\"damaged\"}}," +
         $"\"actual\":{run.Feedback}}}";
 
-    /// <summary>One request: per run an invoke_agent span and its chat span with tokens and cost.</summary>
-    private static string TraceBatch(IEnumerable<Run> runs)
+    /// <summary>One request: per run an invoke_agent span and its chat span with tokens and cost (or only one of them).</summary>
+    private static string TraceBatch(IEnumerable<Run> runs, long end, bool calls = true, bool invocations = true)
     {
-        var end = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L;
         var spans = new List<string>();
         foreach (var run in runs)
         {
             var start = end - 2_000_000_000L;
-            spans.Add(
+            spans.Add(!calls ? "" :
                 $"{{\"traceId\":\"{run.TraceId}\",\"spanId\":\"{run.CallSpanId}\",\"parentSpanId\":\"{run.InvocationSpanId}\"," +
                 $"\"name\":\"chat {run.Model}\",\"kind\":3,\"startTimeUnixNano\":\"{start + 100_000_000L}\",\"endTimeUnixNano\":\"{end - 100_000_000L}\",\"attributes\":[" +
                 "{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"chat\"}}," +
@@ -290,7 +301,7 @@ public sealed class ScaleOutTests : IDisposable
                 $"{{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{{\"intValue\":\"{run.InputTokens}\"}}}}," +
                 $"{{\"key\":\"gen_ai.usage.output_tokens\",\"value\":{{\"intValue\":\"{run.OutputTokens}\"}}}}," +
                 $"{{\"key\":\"perfotel.cost.usd\",\"value\":{{\"doubleValue\":{run.CostUsd.ToString("R", CultureInfo.InvariantCulture)}}}}}]}}");
-            spans.Add(
+            spans.Add(!invocations ? "" :
                 $"{{\"traceId\":\"{run.TraceId}\",\"spanId\":\"{run.InvocationSpanId}\",\"name\":\"invoke_agent {run.Agent}\",\"kind\":1," +
                 $"\"startTimeUnixNano\":\"{start}\",\"endTimeUnixNano\":\"{end}\",\"attributes\":[" +
                 "{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"invoke_agent\"}}," +
@@ -300,7 +311,7 @@ public sealed class ScaleOutTests : IDisposable
                 $"{{\"key\":\"perfotel.quality\",\"value\":{{\"doubleValue\":{Math.Round(1 - run.Confidence, 3).ToString("R", CultureInfo.InvariantCulture)}}}}}," +
                 $"{{\"key\":\"perfotel.outcome\",\"value\":{{\"stringValue\":\"{run.Outcome}\"}}}}]}}");
         }
-        return "{\"resourceSpans\":[{\"resource\":{},\"scopeSpans\":[{\"spans\":[" + string.Join(',', spans) + "]}]}]}";
+        return "{\"resourceSpans\":[{\"resource\":{},\"scopeSpans\":[{\"spans\":[" + string.Join(',', spans.Where(s => s.Length > 0)) + "]}]}]}";
     }
 
     private static string Target(CollectorProcess c) => $"127.0.0.1:{c.Port}";

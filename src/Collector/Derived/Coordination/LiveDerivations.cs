@@ -19,6 +19,12 @@ public sealed class LiveDerivations(DerivationPipeline pipeline, DerivationRole 
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly HashSet<long> ownCommits = [];
 
+    /// <summary>
+    /// Whether this process derives now (alone on its store, or as the derivation leader): then its writer also
+    /// attributes what it commits. Read inside the commit section, where it cannot change.
+    /// </summary>
+    public bool IsDeriving => role.IsDeriving;
+
     /// <summary>Enters the commit section (a no-op alone on the store); dispose after <see cref="Committed"/>.</summary>
     public async ValueTask<IDisposable> EnterCommitAsync()
     {
@@ -51,21 +57,23 @@ public sealed class LiveDerivations(DerivationPipeline pipeline, DerivationRole 
         }
     }
 
-    /// <summary>Takes the store's watermark with the commits this process applied itself, inside the commit gate.</summary>
-    internal async Task<(long Watermark, HashSet<long> Applied)> WatermarkAsync(ISharedStore store, CancellationToken cancellationToken)
+    /// <summary>
+    /// Enters the commit section for a reading of the shared store: the writer does not commit (nor attribute) while the
+    /// leader takes its watermark, reads up to it and applies what it read, so the two never interleave.
+    /// </summary>
+    internal async Task<IDisposable> EnterReadingAsync(CancellationToken cancellationToken)
     {
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        return new Release(gate);
+    }
+
+    /// <summary>Takes the store's watermark with the commits this process applied itself; call inside the commit section.</summary>
+    internal async Task<(long Watermark, HashSet<long> Applied)> WatermarkAsync(ISharedStore store, CancellationToken cancellationToken)
+    {
+        var watermark = await store.CommittedWatermarkAsync(cancellationToken).ConfigureAwait(false);
+        lock (ownCommits)
         {
-            var watermark = await store.CommittedWatermarkAsync(cancellationToken).ConfigureAwait(false);
-            lock (ownCommits)
-            {
-                return (watermark, [.. ownCommits]);
-            }
-        }
-        finally
-        {
-            gate.Release();
+            return (watermark, [.. ownCommits]);
         }
     }
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Exposure.Metrics;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Coordination;
@@ -13,12 +15,23 @@ namespace PerfOtel.Collector.Derived.Coordination;
 /// restarted process comes back as a follower. Alone on its store this service does nothing
 /// (<see cref="DerivationReplay"/> runs instead).
 /// </summary>
+/// <remarks>
+/// Attribution across requests (docs/architecture.md, "Attribution") is the leader's too: the other replicas store
+/// records and span links as they come; the leader reads the links with the records, in commit order, and runs the same
+/// <see cref="SpanAttribution"/> as a single collector's writer on them: a call waits for its ancestors whichever
+/// replica stored them, is counted once on its agent when they are known, or without an agent when its horizon passes.
+/// Each decision (the stored rows' agent, a span's expiry) is written to the store before the derivations count it, so
+/// a leader that takes over decides from the store as its predecessor did.
+/// </remarks>
 public sealed partial class SharedDerivation(
     DerivationRole role,
     LiveDerivations live,
     DerivationPipeline pipeline,
+    SpanAttribution attribution,
     IOptions<DerivationOptions> options,
     ILogger<SharedDerivation> logger,
+    CollectorMetrics? metrics = null,
+    TimeProvider? time = null,
     IHostApplicationLifetime? lifetime = null) : BackgroundService
 {
     // Real time, not the registered clock: a test's fixed clock must not stop the leader from reading.
@@ -109,33 +122,72 @@ public sealed partial class SharedDerivation(
     {
         var store = role.SharedStore!;
         var takenAt = clock.GetUtcNow();
+        using var section = await live.EnterReadingAsync(cancellationToken).ConfigureAwait(false);
         var (watermark, applied) = await live.WatermarkAsync(store, cancellationToken).ConfigureAwait(false);
+        // The first reading (the whole store) rebuilds what the predecessor decided: its self-metrics were counted then.
+        var counting = cursor > 0;
         long records = 0;
-        if (watermark > cursor)
+        var changed = false;
+        try
         {
-            var appliedBatches = 0;
-            try
+            if (watermark > cursor)
             {
+                // Links first: they resolve records held from earlier readings and attribute this range's records.
+                var links = new IngestBatch();
+                await foreach (var link in store.ReadCommittedSpanLinksAsync(cursor, watermark, applied, cancellationToken).ConfigureAwait(false))
+                {
+                    links.SpanLinks.Add(link);
+                }
+                changed |= await AttributeAndApplyAsync(store, links, counting, cancellationToken).ConfigureAwait(false);
                 await foreach (var batch in store.ReadCommittedAsync(cursor, watermark, applied, DerivationReplay.BatchRecords, cancellationToken)
                                    .ConfigureAwait(false))
                 {
                     records += batch.Count + batch.JoinedFeedback.Count;
-                    pipeline.Apply(batch);
-                    appliedBatches++;
+                    changed |= await AttributeAndApplyAsync(store, batch, counting, cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (Exception) when (appliedBatches > 0)
-            {
-                // Part of the range is applied and the cursor cannot say which part: reading it again would count that
-                // part twice. Give the leadership up; the next leader reads the whole store.
-                LostLeadership();
-                throw;
-            }
+            // What waited a whole horizon is counted without an agent (also when nothing new was committed).
+            changed |= await AttributeAndApplyAsync(store, new IngestBatch(), counting, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (changed)
+        {
+            // Part of the range is applied and the cursor cannot say which part: reading it again would count that
+            // part twice. Give the leadership up; the next leader reads the whole store.
+            LostLeadership();
+            throw;
+        }
+        if (watermark > cursor)
+        {
             cursor = watermark;
             live.Forget(watermark);
         }
         role.CaughtUp(takenAt);
         return records;
+    }
+
+    /// <summary>
+    /// Attributes stored records (and resolves held ones) with <see cref="SpanAttribution"/>, writes its decisions to the
+    /// store, then applies what is counted now. Returns whether anything changed the derived state.
+    /// </summary>
+    private async Task<bool> AttributeAndApplyAsync(ISharedStore store, IngestBatch read, bool counting, CancellationToken cancellationToken)
+    {
+        var (plan, attributed) = attribution.PlanStored(read, (time ?? TimeProvider.System).GetUtcNow());
+        if (plan.ToStore.HasWork)
+        {
+            // Decided in the store before counted: a successor reads the same decisions.
+            await ((IExecutionStore)store).WriteAsync(plan.ToStore, cancellationToken).ConfigureAwait(false);
+        }
+        var counted = attribution.Commit(plan, attributed);
+        if (counting)
+        {
+            metrics?.Attribution(plan.ResolvedRecords, plan.ExpiredRecords, plan.Late.Count);
+        }
+        if (counted.Count == 0 && counted.JoinedFeedback.Count == 0)
+        {
+            return plan.Resolved.Count > 0 || plan.Expired.Count > 0;
+        }
+        pipeline.Apply(counted);
+        return true;
     }
 
     private void LostLeadership()

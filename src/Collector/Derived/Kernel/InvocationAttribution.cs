@@ -1,3 +1,4 @@
+using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Records;
 
@@ -40,6 +41,24 @@ public sealed class InvocationFacts
 
     /// <summary>Variant of the invocation (once seen).</summary>
     public string? Variant { get; internal set; }
+
+    internal bool Succeeded { get; set; }
+
+    /// <summary>How many invocations this one counts as (its sampling weight, <see cref="SampleWeights.Count"/>).</summary>
+    internal int Weight { get; set; } = 1;
+
+    internal double? OwnCostUsd { get; set; }
+
+    internal long AccuracyCount { get; set; }
+
+    internal double AccuracySum { get; set; }
+
+    /// <summary>What the model comparison counts for this invocation now (null: nothing yet).</summary>
+    internal ModelShare? CountedModel { get; set; }
+
+    internal double? KnownCostUsd() => Calls == 0
+        ? (OwnCostUsd is { } own && double.IsFinite(own) ? own : null)
+        : (UnpricedTokens > 0 ? null : CostUsd);
 
     /// <summary>
     /// The invocation's cost when it is fully known: the sum of its calls when every one was priced; with no call seen,
@@ -127,9 +146,56 @@ public sealed class InvocationAttribution
             facts.InvocationStart = invocation.StartTime;
             facts.Experiment = invocation.Experiment;
             facts.Variant = invocation.Variant;
+            facts.Succeeded = invocation.Outcome == Outcomes.Success;
+            facts.Weight = SampleWeights.Count(invocation.SampleWeight);
+            facts.OwnCostUsd = invocation.CostUsd;
             facts.AgentName = invocation.AgentName;
             facts.TaskType = invocation.TaskType;
             return Copy(facts);
+        }
+    }
+
+    /// <summary>Adds an accuracy sample to a held invocation (counted with it by the model comparison); false when not held.</summary>
+    public bool AddAccuracy(string tenant, string traceId, string spanId, double accuracy)
+    {
+        lock (gate)
+        {
+            if (!entries.TryGetValue((tenant, traceId, spanId), out var node))
+            {
+                return false;
+            }
+            node.Value.Facts.AccuracyCount++;
+            node.Value.Facts.AccuracySum += accuracy;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Re-decides what the model comparison counts for an invocation from everything seen of it so far, whatever order
+    /// its calls, its span and its accuracy samples came in: returns the share counted until now and the share to count
+    /// instead when they differ (a call that arrived after its invocation can change the model that served it, or its
+    /// cost), else (null, null).
+    /// </summary>
+    public (ModelShare? Counted, ModelShare? Now) ReshareModel(string tenant, string traceId, string spanId)
+    {
+        lock (gate)
+        {
+            if (!entries.TryGetValue((tenant, traceId, spanId), out var node))
+            {
+                return (null, null);
+            }
+            var f = node.Value.Facts;
+            var now = f.InvocationSeen && f.Provider is { } provider && f.Model is { } model
+                ? new ModelShare(provider, model, f.InvocationStart, f.Succeeded, f.KnownCostUsd(), f.AccuracyCount, f.AccuracySum,
+                    f.Weight, f.AgentName, f.TaskType)
+                : null;
+            var counted = f.CountedModel;
+            if (counted == now)
+            {
+                return (null, null);
+            }
+            f.CountedModel = now;
+            return (counted, now);
         }
     }
 
@@ -173,9 +239,23 @@ public sealed class InvocationAttribution
         InvocationStart = facts.InvocationStart,
         Experiment = facts.Experiment,
         Variant = facts.Variant,
+        Succeeded = facts.Succeeded,
+        Weight = facts.Weight,
+        OwnCostUsd = facts.OwnCostUsd,
+        AccuracyCount = facts.AccuracyCount,
+        AccuracySum = facts.AccuracySum,
+        CountedModel = facts.CountedModel,
         AgentName = facts.AgentName,
         TaskType = facts.TaskType,
     };
 
     private sealed record Entry((string Tenant, string TraceId, string SpanId) Key, InvocationFacts Facts);
 }
+
+/// <summary>What one invocation adds to the model that served it in the model comparison.</summary>
+/// <remarks>
+/// <paramref name="Weight"/> is the invocation's sampling count; <paramref name="Agent"/> and <paramref name="TaskType"/>
+/// key its like-for-like cohort.
+/// </remarks>
+public sealed record ModelShare(string Provider, string Model, DateTimeOffset InvocationStart, bool Succeeded, double? KnownCostUsd,
+    long AccuracyCount, double AccuracySum, int Weight, string? Agent, string? TaskType);

@@ -141,6 +141,36 @@ public sealed class ModelComparison
         RecordCohort(invocation.Tenant, invocation.AgentName, invocation.TaskType, facts.Provider, facts.Model, invocation.StartTime, Update);
     }
 
+    /// <summary>
+    /// Adds (<paramref name="sign"/> 1) or withdraws (-1) an invocation's share of the model that served it, in the
+    /// bucket of the invocation's start: the model derivation moves a share when a later call changes it.
+    /// </summary>
+    public void AddInvocation(string tenant, ModelShare share, int sign)
+    {
+        ArgumentNullException.ThrowIfNull(share);
+        // The same figures as RecordInvocation and RecordAccuracy count, signed.
+        var count = (long)sign * share.Weight;
+        void Update(ModelWindowStats stats)
+        {
+            stats.Invocations += count;
+            if (share.Succeeded)
+            {
+                stats.Successes += count;
+            }
+            if (share.KnownCostUsd is { } c && double.IsFinite(c))
+            {
+                stats.PricedInvocations += count;
+                stats.AddInvocationCost(c * count);
+            }
+            stats.AddAccuracySamples(sign * share.AccuracyCount, sign * share.AccuracySum);
+        }
+        Record(tenant, share.Provider, share.Model, share.InvocationStart, Update);
+        if (share.Agent is { } agent)
+        {
+            RecordCohort(tenant, agent, share.TaskType, share.Provider, share.Model, share.InvocationStart, Update);
+        }
+    }
+
     /// <summary>Counts an accuracy sample that arrived after its invocation, in the bucket of the invocation's start.</summary>
     public void RecordAccuracy(string tenant, InvocationFacts facts, double accuracy)
     {

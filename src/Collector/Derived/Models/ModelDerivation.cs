@@ -14,48 +14,54 @@ internal sealed partial class ModelDerivation(
     {
         try
         {
+            // An invocation's share (the model of its last call, its cost, its accuracy samples) is decided from
+            // everything seen of it so far and moved when a later batch changes it: calls exported after their
+            // invocation, or attributed to it later, count the same as calls that came first.
+            var touched = new HashSet<(string Tenant, string TraceId, string SpanId)>();
             foreach (var call in batch.ProviderCalls)
             {
                 comparison.RecordCall(call);
+                if (call.InvocationSpanId is { } invocationSpanId)
+                {
+                    touched.Add((call.Tenant, call.TraceId, invocationSpanId));
+                }
             }
             foreach (var invocation in batch.Invocations)
             {
-                var facts = attribution.RecordInvocation(invocation);
-                comparison.RecordInvocation(invocation, facts, facts.KnownCostUsd(invocation), accuracy: null);
+                attribution.RecordInvocation(invocation);
+                touched.Add((invocation.Tenant, invocation.TraceId, invocation.SpanId));
             }
             foreach (var evaluation in batch.Evaluations)
             {
                 if (AccuracySamples.Of(evaluation) is { } accuracy &&
-                    attribution.Find(evaluation.Tenant, evaluation.TraceId, evaluation.SpanId) is { } facts)
+                    attribution.AddAccuracy(evaluation.Tenant, evaluation.TraceId, evaluation.SpanId, accuracy))
                 {
-                    comparison.RecordAccuracy(evaluation.Tenant, facts, accuracy);
+                    touched.Add((evaluation.Tenant, evaluation.TraceId, evaluation.SpanId));
                 }
             }
             foreach (var join in batch.JoinedFeedback)
             {
-                ApplyFeedback(join);
+                var invocation = join.Invocation;
+                if (AccuracySamples.Of(join.Feedback) is { } accuracy &&
+                    attribution.AddAccuracy(invocation.Tenant, invocation.TraceId, invocation.SpanId, accuracy))
+                {
+                    touched.Add((invocation.Tenant, invocation.TraceId, invocation.SpanId));
+                }
+            }
+            foreach (var (tenant, traceId, spanId) in touched)
+            {
+                var (counted, now) = attribution.ReshareModel(tenant, traceId, spanId);
+                if (counted is not null)
+                {
+                    comparison.AddInvocation(tenant, counted, -1);
+                }
+                if (now is not null)
+                {
+                    comparison.AddInvocation(tenant, now, 1);
+                }
             }
         }
 #pragma warning disable CA1031 // The batch is committed already; the comparison must not fail its acknowledgement.
-        catch (Exception exception)
-#pragma warning restore CA1031
-        {
-            LogObserverFailed(logger, exception);
-        }
-    }
-
-    private void ApplyFeedback(FeedbackJoin join)
-    {
-        try
-        {
-            var invocation = join.Invocation;
-            if (AccuracySamples.Of(join.Feedback) is { } accuracy &&
-                attribution.Find(invocation.Tenant, invocation.TraceId, invocation.SpanId) is { } facts)
-            {
-                comparison.RecordAccuracy(invocation.Tenant, facts, accuracy);
-            }
-        }
-#pragma warning disable CA1031 // See Apply.
         catch (Exception exception)
 #pragma warning restore CA1031
         {

@@ -55,6 +55,13 @@ public sealed class ModelWindowStats : IWindowStats<ModelWindowStats>
     /// <summary>Adds a known invocation cost.</summary>
     public void AddInvocationCost(double usd) => invocationCostUsd.Add(usd);
 
+    /// <summary>Adds (or, negative, withdraws) an invocation's accuracy samples and their sum.</summary>
+    public void AddAccuracySamples(long samples, double sum)
+    {
+        AccuracySamples += samples;
+        accuracySum.Add(sum);
+    }
+
     /// <summary>Adds one accuracy sample.</summary>
     public void AddAccuracy(double accuracy)
     {

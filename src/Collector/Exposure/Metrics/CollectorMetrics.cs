@@ -31,6 +31,10 @@ public sealed class CollectorMetrics
     public const string RecordsDuplicateName = "perfotel.collector.records.duplicate";
     public const string CardinalityOverflowName = "perfotel.collector.cardinality.overflow";
     public const string CardinalityTrackedName = "perfotel.collector.cardinality.tracked";
+    public const string AttributionPendingName = "perfotel.collector.attribution.pending";
+    public const string AttributionResolvedName = "perfotel.collector.attribution.resolved";
+    public const string AttributionExpiredName = "perfotel.collector.attribution.expired";
+    public const string AttributionLateName = "perfotel.collector.attribution.late";
     public const string DerivationLeaderName = "perfotel.collector.derivation.leader";
     public const string DerivationLagName = "perfotel.collector.derivation.lag";
     public const string ReportDeliveriesName = "perfotel.collector.report.deliveries";
@@ -79,6 +83,9 @@ public sealed class CollectorMetrics
     private readonly Counter<long> _recordsCommitted;
     private readonly Counter<long> _recordsDuplicate;
     private readonly Counter<long> _cardinalityOverflow;
+    private readonly Counter<long> _attributionResolved;
+    private readonly Counter<long> _attributionExpired;
+    private readonly Counter<long> _attributionLate;
     private readonly Counter<long> _reportDeliveries;
     private Func<IReadOnlyList<(string? Tenant, CardinalityDimension Dimension, int Values)>>? _cardinalityTracked;
     private DerivationRole? _derivationRole;
@@ -104,6 +111,9 @@ public sealed class CollectorMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _recordsCommitted = Meter.CreateCounter<long>(RecordsCommittedName, "{record}", "Records (invocations, provider calls, tool calls, evaluations) committed to the store for the first time.");
         _recordsDuplicate = Meter.CreateCounter<long>(RecordsDuplicateName, "{record}", "Records the store already held (exporter retries, spans sent twice): acknowledged, not stored or counted again.");
+        _attributionResolved = Meter.CreateCounter<long>(AttributionResolvedName, "{record}", "Stored provider calls, tool calls and evaluations attributed to their agent by a later request (an ancestor or a span in between arrived apart): counted by the derivations then, once.");
+        _attributionExpired = Meter.CreateCounter<long>(AttributionExpiredName, "{record}", "Records whose ancestry stayed incomplete for the whole Ingest:AttributionHorizon: counted by the derivations without an agent.");
+        _attributionLate = Meter.CreateCounter<long>(AttributionLateName, "{span}", "Spans whose invoke_agent ancestor became known only after their horizon: their records stay counted without an agent.");
         _cardinalityOverflow = Meter.CreateCounter<long>(CardinalityOverflowName, "{record}", "Committed records whose tenant, agent, model, evaluation name or experiment variant was folded into the __overflow__ series, by tenant and dimension.");
         _reportDeliveries = Meter.CreateCounter<long>(ReportDeliveriesName, "{delivery}",
             "Scheduled reports delivered or failed (after the webhook's attempts ran out), by schedule, destination and result.");
@@ -128,6 +138,27 @@ public sealed class CollectorMetrics
 
     /// <summary>The meter; exporters select it by <see cref="MeterName"/>.</summary>
     public Meter Meter { get; }
+
+    /// <summary>Observes the records held back from the derivations until their attribution is known.</summary>
+    public void ObserveAttribution(Func<long> pending) =>
+        Meter.CreateObservableGauge(AttributionPendingName, pending, "{record}", "Stored records held back from the derived values until their invoke_agent ancestor (or the root of their trace) arrives, at most Ingest:AttributionHorizon.");
+
+    /// <summary>Counts what one commit did to attribution.</summary>
+    public void Attribution(long resolved, long expired, long late)
+    {
+        if (resolved > 0)
+        {
+            _attributionResolved.Add(resolved);
+        }
+        if (expired > 0)
+        {
+            _attributionExpired.Add(expired);
+        }
+        if (late > 0)
+        {
+            _attributionLate.Add(late);
+        }
+    }
 
     /// <summary>Observes the ingest queue's depth; called once by the queue that owns the numbers.</summary>
     public void ObserveQueue(Func<long> records, Func<long> bytes)

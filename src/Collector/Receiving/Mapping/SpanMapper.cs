@@ -11,8 +11,10 @@ internal sealed record MappingResult(IngestBatch Batch, long Received, long Reje
 
 /// <summary>
 /// Turns an OTLP trace export into PerfOtel records: agent invocations, provider calls, tool calls and evaluation
-/// events. Spans that are not GenAI operations are accepted and ignored. Parent links are followed only within the
-/// request: the SDKs batch a trace's spans together, and the store's roll-ups cover what arrives apart.
+/// events. Spans that are not GenAI operations produce no record. Every span (GenAI or not) also yields its parent
+/// link: the agent of a call is resolved here when its nearest invoke_agent ancestor is in the same request, and
+/// otherwise by the ingest writer's <c>SpanAttribution</c> from the links of other requests, whatever order they
+/// arrive in (the SDKs export spans as they end, not per trace: docs/architecture.md, "Attribution").
 /// </summary>
 internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy = null, TimeProvider? time = null)
 {
@@ -61,6 +63,14 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
                     var hasEvaluation = span.Events.Any(e => e.Name == GenAiEvents.EvaluationResult);
                     if (role.Kind == SpanRoleKind.Other && !hasEvaluation && span.ParentSpanId.IsEmpty)
                     {
+                        // A root that is no GenAI operation (an HTTP server span, a job): no record, but calls below it
+                        // exported in other requests learn from its link that they have no agent.
+                        batch.SpanLinks.Add(new SpanLink
+                        {
+                            Tenant = forcedTenant ?? attributes.String(PerfOtelAttributes.Tenant) ?? resourceTenant ?? DefaultTenant,
+                            TraceId = OtlpIds.Hex(span.TraceId),
+                            SpanId = OtlpIds.Hex(span.SpanId),
+                        });
                         continue;
                     }
 
@@ -76,6 +86,14 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         foreach (var span in spans)
         {
             var invocation = span.Role.Kind == SpanRoleKind.Invocation ? span : FindInvocation(span, byId);
+            batch.SpanLinks.Add(new SpanLink
+            {
+                Tenant = span.Role.Kind == SpanRoleKind.Invocation ? Tenant(span, span) : Tenant(span, invocation),
+                TraceId = span.TraceId,
+                SpanId = span.SpanId,
+                ParentSpanId = span.ParentSpanId,
+                InvocationAgent = span.Role.Kind == SpanRoleKind.Invocation ? AgentName(span) : null,
+            });
             switch (span.Role.Kind)
             {
                 case SpanRoleKind.Invocation:

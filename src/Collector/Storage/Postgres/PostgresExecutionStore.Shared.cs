@@ -156,6 +156,25 @@ internal sealed partial class PostgresExecutionStore
         }
     }
 
+    public async IAsyncEnumerable<SpanLink> ReadCommittedSpanLinksAsync(long from, long to, IReadOnlySet<long> skip,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(skip);
+        if (to <= from)
+        {
+            yield break;
+        }
+
+        var skipped = skip.Where(p => p >= from && p < to).ToArray();
+        await foreach (var reader in ReadRangeAsync($"""
+                           SELECT {SpanLinkColumns} FROM span_links
+                           WHERE commit_position >= $1 AND commit_position < $2 AND NOT (commit_position = ANY($3))
+                           """, from, to, skipped, cancellationToken).ConfigureAwait(false))
+        {
+            yield return ReadSpanLink(reader);
+        }
+    }
+
     private IAsyncEnumerable<NpgsqlDataReader> ReadRangeAsync(string sql, long from, long to, long[] skip,
         CancellationToken cancellationToken) =>
         ReadAsync(sql, new QueryFilter("", "",

@@ -44,7 +44,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     public async Task<IngestBatch> WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        if (batch.Count == 0)
+        if (!batch.HasWork)
         {
             return batch;
         }
@@ -91,8 +91,9 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             results.Add(reader => MarkNewAsync(reader, batch.Evaluations, EvaluationKey, EvaluationKey, stored.Evaluation, cancellationToken));
         }
 
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        if (results.Count > 0)
         {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             for (var index = 0; index < results.Count; index++)
             {
                 if (index > 0)
@@ -104,10 +105,84 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             }
         }
 
+        await WriteAttributionAsync(connection, transaction, batch, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         var committed = stored.ToBatch();
         committed.CommitPosition = position;
         return committed;
+    }
+
+    /// <summary>The batch's span links, the attribution of earlier records they made known, and the due prune of old links.</summary>
+    private static async Task WriteAttributionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IngestBatch batch,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlBatch(connection, transaction);
+        if (batch.SpanLinks.Count > 0)
+        {
+            var links = batch.SpanLinks;
+            var insert = new NpgsqlBatchCommand("""
+                INSERT INTO span_links (tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+                ON CONFLICT DO NOTHING
+                """);
+            insert.Parameters.Add(Texts(links, l => l.Tenant));
+            insert.Parameters.Add(Texts(links, l => l.TraceId));
+            insert.Parameters.Add(Texts(links, l => l.SpanId));
+            insert.Parameters.Add(Texts(links, l => l.ParentSpanId));
+            insert.Parameters.Add(Texts(links, l => l.InvocationAgent));
+            insert.Parameters.Add(Times(links, l => l.SeenAt));
+            command.BatchCommands.Add(insert);
+        }
+
+        if (batch.Attributions.Count > 0)
+        {
+            // A call attributed by a later request also rolls up into its invocation from then on (owner_span_id).
+            foreach (var sql in (string[])[
+                         "UPDATE provider_calls r SET invocation_span_id = u.invocation, owner_span_id = u.invocation, agent_name = u.agent",
+                         "UPDATE tool_calls r SET invocation_span_id = u.invocation, agent_name = u.agent",
+                         "UPDATE evaluations r SET agent_name = u.agent",
+                     ])
+            {
+                var update = new NpgsqlBatchCommand(sql + """
+
+                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(tenant, trace_id, span_id, invocation, agent)
+                    WHERE r.tenant = u.tenant AND r.trace_id = u.trace_id AND r.span_id = u.span_id
+                    """);
+                var updates = batch.Attributions;
+                update.Parameters.Add(Texts(updates, a => a.Tenant));
+                update.Parameters.Add(Texts(updates, a => a.TraceId));
+                update.Parameters.Add(Texts(updates, a => a.SpanId));
+                update.Parameters.Add(Texts(updates, a => a.InvocationSpanId));
+                update.Parameters.Add(Texts(updates, a => a.AgentName));
+                command.BatchCommands.Add(update);
+            }
+        }
+
+        if (batch.ExpiredSpans.Count > 0)
+        {
+            var expired = batch.ExpiredSpans;
+            var mark = new NpgsqlBatchCommand("""
+                UPDATE span_links l SET expired = true
+                FROM unnest($1::text[], $2::text[], $3::text[]) AS e(tenant, trace_id, span_id)
+                WHERE l.tenant = e.tenant AND l.trace_id = e.trace_id AND l.span_id = e.span_id
+                """);
+            mark.Parameters.Add(Texts(expired, e => e.Tenant));
+            mark.Parameters.Add(Texts(expired, e => e.TraceId));
+            mark.Parameters.Add(Texts(expired, e => e.SpanId));
+            command.BatchCommands.Add(mark);
+        }
+
+        if (batch.PruneSpanLinksBefore is { } before)
+        {
+            var prune = new NpgsqlBatchCommand("DELETE FROM span_links WHERE seen_at < $1");
+            prune.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = before.UtcDateTime });
+            command.BatchCommands.Add(prune);
+        }
+
+        if (command.BatchCommands.Count > 0)
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord feedback, CancellationToken cancellationToken)
@@ -243,6 +318,28 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             yield return RecordReader.Evaluation(reader, 0, Time);
         }
     }
+
+    public async IAsyncEnumerable<SpanLink> ReadSpanLinksAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        const string sql = $"SELECT {SpanLinkColumns} FROM span_links";
+        await foreach (var reader in ReadAsync(sql, new QueryFilter("", "", []), cancellationToken).ConfigureAwait(false))
+        {
+            yield return ReadSpanLink(reader);
+        }
+    }
+
+    private const string SpanLinkColumns = "tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at, expired";
+
+    private static SpanLink ReadSpanLink(NpgsqlDataReader reader) => new()
+    {
+        Tenant = reader.GetString(0),
+        TraceId = reader.GetString(1),
+        SpanId = reader.GetString(2),
+        ParentSpanId = reader.IsDBNull(3) ? null : reader.GetString(3),
+        InvocationAgent = reader.IsDBNull(4) ? null : reader.GetString(4),
+        SeenAt = Time(reader, 5),
+        Expired = reader.GetBoolean(6),
+    };
 
     public async IAsyncEnumerable<ToolCall> ReadToolCallsAsync(InvocationQuery query,
         [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -197,5 +197,22 @@ internal static class PostgresSchema
             CREATE INDEX ix_alerts_open ON alerts (active_since) WHERE resolved_at IS NULL;
             CREATE INDEX ix_alerts_retention ON alerts (resolved_at) WHERE resolved_at IS NOT NULL;
             """),
+        // The same number as SQLite's: both stores keep their migrations in step.
+        new(7, "span links: the parent of every span seen within the last two attribution horizons, so that a call exported apart from its agent is attributed whatever the order", """
+            CREATE TABLE IF NOT EXISTS span_links (
+                tenant text NOT NULL,
+                trace_id text NOT NULL,
+                span_id text NOT NULL,
+                parent_span_id text,
+                invocation_agent text,
+                seen_at timestamptz NOT NULL,
+                expired boolean NOT NULL DEFAULT false,
+                -- Read by the derivation leader in commit order with the records (docs/collector/scale-out.md).
+                commit_position bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+                PRIMARY KEY (tenant, trace_id, span_id)
+            );
+            CREATE INDEX IF NOT EXISTS ix_span_links_seen ON span_links (seen_at);
+            CREATE INDEX IF NOT EXISTS ix_span_links_commit_position ON span_links (commit_position);
+            """),
     ];
 }

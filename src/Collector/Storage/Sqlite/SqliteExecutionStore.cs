@@ -105,7 +105,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     public Task<IngestBatch> WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return batch.Count == 0 ? Task.FromResult(batch) : Enqueue(new IngestOperation(batch), cancellationToken);
+        return !batch.HasWork ? Task.FromResult(batch) : Enqueue(new IngestOperation(batch), cancellationToken);
     }
 
     public Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord feedback, CancellationToken cancellationToken)
@@ -246,6 +246,24 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
         {
             yield return RecordReader.Evaluation(reader, 0, SqliteRecordReader.Time);
+        }
+    }
+
+    public async IAsyncEnumerable<SpanLink> ReadSpanLinksAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        const string sql = "SELECT tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at, expired FROM span_links";
+        await foreach (var reader in ReadAsync(sql, new QueryFilter("", "", []), cancellationToken).ConfigureAwait(false))
+        {
+            yield return new SpanLink
+            {
+                Tenant = reader.GetString(0),
+                TraceId = reader.GetString(1),
+                SpanId = reader.GetString(2),
+                ParentSpanId = reader.IsDBNull(3) ? null : reader.GetString(3),
+                InvocationAgent = reader.IsDBNull(4) ? null : reader.GetString(4),
+                SeenAt = SqliteRecordReader.Time(reader, 5),
+                Expired = reader.GetInt64(6) != 0,
+            };
         }
     }
 

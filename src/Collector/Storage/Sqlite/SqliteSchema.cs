@@ -311,5 +311,19 @@ internal static class SqliteSchema
             CREATE INDEX ix_alerts_open ON alerts (active_since) WHERE resolved_at IS NULL;
             CREATE INDEX ix_alerts_retention ON alerts (resolved_at) WHERE resolved_at IS NOT NULL;
             """),
+        // The same number as PostgreSQL's: both stores keep their migrations in step.
+        new(7, "span links: the parent of every span seen within the last two attribution horizons, so that a call exported apart from its agent is attributed whatever the order", """
+            CREATE TABLE IF NOT EXISTS span_links (
+                tenant TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                parent_span_id TEXT,
+                invocation_agent TEXT,
+                seen_at INTEGER NOT NULL,
+                expired INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (tenant, trace_id, span_id)
+            );
+            CREATE INDEX IF NOT EXISTS ix_span_links_seen ON span_links (seen_at);
+            """),
     ];
 }

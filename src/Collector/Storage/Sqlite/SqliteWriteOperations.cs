@@ -72,6 +72,26 @@ internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<
             stored.Evaluation(index, session.InsertEvaluation(batch.Evaluations[index]));
         }
 
+        foreach (var link in batch.SpanLinks)
+        {
+            session.InsertSpanLink(link);
+        }
+
+        foreach (var update in batch.Attributions)
+        {
+            session.Attribute(update);
+        }
+
+        foreach (var expired in batch.ExpiredSpans)
+        {
+            session.ExpireSpanLink(expired);
+        }
+
+        if (batch.PruneSpanLinksBefore is { } before)
+        {
+            session.PruneSpanLinks(before);
+        }
+
         Result = stored.ToBatch();
     }
 

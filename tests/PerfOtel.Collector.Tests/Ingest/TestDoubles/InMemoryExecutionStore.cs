@@ -90,6 +90,12 @@ public sealed class InMemoryExecutionStore : IExecutionStore
         }
     }
 
+    public async IAsyncEnumerable<SpanLink> ReadSpanLinksAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.CompletedTask;
+        yield break;
+    }
+
     public Task<long> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) => Task.FromResult(0L);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
