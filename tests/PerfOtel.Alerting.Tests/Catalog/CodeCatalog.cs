@@ -72,6 +72,8 @@ internal static class CodeCatalog
         var collectorMetrics = new CollectorMetrics(factory);
         // The queue's gauges are created when the queue registers its callbacks.
         collectorMetrics.ObserveQueue(() => 0, () => 0);
+        // So is the attribution's gauge, when the writer starts holding records back.
+        collectorMetrics.ObserveAttribution(() => 0);
 
         var result = new List<CatalogMetric>();
         foreach (var instrument in instruments)
