@@ -68,6 +68,7 @@ public static class CostServiceCollectionExtensions
         services.AddSingleton<BudgetMetrics>();
         services.AddSingleton<ModelMetrics>();
         services.AddSingleton<ExperimentMetrics>();
+        services.AddSingleton<ExperimentLatencyExposition>();
 
         // The derivations; the composition root (Hosting) puts them in the one seam, in its order.
         services.AddSingleton<AttributionDerivation>();
