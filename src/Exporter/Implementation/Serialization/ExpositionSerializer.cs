@@ -171,7 +171,7 @@ internal sealed class ExpositionSerializer
         var tags = point.Tags;
         var start = buffer.Length;
         bool cached;
-        if (stream.Series.TryGet(seriesIndex, tags) is { } prefix)
+        if (stream.Series.TryGet(seriesIndex, tags, out var prefix))
         {
             buffer.Write(prefix);
             cached = true;
@@ -235,7 +235,7 @@ internal sealed class ExpositionSerializer
         if (openMetrics && emitCreated && stream.Type == PrometheusType.Counter)
         {
             var startTime = point.StartTime;
-            if (cached && stream.Series.TryGetCreated(seriesIndex, startTime) is { } createdLine)
+            if (cached && stream.Series.TryGetCreated(seriesIndex, startTime, out var createdLine))
             {
                 buffer.Write(createdLine);
                 return;
@@ -431,7 +431,7 @@ internal sealed class ExpositionSerializer
     {
         var tags = point.Tags;
         labelsStart = buffer.Length;
-        if (stream.Series.TryGet(seriesIndex, tags) is { } encoded)
+        if (stream.Series.TryGet(seriesIndex, tags, out var encoded))
         {
             buffer.Write(encoded);
         }
