@@ -5,6 +5,7 @@ using PerfOtel.Exporter;
 using PerfOtel.Collector.Derived.Analytics;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Hosting;
 
@@ -25,7 +26,7 @@ public static class CollectorTelemetryExtensions
             .Configure<IServiceProvider>((options, serviceProvider) =>
             {
                 options.AddPerfOtelAnalytics(serviceProvider);
-                options.Producers.Add(serviceProvider.GetRequiredService<ExperimentLatencyExposition>());
+                options.AddPerfOtelExperimentLatency(serviceProvider);
                 options.Producers.Add(serviceProvider.GetRequiredService<OtlpMetricsExposition>());
             });
         services.AddOpenTelemetry()
