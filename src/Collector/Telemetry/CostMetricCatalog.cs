@@ -122,6 +122,12 @@ public static class CostMetricCatalog
         "perfotel_experiment_verdict", [TenantLabel, ExperimentLabel, VerdictLabel]);
     public static readonly MetricDefinition ExperimentWinner = Experiment("perfotel.experiment.winner", "{winner}",
         "1 on the variant the verdict names the winner, 0 on the others.", "perfotel_experiment_winner");
+    // The variant's invocation durations as a cumulative histogram on the bounds of the one log-bucketed latency
+    // histogram, so that histogram_quantile over sum by (le, ...) gives a p95 that adds up across replicas.
+    // Its bounds are the kernel's (Derived/Kernel/LatencyHistogram), which its producer writes: none are declared here.
+    public static readonly MetricDefinition ExperimentDuration = new("perfotel.experiment.duration", MetricInstrumentKind.Histogram,
+        "double", "s", "Durations of the variant's invocations, cumulative, on the log-bucketed latency histogram's bounds (mergeable).",
+        "perfotel_experiment_duration_seconds", ExperimentLabels, null) { Mergeable = true };
 
     /// <summary>Every metric, in exposition order.</summary>
     public static IReadOnlyList<MetricDefinition> All { get; } =
@@ -132,7 +138,7 @@ public static class CostMetricCatalog
         ModelTokens, ModelUnpricedTokens, ModelInvocations, ModelSuccessRatio, ModelAccuracy,
         ExperimentInvocations, ExperimentSuccesses, ExperimentSamples, ExperimentSum, ExperimentSumOfSquares,
         ExperimentIntendedWeight, ExperimentControl, ExperimentMinSamples, ExperimentIntervalZ, ExperimentSrmCriticalChiSquare,
-        ExperimentGuardrailTolerance, ExperimentVerdict, ExperimentWinner,
+        ExperimentGuardrailTolerance, ExperimentVerdict, ExperimentWinner, ExperimentDuration,
     ];
 
     private static MetricDefinition Model(string name, string unit, string description, string prometheusName) =>

@@ -31,7 +31,8 @@ public enum MetricInstrumentKind
 /// sample name with <c>_total</c>, the histogram's family name (samples add <c>_bucket</c>, <c>_sum</c>, <c>_count</c>).
 /// </param>
 /// <param name="Attributes">Every attribute a point may carry, in order; all from the low-cardinality set.</param>
-/// <param name="BucketBoundaries">Explicit histogram bucket boundaries; null for counters and gauges.</param>
+/// <param name="BucketBoundaries">Explicit histogram bucket boundaries; null for counters and gauges, and for a histogram whose
+/// producer takes its bounds from elsewhere (the experiments' duration: the kernel's latency histogram).</param>
 public sealed record MetricDefinition(
     string Name,
     MetricInstrumentKind Kind,

@@ -19,7 +19,7 @@ public class CostReadmeTests
         var rows = Pages.SelectMany(MetricRows).ToList();
 
         var expected = CostMetricCatalog.All.Select(d => (d.PrometheusName, d.Name,
-            d.Kind == MetricInstrumentKind.Counter ? "counter" : "gauge", d.Unit, string.Join(", ", d.Attributes))).ToList();
+            d.Kind switch { MetricInstrumentKind.Counter => "counter", MetricInstrumentKind.Histogram => "histogram", _ => "gauge" }, d.Unit, string.Join(", ", d.Attributes))).ToList();
         Assert.Equal(expected, rows);
     }
 
