@@ -48,7 +48,9 @@ internal static class CodeCatalog
         ThresholdMetricCatalog.All.Select(d => new CatalogMetric(d.PrometheusName, Labels(d.Labels), nameof(ThresholdMetricCatalog)));
 
     private static IEnumerable<CatalogMetric> Cost() =>
-        CostMetricCatalog.All.Select(d => new CatalogMetric(d.PrometheusName, Labels(d.Labels), nameof(CostMetricCatalog)));
+        CostMetricCatalog.All.SelectMany(d => d.Kind == CostInstrumentKind.Histogram
+            ? HistogramSeries(d.PrometheusName, Labels(d.Labels), nameof(CostMetricCatalog))
+            : [new CatalogMetric(d.PrometheusName, Labels(d.Labels), nameof(CostMetricCatalog))]);
 
     private static List<CatalogMetric> CollectorSelfMetrics()
     {
