@@ -73,7 +73,7 @@ internal static class CodeCatalog
         // The queue's gauges are created when the queue registers its callbacks.
         collectorMetrics.ObserveQueue(() => 0, () => 0);
         // So is the attribution's gauge, when the writer starts holding records back.
-        collectorMetrics.ObserveAttribution(() => 0);
+        collectorMetrics.ObserveAttribution(() => 0, () => 0, () => 0);
 
         var result = new List<CatalogMetric>();
         foreach (var instrument in instruments)

@@ -35,6 +35,8 @@ public sealed class CollectorMetrics
     public const string AttributionResolvedName = "perfotel.collector.attribution.resolved";
     public const string AttributionExpiredName = "perfotel.collector.attribution.expired";
     public const string AttributionLateName = "perfotel.collector.attribution.late";
+    public const string AttributionLinksName = "perfotel.collector.attribution.links";
+    public const string AttributionLinksEvictedName = "perfotel.collector.attribution.links_evicted";
     public const string DerivationLeaderName = "perfotel.collector.derivation.leader";
     public const string DerivationLagName = "perfotel.collector.derivation.lag";
     public const string ReportDeliveriesName = "perfotel.collector.report.deliveries";
@@ -139,9 +141,16 @@ public sealed class CollectorMetrics
     /// <summary>The meter; exporters select it by <see cref="MeterName"/>.</summary>
     public Meter Meter { get; }
 
-    /// <summary>Observes the records held back from the derivations until their attribution is known.</summary>
-    public void ObserveAttribution(Func<long> pending) =>
+    /// <summary>
+    /// Observes the records held back from the derivations until their attribution is known, the span links the
+    /// attribution keeps and those it evicted at its capacity.
+    /// </summary>
+    public void ObserveAttribution(Func<long> pending, Func<long> links, Func<long> evictedLinks)
+    {
         Meter.CreateObservableGauge(AttributionPendingName, pending, "{record}", "Stored records held back from the derived values until their invoke_agent ancestor (or the root of their trace) arrives, at most Ingest:AttributionHorizon.");
+        Meter.CreateObservableGauge(AttributionLinksName, links, "{span}", "Span links (parent and agent of each span seen) kept to attribute later calls to their agent: those of the last two Ingest:AttributionHorizon, at most Ingest:AttributionMaxLinks.");
+        Meter.CreateObservableCounter(AttributionLinksEvictedName, evictedLinks, "{span}", "Span links evicted at Ingest:AttributionMaxLinks before their two horizons passed: a call arriving later under one of those spans waits its horizon and is counted without an agent.");
+    }
 
     /// <summary>Counts what one commit did to attribution.</summary>
     public void Attribution(long resolved, long expired, long late)
