@@ -1,4 +1,5 @@
 using PerfOtel.Collector.Derived.Kernel;
+using PerfOtel.Collector.Ingest;
 using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Tests.Storage;
 
@@ -130,10 +131,16 @@ public sealed class AttributionBoundTests
     }
 
     [Fact]
-    public void The_capacity_is_validated()
+    public void The_capacity_is_validated_and_a_too_small_setting_stops_start_up_naming_it()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new SpanAttribution(Horizon, 0));
         Assert.Equal(SpanAttribution.DefaultLinkCapacity, new SpanAttribution(Horizon).LinkCapacity);
+        Assert.Equal(SpanAttribution.DefaultLinkCapacity, new IngestOptions().AttributionMaxLinks);
+
+        var result = new IngestOptionsValidator().Validate(null, new IngestOptions { AttributionMaxLinks = 999 });
+        Assert.True(result.Failed);
+        Assert.Contains("Ingest:AttributionMaxLinks must be at least 1000 (was 999)", result.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new IngestOptionsValidator().Validate(null, new IngestOptions { AttributionMaxLinks = 1000 }).Succeeded);
     }
 
     private IngestBatch Commit(SpanAttribution attribution, IngestBatch batch, DateTimeOffset now) =>
