@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Reflection;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Alerting.Tests.Catalog;
 
@@ -47,7 +48,9 @@ internal static class CodeCatalog
         ThresholdMetricCatalog.All.Select(d => new CatalogMetric(d.PrometheusName, Labels(d.Labels), nameof(ThresholdMetricCatalog)));
 
     private static IEnumerable<CatalogMetric> Cost() =>
-        CostMetricCatalog.All.Select(d => new CatalogMetric(d.PrometheusName, Labels(d.Labels), nameof(CostMetricCatalog)));
+        CostMetricCatalog.All.SelectMany(d => d.Kind == CostInstrumentKind.Histogram
+            ? HistogramSeries(d.PrometheusName, Labels(d.Labels), nameof(CostMetricCatalog))
+            : [new CatalogMetric(d.PrometheusName, Labels(d.Labels), nameof(CostMetricCatalog))]);
 
     private static List<CatalogMetric> CollectorSelfMetrics()
     {

@@ -1,4 +1,5 @@
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Cost;
@@ -17,7 +18,7 @@ public class CostReadmeTests
         var rows = Pages.SelectMany(MetricRows).ToList();
 
         var expected = CostMetricCatalog.All.Select(d => (d.PrometheusName, d.Name,
-            d.Kind == CostInstrumentKind.Counter ? "counter" : "gauge", d.Unit, string.Join(", ", d.Labels))).ToList();
+            d.Kind switch { CostInstrumentKind.Counter => "counter", CostInstrumentKind.Histogram => "histogram", _ => "gauge" }, d.Unit, string.Join(", ", d.Labels))).ToList();
         Assert.Equal(expected, rows);
     }
 

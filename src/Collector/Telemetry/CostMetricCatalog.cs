@@ -1,5 +1,4 @@
-using PerfOtel.Collector.Derived.Cost;
-namespace PerfOtel.Collector.Exposure.Metrics;
+namespace PerfOtel.Collector.Telemetry;
 
 /// <summary>The instrument kind of a catalog entry.</summary>
 public enum CostInstrumentKind
@@ -9,15 +8,22 @@ public enum CostInstrumentKind
 
     /// <summary>An observable gauge read from in-memory state at collection time.</summary>
     Gauge,
+
+    /// <summary>
+    /// A cumulative histogram read from in-memory state at collection time (<c>_bucket</c> with <c>le</c>, <c>_sum</c>,
+    /// <c>_count</c>), written straight into the scrape by a PerfOtel.Exporter producer.
+    /// </summary>
+    Histogram,
 }
 
 /// <summary>One metric of the meter <c>PerfOtel.Collector.Cost</c>.</summary>
 /// <param name="Name">OpenTelemetry instrument name.</param>
-/// <param name="Kind">Counter or gauge.</param>
+/// <param name="Kind">Counter, gauge or histogram.</param>
 /// <param name="Unit">UCUM unit: <c>{annotation}</c> units add no Prometheus suffix, <c>1</c> adds nothing (a ratio says
 /// <c>_ratio</c> in its name), <c>s</c> adds <c>_seconds</c>.</param>
 /// <param name="Description">Help text.</param>
-/// <param name="PrometheusName">The sample name PerfOtel.Exporter exposes: rules and dashboards depend on it.</param>
+/// <param name="PrometheusName">The sample name PerfOtel.Exporter exposes (a histogram's family name, whose samples add
+/// <c>_bucket</c>, <c>_sum</c> and <c>_count</c>): rules and dashboards depend on it.</param>
 /// <param name="Labels">Attribute keys.</param>
 public sealed record CostMetricDefinition(
     string Name, CostInstrumentKind Kind, string Unit, string Description, string PrometheusName, IReadOnlyList<string> Labels);
@@ -144,6 +150,11 @@ public static class CostMetricCatalog
         "perfotel_experiment_verdict", [TenantLabel, ExperimentLabel, VerdictLabel]);
     public static readonly CostMetricDefinition ExperimentWinner = Experiment("perfotel.experiment.winner", "{winner}",
         "1 on the variant the verdict names the winner, 0 on the others.", "perfotel_experiment_winner");
+    // The variant's invocation durations as a cumulative histogram on the bounds of the one log-bucketed latency
+    // histogram, so that histogram_quantile over sum by (le, ...) gives a p95 that adds up across replicas.
+    public static readonly CostMetricDefinition ExperimentDuration = new("perfotel.experiment.duration", CostInstrumentKind.Histogram, "s",
+        "Durations of the variant's invocations, cumulative, on the log-bucketed latency histogram's bounds (mergeable).",
+        "perfotel_experiment_duration_seconds", ExperimentLabels);
 
     /// <summary>Every metric, in exposition order.</summary>
     public static IReadOnlyList<CostMetricDefinition> All { get; } =
@@ -154,7 +165,7 @@ public static class CostMetricCatalog
         ModelTokens, ModelUnpricedTokens, ModelInvocations, ModelSuccessRatio, ModelAccuracy,
         ExperimentInvocations, ExperimentSuccesses, ExperimentSamples, ExperimentSum, ExperimentSumOfSquares,
         ExperimentIntendedWeight, ExperimentControl, ExperimentMinSamples, ExperimentIntervalZ, ExperimentSrmCriticalChiSquare,
-        ExperimentGuardrailTolerance, ExperimentVerdict, ExperimentWinner,
+        ExperimentGuardrailTolerance, ExperimentVerdict, ExperimentWinner, ExperimentDuration,
     ];
 
     private static CostMetricDefinition Model(string name, string unit, string description, string prometheusName) =>
