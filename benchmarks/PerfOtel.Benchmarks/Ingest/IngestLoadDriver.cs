@@ -69,6 +69,8 @@ public static class IngestLoadDriver
                 $"ingest-load (end to end: OTLP/{options.Transport.ToUpperInvariant()} {options.Encoding} -> collector process pid {collector.Id} -> {options.Store}, {settings}, every derivation on): {options.Concurrency} senders, {spansPerRequest:F0} spans per request ({templates[0].Length / 1024.0:F0} KiB), {options.Duration} s, {pacing}, {Environment.ProcessorCount} cores"));
             Console.WriteLine("  elapsed_s   ack_spans_per_s   collector_cores   collector_cpu_s_per_100k   p50_ms   p99_ms   collector_rss_mb   log_lines   throttled   failed");
 
+            // Resident memory of the started, idle collector: the start of the memory series.
+            var idleRssMb = stats.ResidentMb();
             using var run = new LoadRun(templates, options, options.Transport == "grpc" ? grpcAddress : address);
             var startupLogLines = collector.LineCount;
             var sender = Process.GetCurrentProcess();
@@ -130,6 +132,13 @@ public static class IngestLoadDriver
                   throttled (429/503) {samples.Sum(s => s.Throttled)}, failed {samples.Sum(s => s.Failed)}; sender used {senderCpu / clock.Elapsed.TotalSeconds:F2} cores
                   machine load average at the end: {LoadAverage()} (a shared machine: compare ratios measured in the same run)
                 """));
+            // One Markdown row for the docs' table (scripts/ingest-load.sh collects the rows of a run): resident memory
+            // idle, after 1 and 5 minutes of load (the samples nearest those times), at the end and at most.
+            string RssAt(double seconds) => samples.Where(s => Math.Abs(s.Elapsed - seconds) <= options.IntervalSeconds)
+                .OrderBy(s => Math.Abs(s.Elapsed - seconds)).Select(s => s.RssMb.ToString("F0", CultureInfo.InvariantCulture))
+                .FirstOrDefault() ?? "-";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"table row: | OTLP/{options.Transport.ToUpperInvariant()} {options.Encoding} | {options.Store} | {clock.Elapsed.TotalSeconds:F0} s | {steadySpans / steadySeconds:F0} | {(end.CollectorCpu - from.CollectorCpu) / Math.Max(1, steadySpans) * 100_000:F2} | {run.Latency.RunPercentile(0.50):F0} / {run.Latency.RunPercentile(0.99):F0} ms | {idleRssMb:F0} | {RssAt(60)} | {RssAt(300)} | {samples[^1].RssMb:F0} | {samples.Max(s => s.RssMb):F0} | {LoadAverage()} |"));
             if (Interlocked.Read(ref run.Failed) > 0 || samples.Sum(s => s.Failed) > 0)
             {
                 Console.WriteLine("last collector output:\n" + string.Join('\n', collector.Output.Split('\n').TakeLast(20)));

@@ -26,6 +26,15 @@ public sealed class IngestOptions
     /// </summary>
     public TimeSpan AttributionHorizon { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Most span links (a span's parent and agent, about 200 bytes each) the attribution keeps to attribute calls that
+    /// come in later requests. Links are kept two horizons; at a high span rate this bound is reached first and the
+    /// oldest commits' links are evicted (counted on <c>perfotel_collector_attribution_links_evicted_total</c>): a call
+    /// arriving later under an evicted span waits its horizon and is counted without an agent. Links of held records are
+    /// never evicted.
+    /// </summary>
+    public int AttributionMaxLinks { get; set; } = Derived.Kernel.SpanAttribution.DefaultLinkCapacity;
+
     /// <summary>Longest horizon accepted: links are kept two horizons, and held records are memory.</summary>
     public static readonly TimeSpan MaxAttributionHorizon = TimeSpan.FromHours(24);
 }
@@ -58,6 +67,11 @@ internal sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
         if (options.AttributionHorizon <= TimeSpan.Zero || options.AttributionHorizon > IngestOptions.MaxAttributionHorizon)
         {
             failures.Add($"Ingest:AttributionHorizon must be more than 00:00:00 and at most 1.00:00:00 (24 hours) (was {options.AttributionHorizon}).");
+        }
+
+        if (options.AttributionMaxLinks < 1000)
+        {
+            failures.Add($"Ingest:AttributionMaxLinks must be at least 1000 (was {options.AttributionMaxLinks}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -35,7 +35,11 @@ public static class IngestPipelineExtensions
     /// </summary>
     public static IServiceCollection AddSpanAttribution(this IServiceCollection services)
     {
-        services.TryAddSingleton(sp => new SpanAttribution(sp.GetRequiredService<IOptions<IngestOptions>>().Value.AttributionHorizon));
+        services.TryAddSingleton(sp =>
+        {
+            var ingest = sp.GetRequiredService<IOptions<IngestOptions>>().Value;
+            return new SpanAttribution(ingest.AttributionHorizon, ingest.AttributionMaxLinks);
+        });
         return services;
     }
 }

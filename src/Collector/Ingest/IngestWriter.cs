@@ -52,7 +52,7 @@ internal sealed partial class IngestWriter(
         // Not stoppingToken: the loop ends when the queue is closed and drained, never with accepted work inside.
         var reader = queue.Reader;
         var group = new List<PendingBatch>();
-        metrics.ObserveAttribution(() => attribution.PendingRecords);
+        metrics.ObserveAttribution(() => attribution.PendingRecords, () => attribution.Links, () => attribution.EvictedLinks);
         while (true)
         {
             var waiting = reader.WaitToReadAsync(CancellationToken.None).AsTask();

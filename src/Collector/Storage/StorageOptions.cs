@@ -17,6 +17,12 @@ public sealed class StorageOptions
     /// <summary>SQLite commit durability: <c>full</c> (survives power loss) or <c>normal</c> (survives a process crash).</summary>
     public string Durability { get; set; } = SqliteDurability.Full;
 
+    /// <summary>
+    /// SQLite page cache of the writer connection, in MiB (the readers keep SQLite's default of 2 MiB each). The cache
+    /// fills as the database grows and stays resident; pages beyond it come from the operating system's file cache.
+    /// </summary>
+    public int SqliteCacheMiB { get; set; } = Sqlite.SqliteExecutionStore.DefaultCacheMiB;
+
     /// <summary>Days of data kept; older rows are deleted hourly. 0 keeps everything.</summary>
     public int RetentionDays { get; set; } = 30;
 }

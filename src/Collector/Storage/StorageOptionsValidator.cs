@@ -38,6 +38,11 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
 
     private static void ValidateSqlite(StorageOptions options, List<string> failures)
     {
+        if (options.SqliteCacheMiB is < 1 or > 4096)
+        {
+            failures.Add($"Storage:SqliteCacheMiB must be between 1 and 4096; got {options.SqliteCacheMiB}.");
+        }
+
         var durability = options.Durability?.Trim().ToLowerInvariant();
         if (durability is not (SqliteDurability.Full or SqliteDurability.Normal))
         {

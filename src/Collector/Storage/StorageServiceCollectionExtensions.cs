@@ -40,7 +40,7 @@ public static class StorageServiceCollectionExtensions
                 loggers.CreateLogger<PostgresExecutionStore>()),
             _ => new SqliteExecutionStore(options.DataDirectory,
                 !string.Equals(options.Durability.Trim(), SqliteDurability.Normal, StringComparison.OrdinalIgnoreCase),
-                loggers.CreateLogger<SqliteExecutionStore>()),
+                loggers.CreateLogger<SqliteExecutionStore>(), options.SqliteCacheMiB),
         };
     }
 }

@@ -77,9 +77,16 @@ public sealed class CollectorMetrics
     /// <summary>The meter; exporters select it by <see cref="MeterName"/>.</summary>
     public Meter Meter { get; }
 
-    /// <summary>Observes the records held back from the derivations until their attribution is known.</summary>
-    public void ObserveAttribution(Func<long> pending) =>
+    /// <summary>
+    /// Observes the records held back from the derivations until their attribution is known, the span links the
+    /// attribution keeps and those it evicted at its capacity.
+    /// </summary>
+    public void ObserveAttribution(Func<long> pending, Func<long> links, Func<long> evictedLinks)
+    {
         Meter.GaugeOf(M.AttributionPending, pending);
+        Meter.GaugeOf(M.AttributionLinks, links);
+        Meter.ObservableCounterOf(M.AttributionLinksEvicted, evictedLinks);
+    }
 
     /// <summary>Counts what one commit did to attribution.</summary>
     public void Attribution(long resolved, long expired, long late)

@@ -40,6 +40,14 @@ internal static class MeterDefinitions
         return meter.CreateObservableGauge(definition.Name, observe, definition.Unit, definition.Description);
     }
 
+    /// <summary>A counter whose running total is read at collection (declared as a counter: exposed with <c>_total</c>).</summary>
+    public static ObservableCounter<T> ObservableCounterOf<T>(this Meter meter, MetricDefinition definition, Func<T> observe)
+        where T : struct
+    {
+        Require<T>(definition, MetricInstrumentKind.Counter);
+        return meter.CreateObservableCounter(definition.Name, observe, definition.Unit, definition.Description);
+    }
+
     private static void Require<T>(MetricDefinition definition, MetricInstrumentKind kind)
     {
         var valueType = typeof(T) == typeof(long) ? "long" : typeof(T) == typeof(double) ? "double" : typeof(T).Name;

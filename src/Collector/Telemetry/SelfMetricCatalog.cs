@@ -104,6 +104,12 @@ public static class SelfMetricCatalog
     public static readonly MetricDefinition AttributionLate = Counter("perfotel.collector.attribution.late", "{span}",
         "Spans whose invoke_agent ancestor became known only after their horizon: their records stay counted without an agent.",
         "perfotel_collector_attribution_late_total");
+    public static readonly MetricDefinition AttributionLinks = Gauge("perfotel.collector.attribution.links", "long", "{span}",
+        "Span links (parent and agent of each span seen) kept to attribute later calls to their agent: those of the last two Ingest:AttributionHorizon, at most Ingest:AttributionMaxLinks.",
+        "perfotel_collector_attribution_links");
+    public static readonly MetricDefinition AttributionLinksEvicted = Counter("perfotel.collector.attribution.links_evicted", "{span}",
+        "Span links evicted at Ingest:AttributionMaxLinks before their two horizons passed: a call arriving later under one of those spans waits its horizon and is counted without an agent.",
+        "perfotel_collector_attribution_links_evicted_total");
     public static readonly MetricDefinition DerivationLeader = Gauge("perfotel.collector.derivation.leader", "long", "{replica}",
         "1 when this process derives and exposes the derived series (alone on its store, or the derivation leader of replicas sharing PostgreSQL), else 0.",
         "perfotel_collector_derivation_leader");
@@ -120,6 +126,7 @@ public static class SelfMetricCatalog
         SpansReceived, SpansAccepted, SpansRejected, LogRecordsReceived, MetricPointsReceived, MetricPointsDropped, MetricSeries,
         Requests, GrpcRequests, MisdirectedConnections, QueueRecords, QueueBytes, StoreWriteDuration, RecordsCommitted,
         RecordsDuplicate, CardinalityOverflow, AttributionPending, AttributionResolved, AttributionExpired, AttributionLate,
+        AttributionLinks, AttributionLinksEvicted,
         CardinalityTracked, DerivationLeader, DerivationLag, ReportDeliveries,
     ];
 

@@ -140,7 +140,7 @@ public sealed partial class MetricFamiliesTests
         var metrics = new CollectorMetrics(factory);
         // The queue's and the attribution's gauges are created when their owners register the callbacks.
         metrics.ObserveQueue(() => 0, () => 0);
-        metrics.ObserveAttribution(() => 0);
+        metrics.ObserveAttribution(() => 0, () => 0, () => 0);
 
         Assert.Equal(SelfMetricCatalog.All.Select(d => d.Name).Order(StringComparer.Ordinal), published.Select(i => i.Name).Order(StringComparer.Ordinal));
         foreach (var instrument in published)
@@ -149,7 +149,7 @@ public sealed partial class MetricFamiliesTests
             Assert.Equal(definition.Unit, instrument.Unit);
             Assert.Equal(definition.Description, instrument.Description);
             var type = instrument.GetType().GetGenericTypeDefinition();
-            var kind = type == typeof(Counter<>) ? MetricInstrumentKind.Counter
+            var kind = type == typeof(Counter<>) || type == typeof(ObservableCounter<>) ? MetricInstrumentKind.Counter
                 : type == typeof(Histogram<>) ? MetricInstrumentKind.Histogram
                 : type == typeof(ObservableGauge<>) ? MetricInstrumentKind.Gauge
                 : throw new InvalidOperationException($"{instrument.Name}: {type.Name} is not a kind the catalog declares");

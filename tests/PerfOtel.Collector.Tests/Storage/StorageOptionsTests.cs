@@ -16,6 +16,7 @@ public sealed class StorageOptionsTests
     [InlineData("Storage:Provider", "mysql", "Storage:Provider 'mysql' is unknown")]
     [InlineData("Storage:Durability", "sometimes", "Storage:Durability 'sometimes' is unknown")]
     [InlineData("Storage:RetentionDays", "-1", "Storage:RetentionDays must be 0")]
+    [InlineData("Storage:SqliteCacheMiB", "0", "Storage:SqliteCacheMiB must be between 1 and 4096")]
     public async Task AnInvalidSettingStopsStartUpNamingIt(string key, string value, string expected)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(new()

@@ -27,17 +27,56 @@ public sealed class SpanAttribution
     // late ancestor was already counted (so that a late resolution is counted once).
     private readonly Dictionary<TraceKey, HashSet<SpanKey>> expiredByTrace = [];
     private readonly HashSet<SpanKey> lateCounted = [];
+    // The links by the time their writer first saw them (one group per commit), oldest first: the time prune and the
+    // capacity eviction both drop whole groups from the old end, so a restart that loads the stored links and applies the
+    // same capacity keeps the same newest groups the live collector kept.
+    private readonly SortedDictionary<DateTimeOffset, List<SpanKey>> linksBySeenAt = [];
+    // Links of held records that a prune or an eviction passed over: removed when their records are released.
+    private readonly HashSet<SpanKey> pinned = [];
     private DateTimeOffset nextPrune = DateTimeOffset.MinValue;
+    private long evictedLinks;
 
-    /// <summary>An attribution that waits <paramref name="horizon"/> for the ancestors of a call.</summary>
-    public SpanAttribution(TimeSpan horizon)
+    /// <summary>Default of <c>Ingest:AttributionMaxLinks</c>.</summary>
+    public const int DefaultLinkCapacity = 250_000;
+
+    /// <summary>
+    /// An attribution that waits <paramref name="horizon"/> for the ancestors of a call and keeps at most
+    /// <paramref name="linkCapacity"/> span links (plus those of held records).
+    /// </summary>
+    public SpanAttribution(TimeSpan horizon, int linkCapacity = DefaultLinkCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(horizon, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(linkCapacity, 1);
         Horizon = horizon;
+        LinkCapacity = linkCapacity;
     }
 
     /// <summary>How long a record waits for its ancestors (<c>Ingest:AttributionHorizon</c>).</summary>
     public TimeSpan Horizon { get; }
+
+    /// <summary>
+    /// Most span links kept (<c>Ingest:AttributionMaxLinks</c>): beyond it the oldest commits' links are evicted before
+    /// their two horizons pass, except those of held records; the newest commit's links are always kept.
+    /// </summary>
+    public int LinkCapacity { get; }
+
+    /// <summary>Span links held (the spans of the last two horizons, at most about <see cref="LinkCapacity"/>).</summary>
+    public int Links
+    {
+        get
+        {
+            lock (gate)
+            {
+                return links.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Span links evicted by <see cref="LinkCapacity"/> before their two horizons passed, since start: a call, tool call
+    /// or evaluation arriving later under one of those spans waits its horizon and is counted without an agent.
+    /// </summary>
+    public long EvictedLinks => Interlocked.Read(ref evictedLinks);
 
     /// <summary>Records held back from the derivations, waiting for an ancestor.</summary>
     public long PendingRecords
@@ -62,6 +101,7 @@ public sealed class SpanAttribution
                 AddLink(link);
                 NoteExpired(link);
             }
+            EnforceCapacity();
         }
     }
 
@@ -216,8 +256,7 @@ public sealed class SpanAttribution
                 var stamped = stampLinks ? link with { SeenAt = now } : link;
                 AddLink(stamped);
                 NoteExpired(stamped);
-                toStore.SpanLinks.Add(links[KeyOf(link.Tenant, link.TraceId, link.SpanId)] is { } first
-                    ? stamped with { SeenAt = first.SeenAt } : stamped);
+                toStore.SpanLinks.Add(stamped with { SeenAt = links[KeyOf(link.Tenant, link.TraceId, link.SpanId)].SeenAt });
                 touched.Add(new TraceKey(link.Tenant, link.TraceId));
             }
 
@@ -288,6 +327,9 @@ public sealed class SpanAttribution
                 // Links are kept two horizons: one to resolve, one more to notice (and count) late resolutions.
                 toStore.PruneSpanLinksBefore = now - (2 * Horizon);
             }
+            // Evicts only after this batch's records were attributed, and never this batch's own links: the eviction
+            // shortens how long links are remembered under load; the stored links and decisions are unchanged.
+            EnforceCapacity();
             return plan;
         }
     }
@@ -449,6 +491,11 @@ public sealed class SpanAttribution
             return false;
         }
         links[key] = new Link(link.ParentSpanId, link.InvocationAgent, link.SeenAt);
+        if (!linksBySeenAt.TryGetValue(link.SeenAt, out var group))
+        {
+            linksBySeenAt[link.SeenAt] = group = [];
+        }
+        group.Add(key);
         return true;
     }
 
@@ -474,6 +521,11 @@ public sealed class SpanAttribution
         {
             return;
         }
+        if (pinned.Remove(key))
+        {
+            // Its group was pruned or evicted while it was held: it goes now, as it would have then.
+            links.Remove(key);
+        }
         var trace = new TraceKey(key.Tenant, key.TraceId);
         if (heldByTrace.TryGetValue(trace, out var keys) && keys.Remove(key) && keys.Count == 0)
         {
@@ -483,18 +535,58 @@ public sealed class SpanAttribution
 
     private void Prune(DateTimeOffset before)
     {
-        List<SpanKey>? old = null;
-        foreach (var (key, link) in links)
+        while (linksBySeenAt.Count > 0 && First(linksBySeenAt) is var (seenAt, group) && seenAt < before)
         {
-            if (link.SeenAt < before && !held.ContainsKey(key))
+            DropGroup(seenAt, group);
+        }
+        ForgetDecisionsOfDroppedLinks();
+    }
+
+    /// <summary>
+    /// Evicts the oldest commits' links while more than <see cref="LinkCapacity"/> are held, never the newest commit's.
+    /// </summary>
+    private void EnforceCapacity()
+    {
+        if (links.Count <= LinkCapacity)
+        {
+            return;
+        }
+        while (links.Count > LinkCapacity && linksBySeenAt.Count > 1 && First(linksBySeenAt) is var (seenAt, group))
+        {
+            Interlocked.Add(ref evictedLinks, DropGroup(seenAt, group));
+        }
+        ForgetDecisionsOfDroppedLinks();
+    }
+
+    /// <summary>Drops one group of links (those of held records stay, pinned until released); returns how many went.</summary>
+    private int DropGroup(DateTimeOffset seenAt, List<SpanKey> group)
+    {
+        var dropped = 0;
+        foreach (var key in group)
+        {
+            if (held.ContainsKey(key))
             {
-                (old ??= []).Add(key);
+                pinned.Add(key);
+            }
+            else if (links.Remove(key))
+            {
+                dropped++;
             }
         }
-        foreach (var key in old ?? [])
-        {
-            links.Remove(key);
-        }
+        linksBySeenAt.Remove(seenAt);
+        return dropped;
+    }
+
+    private static KeyValuePair<DateTimeOffset, List<SpanKey>> First(SortedDictionary<DateTimeOffset, List<SpanKey>> groups)
+    {
+        using var enumerator = groups.GetEnumerator();
+        enumerator.MoveNext();
+        return enumerator.Current;
+    }
+
+    /// <summary>The expiry and late-resolution decisions are kept as long as their span's link.</summary>
+    private void ForgetDecisionsOfDroppedLinks()
+    {
         List<TraceKey>? emptied = null;
         foreach (var (trace, keys) in expiredByTrace)
         {
@@ -513,7 +605,7 @@ public sealed class SpanAttribution
 
     private static SpanKey KeyOf(string tenant, string traceId, string spanId) => new(tenant, traceId, spanId);
 
-    private sealed record Link(string? ParentSpanId, string? InvocationAgent, DateTimeOffset SeenAt);
+    private readonly record struct Link(string? ParentSpanId, string? InvocationAgent, DateTimeOffset SeenAt);
 
     private sealed record Held(DateTimeOffset SeenAt, List<object> Records);
 

@@ -41,6 +41,19 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         var spans = new List<MappedSpan>();
         var window = PlausibleTime.Window(_time);
         var byId = new Dictionary<(string TraceId, string SpanId), MappedSpan>();
+        // Spans of one trace come together: they share one trace id string (records and span links hold it for as long
+        // as the attribution keeps the links, so one copy per trace rather than per span).
+        var lastTraceId = Google.Protobuf.ByteString.Empty;
+        var lastTraceHex = string.Empty;
+        string TraceHex(Google.Protobuf.ByteString id)
+        {
+            if (!id.Equals(lastTraceId))
+            {
+                lastTraceId = id;
+                lastTraceHex = OtlpIds.Hex(id);
+            }
+            return lastTraceHex;
+        }
 
         foreach (var resourceSpans in request.ResourceSpans)
         {
@@ -68,13 +81,13 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
                         batch.SpanLinks.Add(new SpanLink
                         {
                             Tenant = forcedTenant ?? attributes.String(PerfOtelAttributes.Tenant) ?? resourceTenant ?? DefaultTenant,
-                            TraceId = OtlpIds.Hex(span.TraceId),
+                            TraceId = TraceHex(span.TraceId),
                             SpanId = OtlpIds.Hex(span.SpanId),
                         });
                         continue;
                     }
 
-                    var mapped = new MappedSpan(span, attributes, role, OtlpIds.Hex(span.TraceId), OtlpIds.Hex(span.SpanId),
+                    var mapped = new MappedSpan(span, attributes, role, TraceHex(span.TraceId), OtlpIds.Hex(span.SpanId),
                         OtlpIds.HexOrNull(span.ParentSpanId), resourceTenant, serviceName) { ForcedTenant = forcedTenant };
                     spans.Add(mapped);
                     byId[(mapped.TraceId, mapped.SpanId)] = mapped;
@@ -91,7 +104,9 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
                 Tenant = span.Role.Kind == SpanRoleKind.Invocation ? Tenant(span, span) : Tenant(span, invocation),
                 TraceId = span.TraceId,
                 SpanId = span.SpanId,
-                ParentSpanId = span.ParentSpanId,
+                // The parent's own span id string when the parent came in this request: one copy per id.
+                ParentSpanId = span.ParentSpanId is { } parentId && byId.TryGetValue((span.TraceId, parentId), out var parent)
+                    ? parent.SpanId : span.ParentSpanId,
                 InvocationAgent = span.Role.Kind == SpanRoleKind.Invocation ? AgentName(span) : null,
             });
             switch (span.Role.Kind)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
@@ -33,8 +34,16 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     private Task? _writerLoop;
     private int _disposed;
 
-    public SqliteExecutionStore(string dataDirectory, bool fullDurability, ILogger<SqliteExecutionStore>? logger = null)
+    /// <summary>Default of <c>Storage:SqliteCacheMiB</c>.</summary>
+    public const int DefaultCacheMiB = 16;
+
+    private readonly int _cacheMiB;
+
+    public SqliteExecutionStore(string dataDirectory, bool fullDurability, ILogger<SqliteExecutionStore>? logger = null,
+        int cacheMiB = DefaultCacheMiB)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(cacheMiB, 1);
+        _cacheMiB = cacheMiB;
         DatabasePath = Path.Combine(Path.GetFullPath(dataDirectory), FileName);
         _fullDurability = fullDurability;
         _logger = logger ?? (ILogger)NullLogger.Instance;
@@ -97,7 +106,8 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         Pragma(connection, _fullDurability ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
         Pragma(connection, "PRAGMA busy_timeout=5000");
         Pragma(connection, "PRAGMA foreign_keys=OFF");
-        Pragma(connection, "PRAGMA cache_size=-65536");
+        // Negative: a size in KiB rather than in pages. Resident once filled: Storage:SqliteCacheMiB bounds it.
+        Pragma(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA cache_size=-{_cacheMiB * 1024}"));
         Pragma(connection, "PRAGMA temp_store=MEMORY");
         new SqliteMigrator(connection, _logger).Apply(SqliteSchema.Migrations);
     }
@@ -279,12 +289,12 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         }
     }
 
-    private static readonly RunSql Runs = new(time => SqliteTime.ToMicros(time), SqliteRecordReader.Time, $"""
+    private static readonly RunSql Runs = new(time => SqliteTime.ToMicros(time), SqliteRecordReader.Time, """
         LEFT JOIN feedback f ON f.rowid = (
             SELECT latest.rowid FROM feedback latest
             WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
               AND latest.tenant = i.tenant
-            ORDER BY {RunSql.LatestFeedbackOrder} LIMIT 1)
+            ORDER BY latest.received_at DESC LIMIT 1)
         """, "CROSS JOIN");
 
     public async Task<IReadOnlyList<RunRow>> SearchRunsAsync(RunSearch search, CancellationToken cancellationToken)
