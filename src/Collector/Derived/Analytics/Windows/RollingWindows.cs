@@ -21,6 +21,7 @@ internal sealed class RollingWindows
     private readonly ConcurrentDictionary<(string Tenant, string Agent), AgentWindows> agents = new();
     private readonly ConcurrentDictionary<(string Tenant, string? Agent), ThresholdSet> thresholdsByScope = new();
     private readonly ConcurrentDictionary<string, AgentWindows> tenantTotals = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Tenant, int Window), TenantView> views = new();
     private readonly TimeProvider time;
     private readonly IOptions<ThresholdOptions> thresholds;
     private readonly CardinalityGuard? guard;
@@ -185,6 +186,47 @@ internal sealed class RollingWindows
             .Where(a => a.Tenant == tenant && (windowIndex < 0 || a.HasDataIn(windowIndex, now)))
             .OrderBy(a => a.Agent, StringComparer.Ordinal)
             .ToList();
+    }
+
+    /// <summary>
+    /// The tenant's agents with data in the window and their reports, with the tenant-wide passes over them
+    /// (<see cref="TenantView"/>). The same view serves while the data and the window's bucket have not changed and every
+    /// agent's report is still the one it holds (a report also moves with the clock: its status); listing the agents and
+    /// comparing their cached reports is all a request then costs. Only tenants with data keep a view.
+    /// </summary>
+    public TenantView View(string tenant, int windowIndex)
+    {
+        var changes = Changes;
+        var now = Now;
+        var window = Windows[windowIndex];
+        var bucket = Math.DivRem(now.UtcTicks, window.BucketWidth.Ticks, out var rest) - (rest < 0 ? 1 : 0);
+        var key = (tenant, windowIndex);
+        IReadOnlyList<AgentWindows> agentList;
+        if (views.TryGetValue(key, out var kept) && kept.Changes == changes && kept.Bucket == bucket)
+        {
+            // No data arrived and the bucket is the same: the same agents have data in the window.
+            agentList = kept.Agents;
+        }
+        else
+        {
+            agentList = Agents(tenant, windowIndex);
+            kept = null;
+        }
+        var reports = new AgentReport[agentList.Count];
+        for (var i = 0; i < reports.Length; i++)
+        {
+            reports[i] = Report(agentList[i], windowIndex);
+        }
+        if (kept is not null && kept.Holds(reports))
+        {
+            return kept;
+        }
+        var view = new TenantView(tenant, windowIndex, changes, bucket, agentList, reports, this);
+        if (tenantTotals.ContainsKey(tenant))
+        {
+            views[key] = view;
+        }
+        return view;
     }
 
     /// <summary>Every agent of every tenant, unordered (the gauges' hot path).</summary>
