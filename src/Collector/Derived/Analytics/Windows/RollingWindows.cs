@@ -207,6 +207,13 @@ internal sealed class RollingWindows
             // No data arrived and the bucket is the same: the same agents have data in the window.
             agentList = kept.Agents;
         }
+        else if (kept is not null && kept.Bucket == bucket)
+        {
+            // New data in the same bucket: data is only added until the window moves, so every agent of the kept view
+            // still has data in it; only the others are looked at.
+            agentList = WithNewcomers(kept, windowIndex, now);
+            kept = null;
+        }
         else
         {
             agentList = Agents(tenant, windowIndex);
@@ -227,6 +234,20 @@ internal sealed class RollingWindows
             views[key] = view;
         }
         return view;
+    }
+
+    private IReadOnlyList<AgentWindows> WithNewcomers(TenantView kept, int windowIndex, DateTimeOffset now)
+    {
+        List<AgentWindows>? newcomers = null;
+        foreach (var agent in agents.Values)
+        {
+            if (agent.Tenant == kept.Tenant && !kept.Has(agent.Agent) && agent.HasDataIn(windowIndex, now))
+            {
+                (newcomers ??= []).Add(agent);
+            }
+        }
+        return newcomers is null ? kept.Agents
+            : kept.Agents.Concat(newcomers).OrderBy(a => a.Agent, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Every agent of every tenant, unordered (the gauges' hot path).</summary>

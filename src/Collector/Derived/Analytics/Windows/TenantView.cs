@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using PerfOtel.Collector.Derived.Analytics.Reports;
 using PerfOtel.Collector.Derived.Thresholds;
 
@@ -35,7 +36,7 @@ internal sealed class TenantView
         var tenantThresholds = windows.ThresholdsFor(tenant);
         var agentThresholds = agents.Select(a => windows.ThresholdsFor(tenant, a.Agent)).ToArray();
         breaches = new Lazy<IReadOnlyList<ThresholdBreach>>(() => reports
-            .SelectMany((r, i) => ThresholdEvaluator.Evaluate(r, agentThresholds[i], anomalyThreshold))
+            .SelectMany((r, i) => BreachesOf(r, agentThresholds[i], anomalyThreshold))
             .OrderBy(b => b.Level == ThresholdEvaluator.Critical ? 0 : 1)
             .ThenBy(b => b.Agent, StringComparer.Ordinal)
             .ToList());
@@ -95,6 +96,28 @@ internal sealed class TenantView
         }
         return value;
     }
+
+    /// <summary>
+    /// One report's breaches, kept with the report: a view built after new data evaluates only the reports that changed
+    /// (an agent's report is a new object whenever its data, bucket or status changed; thresholds are fixed at start-up).
+    /// </summary>
+    private static IReadOnlyList<ThresholdBreach> BreachesOf(AgentReport report, ThresholdSet thresholds, double anomalyThreshold)
+    {
+        if (KeptBreaches.TryGetValue(report, out var kept) && ReferenceEquals(kept.Thresholds, thresholds))
+        {
+            return kept.Breaches;
+        }
+        var evaluated = ThresholdEvaluator.Evaluate(report, thresholds, anomalyThreshold);
+        KeptBreaches.AddOrUpdate(report, new BreachesOfReport(thresholds, evaluated));
+        return evaluated;
+    }
+
+    private static readonly ConditionalWeakTable<AgentReport, BreachesOfReport> KeptBreaches = new();
+
+    private sealed record BreachesOfReport(ThresholdSet Thresholds, IReadOnlyList<ThresholdBreach> Breaches);
+
+    /// <summary>Whether the agent is one of the view's.</summary>
+    public bool Has(string agent) => byAgent.Value.ContainsKey(agent);
 
     /// <summary>True when <paramref name="reports"/> are, one by one, the very reports of this view.</summary>
     internal bool Holds(AgentReport[] reports)
