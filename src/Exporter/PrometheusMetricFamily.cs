@@ -1,5 +1,3 @@
-using System.Text;
-using PerfOtel.Exporter.Implementation.Naming;
 using PerfOtel.Exporter.Implementation.Serialization;
 
 namespace PerfOtel.Exporter;
@@ -36,52 +34,28 @@ public sealed class PrometheusMetricFamily
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         Kind = kind;
-        var unitWord = PrometheusNames.TranslateUnit(unit);
-        (Name, SampleName) = PrometheusNames.TranslateMetricName(name, unitWord, kind == PrometheusMetricKind.Counter, addTotalSuffix: true);
-        var type = kind switch
+        Names = new FamilyNames(name, unit, kind switch
         {
             PrometheusMetricKind.Counter => PrometheusType.Counter,
             PrometheusMetricKind.Histogram => PrometheusType.Histogram,
             _ => PrometheusType.Gauge,
-        };
-        TextHeader = FamilyHeaders.Text(kind == PrometheusMetricKind.Counter ? SampleName : Name, type, description);
-        OpenMetricsHeader = FamilyHeaders.OpenMetrics(Name, type, unitWord, description);
-        SampleNameBytes = Encoding.UTF8.GetBytes(SampleName);
-        BucketNameBytes = Encoding.UTF8.GetBytes(Name + "_bucket");
-        SumNameBytes = Encoding.UTF8.GetBytes(Name + "_sum");
-        CountNameBytes = Encoding.UTF8.GetBytes(Name + "_count");
-        CreatedNameBytes = Encoding.UTF8.GetBytes(Name + "_created");
-        ExposedNames = kind switch
-        {
-            PrometheusMetricKind.Counter => [Name, SampleName],
-            PrometheusMetricKind.Histogram => [Name, Name + "_bucket", Name + "_sum", Name + "_count"],
-            _ => [Name],
-        };
+        }, addTotalSuffix: true);
+        TextHeader = Names.TextHeader(description);
+        OpenMetricsHeader = Names.OpenMetricsHeader(description);
     }
 
     /// <summary>The family name (OpenMetrics metadata; without <c>_total</c>).</summary>
-    public string Name { get; }
+    public string Name => Names.FamilyName;
 
     /// <summary>The name of gauge and counter samples (counters end with <c>_total</c>).</summary>
-    public string SampleName { get; }
+    public string SampleName => Names.SampleName;
 
     /// <summary>The Prometheus type.</summary>
     public PrometheusMetricKind Kind { get; }
 
+    internal FamilyNames Names { get; }
+
     internal byte[] TextHeader { get; }
 
     internal byte[] OpenMetricsHeader { get; }
-
-    internal byte[] SampleNameBytes { get; }
-
-    internal byte[] BucketNameBytes { get; }
-
-    internal byte[] SumNameBytes { get; }
-
-    internal byte[] CountNameBytes { get; }
-
-    internal byte[] CreatedNameBytes { get; }
-
-    /// <summary>Every sample name the family writes, which no other family of the scrape may use.</summary>
-    internal string[] ExposedNames { get; }
 }

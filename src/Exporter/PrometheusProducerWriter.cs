@@ -112,7 +112,7 @@ public sealed class PrometheusProducerWriter
         this.family = null;
         metricFamily = family;
         headerWritten = false;
-        familyDropped = family.ExposedNames.Any(claimedNames.Contains);
+        familyDropped = family.Names.ExposedNames.Any(claimedNames.Contains);
         if (familyDropped)
         {
             PerfOtelExporterEventSource.Log.ProducerFamilyDropped(family.Name);
@@ -129,7 +129,7 @@ public sealed class PrometheusProducerWriter
             return;
         }
 
-        WriteNameAndLabels(current.SampleNameBytes, labels);
+        WriteNameAndLabels(current.Names.SampleNameBytes, labels);
         buffer.Write((byte)' ');
         buffer.WriteDouble(value);
         buffer.Write((byte)'\n');
@@ -146,7 +146,7 @@ public sealed class PrometheusProducerWriter
             return;
         }
 
-        WriteNameAndLabels(current.SampleNameBytes, labels);
+        WriteNameAndLabels(current.Names.SampleNameBytes, labels);
         buffer.Write((byte)' ');
         buffer.WriteDouble(value);
         buffer.Write((byte)'\n');
@@ -188,13 +188,13 @@ public sealed class PrometheusProducerWriter
         WriteBucket(current, labels, double.PositiveInfinity, count, openMetrics);
         if (sum is { } total)
         {
-            WriteNameAndLabels(current.SumNameBytes, labels);
+            WriteNameAndLabels(current.Names.SumNameBytes, labels);
             buffer.Write((byte)' ');
             buffer.WriteDouble(total);
             buffer.Write((byte)'\n');
         }
 
-        WriteNameAndLabels(current.CountNameBytes, labels);
+        WriteNameAndLabels(current.Names.CountNameBytes, labels);
         buffer.Write((byte)' ');
         buffer.WriteLong((long)count);
         buffer.Write((byte)'\n');
@@ -222,7 +222,7 @@ public sealed class PrometheusProducerWriter
         if (!headerWritten)
         {
             buffer.Write(Format == ExpositionFormat.OpenMetrics ? current.OpenMetricsHeader : current.TextHeader);
-            foreach (var name in current.ExposedNames)
+            foreach (var name in current.Names.ExposedNames)
             {
                 claimedNames.Add(name);
             }
@@ -247,7 +247,7 @@ public sealed class PrometheusProducerWriter
 
     private void WriteBucket(PrometheusMetricFamily current, ReadOnlySpan<byte> labels, double bound, ulong cumulative, bool openMetrics)
     {
-        buffer.Write(current.BucketNameBytes);
+        buffer.Write(current.Names.BucketNameBytes);
         buffer.Write((byte)'{');
         if (!labels.IsEmpty)
         {
@@ -277,7 +277,7 @@ public sealed class PrometheusProducerWriter
             return;
         }
 
-        WriteNameAndLabels(current.CreatedNameBytes, labels);
+        WriteNameAndLabels(current.Names.CreatedNameBytes, labels);
         buffer.Write((byte)' ');
         buffer.WriteUnixSeconds(start);
         buffer.Write((byte)'\n');

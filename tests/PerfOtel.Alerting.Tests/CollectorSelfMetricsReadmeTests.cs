@@ -1,6 +1,7 @@
 using PerfOtel.Alerting.Tests.Catalog;
 using PerfOtel.Testing;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Alerting.Tests;
 

@@ -10,6 +10,7 @@ using PerfOtel.Collector.Derived.Analytics;
 using PerfOtel.Collector.Derived.Analytics.Windows;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Benchmarks.Analytics;
@@ -37,6 +38,7 @@ internal sealed class AnalyticsBenchmarkHost : IDisposable
             .AddMetrics()
             .AddSingleton<TimeProvider>(Clock)
             .AddPerfOtelAnalytics(new ConfigurationBuilder().Build())
+            .AddPerfOtelAnalyticsExposition()
             .BuildServiceProvider();
         Exposition = services.GetRequiredService<AnalyticsExposition>();
         Windows = services.GetRequiredService<RollingWindows>();

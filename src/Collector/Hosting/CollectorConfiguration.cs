@@ -7,9 +7,6 @@ namespace PerfOtel.Collector.Hosting;
 /// </summary>
 public static class CollectorConfiguration
 {
-    /// <summary>The address served when none is configured: OTLP/HTTP's default port, loopback only.</summary>
-    public const string DefaultUrl = "http://127.0.0.1:4318";
-
     /// <summary>
     /// Defaults below every configured source: ASP.NET Core's hosting and routing write two Information lines for every
     /// request, which at OTLP rates is most of the log and a measurable share of the CPU. Quiet unless asked for
@@ -45,7 +42,7 @@ public static class CollectorConfiguration
         var urls = builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"];
         if (string.IsNullOrEmpty(urls) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_URLS")))
         {
-            builder.WebHost.UseUrls(DefaultUrl);
+            builder.WebHost.UseUrls(Receiving.OtlpOptions.DefaultUrl);
         }
         return builder;
     }

@@ -5,6 +5,7 @@ using PerfOtel.Exporter;
 using PerfOtel.Collector.Derived.Analytics;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Hosting;
 

@@ -9,6 +9,7 @@ using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Derived.Experiments;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Derived.Models;
+using PerfOtel.Collector.Exposure.Metrics;
 using PerfOtel.Collector.Ingest;
 
 namespace PerfOtel.Collector.Hosting;
@@ -40,6 +41,9 @@ public static class DerivedComposition
         services.AddHostedService<SharedDerivation>();
         services.AddPerfOtelAnalytics(configuration);
         services.AddPerfOtelCost(configuration);
+        // What reads the derived state into /metrics (Exposure depends on Derived, not the other way).
+        services.AddPerfOtelAnalyticsExposition();
+        services.AddPerfOtelCostExposition();
         services.RemoveAll<DerivationPipeline>();
         services.AddSingleton(sp => new DerivationPipeline(InOrder(sp), sp.GetRequiredService<ILogger<DerivationPipeline>>()));
         return services;

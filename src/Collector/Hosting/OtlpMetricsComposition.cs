@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Derived.Cardinality;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Receiving.Metrics;
 
 namespace PerfOtel.Collector.Hosting;

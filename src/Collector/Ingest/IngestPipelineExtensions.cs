@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Derived;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Derived.Coordination;
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Ingest;
 

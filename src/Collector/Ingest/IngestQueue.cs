@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Ingest;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Ingest;
 using PerfOtel.Collector.Receiving.Http;
 using PerfOtel.Collector.Receiving.Mapping;

@@ -7,6 +7,9 @@ public sealed class OtlpOptions
 {
     public const string SectionName = "Otlp";
 
+    /// <summary>The address served when none is configured: OTLP/HTTP's default port, loopback only.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:4318";
+
     /// <summary>The OTLP/gRPC port when <see cref="GrpcEndpoint"/> is not set: OTLP's default.</summary>
     public const int DefaultGrpcPort = 4317;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Hosting;
+using PerfOtel.Collector.Receiving;
 
 namespace PerfOtel.Collector.Security;
 
@@ -25,7 +25,7 @@ public static class SecurityExtensions
 
         if (MetricsListenerUrl(builder.Configuration) is { } metricsUrl)
         {
-            var urls = builder.Configuration["urls"] ?? CollectorConfiguration.DefaultUrl;
+            var urls = builder.Configuration["urls"] ?? OtlpOptions.DefaultUrl;
             builder.WebHost.UseUrls([.. urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), metricsUrl]);
         }
 
@@ -58,9 +58,9 @@ public static class SecurityExtensions
             return null;
         }
 
-        var urls = configuration["urls"] ?? CollectorConfiguration.DefaultUrl;
+        var urls = configuration["urls"] ?? OtlpOptions.DefaultUrl;
         var first = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault()
-            ?? CollectorConfiguration.DefaultUrl;
+            ?? OtlpOptions.DefaultUrl;
         // Same host as the main listener: the port, not the interface, is what a network policy opens to Prometheus.
         var host = BindingAddress.Parse(first).Host;
         return $"http://{host}:{port}";

@@ -15,6 +15,7 @@ using PerfOtel.Collector.Derived.Analytics;
 using PerfOtel.Collector.Derived.Analytics.Windows;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Analytics;
@@ -34,6 +35,7 @@ public sealed class AnalyticsInstance : IDisposable
             .AddLogging()
             .AddSingleton<TimeProvider>(clock)
             .AddPerfOtelAnalytics(configuration)
+            .AddPerfOtelAnalyticsExposition()
             .BuildServiceProvider();
         Exposition = services.GetRequiredService<AnalyticsExposition>();
         Refresher = services.GetServices<IHostedService>().OfType<AnalyticsExpositionRefresher>().Single();

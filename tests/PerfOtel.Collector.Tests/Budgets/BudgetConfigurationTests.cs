@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using PerfOtel.Collector.Derived.Budgets;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Tests.Budgets;
 

@@ -3,6 +3,7 @@ using PerfOtel.Testing;
 using PerfOtel.Collector.Derived.Budgets;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Tests.Budgets;
 

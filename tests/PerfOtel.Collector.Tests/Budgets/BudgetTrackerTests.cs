@@ -4,6 +4,7 @@ using PerfOtel.Collector.Derived.Budgets;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Derived.Thresholds;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Tests.Budgets;
 

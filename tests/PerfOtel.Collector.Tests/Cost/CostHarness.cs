@@ -11,6 +11,7 @@ using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Derived.Experiments;
 using PerfOtel.Collector.Derived.Models;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Cost;

@@ -1,5 +1,6 @@
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Tests.Cost;
 

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Tests.Cost;
 

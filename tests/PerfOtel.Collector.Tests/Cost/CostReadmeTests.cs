@@ -1,4 +1,5 @@
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Cost;

@@ -2,6 +2,7 @@ using PerfOtel.Collector.Derived.Experiments.Statistics;
 using PerfOtel.Collector.Tests.Cost;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Experiments;

@@ -5,6 +5,7 @@ using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Derived.Experiments;
 using PerfOtel.Collector.Derived.Experiments.Statistics;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Tests.Experiments;
 

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using PerfOtel.Collector.Tests.Storage;
 using PerfOtel.Testing;
+using PerfOtel.Collector.Exposure.Api;
 using PerfOtel.Collector.Receiving.Feedback;
 using PerfOtel.Collector.Storage.Sqlite;
 

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PerfOtel.Collector.Derived;
 using PerfOtel.Collector.Tests.Ingest;
 using PerfOtel.Collector.Tests.Storage;
+using PerfOtel.Collector.Exposure.Api;
 using PerfOtel.Collector.Receiving.Feedback;
 using PerfOtel.Collector.Records;
 

@@ -183,7 +183,7 @@ public sealed class BackpressureTests
     public async Task QueueBytesBound_RefusesLargeBatchesBeforeTheRecordBound()
     {
         using var provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new Collector.Exposure.Metrics.CollectorMetrics(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        var metrics = new Collector.Telemetry.CollectorMetrics(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         var queue = new IngestQueue(Microsoft.Extensions.Options.Options.Create(new IngestOptions
         {
             QueueCapacityRecords = 1000,

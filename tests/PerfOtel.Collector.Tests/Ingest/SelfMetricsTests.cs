@@ -7,6 +7,7 @@ using PerfOtel.Collector.Tests.Otlp.Support;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Tests.Ingest;
 

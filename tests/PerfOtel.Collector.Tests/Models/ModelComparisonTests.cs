@@ -3,6 +3,7 @@ using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Derived.Models;
 using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Models;

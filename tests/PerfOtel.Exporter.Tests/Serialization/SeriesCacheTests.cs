@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using OpenTelemetry;
 using System.Text.RegularExpressions;
 using PerfOtel.Exporter.Implementation.Serialization;
 using PerfOtel.Exporter.Tests.TestSupport;
@@ -47,6 +50,65 @@ public sealed class SeriesCacheTests
             Assert.Equal(i + 1 + (i % 7 == 0 ? 1000 : 0), after[series]);
         }
     }
+
+    [Fact]
+    public void EncodingsThatGrowMoveAndTheArenaCompactsWithoutLosingAnySeries()
+    {
+        // 2 000 series stored once (about 90 KB of arena), then every other one re-encoded longer (moved to the end)
+        // three times over, with created lines in between: the dead ranges pass half the arena and force compactions.
+        var cache = new EncodedSeriesCache();
+        const int count = 2000;
+        var tags = new ReadOnlyTagCollection[count];
+        var expected = new byte[count][];
+        var created = new byte[count][];
+        var start = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        for (var i = 0; i < count; i++)
+        {
+            tags[i] = NewTags([new("route", "r" + i)]);
+            expected[i] = Encoding.UTF8.GetBytes($"requests_total{{route=\"r{i}\"}} ");
+            Assert.True(cache.Store(i, tags[i], expected[i]));
+            created[i] = Encoding.UTF8.GetBytes($"requests_created{{route=\"r{i}\"}} 1700000000\n");
+            cache.StoreCreated(i, start, created[i]);
+        }
+
+        var highWater = cache.ArenaUsed;
+        for (var round = 1; round <= 3; round++)
+        {
+            for (var i = 0; i < count; i += 2)
+            {
+                tags[i] = NewTags([new("route", "r" + i), new("round", new string('x', round * 8))]);
+                expected[i] = Encoding.UTF8.GetBytes($"requests_total{{route=\"r{i}\",round=\"{new string('x', round * 8)}\"}} ");
+                Assert.False(cache.TryGet(i, tags[i], out _));
+                Assert.True(cache.Store(i, tags[i], expected[i]));
+                Assert.False(cache.TryGetCreated(i, start, out _));
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                Assert.True(cache.TryGet(i, tags[i], out var encoded), $"series {i} after round {round}");
+                Assert.Equal(expected[i], encoded.ToArray());
+                Assert.Equal(i % 2 == 1, cache.TryGetCreated(i, start, out var line));
+                if (i % 2 == 1)
+                {
+                    Assert.Equal(created[i], line.ToArray());
+                }
+            }
+
+            highWater = Math.Max(highWater, cache.ArenaUsed);
+        }
+
+        // Compaction kept the arena near its live size instead of growing by every moved encoding.
+        var live = expected.Sum(e => e.Length) + created.Where((_, i) => i % 2 == 1).Sum(c => c.Length);
+        Assert.True(cache.ArenaUsed <= 2 * live, $"arena {cache.ArenaUsed} B for {live} live bytes");
+
+        // Untrusted values (a mutable object) are never cached, and drop what the slot held.
+        var mutable = NewTags([new("route", new StringBuilder("r0"))]);
+        Assert.False(cache.Store(0, mutable, expected[0]));
+        Assert.False(cache.TryGet(0, tags[0], out _));
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Constructor)]
+    private static extern ReadOnlyTagCollection NewTags(KeyValuePair<string, object?>[]? keyAndValues);
 
     private static Dictionary<(string Route, string Code), long> Samples(string scrape)
     {

@@ -1,10 +1,8 @@
 using Microsoft.Extensions.Options;
-using PerfOtel.Exporter;
 using PerfOtel.Collector.Derived.Analytics.Windows;
 using PerfOtel.Collector.Derived.Cardinality;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Derived.Thresholds;
-using PerfOtel.Collector.Exposure.Metrics;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Analytics;
@@ -13,8 +11,8 @@ namespace PerfOtel.Collector.Derived.Analytics;
 public static class AnalyticsServiceCollectionExtensions
 {
     /// <summary>
-    /// Rolling windows with their derivation (fed by the composition root's one seam), the thresholds, and the
-    /// analytics gauges' producer. Options come from the <c>Analytics</c> and <c>Thresholds</c> sections and are validated at
+    /// Rolling windows with their derivation (fed by the composition root's one seam) and the thresholds; their gauges'
+    /// producers are Exposure's (<c>AddPerfOtelAnalyticsExposition</c>). Options come from the <c>Analytics</c> and <c>Thresholds</c> sections and are validated at
     /// start-up. Needs an <see cref="IExecutionStore"/> registration; uses a registered <see cref="TimeProvider"/>
     /// or the system clock.
     /// </summary>
@@ -32,26 +30,11 @@ public static class AnalyticsServiceCollectionExtensions
 
         services.AddSingleton<RollingWindows>();
         services.AddSingleton<AnalyticsDerivation>();
-        services.AddSingleton<AnalyticsExposition>();
-        services.AddSingleton<ThresholdExposition>();
-        services.AddHostedService<AnalyticsExpositionRefresher>();
         // After the start-up replay (hosted services start in order, DerivedComposition registers the replay first): alerts open on windows that hold the stored history.
         services.AddSingleton(sp => new AlertTracker(sp.GetRequiredService<RollingWindows>(),
             sp.GetService<IExecutionStore>() as IAlertHistoryStore, sp.GetRequiredService<ILogger<AlertTracker>>()));
         services.AddHostedService<AlertTrackerService>();
         return services;
-    }
-
-    /// <summary>
-    /// Writes the analytics gauges into every scrape of a PerfOtel.Exporter (as a producer, not through the SDK: see
-    /// <see cref="AnalyticsExposition"/>). Needs <see cref="AddPerfOtelAnalytics(IServiceCollection, IConfiguration)"/> on the same service provider.
-    /// </summary>
-    public static PerfOtelPrometheusExporterOptions AddPerfOtelAnalytics(this PerfOtelPrometheusExporterOptions options, IServiceProvider services)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Producers.Add(services.GetRequiredService<AnalyticsExposition>());
-        options.Producers.Add(services.GetRequiredService<ThresholdExposition>());
-        return options;
     }
 
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)

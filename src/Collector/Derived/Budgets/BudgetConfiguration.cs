@@ -1,6 +1,6 @@
 using System.Globalization;
 using PerfOtel.Collector.Derived.Cost;
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Derived.Budgets;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Derived.Thresholds;
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Budgets;

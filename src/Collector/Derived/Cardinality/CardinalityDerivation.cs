@@ -1,4 +1,4 @@
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Cardinality;
@@ -24,7 +24,7 @@ internal sealed partial class CardinalityDerivation(
                 if (!string.IsNullOrEmpty(invocation.Experiment) && !string.IsNullOrEmpty(invocation.Variant) &&
                     guard.ExperimentVariant(invocation.Tenant, invocation.Experiment, invocation.Variant).Experiment == CardinalityGuard.Overflow)
                 {
-                    metrics.CardinalityOverflow(tenant, CardinalityDimension.ExperimentVariant);
+                    metrics.CardinalityOverflow(tenant, CardinalityDimensions.LabelOf(CardinalityDimension.ExperimentVariant));
                 }
             }
             foreach (var call in batch.ProviderCalls)
@@ -33,7 +33,7 @@ internal sealed partial class CardinalityDerivation(
                 CountAgent(tenant, call.Tenant, call.AgentName);
                 if (guard.Model(call.Tenant, call.Provider, Cost.CostKeys.ModelOf(call)).Model == CardinalityGuard.Overflow)
                 {
-                    metrics.CardinalityOverflow(tenant, CardinalityDimension.Model);
+                    metrics.CardinalityOverflow(tenant, CardinalityDimensions.LabelOf(CardinalityDimension.Model));
                 }
             }
             foreach (var evaluation in batch.Evaluations)
@@ -42,7 +42,7 @@ internal sealed partial class CardinalityDerivation(
                 CountAgent(tenant, evaluation.Tenant, evaluation.AgentName);
                 if (guard.Evaluation(evaluation.Tenant, evaluation.Name) == CardinalityGuard.Overflow)
                 {
-                    metrics.CardinalityOverflow(tenant, CardinalityDimension.Evaluation);
+                    metrics.CardinalityOverflow(tenant, CardinalityDimensions.LabelOf(CardinalityDimension.Evaluation));
                 }
             }
         }
@@ -59,7 +59,7 @@ internal sealed partial class CardinalityDerivation(
         var kept = guard.Tenant(tenant);
         if (kept == CardinalityGuard.Overflow && tenant != CardinalityGuard.Overflow)
         {
-            metrics.CardinalityOverflow(kept, CardinalityDimension.Tenant);
+            metrics.CardinalityOverflow(kept, CardinalityDimensions.LabelOf(CardinalityDimension.Tenant));
         }
         return kept;
     }
@@ -68,7 +68,7 @@ internal sealed partial class CardinalityDerivation(
     {
         if (!string.IsNullOrEmpty(agent) && agent != CardinalityGuard.Overflow && guard.Agent(tenant, agent) == CardinalityGuard.Overflow)
         {
-            metrics.CardinalityOverflow(keptTenant, CardinalityDimension.Agent);
+            metrics.CardinalityOverflow(keptTenant, CardinalityDimensions.LabelOf(CardinalityDimension.Agent));
         }
     }
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Cardinality;
@@ -41,7 +41,8 @@ public static class CardinalityServiceCollectionExtensions
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            metrics.ObserveCardinality(guard.Tracked);
+            metrics.ObserveCardinality(() => guard.Tracked()
+                .Select(t => (t.Tenant, CardinalityDimensions.LabelOf(t.Dimension), t.Values)).ToList());
             return Task.CompletedTask;
         }
 

@@ -8,7 +8,7 @@ namespace PerfOtel.Collector.Derived.Coordination;
 /// shared store only the derivation leader does: the others keep no derived state and expose only their self-metrics,
 /// so that <c>sum</c> and <c>max</c> over the replicas' series equal one collector's (docs/collector/scale-out.md).
 /// </summary>
-public sealed class DerivationRole
+public sealed class DerivationRole : Telemetry.IDerivationStatus
 {
     private volatile bool deriving;
     private long caughtUpTicks;
@@ -33,7 +33,7 @@ public sealed class DerivationRole
             SharedStore = null;
         }
         deriving = !Shared;
-        services.GetService<Exposure.Metrics.CollectorMetrics>()?.ObserveDerivation(this);
+        services.GetService<Telemetry.CollectorMetrics>()?.ObserveDerivation(this);
     }
 
     /// <summary>True when several replicas may share the store and only the leader derives.</summary>

@@ -7,7 +7,7 @@ using PerfOtel.Collector.Derived.Experiments;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Derived.Models;
 using PerfOtel.Collector.Derived.Thresholds;
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Cost;
@@ -16,8 +16,8 @@ namespace PerfOtel.Collector.Derived.Cost;
 public static class CostServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the derivations, their state, the gauges and counters of the
-    /// meter <c>PerfOtel.Collector.Cost</c>, and <see cref="IModelRecommendations"/>. Reads the sections <c>Cost</c>,
+    /// Registers the derivations, their state, the cost counters of the meter <c>PerfOtel.Collector.Cost</c> (its gauges
+    /// are Exposure's, <c>AddPerfOtelCostExposition</c>), and <see cref="IModelRecommendations"/>. Reads the sections <c>Cost</c>,
     /// <c>Budgets</c>, <c>Thresholds</c> (budget ratios), <c>Models</c>, <c>Analytics:Windows</c> and <c>Experiments</c>;
     /// start-up fails on any invalid setting, naming it. Uses a registered <see cref="TimeProvider"/> or the system clock.
     /// </summary>
@@ -65,9 +65,6 @@ public static class CostServiceCollectionExtensions
         services.AddSingleton<IModelRecommendations, ModelRecommendations>();
         services.AddSingleton<ExperimentRegistry>();
         services.AddSingleton<CostCounters>();
-        services.AddSingleton<BudgetMetrics>();
-        services.AddSingleton<ModelMetrics>();
-        services.AddSingleton<ExperimentMetrics>();
 
         // The derivations; the composition root (Hosting) puts them in the one seam, in its order.
         services.AddSingleton<AttributionDerivation>();
@@ -75,8 +72,6 @@ public static class CostServiceCollectionExtensions
         services.AddSingleton<BudgetDerivation>();
         services.AddSingleton<ModelDerivation>();
         services.AddSingleton<ExperimentDerivation>();
-
-        services.AddHostedService<CostMetricsActivation>();
         return services;
     }
 
@@ -107,21 +102,5 @@ public static class CostServiceCollectionExtensions
             var found = problems(options).ToList();
             return found.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(found);
         }
-    }
-
-    /// <summary>Creates the instruments at start-up, so that the first scrape already has them.</summary>
-    private sealed class CostMetricsActivation(
-        CostCounters counters, BudgetMetrics budgets, ModelMetrics models, ExperimentMetrics experiments) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            GC.KeepAlive(counters);
-            GC.KeepAlive(budgets);
-            GC.KeepAlive(models);
-            GC.KeepAlive(experiments);
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Collector.Derived.Cardinality;
 using PerfOtel.Collector.Derived.Experiments.Statistics;
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Experiments;

@@ -1,6 +1,6 @@
 using PerfOtel.Collector.Derived.Experiments.Statistics;
 using PerfOtel.Collector.Derived.Kernel;
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Derived.Experiments;
 

@@ -3,7 +3,7 @@ using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Collector.Derived.Cardinality;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Derived.Kernel;
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Models;

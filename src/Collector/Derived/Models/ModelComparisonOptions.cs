@@ -1,5 +1,5 @@
 using System.Globalization;
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Derived.Models;
 

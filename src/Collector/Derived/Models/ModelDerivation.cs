@@ -1,5 +1,5 @@
 using PerfOtel.Collector.Derived.Kernel;
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Models;

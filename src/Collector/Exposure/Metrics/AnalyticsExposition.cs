@@ -9,7 +9,8 @@ using PerfOtel.Collector.Derived.Analytics.Reports;
 using PerfOtel.Collector.Derived.Analytics.Windows;
 using PerfOtel.Collector.Derived.Coordination;
 using PerfOtel.Collector.Derived.Kernel;
-using C = PerfOtel.Collector.Exposure.Metrics.AnalyticsMetricCatalog;
+using PerfOtel.Collector.Telemetry;
+using C = PerfOtel.Collector.Telemetry.AnalyticsMetricCatalog;
 
 namespace PerfOtel.Collector.Exposure.Metrics;
 

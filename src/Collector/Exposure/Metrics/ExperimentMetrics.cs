@@ -2,7 +2,8 @@ using System.Diagnostics.Metrics;
 using PerfOtel.Collector.Derived.Experiments;
 using PerfOtel.Collector.Derived.Coordination;
 using PerfOtel.Collector.Derived.Experiments.Statistics;
-using C = PerfOtel.Collector.Exposure.Metrics.CostMetricCatalog;
+using PerfOtel.Collector.Telemetry;
+using C = PerfOtel.Collector.Telemetry.CostMetricCatalog;
 
 namespace PerfOtel.Collector.Exposure.Metrics;
 

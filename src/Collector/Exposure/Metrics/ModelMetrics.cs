@@ -1,7 +1,8 @@
 using System.Diagnostics.Metrics;
 using PerfOtel.Collector.Derived.Models;
 using PerfOtel.Collector.Derived.Coordination;
-using C = PerfOtel.Collector.Exposure.Metrics.CostMetricCatalog;
+using PerfOtel.Collector.Telemetry;
+using C = PerfOtel.Collector.Telemetry.CostMetricCatalog;
 
 namespace PerfOtel.Collector.Exposure.Metrics;
 

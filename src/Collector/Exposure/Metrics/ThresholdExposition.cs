@@ -3,7 +3,8 @@ using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Derived.Analytics;
 using PerfOtel.Collector.Derived.Thresholds;
 using PerfOtel.Exporter;
-using C = PerfOtel.Collector.Exposure.Metrics.ThresholdMetricCatalog;
+using PerfOtel.Collector.Telemetry;
+using C = PerfOtel.Collector.Telemetry.ThresholdMetricCatalog;
 
 namespace PerfOtel.Collector.Exposure.Metrics;
 

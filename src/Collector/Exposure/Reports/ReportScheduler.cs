@@ -94,7 +94,7 @@ internal sealed partial class ReportScheduler(
             LogRenderFailed(logger, ex, name);
             foreach (var destination in Destinations(schedule))
             {
-                services.GetService<Metrics.CollectorMetrics>()?.ReportDelivery(name, destination, ReportResults.Failed);
+                services.GetService<Telemetry.CollectorMetrics>()?.ReportDelivery(name, destination, ReportResults.Failed);
             }
             return;
         }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using PerfOtel.Collector.Exposure.Metrics;
-using PerfOtel.Collector.Hosting;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Receiving.Grpc;
 
@@ -23,9 +22,9 @@ public static partial class OtlpGrpcListener
         }
 
         // Same host as the main listener, like the metrics listener: the port, not the interface, is what differs.
-        var urls = configuration["urls"] ?? CollectorConfiguration.DefaultUrl;
+        var urls = configuration["urls"] ?? OtlpOptions.DefaultUrl;
         var first = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault()
-            ?? CollectorConfiguration.DefaultUrl;
+            ?? OtlpOptions.DefaultUrl;
         var host = BindingAddress.Parse(first).Host;
         return string.Create(CultureInfo.InvariantCulture, $"http://{host}:{OtlpOptions.DefaultGrpcPort}");
     }
@@ -90,7 +89,7 @@ public static partial class OtlpGrpcListener
         int? grpcPort = url is null ? null : BindingAddress.Parse(url).Port;
         if (url is not null)
         {
-            var urls = builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey) ?? CollectorConfiguration.DefaultUrl;
+            var urls = builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey) ?? OtlpOptions.DefaultUrl;
             builder.WebHost.UseUrls([.. urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), url]);
         }
 

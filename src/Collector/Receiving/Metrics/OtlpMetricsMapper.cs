@@ -3,7 +3,7 @@ using Google.Protobuf.Collections;
 using OpenTelemetry.Proto.Collector.Metrics.V1;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Metrics.V1;
-using PerfOtel.Collector.Exposure.Metrics;
+using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Receiving.Mapping;
 using PerfOtel.Collector.Records;
 using PerfOtel.Exporter;

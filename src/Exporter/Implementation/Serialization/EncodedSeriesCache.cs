@@ -11,42 +11,63 @@ namespace PerfOtel.Exporter.Implementation.Serialization;
 /// <c>_created</c> line: a cumulative series keeps its start time from scrape to scrape, so the line is written once and
 /// then copied while the entry and the start time both hold.
 /// </summary>
+/// <remarks>
+/// Layout: one array of slot structs (index order) and one byte arena holding every encoding, also in index order as
+/// the first scrape stored them. A scrape walks both front to back, so a steady series costs a reference compare on
+/// the slot it is already reading and a copy from the next bytes of the arena, instead of two pointer chases to a
+/// per-series entry object and a per-series array (at 10 000 series those were cache misses). An encoding that grows
+/// moves to the end of the arena; the arena is compacted, in index order again, when more than half of it is dead.
+/// </remarks>
 internal sealed class EncodedSeriesCache
 {
-    private Entry?[] entries = new Entry?[16];
+    private const int CompactAbove = 64 * 1024;
 
-    public byte[]? TryGet(int index, ReadOnlyTagCollection tags)
+    private Slot[] slots = new Slot[16];
+    private byte[] arena = new byte[4096];
+    private int used;
+    private int dead;
+
+    /// <summary>The cached encoding of the series at <paramref name="index"/> when its tags are still those it was encoded for.</summary>
+    public bool TryGet(int index, ReadOnlyTagCollection tags, out ReadOnlySpan<byte> encoded)
     {
-        if (index >= entries.Length || entries[index] is not { } entry)
+        if ((uint)index >= (uint)slots.Length)
         {
-            return null;
+            encoded = default;
+            return false;
         }
+
+        ref var slot = ref slots[index];
 
         // The SDK gives a metric point its tag array once, when the point is created for those tags, and never writes
-        // to it afterwards: the same array is the same series, known without touching the keys and values (which at
-        // 10 000 series are cache misses). A point reclaimed for other tags gets another array.
-        if (entry.TagArray is { } known && ReferenceEquals(known, TagArrayOf(tags)))
+        // to it afterwards: the same array is the same series, known without touching the keys and values. A point
+        // reclaimed for other tags gets another array.
+        if (slot.TagArray is { } known && ReferenceEquals(known, TagArrayOf(tags)))
         {
-            return entry.Encoded;
+            encoded = arena.AsSpan(slot.Offset, slot.Length);
+            return true;
         }
 
-        if (entry.Keys.Length != tags.Count)
+        if (slot.Keys is not { } keys || keys.Length != tags.Count)
         {
-            return null;
+            encoded = default;
+            return false;
         }
 
+        var values = slot.Values!;
         var i = 0;
         foreach (var tag in tags)
         {
-            if (!ReferenceEquals(entry.Keys[i], tag.Key) || !ReferenceEquals(entry.Values[i], tag.Value))
+            if (!ReferenceEquals(keys[i], tag.Key) || !ReferenceEquals(values[i], tag.Value))
             {
-                return null;
+                encoded = default;
+                return false;
             }
 
             i++;
         }
 
-        return entry.Encoded;
+        encoded = arena.AsSpan(slot.Offset, slot.Length);
+        return true;
     }
 
     /// <summary>Caches the encoding of the series at <paramref name="index"/>; false (and nothing cached) when its values are not trusted.</summary>
@@ -60,9 +81,9 @@ internal sealed class EncodedSeriesCache
             if (tag.Value is not (string or long or int or double or bool or null))
             {
                 // The slot may hold another series' entry; drop it so nothing is attached to it for this one.
-                if (index < entries.Length)
+                if (index < slots.Length)
                 {
-                    entries[index] = null;
+                    Forget(ref slots[index]);
                 }
 
                 return false;
@@ -73,12 +94,22 @@ internal sealed class EncodedSeriesCache
             i++;
         }
 
-        if (index >= entries.Length)
+        if (index >= slots.Length)
         {
-            Array.Resize(ref entries, Math.Max(index + 1, entries.Length * 2));
+            Array.Resize(ref slots, Math.Max(index + 1, slots.Length * 2));
         }
 
-        entries[index] = new Entry(keys, values, encoded.ToArray()) { TagArray = TagArrayOf(tags) };
+        ref var slot = ref slots[index];
+        slot.Keys = keys;
+        slot.Values = values;
+        slot.TagArray = TagArrayOf(tags);
+        (slot.Offset, slot.Length, slot.Capacity) = Place(slot.Offset, slot.Capacity, encoded);
+
+        // A new series has no start time written yet.
+        dead += slot.CreatedCapacity;
+        slot.CreatedOffset = slot.CreatedLength = slot.CreatedCapacity = 0;
+        slot.CreatedStart = default;
+        CompactIfMostlyDead();
         return true;
     }
 
@@ -86,15 +117,96 @@ internal sealed class EncodedSeriesCache
     /// The <c>_created</c> line of the series at <paramref name="index"/> when it was encoded for this start time; call
     /// only for a series that <see cref="TryGet"/> or <see cref="Store"/> just matched.
     /// </summary>
-    public byte[]? TryGetCreated(int index, DateTimeOffset start) =>
-        entries[index] is { CreatedLine: { } line } entry && entry.CreatedStart == start ? line : null;
+    public bool TryGetCreated(int index, DateTimeOffset start, out ReadOnlySpan<byte> line)
+    {
+        ref var slot = ref slots[index];
+        if (slot.CreatedLength > 0 && slot.CreatedStart == start)
+        {
+            line = arena.AsSpan(slot.CreatedOffset, slot.CreatedLength);
+            return true;
+        }
+
+        line = default;
+        return false;
+    }
 
     /// <summary>Keeps the <c>_created</c> line of a series that <see cref="TryGet"/> or <see cref="Store"/> just matched.</summary>
     public void StoreCreated(int index, DateTimeOffset start, ReadOnlySpan<byte> line)
     {
-        var entry = entries[index]!;
-        entry.CreatedStart = start;
-        entry.CreatedLine = line.ToArray();
+        ref var slot = ref slots[index];
+        slot.CreatedStart = start;
+        (slot.CreatedOffset, slot.CreatedLength, slot.CreatedCapacity) = Place(slot.CreatedOffset, slot.CreatedCapacity, line);
+        CompactIfMostlyDead();
+    }
+
+    /// <summary>Bytes of the arena in use, dead ones included (for tests).</summary>
+    internal int ArenaUsed => used;
+
+    /// <summary>
+    /// Writes <paramref name="bytes"/> over the range at <paramref name="offset"/> when it fits there, else at the end
+    /// of the arena (the old range is then dead).
+    /// </summary>
+    private (int Offset, int Length, int Capacity) Place(int offset, int capacity, ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length <= capacity)
+        {
+            bytes.CopyTo(arena.AsSpan(offset));
+            return (offset, bytes.Length, capacity);
+        }
+
+        dead += capacity;
+        if (used + bytes.Length > arena.Length)
+        {
+            Array.Resize(ref arena, Math.Max(used + bytes.Length, arena.Length * 2));
+        }
+
+        var at = used;
+        bytes.CopyTo(arena.AsSpan(at));
+        used += bytes.Length;
+        return (at, bytes.Length, bytes.Length);
+    }
+
+    private void Forget(ref Slot slot)
+    {
+        dead += slot.Capacity + slot.CreatedCapacity;
+        slot = default;
+    }
+
+    /// <summary>Copies the live ranges to a new arena in index order once more than half of the arena is dead.</summary>
+    private void CompactIfMostlyDead()
+    {
+        if (used < CompactAbove || dead * 2 <= used)
+        {
+            return;
+        }
+
+        var live = used - dead;
+        var compacted = new byte[Math.Max(4096, live + (live / 4))];
+        var at = 0;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            ref var slot = ref slots[i];
+            Move(ref slot.Offset, slot.Length, ref slot.Capacity);
+            Move(ref slot.CreatedOffset, slot.CreatedLength, ref slot.CreatedCapacity);
+        }
+
+        arena = compacted;
+        used = at;
+        dead = 0;
+
+        void Move(ref int offset, int length, ref int capacity)
+        {
+            if (capacity == 0)
+            {
+                offset = 0;
+                return;
+            }
+
+            arena.AsSpan(offset, length).CopyTo(compacted.AsSpan(at));
+            offset = at;
+            capacity = length;
+            at += length;
+        }
     }
 
     /// <summary>
@@ -142,12 +254,18 @@ internal sealed class EncodedSeriesCache
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "KeyAndValues")]
     private static extern ref KeyValuePair<string, object?>[] KeyAndValues(ref ReadOnlyTagCollection tags);
 
-    private sealed record Entry(string[] Keys, object?[] Values, byte[] Encoded)
+    /// <summary>One series: how to recognise it, and where its encodings are in the arena.</summary>
+    private struct Slot
     {
-        public object? TagArray { get; init; }
-
-        public DateTimeOffset CreatedStart { get; set; }
-
-        public byte[]? CreatedLine { get; set; }
+        public object? TagArray;
+        public int Offset;
+        public int Length;
+        public int Capacity;
+        public int CreatedOffset;
+        public int CreatedLength;
+        public int CreatedCapacity;
+        public DateTimeOffset CreatedStart;
+        public string[]? Keys;
+        public object?[]? Values;
     }
 }

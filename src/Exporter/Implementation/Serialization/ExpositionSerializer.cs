@@ -171,14 +171,14 @@ internal sealed class ExpositionSerializer
         var tags = point.Tags;
         var start = buffer.Length;
         bool cached;
-        if (stream.Series.TryGet(seriesIndex, tags) is { } prefix)
+        if (stream.Series.TryGet(seriesIndex, tags, out var prefix))
         {
             buffer.Write(prefix);
             cached = true;
         }
         else
         {
-            buffer.Write(stream.SampleNameBytes);
+            buffer.Write(stream.Names.SampleNameBytes);
             if (WriteLabelsUncached(buffer, stream, tags))
             {
                 buffer.Write((byte)'}');
@@ -235,16 +235,16 @@ internal sealed class ExpositionSerializer
         if (openMetrics && emitCreated && stream.Type == PrometheusType.Counter)
         {
             var startTime = point.StartTime;
-            if (cached && stream.Series.TryGetCreated(seriesIndex, startTime) is { } createdLine)
+            if (cached && stream.Series.TryGetCreated(seriesIndex, startTime, out var createdLine))
             {
                 buffer.Write(createdLine);
                 return;
             }
 
             var createdStart = buffer.Length;
-            var labelsStart = start + stream.SampleNameBytes.Length;
+            var labelsStart = start + stream.Names.SampleNameBytes.Length;
             var labelsLength = prefixEnd - labelsStart;
-            buffer.Write(stream.CreatedNameBytes);
+            buffer.Write(stream.Names.CreatedNameBytes);
             buffer.CopyWithin(labelsStart, labelsLength);
             buffer.WriteUnixSeconds(startTime);
             buffer.Write((byte)'\n');
@@ -258,7 +258,7 @@ internal sealed class ExpositionSerializer
     private void WriteHistogram(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point, bool openMetrics)
     {
         // Label set written once (after the first bucket name), then copied for each further line of the series.
-        buffer.Write(stream.BucketNameBytes);
+        buffer.Write(stream.Names.BucketNameBytes);
         WriteHistogramLabels(buffer, stream, seriesIndex, in point, out var labelsStart, out var labelsLength);
         var hasLabels = labelsLength > 0;
 
@@ -271,7 +271,7 @@ internal sealed class ExpositionSerializer
             cumulative += bucket.BucketCount;
             if (!firstLine)
             {
-                buffer.Write(stream.BucketNameBytes);
+                buffer.Write(stream.Names.BucketNameBytes);
                 if (hasLabels)
                 {
                     buffer.CopyWithin(labelsStart, labelsLength);
@@ -310,7 +310,7 @@ internal sealed class ExpositionSerializer
             return;
         }
 
-        buffer.Write(stream.CreatedNameBytes);
+        buffer.Write(stream.Names.CreatedNameBytes);
         if (hasLabels)
         {
             buffer.CopyWithin(labelsStart, labelsLength);
@@ -330,7 +330,7 @@ internal sealed class ExpositionSerializer
         // Text formats cannot carry native histograms, so the exponential buckets become classic cumulative buckets
         // with their exact upper bounds (OpenTelemetry buckets are upper-inclusive, like Prometheus's le).
         var data = point.GetExponentialHistogramData();
-        buffer.Write(stream.BucketNameBytes);
+        buffer.Write(stream.Names.BucketNameBytes);
         WriteHistogramLabels(buffer, stream, seriesIndex, in point, out var labelsStart, out var labelsLength);
         var hasLabels = labelsLength > 0;
 
@@ -368,7 +368,7 @@ internal sealed class ExpositionSerializer
 
     private static void WriteBucketPrefix(ExpositionBuffer buffer, MetricStreamLayout stream, bool hasLabels, int labelsStart, int labelsLength)
     {
-        buffer.Write(stream.BucketNameBytes);
+        buffer.Write(stream.Names.BucketNameBytes);
         if (hasLabels)
         {
             buffer.CopyWithin(labelsStart, labelsLength);
@@ -393,7 +393,7 @@ internal sealed class ExpositionSerializer
     private static void WriteSumAndCount(ExpositionBuffer buffer, MetricStreamLayout stream, double sum, long count,
         bool hasLabels, int labelsStart, int labelsLength)
     {
-        buffer.Write(stream.SumNameBytes);
+        buffer.Write(stream.Names.SumNameBytes);
         if (hasLabels)
         {
             buffer.CopyWithin(labelsStart, labelsLength);
@@ -407,7 +407,7 @@ internal sealed class ExpositionSerializer
         buffer.WriteDouble(sum);
         buffer.Write((byte)'\n');
 
-        buffer.Write(stream.CountNameBytes);
+        buffer.Write(stream.Names.CountNameBytes);
         if (hasLabels)
         {
             buffer.CopyWithin(labelsStart, labelsLength);
@@ -431,7 +431,7 @@ internal sealed class ExpositionSerializer
     {
         var tags = point.Tags;
         labelsStart = buffer.Length;
-        if (stream.Series.TryGet(seriesIndex, tags) is { } encoded)
+        if (stream.Series.TryGet(seriesIndex, tags, out var encoded))
         {
             buffer.Write(encoded);
         }

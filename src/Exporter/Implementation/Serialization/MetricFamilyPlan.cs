@@ -88,7 +88,7 @@ internal sealed class MetricFamilyPlan
 
             // Different family names can still produce the same sample name (a counter "x" and a gauge "x_total"):
             // the later family loses, so no sample name appears under two TYPEs.
-            var exposedNames = ExposedNames(first);
+            var exposedNames = first.Names.ExposedNames;
             if (exposedNames.FirstOrDefault(claimedNames.ContainsKey) is { } taken)
             {
                 foreach (var member in members)
@@ -116,7 +116,7 @@ internal sealed class MetricFamilyPlan
                 }
 
                 if (!ReferenceEquals(member, first)
-                    && (member.Metric.Description != first.Metric.Description || member.UnitWord != first.UnitWord))
+                    && (member.Metric.Description != first.Metric.Description || member.Names.UnitWord != first.Names.UnitWord))
                 {
                     PerfOtelExporterEventSource.Log.ConflictingMetadataMerged(name, first.Metric.Name);
                 }
@@ -127,8 +127,8 @@ internal sealed class MetricFamilyPlan
             families.Add(new MetricFamily(
                 name,
                 first.Type,
-                FamilyHeaders.Text(first.Type == PrometheusType.Counter ? first.SampleName : first.FamilyName, first.Type, first.Metric.Description),
-                FamilyHeaders.OpenMetrics(first.FamilyName, first.Type, first.UnitWord, first.Metric.Description),
+                first.Names.TextHeader(first.Metric.Description),
+                first.Names.OpenMetricsHeader(first.Metric.Description),
                 kept.ToArray()));
         }
 
@@ -136,14 +136,6 @@ internal sealed class MetricFamilyPlan
         planned.Clear();
         planned.AddRange(current);
     }
-
-    private static string[] ExposedNames(MetricStreamLayout layout) => layout.Type switch
-    {
-        PrometheusType.Histogram =>
-            [layout.FamilyName, layout.FamilyName + "_bucket", layout.FamilyName + "_sum", layout.FamilyName + "_count"],
-        PrometheusType.Counter => [layout.FamilyName, layout.SampleName],
-        _ => [layout.FamilyName],
-    };
 
     private bool SameMetrics(List<Metric> current)
     {

@@ -28,15 +28,7 @@ internal sealed class MetricStreamLayout
             _ => PrometheusType.Gauge,
         };
         IsLong = metric.MetricType is MetricType.LongSum or MetricType.LongSumNonMonotonic or MetricType.LongGauge;
-        UnitWord = PrometheusNames.TranslateUnit(metric.Unit);
-        (FamilyName, SampleName) = PrometheusNames.TranslateMetricName(
-            metric.Name, UnitWord, Type == PrometheusType.Counter, addTotalSuffix);
-
-        SampleNameBytes = Encoding.UTF8.GetBytes(SampleName);
-        BucketNameBytes = Encoding.UTF8.GetBytes(FamilyName + "_bucket");
-        SumNameBytes = Encoding.UTF8.GetBytes(FamilyName + "_sum");
-        CountNameBytes = Encoding.UTF8.GetBytes(FamilyName + "_count");
-        CreatedNameBytes = Encoding.UTF8.GetBytes(FamilyName + "_created");
+        Names = new FamilyNames(metric.Name, metric.Unit, Type, addTotalSuffix);
         (ScopeLabels, ScopeLabelKeys) = emitScopeLabels ? EncodeScopeLabels(metric) : ([], []);
     }
 
@@ -46,24 +38,10 @@ internal sealed class MetricStreamLayout
 
     public bool IsLong { get; }
 
-    public string UnitWord { get; }
+    /// <summary>The family's Prometheus names, encoded.</summary>
+    public FamilyNames Names { get; }
 
-    /// <summary>Family name as OpenMetrics metadata lines use it (no <c>_total</c>).</summary>
-    public string FamilyName { get; }
-
-    /// <summary>Name of counter and gauge samples (with <c>_total</c> on counters); the text format's family name.</summary>
-    public string SampleName { get; }
-
-    public byte[] SampleNameBytes { get; }
-
-    public byte[] BucketNameBytes { get; }
-
-    public byte[] SumNameBytes { get; }
-
-    public byte[] CountNameBytes { get; }
-
-    /// <summary>Name of the OpenMetrics <c>_created</c> sample of counters and histograms.</summary>
-    public byte[] CreatedNameBytes { get; }
+    public string FamilyName => Names.FamilyName;
 
     /// <summary>
     /// The scope's labels, escaped, or empty when disabled: <c>otel_scope_name</c>, <c>otel_scope_version</c>,

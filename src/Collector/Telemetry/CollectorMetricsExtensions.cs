@@ -1,6 +1,6 @@
 using OpenTelemetry.Metrics;
 
-namespace PerfOtel.Collector.Exposure.Metrics;
+namespace PerfOtel.Collector.Telemetry;
 
 public static class CollectorMetricsExtensions
 {

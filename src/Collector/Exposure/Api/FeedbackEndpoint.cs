@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Exposure.Api;
 using PerfOtel.Collector.Ingest;
+using PerfOtel.Collector.Receiving.Feedback;
 using PerfOtel.Collector.Receiving.Privacy;
 using PerfOtel.Collector.Records;
 
-namespace PerfOtel.Collector.Receiving.Feedback;
+namespace PerfOtel.Collector.Exposure.Api;
 
 /// <summary>
 /// <c>POST /api/v1/feedback</c>: attaches an actual outcome to an invocation, now or when it arrives. The record goes

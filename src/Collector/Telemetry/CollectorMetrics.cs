@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using PerfOtel.Collector.Derived.Cardinality;
-using PerfOtel.Collector.Derived.Coordination;
 
-namespace PerfOtel.Collector.Exposure.Metrics;
+namespace PerfOtel.Collector.Telemetry;
 
 /// <summary>
 /// The collector's own metrics: the single catalog of their names, units and descriptions. Prometheus sees them as
@@ -87,8 +85,8 @@ public sealed class CollectorMetrics
     private readonly Counter<long> _attributionExpired;
     private readonly Counter<long> _attributionLate;
     private readonly Counter<long> _reportDeliveries;
-    private Func<IReadOnlyList<(string? Tenant, CardinalityDimension Dimension, int Values)>>? _cardinalityTracked;
-    private DerivationRole? _derivationRole;
+    private Func<IReadOnlyList<(string? Tenant, string Dimension, int Values)>>? _cardinalityTracked;
+    private IDerivationStatus? _derivationRole;
 
     public CollectorMetrics(IMeterFactory meterFactory)
     {
@@ -126,7 +124,7 @@ public sealed class CollectorMetrics
     }
 
     /// <summary>Observes whether this process derives; called once by the role that knows.</summary>
-    public void ObserveDerivation(DerivationRole role) => _derivationRole = role;
+    public void ObserveDerivation(IDerivationStatus role) => _derivationRole = role;
 
     private IEnumerable<Measurement<long>> ObserveDerivationLeader() =>
         _derivationRole is { } role ? [new Measurement<long>(role.IsDeriving ? 1 : 0)] : [];
@@ -168,13 +166,16 @@ public sealed class CollectorMetrics
     }
 
     /// <summary>Observes the guard's tracked values; called once by the guard's wiring.</summary>
-    public void ObserveCardinality(Func<IReadOnlyList<(string? Tenant, CardinalityDimension Dimension, int Values)>> tracked) =>
+    public void ObserveCardinality(Func<IReadOnlyList<(string? Tenant, string Dimension, int Values)>> tracked) =>
         _cardinalityTracked = tracked;
 
-    /// <summary>One committed record folded into overflow in the given dimension; <paramref name="tenant"/> as kept.</summary>
-    public void CardinalityOverflow(string tenant, CardinalityDimension dimension) =>
+    /// <summary>
+    /// One committed record folded into overflow in the given dimension (its <see cref="DimensionAttribute"/> value);
+    /// <paramref name="tenant"/> as kept.
+    /// </summary>
+    public void CardinalityOverflow(string tenant, string dimension) =>
         _cardinalityOverflow.Add(1, new KeyValuePair<string, object?>(TenantAttribute, tenant),
-            new KeyValuePair<string, object?>(DimensionAttribute, CardinalityDimensions.LabelOf(dimension)));
+            new KeyValuePair<string, object?>(DimensionAttribute, dimension));
 
     private IEnumerable<Measurement<long>> ObserveCardinalityTracked()
     {
@@ -185,7 +186,7 @@ public sealed class CollectorMetrics
         var measurements = new List<Measurement<long>>();
         foreach (var (tenant, dimension, values) in tracked())
         {
-            var tags = new TagList { { DimensionAttribute, CardinalityDimensions.LabelOf(dimension) } };
+            var tags = new TagList { { DimensionAttribute, dimension } };
             if (tenant is not null)
             {
                 tags.Add(TenantAttribute, tenant);
@@ -258,4 +259,20 @@ public static class RejectReasons
     public const string QueueFull = "queue_full";
     public const string ShuttingDown = "shutting_down";
     public const string StoreFailed = "store_failed";
+}
+
+/// <summary>
+/// Whether this process derives, as the self-metrics report it (<c>perfotel.collector.derivation.*</c>); implemented by
+/// the derivation role, which knows.
+/// </summary>
+public interface IDerivationStatus
+{
+    /// <summary>True when several replicas may share the store and only the leader derives.</summary>
+    bool Shared { get; }
+
+    /// <summary>Whether this process derives now.</summary>
+    bool IsDeriving { get; }
+
+    /// <summary>When the shared-store leader last caught up with every replica's commits; null otherwise.</summary>
+    DateTimeOffset? CaughtUpAt { get; }
 }

@@ -1,4 +1,4 @@
-namespace PerfOtel.Collector.Exposure.Metrics;
+namespace PerfOtel.Collector.Telemetry;
 
 /// <summary>
 /// The collector's effective thresholds as a metric, so that the Prometheus rules page on the same numbers as the REST

@@ -1,5 +1,4 @@
-using PerfOtel.Collector.Derived.Cost;
-namespace PerfOtel.Collector.Exposure.Metrics;
+namespace PerfOtel.Collector.Telemetry;
 
 /// <summary>The instrument kind of a catalog entry.</summary>
 public enum CostInstrumentKind

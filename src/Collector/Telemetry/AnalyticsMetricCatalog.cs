@@ -1,5 +1,4 @@
-using PerfOtel.Collector.Derived.Analytics;
-namespace PerfOtel.Collector.Exposure.Metrics;
+namespace PerfOtel.Collector.Telemetry;
 
 /// <summary>One metric the analytics exports.</summary>
 /// <param name="Name">OpenTelemetry instrument name.</param>
@@ -14,7 +13,7 @@ public sealed record AnalyticsMetricDefinition(
 
 /// <summary>
 /// Every analytics metric: all are gauges read from the rolling windows at scrape time and written into the scrape by
-/// <see cref="AnalyticsExposition"/> (a PerfOtel.Exporter producer, not an OpenTelemetry Meter). The derived gauges are what dashboards and rules read; the mergeable ones are the
+/// <c>Exposure/Metrics/AnalyticsExposition</c> (a PerfOtel.Exporter producer, not an OpenTelemetry Meter). The derived gauges are what dashboards and rules read; the mergeable ones are the
 /// additive statistics of the same windows, which PromQL <c>sum by</c> adds across collector replicas and from which the
 /// derived gauges are recomputed (docs/collector/analytics.md).
 /// </summary>

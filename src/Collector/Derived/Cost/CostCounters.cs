@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using PerfOtel.Collector.Derived.Cost;
-using C = PerfOtel.Collector.Exposure.Metrics.CostMetricCatalog;
+using PerfOtel.Collector.Telemetry;
+using C = PerfOtel.Collector.Telemetry.CostMetricCatalog;
 
-namespace PerfOtel.Collector.Exposure.Metrics;
+namespace PerfOtel.Collector.Derived.Cost;
 
-/// <summary>The cost roll-up counters of <see cref="CostMetricCatalog"/>, added to as calls are committed.</summary>
+/// <summary>
+/// The cost roll-up counters of <see cref="CostMetricCatalog"/>, added to as calls are committed (recorded here, where the
+/// numbers are made; the exporter exposes them).
+/// </summary>
 internal sealed class CostCounters
 {
     private readonly Counter<double> costUsd;
@@ -44,12 +47,4 @@ internal sealed class CostCounters
             unpricedTokens.Add(figures.UnpricedTokens, tags);
         }
     }
-}
-
-/// <summary>The shared meter of cost, budgets, models and experiments.</summary>
-internal static class CostMeter
-{
-    /// <summary>The meter (the factory returns the same instance to every part and disposes it with the host).</summary>
-    public static Meter Create(IMeterFactory meterFactory) =>
-        meterFactory.Create(C.MeterName, typeof(CostMeter).Assembly.GetName().Version?.ToString());
 }
