@@ -11,10 +11,10 @@ namespace PerfOtel.Benchmarks.Pages;
 /// one; the "after new data" rows record one new invocation first (what the ingest writer's derivation does), so the
 /// request is the first after new data: the tenant-wide passes, the tables and the charts are computed again.
 /// Figures are in docs/collector/ui.md; <c>ui-cpu</c> (<see cref="UiCpuDriver"/>) gives CPU time per request.
-/// Run: dotnet run -c Release --project benchmarks/PerfOtel.Benchmarks -- --filter '*UiPage*' --job short
+/// Run in process (WebApplicationFactory finds the collector from the benchmark's own output directory):
+/// dotnet run -c Release --project benchmarks/PerfOtel.Benchmarks -- --filter '*UiPage*' --job short --inProcess
 /// </summary>
 [MemoryDiagnoser]
-[InProcess]
 public class UiPageBenchmarks
 {
     private UiBenchmarkSite site = null!;
