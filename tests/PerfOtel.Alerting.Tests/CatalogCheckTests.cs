@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using PerfOtel.Alerting.Tests.Assets;
 using PerfOtel.Alerting.Tests.Catalog;
 using PerfOtel.Alerting.Tests.PromQl;
+using PerfOtel.Instrumentation.Conventions;
 
 namespace PerfOtel.Alerting.Tests;
 
@@ -87,6 +88,16 @@ public partial class CatalogCheckTests
         Assert.Contains("perfotel_collector_store_write_duration_seconds_bucket", metrics.Keys);
         Assert.Contains("perfotel_collector_queue_bytes", metrics.Keys);
         Assert.Contains("perfotel_budget_utilization_ratio", metrics.Keys);
+    }
+
+    [Fact]
+    public void Catalog_PrometheusNamesFollowFromTheOpenTelemetryNamesAndUnits()
+    {
+        // One rule for every catalog: the name PerfOtel.Exporter (and OpenTelemetry's Prometheus exporters) give an
+        // instrument, so a rule or dashboard written against PrometheusName queries what the scrape carries.
+        Assert.All(CodeCatalog.Catalogs.SelectMany(c => c.Definitions), d => Assert.Equal(
+            PrometheusNaming.Metric(d.Name, d.Unit, isCounter: d.Kind == MetricInstrumentKind.Counter, isGauge: d.Kind == MetricInstrumentKind.Gauge),
+            d.PrometheusName));
     }
 
     private static CatalogChecker Checker()

@@ -1,6 +1,4 @@
-using PerfOtel.Alerting.Tests.Catalog;
 using PerfOtel.Testing;
-using PerfOtel.Collector.Exposure.Metrics;
 using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Alerting.Tests;
@@ -25,11 +23,7 @@ public sealed class CollectorSelfMetricsReadmeTests
             .Order(StringComparer.Ordinal)
             .ToList();
 
-        var declared = CodeCatalog.Metrics.Values.Where(m => m.Source == nameof(CollectorMetrics))
-            .Select(m => m.Name.EndsWith("_bucket", StringComparison.Ordinal) ? m.Name[..^"_bucket".Length] : m.Name)
-            .Where(name => !name.EndsWith("_sum", StringComparison.Ordinal) && !name.EndsWith("_count", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        var declared = SelfMetricCatalog.All.Select(d => d.PrometheusName).Order(StringComparer.Ordinal).ToList();
 
         Assert.Equal(declared, documented);
     }

@@ -19,13 +19,14 @@ public static class CollectorTelemetryExtensions
 {
     public static IServiceCollection AddPerfOtelCollectorTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
-        // The exporter's options come from configuration (Metrics:Exporter) plus the analytics and OTLP metrics producers, which need
+        // The exporter's options come from configuration (Metrics:Exporter) plus the analytics, experiment latency and OTLP metrics producers, which need
         // the service provider: options configured through DI get both.
         services.AddOptions<PerfOtelPrometheusExporterOptions>()
             .Bind(configuration.GetSection("Metrics:Exporter"))
             .Configure<IServiceProvider>((options, serviceProvider) =>
             {
                 options.AddPerfOtelAnalytics(serviceProvider);
+                options.AddPerfOtelExperimentLatency(serviceProvider);
                 options.Producers.Add(serviceProvider.GetRequiredService<OtlpMetricsExposition>());
             });
         services.AddOpenTelemetry()

@@ -1,71 +1,18 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using M = PerfOtel.Collector.Telemetry.SelfMetricCatalog;
 
 namespace PerfOtel.Collector.Telemetry;
 
 /// <summary>
-/// The collector's own metrics: the single catalog of their names, units and descriptions. Prometheus sees them as
-/// <c>perfotel_collector_*</c> (dots become underscores, counters gain <c>_total</c>, seconds gain <c>_seconds</c>).
-/// Created through <see cref="IMeterFactory"/> so each host (and each test host) has its own instruments.
+/// The collector's own instruments, created from <see cref="SelfMetricCatalog"/> (names, units, descriptions and attributes
+/// live there). Created through <see cref="IMeterFactory"/> so each host (and each test host) has its own instruments.
+/// Every layer records into it; only the composition root exposes it.
 /// </summary>
 public sealed class CollectorMetrics
 {
-    public const string MeterName = "PerfOtel.Collector";
-
-    public const string SpansReceivedName = "perfotel.collector.spans.received";
-    public const string SpansAcceptedName = "perfotel.collector.spans.accepted";
-    public const string SpansRejectedName = "perfotel.collector.spans.rejected";
-    public const string LogRecordsReceivedName = "perfotel.collector.log_records.received";
-    public const string DataPointsReceivedName = "perfotel.collector.metric_points.received";
-    public const string DataPointsDroppedName = "perfotel.collector.metric_points.dropped";
-    public const string MetricSeriesName = "perfotel.collector.metric_series";
-    public const string RequestsName = "perfotel.collector.requests";
-    public const string GrpcRequestsName = "perfotel.collector.grpc.requests";
-    public const string MisdirectedConnectionsName = "perfotel.collector.connections.misdirected";
-    public const string QueueRecordsName = "perfotel.collector.queue.records";
-    public const string QueueBytesName = "perfotel.collector.queue.bytes";
-    public const string StoreWriteDurationName = "perfotel.collector.store.write.duration";
-    public const string RecordsCommittedName = "perfotel.collector.records.committed";
-    public const string RecordsDuplicateName = "perfotel.collector.records.duplicate";
-    public const string CardinalityOverflowName = "perfotel.collector.cardinality.overflow";
-    public const string CardinalityTrackedName = "perfotel.collector.cardinality.tracked";
-    public const string AttributionPendingName = "perfotel.collector.attribution.pending";
-    public const string AttributionResolvedName = "perfotel.collector.attribution.resolved";
-    public const string AttributionExpiredName = "perfotel.collector.attribution.expired";
-    public const string AttributionLateName = "perfotel.collector.attribution.late";
-    public const string DerivationLeaderName = "perfotel.collector.derivation.leader";
-    public const string DerivationLagName = "perfotel.collector.derivation.lag";
-    public const string ReportDeliveriesName = "perfotel.collector.report.deliveries";
-
-    /// <summary>Attribute on <see cref="SpansRejectedName"/>: why a span was refused (bounded set, see <see cref="RejectReasons"/>).</summary>
-    public const string ReasonAttribute = "reason";
-    /// <summary>Attribute on <see cref="RequestsName"/>: <c>traces</c>, <c>metrics</c> or <c>logs</c>.</summary>
-    public const string SignalAttribute = "signal";
-    /// <summary>Attribute on <see cref="RequestsName"/>: the HTTP status code answered.</summary>
-    public const string StatusCodeAttribute = "http.response.status_code";
-    /// <summary>Attribute on <see cref="GrpcRequestsName"/>: the gRPC status code answered (0 OK, 3, 8, 14, ...).</summary>
-    public const string GrpcStatusCodeAttribute = "rpc.grpc.status_code";
-    /// <summary>
-    /// Attribute on <see cref="MisdirectedConnectionsName"/>: the listener that received the other transport's
-    /// connection, <c>otlp_grpc</c> (an HTTP/1 request) or <c>otlp_http</c> (an HTTP/2 preface, i.e. a gRPC exporter).
-    /// </summary>
-    public const string ListenerAttribute = "listener";
-    /// <summary>
-    /// Attribute on <see cref="StoreWriteDurationName"/>: <c>committed</c> or <c>failed</c>; on
-    /// <see cref="ReportDeliveriesName"/>: <c>delivered</c> or <c>failed</c>.
-    /// </summary>
-    public const string ResultAttribute = "result";
-    /// <summary>
-    /// Attribute on the cardinality metrics: the tenant as it appears on other series (already folded, so bounded);
-    /// absent on the tracked count of tenants.
-    /// </summary>
-    public const string TenantAttribute = "tenant";
-    /// <summary>Attribute on the cardinality metrics: <c>tenant</c>, <c>agent</c>, <c>model</c>, <c>evaluation</c>, <c>experiment_variant</c>.</summary>
-    public const string DimensionAttribute = "dimension";
-    /// <summary>Attribute on <see cref="ReportDeliveriesName"/>: the schedule's name under <c>Reports:Schedules</c>.</summary>
-    public const string ScheduleAttribute = "schedule";
-    /// <summary>Attribute on <see cref="ReportDeliveriesName"/>: <c>webhook</c> or <c>directory</c>.</summary>
-    public const string DestinationAttribute = "destination";
+    /// <summary>The meter's name (<see cref="SelfMetricCatalog.MeterName"/>).</summary>
+    public const string MeterName = SelfMetricCatalog.MeterName;
 
     private readonly Counter<long> _spansReceived;
     private readonly Counter<long> _spansAccepted;
@@ -92,35 +39,28 @@ public sealed class CollectorMetrics
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         Meter = meterFactory.Create(MeterName, typeof(CollectorMetrics).Assembly.GetName().Version?.ToString());
-        _spansReceived = Meter.CreateCounter<long>(SpansReceivedName, "{span}", "Spans received over OTLP, before validation.");
-        _spansAccepted = Meter.CreateCounter<long>(SpansAcceptedName, "{span}", "Spans acknowledged to the sender after their records were committed.");
-        _spansRejected = Meter.CreateCounter<long>(SpansRejectedName, "{span}", "Spans refused, by reason: invalid (reported in partial_success), queue_full, shutting_down, store_failed.");
-        _logRecordsReceived = Meter.CreateCounter<long>(LogRecordsReceivedName, "{record}", "Log records received over OTLP.");
-        _dataPointsReceived = Meter.CreateCounter<long>(DataPointsReceivedName, "{data_point}", "Metric data points received over OTLP (the GenAI and perfotel.* ones are re-exposed on /metrics, none are stored).");
-        _dataPointsDropped = Meter.CreateCounter<long>(DataPointsDroppedName, "{data_point}",
-            "Metric data points received over OTLP and not re-exposed, by reason: other_metric (outside gen_ai.* and perfotel.*), rejected (in partial_success: exponential histograms, summaries, malformed), series_limit, out_of_order, conflicting_type.");
-        Meter.CreateObservableGauge(MetricSeriesName, ObserveMetricSeries, "{series}",
-            "Series of OTLP-pushed GenAI and perfotel.* metrics re-exposed on /metrics, by tenant (bounded by Cardinality:MaxMetricSeriesPerTenant).");
-        _requests = Meter.CreateCounter<long>(RequestsName, "{request}", "OTLP/HTTP requests answered, by signal and HTTP status code.");
-        _grpcRequests = Meter.CreateCounter<long>(GrpcRequestsName, "{request}", "OTLP/gRPC export calls answered by the receiver, by signal and gRPC status code.");
-        _misdirectedConnections = Meter.CreateCounter<long>(MisdirectedConnectionsName, "{connection}",
-            "Connections that spoke the other OTLP transport on a listener (HTTP/1 on the gRPC port, an HTTP/2 preface on the HTTP port), by listener: the exporter points at the wrong port.");
-        _storeWriteDuration = Meter.CreateHistogram<double>(StoreWriteDurationName, "s", "Time to commit one write batch to the execution store.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
-        _recordsCommitted = Meter.CreateCounter<long>(RecordsCommittedName, "{record}", "Records (invocations, provider calls, tool calls, evaluations) committed to the store for the first time.");
-        _recordsDuplicate = Meter.CreateCounter<long>(RecordsDuplicateName, "{record}", "Records the store already held (exporter retries, spans sent twice): acknowledged, not stored or counted again.");
-        _attributionResolved = Meter.CreateCounter<long>(AttributionResolvedName, "{record}", "Stored provider calls, tool calls and evaluations attributed to their agent by a later request (an ancestor or a span in between arrived apart): counted by the derivations then, once.");
-        _attributionExpired = Meter.CreateCounter<long>(AttributionExpiredName, "{record}", "Records whose ancestry stayed incomplete for the whole Ingest:AttributionHorizon: counted by the derivations without an agent.");
-        _attributionLate = Meter.CreateCounter<long>(AttributionLateName, "{span}", "Spans whose invoke_agent ancestor became known only after their horizon: their records stay counted without an agent.");
-        _cardinalityOverflow = Meter.CreateCounter<long>(CardinalityOverflowName, "{record}", "Committed records whose tenant, agent, model, evaluation name or experiment variant was folded into the __overflow__ series, by tenant and dimension.");
-        _reportDeliveries = Meter.CreateCounter<long>(ReportDeliveriesName, "{delivery}",
-            "Scheduled reports delivered or failed (after the webhook's attempts ran out), by schedule, destination and result.");
+        _spansReceived = Meter.CounterOf<long>(M.SpansReceived);
+        _spansAccepted = Meter.CounterOf<long>(M.SpansAccepted);
+        _spansRejected = Meter.CounterOf<long>(M.SpansRejected);
+        _logRecordsReceived = Meter.CounterOf<long>(M.LogRecordsReceived);
+        _dataPointsReceived = Meter.CounterOf<long>(M.MetricPointsReceived);
+        _dataPointsDropped = Meter.CounterOf<long>(M.MetricPointsDropped);
+        Meter.GaugeOf(M.MetricSeries, ObserveMetricSeries);
+        _requests = Meter.CounterOf<long>(M.Requests);
+        _grpcRequests = Meter.CounterOf<long>(M.GrpcRequests);
+        _misdirectedConnections = Meter.CounterOf<long>(M.MisdirectedConnections);
+        _storeWriteDuration = Meter.HistogramOf<double>(M.StoreWriteDuration);
+        _recordsCommitted = Meter.CounterOf<long>(M.RecordsCommitted);
+        _recordsDuplicate = Meter.CounterOf<long>(M.RecordsDuplicate);
+        _attributionResolved = Meter.CounterOf<long>(M.AttributionResolved);
+        _attributionExpired = Meter.CounterOf<long>(M.AttributionExpired);
+        _attributionLate = Meter.CounterOf<long>(M.AttributionLate);
+        _cardinalityOverflow = Meter.CounterOf<long>(M.CardinalityOverflow);
+        _reportDeliveries = Meter.CounterOf<long>(M.ReportDeliveries);
         // Created here rather than when the guard connects, so that the catalog is complete without a guard.
-        Meter.CreateObservableGauge(CardinalityTrackedName, ObserveCardinalityTracked, "{value}", "Distinct values that keep series of their own, by tenant and dimension (tenants: without a tenant label).");
-        Meter.CreateObservableGauge(DerivationLeaderName, ObserveDerivationLeader, "{replica}",
-            "1 when this process derives and exposes the derived series (alone on its store, or the derivation leader of replicas sharing PostgreSQL), else 0.");
-        Meter.CreateObservableGauge(DerivationLagName, ObserveDerivationLag, "s",
-            "On the derivation leader of replicas sharing PostgreSQL: age of the last completed reading of the other replicas' commits; the derived series include everything committed before it.");
+        Meter.GaugeOf(M.CardinalityTracked, ObserveCardinalityTracked);
+        Meter.GaugeOf(M.DerivationLeader, ObserveDerivationLeader);
+        Meter.GaugeOf(M.DerivationLag, ObserveDerivationLag);
     }
 
     /// <summary>Observes whether this process derives; called once by the role that knows.</summary>
@@ -139,7 +79,7 @@ public sealed class CollectorMetrics
 
     /// <summary>Observes the records held back from the derivations until their attribution is known.</summary>
     public void ObserveAttribution(Func<long> pending) =>
-        Meter.CreateObservableGauge(AttributionPendingName, pending, "{record}", "Stored records held back from the derived values until their invoke_agent ancestor (or the root of their trace) arrives, at most Ingest:AttributionHorizon.");
+        Meter.GaugeOf(M.AttributionPending, pending);
 
     /// <summary>Counts what one commit did to attribution.</summary>
     public void Attribution(long resolved, long expired, long late)
@@ -161,8 +101,8 @@ public sealed class CollectorMetrics
     /// <summary>Observes the ingest queue's depth; called once by the queue that owns the numbers.</summary>
     public void ObserveQueue(Func<long> records, Func<long> bytes)
     {
-        Meter.CreateObservableGauge(QueueRecordsName, records, "{record}", "Records waiting in the ingest queue for the store writer.");
-        Meter.CreateObservableGauge(QueueBytesName, bytes, "By", "Estimated memory held by records waiting in the ingest queue.");
+        Meter.GaugeOf(M.QueueRecords, records);
+        Meter.GaugeOf(M.QueueBytes, bytes);
     }
 
     /// <summary>Observes the guard's tracked values; called once by the guard's wiring.</summary>
@@ -170,12 +110,12 @@ public sealed class CollectorMetrics
         _cardinalityTracked = tracked;
 
     /// <summary>
-    /// One committed record folded into overflow in the given dimension (its <see cref="DimensionAttribute"/> value);
+    /// One committed record folded into overflow in the given dimension (its <see cref="SelfMetricCatalog.DimensionAttribute"/> value);
     /// <paramref name="tenant"/> as kept.
     /// </summary>
     public void CardinalityOverflow(string tenant, string dimension) =>
-        _cardinalityOverflow.Add(1, new KeyValuePair<string, object?>(TenantAttribute, tenant),
-            new KeyValuePair<string, object?>(DimensionAttribute, dimension));
+        _cardinalityOverflow.Add(1, new KeyValuePair<string, object?>(M.TenantAttribute, tenant),
+            new KeyValuePair<string, object?>(M.DimensionAttribute, dimension));
 
     private IEnumerable<Measurement<long>> ObserveCardinalityTracked()
     {
@@ -186,10 +126,10 @@ public sealed class CollectorMetrics
         var measurements = new List<Measurement<long>>();
         foreach (var (tenant, dimension, values) in tracked())
         {
-            var tags = new TagList { { DimensionAttribute, dimension } };
+            var tags = new TagList { { M.DimensionAttribute, dimension } };
             if (tenant is not null)
             {
-                tags.Add(TenantAttribute, tenant);
+                tags.Add(M.TenantAttribute, tenant);
             }
             measurements.Add(new Measurement<long>(values, tags));
         }
@@ -198,8 +138,8 @@ public sealed class CollectorMetrics
 
     /// <summary>One scheduled report's delivery to one destination ended: <paramref name="result"/> is delivered or failed.</summary>
     public void ReportDelivery(string schedule, string destination, string result) =>
-        _reportDeliveries.Add(1, new KeyValuePair<string, object?>(ScheduleAttribute, schedule),
-            new KeyValuePair<string, object?>(DestinationAttribute, destination), new KeyValuePair<string, object?>(ResultAttribute, result));
+        _reportDeliveries.Add(1, new KeyValuePair<string, object?>(M.ScheduleAttribute, schedule),
+            new KeyValuePair<string, object?>(M.DestinationAttribute, destination), new KeyValuePair<string, object?>(M.ResultAttribute, result));
 
     public void SpansReceived(long count) => _spansReceived.Add(count);
 
@@ -209,7 +149,7 @@ public sealed class CollectorMetrics
     {
         if (count > 0)
         {
-            _spansRejected.Add(count, new KeyValuePair<string, object?>(ReasonAttribute, reason));
+            _spansRejected.Add(count, new KeyValuePair<string, object?>(M.ReasonAttribute, reason));
         }
     }
 
@@ -218,29 +158,29 @@ public sealed class CollectorMetrics
     public void DataPointsReceived(long count) => _dataPointsReceived.Add(count);
 
     public void MetricPointsDropped(long count, string reason) =>
-        _dataPointsDropped.Add(count, new KeyValuePair<string, object?>(ReasonAttribute, reason));
+        _dataPointsDropped.Add(count, new KeyValuePair<string, object?>(M.ReasonAttribute, reason));
 
     /// <summary>Observes the re-exposed series per tenant; called once by their owner's wiring.</summary>
     public void ObserveMetricSeries(Func<IReadOnlyList<(string Tenant, int Series)>> series) => _metricSeries = series;
 
     private IEnumerable<Measurement<long>> ObserveMetricSeries() =>
         _metricSeries is { } series
-            ? series().Select(s => new Measurement<long>(s.Series, new KeyValuePair<string, object?>(TenantAttribute, s.Tenant)))
+            ? series().Select(s => new Measurement<long>(s.Series, new KeyValuePair<string, object?>(M.TenantAttribute, s.Tenant)))
             : [];
 
     public void RequestAnswered(string signal, int statusCode) =>
-        _requests.Add(1, new KeyValuePair<string, object?>(SignalAttribute, signal), new KeyValuePair<string, object?>(StatusCodeAttribute, statusCode));
+        _requests.Add(1, new KeyValuePair<string, object?>(M.SignalAttribute, signal), new KeyValuePair<string, object?>(M.StatusCodeAttribute, statusCode));
 
     public void GrpcRequestAnswered(string signal, int grpcStatusCode) =>
-        _grpcRequests.Add(1, new KeyValuePair<string, object?>(SignalAttribute, signal), new KeyValuePair<string, object?>(GrpcStatusCodeAttribute, grpcStatusCode));
+        _grpcRequests.Add(1, new KeyValuePair<string, object?>(M.SignalAttribute, signal), new KeyValuePair<string, object?>(M.GrpcStatusCodeAttribute, grpcStatusCode));
 
     public void MisdirectedConnection(string listener) =>
-        _misdirectedConnections.Add(1, new KeyValuePair<string, object?>(ListenerAttribute, listener));
+        _misdirectedConnections.Add(1, new KeyValuePair<string, object?>(M.ListenerAttribute, listener));
 
     /// <summary>A store write: for a committed one, how many records were new and how many the store already held.</summary>
     public void StoreWrite(double seconds, bool committed, long newRecords, long duplicateRecords = 0)
     {
-        _storeWriteDuration.Record(seconds, new KeyValuePair<string, object?>(ResultAttribute, committed ? "committed" : "failed"));
+        _storeWriteDuration.Record(seconds, new KeyValuePair<string, object?>(M.ResultAttribute, committed ? "committed" : "failed"));
         if (committed)
         {
             _recordsCommitted.Add(newRecords);
@@ -252,7 +192,7 @@ public sealed class CollectorMetrics
     }
 }
 
-/// <summary>Values of <see cref="CollectorMetrics.ReasonAttribute"/>.</summary>
+/// <summary>Values of <see cref="SelfMetricCatalog.ReasonAttribute"/>.</summary>
 public static class RejectReasons
 {
     public const string Invalid = "invalid";

@@ -1,3 +1,5 @@
+using PerfOtel.Instrumentation.Conventions;
+
 namespace PerfOtel.Collector.Telemetry;
 
 /// <summary>
@@ -16,10 +18,10 @@ public static class ThresholdMetricCatalog
     public const string MetricLabel = "metric";
     public const string LevelLabel = "level";
 
-    public static readonly AnalyticsMetricDefinition Threshold = new("perfotel.threshold", "{threshold}",
+    public static readonly MetricDefinition Threshold = AnalyticsMetricCatalog.Gauge("perfotel.threshold", "{threshold}",
         "Effective alert threshold, in the unit of the series it is compared with (ratios 0-1, seconds, USD, tokens, bytes); tenant absent: section-wide, agent absent: tenant-wide.",
-        "perfotel_threshold", [TenantLabel, AgentLabel, MetricLabel, LevelLabel], Mergeable: false);
+        "perfotel_threshold", [TenantLabel, AgentLabel, MetricLabel, LevelLabel], mergeable: false);
 
     /// <summary>Every metric of this catalog.</summary>
-    public static IReadOnlyList<AnalyticsMetricDefinition> All { get; } = [Threshold];
+    public static IReadOnlyList<MetricDefinition> All { get; } = [Threshold];
 }

@@ -8,9 +8,19 @@ public enum MetricInstrumentKind
 
     /// <summary>A histogram with explicit bucket boundaries.</summary>
     Histogram,
+
+    /// <summary>
+    /// A value read at collection time (an observable gauge, an up-down counter, or a family a producer writes straight
+    /// into the scrape): a Prometheus gauge, no suffix for the kind.
+    /// </summary>
+    Gauge,
 }
 
-/// <summary>One metric PerfOtel emits: everything a reader, a dashboard or a rule needs to know about it.</summary>
+/// <summary>
+/// One metric PerfOtel emits: everything a reader, a dashboard or a rule needs to know about it. The one type every
+/// catalog declares its metrics with: the instrumentation's (<see cref="MetricCatalog"/>, <see cref="ProcessMetricCatalog"/>)
+/// and every family on the collector's <c>/metrics</c>; instruments and exposition code are created from it.
+/// </summary>
 /// <param name="Name">OpenTelemetry instrument name.</param>
 /// <param name="Kind">Instrument kind.</param>
 /// <param name="ValueType"><c>long</c> or <c>double</c>.</param>
@@ -20,8 +30,9 @@ public enum MetricInstrumentKind
 /// The name a Prometheus exporter following the OpenTelemetry compatibility specification gives it: the counter's
 /// sample name with <c>_total</c>, the histogram's family name (samples add <c>_bucket</c>, <c>_sum</c>, <c>_count</c>).
 /// </param>
-/// <param name="Attributes">Every attribute a point may carry; all from the low-cardinality set.</param>
-/// <param name="BucketBoundaries">Explicit histogram bucket boundaries; null for counters.</param>
+/// <param name="Attributes">Every attribute a point may carry, in order; all from the low-cardinality set.</param>
+/// <param name="BucketBoundaries">Explicit histogram bucket boundaries; null for counters and gauges, and for a histogram whose
+/// producer takes its bounds from elsewhere (the experiments' duration: the kernel's latency histogram).</param>
 public sealed record MetricDefinition(
     string Name,
     MetricInstrumentKind Kind,
@@ -30,7 +41,14 @@ public sealed record MetricDefinition(
     string Description,
     string PrometheusName,
     IReadOnlyList<string> Attributes,
-    IReadOnlyList<double>? BucketBoundaries);
+    IReadOnlyList<double>? BucketBoundaries)
+{
+    /// <summary>
+    /// True for an additive statistic (a count, a sum) that PromQL <c>sum()</c> merges across processes and replicas, from
+    /// which derived values are recomputed.
+    /// </summary>
+    public bool Mergeable { get; init; }
+}
 
 /// <summary>
 /// The catalog of every metric the instrumentation emits, declared once: instruments are created from it, and the

@@ -270,7 +270,7 @@ public class AnalyticsGaugeTests
             Assert.Equal(unitWord is null ? 0 : 1, openMetrics.Count(l => l == $"# UNIT {name} {unitWord}"));
             var ofFamily = samples.Where(s => s.Name == name).ToList();
             Assert.NotEmpty(ofFamily);
-            Assert.All(ofFamily, s => Assert.Equal(definition.Labels.Order(StringComparer.Ordinal), s.Labels.Keys.Order(StringComparer.Ordinal)));
+            Assert.All(ofFamily, s => Assert.Equal(definition.Attributes.Order(StringComparer.Ordinal), s.Labels.Keys.Order(StringComparer.Ordinal)));
         }
         Assert.Equal(AnalyticsMetricCatalog.All.Count, text.Count(l => l.StartsWith("# TYPE ", StringComparison.Ordinal)));
     }

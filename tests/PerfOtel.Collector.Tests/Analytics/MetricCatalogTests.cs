@@ -53,11 +53,11 @@ public class MetricCatalogTests
         Assert.Equal(AnalyticsMetricCatalog.All.Count, AnalyticsMetricCatalog.All.Select(d => d.PrometheusName).Distinct().Count());
         Assert.All(AnalyticsMetricCatalog.All, d =>
         {
-            Assert.Contains("tenant", d.Labels);
+            Assert.Contains("tenant", d.Attributes);
             // When an agent was last seen does not depend on a window.
             if (d != AnalyticsMetricCatalog.AgentLastSeen)
             {
-                Assert.Contains("window", d.Labels);
+                Assert.Contains("window", d.Attributes);
             }
             Assert.False(string.IsNullOrWhiteSpace(d.Description));
         });

@@ -1,3 +1,4 @@
+using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Collector.Tests.Cost;
 using PerfOtel.Testing;
 using PerfOtel.Collector.Derived.Budgets;
@@ -27,7 +28,7 @@ public class BudgetMetricsTests
         harness.Commit(CostRecords.Call(MidNovember, 8.5, agent: "planner"), CostRecords.Call(MidNovember, 1.5, agent: "writer"));
 
         var all = harness.Metrics.Collect();
-        ExportedMetric Metric(CostMetricDefinition definition) => all.Single(m => m.Name == definition.Name);
+        ExportedMetric Metric(MetricDefinition definition) => all.Single(m => m.Name == definition.Name);
         static double Value(ExportedMetric metric, string? agent, string period) => metric.Points.Single(p =>
             (agent is null ? !p.Tags.ContainsKey("agent") : Equals(p.Tags.GetValueOrDefault("agent"), agent)) &&
             Equals(p.Tags["period"], period)).Value;

@@ -1,3 +1,4 @@
+using PerfOtel.Instrumentation.Conventions;
 using System.Text.RegularExpressions;
 using PerfOtel.Collector.Exposure.Metrics;
 using PerfOtel.Collector.Telemetry;
@@ -11,13 +12,13 @@ public partial class CostMetricCatalogTests
     /// characters become '_', annotation units add nothing, unit "1" adds "_ratio" to gauges, "s" adds "_seconds", and
     /// monotonic counters get "_total".
     /// </summary>
-    private static string PrometheusNameOf(CostMetricDefinition definition)
+    private static string PrometheusNameOf(MetricDefinition definition)
     {
         var name = InvalidCharacters().Replace(definition.Name, "_");
         var unit = AnnotationUnit().Replace(definition.Unit, "") switch
         {
             "" => "",
-            "1" => definition.Kind == CostInstrumentKind.Gauge ? "ratio" : "",
+            "1" => definition.Kind == MetricInstrumentKind.Gauge ? "ratio" : "",
             "s" => "seconds",
             var other => other,
         };
@@ -25,7 +26,7 @@ public partial class CostMetricCatalogTests
         {
             name += "_" + unit;
         }
-        return definition.Kind == CostInstrumentKind.Counter ? name + "_total" : name;
+        return definition.Kind == MetricInstrumentKind.Counter ? name + "_total" : name;
     }
 
     [Fact]
@@ -43,7 +44,7 @@ public partial class CostMetricCatalogTests
         Assert.Equal("perfotel_budget_projected_month_spend_usd", CostMetricCatalog.BudgetProjectedMonthSpend.PrometheusName);
         Assert.Equal("perfotel_cost_usd_total", CostMetricCatalog.CostUsd.PrometheusName);
         Assert.Equal("perfotel_cost_unpriced_tokens_total", CostMetricCatalog.UnpricedTokens.PrometheusName);
-        Assert.Equal(["tenant", "agent", "period"], CostMetricCatalog.BudgetUtilization.Labels);
+        Assert.Equal(["tenant", "agent", "period"], CostMetricCatalog.BudgetUtilization.Attributes);
     }
 
     [Fact]

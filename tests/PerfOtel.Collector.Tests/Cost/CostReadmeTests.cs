@@ -1,3 +1,4 @@
+using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Collector.Exposure.Metrics;
 using PerfOtel.Collector.Telemetry;
 using PerfOtel.Testing;
@@ -18,7 +19,7 @@ public class CostReadmeTests
         var rows = Pages.SelectMany(MetricRows).ToList();
 
         var expected = CostMetricCatalog.All.Select(d => (d.PrometheusName, d.Name,
-            d.Kind == CostInstrumentKind.Counter ? "counter" : "gauge", d.Unit, string.Join(", ", d.Labels))).ToList();
+            d.Kind switch { MetricInstrumentKind.Counter => "counter", MetricInstrumentKind.Histogram => "histogram", _ => "gauge" }, d.Unit, string.Join(", ", d.Attributes))).ToList();
         Assert.Equal(expected, rows);
     }
 

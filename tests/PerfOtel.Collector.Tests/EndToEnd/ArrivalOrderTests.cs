@@ -20,7 +20,10 @@ namespace PerfOtel.Collector.Tests.EndToEnd;
 /// orchestrate_tools, an evaluation, a nested agent, a call outside any agent) are sent with every span in its own
 /// request, in every order (all 24 for the small trace, a seeded sample for the ten-span one), to one collector; each
 /// trace whole in one request to another. Every stored roll-up (export, invocation list), every REST answer
-/// (analytics, cost, models, runs) and every derived /metrics sample must be equal, on SQLite and on PostgreSQL.
+/// (analytics, cost, models, experiments, runs) and every derived /metrics sample must be equal, on SQLite and on
+/// PostgreSQL, and again after the split collector restarts on its store. The agents are in an experiment, so an
+/// experiment variant's cost per invocation and serving model count every call attributed to its invocations,
+/// including calls that came before or after them (issue 13).
 /// </summary>
 [Collection(RestartCollection.Name)]
 public sealed class ArrivalOrderTests : IDisposable
@@ -35,6 +38,7 @@ public sealed class ArrivalOrderTests : IDisposable
         "api/v1/metrics/agents/coder?tenant=acme", "api/v1/metrics/system?tenant=acme", "api/v1/report?tenant=acme",
         "api/v1/costs?tenant=acme", "api/v1/models?tenant=acme", "api/v1/models?tenant=acme&window=24h",
         "api/v1/invocations?tenant=acme&limit=500", "api/v1/executions/export?tenant=acme&since=2000-01-01T00:00:00Z",
+        "api/v1/experiments?tenant=acme",
     ];
 
     // Costs, confidences and scores are binary fractions: their sums are exact in any order, so what is compared is
@@ -44,7 +48,7 @@ public sealed class ArrivalOrderTests : IDisposable
     private static readonly TestSpan[] Small =
     [
         new(0, null, "POST /ask", 0, 20, ""),
-        new(1, 0, "invoke_agent planner", 1, 19, Agent("planner", "success", 0.75)),
+        new(1, 0, "invoke_agent planner", 1, 19, Agent("planner", "success", 0.75, "fast")),
         new(2, 1, "orchestrate_tools", 2, 10, ""),
         new(3, 2, "chat gpt-4o", 3, 6, Chat("gpt-4o", 120, 30, 0.015625), Evaluation(0.875)),
     ];
@@ -56,13 +60,13 @@ public sealed class ArrivalOrderTests : IDisposable
     private static readonly TestSpan[] Large =
     [
         new(0, null, "POST /ask", 0, 60, ""),
-        new(1, 0, "invoke_agent planner", 1, 58, Agent("planner", "failure", 0.625)),
+        new(1, 0, "invoke_agent planner", 1, 58, Agent("planner", "failure", 0.625, "fast")),
         new(2, 1, "chat gpt-4o", 2, 5, Chat("gpt-4o", 200, 40, 0.03125)),
         new(3, 1, "execute_tool search", 6, 30, Tool("search")),
         new(4, 3, "chat gpt-4o-mini", 7, 9, Chat("gpt-4o-mini", 300, 50, 0.0078125)),
         new(5, 1, "orchestrate_tools", 31, 50, ""),
         new(6, 5, "chat house-model-x", 32, 40, Chat("house-model-x", 400, 60, null), Evaluation(0.625)),
-        new(7, 3, "invoke_agent coder", 10, 28, Agent("coder", "success", 0.875)),
+        new(7, 3, "invoke_agent coder", 10, 28, Agent("coder", "success", 0.875, "thorough")),
         new(8, 7, "chat gpt-4o", 11, 20, Chat("gpt-4o", 500, 70, 0.0625)),
         new(9, 0, "chat gpt-4o-mini", 52, 55, Chat("gpt-4o-mini", 10, 5, 0.00390625)),
     ];
@@ -170,17 +174,42 @@ public sealed class ArrivalOrderTests : IDisposable
             Assert.Matches(Sample("perfotel_collector_attribution_pending", "0"), await ScrapeAsync(collector, client));
         }
 
+        Dictionary<string, string> restarted;
+        await using (var collector = new ClockedCollector(storage("split"), new ManualTimeProvider(Now)))
+        {
+            using var client = collector.CreateClient();
+            restarted = await AnswersAsync(collector, client);
+        }
+
         // The answers carry data: the planner's calls (and the nested coder's) are counted on their agents.
         Assert.Contains("\"planner\"", whole["api/v1/metrics/agents?tenant=acme"], StringComparison.Ordinal);
         Assert.Contains("\"coder\"", whole["api/v1/metrics/agents?tenant=acme"], StringComparison.Ordinal);
         Assert.Contains(whole.Keys, k => k == "perfotel_cost_usd_total");
+        // The experiment's cost: every small trace's planner (variant fast) cost its one call, 1/64 USD, whatever the
+        // order (the large trace's planner has an unpriced call, so no known cost); the nested coder (thorough) 1/16 USD.
+        var fastInvocations = Permutations(Small.Length).Count();
+        // (The comparison keys a family by its samples' name less _bucket, _sum or _count: perfotel_experiment_sum's samples
+        // are under perfotel_experiment.)
+        Assert.Contains(whole["perfotel_experiment"].Split('\n'), line => ExperimentSample("perfotel_experiment_sum", "fast", "cost")(line) &&
+            line.EndsWith(" " + (fastInvocations / 64.0).ToString("R", CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        Assert.Contains(whole["perfotel_experiment_samples"].Split('\n'), line => ExperimentSample("perfotel_experiment_samples", "fast", "cost")(line) &&
+            line.EndsWith(" " + fastInvocations.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        Assert.Contains("\"servedBy\":{\"provider\":\"openai\",\"model\":\"gpt-4o\",\"invocations\":16}", whole["api/v1/experiments?tenant=acme"], StringComparison.Ordinal);
         foreach (var (place, answer) in whole)
         {
             Assert.True(split.TryGetValue(place, out var other), $"{place} missing when every span came alone");
             Assert.Equal(answer, other);
+            Assert.True(restarted.TryGetValue(place, out var replayed), $"{place} missing after the restart");
+            Assert.Equal(answer, replayed);
         }
         Assert.Equal(whole.Count, split.Count);
+        Assert.Equal(whole.Count, restarted.Count);
     }
+
+    /// <summary>The lines of an experiment family's series of one variant and metric.</summary>
+    private static Func<string, bool> ExperimentSample(string family, string variant, string metric) => line =>
+        line.StartsWith(family + "{", StringComparison.Ordinal) && line.Contains($"variant=\"{variant}\"", StringComparison.Ordinal) &&
+        line.Contains($"metric=\"{metric}\"", StringComparison.Ordinal);
 
     /// <summary>A sample of the metric (whatever its scope labels) with the value.</summary>
     private static string Sample(string metric, string value) => $"(?m)^{metric}(\\{{[^}}]*\\}})? {value}$";
@@ -270,9 +299,10 @@ public sealed class ArrivalOrderTests : IDisposable
             """;
     }
 
-    private static string Agent(string name, string outcome, double confidence) =>
+    private static string Agent(string name, string outcome, double confidence, string variant) =>
         $"{{\"key\":\"gen_ai.operation.name\",\"value\":{{\"stringValue\":\"invoke_agent\"}}}},{{\"key\":\"gen_ai.agent.name\",\"value\":{{\"stringValue\":\"{name}\"}}}}," +
-        $"{{\"key\":\"perfotel.outcome\",\"value\":{{\"stringValue\":\"{outcome}\"}}}},{{\"key\":\"perfotel.confidence\",\"value\":{{\"doubleValue\":{confidence.ToString("R", CultureInfo.InvariantCulture)}}}}}";
+        $"{{\"key\":\"perfotel.outcome\",\"value\":{{\"stringValue\":\"{outcome}\"}}}},{{\"key\":\"perfotel.confidence\",\"value\":{{\"doubleValue\":{confidence.ToString("R", CultureInfo.InvariantCulture)}}}}}," +
+        $"{{\"key\":\"perfotel.experiment\",\"value\":{{\"stringValue\":\"model-swap\"}}}},{{\"key\":\"perfotel.variant\",\"value\":{{\"stringValue\":\"{variant}\"}}}}";
 
     private static string Chat(string model, int input, int output, double? cost) =>
         $"{{\"key\":\"gen_ai.operation.name\",\"value\":{{\"stringValue\":\"chat\"}}}},{{\"key\":\"gen_ai.provider.name\",\"value\":{{\"stringValue\":\"openai\"}}}}," +

@@ -39,7 +39,7 @@ public sealed class RestartEqualsLiveTests : IDisposable
         ["cost"] = ["perfotel_cost_usd_total", "api/v1/costs?period=monthly"],
         ["budgets"] = ["perfotel_budget_spend_usd", "api/v1/budgets"],
         ["models"] = ["perfotel_model_invocations", "api/v1/models?window=1h"],
-        ["experiments"] = ["perfotel_experiment_invocations", "api/v1/experiments/checkout"],
+        ["experiments"] = ["perfotel_experiment_invocations", "perfotel_experiment_duration_seconds", "api/v1/experiments/checkout"],
     };
 
     private static readonly string[] RestPaths =
@@ -92,6 +92,8 @@ public sealed class RestartEqualsLiveTests : IDisposable
                     $"derivation {name}: nothing live at {place}");
             }
         }
+        // The experiments' latency histogram is a producer family, not an SDK instrument: it has buckets to compare.
+        Assert.Contains("perfotel_experiment_duration_seconds_bucket{", live["perfotel_experiment_duration_seconds"], StringComparison.Ordinal);
 
         await using var restarted = new FixedClockCollector(storage);
         using var again = restarted.CreateClient();

@@ -37,9 +37,9 @@ public class ExperimentMetricsTests
         harness.Commit(batch);
 
         var all = harness.Metrics.Collect();
-        IEnumerable<ExportedPoint> Points(CostMetricDefinition definition) => all.Single(m => m.Name == definition.Name).Points
+        IEnumerable<ExportedPoint> Points(MetricDefinition definition) => all.Single(m => m.Name == definition.Name).Points
             .Where(p => Equals(p.Tags["experiment"], "model-swap") && Equals(p.Tags["tenant"], "default"));
-        double Value(CostMetricDefinition definition, params (string Key, string Value)[] labels) =>
+        double Value(MetricDefinition definition, params (string Key, string Value)[] labels) =>
             Points(definition).Single(p => labels.All(l => Equals(p.Tags[l.Key], l.Value))).Value;
 
         Assert.Equal(1000, Value(CostMetricCatalog.ExperimentInvocations, ("variant", "control")));

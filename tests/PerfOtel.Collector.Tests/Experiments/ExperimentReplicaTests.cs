@@ -7,7 +7,8 @@ namespace PerfOtel.Collector.Tests.Experiments;
 /// <summary>
 /// Principle 4 for experiments: two collector replicas, each fed part of an experiment's invocations, scraped by a real
 /// Prometheus running perfotel-experiments.rules.yaml, give the estimates, intervals, lifts and SRM chi-square of the
-/// REST analysis of one collector fed all of them.
+/// REST analysis of one collector fed all of them; the p95 latency recorded from their summed histogram buckets equals the
+/// one recorded from that collector's.
 /// </summary>
 [Collection(ProcessTests.Name)]
 public sealed class ExperimentReplicaTests : IDisposable
@@ -88,6 +89,26 @@ public sealed class ExperimentReplicaTests : IDisposable
         Assert.Equal(12, chiSquare[0].Value, 9);
         await prometheus.WaitForAsync("tenant_experiment:perfotel_experiment_srm:mismatch", r => r.Count == 1 && r[0].Value == 1,
             TimeSpan.FromSeconds(20));
+
+        // The p95 latency: the rule's histogram_quantile over the replicas' summed buckets equals the same rule over one
+        // collector fed everything (scraped by its own Prometheus), and lies within a factor sqrt(1.1) of the REST p95,
+        // which reports the geometric middle of the very bucket histogram_quantile interpolates in.
+        await using var single = await PrometheusServer.StartAsync(
+            new Dictionary<string, string[]> { ["perfotel-collector"] = [$"127.0.0.1:{whole.Port}"] },
+            ruleFiles: [RepoPaths.Combine("alerting", "prometheus-rules", "perfotel-experiments.rules.yaml")]);
+        var p95Compared = 0;
+        foreach (var variant in new[] { "control", "cheaper" })
+        {
+            var query = $"tenant_experiment_variant:perfotel_experiment_duration_seconds:p95{{tenant=\"acme\",experiment=\"model-swap\",variant=\"{variant}\"}}";
+            var one = await single.WaitForAsync(query, r => r.Count == 1 && double.IsFinite(r[0].Value), TimeSpan.FromSeconds(60));
+            var summed = await prometheus.WaitForAsync(query, r => r.Count == 1 && Close(r[0].Value, one[0].Value), TimeSpan.FromSeconds(20));
+            Assert.Equal(one[0].Value, summed[0].Value, 9);
+            var rest = experiment.GetProperty("analysis").GetProperty("variants").EnumerateArray()
+                .Single(v => v.GetProperty("variant").GetString() == variant).GetProperty("latencyP95").GetProperty("estimate").GetDouble();
+            Assert.InRange(summed[0].Value / rest, 1 / Math.Sqrt(1.1) - 1e-9, Math.Sqrt(1.1) + 1e-9);
+            p95Compared++;
+        }
+        Assert.Equal(2, p95Compared);
     }
 
     private static double Value(JsonElement analysis, string interval, string bound) =>

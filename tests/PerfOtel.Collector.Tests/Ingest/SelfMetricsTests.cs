@@ -44,24 +44,24 @@ public sealed class SelfMetricsTests
         double Sum(string name, Func<Dictionary<string, object?>, bool>? where = null) =>
             measurements.Where(m => m.Name == name && (where is null || where(m.Tags))).Sum(m => m.Value);
 
-        Assert.Equal(3, Sum(CollectorMetrics.SpansReceivedName));
-        Assert.Equal(2, Sum(CollectorMetrics.SpansAcceptedName));
-        Assert.Equal(1, Sum(CollectorMetrics.SpansRejectedName, t => (string?)t[CollectorMetrics.ReasonAttribute] == RejectReasons.Invalid));
-        Assert.Equal(1, Sum(CollectorMetrics.RequestsName, t => (string?)t[CollectorMetrics.SignalAttribute] == "traces" && (int?)t[CollectorMetrics.StatusCodeAttribute] == 200));
-        Assert.Equal(1, Sum(CollectorMetrics.RequestsName, t => (int?)t[CollectorMetrics.StatusCodeAttribute] == 415));
-        Assert.Equal(2, Sum(CollectorMetrics.RecordsCommittedName));
-        Assert.Equal(0, Sum(CollectorMetrics.RecordsDuplicateName));
-        Assert.Single(measurements, m => m.Name == CollectorMetrics.StoreWriteDurationName && (string?)m.Tags[CollectorMetrics.ResultAttribute] == "committed");
-        Assert.Contains(measurements, m => m.Name == CollectorMetrics.QueueRecordsName && m.Value == 0);
-        Assert.Contains(measurements, m => m.Name == CollectorMetrics.QueueBytesName);
+        Assert.Equal(3, Sum(SelfMetricCatalog.SpansReceived.Name));
+        Assert.Equal(2, Sum(SelfMetricCatalog.SpansAccepted.Name));
+        Assert.Equal(1, Sum(SelfMetricCatalog.SpansRejected.Name, t => (string?)t[SelfMetricCatalog.ReasonAttribute] == RejectReasons.Invalid));
+        Assert.Equal(1, Sum(SelfMetricCatalog.Requests.Name, t => (string?)t[SelfMetricCatalog.SignalAttribute] == "traces" && (int?)t[SelfMetricCatalog.StatusCodeAttribute] == 200));
+        Assert.Equal(1, Sum(SelfMetricCatalog.Requests.Name, t => (int?)t[SelfMetricCatalog.StatusCodeAttribute] == 415));
+        Assert.Equal(2, Sum(SelfMetricCatalog.RecordsCommitted.Name));
+        Assert.Equal(0, Sum(SelfMetricCatalog.RecordsDuplicate.Name));
+        Assert.Single(measurements, m => m.Name == SelfMetricCatalog.StoreWriteDuration.Name && (string?)m.Tags[SelfMetricCatalog.ResultAttribute] == "committed");
+        Assert.Contains(measurements, m => m.Name == SelfMetricCatalog.QueueRecords.Name && m.Value == 0);
+        Assert.Contains(measurements, m => m.Name == SelfMetricCatalog.QueueBytes.Name);
 
         // An exporter's retry of the same spans is acknowledged and counted as duplicates, not as new records.
         using (var retry = await client.PostAsync("/v1/traces", Protobuf(Traces([good, alsoGood]))))
         {
             Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
         }
-        Assert.Equal(2, Sum(CollectorMetrics.RecordsCommittedName));
-        Assert.Equal(2, Sum(CollectorMetrics.RecordsDuplicateName));
+        Assert.Equal(2, Sum(SelfMetricCatalog.RecordsCommitted.Name));
+        Assert.Equal(2, Sum(SelfMetricCatalog.RecordsDuplicate.Name));
     }
 
     private static Dictionary<string, object?> Tags(ReadOnlySpan<KeyValuePair<string, object?>> tags)

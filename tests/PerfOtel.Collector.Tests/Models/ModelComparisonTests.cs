@@ -216,7 +216,7 @@ public class ModelComparisonTests
         harness.FeedbackJoined(new FeedbackJoin(last!, CostRecords.Feedback(last!, 0.5, Now)));
 
         var all = harness.Metrics.Collect();
-        double Value(CostMetricDefinition definition, string window) => all.Single(m => m.Name == definition.Name).Points
+        double Value(MetricDefinition definition, string window) => all.Single(m => m.Name == definition.Name).Points
             .Single(p => Equals(p.Tags["window"], window) && Equals(p.Tags["model"], "gpt-4o") &&
                          Equals(p.Tags["provider"], "openai") && Equals(p.Tags["tenant"], "default")).Value;
 

@@ -18,9 +18,9 @@ internal sealed class CostCounters
     public CostCounters(IMeterFactory meterFactory)
     {
         var meter = CostMeter.Create(meterFactory);
-        costUsd = meter.CreateCounter<double>(C.CostUsd.Name, C.CostUsd.Unit, C.CostUsd.Description);
-        unpricedTokens = meter.CreateCounter<long>(C.UnpricedTokens.Name, C.UnpricedTokens.Unit, C.UnpricedTokens.Description);
-        calls = meter.CreateCounter<long>(C.CostCalls.Name, C.CostCalls.Unit, C.CostCalls.Description);
+        costUsd = meter.CounterOf<double>(C.CostUsd);
+        unpricedTokens = meter.CounterOf<long>(C.UnpricedTokens);
+        calls = meter.CounterOf<long>(C.CostCalls);
     }
 
     public void Add(CostKey key, CostTotals figures)

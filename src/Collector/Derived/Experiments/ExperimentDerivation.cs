@@ -14,12 +14,36 @@ internal sealed partial class ExperimentDerivation(
     {
         try
         {
+            // An invocation's span is counted once, when it commits; its cost and serving model are decided from
+            // every call attributed to it so far and moved when a later batch changes them (calls exported after
+            // their invocation, or attributed to it later through spans in between), as the model comparison does.
+            var touched = new HashSet<(string Tenant, string TraceId, string SpanId)>();
+            foreach (var call in batch.ProviderCalls)
+            {
+                if (call.InvocationSpanId is { } invocationSpanId)
+                {
+                    touched.Add((call.Tenant, call.TraceId, invocationSpanId));
+                }
+            }
             foreach (var invocation in batch.Invocations)
             {
                 if (IsExperiment(invocation))
                 {
-                    var facts = attribution.RecordInvocation(invocation);
-                    registry.RecordInvocation(invocation, facts.KnownCostUsd(invocation), accuracy: null);
+                    attribution.RecordInvocation(invocation);
+                    registry.CountInvocation(invocation, accuracy: null);
+                    touched.Add((invocation.Tenant, invocation.TraceId, invocation.SpanId));
+                }
+            }
+            foreach (var (tenant, traceId, spanId) in touched)
+            {
+                var (counted, now) = attribution.ReshareExperiment(tenant, traceId, spanId);
+                if (counted is not null)
+                {
+                    registry.AddShare(tenant, counted, -1);
+                }
+                if (now is not null)
+                {
+                    registry.AddShare(tenant, now, 1);
                 }
             }
             foreach (var evaluation in batch.Evaluations)

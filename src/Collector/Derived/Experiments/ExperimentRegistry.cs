@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Collector.Derived.Cardinality;
 using PerfOtel.Collector.Derived.Experiments.Statistics;
+using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Telemetry;
 using PerfOtel.Collector.Records;
 
@@ -18,9 +19,18 @@ namespace PerfOtel.Collector.Derived.Experiments;
 /// <param name="Quality">perfotel.quality samples.</param>
 /// <param name="Latency">Invocation durations in seconds.</param>
 /// <param name="Cost">Costs in USD of the priced invocations (the others are not in the mean).</param>
+/// <param name="Models">
+/// The models that served the variant's invocations (the model of each invocation's last provider call, as the model
+/// comparison counts it), most invocations first; empty before any call was seen.
+/// </param>
+/// <param name="LatencyHistogram">The invocation durations per bucket of the one <see cref="Kernel.LatencyHistogram"/>.</param>
+/// <param name="Work">The (agent, task type) pairs of the variant's invocations, with their counts.</param>
 public sealed record VariantSums(string Variant, long Invocations, long Successes, MeanSums Accuracy, MeanSums Quality,
-    MeanSums Latency, MeanSums Cost)
+    MeanSums Latency, MeanSums Cost, IReadOnlyList<VariantModel> Models, LatencyBuckets LatencyHistogram, IReadOnlyList<VariantWork> Work)
 {
+    /// <summary>The model that served every invocation of the variant whose model is known, or null when none or several did.</summary>
+    public VariantModel? ServedBy => Models.Count == 1 ? Models[0] : null;
+
     /// <summary>The sums of a mean metric (not success, whose sums are the two counts).</summary>
     public MeanSums Of(ExperimentMetric metric) => metric switch
     {
@@ -31,6 +41,27 @@ public sealed record VariantSums(string Variant, long Invocations, long Successe
         _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, "success has counts, not mean sums"),
     };
 }
+
+/// <summary>An agent and task type whose invocations a variant counted.</summary>
+/// <param name="Agent">Agent (<c>gen_ai.agent.name</c>).</param>
+/// <param name="TaskType">Task type (<c>perfotel.task.type</c>; <c>(none)</c> when absent).</param>
+/// <param name="Invocations">Invocations of the variant by that agent on that task type.</param>
+public sealed record VariantWork(string Agent, string TaskType, long Invocations);
+
+/// <summary>A model that served invocations of a variant.</summary>
+/// <param name="Provider">Provider (<c>gen_ai.provider.name</c>).</param>
+/// <param name="Model">Model, as the model comparison names it.</param>
+/// <param name="Invocations">Invocations of the variant whose last provider call it answered.</param>
+public sealed record VariantModel(string Provider, string Model, long Invocations);
+
+/// <summary>
+/// A variant's invocation durations as a cumulative-ready histogram over the bounds of the one log-bucketed
+/// <see cref="Kernel.LatencyHistogram"/> (<see cref="Kernel.LatencyHistogram.UpperBounds"/>).
+/// </summary>
+/// <param name="Counts">Durations per bucket, <see cref="Kernel.LatencyHistogram.BucketCount"/> of them (not cumulative).</param>
+/// <param name="SumSeconds">Sum of the durations.</param>
+/// <param name="Count">Number of durations.</param>
+public sealed record LatencyBuckets(IReadOnlyList<ulong> Counts, double SumSeconds, ulong Count);
 
 /// <summary>An experiment: whether it is defined, its variants' sums and its analysis.</summary>
 /// <param name="Experiment">Experiment id (<c>perfotel.experiment</c>).</param>
@@ -74,10 +105,25 @@ public sealed class ExperimentRegistry
     public ExperimentOptions Options => options;
 
     /// <summary>
-    /// Counts an invocation of an experiment (nothing when it has no experiment and variant).
-    /// <paramref name="knownCostUsd"/> is its cost when every call was priced, else null.
+    /// Counts an invocation of an experiment (nothing when it has no experiment and variant) with its cost and no
+    /// serving model: <paramref name="knownCostUsd"/> is its cost when every call was priced, else null. The derivation
+    /// uses <see cref="CountInvocation"/> and <see cref="AddShare"/> instead, so that calls committed later still count.
     /// </summary>
     public void RecordInvocation(AgentInvocation invocation, double? knownCostUsd, double? accuracy)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        CountInvocation(invocation, accuracy);
+        if (!string.IsNullOrEmpty(invocation.Experiment) && !string.IsNullOrEmpty(invocation.Variant))
+        {
+            AddShare(invocation.Tenant, new ExperimentShare(invocation.Experiment, invocation.Variant, invocation.StartTime, knownCostUsd, null, null), 1);
+        }
+    }
+
+    /// <summary>
+    /// Counts what an invocation's own span says (count, success, latency, quality, an accuracy sample known with it);
+    /// its cost and serving model come from its calls, through <see cref="AddShare"/>.
+    /// </summary>
+    public void CountInvocation(AgentInvocation invocation, double? accuracy)
     {
         ArgumentNullException.ThrowIfNull(invocation);
         var succeeded = invocation.Outcome == Outcomes.Success;
@@ -91,14 +137,8 @@ public sealed class ExperimentRegistry
             }
             stats.Latency.Record(invocation.DurationSeconds);
             stats.LatencySums = stats.LatencySums.Add(invocation.DurationSeconds);
-            if (knownCostUsd is { } cost && double.IsFinite(cost))
-            {
-                stats.CostSums = stats.CostSums.Add(cost);
-            }
-            else
-            {
-                stats.UnpricedInvocations++;
-            }
+            var work = (invocation.AgentName, string.IsNullOrEmpty(invocation.TaskType) ? Models.ModelComparison.NoTaskType : invocation.TaskType);
+            stats.Work[work] = stats.Work.GetValueOrDefault(work) + 1;
             if (quality is { } value)
             {
                 stats.QualitySums = stats.QualitySums.Add(value);
@@ -108,6 +148,38 @@ public sealed class ExperimentRegistry
                 stats.AccuracySums = stats.AccuracySums.Add(a);
             }
         });
+    }
+
+    /// <summary>
+    /// Adds (<paramref name="sign"/> 1) or withdraws (-1) an invocation's cost and serving model in its variant: the
+    /// derivation moves the share when a call committed after the invocation changes it. Only a variant the invocation
+    /// was counted in (<see cref="CountInvocation"/>: inside the definition's [Start, End) and the caps) takes it.
+    /// </summary>
+    public void AddShare(string tenant, ExperimentShare share, int sign)
+    {
+        ArgumentNullException.ThrowIfNull(share);
+        if (options.Definition(tenant, share.Experiment) is { } definition && !definition.Covers(share.InvocationStart))
+        {
+            return;
+        }
+        var (experiment, variant) = (share.Experiment, share.Variant);
+        if (guard is not null)
+        {
+            (experiment, variant) = guard.ExperimentVariant(tenant, experiment, variant);
+            tenant = guard.Tenant(tenant);
+        }
+        lock (gate)
+        {
+            if (Find(tenant, experiment, variant) is not { } stats)
+            {
+                return;
+            }
+            stats.AddCost(share.KnownCostUsd, sign);
+            if (share.Provider is { } provider && share.Model is { } model)
+            {
+                stats.AddModel(provider, model, sign);
+            }
+        }
     }
 
     /// <summary>Counts an accuracy sample that arrived after its invocation.</summary>
@@ -184,8 +256,25 @@ public sealed class ExperimentRegistry
         var ordered = variants.OrderBy(v => v.Key, StringComparer.Ordinal).ToList();
         return new ExperimentReport(experiment, definition is not null, definition,
             ordered.Select(v => new VariantSums(v.Key, v.Value.Invocations, v.Value.Successes, v.Value.AccuracySums,
-                v.Value.QualitySums, v.Value.LatencySums, v.Value.CostSums)).ToList(),
+                v.Value.QualitySums, v.Value.LatencySums, v.Value.CostSums, ServedBy(v.Value),
+                LatencyBuckets(v.Value), WorkOf(v.Value))).ToList(),
             ExperimentAnalyzer.Analyze(ordered.Select(v => (v.Key, v.Value)).ToList(), definition, options, time.GetUtcNow()));
+    }
+
+    private static IReadOnlyList<VariantModel> ServedBy(VariantStats stats) => stats.Models
+        .Where(m => m.Value > 0)
+        .OrderByDescending(m => m.Value).ThenBy(m => m.Key.Provider, StringComparer.Ordinal).ThenBy(m => m.Key.Model, StringComparer.Ordinal)
+        .Select(m => new VariantModel(m.Key.Provider, m.Key.Model, m.Value)).ToList();
+
+    private static IReadOnlyList<VariantWork> WorkOf(VariantStats stats) => stats.Work
+        .OrderBy(w => w.Key.Agent, StringComparer.Ordinal).ThenBy(w => w.Key.TaskType, StringComparer.Ordinal)
+        .Select(w => new VariantWork(w.Key.Agent, w.Key.TaskType, w.Value)).ToList();
+
+    private static LatencyBuckets LatencyBuckets(VariantStats stats)
+    {
+        var counts = new ulong[LatencyHistogram.BucketCount];
+        stats.Latency.CopyCounts(counts);
+        return new LatencyBuckets(counts, stats.LatencySums.Sum, (ulong)stats.Latency.Count);
     }
 
     private void Update(AgentInvocation invocation, Action<VariantStats> update)

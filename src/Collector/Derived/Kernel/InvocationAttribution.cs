@@ -18,8 +18,14 @@ public sealed class InvocationFacts
     /// <summary>Provider calls seen.</summary>
     public int Calls { get; internal set; }
 
-    /// <summary>Sum of the priced calls' costs.</summary>
-    public double CostUsd { get; internal set; }
+    private OrderFreeSum costUsd;
+
+    /// <summary>Sum of the priced calls' costs (order-free: the same whatever order the calls were committed in).</summary>
+    public double CostUsd => costUsd.Value;
+
+    internal void AddCallCost(double usd) => costUsd.Add(usd);
+
+    internal void CopyCostFrom(InvocationFacts other) => costUsd = other.costUsd;
 
     /// <summary>Tokens of calls without a price.</summary>
     public long UnpricedTokens { get; internal set; }
@@ -55,6 +61,9 @@ public sealed class InvocationFacts
 
     /// <summary>What the model comparison counts for this invocation now (null: nothing yet).</summary>
     internal ModelShare? CountedModel { get; set; }
+
+    /// <summary>What the experiments count for this invocation's cost and model now (null: nothing yet).</summary>
+    internal ExperimentShare? CountedExperiment { get; set; }
 
     internal double? KnownCostUsd() => Calls == 0
         ? (OwnCostUsd is { } own && double.IsFinite(own) ? own : null)
@@ -122,7 +131,7 @@ public sealed class InvocationAttribution
         {
             var facts = Touch((call.Tenant, call.TraceId, call.InvocationSpanId));
             facts.Calls++;
-            facts.CostUsd += figures.CostUsd;
+            facts.AddCallCost(figures.CostUsd);
             facts.UnpricedTokens += figures.UnpricedTokens;
             // The last call by start time is the one whose answer the invocation returned; on a tie, the later one
             // committed wins.
@@ -199,6 +208,34 @@ public sealed class InvocationAttribution
         }
     }
 
+    /// <summary>
+    /// Re-decides what the experiments count for an invocation's cost and serving model from everything seen of it so
+    /// far, whatever order its calls and its span came in: returns the share counted until now and the share to count
+    /// instead when they differ (a call committed after its invocation adds to its cost, or changes its last call's
+    /// model), else (null, null). An invocation outside any experiment, or not yet seen, has no share.
+    /// </summary>
+    public (ExperimentShare? Counted, ExperimentShare? Now) ReshareExperiment(string tenant, string traceId, string spanId)
+    {
+        lock (gate)
+        {
+            if (!entries.TryGetValue((tenant, traceId, spanId), out var node))
+            {
+                return (null, null);
+            }
+            var f = node.Value.Facts;
+            var now = f.InvocationSeen && !string.IsNullOrEmpty(f.Experiment) && !string.IsNullOrEmpty(f.Variant)
+                ? new ExperimentShare(f.Experiment, f.Variant, f.InvocationStart, f.KnownCostUsd(), f.Provider, f.Model)
+                : null;
+            var counted = f.CountedExperiment;
+            if (counted == now)
+            {
+                return (null, null);
+            }
+            f.CountedExperiment = now;
+            return (counted, now);
+        }
+    }
+
     /// <summary>The facts of an invocation, or null when it is not (or no longer) held.</summary>
     public InvocationFacts? Find(string tenant, string traceId, string spanId)
     {
@@ -227,13 +264,19 @@ public sealed class InvocationAttribution
         return node.Value.Facts;
     }
 
-    private static InvocationFacts Copy(InvocationFacts facts) => new()
+    private static InvocationFacts Copy(InvocationFacts facts)
+    {
+        var copy = CopyFields(facts);
+        copy.CopyCostFrom(facts);
+        return copy;
+    }
+
+    private static InvocationFacts CopyFields(InvocationFacts facts) => new()
     {
         Provider = facts.Provider,
         Model = facts.Model,
         LastCallStart = facts.LastCallStart,
         Calls = facts.Calls,
-        CostUsd = facts.CostUsd,
         UnpricedTokens = facts.UnpricedTokens,
         InvocationSeen = facts.InvocationSeen,
         InvocationStart = facts.InvocationStart,
@@ -245,6 +288,7 @@ public sealed class InvocationAttribution
         AccuracyCount = facts.AccuracyCount,
         AccuracySum = facts.AccuracySum,
         CountedModel = facts.CountedModel,
+        CountedExperiment = facts.CountedExperiment,
         AgentName = facts.AgentName,
         TaskType = facts.TaskType,
     };
@@ -259,3 +303,10 @@ public sealed class InvocationAttribution
 /// </remarks>
 public sealed record ModelShare(string Provider, string Model, DateTimeOffset InvocationStart, bool Succeeded, double? KnownCostUsd,
     long AccuracyCount, double AccuracySum, int Weight, string? Agent, string? TaskType);
+
+/// <summary>
+/// What one invocation adds to its experiment variant beyond its own span: its cost (null when a call had no price)
+/// and the model of its last provider call (null before any call was seen).
+/// </summary>
+public sealed record ExperimentShare(string Experiment, string Variant, DateTimeOffset InvocationStart, double? KnownCostUsd,
+    string? Provider, string? Model);

@@ -26,6 +26,15 @@ public sealed class LatencyHistogram
 
     private static readonly double LogGrowth = Math.Log(Growth);
 
+    /// <summary>
+    /// The upper bound in seconds of every bucket but the overflow one (<see cref="BucketCount"/> - 1 of them, ascending):
+    /// bucket 0 ends at 1 ms, bucket i at 1 ms * 1.1^i. Exposed as the <c>le</c> bounds of a Prometheus histogram whose
+    /// buckets are exactly these (docs/collector/experiments.md, "Latency histogram"). A bucket holds [lower, upper),
+    /// so a latency exactly on a bound counts in the bucket above it, where Prometheus' <c>le</c> would count it below.
+    /// </summary>
+    public static readonly IReadOnlyList<double> UpperBounds = Enumerable.Range(0, BucketCount - 1)
+        .Select(i => MinimumSeconds * Math.Pow(Growth, i)).ToArray();
+
     private long[] counts = [];
     private int first;
 
@@ -78,6 +87,17 @@ public sealed class LatencyHistogram
             counts[shift + i] += other.counts[i];
         }
         Count += other.Count;
+    }
+
+    /// <summary>Writes the count of every bucket (<see cref="BucketCount"/> of them) into <paramref name="destination"/>.</summary>
+    public void CopyCounts(Span<ulong> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, BucketCount, nameof(destination));
+        destination[..BucketCount].Clear();
+        for (var i = 0; i < counts.Length; i++)
+        {
+            destination[first + i] = (ulong)counts[i];
+        }
     }
 
     /// <summary>Forgets everything, keeping the allocated array.</summary>

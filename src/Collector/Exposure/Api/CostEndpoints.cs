@@ -80,7 +80,8 @@ public static class CostEndpoints
     /// <summary>The answer of <c>GET /api/v1/models</c>, shared with the pages.</summary>
     internal static ModelsResponse Models(ModelComparison comparison, IModelRecommendations recommendations, string tenant,
         ComparisonWindow window) =>
-        new(tenant, window.Name, comparison.Now, comparison.Models(tenant, window), recommendations.GetRecommendations(tenant));
+        new(tenant, window.Name, comparison.Now, comparison.Models(tenant, window), recommendations.GetRecommendations(tenant),
+            recommendations.GetExperimentAdvice(tenant));
 
     private static IResult Experiments(HttpRequest request, ExperimentRegistry registry)
     {
@@ -132,8 +133,13 @@ internal sealed record BudgetResponse(string? Agent, double MonthToDateSpendUsd,
 internal sealed record BudgetsResponse(string Tenant, DateTimeOffset AsOf, double WarningRatio, double CriticalRatio,
     IReadOnlyList<BudgetResponse> Budgets);
 
+/// <summary>
+/// <c>recommendations</c>: the cheaper-model advice, each with its <c>source</c> (<c>comparison</c>, or <c>experiment</c> with
+/// the <c>experiment</c> that decided it); <c>experimentAdvice</c>: every decision a defined experiment takes for the
+/// advice, advised or not.
+/// </summary>
 internal sealed record ModelsResponse(string Tenant, string Window, DateTimeOffset AsOf, IReadOnlyList<ModelStats> Models,
-    IReadOnlyList<ModelRecommendation> Recommendations);
+    IReadOnlyList<ModelRecommendation> Recommendations, IReadOnlyList<ExperimentAdvice> ExperimentAdvice);
 
 /// <summary>
 /// One experiment: <c>defined</c> says whether <c>Experiments:Definitions</c> declares it; <c>analysis</c> has the
@@ -143,7 +149,7 @@ internal sealed record ModelsResponse(string Tenant, string Window, DateTimeOffs
 internal sealed record ExperimentResponse(string Experiment, bool Defined, ExperimentAnalysisResponse? Analysis)
 {
     public static ExperimentResponse Of(ExperimentReport report) => new(report.Experiment, report.Defined,
-        report.Analysis is { } analysis ? ExperimentAnalysisResponse.Of(analysis) : null);
+        report.Analysis is { } analysis ? ExperimentAnalysisResponse.Of(analysis, report.Variants) : null);
 }
 
 /// <summary>A confidence interval: the estimate and its bounds.</summary>
@@ -158,9 +164,13 @@ internal sealed record IntervalResponse(double Estimate, double Lower, double Up
 internal sealed record MetricAnalysisResponse(string Metric, long Samples, IntervalResponse? Estimate, IntervalResponse? Difference,
     IntervalResponse? Lift, double? PValue);
 
-/// <summary><c>latencyP95</c>: the p95 latency in seconds with its distribution-free interval.</summary>
+/// <summary>
+/// <c>latencyP95</c>: the p95 latency in seconds with its distribution-free interval; <c>models</c>: the models that
+/// served the variant's invocations (each invocation's last provider call), most invocations first; <c>servedBy</c>:
+/// the one model when a single one did, else null.
+/// </summary>
 internal sealed record VariantAnalysisResponse(string Variant, long Invocations, double? IntendedWeight, IntervalResponse? LatencyP95,
-    IReadOnlyList<MetricAnalysisResponse> Metrics);
+    IReadOnlyList<MetricAnalysisResponse> Metrics, IReadOnlyList<VariantModel> Models, VariantModel? ServedBy);
 
 /// <summary><c>chiSquare</c> is null when a variant of weight 0 received traffic (a mismatch whatever its size).</summary>
 internal sealed record SampleRatioResponse(double? ChiSquare, int DegreesOfFreedom, double PValue, bool Mismatch);
@@ -170,7 +180,7 @@ internal sealed record ExperimentAnalysisResponse(string Control, string Primary
     double ConfidenceLevel, int MinSamplesPerVariant, SampleRatioResponse? SampleRatio, string Verdict, string? Winner, string Reason,
     IReadOnlyList<VariantAnalysisResponse> Variants)
 {
-    public static ExperimentAnalysisResponse Of(ExperimentAnalysis a) => new(a.Control, a.PrimaryMetric, a.Tau, a.ConfidenceLevel,
+    public static ExperimentAnalysisResponse Of(ExperimentAnalysis a, IReadOnlyList<VariantSums> sums) => new(a.Control, a.PrimaryMetric, a.Tau, a.ConfidenceLevel,
         a.MinSamplesPerVariant,
         a.SampleRatio is { } srm
             ? new SampleRatioResponse(double.IsFinite(srm.ChiSquare) ? srm.ChiSquare : null, srm.DegreesOfFreedom, srm.PValue, srm.Mismatch)
@@ -178,7 +188,9 @@ internal sealed record ExperimentAnalysisResponse(string Control, string Primary
         ExperimentVerdictNames.Name(a.Verdict), a.Winner, a.Reason,
         a.Variants.Select(v => new VariantAnalysisResponse(v.Variant, v.Invocations, v.IntendedWeight, IntervalResponse.Of(v.LatencyP95),
             v.Metrics.Select(m => new MetricAnalysisResponse(m.Metric, m.Samples, IntervalResponse.Of(m.Estimate),
-                IntervalResponse.Of(m.Difference), IntervalResponse.Of(m.Lift), m.PValue)).ToList())).ToList());
+                IntervalResponse.Of(m.Difference), IntervalResponse.Of(m.Lift), m.PValue)).ToList(),
+            sums.FirstOrDefault(s => s.Variant == v.Variant)?.Models ?? [],
+            sums.FirstOrDefault(s => s.Variant == v.Variant)?.ServedBy)).ToList());
 }
 
 /// <summary><c>droppedInvocations</c>: the tenant's invocations beyond the experiment and variant caps.</summary>

@@ -24,8 +24,13 @@ internal static class ReportAssembly
         var agents = WithStandings(windows, tenant, windows.Agents(tenant, window).Select(a => windows.Report(a, window)).ToList());
         var breaches = AnalyticsQueries.Breaches(windows, tenant, agents);
         // Cheaper models of equal quality come from the model comparison (issue 6), when it is registered.
-        var modelRecommendations = services.GetService<PerfOtel.Collector.Derived.Models.IModelRecommendations>()
-            ?.GetRecommendations(tenant).Select(r => r.Reason) ?? [];
+        // A defined experiment's decision outranks the comparison: its advice is among the recommendations (saying
+        // which experiment decided), and a decision not to switch is said too.
+        var advice = services.GetService<PerfOtel.Collector.Derived.Models.IModelRecommendations>();
+        var modelRecommendations = advice is null
+            ? []
+            : advice.GetRecommendations(tenant).Select(r => r.Reason)
+                .Concat(advice.GetExperimentAdvice(tenant).Where(a => !a.Advised).Select(a => a.Reason));
         var recommendations = breaches
             .Select(b => $"{b.Agent}: {b.Message}. {b.Recommendation}")
             .Concat(modelRecommendations)

@@ -107,11 +107,11 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
     internal void RefresherRunning(bool running) => Interlocked.Add(ref refreshers, running ? 1 : -1);
 
     /// <summary>The definitions this producer writes, in order (a test checks they are exactly the catalog).</summary>
-    internal static IEnumerable<AnalyticsMetricDefinition> Definitions =>
+    internal static IEnumerable<MetricDefinition> Definitions =>
         AgentFamilies.Select(f => f.Definition).Append(C.TenantHealthScore).Append(C.AgentLastSeen);
 
     /// <summary>The Prometheus family of a definition, named by the exporter's rules from its OpenTelemetry name and unit.</summary>
-    internal static PrometheusGaugeFamily Family(AnalyticsMetricDefinition definition) =>
+    internal static PrometheusGaugeFamily Family(MetricDefinition definition) =>
         new(definition.Name, definition.Unit, definition.Description);
 
     public void Produce(PrometheusProducerWriter writer)
@@ -263,7 +263,7 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
 
     private sealed record Snapshot(long Changes, long Tick, long BuiltAt, List<Entry> Entries, PrometheusCompressedSamples[] FamilyBlocks, byte[] TenantBlock, byte[] LastSeenBlock);
 
-    private static FamilyWriter Gauge(AnalyticsMetricDefinition definition, Func<AgentReport, double?> value) =>
+    private static FamilyWriter Gauge(MetricDefinition definition, Func<AgentReport, double?> value) =>
         new(definition, (family, report, labels, destination) =>
         {
             if (value(report) is { } v)
@@ -272,7 +272,7 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
             }
         });
 
-    private static FamilyWriter BinGauge(AnalyticsMetricDefinition definition, bool withheldBelowMinimum, Func<CalibrationBinReport, double?> value) =>
+    private static FamilyWriter BinGauge(MetricDefinition definition, bool withheldBelowMinimum, Func<CalibrationBinReport, double?> value) =>
         new(definition, (family, report, labels, destination) =>
         {
             if (withheldBelowMinimum && report.Calibration.Withheld)
@@ -311,9 +311,9 @@ internal sealed class AnalyticsExposition : IPrometheusMetricProducer
 
     private delegate void WriteSamples(PrometheusGaugeFamily family, AgentReport report, byte[] labels, IBufferWriter<byte> destination);
 
-    private sealed class FamilyWriter(AnalyticsMetricDefinition definition, WriteSamples write)
+    private sealed class FamilyWriter(MetricDefinition definition, WriteSamples write)
     {
-        public AnalyticsMetricDefinition Definition { get; } = definition;
+        public MetricDefinition Definition { get; } = definition;
 
         public PrometheusGaugeFamily Family { get; } = AnalyticsExposition.Family(definition);
 

@@ -1,3 +1,4 @@
+using PerfOtel.Instrumentation.Conventions;
 using System.Diagnostics.Metrics;
 using PerfOtel.Collector.Derived.Budgets;
 using PerfOtel.Collector.Derived.Cost;
@@ -21,16 +22,14 @@ internal sealed class BudgetMetrics
         Gauge(meter, C.BudgetSpend, p => p.SpendUsd);
         Gauge(meter, C.BudgetLimit, p => p.LimitUsd);
         Gauge(meter, C.BudgetUtilization, p => p.Utilization);
-        meter.CreateObservableGauge(C.BudgetProjectedMonthSpend.Name,
-            () => Statuses().Select(s => new Measurement<double>(s.ProjectedMonthSpendUsd, ScopeTags(s.Scope))),
-            C.BudgetProjectedMonthSpend.Unit, C.BudgetProjectedMonthSpend.Description);
+        meter.GaugeOf(C.BudgetProjectedMonthSpend,
+            () => Statuses().Select(s => new Measurement<double>(s.ProjectedMonthSpendUsd, ScopeTags(s.Scope))));
     }
 
-    private void Gauge(Meter meter, CostMetricDefinition definition, Func<BudgetPeriodStatus, double> value) =>
-        meter.CreateObservableGauge(definition.Name,
+    private void Gauge(Meter meter, MetricDefinition definition, Func<BudgetPeriodStatus, double> value) =>
+        meter.GaugeOf(definition,
             () => Statuses().SelectMany(s => s.Periods.Select(p =>
-                new Measurement<double>(value(p), [.. ScopeTags(s.Scope), new(C.PeriodLabel, p.Period.Label())]))),
-            definition.Unit, definition.Description);
+                new Measurement<double>(value(p), [.. ScopeTags(s.Scope), new(C.PeriodLabel, p.Period.Label())]))));
 
     // A replica that does not derive exposes no derived series (docs/collector/scale-out.md).
     private IReadOnlyList<BudgetStatus> Statuses() => role is { IsDeriving: false } ? [] : tracker.AllStatuses();

@@ -1,3 +1,4 @@
+using PerfOtel.Instrumentation.Conventions;
 using System.Diagnostics.Metrics;
 using PerfOtel.Collector.Derived.Experiments;
 using PerfOtel.Collector.Derived.Coordination;
@@ -73,9 +74,9 @@ internal sealed class ExperimentMetrics
             .Where(x => x.Sums.Count > 0)
             .Select(x => (value(x.Sums), new[] { Label(C.VariantLabel, variant.Variant), Label(C.MetricLabel, ExperimentMetricNames.Name(x.Metric)) })));
 
-    private void Gauge(Meter meter, CostMetricDefinition definition,
+    private void Gauge(Meter meter, MetricDefinition definition,
         Func<ExperimentReport, IEnumerable<(double Value, KeyValuePair<string, object?>[] Labels)>> series) =>
-        meter.CreateObservableGauge(definition.Name, () => Observe(series), definition.Unit, definition.Description);
+        meter.GaugeOf(definition, () => Observe(series));
 
     private IEnumerable<Measurement<double>> Observe(Func<ExperimentReport, IEnumerable<(double Value, KeyValuePair<string, object?>[] Labels)>> series)
     {

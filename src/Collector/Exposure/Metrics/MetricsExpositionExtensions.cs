@@ -24,7 +24,8 @@ public static class MetricsExpositionExtensions
 
     /// <summary>
     /// The budget, model and experiment gauges of the meter <c>PerfOtel.Collector.Cost</c>, created at start-up with the
-    /// cost counters so that the first scrape already has them. Needs <c>AddPerfOtelCost</c> on the same service collection.
+    /// cost counters so that the first scrape already has them, and the experiments' latency histogram producer
+    /// (<see cref="AddPerfOtelExperimentLatency"/>). Needs <c>AddPerfOtelCost</c> on the same service collection.
     /// </summary>
     public static IServiceCollection AddPerfOtelCostExposition(this IServiceCollection services)
     {
@@ -32,6 +33,7 @@ public static class MetricsExpositionExtensions
         services.AddSingleton<BudgetMetrics>();
         services.AddSingleton<ModelMetrics>();
         services.AddSingleton<ExperimentMetrics>();
+        services.AddSingleton<ExperimentLatencyExposition>();
         services.AddHostedService<CostMetricsActivation>();
         return services;
     }
@@ -46,6 +48,18 @@ public static class MetricsExpositionExtensions
         ArgumentNullException.ThrowIfNull(options);
         options.Producers.Add(services.GetRequiredService<AnalyticsExposition>());
         options.Producers.Add(services.GetRequiredService<ThresholdExposition>());
+        return options;
+    }
+
+    /// <summary>
+    /// Writes the experiments' latency histogram into every scrape of a PerfOtel.Exporter (a producer: the SDK has no
+    /// observable histogram; see <see cref="ExperimentLatencyExposition"/>). Needs <see cref="AddPerfOtelCostExposition"/>
+    /// on the same service provider.
+    /// </summary>
+    public static PerfOtelPrometheusExporterOptions AddPerfOtelExperimentLatency(this PerfOtelPrometheusExporterOptions options, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Producers.Add(services.GetRequiredService<ExperimentLatencyExposition>());
         return options;
     }
 

@@ -1,3 +1,4 @@
+using PerfOtel.Instrumentation.Conventions;
 using System.Diagnostics.Metrics;
 using PerfOtel.Collector.Derived.Models;
 using PerfOtel.Collector.Derived.Coordination;
@@ -35,8 +36,8 @@ internal sealed class ModelMetrics
         Gauge(meter, C.ModelAccuracy, m => m.Accuracy);
     }
 
-    private void Gauge(Meter meter, CostMetricDefinition definition, Func<ModelStats, double?> value) =>
-        meter.CreateObservableGauge(definition.Name, () => Observe(value), definition.Unit, definition.Description);
+    private void Gauge(Meter meter, MetricDefinition definition, Func<ModelStats, double?> value) =>
+        meter.GaugeOf(definition, () => Observe(value));
 
     private IEnumerable<Measurement<double>> Observe(Func<ModelStats, double?> value)
     {

@@ -72,6 +72,23 @@ internal static class ModelsPage
             }
             page.EndTable();
         }
+        if (models.ExperimentAdvice.Count > 0)
+        {
+            // A defined experiment that compared two models of one agent decides that pair instead of the comparison.
+            page.Table("Decided by experiments", "Agent and task type", "Experiment", "Verdict", "Dearer model", "Cheaper model", "Advised", "Why");
+            foreach (var decision in models.ExperimentAdvice)
+            {
+                page.Row($"{decision.Agent}/{decision.TaskType}/{decision.Experiment}/{decision.CandidateVariant}")
+                    .RowHeader($"{decision.Agent} ({decision.TaskType})")
+                    .Cell(decision.Experiment)
+                    .Cell(decision.Verdict)
+                    .Cell($"{decision.CurrentProvider} {decision.CurrentModel} (variant {decision.CurrentVariant}, {decision.CurrentInvocations} invocations)")
+                    .Cell($"{decision.CandidateProvider} {decision.CandidateModel} (variant {decision.CandidateVariant}, {decision.CandidateInvocations} invocations)")
+                    .Cell(decision.Advised ? "yes" : "no")
+                    .Cell(decision.Reason).EndRow();
+            }
+            page.EndTable();
+        }
         page.Raw("</section>");
 
         page.Raw("<section aria-labelledby=\"comparison\">").Heading($"Comparison over {models.Window}", "comparison");

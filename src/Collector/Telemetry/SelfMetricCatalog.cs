@@ -1,0 +1,132 @@
+using PerfOtel.Instrumentation.Conventions;
+
+namespace PerfOtel.Collector.Telemetry;
+
+/// <summary>
+/// The collector's own metrics (meter <c>PerfOtel.Collector</c>, <c>perfotel_collector_*</c> in Prometheus), declared once
+/// as <see cref="MetricDefinition"/>s; <see cref="CollectorMetrics"/> creates its instruments from them. Prometheus names
+/// follow the OpenTelemetry rules PerfOtel.Exporter applies: dots become underscores, counters gain <c>_total</c>,
+/// <c>s</c> gains <c>_seconds</c>, <c>By</c> <c>_bytes</c>.
+/// </summary>
+public static class SelfMetricCatalog
+{
+    /// <summary>Meter name.</summary>
+    public const string MeterName = "PerfOtel.Collector";
+
+    /// <summary>Attribute of <see cref="SpansRejected"/> and <see cref="MetricPointsDropped"/>: why (bounded set, see <see cref="RejectReasons"/>).</summary>
+    public const string ReasonAttribute = "reason";
+    /// <summary>Attribute of <see cref="Requests"/> and <see cref="GrpcRequests"/>: <c>traces</c>, <c>metrics</c> or <c>logs</c>.</summary>
+    public const string SignalAttribute = "signal";
+    /// <summary>Attribute of <see cref="Requests"/>: the HTTP status code answered.</summary>
+    public const string StatusCodeAttribute = "http.response.status_code";
+    /// <summary>Attribute of <see cref="GrpcRequests"/>: the gRPC status code answered (0 OK, 3, 8, 14, ...).</summary>
+    public const string GrpcStatusCodeAttribute = "rpc.grpc.status_code";
+    /// <summary>
+    /// Attribute of <see cref="MisdirectedConnections"/>: the listener that received the other transport's connection,
+    /// <c>otlp_grpc</c> (an HTTP/1 request) or <c>otlp_http</c> (an HTTP/2 preface, i.e. a gRPC exporter).
+    /// </summary>
+    public const string ListenerAttribute = "listener";
+    /// <summary>
+    /// Attribute of <see cref="StoreWriteDuration"/>: <c>committed</c> or <c>failed</c>; of <see cref="ReportDeliveries"/>:
+    /// <c>delivered</c> or <c>failed</c>.
+    /// </summary>
+    public const string ResultAttribute = "result";
+    /// <summary>
+    /// Attribute of the cardinality metrics and <see cref="MetricSeries"/>: the tenant as it appears on other series
+    /// (already folded, so bounded); absent on the tracked count of tenants.
+    /// </summary>
+    public const string TenantAttribute = "tenant";
+    /// <summary>Attribute of the cardinality metrics: <c>tenant</c>, <c>agent</c>, <c>model</c>, <c>evaluation</c>, <c>experiment_variant</c>.</summary>
+    public const string DimensionAttribute = "dimension";
+    /// <summary>Attribute of <see cref="ReportDeliveries"/>: the schedule's name under <c>Reports:Schedules</c>.</summary>
+    public const string ScheduleAttribute = "schedule";
+    /// <summary>Attribute of <see cref="ReportDeliveries"/>: <c>webhook</c> or <c>directory</c>.</summary>
+    public const string DestinationAttribute = "destination";
+
+    /// <summary>Bucket boundaries of <see cref="StoreWriteDuration"/>, in seconds.</summary>
+    public static readonly IReadOnlyList<double> StoreWriteBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    public static readonly MetricDefinition SpansReceived = Counter("perfotel.collector.spans.received", "{span}",
+        "Spans received over OTLP, before validation.", "perfotel_collector_spans_received_total");
+    public static readonly MetricDefinition SpansAccepted = Counter("perfotel.collector.spans.accepted", "{span}",
+        "Spans acknowledged to the sender after their records were committed.", "perfotel_collector_spans_accepted_total");
+    public static readonly MetricDefinition SpansRejected = Counter("perfotel.collector.spans.rejected", "{span}",
+        "Spans refused, by reason: invalid (reported in partial_success), queue_full, shutting_down, store_failed.",
+        "perfotel_collector_spans_rejected_total", ReasonAttribute);
+    public static readonly MetricDefinition LogRecordsReceived = Counter("perfotel.collector.log_records.received", "{record}",
+        "Log records received over OTLP.", "perfotel_collector_log_records_received_total");
+    public static readonly MetricDefinition MetricPointsReceived = Counter("perfotel.collector.metric_points.received", "{data_point}",
+        "Metric data points received over OTLP (the GenAI and perfotel.* ones are re-exposed on /metrics, none are stored).",
+        "perfotel_collector_metric_points_received_total");
+    public static readonly MetricDefinition MetricPointsDropped = Counter("perfotel.collector.metric_points.dropped", "{data_point}",
+        "Metric data points received over OTLP and not re-exposed, by reason: other_metric (outside gen_ai.* and perfotel.*), rejected (in partial_success: exponential histograms, summaries, malformed), series_limit, out_of_order, conflicting_type.",
+        "perfotel_collector_metric_points_dropped_total", ReasonAttribute);
+    public static readonly MetricDefinition MetricSeries = Gauge("perfotel.collector.metric_series", "long", "{series}",
+        "Series of OTLP-pushed GenAI and perfotel.* metrics re-exposed on /metrics, by tenant (bounded by Cardinality:MaxMetricSeriesPerTenant).",
+        "perfotel_collector_metric_series", TenantAttribute);
+    public static readonly MetricDefinition Requests = Counter("perfotel.collector.requests", "{request}",
+        "OTLP/HTTP requests answered, by signal and HTTP status code.", "perfotel_collector_requests_total",
+        SignalAttribute, StatusCodeAttribute);
+    public static readonly MetricDefinition GrpcRequests = Counter("perfotel.collector.grpc.requests", "{request}",
+        "OTLP/gRPC export calls answered by the receiver, by signal and gRPC status code.", "perfotel_collector_grpc_requests_total",
+        SignalAttribute, GrpcStatusCodeAttribute);
+    public static readonly MetricDefinition MisdirectedConnections = Counter("perfotel.collector.connections.misdirected", "{connection}",
+        "Connections that spoke the other OTLP transport on a listener (HTTP/1 on the gRPC port, an HTTP/2 preface on the HTTP port), by listener: the exporter points at the wrong port.",
+        "perfotel_collector_connections_misdirected_total", ListenerAttribute);
+    public static readonly MetricDefinition QueueRecords = Gauge("perfotel.collector.queue.records", "long", "{record}",
+        "Records waiting in the ingest queue for the store writer.", "perfotel_collector_queue_records");
+    public static readonly MetricDefinition QueueBytes = Gauge("perfotel.collector.queue.bytes", "long", "By",
+        "Estimated memory held by records waiting in the ingest queue.", "perfotel_collector_queue_bytes");
+    public static readonly MetricDefinition StoreWriteDuration = new("perfotel.collector.store.write.duration",
+        MetricInstrumentKind.Histogram, "double", "s", "Time to commit one write batch to the execution store.",
+        "perfotel_collector_store_write_duration_seconds", [ResultAttribute], StoreWriteBuckets);
+    public static readonly MetricDefinition RecordsCommitted = Counter("perfotel.collector.records.committed", "{record}",
+        "Records (invocations, provider calls, tool calls, evaluations) committed to the store for the first time.",
+        "perfotel_collector_records_committed_total");
+    public static readonly MetricDefinition RecordsDuplicate = Counter("perfotel.collector.records.duplicate", "{record}",
+        "Records the store already held (exporter retries, spans sent twice): acknowledged, not stored or counted again.",
+        "perfotel_collector_records_duplicate_total");
+    public static readonly MetricDefinition CardinalityOverflow = Counter("perfotel.collector.cardinality.overflow", "{record}",
+        "Committed records whose tenant, agent, model, evaluation name or experiment variant was folded into the __overflow__ series, by tenant and dimension.",
+        "perfotel_collector_cardinality_overflow_total", TenantAttribute, DimensionAttribute);
+    public static readonly MetricDefinition CardinalityTracked = Gauge("perfotel.collector.cardinality.tracked", "long", "{value}",
+        "Distinct values that keep series of their own, by tenant and dimension (tenants: without a tenant label).",
+        "perfotel_collector_cardinality_tracked", TenantAttribute, DimensionAttribute);
+    public static readonly MetricDefinition AttributionPending = Gauge("perfotel.collector.attribution.pending", "long", "{record}",
+        "Stored records held back from the derived values until their invoke_agent ancestor (or the root of their trace) arrives, at most Ingest:AttributionHorizon.",
+        "perfotel_collector_attribution_pending");
+    public static readonly MetricDefinition AttributionResolved = Counter("perfotel.collector.attribution.resolved", "{record}",
+        "Stored provider calls, tool calls and evaluations attributed to their agent by a later request (an ancestor or a span in between arrived apart): counted by the derivations then, once.",
+        "perfotel_collector_attribution_resolved_total");
+    public static readonly MetricDefinition AttributionExpired = Counter("perfotel.collector.attribution.expired", "{record}",
+        "Records whose ancestry stayed incomplete for the whole Ingest:AttributionHorizon: counted by the derivations without an agent.",
+        "perfotel_collector_attribution_expired_total");
+    public static readonly MetricDefinition AttributionLate = Counter("perfotel.collector.attribution.late", "{span}",
+        "Spans whose invoke_agent ancestor became known only after their horizon: their records stay counted without an agent.",
+        "perfotel_collector_attribution_late_total");
+    public static readonly MetricDefinition DerivationLeader = Gauge("perfotel.collector.derivation.leader", "long", "{replica}",
+        "1 when this process derives and exposes the derived series (alone on its store, or the derivation leader of replicas sharing PostgreSQL), else 0.",
+        "perfotel_collector_derivation_leader");
+    public static readonly MetricDefinition DerivationLag = Gauge("perfotel.collector.derivation.lag", "double", "s",
+        "On the derivation leader of replicas sharing PostgreSQL: age of the last completed reading of the other replicas' commits; the derived series include everything committed before it.",
+        "perfotel_collector_derivation_lag_seconds");
+    public static readonly MetricDefinition ReportDeliveries = Counter("perfotel.collector.report.deliveries", "{delivery}",
+        "Scheduled reports delivered or failed (after the webhook's attempts ran out), by schedule, destination and result.",
+        "perfotel_collector_report_deliveries_total", ScheduleAttribute, DestinationAttribute, ResultAttribute);
+
+    /// <summary>Every self-metric, in the order of the self-metrics table (docs/collector/metrics.md).</summary>
+    public static IReadOnlyList<MetricDefinition> All { get; } =
+    [
+        SpansReceived, SpansAccepted, SpansRejected, LogRecordsReceived, MetricPointsReceived, MetricPointsDropped, MetricSeries,
+        Requests, GrpcRequests, MisdirectedConnections, QueueRecords, QueueBytes, StoreWriteDuration, RecordsCommitted,
+        RecordsDuplicate, CardinalityOverflow, AttributionPending, AttributionResolved, AttributionExpired, AttributionLate,
+        CardinalityTracked, DerivationLeader, DerivationLag, ReportDeliveries,
+    ];
+
+    private static MetricDefinition Counter(string name, string unit, string description, string prometheusName, params string[] attributes) =>
+        new(name, MetricInstrumentKind.Counter, "long", unit, description, prometheusName, attributes, null);
+
+    private static MetricDefinition Gauge(
+        string name, string valueType, string unit, string description, string prometheusName, params string[] attributes) =>
+        new(name, MetricInstrumentKind.Gauge, valueType, unit, description, prometheusName, attributes, null);
+}
