@@ -9,7 +9,8 @@ namespace PerfOtel.Benchmarks;
 /// the sustained store-level load driver instead, <c>ingest-load</c> the end-to-end one over the wire against a
 /// collector process (minutes-long runs with memory sampling, which BenchmarkDotNet is not for); <c>replay</c>
 /// measures the start-up replay of a store of a million invocations; <c>run-list</c> fills a store for the
-/// run-list query figures; <c>scrape-cpu</c> compares the exporters' CPU per scrape.
+/// run-list query figures; <c>scrape-cpu</c> compares the exporters' CPU per scrape; <c>ui-cpu</c> gives the pages'
+/// CPU time per request.
 /// </summary>
 public static class BenchmarkEntry
 {
@@ -33,6 +34,11 @@ public static class BenchmarkEntry
         if (args.Length > 0 && args[0] == ReplayDriver.Command)
         {
             return await ReplayDriver.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == Pages.UiCpuDriver.Command)
+        {
+            return Pages.UiCpuDriver.Run(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == Exporter.ScrapeCpuDriver.Command)

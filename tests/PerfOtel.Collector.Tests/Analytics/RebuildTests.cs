@@ -19,7 +19,7 @@ public class RebuildTests
         var clock = new ManualTimeProvider(Noon.AddHours(-30));
         var store = new Cost.InMemoryExecutionStore();
         var live = Analytics.Windows(clock);
-        var observer = new AnalyticsDerivation(live, NullLogger<AnalyticsDerivation>.Instance);
+        var observer = new AnalyticsDerivation(live);
         var random = new Random(5);
         var joins = new List<FeedbackJoin>();
 
@@ -84,5 +84,5 @@ public class RebuildTests
     }
 
     private static DerivationPipeline Pipeline(RollingWindows windows) =>
-        new([new AnalyticsDerivation(windows, NullLogger<AnalyticsDerivation>.Instance)], NullLogger<DerivationPipeline>.Instance);
+        new([new AnalyticsDerivation(windows)], NullLogger<DerivationPipeline>.Instance);
 }

@@ -21,7 +21,7 @@ public class RollingWindowTests
     public RollingWindowTests()
     {
         windows = Analytics.Windows(clock);
-        observer = new AnalyticsDerivation(windows, NullLogger<AnalyticsDerivation>.Instance);
+        observer = new AnalyticsDerivation(windows);
     }
 
     private AgentReport Report(string agent, int window) => windows.Report(windows.Find("default", agent)!, window);
@@ -227,7 +227,7 @@ public class RollingWindowTests
     public void Task_types_give_specialization_and_are_capped_per_agent()
     {
         var small = Analytics.Windows(clock, new AnalyticsOptions { MaxTaskTypesPerAgent = 2 });
-        var capped = new AnalyticsDerivation(small, NullLogger<AnalyticsDerivation>.Instance);
+        var capped = new AnalyticsDerivation(small);
         capped.Apply(Batch(
             Invocation("router", Noon, taskType: "review"), Invocation("router", Noon, taskType: "review"),
             Invocation("router", Noon, taskType: "review"),

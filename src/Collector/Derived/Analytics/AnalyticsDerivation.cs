@@ -4,42 +4,33 @@ using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Analytics;
 
-/// <summary>Feeds committed data into the rolling windows. Runs on the writer's path: O(1) per record, never throws.</summary>
-internal sealed partial class AnalyticsDerivation(RollingWindows windows, ILogger<AnalyticsDerivation> logger)
+/// <summary>Feeds committed data into the rolling windows. Runs on the writer's path: O(1) per record, a failure is logged by the pipeline, which applies every derivation in its own try.</summary>
+internal sealed partial class AnalyticsDerivation(RollingWindows windows)
     : IDerivation
 {
     public string Name => "analytics";
 
     public void Apply(IngestBatch batch)
     {
-        try
+        foreach (var invocation in batch.Invocations)
         {
-            foreach (var invocation in batch.Invocations)
-            {
-                windows.RecordInvocation(invocation);
-            }
-            foreach (var call in batch.ProviderCalls)
-            {
-                windows.RecordProviderCall(call);
-            }
-            foreach (var tool in batch.ToolCalls)
-            {
-                windows.RecordToolCall(tool);
-            }
-            if (batch.Evaluations.Count > 0)
-            {
-                RecordEvaluations(batch);
-            }
-            foreach (var join in batch.JoinedFeedback)
-            {
-                windows.RecordFeedback(join);
-            }
+            windows.RecordInvocation(invocation);
         }
-#pragma warning disable CA1031 // The writer has committed already; analytics must not fail its acknowledgement.
-        catch (Exception exception)
-#pragma warning restore CA1031
+        foreach (var call in batch.ProviderCalls)
         {
-            LogObserverFailed(logger, exception);
+            windows.RecordProviderCall(call);
+        }
+        foreach (var tool in batch.ToolCalls)
+        {
+            windows.RecordToolCall(tool);
+        }
+        if (batch.Evaluations.Count > 0)
+        {
+            RecordEvaluations(batch);
+        }
+        foreach (var join in batch.JoinedFeedback)
+        {
+            windows.RecordFeedback(join);
         }
     }
 
@@ -61,7 +52,4 @@ internal sealed partial class AnalyticsDerivation(RollingWindows windows, ILogge
             windows.RecordEvaluation(evaluation, agent);
         }
     }
-
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "Analytics could not account for committed data; the windows may undercount until the next restart rebuilds them.")]
-    private static partial void LogObserverFailed(ILogger logger, Exception exception);
 }

@@ -6,51 +6,42 @@ namespace PerfOtel.Collector.Derived.Cardinality;
 /// <summary>
 /// Registered before every other observer, so that values are admitted in commit order whichever part keys by them,
 /// and so that each record folded into overflow is counted once (the parts that key by a value ask the guard again
-/// and get the same answer). O(1) per record; never throws.
+/// and get the same answer). O(1) per record; a failure is logged by the pipeline, which applies every derivation in its own try.
 /// </summary>
 internal sealed partial class CardinalityDerivation(
-    CardinalityGuard guard, CollectorMetrics metrics, ILogger<CardinalityDerivation> logger) : IDerivation
+    CardinalityGuard guard, CollectorMetrics metrics) : IDerivation
 {
     public string Name => "cardinality";
 
     public void Apply(IngestBatch batch)
     {
-        try
+        foreach (var invocation in batch.Invocations)
         {
-            foreach (var invocation in batch.Invocations)
+            var tenant = CountTenant(invocation.Tenant);
+            CountAgent(tenant, invocation.Tenant, invocation.AgentName);
+            if (!string.IsNullOrEmpty(invocation.Experiment) && !string.IsNullOrEmpty(invocation.Variant) &&
+                guard.ExperimentVariant(invocation.Tenant, invocation.Experiment, invocation.Variant).Experiment == CardinalityGuard.Overflow)
             {
-                var tenant = CountTenant(invocation.Tenant);
-                CountAgent(tenant, invocation.Tenant, invocation.AgentName);
-                if (!string.IsNullOrEmpty(invocation.Experiment) && !string.IsNullOrEmpty(invocation.Variant) &&
-                    guard.ExperimentVariant(invocation.Tenant, invocation.Experiment, invocation.Variant).Experiment == CardinalityGuard.Overflow)
-                {
-                    metrics.CardinalityOverflow(tenant, CardinalityDimensions.LabelOf(CardinalityDimension.ExperimentVariant));
-                }
-            }
-            foreach (var call in batch.ProviderCalls)
-            {
-                var tenant = CountTenant(call.Tenant);
-                CountAgent(tenant, call.Tenant, call.AgentName);
-                if (guard.Model(call.Tenant, call.Provider, Cost.CostKeys.ModelOf(call)).Model == CardinalityGuard.Overflow)
-                {
-                    metrics.CardinalityOverflow(tenant, CardinalityDimensions.LabelOf(CardinalityDimension.Model));
-                }
-            }
-            foreach (var evaluation in batch.Evaluations)
-            {
-                var tenant = CountTenant(evaluation.Tenant);
-                CountAgent(tenant, evaluation.Tenant, evaluation.AgentName);
-                if (guard.Evaluation(evaluation.Tenant, evaluation.Name) == CardinalityGuard.Overflow)
-                {
-                    metrics.CardinalityOverflow(tenant, CardinalityDimensions.LabelOf(CardinalityDimension.Evaluation));
-                }
+                metrics.CardinalityOverflow(tenant, CardinalityDimensions.LabelOf(CardinalityDimension.ExperimentVariant));
             }
         }
-#pragma warning disable CA1031 // The batch is committed already; counting must not fail its acknowledgement.
-        catch (Exception exception)
-#pragma warning restore CA1031
+        foreach (var call in batch.ProviderCalls)
         {
-            LogObserverFailed(logger, exception);
+            var tenant = CountTenant(call.Tenant);
+            CountAgent(tenant, call.Tenant, call.AgentName);
+            if (guard.Model(call.Tenant, call.Provider, Cost.CostKeys.ModelOf(call)).Model == CardinalityGuard.Overflow)
+            {
+                metrics.CardinalityOverflow(tenant, CardinalityDimensions.LabelOf(CardinalityDimension.Model));
+            }
+        }
+        foreach (var evaluation in batch.Evaluations)
+        {
+            var tenant = CountTenant(evaluation.Tenant);
+            CountAgent(tenant, evaluation.Tenant, evaluation.AgentName);
+            if (guard.Evaluation(evaluation.Tenant, evaluation.Name) == CardinalityGuard.Overflow)
+            {
+                metrics.CardinalityOverflow(tenant, CardinalityDimensions.LabelOf(CardinalityDimension.Evaluation));
+            }
         }
     }
 
@@ -71,7 +62,4 @@ internal sealed partial class CardinalityDerivation(
             metrics.CardinalityOverflow(keptTenant, CardinalityDimensions.LabelOf(CardinalityDimension.Agent));
         }
     }
-
-    [LoggerMessage(EventId = 9101, Level = LogLevel.Error, Message = "The cardinality guard could not count committed data; the overflow counter may undercount.")]
-    private static partial void LogObserverFailed(ILogger logger, Exception exception);
 }

@@ -22,6 +22,10 @@ internal sealed class AlertTracker(RollingWindows windows, IAlertHistoryStore? h
     private readonly Dictionary<(string Tenant, string Agent, string Window, string Metric, string Level), AlertRecord> open = new();
     private bool resumed;
 
+    /// <summary>The views the open alerts were last evaluated from (null: evaluate again), and the answers given since.</summary>
+    private List<TenantView>? evaluatedViews;
+    private readonly Dictionary<string, IReadOnlyList<AlertRecord>> answers = new(StringComparer.Ordinal);
+
     /// <summary>The store's alert history; null with a store that keeps none (then only open alerts are known).</summary>
     public IAlertHistoryStore? History => history;
 
@@ -46,36 +50,45 @@ internal sealed class AlertTracker(RollingWindows windows, IAlertHistoryStore? h
             }
 
             var now = windows.Now;
-            var seen = new HashSet<(string, string, string, string, string)>();
-            var changes = new List<AlertRecord>();
+            // Every tenant's view of every window: the same views as at the last evaluation mean the same breaches, so
+            // the open alerts are those of that evaluation (nothing opened, nothing resolved, no value moved).
+            var views = new List<TenantView>();
             foreach (var name in windows.Tenants())
             {
                 for (var w = 0; w < windows.Windows.Count; w++)
                 {
-                    foreach (var agent in windows.Agents(name, w))
+                    views.Add(windows.View(name, w));
+                }
+            }
+            if (evaluatedViews is not null && evaluatedViews.Count == views.Count
+                && evaluatedViews.Zip(views).All(pair => ReferenceEquals(pair.First, pair.Second)))
+            {
+                return Answer(tenant);
+            }
+
+            var seen = new HashSet<(string, string, string, string, string)>();
+            var changes = new List<AlertRecord>();
+            foreach (var view in views)
+            {
+                foreach (var breach in view.Breaches)
+                {
+                    var key = (breach.Tenant, breach.Agent, breach.Window, breach.Metric, breach.Level);
+                    seen.Add(key);
+                    if (open.TryGetValue(key, out var existing))
                     {
-                        var report = windows.Report(agent, w);
-                        foreach (var breach in ThresholdEvaluator.Evaluate(report, windows.ThresholdsFor(name, agent.Agent), windows.Options.AnomalyThreshold))
+                        open[key] = existing with
                         {
-                            var key = (breach.Tenant, breach.Agent, breach.Window, breach.Metric, breach.Level);
-                            seen.Add(key);
-                            if (open.TryGetValue(key, out var existing))
-                            {
-                                open[key] = existing with
-                                {
-                                    Value = breach.Value, Threshold = breach.Threshold, Message = breach.Message,
-                                    Comparison = breach.Comparison, Recommendation = breach.Recommendation,
-                                };
-                            }
-                            else
-                            {
-                                var opened = new AlertRecord(IdOf(breach.Tenant, breach.Agent, breach.Window, breach.Metric, breach.Level, now),
-                                    breach.Tenant, breach.Agent, breach.Window, breach.Metric, breach.Level, breach.Value,
-                                    breach.Threshold, breach.Comparison, breach.Message, breach.Recommendation, now, null);
-                                open[key] = opened;
-                                changes.Add(opened);
-                            }
-                        }
+                            Value = breach.Value, Threshold = breach.Threshold, Message = breach.Message,
+                            Comparison = breach.Comparison, Recommendation = breach.Recommendation,
+                        };
+                    }
+                    else
+                    {
+                        var opened = new AlertRecord(IdOf(breach.Tenant, breach.Agent, breach.Window, breach.Metric, breach.Level, now),
+                            breach.Tenant, breach.Agent, breach.Window, breach.Metric, breach.Level, breach.Value,
+                            breach.Threshold, breach.Comparison, breach.Message, breach.Recommendation, now, null);
+                        open[key] = opened;
+                        changes.Add(opened);
                     }
                 }
             }
@@ -85,18 +98,37 @@ internal sealed class AlertTracker(RollingWindows windows, IAlertHistoryStore? h
                 changes.Add(open[key] with { ResolvedAt = now });
                 open.Remove(key);
             }
+            answers.Clear();
+            evaluatedViews = null;
 
             if (history is not null && changes.Count > 0)
             {
                 await history.SaveAlertsAsync(changes, cancellationToken).ConfigureAwait(false);
             }
 
-            return open.Values.Where(a => tenant is null || a.Tenant == tenant).ToList();
+            evaluatedViews = views;
+            return Answer(tenant);
         }
         finally
         {
             gate.Release();
         }
+    }
+
+    /// <summary>The open alerts of a tenant (all tenants when null); the same list until an evaluation changes them.</summary>
+    private IReadOnlyList<AlertRecord> Answer(string? tenant)
+    {
+        var key = tenant is null ? "\u0000all" : "=" + tenant;
+        if (!answers.TryGetValue(key, out var answer))
+        {
+            answer = open.Values.Where(a => tenant is null || a.Tenant == tenant).ToList().AsReadOnly();
+            // Tenants without data get no entry kept: any name a caller asks for must leave no state behind.
+            if (tenant is null || windows.Tenants().Contains(tenant, StringComparer.Ordinal))
+            {
+                answers[key] = answer;
+            }
+        }
+        return answer;
     }
 
     private async Task ResumeAsync(CancellationToken cancellationToken)

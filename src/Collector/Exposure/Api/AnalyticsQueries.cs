@@ -12,41 +12,53 @@ namespace PerfOtel.Collector.Exposure.Api;
 internal static class AnalyticsQueries
 {
     /// <summary><c>GET /api/v1/health</c>.</summary>
-    public static HealthResponse Health(RollingWindows windows, string tenant, int window)
+    public static HealthResponse Health(RollingWindows windows, string tenant, int window) =>
+        Health(windows, windows.View(tenant, window));
+
+    /// <summary><c>GET /api/v1/health</c> from a view already taken (a page drawing more of the same view).</summary>
+    public static HealthResponse Health(RollingWindows windows, TenantView view)
     {
+        var (tenant, window) = (view.Tenant, view.Window);
         var system = windows.TenantReport(tenant, window);
-        var agents = windows.Agents(tenant, window).Select(a => windows.Report(a, window)).ToList();
-        var byBand = new Dictionary<string, int>(StringComparer.Ordinal)
+        var (byBand, critical, warning) = view.Memo("health", static v =>
         {
-            ["excellent"] = 0, ["good"] = 0, ["fair"] = 0, ["poor"] = 0,
-        };
-        foreach (var agent in agents)
-        {
-            if (agent.HealthBand is { } band)
+            var bands = new Dictionary<string, int>(StringComparer.Ordinal)
             {
-                byBand[band]++;
+                ["excellent"] = 0, ["good"] = 0, ["fair"] = 0, ["poor"] = 0,
+            };
+            foreach (var agent in v.Reports)
+            {
+                if (agent.HealthBand is { } band)
+                {
+                    bands[band]++;
+                }
             }
-        }
-        var breaches = Breaches(windows, tenant, agents);
-        var critical = breaches.Count(b => b.Level == ThresholdEvaluator.Critical);
-        var warning = breaches.Count(b => b.Level == ThresholdEvaluator.Warning);
+            return Tuple.Create<IReadOnlyDictionary<string, int>, int, int>(bands,
+                v.Breaches.Count(b => b.Level == ThresholdEvaluator.Critical), v.Breaches.Count(b => b.Level == ThresholdEvaluator.Warning));
+        });
         return new HealthResponse(TenantHealthStatus.Of(system, critical, warning), tenant, windows.Windows[window].Name,
-            windows.Now, system.HealthScore, system.HealthBand, agents.Count, system.Invocations, byBand, critical, warning);
+            windows.Now, system.HealthScore, system.HealthBand, view.Agents.Count, system.Invocations, byBand, critical, warning);
     }
 
     /// <summary><c>GET /api/v1/metrics/agents</c>.</summary>
-    public static AgentListResponse AgentList(RollingWindows windows, string tenant, int window)
+    public static AgentListResponse AgentList(RollingWindows windows, string tenant, int window) =>
+        AgentList(windows, windows.View(tenant, window));
+
+    /// <summary><c>GET /api/v1/metrics/agents</c> from a view already taken.</summary>
+    public static AgentListResponse AgentList(RollingWindows windows, TenantView view)
     {
-        var summaries = windows.Agents(tenant, window)
-            .Select(a => windows.Report(a, window))
+        var name = windows.Windows[view.Window].Name;
+        return view.Memo("agent-list", v => new AgentListResponse(v.Tenant, name, v.Reports
             .Select(r => new AgentSummary(r.Agent!, r.Invocations, r.SuccessRate, r.ErrorRate, r.LatencyP95Seconds,
                 r.Accuracy, r.Quality, r.Calibration.ExpectedCalibrationError, r.CostPerInvocationUsd, r.HealthScore, r.HealthBand,
                 r.Anomaly.Score, r.AgentType, r.LastSeen, r.Status))
-            .ToList();
-        return new AgentListResponse(tenant, windows.Windows[window].Name, summaries);
+            .ToList()));
     }
 
-    /// <summary><c>GET /api/v1/metrics/agents/{agent}</c>: every window, or only the one given; null for an unknown agent.</summary>
+    /// <summary>
+    /// <c>GET /api/v1/metrics/agents/{agent}</c>: every window, or only the one given; null for an unknown agent. The
+    /// agent's standing is among the tenant's agents with data in each window (itself included, with or without).
+    /// </summary>
     public static AgentMetricsResponse? AgentMetrics(RollingWindows windows, string tenant, string agent, int? only)
     {
         if (windows.Find(tenant, agent) is not { } found)
@@ -57,9 +69,10 @@ internal static class AnalyticsQueries
             .Where(w => only is null || w == only)
             .Select(w =>
             {
-                var report = windows.Report(found, w);
-                var peers = windows.Agents(tenant, w).Where(a => a != found).Select(a => windows.Report(a, w)).Append(report).ToList();
-                return report with { Standing = PeerStandings.Rank(peers, windows.ThresholdsFor(tenant))[agent] };
+                var view = windows.View(tenant, w);
+                var inView = view.ReportOf(agent);
+                var report = inView ?? windows.Report(found, w);
+                return report with { Standing = view.Peers.Standing(report, inTable: inView is not null) };
             })
             .ToList();
         return new AgentMetricsResponse(tenant, agent, reports);
@@ -77,7 +90,7 @@ internal static class AnalyticsQueries
             .ThenBy(a => a.Metric, StringComparer.Ordinal)
             .ToList();
 
-    /// <summary>The thresholds the agents breach, critical first, then by agent.</summary>
+    /// <summary>The thresholds the agents breach, critical first, then by agent (the tenant-wide pass is <see cref="TenantView.Breaches"/>).</summary>
     public static List<ThresholdBreach> Breaches(RollingWindows windows, string tenant, IEnumerable<AgentReport> agents) =>
         agents
             .SelectMany(r => ThresholdEvaluator.Evaluate(r, windows.ThresholdsFor(tenant, r.Agent), windows.Options.AnomalyThreshold))

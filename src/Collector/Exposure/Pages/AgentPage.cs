@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using OxyPlot;
 using OxyPlot.Axes;
@@ -133,6 +134,28 @@ internal static class AgentPage
         {
             page.Paragraph($"ECE, MCE and Brier are withheld below {calibration.MinimumSamples} samples; the bins are drawn as they are.", "sources");
         }
+        // The two charts depend on the bins alone: drawn once per report (a new report after new data draws them anew).
+        page.Raw(ReliabilityCharts.GetValue(calibration, _ => DrawReliability(report)));
+        page.Table("Calibration bins", "Bin", "Samples", "Mean confidence", "Success rate", "Gap");
+        foreach (var bin in calibration.Bins)
+        {
+            page.Row(bin.Bin.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .RowHeader($"{bin.Lower:0.0}–{bin.Upper:0.0}")
+                .Number("samples", bin.Samples, NumberFormat.Count)
+                .Number("meanConfidence", bin.MeanConfidence, NumberFormat.Plain)
+                .Number("successRate", bin.SuccessRate, NumberFormat.Plain)
+                .Number("gap", bin.SuccessRate - bin.MeanConfidence, NumberFormat.Plain).EndRow();
+        }
+        page.EndTable().Raw("</section>");
+    }
+
+    /// <summary>The reliability diagram and the bin counts of a report, kept with its calibration (one per report built).</summary>
+    private static readonly ConditionalWeakTable<CalibrationReport, string> ReliabilityCharts = new();
+
+    private static string DrawReliability(AgentReport report)
+    {
+        var calibration = report.Calibration;
+        var charts = PageWriter.Fragment(24 * 1024);
         var filled = calibration.Bins.Where(b => b.Samples > 0 && b.MeanConfidence is not null && b.SuccessRate is not null).ToList();
 
         var model = Charts.Model();
@@ -158,7 +181,7 @@ internal static class AgentPage
             : "Each point is a confidence bin: its mean confidence against the share of its invocations that succeeded; " +
               "points below the dashed diagonal are overconfident. " + string.Join("; ", filled.Select(b =>
                   $"bin {b.Lower:0.0}-{b.Upper:0.0}: {b.Samples} samples, mean confidence {b.MeanConfidence:0.000}, success {b.SuccessRate:0.000}")) + ".";
-        page.Chart(Charts.Svg(model, 420, "chart-reliability", $"Reliability diagram of {report.Agent} over {report.Window}", description, x, y),
+        charts.Chart(Charts.Svg(model, 420, "chart-reliability", $"Reliability diagram of {report.Agent} over {report.Window}", description, x, y),
             "Confidence against observed success per bin (dashed: perfect calibration). The bin counts follow, and the table has every bin.");
 
         var counts = Charts.Model();
@@ -177,21 +200,11 @@ internal static class AgentPage
             countY.Maximum = 1;
         }
         counts.Series.Add(bars);
-        page.Chart(Charts.Svg(counts, 220, "chart-bin-counts", $"Samples per confidence bin of {report.Agent}",
+        charts.Chart(Charts.Svg(counts, 220, "chart-bin-counts", $"Samples per confidence bin of {report.Agent}",
                 "Number of invocations in each confidence bin: " + string.Join(", ", calibration.Bins.Select(b => $"{b.Lower:0.0}-{b.Upper:0.0}: {b.Samples}")) + ".",
                 countX, countY),
             "How many invocations fall in each confidence bin: a point backed by few samples says little.");
-        page.Table("Calibration bins", "Bin", "Samples", "Mean confidence", "Success rate", "Gap");
-        foreach (var bin in calibration.Bins)
-        {
-            page.Row(bin.Bin.ToString(System.Globalization.CultureInfo.InvariantCulture))
-                .RowHeader($"{bin.Lower:0.0}–{bin.Upper:0.0}")
-                .Number("samples", bin.Samples, NumberFormat.Count)
-                .Number("meanConfidence", bin.MeanConfidence, NumberFormat.Plain)
-                .Number("successRate", bin.SuccessRate, NumberFormat.Plain)
-                .Number("gap", bin.SuccessRate - bin.MeanConfidence, NumberFormat.Plain).EndRow();
-        }
-        page.EndTable().Raw("</section>");
+        return charts.Markup();
     }
 
     private static void TaskTypes(PageWriter page, AgentReport report)

@@ -13,13 +13,14 @@ namespace PerfOtel.Collector.Exposure.Pages;
 internal sealed class PageWriter
 {
     private static readonly HtmlEncoder Encoder = HtmlEncoder.Default;
-    private readonly StringBuilder html = new(16 * 1024);
+    private readonly StringBuilder html;
 
     /// <summary>Query string (with its <c>?</c>, or empty) that keeps the tenant and window across the pages' links.</summary>
     public string Carry { get; }
 
     public PageWriter(string title, string tenant, string carry, bool signedIn)
     {
+        html = new StringBuilder(16 * 1024);
         Carry = carry;
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
@@ -37,6 +38,18 @@ internal sealed class PageWriter
         }
         html.Append("</nav></header><main id=\"main\" tabindex=\"-1\"><h1>").Append(Encode(title)).Append("</h1>");
     }
+
+    private PageWriter(int capacity)
+    {
+        Carry = string.Empty;
+        html = new StringBuilder(capacity);
+    }
+
+    /// <summary>A writer for part of a page (no frame), to be kept and written into pages with <see cref="Raw"/>.</summary>
+    public static PageWriter Fragment(int capacity = 16 * 1024) => new(capacity);
+
+    /// <summary>The markup written so far (of a <see cref="Fragment"/>).</summary>
+    public string Markup() => html.ToString();
 
     public static string Encode(string? text) => Encoder.Encode(text ?? string.Empty);
 

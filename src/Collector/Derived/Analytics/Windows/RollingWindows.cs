@@ -21,6 +21,7 @@ internal sealed class RollingWindows
     private readonly ConcurrentDictionary<(string Tenant, string Agent), AgentWindows> agents = new();
     private readonly ConcurrentDictionary<(string Tenant, string? Agent), ThresholdSet> thresholdsByScope = new();
     private readonly ConcurrentDictionary<string, AgentWindows> tenantTotals = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Tenant, int Window), TenantView> views = new();
     private readonly TimeProvider time;
     private readonly IOptions<ThresholdOptions> thresholds;
     private readonly CardinalityGuard? guard;
@@ -185,6 +186,68 @@ internal sealed class RollingWindows
             .Where(a => a.Tenant == tenant && (windowIndex < 0 || a.HasDataIn(windowIndex, now)))
             .OrderBy(a => a.Agent, StringComparer.Ordinal)
             .ToList();
+    }
+
+    /// <summary>
+    /// The tenant's agents with data in the window and their reports, with the tenant-wide passes over them
+    /// (<see cref="TenantView"/>). The same view serves while the data and the window's bucket have not changed and every
+    /// agent's report is still the one it holds (a report also moves with the clock: its status); listing the agents and
+    /// comparing their cached reports is all a request then costs. Only tenants with data keep a view.
+    /// </summary>
+    public TenantView View(string tenant, int windowIndex)
+    {
+        var changes = Changes;
+        var now = Now;
+        var window = Windows[windowIndex];
+        var bucket = Math.DivRem(now.UtcTicks, window.BucketWidth.Ticks, out var rest) - (rest < 0 ? 1 : 0);
+        var key = (tenant, windowIndex);
+        IReadOnlyList<AgentWindows> agentList;
+        if (views.TryGetValue(key, out var kept) && kept.Changes == changes && kept.Bucket == bucket)
+        {
+            // No data arrived and the bucket is the same: the same agents have data in the window.
+            agentList = kept.Agents;
+        }
+        else if (kept is not null && kept.Bucket == bucket)
+        {
+            // New data in the same bucket: data is only added until the window moves, so every agent of the kept view
+            // still has data in it; only the others are looked at.
+            agentList = WithNewcomers(kept, windowIndex, now);
+            kept = null;
+        }
+        else
+        {
+            agentList = Agents(tenant, windowIndex);
+            kept = null;
+        }
+        var reports = new AgentReport[agentList.Count];
+        for (var i = 0; i < reports.Length; i++)
+        {
+            reports[i] = Report(agentList[i], windowIndex);
+        }
+        if (kept is not null && kept.Holds(reports))
+        {
+            return kept;
+        }
+        var view = new TenantView(tenant, windowIndex, changes, bucket, agentList, reports, this);
+        if (tenantTotals.ContainsKey(tenant))
+        {
+            views[key] = view;
+        }
+        return view;
+    }
+
+    private IReadOnlyList<AgentWindows> WithNewcomers(TenantView kept, int windowIndex, DateTimeOffset now)
+    {
+        List<AgentWindows>? newcomers = null;
+        foreach (var agent in agents.Values)
+        {
+            if (agent.Tenant == kept.Tenant && !kept.Has(agent.Agent) && agent.HasDataIn(windowIndex, now))
+            {
+                (newcomers ??= []).Add(agent);
+            }
+        }
+        return newcomers is null ? kept.Agents
+            : kept.Agents.Concat(newcomers).OrderBy(a => a.Agent, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Every agent of every tenant, unordered (the gauges' hot path).</summary>
