@@ -1,4 +1,6 @@
+using System.Text.Json;
 using PerfOtel.Collector.Derived.Experiments;
+using PerfOtel.Collector.Exposure.Api;
 using PerfOtel.Collector.Derived.Models;
 using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Tests.Cost;
@@ -88,6 +90,12 @@ public class ExperimentAdviceTests
         Assert.StartsWith("For agent planner on task type itinerary, experiment model-swap (verdict guardrail_violated) decides", decision.Reason, StringComparison.Ordinal);
         Assert.Contains("do not switch to openai/gpt-4o-mini; a guardrail was violated", decision.Reason, StringComparison.Ordinal);
 
+        // GET /api/v1/models lists the decision not to switch.
+        var rest = JsonSerializer.Serialize(CostEndpoints.Models(harness.Models, recommender, "default", harness.Models.Options.Windows[0]),
+            new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        Assert.Contains("\"recommendations\":[]", rest, StringComparison.Ordinal);
+        Assert.Contains("\"verdict\":\"guardrail_violated\",\"advised\":false", rest, StringComparison.Ordinal);
+
         // The variants say which model served them.
         var report = harness.Experiments.Report("default", "model-swap")!;
         Assert.Equal(new VariantModel("openai", "gpt-4o-mini", 200), report.Variants.Single(v => v.Variant == "cheaper").ServedBy);
@@ -128,6 +136,12 @@ public class ExperimentAdviceTests
         Assert.Contains("experiment model-swap (verdict no_difference)", recommendation.Reason, StringComparison.Ordinal);
         Assert.Contains("use openai/gpt-4o-mini; no difference on success and 80% cheaper", recommendation.Reason, StringComparison.Ordinal);
         Assert.True(Assert.Single(recommender.GetExperimentAdvice("default")).Advised);
+
+        // GET /api/v1/models says where the advice comes from (the route's answer, serialized as the route does).
+        var rest = JsonSerializer.Serialize(CostEndpoints.Models(harness.Models, recommender, "default", harness.Models.Options.Windows[0]),
+            new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        Assert.Contains("\"source\":\"experiment\",\"experiment\":\"model-swap\",\"experimentVerdict\":\"no_difference\"", rest, StringComparison.Ordinal);
+        Assert.Contains("\"experimentAdvice\":[{\"agent\":\"planner\",\"taskType\":\"itinerary\",\"experiment\":\"model-swap\",\"verdict\":\"no_difference\",\"advised\":true", rest, StringComparison.Ordinal);
     }
 
     [Fact]
