@@ -28,6 +28,8 @@ declare -A driver=(
 )
 
 postgres_cluster_start
+# postgres_cluster_start sets its own EXIT trap: put back the one that also removes the base worktree.
+trap cleanup EXIT
 # One run: prints "<spans/s> <spans per CPU-second>" from the driver's steady-state line.
 measure() {
   local build="$1" provider="$2" run="$3" out
