@@ -89,6 +89,11 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
             parameters.Add(("@after_trace", after.TraceId));
         }
 
+        if (search.Warning is { } warning)
+        {
+            conditions.Add(WarningCondition(warning, parameters));
+        }
+
         parameters.Add(("@limit", Math.Max(0, search.Limit)));
         var sql = $"""
             WITH page AS MATERIALIZED (
@@ -125,6 +130,71 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
             ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC
             """;
         return (sql, parameters);
+    }
+
+    /// <summary>
+    /// How both stores pick an invocation's latest feedback (alias <c>latest</c>): the newest received, ties broken by
+    /// feedback id so that the row the run shows and the row <c>warning=quality_concern</c> tests are one.
+    /// </summary>
+    public const string LatestFeedbackOrder = "latest.received_at DESC, latest.feedback_id DESC";
+
+    /// <summary>
+    /// One warning's rule (<c>RunWarnings.Of</c>) as a condition on an invocation <c>i</c>: its own columns, the summary
+    /// of its own provider calls that the triggers of migration 8 keep (<c>call_count</c>, <c>call_tokens</c>,
+    /// <c>call_unpriced_tokens</c>, <c>call_retries</c>, <c>call_fallbacks</c>) and its latest feedback. The
+    /// threshold-free rules repeat their partial index's predicate literally, so that both planners can use it.
+    /// </summary>
+    private static string WarningCondition(RunWarningFilter warning, List<(string Name, object Value)> parameters)
+    {
+        parameters.Add(("@w_threshold", warning.Threshold));
+        switch (warning.Warning)
+        {
+            case "low_confidence":
+                return "i.confidence < @w_threshold";
+            case "high_token_usage":
+                // The roll-up rule of RecordReader.RollUp: the calls' sum when there are calls, else the span's own.
+                return "(CASE WHEN i.call_count > 0 THEN i.call_tokens ELSE i.input_tokens + i.output_tokens END) > @w_threshold";
+            case "slow_execution":
+            {
+                if (warning.SlowAboveSeconds.Count == 0)
+                {
+                    return "1 = 0";
+                }
+                var cases = new System.Text.StringBuilder("i.duration_seconds > CASE i.agent_name");
+                var n = 0;
+                foreach (var (agent, limit) in warning.SlowAboveSeconds.OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    cases.Append(System.Globalization.CultureInfo.InvariantCulture, $" WHEN @w_agent{n} THEN @w_limit{n}");
+                    parameters.Add(($"@w_agent{n}", agent));
+                    parameters.Add(($"@w_limit{n}", limit));
+                    n++;
+                }
+                return cases.Append(" END").ToString();
+            }
+            case "quality_concern":
+                // Quality below its threshold, else the accuracy of the latest feedback below its own (RunWarnings.AccuracyOf).
+                parameters.Add(("@w_accuracy", warning.AccuracyThreshold));
+                return $"""
+                    (i.quality < @w_threshold OR (
+                        SELECT COALESCE(latest.accuracy, latest.score,
+                                        CASE WHEN latest.success THEN 1.0 WHEN NOT latest.success THEN 0.0 END)
+                        FROM feedback latest
+                        WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
+                          AND latest.tenant = i.tenant
+                        ORDER BY {LatestFeedbackOrder} LIMIT 1) < @w_accuracy)
+                    """;
+            case "many_retries":
+                // With a threshold of 0 or more, only retried runs qualify: the partial index of retried runs serves.
+                return warning.Threshold >= 0
+                    ? "i.call_retries > 0 AND i.call_retries > @w_threshold"
+                    : "i.call_retries > @w_threshold";
+            case "fallback_used":
+                return "i.call_fallbacks > 0";
+            case "unpriced_model":
+                return "i.call_unpriced_tokens > 0";
+            default:
+                throw new ArgumentOutOfRangeException(nameof(warning), warning.Warning, "not a warning name");
+        }
     }
 
     public RunRow ReadRow(DbDataReader reader)

@@ -377,12 +377,12 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return deleted;
     }
 
-    private static readonly RunSql Runs = new(time => time.UtcDateTime, Time, """
+    private static readonly RunSql Runs = new(time => time.UtcDateTime, Time, $"""
         LEFT JOIN LATERAL (
             SELECT * FROM feedback latest
             WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
               AND latest.tenant = i.tenant
-            ORDER BY latest.received_at DESC LIMIT 1) f ON true
+            ORDER BY {RunSql.LatestFeedbackOrder} LIMIT 1) f ON true
         """, "JOIN");
 
     public async Task<IReadOnlyList<RunRow>> SearchRunsAsync(RunSearch search, CancellationToken cancellationToken)

@@ -289,12 +289,12 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         }
     }
 
-    private static readonly RunSql Runs = new(time => SqliteTime.ToMicros(time), SqliteRecordReader.Time, """
+    private static readonly RunSql Runs = new(time => SqliteTime.ToMicros(time), SqliteRecordReader.Time, $"""
         LEFT JOIN feedback f ON f.rowid = (
             SELECT latest.rowid FROM feedback latest
             WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
               AND latest.tenant = i.tenant
-            ORDER BY latest.received_at DESC LIMIT 1)
+            ORDER BY {RunSql.LatestFeedbackOrder} LIMIT 1)
         """, "CROSS JOIN");
 
     public async Task<IReadOnlyList<RunRow>> SearchRunsAsync(RunSearch search, CancellationToken cancellationToken)
