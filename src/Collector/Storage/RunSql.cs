@@ -11,7 +11,7 @@ namespace PerfOtel.Collector.Storage;
 /// rows); <c>CROSS JOIN</c> fixes its join order. PostgreSQL plans from its statistics and takes a plain <c>JOIN</c>.
 /// </summary>
 internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbDataReader, int, DateTimeOffset> readTime,
-    string latestFeedbackJoin, string pageFirstJoin)
+    string latestFeedbackJoin, string pageFirstJoin, Func<string, string> indexHint)
 {
     /// <summary>The most records of one kind a trace read returns: a run is read whole, and a trace is not unbounded.</summary>
     public const int MaxTraceRecords = 10_000;
@@ -21,11 +21,174 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
     private const int RollUpAt = Columns.InvocationCount;
     private const int FeedbackAt = RollUpAt + 12;
 
-    public (string Sql, List<(string Name, object Value)> Parameters) Search(RunSearch search, string? traceId = null)
+    /// <summary>
+    /// How many invocations a threshold warning's first, newest-first walk reads per result asked for, before it asks the
+    /// warning's value index for the rest (<see cref="SearchAsync"/>). Internal and settable so that tests can force the
+    /// second step; both steps give the same runs.
+    /// </summary>
+    internal static int TimeWalkRowsPerResult { get; set; } = 40;
+
+    private enum Plan
+    {
+        /// <summary>Every condition on one newest-first walk (no warning, or a threshold-free one with its partial index).</summary>
+        Walk,
+
+        /// <summary>The newest <c>@window</c> runs of the other conditions, filtered by the warning.</summary>
+        Window,
+
+        /// <summary>The runs past the warning's threshold, found by its value index, then sorted newest first.</summary>
+        ByValue,
+    }
+
+    /// <summary>
+    /// The run list (<c>GET /api/v1/invocations</c>), exact for every filter. A threshold warning (confidence, tokens,
+    /// slowness, quality, retries) is answered in up to two steps, so that it is fast whether many runs have it or
+    /// few: first the newest <see cref="TimeWalkRowsPerResult"/> × limit runs of the other filters are walked newest
+    /// first; if they hold a page, that is the page. Otherwise the rest of the page comes from the runs past the
+    /// threshold older than that window, found through the warning's value index and sorted by time: few when the
+    /// warning is rare, and a common warning has already filled its page in the first step.
+    /// </summary>
+    public async Task<List<RunRow>> SearchAsync(RunSearch search,
+        Func<string, List<(string Name, object Value)>, Func<DbDataReader, object>, Task<List<object>>> query)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        ArgumentNullException.ThrowIfNull(query);
+        if (search.Warning is not { } warning || !HasValueIndex(warning.Warning) || search.Limit <= 0)
+        {
+            var (sql, parameters) = Search(search);
+            return (await query(sql, parameters, ReadRow).ConfigureAwait(false)).Cast<RunRow>().ToList();
+        }
+
+        var window = (int)Math.Min(int.MaxValue, (long)search.Limit * Math.Max(1, TimeWalkRowsPerResult));
+        var (windowSql, windowParameters) = Build(search, null, Plan.Window, window);
+        var rows = (await query(windowSql, windowParameters, ReadRow).ConfigureAwait(false)).Cast<RunRow>().ToList();
+        if (rows.Count >= search.Limit)
+        {
+            return rows;
+        }
+
+        // The oldest run of the window: none when the other filters have no more runs than the window held.
+        var (endSql, endParameters) = WindowEnd(search, window);
+        var end = (await query(endSql, endParameters,
+            r => new RunCursor(readTime(r, 0), r.GetString(1), r.GetString(2))).ConfigureAwait(false)).Cast<RunCursor>().FirstOrDefault();
+        if (end is null)
+        {
+            return rows;
+        }
+
+        var (restSql, restParameters) = Build(search with { After = end, Limit = search.Limit - rows.Count }, null, Plan.ByValue, 0);
+        rows.AddRange((await query(restSql, restParameters, ReadRow).ConfigureAwait(false)).Cast<RunRow>());
+        return rows;
+    }
+
+    private static bool HasValueIndex(string warning) => warning is "low_confidence" or "high_token_usage"
+        or "slow_execution" or "quality_concern" or "many_retries";
+
+    public (string Sql, List<(string Name, object Value)> Parameters) Search(RunSearch search, string? traceId = null) =>
+        Build(search, traceId, Plan.Walk, 0);
+
+    private (string Sql, List<(string Name, object Value)> Parameters) WindowEnd(RunSearch search, int window)
+    {
+        var (conditions, parameters) = Conditions(search, null);
+        parameters.Add(("@window_offset", window - 1));
+        return ($"""
+            SELECT i.start_time, i.span_id, i.trace_id FROM invocations i
+            WHERE {string.Join(" AND ", conditions)}
+            ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC
+            LIMIT 1 OFFSET @window_offset
+            """, parameters);
+    }
+
+    private (string Sql, List<(string Name, object Value)> Parameters) Build(RunSearch search, string? traceId, Plan plan,
+        int window)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        var (conditions, parameters) = Conditions(search, traceId);
+        string page;
+        const string newestFirst = "ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC";
+        if (search.Warning is not { } warning || plan == Plan.Walk)
+        {
+            if (search.Warning is { } inline)
+            {
+                conditions.Add(WarningCondition(inline, parameters));
+            }
+
+            page = $"""
+                SELECT i.trace_id, i.span_id FROM invocations i
+                WHERE {string.Join(" AND ", conditions)}
+                {newestFirst}
+                LIMIT @limit
+                """;
+        }
+        else if (plan == Plan.Window)
+        {
+            parameters.Add(("@window", window));
+            page = $"""
+                SELECT i.trace_id, i.span_id FROM (
+                    SELECT i.tenant, i.trace_id, i.span_id, i.start_time, i.agent_name, i.duration_seconds, i.confidence,
+                           i.quality, i.input_tokens, i.output_tokens, i.call_count, i.call_tokens, i.call_retries
+                    FROM invocations i
+                    WHERE {string.Join(" AND ", conditions)}
+                    {newestFirst}
+                    LIMIT @window) i
+                WHERE {WarningCondition(warning, parameters)}
+                {newestFirst}
+                LIMIT @limit
+                """;
+        }
+        else
+        {
+            conditions.Add(WarningCondition(warning, parameters));
+            page = $"""
+                SELECT i.trace_id, i.span_id FROM ({Candidates(warning, parameters)}) m
+                {pageFirstJoin} invocations i ON i.trace_id = m.trace_id AND i.span_id = m.span_id AND i.tenant = @tenant
+                WHERE {string.Join(" AND ", conditions)}
+                {newestFirst}
+                LIMIT @limit
+                """;
+        }
+
+        parameters.Add(("@limit", Math.Max(0, search.Limit)));
+        var sql = $"""
+            WITH page AS MATERIALIZED (
+                {page}),
+            calls AS MATERIALIZED (
+                SELECT p.trace_id, p.owner_span_id, COUNT(*) AS calls,
+                       CAST(SUM(p.input_tokens) AS BIGINT) AS input_tokens,
+                       CAST(SUM(p.output_tokens) AS BIGINT) AS output_tokens,
+                       CAST(SUM(p.cache_read_tokens) AS BIGINT) AS cache_read_tokens,
+                       CAST(SUM(p.cache_creation_tokens) AS BIGINT) AS cache_creation_tokens,
+                       CAST(SUM(p.reasoning_tokens) AS BIGINT) AS reasoning_tokens,
+                       SUM(p.cost_usd) AS cost_usd,
+                       CAST(SUM(p.unpriced_tokens) AS BIGINT) AS unpriced_tokens,
+                       SUM(CASE WHEN p.attempt > 1 THEN 1 ELSE 0 END) AS retries,
+                       SUM(CASE WHEN p.fallback_from IS NOT NULL THEN 1 ELSE 0 END) AS fallbacks,
+                       SUM(CASE WHEN p.error_type IS NOT NULL THEN 1 ELSE 0 END) AS failed,
+                       MAX(p.attempt) AS max_attempt
+                FROM page {pageFirstJoin} provider_calls p ON p.trace_id = page.trace_id AND p.owner_span_id = page.span_id
+                WHERE p.tenant = @tenant
+                GROUP BY p.trace_id, p.owner_span_id)
+            SELECT {Columns.Prefixed(Columns.Invocation, "i")},
+                   COALESCE(c.calls, 0), COALESCE(c.input_tokens, 0), COALESCE(c.output_tokens, 0),
+                   COALESCE(c.cache_read_tokens, 0), COALESCE(c.cache_creation_tokens, 0),
+                   COALESCE(c.reasoning_tokens, 0), c.cost_usd, COALESCE(c.unpriced_tokens, 0),
+                   COALESCE(c.retries, 0), COALESCE(c.fallbacks, 0), COALESCE(c.failed, 0), COALESCE(c.max_attempt, 0),
+                   {Columns.Prefixed(Columns.Feedback, "f")}
+            FROM page
+            {pageFirstJoin} invocations i ON i.trace_id = page.trace_id AND i.span_id = page.span_id AND i.tenant = @tenant
+            LEFT JOIN calls c ON c.trace_id = i.trace_id AND c.owner_span_id = i.span_id
+            {latestFeedbackJoin}
+            ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC
+            """;
+        return (sql, parameters);
+    }
+
+    /// <summary>Every condition of the search but its warning, on invocation <c>i</c>.</summary>
+    private (List<string> Conditions, List<(string Name, object Value)> Parameters) Conditions(RunSearch search, string? traceId)
     {
         ArgumentNullException.ThrowIfNull(search);
         var conditions = new List<string> { "i.tenant = @tenant" };
-        var parameters = new List<(string, object)> { ("@tenant", search.Tenant) };
+        var parameters = new List<(string Name, object Value)> { ("@tenant", search.Tenant) };
         void Equal(string column, string name, string? value)
         {
             if (value is not null)
@@ -89,48 +252,48 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
             parameters.Add(("@after_trace", after.TraceId));
         }
 
-        if (search.Warning is { } warning)
-        {
-            conditions.Add(WarningCondition(warning, parameters));
-        }
-
-        parameters.Add(("@limit", Math.Max(0, search.Limit)));
-        var sql = $"""
-            WITH page AS MATERIALIZED (
-                SELECT i.trace_id, i.span_id FROM invocations i
-                WHERE {string.Join(" AND ", conditions)}
-                ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC
-                LIMIT @limit),
-            calls AS MATERIALIZED (
-                SELECT p.trace_id, p.owner_span_id, COUNT(*) AS calls,
-                       CAST(SUM(p.input_tokens) AS BIGINT) AS input_tokens,
-                       CAST(SUM(p.output_tokens) AS BIGINT) AS output_tokens,
-                       CAST(SUM(p.cache_read_tokens) AS BIGINT) AS cache_read_tokens,
-                       CAST(SUM(p.cache_creation_tokens) AS BIGINT) AS cache_creation_tokens,
-                       CAST(SUM(p.reasoning_tokens) AS BIGINT) AS reasoning_tokens,
-                       SUM(p.cost_usd) AS cost_usd,
-                       CAST(SUM(p.unpriced_tokens) AS BIGINT) AS unpriced_tokens,
-                       SUM(CASE WHEN p.attempt > 1 THEN 1 ELSE 0 END) AS retries,
-                       SUM(CASE WHEN p.fallback_from IS NOT NULL THEN 1 ELSE 0 END) AS fallbacks,
-                       SUM(CASE WHEN p.error_type IS NOT NULL THEN 1 ELSE 0 END) AS failed,
-                       MAX(p.attempt) AS max_attempt
-                FROM page {pageFirstJoin} provider_calls p ON p.trace_id = page.trace_id AND p.owner_span_id = page.span_id
-                WHERE p.tenant = @tenant
-                GROUP BY p.trace_id, p.owner_span_id)
-            SELECT {Columns.Prefixed(Columns.Invocation, "i")},
-                   COALESCE(c.calls, 0), COALESCE(c.input_tokens, 0), COALESCE(c.output_tokens, 0),
-                   COALESCE(c.cache_read_tokens, 0), COALESCE(c.cache_creation_tokens, 0),
-                   COALESCE(c.reasoning_tokens, 0), c.cost_usd, COALESCE(c.unpriced_tokens, 0),
-                   COALESCE(c.retries, 0), COALESCE(c.fallbacks, 0), COALESCE(c.failed, 0), COALESCE(c.max_attempt, 0),
-                   {Columns.Prefixed(Columns.Feedback, "f")}
-            FROM page
-            {pageFirstJoin} invocations i ON i.trace_id = page.trace_id AND i.span_id = page.span_id AND i.tenant = @tenant
-            LEFT JOIN calls c ON c.trace_id = i.trace_id AND c.owner_span_id = i.span_id
-            {latestFeedbackJoin}
-            ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC
-            """;
-        return (sql, parameters);
+        return (conditions, parameters);
     }
+
+    /// <summary>
+    /// The runs of the tenant past a threshold warning's threshold, by its value index (named to SQLite, which has no
+    /// statistics to choose it; PostgreSQL chooses from its own): a superset of the runs the warning selects, which
+    /// <see cref="WarningCondition"/> then tests exactly.
+    /// </summary>
+    private string Candidates(RunWarningFilter warning, List<(string Name, object Value)> parameters)
+    {
+        const string keys = "SELECT trace_id, span_id FROM invocations";
+        switch (warning.Warning)
+        {
+            case "low_confidence":
+                return $"{keys} {indexHint("ix_invocations_tenant_confidence")} WHERE tenant = @tenant AND confidence < @w_threshold";
+            case "high_token_usage":
+                return $"{keys} {indexHint("ix_invocations_tenant_run_tokens")} WHERE tenant = @tenant AND {RunTokens} > @w_threshold";
+            case "slow_execution":
+                // Above the lowest of the agents' limits; the warning's own condition applies each agent's.
+                parameters.Add(("@w_slowest_limit", warning.SlowAboveSeconds.Count == 0 ? double.MaxValue : warning.SlowAboveSeconds.Values.Min()));
+                return $"{keys} {indexHint("ix_invocations_tenant_duration")} WHERE tenant = @tenant AND duration_seconds > @w_slowest_limit";
+            case "quality_concern":
+                return $"""
+                    {keys} {indexHint("ix_invocations_tenant_quality")} WHERE tenant = @tenant AND quality < @w_threshold
+                    UNION
+                    SELECT invocation_trace_id, invocation_span_id FROM feedback {indexHint("ix_feedback_tenant_accuracy")}
+                    WHERE tenant = @tenant AND invocation_span_id IS NOT NULL AND {FeedbackAccuracy} < @w_accuracy
+                    """;
+            case "many_retries":
+                return warning.Threshold >= 0
+                    ? $"{keys} {indexHint("ix_invocations_tenant_retries")} WHERE tenant = @tenant AND call_retries > 0 AND call_retries > @w_threshold"
+                    : $"{keys} WHERE tenant = @tenant";
+            default:
+                throw new ArgumentOutOfRangeException(nameof(warning), warning.Warning, "no value index");
+        }
+    }
+
+    /// <summary>A run's tokens by the roll-up rule of RecordReader.RollUp, as its expression index has it (unqualified).</summary>
+    private const string RunTokens = "(CASE WHEN call_count > 0 THEN call_tokens ELSE input_tokens + output_tokens END)";
+
+    /// <summary>A feedback row's accuracy by RunWarnings.AccuracyOf, as its expression index has it (unqualified).</summary>
+    private const string FeedbackAccuracy = "(COALESCE(accuracy, score, CASE WHEN success THEN 1.0 WHEN NOT success THEN 0.0 END))";
 
     /// <summary>
     /// How both stores pick an invocation's latest feedback (alias <c>latest</c>): the newest received, ties broken by
@@ -140,7 +303,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
 
     /// <summary>
     /// One warning's rule (<c>RunWarnings.Of</c>) as a condition on an invocation <c>i</c>: its own columns, the summary
-    /// of its own provider calls that the triggers of migration 8 keep (<c>call_count</c>, <c>call_tokens</c>,
+    /// of its own provider calls that the writer keeps (migration 8) (<c>call_count</c>, <c>call_tokens</c>,
     /// <c>call_unpriced_tokens</c>, <c>call_retries</c>, <c>call_fallbacks</c>) and its latest feedback. The
     /// threshold-free rules repeat their partial index's predicate literally, so that both planners can use it.
     /// </summary>

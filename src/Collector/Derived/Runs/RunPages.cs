@@ -9,7 +9,7 @@ public sealed record RunPage(IReadOnlyList<RunSummary> Runs, RunCursor? Next);
 /// Reads one page of the run list (<c>GET /api/v1/invocations</c>, docs/collector/rest-api.md, "List and filter runs"):
 /// one index range scan of <c>limit + 1</c> rows, <c>warning=</c> included. A warning filter is the warning's own rule
 /// evaluated by the store (<see cref="RunWarnings.StoreFilter"/>) with the tenant's thresholds and the agents' p95 of the
-/// moment, over the summary of each run's calls that the store keeps by triggers; so a page holds <c>limit</c> matches
+/// moment, over the summary of each run's calls that the store's writer keeps; so a page holds <c>limit</c> matches
 /// whenever that many exist, and no run is examined twice.
 /// </summary>
 public static class RunPages

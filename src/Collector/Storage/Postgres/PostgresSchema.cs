@@ -214,9 +214,9 @@ internal static class PostgresSchema
             CREATE INDEX IF NOT EXISTS ix_span_links_seen ON span_links (seen_at);
             CREATE INDEX IF NOT EXISTS ix_span_links_commit_position ON span_links (commit_position);
             """),
-        // The same number as SQLite's. Statement triggers with transition tables: one aggregated UPDATE per insert
-        // statement (a batch), not one per call.
-        new(8, "call summary on invocations (count, tokens, unpriced tokens, retries, fallbacks) kept by triggers on provider calls and invocations, back-filled; partial indexes of the run list's warning= filter", """
+        // The same number as SQLite's: the summary of each invocation's own provider calls, kept by the writer (no
+        // triggers; docs/collector/storage.md), back-filled; the indexes of the run list's warning= filter.
+        new(8, "call summary on invocations (count, tokens, unpriced tokens, retries, fallbacks) kept by the writer, back-filled; indexes of the run list's warning= filter", """
             ALTER TABLE invocations ADD COLUMN call_count bigint NOT NULL DEFAULT 0,
                 ADD COLUMN call_tokens bigint NOT NULL DEFAULT 0,
                 ADD COLUMN call_unpriced_tokens bigint NOT NULL DEFAULT 0,
@@ -224,81 +224,13 @@ internal static class PostgresSchema
                 ADD COLUMN call_fallbacks bigint NOT NULL DEFAULT 0;
             UPDATE invocations i SET call_count = s.calls, call_tokens = s.tokens, call_unpriced_tokens = s.unpriced,
                 call_retries = s.retries, call_fallbacks = s.fallbacks
-            FROM (SELECT tenant, trace_id, owner_span_id, SUM(n) AS calls, SUM(n * (input_tokens + output_tokens)) AS tokens,
-                       SUM(n * unpriced_tokens) AS unpriced, SUM(n * (attempt > 1)::int) AS retries,
-                       SUM(n * (fallback_from IS NOT NULL)::int) AS fallbacks
-                  FROM (SELECT p.*, 1 AS n FROM provider_calls p) c
+            FROM (SELECT tenant, trace_id, owner_span_id, COUNT(*) AS calls, SUM(input_tokens + output_tokens) AS tokens,
+                       SUM(unpriced_tokens) AS unpriced, COUNT(*) FILTER (WHERE attempt > 1) AS retries,
+                       COUNT(*) FILTER (WHERE fallback_from IS NOT NULL) AS fallbacks
+                  FROM provider_calls
                   WHERE owner_span_id IS NOT NULL
                   GROUP BY tenant, trace_id, owner_span_id) s
             WHERE i.tenant = s.tenant AND i.trace_id = s.trace_id AND i.span_id = s.owner_span_id;
-
-            -- Calls add themselves to their owners, if stored.
-            CREATE FUNCTION perfotel_calls_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                UPDATE invocations i SET call_count = i.call_count + d.calls, call_tokens = i.call_tokens + d.tokens,
-                    call_unpriced_tokens = i.call_unpriced_tokens + d.unpriced, call_retries = i.call_retries + d.retries,
-                    call_fallbacks = i.call_fallbacks + d.fallbacks
-                FROM (SELECT tenant, trace_id, owner_span_id, SUM(n) AS calls, SUM(n * (input_tokens + output_tokens)) AS tokens,
-                       SUM(n * unpriced_tokens) AS unpriced, SUM(n * (attempt > 1)::int) AS retries,
-                       SUM(n * (fallback_from IS NOT NULL)::int) AS fallbacks
-                      FROM (SELECT *, 1 AS n FROM inserted_calls) c
-                      WHERE owner_span_id IS NOT NULL
-                      GROUP BY tenant, trace_id, owner_span_id) d
-                WHERE i.tenant = d.tenant AND i.trace_id = d.trace_id AND i.span_id = d.owner_span_id;
-                RETURN NULL;
-            END $$;
-            CREATE TRIGGER tr_provider_calls_summary_insert AFTER INSERT ON provider_calls
-                REFERENCING NEW TABLE AS inserted_calls FOR EACH STATEMENT EXECUTE FUNCTION perfotel_calls_inserted();
-            -- Attribution re-owns stored calls: each leaves its old owner's summary and joins its new owner's.
-            CREATE FUNCTION perfotel_calls_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                UPDATE invocations i SET call_count = i.call_count + d.calls, call_tokens = i.call_tokens + d.tokens,
-                    call_unpriced_tokens = i.call_unpriced_tokens + d.unpriced, call_retries = i.call_retries + d.retries,
-                    call_fallbacks = i.call_fallbacks + d.fallbacks
-                FROM (SELECT tenant, trace_id, owner_span_id, SUM(n) AS calls, SUM(n * (input_tokens + output_tokens)) AS tokens,
-                       SUM(n * unpriced_tokens) AS unpriced, SUM(n * (attempt > 1)::int) AS retries,
-                       SUM(n * (fallback_from IS NOT NULL)::int) AS fallbacks
-                      FROM (SELECT *, -1 AS n FROM calls_before UNION ALL SELECT *, 1 AS n FROM calls_after) c
-                      WHERE owner_span_id IS NOT NULL
-                      GROUP BY tenant, trace_id, owner_span_id) d
-                WHERE i.tenant = d.tenant AND i.trace_id = d.trace_id AND i.span_id = d.owner_span_id;
-                RETURN NULL;
-            END $$;
-            CREATE TRIGGER tr_provider_calls_summary_update AFTER UPDATE ON provider_calls
-                REFERENCING OLD TABLE AS calls_before NEW TABLE AS calls_after
-                FOR EACH STATEMENT EXECUTE FUNCTION perfotel_calls_updated();
-            CREATE FUNCTION perfotel_calls_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                UPDATE invocations i SET call_count = i.call_count + d.calls, call_tokens = i.call_tokens + d.tokens,
-                    call_unpriced_tokens = i.call_unpriced_tokens + d.unpriced, call_retries = i.call_retries + d.retries,
-                    call_fallbacks = i.call_fallbacks + d.fallbacks
-                FROM (SELECT tenant, trace_id, owner_span_id, SUM(n) AS calls, SUM(n * (input_tokens + output_tokens)) AS tokens,
-                       SUM(n * unpriced_tokens) AS unpriced, SUM(n * (attempt > 1)::int) AS retries,
-                       SUM(n * (fallback_from IS NOT NULL)::int) AS fallbacks
-                      FROM (SELECT *, -1 AS n FROM deleted_calls) c
-                      WHERE owner_span_id IS NOT NULL
-                      GROUP BY tenant, trace_id, owner_span_id) d
-                WHERE i.tenant = d.tenant AND i.trace_id = d.trace_id AND i.span_id = d.owner_span_id;
-                RETURN NULL;
-            END $$;
-            CREATE TRIGGER tr_provider_calls_summary_delete AFTER DELETE ON provider_calls
-                REFERENCING OLD TABLE AS deleted_calls FOR EACH STATEMENT EXECUTE FUNCTION perfotel_calls_deleted();
-            -- Invocations stored after their calls sum them once.
-            CREATE FUNCTION perfotel_invocations_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                UPDATE invocations i SET call_count = s.calls, call_tokens = s.tokens, call_unpriced_tokens = s.unpriced,
-                    call_retries = s.retries, call_fallbacks = s.fallbacks
-                FROM (SELECT tenant, trace_id, owner_span_id, SUM(n) AS calls, SUM(n * (input_tokens + output_tokens)) AS tokens,
-                       SUM(n * unpriced_tokens) AS unpriced, SUM(n * (attempt > 1)::int) AS retries,
-                       SUM(n * (fallback_from IS NOT NULL)::int) AS fallbacks
-                      FROM (SELECT p.*, 1 AS n FROM inserted_invocations v
-                            JOIN provider_calls p ON p.tenant = v.tenant AND p.trace_id = v.trace_id AND p.owner_span_id = v.span_id) c
-                      GROUP BY tenant, trace_id, owner_span_id) s
-                WHERE i.tenant = s.tenant AND i.trace_id = s.trace_id AND i.span_id = s.owner_span_id;
-                RETURN NULL;
-            END $$;
-            CREATE TRIGGER tr_invocations_summary_insert AFTER INSERT ON invocations
-                REFERENCING NEW TABLE AS inserted_invocations FOR EACH STATEMENT EXECUTE FUNCTION perfotel_invocations_inserted();
 
             -- The threshold-free warnings (and retried runs) as newest-first index ranges of the runs that have them.
             CREATE INDEX ix_invocations_tenant_fallback_start ON invocations (tenant, start_time, span_id, trace_id)
@@ -307,6 +239,16 @@ internal static class PostgresSchema
                 WHERE call_unpriced_tokens > 0;
             CREATE INDEX ix_invocations_tenant_retried_start ON invocations (tenant, start_time, span_id, trace_id)
                 WHERE call_retries > 0;
+            -- The threshold warnings when they are rare: the runs past the threshold by value, then sorted by time.
+            CREATE INDEX ix_invocations_tenant_confidence ON invocations (tenant, confidence) WHERE confidence IS NOT NULL;
+            CREATE INDEX ix_invocations_tenant_quality ON invocations (tenant, quality) WHERE quality IS NOT NULL;
+            CREATE INDEX ix_invocations_tenant_run_tokens ON invocations
+                (tenant, (CASE WHEN call_count > 0 THEN call_tokens ELSE input_tokens + output_tokens END));
+            CREATE INDEX ix_invocations_tenant_duration ON invocations (tenant, duration_seconds);
+            CREATE INDEX ix_invocations_tenant_retries ON invocations (tenant, call_retries) WHERE call_retries > 0;
+            CREATE INDEX ix_feedback_tenant_accuracy ON feedback
+                (tenant, (COALESCE(accuracy, score, CASE WHEN success THEN 1.0 WHEN NOT success THEN 0.0 END)))
+                WHERE invocation_span_id IS NOT NULL;
             """),
     ];
 }

@@ -295,14 +295,13 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
               AND latest.tenant = i.tenant
             ORDER BY {RunSql.LatestFeedbackOrder} LIMIT 1)
-        """, "CROSS JOIN");
+        """, "CROSS JOIN", index => "INDEXED BY " + index);
 
     public async Task<IReadOnlyList<RunRow>> SearchRunsAsync(RunSearch search, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(search);
-        var (sql, parameters) = Runs.Search(search);
-        return (await QueryAsync(sql, parameters, Runs.ReadRow, cancellationToken).ConfigureAwait(false))
-            .Cast<RunRow>().ToList();
+        return await Runs.SearchAsync(search, (sql, parameters, read) => QueryAsync(sql, parameters, read, cancellationToken))
+            .ConfigureAwait(false);
     }
 
     public Task<TraceRecords> ReadTraceAsync(string tenant, string traceId, CancellationToken cancellationToken) =>

@@ -326,9 +326,10 @@ internal static class SqliteSchema
             CREATE INDEX IF NOT EXISTS ix_span_links_seen ON span_links (seen_at);
             """),
         // The same number as PostgreSQL's. The summary of each invocation's own provider calls (the calls whose
-        // owner_span_id is its span, as the run reads roll them up), kept by triggers whatever order records arrive in
-        // and when attribution re-owns a stored call; what the run list's warning= filter reads (docs/collector/storage.md).
-        new(8, "call summary on invocations (count, tokens, unpriced tokens, retries, fallbacks) kept by triggers on provider calls and invocations, back-filled; partial indexes of the run list's warning= filter", """
+        // owner_span_id is its span, as the run reads roll them up), kept by the writer whatever order records arrive in
+        // and when attribution re-owns a stored call (no triggers); what the run list's warning= filter reads
+        // (docs/collector/storage.md).
+        new(8, "call summary on invocations (count, tokens, unpriced tokens, retries, fallbacks) kept by the writer, back-filled; indexes of the run list's warning= filter", """
             ALTER TABLE invocations ADD COLUMN call_count INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE invocations ADD COLUMN call_tokens INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE invocations ADD COLUMN call_unpriced_tokens INTEGER NOT NULL DEFAULT 0;
@@ -342,57 +343,6 @@ internal static class SqliteSchema
             WHERE EXISTS (SELECT 1 FROM provider_calls p
                 WHERE p.tenant = invocations.tenant AND p.trace_id = invocations.trace_id AND p.owner_span_id = invocations.span_id);
 
-            -- A call adds itself to its owner, if stored; an invocation stored after its calls sums them once.
-            CREATE TRIGGER tr_provider_calls_summary_insert AFTER INSERT ON provider_calls
-            WHEN NEW.owner_span_id IS NOT NULL
-            BEGIN
-                UPDATE invocations SET call_count = call_count + 1,
-                    call_tokens = call_tokens + (NEW.input_tokens + NEW.output_tokens),
-                    call_unpriced_tokens = call_unpriced_tokens + NEW.unpriced_tokens,
-                    call_retries = call_retries + (NEW.attempt > 1),
-                    call_fallbacks = call_fallbacks + (NEW.fallback_from IS NOT NULL)
-                WHERE tenant = NEW.tenant AND trace_id = NEW.trace_id AND span_id = NEW.owner_span_id;
-            END;
-            -- Attribution re-owns a stored call: it leaves its old owner's summary and joins its new owner's.
-            CREATE TRIGGER tr_provider_calls_summary_update
-            AFTER UPDATE OF tenant, trace_id, owner_span_id, input_tokens, output_tokens, unpriced_tokens, attempt, fallback_from
-            ON provider_calls
-            BEGIN
-                UPDATE invocations SET call_count = call_count - 1,
-                    call_tokens = call_tokens - (OLD.input_tokens + OLD.output_tokens),
-                    call_unpriced_tokens = call_unpriced_tokens - OLD.unpriced_tokens,
-                    call_retries = call_retries - (OLD.attempt > 1),
-                    call_fallbacks = call_fallbacks - (OLD.fallback_from IS NOT NULL)
-                WHERE tenant = OLD.tenant AND trace_id = OLD.trace_id AND span_id = OLD.owner_span_id;
-                UPDATE invocations SET call_count = call_count + 1,
-                    call_tokens = call_tokens + (NEW.input_tokens + NEW.output_tokens),
-                    call_unpriced_tokens = call_unpriced_tokens + NEW.unpriced_tokens,
-                    call_retries = call_retries + (NEW.attempt > 1),
-                    call_fallbacks = call_fallbacks + (NEW.fallback_from IS NOT NULL)
-                WHERE tenant = NEW.tenant AND trace_id = NEW.trace_id AND span_id = NEW.owner_span_id;
-            END;
-            CREATE TRIGGER tr_provider_calls_summary_delete AFTER DELETE ON provider_calls
-            WHEN OLD.owner_span_id IS NOT NULL
-            BEGIN
-                UPDATE invocations SET call_count = call_count - 1,
-                    call_tokens = call_tokens - (OLD.input_tokens + OLD.output_tokens),
-                    call_unpriced_tokens = call_unpriced_tokens - OLD.unpriced_tokens,
-                    call_retries = call_retries - (OLD.attempt > 1),
-                    call_fallbacks = call_fallbacks - (OLD.fallback_from IS NOT NULL)
-                WHERE tenant = OLD.tenant AND trace_id = OLD.trace_id AND span_id = OLD.owner_span_id;
-            END;
-            CREATE TRIGGER tr_invocations_summary_insert AFTER INSERT ON invocations
-            WHEN EXISTS (SELECT 1 FROM provider_calls p
-                WHERE p.tenant = NEW.tenant AND p.trace_id = NEW.trace_id AND p.owner_span_id = NEW.span_id)
-            BEGIN
-                UPDATE invocations SET (call_count, call_tokens, call_unpriced_tokens, call_retries, call_fallbacks) = (
-                    SELECT COUNT(*), COALESCE(SUM(p.input_tokens + p.output_tokens), 0), COALESCE(SUM(p.unpriced_tokens), 0),
-                           COALESCE(SUM(p.attempt > 1), 0), COALESCE(SUM(p.fallback_from IS NOT NULL), 0)
-                    FROM provider_calls p
-                    WHERE p.tenant = NEW.tenant AND p.trace_id = NEW.trace_id AND p.owner_span_id = NEW.span_id)
-                WHERE tenant = NEW.tenant AND trace_id = NEW.trace_id AND span_id = NEW.span_id;
-            END;
-
             -- The threshold-free warnings (and retried runs) as newest-first index ranges of the runs that have them.
             CREATE INDEX ix_invocations_tenant_fallback_start ON invocations (tenant, start_time, span_id, trace_id)
                 WHERE call_fallbacks > 0;
@@ -400,6 +350,16 @@ internal static class SqliteSchema
                 WHERE call_unpriced_tokens > 0;
             CREATE INDEX ix_invocations_tenant_retried_start ON invocations (tenant, start_time, span_id, trace_id)
                 WHERE call_retries > 0;
+            -- The threshold warnings when they are rare: the runs past the threshold by value, then sorted by time.
+            CREATE INDEX ix_invocations_tenant_confidence ON invocations (tenant, confidence) WHERE confidence IS NOT NULL;
+            CREATE INDEX ix_invocations_tenant_quality ON invocations (tenant, quality) WHERE quality IS NOT NULL;
+            CREATE INDEX ix_invocations_tenant_run_tokens ON invocations
+                (tenant, (CASE WHEN call_count > 0 THEN call_tokens ELSE input_tokens + output_tokens END));
+            CREATE INDEX ix_invocations_tenant_duration ON invocations (tenant, duration_seconds);
+            CREATE INDEX ix_invocations_tenant_retries ON invocations (tenant, call_retries) WHERE call_retries > 0;
+            CREATE INDEX ix_feedback_tenant_accuracy ON feedback
+                (tenant, (COALESCE(accuracy, score, CASE WHEN success THEN 1.0 WHEN NOT success THEN 0.0 END)))
+                WHERE invocation_span_id IS NOT NULL;
             """),
     ];
 }

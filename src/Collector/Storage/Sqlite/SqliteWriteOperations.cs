@@ -46,20 +46,50 @@ internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<
     {
         // The same span twice in one batch is stored by its first occurrence; the second meets its key and is left out.
         var stored = new NewRecords(batch);
+        // Calls first: the new ones are summed per owner in memory, and each new invocation is inserted with the sum
+        // of its own (written in the same row, no update), plus what its calls stored by earlier writes add up to (one
+        // probe of the owner index, which finds nothing in the common case). The sums of owners that are not new
+        // invocations of this write go to the stored invocation, if any, in one update per owner.
+        var lastCallBefore = batch.Invocations.Count > 0 ? session.LastCallRowId() : 0;
+        Dictionary<(string, string, string), CallTotals>? fresh = null;
+        for (var index = 0; index < batch.ProviderCalls.Count; index++)
+        {
+            var call = batch.ProviderCalls[index];
+            var inserted = session.InsertProviderCall(call);
+            stored.ProviderCall(index, inserted);
+            if (inserted && CallTotals.OwnerOf(call) is { } owner)
+            {
+                fresh ??= [];
+                fresh[owner] = fresh.GetValueOrDefault(owner) + CallTotals.Of(call);
+            }
+        }
+
         for (var index = 0; index < batch.Invocations.Count; index++)
         {
             var invocation = batch.Invocations[index];
-            var inserted = session.InsertInvocation(invocation);
+            var key = (invocation.Tenant, invocation.TraceId, invocation.SpanId);
+            var calls = session.StoredCallTotals(invocation.Tenant, invocation.TraceId, invocation.SpanId, lastCallBefore);
+            CallTotals inBatch = default;
+            var hasFresh = fresh is not null && fresh.TryGetValue(key, out inBatch);
+            var inserted = session.InsertInvocation(invocation, calls + inBatch);
             stored.Invocation(index, inserted);
             if (inserted)
             {
+                if (hasFresh)
+                {
+                    fresh!.Remove(key);
+                }
+
                 session.JoinPendingFeedback(invocation, stored);
             }
         }
 
-        for (var index = 0; index < batch.ProviderCalls.Count; index++)
+        if (fresh is not null)
         {
-            stored.ProviderCall(index, session.InsertProviderCall(batch.ProviderCalls[index]));
+            foreach (var ((tenant, traceId, owner), calls) in fresh)
+            {
+                session.AddToOwner(tenant, traceId, owner, calls);
+            }
         }
 
         for (var index = 0; index < batch.ToolCalls.Count; index++)
