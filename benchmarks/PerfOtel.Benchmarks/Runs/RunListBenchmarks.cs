@@ -69,6 +69,8 @@ public class RunListBenchmarks
     [Arguments(RunListFill.Query.ManyRetriesPage)]
     [Arguments(RunListFill.Query.FallbackUsedPage)]
     [Arguments(RunListFill.Query.UnpricedModelPage)]
+    [Arguments(RunListFill.Query.RareLowConfidencePage)]
+    [Arguments(RunListFill.Query.NoHighTokenUsagePage)]
     public Task<RunPage> WarningPage(RunListFill.Query query) => RunListFill.PageAsync(_store, query, _deep);
 }
 
@@ -97,6 +99,8 @@ public static class RunListFill
         ManyRetriesPage,
         FallbackUsedPage,
         UnpricedModelPage,
+        RareLowConfidencePage,
+        NoHighTokenUsagePage,
     }
 
     private static readonly Dictionary<Query, string> Names = new()
@@ -114,6 +118,8 @@ public static class RunListFill
         [Query.ManyRetriesPage] = "warning=many_retries (one run in 500)",
         [Query.FallbackUsedPage] = "warning=fallback_used (one run in 50)",
         [Query.UnpricedModelPage] = "warning=unpriced_model (one run in 1 000)",
+        [Query.RareLowConfidencePage] = "warning=low_confidence, threshold 0.1 (one run in 100 000)",
+        [Query.NoHighTokenUsagePage] = "warning=high_token_usage, threshold 10 000 000 (no run)",
     };
 
     private static readonly string[] Agents = ["planner", "coder", "reviewer", "support", "research"];
@@ -123,6 +129,9 @@ public static class RunListFill
         [.. Agents.Select(a => new KeyValuePair<string, double?>(a, 6.5))];
 
     private static readonly ThresholdSet Defaults = new();
+
+    /// <summary>Thresholds that make a warning rare (confidence below 0.1) or absent (more than 10 M tokens).</summary>
+    private static readonly ThresholdSet Rare = new() { MinRunConfidence = 0.1, MaxTokensPerInvocation = 10_000_000 };
 
     public static IExecutionStore Open(string directory, string? postgres) =>
         string.IsNullOrWhiteSpace(postgres)
@@ -149,11 +158,14 @@ public static class RunListFill
             Query.ManyRetriesPage => (all, RunWarnings.ManyRetries),
             Query.FallbackUsedPage => (all, RunWarnings.FallbackUsed),
             Query.UnpricedModelPage => (all, RunWarnings.UnpricedModel),
+            Query.RareLowConfidencePage => (all, RunWarnings.LowConfidence),
+            Query.NoHighTokenUsagePage => (all, RunWarnings.HighTokenUsage),
             _ => throw new ArgumentOutOfRangeException(nameof(query)),
         };
-        var filter = warning is null ? null : RunWarnings.StoreFilter(warning, Defaults, AgentP95s);
+        var thresholds = query is Query.RareLowConfidencePage or Query.NoHighTokenUsagePage ? Rare : Defaults;
+        var filter = warning is null ? null : RunWarnings.StoreFilter(warning, thresholds, AgentP95s);
         return RunPages.ReadAsync((IRunStore)store, search with { Warning = filter },
-            row => RunWarnings.Summarize(row.Stored, row.Calls, Defaults, 6.5), CancellationToken.None);
+            row => RunWarnings.Summarize(row.Stored, row.Calls, thresholds, 6.5), CancellationToken.None);
     }
 
     public static async Task<RunCursor> FillAsync(IExecutionStore store, int invocations)
@@ -176,7 +188,7 @@ public static class RunListFill
                     Tenant = "default", TraceId = trace, SpanId = span, AgentName = agent, AgentType = "react",
                     JobId = "job-" + (i / 100).ToString(CultureInfo.InvariantCulture), TaskType = "ticket",
                     StartTime = at, DurationSeconds = 1 + i % 7, Outcome = i % 10 == 0 ? "failure" : "success",
-                    Confidence = i % 100 == 3 ? 0.3 : 0.8, Quality = i % 100 == 11 ? 0.5 : 0.9,
+                    Confidence = i % 100_000 == 3 ? 0.05 : i % 100 == 3 ? 0.3 : 0.8, Quality = i % 100 == 11 ? 0.5 : 0.9,
                 });
                 batch.ProviderCalls.Add(new ProviderCall
                 {

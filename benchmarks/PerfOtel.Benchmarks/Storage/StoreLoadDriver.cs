@@ -29,17 +29,12 @@ public static class StoreLoadDriver
             Console.Error.WriteLine("""
                 usage: store-load [--provider sqlite|postgres] [--seconds 60] [--writers 8] [--interval 5]
                                   [--data-dir DIR] [--durability full|normal] [--connection NPGSQL_CONNECTION_STRING]
-                                  [--summary-triggers on|off]
                 """);
             return 2;
         }
 
         await using var store = CreateStore(options);
         await store.InitializeAsync(CancellationToken.None);
-        if (!options.SummaryTriggers)
-        {
-            await DropSummaryTriggersAsync(options);
-        }
         Console.WriteLine($"store-load (store level: IExecutionStore.WriteAsync, no HTTP, decoding or derivations): {options.Provider} ({options.Describe()}), {options.Writers} writers, " +
                           $"{SpansPerBatch}-span batches, {options.Seconds} s, {Environment.ProcessorCount} cores");
         // CPU use is printed beside throughput: on a shared machine spans per CPU-second is the comparable figure.
@@ -105,42 +100,6 @@ public static class StoreLoadDriver
         _ => new SqliteExecutionStore(options.DataDirectory, options.Durability != "normal"),
     };
 
-    /// <summary>
-    /// The store as it was before migration 8 (for scripts/load/trigger-cost.sh, which measures what the triggers cost):
-    /// the run-list call-summary triggers dropped from a throwaway store.
-    /// </summary>
-    private static async Task DropSummaryTriggersAsync(LoadOptions options)
-    {
-        string[] triggers =
-        [
-            "tr_provider_calls_summary_insert ON provider_calls", "tr_provider_calls_summary_update ON provider_calls",
-            "tr_provider_calls_summary_delete ON provider_calls", "tr_invocations_summary_insert ON invocations",
-        ];
-        if (options.Provider == "postgres")
-        {
-            await using var connection = new Npgsql.NpgsqlConnection(options.ConnectionString);
-            await connection.OpenAsync();
-            foreach (var trigger in triggers)
-            {
-                await using var drop = new Npgsql.NpgsqlCommand("DROP TRIGGER " + trigger, connection);
-                await drop.ExecuteNonQueryAsync();
-            }
-        }
-        else
-        {
-            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" +
-                Path.Combine(Path.GetFullPath(options.DataDirectory), SqliteExecutionStore.FileName));
-            await connection.OpenAsync();
-            foreach (var trigger in triggers)
-            {
-                await using var drop = connection.CreateCommand();
-                drop.CommandText = "DROP TRIGGER " + trigger[..trigger.IndexOf(' ', StringComparison.Ordinal)];
-                await drop.ExecuteNonQueryAsync();
-            }
-        }
-        Console.WriteLine("summary triggers dropped (the store as before migration 8)");
-    }
-
     private static async Task WriteUntilStoppedAsync(IExecutionStore store, int writer, LoadCounters counters,
         CancellationToken stop)
     {
@@ -176,7 +135,7 @@ public static class StoreLoadDriver
     }
 
     private sealed record LoadOptions(string Provider, int Seconds, int Writers, int IntervalSeconds,
-        string DataDirectory, string Durability, string? ConnectionString, bool SummaryTriggers)
+        string DataDirectory, string Durability, string? ConnectionString)
     {
         public string Describe() => Provider == "postgres"
             ? "PostgreSQL"
@@ -201,8 +160,7 @@ public static class StoreLoadDriver
             }
 
             var provider = values.GetValueOrDefault("provider", "sqlite");
-            var triggers = values.GetValueOrDefault("summary-triggers", "on");
-            if (provider is not ("sqlite" or "postgres") || triggers is not ("on" or "off"))
+            if (provider is not ("sqlite" or "postgres"))
             {
                 return null;
             }
@@ -214,8 +172,7 @@ public static class StoreLoadDriver
                 int.Parse(values.GetValueOrDefault("interval", "5"), CultureInfo.InvariantCulture),
                 values.GetValueOrDefault("data-dir", Path.Combine(Path.GetTempPath(), "perfotel-store-load")),
                 values.GetValueOrDefault("durability", "full"),
-                values.GetValueOrDefault("connection"),
-                triggers == "on");
+                values.GetValueOrDefault("connection"));
         }
     }
 }
