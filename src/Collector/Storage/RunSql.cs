@@ -53,7 +53,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
     {
         ArgumentNullException.ThrowIfNull(search);
         ArgumentNullException.ThrowIfNull(query);
-        if (search.Warning is not { } warning || !HasValueIndex(warning.Warning) || search.Limit <= 0)
+        if (search.Warning is not { } warning || !HasValueIndex(warning) || search.Limit <= 0)
         {
             var (sql, parameters) = Search(search);
             return (await query(sql, parameters, ReadRow).ConfigureAwait(false)).Cast<RunRow>().ToList();
@@ -81,8 +81,33 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
         return rows;
     }
 
-    private static bool HasValueIndex(string warning) => warning is "low_confidence" or "high_token_usage"
-        or "slow_execution" or "quality_concern" or "many_retries";
+    /// <summary>
+    /// The value indexes of migration 8 hold the runs past the thresholds' defaults of when it was written (constants,
+    /// so that the index and its query stay one whatever the defaults become): confidence below 0.5, quality below 0.7,
+    /// run tokens above 5 000, and every retried run. A threshold at or inside those bounds (the warning as rare as by
+    /// default, or rarer) is served by them; a looser one makes the warning commoner, and the newest-first walk finds
+    /// it. <c>slow_execution</c> (above each agent's own p95) has none: at most about one run in twenty is above its
+    /// agent's p95, so the walk finds a page within a few thousand runs.
+    /// </summary>
+    public const double IndexedConfidenceBelow = 0.5;
+
+    /// <inheritdoc cref="IndexedConfidenceBelow"/>
+    public const double IndexedQualityBelow = 0.7;
+
+    /// <inheritdoc cref="IndexedConfidenceBelow"/>
+    public const long IndexedTokensAbove = 5000;
+
+    /// <summary>A number as an SQL literal (invariant culture), for the bounds the partial indexes and their queries share.</summary>
+    public static string Sql(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static bool HasValueIndex(RunWarningFilter warning) => warning.Warning switch
+    {
+        "low_confidence" => warning.Threshold <= IndexedConfidenceBelow,
+        "high_token_usage" => warning.Threshold >= IndexedTokensAbove,
+        "quality_concern" => warning.Threshold <= IndexedQualityBelow,
+        "many_retries" => warning.Threshold >= 0,
+        _ => false,
+    };
 
     public (string Sql, List<(string Name, object Value)> Parameters) Search(RunSearch search, string? traceId = null) =>
         Build(search, traceId, Plan.Walk, 0);
@@ -266,31 +291,25 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
         switch (warning.Warning)
         {
             case "low_confidence":
-                return $"{keys} {indexHint("ix_invocations_tenant_confidence")} WHERE tenant = @tenant AND confidence < @w_threshold";
+                return $"{keys} {indexHint("ix_invocations_tenant_low_confidence")} WHERE tenant = @tenant AND confidence < {Sql(IndexedConfidenceBelow)} AND confidence < @w_threshold";
             case "high_token_usage":
-                return $"{keys} {indexHint("ix_invocations_tenant_run_tokens")} WHERE tenant = @tenant AND {RunTokens} > @w_threshold";
-            case "slow_execution":
-                // Above the lowest of the agents' limits; the warning's own condition applies each agent's.
-                parameters.Add(("@w_slowest_limit", warning.SlowAboveSeconds.Count == 0 ? double.MaxValue : warning.SlowAboveSeconds.Values.Min()));
-                return $"{keys} {indexHint("ix_invocations_tenant_duration")} WHERE tenant = @tenant AND duration_seconds > @w_slowest_limit";
+                return $"{keys} {indexHint("ix_invocations_tenant_high_tokens")} WHERE tenant = @tenant AND {RunTokens} > {Sql(IndexedTokensAbove)} AND {RunTokens} > @w_threshold";
             case "quality_concern":
                 return $"""
-                    {keys} {indexHint("ix_invocations_tenant_quality")} WHERE tenant = @tenant AND quality < @w_threshold
+                    {keys} {indexHint("ix_invocations_tenant_low_quality")} WHERE tenant = @tenant AND quality < {Sql(IndexedQualityBelow)} AND quality < @w_threshold
                     UNION
                     SELECT invocation_trace_id, invocation_span_id FROM feedback {indexHint("ix_feedback_tenant_accuracy")}
                     WHERE tenant = @tenant AND invocation_span_id IS NOT NULL AND {FeedbackAccuracy} < @w_accuracy
                     """;
             case "many_retries":
-                return warning.Threshold >= 0
-                    ? $"{keys} {indexHint("ix_invocations_tenant_retries")} WHERE tenant = @tenant AND call_retries > 0 AND call_retries > @w_threshold"
-                    : $"{keys} WHERE tenant = @tenant";
+                return $"{keys} {indexHint("ix_invocations_tenant_retries")} WHERE tenant = @tenant AND call_retries > 0 AND call_retries > @w_threshold";
             default:
                 throw new ArgumentOutOfRangeException(nameof(warning), warning.Warning, "no value index");
         }
     }
 
     /// <summary>A run's tokens by the roll-up rule of RecordReader.RollUp, as its expression index has it (unqualified).</summary>
-    private const string RunTokens = "(CASE WHEN call_count > 0 THEN call_tokens ELSE input_tokens + output_tokens END)";
+    public const string RunTokens = "(CASE WHEN call_count > 0 THEN call_tokens ELSE input_tokens + output_tokens END)";
 
     /// <summary>A feedback row's accuracy by RunWarnings.AccuracyOf, as its expression index has it (unqualified).</summary>
     private const string FeedbackAccuracy = "(COALESCE(accuracy, score, CASE WHEN success THEN 1.0 WHEN NOT success THEN 0.0 END))";

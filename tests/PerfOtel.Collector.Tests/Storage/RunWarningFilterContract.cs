@@ -267,3 +267,43 @@ public abstract partial class ExecutionStoreContract
         Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.ManyRetries));
     }
 }
+
+public abstract partial class ExecutionStoreContract
+{
+    [Fact]
+    public async Task RunList_CallSummary_FollowsRetentionAndCallsOfAStoredInvocation()
+    {
+        // Run A is stored first; two calls come later in separate writes (one unpriced and a fallback, one retried)
+        // and one of them started before its run, so retention deletes it while A stays.
+        var now = DateTimeOffset.UtcNow;
+        var a = TestRecords.Invocation(start: now.AddMinutes(-10)) with { Confidence = null, Quality = null };
+        var early = TestRecords.ProviderCall(a.TraceId, a.SpanId, a.SpanId, new TokenCounts(3000, 0, 0, 0, 0), null,
+            unpriced: 3000, start: now.AddMinutes(-20)) with { Attempt = 1, FallbackFrom = "gpt-4o" };
+        var late = TestRecords.ProviderCall(a.TraceId, a.SpanId, a.SpanId, new TokenCounts(2500, 0, 0, 0, 0), 0.01,
+            start: now.AddMinutes(-9)) with { Attempt = 2, FallbackFrom = null };
+        await Store.WriteAsync(TestRecords.Batch(a), CancellationToken.None);
+        await Store.WriteAsync(TestRecords.Batch(early), CancellationToken.None);
+        await Store.WriteAsync(TestRecords.Batch(late, early), CancellationToken.None);
+        var runs = (IRunStore)Store;
+        async Task<List<string>> WarnedAsync(string warning, ThresholdSet? thresholds = null) =>
+            [.. (await runs.SearchRunsAsync(new RunSearch
+            {
+                Tenant = "default", Limit = 10,
+                Warning = RunWarnings.StoreFilter(warning, thresholds ?? new(), []),
+            }, CancellationToken.None)).Select(r => r.Stored.Invocation.SpanId)];
+
+        // Both calls joined A's summary once (the resent one adds nothing): 5 500 tokens, a fallback, unpriced, a retry.
+        Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.HighTokenUsage));
+        Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.FallbackUsed));
+        Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.UnpricedModel));
+        Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.ManyRetries, new ThresholdSet { MaxRunRetries = 0 }));
+
+        // Retention takes the early call and its share of A's summary with it: 2 500 tokens, no fallback, priced.
+        await Store.DeleteOlderThanAsync(now.AddMinutes(-15), CancellationToken.None);
+        Assert.Empty(await WarnedAsync(RunWarnings.HighTokenUsage));
+        Assert.Empty(await WarnedAsync(RunWarnings.FallbackUsed));
+        Assert.Empty(await WarnedAsync(RunWarnings.UnpricedModel));
+        Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.ManyRetries, new ThresholdSet { MaxRunRetries = 0 }));
+        Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.HighTokenUsage, new ThresholdSet { MaxTokensPerInvocation = 2000 }));
+    }
+}

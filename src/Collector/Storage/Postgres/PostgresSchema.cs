@@ -216,7 +216,7 @@ internal static class PostgresSchema
             """),
         // The same number as SQLite's: the summary of each invocation's own provider calls, kept by the writer (no
         // triggers; docs/collector/storage.md), back-filled; the indexes of the run list's warning= filter.
-        new(8, "call summary on invocations (count, tokens, unpriced tokens, retries, fallbacks) kept by the writer, back-filled; indexes of the run list's warning= filter", """
+        new(8, "call summary on invocations (count, tokens, unpriced tokens, retries, fallbacks) kept by the writer, back-filled; indexes of the run list's warning= filter", $"""
             ALTER TABLE invocations ADD COLUMN call_count bigint NOT NULL DEFAULT 0,
                 ADD COLUMN call_tokens bigint NOT NULL DEFAULT 0,
                 ADD COLUMN call_unpriced_tokens bigint NOT NULL DEFAULT 0,
@@ -239,12 +239,14 @@ internal static class PostgresSchema
                 WHERE call_unpriced_tokens > 0;
             CREATE INDEX ix_invocations_tenant_retried_start ON invocations (tenant, start_time, span_id, trace_id)
                 WHERE call_retries > 0;
-            -- The threshold warnings when they are rare: the runs past the threshold by value, then sorted by time.
-            CREATE INDEX ix_invocations_tenant_confidence ON invocations (tenant, confidence) WHERE confidence IS NOT NULL;
-            CREATE INDEX ix_invocations_tenant_quality ON invocations (tenant, quality) WHERE quality IS NOT NULL;
-            CREATE INDEX ix_invocations_tenant_run_tokens ON invocations
-                (tenant, (CASE WHEN call_count > 0 THEN call_tokens ELSE input_tokens + output_tokens END));
-            CREATE INDEX ix_invocations_tenant_duration ON invocations (tenant, duration_seconds);
+            -- The threshold warnings when they are rare: the runs past today's default thresholds by value (partial, so
+            -- a run inside them, the common case, costs ingest nothing here), then sorted by time (RunSql.IndexedConfidenceBelow).
+            CREATE INDEX ix_invocations_tenant_low_confidence ON invocations (tenant, confidence)
+                WHERE confidence < {RunSql.Sql(RunSql.IndexedConfidenceBelow)};
+            CREATE INDEX ix_invocations_tenant_low_quality ON invocations (tenant, quality)
+                WHERE quality < {RunSql.Sql(RunSql.IndexedQualityBelow)};
+            CREATE INDEX ix_invocations_tenant_high_tokens ON invocations (tenant, {RunSql.RunTokens})
+                WHERE {RunSql.RunTokens} > {RunSql.Sql(RunSql.IndexedTokensAbove)};
             CREATE INDEX ix_invocations_tenant_retries ON invocations (tenant, call_retries) WHERE call_retries > 0;
             CREATE INDEX ix_feedback_tenant_accuracy ON feedback
                 (tenant, (COALESCE(accuracy, score, CASE WHEN success THEN 1.0 WHEN NOT success THEN 0.0 END)))
