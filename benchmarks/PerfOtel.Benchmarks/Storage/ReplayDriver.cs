@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PerfOtel.Collector.Derived;
+using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Hosting;
 using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Storage.Postgres;
@@ -76,7 +77,10 @@ public static class ReplayDriver
         GC.Collect();
         var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var report = await DerivationReplay.ReplayAsync(store, pipeline, CancellationToken.None);
+        // As the collector's own start-up (DerivationReplay.StartAsync): the stored span links first, and every batch
+        // through the attribution, which holds the records whose ancestry is still incomplete.
+        var report = await DerivationReplay.ReplayAsync(store, pipeline, CancellationToken.None,
+            services.GetRequiredService<SpanAttribution>(), TimeProvider.System);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
         var records = report.Invocations + report.ProviderCalls + report.ToolCalls + report.Evaluations;
