@@ -6,7 +6,8 @@ namespace PerfOtel.Benchmarks.Exporter;
 /// <summary>
 /// <c>scrape-cpu ENDPOINTS SERIES text|om SECONDS [ROUNDS]</c>: the <see cref="PeerScrapeBenchmarks"/> set-up, a warm-up
 /// until the JIT has tiered the scrape paths up, then ROUNDS (default 3) rounds of SECONDS each in which the endpoints
-/// (perfotel, perfotel-without-created, floor, otel, prometheus-net) take turns in blocks of a few GETs. Interleaving
+/// (perfotel, perfotel-without-created, floor, otel, prometheus-net,
+/// prometheus-net-meter-adapter) take turns in blocks of a few GETs. Interleaving
 /// puts every endpoint under the same machine load, so the ratios to the floor printed per round are fair even when
 /// other work shares the machine (measuring one endpoint after the other is not: the load moves in between). Per endpoint
 /// and round: the wall-time median, mean, minimum and 90th percentile per GET, process CPU per GET, bytes allocated per
@@ -23,7 +24,7 @@ internal static class ScrapeCpuDriver
     {
         if (args.Length is not (4 or 5))
         {
-            Console.Error.WriteLine($"usage: {Command} perfotel,floor,otel,prometheus-net SERIES text|om SECONDS [ROUNDS]");
+            Console.Error.WriteLine($"usage: {Command} perfotel,floor,otel,prometheus-net,prometheus-net-meter-adapter SERIES text|om SECONDS [ROUNDS]");
             return 2;
         }
 
@@ -114,6 +115,7 @@ internal static class ScrapeCpuDriver
         "otel" => benchmarks.OpenTelemetry(),
         "perfotel-without-created" => benchmarks.PerfOtelWithoutCreated(),
         "prometheus-net" => benchmarks.PrometheusNet(),
+        "prometheus-net-meter-adapter" => benchmarks.PrometheusNetMeterAdapter(),
         "perfotel" => benchmarks.PerfOtel(),
         _ => throw new ArgumentException($"unknown endpoint {endpoint}"),
     };
