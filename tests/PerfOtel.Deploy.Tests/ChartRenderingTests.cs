@@ -204,6 +204,27 @@ public class ChartRenderingTests
         Assert.Equal(12.0, pricing.RootElement.GetProperty("providers").GetProperty("openai").GetProperty("models").GetProperty("my-finetune").GetProperty("output").GetDouble());
     }
 
+    [Fact]
+    public void ServiceMonitor_HonorsTheProducersJobAndInstance_OnlyWhenAsked()
+    {
+        // Default: Prometheus's own rule (the pushed series' job/instance become exported_job/exported_instance).
+        var byDefault = Helm.Template("--set", "serviceMonitor.enabled=true");
+        Assert.Null(Yaml.Node(byDefault.Single("ServiceMonitor"), "spec.endpoints.0.honorLabels"));
+
+        var honoured = Helm.Template("--set", "serviceMonitor.enabled=true", "--set", "serviceMonitor.honorLabels=true");
+        var endpoint = Yaml.Map(honoured.Single("ServiceMonitor"), "spec.endpoints.0");
+        Assert.Equal("true", Yaml.Str(endpoint, "honorLabels"));
+        Assert.Equal("/metrics", Yaml.Str(endpoint, "path"));
+
+        var off = Helm.Template("--set", "serviceMonitor.enabled=true", "--set", "serviceMonitor.honorLabels=false");
+        Assert.Null(Yaml.Node(off.Single("ServiceMonitor"), "spec.endpoints.0.honorLabels"));
+
+        // A string is refused by the schema, naming the value.
+        var (code, _, stderr) = Helm.Run("template", "perfotel", ".", "--set", "serviceMonitor.enabled=true", "--set-string", "serviceMonitor.honorLabels=yes");
+        Assert.NotEqual(0, code);
+        Assert.Contains("honorLabels", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("replicaCount=2", "replicaCount > 1 needs storage.provider=postgres")]
     [InlineData("storage.provider=postgres", "storage.postgres.existingSecret is required")]
