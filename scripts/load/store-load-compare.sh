@@ -7,6 +7,12 @@
 #
 #   bash scripts/load/store-load-compare.sh [BASE_REF] [SECONDS] [ROUNDS]
 #   default: 36e6aa4 (the end of the first round, the figures the issue was filed against), 30 s, 2 rounds
+#   LINKS=off bash scripts/load/store-load-compare.sh ...   current build without span links (the figure before they
+#                                                           were written by the driver; a base before migration 7 has none)
+#
+# Three figures per run: steady-state spans/s and spans per CPU-second of the driver process (as the driver prints
+# them), and spans per CPU-second of the whole run counting the driver AND, for PostgreSQL, the server's processes
+# (postmaster and its children, from /proc): a client-only figure leaves out most of PostgreSQL's cost.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/load/postgres-cluster.sh
@@ -30,40 +36,65 @@ declare -A driver=(
 postgres_cluster_start
 # postgres_cluster_start sets its own EXIT trap: put back the one that also removes the base worktree.
 trap cleanup EXIT
-# One run: prints "<spans/s> <spans per CPU-second>" from the driver's steady-state line.
+links="${LINKS:-on}"
+# CPU clock ticks used so far by the throwaway cluster: the postmaster with its reaped children, and the live children.
+server_ticks() {
+  [ -n "${POSTGRES_LOAD_CLUSTER:-}" ] || { echo 0; return; }
+  local postmaster ticks child
+  postmaster="$(head -1 "$POSTGRES_LOAD_CLUSTER/data/postmaster.pid")"
+  ticks="$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$postmaster/stat")"
+  for child in $(ps --ppid "$postmaster" -o pid=); do
+    ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$child/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$ticks"
+}
+hertz="$(getconf CLK_TCK)"
+# One run: prints "<spans/s> <spans per CPU-second> <spans per CPU-second, driver and server>".
 measure() {
-  local build="$1" provider="$2" run="$3" out
+  local build="$1" provider="$2" run="$3" out times before after
   out="$(mktemp)"
+  times="$(mktemp)"
   if [ "$provider" = sqlite ]; then
     local data_dir
     data_dir="$(mktemp -d /tmp/perfotel-store-load.XXXXXX)"
-    dotnet "${driver[$build]}" store-load --provider sqlite --seconds "$seconds" --data-dir "$data_dir" > "$out"
+    before=0
+    /usr/bin/time -o "$times" -f '%U %S' dotnet "${driver[$build]}" store-load --provider sqlite --seconds "$seconds" \
+      --data-dir "$data_dir" --links "$links" > "$out"
+    after=0
     rm -rf "$data_dir"
   else
     local db="compare_$run"
     "${POSTGRES_LOAD_AS[@]}" psql -h 127.0.0.1 -p "$(sed 's/.*Port=\([0-9]*\).*/\1/' <<< "$POSTGRES_LOAD_CONNECTION")" -U postgres -q -c "CREATE DATABASE $db" postgres
-    dotnet "${driver[$build]}" store-load --provider postgres --seconds "$seconds" \
-      --connection "${POSTGRES_LOAD_CONNECTION/Database=postgres/Database=$db}" > "$out"
+    before="$(server_ticks)"
+    /usr/bin/time -o "$times" -f '%U %S' dotnet "${driver[$build]}" store-load --provider postgres --seconds "$seconds" \
+      --connection "${POSTGRES_LOAD_CONNECTION/Database=postgres/Database=$db}" --links "$links" > "$out"
+    after="$(server_ticks)"
   fi
-  sed -n 's/.*steady state: \([0-9]*\) spans\/s mean.*(\([0-9]*\) spans per CPU-second).*/\1 \2/p' "$out"
-  rm -f "$out"
+  local steady spans
+  steady="$(sed -n 's/.*steady state: \([0-9]*\) spans\/s mean.*(\([0-9]*\) spans per CPU-second).*/\1 \2/p' "$out")"
+  spans="$(sed -n 's/summary: \([0-9]*\) spans acknowledged.*/\1/p' "$out")"
+  awk -v steady="$steady" -v spans="$spans" -v server="$(( after - before ))" -v hz="$hertz" -v driver="$(tail -1 "$times")" \
+    'BEGIN { split(driver, d, " "); printf "%s %.0f\n", steady, spans / (d[1] + d[2] + server / hz) }'
+  rm -f "$out" "$times"
 }
 
-echo "store-load, $seconds s per run, $rounds rounds of base/current/current/base; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "store-load, $seconds s per run, $rounds rounds of base/current/current/base, span links $links; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 run=0
-printf '%-9s %-8s %14s %18s\n' store build "spans/s" "spans per CPU-s"
+printf '%-9s %-8s %14s %18s %28s\n' store build "spans/s" "spans per CPU-s" "per CPU-s, driver+server"
 for provider in sqlite postgres; do
-  declare -A sum_rate=([base]=0 [current]=0) sum_cpu=([base]=0 [current]=0)
+  declare -A sum_rate=([base]=0 [current]=0) sum_cpu=([base]=0 [current]=0) sum_all=([base]=0 [current]=0)
   for ((r = 0; r < rounds; r++)); do
     for build in base current current base; do
       run=$((run + 1))
-      read -r rate per_cpu < <(measure "$build" "$provider" "$run")
-      printf '%-9s %-8s %14s %18s\n' "$provider" "$build" "$rate" "$per_cpu"
+      read -r rate per_cpu per_all < <(measure "$build" "$provider" "$run")
+      printf '%-9s %-8s %14s %18s %28s   load %s\n' "$provider" "$build" "$rate" "$per_cpu" "$per_all" "$(cut -d' ' -f1 /proc/loadavg)"
       sum_rate[$build]=$((sum_rate[$build] + rate))
       sum_cpu[$build]=$((sum_cpu[$build] + per_cpu))
+      sum_all[$build]=$((sum_all[$build] + per_all))
     done
   done
   awk -v p="$provider" -v rc="${sum_rate[current]}" -v rb="${sum_rate[base]}" -v cc="${sum_cpu[current]}" -v cb="${sum_cpu[base]}" \
-    'BEGIN { printf "%s: current %.0f spans/s against base %.0f (%.2fx); %.0f against %.0f spans per CPU-second (%.2fx)\n", p, rc / 2 / '"$rounds"', rb / 2 / '"$rounds"', rc / rb, cc / 2 / '"$rounds"', cb / 2 / '"$rounds"', cc / cb }'
+    -v ac="${sum_all[current]}" -v ab="${sum_all[base]}" -v n="$((2 * rounds))" \
+    'BEGIN { printf "%s: current %.0f spans/s against base %.0f (%.2fx); %.0f against %.0f spans per CPU-second (%.2fx); driver and server: %.0f against %.0f (%.2fx)\n", p, rc / n, rb / n, rc / rb, cc / n, cb / n, cc / cb, ac / n, ab / n, ac / ab }'
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -6,8 +6,11 @@ namespace PerfOtel.Benchmarks.Storage;
 /// <summary>
 /// 100-span batches shaped like agent traffic: per invocation, two or three provider calls, a tool call and sometimes
 /// an evaluation. Ids come from a per-writer counter: unique across writers and runs (a run id prefix), cheap to make.
+/// With <paramref name="links"/>, each batch also carries one span link per span, as the OTLP mapper gives every span of
+/// a request (the invocation's link names its agent; an evaluation is an event on the invocation span, no span of its
+/// own): what the ingest writer stores with the records since migration 7.
 /// </summary>
-internal sealed class BatchGenerator(int writer)
+internal sealed class BatchGenerator(int writer, bool links)
 {
     private static readonly string RunId = DateTime.UtcNow.Ticks.ToString("x12", CultureInfo.InvariantCulture)[^12..];
     private static readonly string[] Agents = ["planner", "coder", "reviewer", "support", "research"];
@@ -37,6 +40,7 @@ internal sealed class BatchGenerator(int writer)
                 TaskId = "task-" + traceId, TaskType = "ticket", ServiceName = "load", StartTime = now,
                 DurationSeconds = 1.5, Outcome = _trace % 10 == 0 ? "failure" : "success", Confidence = 0.8,
             });
+            Link(batch, traceId, invocationSpan, null, agent, now);
             for (var call = 0; call < calls; call++)
             {
                 batch.ProviderCalls.Add(new ProviderCall
@@ -46,6 +50,7 @@ internal sealed class BatchGenerator(int writer)
                     RequestModel = "gpt-4o-mini", ResponseModel = "gpt-4o-mini-2024-07-18", StartTime = now,
                     DurationSeconds = 0.4, Tokens = new TokenCounts(800, 120, 0, 0, 0), CostUsd = 0.000192,
                 });
+                Link(batch, traceId, batch.ProviderCalls[^1].SpanId, invocationSpan, null, now);
             }
 
             batch.ToolCalls.Add(new ToolCall
@@ -54,6 +59,7 @@ internal sealed class BatchGenerator(int writer)
                 InvocationSpanId = invocationSpan, AgentName = agent, ToolName = "search", StartTime = now,
                 DurationSeconds = 0.05,
             });
+            Link(batch, traceId, batch.ToolCalls[^1].SpanId, invocationSpan, null, now);
             if (evaluations == 1)
             {
                 batch.Evaluations.Add(new EvaluationRecord
@@ -65,6 +71,18 @@ internal sealed class BatchGenerator(int writer)
         }
 
         return batch;
+    }
+
+    private void Link(IngestBatch batch, string traceId, string spanId, string? parentSpanId, string? agent, DateTimeOffset now)
+    {
+        if (links)
+        {
+            batch.SpanLinks.Add(new SpanLink
+            {
+                Tenant = "default", TraceId = traceId, SpanId = spanId, ParentSpanId = parentSpanId,
+                InvocationAgent = agent, SeenAt = now,
+            });
+        }
     }
 
     private string NextSpanId() => (++_span).ToString("x16", CultureInfo.InvariantCulture);

@@ -29,6 +29,8 @@ public static class StoreLoadDriver
             Console.Error.WriteLine("""
                 usage: store-load [--provider sqlite|postgres] [--seconds 60] [--writers 8] [--interval 5]
                                   [--data-dir DIR] [--durability full|normal] [--connection NPGSQL_CONNECTION_STRING]
+                                  [--links on|off]
+                  --links on (default): each batch carries one span link per span, as the ingest writer stores them
                 """);
             return 2;
         }
@@ -36,7 +38,7 @@ public static class StoreLoadDriver
         await using var store = CreateStore(options);
         await store.InitializeAsync(CancellationToken.None);
         Console.WriteLine($"store-load (store level: IExecutionStore.WriteAsync, no HTTP, decoding or derivations): {options.Provider} ({options.Describe()}), {options.Writers} writers, " +
-                          $"{SpansPerBatch}-span batches, {options.Seconds} s, {Environment.ProcessorCount} cores");
+                          $"{SpansPerBatch}-span batches, span links {(options.Links ? "on" : "off")}, {options.Seconds} s, {Environment.ProcessorCount} cores");
         // CPU use is printed beside throughput: on a shared machine spans per CPU-second is the comparable figure.
         Console.WriteLine("  elapsed_s   spans_per_s   cpu_cores   spans_per_cpu_s   ack_p50_ms   ack_p99_ms   gc_heap_mb   working_set_mb");
         var process = Process.GetCurrentProcess();
@@ -44,7 +46,7 @@ public static class StoreLoadDriver
         var counters = new LoadCounters();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds));
         var writers = Enumerable.Range(0, options.Writers)
-            .Select(writer => Task.Run(() => WriteUntilStoppedAsync(store, writer, counters, stop.Token)))
+            .Select(writer => Task.Run(() => WriteUntilStoppedAsync(store, new BatchGenerator(writer, options.Links), counters, stop.Token)))
             .ToArray();
 
         var samples = new List<Sample>();
@@ -100,10 +102,9 @@ public static class StoreLoadDriver
         _ => new SqliteExecutionStore(options.DataDirectory, options.Durability != "normal"),
     };
 
-    private static async Task WriteUntilStoppedAsync(IExecutionStore store, int writer, LoadCounters counters,
+    private static async Task WriteUntilStoppedAsync(IExecutionStore store, BatchGenerator generator, LoadCounters counters,
         CancellationToken stop)
     {
-        var generator = new BatchGenerator(writer);
         while (!stop.IsCancellationRequested)
         {
             var batch = generator.Next();
@@ -135,7 +136,7 @@ public static class StoreLoadDriver
     }
 
     private sealed record LoadOptions(string Provider, int Seconds, int Writers, int IntervalSeconds,
-        string DataDirectory, string Durability, string? ConnectionString)
+        string DataDirectory, string Durability, string? ConnectionString, bool Links)
     {
         public string Describe() => Provider == "postgres"
             ? "PostgreSQL"
@@ -165,6 +166,12 @@ public static class StoreLoadDriver
                 return null;
             }
 
+            var links = values.GetValueOrDefault("links", "on");
+            if (links is not ("on" or "off"))
+            {
+                return null;
+            }
+
             return new LoadOptions(
                 provider,
                 int.Parse(values.GetValueOrDefault("seconds", "60"), CultureInfo.InvariantCulture),
@@ -172,7 +179,8 @@ public static class StoreLoadDriver
                 int.Parse(values.GetValueOrDefault("interval", "5"), CultureInfo.InvariantCulture),
                 values.GetValueOrDefault("data-dir", Path.Combine(Path.GetTempPath(), "perfotel-store-load")),
                 values.GetValueOrDefault("durability", "full"),
-                values.GetValueOrDefault("connection"));
+                values.GetValueOrDefault("connection"),
+                links == "on");
         }
     }
 }

@@ -11,10 +11,12 @@ namespace PerfOtel.Collector.Derived;
 /// listens, so no live batch can be counted twice; the store's initializer is registered before it.
 /// </summary>
 /// <remarks>
-/// Order: provider calls, tool calls, invocations with their joined feedback, then evaluations, each in start-time
-/// order, in batches of <see cref="BatchRecords"/>. That is the order an agent's spans usually commit in (calls end and
-/// are exported before their invocation; evaluations and feedback come last), so derivations that read earlier records
-/// of the same invocation (the model comparison reads its calls) see them. The stored span links are read first, so
+/// Order: every table is read once, all four at the same time, and merged by start time (an evaluation by its time,
+/// <see cref="RecordMerge"/>), in batches of at most <see cref="BatchRecords"/>; on equal times provider calls, tool calls, invocations (with their joined
+/// feedback), then evaluations. A run's records thus replay next to each other, as they committed live, so the
+/// derivations that keep bounded per-invocation state (the invocation facts of the model comparison and experiments,
+/// <c>Cost:AttributionCapacity</c>) see them together whatever the store holds; every derivation is order-free within
+/// that, as the arrival-order tests require. The stored span links are read first, so
 /// that records whose attribution is still incomplete are held as the live writer held them
 /// (<see cref="SpanAttribution"/>), and those whose horizon passed while the collector was down are counted without an
 /// agent at the end, as the live writer would have.
@@ -22,7 +24,7 @@ namespace PerfOtel.Collector.Derived;
 public sealed partial class DerivationReplay(
     IServiceProvider services, DerivationPipeline pipeline, ILogger<DerivationReplay> logger) : IHostedService
 {
-    /// <summary>Records per replayed batch: bounds the replay's memory whatever the store holds.</summary>
+    /// <summary>Records per replayed batch (at most): bounds the replay's memory whatever the store holds.</summary>
     public const int BatchRecords = 4096;
 
     /// <summary>What the last replay read, and how long it took.</summary>
@@ -41,17 +43,26 @@ public sealed partial class DerivationReplay(
             return;
         }
         LastReport = await ReplayAsync(store, pipeline, cancellationToken, services.GetService<SpanAttribution>(),
-            services.GetService<TimeProvider>() ?? TimeProvider.System).ConfigureAwait(false);
+            services.GetService<TimeProvider>() ?? TimeProvider.System,
+            BatchRecordsFor(services.GetService<InvocationAttribution>())).ConfigureAwait(false);
         LogReplayed(logger, LastReport.ProviderCalls, LastReport.ToolCalls, LastReport.Invocations, LastReport.Feedback,
             LastReport.Evaluations, LastReport.Elapsed.TotalSeconds);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// Records per replayed batch with <paramref name="facts"/>: at most half their capacity, since a derivation takes a
+    /// batch's calls before its invocations, and a batch's runs must all stay among the facts held meanwhile.
+    /// </summary>
+    public static int BatchRecordsFor(InvocationAttribution? facts) =>
+        facts is null ? BatchRecords : Math.Clamp(facts.Capacity / 2, 1, BatchRecords);
+
     /// <summary>Feeds everything <paramref name="store"/> holds through <paramref name="pipeline"/>.</summary>
     public static async Task<ReplayReport> ReplayAsync(IExecutionStore store, DerivationPipeline pipeline, CancellationToken cancellationToken,
-        SpanAttribution? attribution = null, TimeProvider? time = null)
+        SpanAttribution? attribution = null, TimeProvider? time = null, int batchRecords = BatchRecords)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchRecords, 1);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(pipeline);
         var started = Stopwatch.GetTimestamp();
@@ -66,41 +77,28 @@ public sealed partial class DerivationReplay(
         }
         var everything = new InvocationQuery();
         long calls = 0, tools = 0, invocations = 0, feedback = 0, evaluations = 0;
-        var batch = new IngestBatch();
-
-        await foreach (var call in store.ReadProviderCallsAsync(everything, cancellationToken).ConfigureAwait(false))
+        // Every table at once, merged by time (RecordMerge): a run's records replay next to each other.
+        await foreach (var batch in RecordMerge.BatchesAsync(batchRecords,
+                           RecordStream.Of(store.ReadProviderCallsAsync(everything, cancellationToken), c => c.StartTime,
+                               (b, c) => { b.ProviderCalls.Add(c); calls++; }),
+                           RecordStream.Of(store.ReadToolCallsAsync(everything, cancellationToken), t => t.StartTime,
+                               (b, t) => { b.ToolCalls.Add(t); tools++; }),
+                           RecordStream.Of(store.ReadInvocationsAsync(everything, cancellationToken), s => s.Invocation.StartTime,
+                               (b, s) =>
+                               {
+                                   b.Invocations.Add(s.Invocation);
+                                   invocations++;
+                                   if (s.Feedback is { } joined)
+                                   {
+                                       b.JoinedFeedback.Add(new FeedbackJoin(s.Invocation, joined));
+                                       feedback++;
+                                   }
+                               }),
+                           RecordStream.Of(store.ReadEvaluationsAsync(everything, cancellationToken), e => e.Time,
+                               (b, e) => { b.Evaluations.Add(e); evaluations++; })).ConfigureAwait(false))
         {
-            batch.ProviderCalls.Add(call);
-            calls++;
-            batch = FlushWhenFull(batch, pipeline, attribution);
+            pipeline.Apply(attribution is null ? batch : attribution.Admit(batch));
         }
-        batch = Flush(batch, pipeline, attribution);
-        await foreach (var tool in store.ReadToolCallsAsync(everything, cancellationToken).ConfigureAwait(false))
-        {
-            batch.ToolCalls.Add(tool);
-            tools++;
-            batch = FlushWhenFull(batch, pipeline, attribution);
-        }
-        batch = Flush(batch, pipeline, attribution);
-        await foreach (var stored in store.ReadInvocationsAsync(everything, cancellationToken).ConfigureAwait(false))
-        {
-            batch.Invocations.Add(stored.Invocation);
-            invocations++;
-            if (stored.Feedback is { } joined)
-            {
-                batch.JoinedFeedback.Add(new FeedbackJoin(stored.Invocation, joined));
-                feedback++;
-            }
-            batch = FlushWhenFull(batch, pipeline, attribution);
-        }
-        batch = Flush(batch, pipeline, attribution);
-        await foreach (var evaluation in store.ReadEvaluationsAsync(everything, cancellationToken).ConfigureAwait(false))
-        {
-            batch.Evaluations.Add(evaluation);
-            evaluations++;
-            batch = FlushWhenFull(batch, pipeline, attribution);
-        }
-        Flush(batch, pipeline, attribution);
         if (attribution is not null)
         {
             // What waited a whole horizon by now is counted without an agent, as the live writer's sweep would have.
@@ -109,19 +107,6 @@ public sealed partial class DerivationReplay(
             pipeline.Apply(attribution.Commit(plan, new IngestBatch()));
         }
         return new ReplayReport(calls, tools, invocations, feedback, evaluations, Stopwatch.GetElapsedTime(started));
-    }
-
-    private static IngestBatch FlushWhenFull(IngestBatch batch, DerivationPipeline pipeline, SpanAttribution? attribution) =>
-        batch.Count >= BatchRecords ? Flush(batch, pipeline, attribution) : batch;
-
-    private static IngestBatch Flush(IngestBatch batch, DerivationPipeline pipeline, SpanAttribution? attribution)
-    {
-        if (batch.Count == 0)
-        {
-            return batch;
-        }
-        pipeline.Apply(attribution is null ? batch : attribution.Admit(batch));
-        return new IngestBatch();
     }
 
     [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "No execution store is registered: every derivation starts empty.")]
@@ -133,3 +118,4 @@ public sealed partial class DerivationReplay(
 
 /// <summary>What one replay read and how long it took.</summary>
 public sealed record ReplayReport(long ProviderCalls, long ToolCalls, long Invocations, long Feedback, long Evaluations, TimeSpan Elapsed);
+

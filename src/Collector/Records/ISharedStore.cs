@@ -21,9 +21,9 @@ public interface ISharedStore
 
     /// <summary>
     /// Everything committed by the transactions at positions in [<paramref name="from"/>, <paramref name="to"/>) except
-    /// those in <paramref name="skip"/>, as committed batches in the start-up replay's order (provider calls, tool calls,
-    /// invocations with the feedback joined to invocations, evaluations; a batch never mixes two of these groups, as in
-    /// the replay), at most <paramref name="batchRecords"/> records each.
+    /// those in <paramref name="skip"/>, as committed batches in the start-up replay's order (every table at once, merged
+    /// by time with <see cref="RecordMerge"/>: on equal times provider calls, tool calls, invocations, feedback joins by
+    /// their receipt, evaluations), at most <paramref name="batchRecords"/> records each.
     /// A feedback join is read at the position of the transaction that made it.
     /// </summary>
     IAsyncEnumerable<IngestBatch> ReadCommittedAsync(long from, long to, IReadOnlySet<long> skip, int batchRecords,

@@ -13,7 +13,9 @@ namespace PerfOtel.Collector.Tests.EndToEnd;
 /// exposes: from the start, after restarting the follower, after SIGKILL of the leader (the other takes over), after a
 /// graceful restart of the new leader, with feedback sent to the replica that did not receive its invocation, with
 /// budgets configured, and with half of the runs' provider calls sent to one replica and their invoke_agent spans to the
-/// other (a load balancer spreading one trace's export requests), where one collector gets each run in one request.
+/// other (a load balancer spreading one trace's export requests), where one collector gets each run in one request;
+/// and with fewer invocation facts held (<c>Cost:AttributionCapacity</c>) than the store has runs when a leader takes
+/// over.
 /// </summary>
 [Collection(ProcessTests.Name)]
 public sealed class ScaleOutTests : IDisposable
@@ -22,6 +24,9 @@ public sealed class ScaleOutTests : IDisposable
     {
         ["Budgets:Tenants:default:DailyUsd"] = "50",
         ["Budgets:Tenants:default:Agents:alpha:MonthlyUsd"] = "100",
+        // Fewer invocation facts than the store ends up with (160 runs): a leader that takes over reads the whole store,
+        // and must bring each run's calls and invocation together as the single collector saw them live.
+        ["Cost:AttributionCapacity"] = "100",
     };
 
     // Derived families compared, with the documented aggregation over the replicas. Only the 1h and 24h windows: no

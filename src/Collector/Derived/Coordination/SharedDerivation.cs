@@ -32,7 +32,8 @@ public sealed partial class SharedDerivation(
     ILogger<SharedDerivation> logger,
     CollectorMetrics? metrics = null,
     TimeProvider? time = null,
-    IHostApplicationLifetime? lifetime = null) : BackgroundService
+    IHostApplicationLifetime? lifetime = null,
+    InvocationAttribution? facts = null) : BackgroundService
 {
     // Real time, not the registered clock: a test's fixed clock must not stop the leader from reading.
     private static readonly TimeProvider clock = TimeProvider.System;
@@ -139,7 +140,7 @@ public sealed partial class SharedDerivation(
                     links.SpanLinks.Add(link);
                 }
                 changed |= await AttributeAndApplyAsync(store, links, counting, cancellationToken).ConfigureAwait(false);
-                await foreach (var batch in store.ReadCommittedAsync(cursor, watermark, applied, DerivationReplay.BatchRecords, cancellationToken)
+                await foreach (var batch in store.ReadCommittedAsync(cursor, watermark, applied, DerivationReplay.BatchRecordsFor(facts), cancellationToken)
                                    .ConfigureAwait(false))
                 {
                     records += batch.Count + batch.JoinedFeedback.Count;

@@ -106,6 +106,9 @@ public sealed class InvocationAttribution
         this.capacity = capacity;
     }
 
+    /// <summary>The most invocations held.</summary>
+    public int Capacity => capacity;
+
     /// <summary>Invocations held.</summary>
     public int Count
     {

@@ -52,108 +52,40 @@ internal sealed partial class PostgresExecutionStore
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    public async IAsyncEnumerable<IngestBatch> ReadCommittedAsync(long from, long to, IReadOnlySet<long> skip, int batchRecords,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<IngestBatch> ReadCommittedAsync(long from, long to, IReadOnlySet<long> skip, int batchRecords,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(skip);
         if (to <= from)
         {
-            yield break;
+            return AsyncEnumerable.Empty<IngestBatch>();
         }
 
         var skipped = skip.Where(p => p >= from && p < to).ToArray();
         const string range = "commit_position >= $1 AND commit_position < $2 AND NOT (commit_position = ANY($3))";
-        var batch = new IngestBatch();
-        await foreach (var reader in ReadRangeAsync(
-                           $"SELECT {Columns.ProviderCall} FROM provider_calls WHERE {range} ORDER BY start_time, trace_id, span_id, tenant",
-                           from, to, skipped, cancellationToken).ConfigureAwait(false))
-        {
-            batch.ProviderCalls.Add(RecordReader.ProviderCall(reader, 0, Time));
-            if (batch.Count >= batchRecords)
-            {
-                yield return batch;
-                batch = new IngestBatch();
-            }
-        }
-
-        if (batch.Count > 0)
-        {
-            yield return batch;
-            batch = new IngestBatch();
-        }
-
-        await foreach (var reader in ReadRangeAsync(
-                           $"SELECT {Columns.ToolCall} FROM tool_calls WHERE {range} ORDER BY start_time, trace_id, span_id, tenant",
-                           from, to, skipped, cancellationToken).ConfigureAwait(false))
-        {
-            batch.ToolCalls.Add(RecordReader.ToolCall(reader, 0, Time));
-            if (batch.Count >= batchRecords)
-            {
-                yield return batch;
-                batch = new IngestBatch();
-            }
-        }
-
-        if (batch.Count > 0)
-        {
-            yield return batch;
-            batch = new IngestBatch();
-        }
-
-        await foreach (var reader in ReadRangeAsync(
-                           $"SELECT {Columns.Invocation} FROM invocations WHERE {range} ORDER BY start_time, trace_id, span_id, tenant",
-                           from, to, skipped, cancellationToken).ConfigureAwait(false))
-        {
-            batch.Invocations.Add(RecordReader.Invocation(reader, 0, Time));
-            if (batch.Count >= batchRecords)
-            {
-                yield return batch;
-                batch = new IngestBatch();
-            }
-        }
-
-        // A join belongs to the transaction that made it: the feedback's own (its invocation was stored) or the
-        // invocation's (the feedback was waiting for it).
-        await foreach (var reader in ReadRangeAsync($"""
-                           SELECT {Columns.Prefixed(Columns.Invocation, "i")}, {Columns.Prefixed(Columns.Feedback, "f")}
-                           FROM feedback f
-                           JOIN invocations i ON i.tenant = f.tenant AND i.trace_id = f.invocation_trace_id
-                               AND i.span_id = f.invocation_span_id
-                           WHERE f.joined_position >= $1 AND f.joined_position < $2 AND NOT (f.joined_position = ANY($3))
-                           ORDER BY f.received_at, f.tenant, f.feedback_id
-                           """, from, to, skipped, cancellationToken).ConfigureAwait(false))
-        {
-            batch.JoinedFeedback.Add(new FeedbackJoin(RecordReader.Invocation(reader, 0, Time),
-                RecordReader.Feedback(reader, Columns.InvocationCount, Time)));
-            if (batch.Count + batch.JoinedFeedback.Count >= batchRecords)
-            {
-                yield return batch;
-                batch = new IngestBatch();
-            }
-        }
-
-        if (batch.Count > 0 || batch.JoinedFeedback.Count > 0)
-        {
-            yield return batch;
-            batch = new IngestBatch();
-        }
-
-        await foreach (var reader in ReadRangeAsync(
-                           $"SELECT {Columns.Evaluation} FROM evaluations WHERE {range} ORDER BY time, trace_id, span_id, sequence, tenant",
-                           from, to, skipped, cancellationToken).ConfigureAwait(false))
-        {
-            batch.Evaluations.Add(RecordReader.Evaluation(reader, 0, Time));
-            if (batch.Count >= batchRecords)
-            {
-                yield return batch;
-                batch = new IngestBatch();
-            }
-        }
-
-        if (batch.Count > 0 || batch.JoinedFeedback.Count > 0)
-        {
-            yield return batch;
-        }
+        IAsyncEnumerable<T> Read<T>(string sql, Func<NpgsqlDataReader, T> read) =>
+            ReadRangeAsync(sql, from, to, skipped, cancellationToken).Select(read);
+        // Every table of the range at once, merged by time as the start-up replay does (RecordMerge). A join belongs to
+        // the transaction that made it: the feedback's own (its invocation was stored) or the invocation's (the
+        // feedback was waiting for it).
+        return RecordMerge.BatchesAsync(batchRecords,
+            RecordStream.Of(Read($"SELECT {Columns.ProviderCall} FROM provider_calls WHERE {range} ORDER BY start_time, trace_id, span_id, tenant",
+                r => RecordReader.ProviderCall(r, 0, Time)), c => c.StartTime, (b, c) => b.ProviderCalls.Add(c)),
+            RecordStream.Of(Read($"SELECT {Columns.ToolCall} FROM tool_calls WHERE {range} ORDER BY start_time, trace_id, span_id, tenant",
+                r => RecordReader.ToolCall(r, 0, Time)), t => t.StartTime, (b, t) => b.ToolCalls.Add(t)),
+            RecordStream.Of(Read($"SELECT {Columns.Invocation} FROM invocations WHERE {range} ORDER BY start_time, trace_id, span_id, tenant",
+                r => RecordReader.Invocation(r, 0, Time)), i => i.StartTime, (b, i) => b.Invocations.Add(i)),
+            RecordStream.Of(Read($"""
+                    SELECT {Columns.Prefixed(Columns.Invocation, "i")}, {Columns.Prefixed(Columns.Feedback, "f")}
+                    FROM feedback f
+                    JOIN invocations i ON i.tenant = f.tenant AND i.trace_id = f.invocation_trace_id
+                        AND i.span_id = f.invocation_span_id
+                    WHERE f.joined_position >= $1 AND f.joined_position < $2 AND NOT (f.joined_position = ANY($3))
+                    ORDER BY f.received_at, f.tenant, f.feedback_id
+                    """, r => new FeedbackJoin(RecordReader.Invocation(r, 0, Time), RecordReader.Feedback(r, Columns.InvocationCount, Time))),
+                j => j.Feedback.ReceivedAt, (b, j) => b.JoinedFeedback.Add(j)),
+            RecordStream.Of(Read($"SELECT {Columns.Evaluation} FROM evaluations WHERE {range} ORDER BY time, trace_id, span_id, sequence, tenant",
+                r => RecordReader.Evaluation(r, 0, Time)), e => e.Time, (b, e) => b.Evaluations.Add(e)));
     }
 
     public async IAsyncEnumerable<SpanLink> ReadCommittedSpanLinksAsync(long from, long to, IReadOnlySet<long> skip,

@@ -91,9 +91,11 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             results.Add(reader => MarkNewAsync(reader, batch.Evaluations, EvaluationKey, EvaluationKey, stored.Evaluation, cancellationToken));
         }
 
-        if (results.Count > 0)
+        // The links, attribution updates, expiry marks and prune go in the same round trip, after the inserts (so in
+        // the same order as before): one round trip per write, as before span links existed.
+        AddAttributionCommands(command, batch);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             for (var index = 0; index < results.Count; index++)
             {
                 if (index > 0)
@@ -103,9 +105,13 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
                 await results[index](reader).ConfigureAwait(false);
             }
+
+            // The statements after the last result set (links, updates): an error of theirs surfaces here, before COMMIT.
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
+            }
         }
 
-        await WriteAttributionAsync(connection, transaction, batch, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         var committed = stored.ToBatch();
         committed.CommitPosition = position;
@@ -113,10 +119,8 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     }
 
     /// <summary>The batch's span links, the attribution of earlier records they made known, and the due prune of old links.</summary>
-    private static async Task WriteAttributionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IngestBatch batch,
-        CancellationToken cancellationToken)
+    private static void AddAttributionCommands(NpgsqlBatch command, IngestBatch batch)
     {
-        await using var command = new NpgsqlBatch(connection, transaction);
         if (batch.SpanLinks.Count > 0)
         {
             var links = batch.SpanLinks;
@@ -177,11 +181,6 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             var prune = new NpgsqlBatchCommand("DELETE FROM span_links WHERE seen_at < $1");
             prune.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = before.UtcDateTime });
             command.BatchCommands.Add(prune);
-        }
-
-        if (command.BatchCommands.Count > 0)
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

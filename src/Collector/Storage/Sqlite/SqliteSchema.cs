@@ -325,5 +325,25 @@ internal static class SqliteSchema
             );
             CREATE INDEX IF NOT EXISTS ix_span_links_seen ON span_links (seen_at);
             """),
+        // The same number as PostgreSQL's, whose migration 8 drops two invocation indexes instead. Here those indexes
+        // stay: with the rowid they end in, (tenant, start_time) and (tenant, agent_name, start_time) give the
+        // (start_time, rowid) order the invocation reads stream in, which their run-list twins do not.
+        new(8, "cheaper ingest: span_links clustered on its key (WITHOUT ROWID), one B-tree fewer per span link", """
+            CREATE TABLE span_links_clustered (
+                tenant TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                parent_span_id TEXT,
+                invocation_agent TEXT,
+                seen_at INTEGER NOT NULL,
+                expired INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (tenant, trace_id, span_id)
+            ) WITHOUT ROWID;
+            INSERT INTO span_links_clustered (tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at, expired)
+                SELECT tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at, expired FROM span_links;
+            DROP TABLE span_links;
+            ALTER TABLE span_links_clustered RENAME TO span_links;
+            CREATE INDEX ix_span_links_seen ON span_links (seen_at);
+            """),
     ];
 }
