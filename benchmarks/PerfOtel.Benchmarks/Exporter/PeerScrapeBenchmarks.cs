@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
-using PerfOtel.Benchmarks.Instrumentation;
 using PerfOtel.Exporter;
 using Prometheus;
 
@@ -29,9 +28,7 @@ public enum ScrapeFormat
 /// plus the floor, an endpoint writing PerfOtel's pre-rendered document (what HTTP alone costs for that body). Caches are
 /// off everywhere, so every GET collects and serialises.
 /// </summary>
-[Config(typeof(InProcessShortRunConfig))]
-[MinColumn]
-[MedianColumn]
+[Config(typeof(PeerScrapeConfig))]
 public class PeerScrapeBenchmarks
 {
     private const string OpenMetricsAccept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";

@@ -4,21 +4,27 @@ using System.Globalization;
 namespace PerfOtel.Benchmarks.Exporter;
 
 /// <summary>
-/// <c>scrape-cpu ENDPOINTS SERIES text|om SECONDS</c>: the <see cref="PeerScrapeBenchmarks"/> set-up, then each
-/// endpoint (perfotel, floor, otel, prometheus-net) GET in a loop for SECONDS, three rounds, printing wall time and
-/// process CPU time per GET. CPU per GET moves much less than wall time when other work shares the machine, so this
-/// is the tool for comparing the exporter with the floor on a busy machine and for attaching a profiler
-/// (perf with DOTNET_PerfMapEnabled=1); the README's table comes from the BenchmarkDotNet class on an idle machine.
+/// <c>scrape-cpu ENDPOINTS SERIES text|om SECONDS [ROUNDS]</c>: the <see cref="PeerScrapeBenchmarks"/> set-up, a warm-up
+/// until the JIT has tiered the scrape paths up, then ROUNDS (default 3) rounds of SECONDS each in which the endpoints
+/// (perfotel, perfotel-without-created, floor, otel, prometheus-net,
+/// prometheus-net-meter-adapter) take turns in blocks of a few GETs. Interleaving
+/// puts every endpoint under the same machine load, so the ratios to the floor printed per round are fair even when
+/// other work shares the machine (measuring one endpoint after the other is not: the load moves in between). Per endpoint
+/// and round: the wall-time median, mean, minimum and 90th percentile per GET, process CPU per GET, bytes allocated per
+/// GET and garbage collections per 1 000 GETs. Also the tool for attaching a profiler (perf with
+/// <c>DOTNET_PerfMapEnabled=1</c>).
 /// </summary>
 internal static class ScrapeCpuDriver
 {
     public const string Command = "scrape-cpu";
+    private const int GetsPerBlock = 10;
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(10);
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length != 4)
+        if (args.Length is not (4 or 5))
         {
-            Console.Error.WriteLine($"usage: {Command} perfotel,floor,otel,prometheus-net SERIES text|om SECONDS");
+            Console.Error.WriteLine($"usage: {Command} perfotel,floor,otel,prometheus-net,prometheus-net-meter-adapter SERIES text|om SECONDS [ROUNDS]");
             return 2;
         }
 
@@ -28,34 +34,47 @@ internal static class ScrapeCpuDriver
             Format = args[2] == "om" ? ScrapeFormat.OpenMetrics : ScrapeFormat.Text,
         };
         var seconds = TimeSpan.FromSeconds(double.Parse(args[3], CultureInfo.InvariantCulture));
+        var rounds = args.Length == 5 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 3;
+        var endpoints = args[0].Split(',');
         benchmarks.Setup();
         try
         {
-            for (var round = 0; round < 3; round++)
+            // Tiered compilation takes seconds to reach the optimised code on a busy machine; measuring before that
+            // compares instrumented code of one endpoint with optimised code of another.
+            var warmUp = Stopwatch.StartNew();
+            while (warmUp.Elapsed < WarmUp)
             {
-                foreach (var endpoint in args[0].Split(','))
+                foreach (var endpoint in endpoints)
                 {
-                    using var process = Process.GetCurrentProcess();
-                    var cpuBefore = process.TotalProcessorTime;
-                    var clock = Stopwatch.StartNew();
-                    var gets = 0;
-                    while (clock.Elapsed < seconds)
-                    {
-                        await (endpoint switch
-                        {
-                            "floor" => benchmarks.HttpFloor(),
-                            "otel" => benchmarks.OpenTelemetry(),
-                            "perfotel-without-created" => benchmarks.PerfOtelWithoutCreated(),
-                            "prometheus-net" => benchmarks.PrometheusNet(),
-                            _ => benchmarks.PerfOtel(),
-                        });
-                        gets++;
-                    }
+                    await GetAsync(benchmarks, endpoint);
+                }
+            }
 
-                    process.Refresh();
-                    var cpu = process.TotalProcessorTime - cpuBefore;
+            for (var round = 0; round < rounds; round++)
+            {
+                var stats = endpoints.ToDictionary(e => e, _ => new EndpointStats());
+                var clock = Stopwatch.StartNew();
+                while (clock.Elapsed < seconds)
+                {
+                    foreach (var endpoint in endpoints)
+                    {
+                        await RunBlockAsync(benchmarks, endpoint, stats[endpoint]);
+                    }
+                }
+
+                var floor = stats.TryGetValue("floor", out var f) ? f : null;
+                foreach (var endpoint in endpoints)
+                {
+                    var s = stats[endpoint];
+                    var ratios = floor is null || ReferenceEquals(s, floor)
+                        ? string.Empty
+                        : string.Create(CultureInfo.InvariantCulture,
+                            $", to floor: median {s.Median / floor.Median:F2}x mean {s.Mean / floor.Mean:F2}x cpu {s.CpuPerGet / floor.CpuPerGet:F2}x");
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"round {round} {endpoint}: {gets} GETs, wall {clock.Elapsed.TotalMilliseconds / gets:F3} ms/GET, cpu {cpu.TotalMilliseconds / gets:F3} ms/GET"));
+                        $"round {round} {endpoint}: {s.Times.Count} GETs, wall median {s.Median:F3} mean {s.Mean:F3} min {s.Min:F3} "
+                        + $"p90 {s.P90:F3} ms, cpu {s.CpuPerGet:F3} ms/GET, allocated {s.Allocated / s.Times.Count} B/GET, "
+                        + $"GCs per 1000 GETs gen0 {1000.0 * s.Gen0 / s.Times.Count:F1} gen1 {1000.0 * s.Gen1 / s.Times.Count:F1} "
+                        + $"gen2 {1000.0 * s.Gen2 / s.Times.Count:F1}{ratios}"));
                 }
             }
         }
@@ -65,5 +84,85 @@ internal static class ScrapeCpuDriver
         }
 
         return 0;
+    }
+
+    private static async Task RunBlockAsync(PeerScrapeBenchmarks benchmarks, string endpoint, EndpointStats stats)
+    {
+        using var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+        var gen0Before = GC.CollectionCount(0);
+        var gen1Before = GC.CollectionCount(1);
+        var gen2Before = GC.CollectionCount(2);
+        for (var i = 0; i < GetsPerBlock; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await GetAsync(benchmarks, endpoint);
+            stats.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        process.Refresh();
+        stats.Cpu += process.TotalProcessorTime - cpuBefore;
+        stats.Allocated += GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
+        stats.Gen0 += GC.CollectionCount(0) - gen0Before;
+        stats.Gen1 += GC.CollectionCount(1) - gen1Before;
+        stats.Gen2 += GC.CollectionCount(2) - gen2Before;
+    }
+
+    private static Task<int> GetAsync(PeerScrapeBenchmarks benchmarks, string endpoint) => endpoint switch
+    {
+        "floor" => benchmarks.HttpFloor(),
+        "otel" => benchmarks.OpenTelemetry(),
+        "perfotel-without-created" => benchmarks.PerfOtelWithoutCreated(),
+        "prometheus-net" => benchmarks.PrometheusNet(),
+        "prometheus-net-meter-adapter" => benchmarks.PrometheusNetMeterAdapter(),
+        "perfotel" => benchmarks.PerfOtel(),
+        _ => throw new ArgumentException($"unknown endpoint {endpoint}"),
+    };
+
+    private sealed class EndpointStats
+    {
+        private bool sorted;
+        private double sum;
+
+        public List<double> Times { get; } = new(capacity: 16_384);
+
+        public TimeSpan Cpu { get; set; }
+
+        public long Allocated { get; set; }
+
+        public int Gen0 { get; set; }
+
+        public int Gen1 { get; set; }
+
+        public int Gen2 { get; set; }
+
+        public double Median => Sorted()[Times.Count / 2];
+
+        public double Min => Sorted()[0];
+
+        public double P90 => Sorted()[Times.Count * 9 / 10];
+
+        public double Mean => sum / Times.Count;
+
+        public double CpuPerGet => Cpu.TotalMilliseconds / Times.Count;
+
+        public void Add(double milliseconds)
+        {
+            Times.Add(milliseconds);
+            sum += milliseconds;
+            sorted = false;
+        }
+
+        private List<double> Sorted()
+        {
+            if (!sorted)
+            {
+                Times.Sort();
+                sorted = true;
+            }
+
+            return Times;
+        }
     }
 }

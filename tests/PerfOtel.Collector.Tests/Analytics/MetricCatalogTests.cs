@@ -16,24 +16,6 @@ public class MetricCatalogTests
         "perfotel_agent_calibration_bin_confidence", "perfotel_agent_calibration_bin_samples", "perfotel_tenant_health_score",
     ];
 
-    /// <summary>
-    /// The OpenTelemetry-to-Prometheus naming rules for gauges (OpenTelemetry specification, Prometheus compatibility):
-    /// invalid characters become '_', the unit is appended as a suffix unless already there: s is _seconds, 1 is _ratio,
-    /// {annotations} add nothing.
-    /// </summary>
-    private static string PrometheusGaugeName(string name, string unit)
-    {
-        var baseName = name.Replace('.', '_');
-        var suffix = unit switch
-        {
-            "s" => "seconds",
-            "1" => "ratio",
-            _ when unit.StartsWith('{') => null,
-            _ => throw new InvalidOperationException($"unit {unit} has no rule here"),
-        };
-        return suffix is null || baseName.EndsWith("_" + suffix, StringComparison.Ordinal) ? baseName : baseName + "_" + suffix;
-    }
-
     [Fact]
     public void Every_issue_name_is_in_the_catalog()
     {
@@ -41,11 +23,8 @@ public class MetricCatalogTests
         Assert.All(IssueNames, name => Assert.Contains(name, names));
     }
 
-    [Fact]
-    public void Prometheus_names_follow_from_the_instrument_names_and_units()
-    {
-        Assert.All(AnalyticsMetricCatalog.All, d => Assert.Equal(d.PrometheusName, PrometheusGaugeName(d.Name, d.Unit)));
-    }
+    // That every PrometheusName follows from the name and unit by the exporter's rule is checked for every catalog at
+    // once (CatalogCheckTests.Catalog_PrometheusNamesFollowFromTheOpenTelemetryNamesAndUnits, Alerting tests).
 
     [Fact]
     public void Names_are_unique_and_every_metric_has_tenant_and_window()

@@ -104,6 +104,35 @@ public class ScrapeCacheTests
     }
 
     [Fact]
+    public async Task SequentialScrapesOfOneFormatWriteIntoOneBufferAndAHeldOneIsLeftAlone()
+    {
+        using var harness = new ExporterHarness(options => options.ScrapeResponseCacheDuration = TimeSpan.Zero);
+        var counter = harness.Meter.CreateCounter<long>("perfotel.invocations");
+        for (var i = 1; i <= 5; i++)
+        {
+            counter.Add(1);
+            Assert.Contains($"}} {i}\n", harness.Scrape(ExpositionFormat.PrometheusText), StringComparison.Ordinal);
+        }
+
+        // The last response's buffer is the next collection's: one series-sized buffer, not two alternating ones.
+        Assert.Equal(1, harness.Exporter.Scrapes.BuffersCreated);
+
+        using (var held = await harness.Exporter.Scrapes.GetAsync(ExpositionFormat.PrometheusText, CancellationToken.None))
+        {
+            var before = System.Text.Encoding.UTF8.GetString(held.Content.Span);
+            counter.Add(1);
+            Assert.Contains("} 6\n", harness.Scrape(ExpositionFormat.PrometheusText), StringComparison.Ordinal);
+            Assert.Equal(before, System.Text.Encoding.UTF8.GetString(held.Content.Span));
+            Assert.Equal(2, harness.Exporter.Scrapes.BuffersCreated);
+        }
+
+        harness.Scrape(ExpositionFormat.OpenMetrics);
+        harness.Scrape(ExpositionFormat.PrometheusText);
+        harness.Scrape(ExpositionFormat.OpenMetrics);
+        Assert.Equal(2, harness.Exporter.Scrapes.BuffersCreated);
+    }
+
+    [Fact]
     public void RepeatedScrapesStayCorrectAsSeriesAreAddedAndValuesChange()
     {
         using var harness = new ExporterHarness(options => options.EmitScopeLabels = false);

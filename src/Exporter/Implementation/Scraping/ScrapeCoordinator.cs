@@ -17,6 +17,7 @@ internal sealed class ScrapeCoordinator : IDisposable
     private readonly Func<ExpositionFormat, ExpositionBuffer, bool> collect;
     private readonly long cacheDurationTicks;
     private int collections;
+    private int buffersCreated;
     private int waitingScrapes;
     private bool disposed;
 
@@ -28,6 +29,9 @@ internal sealed class ScrapeCoordinator : IDisposable
 
     /// <summary>Number of SDK collections run so far (for tests and diagnostics).</summary>
     public int Collections => Volatile.Read(ref collections);
+
+    /// <summary>Series-sized buffers created so far (for tests: sequential scrapes of one format share one).</summary>
+    public int BuffersCreated => Volatile.Read(ref buffersCreated);
 
     /// <summary>Scrapes waiting for the running collection.</summary>
     public int WaitingScrapes => Volatile.Read(ref waitingScrapes);
@@ -60,7 +64,7 @@ internal sealed class ScrapeCoordinator : IDisposable
                 return lease;
             }
 
-            var buffer = RentBuffer();
+            var buffer = RentBuffer(format);
             bool collected;
             try
             {
@@ -132,11 +136,30 @@ internal sealed class ScrapeCoordinator : IDisposable
         return false;
     }
 
-    private ExpositionBuffer RentBuffer()
+    /// <summary>
+    /// A buffer for the next collection of <paramref name="format"/>. The stale current result of that format is retired
+    /// first when nobody is reading it, and its buffer is the one reused: with one scraper, every scrape writes into the
+    /// buffer the last response was just sent from (still in the CPU caches, one series-sized buffer per format instead
+    /// of two alternating ones). A scrape that looks for a current result meanwhile finds none and waits at the gate for
+    /// this collection, which is newer than its request.
+    /// </summary>
+    private ExpositionBuffer RentBuffer(ExpositionFormat format)
     {
         lock (sync)
         {
-            return freeBuffers.TryPop(out var buffer) ? buffer : new ExpositionBuffer();
+            if (latest[(int)format] is { Readers: 0 } stale)
+            {
+                latest[(int)format] = null;
+                return stale.Buffer;
+            }
+
+            if (freeBuffers.TryPop(out var buffer))
+            {
+                return buffer;
+            }
+
+            buffersCreated++;
+            return new ExpositionBuffer();
         }
     }
 

@@ -211,43 +211,29 @@ internal sealed class EncodedSeriesCache
 
     /// <summary>
     /// The array behind <paramref name="tags"/>, or null when this SDK version does not have the field (then every
-    /// lookup compares keys and values one by one, as before).
+    /// lookup compares keys and values one by one, as before). Runs once per series per scrape: the field's presence is
+    /// probed once, so this is a field load (a static readonly flag is a constant to the optimising JIT, and no
+    /// exception handler keeps the method from being inlined).
     /// </summary>
-    private static object? TagArrayOf(ReadOnlyTagCollection tags)
-    {
-        if (!tagArrayReadable)
-        {
-            return null;
-        }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static object? TagArrayOf(ReadOnlyTagCollection tags) => TagArraysReadable ? KeyAndValues(ref tags) : null;
 
+    private static readonly bool TagArraysReadable = ProbeTagArrays();
+
+    /// <summary>Whether lookups compare tag arrays (this SDK has the field) rather than keys and values.</summary>
+    internal static bool ComparesTagArrays => TagArraysReadable;
+
+    private static bool ProbeTagArrays()
+    {
+        var none = default(ReadOnlyTagCollection);
         try
         {
-            return KeyAndValues(ref tags);
+            _ = KeyAndValues(ref none);
+            return true;
         }
         catch (MissingFieldException)
         {
-            tagArrayReadable = false;
-            return null;
-        }
-    }
-
-    private static bool tagArrayReadable = true;
-
-    /// <summary>Whether lookups compare tag arrays (this SDK has the field) rather than keys and values.</summary>
-    internal static bool ComparesTagArrays
-    {
-        get
-        {
-            var none = default(ReadOnlyTagCollection);
-            try
-            {
-                _ = KeyAndValues(ref none);
-                return tagArrayReadable;
-            }
-            catch (MissingFieldException)
-            {
-                return false;
-            }
+            return false;
         }
     }
 
