@@ -1,3 +1,4 @@
+using PerfOtel.Collector.Derived.Kernel;
 using C = PerfOtel.Collector.Telemetry.CostMetricCatalog;
 
 namespace PerfOtel.Collector.Derived.Cost;
@@ -24,7 +25,7 @@ internal sealed class CostCounters(TimeProvider clock)
             // the cost series never silently includes a 0 for it.
             if (figures.PricedCalls > 0)
             {
-                values.CostUsd += figures.CostUsd;
+                values.Cost.Add(figures.CostUsd);
                 values.HasCost = true;
             }
             if (figures.UnpricedTokens > 0)
@@ -68,7 +69,10 @@ internal struct CostCounterValues
 {
     public DateTimeOffset Created;
     public long Calls;
-    public double CostUsd;
+    /// <summary>Order-free, so that a restart's replay and live commits give the same counter to the last bit.</summary>
+    public OrderFreeSum Cost;
+
+    public readonly double CostUsd => Cost.Value;
     public bool HasCost;
     public long UnpricedTokens;
     public bool HasUnpricedTokens;
