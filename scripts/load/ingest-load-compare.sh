@@ -14,18 +14,15 @@
 # everything fully at first use, so that short runs compare the steady-state code of both builds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/load/base-checkout.sh
 
 base_ref="${1:-main}"
 seconds="${2:-40}"
 rounds="${3:-2}"
 shift $(( $# > 3 ? 3 : $# ))
 
-base_dir="$(mktemp -d /tmp/perfotel-ingest-base.XXXXXX)"
-cleanup() { git worktree remove --force "$base_dir" >/dev/null 2>&1 || rm -rf "$base_dir"; }
-trap cleanup EXIT
-git worktree add --detach "$base_dir" "$base_ref" >/dev/null 2>&1
-echo "building $base_ref and the current checkout"
-dotnet build -c Release "$base_dir/src/Collector" -v quiet -nologo >/dev/null
+trap base_checkout_remove EXIT
+base_checkout_start "$base_ref" src/Collector
 dotnet build -c Release benchmarks/PerfOtel.Benchmarks -v quiet -nologo >/dev/null
 declare -A collector=(
   [base]="$base_dir/src/Collector/bin/Release/net10.0/PerfOtel.Collector.dll"
