@@ -16,18 +16,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/load/postgres-cluster.sh
+source scripts/load/base-checkout.sh
 
 base_ref="${1:-36e6aa4}"
 seconds="${2:-30}"
 rounds="${3:-2}"
 
-base_dir="$(mktemp -d /tmp/perfotel-store-base.XXXXXX)"
-cleanup() { git worktree remove --force "$base_dir" >/dev/null 2>&1 || rm -rf "$base_dir"; postgres_cluster_stop; }
+cleanup() { base_checkout_remove; postgres_cluster_stop; }
 trap cleanup EXIT
-git worktree add --detach "$base_dir" "$base_ref" >/dev/null 2>&1
-echo "building $base_ref and the current checkout"
-dotnet build -c Release "$base_dir/benchmarks/PerfOtel.Benchmarks" -v quiet -nologo >/dev/null
-dotnet build -c Release benchmarks/PerfOtel.Benchmarks -v quiet -nologo >/dev/null
+base_checkout_start "$base_ref" benchmarks/PerfOtel.Benchmarks
 declare -A driver=(
   [base]="$base_dir/benchmarks/PerfOtel.Benchmarks/bin/Release/net10.0/PerfOtel.Benchmarks.dll"
   [current]="$PWD/benchmarks/PerfOtel.Benchmarks/bin/Release/net10.0/PerfOtel.Benchmarks.dll"

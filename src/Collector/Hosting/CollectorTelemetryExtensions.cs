@@ -3,7 +3,6 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using PerfOtel.Exporter;
 using PerfOtel.Collector.Derived.Analytics;
-using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Exposure.Metrics;
 using PerfOtel.Collector.Telemetry;
 
@@ -19,14 +18,14 @@ public static class CollectorTelemetryExtensions
 {
     public static IServiceCollection AddPerfOtelCollectorTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
-        // The exporter's options come from configuration (Metrics:Exporter) plus the analytics, experiment latency and OTLP metrics producers, which need
+        // The exporter's options come from configuration (Metrics:Exporter) plus the analytics, cost and OTLP metrics producers, which need
         // the service provider: options configured through DI get both.
         services.AddOptions<PerfOtelPrometheusExporterOptions>()
             .Bind(configuration.GetSection("Metrics:Exporter"))
             .Configure<IServiceProvider>((options, serviceProvider) =>
             {
                 options.AddPerfOtelAnalytics(serviceProvider);
-                options.AddPerfOtelExperimentLatency(serviceProvider);
+                options.AddPerfOtelCostFamilies(serviceProvider);
                 options.Producers.Add(serviceProvider.GetRequiredService<OtlpMetricsExposition>());
             });
         services.AddOpenTelemetry()
@@ -35,7 +34,6 @@ public static class CollectorTelemetryExtensions
             .WithMetrics(metrics => metrics
                 // Each meter is declared in its own catalog class; these calls subscribe to them with fitting limits.
                 .AddPerfOtelCollectorMetrics()
-                .AddPerfOtelCostMetrics()
                 .AddPerfOtelPrometheusExporter());
         return services;
     }

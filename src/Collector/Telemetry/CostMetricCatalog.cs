@@ -3,17 +3,14 @@ using PerfOtel.Instrumentation.Conventions;
 namespace PerfOtel.Collector.Telemetry;
 
 /// <summary>
-/// Every metric of cost roll-ups, budgets, model comparison and experiments (meter <c>PerfOtel.Collector.Cost</c>), declared
-/// once as <see cref="MetricDefinition"/>s. Names and units are chosen so that the OpenTelemetry-to-Prometheus rules give
+/// Every metric of cost roll-ups, budgets, model comparison and experiments, declared once as <see cref="MetricDefinition"/>s
+/// and written into each scrape by the producers of Exposure/Metrics (not SDK instruments). Names and units are chosen so that the OpenTelemetry-to-Prometheus rules give
 /// exactly <see cref="MetricDefinition.PrometheusName"/>: USD is
 /// written in the name with the annotation unit <c>{USD}</c> (a bare <c>USD</c> unit would become an upper-case
 /// suffix), ratios use unit <c>1</c>, latencies <c>s</c>.
 /// </summary>
 public static class CostMetricCatalog
 {
-    /// <summary>Meter name.</summary>
-    public const string MeterName = "PerfOtel.Collector.Cost";
-
     public const string TenantLabel = "tenant";
     public const string AgentLabel = "agent";
     public const string ProviderLabel = "provider";

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
-using OpenTelemetry.Metrics;
 using PerfOtel.Testing;
 using PerfOtel.Collector.Derived.Budgets;
 using PerfOtel.Collector.Derived.Cost;
@@ -18,13 +17,12 @@ namespace PerfOtel.Collector.Tests.Cost;
 
 /// <summary>
 /// The cost services as the collector registers them (AddPerfOtelCost), with a manual clock, a store test double and a
-/// real MeterProvider reading the meter into <see cref="InMemoryMetrics"/>. Batches are committed the way the writer
+/// the cost families' producers read as a scrape would (<see cref="CostScrape"/>). Batches are committed the way the writer
 /// does: every registered observer, in registration order.
 /// </summary>
 public sealed class CostHarness : IAsyncDisposable
 {
     private readonly ServiceProvider services;
-    private readonly MeterProvider meterProvider;
 
     public CostHarness(DateTimeOffset now, IDictionary<string, string?>? settings = null, InMemoryExecutionStore? store = null)
     {
@@ -37,14 +35,14 @@ public sealed class CostHarness : IAsyncDisposable
         collection.AddSingleton<IExecutionStore>(Store);
         collection.AddPerfOtelDerived(configuration);
         services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        meterProvider = Metrics.Build(Sdk.CreateMeterProviderBuilder().AddPerfOtelCostMetrics());
+        Metrics = new CostScrape(MetricsExpositionExtensions.CostProducers(services).ToArray());
     }
 
     public ManualClock Clock { get; }
 
     public InMemoryExecutionStore Store { get; }
 
-    public InMemoryMetrics Metrics { get; } = new();
+    public CostScrape Metrics { get; }
 
     public T Get<T>() where T : notnull => services.GetRequiredService<T>();
 
@@ -84,17 +82,58 @@ public sealed class CostHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        meterProvider.Dispose();
         await services.DisposeAsync().ConfigureAwait(false);
     }
 }
 
 /// <summary>
-/// Tests that create the meter PerfOtel.Collector.Cost run one at a time and apart from every other collection: the
-/// SDK listens to meters by name process-wide, so two live containers would see each other's instruments.
+/// Tests of the cost families run one at a time and apart from every other collection (from when the families were SDK
+/// instruments, which the SDK listens to by meter name process-wide; kept so that their collectors do not compete).
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class CostMeterCollection
 {
     public const string Name = "Cost meter";
+}
+
+/// <summary>
+/// The families of <see cref="CostMetricCatalog"/> as one scrape writes them: every producer's text output, read back
+/// into one <see cref="ExportedMetric"/> per family named by its OpenTelemetry name (the histogram is left out).
+/// </summary>
+public sealed class CostScrape
+{
+    private static readonly Dictionary<string, PerfOtel.Instrumentation.Conventions.MetricDefinition> ByPrometheusName =
+        CostMetricCatalog.All.ToDictionary(d => d.PrometheusName, StringComparer.Ordinal);
+
+    private readonly PerfOtel.Exporter.IPrometheusMetricProducer[] producers;
+
+    internal CostScrape(PerfOtel.Exporter.IPrometheusMetricProducer[] producers) => this.producers = producers;
+
+    /// <summary>The text format lines the producers write now.</summary>
+    internal string Text(PerfOtel.Exporter.Implementation.Serialization.ExpositionFormat format = PerfOtel.Exporter.Implementation.Serialization.ExpositionFormat.PrometheusText)
+    {
+        using var buffer = new PerfOtel.Exporter.Implementation.Serialization.ExpositionBuffer();
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var producer in producers)
+        {
+            producer.Produce(new PerfOtel.Exporter.PrometheusProducerWriter(buffer, format, claimed, int.MaxValue));
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    public IReadOnlyList<ExportedMetric> Collect() =>
+        PerfOtel.Collector.Tests.Analytics.ExpositionText.Samples(Text())
+            .Where(sample => ByPrometheusName.ContainsKey(sample.Name))
+            .GroupBy(sample => sample.Name, StringComparer.Ordinal)
+            .Select(family =>
+            {
+                var definition = ByPrometheusName[family.Key];
+                var type = definition.Kind == PerfOtel.Instrumentation.Conventions.MetricInstrumentKind.Counter
+                    ? (definition.ValueType == "long" ? OpenTelemetry.Metrics.MetricType.LongSum : OpenTelemetry.Metrics.MetricType.DoubleSum)
+                    : OpenTelemetry.Metrics.MetricType.DoubleGauge;
+                return new ExportedMetric(definition.Name, definition.Unit, definition.Description, type, "PerfOtel.Collector", null,
+                    family.Select(sample => new ExportedPoint(sample.Labels.ToDictionary(l => l.Key, l => (object?)l.Value), sample.Value, 0, 0, [], []))
+                        .ToArray());
+            })
+            .ToArray();
 }

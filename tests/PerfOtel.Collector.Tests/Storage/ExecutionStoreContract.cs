@@ -372,6 +372,35 @@ public abstract partial class ExecutionStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Migration8_KeepsEverySpanLinkAndItsDecisions()
+    {
+        // Links as migration 7 stored them: one expired (a stored decision), one an invoke_agent span's.
+        var seen = new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
+        var expired = new SpanLink
+        {
+            Tenant = "acme", TraceId = "trace-8", SpanId = "call-8", ParentSpanId = "tool-8", SeenAt = seen, Expired = true,
+        };
+        var agent = new SpanLink { Tenant = "acme", TraceId = "trace-8", SpanId = "agent-8", InvocationAgent = "planner", SeenAt = seen };
+        const string columns = "tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at, expired";
+        var version7 = string.Join(";\n",
+            Insert("span_links", columns, expired.Tenant, expired.TraceId, expired.SpanId, expired.ParentSpanId, null, seen, true),
+            Insert("span_links", columns, agent.Tenant, agent.TraceId, agent.SpanId, null, agent.InvocationAgent, seen, false));
+        await Store.DisposeAsync();
+
+        Store = await RecreateAtSchemaVersionAsync(7, version7);
+
+        Assert.Equal([agent, expired], (await ReadAll(Store.ReadSpanLinksAsync(CancellationToken.None))).OrderBy(l => l.SpanId));
+        // The migrated table behaves as the old one: a link it holds keeps its first sighting, another tenant's is its own.
+        var again = TestRecords.Batch();
+        again.SpanLinks.Add(agent with { SeenAt = seen.AddMinutes(1) });
+        again.SpanLinks.Add(agent with { Tenant = "globex", SeenAt = seen.AddMinutes(1) });
+        await Store.WriteAsync(again, CancellationToken.None);
+        var links = await ReadAll(Store.ReadSpanLinksAsync(CancellationToken.None));
+        Assert.Equal(3, links.Count);
+        Assert.Equal(seen, links.Single(l => l is { Tenant: "acme", SpanId: "agent-8" }).SeenAt);
+    }
+
+    [Fact]
     public async Task FeedbackOfAnotherTenantDoesNotJoin()
     {
         var invocation = TestRecords.Invocation(taskId: "shared-task", tenant: "acme");

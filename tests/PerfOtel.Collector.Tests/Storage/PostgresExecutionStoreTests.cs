@@ -90,6 +90,29 @@ public sealed class PostgresExecutionStoreTests(PostgresClusterFixture cluster) 
         return await OpenStoreAsync();
     }
 
+    [Fact]
+    public async Task TheInvocationIndexesThatPrefixTheirRunListTwinsAreGone()
+    {
+        await using var connection = new NpgsqlConnection(SchemaConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'invocations'", connection);
+        var indexes = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                indexes.Add(reader.GetString(0));
+            }
+        }
+
+        // Migration 8: every query the two served takes the longer twin (docs/collector/storage.md, Schema).
+        Assert.DoesNotContain("ix_invocations_tenant_start", indexes);
+        Assert.DoesNotContain("ix_invocations_tenant_agent_start", indexes);
+        Assert.Contains("ix_invocations_tenant_start_span", indexes);
+        Assert.Contains("ix_invocations_tenant_agent_start_span", indexes);
+    }
+
     protected override string TimeLiteral(DateTimeOffset time) =>
         "'" + time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture) +
         "+00'::timestamptz";

@@ -162,6 +162,30 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
     }
 
     [Fact]
+    public async Task SpanLinksAreClusteredOnTheirKeyAndTheInvocationTimeIndexesStay()
+    {
+        await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name, sql FROM sqlite_master WHERE tbl_name IN ('span_links', 'invocations')";
+        var schema = new Dictionary<string, string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                schema[reader.GetString(0)] = reader.IsDBNull(1) ? "" : reader.GetString(1);
+            }
+        }
+
+        // Migration 8: one B-tree per link row fewer; the (tenant, start_time) indexes give the invocation reads their
+        // (start_time, rowid) order, which InvocationReadsStreamInIndexOrderWithoutSortingEverything relies on.
+        Assert.EndsWith("WITHOUT ROWID", schema["span_links"].TrimEnd(), StringComparison.Ordinal);
+        Assert.Contains("ix_span_links_seen", schema.Keys);
+        Assert.Contains("ix_invocations_tenant_start", schema.Keys);
+        Assert.Contains("ix_invocations_tenant_agent_start", schema.Keys);
+    }
+
+    [Fact]
     public async Task RetentionDeletesABacklogLargerThanOneSlice()
     {
         var old = TestRecords.Start.AddDays(-100);

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
 using PerfOtel.Collector.Derived.Analytics;
 using PerfOtel.Collector.Derived.Budgets;
 using PerfOtel.Collector.Derived.Cardinality;
@@ -16,8 +15,8 @@ namespace PerfOtel.Collector.Derived.Cost;
 public static class CostServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the derivations, their state, the cost counters of the meter <c>PerfOtel.Collector.Cost</c> (its gauges
-    /// are Exposure's, <c>AddPerfOtelCostExposition</c>), and <see cref="IModelRecommendations"/>. Reads the sections <c>Cost</c>,
+    /// Registers the derivations, their state, the cost counters' running totals (their families, like the budget, model
+    /// and experiment gauges, are written into scrapes by Exposure's <c>AddPerfOtelCostExposition</c>), and <see cref="IModelRecommendations"/>. Reads the sections <c>Cost</c>,
     /// <c>Budgets</c>, <c>Thresholds</c> (budget ratios), <c>Models</c>, <c>Analytics:Windows</c> and <c>Experiments</c>;
     /// start-up fails on any invalid setting, naming it. Uses a registered <see cref="TimeProvider"/> or the system clock.
     /// </summary>
@@ -73,21 +72,6 @@ public static class CostServiceCollectionExtensions
         services.AddSingleton<ModelDerivation>();
         services.AddSingleton<ExperimentDerivation>();
         return services;
-    }
-
-    /// <summary>
-    /// Subscribes a MeterProvider to the meter <c>PerfOtel.Collector.Cost</c>, with a cardinality limit that fits every
-    /// (tenant, agent, provider, model) series: the SDK default of 2000 points per metric would cut off a busy tenant.
-    /// </summary>
-    public static MeterProviderBuilder AddPerfOtelCostMetrics(this MeterProviderBuilder builder, int cardinalityLimit = 20_000)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        builder.AddMeter(CostMetricCatalog.MeterName);
-        foreach (var definition in CostMetricCatalog.All)
-        {
-            builder.AddView(definition.Name, new MetricStreamConfiguration { CardinalityLimit = cardinalityLimit });
-        }
-        return builder;
     }
 
     private static void AddProblemsValidator<TOptions>(IServiceCollection services, Func<TOptions, IEnumerable<string>> problems)

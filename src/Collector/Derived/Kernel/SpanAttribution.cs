@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Kernel;
@@ -33,6 +34,9 @@ public sealed class SpanAttribution
     private readonly SortedDictionary<DateTimeOffset, List<SpanKey>> linksBySeenAt = [];
     // Links of held records that a prune or an eviction passed over: removed when their records are released.
     private readonly HashSet<SpanKey> pinned = [];
+    // The group the last link went into (one commit's links share one SeenAt), while it is in linksBySeenAt.
+    private List<SpanKey>? lastGroup;
+    private DateTimeOffset lastGroupSeenAt;
     private DateTimeOffset nextPrune = DateTimeOffset.MinValue;
     private long evictedLinks;
 
@@ -238,6 +242,7 @@ public sealed class SpanAttribution
             // Expiry first: what waited a whole horizon is counted without an agent before this batch's links could
             // resolve it, whatever the batching, so a restart (which expires at start) decides the same.
             var cutoff = now - Horizon;
+            var lastTrace = default(TraceKey);
             foreach (var (key, waiting) in held)
             {
                 if (waiting.SeenAt <= cutoff)
@@ -250,14 +255,21 @@ public sealed class SpanAttribution
             }
 
             var touched = new HashSet<TraceKey>();
+            toStore.SpanLinks.Capacity = batch.SpanLinks.Count;
             foreach (var link in batch.SpanLinks)
             {
-                // Written every time (the store ignores a link it holds): a retried write must still store it.
-                var stamped = stampLinks ? link with { SeenAt = now } : link;
-                AddLink(stamped);
+                // Written every time (the store ignores a link it holds): a retried write must still store it, with
+                // the time it was first seen. A new link (the common case) is stored as stamped, without a second copy.
+                var stamped = stampLinks && link.SeenAt != now ? link with { SeenAt = now } : link;
+                var firstSeenAt = AddLink(stamped);
                 NoteExpired(stamped);
-                toStore.SpanLinks.Add(stamped with { SeenAt = links[KeyOf(link.Tenant, link.TraceId, link.SpanId)].SeenAt });
-                touched.Add(new TraceKey(link.Tenant, link.TraceId));
+                toStore.SpanLinks.Add(firstSeenAt == stamped.SeenAt ? stamped : stamped with { SeenAt = firstSeenAt });
+                // Spans of one trace come together: the previous link's trace needs no second hash lookup.
+                if (touched.Count == 0 || !ReferenceEquals(lastTrace.TraceId, link.TraceId) || !ReferenceEquals(lastTrace.Tenant, link.Tenant))
+                {
+                    lastTrace = new TraceKey(link.Tenant, link.TraceId);
+                    touched.Add(lastTrace);
+                }
             }
 
             foreach (var call in batch.ProviderCalls)
@@ -482,21 +494,30 @@ public sealed class SpanAttribution
         return Resolution.NoAgent;
     }
 
-    private bool AddLink(SpanLink link)
+    /// <summary>Adds a link unless its span is already linked; returns when the span was first seen.</summary>
+    private DateTimeOffset AddLink(SpanLink link)
     {
         var key = KeyOf(link.Tenant, link.TraceId, link.SpanId);
-        if (links.ContainsKey(key))
+        // One hash lookup whether the span is new or not.
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(links, key, out var exists);
+        if (exists)
         {
             // The first sighting stands: a resent span neither restarts its horizon nor changes its parent.
-            return false;
+            return slot.SeenAt;
         }
-        links[key] = new Link(link.ParentSpanId, link.InvocationAgent, link.SeenAt);
-        if (!linksBySeenAt.TryGetValue(link.SeenAt, out var group))
+        slot = new Link(link.ParentSpanId, link.InvocationAgent, link.SeenAt);
+        // Links arrive one commit (one SeenAt) at a time: the newest group is almost always the one to add to.
+        if (lastGroup is null || lastGroupSeenAt != link.SeenAt)
         {
-            linksBySeenAt[link.SeenAt] = group = [];
+            if (!linksBySeenAt.TryGetValue(link.SeenAt, out var found))
+            {
+                linksBySeenAt[link.SeenAt] = found = [];
+            }
+            lastGroup = found;
+            lastGroupSeenAt = link.SeenAt;
         }
-        group.Add(key);
-        return true;
+        lastGroup.Add(key);
+        return link.SeenAt;
     }
 
     private void Hold(SpanKey key, object record)
@@ -574,6 +595,10 @@ public sealed class SpanAttribution
             }
         }
         linksBySeenAt.Remove(seenAt);
+        if (ReferenceEquals(group, lastGroup))
+        {
+            lastGroup = null;
+        }
         return dropped;
     }
 

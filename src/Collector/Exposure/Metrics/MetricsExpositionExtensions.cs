@@ -1,4 +1,3 @@
-using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Exporter;
 
 namespace PerfOtel.Collector.Exposure.Metrics;
@@ -23,18 +22,18 @@ public static class MetricsExpositionExtensions
     }
 
     /// <summary>
-    /// The budget, model and experiment gauges of the meter <c>PerfOtel.Collector.Cost</c>, created at start-up with the
-    /// cost counters so that the first scrape already has them, and the experiments' latency histogram producer
-    /// (<see cref="AddPerfOtelExperimentLatency"/>). Needs <c>AddPerfOtelCost</c> on the same service collection.
+    /// The producers of the cost, budget, model and experiment families (<c>CostMetricCatalog</c>): the cost counters,
+    /// the budget, model and experiment gauges and the experiments' latency histogram, written into each scrape from the
+    /// derived state (<see cref="AddPerfOtelCostFamilies"/>). Needs <c>AddPerfOtelCost</c> on the same service collection.
     /// </summary>
     public static IServiceCollection AddPerfOtelCostExposition(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        services.AddSingleton<CostCounterExposition>();
         services.AddSingleton<BudgetMetrics>();
         services.AddSingleton<ModelMetrics>();
         services.AddSingleton<ExperimentMetrics>();
         services.AddSingleton<ExperimentLatencyExposition>();
-        services.AddHostedService<CostMetricsActivation>();
         return services;
     }
 
@@ -52,30 +51,28 @@ public static class MetricsExpositionExtensions
     }
 
     /// <summary>
-    /// Writes the experiments' latency histogram into every scrape of a PerfOtel.Exporter (a producer: the SDK has no
+    /// Writes the families of <c>CostMetricCatalog</c> into every scrape of a PerfOtel.Exporter, in the catalog's order: the
+    /// cost counters, the budget, model and experiment gauges, and the experiments' latency histogram (the SDK has no
     /// observable histogram; see <see cref="ExperimentLatencyExposition"/>). Needs <see cref="AddPerfOtelCostExposition"/>
     /// on the same service provider.
     /// </summary>
-    public static PerfOtelPrometheusExporterOptions AddPerfOtelExperimentLatency(this PerfOtelPrometheusExporterOptions options, IServiceProvider services)
+    public static PerfOtelPrometheusExporterOptions AddPerfOtelCostFamilies(this PerfOtelPrometheusExporterOptions options, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Producers.Add(services.GetRequiredService<ExperimentLatencyExposition>());
+        foreach (var producer in CostProducers(services))
+        {
+            options.Producers.Add(producer);
+        }
         return options;
     }
 
-    /// <summary>Creates the instruments at start-up, so that the first scrape already has them.</summary>
-    private sealed class CostMetricsActivation(
-        CostCounters counters, BudgetMetrics budgets, ModelMetrics models, ExperimentMetrics experiments) : IHostedService
+    /// <summary>The producers of <c>CostMetricCatalog</c>'s families, in the catalog's order.</summary>
+    internal static IEnumerable<IPrometheusMetricProducer> CostProducers(IServiceProvider services)
     {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            GC.KeepAlive(counters);
-            GC.KeepAlive(budgets);
-            GC.KeepAlive(models);
-            GC.KeepAlive(experiments);
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        yield return services.GetRequiredService<CostCounterExposition>();
+        yield return services.GetRequiredService<BudgetMetrics>();
+        yield return services.GetRequiredService<ModelMetrics>();
+        yield return services.GetRequiredService<ExperimentMetrics>();
+        yield return services.GetRequiredService<ExperimentLatencyExposition>();
     }
 }

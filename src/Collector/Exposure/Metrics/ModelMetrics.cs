@@ -1,65 +1,65 @@
 using PerfOtel.Instrumentation.Conventions;
-using System.Diagnostics.Metrics;
 using PerfOtel.Collector.Derived.Models;
 using PerfOtel.Collector.Derived.Coordination;
 using PerfOtel.Collector.Telemetry;
+using PerfOtel.Exporter;
 using C = PerfOtel.Collector.Telemetry.CostMetricCatalog;
 
 namespace PerfOtel.Collector.Exposure.Metrics;
 
 /// <summary>
-/// The model gauges of <see cref="CostMetricCatalog"/>, read from the windows at each collection. A value that cannot
-/// be computed (no call, no priced invocation, no accuracy sample) is not observed: its series is absent, not 0.
+/// The model gauges of <see cref="CostMetricCatalog"/>, read from the windows at each scrape. A value that cannot
+/// be computed (no call, no priced invocation, no accuracy sample) is not written: its series is absent, not 0.
 /// </summary>
-internal sealed class ModelMetrics
+internal sealed class ModelMetrics(ModelComparison comparison, DerivationRole? role = null) : IPrometheusMetricProducer
 {
-    private readonly ModelComparison comparison;
-    private readonly DerivationRole? role;
+    private static readonly (MetricDefinition Definition, Func<ModelStats, double?> Value)[] Gauges =
+    [
+        (C.ModelCalls, m => m.Calls > 0 ? m.Calls : null),
+        (C.ModelErrors, m => m.Calls > 0 ? m.Errors : null),
+        (C.ModelErrorRatio, m => m.ErrorRate),
+        (C.ModelLatencyP95, m => m.LatencyP95Seconds),
+        (C.ModelCostUsd, m => m.Calls > 0 ? m.CostUsd : null),
+        (C.ModelCostPerCall, m => m.CostPerCallUsd),
+        (C.ModelCostPerInvocation, m => m.CostPerInvocationUsd),
+        (C.ModelTokens, m => m.Calls > 0 ? m.Tokens : null),
+        (C.ModelUnpricedTokens, m => m.UnpricedTokens > 0 ? m.UnpricedTokens : null),
+        (C.ModelInvocations, m => m.Invocations > 0 ? m.Invocations : null),
+        (C.ModelSuccessRatio, m => m.SuccessRate),
+        (C.ModelAccuracy, m => m.Accuracy),
+    ];
+
     private volatile CachedSnapshot? cache;
 
-    public ModelMetrics(ModelComparison comparison, IMeterFactory meterFactory, DerivationRole? role = null)
+    public void Produce(PrometheusProducerWriter writer)
     {
-        this.comparison = comparison;
-        this.role = role;
-        var meter = CostMeter.Create(meterFactory);
-        Gauge(meter, C.ModelCalls, m => m.Calls > 0 ? m.Calls : null);
-        Gauge(meter, C.ModelErrors, m => m.Calls > 0 ? m.Errors : null);
-        Gauge(meter, C.ModelErrorRatio, m => m.ErrorRate);
-        Gauge(meter, C.ModelLatencyP95, m => m.LatencyP95Seconds);
-        Gauge(meter, C.ModelCostUsd, m => m.Calls > 0 ? m.CostUsd : null);
-        Gauge(meter, C.ModelCostPerCall, m => m.CostPerCallUsd);
-        Gauge(meter, C.ModelCostPerInvocation, m => m.CostPerInvocationUsd);
-        Gauge(meter, C.ModelTokens, m => m.Calls > 0 ? m.Tokens : null);
-        Gauge(meter, C.ModelUnpricedTokens, m => m.UnpricedTokens > 0 ? m.UnpricedTokens : null);
-        Gauge(meter, C.ModelInvocations, m => m.Invocations > 0 ? m.Invocations : null);
-        Gauge(meter, C.ModelSuccessRatio, m => m.SuccessRate);
-        Gauge(meter, C.ModelAccuracy, m => m.Accuracy);
-    }
-
-    private void Gauge(Meter meter, MetricDefinition definition, Func<ModelStats, double?> value) =>
-        meter.GaugeOf(definition, () => Observe(value));
-
-    private IEnumerable<Measurement<double>> Observe(Func<ModelStats, double?> value)
-    {
+        ArgumentNullException.ThrowIfNull(writer);
         if (role is { IsDeriving: false })
         {
-            yield break; // a replica that does not derive exposes no derived series (docs/collector/scale-out.md)
+            return; // a replica that does not derive exposes no derived series (docs/collector/scale-out.md)
         }
-        foreach (var (tenant, window, model) in Snapshot())
+        var rows = Snapshot();
+        if (rows.Count == 0)
         {
-            if (value(model) is { } v)
+            return;
+        }
+        var labels = rows.Select(r => PrometheusLabels.Encode(new(C.TenantLabel, r.Tenant), new(C.ProviderLabel, r.Model.Provider),
+            new(C.ModelLabel, r.Model.Model), new(C.WindowLabel, r.Window))).ToArray();
+        foreach (var (definition, value) in Gauges)
+        {
+            writer.BeginFamily(CostFamilies.Of(definition));
+            for (var i = 0; i < rows.Count; i++)
             {
-                yield return new Measurement<double>(v,
-                    new KeyValuePair<string, object?>(C.TenantLabel, tenant),
-                    new KeyValuePair<string, object?>(C.ProviderLabel, model.Provider),
-                    new KeyValuePair<string, object?>(C.ModelLabel, model.Model),
-                    new KeyValuePair<string, object?>(C.WindowLabel, window));
+                if (value(rows[i].Model) is { } v)
+                {
+                    writer.WriteGauge(labels[i], v);
+                }
             }
         }
     }
 
     /// <summary>
-    /// Every model of every tenant and window, computed once per collection rather than once per gauge: merging a
+    /// Every model of every tenant and window, computed once per scrape rather than once per gauge: merging a
     /// window's buckets is the expensive part, and the twelve gauges of one scrape read the same state.
     /// </summary>
     private IReadOnlyList<(string Tenant, string Window, ModelStats Model)> Snapshot()
@@ -70,7 +70,7 @@ internal sealed class ModelMetrics
         {
             return cached.Rows;
         }
-        var rows = new List<(string, string, ModelStats)>();
+        var rows = new List<(string Tenant, string Window, ModelStats Model)>();
         foreach (var tenant in comparison.Tenants())
         {
             foreach (var window in comparison.Options.Windows)
@@ -82,5 +82,5 @@ internal sealed class ModelMetrics
         return rows;
     }
 
-    private sealed record CachedSnapshot((long Version, long Second) Key, IReadOnlyList<(string, string, ModelStats)> Rows);
+    private sealed record CachedSnapshot((long Version, long Second) Key, IReadOnlyList<(string Tenant, string Window, ModelStats Model)> Rows);
 }

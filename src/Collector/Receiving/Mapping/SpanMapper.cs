@@ -73,7 +73,7 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
 
                     var attributes = AttributeBag.From(span.Attributes);
                     var role = SpanRole.Classify(span.Name, attributes);
-                    var hasEvaluation = span.Events.Any(e => e.Name == GenAiEvents.EvaluationResult);
+                    var hasEvaluation = HasEvaluationEvent(span);
                     if (role.Kind == SpanRoleKind.Other && !hasEvaluation && span.ParentSpanId.IsEmpty)
                     {
                         // A root that is no GenAI operation (an HTTP server span, a job): no record, but calls below it
@@ -88,7 +88,7 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
                     }
 
                     var mapped = new MappedSpan(span, attributes, role, TraceHex(span.TraceId), OtlpIds.Hex(span.SpanId),
-                        OtlpIds.HexOrNull(span.ParentSpanId), resourceTenant, serviceName) { ForcedTenant = forcedTenant };
+                        OtlpIds.HexOrNull(span.ParentSpanId), resourceTenant, serviceName) { ForcedTenant = forcedTenant, HasEvaluation = hasEvaluation };
                     spans.Add(mapped);
                     byId[(mapped.TraceId, mapped.SpanId)] = mapped;
                 }
@@ -99,9 +99,11 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         foreach (var span in spans)
         {
             var invocation = span.Role.Kind == SpanRoleKind.Invocation ? span : FindInvocation(span, byId);
+            // Decided once per span: its link and its record carry the same tenant.
+            var tenant = span.Role.Kind == SpanRoleKind.Invocation ? Tenant(span, span) : Tenant(span, invocation);
             batch.SpanLinks.Add(new SpanLink
             {
-                Tenant = span.Role.Kind == SpanRoleKind.Invocation ? Tenant(span, span) : Tenant(span, invocation),
+                Tenant = tenant,
                 TraceId = span.TraceId,
                 SpanId = span.SpanId,
                 // The parent's own span id string when the parent came in this request: one copy per id.
@@ -112,20 +114,34 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
             switch (span.Role.Kind)
             {
                 case SpanRoleKind.Invocation:
-                    batch.Invocations.Add(ToInvocation(span));
+                    batch.Invocations.Add(ToInvocation(span, tenant));
                     break;
                 case SpanRoleKind.Inference when !layers.IsWrapper(span):
-                    batch.ProviderCalls.Add(ToProviderCall(span, invocation, layers.WrappersOf(span)));
+                    batch.ProviderCalls.Add(ToProviderCall(span, invocation, layers.WrappersOf(span), tenant));
                     break;
                 case SpanRoleKind.Tool:
-                    batch.ToolCalls.Add(ToToolCall(span, invocation));
+                    batch.ToolCalls.Add(ToToolCall(span, invocation, tenant));
                     break;
             }
 
-            AddEvaluations(span, invocation, batch);
+            AddEvaluations(span, invocation, batch, tenant);
         }
 
         return new MappingResult(batch, received, rejections.Count, rejections.Message("spans"));
+    }
+
+    private static bool HasEvaluationEvent(Span span)
+    {
+        // Indexed rather than LINQ: no enumerator per span.
+        for (var i = 0; i < span.Events.Count; i++)
+        {
+            if (span.Events[i].Name == GenAiEvents.EvaluationResult)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string? Validate(Span span, PlausibleTime window)
@@ -218,7 +234,10 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         ?? span.ResourceTenant
         ?? DefaultTenant;
 
-    private static string AgentName(MappedSpan invocation) => BoundedName.Normalize(
+    // Every call, tool call, evaluation and link under one invocation carries its agent: read once per invocation span.
+    private static string AgentName(MappedSpan invocation) => invocation.AgentName ??= ReadAgentName(invocation);
+
+    private static string ReadAgentName(MappedSpan invocation) => BoundedName.Normalize(
         invocation.Attributes.FirstString(GenAiAttributes.AgentName, OpenInferenceAttributes.AgentName, OpenLlmetryAttributes.EntityName)
         ?? NameAfterOperation(invocation.Span.Name, GenAiOperations.InvokeAgent)
         ?? invocation.Attributes.String(GenAiAttributes.AgentId)
@@ -231,12 +250,12 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
             ? StoredText.Clean(spanName[(operation.Length + 1)..])
             : null;
 
-    private AgentInvocation ToInvocation(MappedSpan span)
+    /// <param name="span">The invoke_agent span.</param>
+    /// <param name="tenant">Its tenant (<see cref="Tenant"/>): the privacy decision follows the tenant the record is stored under.</param>
+    private AgentInvocation ToInvocation(MappedSpan span, string tenant)
     {
         var a = span.Attributes;
         var errorType = ErrorType(span);
-        // The privacy decision follows the tenant the record is stored under, whatever decided it.
-        var tenant = Tenant(span, span);
         return new AgentInvocation
         {
             Tenant = tenant,
@@ -270,7 +289,8 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
     /// <param name="invocation">Its agent invocation, if any.</param>
     /// <param name="wrappers">The layers that reported the same call (nearest first): each figure the call's own span
     /// lacks is taken from the nearest layer that has it.</param>
-    private ProviderCall ToProviderCall(MappedSpan span, MappedSpan? invocation, IReadOnlyList<MappedSpan> wrappers)
+    /// <param name="tenant">The call's tenant (<see cref="Tenant"/>).</param>
+    private ProviderCall ToProviderCall(MappedSpan span, MappedSpan? invocation, IReadOnlyList<MappedSpan> wrappers, string tenant)
     {
         T? Layered<T>(Func<AttributeBag, T?> read) where T : class
         {
@@ -324,7 +344,7 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
 
         return new ProviderCall
         {
-            Tenant = Tenant(span, invocation),
+            Tenant = tenant,
             TraceId = span.TraceId,
             SpanId = span.SpanId,
             ParentSpanId = span.ParentSpanId,
@@ -354,9 +374,9 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         own.CacheCreation > 0 ? own.CacheCreation : layer.CacheCreation,
         own.Reasoning > 0 ? own.Reasoning : layer.Reasoning);
 
-    private static ToolCall ToToolCall(MappedSpan span, MappedSpan? invocation) => new()
+    private static ToolCall ToToolCall(MappedSpan span, MappedSpan? invocation, string tenant) => new()
     {
-        Tenant = Tenant(span, invocation),
+        Tenant = tenant,
         TraceId = span.TraceId,
         SpanId = span.SpanId,
         ParentSpanId = span.ParentSpanId,
@@ -373,8 +393,13 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         SampleWeight = span.SampleWeight,
     };
 
-    private void AddEvaluations(MappedSpan span, MappedSpan? invocation, IngestBatch batch)
+    private void AddEvaluations(MappedSpan span, MappedSpan? invocation, IngestBatch batch, string tenant)
     {
+        if (!span.HasEvaluation)
+        {
+            return;
+        }
+
         var window = PlausibleTime.Window(_time);
         for (var i = 0; i < span.Span.Events.Count; i++)
         {
@@ -387,7 +412,7 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
             var attributes = AttributeBag.From(evt.Attributes);
             batch.Evaluations.Add(new EvaluationRecord
             {
-                Tenant = Tenant(span, invocation),
+                Tenant = tenant,
                 TraceId = span.TraceId,
                 SpanId = span.SpanId,
                 Sequence = i,
@@ -559,5 +584,11 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
 
         public bool InvocationResolved { get; set; }
         public MappedSpan? Invocation { get; set; }
+
+        /// <summary>Whether the span carries a gen_ai.evaluation.result event.</summary>
+        public bool HasEvaluation { get; init; }
+
+        /// <summary>For an invoke_agent span: its agent's name once read.</summary>
+        public string? AgentName { get; set; }
     }
 }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# End-to-end ingest (scripts/ingest-load.sh's driver: OTLP/HTTP protobuf over the wire into a collector process with
+# default settings and every derivation on) of this checkout's collector against an earlier commit's, in one run on
+# one machine (#21): the same driver, the same requests, alternating base/current/current/base so that drift of a
+# shared machine hits both alike. Reports each run's acknowledged spans/s and the collector's CPU-seconds per 100 000
+# spans (from /proc), then the mean ratios current/base.
+#
+#   bash scripts/load/ingest-load-compare.sh [BASE_REF] [SECONDS] [ROUNDS] [extra ingest-load options...]
+#   default: main, 40 s, 2 rounds, SQLite
+#   e.g. bash scripts/load/ingest-load-compare.sh main 40 2 --collector-env DOTNET_TieredCompilation=0
+#
+# On a busy machine the first minute of a collector includes much of its JIT work (tiering), which the 10 s warm-up
+# does not cover when the collector gets a fraction of a core; --collector-env DOTNET_TieredCompilation=0 compiles
+# everything fully at first use, so that short runs compare the steady-state code of both builds.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/load/base-checkout.sh
+
+base_ref="${1:-main}"
+seconds="${2:-40}"
+rounds="${3:-2}"
+shift $(( $# > 3 ? 3 : $# ))
+
+trap base_checkout_remove EXIT
+base_checkout_start "$base_ref" src/Collector
+dotnet build -c Release benchmarks/PerfOtel.Benchmarks -v quiet -nologo >/dev/null
+declare -A collector=(
+  [base]="$base_dir/src/Collector/bin/Release/net10.0/PerfOtel.Collector.dll"
+  [current]="$PWD/src/Collector/bin/Release/net10.0/PerfOtel.Collector.dll"
+)
+driver="$PWD/benchmarks/PerfOtel.Benchmarks/bin/Release/net10.0/PerfOtel.Benchmarks.dll"
+
+# One run: prints "<acknowledged spans/s> <collector CPU-seconds per 100 000 spans>" from the driver's steady-state line.
+measure() {
+  dotnet "$driver" ingest-load --store sqlite --duration "$seconds" --collector "${collector[$1]}" "${@:2}" |
+    sed -n 's/.*steady state[^:]*: \([0-9.]*\) acknowledged spans\/s; collector [0-9.]* cores, \([0-9.]*\) CPU-seconds per 100 000 spans.*/\1 \2/p'
+}
+
+echo "ingest-load (SQLite, $seconds s per run, $rounds rounds of base/current/current/base); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-8s %14s %24s %14s\n' build "spans/s" "CPU-s per 100 000 spans" "load average"
+declare -A sum_rate=([base]=0 [current]=0) sum_cpu=([base]=0 [current]=0)
+for ((r = 0; r < rounds; r++)); do
+  for build in base current current base; do
+    read -r rate cpu < <(measure "$build" "$@")
+    printf '%-8s %14s %24s %14s\n' "$build" "$rate" "$cpu" "$(cut -d' ' -f1 /proc/loadavg)"
+    sum_rate[$build]="$(awk -v a="${sum_rate[$build]}" -v b="$rate" 'BEGIN { print a + b }')"
+    sum_cpu[$build]="$(awk -v a="${sum_cpu[$build]}" -v b="$cpu" 'BEGIN { print a + b }')"
+  done
+done
+awk -v rc="${sum_rate[current]}" -v rb="${sum_rate[base]}" -v cc="${sum_cpu[current]}" -v cb="${sum_cpu[base]}" -v n="$((2 * rounds))" \
+  'BEGIN { printf "current %.0f acknowledged spans/s against base %.0f (%.2fx); %.2f against %.2f CPU-s per 100 000 spans (%.2fx)\n", rc / n, rb / n, rc / rb, cc / n, cb / n, cc / cb }'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
