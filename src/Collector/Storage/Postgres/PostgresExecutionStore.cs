@@ -107,6 +107,11 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         // The links, attribution updates, expiry marks and prune go in the same round trip, after the inserts (so in
         // the same order as before): one round trip per write, as before span links existed.
         AddAttributionCommands(command, batch);
+        // Every statement of a write has a fixed text and fixed parameter types (whole columns as arrays), so it is
+        // prepared once per pooled connection and planned once, not on every batch: planning the larger statements
+        // cost more server CPU than executing them (docs/collector/storage.md). A statement already prepared on this
+        // connection costs no round trip here.
+        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             for (var index = 0; index < results.Count; index++)
