@@ -71,7 +71,8 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             results.Add(_ => Task.CompletedTask);
         }
 
-        if (SummaryLocks(batch) is { } locks)
+        var (locks, callsOwnedHere) = SummaryLocks(batch);
+        if (locks is not null)
         {
             command.BatchCommands.Add(locks);
             results.Add(DrainAsync);
@@ -79,16 +80,19 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
         // Calls before invocations: a new invocation's summary is then one probe of the owner index that counts its
         // calls of this write and of earlier ones; calls of an invocation stored before are added to it in the same
-        // statement that inserts them, one update per owner (docs/collector/storage.md).
+        // statement that inserts them, one update per owner (docs/collector/storage.md). When every call's owner is an
+        // invocation of this batch (the common case), that update has nothing to find but the batch's resent
+        // invocations, so the calls go in with a plain insert and the invocations' statement recounts those instead.
         if (batch.ProviderCalls.Count > 0)
         {
-            command.BatchCommands.Add(InsertProviderCalls(batch.ProviderCalls));
+            command.BatchCommands.Add(InsertProviderCalls(batch.ProviderCalls, addToStoredOwners: !callsOwnedHere));
             results.Add(reader => MarkNewAsync(reader, batch.ProviderCalls, SpanKey, SpanKey, stored.ProviderCall, cancellationToken));
         }
 
         if (batch.Invocations.Count > 0)
         {
-            command.BatchCommands.Add(InsertInvocationsJoiningFeedback(batch.Invocations));
+            command.BatchCommands.Add(InsertInvocationsJoiningFeedback(batch.Invocations,
+                recountStored: callsOwnedHere && batch.ProviderCalls.Count > 0));
             results.Add(reader => ReadNewInvocationsAsync(reader, batch.Invocations, stored, cancellationToken));
         }
 
@@ -552,8 +556,22 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
-    private static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows)
+    private static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows, bool recountStored)
     {
+        // With recountStored (the calls' statement added nothing to stored owners), a batch invocation that was stored
+        // before (a resend, skipped by the insert) gets its summary recounted from its calls, which now include the
+        // batch's. The update sees only rows stored before this statement, and the anti-join leaves it no key to probe
+        // in the common case (every invocation new).
+        var recount = recountStored ? $"""
+            pending AS MATERIALIZED (
+                SELECT k.tenant, k.trace_id, k.span_id FROM unnest($1::text[], $2::text[], $3::text[]) AS k(tenant, trace_id, span_id)
+                WHERE NOT EXISTS (SELECT 1 FROM inserted n WHERE n.tenant = k.tenant AND n.trace_id = k.trace_id AND n.span_id = k.span_id)),
+            recounted AS (
+                UPDATE invocations i SET ({CallTotals.ColumnNames}) = ({CallSummaryOf("i")})
+                FROM pending k
+                WHERE i.tenant = k.tenant AND i.trace_id = k.trace_id AND i.span_id = k.span_id
+                RETURNING 1),
+            """ : "";
         // Only invocations this statement really inserted (RETURNING skips conflicts) pick up pending feedback, so a
         // resent span never joins twice. One row per new invocation (its key), repeated for each feedback it joined.
         var command = new NpgsqlBatchCommand($"""
@@ -565,14 +583,10 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
                     $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[], $26::float8[], $27::text[], $28::float8[])
                     AS v({Columns.Invocation})
                 -- The summary of the invocation's own calls, this write's (inserted by the statement before) and earlier ones.
-                CROSS JOIN LATERAL (
-                    SELECT COUNT(*), COALESCE(SUM(p.input_tokens + p.output_tokens), 0), COALESCE(SUM(p.unpriced_tokens), 0),
-                           COUNT(*) FILTER (WHERE p.attempt > 1), COUNT(*) FILTER (WHERE p.fallback_from IS NOT NULL)
-                    FROM provider_calls p
-                    WHERE p.tenant = v.tenant AND p.trace_id = v.trace_id AND p.owner_span_id = v.span_id) s
+                CROSS JOIN LATERAL ({CallSummaryOf("v")}) s
                 ON CONFLICT DO NOTHING
                 RETURNING tenant, trace_id, span_id, task_id),
-            joined AS (
+            {recount}joined AS (
                 UPDATE feedback f SET invocation_trace_id = i.trace_id, invocation_span_id = i.span_id,
                     joined_position = {PositionExpression}
                 FROM inserted i
@@ -616,23 +630,31 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return command;
     }
 
-    private static NpgsqlBatchCommand InsertProviderCalls(List<ProviderCall> rows)
+    private static NpgsqlBatchCommand InsertProviderCalls(List<ProviderCall> rows, bool addToStoredOwners)
     {
-        var command = new NpgsqlBatchCommand($"""
-            WITH inserted AS (
-                INSERT INTO provider_calls ({Columns.ProviderCallInsert})
-                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                    $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::float8[], $14::bigint[],
-                    $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::float8[], $20::bigint[], $21::int[],
-                    $22::text[], $23::text[], $24::text[], $25::float8[])
-                ON CONFLICT DO NOTHING
-                RETURNING tenant, trace_id, span_id, owner_span_id, 1 AS n, input_tokens + output_tokens AS tokens,
-                    unpriced_tokens, attempt, fallback_from),
-            -- New calls of invocations stored before this statement join their summary (one update per owner); the
-            -- owners inserted by the next statement count them by their probe.
-            added AS ({AddToOwners("inserted", "owner_span_id", "n")} RETURNING 1)
-            SELECT tenant, trace_id, span_id FROM inserted
-            """);
+        const string insert = $"""
+            INSERT INTO provider_calls ({Columns.ProviderCallInsert})
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::float8[], $14::bigint[],
+                $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::float8[], $20::bigint[], $21::int[],
+                $22::text[], $23::text[], $24::text[], $25::float8[])
+            ON CONFLICT DO NOTHING
+            """;
+        // New calls of invocations stored before this statement join their summary (one update per owner); the
+        // owners inserted by the next statement count them by their probe. Without such calls, a plain insert.
+        var command = new NpgsqlBatchCommand(addToStoredOwners
+            ? $"""
+              WITH inserted AS (
+                  {insert}
+                  RETURNING tenant, trace_id, span_id, owner_span_id, 1 AS n, input_tokens + output_tokens AS tokens,
+                      unpriced_tokens, attempt, fallback_from),
+              added AS ({AddToOwners("inserted", "owner_span_id", "n")} RETURNING 1)
+              SELECT tenant, trace_id, span_id FROM inserted
+              """
+            : $"""
+              {insert}
+              RETURNING tenant, trace_id, span_id
+              """);
         var p = command.Parameters;
         p.Add(Texts(rows, r => r.Tenant));
         p.Add(Texts(rows, r => r.TraceId));
@@ -809,6 +831,14 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     private static NpgsqlParameter Value(string? value) =>
         new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
 
+    /// <summary>The five summary columns counted from the stored calls owned by the invocation row <paramref name="row"/>.</summary>
+    private static string CallSummaryOf(string row) => $"""
+        SELECT COUNT(*), COALESCE(SUM(p.input_tokens + p.output_tokens), 0), COALESCE(SUM(p.unpriced_tokens), 0),
+               COUNT(*) FILTER (WHERE p.attempt > 1), COUNT(*) FILTER (WHERE p.fallback_from IS NOT NULL)
+        FROM provider_calls p
+        WHERE p.tenant = {row}.tenant AND p.trace_id = {row}.trace_id AND p.owner_span_id = {row}.span_id
+        """;
+
     /// <summary>
     /// An UPDATE that adds rows of calls (<paramref name="source"/>: tenant, trace_id, the owner column, a sign
     /// column <paramref name="sign"/> of 1 or -1, tokens, unpriced_tokens, attempt, fallback_from) to the summary
@@ -837,11 +867,11 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     /// write (calls whose owner is not among its invocations, attribution): whichever commits second then sees the
     /// first. Invocation writers never wait for each other; stripes are taken in one order, so writers never deadlock.
     /// </summary>
-    private static NpgsqlBatchCommand? SummaryLocks(IngestBatch batch)
+    private static (NpgsqlBatchCommand? Locks, bool CallsOwnedHere) SummaryLocks(IngestBatch batch)
     {
         if (batch.Invocations.Count == 0 && batch.ProviderCalls.Count == 0 && batch.Attributions.Count == 0)
         {
-            return null;
+            return (null, true);
         }
 
         var own = new HashSet<(string, string, string)>();
@@ -852,11 +882,13 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             modes.TryAdd(Stripe(invocation.Tenant, invocation.TraceId), false);
         }
 
+        var callsOwnedHere = true;
         foreach (var call in batch.ProviderCalls)
         {
             if (CallTotals.OwnerOf(call) is { } owner && !own.Contains(owner))
             {
                 modes[Stripe(call.Tenant, call.TraceId)] = true;
+                callsOwnedHere = false;
             }
         }
 
@@ -867,7 +899,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
         if (modes.Count == 0)
         {
-            return null;
+            return (null, callsOwnedHere);
         }
 
         var command = new NpgsqlBatchCommand($"""
@@ -878,7 +910,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             """);
         command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = modes.Keys.ToArray() });
         command.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = modes.Values.ToArray() });
-        return command;
+        return (command, callsOwnedHere);
     }
 
     private static int Stripe(string tenant, string traceId)
