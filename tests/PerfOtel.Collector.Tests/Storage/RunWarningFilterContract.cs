@@ -307,3 +307,47 @@ public abstract partial class ExecutionStoreContract
         Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.HighTokenUsage, new ThresholdSet { MaxTokensPerInvocation = 2000 }));
     }
 }
+
+public abstract partial class ExecutionStoreContract
+{
+    [Fact]
+    public async Task RunList_CallSummary_CountsANewCallResentWithItsStoredInvocation_Once()
+    {
+        // Run A and its first call are stored together. A client then resends A in a batch with that call again and a
+        // second call never sent before (a fallback, unpriced, retried), and later resends all three: the summary must
+        // gain the new call once and nothing from the resends (on PostgreSQL a batch whose calls all belong to its own
+        // invocations takes the path that recounts the invocations stored before).
+        var a = TestRecords.Invocation() with { Confidence = null, Quality = null };
+        var first = TestRecords.ProviderCall(a.TraceId, a.SpanId, a.SpanId, new TokenCounts(2000, 0, 0, 0, 0), 0.01)
+            with { Attempt = 1, FallbackFrom = null };
+        var second = TestRecords.ProviderCall(a.TraceId, a.SpanId, a.SpanId, new TokenCounts(3000, 500, 0, 0, 0), null,
+            unpriced: 3500) with { Attempt = 2, FallbackFrom = "gpt-4o" };
+        var runs = (IRunStore)Store;
+        async Task<List<string>> WarnedAsync(string warning, ThresholdSet? thresholds = null) =>
+            [.. (await runs.SearchRunsAsync(new RunSearch
+            {
+                Tenant = "default", Limit = 10,
+                Warning = RunWarnings.StoreFilter(warning, thresholds ?? new(), []),
+            }, CancellationToken.None)).Select(r => r.Stored.Invocation.SpanId)];
+
+        await Store.WriteAsync(TestRecords.Batch(a, first), CancellationToken.None);
+        Assert.Empty(await WarnedAsync(RunWarnings.FallbackUsed));
+        Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.HighTokenUsage, new ThresholdSet { MaxTokensPerInvocation = 1999 }));
+        Assert.Empty(await WarnedAsync(RunWarnings.HighTokenUsage, new ThresholdSet { MaxTokensPerInvocation = 2000 }));
+
+        for (var resend = 0; resend < 2; resend++)
+        {
+            var written = await Store.WriteAsync(resend == 0 ? TestRecords.Batch(a, first, second) : TestRecords.Batch(second, a, first),
+                CancellationToken.None);
+            Assert.Empty(written.Invocations);
+
+            // 5 500 tokens exactly (not 7 500 or 9 000), one fallback, unpriced tokens, one retry (not two).
+            Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.HighTokenUsage, new ThresholdSet { MaxTokensPerInvocation = 5499 }));
+            Assert.Empty(await WarnedAsync(RunWarnings.HighTokenUsage, new ThresholdSet { MaxTokensPerInvocation = 5500 }));
+            Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.FallbackUsed));
+            Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.UnpricedModel));
+            Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.ManyRetries, new ThresholdSet { MaxRunRetries = 0 }));
+            Assert.Empty(await WarnedAsync(RunWarnings.ManyRetries, new ThresholdSet { MaxRunRetries = 1 }));
+        }
+    }
+}
