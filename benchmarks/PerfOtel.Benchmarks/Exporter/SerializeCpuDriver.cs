@@ -36,7 +36,9 @@ internal static class SerializeCpuDriver
 
         using var collected = new ExporterWorkload(seriesCount);
         var serializer = new ExpositionSerializer(addTotalSuffix: true, emitScopeLabels: true, maxSeries: int.MaxValue);
-        using var buffer = new ExpositionBuffer();
+        // One buffer per format, as the scrape coordinator keeps one per format for a single scraper.
+        using var textBuffer = new ExpositionBuffer();
+        using var openMetricsBuffer = new ExpositionBuffer();
         using var scraped = new ExporterWorkload(seriesCount, builder => builder.AddPerfOtelPrometheusExporter(options =>
         {
             options.ScrapeResponseCacheDuration = TimeSpan.Zero;
@@ -93,6 +95,7 @@ internal static class SerializeCpuDriver
 
         int Serialise(ExpositionFormat format)
         {
+            var buffer = format == ExpositionFormat.OpenMetrics ? openMetricsBuffer : textBuffer;
             serializer.Write(buffer, collected.Batch, format, null);
             return buffer.Length;
         }
