@@ -9,6 +9,8 @@
 #   default: 36e6aa4 (the end of the first round, the figures the issue was filed against), 30 s, 2 rounds
 #   LINKS=off bash scripts/load/store-load-compare.sh ...   current build without span links (the figure before they
 #                                                           were written by the driver; a base before migration 7 has none)
+#   CURRENT_ARGS="--cache-mib 64" bash scripts/load/store-load-compare.sh ...   extra store-load options for the
+#                                                           current build only (here SQLite's writer cache of 36e6aa4)
 #
 # Three figures per run: steady-state spans/s and spans per CPU-second of the driver process (as the driver prints
 # them), and spans per CPU-second of the whole run counting the driver AND, for PostgreSQL, the server's processes
@@ -34,6 +36,7 @@ postgres_cluster_start
 # postgres_cluster_start sets its own EXIT trap: put back the one that also removes the base worktree.
 trap cleanup EXIT
 links="${LINKS:-on}"
+read -r -a current_args <<< "${CURRENT_ARGS:-}"
 # CPU clock ticks used so far by the throwaway cluster: the postmaster with its reaped children, and the live children.
 server_ticks() {
   [ -n "${POSTGRES_LOAD_CLUSTER:-}" ] || { echo 0; return; }
@@ -48,7 +51,8 @@ server_ticks() {
 hertz="$(getconf CLK_TCK)"
 # One run: prints "<spans/s> <spans per CPU-second> <spans per CPU-second, driver and server>".
 measure() {
-  local build="$1" provider="$2" run="$3" out times before after
+  local build="$1" provider="$2" run="$3" out times before after extra=()
+  [ "$build" = current ] && extra=("${current_args[@]}")
   out="$(mktemp)"
   times="$(mktemp)"
   if [ "$provider" = sqlite ]; then
@@ -56,7 +60,7 @@ measure() {
     data_dir="$(mktemp -d /tmp/perfotel-store-load.XXXXXX)"
     before=0
     /usr/bin/time -o "$times" -f '%U %S' dotnet "${driver[$build]}" store-load --provider sqlite --seconds "$seconds" \
-      --data-dir "$data_dir" --links "$links" > "$out"
+      --data-dir "$data_dir" --links "$links" "${extra[@]}" > "$out"
     after=0
     rm -rf "$data_dir"
   else
@@ -64,7 +68,7 @@ measure() {
     "${POSTGRES_LOAD_AS[@]}" psql -h 127.0.0.1 -p "$(sed 's/.*Port=\([0-9]*\).*/\1/' <<< "$POSTGRES_LOAD_CONNECTION")" -U postgres -q -c "CREATE DATABASE $db" postgres
     before="$(server_ticks)"
     /usr/bin/time -o "$times" -f '%U %S' dotnet "${driver[$build]}" store-load --provider postgres --seconds "$seconds" \
-      --connection "${POSTGRES_LOAD_CONNECTION/Database=postgres/Database=$db}" --links "$links" > "$out"
+      --connection "${POSTGRES_LOAD_CONNECTION/Database=postgres/Database=$db}" --links "$links" "${extra[@]}" > "$out"
     after="$(server_ticks)"
   fi
   local steady spans
@@ -75,7 +79,7 @@ measure() {
   rm -f "$out" "$times"
 }
 
-echo "store-load, $seconds s per run, $rounds rounds of base/current/current/base, span links $links; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "store-load, $seconds s per run, $rounds rounds of base/current/current/base, span links $links${CURRENT_ARGS:+, current with $CURRENT_ARGS}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 run=0
 printf '%-9s %-8s %14s %18s %28s\n' store build "spans/s" "spans per CPU-s" "per CPU-s, driver+server"
 for provider in sqlite postgres; do

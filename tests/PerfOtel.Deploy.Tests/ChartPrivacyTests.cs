@@ -18,7 +18,7 @@ public sealed class ChartPrivacyTests : IDisposable
     private const string HashKeyVariable = "PERFOTEL__Privacy__UserIdHashKey";
     private const string HashKey = "chart-test-user-id-hash-key-0123456789";
 
-    private readonly string directory = Directory.CreateTempSubdirectory("perfotel-chart-privacy-").FullName;
+    private readonly ChartScratch scratch = new("privacy");
 
     [Fact]
     public void PrivacyScenario_RendersTheSettingsIntoTheConfigMap_AndTheKeyOnlyAsSecretKeyRef()
@@ -27,14 +27,14 @@ public sealed class ChartPrivacyTests : IDisposable
         Assert.True(code == 0, stderr);
         var r = Helm.Template("-f", Path.Combine("ci", "privacy-values.yaml"));
 
-        using var config = JsonDocument.Parse(Yaml.Str(r.OfKind("ConfigMap").Single(), "data.[perfotel.json]")!);
+        using var config = JsonDocument.Parse(r.CollectorConfig());
         var privacy = config.RootElement.GetProperty("Privacy");
         Assert.False(privacy.GetProperty("CaptureContent").GetBoolean());
         Assert.True(privacy.GetProperty("Tenants").GetProperty("acme").GetProperty("CaptureContent").GetBoolean());
         Assert.Equal(["enduser.id", "app.*"], privacy.GetProperty("AttributeAllowlist").EnumerateArray().Select(e => e.GetString()));
         Assert.False(privacy.TryGetProperty("UserIdHashKey", out _));
 
-        var env = Env(Yaml.Map(r.Single("Deployment"), "spec.template.spec.containers.0"));
+        var env = Yaml.Env(r.CollectorContainer());
         var hashKey = env[HashKeyVariable];
         Assert.Null(Yaml.Node(hashKey, "value"));
         Assert.Equal("perfotel-privacy", Yaml.Str(hashKey, "valueFrom.secretKeyRef.name"));
@@ -49,12 +49,12 @@ public sealed class ChartPrivacyTests : IDisposable
     {
         var r = Helm.Template();
 
-        using var config = JsonDocument.Parse(Yaml.Str(r.OfKind("ConfigMap").Single(), "data.[perfotel.json]")!);
+        using var config = JsonDocument.Parse(r.CollectorConfig());
         var privacy = config.RootElement.GetProperty("Privacy");
         Assert.False(privacy.GetProperty("CaptureContent").GetBoolean());
         Assert.Equal(0, privacy.GetProperty("AttributeAllowlist").GetArrayLength());
         Assert.False(privacy.TryGetProperty("Tenants", out _));
-        Assert.DoesNotContain(HashKeyVariable, Env(Yaml.Map(r.Single("Deployment"), "spec.template.spec.containers.0")).Keys);
+        Assert.DoesNotContain(HashKeyVariable, Yaml.Env(r.CollectorContainer()).Keys);
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public sealed class ChartPrivacyTests : IDisposable
             "--set", $"extraEnv[0].name={HashKeyVariable}", "--set", "extraEnv[0].valueFrom.secretKeyRef.name=elsewhere",
             "--set", "extraEnv[0].valueFrom.secretKeyRef.key=k");
 
-        var env = Env(Yaml.Map(r.Single("Deployment"), "spec.template.spec.containers.0"));
+        var env = Yaml.Env(r.CollectorContainer());
         Assert.Equal("elsewhere", Yaml.Str(env[HashKeyVariable], "valueFrom.secretKeyRef.name"));
     }
 
@@ -107,10 +107,10 @@ public sealed class ChartPrivacyTests : IDisposable
     [Fact]
     public async Task RenderedPrivacyConfiguration_WithTheKeyInTheEnvironment_HashesUserIdsAndCapturesForAcmeOnly()
     {
-        var configPath = await WriteRenderedConfigAsync();
+        var configPath = await scratch.WriteRenderedConfigAsync("privacy-values.yaml");
 
         // Kubernetes resolves the secretKeyRef into the container's environment; the test does the same by hand.
-        await using var collector = await CollectorProcess.StartAsync(Path.Combine(directory, "data"),
+        await using var collector = await CollectorProcess.StartAsync(scratch.Combine("data"),
             environment: new Dictionary<string, string> { ["PERFOTEL_CONFIG"] = configPath, [HashKeyVariable] = HashKey });
         using var http = new HttpClient { BaseAddress = collector.BaseAddress };
 
@@ -141,7 +141,7 @@ public sealed class ChartPrivacyTests : IDisposable
     {
         // The chart cannot see inside the Secret: an absent or empty value there (or a short key) reaches the collector,
         // whose own start-up check on the rendered allowlist must then stop it.
-        var configPath = await WriteRenderedConfigAsync();
+        var configPath = await scratch.WriteRenderedConfigAsync("privacy-values.yaml");
         var environment = new Dictionary<string, string> { ["PERFOTEL_CONFIG"] = configPath };
         if (key is not null)
         {
@@ -149,17 +149,10 @@ public sealed class ChartPrivacyTests : IDisposable
         }
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            CollectorProcess.StartAsync(Path.Combine(directory, "data"), environment: environment));
+            CollectorProcess.StartAsync(scratch.Combine("data"), environment: environment));
         Assert.Contains("Privacy:UserIdHashKey", error.Message, StringComparison.Ordinal);
     }
 
-    private async Task<string> WriteRenderedConfigAsync()
-    {
-        var rendered = Helm.Template("-f", Path.Combine("ci", "privacy-values.yaml"));
-        var configPath = Path.Combine(directory, "perfotel.json");
-        await File.WriteAllTextAsync(configPath, Yaml.Str(rendered.OfKind("ConfigMap").Single(), "data.[perfotel.json]"));
-        return configPath;
-    }
 
     private static string InvocationWithUserAndContent(string tenant)
     {
@@ -197,17 +190,5 @@ public sealed class ChartPrivacyTests : IDisposable
         throw new Xunit.Sdk.XunitException($"no invocation of tenant {tenant} was exported");
     }
 
-    private static Dictionary<string, YamlMappingNode> Env(YamlMappingNode container) =>
-        Yaml.Seq(container, "env").Cast<YamlMappingNode>().ToDictionary(e => Yaml.Str(e, "name")!);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => scratch.Dispose();
 }

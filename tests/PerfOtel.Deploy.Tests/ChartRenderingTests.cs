@@ -98,7 +98,7 @@ public class ChartRenderingTests
     public void GrpcPortZero_TurnsTheGrpcReceiverOff_AndRendersNoGrpcPort()
     {
         var r = Helm.Template("--set", "service.grpcPort=0");
-        var container = Yaml.Map(r.Single("Deployment"), "spec.template.spec.containers.0");
+        var container = r.CollectorContainer();
 
         Assert.Contains("--Otlp:GrpcEndpoint=none", Yaml.Seq(container, "args").Select(a => ((YamlScalarNode)a).Value));
         Assert.DoesNotContain(Yaml.Seq(container, "ports").Cast<YamlMappingNode>(), p => Yaml.Str(p, "name") == "otlp-grpc");
@@ -140,7 +140,7 @@ public class ChartRenderingTests
     public void Sqlite_RendersOneDerivingProcess()
     {
         var r = Helm.Template();
-        using var config = JsonDocument.Parse(Yaml.Str(r.OfKind("ConfigMap").Single(c => Yaml.Str(c, "metadata.name") == "perfotel"), "data.[perfotel.json]")!);
+        using var config = JsonDocument.Parse(r.CollectorConfig());
         Assert.Equal("single", config.RootElement.GetProperty("Derivation").GetProperty("Mode").GetString());
         Assert.Equal("1", Yaml.Str(r.Single("Deployment"), "spec.replicas"));
     }
@@ -152,7 +152,7 @@ public class ChartRenderingTests
         var claim = r.Single("PersistentVolumeClaim");
         Assert.Equal("fast-ssd", Yaml.Str(claim, "spec.storageClassName"));
         Assert.Equal("20Gi", Yaml.Str(claim, "spec.resources.requests.storage"));
-        using var config = JsonDocument.Parse(Yaml.Str(r.OfKind("ConfigMap").Single(), "data.[perfotel.json]")!);
+        using var config = JsonDocument.Parse(r.CollectorConfig());
         Assert.Equal("normal", config.RootElement.GetProperty("Storage").GetProperty("Durability").GetString());
     }
 
@@ -195,7 +195,7 @@ public class ChartRenderingTests
             Assert.Equal(File.ReadAllText(Path.Combine(SourceAssets.DashboardsDirectory, file)).TrimEnd(), json.TrimEnd());
         }
 
-        using var config = JsonDocument.Parse(Yaml.Str(r.OfKind("ConfigMap").Single(c => Yaml.Str(c, "metadata.name") == "perfotel"), "data.[perfotel.json]")!);
+        using var config = JsonDocument.Parse(r.CollectorConfig());
         Assert.Equal(0.85, config.RootElement.GetProperty("Thresholds").GetProperty("MinSuccessRate").GetDouble());
         Assert.Equal(50, config.RootElement.GetProperty("Budgets").GetProperty("Tenants").GetProperty("default").GetProperty("DailyUsd").GetDouble());
         var configMapData = Yaml.Map(r.OfKind("ConfigMap").Single(c => Yaml.Str(c, "metadata.name") == "perfotel"), "data");

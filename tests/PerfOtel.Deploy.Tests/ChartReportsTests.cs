@@ -13,7 +13,7 @@ public sealed class ChartReportsTests : IDisposable
     private const string AcmeWebhook = "PERFOTEL__Reports__Schedules__weekly-acme__WebhookUrl";
     private const string GlobexWebhook = "PERFOTEL__Reports__Schedules__daily-globex__WebhookUrl";
 
-    private readonly string directory = Directory.CreateTempSubdirectory("perfotel-chart-reports-").FullName;
+    private readonly ChartScratch scratch = new("reports");
 
     [Fact]
     public void ReportsScenario_RendersTheSchedules_TheWebhooksAsSecretKeyRefs_AndTheReportsVolume()
@@ -22,7 +22,7 @@ public sealed class ChartReportsTests : IDisposable
         Assert.True(code == 0, stderr);
         var r = Helm.Template("-f", Path.Combine("ci", "reports-values.yaml"));
 
-        using var config = JsonDocument.Parse(Yaml.Str(r.OfKind("ConfigMap").Single(), "data.[perfotel.json]")!);
+        using var config = JsonDocument.Parse(r.CollectorConfig());
         var schedules = config.RootElement.GetProperty("Reports").GetProperty("Schedules");
         var acme = schedules.GetProperty("weekly-acme");
         Assert.Equal("acme", acme.GetProperty("Tenant").GetString());
@@ -36,8 +36,8 @@ public sealed class ChartReportsTests : IDisposable
         Assert.False(globex.TryGetProperty("Directory", out _));
         Assert.DoesNotContain("WebhookUrl\":", stdout, StringComparison.Ordinal);
 
-        var container = Yaml.Map(r.Single("Deployment"), "spec.template.spec.containers.0");
-        var env = Env(container);
+        var container = r.CollectorContainer();
+        var env = Yaml.Env(container);
         Assert.Null(Yaml.Node(env[AcmeWebhook], "value"));
         Assert.Equal("perfotel-report-webhooks", Yaml.Str(env[AcmeWebhook], "valueFrom.secretKeyRef.name"));
         Assert.Equal("acme", Yaml.Str(env[AcmeWebhook], "valueFrom.secretKeyRef.key"));
@@ -61,10 +61,10 @@ public sealed class ChartReportsTests : IDisposable
     public void Defaults_RenderNoReports()
     {
         var r = Helm.Template();
-        using var config = JsonDocument.Parse(Yaml.Str(r.OfKind("ConfigMap").Single(), "data.[perfotel.json]")!);
+        using var config = JsonDocument.Parse(r.CollectorConfig());
         Assert.False(config.RootElement.TryGetProperty("Reports", out _));
-        var container = Yaml.Map(r.Single("Deployment"), "spec.template.spec.containers.0");
-        Assert.DoesNotContain(Env(container).Keys, k => k.StartsWith("PERFOTEL__Reports__", StringComparison.Ordinal));
+        var container = r.CollectorContainer();
+        Assert.DoesNotContain(Yaml.Env(container).Keys, k => k.StartsWith("PERFOTEL__Reports__", StringComparison.Ordinal));
         Assert.DoesNotContain(Yaml.Seq(container, "volumeMounts").Cast<YamlMappingNode>(), m => Yaml.Str(m, "name") == "reports");
     }
 
@@ -87,11 +87,11 @@ public sealed class ChartReportsTests : IDisposable
     [Fact]
     public async Task RenderedReportsConfiguration_WithTheWebhooksInTheEnvironment_StartsTheCollector()
     {
-        var configPath = await WriteRenderedConfigAsync();
-        var reports = Path.Combine(directory, "reports");
+        var configPath = await scratch.WriteRenderedConfigAsync("reports-values.yaml");
+        var reports = scratch.Combine("reports");
 
         // Kubernetes resolves the secretKeyRefs into the environment and mounts /reports; the test does both by hand.
-        await using var collector = await CollectorProcess.StartAsync(Path.Combine(directory, "data"),
+        await using var collector = await CollectorProcess.StartAsync(scratch.Combine("data"),
             settings: new Dictionary<string, string> { ["Reports:Schedules:weekly-acme:Directory"] = reports },
             environment: new Dictionary<string, string>
             {
@@ -108,33 +108,14 @@ public sealed class ChartReportsTests : IDisposable
     {
         // A Secret whose key holds no URL reaches the collector as an empty variable: the daily schedule (webhook only)
         // then has no destination, which the collector's own start-up check names.
-        var configPath = await WriteRenderedConfigAsync();
+        var configPath = await scratch.WriteRenderedConfigAsync("reports-values.yaml");
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => CollectorProcess.StartAsync(
-            Path.Combine(directory, "data"),
-            settings: new Dictionary<string, string> { ["Reports:Schedules:weekly-acme:Directory"] = Path.Combine(directory, "reports") },
+            scratch.Combine("data"),
+            settings: new Dictionary<string, string> { ["Reports:Schedules:weekly-acme:Directory"] = scratch.Combine("reports") },
             environment: new Dictionary<string, string> { ["PERFOTEL_CONFIG"] = configPath, [GlobexWebhook] = "" }));
         Assert.Contains("Reports:Schedules:daily-globex has no destination", error.Message, StringComparison.Ordinal);
     }
 
-    private async Task<string> WriteRenderedConfigAsync()
-    {
-        var rendered = Helm.Template("-f", Path.Combine("ci", "reports-values.yaml"));
-        var configPath = Path.Combine(directory, "perfotel.json");
-        await File.WriteAllTextAsync(configPath, Yaml.Str(rendered.OfKind("ConfigMap").Single(), "data.[perfotel.json]"));
-        return configPath;
-    }
 
-    private static Dictionary<string, YamlMappingNode> Env(YamlMappingNode container) =>
-        Yaml.Seq(container, "env").Cast<YamlMappingNode>().ToDictionary(e => Yaml.Str(e, "name")!);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => scratch.Dispose();
 }

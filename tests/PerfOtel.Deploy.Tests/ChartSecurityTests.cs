@@ -12,14 +12,14 @@ namespace PerfOtel.Deploy.Tests;
 /// <summary>The chart's auth and metrics-port values: what they render, and that the collector accepts the result.</summary>
 public sealed class ChartSecurityTests : IDisposable
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("perfotel-chart-security-").FullName;
+    private readonly ChartScratch scratch = new("security");
 
     [Fact]
     public void Secured_MountsTheKeysSecret_AndScrapesTheMetricsPortWithoutKey()
     {
         var r = Helm.Template("-f", Path.Combine("ci", "secured-values.yaml"));
 
-        using var config = JsonDocument.Parse(Yaml.Str(r.OfKind("ConfigMap").Single(), "data.[perfotel.json]")!);
+        using var config = JsonDocument.Parse(r.CollectorConfig());
         var auth = config.RootElement.GetProperty("Auth");
         Assert.True(auth.GetProperty("Enabled").GetBoolean());
         Assert.Equal("/etc/perfotel-auth/keys.json", auth.GetProperty("KeysFile").GetString());
@@ -74,15 +74,13 @@ public sealed class ChartSecurityTests : IDisposable
     public async Task RenderedSecuredConfiguration_StartsTheCollectorWithAuthOn()
     {
         const string key = "perfotel_chart-test-key";
-        var rendered = Helm.Template("-f", Path.Combine("ci", "secured-values.yaml"));
-        var configPath = Path.Combine(directory, "perfotel.json");
-        var keysPath = Path.Combine(directory, "keys.json");
-        await File.WriteAllTextAsync(configPath, Yaml.Str(rendered.OfKind("ConfigMap").Single(), "data.[perfotel.json]"));
+        var configPath = await scratch.WriteRenderedConfigAsync("secured-values.yaml");
+        var keysPath = scratch.Combine("keys.json");
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
         await File.WriteAllTextAsync(keysPath, $$"""[{"name": "reader", "sha256": "{{sha256}}", "tenant": "team-a", "role": "read"}]""");
         var metricsPort = TestPorts.GetFree();
 
-        await using var collector = await CollectorProcess.StartAsync(Path.Combine(directory, "data"),
+        await using var collector = await CollectorProcess.StartAsync(scratch.Combine("data"),
             // The pod mounts the Secret at /etc/perfotel-auth and owns port 9464; here the test's folder and a free port.
             settings: new Dictionary<string, string>
             {
@@ -104,14 +102,5 @@ public sealed class ChartSecurityTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => scratch.Dispose();
 }

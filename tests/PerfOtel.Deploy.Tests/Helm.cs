@@ -85,6 +85,50 @@ internal sealed class Rendered(IReadOnlyList<YamlMappingNode> objects)
     }
 
     public bool Has(string kind) => OfKind(kind).Any();
+
+    /// <summary>The collector configuration the chart renders: the ConfigMap's <c>perfotel.json</c>.</summary>
+    public string CollectorConfig() =>
+        Yaml.Str(OfKind("ConfigMap").Single(c => Yaml.Node(c, "data.[perfotel.json]") is not null), "data.[perfotel.json]")!;
+
+    /// <summary>The first container of the Deployment's pod.</summary>
+    public YamlMappingNode CollectorContainer() => Yaml.Map(Single("Deployment"), "spec.template.spec.containers.0");
+}
+
+/// <summary>
+/// A scratch directory for tests that start the collector from what the chart renders, as Kubernetes would mount it;
+/// deleted when the test ends.
+/// </summary>
+internal sealed class ChartScratch(string name) : IDisposable
+{
+    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory($"perfotel-chart-{name}-").FullName;
+
+    public string Combine(string relative) => Path.Combine(Directory, relative);
+
+    /// <summary>Renders the chart with <paramref name="valuesFile"/> (under the chart's ci/) and writes its collector configuration here.</summary>
+    public async Task<string> WriteRenderedConfigAsync(string valuesFile)
+    {
+        var rendered = Helm.Template("-f", Path.Combine("ci", valuesFile));
+        return await WriteConfigAsync(rendered).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the collector configuration of <paramref name="rendered"/> as <c>perfotel.json</c> here.</summary>
+    public async Task<string> WriteConfigAsync(Rendered rendered)
+    {
+        var configPath = Combine("perfotel.json");
+        await File.WriteAllTextAsync(configPath, rendered.CollectorConfig()).ConfigureAwait(false);
+        return configPath;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
 }
 
 /// <summary>Path lookups into YamlDotNet nodes: "spec.template.spec.containers.0", "data.[perfotel.json]" for dotted keys.</summary>
@@ -137,6 +181,10 @@ internal static class Yaml
     }
 
     public static string? Str(YamlNode root, string path) => (Node(root, path) as YamlScalarNode)?.Value;
+
+    /// <summary>A container's environment variables by name.</summary>
+    public static Dictionary<string, YamlMappingNode> Env(YamlMappingNode container) =>
+        Seq(container, "env").Cast<YamlMappingNode>().ToDictionary(e => Str(e, "name")!);
 
     public static YamlMappingNode Map(YamlNode root, string path) =>
         Node(root, path) as YamlMappingNode ?? throw new Xunit.Sdk.XunitException($"no mapping at {path}");

@@ -29,8 +29,9 @@ public static class StoreLoadDriver
             Console.Error.WriteLine("""
                 usage: store-load [--provider sqlite|postgres] [--seconds 60] [--writers 8] [--interval 5]
                                   [--data-dir DIR] [--durability full|normal] [--connection NPGSQL_CONNECTION_STRING]
-                                  [--links on|off]
+                                  [--links on|off] [--cache-mib 16]
                   --links on (default): each batch carries one span link per span, as the ingest writer stores them
+                  --cache-mib: SQLite's writer cache (Storage:SqliteCacheMiB)
                 """);
             return 2;
         }
@@ -99,7 +100,7 @@ public static class StoreLoadDriver
     {
         "postgres" => new PostgresExecutionStore(options.ConnectionString
             ?? throw new ArgumentException("--connection is required for --provider postgres")),
-        _ => new SqliteExecutionStore(options.DataDirectory, options.Durability != "normal"),
+        _ => new SqliteExecutionStore(options.DataDirectory, options.Durability != "normal", cacheMiB: options.CacheMiB),
     };
 
     private static async Task WriteUntilStoppedAsync(IExecutionStore store, BatchGenerator generator, LoadCounters counters,
@@ -136,11 +137,11 @@ public static class StoreLoadDriver
     }
 
     private sealed record LoadOptions(string Provider, int Seconds, int Writers, int IntervalSeconds,
-        string DataDirectory, string Durability, string? ConnectionString, bool Links)
+        string DataDirectory, string Durability, string? ConnectionString, bool Links, int CacheMiB)
     {
         public string Describe() => Provider == "postgres"
             ? "PostgreSQL"
-            : $"SQLite in {Path.GetFullPath(DataDirectory)}, durability {Durability}";
+            : $"SQLite in {Path.GetFullPath(DataDirectory)}, durability {Durability}, cache {CacheMiB} MiB";
 
         public static LoadOptions? Parse(string[] args)
         {
@@ -180,7 +181,8 @@ public static class StoreLoadDriver
                 values.GetValueOrDefault("data-dir", Path.Combine(Path.GetTempPath(), "perfotel-store-load")),
                 values.GetValueOrDefault("durability", "full"),
                 values.GetValueOrDefault("connection"),
-                links == "on");
+                links == "on",
+                int.Parse(values.GetValueOrDefault("cache-mib", SqliteExecutionStore.DefaultCacheMiB.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture));
         }
     }
 }

@@ -239,8 +239,11 @@ public sealed record SpanLink
     public bool Expired { get; init; }
 }
 
-/// <summary>A span whose records were released without an agent at the end of their attribution horizon.</summary>
-public sealed record ExpiredSpan(string Tenant, string TraceId, string SpanId);
+/// <summary>
+/// A span whose records were released without an agent at the end of their attribution horizon; <paramref name="SeenAt"/>
+/// is when its link was first seen, so the stored decision goes with the link when old links are pruned.
+/// </summary>
+public sealed record ExpiredSpan(string Tenant, string TraceId, string SpanId, DateTimeOffset SeenAt);
 
 /// <summary>The agent and invocation a stored record (provider call, tool call, evaluations of a span) turned out to have.</summary>
 public sealed record AttributionUpdate(string Tenant, string TraceId, string SpanId, string InvocationSpanId, string AgentName);

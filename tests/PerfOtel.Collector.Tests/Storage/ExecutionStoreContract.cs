@@ -401,6 +401,57 @@ public abstract partial class ExecutionStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Migration9_PacksEverySpanLinkAndKeepsItsDecisions()
+    {
+        // Links as migration 8 stored them, one row per span, seen at two times: OpenTelemetry ids (lowercase hex, packed
+        // as bytes) and ids that are not (kept as text), two tenants, an agent, roots, and two expiry decisions.
+        var first = new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
+        var second = first.AddMinutes(1);
+        const string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        SpanLink[] links =
+        [
+            new() { Tenant = "acme", TraceId = trace, SpanId = "00f067aa0ba902b7", InvocationAgent = "planner", SeenAt = first },
+            new() { Tenant = "acme", TraceId = trace, SpanId = "b7ad6b7169203331", ParentSpanId = "00f067aa0ba902b7", SeenAt = first },
+            new() { Tenant = "acme", TraceId = trace, SpanId = "c0ffee0000000001", ParentSpanId = "b7ad6b7169203331", SeenAt = first, Expired = true },
+            new() { Tenant = "globex-ü", TraceId = "trace-9", SpanId = "ROOT-9", SeenAt = second },
+            new() { Tenant = "globex-ü", TraceId = "trace-9", SpanId = "call-9", ParentSpanId = "ROOT-9", SeenAt = second, Expired = true },
+        ];
+        const string columns = "tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at, expired";
+        var version8 = string.Join(";\n", links.Select(l =>
+            Insert("span_links", columns, l.Tenant, l.TraceId, l.SpanId, l.ParentSpanId, l.InvocationAgent, l.SeenAt, l.Expired)));
+        await Store.DisposeAsync();
+
+        Store = await RecreateAtSchemaVersionAsync(8, version8);
+
+        static string Key(SpanLink l) => $"{l.Tenant}/{l.TraceId}/{l.SpanId}";
+        Assert.Equal(links.OrderBy(Key, StringComparer.Ordinal),
+            (await ReadAll(Store.ReadSpanLinksAsync(CancellationToken.None))).OrderBy(Key, StringComparer.Ordinal));
+
+        // The packed store behaves as the table did: a link it holds keeps its first sighting and its decision (the
+        // writer sends a link seen again with its first sighting), another tenant's link is its own.
+        var third = second.AddMinutes(1);
+        var again = TestRecords.Batch();
+        again.SpanLinks.Add(links[2] with { Expired = false });
+        again.SpanLinks.Add(links[0] with { Tenant = "initech", SeenAt = third });
+        await Store.WriteAsync(again, CancellationToken.None);
+        var read = await ReadAll(Store.ReadSpanLinksAsync(CancellationToken.None));
+        Assert.Equal(6, read.Count);
+        Assert.Equal(links[2], read.Single(l => l is { Tenant: "acme", SpanId: "c0ffee0000000001" }));
+
+        // A new decision is stored; the prune deletes the links seen before its time with the decisions on them.
+        var expire = TestRecords.Batch();
+        expire.ExpiredSpans.Add(new ExpiredSpan("initech", trace, links[0].SpanId, third));
+        expire.PruneSpanLinksBefore = second;
+        await Store.WriteAsync(expire, CancellationToken.None);
+        Assert.Equal([links[3], links[4], links[0] with { Tenant = "initech", SeenAt = third, Expired = true }],
+            (await ReadAll(Store.ReadSpanLinksAsync(CancellationToken.None))).OrderBy(Key, StringComparer.Ordinal));
+        var empty = TestRecords.Batch();
+        empty.PruneSpanLinksBefore = third.AddSeconds(1);
+        await Store.WriteAsync(empty, CancellationToken.None);
+        Assert.Empty(await ReadAll(Store.ReadSpanLinksAsync(CancellationToken.None)));
+    }
+
+    [Fact]
     public async Task FeedbackOfAnotherTenantDoesNotJoin()
     {
         var invocation = TestRecords.Invocation(taskId: "shared-task", tenant: "acme");

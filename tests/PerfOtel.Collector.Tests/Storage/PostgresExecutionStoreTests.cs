@@ -113,6 +113,44 @@ public sealed class PostgresExecutionStoreTests(PostgresClusterFixture cluster) 
         Assert.Contains("ix_invocations_tenant_agent_start_span", indexes);
     }
 
+    [Fact]
+    public async Task Migration9_KeepsTheCommitPositionOfEveryLinkAndStoresPacksUncompressed()
+    {
+        // Links of two commits (positions 100 and 200) as migration 8 stored them.
+        var first = new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
+        await Store.DisposeAsync();
+        Store = await RecreateAtSchemaVersionAsync(8, $"""
+            INSERT INTO span_links (tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at, expired, commit_position)
+            VALUES ('acme', 't1', 'agent', NULL, 'planner', {TimeLiteral(first)}, false, 100),
+                   ('acme', 't1', 'call', 'agent', NULL, {TimeLiteral(first)}, false, 100),
+                   ('acme', 't2', 'call', 'tool', NULL, {TimeLiteral(first)}, true, 200),
+                   ('acme', 't2', 'tool', NULL, NULL, {TimeLiteral(first.AddSeconds(1))}, false, 200)
+            """);
+        var shared = (ISharedStore)Store;
+
+        async Task<string[]> Range(long from, long to, params long[] skip) =>
+            [.. (await ReadAll(shared.ReadCommittedSpanLinksAsync(from, to, skip.ToHashSet(), CancellationToken.None)))
+                .Select(l => $"{l.TraceId}/{l.SpanId}{(l.Expired ? " expired" : "")}").Order(StringComparer.Ordinal)];
+        Assert.Equal(["t1/agent", "t1/call"], await Range(0, 150));
+        Assert.Equal(["t2/call expired", "t2/tool"], await Range(150, 250));
+        Assert.Equal(["t2/call expired", "t2/tool"], await Range(0, 250, 100));
+        Assert.Empty(await Range(201, 1_000));
+
+        // Three packs: one per commit and seen-at time; the packed links are stored as they are (no compression).
+        await using var connection = new NpgsqlConnection(SchemaConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT (SELECT count(*) FROM span_link_packs),
+                   (SELECT attstorage::text FROM pg_attribute WHERE attrelid = 'span_link_packs'::regclass AND attname = 'links'),
+                   to_regclass('span_links') IS NULL
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(3, reader.GetInt64(0));
+        Assert.Equal("e", reader.GetString(1));
+        Assert.True(reader.GetBoolean(2));
+    }
+
     protected override string TimeLiteral(DateTimeOffset time) =>
         "'" + time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture) +
         "+00'::timestamptz";

@@ -162,27 +162,43 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
     }
 
     [Fact]
-    public async Task SpanLinksAreClusteredOnTheirKeyAndTheInvocationTimeIndexesStay()
+    public async Task SpanLinksArePackedPerCommitAndTheInvocationTimeIndexesStay()
     {
+        var link = new SpanLink { Tenant = "default", TraceId = "4bf92f3577b34da6a3ce929d0e0e4736", SpanId = "00f067aa0ba902b7", SeenAt = TestRecords.Start };
+        var batch = TestRecords.Batch();
+        for (var i = 0; i < 100; i++)
+        {
+            batch.SpanLinks.Add(link with { SpanId = i.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) });
+        }
+        await Store.WriteAsync(batch, CancellationToken.None);
+
         await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name, sql FROM sqlite_master WHERE tbl_name IN ('span_links', 'invocations')";
+        command.CommandText = """
+            SELECT name, sql FROM sqlite_master WHERE tbl_name IN ('span_links', 'span_link_packs', 'span_link_expiries', 'invocations');
+            SELECT count(*), sum(length(links)) FROM span_link_packs;
+            """;
         var schema = new Dictionary<string, string>();
-        await using (var reader = await command.ExecuteReaderAsync())
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
         {
-            while (await reader.ReadAsync())
-            {
-                schema[reader.GetString(0)] = reader.IsDBNull(1) ? "" : reader.GetString(1);
-            }
+            schema[reader.GetString(0)] = reader.IsDBNull(1) ? "" : reader.GetString(1);
         }
 
-        // Migration 8: one B-tree per link row fewer; the (tenant, start_time) indexes give the invocation reads their
-        // (start_time, rowid) order, which InvocationReadsStreamInIndexOrderWithoutSortingEverything relies on.
-        Assert.EndsWith("WITHOUT ROWID", schema["span_links"].TrimEnd(), StringComparison.Ordinal);
-        Assert.Contains("ix_span_links_seen", schema.Keys);
+        // Migration 9: one row per commit for its links (here 100 links, packed in under 20 bytes each), decisions
+        // clustered on their key; the (tenant, start_time) indexes give the invocation reads their (start_time, rowid)
+        // order, which InvocationReadsStreamInIndexOrderWithoutSortingEverything relies on.
+        Assert.DoesNotContain("span_links", schema.Keys);
+        Assert.Contains("ix_span_link_packs_seen", schema.Keys);
+        Assert.EndsWith("WITHOUT ROWID", schema["span_link_expiries"].TrimEnd(), StringComparison.Ordinal);
+        Assert.Contains("ix_span_link_expiries_seen", schema.Keys);
         Assert.Contains("ix_invocations_tenant_start", schema.Keys);
         Assert.Contains("ix_invocations_tenant_agent_start", schema.Keys);
+        Assert.True(await reader.NextResultAsync());
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(1, reader.GetInt64(0));
+        Assert.InRange(reader.GetInt64(1), 100, 2_000);
     }
 
     [Fact]

@@ -248,7 +248,7 @@ public sealed class SpanAttribution
                 if (waiting.SeenAt <= cutoff)
                 {
                     plan.Expired.Add(key);
-                    toStore.ExpiredSpans.Add(new ExpiredSpan(key.Tenant, key.TraceId, key.SpanId));
+                    toStore.ExpiredSpans.Add(new ExpiredSpan(key.Tenant, key.TraceId, key.SpanId, waiting.SeenAt));
                     plan.Released.AddRange(waiting.Records);
                     plan.ExpiredRecords += waiting.Records.Count;
                 }

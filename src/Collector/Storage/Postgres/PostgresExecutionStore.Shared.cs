@@ -88,33 +88,29 @@ internal sealed partial class PostgresExecutionStore
                 r => RecordReader.Evaluation(r, 0, Time)), e => e.Time, (b, e) => b.Evaluations.Add(e)));
     }
 
-    public async IAsyncEnumerable<SpanLink> ReadCommittedSpanLinksAsync(long from, long to, IReadOnlySet<long> skip,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<SpanLink> ReadCommittedSpanLinksAsync(long from, long to, IReadOnlySet<long> skip,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(skip);
         if (to <= from)
         {
-            yield break;
+            return AsyncEnumerable.Empty<SpanLink>();
         }
 
-        var skipped = skip.Where(p => p >= from && p < to).ToArray();
-        await foreach (var reader in ReadRangeAsync($"""
-                           SELECT {SpanLinkColumns} FROM span_links
-                           WHERE commit_position >= $1 AND commit_position < $2 AND NOT (commit_position = ANY($3))
-                           """, from, to, skipped, cancellationToken).ConfigureAwait(false))
-        {
-            yield return ReadSpanLink(reader);
-        }
+        return ReadSpanLinkPacksAsync("WHERE commit_position >= $1 AND commit_position < $2 AND NOT (commit_position = ANY($3))",
+            RangeFilter(from, to, [.. skip.Where(p => p >= from && p < to)]), cancellationToken);
     }
 
     private IAsyncEnumerable<NpgsqlDataReader> ReadRangeAsync(string sql, long from, long to, long[] skip,
         CancellationToken cancellationToken) =>
-        ReadAsync(sql, new QueryFilter("", "",
-        [
-            new NpgsqlParameter<long> { TypedValue = from },
-            new NpgsqlParameter<long> { TypedValue = to },
-            new NpgsqlParameter<long[]> { TypedValue = skip, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
-        ]), cancellationToken);
+        ReadAsync(sql, RangeFilter(from, to, skip), cancellationToken);
+
+    private static QueryFilter RangeFilter(long from, long to, long[] skip) => new("", "",
+    [
+        new NpgsqlParameter<long> { TypedValue = from },
+        new NpgsqlParameter<long> { TypedValue = to },
+        new NpgsqlParameter<long[]> { TypedValue = skip, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
+    ]);
 
     private sealed class Lease(NpgsqlConnection connection) : IDerivationLease
     {

@@ -121,20 +121,12 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     /// <summary>The batch's span links, the attribution of earlier records they made known, and the due prune of old links.</summary>
     private static void AddAttributionCommands(NpgsqlBatch command, IngestBatch batch)
     {
-        if (batch.SpanLinks.Count > 0)
+        // One row per commit (per seen-at time) holding its links packed: no row or index entry per span.
+        foreach (var (seenAt, pack) in SpanLinkPack.Group(batch.SpanLinks))
         {
-            var links = batch.SpanLinks;
-            var insert = new NpgsqlBatchCommand("""
-                INSERT INTO span_links (tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at)
-                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-                ON CONFLICT DO NOTHING
-                """);
-            insert.Parameters.Add(Texts(links, l => l.Tenant));
-            insert.Parameters.Add(Texts(links, l => l.TraceId));
-            insert.Parameters.Add(Texts(links, l => l.SpanId));
-            insert.Parameters.Add(Texts(links, l => l.ParentSpanId));
-            insert.Parameters.Add(Texts(links, l => l.InvocationAgent));
-            insert.Parameters.Add(Times(links, l => l.SeenAt));
+            var insert = new NpgsqlBatchCommand("INSERT INTO span_link_packs (seen_at, links) VALUES ($1, $2)");
+            insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = seenAt.UtcDateTime });
+            insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = pack, NpgsqlDbType = NpgsqlDbType.Bytea });
             command.BatchCommands.Add(insert);
         }
 
@@ -166,21 +158,26 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         {
             var expired = batch.ExpiredSpans;
             var mark = new NpgsqlBatchCommand("""
-                UPDATE span_links l SET expired = true
-                FROM unnest($1::text[], $2::text[], $3::text[]) AS e(tenant, trace_id, span_id)
-                WHERE l.tenant = e.tenant AND l.trace_id = e.trace_id AND l.span_id = e.span_id
+                INSERT INTO span_link_expiries (tenant, trace_id, span_id, seen_at)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+                ON CONFLICT DO NOTHING
                 """);
             mark.Parameters.Add(Texts(expired, e => e.Tenant));
             mark.Parameters.Add(Texts(expired, e => e.TraceId));
             mark.Parameters.Add(Texts(expired, e => e.SpanId));
+            mark.Parameters.Add(Times(expired, e => e.SeenAt));
             command.BatchCommands.Add(mark);
         }
 
         if (batch.PruneSpanLinksBefore is { } before)
         {
-            var prune = new NpgsqlBatchCommand("DELETE FROM span_links WHERE seen_at < $1");
-            prune.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = before.UtcDateTime });
-            command.BatchCommands.Add(prune);
+            // A decision goes with the link it was made on.
+            foreach (var table in (string[])["span_link_packs", "span_link_expiries"])
+            {
+                var prune = new NpgsqlBatchCommand($"DELETE FROM {table} WHERE seen_at < $1");
+                prune.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = before.UtcDateTime });
+                command.BatchCommands.Add(prune);
+            }
         }
     }
 
@@ -318,27 +315,47 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         }
     }
 
-    public async IAsyncEnumerable<SpanLink> ReadSpanLinksAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<SpanLink> ReadSpanLinksAsync(CancellationToken cancellationToken) =>
+        ReadSpanLinkPacksAsync("", new QueryFilter("", "", []), cancellationToken);
+
+    /// <summary>
+    /// The links of the packs <paramref name="where"/> selects, in commit order (a span's first sighting stands), each
+    /// marked expired when a decision on it was stored: the decisions on those packs' links carry their seen-at times.
+    /// </summary>
+    private async IAsyncEnumerable<SpanLink> ReadSpanLinkPacksAsync(string where, QueryFilter filter,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        const string sql = $"SELECT {SpanLinkColumns} FROM span_links";
-        await foreach (var reader in ReadAsync(sql, new QueryFilter("", "", []), cancellationToken).ConfigureAwait(false))
+        var packs = new List<(DateTimeOffset SeenAt, byte[] Pack)>();
+        await foreach (var reader in ReadAsync($"SELECT seen_at, links FROM span_link_packs {where} ORDER BY commit_position, seen_at",
+                           filter, cancellationToken).ConfigureAwait(false))
         {
-            yield return ReadSpanLink(reader);
+            packs.Add((Time(reader, 0), reader.GetFieldValue<byte[]>(1)));
+        }
+        if (packs.Count == 0)
+        {
+            yield break;
+        }
+
+        var expired = new HashSet<(string, string, string)>();
+        await foreach (var reader in ReadAsync("SELECT tenant, trace_id, span_id FROM span_link_expiries WHERE seen_at >= $1 AND seen_at <= $2",
+                           new QueryFilter("", "",
+                           [
+                               new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = packs.Min(p => p.SeenAt).UtcDateTime },
+                               new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = packs.Max(p => p.SeenAt).UtcDateTime },
+                           ]), cancellationToken).ConfigureAwait(false))
+        {
+            expired.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        }
+
+        var links = new SpanLinkPack.Reader(expired);
+        foreach (var (seenAt, pack) in packs)
+        {
+            foreach (var link in links.Read(pack, seenAt))
+            {
+                yield return link;
+            }
         }
     }
-
-    private const string SpanLinkColumns = "tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at, expired";
-
-    private static SpanLink ReadSpanLink(NpgsqlDataReader reader) => new()
-    {
-        Tenant = reader.GetString(0),
-        TraceId = reader.GetString(1),
-        SpanId = reader.GetString(2),
-        ParentSpanId = reader.IsDBNull(3) ? null : reader.GetString(3),
-        InvocationAgent = reader.IsDBNull(4) ? null : reader.GetString(4),
-        SeenAt = Time(reader, 5),
-        Expired = reader.GetBoolean(6),
-    };
 
     public async IAsyncEnumerable<ToolCall> ReadToolCallsAsync(InvocationQuery query,
         [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -45,6 +45,10 @@ internal sealed class PostgresMigrator(NpgsqlConnection connection, ILogger logg
             {
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 await ExecuteAsync(migration.Sql, transaction, cancellationToken).ConfigureAwait(false);
+                if (migration.Then is { } then)
+                {
+                    await then(connection, transaction, cancellationToken).ConfigureAwait(false);
+                }
                 await using (var record = new NpgsqlCommand(
                                  "INSERT INTO schema_migrations (version, description) VALUES ($1, $2)", connection, transaction))
                 {

@@ -68,6 +68,13 @@ internal sealed class RawInsertStatement : IDisposable
         return this;
     }
 
+    public RawInsertStatement Blob(byte[] value)
+    {
+        // SQLite copies the bytes (SQLITE_TRANSIENT); an empty array binds a zero-length blob, not NULL.
+        Check(value.Length == 0 ? raw.sqlite3_bind_zeroblob(_statement, _next++, 0) : raw.sqlite3_bind_blob(_statement, _next++, value));
+        return this;
+    }
+
     /// <summary>Runs the bound insert; returns the rows inserted (0 when ON CONFLICT skipped it).</summary>
     public int Execute()
     {

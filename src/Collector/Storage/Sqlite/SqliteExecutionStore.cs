@@ -261,19 +261,22 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
 
     public async IAsyncEnumerable<SpanLink> ReadSpanLinksAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        const string sql = "SELECT tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at, expired FROM span_links";
-        await foreach (var reader in ReadAsync(sql, new QueryFilter("", "", []), cancellationToken).ConfigureAwait(false))
+        var expired = new HashSet<(string, string, string)>();
+        await foreach (var reader in ReadAsync("SELECT tenant, trace_id, span_id FROM span_link_expiries",
+                           new QueryFilter("", "", []), cancellationToken).ConfigureAwait(false))
         {
-            yield return new SpanLink
+            expired.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        }
+
+        // In the order they were stored (the writer's commit order), so that a span's first sighting stands.
+        var links = new SpanLinkPack.Reader(expired);
+        await foreach (var reader in ReadAsync("SELECT seen_at, links FROM span_link_packs ORDER BY rowid",
+                           new QueryFilter("", "", []), cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var link in links.Read(reader.GetFieldValue<byte[]>(1), SqliteRecordReader.Time(reader, 0)))
             {
-                Tenant = reader.GetString(0),
-                TraceId = reader.GetString(1),
-                SpanId = reader.GetString(2),
-                ParentSpanId = reader.IsDBNull(3) ? null : reader.GetString(3),
-                InvocationAgent = reader.IsDBNull(4) ? null : reader.GetString(4),
-                SeenAt = SqliteRecordReader.Time(reader, 5),
-                Expired = reader.GetInt64(6) != 0,
-            };
+                yield return link;
+            }
         }
     }
 

@@ -43,6 +43,9 @@ internal sealed class SqliteMigrator(SqliteConnection connection, ILogger logger
                 command.ExecuteNonQuery();
             }
 
+            // Microsoft.Data.Sqlite runs its asynchronous methods synchronously: this completes before it returns.
+            migration.Then?.Invoke(connection, transaction, CancellationToken.None).GetAwaiter().GetResult();
+
             using (var command = connection.CreateCommand())
             {
                 command.Transaction = transaction;

@@ -40,6 +40,9 @@ internal abstract class SqliteWriteOperation<TResult> : SqliteWriteOperation
 
 internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<IngestBatch>
 {
+    // Packed by the caller's thread, before the operation queues for the single writer.
+    private readonly List<(DateTimeOffset SeenAt, byte[] Pack)> _linkPacks = [.. SpanLinkPack.Group(batch.SpanLinks)];
+
     public override int Weight => Math.Max(1, batch.Count);
 
     public override void Apply(SqliteWriteSession session)
@@ -72,9 +75,9 @@ internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<
             stored.Evaluation(index, session.InsertEvaluation(batch.Evaluations[index]));
         }
 
-        foreach (var link in batch.SpanLinks)
+        foreach (var (seenAt, pack) in _linkPacks)
         {
-            session.InsertSpanLink(link);
+            session.InsertSpanLinkPack(seenAt, pack);
         }
 
         foreach (var update in batch.Attributions)
@@ -84,7 +87,7 @@ internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<
 
         foreach (var expired in batch.ExpiredSpans)
         {
-            session.ExpireSpanLink(expired);
+            session.ExpireSpan(expired);
         }
 
         if (batch.PruneSpanLinksBefore is { } before)

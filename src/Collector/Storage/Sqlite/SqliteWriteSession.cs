@@ -15,12 +15,13 @@ internal sealed class SqliteWriteSession : IDisposable
     private readonly RawInsertStatement _insertProviderCall;
     private readonly RawInsertStatement _insertToolCall;
     private readonly RawInsertStatement _insertEvaluation;
-    private readonly RawInsertStatement _insertSpanLink;
+    private readonly RawInsertStatement _insertSpanLinkPack;
     private readonly SqliteCommand _attributeProviderCall;
     private readonly SqliteCommand _attributeToolCall;
     private readonly SqliteCommand _attributeEvaluations;
-    private readonly SqliteCommand _pruneSpanLinks;
-    private readonly SqliteCommand _expireSpanLink;
+    private readonly SqliteCommand _pruneSpanLinkPacks;
+    private readonly SqliteCommand _pruneSpanExpiries;
+    private readonly SqliteCommand _expireSpan;
     private readonly SqliteCommand _insertFeedback;
     private readonly SqliteCommand _selectFeedback;
     private readonly SqliteCommand _selectPendingForInvocation;
@@ -39,13 +40,14 @@ internal sealed class SqliteWriteSession : IDisposable
         _insertProviderCall = new(connection, $"INSERT INTO provider_calls ({Columns.ProviderCallInsert}) VALUES ({Placeholders(25)}) ON CONFLICT DO NOTHING");
         _insertToolCall = new(connection, $"INSERT INTO tool_calls ({Columns.ToolCall}) VALUES ({Placeholders(12)}) ON CONFLICT DO NOTHING");
         _insertEvaluation = new(connection, $"INSERT INTO evaluations ({Columns.Evaluation}) VALUES ({Placeholders(10)}) ON CONFLICT DO NOTHING");
-        _insertSpanLink = new(connection, "INSERT INTO span_links (tenant, trace_id, span_id, parent_span_id, invocation_agent, seen_at) VALUES ($p0, $p1, $p2, $p3, $p4, $p5) ON CONFLICT DO NOTHING");
+        _insertSpanLinkPack = new(connection, "INSERT INTO span_link_packs (seen_at, links) VALUES ($p0, $p1)");
         // A call attributed by a later request also rolls up into its invocation from then on (owner_span_id).
         _attributeProviderCall = Prepare("UPDATE provider_calls SET invocation_span_id = $p3, owner_span_id = $p3, agent_name = $p4 WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2");
         _attributeToolCall = Prepare("UPDATE tool_calls SET invocation_span_id = $p3, agent_name = $p4 WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2");
         _attributeEvaluations = Prepare("UPDATE evaluations SET agent_name = $p3 WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2");
-        _pruneSpanLinks = Prepare("DELETE FROM span_links WHERE seen_at < $p0");
-        _expireSpanLink = Prepare("UPDATE span_links SET expired = 1 WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2");
+        _pruneSpanLinkPacks = Prepare("DELETE FROM span_link_packs WHERE seen_at < $p0");
+        _pruneSpanExpiries = Prepare("DELETE FROM span_link_expiries WHERE seen_at < $p0");
+        _expireSpan = Prepare("INSERT INTO span_link_expiries (tenant, trace_id, span_id, seen_at) VALUES ($p0, $p1, $p2, $p3) ON CONFLICT DO NOTHING");
         _insertFeedback = Prepare($"INSERT INTO feedback ({Columns.FeedbackInsert}) VALUES ({Placeholders(11)}) ON CONFLICT DO NOTHING");
         _selectFeedback = Prepare($"SELECT {Columns.Feedback}, invocation_trace_id, invocation_span_id FROM feedback WHERE tenant = $p0 AND feedback_id = $p1");
         _selectPendingForInvocation = Prepare($"""
@@ -112,9 +114,9 @@ internal sealed class SqliteWriteSession : IDisposable
             .Text(e.Name).Real(e.Score).Text(e.Label).Integer(SqliteTime.ToMicros(e.Time)).Real(e.SampleWeight)
             .Execute() == 1;
 
-    public void InsertSpanLink(SpanLink l) =>
-        _insertSpanLink.Text(l.Tenant).Text(l.TraceId).Text(l.SpanId).Text(l.ParentSpanId).Text(l.InvocationAgent)
-            .Integer(SqliteTime.ToMicros(l.SeenAt)).Execute();
+    /// <summary>One commit's span links seen at one time, packed (<see cref="SpanLinkPack"/>): one row for all of them.</summary>
+    public void InsertSpanLinkPack(DateTimeOffset seenAt, byte[] pack) =>
+        _insertSpanLinkPack.Integer(SqliteTime.ToMicros(seenAt)).Blob(pack).Execute();
 
     /// <summary>Gives the records of one span the agent and invocation a later request made known.</summary>
     public void Attribute(AttributionUpdate a)
@@ -125,9 +127,14 @@ internal sealed class SqliteWriteSession : IDisposable
     }
 
     /// <summary>Records that a span's records were counted without an agent when their horizon passed.</summary>
-    public void ExpireSpanLink(ExpiredSpan e) => Execute(_expireSpanLink, e.Tenant, e.TraceId, e.SpanId);
+    public void ExpireSpan(ExpiredSpan e) => Execute(_expireSpan, e.Tenant, e.TraceId, e.SpanId, SqliteTime.ToMicros(e.SeenAt));
 
-    public void PruneSpanLinks(DateTimeOffset before) => Execute(_pruneSpanLinks, SqliteTime.ToMicros(before));
+    /// <summary>Deletes the link packs seen before <paramref name="before"/> and the decisions on their links.</summary>
+    public void PruneSpanLinks(DateTimeOffset before)
+    {
+        Execute(_pruneSpanLinkPacks, SqliteTime.ToMicros(before));
+        Execute(_pruneSpanExpiries, SqliteTime.ToMicros(before));
+    }
 
     /// <summary>Joins feedback that arrived before this (just inserted) invocation.</summary>
     public void JoinPendingFeedback(AgentInvocation invocation, NewRecords joined)
@@ -260,7 +267,7 @@ internal sealed class SqliteWriteSession : IDisposable
         _insertProviderCall.Dispose();
         _insertToolCall.Dispose();
         _insertEvaluation.Dispose();
-        _insertSpanLink.Dispose();
+        _insertSpanLinkPack.Dispose();
     }
 
     private FeedbackResult ExistingFeedbackState(FeedbackRecord f)
