@@ -9,7 +9,8 @@ namespace PerfOtel.Benchmarks;
 /// the sustained store-level load driver instead, <c>ingest-load</c> the end-to-end one over the wire against a
 /// collector process (minutes-long runs with memory sampling, which BenchmarkDotNet is not for); <c>replay</c>
 /// measures the start-up replay of a store of a million invocations; <c>run-list</c> fills a store for the
-/// run-list query figures; <c>scrape-cpu</c> compares the exporters' CPU per scrape; <c>ui-cpu</c> gives the pages'
+/// run-list query figures; <c>scrape-cpu</c> compares the exporters' CPU per scrape, <c>serialize-cpu</c> gives PerfOtel.Exporter's own thread-CPU
+/// per scrape without HTTP; <c>ui-cpu</c> gives the pages'
 /// CPU time per request.
 /// </summary>
 public static class BenchmarkEntry
@@ -44,6 +45,11 @@ public static class BenchmarkEntry
         if (args.Length > 0 && args[0] == Exporter.ScrapeCpuDriver.Command)
         {
             return await Exporter.ScrapeCpuDriver.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == Exporter.SerializeCpuDriver.Command)
+        {
+            return Exporter.SerializeCpuDriver.Run(args[1..]);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);

@@ -16,7 +16,13 @@ internal sealed class ExporterWorkload : IDisposable
     private readonly MeterProvider meterProvider;
     private readonly BaseExportingMetricReader captureReader;
 
-    public ExporterWorkload(int seriesCount, Action<MeterProviderBuilder>? addExporter = null)
+    /// <param name="seriesCount">Series of the counter.</param>
+    /// <param name="addExporter">Adds the exporter under test to the provider.</param>
+    /// <param name="shiftingFirstLine">
+    /// Adds a gauge whose family sorts first and whose value alternates between 1 and 10 at every collection, so every
+    /// later line of a scrape starts one byte away from where it was in the previous scrape.
+    /// </param>
+    public ExporterWorkload(int seriesCount, Action<MeterProviderBuilder>? addExporter = null, bool shiftingFirstLine = false)
     {
         meter = new Meter("PerfOtel.Benchmarks.Exporter." + Guid.NewGuid().ToString("N"), "1.0.0");
         var capture = new CapturingExporter();
@@ -28,6 +34,12 @@ internal sealed class ExporterWorkload : IDisposable
             .AddReader(captureReader);
         addExporter?.Invoke(builder);
         meterProvider = builder.Build();
+
+        if (shiftingFirstLine)
+        {
+            var collections = 0;
+            meter.CreateObservableGauge("aaa.shifting", () => ++collections % 2 == 0 ? 1L : 10L);
+        }
 
         var invocations = meter.CreateCounter<long>("perfotel.agent.invocations", null, "Agent invocations by outcome");
         for (var i = 0; i < seriesCount; i++)

@@ -8,7 +8,6 @@ using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Tests.Budgets;
 
-[Collection(CostMeterCollection.Name)]
 public class BudgetMetricsTests
 {
     private static readonly DateTimeOffset MidNovember = new(2026, 11, 16, 0, 0, 0, TimeSpan.Zero);

@@ -4,7 +4,6 @@ using PerfOtel.Testing;
 namespace PerfOtel.Collector.Tests.Budgets;
 
 /// <summary>The collector as users start it refuses budget settings that make no sense, naming them.</summary>
-[Collection(CostMeterCollection.Name)]
 public sealed class BudgetStartupTests : IDisposable
 {
     private readonly string dataDirectory = Directory.CreateTempSubdirectory("perfotel-budget-startup-").FullName;

@@ -9,7 +9,6 @@ using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Cost;
 
-[Collection(CostMeterCollection.Name)]
 public sealed class CostApiTests : IDisposable
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 16, 0, 0, 0, TimeSpan.Zero);

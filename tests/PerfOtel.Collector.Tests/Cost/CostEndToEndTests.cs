@@ -15,7 +15,6 @@ namespace PerfOtel.Collector.Tests.Cost;
 /// Spans sent by the real OpenTelemetry OTLP exporter into the collector's own Program: the receiver commits them, the
 /// cost observers count them, and the REST API and /metrics show it.
 /// </summary>
-[Collection(CostMeterCollection.Name)]
 public sealed class CostEndToEndTests
 {
     [Fact]

@@ -87,16 +87,6 @@ public sealed class CostHarness : IAsyncDisposable
 }
 
 /// <summary>
-/// Tests of the cost families run one at a time and apart from every other collection (from when the families were SDK
-/// instruments, which the SDK listens to by meter name process-wide; kept so that their collectors do not compete).
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class CostMeterCollection
-{
-    public const string Name = "Cost meter";
-}
-
-/// <summary>
 /// The families of <see cref="CostMetricCatalog"/> as one scrape writes them: every producer's text output, read back
 /// into one <see cref="ExportedMetric"/> per family named by its OpenTelemetry name (the histogram is left out).
 /// </summary>

@@ -4,7 +4,6 @@ using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Tests.Cost;
 
-[Collection(CostMeterCollection.Name)]
 public class CostLedgerTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 16, 12, 30, 0, TimeSpan.Zero);

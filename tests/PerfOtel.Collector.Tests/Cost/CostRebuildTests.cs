@@ -7,7 +7,6 @@ using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Cost;
 
-[Collection(CostMeterCollection.Name)]
 public class CostRebuildTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 16, 12, 30, 0, TimeSpan.Zero);

@@ -7,7 +7,6 @@ using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Experiments;
 
-[Collection(CostMeterCollection.Name)]
 public class ExperimentMetricsTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 16, 12, 0, 0, TimeSpan.Zero);

@@ -249,7 +249,6 @@ public abstract class ResentDataCountsOnce
     }
 }
 
-[Collection(CostMeterCollection.Name)]
 public sealed class ResentDataCountsOnceOnSqlite : ResentDataCountsOnce, IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("perfotel-resent-").FullName;

@@ -14,7 +14,6 @@ namespace PerfOtel.Collector.Tests.Models;
 /// docs/collector/cost-and-budgets.md, "Advice from an experiment"). The data is built so that the two disagree, both
 /// ways, and the comparison's own answer is shown by the same recommender without the experiments.
 /// </summary>
-[Collection(CostMeterCollection.Name)]
 public class ExperimentAdviceTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 16, 12, 0, 0, TimeSpan.Zero);

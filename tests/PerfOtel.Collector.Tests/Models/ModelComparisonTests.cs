@@ -8,7 +8,6 @@ using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Tests.Models;
 
-[Collection(CostMeterCollection.Name)]
 public class ModelComparisonTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 16, 12, 0, 0, TimeSpan.Zero);

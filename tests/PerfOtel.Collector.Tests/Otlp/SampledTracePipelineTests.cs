@@ -14,7 +14,6 @@ namespace PerfOtel.Collector.Tests.Otlp;
 /// counts and totals derived from spans (invocations, outcomes, calls, tokens, cost, tools) add it, so a one-in-ten
 /// sampled agent shows its whole traffic, not a tenth of it.
 /// </summary>
-[Collection(CostMeterCollection.Name)]
 public sealed class SampledTracePipelineTests
 {
     private const string Agent = "sampled-triage";

@@ -16,7 +16,6 @@ namespace PerfOtel.Collector.Tests.Producers;
 /// telemetry switched on too). Its <c>invoke_agent</c> span is of kind Client and repeats its calls' token totals; its
 /// chat spans wrap the OpenAI SDK's. Every figure is checked against what the fake server returned.
 /// </summary>
-[Collection(CostMeterCollection.Name)]
 public sealed class AgentFrameworkProducerTests
 {
     [Theory]

@@ -17,7 +17,6 @@ namespace PerfOtel.Collector.Tests.Producers;
 /// span), Semantic Kernel 1.82 (its GenAI diagnostics switch) and the OpenAI SDK 2.15 alone (its OpenTelemetry switch),
 /// each against the fake server and through the real exporter into the collector.
 /// </summary>
-[Collection(CostMeterCollection.Name)]
 public sealed class ChatLibraryProducerTests
 {
     private const string AgentSource = "PerfOtel.Tests.Producers.SupportAgent";

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 
 namespace PerfOtel.Exporter.Implementation.Serialization;
@@ -14,6 +15,10 @@ internal sealed class ExpositionBuffer : IDisposable
     private static readonly SearchValues<char> CharactersToEscapeInLabelValues = SearchValues.Create("\\\"\n");
     private static readonly SearchValues<char> CharactersToEscapeInTextHelp = SearchValues.Create("\\\n");
     private byte[] bytes;
+
+    // The previous document's bytes are still in the array at every offset from Length up to this one: everything
+    // writes at Length and advances over exactly what it wrote, so a new document overwrites the old one front to back.
+    private int retainedEnd;
 
     public ExpositionBuffer(int initialCapacity = 16 * 1024)
     {
@@ -32,16 +37,32 @@ internal sealed class ExpositionBuffer : IDisposable
     /// <summary>Ranges of the document that come with their own gzip member, in document order.</summary>
     public List<CompressedRange> CompressedRanges { get; } = [];
 
-    /// <summary>Starts a new document, keeping the capacity.</summary>
+    /// <summary>
+    /// Identifies the complete document the buffer holds (set by its writer when the document is finished; 0 when
+    /// none, and after <see cref="Reset"/>).
+    /// </summary>
+    public long DocumentStamp { get; set; }
+
+    /// <summary>Starts a new document, keeping the capacity (and the previous document's bytes, see <see cref="Retains"/>).</summary>
     public void Reset()
     {
+        retainedEnd = Length;
         Length = 0;
+        DocumentStamp = 0;
         CompressedRanges.Clear();
     }
+
+    /// <summary>
+    /// Whether the <paramref name="count"/> bytes at the write position are still those of the document the buffer held
+    /// before the last <see cref="Reset"/>, at the same offsets: nothing of the new document has been written there and
+    /// the array has not been replaced since.
+    /// </summary>
+    public bool Retains(int count) => Length + count <= retainedEnd;
 
     /// <summary>Moves the write position back (used to drop a partly written series).</summary>
     public void Truncate(int length)
     {
+        retainedEnd = 0;
         Length = length;
         CompressedRanges.RemoveAll(range => range.Offset + range.Samples.Samples.Length > length);
     }
@@ -62,35 +83,132 @@ internal sealed class ExpositionBuffer : IDisposable
         bytes[Length++] = value;
     }
 
+    /// <summary>The most bytes <see cref="FormatLong"/> or <see cref="FormatDouble"/> write.</summary>
+    public const int MaxNumberLength = 32;
+
+    /// <summary>
+    /// At least <paramref name="sizeHint"/> free bytes at the write position, for a caller that writes a whole line
+    /// with one bounds check and then calls <see cref="Advance"/>.
+    /// </summary>
+    public Span<byte> GetSpan(int sizeHint)
+    {
+        EnsureFree(sizeHint);
+        return bytes.AsSpan(Length);
+    }
+
+    /// <summary>Counts <paramref name="count"/> bytes written into the span of <see cref="GetSpan"/>.</summary>
+    public void Advance(int count) => Length += count;
+
     public void WriteLong(long value)
     {
-        EnsureFree(20);
-        Utf8Formatter.TryFormat(value, bytes.AsSpan(Length), out var written);
-        Length += written;
+        EnsureFree(MaxNumberLength);
+        Length += FormatLong(value, bytes.AsSpan(Length));
     }
 
     /// <summary>Writes a double the way Prometheus parses it: shortest round-trip, invariant, +Inf/-Inf/NaN.</summary>
     public void WriteDouble(double value)
     {
-        if (double.IsFinite(value))
+        EnsureFree(MaxNumberLength);
+        Length += FormatDouble(value, bytes.AsSpan(Length));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> in decimal (as <c>long.ToString</c> with the invariant culture) into a span of at
+    /// least <see cref="MaxNumberLength"/> bytes and returns the number of bytes written: two digits per step from a
+    /// table, with no format string to interpret.
+    /// </summary>
+    public static int FormatLong(long value, Span<byte> destination)
+    {
+        if ((ulong)value < 10)
         {
-            EnsureFree(32);
-            value.TryFormat(bytes.AsSpan(Length), out var written, default, CultureInfo.InvariantCulture);
-            Length += written;
+            destination[0] = (byte)('0' + value);
+            return 1;
         }
-        else if (double.IsPositiveInfinity(value))
+
+        var sign = 0;
+        ulong magnitude;
+        if (value < 0)
         {
-            Write("+Inf"u8);
-        }
-        else if (double.IsNegativeInfinity(value))
-        {
-            Write("-Inf"u8);
+            destination[0] = (byte)'-';
+            sign = 1;
+            magnitude = (ulong)(-(value + 1)) + 1;
         }
         else
         {
-            Write("NaN"u8);
+            magnitude = (ulong)value;
         }
+
+        var length = sign + DigitCount(magnitude);
+        var at = length;
+        var pairs = TwoDigits;
+        while (magnitude >= 100)
+        {
+            (magnitude, var pair) = Math.DivRem(magnitude, 100);
+            at -= 2;
+            destination[at] = pairs[(int)pair * 2];
+            destination[at + 1] = pairs[((int)pair * 2) + 1];
+        }
+
+        if (magnitude >= 10)
+        {
+            destination[sign] = pairs[(int)magnitude * 2];
+            destination[sign + 1] = pairs[((int)magnitude * 2) + 1];
+        }
+        else
+        {
+            destination[sign] = (byte)('0' + magnitude);
+        }
+
+        return length;
     }
+
+    /// <summary>
+    /// Writes a double the way Prometheus parses it (shortest round-trip, invariant, <c>+Inf</c>/<c>-Inf</c>/<c>NaN</c>)
+    /// into a span of at least <see cref="MaxNumberLength"/> bytes and returns the number of bytes written. Integral
+    /// values below 10^15 in magnitude, which .NET writes as plain digits, take the integer path; the output is the
+    /// same as <c>double.TryFormat</c>'s.
+    /// </summary>
+    public static int FormatDouble(double value, Span<byte> destination)
+    {
+        if (Math.Abs(value) < 1e15)
+        {
+            var integral = (long)value;
+            if (integral == value && (integral != 0 || !double.IsNegative(value)))
+            {
+                return FormatLong(integral, destination);
+            }
+
+            value.TryFormat(destination, out var written, default, CultureInfo.InvariantCulture);
+            return written;
+        }
+
+        if (double.IsFinite(value))
+        {
+            value.TryFormat(destination, out var written, default, CultureInfo.InvariantCulture);
+            return written;
+        }
+
+        var text = double.IsPositiveInfinity(value) ? "+Inf"u8 : double.IsNegativeInfinity(value) ? "-Inf"u8 : "NaN"u8;
+        text.CopyTo(destination);
+        return text.Length;
+    }
+
+    private static int DigitCount(ulong value)
+    {
+        // floor(log10) from floor(log2) (1233/4096 is just above log10(2)), corrected by one comparison.
+        var estimate = ((BitOperations.Log2(value) + 1) * 1233) >> 12;
+        return estimate + 1 - (value < PowersOfTen[estimate] ? 1 : 0);
+    }
+
+    private static ReadOnlySpan<ulong> PowersOfTen =>
+    [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000,
+        100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000,
+        10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
+    ];
+
+    private static ReadOnlySpan<byte> TwoDigits =>
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"u8;
 
     /// <summary>
     /// Writes a double as an OpenMetrics canonical number, the form Prometheus itself writes and normalises <c>le</c> and
@@ -308,6 +426,7 @@ internal sealed class ExpositionBuffer : IDisposable
 
         var grown = ArrayPool<byte>.Shared.Rent(Math.Max(bytes.Length * 2, Length + count));
         bytes.AsSpan(0, Length).CopyTo(grown);
+        retainedEnd = 0;
         ArrayPool<byte>.Shared.Return(bytes);
         bytes = grown;
     }
@@ -317,6 +436,8 @@ internal sealed class ExpositionBuffer : IDisposable
         var toReturn = bytes;
         bytes = [];
         Length = 0;
+        retainedEnd = 0;
+        DocumentStamp = 0;
         if (toReturn.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(toReturn);

@@ -22,8 +22,11 @@ internal sealed class ExpositionSerializer
     private readonly List<Metric> currentMetrics = [];
     private Exemplar[] exemplarScratch = new Exemplar[16];
     private byte[][] keyScratch = new byte[16][];
+    private static long lastDocumentStamp;
     private int seriesWritten;
     private bool limitReported;
+    private long previousDocument;
+    private long document;
 
     private readonly IReadOnlyList<IPrometheusMetricProducer> producers;
     private readonly HashSet<string> claimedNames = new(StringComparer.Ordinal);
@@ -55,6 +58,8 @@ internal sealed class ExpositionSerializer
         }
 
         plan.Update(currentMetrics);
+        previousDocument = buffer.DocumentStamp;
+        document = Interlocked.Increment(ref lastDocumentStamp);
         buffer.Reset();
         seriesWritten = 0;
         DroppedSeries = 0;
@@ -84,6 +89,8 @@ internal sealed class ExpositionSerializer
             limitReported = true;
             PerfOtelExporterEventSource.Log.SeriesLimitReached(maxSeries);
         }
+
+        buffer.DocumentStamp = document;
     }
 
     private void WriteProducers(ExpositionBuffer buffer, ExpositionFormat format, bool targetInfoWritten)
@@ -138,6 +145,12 @@ internal sealed class ExpositionSerializer
         var openMetrics = format == ExpositionFormat.OpenMetrics;
         foreach (var stream in family.Members)
         {
+            if (stream.Type != PrometheusType.Histogram && !(openMetrics && stream.Type == PrometheusType.Counter))
+            {
+                WriteSingleValueStream(buffer, stream, format);
+                continue;
+            }
+
             var seriesIndex = -1;
             foreach (ref readonly var point in stream.Metric.GetMetricPoints())
             {
@@ -163,6 +176,78 @@ internal sealed class ExpositionSerializer
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The series of a single-value stream that carries nothing after its value (every gauge, and counters in the text
+    /// format: no exemplar, no <c>_created</c>). A steady series is its cached <c>name{labels} </c>, its value and the
+    /// line feed, written with one bounds check; a new or changed series goes through <see cref="WriteSingleValue"/>.
+    /// </summary>
+    /// <remarks>
+    /// The cached <c>name{labels} </c> is not even copied when the buffer still holds it where it goes: the coordinator
+    /// hands a format's collection the buffer of that format's last response, and when every line before a series came
+    /// out as long as last time, the series' bytes from that document are at the write position, untouched. That holds
+    /// when the buffer's document is the one this serializer wrote last for the format (its stamp), the series was
+    /// written at this very offset there from the encoding the cache still has (the stream's offsets of that document;
+    /// re-encoding a series forgets them), and nothing has written over those bytes since (<see cref="ExpositionBuffer.Retains"/>).
+    /// The value is formatted from this collection's point every time, so the document is the one a fresh buffer would
+    /// get, byte for byte. A line whose value changed length moves every later line, and those are copied again.
+    /// </remarks>
+    private void WriteSingleValueStream(ExpositionBuffer buffer, MetricStreamLayout stream, ExpositionFormat format)
+    {
+        var openMetrics = format == ExpositionFormat.OpenMetrics;
+        var series = stream.Series;
+        var kind = stream.Metric.MetricType;
+        var written = seriesWritten;
+        var budget = maxSeries;
+        var seriesIndex = -1;
+        var inPlace = series.OffsetsIn(format, previousDocument) is not null;
+        var offsets = series.BeginDocument(format, document);
+        foreach (ref readonly var point in stream.Metric.GetMetricPoints())
+        {
+            seriesIndex++;
+            if (seriesIndex >= offsets.Length)
+            {
+                offsets = series.GrowOffsets(format, seriesIndex + 1);
+            }
+
+            if (written >= budget)
+            {
+                offsets[seriesIndex] = -1;
+                DroppedSeries++;
+                continue;
+            }
+
+            written++;
+            if (!series.TryGet(seriesIndex, point.Tags, out var prefix))
+            {
+                offsets[seriesIndex] = -1;
+                WriteSingleValue(buffer, stream, seriesIndex, in point, openMetrics);
+                continue;
+            }
+
+            var line = buffer.GetSpan(prefix.Length + ExpositionBuffer.MaxNumberLength + 1);
+            var start = buffer.Length;
+            if (!inPlace || offsets[seriesIndex] != start || !buffer.Retains(prefix.Length))
+            {
+                prefix.CopyTo(line);
+            }
+
+            offsets[seriesIndex] = start;
+            var at = prefix.Length;
+            var value = line[at..];
+            at += kind switch
+            {
+                MetricType.LongSum or MetricType.LongSumNonMonotonic => ExpositionBuffer.FormatLong(point.GetSumLong(), value),
+                MetricType.DoubleSum or MetricType.DoubleSumNonMonotonic => ExpositionBuffer.FormatDouble(point.GetSumDouble(), value),
+                MetricType.LongGauge => ExpositionBuffer.FormatLong(point.GetGaugeLastValueLong(), value),
+                _ => ExpositionBuffer.FormatDouble(point.GetGaugeLastValueDouble(), value),
+            };
+            line[at] = (byte)'\n';
+            buffer.Advance(at + 1);
+        }
+
+        seriesWritten = written;
     }
 
     private void WriteSingleValue(ExpositionBuffer buffer, MetricStreamLayout stream, int seriesIndex, in MetricPoint point, bool openMetrics)
