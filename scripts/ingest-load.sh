@@ -10,7 +10,7 @@
 #        bash scripts/ingest-load.sh sqlite 60 --transports http,grpc # each transport in turn, then their ratio
 #
 # Every run ends with a compact Markdown table (one row per store and transport: acknowledged spans/s, CPU-seconds per
-# 100 000 spans, latency, the collector's resident memory idle, after 1 and 5 minutes, at the end and at most, and the
+# 100 000 spans, latency, the collector's resident memory idle, after 1, 2 and 5 minutes, at the end and at most, and the
 # load average) to paste into docs/collector/otlp-ingest.md, e.g. the 5-minute memory run of both transports:
 #        bash scripts/ingest-load.sh sqlite 300 --transports http,grpc
 #
@@ -86,6 +86,6 @@ fi
 
 echo
 echo "ingest-load, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?'):"
-echo "| transport | store | run | acknowledged spans/s (steady) | CPU-s per 100 000 spans | p50 / p99 | RSS idle MB | RSS 1 min | RSS 5 min | RSS end | RSS max | load average at the end |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| transport | store | run | acknowledged spans/s (steady) | CPU-s per 100 000 spans | p50 / p99 | RSS idle MB | RSS 1 min | RSS 2 min | RSS 5 min | RSS end | RSS max | load average at the end |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 cat "$table"

@@ -9,6 +9,7 @@
 #   default: 36e6aa4 (the end of the first round, the figures the issue was filed against), 30 s, 2 rounds
 #   LINKS=off bash scripts/load/store-load-compare.sh ...   current build without span links (the figure before they
 #                                                           were written by the driver; a base before migration 7 has none)
+#   STORES=postgres bash scripts/load/store-load-compare.sh ...   one store only (default: sqlite postgres)
 #   CURRENT_ARGS="--cache-mib 64" bash scripts/load/store-load-compare.sh ...   extra store-load options for the
 #                                                           current build only (here SQLite's writer cache of 36e6aa4)
 #
@@ -82,7 +83,7 @@ measure() {
 echo "store-load, $seconds s per run, $rounds rounds of base/current/current/base, span links $links${CURRENT_ARGS:+, current with $CURRENT_ARGS}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 run=0
 printf '%-9s %-8s %14s %18s %28s\n' store build "spans/s" "spans per CPU-s" "per CPU-s, driver+server"
-for provider in sqlite postgres; do
+for provider in ${STORES:-sqlite postgres}; do
   declare -A sum_rate=([base]=0 [current]=0) sum_cpu=([base]=0 [current]=0) sum_all=([base]=0 [current]=0)
   for ((r = 0; r < rounds; r++)); do
     for build in base current current base; do

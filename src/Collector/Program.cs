@@ -12,8 +12,6 @@ using PerfOtel.Collector.Storage;
 
 if (ApiKeyCommands.Run(args, Console.Out, Console.Error, Console.In) is { } commandExitCode) { Environment.ExitCode = commandExitCode; return; }
 
-// First, before the host starts its threads: each thread-pool thread that allocates natively would get an arena of its own.
-NativeMemory.CapMallocArenas();
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPerfOtelCollectorConfiguration(args);
 builder.AddPerfOtelSecurity();

@@ -32,6 +32,20 @@ public static class IngestLoadDriver
     private const int Templates = 16;
     private const int WarmUpSeconds = 10;
 
+    // "Flat" as docs/collector/otlp-ingest.md defines it: the highest resident memory of minute 5 within 10 % of the highest
+    // of minute 2, by when the bounded structures (span links, invocation facts) are full at the rates the driver reaches.
+    // Peaks, not single samples: between two gen2 collections resident memory saws up and down by a fifth.
+    private const int FlatFromSeconds = 120;
+    private const int FlatToSeconds = 300;
+    private const double FlatMargin = 0.10;
+
+    /// <summary>
+    /// The collector's environment as its container image sets it (src/Collector/Dockerfile), unless
+    /// <c>--collector-env</c> says otherwise: glibc reads <c>MALLOC_ARENA_MAX</c> only at process start.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, string> ImageEnvironment =
+        new Dictionary<string, string> { ["MALLOC_ARENA_MAX"] = "2" };
+
     public static async Task<int> RunAsync(string[] args)
     {
         IngestLoadOptions options;
@@ -63,8 +77,8 @@ public static class IngestLoadDriver
                 ? string.Create(CultureInfo.InvariantCulture, $"paced at {rate} spans/s")
                 : "as fast as acknowledged";
             var settings = options.CollectorEnvironment.Count == 0
-                ? "default settings"
-                : "default settings but " + string.Join(", ", options.CollectorEnvironment.Select(p => $"{p.Key}={p.Value}"));
+                ? "default settings, the image's MALLOC_ARENA_MAX=2"
+                : "default settings, the image's MALLOC_ARENA_MAX=2, but " + string.Join(", ", options.CollectorEnvironment.Select(p => $"{p.Key}={p.Value}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ingest-load (end to end: OTLP/{options.Transport.ToUpperInvariant()} {options.Encoding} -> collector process pid {collector.Id} -> {options.Store}, {settings}, every derivation on): {options.Concurrency} senders, {spansPerRequest:F0} spans per request ({templates[0].Length / 1024.0:F0} KiB), {options.Duration} s, {pacing}, {Environment.ProcessorCount} cores"));
             Console.WriteLine("  elapsed_s   ack_spans_per_s   collector_cores   collector_cpu_s_per_100k   p50_ms   p99_ms   collector_rss_mb   log_lines   throttled   failed");
@@ -100,9 +114,11 @@ public static class IngestLoadDriver
                 var spans = now.Spans - last.Spans;
                 var cpu = now.CollectorCpu - last.CollectorCpu;
                 var (p50, p99) = run.Latency.TakeInterval();
+                var memory = stats.Memory();
                 var sample = new Sample(now.Elapsed.TotalSeconds, spans / seconds, cpu / seconds,
-                    spans == 0 ? double.NaN : cpu / spans * 100_000, p50, p99, stats.ResidentMb(),
-                    now.LogLines - last.LogLines, Interlocked.Exchange(ref run.Throttled, 0), Interlocked.Exchange(ref run.Failed, 0));
+                    spans == 0 ? double.NaN : cpu / spans * 100_000, p50, p99, memory.ResidentMb,
+                    now.LogLines - last.LogLines, Interlocked.Exchange(ref run.Throttled, 0), Interlocked.Exchange(ref run.Failed, 0),
+                    memory, now.Spans);
                 samples.Add(sample);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {sample.Elapsed,9:F0}   {sample.SpansPerSecond,15:F0}   {sample.CollectorCores,15:F2}   {sample.CpuPer100k,24:F2}   {sample.P50,6:F1}   {sample.P99,6:F1}   {sample.RssMb,16:F1}   {sample.LogLines,9}   {sample.Throttled,9}   {sample.Failed,6}"));
@@ -132,13 +148,27 @@ public static class IngestLoadDriver
                   throttled (429/503) {samples.Sum(s => s.Throttled)}, failed {samples.Sum(s => s.Failed)}; sender used {senderCpu / clock.Elapsed.TotalSeconds:F2} cores
                   machine load average at the end: {LoadAverage()} (a shared machine: compare ratios measured in the same run)
                 """));
+            // Resident memory over the run, and whether it is flat (docs/collector/otlp-ingest.md, "Memory under
+            // sustained load"): after the bounded structures have filled, minute 5's peak within FlatMargin of minute 2's.
+            WriteMemoryOverTime(samples, idleRssMb, options);
+            double? PeakOfMinuteEndingAt(double seconds) => samples.Any(s => s.Elapsed > seconds - 60 && s.Elapsed <= seconds + (options.IntervalSeconds / 2.0))
+                && samples[^1].Elapsed >= seconds - (options.IntervalSeconds / 2.0)
+                ? samples.Where(s => s.Elapsed > seconds - 60 && s.Elapsed <= seconds + (options.IntervalSeconds / 2.0)).Max(s => s.RssMb)
+                : null;
+            Sample? SampleAt(double seconds) => samples.Where(s => Math.Abs(s.Elapsed - seconds) <= options.IntervalSeconds)
+                .OrderBy(s => Math.Abs(s.Elapsed - seconds)).Cast<Sample?>().FirstOrDefault();
+            string RssAt(double seconds) => SampleAt(seconds)?.RssMb.ToString("F0", CultureInfo.InvariantCulture) ?? "-";
+            if (PeakOfMinuteEndingAt(FlatFromSeconds) is { } flatFrom && PeakOfMinuteEndingAt(FlatToSeconds) is { } flatTo)
+            {
+                var change = flatTo / flatFrom - 1;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  memory {(change <= FlatMargin ? "flat" : "NOT flat")}: resident at most {flatFrom:F0} MB in minute {FlatFromSeconds / 60} and {flatTo:F0} MB in minute {FlatToSeconds / 60} ({change:+0.0%;-0.0%}; flat is at most {FlatMargin:0%} higher)"));
+            }
+
             // One Markdown row for the docs' table (scripts/ingest-load.sh collects the rows of a run): resident memory
-            // idle, after 1 and 5 minutes of load (the samples nearest those times), at the end and at most.
-            string RssAt(double seconds) => samples.Where(s => Math.Abs(s.Elapsed - seconds) <= options.IntervalSeconds)
-                .OrderBy(s => Math.Abs(s.Elapsed - seconds)).Select(s => s.RssMb.ToString("F0", CultureInfo.InvariantCulture))
-                .FirstOrDefault() ?? "-";
+            // idle, after 1, 2 and 5 minutes of load (the samples nearest those times), at the end and at most.
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"table row: | OTLP/{options.Transport.ToUpperInvariant()} {options.Encoding} | {options.Store} | {clock.Elapsed.TotalSeconds:F0} s | {steadySpans / steadySeconds:F0} | {(end.CollectorCpu - from.CollectorCpu) / Math.Max(1, steadySpans) * 100_000:F2} | {run.Latency.RunPercentile(0.50):F0} / {run.Latency.RunPercentile(0.99):F0} ms | {idleRssMb:F0} | {RssAt(60)} | {RssAt(300)} | {samples[^1].RssMb:F0} | {samples.Max(s => s.RssMb):F0} | {LoadAverage()} |"));
+                $"table row: | OTLP/{options.Transport.ToUpperInvariant()} {options.Encoding} | {options.Store} | {clock.Elapsed.TotalSeconds:F0} s | {steadySpans / steadySeconds:F0} | {(end.CollectorCpu - from.CollectorCpu) / Math.Max(1, steadySpans) * 100_000:F2} | {run.Latency.RunPercentile(0.50):F0} / {run.Latency.RunPercentile(0.99):F0} ms | {idleRssMb:F0} | {RssAt(60)} | {RssAt(FlatFromSeconds)} | {RssAt(FlatToSeconds)} | {samples[^1].RssMb:F0} | {samples.Max(s => s.RssMb):F0} | {LoadAverage()} |"));
             if (Interlocked.Read(ref run.Failed) > 0 || samples.Sum(s => s.Failed) > 0)
             {
                 Console.WriteLine("last collector output:\n" + string.Join('\n', collector.Output.Split('\n').TakeLast(20)));
@@ -154,8 +184,8 @@ public static class IngestLoadDriver
 
     /// <summary>
     /// Starts the collector as a user runs it: <c>dotnet PerfOtel.Collector.dll</c> from its own folder, Production
-    /// environment, nothing configured but the address, the data directory and the store; plus the
-    /// <c>--collector-env</c> variables a comparison asks for (e.g. the old default of ASP.NET Core's request logging).
+    /// environment and the environment its container image sets (<see cref="ImageEnvironment"/>), nothing configured
+    /// but the address, the data directory and the store; plus the <c>--collector-env</c> variables a comparison asks for (e.g. the old default of ASP.NET Core's request logging).
     /// </summary>
     private static async Task<ExternalProcess> StartCollectorAsync(IngestLoadOptions options, string dataDirectory, Uri address, Uri grpcAddress)
     {
@@ -176,7 +206,7 @@ public static class IngestLoadDriver
             arguments.Add($"--Storage:ConnectionString={options.ConnectionString}");
         }
 
-        var environment = new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Production" };
+        var environment = new Dictionary<string, string>(ImageEnvironment) { ["DOTNET_ENVIRONMENT"] = "Production" };
         foreach (var (name, value) in options.CollectorEnvironment)
         {
             environment[name] = value;
@@ -194,6 +224,32 @@ public static class IngestLoadDriver
         }
 
         return process;
+    }
+
+    /// <summary>
+    /// Resident memory about every tenth of the run (at least every sample): total, anonymous and file-backed, and the
+    /// spans acknowledged by then, so a plateau can be told from bounded structures still filling.
+    /// </summary>
+    private static void WriteMemoryOverTime(List<Sample> samples, double idleRssMb, IngestLoadOptions options)
+    {
+        var step = Math.Max(options.IntervalSeconds, (int)Math.Ceiling(options.Duration / 10.0 / options.IntervalSeconds) * options.IntervalSeconds);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  collector memory over time (idle before the load: {idleRssMb:F0} MB resident):"));
+        Console.WriteLine("    elapsed_s   spans_acknowledged   rss_mb   rss_anon_mb   rss_file_mb   rss_shmem_mb");
+        var next = (double)step;
+        foreach (var sample in samples)
+        {
+            if (sample.Elapsed + (options.IntervalSeconds / 2.0) < next && !ReferenceEquals(sample, samples[^1]))
+            {
+                continue;
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    {sample.Elapsed,9:F0}   {sample.SpansSoFar,18}   {sample.RssMb,6:F0}   {sample.Memory.AnonMb,11:F0}   {sample.Memory.FileMb,11:F0}   {sample.Memory.ShmemMb,12:F0}"));
+            while (next <= sample.Elapsed + (options.IntervalSeconds / 2.0))
+            {
+                next += step;
+            }
+        }
     }
 
     private static ulong UnixNanoNow() => (ulong)(DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
@@ -218,7 +274,7 @@ public static class IngestLoadDriver
     private sealed record Totals(long Spans, double CollectorCpu, long LogLines, TimeSpan Elapsed);
 
     private sealed record Sample(double Elapsed, double SpansPerSecond, double CollectorCores, double CpuPer100k,
-        double P50, double P99, double RssMb, long LogLines, long Throttled, long Failed);
+        double P50, double P99, double RssMb, long LogLines, long Throttled, long Failed, ResidentMemory Memory, long SpansSoFar);
 
     /// <summary>The senders' shared state: templates, counters, one HTTP client or one gRPC channel.</summary>
     private sealed class LoadRun(RequestTemplate[] templates, IngestLoadOptions options, Uri collector) : IDisposable

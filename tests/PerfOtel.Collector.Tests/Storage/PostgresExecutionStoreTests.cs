@@ -151,6 +151,15 @@ public sealed class PostgresExecutionStoreTests(PostgresClusterFixture cluster) 
         Assert.True(reader.GetBoolean(2));
     }
 
+    [Theory]
+    [InlineData("Host=db;Username=perfotel", 64)]
+    [InlineData("Host=db;Username=perfotel;Max Auto Prepare=0", 0)]
+    [InlineData("Host=db;Username=perfotel;Max Auto Prepare=10", 10)]
+    [InlineData("Host=db;Username=perfotel;MaxAutoPrepare=0", 0)]
+    public void StatementsArePreparedUnlessTheConnectionStringSaysOtherwise(string connectionString, int maxAutoPrepare) =>
+        Assert.Equal(maxAutoPrepare,
+            new NpgsqlConnectionStringBuilder(PostgresExecutionStore.WithPreparedStatements(connectionString)).MaxAutoPrepare);
+
     protected override string TimeLiteral(DateTimeOffset time) =>
         "'" + time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture) +
         "+00'::timestamptz";

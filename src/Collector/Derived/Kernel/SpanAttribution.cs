@@ -261,7 +261,7 @@ public sealed class SpanAttribution
                 // Written every time (the store ignores a link it holds): a retried write must still store it, with
                 // the time it was first seen. A new link (the common case) is stored as stamped, without a second copy.
                 var stamped = stampLinks && link.SeenAt != now ? link with { SeenAt = now } : link;
-                var firstSeenAt = AddLink(stamped);
+                var firstSeenAt = AddLink(stamped, batch.SpanLinks.Count);
                 NoteExpired(stamped);
                 toStore.SpanLinks.Add(firstSeenAt == stamped.SeenAt ? stamped : stamped with { SeenAt = firstSeenAt });
                 // Spans of one trace come together: the previous link's trace needs no second hash lookup.
@@ -495,7 +495,10 @@ public sealed class SpanAttribution
     }
 
     /// <summary>Adds a link unless its span is already linked; returns when the span was first seen.</summary>
-    private DateTimeOffset AddLink(SpanLink link)
+    /// <param name="link">The span's link.</param>
+    /// <param name="groupSize">How many links its commit brings: a new group is allocated once at that size rather
+    /// than grown by doubling (a large commit's group is a large-object-heap array, and each doubling left one behind).</param>
+    private DateTimeOffset AddLink(SpanLink link, int groupSize = 0)
     {
         var key = KeyOf(link.Tenant, link.TraceId, link.SpanId);
         // One hash lookup whether the span is new or not.
@@ -511,7 +514,7 @@ public sealed class SpanAttribution
         {
             if (!linksBySeenAt.TryGetValue(link.SeenAt, out var found))
             {
-                linksBySeenAt[link.SeenAt] = found = [];
+                linksBySeenAt[link.SeenAt] = found = new List<SpanKey>(groupSize);
             }
             lastGroup = found;
             lastGroupSeenAt = link.SeenAt;

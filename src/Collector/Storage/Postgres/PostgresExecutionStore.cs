@@ -30,8 +30,23 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     public PostgresExecutionStore(string connectionString, ILogger<PostgresExecutionStore>? logger = null)
     {
         _connectionString = connectionString;
-        _dataSource = NpgsqlDataSource.Create(connectionString);
+        _dataSource = NpgsqlDataSource.Create(WithPreparedStatements(connectionString));
         _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>
+    /// The connection string with Npgsql's automatic preparation on (<c>Max Auto Prepare</c>), unless it sets that
+    /// itself: every write sends the same few statements, which the server would otherwise parse and plan on every batch.
+    /// </summary>
+    internal static string WithPreparedStatements(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxAutoPrepare == 0 && !connectionString.Contains("auto prepare", StringComparison.OrdinalIgnoreCase)
+            && !connectionString.Contains("autoprepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+        return builder.ConnectionString;
     }
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
