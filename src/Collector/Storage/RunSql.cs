@@ -22,38 +22,47 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
     private const int FeedbackAt = RollUpAt + 12;
 
     /// <summary>
-    /// How many invocations a threshold warning's first, newest-first walk reads per result asked for, before it asks the
-    /// warning's value index for the rest (<see cref="SearchAsync"/>). Internal and settable so that tests can force the
-    /// second step; both steps give the same runs.
+    /// How many invocations <c>quality_concern</c>'s first, newest-first walk reads per result asked for, before it asks
+    /// the low-quality index and the feedback accuracy index for the rest (<see cref="SearchAsync"/>). Internal and
+    /// settable so that tests can force the second step; both steps give the same runs.
     /// </summary>
     internal static int TimeWalkRowsPerResult { get; set; } = 40;
 
     private enum Plan
     {
-        /// <summary>Every condition on one newest-first walk (no warning, or a threshold-free one with its partial index).</summary>
+        /// <summary>
+        /// Every condition on one newest-first walk: no warning, or a warning with a time-ordered partial index (its
+        /// predicate repeated in the condition, so that the walk is a range of that index).
+        /// </summary>
         Walk,
 
         /// <summary>The newest <c>@window</c> runs of the other conditions, filtered by the warning.</summary>
         Window,
 
-        /// <summary>The runs past the warning's threshold, found by its value index, then sorted newest first.</summary>
-        ByValue,
+        /// <summary>
+        /// <c>quality_concern</c> after the window: the newest page of runs below the quality index's bound (its
+        /// time-ordered partial index) merged with the runs whose feedback's accuracy is below its threshold (the
+        /// feedback accuracy index), sorted newest first.
+        /// </summary>
+        QualityOrFeedback,
     }
 
     /// <summary>
-    /// The run list (<c>GET /api/v1/invocations</c>), exact for every filter. A threshold warning (confidence, tokens,
-    /// slowness, quality, retries) is answered in up to two steps, so that it is fast whether many runs have it or
-    /// few: first the newest <see cref="TimeWalkRowsPerResult"/> × limit runs of the other filters are walked newest
-    /// first; if they hold a page, that is the page. Otherwise the rest of the page comes from the runs past the
-    /// threshold older than that window, found through the warning's value index and sorted by time: few when the
-    /// warning is rare, and a common warning has already filled its page in the first step.
+    /// The run list (<c>GET /api/v1/invocations</c>), exact for every filter. A warning with a time-ordered partial index
+    /// at its default threshold (<c>low_confidence</c>, <c>high_token_usage</c>, <c>many_retries</c> at that threshold or
+    /// a stricter one, and the threshold-free <c>fallback_used</c>, <c>unpriced_model</c>) is one range of that index.
+    /// <c>quality_concern</c>, which its latest feedback can also raise, takes up to two steps: first the newest
+    /// <see cref="TimeWalkRowsPerResult"/> × limit runs of the other filters are walked newest first; if they hold a
+    /// page, that is the page. Otherwise the rest comes from the newest runs below the quality bound older than that
+    /// window (an index range) merged with the runs whose feedback is below the accuracy threshold (the feedback
+    /// accuracy index). A threshold looser than the index's bound walks the time index.
     /// </summary>
     public async Task<List<RunRow>> SearchAsync(RunSearch search,
         Func<string, List<(string Name, object Value)>, Func<DbDataReader, object>, Task<List<object>>> query)
     {
         ArgumentNullException.ThrowIfNull(search);
         ArgumentNullException.ThrowIfNull(query);
-        if (search.Warning is not { } warning || !HasValueIndex(warning) || search.Limit <= 0)
+        if (search.Warning is not { } warning || !TakesTwoSteps(warning) || search.Limit <= 0)
         {
             var (sql, parameters) = Search(search);
             return (await query(sql, parameters, ReadRow).ConfigureAwait(false)).Cast<RunRow>().ToList();
@@ -76,18 +85,18 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
             return rows;
         }
 
-        var (restSql, restParameters) = Build(search with { After = end, Limit = search.Limit - rows.Count }, null, Plan.ByValue, 0);
+        var (restSql, restParameters) = Build(search with { After = end, Limit = search.Limit - rows.Count }, null, Plan.QualityOrFeedback, 0);
         rows.AddRange((await query(restSql, restParameters, ReadRow).ConfigureAwait(false)).Cast<RunRow>());
         return rows;
     }
 
     /// <summary>
-    /// The value indexes of migration 10 hold the runs past the thresholds' defaults of when it was written (constants,
-    /// so that the index and its query stay one whatever the defaults become): confidence below 0.5, quality below 0.7,
-    /// run tokens above 5 000, and every retried run. A threshold at or inside those bounds (the warning as rare as by
-    /// default, or rarer) is served by them; a looser one makes the warning commoner, and the newest-first walk finds
-    /// it. <c>slow_execution</c> (above each agent's own p95) has none: at most about one run in twenty is above its
-    /// agent's p95, so the walk finds a page within a few thousand runs.
+    /// The time-ordered partial indexes of migration 10 hold the runs past the thresholds' defaults of when it was
+    /// written (constants, so that the index and its query stay one whatever the defaults become): confidence below 0.5,
+    /// quality below 0.7, run tokens above 5 000, and every retried run. A threshold at or inside those bounds (the
+    /// warning as rare as by default, or rarer) is a range of them, tested exactly; a looser one (a tenant's own
+    /// threshold) walks the time index newest first. <c>slow_execution</c> (above each agent's own p95) has none: at
+    /// most about one run in twenty is above its agent's p95, so the walk finds a page within a few thousand runs.
     /// </summary>
     public const double IndexedConfidenceBelow = 0.5;
 
@@ -100,14 +109,9 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
     /// <summary>A number as an SQL literal (invariant culture), for the bounds the partial indexes and their queries share.</summary>
     public static string Sql(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private static bool HasValueIndex(RunWarningFilter warning) => warning.Warning switch
-    {
-        "low_confidence" => warning.Threshold <= IndexedConfidenceBelow,
-        "high_token_usage" => warning.Threshold >= IndexedTokensAbove,
-        "quality_concern" => warning.Threshold <= IndexedQualityBelow,
-        "many_retries" => warning.Threshold >= 0,
-        _ => false,
-    };
+    /// <summary>Whether the warning is answered by the window and then the quality and feedback indexes.</summary>
+    private static bool TakesTwoSteps(RunWarningFilter warning) =>
+        warning.Warning == "quality_concern" && warning.Threshold <= IndexedQualityBelow;
 
     public (string Sql, List<(string Name, object Value)> Parameters) Search(RunSearch search, string? traceId = null) =>
         Build(search, traceId, Plan.Walk, 0);
@@ -163,9 +167,20 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
         }
         else
         {
+            // The newest page of low-quality runs (an index range) and every run with low-accuracy feedback; the outer
+            // query tests the whole rule (the latest feedback) and cuts the page.
+            var others = string.Join(" AND ", conditions);
             conditions.Add(WarningCondition(warning, parameters));
             page = $"""
-                SELECT i.trace_id, i.span_id FROM ({Candidates(warning, parameters)}) m
+                SELECT i.trace_id, i.span_id FROM (
+                    SELECT * FROM (
+                        SELECT i.trace_id, i.span_id FROM invocations i {indexHint("ix_invocations_tenant_low_quality_start")}
+                        WHERE {others} AND i.quality < {Sql(IndexedQualityBelow)} AND i.quality < @w_threshold
+                        {newestFirst}
+                        LIMIT @limit) q
+                    UNION
+                    SELECT invocation_trace_id, invocation_span_id FROM feedback {indexHint("ix_feedback_tenant_accuracy")}
+                    WHERE tenant = @tenant AND invocation_span_id IS NOT NULL AND {FeedbackAccuracy} < @w_accuracy) m
                 {pageFirstJoin} invocations i ON i.trace_id = m.trace_id AND i.span_id = m.span_id AND i.tenant = @tenant
                 WHERE {string.Join(" AND ", conditions)}
                 {newestFirst}
@@ -280,34 +295,6 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
         return (conditions, parameters);
     }
 
-    /// <summary>
-    /// The runs of the tenant past a threshold warning's threshold, by its value index (named to SQLite, which has no
-    /// statistics to choose it; PostgreSQL chooses from its own): a superset of the runs the warning selects, which
-    /// <see cref="WarningCondition"/> then tests exactly.
-    /// </summary>
-    private string Candidates(RunWarningFilter warning, List<(string Name, object Value)> parameters)
-    {
-        const string keys = "SELECT trace_id, span_id FROM invocations";
-        switch (warning.Warning)
-        {
-            case "low_confidence":
-                return $"{keys} {indexHint("ix_invocations_tenant_low_confidence")} WHERE tenant = @tenant AND confidence < {Sql(IndexedConfidenceBelow)} AND confidence < @w_threshold";
-            case "high_token_usage":
-                return $"{keys} {indexHint("ix_invocations_tenant_high_tokens")} WHERE tenant = @tenant AND {RunTokens} > {Sql(IndexedTokensAbove)} AND {RunTokens} > @w_threshold";
-            case "quality_concern":
-                return $"""
-                    {keys} {indexHint("ix_invocations_tenant_low_quality")} WHERE tenant = @tenant AND quality < {Sql(IndexedQualityBelow)} AND quality < @w_threshold
-                    UNION
-                    SELECT invocation_trace_id, invocation_span_id FROM feedback {indexHint("ix_feedback_tenant_accuracy")}
-                    WHERE tenant = @tenant AND invocation_span_id IS NOT NULL AND {FeedbackAccuracy} < @w_accuracy
-                    """;
-            case "many_retries":
-                return $"{keys} {indexHint("ix_invocations_tenant_retries")} WHERE tenant = @tenant AND call_retries > 0 AND call_retries > @w_threshold";
-            default:
-                throw new ArgumentOutOfRangeException(nameof(warning), warning.Warning, "no value index");
-        }
-    }
-
     /// <summary>A run's tokens by the roll-up rule of RecordReader.RollUp, as its expression index has it (unqualified).</summary>
     public const string RunTokens = "(CASE WHEN call_count > 0 THEN call_tokens ELSE input_tokens + output_tokens END)";
 
@@ -332,10 +319,16 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
         switch (warning.Warning)
         {
             case "low_confidence":
-                return "i.confidence < @w_threshold";
+                // At or below the index's bound, its predicate repeated: the page is a range of its partial index.
+                return warning.Threshold <= IndexedConfidenceBelow
+                    ? $"i.confidence < {Sql(IndexedConfidenceBelow)} AND i.confidence < @w_threshold"
+                    : "i.confidence < @w_threshold";
             case "high_token_usage":
-                // The roll-up rule of RecordReader.RollUp: the calls' sum when there are calls, else the span's own.
-                return "(CASE WHEN i.call_count > 0 THEN i.call_tokens ELSE i.input_tokens + i.output_tokens END) > @w_threshold";
+                // The roll-up rule of RecordReader.RollUp (the calls' sum when there are calls, else the span's own), as
+                // the partial index has it; at or above the index's bound, its predicate repeated.
+                return warning.Threshold >= IndexedTokensAbove
+                    ? $"{RunTokens} > {Sql(IndexedTokensAbove)} AND {RunTokens} > @w_threshold"
+                    : $"{RunTokens} > @w_threshold";
             case "slow_execution":
             {
                 if (warning.SlowAboveSeconds.Count == 0)
