@@ -126,11 +126,6 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         // The links, attribution updates, expiry marks and prune go in the same round trip, after the inserts (so in
         // the same order as before): one round trip per write, as before span links existed.
         AddAttributionCommands(command, batch);
-        // Every statement of a write has a fixed text and fixed parameter types (whole columns as arrays), so it is
-        // prepared once per pooled connection and planned once, not on every batch: planning the larger statements
-        // cost more server CPU than executing them (docs/collector/storage.md). A statement already prepared on this
-        // connection costs no round trip here.
-        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             for (var index = 0; index < results.Count; index++)
@@ -934,14 +929,23 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             return (null, callsOwnedHere);
         }
 
-        var command = new NpgsqlBatchCommand($"""
-            SELECT CASE WHEN s.exclusive THEN (SELECT 1 FROM pg_advisory_xact_lock({SummaryLockClass}, s.stripe))
-                        ELSE (SELECT 1 FROM pg_advisory_xact_lock_shared({SummaryLockClass}, s.stripe)) END
-            FROM unnest($1::int[], $2::bool[]) WITH ORDINALITY AS s(stripe, exclusive, n)
-            ORDER BY s.n
-            """);
+        // Stripes in ascending order (the array's, which unnest keeps). Only shared ones, the common case: one plain call
+        // per stripe.
+        var exclusive = modes.ContainsValue(true);
+        var command = new NpgsqlBatchCommand(exclusive
+            ? $"""
+              SELECT CASE WHEN s.exclusive THEN (SELECT 1 FROM pg_advisory_xact_lock({SummaryLockClass}, s.stripe))
+                          ELSE (SELECT 1 FROM pg_advisory_xact_lock_shared({SummaryLockClass}, s.stripe)) END
+              FROM unnest($1::int[], $2::bool[]) WITH ORDINALITY AS s(stripe, exclusive, n)
+              ORDER BY s.n
+              """
+            : $"SELECT pg_advisory_xact_lock_shared({SummaryLockClass}, s) FROM unnest($1::int[]) AS s");
         command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = modes.Keys.ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = modes.Values.ToArray() });
+        if (exclusive)
+        {
+            command.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = modes.Values.ToArray() });
+        }
+
         return (command, callsOwnedHere);
     }
 

@@ -40,11 +40,10 @@ internal sealed class SqliteWriteSession : IDisposable
     {
         _connection = connection;
         _insertInvocation = new(connection, $"INSERT INTO invocations ({Columns.Invocation}, {CallTotals.ColumnNames}) VALUES ({Placeholders(33)}) ON CONFLICT DO NOTHING");
-        // The summary of an invocation's calls stored before this write (rowid at most the largest before it): the
-        // owner index answers alone when there are none, the common case.
+        // The summary of an owner's stored calls: the owner index answers alone when there are none, the common case.
         _storedCallTotals = new(connection, """
             SELECT COUNT(*), SUM(input_tokens + output_tokens), SUM(unpriced_tokens), SUM(attempt > 1), SUM(fallback_from IS NOT NULL)
-            FROM provider_calls WHERE tenant = $p0 AND trace_id = $p1 AND owner_span_id = $p2 AND rowid <= $p3
+            FROM provider_calls WHERE tenant = $p0 AND trace_id = $p1 AND owner_span_id = $p2
             """);
         // Numbered parameters: the raw statement binds by position, and the owner's key comes first.
         _addToOwner = new(connection, """
@@ -115,19 +114,11 @@ internal sealed class SqliteWriteSession : IDisposable
             .Integer(calls.Calls).Integer(calls.Tokens).Integer(calls.UnpricedTokens).Integer(calls.Retries).Integer(calls.Fallbacks)
             .Execute() == 1;
 
-    /// <summary>The largest rowid of provider_calls now: the calls of this write come after it.</summary>
-    public long LastCallRowId()
-    {
-        using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT COALESCE(MAX(rowid), 0) FROM provider_calls";
-        return (long)command.ExecuteScalar()!;
-    }
-
-    /// <summary>What the calls of an owner stored up to <paramref name="lastRowId"/> add up to (one probe of the owner index).</summary>
-    public CallTotals StoredCallTotals(string tenant, string traceId, string ownerSpanId, long lastRowId)
+    /// <summary>What the stored calls of an owner add up to (one probe of the owner index).</summary>
+    public CallTotals StoredCallTotals(string tenant, string traceId, string ownerSpanId)
     {
         Span<long> values = stackalloc long[5];
-        _storedCallTotals.Text(tenant).Text(traceId).Text(ownerSpanId).Integer(lastRowId).QueryIntegers(values);
+        _storedCallTotals.Text(tenant).Text(traceId).Text(ownerSpanId).QueryIntegers(values);
         return new CallTotals(values[0], values[1], values[2], values[3], values[4]);
     }
 
