@@ -3,7 +3,7 @@ using PerfOtel.Collector.Records;
 namespace PerfOtel.Collector.Storage;
 
 /// <summary>
-/// What the provider calls an invocation owns add up to in the five summary columns of <c>invocations</c> (migration 10:
+/// What the provider calls an invocation owns add up to in the five summary columns of <c>invocations</c> (migration 11:
 /// <c>call_count</c>, <c>call_tokens</c>, <c>call_unpriced_tokens</c>, <c>call_retries</c>, <c>call_fallbacks</c>).
 /// The stores' writers keep those columns themselves (no triggers): the sums of a batch's new calls are added in memory
 /// and written with their invocation's insert or in one update per owner (docs/collector/storage.md).

@@ -91,7 +91,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
     }
 
     /// <summary>
-    /// The time-ordered partial indexes of migration 10 hold the runs past the thresholds' defaults of when it was
+    /// The time-ordered partial indexes of migration 11 hold the runs past the thresholds' defaults of when it was
     /// written (constants, so that the index and its query stay one whatever the defaults become): confidence below 0.5,
     /// quality below 0.7, run tokens above 5 000, and every retried run. A threshold at or inside those bounds (the
     /// warning as rare as by default, or rarer) is a range of them, tested exactly; a looser one (a tenant's own
@@ -309,7 +309,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
 
     /// <summary>
     /// One warning's rule (<c>RunWarnings.Of</c>) as a condition on an invocation <c>i</c>: its own columns, the summary
-    /// of its own provider calls that the writer keeps (migration 10) (<c>call_count</c>, <c>call_tokens</c>,
+    /// of its own provider calls that the writer keeps (migration 11) (<c>call_count</c>, <c>call_tokens</c>,
     /// <c>call_unpriced_tokens</c>, <c>call_retries</c>, <c>call_fallbacks</c>) and its latest feedback. The
     /// threshold-free rules repeat their partial index's predicate literally, so that both planners can use it.
     /// </summary>

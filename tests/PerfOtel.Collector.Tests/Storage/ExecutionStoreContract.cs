@@ -452,6 +452,52 @@ public abstract partial class ExecutionStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Migration10_KeepsEveryInvocationAndItsReadsByTenantAgentAndTime()
+    {
+        // Invocations as migration 9 stored them: two tenants, two agents, three sharing one start time.
+        var at = new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
+        AgentInvocation[] stored =
+        [
+            TestRecords.Invocation(spanId: "00000000000000c3", start: at, tenant: "acme"),
+            TestRecords.Invocation(spanId: "00000000000000a1", start: at, tenant: "acme", agent: "coder"),
+            TestRecords.Invocation(spanId: "00000000000000b2", start: at, tenant: "acme"),
+            TestRecords.Invocation(start: at.AddSeconds(-1), tenant: "acme"),
+            TestRecords.Invocation(start: at.AddSeconds(1), tenant: "acme", agent: "coder"),
+            TestRecords.Invocation(start: at, tenant: "globex"),
+        ];
+        var version9 = string.Join(";\n", stored.Select(i =>
+            Insert("invocations", Columns.Invocation, i.Tenant, i.TraceId, i.SpanId, i.ParentSpanId, i.ServiceName,
+                i.AgentName, i.AgentId, i.AgentType, i.TaskId, i.TaskType, i.JobId, i.ConversationId, i.Experiment,
+                i.Variant, i.StartTime, i.DurationSeconds, i.Outcome, i.ErrorType, i.Confidence, i.Quality,
+                i.Tokens.Input, i.Tokens.Output, i.Tokens.CacheRead, i.Tokens.CacheCreation, i.Tokens.Reasoning,
+                i.CostUsd, i.AttributesJson, i.SampleWeight)));
+        await Store.DisposeAsync();
+
+        Store = await RecreateAtSchemaVersionAsync(9, version9);
+
+        async Task<List<AgentInvocation>> Read(InvocationQuery query) =>
+            [.. (await ReadInvocations(query)).Select(s => s.Invocation)];
+        // Every read in start-time order, each tenant's and agent's with its own records only.
+        Assert.Equal(stored.OrderBy(i => i.StartTime).ThenBy(i => i.Tenant + i.SpanId, StringComparer.Ordinal),
+            (await Read(new InvocationQuery())).OrderBy(i => i.StartTime).ThenBy(i => i.Tenant + i.SpanId, StringComparer.Ordinal));
+        var acme = await Read(new InvocationQuery { Tenant = "acme" });
+        Assert.Equal(stored.Where(i => i.Tenant == "acme").OrderBy(i => i.StartTime).Select(i => i.StartTime),
+            acme.Select(i => i.StartTime));
+        Assert.Equal(stored.Where(i => i.Tenant == "acme").OrderBy(i => i.SpanId, StringComparer.Ordinal),
+            acme.OrderBy(i => i.SpanId, StringComparer.Ordinal));
+        Assert.Equal(stored.Where(i => i is { Tenant: "acme", AgentName: "coder" }).OrderBy(i => i.StartTime),
+            await Read(new InvocationQuery { Tenant = "acme", AgentName = "coder" }));
+        var planner = await Read(new InvocationQuery { Tenant = "acme", AgentName = "planner", Since = at });
+        Assert.Equal([stored[2], stored[0]], planner.OrderBy(i => i.SpanId, StringComparer.Ordinal));
+        Assert.Single(await Read(new InvocationQuery { Tenant = "globex" }));
+
+        // New invocations after the migration are stored and read the same way.
+        var later = TestRecords.Invocation(start: at.AddSeconds(2), tenant: "acme");
+        Assert.Single((await Store.WriteAsync(TestRecords.Batch(later), CancellationToken.None)).Invocations);
+        Assert.Equal(later, (await Read(new InvocationQuery { Tenant = "acme", Since = at.AddSeconds(2) })).Single());
+    }
+
+    [Fact]
     public async Task FeedbackOfAnotherTenantDoesNotJoin()
     {
         var invocation = TestRecords.Invocation(taskId: "shared-task", tenant: "acme");

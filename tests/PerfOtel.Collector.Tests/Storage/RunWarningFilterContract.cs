@@ -11,7 +11,7 @@ using PerfOtel.Instrumentation.Conventions;
 namespace PerfOtel.Collector.Tests.Storage;
 
 /// <summary>
-/// The run list's <c>warning=</c> filter, evaluated by the store over the call summary its writer keeps (migration 10),
+/// The run list's <c>warning=</c> filter, evaluated by the store over the call summary its writer keeps (migration 11),
 /// against the per-run rules of the one-run route (<see cref="RunWarnings.Of"/>), on each store: hand-built runs that
 /// meet every warning and its near misses, calls stored before their invocation, calls re-owned by attribution after
 /// their invocation was stored, and another tenant's run; each threshold warning both through its newest-first walk and
@@ -216,9 +216,9 @@ public abstract partial class ExecutionStoreContract
 public abstract partial class ExecutionStoreContract
 {
     [Fact]
-    public async Task Migration10_BackFillsTheCallSummaryOfRunsStoredBefore_AndTheWriterKeepsItAfterwards()
+    public async Task Migration11_BackFillsTheCallSummaryOfRunsStoredBefore_AndTheWriterKeepsItAfterwards()
     {
-        // A database at version 9: run A with three calls (two retried, one of them a fallback, one unpriced), run B
+        // A database at version 10: run A with three calls (two retried, one of them a fallback, one unpriced), run B
         // with none, and another tenant's copy of A's ids with a fallback call of its own.
         var a = TestRecords.Invocation(tenant: "default") with { Confidence = null, Quality = null };
         var b = TestRecords.Invocation(tenant: "default", start: a.StartTime.AddSeconds(1)) with { Confidence = null, Quality = null };
@@ -240,7 +240,7 @@ public abstract partial class ExecutionStoreContract
             c.Tokens.CacheCreation, c.Tokens.Reasoning, c.CostUsd, c.UnpricedTokens, c.Attempt, c.FallbackFrom,
             c.FallbackReason, c.ErrorType, c.SampleWeight);
         await Store.DisposeAsync();
-        Store = await RecreateAtSchemaVersionAsync(9, string.Join(";\n",
+        Store = await RecreateAtSchemaVersionAsync(10, string.Join(";\n",
             [InsertInvocation(a), InsertInvocation(b), InsertInvocation(a with { Tenant = "acme" }), .. calls.Select(InsertCall)]));
         var runs = (IRunStore)Store;
         async Task<List<string>> WarnedAsync(string warning, ThresholdSet? thresholds = null) =>

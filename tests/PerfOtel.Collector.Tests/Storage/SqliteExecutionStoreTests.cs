@@ -130,6 +130,7 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
     [InlineData("default", null, true)]
     [InlineData("default", null, false)]
     [InlineData("default", "planner", true)]
+    [InlineData("default", "planner", false)]
     public async Task InvocationReadsStreamInIndexOrderWithoutSortingEverything(string? tenant, string? agent, bool since)
     {
         await Store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None);
@@ -162,7 +163,7 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
     }
 
     [Fact]
-    public async Task SpanLinksArePackedPerCommitAndTheInvocationTimeIndexesStay()
+    public async Task SpanLinksArePackedPerCommitAndTheRunListIndexesServeTheInvocationReads()
     {
         var link = new SpanLink { Tenant = "default", TraceId = "4bf92f3577b34da6a3ce929d0e0e4736", SpanId = "00f067aa0ba902b7", SeenAt = TestRecords.Start };
         var batch = TestRecords.Batch();
@@ -187,14 +188,17 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
         }
 
         // Migration 9: one row per commit for its links (here 100 links, packed in under 20 bytes each), decisions
-        // clustered on their key; the (tenant, start_time) indexes give the invocation reads their (start_time, rowid)
-        // order, which InvocationReadsStreamInIndexOrderWithoutSortingEverything relies on.
+        // clustered on their key. Migration 10: the (tenant[, agent], start_time) indexes are gone, their run-list twins
+        // give a tenant's invocation reads their order (InvocationReadsStreamInIndexOrderWithoutSortingEverything).
         Assert.DoesNotContain("span_links", schema.Keys);
         Assert.Contains("ix_span_link_packs_seen", schema.Keys);
         Assert.EndsWith("WITHOUT ROWID", schema["span_link_expiries"].TrimEnd(), StringComparison.Ordinal);
         Assert.Contains("ix_span_link_expiries_seen", schema.Keys);
-        Assert.Contains("ix_invocations_tenant_start", schema.Keys);
-        Assert.Contains("ix_invocations_tenant_agent_start", schema.Keys);
+        Assert.DoesNotContain("ix_invocations_tenant_start", schema.Keys);
+        Assert.DoesNotContain("ix_invocations_tenant_agent_start", schema.Keys);
+        Assert.Contains("ix_invocations_tenant_start_span", schema.Keys);
+        Assert.Contains("ix_invocations_tenant_agent_start_span", schema.Keys);
+        Assert.Contains("ix_invocations_start", schema.Keys);
         Assert.True(await reader.NextResultAsync());
         Assert.True(await reader.ReadAsync());
         Assert.Equal(1, reader.GetInt64(0));

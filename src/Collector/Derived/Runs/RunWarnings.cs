@@ -82,7 +82,7 @@ public static class RunWarnings
 
     /// <summary>
     /// The same rule as <see cref="Of"/> for one warning, handed to the store to evaluate in SQL over the invocations'
-    /// own columns, the summary of their calls that the store's writer keeps (migration 10) and their latest feedback:
+    /// own columns, the summary of their calls that the store's writer keeps (migration 11) and their latest feedback:
     /// the run list's <c>warning=</c> selects exactly the runs this class warns about (the equivalence test,
     /// <c>RunList_WarningFilter_SelectsExactlyTheRunsTheRulesWarnAbout</c>, holds the two together).
     /// </summary>

@@ -267,9 +267,14 @@ internal static class PostgresSchema
                 },
                 cancellationToken),
         },
-        // The same number as SQLite's (10): the summary of each invocation's own provider calls, kept by the writer (no
+        // The same number as SQLite's migration 10, which drops the two invocation indexes this store dropped in its
+        // migration 8: nothing to add here (the numbers stay equal).
+        new(10, "cheaper ingest on SQLite: its two invocation indexes that are prefixes of their run-list twins (PostgreSQL dropped them in migration 8)", """
+            SELECT 1;
+            """),
+        // The same number as SQLite's (11): the summary of each invocation's own provider calls, kept by the writer (no
         // triggers; docs/collector/storage.md), back-filled; the indexes of the run list's warning= filter.
-        new(10, "call summary on invocations (count, tokens, unpriced tokens, retries, fallbacks) kept by the writer, back-filled; indexes of the run list's warning= filter", $"""
+        new(11, "call summary on invocations (count, tokens, unpriced tokens, retries, fallbacks) kept by the writer, back-filled; indexes of the run list's warning= filter", $"""
             ALTER TABLE invocations ADD COLUMN call_count bigint NOT NULL DEFAULT 0,
                 ADD COLUMN call_tokens bigint NOT NULL DEFAULT 0,
                 ADD COLUMN call_unpriced_tokens bigint NOT NULL DEFAULT 0,

@@ -214,7 +214,10 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     internal static (string Sql, QueryFilter Filter) InvocationsCommand(InvocationQuery query)
     {
         var filter = Filter(query, "i.", "start_time");
-        // Grouping by (start_time, rowid) follows the index order, so SQLite streams groups instead of sorting them.
+        // Grouping and ordering follow the order of the index the read takes, so SQLite streams groups instead of
+        // sorting them: a tenant's invocations come from a run-list index, (tenant[, agent], start_time, span_id,
+        // trace_id) and its rowid; every tenant's (the start-up replay) from (start_time) and its rowid.
+        var order = query.Tenant is null ? "i.start_time, i.rowid" : "i.start_time, i.span_id, i.trace_id, i.rowid";
         var sql = $"""
             SELECT {Columns.Prefixed(Columns.Invocation, "i")},
                    COUNT(p.span_id), TOTAL(p.input_tokens), TOTAL(p.output_tokens), TOTAL(p.cache_read_tokens),
@@ -228,8 +231,8 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
                   AND latest.tenant = i.tenant
                 ORDER BY latest.received_at DESC LIMIT 1)
             {filter.Where}
-            GROUP BY i.start_time, i.rowid
-            ORDER BY i.start_time, i.rowid
+            GROUP BY {order}
+            ORDER BY {order}
             {filter.Limit}
             """;
         return (sql, filter);

@@ -380,11 +380,18 @@ internal static class SqliteSchema
                 },
                 cancellationToken),
         },
-        // The same number as PostgreSQL's (10). The summary of each invocation's own provider calls (the calls whose
+        // The same number as PostgreSQL's. PostgreSQL dropped these two in its migration 8; SQLite kept them then for
+        // the (start_time, rowid) order of the invocation reads, which now read a tenant's invocations in the order of
+        // the run-list twins instead (start_time, span_id, trace_id, rowid): the same start-time order, ties by span.
+        new(10, "cheaper ingest: drop the two invocation indexes that are prefixes of their run-list twins", """
+            DROP INDEX IF EXISTS ix_invocations_tenant_start;
+            DROP INDEX IF EXISTS ix_invocations_tenant_agent_start;
+            """),
+        // The same number as PostgreSQL's (11). The summary of each invocation's own provider calls (the calls whose
         // owner_span_id is its span, as the run reads roll them up), kept by the writer whatever order records arrive in
         // and when attribution re-owns a stored call (no triggers); what the run list's warning= filter reads
         // (docs/collector/storage.md).
-        new(10, "call summary on invocations (count, tokens, unpriced tokens, retries, fallbacks) kept by the writer, back-filled; indexes of the run list's warning= filter", $"""
+        new(11, "call summary on invocations (count, tokens, unpriced tokens, retries, fallbacks) kept by the writer, back-filled; indexes of the run list's warning= filter", $"""
             ALTER TABLE invocations ADD COLUMN call_count INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE invocations ADD COLUMN call_tokens INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE invocations ADD COLUMN call_unpriced_tokens INTEGER NOT NULL DEFAULT 0;
