@@ -12,6 +12,11 @@
 #   STORES=postgres bash scripts/load/store-load-compare.sh ...   one store only (default: sqlite postgres)
 #   CURRENT_ARGS="--cache-mib 64" bash scripts/load/store-load-compare.sh ...   extra store-load options for the
 #                                                           current build only (here SQLite's writer cache of 36e6aa4)
+#   SPIN=off bash scripts/load/store-load-compare.sh ...    both builds without the .NET thread pool's spin-waiting
+#                                                           (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0): its idle
+#                                                           workers otherwise spin in sched_yield while the writers wait
+#                                                           for the database, about half of the PostgreSQL driver's CPU,
+#                                                           and more of it the longer the server takes to answer
 #
 # Three figures per run: steady-state spans/s and spans per CPU-second of the driver process (as the driver prints
 # them), and spans per CPU-second of the whole run counting the driver AND, for PostgreSQL, the server's processes
@@ -37,6 +42,7 @@ postgres_cluster_start
 # postgres_cluster_start sets its own EXIT trap: put back the one that also removes the base worktree.
 trap cleanup EXIT
 links="${LINKS:-on}"
+if [ "${SPIN:-on}" = off ]; then export DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0; fi
 read -r -a current_args <<< "${CURRENT_ARGS:-}"
 # CPU clock ticks used so far by the throwaway cluster: the postmaster with its reaped children, and the live children.
 server_ticks() {
@@ -80,7 +86,7 @@ measure() {
   rm -f "$out" "$times"
 }
 
-echo "store-load, $seconds s per run, $rounds rounds of base/current/current/base, span links $links${CURRENT_ARGS:+, current with $CURRENT_ARGS}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "store-load, $seconds s per run, $rounds rounds of base/current/current/base, span links $links${CURRENT_ARGS:+, current with $CURRENT_ARGS}, thread pool spin ${SPIN:-on}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 run=0
 printf '%-9s %-8s %14s %18s %28s\n' store build "spans/s" "spans per CPU-s" "per CPU-s, driver+server"
 for provider in ${STORES:-sqlite postgres}; do

@@ -100,6 +100,20 @@ public class PeerScrapeBenchmarks
             context.Response.ContentLength = preRendered.Length;
             await context.Response.Body.WriteAsync(preRendered);
         });
+        // Diagnostic endpoint for scrape-cpu (not a benchmark row): a real PerfOtel collection and serialisation into
+        // its buffer, then the floor's pre-rendered bytes sent instead of that buffer. Against the floor it is the
+        // collection's wall time; against PerfOtel, the cost of sending from the freshly written buffer.
+        var perfOtelExporter = PerfOtelExporterInternals.Find(app.Services.GetRequiredService<MeterProvider>());
+        app.MapGet("/collect-then-floor", async (HttpContext context) =>
+        {
+            using (await perfOtelExporter.Scrapes.GetAsync(ExporterFormat, context.RequestAborted))
+            {
+            }
+
+            context.Response.ContentType = contentType;
+            context.Response.ContentLength = preRendered.Length;
+            await context.Response.Body.WriteAsync(preRendered);
+        });
         app.StartAsync().GetAwaiter().GetResult();
 
         var invocations = meter.CreateCounter<long>("perfotel.agent.invocations", null, "Agent invocations by outcome");
@@ -125,7 +139,7 @@ public class PeerScrapeBenchmarks
 
         // Every endpoint must serve the whole workload, or the comparison is void.
         preRendered = GetBytes("/perfotel");
-        foreach (var path in new[] { "/perfotel", "/perfotel-without-created", "/otel", "/prometheus-net", "/prometheus-net-meter-adapter", "/floor" })
+        foreach (var path in new[] { "/perfotel", "/collect-then-floor", "/perfotel-without-created", "/otel", "/prometheus-net", "/prometheus-net-meter-adapter", "/floor" })
         {
             var lines = GetBytes(path).Count(b => b == (byte)'\n');
             if (lines < SeriesCount)
@@ -134,6 +148,11 @@ public class PeerScrapeBenchmarks
             }
         }
     }
+
+    private global::PerfOtel.Exporter.Implementation.Serialization.ExpositionFormat ExporterFormat =>
+        Format == ScrapeFormat.OpenMetrics
+            ? global::PerfOtel.Exporter.Implementation.Serialization.ExpositionFormat.OpenMetrics
+            : global::PerfOtel.Exporter.Implementation.Serialization.ExpositionFormat.PrometheusText;
 
     [GlobalCleanup]
     public void Cleanup()
@@ -164,9 +183,17 @@ public class PeerScrapeBenchmarks
     [Benchmark(Description = "HTTP floor (pre-rendered bytes)")]
     public Task<int> HttpFloor() => GetAsync("/floor");
 
+    /// <summary>PerfOtel's collection, then the floor's bytes (diagnostic for <c>scrape-cpu</c>, not a benchmark row).</summary>
+    public Task<int> CollectThenFloor() => GetAsync("/collect-then-floor");
+
+    /// <summary>Milliseconds from sending the last GET to having its response headers (for <c>scrape-cpu</c>).</summary>
+    internal double LastHeadersMilliseconds { get; private set; }
+
     private async Task<int> GetAsync(string path)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var response = await client.GetAsync(new Uri(path, UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        LastHeadersMilliseconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         response.EnsureSuccessStatusCode();
         await using var body = await response.Content.ReadAsStreamAsync();
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
@@ -179,6 +206,13 @@ public class PeerScrapeBenchmarks
 
         System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         return total;
+    }
+
+    private static class PerfOtelExporterInternals
+    {
+        public static global::PerfOtel.Exporter.Implementation.PerfOtelPrometheusExporter Find(MeterProvider provider) =>
+            global::PerfOtel.Exporter.Implementation.PerfOtelPrometheusExporter.FindFor(provider)
+            ?? throw new InvalidOperationException("no PerfOtel exporter");
     }
 
     private byte[] GetBytes(string path) =>

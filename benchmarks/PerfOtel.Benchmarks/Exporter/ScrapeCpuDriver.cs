@@ -7,10 +7,12 @@ namespace PerfOtel.Benchmarks.Exporter;
 /// <c>scrape-cpu ENDPOINTS SERIES text|om SECONDS [ROUNDS]</c>: the <see cref="PeerScrapeBenchmarks"/> set-up, a warm-up
 /// until the JIT has tiered the scrape paths up, then ROUNDS (default 3) rounds of SECONDS each in which the endpoints
 /// (perfotel, perfotel-without-created, floor, otel, prometheus-net,
-/// prometheus-net-meter-adapter) take turns in blocks of a few GETs. Interleaving
+/// prometheus-net-meter-adapter; for diagnosis also collect-then-floor, PerfOtel's real collection followed by the
+/// floor's bytes) take turns in blocks of a few GETs. Interleaving
 /// puts every endpoint under the same machine load, so the ratios to the floor printed per round are fair even when
 /// other work shares the machine (measuring one endpoint after the other is not: the load moves in between). Per endpoint
-/// and round: the wall-time median, mean, minimum and 90th percentile per GET, process CPU per GET, bytes allocated per
+/// and round: the wall-time median, mean, minimum and 90th percentile per GET, the median time to the response headers,
+/// process CPU per GET, bytes allocated per
 /// GET and garbage collections per 1 000 GETs. Also the tool for attaching a profiler (perf with
 /// <c>DOTNET_PerfMapEnabled=1</c>).
 /// </summary>
@@ -72,7 +74,7 @@ internal static class ScrapeCpuDriver
                             $", to floor: median {s.Median / floor.Median:F2}x mean {s.Mean / floor.Mean:F2}x cpu {s.CpuPerGet / floor.CpuPerGet:F2}x");
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"round {round} {endpoint}: {s.Times.Count} GETs, wall median {s.Median:F3} mean {s.Mean:F3} min {s.Min:F3} "
-                        + $"p90 {s.P90:F3} ms, cpu {s.CpuPerGet:F3} ms/GET, allocated {s.Allocated / s.Times.Count} B/GET, "
+                        + $"p90 {s.P90:F3} ms (headers median {s.HeadersMedian:F3}), cpu {s.CpuPerGet:F3} ms/GET, allocated {s.Allocated / s.Times.Count} B/GET, "
                         + $"GCs per 1000 GETs gen0 {1000.0 * s.Gen0 / s.Times.Count:F1} gen1 {1000.0 * s.Gen1 / s.Times.Count:F1} "
                         + $"gen2 {1000.0 * s.Gen2 / s.Times.Count:F1}{ratios}"));
                 }
@@ -98,7 +100,7 @@ internal static class ScrapeCpuDriver
         {
             var started = Stopwatch.GetTimestamp();
             await GetAsync(benchmarks, endpoint);
-            stats.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            stats.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds, benchmarks.LastHeadersMilliseconds);
         }
 
         process.Refresh();
@@ -117,6 +119,7 @@ internal static class ScrapeCpuDriver
         "prometheus-net" => benchmarks.PrometheusNet(),
         "prometheus-net-meter-adapter" => benchmarks.PrometheusNetMeterAdapter(),
         "perfotel" => benchmarks.PerfOtel(),
+        "collect-then-floor" => benchmarks.CollectThenFloor(),
         _ => throw new ArgumentException($"unknown endpoint {endpoint}"),
     };
 
@@ -126,6 +129,19 @@ internal static class ScrapeCpuDriver
         private double sum;
 
         public List<double> Times { get; } = new(capacity: 16_384);
+
+        // Time to the response headers: for a buffered exporter the collection and serialisation, for the floor next
+        // to nothing; the rest of the GET is the body's transfer.
+        public List<double> HeaderTimes { get; } = new(capacity: 16_384);
+
+        public double HeadersMedian
+        {
+            get
+            {
+                HeaderTimes.Sort();
+                return HeaderTimes[HeaderTimes.Count / 2];
+            }
+        }
 
         public TimeSpan Cpu { get; set; }
 
@@ -147,9 +163,10 @@ internal static class ScrapeCpuDriver
 
         public double CpuPerGet => Cpu.TotalMilliseconds / Times.Count;
 
-        public void Add(double milliseconds)
+        public void Add(double milliseconds, double headersMilliseconds)
         {
             Times.Add(milliseconds);
+            HeaderTimes.Add(headersMilliseconds);
             sum += milliseconds;
             sorted = false;
         }
