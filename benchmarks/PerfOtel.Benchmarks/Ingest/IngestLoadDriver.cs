@@ -151,18 +151,20 @@ public static class IngestLoadDriver
             // Resident memory over the run, and whether it is flat (docs/collector/otlp-ingest.md, "Memory under
             // sustained load"): after the bounded structures have filled, minute 5's peak within FlatMargin of minute 2's.
             WriteMemoryOverTime(samples, idleRssMb, options);
-            double? PeakOfMinuteEndingAt(double seconds) => samples.Any(s => s.Elapsed > seconds - 60 && s.Elapsed <= seconds + (options.IntervalSeconds / 2.0))
-                && samples[^1].Elapsed >= seconds - (options.IntervalSeconds / 2.0)
-                ? samples.Where(s => s.Elapsed > seconds - 60 && s.Elapsed <= seconds + (options.IntervalSeconds / 2.0)).Max(s => s.RssMb)
+            // The minute ending at a time, when the run covered it: its peak decides, its trough is printed beside it.
+            double[]? MinuteEndingAt(double seconds) => samples[^1].Elapsed >= seconds - (options.IntervalSeconds / 2.0)
+                && samples.Where(s => s.Elapsed > seconds - 60 && s.Elapsed <= seconds + (options.IntervalSeconds / 2.0)).Select(s => s.RssMb).ToArray() is { Length: > 0 } minute
+                ? minute
                 : null;
             Sample? SampleAt(double seconds) => samples.Where(s => Math.Abs(s.Elapsed - seconds) <= options.IntervalSeconds)
                 .OrderBy(s => Math.Abs(s.Elapsed - seconds)).Cast<Sample?>().FirstOrDefault();
             string RssAt(double seconds) => SampleAt(seconds)?.RssMb.ToString("F0", CultureInfo.InvariantCulture) ?? "-";
-            if (PeakOfMinuteEndingAt(FlatFromSeconds) is { } flatFrom && PeakOfMinuteEndingAt(FlatToSeconds) is { } flatTo)
+            if (MinuteEndingAt(FlatFromSeconds) is { } minuteFrom && MinuteEndingAt(FlatToSeconds) is { } minuteTo)
             {
+                var (flatFrom, flatTo) = (minuteFrom.Max(), minuteTo.Max());
                 var change = flatTo / flatFrom - 1;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  memory {(change <= FlatMargin ? "flat" : "NOT flat")}: resident at most {flatFrom:F0} MB in minute {FlatFromSeconds / 60} and {flatTo:F0} MB in minute {FlatToSeconds / 60} ({change:+0.0%;-0.0%}; flat is at most {FlatMargin:0%} higher)"));
+                    $"  memory {(change <= FlatMargin ? "flat" : "NOT flat")}: resident at most {flatFrom:F0} MB in minute {FlatFromSeconds / 60} and {flatTo:F0} MB in minute {FlatToSeconds / 60} ({change:+0.0%;-0.0%}; flat is at most {FlatMargin:0%} higher); troughs {minuteFrom.Min():F0} and {minuteTo.Min():F0} MB"));
             }
 
             // One Markdown row for the docs' table (scripts/ingest-load.sh collects the rows of a run): resident memory
