@@ -12,10 +12,11 @@ namespace PerfOtel.Benchmarks.Runs;
 
 /// <summary>
 /// GET /api/v1/invocations over a store holding one million invocations (five agents, one provider call each, one in
-/// ten failed, one in fifty with a fallback, a job per hundred runs): the first page, an agent's page, failures only, a
-/// page deep in the cursor, one job, and two <c>warning=</c> pages through the list's own pager (a common warning, and one
-/// no run has, which examines the most rows a page may). SQLite by default; PostgreSQL when PERFOTEL_TEST_POSTGRES holds
-/// a connection string. Ratios against the first page, measured in the same run.
+/// ten failed, a job per hundred runs, every warning at a known rate, <see cref="RunListFill.FillAsync"/>): the first
+/// page, an agent's page, failures only, a page deep in the cursor, one job, and a <c>warning=</c> page for each
+/// warning through the list's own pager. SQLite by default; PostgreSQL when PERFOTEL_TEST_POSTGRES holds a connection
+/// string. Ratios against the first page, measured in the same run. The set-up gathers PostgreSQL's statistics after
+/// the fill, as the driver does (without them the figures are of plans a store in service does not run).
 /// </summary>
 [MemoryDiagnoser]
 public class RunListBenchmarks
@@ -32,6 +33,7 @@ public class RunListBenchmarks
         _directory = Path.Combine(Path.GetTempPath(), "perfotel-runlist-" + Guid.NewGuid().ToString("N"));
         _store = RunListFill.Open(_directory, Environment.GetEnvironmentVariable(RunListFill.PostgresVariable));
         _deep = RunListFill.FillAsync(_store, Invocations).GetAwaiter().GetResult();
+        RunListFill.AnalyzeAsync(Environment.GetEnvironmentVariable(RunListFill.PostgresVariable)).GetAwaiter().GetResult();
     }
 
     [GlobalCleanup]
@@ -60,17 +62,23 @@ public class RunListBenchmarks
     public Task<RunPage> OneJob() => RunListFill.PageAsync(_store, RunListFill.Query.OneJob, _deep);
 
     [Benchmark]
-    public Task<RunPage> CommonWarningPage() => RunListFill.PageAsync(_store, RunListFill.Query.CommonWarningPage, _deep);
-
-    [Benchmark]
-    public Task<RunPage> AbsentWarningPage() => RunListFill.PageAsync(_store, RunListFill.Query.AbsentWarningPage, _deep);
+    [Arguments(RunListFill.Query.LowConfidencePage)]
+    [Arguments(RunListFill.Query.HighTokenUsagePage)]
+    [Arguments(RunListFill.Query.SlowExecutionPage)]
+    [Arguments(RunListFill.Query.QualityConcernPage)]
+    [Arguments(RunListFill.Query.ManyRetriesPage)]
+    [Arguments(RunListFill.Query.FallbackUsedPage)]
+    [Arguments(RunListFill.Query.UnpricedModelPage)]
+    [Arguments(RunListFill.Query.RareLowConfidencePage)]
+    [Arguments(RunListFill.Query.NoHighTokenUsagePage)]
+    public Task<RunPage> WarningPage(RunListFill.Query query) => RunListFill.PageAsync(_store, query, _deep);
 }
 
 /// <summary>
 /// Fills a store for the run list and times the queries without BenchmarkDotNet (<c>run-list [count] [--postgres
 /// connection-string]</c>; scripts/load/run-list.sh starts a throwaway PostgreSQL for it).
 /// </summary>
-internal static class RunListFill
+public static class RunListFill
 {
     public const string Command = "run-list";
     public const string PostgresVariable = "PERFOTEL_TEST_POSTGRES";
@@ -84,8 +92,15 @@ internal static class RunListFill
         DeepCursorPage,
         OneJob,
         MinCostPage,
-        CommonWarningPage,
-        AbsentWarningPage,
+        LowConfidencePage,
+        HighTokenUsagePage,
+        SlowExecutionPage,
+        QualityConcernPage,
+        ManyRetriesPage,
+        FallbackUsedPage,
+        UnpricedModelPage,
+        RareLowConfidencePage,
+        NoHighTokenUsagePage,
     }
 
     private static readonly Dictionary<Query, string> Names = new()
@@ -96,20 +111,37 @@ internal static class RunListFill
         [Query.DeepCursorPage] = "deep cursor page",
         [Query.OneJob] = "one job",
         [Query.MinCostPage] = "min cost page",
-        [Query.CommonWarningPage] = "warning=fallback_used page (one run in fifty)",
-        [Query.AbsentWarningPage] = "warning=unpriced_model page (no run: 5 000 examined)",
+        [Query.LowConfidencePage] = "warning=low_confidence (one run in 100)",
+        [Query.HighTokenUsagePage] = "warning=high_token_usage (one run in 200)",
+        [Query.SlowExecutionPage] = "warning=slow_execution (one run in 7)",
+        [Query.QualityConcernPage] = "warning=quality_concern (one run in 100, by quality or feedback)",
+        [Query.ManyRetriesPage] = "warning=many_retries (one run in 500)",
+        [Query.FallbackUsedPage] = "warning=fallback_used (one run in 50)",
+        [Query.UnpricedModelPage] = "warning=unpriced_model (one run in 1 000)",
+        [Query.RareLowConfidencePage] = "warning=low_confidence, threshold 0.1 (one run in 100 000)",
+        [Query.NoHighTokenUsagePage] = "warning=high_token_usage, threshold 10 000 000 (no run)",
     };
 
+    private static readonly string[] Agents = ["planner", "coder", "reviewer", "support", "research"];
+
+    /// <summary>Each agent's p95 as the route would pass it: 6.5 s, so the runs of 7 s (one in seven) are slow.</summary>
+    private static readonly KeyValuePair<string, double?>[] AgentP95s =
+        [.. Agents.Select(a => new KeyValuePair<string, double?>(a, 6.5))];
+
     private static readonly ThresholdSet Defaults = new();
+
+    /// <summary>Thresholds that make a warning rare (confidence below 0.1) or absent (more than 10 M tokens).</summary>
+    private static readonly ThresholdSet Rare = new() { MinRunConfidence = 0.1, MaxTokensPerInvocation = 10_000_000 };
 
     public static IExecutionStore Open(string directory, string? postgres) =>
         string.IsNullOrWhiteSpace(postgres)
             ? new SqliteExecutionStore(directory, fullDurability: false)
             : new PostgresExecutionStore(postgres);
 
-    /// <summary>One page as GET /api/v1/invocations reads it: 50 runs, default thresholds, no agent p95.</summary>
+    /// <summary>One page as GET /api/v1/invocations reads it: 50 runs, default thresholds, every agent's p95 6.5 s.</summary>
     public static Task<RunPage> PageAsync(IExecutionStore store, Query query, RunCursor deep)
     {
+        ArgumentNullException.ThrowIfNull(deep);
         var all = new RunSearch { Tenant = "default", Limit = 50 };
         var (search, warning) = query switch
         {
@@ -119,18 +151,26 @@ internal static class RunListFill
             Query.DeepCursorPage => (all with { After = deep }, null),
             Query.OneJob => (all with { JobId = "job-4242", Limit = 10_000 }, null),
             Query.MinCostPage => (all with { MinCostUsd = 0.0001 }, null),
-            Query.CommonWarningPage => (all, RunWarnings.FallbackUsed),
-            Query.AbsentWarningPage => (all, RunWarnings.UnpricedModel),
+            Query.LowConfidencePage => (all, RunWarnings.LowConfidence),
+            Query.HighTokenUsagePage => (all, RunWarnings.HighTokenUsage),
+            Query.SlowExecutionPage => (all, RunWarnings.SlowExecution),
+            Query.QualityConcernPage => (all, RunWarnings.QualityConcern),
+            Query.ManyRetriesPage => (all, RunWarnings.ManyRetries),
+            Query.FallbackUsedPage => (all, RunWarnings.FallbackUsed),
+            Query.UnpricedModelPage => (all, RunWarnings.UnpricedModel),
+            Query.RareLowConfidencePage => (all, RunWarnings.LowConfidence),
+            Query.NoHighTokenUsagePage => (all, RunWarnings.HighTokenUsage),
             _ => throw new ArgumentOutOfRangeException(nameof(query)),
         };
-        return RunPages.ReadAsync((IRunStore)store, search, warning,
-            row => RunWarnings.Summarize(row.Stored, row.Calls, Defaults, agentP95Seconds: null), CancellationToken.None);
+        var thresholds = query is Query.RareLowConfidencePage or Query.NoHighTokenUsagePage ? Rare : Defaults;
+        var filter = warning is null ? null : RunWarnings.StoreFilter(warning, thresholds, AgentP95s);
+        return RunPages.ReadAsync((IRunStore)store, search with { Warning = filter },
+            row => RunWarnings.Summarize(row.Stored, row.Calls, thresholds, 6.5), CancellationToken.None);
     }
 
     public static async Task<RunCursor> FillAsync(IExecutionStore store, int invocations)
     {
         await store.InitializeAsync(CancellationToken.None);
-        var agents = new[] { "planner", "coder", "reviewer", "support", "research" };
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         RunCursor? deep = null;
         const int perBatch = 5_000;
@@ -141,24 +181,37 @@ internal static class RunListFill
             {
                 var trace = i.ToString("x32", CultureInfo.InvariantCulture);
                 var span = (i + 1L).ToString("x16", CultureInfo.InvariantCulture);
-                var agent = agents[i % agents.Length];
+                var agent = Agents[i % Agents.Length];
                 var at = start.AddSeconds(i * 2.5);
                 batch.Invocations.Add(new AgentInvocation
                 {
                     Tenant = "default", TraceId = trace, SpanId = span, AgentName = agent, AgentType = "react",
                     JobId = "job-" + (i / 100).ToString(CultureInfo.InvariantCulture), TaskType = "ticket",
                     StartTime = at, DurationSeconds = 1 + i % 7, Outcome = i % 10 == 0 ? "failure" : "success",
-                    Confidence = 0.8,
+                    Confidence = i % 100_000 == 3 ? 0.05 : i % 100 == 3 ? 0.3 : 0.8, Quality = i % 100 == 11 ? 0.5 : 0.9,
                 });
                 batch.ProviderCalls.Add(new ProviderCall
                 {
                     Tenant = "default", TraceId = trace, SpanId = (i + 1L + (1L << 40)).ToString("x16", CultureInfo.InvariantCulture),
                     ParentSpanId = span, InvocationSpanId = span, AgentName = agent, Operation = "chat", Provider = "openai",
                     RequestModel = "gpt-4o-mini", StartTime = at, DurationSeconds = 0.5,
-                    Tokens = new TokenCounts(800, 120, 0, 0, 0), CostUsd = 0.0002,
+                    Tokens = i % 200 == 5 ? new TokenCounts(5_000, 1_000, 0, 0, 0) : new TokenCounts(800, 120, 0, 0, 0),
+                    CostUsd = i % 1000 == 17 ? null : 0.0002, UnpricedTokens = i % 1000 == 17 ? 920 : 0,
                     FallbackFrom = i % 50 == 7 ? "anthropic/claude-sonnet-4" : null,
                     FallbackReason = i % 50 == 7 ? "rate_limited" : null,
                 });
+                // One run in 500 retries three times (more than MaxRunRetries, 2).
+                for (var retry = 2; i % 500 == 13 && retry <= 4; retry++)
+                {
+                    batch.ProviderCalls.Add(new ProviderCall
+                    {
+                        Tenant = "default", TraceId = trace,
+                        SpanId = (i + 1L + ((long)retry << 40)).ToString("x16", CultureInfo.InvariantCulture),
+                        ParentSpanId = span, InvocationSpanId = span, AgentName = agent, Operation = "chat",
+                        Provider = "openai", RequestModel = "gpt-4o-mini", StartTime = at, DurationSeconds = 0.5,
+                        Tokens = new TokenCounts(100, 10, 0, 0, 0), CostUsd = 0.00002, Attempt = retry,
+                    });
+                }
                 if (i == invocations / 2)
                 {
                     deep = new RunCursor(at, span, trace);
@@ -214,7 +267,7 @@ internal static class RunListFill
     /// PostgreSQL plans from table statistics, which autovacuum gathers a little after a bulk load; the driver gathers
     /// them at once (ANALYZE) so that it measures the plans a store in service runs. SQLite has none to gather.
     /// </summary>
-    private static async Task AnalyzeAsync(string? postgres)
+    public static async Task AnalyzeAsync(string? postgres)
     {
         if (string.IsNullOrWhiteSpace(postgres))
         {

@@ -6,7 +6,7 @@ namespace PerfOtel.Collector.Records;
 /// </summary>
 public sealed record RunCursor(DateTimeOffset StartTime, string SpanId, string TraceId);
 
-/// <summary>Filter of <c>GET /api/v1/invocations</c> as the store applies it (warnings are applied by the caller).</summary>
+/// <summary>Filter of <c>GET /api/v1/invocations</c> as the store applies it, <c>warning=</c> included.</summary>
 public sealed record RunSearch
 {
     public required string Tenant { get; init; }
@@ -26,7 +26,24 @@ public sealed record RunSearch
     /// <summary>On the rolled-up cost (the calls' sum, else the span's own); an invocation of unknown cost never matches.</summary>
     public double? MinCostUsd { get; init; }
     public RunCursor? After { get; init; }
+    /// <summary>Only the runs with one warning, by the thresholds of today (built by <c>RunWarnings.StoreFilter</c>).</summary>
+    public RunWarningFilter? Warning { get; init; }
     public required int Limit { get; init; }
+}
+
+/// <summary>
+/// One warning's rule as the store evaluates it (docs/collector/rest-api.md, "Warnings"), with the values of the
+/// tenant's thresholds at query time: <see cref="Threshold"/> is the warning's own (minimum confidence, maximum tokens,
+/// minimum quality, maximum retries), <see cref="AccuracyThreshold"/> the minimum accuracy of <c>quality_concern</c>,
+/// and <see cref="SlowAboveSeconds"/> the duration above which each agent's run is slow (its p95 times the factor;
+/// agents without a p95 are absent and never slow).
+/// </summary>
+public sealed record RunWarningFilter
+{
+    public required string Warning { get; init; }
+    public double Threshold { get; init; }
+    public double AccuracyThreshold { get; init; }
+    public IReadOnlyDictionary<string, double> SlowAboveSeconds { get; init; } = new Dictionary<string, double>();
 }
 
 /// <summary>What an invocation's own provider calls add up to, beyond the token and cost roll-up.</summary>

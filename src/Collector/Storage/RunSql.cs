@@ -11,7 +11,7 @@ namespace PerfOtel.Collector.Storage;
 /// rows); <c>CROSS JOIN</c> fixes its join order. PostgreSQL plans from its statistics and takes a plain <c>JOIN</c>.
 /// </summary>
 internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbDataReader, int, DateTimeOffset> readTime,
-    string latestFeedbackJoin, string pageFirstJoin)
+    string latestFeedbackJoin, string pageFirstJoin, Func<string, string> indexHint)
 {
     /// <summary>The most records of one kind a trace read returns: a run is read whole, and a trace is not unbounded.</summary>
     public const int MaxTraceRecords = 10_000;
@@ -21,11 +21,214 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
     private const int RollUpAt = Columns.InvocationCount;
     private const int FeedbackAt = RollUpAt + 12;
 
-    public (string Sql, List<(string Name, object Value)> Parameters) Search(RunSearch search, string? traceId = null)
+    /// <summary>
+    /// How many invocations <c>quality_concern</c>'s first, newest-first walk reads per result asked for, before it asks
+    /// the low-quality index and the feedback accuracy index for the rest (<see cref="SearchAsync"/>). Internal and
+    /// settable so that tests can force the second step; both steps give the same runs.
+    /// </summary>
+    internal static int TimeWalkRowsPerResult { get; set; } = 40;
+
+    private enum Plan
+    {
+        /// <summary>
+        /// Every condition on one newest-first walk: no warning, or a warning with a time-ordered partial index (its
+        /// predicate repeated in the condition, so that the walk is a range of that index).
+        /// </summary>
+        Walk,
+
+        /// <summary>The newest <c>@window</c> runs of the other conditions, filtered by the warning.</summary>
+        Window,
+
+        /// <summary>
+        /// <c>quality_concern</c> after the window: the newest page of runs below the quality index's bound (its
+        /// time-ordered partial index) merged with the runs whose feedback's accuracy is below its threshold (the
+        /// feedback accuracy index), sorted newest first.
+        /// </summary>
+        QualityOrFeedback,
+    }
+
+    /// <summary>
+    /// The run list (<c>GET /api/v1/invocations</c>), exact for every filter. A warning with a time-ordered partial index
+    /// at its default threshold (<c>low_confidence</c>, <c>high_token_usage</c>, <c>many_retries</c> at that threshold or
+    /// a stricter one, and the threshold-free <c>fallback_used</c>, <c>unpriced_model</c>) is one range of that index.
+    /// <c>quality_concern</c>, which its latest feedback can also raise, takes up to two steps: first the newest
+    /// <see cref="TimeWalkRowsPerResult"/> × limit runs of the other filters are walked newest first; if they hold a
+    /// page, that is the page. Otherwise the rest comes from the newest runs below the quality bound older than that
+    /// window (an index range) merged with the runs whose feedback is below the accuracy threshold (the feedback
+    /// accuracy index). A threshold looser than the index's bound walks the time index.
+    /// </summary>
+    public async Task<List<RunRow>> SearchAsync(RunSearch search,
+        Func<string, List<(string Name, object Value)>, Func<DbDataReader, object>, Task<List<object>>> query)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        ArgumentNullException.ThrowIfNull(query);
+        if (search.Warning is not { } warning || !TakesTwoSteps(warning) || search.Limit <= 0)
+        {
+            var (sql, parameters) = Search(search);
+            return (await query(sql, parameters, ReadRow).ConfigureAwait(false)).Cast<RunRow>().ToList();
+        }
+
+        var window = (int)Math.Min(int.MaxValue, (long)search.Limit * Math.Max(1, TimeWalkRowsPerResult));
+        var (windowSql, windowParameters) = Build(search, null, Plan.Window, window);
+        var rows = (await query(windowSql, windowParameters, ReadRow).ConfigureAwait(false)).Cast<RunRow>().ToList();
+        if (rows.Count >= search.Limit)
+        {
+            return rows;
+        }
+
+        // The oldest run of the window: none when the other filters have no more runs than the window held.
+        var (endSql, endParameters) = WindowEnd(search, window);
+        var end = (await query(endSql, endParameters,
+            r => new RunCursor(readTime(r, 0), r.GetString(1), r.GetString(2))).ConfigureAwait(false)).Cast<RunCursor>().FirstOrDefault();
+        if (end is null)
+        {
+            return rows;
+        }
+
+        var (restSql, restParameters) = Build(search with { After = end, Limit = search.Limit - rows.Count }, null, Plan.QualityOrFeedback, 0);
+        rows.AddRange((await query(restSql, restParameters, ReadRow).ConfigureAwait(false)).Cast<RunRow>());
+        return rows;
+    }
+
+    /// <summary>
+    /// The time-ordered partial indexes of migration 11 hold the runs past the thresholds' defaults of when it was
+    /// written (constants, so that the index and its query stay one whatever the defaults become): confidence below 0.5,
+    /// quality below 0.7, run tokens above 5 000, and every retried run. A threshold at or inside those bounds (the
+    /// warning as rare as by default, or rarer) is a range of them, tested exactly; a looser one (a tenant's own
+    /// threshold) walks the time index newest first. <c>slow_execution</c> (above each agent's own p95) has none: at
+    /// most about one run in twenty is above its agent's p95, so the walk finds a page within a few thousand runs.
+    /// </summary>
+    public const double IndexedConfidenceBelow = 0.5;
+
+    /// <inheritdoc cref="IndexedConfidenceBelow"/>
+    public const double IndexedQualityBelow = 0.7;
+
+    /// <inheritdoc cref="IndexedConfidenceBelow"/>
+    public const long IndexedTokensAbove = 5000;
+
+    /// <summary>A number as an SQL literal (invariant culture), for the bounds the partial indexes and their queries share.</summary>
+    public static string Sql(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Whether the warning is answered by the window and then the quality and feedback indexes.</summary>
+    private static bool TakesTwoSteps(RunWarningFilter warning) =>
+        warning.Warning == "quality_concern" && warning.Threshold <= IndexedQualityBelow;
+
+    public (string Sql, List<(string Name, object Value)> Parameters) Search(RunSearch search, string? traceId = null) =>
+        Build(search, traceId, Plan.Walk, 0);
+
+    private (string Sql, List<(string Name, object Value)> Parameters) WindowEnd(RunSearch search, int window)
+    {
+        var (conditions, parameters) = Conditions(search, null);
+        parameters.Add(("@window_offset", window - 1));
+        return ($"""
+            SELECT i.start_time, i.span_id, i.trace_id FROM invocations i
+            WHERE {string.Join(" AND ", conditions)}
+            ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC
+            LIMIT 1 OFFSET @window_offset
+            """, parameters);
+    }
+
+    private (string Sql, List<(string Name, object Value)> Parameters) Build(RunSearch search, string? traceId, Plan plan,
+        int window)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        var (conditions, parameters) = Conditions(search, traceId);
+        string page;
+        const string newestFirst = "ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC";
+        if (search.Warning is not { } warning || plan == Plan.Walk)
+        {
+            if (search.Warning is { } inline)
+            {
+                conditions.Add(WarningCondition(inline, parameters));
+            }
+
+            page = $"""
+                SELECT i.trace_id, i.span_id FROM invocations i
+                WHERE {string.Join(" AND ", conditions)}
+                {newestFirst}
+                LIMIT @limit
+                """;
+        }
+        else if (plan == Plan.Window)
+        {
+            parameters.Add(("@window", window));
+            page = $"""
+                SELECT i.trace_id, i.span_id FROM (
+                    SELECT i.tenant, i.trace_id, i.span_id, i.start_time, i.agent_name, i.duration_seconds, i.confidence,
+                           i.quality, i.input_tokens, i.output_tokens, i.call_count, i.call_tokens, i.call_retries
+                    FROM invocations i
+                    WHERE {string.Join(" AND ", conditions)}
+                    {newestFirst}
+                    LIMIT @window) i
+                WHERE {WarningCondition(warning, parameters)}
+                {newestFirst}
+                LIMIT @limit
+                """;
+        }
+        else
+        {
+            // The newest page of low-quality runs (an index range) and every run with low-accuracy feedback; the outer
+            // query tests the whole rule (the latest feedback) and cuts the page.
+            var others = string.Join(" AND ", conditions);
+            conditions.Add(WarningCondition(warning, parameters));
+            page = $"""
+                SELECT i.trace_id, i.span_id FROM (
+                    SELECT * FROM (
+                        SELECT i.trace_id, i.span_id FROM invocations i {indexHint("ix_invocations_tenant_low_quality_start")}
+                        WHERE {others} AND i.quality < {Sql(IndexedQualityBelow)} AND i.quality < @w_threshold
+                        {newestFirst}
+                        LIMIT @limit) q
+                    UNION
+                    SELECT invocation_trace_id, invocation_span_id FROM feedback {indexHint("ix_feedback_tenant_accuracy")}
+                    WHERE tenant = @tenant AND invocation_span_id IS NOT NULL AND {FeedbackAccuracy} < @w_accuracy) m
+                {pageFirstJoin} invocations i ON i.trace_id = m.trace_id AND i.span_id = m.span_id AND i.tenant = @tenant
+                WHERE {string.Join(" AND ", conditions)}
+                {newestFirst}
+                LIMIT @limit
+                """;
+        }
+
+        parameters.Add(("@limit", Math.Max(0, search.Limit)));
+        var sql = $"""
+            WITH page AS MATERIALIZED (
+                {page}),
+            calls AS MATERIALIZED (
+                SELECT p.trace_id, p.owner_span_id, COUNT(*) AS calls,
+                       CAST(SUM(p.input_tokens) AS BIGINT) AS input_tokens,
+                       CAST(SUM(p.output_tokens) AS BIGINT) AS output_tokens,
+                       CAST(SUM(p.cache_read_tokens) AS BIGINT) AS cache_read_tokens,
+                       CAST(SUM(p.cache_creation_tokens) AS BIGINT) AS cache_creation_tokens,
+                       CAST(SUM(p.reasoning_tokens) AS BIGINT) AS reasoning_tokens,
+                       SUM(p.cost_usd) AS cost_usd,
+                       CAST(SUM(p.unpriced_tokens) AS BIGINT) AS unpriced_tokens,
+                       SUM(CASE WHEN p.attempt > 1 THEN 1 ELSE 0 END) AS retries,
+                       SUM(CASE WHEN p.fallback_from IS NOT NULL THEN 1 ELSE 0 END) AS fallbacks,
+                       SUM(CASE WHEN p.error_type IS NOT NULL THEN 1 ELSE 0 END) AS failed,
+                       MAX(p.attempt) AS max_attempt
+                FROM page {pageFirstJoin} provider_calls p ON p.trace_id = page.trace_id AND p.owner_span_id = page.span_id
+                WHERE p.tenant = @tenant
+                GROUP BY p.trace_id, p.owner_span_id)
+            SELECT {Columns.Prefixed(Columns.Invocation, "i")},
+                   COALESCE(c.calls, 0), COALESCE(c.input_tokens, 0), COALESCE(c.output_tokens, 0),
+                   COALESCE(c.cache_read_tokens, 0), COALESCE(c.cache_creation_tokens, 0),
+                   COALESCE(c.reasoning_tokens, 0), c.cost_usd, COALESCE(c.unpriced_tokens, 0),
+                   COALESCE(c.retries, 0), COALESCE(c.fallbacks, 0), COALESCE(c.failed, 0), COALESCE(c.max_attempt, 0),
+                   {Columns.Prefixed(Columns.Feedback, "f")}
+            FROM page
+            {pageFirstJoin} invocations i ON i.trace_id = page.trace_id AND i.span_id = page.span_id AND i.tenant = @tenant
+            LEFT JOIN calls c ON c.trace_id = i.trace_id AND c.owner_span_id = i.span_id
+            {latestFeedbackJoin}
+            ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC
+            """;
+        return (sql, parameters);
+    }
+
+    /// <summary>Every condition of the search but its warning, on invocation <c>i</c>.</summary>
+    private (List<string> Conditions, List<(string Name, object Value)> Parameters) Conditions(RunSearch search, string? traceId)
     {
         ArgumentNullException.ThrowIfNull(search);
         var conditions = new List<string> { "i.tenant = @tenant" };
-        var parameters = new List<(string, object)> { ("@tenant", search.Tenant) };
+        var parameters = new List<(string Name, object Value)> { ("@tenant", search.Tenant) };
         void Equal(string column, string name, string? value)
         {
             if (value is not null)
@@ -89,42 +292,84 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
             parameters.Add(("@after_trace", after.TraceId));
         }
 
-        parameters.Add(("@limit", Math.Max(0, search.Limit)));
-        var sql = $"""
-            WITH page AS MATERIALIZED (
-                SELECT i.trace_id, i.span_id FROM invocations i
-                WHERE {string.Join(" AND ", conditions)}
-                ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC
-                LIMIT @limit),
-            calls AS MATERIALIZED (
-                SELECT p.trace_id, p.owner_span_id, COUNT(*) AS calls,
-                       CAST(SUM(p.input_tokens) AS BIGINT) AS input_tokens,
-                       CAST(SUM(p.output_tokens) AS BIGINT) AS output_tokens,
-                       CAST(SUM(p.cache_read_tokens) AS BIGINT) AS cache_read_tokens,
-                       CAST(SUM(p.cache_creation_tokens) AS BIGINT) AS cache_creation_tokens,
-                       CAST(SUM(p.reasoning_tokens) AS BIGINT) AS reasoning_tokens,
-                       SUM(p.cost_usd) AS cost_usd,
-                       CAST(SUM(p.unpriced_tokens) AS BIGINT) AS unpriced_tokens,
-                       SUM(CASE WHEN p.attempt > 1 THEN 1 ELSE 0 END) AS retries,
-                       SUM(CASE WHEN p.fallback_from IS NOT NULL THEN 1 ELSE 0 END) AS fallbacks,
-                       SUM(CASE WHEN p.error_type IS NOT NULL THEN 1 ELSE 0 END) AS failed,
-                       MAX(p.attempt) AS max_attempt
-                FROM page {pageFirstJoin} provider_calls p ON p.trace_id = page.trace_id AND p.owner_span_id = page.span_id
-                WHERE p.tenant = @tenant
-                GROUP BY p.trace_id, p.owner_span_id)
-            SELECT {Columns.Prefixed(Columns.Invocation, "i")},
-                   COALESCE(c.calls, 0), COALESCE(c.input_tokens, 0), COALESCE(c.output_tokens, 0),
-                   COALESCE(c.cache_read_tokens, 0), COALESCE(c.cache_creation_tokens, 0),
-                   COALESCE(c.reasoning_tokens, 0), c.cost_usd, COALESCE(c.unpriced_tokens, 0),
-                   COALESCE(c.retries, 0), COALESCE(c.fallbacks, 0), COALESCE(c.failed, 0), COALESCE(c.max_attempt, 0),
-                   {Columns.Prefixed(Columns.Feedback, "f")}
-            FROM page
-            {pageFirstJoin} invocations i ON i.trace_id = page.trace_id AND i.span_id = page.span_id AND i.tenant = @tenant
-            LEFT JOIN calls c ON c.trace_id = i.trace_id AND c.owner_span_id = i.span_id
-            {latestFeedbackJoin}
-            ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC
-            """;
-        return (sql, parameters);
+        return (conditions, parameters);
+    }
+
+    /// <summary>A run's tokens by the roll-up rule of RecordReader.RollUp, as its expression index has it (unqualified).</summary>
+    public const string RunTokens = "(CASE WHEN call_count > 0 THEN call_tokens ELSE input_tokens + output_tokens END)";
+
+    /// <summary>A feedback row's accuracy by RunWarnings.AccuracyOf, as its expression index has it (unqualified).</summary>
+    private const string FeedbackAccuracy = "(COALESCE(accuracy, score, CASE WHEN success THEN 1.0 WHEN NOT success THEN 0.0 END))";
+
+    /// <summary>
+    /// How both stores pick an invocation's latest feedback (alias <c>latest</c>): the newest received, ties broken by
+    /// feedback id so that the row the run shows and the row <c>warning=quality_concern</c> tests are one.
+    /// </summary>
+    public const string LatestFeedbackOrder = "latest.received_at DESC, latest.feedback_id DESC";
+
+    /// <summary>
+    /// One warning's rule (<c>RunWarnings.Of</c>) as a condition on an invocation <c>i</c>: its own columns, the summary
+    /// of its own provider calls that the writer keeps (migration 11) (<c>call_count</c>, <c>call_tokens</c>,
+    /// <c>call_unpriced_tokens</c>, <c>call_retries</c>, <c>call_fallbacks</c>) and its latest feedback. The
+    /// threshold-free rules repeat their partial index's predicate literally, so that both planners can use it.
+    /// </summary>
+    private static string WarningCondition(RunWarningFilter warning, List<(string Name, object Value)> parameters)
+    {
+        parameters.Add(("@w_threshold", warning.Threshold));
+        switch (warning.Warning)
+        {
+            case "low_confidence":
+                // At or below the index's bound, its predicate repeated: the page is a range of its partial index.
+                return warning.Threshold <= IndexedConfidenceBelow
+                    ? $"i.confidence < {Sql(IndexedConfidenceBelow)} AND i.confidence < @w_threshold"
+                    : "i.confidence < @w_threshold";
+            case "high_token_usage":
+                // The roll-up rule of RecordReader.RollUp (the calls' sum when there are calls, else the span's own), as
+                // the partial index has it; at or above the index's bound, its predicate repeated.
+                return warning.Threshold >= IndexedTokensAbove
+                    ? $"{RunTokens} > {Sql(IndexedTokensAbove)} AND {RunTokens} > @w_threshold"
+                    : $"{RunTokens} > @w_threshold";
+            case "slow_execution":
+            {
+                if (warning.SlowAboveSeconds.Count == 0)
+                {
+                    return "1 = 0";
+                }
+                var cases = new System.Text.StringBuilder("i.duration_seconds > CASE i.agent_name");
+                var n = 0;
+                foreach (var (agent, limit) in warning.SlowAboveSeconds.OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    cases.Append(System.Globalization.CultureInfo.InvariantCulture, $" WHEN @w_agent{n} THEN @w_limit{n}");
+                    parameters.Add(($"@w_agent{n}", agent));
+                    parameters.Add(($"@w_limit{n}", limit));
+                    n++;
+                }
+                return cases.Append(" END").ToString();
+            }
+            case "quality_concern":
+                // Quality below its threshold, else the accuracy of the latest feedback below its own (RunWarnings.AccuracyOf).
+                parameters.Add(("@w_accuracy", warning.AccuracyThreshold));
+                return $"""
+                    (i.quality < @w_threshold OR (
+                        SELECT COALESCE(latest.accuracy, latest.score,
+                                        CASE WHEN latest.success THEN 1.0 WHEN NOT latest.success THEN 0.0 END)
+                        FROM feedback latest
+                        WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
+                          AND latest.tenant = i.tenant
+                        ORDER BY {LatestFeedbackOrder} LIMIT 1) < @w_accuracy)
+                    """;
+            case "many_retries":
+                // With a threshold of 0 or more, only retried runs qualify: the partial index of retried runs serves.
+                return warning.Threshold >= 0
+                    ? "i.call_retries > 0 AND i.call_retries > @w_threshold"
+                    : "i.call_retries > @w_threshold";
+            case "fallback_used":
+                return "i.call_fallbacks > 0";
+            case "unpriced_model":
+                return "i.call_unpriced_tokens > 0";
+            default:
+                throw new ArgumentOutOfRangeException(nameof(warning), warning.Warning, "not a warning name");
+        }
     }
 
     public RunRow ReadRow(DbDataReader reader)

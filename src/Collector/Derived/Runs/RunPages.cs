@@ -6,73 +6,29 @@ namespace PerfOtel.Collector.Derived.Runs;
 public sealed record RunPage(IReadOnlyList<RunSummary> Runs, RunCursor? Next);
 
 /// <summary>
-/// Reads one page of the run list (<c>GET /api/v1/invocations</c>, docs/collector/rest-api.md, "List and filter runs").
-/// Without <c>warning=</c> a page is one index range scan of <c>limit + 1</c> rows. With it, warnings are derived per
-/// row (<see cref="RunWarnings"/>) while walking the same index, because they are not facts a write can store: they
-/// depend on the tenant's thresholds as configured now, on the agent's current p95 and on feedback that arrives later.
-/// The walk is bounded: a page examines at most <see cref="MaxWarningScan"/> rows, read in chunks that double from
-/// <see cref="FirstWarningChunk"/> (a common warning costs one small read, a rare one a handful), and otherwise ends
-/// with a cursor after the last row examined so that the next page continues the scan.
+/// Reads one page of the run list (<c>GET /api/v1/invocations</c>, docs/collector/rest-api.md, "List and filter runs"):
+/// one index range scan of <c>limit + 1</c> rows, <c>warning=</c> included. A warning filter is the warning's own rule
+/// evaluated by the store (<see cref="RunWarnings.StoreFilter"/>) with the tenant's thresholds and the agents' p95 of the
+/// moment, over the summary of each run's calls that the store's writer keeps; so a page holds <c>limit</c> matches
+/// whenever that many exist, and no run is examined twice.
 /// </summary>
 public static class RunPages
 {
-    /// <summary>With a warning filter, the most rows one page examines before it answers with what it found.</summary>
-    public const int MaxWarningScan = 5_000;
-
-    /// <summary>With a warning filter, the rows of the first read (or four pages, when more).</summary>
-    public const int FirstWarningChunk = 200;
-
     /// <param name="store">The store's run reads.</param>
-    /// <param name="search">The filters, cursor and page size (<see cref="RunSearch.Limit"/> runs).</param>
-    /// <param name="warning">Only runs with this warning (one of <see cref="RunWarnings.All"/>); null for all.</param>
+    /// <param name="search">The filters (a warning's included), cursor and page size (<see cref="RunSearch.Limit"/> runs).</param>
     /// <param name="summarize">The list row of a run, warnings included, against its tenant's thresholds.</param>
-    /// <param name="cancellationToken">Cancels the reads.</param>
-    public static async Task<RunPage> ReadAsync(IRunStore store, RunSearch search, string? warning,
-        Func<RunRow, RunSummary> summarize, CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public static async Task<RunPage> ReadAsync(IRunStore store, RunSearch search, Func<RunRow, RunSummary> summarize,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(search);
         ArgumentNullException.ThrowIfNull(summarize);
         var limit = search.Limit;
-        var found = new List<RunSummary>();
-        RunCursor? next = null;
-        var after = search.After;
-        var scanned = 0;
-        var chunk = Math.Max(limit * 4, FirstWarningChunk);
-        while (true)
-        {
-            // One row beyond the page tells whether another page exists.
-            var fetch = warning is null ? limit + 1 : Math.Min(MaxWarningScan - scanned, chunk);
-            var rows = await store.SearchRunsAsync(search with { After = after, Limit = fetch }, cancellationToken)
-                .ConfigureAwait(false);
-            foreach (var row in rows)
-            {
-                if (found.Count == limit)
-                {
-                    next = new RunCursor(found[^1].StartTime, found[^1].SpanId, found[^1].TraceId);
-                    break;
-                }
-                scanned++;
-                var run = row.Stored.Invocation;
-                after = new RunCursor(run.StartTime, run.SpanId, run.TraceId);
-                var summary = summarize(row);
-                if (warning is null || summary.Warnings.Any(w => w.Name == warning))
-                {
-                    found.Add(summary);
-                }
-            }
-            if (next is not null || rows.Count < fetch)
-            {
-                break;
-            }
-            if (warning is not null && (found.Count == limit || scanned >= MaxWarningScan))
-            {
-                // Stop scanning: the next page continues after the last row examined.
-                next = after;
-                break;
-            }
-            chunk *= 2;
-        }
+        // One row beyond the page tells whether another page exists.
+        var rows = await store.SearchRunsAsync(search with { Limit = limit + 1 }, cancellationToken).ConfigureAwait(false);
+        var found = rows.Take(limit).Select(summarize).ToList();
+        var next = rows.Count > limit ? new RunCursor(found[^1].StartTime, found[^1].SpanId, found[^1].TraceId) : null;
         return new RunPage(found, next);
     }
 }

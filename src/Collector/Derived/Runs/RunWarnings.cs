@@ -81,6 +81,44 @@ public static class RunWarnings
     }
 
     /// <summary>
+    /// The same rule as <see cref="Of"/> for one warning, handed to the store to evaluate in SQL over the invocations'
+    /// own columns, the summary of their calls that the store's writer keeps (migration 11) and their latest feedback:
+    /// the run list's <c>warning=</c> selects exactly the runs this class warns about (the equivalence test,
+    /// <c>RunList_WarningFilter_SelectsExactlyTheRunsTheRulesWarnAbout</c>, holds the two together).
+    /// </summary>
+    /// <param name="warning">One of <see cref="All"/>.</param>
+    /// <param name="thresholds">The tenant's thresholds now.</param>
+    /// <param name="agentP95Seconds">Each agent's p95 now (agents without one are never slow).</param>
+    public static RunWarningFilter StoreFilter(string warning, ThresholdSet thresholds,
+        IEnumerable<KeyValuePair<string, double?>> agentP95Seconds)
+    {
+        ArgumentNullException.ThrowIfNull(thresholds);
+        ArgumentNullException.ThrowIfNull(agentP95Seconds);
+        if (!All.Contains(warning))
+        {
+            throw new ArgumentOutOfRangeException(nameof(warning), warning, "not a warning name");
+        }
+        return new RunWarningFilter
+        {
+            Warning = warning,
+            Threshold = warning switch
+            {
+                LowConfidence => thresholds.MinRunConfidence,
+                HighTokenUsage => thresholds.MaxTokensPerInvocation,
+                QualityConcern => thresholds.MinRunQuality,
+                ManyRetries => thresholds.MaxRunRetries,
+                _ => 0,
+            },
+            AccuracyThreshold = thresholds.MinAccuracy,
+            // The limit exactly as Of computes it: p95 * factor, for an agent with a positive p95.
+            SlowAboveSeconds = warning == SlowExecution
+                ? agentP95Seconds.Where(p => p.Value is > 0)
+                    .ToDictionary(p => p.Key, p => p.Value!.Value * thresholds.SlowRunFactor, StringComparer.Ordinal)
+                : new Dictionary<string, double>(StringComparer.Ordinal),
+        };
+    }
+
+    /// <summary>
     /// The accuracy a run's feedback gives: its accuracy, else its score, else its success as 1 or 0 (the rule of the
     /// analytics accuracy samples).
     /// </summary>

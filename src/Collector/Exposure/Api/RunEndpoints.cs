@@ -125,7 +125,9 @@ public static class RunEndpoints
     {
         var tenant = search.Tenant;
         var lookup = new RunLookup(windows, tenant);
-        var page = await RunPages.ReadAsync(Store(store), search with { Limit = limit }, warning, lookup.Summarize,
+        var filter = warning is null ? null : RunWarnings.StoreFilter(warning, lookup.Thresholds,
+            search.AgentName is { } agent ? [new(agent, lookup.P95(agent))] : lookup.AgentP95s());
+        var page = await RunPages.ReadAsync(Store(store), search with { Limit = limit, Warning = filter }, lookup.Summarize,
             cancellationToken).ConfigureAwait(false);
         return new InvocationListResponse(tenant, page.Runs, page.Next is null ? null : Encode(page.Next));
     }
@@ -232,6 +234,10 @@ public static class RunEndpoints
             }
             return value;
         }
+
+        /// <summary>The p95 of every agent of the tenant the windows know (the others are never slow).</summary>
+        public IEnumerable<KeyValuePair<string, double?>> AgentP95s() =>
+            windows.Agents(tenant).Select(a => new KeyValuePair<string, double?>(a.Agent, P95(a.Agent)));
 
         public RunSummary Summarize(RunRow row) =>
             RunWarnings.Summarize(row.Stored, row.Calls, Thresholds, P95(row.Stored.Invocation.AgentName));

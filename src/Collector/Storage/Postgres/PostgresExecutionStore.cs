@@ -84,14 +84,31 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         {
             command.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock_shared({FeedbackJoinLock})"));
             results.Add(_ => Task.CompletedTask);
-            command.BatchCommands.Add(InsertInvocationsJoiningFeedback(batch.Invocations));
-            results.Add(reader => ReadNewInvocationsAsync(reader, batch.Invocations, stored, cancellationToken));
         }
 
+        var (locks, callsOwnedHere) = SummaryLocks(batch);
+        if (locks is not null)
+        {
+            command.BatchCommands.Add(locks);
+            results.Add(DrainAsync);
+        }
+
+        // Calls before invocations: a new invocation's summary is then one probe of the owner index that counts its
+        // calls of this write and of earlier ones; calls of an invocation stored before are added to it in the same
+        // statement that inserts them, one update per owner (docs/collector/storage.md). When every call's owner is an
+        // invocation of this batch (the common case), that update has nothing to find but the batch's resent
+        // invocations, so the calls go in with a plain insert and the invocations' statement recounts those instead.
         if (batch.ProviderCalls.Count > 0)
         {
-            command.BatchCommands.Add(InsertProviderCalls(batch.ProviderCalls));
+            command.BatchCommands.Add(InsertProviderCalls(batch.ProviderCalls, addToStoredOwners: !callsOwnedHere));
             results.Add(reader => MarkNewAsync(reader, batch.ProviderCalls, SpanKey, SpanKey, stored.ProviderCall, cancellationToken));
+        }
+
+        if (batch.Invocations.Count > 0)
+        {
+            command.BatchCommands.Add(InsertInvocationsJoiningFeedback(batch.Invocations,
+                recountStored: callsOwnedHere && batch.ProviderCalls.Count > 0));
+            results.Add(reader => ReadNewInvocationsAsync(reader, batch.Invocations, stored, cancellationToken));
         }
 
         if (batch.ToolCalls.Count > 0)
@@ -147,14 +164,32 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
         if (batch.Attributions.Count > 0)
         {
-            // A call attributed by a later request also rolls up into its invocation from then on (owner_span_id).
+            // A call attributed by a later request also rolls up into its invocation from then on (owner_span_id): it
+            // leaves its old owner's call summary and joins the new one's, in the statement that re-owns it (o is the
+            // row before the update).
             foreach (var sql in (string[])[
-                         "UPDATE provider_calls r SET invocation_span_id = u.invocation, owner_span_id = u.invocation, agent_name = u.agent",
+                         $"""
+                         WITH moved AS (
+                             UPDATE provider_calls r SET invocation_span_id = u.invocation, owner_span_id = u.invocation, agent_name = u.agent
+                             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(tenant, trace_id, span_id, invocation, agent),
+                                  provider_calls o
+                             WHERE r.tenant = u.tenant AND r.trace_id = u.trace_id AND r.span_id = u.span_id
+                               AND o.tenant = r.tenant AND o.trace_id = r.trace_id AND o.span_id = r.span_id
+                             RETURNING r.tenant, r.trace_id, o.owner_span_id AS old_owner, r.owner_span_id AS new_owner,
+                                 r.input_tokens + r.output_tokens AS tokens, r.unpriced_tokens, r.attempt, r.fallback_from),
+                         changes AS (
+                             SELECT tenant, trace_id, old_owner AS owner, -1 AS n, tokens, unpriced_tokens, attempt, fallback_from
+                             FROM moved WHERE old_owner IS NOT NULL AND old_owner IS DISTINCT FROM new_owner
+                             UNION ALL
+                             SELECT tenant, trace_id, new_owner, 1, tokens, unpriced_tokens, attempt, fallback_from
+                             FROM moved WHERE new_owner IS NOT NULL AND old_owner IS DISTINCT FROM new_owner)
+                         {AddToOwners("changes", "owner", "n")}
+                         """,
                          "UPDATE tool_calls r SET invocation_span_id = u.invocation, agent_name = u.agent",
                          "UPDATE evaluations r SET agent_name = u.agent",
                      ])
             {
-                var update = new NpgsqlBatchCommand(sql + """
+                var update = new NpgsqlBatchCommand(sql.StartsWith("WITH", StringComparison.Ordinal) ? sql : sql + """
 
                     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(tenant, trace_id, span_id, invocation, agent)
                     WHERE r.tenant = u.tenant AND r.trace_id = u.trace_id AND r.span_id = u.span_id
@@ -390,7 +425,16 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         long deleted = 0;
         foreach (var sql in (string[])[
-                     "DELETE FROM provider_calls WHERE start_time < $1",
+                     // The calls deleted leave the summary of their owner, which may stay (a call that started before
+                     // its invocation); the count of the deleted calls is the statement's answer.
+                     $"""
+                     WITH gone AS (
+                         DELETE FROM provider_calls WHERE start_time < $1
+                         RETURNING tenant, trace_id, owner_span_id, -1 AS n, input_tokens + output_tokens AS tokens,
+                             unpriced_tokens, attempt, fallback_from),
+                     left_owners AS ({AddToOwners("gone", "owner_span_id", "n")} RETURNING 1)
+                     SELECT COUNT(*) FROM gone
+                     """,
                      "DELETE FROM tool_calls WHERE start_time < $1",
                      "DELETE FROM evaluations WHERE time < $1",
                      "DELETE FROM invocations WHERE start_time < $1",
@@ -401,27 +445,28 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         {
             await using var command = new NpgsqlCommand(sql, connection, transaction);
             command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = cutoff.UtcDateTime });
-            deleted += await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            deleted += sql.StartsWith("WITH", StringComparison.Ordinal)
+                ? (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!
+                : await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return deleted;
     }
 
-    private static readonly RunSql Runs = new(time => time.UtcDateTime, Time, """
+    private static readonly RunSql Runs = new(time => time.UtcDateTime, Time, $"""
         LEFT JOIN LATERAL (
             SELECT * FROM feedback latest
             WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
               AND latest.tenant = i.tenant
-            ORDER BY latest.received_at DESC LIMIT 1) f ON true
-        """, "JOIN");
+            ORDER BY {RunSql.LatestFeedbackOrder} LIMIT 1) f ON true
+        """, "JOIN", _ => "");
 
     public async Task<IReadOnlyList<RunRow>> SearchRunsAsync(RunSearch search, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(search);
-        var (sql, parameters) = Runs.Search(search);
-        return (await QueryAsync(sql, parameters, Runs.ReadRow, cancellationToken).ConfigureAwait(false))
-            .Cast<RunRow>().ToList();
+        return await Runs.SearchAsync(search, (sql, parameters, read) => QueryAsync(sql, parameters, read, cancellationToken))
+            .ConfigureAwait(false);
     }
 
     public Task<TraceRecords> ReadTraceAsync(string tenant, string traceId, CancellationToken cancellationToken) =>
@@ -538,20 +583,37 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
-    private static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows)
+    private static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows, bool recountStored)
     {
+        // With recountStored (the calls' statement added nothing to stored owners), a batch invocation that was stored
+        // before (a resend, skipped by the insert) gets its summary recounted from its calls, which now include the
+        // batch's. The update sees only rows stored before this statement, and the anti-join leaves it no key to probe
+        // in the common case (every invocation new).
+        var recount = recountStored ? $"""
+            pending AS MATERIALIZED (
+                SELECT k.tenant, k.trace_id, k.span_id FROM unnest($1::text[], $2::text[], $3::text[]) AS k(tenant, trace_id, span_id)
+                WHERE NOT EXISTS (SELECT 1 FROM inserted n WHERE n.tenant = k.tenant AND n.trace_id = k.trace_id AND n.span_id = k.span_id)),
+            recounted AS (
+                UPDATE invocations i SET ({CallTotals.ColumnNames}) = ({CallSummaryOf("i")})
+                FROM pending k
+                WHERE i.tenant = k.tenant AND i.trace_id = k.trace_id AND i.span_id = k.span_id
+                RETURNING 1),
+            """ : "";
         // Only invocations this statement really inserted (RETURNING skips conflicts) pick up pending feedback, so a
         // resent span never joins twice. One row per new invocation (its key), repeated for each feedback it joined.
         var command = new NpgsqlBatchCommand($"""
             WITH inserted AS (
-                INSERT INTO invocations ({Columns.Invocation})
-                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                INSERT INTO invocations ({Columns.Invocation}, {CallTotals.ColumnNames})
+                SELECT v.*, s.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                     $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
                     $15::timestamptz[], $16::float8[], $17::text[], $18::text[], $19::float8[], $20::float8[],
                     $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[], $26::float8[], $27::text[], $28::float8[])
+                    AS v({Columns.Invocation})
+                -- The summary of the invocation's own calls, this write's (inserted by the statement before) and earlier ones.
+                CROSS JOIN LATERAL ({CallSummaryOf("v")}) s
                 ON CONFLICT DO NOTHING
                 RETURNING tenant, trace_id, span_id, task_id),
-            joined AS (
+            {recount}joined AS (
                 UPDATE feedback f SET invocation_trace_id = i.trace_id, invocation_span_id = i.span_id,
                     joined_position = {PositionExpression}
                 FROM inserted i
@@ -595,17 +657,31 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return command;
     }
 
-    private static NpgsqlBatchCommand InsertProviderCalls(List<ProviderCall> rows)
+    private static NpgsqlBatchCommand InsertProviderCalls(List<ProviderCall> rows, bool addToStoredOwners)
     {
-        var command = new NpgsqlBatchCommand($"""
+        const string insert = $"""
             INSERT INTO provider_calls ({Columns.ProviderCallInsert})
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                 $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::float8[], $14::bigint[],
                 $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::float8[], $20::bigint[], $21::int[],
                 $22::text[], $23::text[], $24::text[], $25::float8[])
             ON CONFLICT DO NOTHING
-            RETURNING tenant, trace_id, span_id
-            """);
+            """;
+        // New calls of invocations stored before this statement join their summary (one update per owner); the
+        // owners inserted by the next statement count them by their probe. Without such calls, a plain insert.
+        var command = new NpgsqlBatchCommand(addToStoredOwners
+            ? $"""
+              WITH inserted AS (
+                  {insert}
+                  RETURNING tenant, trace_id, span_id, owner_span_id, 1 AS n, input_tokens + output_tokens AS tokens,
+                      unpriced_tokens, attempt, fallback_from),
+              added AS ({AddToOwners("inserted", "owner_span_id", "n")} RETURNING 1)
+              SELECT tenant, trace_id, span_id FROM inserted
+              """
+            : $"""
+              {insert}
+              RETURNING tenant, trace_id, span_id
+              """);
         var p = command.Parameters;
         p.Add(Texts(rows, r => r.Tenant));
         p.Add(Texts(rows, r => r.TraceId));
@@ -781,6 +857,119 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
     private static NpgsqlParameter Value(string? value) =>
         new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
+
+    /// <summary>The five summary columns counted from the stored calls owned by the invocation row <paramref name="row"/>.</summary>
+    private static string CallSummaryOf(string row) => $"""
+        SELECT COUNT(*), COALESCE(SUM(p.input_tokens + p.output_tokens), 0), COALESCE(SUM(p.unpriced_tokens), 0),
+               COUNT(*) FILTER (WHERE p.attempt > 1), COUNT(*) FILTER (WHERE p.fallback_from IS NOT NULL)
+        FROM provider_calls p
+        WHERE p.tenant = {row}.tenant AND p.trace_id = {row}.trace_id AND p.owner_span_id = {row}.span_id
+        """;
+
+    /// <summary>
+    /// An UPDATE that adds rows of calls (<paramref name="source"/>: tenant, trace_id, the owner column, a sign
+    /// column <paramref name="sign"/> of 1 or -1, tokens, unpriced_tokens, attempt, fallback_from) to the summary
+    /// of their stored owner invocations, one row per owner.
+    /// </summary>
+    private static string AddToOwners(string source, string owner, string sign) => $"""
+        UPDATE invocations i SET call_count = i.call_count + d.calls, call_tokens = i.call_tokens + d.tokens,
+            call_unpriced_tokens = i.call_unpriced_tokens + d.unpriced, call_retries = i.call_retries + d.retries,
+            call_fallbacks = i.call_fallbacks + d.fallbacks
+        FROM (SELECT tenant, trace_id, {owner} AS owner, SUM({sign}) AS calls, SUM({sign} * tokens) AS tokens,
+                     SUM({sign} * unpriced_tokens) AS unpriced, COALESCE(SUM({sign}) FILTER (WHERE attempt > 1), 0) AS retries,
+                     COALESCE(SUM({sign}) FILTER (WHERE fallback_from IS NOT NULL), 0) AS fallbacks
+              FROM {source} WHERE {owner} IS NOT NULL
+              GROUP BY tenant, trace_id, {owner}) d
+        WHERE i.tenant = d.tenant AND i.trace_id = d.trace_id AND i.span_id = d.owner
+        """;
+
+    // Advisory lock class of the call summary's stripes (pg_advisory_xact_lock(int, int)), "RUNS".
+    private const int SummaryLockClass = 0x5255_4E53;
+    private const int SummaryLockStripes = 1024;
+
+    /// <summary>
+    /// Two writes of one trace in two transactions could each miss the other's uncommitted rows: an invocation's probe
+    /// the calls of the other write, and those calls' update the invocation. A write therefore locks the trace's stripe
+    /// shared for each of its invocations, and exclusively for each trace where it adds to an invocation it did not
+    /// write (calls whose owner is not among its invocations, attribution): whichever commits second then sees the
+    /// first. Invocation writers never wait for each other; stripes are taken in one order, so writers never deadlock.
+    /// </summary>
+    private static (NpgsqlBatchCommand? Locks, bool CallsOwnedHere) SummaryLocks(IngestBatch batch)
+    {
+        if (batch.Invocations.Count == 0 && batch.ProviderCalls.Count == 0 && batch.Attributions.Count == 0)
+        {
+            return (null, true);
+        }
+
+        var own = new HashSet<(string, string, string)>();
+        var modes = new SortedDictionary<int, bool>();
+        foreach (var invocation in batch.Invocations)
+        {
+            own.Add((invocation.Tenant, invocation.TraceId, invocation.SpanId));
+            modes.TryAdd(Stripe(invocation.Tenant, invocation.TraceId), false);
+        }
+
+        var callsOwnedHere = true;
+        foreach (var call in batch.ProviderCalls)
+        {
+            if (CallTotals.OwnerOf(call) is { } owner && !own.Contains(owner))
+            {
+                modes[Stripe(call.Tenant, call.TraceId)] = true;
+                callsOwnedHere = false;
+            }
+        }
+
+        foreach (var attribution in batch.Attributions)
+        {
+            modes[Stripe(attribution.Tenant, attribution.TraceId)] = true;
+        }
+
+        if (modes.Count == 0)
+        {
+            return (null, callsOwnedHere);
+        }
+
+        // Stripes in ascending order (the array's, which unnest keeps). Only shared ones, the common case: one plain call
+        // per stripe.
+        var exclusive = modes.ContainsValue(true);
+        var command = new NpgsqlBatchCommand(exclusive
+            ? $"""
+              SELECT CASE WHEN s.exclusive THEN (SELECT 1 FROM pg_advisory_xact_lock({SummaryLockClass}, s.stripe))
+                          ELSE (SELECT 1 FROM pg_advisory_xact_lock_shared({SummaryLockClass}, s.stripe)) END
+              FROM unnest($1::int[], $2::bool[]) WITH ORDINALITY AS s(stripe, exclusive, n)
+              ORDER BY s.n
+              """
+            : $"SELECT pg_advisory_xact_lock_shared({SummaryLockClass}, s) FROM unnest($1::int[]) AS s");
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = modes.Keys.ToArray() });
+        if (exclusive)
+        {
+            command.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = modes.Values.ToArray() });
+        }
+
+        return (command, callsOwnedHere);
+    }
+
+    private static int Stripe(string tenant, string traceId)
+    {
+        // FNV-1a over both ids: stable across processes (string.GetHashCode is randomised per process).
+        var hash = 2166136261u;
+        foreach (var text in (ReadOnlySpan<string>)[tenant, "\0", traceId])
+        {
+            foreach (var c in text)
+            {
+                hash = (hash ^ c) * 16777619u;
+            }
+        }
+
+        return (int)(hash % SummaryLockStripes);
+    }
+
+    private static async Task DrainAsync(NpgsqlDataReader reader)
+    {
+        while (await reader.ReadAsync().ConfigureAwait(false))
+        {
+        }
+    }
 
     private static async Task<AgentInvocation?> SelectInvocationAsync(NpgsqlConnection connection,
         NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken, params string?[] values)

@@ -90,6 +90,33 @@ internal sealed class RawInsertStatement : IDisposable
         return raw.sqlite3_changes(_database);
     }
 
+    /// <summary>
+    /// Runs the bound statement as a query of one row of integers (an aggregate): fills <paramref name="values"/> from
+    /// its first columns, NULL as 0.
+    /// </summary>
+    public void QueryIntegers(Span<long> values)
+    {
+        _next = 1;
+        var result = raw.sqlite3_step(_statement);
+        if (result == raw.SQLITE_ROW)
+        {
+            for (var column = 0; column < values.Length; column++)
+            {
+                values[column] = raw.sqlite3_column_int64(_statement, column);
+            }
+        }
+        else
+        {
+            values.Clear();
+        }
+
+        var reset = raw.sqlite3_reset(_statement);
+        if (result != raw.SQLITE_ROW && result != raw.SQLITE_DONE)
+        {
+            SqliteException.ThrowExceptionForRC(reset != raw.SQLITE_OK ? reset : result, _database);
+        }
+    }
+
     public void Dispose() => _statement.Dispose();
 
     private void Check(int result)

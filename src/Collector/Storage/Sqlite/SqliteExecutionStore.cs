@@ -295,20 +295,19 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         }
     }
 
-    private static readonly RunSql Runs = new(time => SqliteTime.ToMicros(time), SqliteRecordReader.Time, """
+    private static readonly RunSql Runs = new(time => SqliteTime.ToMicros(time), SqliteRecordReader.Time, $"""
         LEFT JOIN feedback f ON f.rowid = (
             SELECT latest.rowid FROM feedback latest
             WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
               AND latest.tenant = i.tenant
-            ORDER BY latest.received_at DESC LIMIT 1)
-        """, "CROSS JOIN");
+            ORDER BY {RunSql.LatestFeedbackOrder} LIMIT 1)
+        """, "CROSS JOIN", index => "INDEXED BY " + index);
 
     public async Task<IReadOnlyList<RunRow>> SearchRunsAsync(RunSearch search, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(search);
-        var (sql, parameters) = Runs.Search(search);
-        return (await QueryAsync(sql, parameters, Runs.ReadRow, cancellationToken).ConfigureAwait(false))
-            .Cast<RunRow>().ToList();
+        return await Runs.SearchAsync(search, (sql, parameters, read) => QueryAsync(sql, parameters, read, cancellationToken))
+            .ConfigureAwait(false);
     }
 
     public Task<TraceRecords> ReadTraceAsync(string tenant, string traceId, CancellationToken cancellationToken) =>

@@ -49,20 +49,57 @@ internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<
     {
         // The same span twice in one batch is stored by its first occurrence; the second meets its key and is left out.
         var stored = new NewRecords(batch);
+        // What the calls stored by earlier writes add up to for each invocation of this one (one probe of the owner
+        // index, which finds nothing in the common case), read before this write's calls go in; then the calls, the
+        // new ones summed per owner in memory; then each new invocation with the sum of both in its own row (no
+        // update). The sums of owners that are not new invocations of this write go to the stored invocation, if any,
+        // in one update per owner. A call this write resends is counted once: by the probe, since it is not new.
+        var earlier = batch.Invocations.Count > 0 ? new CallTotals[batch.Invocations.Count] : [];
         for (var index = 0; index < batch.Invocations.Count; index++)
         {
             var invocation = batch.Invocations[index];
-            var inserted = session.InsertInvocation(invocation);
+            earlier[index] = session.StoredCallTotals(invocation.Tenant, invocation.TraceId, invocation.SpanId);
+        }
+
+        Dictionary<(string, string, string), CallTotals>? fresh = null;
+        for (var index = 0; index < batch.ProviderCalls.Count; index++)
+        {
+            var call = batch.ProviderCalls[index];
+            var inserted = session.InsertProviderCall(call);
+            stored.ProviderCall(index, inserted);
+            if (inserted && CallTotals.OwnerOf(call) is { } owner)
+            {
+                fresh ??= [];
+                fresh[owner] = fresh.GetValueOrDefault(owner) + CallTotals.Of(call);
+            }
+        }
+
+        for (var index = 0; index < batch.Invocations.Count; index++)
+        {
+            var invocation = batch.Invocations[index];
+            var key = (invocation.Tenant, invocation.TraceId, invocation.SpanId);
+            var calls = earlier[index];
+            CallTotals inBatch = default;
+            var hasFresh = fresh is not null && fresh.TryGetValue(key, out inBatch);
+            var inserted = session.InsertInvocation(invocation, calls + inBatch);
             stored.Invocation(index, inserted);
             if (inserted)
             {
+                if (hasFresh)
+                {
+                    fresh!.Remove(key);
+                }
+
                 session.JoinPendingFeedback(invocation, stored);
             }
         }
 
-        for (var index = 0; index < batch.ProviderCalls.Count; index++)
+        if (fresh is not null)
         {
-            stored.ProviderCall(index, session.InsertProviderCall(batch.ProviderCalls[index]));
+            foreach (var ((tenant, traceId, owner), calls) in fresh)
+            {
+                session.AddToOwner(tenant, traceId, owner, calls);
+            }
         }
 
         for (var index = 0; index < batch.ToolCalls.Count; index++)

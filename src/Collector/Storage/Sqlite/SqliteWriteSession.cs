@@ -16,6 +16,9 @@ internal sealed class SqliteWriteSession : IDisposable
     private readonly RawInsertStatement _insertToolCall;
     private readonly RawInsertStatement _insertEvaluation;
     private readonly RawInsertStatement _insertSpanLinkPack;
+    private readonly RawInsertStatement _storedCallTotals;
+    private readonly RawInsertStatement _addToOwner;
+    private readonly SqliteCommand _callBeforeAttribution;
     private readonly SqliteCommand _attributeProviderCall;
     private readonly SqliteCommand _attributeToolCall;
     private readonly SqliteCommand _attributeEvaluations;
@@ -36,7 +39,23 @@ internal sealed class SqliteWriteSession : IDisposable
     public SqliteWriteSession(SqliteConnection connection)
     {
         _connection = connection;
-        _insertInvocation = new(connection, $"INSERT INTO invocations ({Columns.Invocation}) VALUES ({Placeholders(28)}) ON CONFLICT DO NOTHING");
+        _insertInvocation = new(connection, $"INSERT INTO invocations ({Columns.Invocation}, {CallTotals.ColumnNames}) VALUES ({Placeholders(33)}) ON CONFLICT DO NOTHING");
+        // The summary of an owner's stored calls: the owner index answers alone when there are none, the common case.
+        _storedCallTotals = new(connection, """
+            SELECT COUNT(*), SUM(input_tokens + output_tokens), SUM(unpriced_tokens), SUM(attempt > 1), SUM(fallback_from IS NOT NULL)
+            FROM provider_calls WHERE tenant = $p0 AND trace_id = $p1 AND owner_span_id = $p2
+            """);
+        // Numbered parameters: the raw statement binds by position, and the owner's key comes first.
+        _addToOwner = new(connection, """
+            UPDATE invocations SET call_count = call_count + ?4, call_tokens = call_tokens + ?5,
+                call_unpriced_tokens = call_unpriced_tokens + ?6, call_retries = call_retries + ?7,
+                call_fallbacks = call_fallbacks + ?8
+            WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3
+            """);
+        _callBeforeAttribution = Prepare("""
+            SELECT owner_span_id, input_tokens + output_tokens, unpriced_tokens, attempt > 1, fallback_from IS NOT NULL
+            FROM provider_calls WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2
+            """);
         _insertProviderCall = new(connection, $"INSERT INTO provider_calls ({Columns.ProviderCallInsert}) VALUES ({Placeholders(25)}) ON CONFLICT DO NOTHING");
         _insertToolCall = new(connection, $"INSERT INTO tool_calls ({Columns.ToolCall}) VALUES ({Placeholders(12)}) ON CONFLICT DO NOTHING");
         _insertEvaluation = new(connection, $"INSERT INTO evaluations ({Columns.Evaluation}) VALUES ({Placeholders(10)}) ON CONFLICT DO NOTHING");
@@ -85,14 +104,28 @@ internal sealed class SqliteWriteSession : IDisposable
     }
 
     // Each insert reports whether it stored a new row (changes() == 1) or met the primary key of a stored one.
-    public bool InsertInvocation(AgentInvocation i) =>
+    public bool InsertInvocation(AgentInvocation i, CallTotals calls) =>
         _insertInvocation.Text(i.Tenant).Text(i.TraceId).Text(i.SpanId).Text(i.ParentSpanId).Text(i.ServiceName)
             .Text(i.AgentName).Text(i.AgentId).Text(i.AgentType).Text(i.TaskId).Text(i.TaskType).Text(i.JobId)
             .Text(i.ConversationId).Text(i.Experiment).Text(i.Variant).Integer(SqliteTime.ToMicros(i.StartTime))
             .Real(i.DurationSeconds).Text(i.Outcome).Text(i.ErrorType).Real(i.Confidence).Real(i.Quality)
             .Integer(i.Tokens.Input).Integer(i.Tokens.Output).Integer(i.Tokens.CacheRead)
             .Integer(i.Tokens.CacheCreation).Integer(i.Tokens.Reasoning).Real(i.CostUsd).Text(i.AttributesJson).Real(i.SampleWeight)
+            .Integer(calls.Calls).Integer(calls.Tokens).Integer(calls.UnpricedTokens).Integer(calls.Retries).Integer(calls.Fallbacks)
             .Execute() == 1;
+
+    /// <summary>What the stored calls of an owner add up to (one probe of the owner index).</summary>
+    public CallTotals StoredCallTotals(string tenant, string traceId, string ownerSpanId)
+    {
+        Span<long> values = stackalloc long[5];
+        _storedCallTotals.Text(tenant).Text(traceId).Text(ownerSpanId).QueryIntegers(values);
+        return new CallTotals(values[0], values[1], values[2], values[3], values[4]);
+    }
+
+    /// <summary>Adds calls to a stored invocation's summary (nothing when the owner is not a stored invocation).</summary>
+    public void AddToOwner(string tenant, string traceId, string ownerSpanId, CallTotals calls) =>
+        _addToOwner.Text(tenant).Text(traceId).Text(ownerSpanId).Integer(calls.Calls).Integer(calls.Tokens)
+            .Integer(calls.UnpricedTokens).Integer(calls.Retries).Integer(calls.Fallbacks).Execute();
 
     public bool InsertProviderCall(ProviderCall c) =>
         _insertProviderCall.Text(c.Tenant).Text(c.TraceId).Text(c.SpanId).Text(c.ParentSpanId).Text(c.InvocationSpanId)
@@ -121,7 +154,30 @@ internal sealed class SqliteWriteSession : IDisposable
     /// <summary>Gives the records of one span the agent and invocation a later request made known.</summary>
     public void Attribute(AttributionUpdate a)
     {
+        // A re-owned call leaves its old owner's summary and joins the new one's (when they are stored invocations).
+        Bind(_callBeforeAttribution, a.Tenant, a.TraceId, a.SpanId);
+        string? oldOwner = null;
+        CallTotals? call = null;
+        using (var reader = _callBeforeAttribution.ExecuteReader())
+        {
+            if (reader.Read())
+            {
+                oldOwner = reader.IsDBNull(0) ? null : reader.GetString(0);
+                call = new CallTotals(1, reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
+            }
+        }
+
         Execute(_attributeProviderCall, a.Tenant, a.TraceId, a.SpanId, a.InvocationSpanId, a.AgentName);
+        if (call is { } moved && !string.Equals(oldOwner, a.InvocationSpanId, StringComparison.Ordinal))
+        {
+            if (oldOwner is not null)
+            {
+                AddToOwner(a.Tenant, a.TraceId, oldOwner, -moved);
+            }
+
+            AddToOwner(a.Tenant, a.TraceId, a.InvocationSpanId, moved);
+        }
+
         Execute(_attributeToolCall, a.Tenant, a.TraceId, a.SpanId, a.InvocationSpanId, a.AgentName);
         Execute(_attributeEvaluations, a.Tenant, a.TraceId, a.SpanId, a.AgentName);
     }
@@ -197,8 +253,32 @@ internal sealed class SqliteWriteSession : IDisposable
     {
         var micros = SqliteTime.ToMicros(cutoff);
         long deleted = 0;
+        // The calls deleted leave the summary of their owner, which may stay (a call that started before its invocation).
+        var leaving = new Dictionary<(string, string, string), CallTotals>();
+        using (var calls = _connection.CreateCommand())
+        {
+            calls.CommandText = """
+                DELETE FROM provider_calls WHERE rowid IN (SELECT rowid FROM provider_calls WHERE start_time < $cutoff LIMIT $limit)
+                RETURNING tenant, trace_id, owner_span_id, input_tokens + output_tokens, unpriced_tokens, attempt > 1,
+                    fallback_from IS NOT NULL
+                """;
+            calls.Parameters.AddWithValue("$cutoff", micros);
+            calls.Parameters.AddWithValue("$limit", limit);
+            using var reader = calls.ExecuteReader();
+            while (reader.Read())
+            {
+                deleted++;
+                if (!reader.IsDBNull(2))
+                {
+                    var key = (reader.GetString(0), reader.GetString(1), reader.GetString(2));
+                    leaving[key] = leaving.GetValueOrDefault(key) +
+                        new CallTotals(1, reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6));
+                }
+            }
+        }
+
         foreach (var (table, column) in (ReadOnlySpan<(string, string)>)[
-                     ("provider_calls", "start_time"), ("tool_calls", "start_time"), ("evaluations", "time"),
+                     ("tool_calls", "start_time"), ("evaluations", "time"),
                      ("invocations", "start_time"), ("feedback", "received_at")])
         {
             using var command = _connection.CreateCommand();
@@ -207,6 +287,11 @@ internal sealed class SqliteWriteSession : IDisposable
             command.Parameters.AddWithValue("$cutoff", micros);
             command.Parameters.AddWithValue("$limit", limit);
             deleted += command.ExecuteNonQuery();
+        }
+
+        foreach (var ((tenant, traceId, owner), calls) in leaving)
+        {
+            AddToOwner(tenant, traceId, owner, -calls);
         }
 
         // Resolved alerts go by their resolution time; open ones stay while they last.
@@ -268,6 +353,8 @@ internal sealed class SqliteWriteSession : IDisposable
         _insertToolCall.Dispose();
         _insertEvaluation.Dispose();
         _insertSpanLinkPack.Dispose();
+        _storedCallTotals.Dispose();
+        _addToOwner.Dispose();
     }
 
     private FeedbackResult ExistingFeedbackState(FeedbackRecord f)
