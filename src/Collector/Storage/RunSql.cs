@@ -109,6 +109,32 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
     /// <summary>A number as an SQL literal (invariant culture), for the bounds the partial indexes and their queries share.</summary>
     public static string Sql(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// Migration 11's warning indexes, the same statements on both stores (part of that migration: never edit them;
+    /// a change is a new migration).
+    /// </summary>
+    public static readonly string Migration11WarningIndexes = $"""
+        -- The threshold-free warnings (and retried runs) as newest-first index ranges of the runs that have them.
+        CREATE INDEX ix_invocations_tenant_fallback_start ON invocations (tenant, start_time, span_id, trace_id)
+            WHERE call_fallbacks > 0;
+        CREATE INDEX ix_invocations_tenant_unpriced_start ON invocations (tenant, start_time, span_id, trace_id)
+            WHERE call_unpriced_tokens > 0;
+        CREATE INDEX ix_invocations_tenant_retried_start ON invocations (tenant, start_time, span_id, trace_id)
+            WHERE call_retries > 0;
+        -- The threshold warnings as newest-first index ranges of the runs past today's default thresholds (partial,
+        -- so that a run inside them, the common case, costs ingest nothing here): a page at the default threshold, or
+        -- a stricter one, reads only such runs (RunSql.IndexedConfidenceBelow). Retried runs serve many_retries.
+        CREATE INDEX ix_invocations_tenant_low_confidence_start ON invocations (tenant, start_time, span_id, trace_id)
+            WHERE confidence < {Sql(IndexedConfidenceBelow)};
+        CREATE INDEX ix_invocations_tenant_low_quality_start ON invocations (tenant, start_time, span_id, trace_id)
+            WHERE quality < {Sql(IndexedQualityBelow)};
+        CREATE INDEX ix_invocations_tenant_high_tokens_start ON invocations (tenant, start_time, span_id, trace_id)
+            WHERE {RunTokens} > {Sql(IndexedTokensAbove)};
+        CREATE INDEX ix_feedback_tenant_accuracy ON feedback
+            (tenant, (COALESCE(accuracy, score, CASE WHEN success THEN 1.0 WHEN NOT success THEN 0.0 END)))
+            WHERE invocation_span_id IS NOT NULL;
+        """;
+
     /// <summary>Whether the warning is answered by the window and then the quality and feedback indexes.</summary>
     private static bool TakesTwoSteps(RunWarningFilter warning) =>
         warning.Warning == "quality_concern" && warning.Threshold <= IndexedQualityBelow;

@@ -243,12 +243,6 @@ public abstract partial class ExecutionStoreContract
         Store = await RecreateAtSchemaVersionAsync(10, string.Join(";\n",
             [InsertInvocation(a), InsertInvocation(b), InsertInvocation(a with { Tenant = "acme" }), .. calls.Select(InsertCall)]));
         var runs = (IRunStore)Store;
-        async Task<List<string>> WarnedAsync(string warning, ThresholdSet? thresholds = null) =>
-            [.. (await runs.SearchRunsAsync(new RunSearch
-            {
-                Tenant = "default", Limit = 10,
-                Warning = RunWarnings.StoreFilter(warning, thresholds ?? new(), []),
-            }, CancellationToken.None)).Select(r => r.Stored.Invocation.SpanId)];
 
         // A: 5 400 tokens, two retries, a fallback, unpriced tokens; B: its span's 30 tokens.
         var row = Assert.Single(await runs.SearchRunsAsync(new RunSearch { Tenant = "default", TraceId = a.TraceId, Limit = 10 },
@@ -284,13 +278,6 @@ public abstract partial class ExecutionStoreContract
         await Store.WriteAsync(TestRecords.Batch(a), CancellationToken.None);
         await Store.WriteAsync(TestRecords.Batch(early), CancellationToken.None);
         await Store.WriteAsync(TestRecords.Batch(late, early), CancellationToken.None);
-        var runs = (IRunStore)Store;
-        async Task<List<string>> WarnedAsync(string warning, ThresholdSet? thresholds = null) =>
-            [.. (await runs.SearchRunsAsync(new RunSearch
-            {
-                Tenant = "default", Limit = 10,
-                Warning = RunWarnings.StoreFilter(warning, thresholds ?? new(), []),
-            }, CancellationToken.None)).Select(r => r.Stored.Invocation.SpanId)];
 
         // Both calls joined A's summary once (the resent one adds nothing): 5 500 tokens, a fallback, unpriced, a retry.
         Assert.Equal([a.SpanId], await WarnedAsync(RunWarnings.HighTokenUsage));
@@ -322,13 +309,6 @@ public abstract partial class ExecutionStoreContract
             with { Attempt = 1, FallbackFrom = null };
         var second = TestRecords.ProviderCall(a.TraceId, a.SpanId, a.SpanId, new TokenCounts(3000, 500, 0, 0, 0), null,
             unpriced: 3500) with { Attempt = 2, FallbackFrom = "gpt-4o" };
-        var runs = (IRunStore)Store;
-        async Task<List<string>> WarnedAsync(string warning, ThresholdSet? thresholds = null) =>
-            [.. (await runs.SearchRunsAsync(new RunSearch
-            {
-                Tenant = "default", Limit = 10,
-                Warning = RunWarnings.StoreFilter(warning, thresholds ?? new(), []),
-            }, CancellationToken.None)).Select(r => r.Stored.Invocation.SpanId)];
 
         await Store.WriteAsync(TestRecords.Batch(a, first), CancellationToken.None);
         Assert.Empty(await WarnedAsync(RunWarnings.FallbackUsed));
@@ -350,4 +330,15 @@ public abstract partial class ExecutionStoreContract
             Assert.Empty(await WarnedAsync(RunWarnings.ManyRetries, new ThresholdSet { MaxRunRetries = 1 }));
         }
     }
+}
+
+public abstract partial class ExecutionStoreContract
+{
+    /// <summary>The span ids of the default tenant's runs the store selects for one warning (first page of 10).</summary>
+    private async Task<List<string>> WarnedAsync(string warning, ThresholdSet? thresholds = null) =>
+        [.. (await ((IRunStore)Store).SearchRunsAsync(new RunSearch
+        {
+            Tenant = "default", Limit = 10,
+            Warning = RunWarnings.StoreFilter(warning, thresholds ?? new(), []),
+        }, CancellationToken.None)).Select(r => r.Stored.Invocation.SpanId)];
 }

@@ -290,25 +290,7 @@ internal static class PostgresSchema
                   GROUP BY tenant, trace_id, owner_span_id) s
             WHERE i.tenant = s.tenant AND i.trace_id = s.trace_id AND i.span_id = s.owner_span_id;
 
-            -- The threshold-free warnings (and retried runs) as newest-first index ranges of the runs that have them.
-            CREATE INDEX ix_invocations_tenant_fallback_start ON invocations (tenant, start_time, span_id, trace_id)
-                WHERE call_fallbacks > 0;
-            CREATE INDEX ix_invocations_tenant_unpriced_start ON invocations (tenant, start_time, span_id, trace_id)
-                WHERE call_unpriced_tokens > 0;
-            CREATE INDEX ix_invocations_tenant_retried_start ON invocations (tenant, start_time, span_id, trace_id)
-                WHERE call_retries > 0;
-            -- The threshold warnings as newest-first index ranges of the runs past today's default thresholds (partial,
-            -- so that a run inside them, the common case, costs ingest nothing here): a page at the default threshold, or
-            -- a stricter one, reads only such runs (RunSql.IndexedConfidenceBelow). Retried runs serve many_retries.
-            CREATE INDEX ix_invocations_tenant_low_confidence_start ON invocations (tenant, start_time, span_id, trace_id)
-                WHERE confidence < {RunSql.Sql(RunSql.IndexedConfidenceBelow)};
-            CREATE INDEX ix_invocations_tenant_low_quality_start ON invocations (tenant, start_time, span_id, trace_id)
-                WHERE quality < {RunSql.Sql(RunSql.IndexedQualityBelow)};
-            CREATE INDEX ix_invocations_tenant_high_tokens_start ON invocations (tenant, start_time, span_id, trace_id)
-                WHERE {RunSql.RunTokens} > {RunSql.Sql(RunSql.IndexedTokensAbove)};
-            CREATE INDEX ix_feedback_tenant_accuracy ON feedback
-                (tenant, (COALESCE(accuracy, score, CASE WHEN success THEN 1.0 WHEN NOT success THEN 0.0 END)))
-                WHERE invocation_span_id IS NOT NULL;
+            {RunSql.Migration11WarningIndexes}
             """),
     ];
 }
