@@ -86,7 +86,8 @@ internal static class ScrapeCpuDriver
                     var ratios = floor is null || ReferenceEquals(s, floor)
                         ? string.Empty
                         : string.Create(CultureInfo.InvariantCulture,
-                            $", to floor: median {s.Median / floor.Median:F2}x mean {s.Mean / floor.Mean:F2}x cpu {s.CpuPerGet / floor.CpuPerGet:F2}x");
+                            $", to floor: median {s.Median / floor.Median:F2}x mean {s.Mean / floor.Mean:F2}x cpu {s.CpuPerGet / floor.CpuPerGet:F2}x"
+                            + $" (by place: 1st {EndpointStats.MedianOf(s.ByPlace[0]) / EndpointStats.MedianOf(floor.ByPlace[0]):F2}x later {EndpointStats.MedianOf(s.ByPlace[2]) / EndpointStats.MedianOf(floor.ByPlace[2]):F2}x)");
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"round {round} {endpoint}: {s.Times.Count} GETs, wall median {s.Median:F3} mean {s.Mean:F3} min {s.Min:F3} "
                         + $"p90 {s.P90:F3} ms (headers median {s.HeadersMedian:F3}; median by place in block: 1st {EndpointStats.MedianOf(s.ByPlace[0]):F3}, 2nd {EndpointStats.MedianOf(s.ByPlace[1]):F3}, later {EndpointStats.MedianOf(s.ByPlace[2]):F3}), cpu {s.CpuPerGet:F3} ms/GET, allocated {s.Allocated / s.Times.Count} B/GET, "
