@@ -224,7 +224,9 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             return null;
         }
 
-        var rows = sums.ToList();
+        // In key order, so that two writes adding to the same invocations lock their rows in the same order.
+        var rows = sums.OrderBy(r => r.Key.Item1, StringComparer.Ordinal).ThenBy(r => r.Key.Item2, StringComparer.Ordinal)
+            .ThenBy(r => r.Key.Item3, StringComparer.Ordinal).ToList();
         var command = new NpgsqlBatchCommand("""
             UPDATE invocations i SET call_count = i.call_count + d.calls, call_tokens = i.call_tokens + d.tokens,
                 call_unpriced_tokens = i.call_unpriced_tokens + d.unpriced, call_retries = i.call_retries + d.retries,
