@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+
 namespace PerfOtel.Collector.Derived.Kernel;
 
 /// <summary>
@@ -36,13 +40,14 @@ internal readonly struct CompactSpanKey : IEquatable<CompactSpanKey>
     /// <summary>The key of a span; allocates only for ids that are not canonical.</summary>
     public static CompactSpanKey Of(string tenant, string traceId, string spanId)
     {
+        Span<byte> bytes = stackalloc byte[24];
         if (traceId.Length == TraceHexLength && spanId.Length == SpanHexLength
-            && TryParseHex(traceId.AsSpan(0, 16), out var high) && TryParseHex(traceId.AsSpan(16), out var low)
-            && TryParseHex(spanId, out var spanValue))
+            && TryParseHex(traceId, bytes[..16]) && TryParseHex(spanId, bytes[16..]))
         {
-            return new CompactSpanKey(tenant, high, low, spanValue, null);
+            return new CompactSpanKey(tenant, BinaryPrimitives.ReadUInt64BigEndian(bytes), BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]),
+                BinaryPrimitives.ReadUInt64BigEndian(bytes[16..]), null);
         }
-        return new CompactSpanKey(tenant, 0, 0, 0, string.Concat(traceId.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", traceId, spanId));
+        return new CompactSpanKey(tenant, 0, 0, 0, string.Concat(traceId.Length.ToString(CultureInfo.InvariantCulture), ":", traceId, spanId));
     }
 
     /// <summary>The key of a span of the same tenant and trace (a parent); allocates only for ids that are not canonical.</summary>
@@ -78,36 +83,28 @@ internal readonly struct CompactSpanKey : IEquatable<CompactSpanKey>
     private (int Start, int Length) OddSplit()
     {
         var colon = odd!.IndexOf(':', StringComparison.Ordinal);
-        return (colon + 1, int.Parse(odd.AsSpan(0, colon), System.Globalization.CultureInfo.InvariantCulture));
+        return (colon + 1, int.Parse(odd.AsSpan(0, colon), CultureInfo.InvariantCulture));
     }
 
-    internal static string Hex(ulong value) => string.Create(16, value, static (chars, v) => v.TryFormat(chars, out _, "x16", System.Globalization.CultureInfo.InvariantCulture));
+    internal static string Hex(ulong value) => string.Create(16, value, static (chars, v) => v.TryFormat(chars, out _, "x16", CultureInfo.InvariantCulture));
 
     /// <summary>Parses exactly 16 lowercase hex digits (uppercase would not format back to the same text).</summary>
     internal static bool TryParseHex(ReadOnlySpan<char> text, out ulong value)
     {
+        Span<byte> bytes = stackalloc byte[8];
+        if (text.Length == SpanHexLength && TryParseHex(text, bytes))
+        {
+            value = BinaryPrimitives.ReadUInt64BigEndian(bytes);
+            return true;
+        }
         value = 0;
-        if (text.Length != 16)
-        {
-            return false;
-        }
-        foreach (var c in text)
-        {
-            uint digit = (uint)(c - '0');
-            if (digit > 9)
-            {
-                digit = (uint)(c - 'a');
-                if (digit > 5)
-                {
-                    value = 0;
-                    return false;
-                }
-                digit += 10;
-            }
-            value = (value << 4) | digit;
-        }
-        return true;
+        return false;
     }
+
+    /// <summary>Lowercase hex digits, two per byte of <paramref name="bytes"/> (vectorised by the runtime).</summary>
+    private static bool TryParseHex(ReadOnlySpan<char> text, Span<byte> bytes) =>
+        text.Length == 2 * bytes.Length && !text.ContainsAnyInRange('A', 'F')
+        && Convert.FromHexString(text, bytes, out _, out var written) == OperationStatus.Done && written == bytes.Length;
 }
 
 /// <summary>A span id within a trace: 16 lowercase hex digits as a ulong, any other text as itself.</summary>
