@@ -114,6 +114,23 @@ public class PeerScrapeBenchmarks
             context.Response.ContentLength = preRendered.Length;
             await context.Response.Body.WriteAsync(preRendered);
         });
+        // Diagnostic endpoints that bisect the difference between collect-then-floor and perfotel.
+        app.MapGet("/collect-hold-floor", async (HttpContext context) =>
+        {
+            using (await perfOtelExporter.Scrapes.GetAsync(ExporterFormat, context.RequestAborted))
+            {
+                context.Response.ContentType = contentType;
+                context.Response.ContentLength = preRendered.Length;
+                await context.Response.Body.WriteAsync(preRendered);
+            }
+        });
+        app.MapGet("/collect-then-own", async (HttpContext context) =>
+        {
+            using var lease = await perfOtelExporter.Scrapes.GetAsync(ExporterFormat, context.RequestAborted);
+            context.Response.ContentType = contentType;
+            context.Response.ContentLength = lease.Content.Length;
+            await context.Response.Body.WriteAsync(lease.Content);
+        });
         app.StartAsync().GetAwaiter().GetResult();
 
         var invocations = meter.CreateCounter<long>("perfotel.agent.invocations", null, "Agent invocations by outcome");
@@ -139,7 +156,7 @@ public class PeerScrapeBenchmarks
 
         // Every endpoint must serve the whole workload, or the comparison is void.
         preRendered = GetBytes("/perfotel");
-        foreach (var path in new[] { "/perfotel", "/collect-then-floor", "/perfotel-without-created", "/otel", "/prometheus-net", "/prometheus-net-meter-adapter", "/floor" })
+        foreach (var path in new[] { "/perfotel", "/collect-then-floor", "/collect-hold-floor", "/collect-then-own", "/perfotel-without-created", "/otel", "/prometheus-net", "/prometheus-net-meter-adapter", "/floor" })
         {
             var lines = GetBytes(path).Count(b => b == (byte)'\n');
             if (lines < SeriesCount)
@@ -185,6 +202,12 @@ public class PeerScrapeBenchmarks
 
     /// <summary>PerfOtel's collection, then the floor's bytes (diagnostic for <c>scrape-cpu</c>, not a benchmark row).</summary>
     public Task<int> CollectThenFloor() => GetAsync("/collect-then-floor");
+
+    /// <summary>Diagnostic: PerfOtel's collection, the floor's bytes sent while the lease is still held.</summary>
+    public Task<int> CollectHoldFloor() => GetAsync("/collect-hold-floor");
+
+    /// <summary>Diagnostic: PerfOtel's collection, its own buffer sent as the floor sends (no negotiation, no Vary).</summary>
+    public Task<int> CollectThenOwn() => GetAsync("/collect-then-own");
 
     /// <summary>Milliseconds from sending the last GET to having its response headers (for <c>scrape-cpu</c>).</summary>
     internal double LastHeadersMilliseconds { get; private set; }

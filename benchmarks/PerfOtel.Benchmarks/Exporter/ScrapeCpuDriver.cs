@@ -4,17 +4,18 @@ using System.Globalization;
 namespace PerfOtel.Benchmarks.Exporter;
 
 /// <summary>
-/// <c>scrape-cpu ENDPOINTS SERIES text|om SECONDS [ROUNDS]</c>: the <see cref="PeerScrapeBenchmarks"/> set-up, a warm-up
-/// until the JIT has tiered the scrape paths up, then ROUNDS (default 3) rounds of SECONDS each in which the endpoints
-/// (perfotel, perfotel-without-created, floor, otel, prometheus-net,
-/// prometheus-net-meter-adapter; for diagnosis also collect-then-floor, PerfOtel's real collection followed by the
-/// floor's bytes) take turns in blocks of a few GETs. Interleaving
-/// puts every endpoint under the same machine load, so the ratios to the floor printed per round are fair even when
-/// other work shares the machine (measuring one endpoint after the other is not: the load moves in between). Per endpoint
-/// and round: the wall-time median, mean, minimum and 90th percentile per GET, the median time to the response headers,
-/// process CPU per GET, bytes allocated per
-/// GET and garbage collections per 1 000 GETs. Also the tool for attaching a profiler (perf with
-/// <c>DOTNET_PerfMapEnabled=1</c>).
+/// <c>scrape-cpu ENDPOINTS SERIES text|om SECONDS [ROUNDS] [shuffled|fixed]</c>: the <see cref="PeerScrapeBenchmarks"/>
+/// set-up, a warm-up until the JIT has tiered the scrape paths up, then ROUNDS (default 3) rounds of SECONDS each in which
+/// the endpoints (perfotel, perfotel-without-created, floor, otel, prometheus-net, prometheus-net-meter-adapter; for
+/// diagnosis also collect-then-floor, PerfOtel's real collection followed by the floor's bytes, collect-hold-floor, the
+/// same with the floor's bytes sent while the lease is held, and collect-then-own, the collection's own buffer sent as
+/// the floor sends) take turns in blocks of a few GETs, in an order shuffled every pass (default) or fixed as given.
+/// Interleaving puts every endpoint under the same machine load, so the ratios to the floor printed per round are fair
+/// even when other work shares the machine (measuring one endpoint after the other is not: the load moves in between);
+/// shuffling gives every endpoint the same mix of predecessors. Per endpoint and round: the wall-time median, mean,
+/// minimum and 90th percentile per GET, the median time to the response headers, the median by place in the block,
+/// process CPU per GET, bytes allocated per GET and garbage collections per 1 000 GETs. Also the tool for attaching a
+/// profiler (perf with <c>DOTNET_PerfMapEnabled=1</c>).
 /// </summary>
 internal static class ScrapeCpuDriver
 {
@@ -24,9 +25,9 @@ internal static class ScrapeCpuDriver
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length is not (4 or 5))
+        if (args.Length is not (4 or 5 or 6) || (args.Length == 6 && args[5] is not ("shuffled" or "fixed")))
         {
-            Console.Error.WriteLine($"usage: {Command} perfotel,floor,otel,prometheus-net,prometheus-net-meter-adapter SERIES text|om SECONDS [ROUNDS]");
+            Console.Error.WriteLine($"usage: {Command} perfotel,floor,otel,prometheus-net,prometheus-net-meter-adapter SERIES text|om SECONDS [ROUNDS] [shuffled|fixed]");
             return 2;
         }
 
@@ -36,8 +37,17 @@ internal static class ScrapeCpuDriver
             Format = args[2] == "om" ? ScrapeFormat.OpenMetrics : ScrapeFormat.Text,
         };
         var seconds = TimeSpan.FromSeconds(double.Parse(args[3], CultureInfo.InvariantCulture));
-        var rounds = args.Length == 5 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 3;
+        var rounds = args.Length >= 5 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 3;
+        var shuffled = args.Length < 6 || args[5] == "shuffled";
         var endpoints = args[0].Split(',');
+
+        // In a fixed order every endpoint always follows the same one: the endpoint after the peers' blocks (whose
+        // collections and garbage evict everything from the caches) pays for a cold first GET in every block, the one
+        // after the floor never does. Shuffled per pass (fixed seed, so runs repeat), every endpoint follows every other
+        // equally often.
+        var order = (string[])endpoints.Clone();
+        var random = new Random(19);
+        Console.WriteLine($"order: {(shuffled ? "shuffled every pass" : "fixed, as given")}");
         benchmarks.Setup();
         try
         {
@@ -58,7 +68,12 @@ internal static class ScrapeCpuDriver
                 var clock = Stopwatch.StartNew();
                 while (clock.Elapsed < seconds)
                 {
-                    foreach (var endpoint in endpoints)
+                    if (shuffled)
+                    {
+                        random.Shuffle(order);
+                    }
+
+                    foreach (var endpoint in order)
                     {
                         await RunBlockAsync(benchmarks, endpoint, stats[endpoint]);
                     }
@@ -71,10 +86,11 @@ internal static class ScrapeCpuDriver
                     var ratios = floor is null || ReferenceEquals(s, floor)
                         ? string.Empty
                         : string.Create(CultureInfo.InvariantCulture,
-                            $", to floor: median {s.Median / floor.Median:F2}x mean {s.Mean / floor.Mean:F2}x cpu {s.CpuPerGet / floor.CpuPerGet:F2}x");
+                            $", to floor: median {s.Median / floor.Median:F2}x mean {s.Mean / floor.Mean:F2}x cpu {s.CpuPerGet / floor.CpuPerGet:F2}x"
+                            + $" (by place: 1st {EndpointStats.MedianOf(s.ByPlace[0]) / EndpointStats.MedianOf(floor.ByPlace[0]):F2}x later {EndpointStats.MedianOf(s.ByPlace[2]) / EndpointStats.MedianOf(floor.ByPlace[2]):F2}x)");
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"round {round} {endpoint}: {s.Times.Count} GETs, wall median {s.Median:F3} mean {s.Mean:F3} min {s.Min:F3} "
-                        + $"p90 {s.P90:F3} ms (headers median {s.HeadersMedian:F3}), cpu {s.CpuPerGet:F3} ms/GET, allocated {s.Allocated / s.Times.Count} B/GET, "
+                        + $"p90 {s.P90:F3} ms (headers median {s.HeadersMedian:F3}; median by place in block: 1st {EndpointStats.MedianOf(s.ByPlace[0]):F3}, 2nd {EndpointStats.MedianOf(s.ByPlace[1]):F3}, later {EndpointStats.MedianOf(s.ByPlace[2]):F3}), cpu {s.CpuPerGet:F3} ms/GET, allocated {s.Allocated / s.Times.Count} B/GET, "
                         + $"GCs per 1000 GETs gen0 {1000.0 * s.Gen0 / s.Times.Count:F1} gen1 {1000.0 * s.Gen1 / s.Times.Count:F1} "
                         + $"gen2 {1000.0 * s.Gen2 / s.Times.Count:F1}{ratios}"));
                 }
@@ -100,7 +116,7 @@ internal static class ScrapeCpuDriver
         {
             var started = Stopwatch.GetTimestamp();
             await GetAsync(benchmarks, endpoint);
-            stats.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds, benchmarks.LastHeadersMilliseconds);
+            stats.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds, benchmarks.LastHeadersMilliseconds, Math.Min(i, 2));
         }
 
         process.Refresh();
@@ -120,6 +136,8 @@ internal static class ScrapeCpuDriver
         "prometheus-net-meter-adapter" => benchmarks.PrometheusNetMeterAdapter(),
         "perfotel" => benchmarks.PerfOtel(),
         "collect-then-floor" => benchmarks.CollectThenFloor(),
+        "collect-hold-floor" => benchmarks.CollectHoldFloor(),
+        "collect-then-own" => benchmarks.CollectThenOwn(),
         _ => throw new ArgumentException($"unknown endpoint {endpoint}"),
     };
 
@@ -163,8 +181,19 @@ internal static class ScrapeCpuDriver
 
         public double CpuPerGet => Cpu.TotalMilliseconds / Times.Count;
 
-        public void Add(double milliseconds, double headersMilliseconds)
+        // Wall times by place in the block: the first GET follows another endpoint's block (cold caches after a peer),
+        // the second follows one GET of its own, the later ones are its steady state.
+        public List<double>[] ByPlace { get; } = [new(2_048), new(2_048), new(16_384)];
+
+        public static double MedianOf(List<double> values)
         {
+            values.Sort();
+            return values[values.Count / 2];
+        }
+
+        public void Add(double milliseconds, double headersMilliseconds, int place)
+        {
+            ByPlace[place].Add(milliseconds);
             Times.Add(milliseconds);
             HeaderTimes.Add(headersMilliseconds);
             sum += milliseconds;
