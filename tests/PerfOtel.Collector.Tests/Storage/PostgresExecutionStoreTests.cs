@@ -171,6 +171,82 @@ public sealed class PostgresExecutionStoreTests(PostgresClusterFixture cluster) 
         return store;
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TwoReplicasWritingOneInvocationWithDifferentNewCallsAtOnce_BothReplicasCallsAreInItsSummary(bool alsoCallsOfAnotherRun)
+    {
+        // Two collectors on one database (two replicas behind one Service), each given invocation I with a call the
+        // other has not seen (an exporter retry that went to the other replica with a later call added). Replica A's
+        // write is held open after its statements; replica B then writes and waits on A's uncommitted row of I; A
+        // commits, then B. With alsoCallsOfAnotherRun, B's batch also carries a call of a run W stored before (the
+        // path whose calls' statement adds to stored owners).
+        var i = TestRecords.Invocation() with { Confidence = null, Quality = null };
+        var w = TestRecords.Invocation() with { Confidence = null, Quality = null };
+        ProviderCall Call(AgentInvocation owner, long tokens) =>
+            TestRecords.ProviderCall(owner.TraceId, owner.SpanId, owner.SpanId, new TokenCounts(tokens, 0, 0, 0, 0), 0.01)
+                with { Attempt = 1, FallbackFrom = null };
+        var ofA = Call(i, 1000);
+        var ofB = Call(i, 2000) with { Attempt = 2 };
+        var ofW = Call(w, 40);
+        await Store.WriteAsync(TestRecords.Batch(w), CancellationToken.None);
+
+        var replicaA = (PostgresExecutionStore)Store;
+        await using var replicaB = (PostgresExecutionStore)await OpenStoreAsync();
+        var aHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseA = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        replicaA.BeforeCommit = async _ =>
+        {
+            aHeld.TrySetResult();
+            await releaseA.Task;
+        };
+        var writeA = Task.Run(() => replicaA.WriteAsync(TestRecords.Batch(i, ofA), CancellationToken.None));
+        await aHeld.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        replicaA.BeforeCommit = null;
+        var writeB = Task.Run(() => replicaB.WriteAsync(
+            alsoCallsOfAnotherRun ? TestRecords.Batch(i, ofB, ofW) : TestRecords.Batch(i, ofB), CancellationToken.None));
+
+        // B is waiting on A (its insert of I on A's uncommitted row, or a lock A holds): the race is set.
+        await using (var watch = new NpgsqlConnection(cluster.ConnectionString))
+        {
+            await watch.OpenAsync();
+            await using var waiting = new NpgsqlCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", watch);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while ((long)(await waiting.ExecuteScalarAsync())! == 0)
+            {
+                Assert.False(writeB.IsCompleted, "replica B's write finished while A's was open: the race was not set");
+                Assert.True(DateTime.UtcNow < deadline, "replica B's write never waited on A's");
+                await Task.Delay(20);
+            }
+        }
+
+        releaseA.SetResult();
+        Assert.Single((await writeA).Invocations);
+        Assert.Empty((await writeB).Invocations);
+
+        // I's summary holds both replicas' calls, as its calls do; W's its late call.
+        await using var connection = new NpgsqlConnection(SchemaConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT i.span_id, i.call_count, i.call_tokens, i.call_retries,
+                   (SELECT count(*) FROM provider_calls p WHERE p.tenant = i.tenant AND p.trace_id = i.trace_id AND p.owner_span_id = i.span_id)
+            FROM invocations i ORDER BY i.span_id = $1 DESC
+            """, connection);
+        command.Parameters.AddWithValue(i.SpanId);
+        var rows = new List<(string, long, long, long, long)>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                rows.Add((reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+            }
+        }
+
+        Assert.Equal((i.SpanId, 2L, 3000L, 1L, 2L), rows[0]);
+        Assert.Equal(alsoCallsOfAnotherRun ? (w.SpanId, 1L, 40L, 0L, 1L) : (w.SpanId, 0L, 0L, 0L, 0L), rows[1]);
+    }
+
     [Fact]
     public async Task FeedbackRacingItsInvocationIsJoinedExactlyOnce()
     {

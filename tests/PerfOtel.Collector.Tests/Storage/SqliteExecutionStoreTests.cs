@@ -57,6 +57,50 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
         SqliteTime.ToMicros(time).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
+    public async Task EarlyCallOwners_HoldOnlyOwnersWithStoredCallsAndNoInvocation()
+    {
+        // Calls under I's span before I, under an intermediate span X later re-owned to I, and agent-less under Y.
+        var now = DateTimeOffset.UtcNow;
+        var i = TestRecords.Invocation(start: now.AddMinutes(-5));
+        ProviderCall Call(string traceId, string parent, DateTimeOffset start) =>
+            TestRecords.ProviderCall(traceId, parent, null, new TokenCounts(10, 0, 0, 0, 0), 0.01, start: start);
+        var x = TestRecords.SpanId();
+        var y = TestRecords.SpanId();
+        var underX = Call(i.TraceId, x, now.AddMinutes(-4));
+        var agentless = Call(i.TraceId, y, now.AddMinutes(-30));
+        await Store.WriteAsync(TestRecords.Batch(Call(i.TraceId, i.SpanId, now.AddMinutes(-4)), underX, agentless), CancellationToken.None);
+        Assert.Equal(new[] { i.SpanId, x, y }.Order(StringComparer.Ordinal), (await EarlyOwnersAsync()).Order(StringComparer.Ordinal));
+
+        // I's arrival takes its record; re-owning X's only call takes X's; retention of Y's only call takes Y's.
+        var batch = TestRecords.Batch(i);
+        batch.Attributions.Add(new AttributionUpdate("default", i.TraceId, underX.SpanId, i.SpanId, i.AgentName));
+        await Store.WriteAsync(batch, CancellationToken.None);
+        Assert.Equal([y], await EarlyOwnersAsync());
+        await Store.DeleteOlderThanAsync(now.AddMinutes(-10), CancellationToken.None);
+        Assert.Empty(await EarlyOwnersAsync());
+
+        // Retention of I while its calls stay gives it back its record.
+        await Store.DeleteOlderThanAsync(now.AddMinutes(-4.5), CancellationToken.None);
+        Assert.Equal([i.SpanId], await EarlyOwnersAsync());
+    }
+
+    private async Task<List<string>> EarlyOwnersAsync()
+    {
+        await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT span_id FROM early_call_owners";
+        var owners = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            owners.Add(reader.GetString(0));
+        }
+
+        return owners;
+    }
+
+    [Fact]
     public async Task ConcurrentWritesShareTransactions()
     {
         var store = (SqliteExecutionStore)Store;

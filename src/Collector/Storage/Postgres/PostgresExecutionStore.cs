@@ -94,21 +94,31 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         }
 
         // Calls before invocations: a new invocation's summary is then one probe of the owner index that counts its
-        // calls of this write and of earlier ones; calls of an invocation stored before are added to it in the same
-        // statement that inserts them, one update per owner (docs/collector/storage.md). When every call's owner is an
-        // invocation of this batch (the common case), that update has nothing to find but the batch's resent
-        // invocations, so the calls go in with a plain insert and the invocations' statement recounts those instead.
+        // calls of this write and of earlier ones; calls of an invocation stored before that is not in this batch are
+        // added to it in the same statement that inserts them, one update per owner (docs/collector/storage.md). When
+        // every call's owner is an invocation of this batch (the common case), that update would have nothing to find,
+        // so the calls go in with a plain insert. The new calls of a batch invocation this write did not insert (a
+        // resend, or the same span inserted by a concurrent write) are added after the round trip (AddToInvocationsNotInserted).
+        var callNotNew = batch.ProviderCalls.Count > 0 ? new bool[batch.ProviderCalls.Count] : [];
+        var invocationNotNew = batch.Invocations.Count > 0 ? new bool[batch.Invocations.Count] : [];
         if (batch.ProviderCalls.Count > 0)
         {
-            command.BatchCommands.Add(InsertProviderCalls(batch.ProviderCalls, addToStoredOwners: !callsOwnedHere));
-            results.Add(reader => MarkNewAsync(reader, batch.ProviderCalls, SpanKey, SpanKey, stored.ProviderCall, cancellationToken));
+            command.BatchCommands.Add(InsertProviderCalls(batch.ProviderCalls, addToStoredOwners: !callsOwnedHere, batch.Invocations));
+            results.Add(reader => MarkNewAsync(reader, batch.ProviderCalls, SpanKey, SpanKey, (index, inserted) =>
+            {
+                stored.ProviderCall(index, inserted);
+                callNotNew[index] = !inserted;
+            }, cancellationToken));
         }
 
         if (batch.Invocations.Count > 0)
         {
-            command.BatchCommands.Add(InsertInvocationsJoiningFeedback(batch.Invocations,
-                recountStored: callsOwnedHere && batch.ProviderCalls.Count > 0));
-            results.Add(reader => ReadNewInvocationsAsync(reader, batch.Invocations, stored, cancellationToken));
+            command.BatchCommands.Add(InsertInvocationsJoiningFeedback(batch.Invocations));
+            results.Add(reader => ReadNewInvocationsAsync(reader, batch.Invocations, (index, inserted) =>
+            {
+                stored.Invocation(index, inserted);
+                invocationNotNew[index] = !inserted;
+            }, stored, cancellationToken));
         }
 
         if (batch.ToolCalls.Count > 0)
@@ -144,10 +154,96 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             }
         }
 
+        if (AddToInvocationsNotInserted(batch, invocationNotNew, callNotNew) is { } added)
+        {
+            await using var addition = new NpgsqlBatch(connection, transaction);
+            addition.BatchCommands.Add(added);
+            await addition.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (BeforeCommit is { } beforeCommit)
+        {
+            await beforeCommit(cancellationToken).ConfigureAwait(false);
+        }
+
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         var committed = stored.ToBatch();
         committed.CommitPosition = position;
         return committed;
+    }
+
+    /// <summary>
+    /// Test hook: awaited after a write's statements and before its commit, so that a test can hold one replica's write
+    /// open while another writes the same records (the race is then deterministic). Null outside tests.
+    /// </summary>
+    internal Func<CancellationToken, Task>? BeforeCommit { get; set; }
+
+    /// <summary>
+    /// The update that adds this write's new calls to the batch invocations it did not insert: a resend of an invocation
+    /// stored before, or the same span inserted by a concurrent write (another replica) that committed first, whose
+    /// own summary could not see these calls. A separate statement after the insert's, so that under READ COMMITTED it
+    /// sees that row (an update in the insert's own statement would not); it adds rather than recounts, so two writes
+    /// doing this at once both count (the second waits for the first's row lock and adds to its result). Null when
+    /// there is nothing to add, the common case (every invocation new).
+    /// </summary>
+    private static NpgsqlBatchCommand? AddToInvocationsNotInserted(IngestBatch batch, bool[] invocationNotNew, bool[] callNotNew)
+    {
+        if (batch.ProviderCalls.Count == 0 || System.Array.IndexOf(invocationNotNew, true) < 0)
+        {
+            return null;
+        }
+
+        // A span the batch carries twice was inserted by its first occurrence, whose probe counted the calls.
+        var inserted = new HashSet<(string, string, string)>();
+        var notInserted = new HashSet<(string, string, string)>();
+        for (var index = 0; index < batch.Invocations.Count; index++)
+        {
+            (invocationNotNew[index] ? notInserted : inserted).Add(SpanKey(batch.Invocations[index]));
+        }
+
+        notInserted.ExceptWith(inserted);
+        Dictionary<(string, string, string), CallTotals>? sums = null;
+        for (var index = 0; index < batch.ProviderCalls.Count; index++)
+        {
+            var call = batch.ProviderCalls[index];
+            if (callNotNew[index] || CallTotals.OwnerOf(call) is not { } of)
+            {
+                continue;
+            }
+
+            var owner = (WithoutNul(of.Tenant)!, WithoutNul(of.TraceId)!, WithoutNul(of.SpanId)!);
+            if (notInserted.Contains(owner))
+            {
+                sums ??= [];
+                sums[owner] = sums.GetValueOrDefault(owner) + CallTotals.Of(call);
+            }
+        }
+
+        if (sums is null)
+        {
+            return null;
+        }
+
+        // In key order, so that two writes adding to the same invocations lock their rows in the same order.
+        var rows = sums.OrderBy(r => r.Key.Item1, StringComparer.Ordinal).ThenBy(r => r.Key.Item2, StringComparer.Ordinal)
+            .ThenBy(r => r.Key.Item3, StringComparer.Ordinal).ToList();
+        var command = new NpgsqlBatchCommand("""
+            UPDATE invocations i SET call_count = i.call_count + d.calls, call_tokens = i.call_tokens + d.tokens,
+                call_unpriced_tokens = i.call_unpriced_tokens + d.unpriced, call_retries = i.call_retries + d.retries,
+                call_fallbacks = i.call_fallbacks + d.fallbacks
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+                AS d(tenant, trace_id, span_id, calls, tokens, unpriced, retries, fallbacks)
+            WHERE i.tenant = d.tenant AND i.trace_id = d.trace_id AND i.span_id = d.span_id
+            """);
+        command.Parameters.Add(Texts(rows, r => r.Key.Item1));
+        command.Parameters.Add(Texts(rows, r => r.Key.Item2));
+        command.Parameters.Add(Texts(rows, r => r.Key.Item3));
+        command.Parameters.Add(Array(rows, r => r.Value.Calls));
+        command.Parameters.Add(Array(rows, r => r.Value.Tokens));
+        command.Parameters.Add(Array(rows, r => r.Value.UnpricedTokens));
+        command.Parameters.Add(Array(rows, r => r.Value.Retries));
+        command.Parameters.Add(Array(rows, r => r.Value.Fallbacks));
+        return command;
     }
 
     /// <summary>The batch's span links, the attribution of earlier records they made known, and the due prune of old links.</summary>
@@ -583,22 +679,8 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
-    private static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows, bool recountStored)
+    private static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows)
     {
-        // With recountStored (the calls' statement added nothing to stored owners), a batch invocation that was stored
-        // before (a resend, skipped by the insert) gets its summary recounted from its calls, which now include the
-        // batch's. The update sees only rows stored before this statement, and the anti-join leaves it no key to probe
-        // in the common case (every invocation new).
-        var recount = recountStored ? $"""
-            pending AS MATERIALIZED (
-                SELECT k.tenant, k.trace_id, k.span_id FROM unnest($1::text[], $2::text[], $3::text[]) AS k(tenant, trace_id, span_id)
-                WHERE NOT EXISTS (SELECT 1 FROM inserted n WHERE n.tenant = k.tenant AND n.trace_id = k.trace_id AND n.span_id = k.span_id)),
-            recounted AS (
-                UPDATE invocations i SET ({CallTotals.ColumnNames}) = ({CallSummaryOf("i")})
-                FROM pending k
-                WHERE i.tenant = k.tenant AND i.trace_id = k.trace_id AND i.span_id = k.span_id
-                RETURNING 1),
-            """ : "";
         // Only invocations this statement really inserted (RETURNING skips conflicts) pick up pending feedback, so a
         // resent span never joins twice. One row per new invocation (its key), repeated for each feedback it joined.
         var command = new NpgsqlBatchCommand($"""
@@ -613,7 +695,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
                 CROSS JOIN LATERAL ({CallSummaryOf("v")}) s
                 ON CONFLICT DO NOTHING
                 RETURNING tenant, trace_id, span_id, task_id),
-            {recount}joined AS (
+            joined AS (
                 UPDATE feedback f SET invocation_trace_id = i.trace_id, invocation_span_id = i.span_id,
                     joined_position = {PositionExpression}
                 FROM inserted i
@@ -657,7 +739,8 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return command;
     }
 
-    private static NpgsqlBatchCommand InsertProviderCalls(List<ProviderCall> rows, bool addToStoredOwners)
+    private static NpgsqlBatchCommand InsertProviderCalls(List<ProviderCall> rows, bool addToStoredOwners,
+        List<AgentInvocation> invocations)
     {
         const string insert = $"""
             INSERT INTO provider_calls ({Columns.ProviderCallInsert})
@@ -667,15 +750,21 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
                 $22::text[], $23::text[], $24::text[], $25::float8[])
             ON CONFLICT DO NOTHING
             """;
-        // New calls of invocations stored before this statement join their summary (one update per owner); the
-        // owners inserted by the next statement count them by their probe. Without such calls, a plain insert.
+        // New calls of invocations stored before this statement join their summary (one update per owner), except
+        // those of the batch's own invocations ($26-$28): the next statement's probe counts them where it inserts the
+        // invocation, and the write adds them where it does not (AddToInvocationsNotInserted). Without calls of other
+        // owners, a plain insert.
         var command = new NpgsqlBatchCommand(addToStoredOwners
             ? $"""
               WITH inserted AS (
                   {insert}
                   RETURNING tenant, trace_id, span_id, owner_span_id, 1 AS n, input_tokens + output_tokens AS tokens,
                       unpriced_tokens, attempt, fallback_from),
-              added AS ({AddToOwners("inserted", "owner_span_id", "n")} RETURNING 1)
+              others AS (
+                  SELECT * FROM inserted c WHERE NOT EXISTS (
+                      SELECT 1 FROM unnest($26::text[], $27::text[], $28::text[]) AS b(tenant, trace_id, span_id)
+                      WHERE b.tenant = c.tenant AND b.trace_id = c.trace_id AND b.span_id = c.owner_span_id)),
+              added AS ({AddToOwners("others", "owner_span_id", "n")} RETURNING 1)
               SELECT tenant, trace_id, span_id FROM inserted
               """
             : $"""
@@ -708,6 +797,13 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         p.Add(Texts(rows, r => r.FallbackReason));
         p.Add(Texts(rows, r => r.ErrorType));
         p.Add(Array(rows, r => r.SampleWeight));
+        if (addToStoredOwners)
+        {
+            p.Add(Texts(invocations, i => i.Tenant));
+            p.Add(Texts(invocations, i => i.TraceId));
+            p.Add(Texts(invocations, i => i.SpanId));
+        }
+
         return command;
     }
 
@@ -760,7 +856,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     }
 
     private static async Task ReadNewInvocationsAsync(NpgsqlDataReader reader, List<AgentInvocation> rows,
-        NewRecords stored, CancellationToken cancellationToken)
+        Action<int, bool> note, NewRecords stored, CancellationToken cancellationToken)
     {
         var inserted = new HashSet<(string, string, string)>();
         Dictionary<(string, string, string), AgentInvocation>? byKey = null;
@@ -784,7 +880,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             }
         }
 
-        MarkNew(rows, inserted, SpanKey, stored.Invocation);
+        MarkNew(rows, inserted, SpanKey, note);
     }
 
     private static async Task MarkNewAsync<T, TKey>(NpgsqlDataReader reader, List<T> rows, Func<T, TKey> keyOf,

@@ -458,13 +458,13 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     {
         try
         {
-            session.RecountPendingFeedback();
+            session.RecountPending();
         }
         catch (SqliteException ex)
         {
             // Cannot count: assume feedback is pending, so joins are looked up rather than missed.
             _logger.LogWarning(ex, "Could not recount pending feedback after a rollback");
-            session.AssumeFeedbackPending();
+            session.AssumePending();
         }
     }
 

@@ -407,5 +407,20 @@ internal static class SqliteSchema
 
             {RunSql.Migration11WarningIndexes}
             """),
+        // The same number as PostgreSQL's (12, a no-op there). The owners whose calls are stored while no invocation of
+        // their span is: a new invocation probes the owner index for its earlier calls only when its span is here, so
+        // the writer no longer probes once per new invocation (docs/collector/storage.md). Filled from what is stored.
+        new(12, "early call owners: the owners of stored calls with no stored invocation, so that a new invocation probes its earlier calls only when it has some", """
+            CREATE TABLE early_call_owners (
+                tenant TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                PRIMARY KEY (tenant, trace_id, span_id)
+            ) WITHOUT ROWID;
+            INSERT INTO early_call_owners (tenant, trace_id, span_id)
+            SELECT DISTINCT p.tenant, p.trace_id, p.owner_span_id FROM provider_calls p
+            WHERE p.owner_span_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM invocations i
+                WHERE i.tenant = p.tenant AND i.trace_id = p.trace_id AND i.span_id = p.owner_span_id);
+            """),
     ];
 }

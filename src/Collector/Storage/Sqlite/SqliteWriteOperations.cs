@@ -49,16 +49,17 @@ internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<
     {
         // The same span twice in one batch is stored by its first occurrence; the second meets its key and is left out.
         var stored = new NewRecords(batch);
-        // What the calls stored by earlier writes add up to for each invocation of this one (one probe of the owner
-        // index, which finds nothing in the common case), read before this write's calls go in; then the calls, the
-        // new ones summed per owner in memory; then each new invocation with the sum of both in its own row (no
-        // update). The sums of owners that are not new invocations of this write go to the stored invocation, if any,
-        // in one update per owner. A call this write resends is counted once: by the probe, since it is not new.
+        // What the calls stored by earlier writes add up to for each invocation of this one, read before this write's
+        // calls go in: nothing unless its span is an early call owner (no probe at all while there is none, the common
+        // case), else one probe of the owner index. Then the calls, the new ones summed per owner in memory; then each
+        // new invocation with the sum of both in its own row (no update). The sums of owners that are not new
+        // invocations of this write go to the stored invocation, or, when there is none, make the owner an early call
+        // owner. A call this write resends is counted once: by the probe, since it is not new.
         var earlier = batch.Invocations.Count > 0 ? new CallTotals[batch.Invocations.Count] : [];
         for (var index = 0; index < batch.Invocations.Count; index++)
         {
             var invocation = batch.Invocations[index];
-            earlier[index] = session.StoredCallTotals(invocation.Tenant, invocation.TraceId, invocation.SpanId);
+            earlier[index] = session.EarlierCallTotals(invocation.Tenant, invocation.TraceId, invocation.SpanId);
         }
 
         Dictionary<(string, string, string), CallTotals>? fresh = null;
@@ -98,7 +99,7 @@ internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<
         {
             foreach (var ((tenant, traceId, owner), calls) in fresh)
             {
-                session.AddToOwner(tenant, traceId, owner, calls);
+                session.AddCallsToOwner(tenant, traceId, owner, calls);
             }
         }
 

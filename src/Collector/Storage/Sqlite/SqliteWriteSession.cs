@@ -18,6 +18,9 @@ internal sealed class SqliteWriteSession : IDisposable
     private readonly RawInsertStatement _insertSpanLinkPack;
     private readonly RawInsertStatement _storedCallTotals;
     private readonly RawInsertStatement _addToOwner;
+    private readonly RawInsertStatement _insertEarlyOwner;
+    private readonly RawInsertStatement _deleteEarlyOwner;
+    private readonly RawInsertStatement _deleteEarlyOwnerWithoutCalls;
     private readonly SqliteCommand _callBeforeAttribution;
     private readonly SqliteCommand _attributeProviderCall;
     private readonly SqliteCommand _attributeToolCall;
@@ -36,6 +39,10 @@ internal sealed class SqliteWriteSession : IDisposable
     // Recounted from the table whenever a rollback or retention may have made the in-memory figure wrong.
     private long _pendingFeedback;
 
+    // Rows of early_call_owners (migration 12): owners with stored calls and no stored invocation of their span. Nearly
+    // always 0 under load: then no new invocation needs a probe of its earlier calls. Recounted like the feedback figure.
+    private long _earlyOwners;
+
     public SqliteWriteSession(SqliteConnection connection)
     {
         _connection = connection;
@@ -51,6 +58,15 @@ internal sealed class SqliteWriteSession : IDisposable
                 call_unpriced_tokens = call_unpriced_tokens + ?6, call_retries = call_retries + ?7,
                 call_fallbacks = call_fallbacks + ?8
             WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3
+            """);
+        // The record of owners whose calls are stored while no invocation of that span is (docs/collector/storage.md):
+        // made where adding calls to their owner finds no invocation, taken out when the invocation comes, and when
+        // retention or attribution leaves the owner no call.
+        _insertEarlyOwner = new(connection, "INSERT INTO early_call_owners (tenant, trace_id, span_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING");
+        _deleteEarlyOwner = new(connection, "DELETE FROM early_call_owners WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3");
+        _deleteEarlyOwnerWithoutCalls = new(connection, """
+            DELETE FROM early_call_owners WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3
+                AND NOT EXISTS (SELECT 1 FROM provider_calls WHERE tenant = ?1 AND trace_id = ?2 AND owner_span_id = ?3)
             """);
         _callBeforeAttribution = Prepare("""
             SELECT owner_span_id, input_tokens + output_tokens, unpriced_tokens, attempt > 1, fallback_from IS NOT NULL
@@ -80,12 +96,26 @@ internal sealed class SqliteWriteSession : IDisposable
         _selectInvocationBySpan = Prepare($"SELECT {Columns.Invocation} FROM invocations WHERE trace_id = $p0 AND span_id = $p1 AND tenant = $p2");
         // The latest invocation of a task: a retried task is judged by its last attempt.
         _selectInvocationByTask = Prepare($"SELECT {Columns.Invocation} FROM invocations WHERE tenant = $p0 AND task_id = $p1 ORDER BY start_time DESC LIMIT 1");
-        RecountPendingFeedback();
+        RecountPending();
     }
 
-    public void AssumeFeedbackPending() => _pendingFeedback = long.MaxValue / 2;
+    /// <summary>After a rollback that could not be recounted: feedback and early call owners are looked up rather than missed.</summary>
+    public void AssumePending()
+    {
+        _pendingFeedback = long.MaxValue / 2;
+        _earlyOwners = long.MaxValue / 2;
+    }
 
-    public void RecountPendingFeedback()
+    /// <summary>Recounts the in-memory figures a rollback may have made wrong.</summary>
+    public void RecountPending()
+    {
+        RecountPendingFeedback();
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM early_call_owners";
+        _earlyOwners = (long)command.ExecuteScalar()!;
+    }
+
+    private void RecountPendingFeedback()
     {
         using var command = _connection.CreateCommand();
         command.CommandText = "SELECT count(*) FROM feedback WHERE invocation_span_id IS NULL";
@@ -114,16 +144,61 @@ internal sealed class SqliteWriteSession : IDisposable
             .Integer(calls.Calls).Integer(calls.Tokens).Integer(calls.UnpricedTokens).Integer(calls.Retries).Integer(calls.Fallbacks)
             .Execute() == 1;
 
+    /// <summary>
+    /// What the calls stored by earlier writes add up to for a span whose invocation is about to be inserted: nothing
+    /// unless the span is among the early call owners, whose record this takes out (the invocation will be stored, or
+    /// already is, and carries their sum from then on); then one probe of the owner index.
+    /// </summary>
+    public CallTotals EarlierCallTotals(string tenant, string traceId, string spanId)
+    {
+        if (_earlyOwners <= 0)
+        {
+            return default;
+        }
+
+        if (_deleteEarlyOwner.Text(tenant).Text(traceId).Text(spanId).Execute() == 0)
+        {
+            return default;
+        }
+
+        _earlyOwners--;
+        return StoredCallTotals(tenant, traceId, spanId);
+    }
+
     /// <summary>What the stored calls of an owner add up to (one probe of the owner index).</summary>
-    public CallTotals StoredCallTotals(string tenant, string traceId, string ownerSpanId)
+    private CallTotals StoredCallTotals(string tenant, string traceId, string ownerSpanId)
     {
         Span<long> values = stackalloc long[5];
         _storedCallTotals.Text(tenant).Text(traceId).Text(ownerSpanId).QueryIntegers(values);
         return new CallTotals(values[0], values[1], values[2], values[3], values[4]);
     }
 
-    /// <summary>Adds calls to a stored invocation's summary (nothing when the owner is not a stored invocation).</summary>
-    public void AddToOwner(string tenant, string traceId, string ownerSpanId, CallTotals calls) =>
+    /// <summary>
+    /// Adds new calls to their owner's summary; when the owner is no stored invocation, records it among the early
+    /// call owners, so that its invocation, if it ever comes, counts them.
+    /// </summary>
+    public void AddCallsToOwner(string tenant, string traceId, string ownerSpanId, CallTotals calls)
+    {
+        if (AddToOwner(tenant, traceId, ownerSpanId, calls) == 0)
+        {
+            _earlyOwners += _insertEarlyOwner.Text(tenant).Text(traceId).Text(ownerSpanId).Execute();
+        }
+    }
+
+    /// <summary>
+    /// Takes calls that leave (deleted or re-owned) out of their owner's summary; when the owner is no stored
+    /// invocation and has no call left, takes it out of the early call owners.
+    /// </summary>
+    private void TakeCallsFromOwner(string tenant, string traceId, string ownerSpanId, CallTotals calls)
+    {
+        if (AddToOwner(tenant, traceId, ownerSpanId, -calls) == 0)
+        {
+            _earlyOwners -= _deleteEarlyOwnerWithoutCalls.Text(tenant).Text(traceId).Text(ownerSpanId).Execute();
+        }
+    }
+
+    /// <summary>Adds to a stored invocation's summary; the rows changed (0 when the owner is not a stored invocation).</summary>
+    private int AddToOwner(string tenant, string traceId, string ownerSpanId, CallTotals calls) =>
         _addToOwner.Text(tenant).Text(traceId).Text(ownerSpanId).Integer(calls.Calls).Integer(calls.Tokens)
             .Integer(calls.UnpricedTokens).Integer(calls.Retries).Integer(calls.Fallbacks).Execute();
 
@@ -172,10 +247,10 @@ internal sealed class SqliteWriteSession : IDisposable
         {
             if (oldOwner is not null)
             {
-                AddToOwner(a.Tenant, a.TraceId, oldOwner, -moved);
+                TakeCallsFromOwner(a.Tenant, a.TraceId, oldOwner, moved);
             }
 
-            AddToOwner(a.Tenant, a.TraceId, a.InvocationSpanId, moved);
+            AddCallsToOwner(a.Tenant, a.TraceId, a.InvocationSpanId, moved);
         }
 
         Execute(_attributeToolCall, a.Tenant, a.TraceId, a.SpanId, a.InvocationSpanId, a.AgentName);
@@ -277,22 +352,47 @@ internal sealed class SqliteWriteSession : IDisposable
             }
         }
 
-        foreach (var (table, column) in (ReadOnlySpan<(string, string)>)[
-                     ("tool_calls", "start_time"), ("evaluations", "time"),
-                     ("invocations", "start_time"), ("feedback", "received_at")])
-        {
-            using var command = _connection.CreateCommand();
-            command.CommandText =
-                $"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {column} < $cutoff LIMIT $limit)";
-            command.Parameters.AddWithValue("$cutoff", micros);
-            command.Parameters.AddWithValue("$limit", limit);
-            deleted += command.ExecuteNonQuery();
-        }
-
+        // Before the invocations go: an owner deleted below then leaves with the calls that stay already taken out.
         foreach (var ((tenant, traceId, owner), calls) in leaving)
         {
-            AddToOwner(tenant, traceId, owner, -calls);
+            TakeCallsFromOwner(tenant, traceId, owner, calls);
         }
+
+        foreach (var (table, column) in (ReadOnlySpan<(string, string)>)[("tool_calls", "start_time"), ("evaluations", "time")])
+        {
+            deleted += DeleteChunk(table, column, micros, limit);
+        }
+
+        // An invocation deleted while some of its calls stay (they started after it) leaves them with no stored
+        // invocation: its span joins the early call owners, so that the invocation, if it is ever sent again, counts them.
+        using (var invocations = _connection.CreateCommand())
+        {
+            invocations.CommandText = """
+                DELETE FROM invocations WHERE rowid IN (SELECT rowid FROM invocations WHERE start_time < $cutoff LIMIT $limit)
+                RETURNING tenant, trace_id, span_id, call_count
+                """;
+            invocations.Parameters.AddWithValue("$cutoff", micros);
+            invocations.Parameters.AddWithValue("$limit", limit);
+            List<(string, string, string)>? keepingCalls = null;
+            using (var reader = invocations.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    deleted++;
+                    if (reader.GetInt64(3) > 0)
+                    {
+                        (keepingCalls ??= []).Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+                    }
+                }
+            }
+
+            foreach (var (tenant, traceId, spanId) in keepingCalls ?? [])
+            {
+                _earlyOwners += _insertEarlyOwner.Text(tenant).Text(traceId).Text(spanId).Execute();
+            }
+        }
+
+        deleted += DeleteChunk("feedback", "received_at", micros, limit);
 
         // Resolved alerts go by their resolution time; open ones stay while they last.
         using (var alerts = _connection.CreateCommand())
@@ -306,6 +406,16 @@ internal sealed class SqliteWriteSession : IDisposable
 
         RecountPendingFeedback();
         return deleted;
+    }
+
+    private int DeleteChunk(string table, string column, long micros, int limit)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText =
+            $"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {column} < $cutoff LIMIT $limit)";
+        command.Parameters.AddWithValue("$cutoff", micros);
+        command.Parameters.AddWithValue("$limit", limit);
+        return command.ExecuteNonQuery();
     }
 
     /// <summary>Inserts alerts, or updates the stored ones' value, threshold, message and resolution.</summary>
@@ -355,6 +465,9 @@ internal sealed class SqliteWriteSession : IDisposable
         _insertSpanLinkPack.Dispose();
         _storedCallTotals.Dispose();
         _addToOwner.Dispose();
+        _insertEarlyOwner.Dispose();
+        _deleteEarlyOwner.Dispose();
+        _deleteEarlyOwnerWithoutCalls.Dispose();
     }
 
     private FeedbackResult ExistingFeedbackState(FeedbackRecord f)

@@ -1,0 +1,112 @@
+using PerfOtel.Collector.Derived.Runs;
+using PerfOtel.Collector.Records;
+using PerfOtel.Collector.Storage;
+using PerfOtel.Collector.Derived.Thresholds;
+
+namespace PerfOtel.Collector.Tests.Storage;
+
+// The run-list call summary of calls stored before their invocation (docs/collector/storage.md, run-list call
+// summary): SQLite probes a new invocation's earlier calls only when its span is an early call owner (migration 12),
+// so every way a call can come to have no stored invocation must leave that record, and the summary must stay the
+// sum of the invocation's stored calls whatever happened in between.
+public abstract partial class ExecutionStoreContract
+{
+    [Fact]
+    public async Task RunList_CallSummary_CountsCallsStoredBeforeTheirInvocation_AcrossARestartAndReattribution()
+    {
+        // Run I's first call is stored alone, under I's span (its parent, no invocation known yet); a second one under
+        // an intermediate span X that is no invocation; an agent-less call under span Y of another trace. Then the
+        // store restarts.
+        var i = TestRecords.Invocation() with { Confidence = null, Quality = null };
+        var direct = Call(i.TraceId, parent: i.SpanId, tokens: 1000);
+        var x = TestRecords.SpanId();
+        var underX = Call(i.TraceId, parent: x, tokens: 2000);
+        var agentless = Call(TestRecords.TraceId(), parent: TestRecords.SpanId(), tokens: 700);
+        await Store.WriteAsync(TestRecords.Batch(direct), CancellationToken.None);
+        await Store.WriteAsync(TestRecords.Batch(underX, agentless), CancellationToken.None);
+        await Store.DisposeAsync();
+        Store = await OpenStoreAsync();
+
+        // I arrives with a call of its own and the attribution that re-owns the call under X: 1 000 + 2 000 + 500.
+        var own = Call(i.TraceId, parent: i.SpanId, tokens: 500) with { InvocationSpanId = i.SpanId };
+        var batch = TestRecords.Batch(i, own);
+        batch.Attributions.Add(new AttributionUpdate("default", i.TraceId, underX.SpanId, i.SpanId, i.AgentName));
+        await Store.WriteAsync(batch, CancellationToken.None);
+        await AssertRunTokensAsync(i.SpanId, 3500);
+
+        // A later run K of another trace, while the agent-less call's owner has no invocation: only K's own call.
+        var k = TestRecords.Invocation(start: i.StartTime.AddSeconds(1)) with { Confidence = null, Quality = null };
+        await Store.WriteAsync(TestRecords.Batch(k, Call(k.TraceId, parent: k.SpanId, tokens: 300) with { InvocationSpanId = k.SpanId }),
+            CancellationToken.None);
+        await AssertRunTokensAsync(k.SpanId, 300);
+
+        // The agent-less owner's span turns out to be an invocation after all, sent much later (past any horizon:
+        // the summary follows the stored calls, not the attribution's memory) and after another restart.
+        await Store.DisposeAsync();
+        Store = await OpenStoreAsync();
+        var late = TestRecords.Invocation(traceId: agentless.TraceId, spanId: agentless.ParentSpanId,
+            start: i.StartTime.AddSeconds(2)) with { Confidence = null, Quality = null };
+        await Store.WriteAsync(TestRecords.Batch(late), CancellationToken.None);
+        await AssertRunTokensAsync(late.SpanId, 700);
+    }
+
+    [Fact]
+    public async Task RunList_CallSummary_AnInvocationRetentionDeletedBeforeItsLaterCall_CountsThatCallWhenSentAgain()
+    {
+        // The run started before the retention cutoff and one of its calls after it: retention deletes the run and
+        // keeps the call. A client that sends the run again (a late retry) stores it anew, with that call in its summary.
+        var now = DateTimeOffset.UtcNow;
+        var i = TestRecords.Invocation(start: now.AddMinutes(-30)) with { Confidence = null, Quality = null };
+        var early = Call(i.TraceId, parent: i.SpanId, tokens: 800, start: now.AddMinutes(-29)) with { InvocationSpanId = i.SpanId };
+        var later = Call(i.TraceId, parent: i.SpanId, tokens: 1200, start: now.AddMinutes(-5)) with { InvocationSpanId = i.SpanId };
+        await Store.WriteAsync(TestRecords.Batch(i, early, later), CancellationToken.None);
+        await AssertRunTokensAsync(i.SpanId, 2000);
+
+        await Store.DeleteOlderThanAsync(now.AddMinutes(-10), CancellationToken.None);
+        Assert.Empty(await WarnedAsync(RunWarnings.HighTokenUsage, new ThresholdSet { MaxTokensPerInvocation = 0 }));
+        await Store.DisposeAsync();
+        Store = await OpenStoreAsync();
+
+        var written = await Store.WriteAsync(TestRecords.Batch(i), CancellationToken.None);
+        Assert.Single(written.Invocations);
+        await AssertRunTokensAsync(i.SpanId, 1200);
+    }
+
+    [Fact]
+    public async Task Migration12_RecordsTheOwnersOfCallsStoredBeforeTheirInvocation()
+    {
+        // A database at version 11 holding a call whose invocation has not arrived yet, and a run with its call.
+        var i = TestRecords.Invocation() with { Confidence = null, Quality = null };
+        var waiting = Call(i.TraceId, parent: i.SpanId, tokens: 4200);
+        var j = TestRecords.Invocation(start: i.StartTime.AddSeconds(1)) with { Confidence = null, Quality = null };
+        var ofJ = Call(j.TraceId, parent: j.SpanId, tokens: 900) with { InvocationSpanId = j.SpanId };
+        string InsertCall(ProviderCall c) => Insert("provider_calls", Columns.ProviderCallInsert, c.Tenant, c.TraceId, c.SpanId,
+            c.ParentSpanId, c.InvocationSpanId, c.InvocationSpanId ?? c.ParentSpanId, c.AgentName, c.Operation, c.Provider,
+            c.RequestModel, c.ResponseModel, c.StartTime, c.DurationSeconds, c.Tokens.Input, c.Tokens.Output,
+            c.Tokens.CacheRead, c.Tokens.CacheCreation, c.Tokens.Reasoning, c.CostUsd, c.UnpricedTokens, c.Attempt,
+            c.FallbackFrom, c.FallbackReason, c.ErrorType, c.SampleWeight);
+        var insertJ = Insert("invocations", Columns.Invocation + ", " + CallTotals.ColumnNames, j.Tenant, j.TraceId, j.SpanId,
+            j.ParentSpanId, j.ServiceName, j.AgentName, j.AgentId, j.AgentType, j.TaskId, j.TaskType, j.JobId,
+            j.ConversationId, j.Experiment, j.Variant, j.StartTime, j.DurationSeconds, j.Outcome, j.ErrorType, j.Confidence,
+            j.Quality, j.Tokens.Input, j.Tokens.Output, j.Tokens.CacheRead, j.Tokens.CacheCreation, j.Tokens.Reasoning,
+            j.CostUsd, j.AttributesJson, j.SampleWeight, 1, 900, 0, 0, 0);
+        await Store.DisposeAsync();
+        Store = await RecreateAtSchemaVersionAsync(11, string.Join(";\n", InsertCall(waiting), InsertCall(ofJ), insertJ));
+
+        // After the migration the waiting call's invocation arrives and counts it; J keeps its figures.
+        await Store.WriteAsync(TestRecords.Batch(i), CancellationToken.None);
+        await AssertRunTokensAsync(i.SpanId, 4200);
+        await AssertRunTokensAsync(j.SpanId, 900);
+    }
+
+    private static ProviderCall Call(string traceId, string parent, long tokens, DateTimeOffset? start = null) =>
+        TestRecords.ProviderCall(traceId, parent, null, new TokenCounts(tokens, 0, 0, 0, 0), 0.01, start: start)
+            with { Attempt = 1, FallbackFrom = null };
+
+    /// <summary>The run's summary holds exactly <paramref name="tokens"/> call tokens (the high-token warning's edge).</summary>
+    private async Task AssertRunTokensAsync(string spanId, long tokens)
+    {
+        Assert.Contains(spanId, await WarnedAsync(RunWarnings.HighTokenUsage, new ThresholdSet { MaxTokensPerInvocation = tokens - 1 }));
+        Assert.DoesNotContain(spanId, await WarnedAsync(RunWarnings.HighTokenUsage, new ThresholdSet { MaxTokensPerInvocation = tokens }));
+    }
+}
