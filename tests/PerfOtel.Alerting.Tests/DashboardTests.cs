@@ -206,14 +206,25 @@ public partial class DashboardTests
             url.AbsolutePath);
         Assert.Empty(url.Query);
 
-        // The panels that show exemplars are the duration histograms' quantiles (the only series that carry them).
-        var exemplarExpressions = Dashboards.SelectMany(d => FindProperties(d.Root, "targets"))
+        // The panels that show exemplars are the duration histograms' quantiles (the only series that carry them), and
+        // every latency panel over one of the instrumentation's duration histograms shows them.
+        var targets = Dashboards.SelectMany(d => FindProperties(d.Root, "targets"))
             .SelectMany(t => t.EnumerateArray())
-            .Where(t => t.TryGetProperty("exemplar", out var e) && e.ValueKind == JsonValueKind.True)
-            .Select(t => t.GetProperty("expr").GetString()!)
+            .Select(t => (Expr: t.GetProperty("expr").GetString()!,
+                Exemplar: t.TryGetProperty("exemplar", out var e) && e.ValueKind == JsonValueKind.True))
             .ToList();
+        var exemplarExpressions = targets.Where(t => t.Exemplar).Select(t => t.Expr).ToList();
         Assert.NotEmpty(exemplarExpressions);
         Assert.All(exemplarExpressions, e => Assert.Contains("_duration_seconds_bucket", e, StringComparison.Ordinal));
+        string[] histograms =
+        [
+            "gen_ai_invoke_agent_duration_seconds_bucket", "gen_ai_client_operation_duration_seconds_bucket",
+            "gen_ai_execute_tool_duration_seconds_bucket",
+        ];
+        var latencyPanels = targets.Where(t => t.Expr.Contains("histogram_quantile(", StringComparison.Ordinal)
+            && histograms.Any(h => t.Expr.Contains(h, StringComparison.Ordinal))).ToList();
+        Assert.Equal(histograms.Length, histograms.Count(h => latencyPanels.Any(t => t.Expr.Contains(h, StringComparison.Ordinal))));
+        Assert.All(latencyPanels, t => Assert.True(t.Exemplar, $"latency query without exemplars: {t.Expr}"));
     }
 
     [GeneratedRegex("^perfotel-[a-z]+(-[a-z]+)*$")]

@@ -13,38 +13,32 @@ namespace PerfOtel.Benchmarks.Runs;
 /// <summary>
 /// GET /api/v1/invocations over a store holding one million invocations (five agents, one provider call each, one in
 /// ten failed, a job per hundred runs, every warning at a known rate, <see cref="RunListFill.FillAsync"/>): the first
-/// page, an agent's page, failures only, a page deep in the cursor, one job, and a <c>warning=</c> page for each
-/// warning through the list's own pager. SQLite by default; PostgreSQL when PERFOTEL_TEST_POSTGRES holds a connection
-/// string. Ratios against the first page, measured in the same run. The set-up gathers PostgreSQL's statistics after
-/// the fill, as the driver does (without them the figures are of plans a store in service does not run).
+/// page, an agent's page, failures only, a page deep in the cursor, one job, a <c>minCostUsd</c> page, and a
+/// <c>warning=</c> page for each warning through the list's own pager. SQLite by default; PostgreSQL when
+/// PERFOTEL_TEST_POSTGRES holds a connection string. Ratios against the first page, measured in the same run. The store
+/// is filled once and reused by every case and every later run (<see cref="RunListStoreCache"/>); PostgreSQL's
+/// statistics are gathered after the fill, as the driver does (without them the figures are of plans a store in
+/// service does not run). <c>bash scripts/load/run-list-benchmark.sh sqlite|postgres</c> runs the class.
 /// </summary>
 [MemoryDiagnoser]
 public class RunListBenchmarks
 {
     public const int Invocations = 1_000_000;
 
-    private string _directory = "";
     private IExecutionStore _store = null!;
     private RunCursor _deep = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        _directory = Path.Combine(Path.GetTempPath(), "perfotel-runlist-" + Guid.NewGuid().ToString("N"));
-        _store = RunListFill.Open(_directory, Environment.GetEnvironmentVariable(RunListFill.PostgresVariable));
-        _deep = RunListFill.FillAsync(_store, Invocations).GetAwaiter().GetResult();
-        RunListFill.AnalyzeAsync(Environment.GetEnvironmentVariable(RunListFill.PostgresVariable)).GetAwaiter().GetResult();
+        _store = RunListStoreCache.OpenFilledAsync(Invocations,
+            Environment.GetEnvironmentVariable(RunListFill.PostgresVariable), Console.Out).GetAwaiter().GetResult();
+        _deep = RunListFill.DeepCursor(Invocations);
     }
 
+    /// <summary>Closes the store and keeps it for the next case (<see cref="RunListStoreCache.DiscardAsync"/> removes it).</summary>
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void Cleanup() => _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     [Benchmark(Baseline = true)]
     public Task<RunPage> FirstPage() => RunListFill.PageAsync(_store, RunListFill.Query.FirstPage, _deep);
@@ -62,6 +56,9 @@ public class RunListBenchmarks
     public Task<RunPage> OneJob() => RunListFill.PageAsync(_store, RunListFill.Query.OneJob, _deep);
 
     [Benchmark]
+    public Task<RunPage> MinCostPage() => RunListFill.PageAsync(_store, RunListFill.Query.MinCostPage, _deep);
+
+    [Benchmark]
     [Arguments(RunListFill.Query.LowConfidencePage)]
     [Arguments(RunListFill.Query.HighTokenUsagePage)]
     [Arguments(RunListFill.Query.SlowExecutionPage)]
@@ -76,7 +73,9 @@ public class RunListBenchmarks
 
 /// <summary>
 /// Fills a store for the run list and times the queries without BenchmarkDotNet (<c>run-list [count] [--postgres
-/// connection-string]</c>; scripts/load/run-list.sh starts a throwaway PostgreSQL for it).
+/// connection-string]</c>; scripts/load/run-list.sh starts a throwaway PostgreSQL for it). The driver fills a fresh
+/// store every run (its fill time is one of its figures); <c>run-list discard [count] [--postgres connection-string]</c>
+/// removes the store the BenchmarkDotNet class keeps (<see cref="RunListStoreCache"/>).
 /// </summary>
 public static class RunListFill
 {
@@ -168,21 +167,36 @@ public static class RunListFill
             row => RunWarnings.Summarize(row.Stored, row.Calls, thresholds, 6.5), CancellationToken.None);
     }
 
+    private static readonly DateTimeOffset FillStart = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static string TraceOf(int i) => i.ToString("x32", CultureInfo.InvariantCulture);
+
+    private static string SpanOf(int i) => (i + 1L).ToString("x16", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset StartOf(int i) => FillStart.AddSeconds(i * 2.5);
+
+    /// <summary>The key of the run half-way through a fill of <paramref name="invocations"/>: the deep page's cursor.</summary>
+    public static RunCursor DeepCursor(int invocations)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(invocations, 1);
+        var i = invocations / 2;
+        return new RunCursor(StartOf(i), SpanOf(i), TraceOf(i));
+    }
+
     public static async Task<RunCursor> FillAsync(IExecutionStore store, int invocations)
     {
+        ArgumentNullException.ThrowIfNull(store);
         await store.InitializeAsync(CancellationToken.None);
-        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        RunCursor? deep = null;
         const int perBatch = 5_000;
         for (var first = 0; first < invocations; first += perBatch)
         {
             var batch = new IngestBatch();
             for (var i = first; i < Math.Min(invocations, first + perBatch); i++)
             {
-                var trace = i.ToString("x32", CultureInfo.InvariantCulture);
-                var span = (i + 1L).ToString("x16", CultureInfo.InvariantCulture);
+                var trace = TraceOf(i);
+                var span = SpanOf(i);
                 var agent = Agents[i % Agents.Length];
-                var at = start.AddSeconds(i * 2.5);
+                var at = StartOf(i);
                 batch.Invocations.Add(new AgentInvocation
                 {
                     Tenant = "default", TraceId = trace, SpanId = span, AgentName = agent, AgentType = "react",
@@ -212,23 +226,33 @@ public static class RunListFill
                         Tokens = new TokenCounts(100, 10, 0, 0, 0), CostUsd = 0.00002, Attempt = retry,
                     });
                 }
-                if (i == invocations / 2)
-                {
-                    deep = new RunCursor(at, span, trace);
-                }
             }
             await store.WriteAsync(batch, CancellationToken.None);
         }
-        return deep ?? throw new InvalidOperationException("no invocations");
+        return DeepCursor(invocations);
     }
 
-    /// <summary>Fills a store with the given number of invocations and prints each query's median of 50 runs.</summary>
+    /// <summary>
+    /// Fills a store with the given number of invocations and prints each query's median of 50 runs; with
+    /// <c>discard</c> first, removes the store <see cref="RunListBenchmarks"/> keeps for that count instead.
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        var discard = args.Length > 0 && args[0] == "discard";
+        args = discard ? args[1..] : args;
         var count = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)
             ? int.Parse(args[0], CultureInfo.InvariantCulture) : RunListBenchmarks.Invocations;
         var at = Array.IndexOf(args, "--postgres");
         var postgres = at >= 0 && at + 1 < args.Length ? args[at + 1] : Environment.GetEnvironmentVariable(PostgresVariable);
+        if (discard)
+        {
+            var removed = await RunListStoreCache.DiscardAsync(count, postgres);
+            Console.WriteLine(removed
+                ? $"discarded the run-list store of {count} invocations"
+                : $"no run-list store of {count} invocations to discard");
+            return 0;
+        }
         var directory = Path.Combine(Path.GetTempPath(), "perfotel-runlist-" + Guid.NewGuid().ToString("N"));
         var store = Open(directory, postgres);
         Console.WriteLine($"store: {(string.IsNullOrWhiteSpace(postgres) ? "sqlite" : "postgres")}");

@@ -17,8 +17,9 @@ public interface IDerivation
 
     /// <summary>
     /// Folds one committed batch into the derivation's state: the records stored for the first time and the feedback
-    /// joined to invocations (<see cref="IngestBatch.JoinedFeedback"/>). Called on the writer's path, one batch at a
-    /// time, never concurrently: must be fast and must not throw. A record is never passed twice.
+    /// joined to invocations (<see cref="IngestBatch.JoinedFeedback"/>). Called in commit order, one batch at a time,
+    /// never concurrently (alone on its store by the writer's applier, behind the next commit; otherwise on the writer's
+    /// path): must be fast and must not throw. A record is never passed twice.
     /// </summary>
     void Apply(IngestBatch committed);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Derived.Coordination;
 using PerfOtel.Collector.Derived.Kernel;
@@ -17,6 +18,14 @@ namespace PerfOtel.Collector.Ingest;
 /// once its agent is known (<see cref="SpanAttribution"/>); between batches the writer releases what waited a whole
 /// horizon.
 /// </summary>
+/// <remarks>
+/// Alone on its store (<see cref="LiveDerivations.MayApplyBehindTheWriter"/>) the writer does not apply a commit itself:
+/// it hands the commit's records and its senders to one applier task, in commit order, and goes on to the next
+/// transaction. The applier applies each to the derivations and only then answers its senders, so the derivations see
+/// the same batches in the same order as before and a sender's 200 still comes after its data is derived; only the
+/// next commit no longer waits for the derivations. On a shared store the commit section must cover the application,
+/// so the writer applies inline, as it always did.
+/// </remarks>
 internal sealed partial class IngestWriter(
     IngestQueue queue,
     IExecutionStore store,
@@ -29,6 +38,11 @@ internal sealed partial class IngestWriter(
     ILogger<IngestWriter> logger) : BackgroundService
 {
     private readonly int _maxWriteBatchRecords = options.Value.MaxWriteBatchRecords;
+
+    // Work after a commit (apply to the derivations, answer the senders), in commit order; bounded by the ingest queue,
+    // whose records are released only once their work here is done.
+    private readonly Channel<Action> _applier = Channel.CreateUnbounded<Action>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
     // Held records are released (without an agent) at the first commit or sweep after their horizon: sweeping this
     // often bounds how late that is when no data arrives.
@@ -53,6 +67,21 @@ internal sealed partial class IngestWriter(
         var reader = queue.Reader;
         var group = new List<PendingBatch>();
         metrics.ObserveAttribution(() => attribution.PendingRecords, () => attribution.Links, () => attribution.EvictedLinks);
+        var applier = Task.Run(RunApplierAsync, CancellationToken.None);
+        try
+        {
+            await WriteAsync(reader, group).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Everything committed is applied and answered before the writer ends.
+            _applier.Writer.TryComplete();
+            await applier.ConfigureAwait(false);
+        }
+    }
+
+    private async Task WriteAsync(ChannelReader<PendingBatch> reader, List<PendingBatch> group)
+    {
         while (true)
         {
             var waiting = reader.WaitToReadAsync(CancellationToken.None).AsTask();
@@ -83,6 +112,32 @@ internal sealed partial class IngestWriter(
             }
 
             await CommitGroupAsync(group).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs the work after each commit, one at a time, in the order the writer committed.</summary>
+    private async Task RunApplierAsync()
+    {
+        var reader = _applier.Reader;
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var work))
+            {
+                work();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Applies a commit and answers its senders: behind the writer, in commit order, when alone on the store; inline
+    /// otherwise. <paramref name="work"/> must not throw (the derivation pipeline keeps one derivation's failure to
+    /// itself; completing a sender's promise does not throw).
+    /// </summary>
+    private void AfterCommit(Action work)
+    {
+        if (!derivations.MayApplyBehindTheWriter || !_applier.Writer.TryWrite(work))
+        {
+            work();
         }
     }
 
@@ -166,13 +221,18 @@ internal sealed partial class IngestWriter(
         // Derivations first, then the senders: once a sender has its 200, the REST API and /metrics already show its
         // data (read-your-writes), which is what clients and tests that query right after sending expect. Derivations
         // see only what was stored for the first time: an exporter's retry of spans already committed adds nothing.
-        derivations.Committed(plan is null ? stored : Committed(plan, stored), stored.CommitPosition);
-
-        foreach (var pending in owners)
+        var counted = plan is null ? stored : Committed(plan, stored);
+        var position = stored.CommitPosition;
+        var answered = owners.ToArray();
+        AfterCommit(() =>
         {
-            queue.Release(pending);
-            pending.MarkCommitted();
-        }
+            derivations.Committed(counted, position);
+            foreach (var pending in answered)
+            {
+                queue.Release(pending);
+                pending.MarkCommitted();
+            }
+        });
 
         return true;
     }
@@ -196,7 +256,8 @@ internal sealed partial class IngestWriter(
                 {
                     var joined = new IngestBatch();
                     joined.JoinedFeedback.Add(new FeedbackJoin(invocation, feedback));
-                    derivations.Committed(joined, result.CommitPosition);
+                    var position = result.CommitPosition;
+                    AfterCommit(() => derivations.Committed(joined, position));
                 }
             }
         }
@@ -205,13 +266,19 @@ internal sealed partial class IngestWriter(
 #pragma warning restore CA1031
         {
             LogFeedbackFailed(logger, pending.Batch.Feedback.Count, error);
-            queue.Release(pending);
-            pending.MarkFailed(error);
+            AfterCommit(() =>
+            {
+                queue.Release(pending);
+                pending.MarkFailed(error);
+            });
             return;
         }
 
-        queue.Release(pending);
-        pending.MarkCommitted(results);
+        AfterCommit(() =>
+        {
+            queue.Release(pending);
+            pending.MarkCommitted(results);
+        });
     }
 
     /// <summary>The batch with its span links stamped with the time this replica saw them (the horizon counts from it).</summary>
@@ -248,7 +315,9 @@ internal sealed partial class IngestWriter(
                 return;
             }
             var stored = await store.WriteAsync(plan.ToStore, CancellationToken.None).ConfigureAwait(false);
-            derivations.Committed(Committed(plan, stored), stored.CommitPosition);
+            var counted = Committed(plan, stored);
+            var position = stored.CommitPosition;
+            AfterCommit(() => derivations.Committed(counted, position));
         }
 #pragma warning disable CA1031 // A failed prune is retried at the next sweep; the writer must live on.
         catch (Exception error)

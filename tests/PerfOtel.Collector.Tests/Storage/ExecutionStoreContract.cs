@@ -728,10 +728,10 @@ public abstract partial class ExecutionStoreContract : IAsyncLifetime
     }
 
     // Retention off in the host: its start-up sweep runs on the real clock and would delete the fixed-date test data.
-    protected WebApplicationFactory<Program> CreateHost() =>
+    protected WebApplicationFactory<Program> CreateHost(params KeyValuePair<string, string?>[] settings) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
             builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(
-                HostSettings.Append(new("Storage:RetentionDays", "0")))));
+                HostSettings.Append(new("Storage:RetentionDays", "0")).Concat(settings))));
 
     /// <summary>
     /// Empties this test's database (its store is already disposed), applies the migrations up to

@@ -82,6 +82,46 @@ public abstract partial class ExecutionStoreContract
         Assert.Equal(JsonValueKind.Null, first.GetProperty("nextCursor").ValueKind);
     }
 
+    [Fact]
+    public async Task RunList_WarningFilter_UsesEachTenantsOwnThreshold_StricterOrLooserThanTheDefault()
+    {
+        // Minimum confidence: default 0.5; acme looser (0.95: above the partial index's bound, the time walk answers);
+        // globex stricter (0.2: the index answers, filtered exactly).
+        await using var host = CreateHost(new("Thresholds:Tenants:acme:MinRunConfidence", "0.95"),
+            new("Thresholds:Tenants:globex:MinRunConfidence", "0.2"));
+        var store = host.Services.GetRequiredService<IExecutionStore>();
+        var trace = TestRecords.TraceId();
+        var spans = new Dictionary<(string Tenant, double Confidence), string>();
+        var runs = new List<object>();
+        var i = 0;
+        foreach (var tenant in new[] { "default", "acme", "globex" })
+        {
+            foreach (var confidence in new[] { 0.9, 0.3, 0.1 })
+            {
+                var run = TestRecords.Invocation(trace, tenant: tenant, start: TestRecords.Start.AddSeconds(i++)) with
+                {
+                    Confidence = confidence, Quality = null, Tokens = default, CostUsd = null, ErrorType = null,
+                };
+                spans[(tenant, confidence)] = run.SpanId;
+                runs.Add(run);
+            }
+        }
+        await store.WriteAsync(TestRecords.Batch([.. runs]), CancellationToken.None);
+        using var client = host.CreateClient();
+
+        Assert.Equal([spans[("default", 0.1)], spans[("default", 0.3)]],
+            await SpansAsync(client, "warning=low_confidence"));
+        Assert.Equal([spans[("acme", 0.1)], spans[("acme", 0.3)], spans[("acme", 0.9)]],
+            await SpansAsync(client, "warning=low_confidence&tenant=acme"));
+        Assert.Equal([spans[("globex", 0.1)]], await SpansAsync(client, "warning=low_confidence&tenant=globex"));
+        // The run page agrees with the list, threshold included.
+        var page = (await GetJsonAsync(client, $"/api/v1/invocations/{trace}/{spans[("acme", 0.9)]}?tenant=acme"))
+            .GetProperty("invocation").GetProperty("run");
+        var warning = Assert.Single(page.GetProperty("warnings").EnumerateArray());
+        Assert.Equal(RunWarnings.LowConfidence, warning.GetProperty("name").GetString());
+        Assert.Equal(0.95, warning.GetProperty("threshold").GetDouble(), 9);
+    }
+
     [Theory]
     [InlineData("limit=0", "limit")]
     [InlineData("limit=501", "limit")]
@@ -191,6 +231,9 @@ public abstract partial class ExecutionStoreContract
                      $"/api/v1/invocations/compare?a={job.Trace}/{job.R}",
                      $"/api/v1/invocations/compare?a={job.Trace}&b={job.Trace}/{job.S}",
                      $"/api/v1/invocations/{job.Trace}/{job.R}?window=1h",
+                     $"/api/v1/invocations/compare?a={job.Trace}/{job.R}&b={job.Trace}/{job.S}&c={job.Trace}/{job.U}",
+                     "/api/v1/jobs/job-7?agent=planner",
+                     "/api/v1/jobs/" + new string('j', 1_000),
                  })
         {
             using var response = await client.GetAsync(path);

@@ -4,7 +4,7 @@ using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Analytics;
 
-/// <summary>Feeds committed data into the rolling windows. Runs on the writer's path: O(1) per record, a failure is logged by the pipeline, which applies every derivation in its own try.</summary>
+/// <summary>Feeds committed data into the rolling windows. Runs in commit order beside the writer (see IDerivation.Apply): O(1) per record, a failure is logged by the pipeline, which applies every derivation in its own try.</summary>
 internal sealed partial class AnalyticsDerivation(RollingWindows windows)
     : IDerivation
 {

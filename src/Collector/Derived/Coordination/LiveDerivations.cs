@@ -25,6 +25,13 @@ public sealed class LiveDerivations(DerivationPipeline pipeline, DerivationRole 
     /// </summary>
     public bool IsDeriving => role.IsDeriving;
 
+    /// <summary>
+    /// Whether the writer may apply its commits after it has gone on to the next transaction (alone on its store: no
+    /// commit section to hold, no other replica's commits to interleave). The writer then hands each commit, in commit
+    /// order, to one applier of its own, so the derivations still see exactly the same batches in the same order.
+    /// </summary>
+    public bool MayApplyBehindTheWriter => !role.Shared;
+
     /// <summary>Enters the commit section (a no-op alone on the store); dispose after <see cref="Committed"/>.</summary>
     public async ValueTask<IDisposable> EnterCommitAsync()
     {

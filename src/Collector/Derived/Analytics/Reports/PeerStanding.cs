@@ -20,9 +20,9 @@ public sealed record PeerStanding(
 
 /// <summary>
 /// Benchmarks an agent against fixed bands (<c>Thresholds:ResponseTime*</c>, <c>TokensPerRun*</c>, <c>StepsPerRun*</c>)
-/// and against the tenant's other agents in the same window. A metric is a strength when it is rated excellent or
-/// the agent is strictly the best of two or more; a weakness when it is rated poor or the agent is strictly the worst
-/// of two or more.
+/// and against the tenant's other agents in the same window. A metric is a strength when it is rated excellent or no
+/// peer is better and at least one is worse (the best, alone or tied); a weakness when it is rated poor or no peer is
+/// worse and at least one is better (the worst, alone or tied).
 /// </summary>
 public static class PeerStandings
 {
