@@ -53,6 +53,23 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
         return await OpenStoreAsync();
     }
 
+    protected override async Task<List<string?>> IndexKeyColumnsAsync(string index)
+    {
+        await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        // index_xinfo lists the key columns (key = 1) in order, then the rowid; an expression's name is NULL.
+        command.CommandText = "SELECT name FROM pragma_index_xinfo($index) WHERE key = 1 ORDER BY seqno";
+        command.Parameters.AddWithValue("$index", index);
+        var columns = new List<string?>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            columns.Add(reader.IsDBNull(0) ? null : reader.GetString(0));
+        }
+        return columns;
+    }
+
     protected override string TimeLiteral(DateTimeOffset time) =>
         SqliteTime.ToMicros(time).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
