@@ -8,6 +8,7 @@
 #   e.g. bash scripts/ingest-load.sh both 60 --concurrency 8 --encoding protobuf
 #        bash scripts/ingest-load.sh sqlite 600 --rate 25000        # latency at a fixed rate, memory over 10 minutes
 #        bash scripts/ingest-load.sh sqlite 60 --transports http,grpc # each transport in turn, then their ratio
+#        bash scripts/ingest-load.sh sqlite 60 --transports http,grpc --rounds 3 # alternated rounds, mean ratios
 #
 # Every run ends with a compact Markdown table (one row per store and transport: acknowledged spans/s, CPU-seconds per
 # 100 000 spans, latency, the collector's resident memory idle, after 1, 2 and 5 minutes, at the end and at most, and the
@@ -30,11 +31,21 @@ esac
 
 # --transports a,b: one run per transport in this invocation (same build, same machine minutes), then the ratios of
 # acknowledged spans/s and CPU-seconds per 100 000 spans against the first.
+# --rounds N (with --transports): N rounds, the order reversed every other round (a,b then b,a, so that the machine's
+# drift and whatever a run leaves behind, such as disk writeback, hit both alike), then each transport's mean and the
+# mean ratios, beside the lowest and highest ratio of a single round. Single runs of one build spread by 10 % and more
+# (most of the CPU is the store's, and its share moves from run to run), so one pair of runs cannot show a transport
+# 5 % cheaper or dearer (docs/collector/otlp-ingest.md, "OTLP/gRPC against OTLP/HTTP: where the CPU goes").
 transports=()
+rounds=1
 args=()
 while [ $# -gt 0 ]; do
   if [ "$1" = --transports ]; then
     IFS=, read -r -a transports <<< "${2:?--transports needs a list such as http,grpc}"
+    shift 2
+  elif [ "$1" = --rounds ]; then
+    rounds="${2:?--rounds needs a number}"
+    [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds must be a positive integer, not '$rounds'" >&2; exit 2; }
     shift 2
   else
     args+=("$1")
@@ -42,6 +53,10 @@ while [ $# -gt 0 ]; do
   fi
 done
 set -- "${args[@]+"${args[@]}"}"
+if [ "$rounds" -gt 1 ] && [ ${#transports[@]} -lt 2 ]; then
+  echo "--rounds alternates transports: give at least two with --transports (e.g. --transports http,grpc)" >&2
+  exit 2
+fi
 
 # Builds the collector too (a project reference), into src/Collector/bin/Release where the driver starts it from.
 dotnet build -c Release benchmarks/PerfOtel.Benchmarks -v quiet -nologo >/dev/null
@@ -56,22 +71,41 @@ run_one() {
   sed -n 's/^table row: //p' "$last_output" >> "$table"
 }
 
-# Runs the driver once, or once per --transports entry followed by the ratios.
+# Runs the driver once, or once per --transports entry (--rounds times, alternating the order) followed by the ratios.
 run_driver() {
   if [ ${#transports[@]} -eq 0 ]; then
     run_one "$@"
     return
   fi
-  local rates=() cpus=()
-  for transport in "${transports[@]}"; do
-    echo "== transport $transport (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
-    run_one "$@" --transport "$transport"
-    rates+=("$(sed -n 's/.*steady state[^:]*: \([0-9.]*\) acknowledged spans\/s.*/\1/p' "$last_output")")
-    cpus+=("$(sed -n 's/.* \([0-9.]*\) CPU-seconds per 100 000 spans.*/\1/p' "$last_output")")
+  local -A rate_sum=() cpu_sum=() rate_of=() cpu_of=()
+  local order=() ratios=() round transport i
+  for transport in "${transports[@]}"; do rate_sum[$transport]=0; cpu_sum[$transport]=0; done
+  for ((round = 0; round < rounds; round++)); do
+    if ((round % 2 == 0)); then order=("${transports[@]}"); else
+      order=(); for ((i = ${#transports[@]} - 1; i >= 0; i--)); do order+=("${transports[$i]}"); done
+    fi
+    for transport in "${order[@]}"; do
+      echo "== transport $transport$( ((rounds > 1)) && echo ", round $((round + 1)) of $rounds") (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+      run_one "$@" --transport "$transport"
+      rate_of[$transport]="$(sed -n 's/.*steady state[^:]*: \([0-9.]*\) acknowledged spans\/s.*/\1/p' "$last_output")"
+      cpu_of[$transport]="$(sed -n 's/.* \([0-9.]*\) CPU-seconds per 100 000 spans.*/\1/p' "$last_output")"
+      rate_sum[$transport]="$(awk -v a="${rate_sum[$transport]}" -v b="${rate_of[$transport]}" 'BEGIN { print a + b }')"
+      cpu_sum[$transport]="$(awk -v a="${cpu_sum[$transport]}" -v b="${cpu_of[$transport]}" 'BEGIN { print a + b }')"
+    done
+    for transport in "${transports[@]:1}"; do
+      ratios+=("$transport $(awk -v r="${rate_of[$transport]}" -v r0="${rate_of[${transports[0]}]}" -v c="${cpu_of[$transport]}" -v c0="${cpu_of[${transports[0]}]}" 'BEGIN { printf "%.3f %.3f", r / r0, c / c0 }')")
+    done
   done
-  for i in "${!transports[@]}"; do
-    awk -v t="${transports[$i]}" -v r="${rates[$i]}" -v r0="${rates[0]}" -v c="${cpus[$i]}" -v c0="${cpus[0]}" -v f="${transports[0]}" \
-      'BEGIN { printf "%s: %s acknowledged spans/s (%.2fx %s), %s CPU-s per 100 000 spans (%.2fx %s)\n", t, r, r / r0, f, c, c / c0, f }'
+  local first="${transports[0]}"
+  for transport in "${transports[@]}"; do
+    awk -v t="$transport" -v f="$first" -v n="$rounds" -v r="${rate_sum[$transport]}" -v r0="${rate_sum[$first]}" \
+      -v c="${cpu_sum[$transport]}" -v c0="${cpu_sum[$first]}" \
+      'BEGIN { printf "%s: %.0f acknowledged spans/s (%.2fx %s), %.2f CPU-s per 100 000 spans (%.2fx %s)%s\n", t, r / n, r / r0, f, c / n, c / c0, f, (n > 1 ? ", mean of " n " runs" : "") }'
+    if [ "$rounds" -gt 1 ] && [ "$transport" != "$first" ]; then
+      printf '%s\n' "${ratios[@]}" | awk -v t="$transport" -v f="$first" '$1 == t {
+          if (n == 0 || $2 < rl) rl = $2; if (n == 0 || $2 > rh) rh = $2; if (n == 0 || $3 < cl) cl = $3; if (n == 0 || $3 > ch) ch = $3; n++ }
+        END { printf "  single rounds: %.2f-%.2fx %s spans/s, %.2f-%.2fx %s CPU per span\n", rl, rh, f, cl, ch, f }'
+    fi
   done
 }
 

@@ -2,8 +2,8 @@
 # End-to-end ingest (scripts/ingest-load.sh's driver: OTLP/HTTP protobuf over the wire into a collector process with
 # default settings and every derivation on) of this checkout's collector against an earlier commit's, in one run on
 # one machine (#21): the same driver, the same requests, alternating base/current/current/base so that drift of a
-# shared machine hits both alike. Reports each run's acknowledged spans/s and the collector's CPU-seconds per 100 000
-# spans (from /proc), then the mean ratios current/base.
+# shared machine hits both alike. Reports each run's acknowledged spans/s, the collector's CPU-seconds per 100 000
+# spans (from /proc) and its highest resident memory, then the mean ratios current/base.
 #
 #   bash scripts/load/ingest-load-compare.sh [BASE_REF] [SECONDS] [ROUNDS] [extra ingest-load options...]
 #   default: main, 40 s, 2 rounds, SQLite
@@ -30,23 +30,26 @@ declare -A collector=(
 )
 driver="$PWD/benchmarks/PerfOtel.Benchmarks/bin/Release/net10.0/PerfOtel.Benchmarks.dll"
 
-# One run: prints "<acknowledged spans/s> <collector CPU-seconds per 100 000 spans>" from the driver's steady-state line.
+# One run: prints "<acknowledged spans/s> <collector CPU-seconds per 100 000 spans> <highest resident MB>" from the driver's
+# steady-state and resident-memory lines.
 measure() {
   dotnet "$driver" ingest-load --store sqlite --duration "$seconds" --collector "${collector[$1]}" "${@:2}" |
-    sed -n 's/.*steady state[^:]*: \([0-9.]*\) acknowledged spans\/s; collector [0-9.]* cores, \([0-9.]*\) CPU-seconds per 100 000 spans.*/\1 \2/p'
+    sed -n -e 's/.*steady state[^:]*: \([0-9.]*\) acknowledged spans\/s; collector [0-9.]* cores, \([0-9.]*\) CPU-seconds per 100 000 spans.*/\1 \2/p' \
+      -e 's/.*collector resident memory [0-9]*-\([0-9]*\) MB.*/\1/p' | paste -sd' '
 }
-
 echo "ingest-load (SQLite, $seconds s per run, $rounds rounds of base/current/current/base); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %14s %24s %14s\n' build "spans/s" "CPU-s per 100 000 spans" "load average"
-declare -A sum_rate=([base]=0 [current]=0) sum_cpu=([base]=0 [current]=0)
+printf '%-8s %14s %24s %14s %14s\n' build "spans/s" "CPU-s per 100 000 spans" "RSS max MB" "load average"
+declare -A sum_rate=([base]=0 [current]=0) sum_cpu=([base]=0 [current]=0) sum_rss=([base]=0 [current]=0)
 for ((r = 0; r < rounds; r++)); do
   for build in base current current base; do
-    read -r rate cpu < <(measure "$build" "$@")
-    printf '%-8s %14s %24s %14s\n' "$build" "$rate" "$cpu" "$(cut -d' ' -f1 /proc/loadavg)"
+    read -r rate cpu rss < <(measure "$build" "$@")
+    printf '%-8s %14s %24s %14s %14s\n' "$build" "$rate" "$cpu" "$rss" "$(cut -d' ' -f1 /proc/loadavg)"
+    sum_rss[$build]="$(awk -v a="${sum_rss[$build]}" -v b="$rss" 'BEGIN { print a + b }')"
     sum_rate[$build]="$(awk -v a="${sum_rate[$build]}" -v b="$rate" 'BEGIN { print a + b }')"
     sum_cpu[$build]="$(awk -v a="${sum_cpu[$build]}" -v b="$cpu" 'BEGIN { print a + b }')"
   done
 done
-awk -v rc="${sum_rate[current]}" -v rb="${sum_rate[base]}" -v cc="${sum_cpu[current]}" -v cb="${sum_cpu[base]}" -v n="$((2 * rounds))" \
-  'BEGIN { printf "current %.0f acknowledged spans/s against base %.0f (%.2fx); %.2f against %.2f CPU-s per 100 000 spans (%.2fx)\n", rc / n, rb / n, rc / rb, cc / n, cb / n, cc / cb }'
+awk -v rc="${sum_rate[current]}" -v rb="${sum_rate[base]}" -v cc="${sum_cpu[current]}" -v cb="${sum_cpu[base]}" \
+  -v mc="${sum_rss[current]}" -v mb="${sum_rss[base]}" -v n="$((2 * rounds))" \
+  'BEGIN { printf "current %.0f acknowledged spans/s against base %.0f (%.2fx); %.2f against %.2f CPU-s per 100 000 spans (%.2fx); highest resident memory %.0f against %.0f MB (%.2fx; it grows with the spans a run ingests, so read it beside the spans/s)\n", rc / n, rb / n, rc / rb, cc / n, cb / n, cc / cb, mc / n, mb / n, mc / mb }'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

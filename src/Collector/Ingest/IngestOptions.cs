@@ -27,7 +27,7 @@ public sealed class IngestOptions
     public TimeSpan AttributionHorizon { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
-    /// Most span links (a span's parent and agent, about 200 bytes each) the attribution keeps to attribute calls that
+    /// Most span links (a span's parent and agent, about 170 bytes each) the attribution keeps to attribute calls that
     /// come in later requests. Links are kept two horizons; at a high span rate this bound is reached first and the
     /// oldest commits' links are evicted (counted on <c>perfotel_collector_attribution_links_evicted_total</c>): a call
     /// arriving later under an evicted span waits its horizon and is counted without an agent. Links of held records are

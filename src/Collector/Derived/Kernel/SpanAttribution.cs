@@ -21,7 +21,9 @@ namespace PerfOtel.Collector.Derived.Kernel;
 public sealed class SpanAttribution
 {
     private readonly Lock gate = new();
-    private readonly Dictionary<SpanKey, Link> links = [];
+    // Keyed and valued without objects of their own (ids as ulongs, CompactSpanKey): hundreds of thousands of links
+    // are held, and as strings each took three more objects.
+    private readonly Dictionary<CompactSpanKey, Link> links = [];
     private readonly Dictionary<TraceKey, HashSet<SpanKey>> heldByTrace = [];
     private readonly Dictionary<SpanKey, Held> held = [];
     // Spans whose records were released without an agent (a decision, stored with the link), and those of them whose
@@ -31,11 +33,15 @@ public sealed class SpanAttribution
     // The links by the time their writer first saw them (one group per commit), oldest first: the time prune and the
     // capacity eviction both drop whole groups from the old end, so a restart that loads the stored links and applies the
     // same capacity keeps the same newest groups the live collector kept.
-    private readonly SortedDictionary<DateTimeOffset, List<SpanKey>> linksBySeenAt = [];
+    private readonly SortedDictionary<DateTimeOffset, List<CompactSpanKey>> linksBySeenAt = [];
     // Links of held records that a prune or an eviction passed over: removed when their records are released.
-    private readonly HashSet<SpanKey> pinned = [];
+    private readonly HashSet<CompactSpanKey> pinned = [];
+    // The spans of the held records, by their link's key (a group drop asks for each of its links).
+    private readonly HashSet<CompactSpanKey> heldLinks = [];
     // The group the last link went into (one commit's links share one SeenAt), while it is in linksBySeenAt.
-    private List<SpanKey>? lastGroup;
+    private List<CompactSpanKey>? lastGroup;
+    // The last agent name a link kept: an agent's invocations share one string instead of one each.
+    private string? lastAgent;
     private DateTimeOffset lastGroupSeenAt;
     private DateTimeOffset nextPrune = DateTimeOffset.MinValue;
     private long evictedLinks;
@@ -412,7 +418,7 @@ public sealed class SpanAttribution
     /// Whether a stored record without an agent is still waiting: its own link is kept (else it was seen more than two
     /// horizons ago and counted long since) and its ancestry is incomplete.
     /// </summary>
-    private bool IsHeld(SpanKey key) => links.ContainsKey(key) && !IsExpired(key) && Resolve(key).Pending;
+    private bool IsHeld(SpanKey key) => links.ContainsKey(Compact(key)) && !IsExpired(key) && Resolve(key).Pending;
 
     private bool IsExpired(SpanKey key) =>
         expiredByTrace.TryGetValue(new TraceKey(key.Tenant, key.TraceId), out var keys) && keys.Contains(key);
@@ -473,7 +479,7 @@ public sealed class SpanAttribution
     /// </summary>
     private Resolution Resolve(SpanKey key)
     {
-        var current = key;
+        var current = Compact(key);
         // Bounded walk: a malformed trace may hold a parent cycle.
         for (var steps = 0; steps <= links.Count; steps++)
         {
@@ -483,13 +489,13 @@ public sealed class SpanAttribution
             }
             if (link.InvocationAgent is { } agent)
             {
-                return new Resolution(false, current.SpanId, agent);
+                return new Resolution(false, steps == 0 ? key.SpanId : current.SpanId, agent);
             }
-            if (link.ParentSpanId is not { } parent)
+            if (link.Parent is not { } parent)
             {
                 return Resolution.NoAgent;
             }
-            current = current with { SpanId = parent };
+            current = current.WithSpan(parent);
         }
         return Resolution.NoAgent;
     }
@@ -500,7 +506,7 @@ public sealed class SpanAttribution
     /// than grown by doubling (a large commit's group is a large-object-heap array, and each doubling left one behind).</param>
     private DateTimeOffset AddLink(SpanLink link, int groupSize = 0)
     {
-        var key = KeyOf(link.Tenant, link.TraceId, link.SpanId);
+        var key = CompactSpanKey.Of(link.Tenant, link.TraceId, link.SpanId);
         // One hash lookup whether the span is new or not.
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(links, key, out var exists);
         if (exists)
@@ -508,13 +514,25 @@ public sealed class SpanAttribution
             // The first sighting stands: a resent span neither restarts its horizon nor changes its parent.
             return slot.SeenAt;
         }
-        slot = new Link(link.ParentSpanId, link.InvocationAgent, link.SeenAt);
+        var agent = link.InvocationAgent;
+        if (agent is not null)
+        {
+            if (string.Equals(agent, lastAgent, StringComparison.Ordinal))
+            {
+                agent = lastAgent;
+            }
+            else
+            {
+                lastAgent = agent;
+            }
+        }
+        slot = new Link(link.ParentSpanId is { } parent ? SpanIdValue.Of(parent) : null, agent, link.SeenAt);
         // Links arrive one commit (one SeenAt) at a time: the newest group is almost always the one to add to.
         if (lastGroup is null || lastGroupSeenAt != link.SeenAt)
         {
             if (!linksBySeenAt.TryGetValue(link.SeenAt, out var found))
             {
-                linksBySeenAt[link.SeenAt] = found = new List<SpanKey>(groupSize);
+                linksBySeenAt[link.SeenAt] = found = new List<CompactSpanKey>(groupSize);
             }
             lastGroup = found;
             lastGroupSeenAt = link.SeenAt;
@@ -527,8 +545,9 @@ public sealed class SpanAttribution
     {
         if (!held.TryGetValue(key, out var waiting))
         {
-            var seenAt = links.TryGetValue(key, out var link) ? link.SeenAt : DateTimeOffset.MinValue;
+            var seenAt = links.TryGetValue(Compact(key), out var link) ? link.SeenAt : DateTimeOffset.MinValue;
             held[key] = waiting = new Held(seenAt, []);
+            heldLinks.Add(Compact(key));
             var trace = new TraceKey(key.Tenant, key.TraceId);
             if (!heldByTrace.TryGetValue(trace, out var keys))
             {
@@ -545,10 +564,12 @@ public sealed class SpanAttribution
         {
             return;
         }
-        if (pinned.Remove(key))
+        var compact = Compact(key);
+        heldLinks.Remove(compact);
+        if (pinned.Remove(compact))
         {
             // Its group was pruned or evicted while it was held: it goes now, as it would have then.
-            links.Remove(key);
+            links.Remove(compact);
         }
         var trace = new TraceKey(key.Tenant, key.TraceId);
         if (heldByTrace.TryGetValue(trace, out var keys) && keys.Remove(key) && keys.Count == 0)
@@ -583,12 +604,12 @@ public sealed class SpanAttribution
     }
 
     /// <summary>Drops one group of links (those of held records stay, pinned until released); returns how many went.</summary>
-    private int DropGroup(DateTimeOffset seenAt, List<SpanKey> group)
+    private int DropGroup(DateTimeOffset seenAt, List<CompactSpanKey> group)
     {
         var dropped = 0;
         foreach (var key in group)
         {
-            if (held.ContainsKey(key))
+            if (heldLinks.Count > 0 && heldLinks.Contains(key))
             {
                 pinned.Add(key);
             }
@@ -605,7 +626,7 @@ public sealed class SpanAttribution
         return dropped;
     }
 
-    private static KeyValuePair<DateTimeOffset, List<SpanKey>> First(SortedDictionary<DateTimeOffset, List<SpanKey>> groups)
+    private static KeyValuePair<DateTimeOffset, List<CompactSpanKey>> First(SortedDictionary<DateTimeOffset, List<CompactSpanKey>> groups)
     {
         using var enumerator = groups.GetEnumerator();
         enumerator.MoveNext();
@@ -618,7 +639,7 @@ public sealed class SpanAttribution
         List<TraceKey>? emptied = null;
         foreach (var (trace, keys) in expiredByTrace)
         {
-            keys.RemoveWhere(k => !links.ContainsKey(k));
+            keys.RemoveWhere(k => !links.ContainsKey(Compact(k)));
             if (keys.Count == 0)
             {
                 (emptied ??= []).Add(trace);
@@ -628,12 +649,16 @@ public sealed class SpanAttribution
         {
             expiredByTrace.Remove(trace);
         }
-        lateCounted.RemoveWhere(k => !links.ContainsKey(k));
+        lateCounted.RemoveWhere(k => !links.ContainsKey(Compact(k)));
     }
 
     private static SpanKey KeyOf(string tenant, string traceId, string spanId) => new(tenant, traceId, spanId);
 
-    private readonly record struct Link(string? ParentSpanId, string? InvocationAgent, DateTimeOffset SeenAt);
+    private static CompactSpanKey Compact(SpanKey key) => CompactSpanKey.Of(key.Tenant, key.TraceId, key.SpanId);
+
+    /// <summary>A span's link: its parent (null for a root), its agent when it is an invoke_agent span, and when its
+    /// writer first saw it.</summary>
+    private readonly record struct Link(SpanIdValue? Parent, string? InvocationAgent, DateTimeOffset SeenAt);
 
     private sealed record Held(DateTimeOffset SeenAt, List<object> Records);
 
