@@ -135,6 +135,27 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
             WHERE invocation_span_id IS NOT NULL;
         """;
 
+    /// <summary>
+    /// Migration 13's statements, the same on both stores (part of that migration: never edit them). Migration 11's
+    /// low_confidence and high_token_usage indexes recreated with the value the warning compares as their last key
+    /// column: a page at a threshold stricter than the index's bound (confidence below 0.2 of runs below 0.5, say)
+    /// tests each indexed run's value in the index and reads the table only for the runs it returns, where the
+    /// index of migration 11 read every run below the bound from the table to test it (docs/collector/rest-api.md,
+    /// <i>Measured</i>). The key columns before it keep the newest-first order of the range; a key column rather than
+    /// PostgreSQL's INCLUDE because a B-tree tests a key column's condition in the index (Index Cond) on a plain
+    /// index scan, and a page reads the table for its other columns anyway.
+    /// </summary>
+    public static readonly string Migration13CoveringWarningIndexes = $"""
+        DROP INDEX IF EXISTS ix_invocations_tenant_low_confidence_start;
+        CREATE INDEX ix_invocations_tenant_low_confidence_start
+            ON invocations (tenant, start_time, span_id, trace_id, confidence)
+            WHERE confidence < {Sql(IndexedConfidenceBelow)};
+        DROP INDEX IF EXISTS ix_invocations_tenant_high_tokens_start;
+        CREATE INDEX ix_invocations_tenant_high_tokens_start
+            ON invocations (tenant, start_time, span_id, trace_id, {RunTokens})
+            WHERE {RunTokens} > {Sql(IndexedTokensAbove)};
+        """;
+
     /// <summary>Whether the warning is answered by the window and then the quality and feedback indexes.</summary>
     private static bool TakesTwoSteps(RunWarningFilter warning) =>
         warning.Warning == "quality_concern" && warning.Threshold <= IndexedQualityBelow;

@@ -90,6 +90,28 @@ public sealed class PostgresExecutionStoreTests(PostgresClusterFixture cluster) 
         return await OpenStoreAsync();
     }
 
+    protected override async Task<List<string?>> IndexKeyColumnsAsync(string index)
+    {
+        await using var connection = new NpgsqlConnection(SchemaConnectionString);
+        await connection.OpenAsync();
+        // indkey holds the key columns first (indnkeyatts of them), then any INCLUDE ones; 0 is an expression.
+        await using var command = new NpgsqlCommand("""
+            SELECT a.attname FROM pg_index x
+            CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
+            LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0
+            WHERE x.indexrelid = to_regclass(@index) AND k.n <= x.indnkeyatts
+            ORDER BY k.n
+            """, connection);
+        command.Parameters.AddWithValue("index", index);
+        var columns = new List<string?>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            columns.Add(reader.IsDBNull(0) ? null : reader.GetString(0));
+        }
+        return columns;
+    }
+
     [Fact]
     public async Task TheInvocationIndexesThatPrefixTheirRunListTwinsAreGone()
     {

@@ -342,3 +342,61 @@ public abstract partial class ExecutionStoreContract
             Warning = RunWarnings.StoreFilter(warning, thresholds ?? new(), []),
         }, CancellationToken.None)).Select(r => r.Stored.Invocation.SpanId)];
 }
+
+public abstract partial class ExecutionStoreContract
+{
+    /// <summary>The key columns of one index in order (an expression's as null), INCLUDE columns left out.</summary>
+    protected abstract Task<List<string?>> IndexKeyColumnsAsync(string index);
+
+    [Fact]
+    public async Task Migration13_PutsTheComparedValueLastInTheWarningIndexes_AndTheStricterPagesStayExact()
+    {
+        // A database at version 12: runs around the stricter thresholds (confidence 0.2, 10 000 tokens) and the
+        // indexes' bounds (0.5, 5 000), the tokens of one run from its calls' summary (its span's own 30 are ignored),
+        // and another tenant's run that would meet both.
+        var start = TestRecords.Start;
+        AgentInvocation Run(int second, double? confidence, long input, string tenant = "default") =>
+            TestRecords.Invocation(tenant: tenant, start: start.AddSeconds(second)) with
+            {
+                Confidence = confidence, Quality = null, Tokens = new TokenCounts(input, 0, 0, 0, 0),
+            };
+        var runs = new[]
+        {
+            Run(1, 0.05, 100), Run(2, 0.2, 100), Run(3, 0.15, 9999), Run(4, 0.5, 10001), Run(5, null, 20000),
+            Run(6, 0.35, 30), Run(7, 0.01, 50000, tenant: "acme"),
+        };
+        string InsertInvocation(AgentInvocation i) => Insert("invocations", Columns.Invocation, i.Tenant, i.TraceId, i.SpanId,
+            i.ParentSpanId, i.ServiceName, i.AgentName, i.AgentId, i.AgentType, i.TaskId, i.TaskType, i.JobId, i.ConversationId,
+            i.Experiment, i.Variant, i.StartTime, i.DurationSeconds, i.Outcome, i.ErrorType, i.Confidence, i.Quality,
+            i.Tokens.Input, i.Tokens.Output, i.Tokens.CacheRead, i.Tokens.CacheCreation, i.Tokens.Reasoning, i.CostUsd,
+            i.AttributesJson, i.SampleWeight);
+        await Store.DisposeAsync();
+        Store = await RecreateAtSchemaVersionAsync(12, string.Join(";\n",
+        [
+            .. runs.Select(InsertInvocation),
+            $"UPDATE invocations SET call_count = 2, call_tokens = 12000 WHERE span_id = {Literal(runs[5].SpanId)}",
+        ]));
+
+        // The same partial indexes, the compared value (confidence; the run's tokens by the roll-up rule) last.
+        Assert.Equal(["tenant", "start_time", "span_id", "trace_id", "confidence"],
+            await IndexKeyColumnsAsync("ix_invocations_tenant_low_confidence_start"));
+        Assert.Equal(["tenant", "start_time", "span_id", "trace_id", null],
+            await IndexKeyColumnsAsync("ix_invocations_tenant_high_tokens_start"));
+
+        // The stricter pages, newest first, exactly the runs past the threshold (not at it); the default ones too.
+        var span = runs.Select(r => r.SpanId).ToArray();
+        Assert.Equal([span[2], span[0]], await WarnedAsync(RunWarnings.LowConfidence, new ThresholdSet { MinRunConfidence = 0.2 }));
+        Assert.Equal([span[2], span[1], span[0]], await WarnedAsync(RunWarnings.LowConfidence, new ThresholdSet { MinRunConfidence = 0.35 }));
+        Assert.Equal([span[5], span[2], span[1], span[0]], await WarnedAsync(RunWarnings.LowConfidence));
+        Assert.Equal([span[5], span[4], span[3]], await WarnedAsync(RunWarnings.HighTokenUsage, new ThresholdSet { MaxTokensPerInvocation = 10000 }));
+        Assert.Equal([span[4]], await WarnedAsync(RunWarnings.HighTokenUsage, new ThresholdSet { MaxTokensPerInvocation = 12000 }));
+        Assert.Equal([span[5], span[4], span[3], span[2]], await WarnedAsync(RunWarnings.HighTokenUsage));
+        Assert.Empty(await WarnedAsync(RunWarnings.HighTokenUsage, new ThresholdSet { MaxTokensPerInvocation = 10_000_000 }));
+
+        // The writer keeps the recreated indexes: a run stored after the migration joins the stricter pages.
+        var late = Run(8, 0.1, 15000);
+        await Store.WriteAsync(TestRecords.Batch(late), CancellationToken.None);
+        Assert.Equal([late.SpanId, span[2], span[0]], await WarnedAsync(RunWarnings.LowConfidence, new ThresholdSet { MinRunConfidence = 0.2 }));
+        Assert.Equal([late.SpanId, span[5], span[4], span[3]], await WarnedAsync(RunWarnings.HighTokenUsage, new ThresholdSet { MaxTokensPerInvocation = 10000 }));
+    }
+}

@@ -53,6 +53,23 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
         return await OpenStoreAsync();
     }
 
+    protected override async Task<List<string?>> IndexKeyColumnsAsync(string index)
+    {
+        await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        // index_xinfo lists the key columns (key = 1) in order, then the rowid; an expression's name is NULL.
+        command.CommandText = "SELECT name FROM pragma_index_xinfo($index) WHERE key = 1 ORDER BY seqno";
+        command.Parameters.AddWithValue("$index", index);
+        var columns = new List<string?>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            columns.Add(reader.IsDBNull(0) ? null : reader.GetString(0));
+        }
+        return columns;
+    }
+
     protected override string TimeLiteral(DateTimeOffset time) =>
         SqliteTime.ToMicros(time).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
@@ -228,6 +245,60 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
         // A temp b-tree would hold every matching row inside SQLite before the first one reaches an export.
         Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
         Assert.Contains(plan, step => step.StartsWith("SEARCH i USING INDEX", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("low_confidence", "ix_invocations_tenant_low_confidence_start")]
+    [InlineData("high_token_usage", "ix_invocations_tenant_high_tokens_start")]
+    public async Task AStricterThresholdPage_TestsEachEntryInItsIndexWithoutReadingTheTable(string warning, string index)
+    {
+        await Store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None);
+        var strict = new PerfOtel.Collector.Derived.Thresholds.ThresholdSet { MinRunConfidence = 0.1, MaxTokensPerInvocation = 10_000_000 };
+        var (sql, parameters) = SqliteExecutionStore.Runs.Search(new RunSearch
+        {
+            Tenant = "default", Limit = 50,
+            Warning = PerfOtel.Collector.Derived.Runs.RunWarnings.StoreFilter(warning, strict, []),
+        });
+
+        await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        async Task<List<(string Text, long P1, long P2, long P3)>> ExplainAsync(string prefix, int text, int p1, int p2, int p3)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = prefix + sql;
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value);
+            }
+            var steps = new List<(string, long, long, long)>();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                steps.Add((reader.GetValue(text).ToString()!, p1 < 0 ? 0 : reader.GetInt64(p1), p2 < 0 ? 0 : reader.GetInt64(p2),
+                    p3 < 0 ? 0 : reader.GetInt64(p3)));
+            }
+            return steps;
+        }
+
+        // The page is a range of the warning's partial index (migration 13's, with the compared value last).
+        var plan = await ExplainAsync("EXPLAIN QUERY PLAN ", 3, -1, -1, -1);
+        Assert.Contains(plan, step => step.Text.StartsWith("SEARCH i USING", StringComparison.Ordinal) && step.Text.Contains(index, StringComparison.Ordinal));
+
+        // The program: the cursor on that index, and the table cursor it may position (a deferred seek, made only when
+        // a column of the row is read). No column of the row is read through it: the compared value and the ids come
+        // from the index, so a run the threshold skips costs no table page (with migration 11's index it read confidence,
+        // or the run's tokens, from the row).
+        await using var root = connection.CreateCommand();
+        root.CommandText = "SELECT rootpage FROM sqlite_master WHERE type = 'index' AND name = $index";
+        root.Parameters.AddWithValue("$index", index);
+        var rootPage = (long)(await root.ExecuteScalarAsync())!;
+        var program = await ExplainAsync("EXPLAIN ", 1, 2, 3, 4);
+        var indexCursor = Assert.Single(program, s => s.Text == "OpenRead" && s.P2 == rootPage).P1;
+        Assert.Contains(program, s => s.Text == "Column" && s.P1 == indexCursor);
+        var rowCursors = program.Where(s => s.P1 == indexCursor && s.Text is "DeferredSeek" or "IdxRowid")
+            .Select(s => s.Text == "DeferredSeek" ? s.P3 : -1).ToList();
+        Assert.DoesNotContain(-1L, rowCursors);
+        Assert.DoesNotContain(program, s => s.Text == "Column" && rowCursors.Contains(s.P1));
     }
 
     [Fact]

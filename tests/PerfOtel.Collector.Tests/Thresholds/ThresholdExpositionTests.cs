@@ -20,6 +20,9 @@ public sealed class ThresholdExpositionTests : IDisposable
         ["Thresholds:Tenants:acme:MaxLatencyP95Seconds"] = "2",
         ["Thresholds:Tenants:acme:Agents:batch:MinSuccessRate"] = "0.85",
         ["Thresholds:Tenants:beta:MaxErrorRate"] = "0.05",
+        ["Thresholds:AgentSilentAfterSeconds"] = "5400",
+        ["Thresholds:Tenants:acme:AgentSilentAfterSeconds"] = "7200",
+        ["Thresholds:Tenants:acme:Agents:batch:AgentSilentAfterSeconds"] = "1800",
         ["Analytics:AnomalyThreshold"] = "4",
     });
 
@@ -50,6 +53,12 @@ public sealed class ThresholdExpositionTests : IDisposable
         Assert.Equal(4, Value("", "", "anomaly_score", "warning"));
         Assert.Equal(0.8, Value("acme", "", "budget_utilization", "warning"));
         Assert.Equal(1, Value("acme", "", "budget_utilization", "critical"));
+        // Liveness (PerfOtelAgentSilent), in seconds: section-wide, a tenant's and an agent's override, and a tenant
+        // that overrides something else inherits the section's.
+        Assert.Equal(5400, Value("", "", "silent", "warning"));
+        Assert.Equal(7200, Value("acme", "", "silent", "warning"));
+        Assert.Equal(1800, Value("acme", "batch", "silent", "warning"));
+        Assert.Equal(5400, Value("beta", "", "silent", "warning"));
         // Section-wide, two tenants, one agent: each with the full set of rows.
         Assert.Equal(4 * PerfOtel.Collector.Derived.Thresholds.ThresholdSeries.All.Count, samples.Count);
         // Unconfigured tenants get no series of their own: PromQL falls back to the section-wide one.

@@ -22,6 +22,10 @@ public static class ThresholdSeries
     public const string ProcessMemory = "process_memory";
     public const string ProcessCpuUtilization = "process_cpu_utilization";
 
+    /// <summary>Seconds without any record after which an agent is silent: the REST agent status <c>silent</c> and the
+    /// PerfOtelAgentSilent alert.</summary>
+    public const string AgentSilent = AgentStatus.Silent;
+
     private const double BytesPerMegabyte = 1024 * 1024;
 
     /// <summary>Every row; the second argument of <see cref="ThresholdSeriesDefinition.Value"/> is the anomaly threshold.</summary>
@@ -40,5 +44,6 @@ public static class ThresholdSeries
         new(ThresholdEvaluator.AnomalyMetric, ThresholdEvaluator.Warning, "Analytics:AnomalyThreshold", (_, anomaly) => anomaly),
         new(ProcessMemory, ThresholdEvaluator.Critical, nameof(ThresholdSet.MaxProcessMemoryMegabytes), (s, _) => s.MaxProcessMemoryMegabytes * BytesPerMegabyte),
         new(ProcessCpuUtilization, ThresholdEvaluator.Warning, nameof(ThresholdSet.MaxProcessCpuUtilization), (s, _) => s.MaxProcessCpuUtilization),
+        new(AgentSilent, ThresholdEvaluator.Warning, nameof(ThresholdSet.AgentSilentAfterSeconds), (s, _) => s.AgentSilentAfterSeconds),
     ];
 }

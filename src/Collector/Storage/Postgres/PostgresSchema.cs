@@ -298,5 +298,9 @@ internal static class PostgresSchema
         new(12, "early call owners on SQLite (a new invocation probes its earlier calls only when it has some); nothing on PostgreSQL", """
             SELECT 1;
             """),
+        // The same number as SQLite's (13): the low_confidence and high_token_usage indexes with the compared value as
+        // their last key column, so that a stricter threshold's page is tested in the index (docs/collector/storage.md).
+        new(13, "the value each threshold warning compares as the last key column of its partial index (low_confidence, high_token_usage)",
+            RunSql.Migration13CoveringWarningIndexes),
     ];
 }

@@ -322,7 +322,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         }
     }
 
-    private static readonly RunSql Runs = new(time => SqliteTime.ToMicros(time), SqliteRecordReader.Time, $"""
+    internal static readonly RunSql Runs = new(time => SqliteTime.ToMicros(time), SqliteRecordReader.Time, $"""
         LEFT JOIN feedback f ON f.rowid = (
             SELECT latest.rowid FROM feedback latest
             WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id

@@ -422,5 +422,9 @@ internal static class SqliteSchema
             WHERE p.owner_span_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM invocations i
                 WHERE i.tenant = p.tenant AND i.trace_id = p.trace_id AND i.span_id = p.owner_span_id);
             """),
+        // The same number as PostgreSQL's (13): the low_confidence and high_token_usage indexes with the compared value
+        // as their last key column, so that a stricter threshold's page is tested in the index (docs/collector/storage.md).
+        new(13, "the value each threshold warning compares as the last key column of its partial index (low_confidence, high_token_usage)",
+            RunSql.Migration13CoveringWarningIndexes),
     ];
 }
