@@ -134,30 +134,6 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
     }
 
     [Fact]
-    public async Task CommitsAreCopiedIntoTheDatabaseFileBesideTheWriter()
-    {
-        // The writer's own checkpoint waits for a WAL of SqliteExecutionStore.WriterCheckpointBackstopPages pages; these
-        // few writes are far below it, so only the background checkpointer can copy them into the database file.
-        var store = (SqliteExecutionStore)Store;
-        var database = new FileInfo(store.DatabasePath);
-        var before = database.Length;
-        for (var i = 0; i < 20; i++)
-        {
-            await store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None);
-        }
-
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline && new FileInfo(store.DatabasePath).Length <= before)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(new FileInfo(store.DatabasePath).Length > before,
-            $"the database file stayed at {before} bytes: the committed pages were never checkpointed beside the writer");
-        Assert.Equal(20, (await ReadInvocations()).Count);
-    }
-
-    [Fact]
     public async Task CommittedDataSurvivesClosingAndReopeningTheFile()
     {
         var invocation = TestRecords.Invocation(taskId: "persisted");

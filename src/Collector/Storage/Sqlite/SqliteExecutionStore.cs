@@ -23,13 +23,6 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     private const int SqliteFull = 13;
     private const int SqliteIoErr = 10;
 
-    // The WAL is copied back into the database file (checkpointed) by a connection of its own, beside the writer, so
-    // that copying (reading the WAL, writing the database, its fsync) is not on the commit's path; a page committed
-    // several times between two of its runs is copied once. The writer's own automatic checkpoint stays as a backstop
-    // at this many pages (16 MiB of 4 KiB pages): it bounds the WAL if the checkpointer falls behind, and when it runs
-    // it copies only what the checkpointer has not yet copied.
-    internal const int WriterCheckpointBackstopPages = 4096;
-
     private readonly string _writeConnectionString;
     private readonly string _readConnectionString;
     private readonly bool _fullDurability;
@@ -39,9 +32,6 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     private readonly SemaphoreSlim _initializeLock = new(1, 1);
     private SqliteConnection? _writeConnection;
     private Task? _writerLoop;
-    private SqliteConnection? _checkpointConnection;
-    private Task? _checkpointLoop;
-    private readonly SemaphoreSlim _committedSinceCheckpoint = new(0, 1);
     private int _disposed;
 
     /// <summary>Default of <c>Storage:SqliteCacheMiB</c>.</summary>
@@ -101,24 +91,8 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
                 throw;
             }
 
-            var checkpointer = new SqliteConnection(_writeConnectionString);
-            try
-            {
-                await checkpointer.OpenAsync(cancellationToken).ConfigureAwait(false);
-                Pragma(checkpointer, _fullDurability ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
-                Pragma(checkpointer, "PRAGMA busy_timeout=5000");
-            }
-            catch
-            {
-                await checkpointer.DisposeAsync().ConfigureAwait(false);
-                await connection.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-
             _writeConnection = connection;
-            _checkpointConnection = checkpointer;
             _writerLoop = Task.Run(RunWriterAsync, CancellationToken.None);
-            _checkpointLoop = Task.Run(RunCheckpointerAsync, CancellationToken.None);
         }
         finally
         {
@@ -135,7 +109,6 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         // Negative: a size in KiB rather than in pages. Resident once filled: Storage:SqliteCacheMiB bounds it.
         Pragma(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA cache_size=-{_cacheMiB * 1024}"));
         Pragma(connection, "PRAGMA temp_store=MEMORY");
-        Pragma(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA wal_autocheckpoint={WriterCheckpointBackstopPages}"));
         new SqliteMigrator(connection, _logger).Apply(SqliteSchema.Migrations);
     }
 
@@ -366,25 +339,12 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             await _writerLoop.ConfigureAwait(false);
         }
 
-        if (_checkpointLoop is not null)
-        {
-            await _checkpointerStop.CancelAsync().ConfigureAwait(false);
-            await _checkpointLoop.ConfigureAwait(false);
-        }
-
-        if (_checkpointConnection is not null)
-        {
-            await _checkpointConnection.DisposeAsync().ConfigureAwait(false);
-        }
-
         if (_writeConnection is not null)
         {
             await _writeConnection.DisposeAsync().ConfigureAwait(false);
         }
 
         _initializeLock.Dispose();
-        _committedSinceCheckpoint.Dispose();
-        _checkpointerStop.Dispose();
         // Pooled read connections would keep the file (and its -wal/-shm) open after the store is gone.
         SqliteConnection.ClearAllPools();
     }
@@ -423,55 +383,6 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             }
 
             CommitGroup(session, group);
-            // Wakes the checkpointer (at most one wake-up pending: commits made while it copies are taken by its next run).
-            if (_committedSinceCheckpoint.CurrentCount == 0)
-            {
-                try
-                {
-                    _committedSinceCheckpoint.Release();
-                }
-                catch (SemaphoreFullException)
-                {
-                    // Woken already.
-                }
-            }
-        }
-
-        // Ends the checkpointer: the writer is done, and closing the last connection checkpoints what is left.
-        _checkpointerStop.Cancel();
-    }
-
-    private readonly CancellationTokenSource _checkpointerStop = new();
-
-    /// <summary>
-    /// Copies committed WAL pages into the database file after commits (a passive checkpoint: it never waits for nor
-    /// blocks the writer or readers). One run at a time, woken by the writer; commits made while a run copies are taken
-    /// by the next run, so under sustained load each run covers several commits.
-    /// </summary>
-    private async Task RunCheckpointerAsync()
-    {
-        var stop = _checkpointerStop.Token;
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                await _committedSinceCheckpoint.WaitAsync(stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            try
-            {
-                Pragma(_checkpointConnection!, "PRAGMA wal_checkpoint(PASSIVE)");
-            }
-#pragma warning disable CA1031 // A failed checkpoint leaves the pages in the WAL: the next run or the writer's backstop copies them.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                _logger.LogWarning(ex, "SQLite background checkpoint failed; the next one retries");
-            }
         }
     }
 
