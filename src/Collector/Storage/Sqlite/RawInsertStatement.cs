@@ -9,6 +9,10 @@ namespace PerfOtel.Collector.Storage.Sqlite;
 /// The ingest path executes one per span: SqliteCommand looks every parameter up by name and boxes every value on
 /// each execution, which cost more CPU than SQLite's own insert work. Runs on the writer connection inside the
 /// transaction Microsoft.Data.Sqlite opened (same database handle).
+/// A value equal to the one the same parameter holds from the row before is not bound again: SQLite keeps a
+/// statement's bindings across <c>sqlite3_reset</c>, and most columns of consecutive rows repeat (the tenant, the
+/// provider and model, the NULLs, a batch's time). Each bind is a P/Invoke that takes the database mutex, and a text
+/// is encoded and copied too; skipping it leaves exactly the same value bound.
 /// </summary>
 internal sealed class RawInsertStatement : IDisposable
 {
@@ -17,24 +21,55 @@ internal sealed class RawInsertStatement : IDisposable
     private int _next = 1;
     private byte[] _utf8 = new byte[256];
 
+    // What each parameter (1-based, as SQLite numbers them) holds now. Unknown until first bound, and again after a
+    // failed bind (the binding may then be anything). Texts are compared by value, reals by their bits.
+    private readonly Bound[] _kinds;
+    private readonly string?[] _texts;
+    private readonly long[] _numbers;
+
     public RawInsertStatement(SqliteConnection connection, string sql)
     {
         _database = connection.Handle!;
         SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(_database, sql, out _statement), _database);
+        var parameters = raw.sqlite3_bind_parameter_count(_statement) + 1;
+        _kinds = new Bound[parameters];
+        _texts = new string?[parameters];
+        _numbers = new long[parameters];
+    }
+
+    private enum Bound : byte
+    {
+        Unknown,
+        Null,
+        Text,
+        Integer,
+        Real,
     }
 
     public RawInsertStatement Text(string? value)
     {
+        var index = _next++;
         if (value is null)
         {
-            Check(raw.sqlite3_bind_null(_statement, _next++));
+            if (_kinds[index] != Bound.Null)
+            {
+                Check(raw.sqlite3_bind_null(_statement, index));
+                Holds(index, Bound.Null, null, 0);
+            }
+
+            return this;
+        }
+
+        if (_kinds[index] == Bound.Text && string.Equals(_texts[index], value, StringComparison.Ordinal))
+        {
             return this;
         }
 
         if (value.Length == 0)
         {
             // An empty span pins to a null pointer, which SQLite would store as NULL rather than ''.
-            Check(raw.sqlite3_bind_text(_statement, _next++, string.Empty));
+            Check(raw.sqlite3_bind_text(_statement, index, string.Empty));
+            Holds(index, Bound.Text, value, 0);
             return this;
         }
 
@@ -46,33 +81,68 @@ internal sealed class RawInsertStatement : IDisposable
         }
 
         var written = Encoding.UTF8.GetBytes(value, _utf8);
-        Check(raw.sqlite3_bind_text(_statement, _next++, _utf8.AsSpan(0, written)));
+        Check(raw.sqlite3_bind_text(_statement, index, _utf8.AsSpan(0, written)));
+        Holds(index, Bound.Text, value, 0);
         return this;
     }
 
     public RawInsertStatement Integer(long value)
     {
-        Check(raw.sqlite3_bind_int64(_statement, _next++, value));
+        var index = _next++;
+        if (_kinds[index] != Bound.Integer || _numbers[index] != value)
+        {
+            Check(raw.sqlite3_bind_int64(_statement, index, value));
+            Holds(index, Bound.Integer, null, value);
+        }
+
         return this;
     }
 
     public RawInsertStatement Real(double value)
     {
-        Check(raw.sqlite3_bind_double(_statement, _next++, value));
+        var index = _next++;
+        var bits = BitConverter.DoubleToInt64Bits(value);
+        if (_kinds[index] != Bound.Real || _numbers[index] != bits)
+        {
+            Check(raw.sqlite3_bind_double(_statement, index, value));
+            Holds(index, Bound.Real, null, bits);
+        }
+
         return this;
     }
 
     public RawInsertStatement Real(double? value)
     {
-        Check(value is { } number ? raw.sqlite3_bind_double(_statement, _next++, number) : raw.sqlite3_bind_null(_statement, _next++));
+        if (value is { } number)
+        {
+            return Real(number);
+        }
+
+        var index = _next++;
+        if (_kinds[index] != Bound.Null)
+        {
+            Check(raw.sqlite3_bind_null(_statement, index));
+            Holds(index, Bound.Null, null, 0);
+        }
+
         return this;
     }
 
     public RawInsertStatement Blob(byte[] value)
     {
-        // SQLite copies the bytes (SQLITE_TRANSIENT); an empty array binds a zero-length blob, not NULL.
-        Check(value.Length == 0 ? raw.sqlite3_bind_zeroblob(_statement, _next++, 0) : raw.sqlite3_bind_blob(_statement, _next++, value));
+        // SQLite copies the bytes (SQLITE_TRANSIENT); an empty array binds a zero-length blob, not NULL. Always bound
+        // (a blob is not compared): the parameter's value is unknown afterwards.
+        var index = _next++;
+        Check(value.Length == 0 ? raw.sqlite3_bind_zeroblob(_statement, index, 0) : raw.sqlite3_bind_blob(_statement, index, value));
+        Holds(index, Bound.Unknown, null, 0);
         return this;
+    }
+
+    private void Holds(int index, Bound kind, string? text, long number)
+    {
+        _kinds[index] = kind;
+        _texts[index] = text;
+        _numbers[index] = number;
     }
 
     /// <summary>Runs the bound insert; returns the rows inserted (0 when ON CONFLICT skipped it).</summary>
@@ -124,6 +194,9 @@ internal sealed class RawInsertStatement : IDisposable
         if (result != raw.SQLITE_OK)
         {
             _next = 1;
+            // What a failed bind left is not known: every parameter is bound again from the next row on.
+            Array.Clear(_kinds);
+            Array.Clear(_texts);
             raw.sqlite3_reset(_statement);
             SqliteException.ThrowExceptionForRC(result, _database);
         }
