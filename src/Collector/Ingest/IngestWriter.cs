@@ -252,11 +252,11 @@ internal sealed partial class IngestWriter(
         // restart that finds them derives them), so they are derived; only the senders get the error and retry, and
         // their retry stores and counts nothing new.
         var counted = plan is null ? stored : Committed(plan, stored);
-        var position = stored.CommitPosition;
+        var positions = stored.CommitPositions;
         var answered = owners.ToArray();
         await AfterCommitAsync(durable, notDurable =>
         {
-            derivations.Committed(counted, position);
+            derivations.Committed(counted, positions);
             foreach (var pending in answered)
             {
                 queue.Release(pending);
@@ -293,8 +293,8 @@ internal sealed partial class IngestWriter(
                 {
                     var joined = new IngestBatch();
                     joined.JoinedFeedback.Add(new FeedbackJoin(invocation, feedback));
-                    var position = result.CommitPosition;
-                    await AfterCommitAsync(() => derivations.Committed(joined, position)).ConfigureAwait(false);
+                    IReadOnlyList<long> positions = result.CommitPosition is { } position ? [position] : [];
+                    await AfterCommitAsync(() => derivations.Committed(joined, positions)).ConfigureAwait(false);
                 }
             }
         }
@@ -353,8 +353,8 @@ internal sealed partial class IngestWriter(
             }
             var stored = await store.WriteAsync(plan.ToStore, CancellationToken.None).ConfigureAwait(false);
             var counted = Committed(plan, stored);
-            var position = stored.CommitPosition;
-            await AfterCommitAsync(() => derivations.Committed(counted, position)).ConfigureAwait(false);
+            var positions = stored.CommitPositions;
+            await AfterCommitAsync(() => derivations.Committed(counted, positions)).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // A failed prune is retried at the next sweep; the writer must live on.
         catch (Exception error)
