@@ -2,6 +2,8 @@
 #
 #   source scripts/load/postgres-cluster.sh
 #   postgres_cluster_start    # sets POSTGRES_LOAD_CONNECTION; the cluster is stopped and removed when the script exits
+#   postgres_cluster_database NAME   # creates database NAME in it; prints its connection string
+#   postgres_cluster_ticks    # CPU clock ticks the throwaway cluster used so far (0 with $PERFOTEL_TEST_POSTGRES)
 #
 # Uses $PERFOTEL_TEST_POSTGRES when set. Otherwise initdb/pg_ctl (as user postgres when run as root, since PostgreSQL
 # refuses to run as root) under /tmp on a free loopback port, with default durability (fsync on) and 256 MB of shared
@@ -35,4 +37,23 @@ postgres_cluster_stop() {
     rm -rf "$POSTGRES_LOAD_CLUSTER"
     POSTGRES_LOAD_CLUSTER=""
   fi
+}
+
+postgres_cluster_database() {
+  "${POSTGRES_LOAD_AS[@]}" psql -h 127.0.0.1 -p "$(sed 's/.*Port=\([0-9]*\).*/\1/' <<< "$POSTGRES_LOAD_CONNECTION")" -U postgres -q \
+    -c "CREATE DATABASE $1" postgres
+  echo "${POSTGRES_LOAD_CONNECTION/Database=postgres/Database=$1}"
+}
+
+# CPU clock ticks used so far by the throwaway cluster: the postmaster with its reaped children (the backends of
+# closed connections), and the live children.
+postgres_cluster_ticks() {
+  [ -n "${POSTGRES_LOAD_CLUSTER:-}" ] || { echo 0; return; }
+  local postmaster ticks child
+  postmaster="$(head -1 "$POSTGRES_LOAD_CLUSTER/data/postmaster.pid")"
+  ticks="$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$postmaster/stat")"
+  for child in $(ps --ppid "$postmaster" -o pid=); do
+    ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$child/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$ticks"
 }

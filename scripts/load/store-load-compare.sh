@@ -44,17 +44,6 @@ trap cleanup EXIT
 links="${LINKS:-on}"
 if [ "${SPIN:-on}" = off ]; then export DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0; fi
 read -r -a current_args <<< "${CURRENT_ARGS:-}"
-# CPU clock ticks used so far by the throwaway cluster: the postmaster with its reaped children, and the live children.
-server_ticks() {
-  [ -n "${POSTGRES_LOAD_CLUSTER:-}" ] || { echo 0; return; }
-  local postmaster ticks child
-  postmaster="$(head -1 "$POSTGRES_LOAD_CLUSTER/data/postmaster.pid")"
-  ticks="$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$postmaster/stat")"
-  for child in $(ps --ppid "$postmaster" -o pid=); do
-    ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$child/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$ticks"
-}
 hertz="$(getconf CLK_TCK)"
 # One run: prints "<spans/s> <spans per CPU-second> <spans per CPU-second, driver and server>".
 measure() {
@@ -71,12 +60,12 @@ measure() {
     after=0
     rm -rf "$data_dir"
   else
-    local db="compare_$run"
-    "${POSTGRES_LOAD_AS[@]}" psql -h 127.0.0.1 -p "$(sed 's/.*Port=\([0-9]*\).*/\1/' <<< "$POSTGRES_LOAD_CONNECTION")" -U postgres -q -c "CREATE DATABASE $db" postgres
-    before="$(server_ticks)"
+    local connection
+    connection="$(postgres_cluster_database "compare_$run")"
+    before="$(postgres_cluster_ticks)"
     /usr/bin/time -o "$times" -f '%U %S' dotnet "${driver[$build]}" store-load --provider postgres --seconds "$seconds" \
-      --connection "${POSTGRES_LOAD_CONNECTION/Database=postgres/Database=$db}" --links "$links" "${extra[@]}" > "$out"
-    after="$(server_ticks)"
+      --connection "$connection" --links "$links" "${extra[@]}" > "$out"
+    after="$(postgres_cluster_ticks)"
   fi
   local steady spans
   steady="$(sed -n 's/.*steady state: \([0-9]*\) spans\/s mean.*(\([0-9]*\) spans per CPU-second).*/\1 \2/p' "$out")"

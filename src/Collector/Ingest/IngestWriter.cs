@@ -222,11 +222,11 @@ internal sealed partial class IngestWriter(
         // data (read-your-writes), which is what clients and tests that query right after sending expect. Derivations
         // see only what was stored for the first time: an exporter's retry of spans already committed adds nothing.
         var counted = plan is null ? stored : Committed(plan, stored);
-        var position = stored.CommitPosition;
+        var positions = stored.CommitPositions;
         var answered = owners.ToArray();
         AfterCommit(() =>
         {
-            derivations.Committed(counted, position);
+            derivations.Committed(counted, positions);
             foreach (var pending in answered)
             {
                 queue.Release(pending);
@@ -256,8 +256,8 @@ internal sealed partial class IngestWriter(
                 {
                     var joined = new IngestBatch();
                     joined.JoinedFeedback.Add(new FeedbackJoin(invocation, feedback));
-                    var position = result.CommitPosition;
-                    AfterCommit(() => derivations.Committed(joined, position));
+                    IReadOnlyList<long> positions = result.CommitPosition is { } position ? [position] : [];
+                    AfterCommit(() => derivations.Committed(joined, positions));
                 }
             }
         }
@@ -316,8 +316,8 @@ internal sealed partial class IngestWriter(
             }
             var stored = await store.WriteAsync(plan.ToStore, CancellationToken.None).ConfigureAwait(false);
             var counted = Committed(plan, stored);
-            var position = stored.CommitPosition;
-            AfterCommit(() => derivations.Committed(counted, position));
+            var positions = stored.CommitPositions;
+            AfterCommit(() => derivations.Committed(counted, positions));
         }
 #pragma warning disable CA1031 // A failed prune is retried at the next sweep; the writer must live on.
         catch (Exception error)

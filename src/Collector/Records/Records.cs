@@ -207,11 +207,12 @@ public sealed class IngestBatch
     public DateTimeOffset? PruneSpanLinksBefore { get; set; }
 
     /// <summary>
-    /// Set by a shared store (<see cref="ISharedStore"/>) on the batch <c>WriteAsync</c> returns: the commit position of
-    /// the transaction that stored it, so that the derivation leader does not read its own commit back from the store.
-    /// Null on a store that one process owns (SQLite).
+    /// Set by a shared store (<see cref="ISharedStore"/>) on the batch <c>WriteAsync</c> returns: the commit positions of
+    /// the transactions that stored it (one, or one per part when PostgreSQL writes a large batch on several connections),
+    /// so that the derivation leader does not read its own commits back from the store. Empty on a store that one
+    /// process owns (SQLite).
     /// </summary>
-    public long? CommitPosition { get; set; }
+    public IReadOnlyList<long> CommitPositions { get; set; } = [];
 
     /// <summary>Span-derived records (feedback excluded).</summary>
     public int Count => Invocations.Count + ProviderCalls.Count + ToolCalls.Count + Evaluations.Count;

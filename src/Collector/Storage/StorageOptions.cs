@@ -23,6 +23,19 @@ public sealed class StorageOptions
     /// </summary>
     public int SqliteCacheMiB { get; set; } = Sqlite.SqliteExecutionStore.DefaultCacheMiB;
 
+    /// <summary>
+    /// PostgreSQL only: how many connections one large write is spread over (by trace, one transaction each, all committed
+    /// before any sender is answered), so that the server stores its parts on as many cores at once. 1 writes every
+    /// batch in one transaction.
+    /// </summary>
+    public int PostgresWriteConnections { get; set; } = Postgres.PostgresExecutionStore.DefaultWriteConnections;
+
+    /// <summary>
+    /// PostgreSQL only: the fewest records a part of a spread write holds; smaller writes use fewer connections (one below
+    /// twice this), since a transaction more costs a round trip and a commit of its own.
+    /// </summary>
+    public int PostgresWritePartMinRecords { get; set; } = Postgres.PostgresExecutionStore.DefaultMinRecordsPerPart;
+
     /// <summary>Days of data kept; older rows are deleted hourly. 0 keeps everything.</summary>
     public int RetentionDays { get; set; } = 30;
 }

@@ -22,6 +22,14 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
                 {
                     failures.Add("Storage:ConnectionString is required when Storage:Provider is 'postgres'.");
                 }
+                if (options.PostgresWriteConnections is < 1 or > 16)
+                {
+                    failures.Add($"Storage:PostgresWriteConnections must be between 1 and 16; got {options.PostgresWriteConnections}.");
+                }
+                if (options.PostgresWritePartMinRecords < 1)
+                {
+                    failures.Add($"Storage:PostgresWritePartMinRecords must be at least 1; got {options.PostgresWritePartMinRecords}.");
+                }
                 break;
             default:
                 failures.Add($"Storage:Provider '{options.Provider}' is unknown; use 'sqlite' or 'postgres'.");

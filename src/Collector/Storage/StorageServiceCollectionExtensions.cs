@@ -37,7 +37,8 @@ public static class StorageServiceCollectionExtensions
         return options.Provider.Trim().ToLowerInvariant() switch
         {
             StorageProviders.Postgres => new PostgresExecutionStore(options.ConnectionString!,
-                loggers.CreateLogger<PostgresExecutionStore>()),
+                loggers.CreateLogger<PostgresExecutionStore>(), options.PostgresWriteConnections,
+                options.PostgresWritePartMinRecords),
             _ => new SqliteExecutionStore(options.DataDirectory,
                 !string.Equals(options.Durability.Trim(), SqliteDurability.Normal, StringComparison.OrdinalIgnoreCase),
                 loggers.CreateLogger<SqliteExecutionStore>(), options.SqliteCacheMiB),

@@ -81,6 +81,9 @@ public sealed class RestartEqualsLiveTests : IDisposable
             ["Storage:Provider"] = "postgres",
             ["Storage:ConnectionString"] = postgres.ConnectionString,
             ["Storage:DataDirectory"] = Path.Combine(directory, "pg"),
+            // Live, every write of two records or more is spread over three transactions (docs/collector/storage.md).
+            ["Storage:PostgresWriteConnections"] = "3",
+            ["Storage:PostgresWritePartMinRecords"] = "1",
         });
     }
 

@@ -64,6 +64,10 @@ public sealed class ScaleOutTests : IDisposable
             ["Storage:ConnectionString"] = postgres.ConnectionString,
             ["Derivation:TailInterval"] = "00:00:00.500",
             ["Derivation:LeaderRetryInterval"] = "00:00:01",
+            // Every write of two records or more spread over three connections (docs/collector/storage.md, "Parallel
+            // writes"): the leader must skip each of its own transactions when it reads the store back.
+            ["Storage:PostgresWriteConnections"] = "3",
+            ["Storage:PostgresWritePartMinRecords"] = "1",
         };
         await using var whole = await CollectorProcess.StartAsync(Path.Combine(directory, "whole"), Budgets);
         var a = await CollectorProcess.StartAsync(Path.Combine(directory, "a"), shared);

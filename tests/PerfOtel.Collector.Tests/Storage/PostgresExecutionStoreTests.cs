@@ -35,17 +35,26 @@ public sealed class PostgresCollection : ICollectionFixture<PostgresClusterFixtu
 }
 
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresExecutionStoreTests(PostgresClusterFixture cluster) : ExecutionStoreContract
+public class PostgresExecutionStoreTests(PostgresClusterFixture cluster) : ExecutionStoreContract
 {
     private readonly string _schema = "test_" + Guid.NewGuid().ToString("N")[..16];
 
-    private string SchemaConnectionString =>
+    /// <summary>
+    /// <c>Storage:PostgresWriteConnections</c> and <c>Storage:PostgresWritePartMinRecords</c> of the stores under test:
+    /// the defaults here (writes of fewer than 512 records in one transaction, so every write of this contract).
+    /// </summary>
+    protected virtual (int Connections, int PartMinRecords) Writes =>
+        (PostgresExecutionStore.DefaultWriteConnections, PostgresExecutionStore.DefaultMinRecordsPerPart);
+
+    protected string SchemaConnectionString =>
         new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { SearchPath = _schema }.ToString();
 
     protected override IReadOnlyDictionary<string, string?> HostSettings => new Dictionary<string, string?>
     {
         ["Storage:Provider"] = "postgres",
         ["Storage:ConnectionString"] = SchemaConnectionString,
+        ["Storage:PostgresWriteConnections"] = Writes.Connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Storage:PostgresWritePartMinRecords"] = Writes.PartMinRecords.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
     public override async Task InitializeAsync()
@@ -188,7 +197,8 @@ public sealed class PostgresExecutionStoreTests(PostgresClusterFixture cluster) 
 
     protected override async Task<IExecutionStore> OpenStoreAsync()
     {
-        var store = new PostgresExecutionStore(SchemaConnectionString);
+        var store = new PostgresExecutionStore(SchemaConnectionString, writeConnections: Writes.Connections,
+            minRecordsPerPart: Writes.PartMinRecords);
         await store.InitializeAsync(CancellationToken.None);
         return store;
     }

@@ -28,6 +28,23 @@ public sealed class StorageOptionsTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Storage:PostgresWriteConnections", "0", "Storage:PostgresWriteConnections must be between 1 and 16; got 0")]
+    [InlineData("Storage:PostgresWriteConnections", "17", "Storage:PostgresWriteConnections must be between 1 and 16; got 17")]
+    [InlineData("Storage:PostgresWritePartMinRecords", "0", "Storage:PostgresWritePartMinRecords must be at least 1; got 0")]
+    public async Task AnInvalidPostgresWriteSettingStopsStartUpNamingIt(string key, string value, string expected)
+    {
+        // Validation fails before any connection is opened: the address needs no server.
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(new()
+        {
+            ["Storage:Provider"] = "postgres",
+            ["Storage:ConnectionString"] = "Host=127.0.0.1;Port=1;Username=postgres",
+            [key] = value,
+        }));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task PostgresWithoutAConnectionStringStopsStartUp()
     {

@@ -43,19 +43,23 @@ public sealed class LiveDerivations(DerivationPipeline pipeline, DerivationRole 
         return new Release(gate);
     }
 
-    /// <summary>Applies what a commit newly stored, on the process that derives; notes its position when shared.</summary>
-    public void Committed(IngestBatch stored, long? commitPosition)
+    /// <summary>
+    /// Applies what a commit newly stored, on the process that derives; notes its positions when shared (one per
+    /// transaction: a large PostgreSQL write is several, committed within the same commit section).
+    /// </summary>
+    public void Committed(IngestBatch stored, IReadOnlyList<long> commitPositions)
     {
         ArgumentNullException.ThrowIfNull(stored);
+        ArgumentNullException.ThrowIfNull(commitPositions);
         if (!role.IsDeriving)
         {
             return;
         }
-        if (role.Shared && commitPosition is { } position)
+        if (role.Shared && commitPositions.Count > 0)
         {
             lock (ownCommits)
             {
-                ownCommits.Add(position);
+                ownCommits.UnionWith(commitPositions);
             }
         }
         if (stored.Count > 0 || stored.JoinedFeedback.Count > 0)

@@ -95,9 +95,14 @@ public sealed class InvocationFacts
 public sealed class InvocationAttribution
 {
     private readonly Lock gate = new();
-    private readonly Dictionary<(string Tenant, string TraceId, string SpanId), LinkedListNode<Entry>> entries = [];
+    // Keyed by ids held as numbers (CompactSpanKey) and with one instance of each tenant, agent, provider, model, task
+    // type, experiment and variant text (SharedStrings): as string keys and each record's own copies, a full index of
+    // 100 000 invocations kept about six strings per entry (docs/collector/otlp-ingest.md, "Memory under sustained load").
+    private readonly Dictionary<CompactSpanKey, LinkedListNode<Entry>> entries = [];
     private readonly LinkedList<Entry> recency = new();
+    private readonly SharedStrings shared = new();
     private readonly int capacity;
+    private int tableSize;
 
     /// <summary>An index of at most <paramref name="capacity"/> invocations.</summary>
     public InvocationAttribution(int capacity)
@@ -132,7 +137,7 @@ public sealed class InvocationAttribution
         var figures = CostTotals.Of(call);
         lock (gate)
         {
-            var facts = Touch((call.Tenant, call.TraceId, call.InvocationSpanId));
+            var facts = Touch(call.Tenant, call.TraceId, call.InvocationSpanId);
             facts.Calls++;
             facts.AddCallCost(figures.CostUsd);
             facts.UnpricedTokens += figures.UnpricedTokens;
@@ -141,8 +146,8 @@ public sealed class InvocationAttribution
             if (call.StartTime >= facts.LastCallStart)
             {
                 facts.LastCallStart = call.StartTime;
-                facts.Provider = call.Provider;
-                facts.Model = CostKeys.ModelOf(call);
+                facts.Provider = shared.Share(call.Provider);
+                facts.Model = shared.Share(CostKeys.ModelOf(call));
             }
         }
     }
@@ -153,16 +158,16 @@ public sealed class InvocationAttribution
         ArgumentNullException.ThrowIfNull(invocation);
         lock (gate)
         {
-            var facts = Touch((invocation.Tenant, invocation.TraceId, invocation.SpanId));
+            var facts = Touch(invocation.Tenant, invocation.TraceId, invocation.SpanId);
             facts.InvocationSeen = true;
             facts.InvocationStart = invocation.StartTime;
-            facts.Experiment = invocation.Experiment;
-            facts.Variant = invocation.Variant;
+            facts.Experiment = shared.Share(invocation.Experiment);
+            facts.Variant = shared.Share(invocation.Variant);
             facts.Succeeded = invocation.Outcome == Outcomes.Success;
             facts.Weight = SampleWeights.Count(invocation.SampleWeight);
             facts.OwnCostUsd = invocation.CostUsd;
-            facts.AgentName = invocation.AgentName;
-            facts.TaskType = invocation.TaskType;
+            facts.AgentName = shared.Share(invocation.AgentName);
+            facts.TaskType = shared.Share(invocation.TaskType);
             return Copy(facts);
         }
     }
@@ -172,7 +177,7 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            if (!entries.TryGetValue((tenant, traceId, spanId), out var node))
+            if (!entries.TryGetValue(CompactSpanKey.Of(tenant, traceId, spanId), out var node))
             {
                 return false;
             }
@@ -192,7 +197,7 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            if (!entries.TryGetValue((tenant, traceId, spanId), out var node))
+            if (!entries.TryGetValue(CompactSpanKey.Of(tenant, traceId, spanId), out var node))
             {
                 return (null, null);
             }
@@ -221,7 +226,7 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            if (!entries.TryGetValue((tenant, traceId, spanId), out var node))
+            if (!entries.TryGetValue(CompactSpanKey.Of(tenant, traceId, spanId), out var node))
             {
                 return (null, null);
             }
@@ -244,12 +249,13 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            return entries.TryGetValue((tenant, traceId, spanId), out var node) ? Copy(node.Value.Facts) : null;
+            return entries.TryGetValue(CompactSpanKey.Of(tenant, traceId, spanId), out var node) ? Copy(node.Value.Facts) : null;
         }
     }
 
-    private InvocationFacts Touch((string, string, string) key)
+    private InvocationFacts Touch(string tenant, string traceId, string spanId)
     {
+        var key = CompactSpanKey.Of(tenant, traceId, spanId);
         if (entries.TryGetValue(key, out var node))
         {
             recency.Remove(node);
@@ -262,6 +268,9 @@ public sealed class InvocationAttribution
             recency.RemoveLast();
             entries.Remove(oldest.Value.Key);
         }
+        // A new entry keeps the shared tenant, not the record's own copy.
+        key = CompactSpanKey.Of(shared.Share(tenant)!, traceId, spanId);
+        BoundedTable.MakeRoom(entries, capacity, ref tableSize);
         node = recency.AddFirst(new Entry(key, new InvocationFacts()));
         entries[key] = node;
         return node.Value.Facts;
@@ -296,7 +305,7 @@ public sealed class InvocationAttribution
         TaskType = facts.TaskType,
     };
 
-    private sealed record Entry((string Tenant, string TraceId, string SpanId) Key, InvocationFacts Facts);
+    private sealed record Entry(CompactSpanKey Key, InvocationFacts Facts);
 }
 
 /// <summary>What one invocation adds to the model that served it in the model comparison.</summary>

@@ -24,6 +24,8 @@ public sealed class SpanAttribution
     // Keyed and valued without objects of their own (ids as ulongs, CompactSpanKey): hundreds of thousands of links
     // are held, and as strings each took three more objects.
     private readonly Dictionary<CompactSpanKey, Link> links = [];
+    // Entries the links' table holds: it grows to the capacity rather than past it by doubling (BoundedTable).
+    private int linkTableSize;
     private readonly Dictionary<TraceKey, HashSet<SpanKey>> heldByTrace = [];
     private readonly Dictionary<SpanKey, Held> held = [];
     // Spans whose records were released without an agent (a decision, stored with the link), and those of them whose
@@ -507,6 +509,7 @@ public sealed class SpanAttribution
     private DateTimeOffset AddLink(SpanLink link, int groupSize = 0)
     {
         var key = CompactSpanKey.Of(link.Tenant, link.TraceId, link.SpanId);
+        BoundedTable.MakeRoom(links, LinkCapacity, ref linkTableSize);
         // One hash lookup whether the span is new or not.
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(links, key, out var exists);
         if (exists)

@@ -26,9 +26,22 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _connectionString;
     private readonly ILogger _logger;
+    private readonly int _writeConnections;
+    private readonly int _minRecordsPerPart;
 
-    public PostgresExecutionStore(string connectionString, ILogger<PostgresExecutionStore>? logger = null)
+    /// <summary>Default of <c>Storage:PostgresWriteConnections</c>.</summary>
+    public const int DefaultWriteConnections = 2;
+
+    /// <summary>Default of <c>Storage:PostgresWritePartMinRecords</c>.</summary>
+    public const int DefaultMinRecordsPerPart = 256;
+
+    public PostgresExecutionStore(string connectionString, ILogger<PostgresExecutionStore>? logger = null,
+        int writeConnections = DefaultWriteConnections, int minRecordsPerPart = DefaultMinRecordsPerPart)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(writeConnections, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(minRecordsPerPart, 1);
+        _writeConnections = writeConnections;
+        _minRecordsPerPart = minRecordsPerPart;
         _connectionString = connectionString;
         _dataSource = NpgsqlDataSource.Create(WithPreparedStatements(connectionString));
         _logger = logger ?? (ILogger)NullLogger.Instance;
@@ -64,8 +77,66 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             return batch;
         }
 
+        var parts = SplitByStripe(batch, _writeConnections, _minRecordsPerPart);
+        if (parts.Count == 1)
+        {
+            var (stored, position) = await WritePartAsync(batch, cancellationToken).ConfigureAwait(false);
+            var only = stored.ToBatch();
+            only.CommitPositions = [position];
+            return only;
+        }
+
+        // Every part on a connection of its own at once, each committed as soon as its statements are done. The parts
+        // hold disjoint traces (disjoint stripes), so no part waits for another; and since none waits for another's
+        // commit either, two writes spread over the same traces (two replicas) can only wait for each other inside
+        // PostgreSQL, whose deadlock detection sees them, never through this process. A part that fails after another
+        // committed fails the write (the senders retry; what was committed is not new then): its committed parts'
+        // positions are not reported, so the derivation leader reads them back like another replica's commits
+        // (docs/collector/storage.md, "Parallel writes").
+        var writes = parts.Select(part => WritePartAsync(part, cancellationToken)).ToArray();
+        await Task.WhenAll(writes).ConfigureAwait(false);
+
+        // In the batch's order, as a single transaction's result is.
+        var isNew = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        var committed = new IngestBatch();
+        foreach (var write in writes)
+        {
+            var part = write.Result.Stored.ToBatch();
+            isNew.UnionWith(part.Invocations);
+            isNew.UnionWith(part.ProviderCalls);
+            isNew.UnionWith(part.ToolCalls);
+            isNew.UnionWith(part.Evaluations);
+            committed.JoinedFeedback.AddRange(part.JoinedFeedback);
+        }
+        committed.Invocations.AddRange(batch.Invocations.Where(isNew.Contains));
+        committed.ProviderCalls.AddRange(batch.ProviderCalls.Where(isNew.Contains));
+        committed.ToolCalls.AddRange(batch.ToolCalls.Where(isNew.Contains));
+        committed.Evaluations.AddRange(batch.Evaluations.Where(isNew.Contains));
+        committed.CommitPositions = [.. writes.Select(write => write.Result.Position)];
+        return committed;
+    }
+
+    /// <summary>
+    /// One transaction on a connection of its own: every statement of <paramref name="batch"/> in one round trip (plus
+    /// one for the calls of invocations it did not insert, rarely), then the commit.
+    /// </summary>
+    private async Task<(NewRecords Stored, long Position)> WritePartAsync(IngestBatch batch, CancellationToken cancellationToken)
+    {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var written = await ExecuteWriteAsync(connection, transaction, batch, cancellationToken).ConfigureAwait(false);
+        if (BeforeCommit is { } beforeCommit)
+        {
+            await beforeCommit(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return written;
+    }
+
+    private static async Task<(NewRecords Stored, long Position)> ExecuteWriteAsync(NpgsqlConnection connection,
+        NpgsqlTransaction transaction, IngestBatch batch, CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlBatch(connection, transaction);
         // Every insert returns the keys it really stored (RETURNING skips conflicts): what is absent was stored before.
         // One reader per command, in command order, for the results that come back in that order.
@@ -161,15 +232,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             await addition.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (BeforeCommit is { } beforeCommit)
-        {
-            await beforeCommit(cancellationToken).ConfigureAwait(false);
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        var committed = stored.ToBatch();
-        committed.CommitPosition = position;
-        return committed;
+        return (stored, position);
     }
 
     /// <summary>
@@ -978,6 +1041,60 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
               GROUP BY tenant, trace_id, {owner}) d
         WHERE i.tenant = d.tenant AND i.trace_id = d.trace_id AND i.span_id = d.owner
         """;
+
+    /// <summary>
+    /// Splits a write into at most <paramref name="connections"/> parts by the call summary's stripe of each trace
+    /// (<see cref="Stripe"/>): every record, link, attribution update and expiry mark of a trace goes into the same part,
+    /// so the parts lock disjoint stripes and touch disjoint rows, and each part is a write of whole traces, like a
+    /// replica's. The prune goes with the first part. Small writes (fewer than <paramref name="minRecordsPerPart"/> records a
+    /// part) stay whole: another transaction would cost more than it saves.
+    /// </summary>
+    internal static List<IngestBatch> SplitByStripe(IngestBatch batch, int connections, int minRecordsPerPart)
+    {
+        var count = Math.Min(connections, Math.Max(1, batch.Count / minRecordsPerPart));
+        if (count <= 1)
+        {
+            return [batch];
+        }
+
+        var parts = new IngestBatch[count];
+        for (var index = 0; index < count; index++)
+        {
+            parts[index] = new IngestBatch();
+        }
+
+        IngestBatch Of(string tenant, string traceId) => parts[Stripe(tenant, traceId) % count];
+        foreach (var invocation in batch.Invocations)
+        {
+            Of(invocation.Tenant, invocation.TraceId).Invocations.Add(invocation);
+        }
+        foreach (var call in batch.ProviderCalls)
+        {
+            Of(call.Tenant, call.TraceId).ProviderCalls.Add(call);
+        }
+        foreach (var tool in batch.ToolCalls)
+        {
+            Of(tool.Tenant, tool.TraceId).ToolCalls.Add(tool);
+        }
+        foreach (var evaluation in batch.Evaluations)
+        {
+            Of(evaluation.Tenant, evaluation.TraceId).Evaluations.Add(evaluation);
+        }
+        foreach (var link in batch.SpanLinks)
+        {
+            Of(link.Tenant, link.TraceId).SpanLinks.Add(link);
+        }
+        foreach (var update in batch.Attributions)
+        {
+            Of(update.Tenant, update.TraceId).Attributions.Add(update);
+        }
+        foreach (var expired in batch.ExpiredSpans)
+        {
+            Of(expired.Tenant, expired.TraceId).ExpiredSpans.Add(expired);
+        }
+        parts[0].PruneSpanLinksBefore = batch.PruneSpanLinksBefore;
+        return [.. parts.Where(part => part.HasWork)];
+    }
 
     // Advisory lock class of the call summary's stripes (pg_advisory_xact_lock(int, int)), "RUNS".
     private const int SummaryLockClass = 0x5255_4E53;
