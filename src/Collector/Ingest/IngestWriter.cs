@@ -24,7 +24,10 @@ namespace PerfOtel.Collector.Ingest;
 /// transaction. The applier applies each to the derivations and only then answers its senders, so the derivations see
 /// the same batches in the same order as before and a sender's 200 still comes after its data is derived; only the
 /// next commit no longer waits for the derivations. On a shared store the commit section must cover the application,
-/// so the writer applies inline, as it always did.
+/// so the writer applies inline, as it always did. The store answers the writer at COMMIT
+/// (<see cref="IExecutionStore.WriteCommittedAsync"/>) with the flush that makes the commit durable still running
+/// beside it (SQLite at durability <c>full</c>): the writer goes on with the next batch, and the commit is applied and
+/// its senders answered only once that flush is done.
 /// </remarks>
 internal sealed partial class IngestWriter(
     IngestQueue queue,
@@ -41,8 +44,10 @@ internal sealed partial class IngestWriter(
 
     // Work after a commit (apply to the derivations, answer the senders), in commit order; bounded by the ingest queue,
     // whose records are released only once their work here is done.
-    private readonly Channel<Action> _applier = Channel.CreateUnbounded<Action>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    // Each waits for its commit's flush (Durable) first: a sender is answered only once its data is on disk.
+    private readonly Channel<(Task Durable, Action<Exception?> Work)> _applier =
+        Channel.CreateUnbounded<(Task Durable, Action<Exception?> Work)>(
+            new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
     // Held records are released (without an agent) at the first commit or sweep after their horizon: sweeping this
     // often bounds how late that is when no data arrives.
@@ -121,25 +126,44 @@ internal sealed partial class IngestWriter(
         var reader = _applier.Reader;
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            while (reader.TryRead(out var work))
+            while (reader.TryRead(out var item))
             {
-                work();
+                item.Work(await FlushedAsync(item.Durable).ConfigureAwait(false));
             }
         }
     }
 
-    /// <summary>
-    /// Applies a commit and answers its senders: behind the writer, in commit order, when alone on the store; inline
-    /// otherwise. <paramref name="work"/> must not throw (the derivation pipeline keeps one derivation's failure to
-    /// itself; completing a sender's promise does not throw).
-    /// </summary>
-    private void AfterCommit(Action work)
+    /// <summary>Waits for a commit's flush: null once durable, else why it could not be made durable.</summary>
+    private static async Task<Exception?> FlushedAsync(Task durable)
     {
-        if (!derivations.MayApplyBehindTheWriter || !_applier.Writer.TryWrite(work))
+        try
         {
-            work();
+            await durable.ConfigureAwait(false);
+            return null;
+        }
+#pragma warning disable CA1031 // The failure goes to the senders (503, they retry); the applier must live on.
+        catch (Exception error)
+#pragma warning restore CA1031
+        {
+            return error;
         }
     }
+
+    /// <summary>
+    /// Applies a commit and answers its senders once it is <paramref name="durable"/>: behind the writer, in commit
+    /// order, when alone on the store; inline otherwise. <paramref name="work"/> gets null, or the error that kept the
+    /// commit from being made durable; it must not throw (the derivation pipeline keeps one derivation's failure to
+    /// itself; completing a sender's promise does not throw).
+    /// </summary>
+    private async Task AfterCommitAsync(Task durable, Action<Exception?> work)
+    {
+        if (!derivations.MayApplyBehindTheWriter || !_applier.Writer.TryWrite((durable, work)))
+        {
+            work(await FlushedAsync(durable).ConfigureAwait(false));
+        }
+    }
+
+    private Task AfterCommitAsync(Action work) => AfterCommitAsync(Task.CompletedTask, _ => work());
 
     private async Task CommitGroupAsync(List<PendingBatch> group)
     {
@@ -189,6 +213,7 @@ internal sealed partial class IngestWriter(
     {
         var started = Stopwatch.GetTimestamp();
         IngestBatch stored;
+        Task durable;
         // Held from before the transaction until its records are applied (docs/collector/scale-out.md).
         using var commitSection = await derivations.EnterCommitAsync().ConfigureAwait(false);
         // The process that derives attributes (alone on its store, or the derivation leader); a replica that does not
@@ -196,7 +221,9 @@ internal sealed partial class IngestWriter(
         var plan = derivations.IsDeriving ? attribution.Plan(batch, time.GetUtcNow()) : null;
         try
         {
-            stored = await store.WriteAsync(plan?.ToStore ?? Stamped(batch, time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+            // Answered at COMMIT: the flush that makes it durable runs while the next batch is planned and written.
+            (stored, durable) = await store.WriteCommittedAsync(plan?.ToStore ?? Stamped(batch, time.GetUtcNow()),
+                CancellationToken.None).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Any store failure is reported to the waiting senders as retryable; the writer must live on.
         catch (Exception error)
@@ -221,18 +248,28 @@ internal sealed partial class IngestWriter(
         // Derivations first, then the senders: once a sender has its 200, the REST API and /metrics already show its
         // data (read-your-writes), which is what clients and tests that query right after sending expect. Derivations
         // see only what was stored for the first time: an exporter's retry of spans already committed adds nothing.
+        // Both wait for the commit's flush. Should it fail, the records are stored all the same (readable, and a
+        // restart that finds them derives them), so they are derived; only the senders get the error and retry, and
+        // their retry stores and counts nothing new.
         var counted = plan is null ? stored : Committed(plan, stored);
         var positions = stored.CommitPositions;
         var answered = owners.ToArray();
-        AfterCommit(() =>
+        await AfterCommitAsync(durable, notDurable =>
         {
             derivations.Committed(counted, positions);
             foreach (var pending in answered)
             {
                 queue.Release(pending);
-                pending.MarkCommitted();
+                if (notDurable is null)
+                {
+                    pending.MarkCommitted();
+                }
+                else
+                {
+                    pending.MarkFailed(notDurable);
+                }
             }
-        });
+        }).ConfigureAwait(false);
 
         return true;
     }
@@ -257,7 +294,7 @@ internal sealed partial class IngestWriter(
                     var joined = new IngestBatch();
                     joined.JoinedFeedback.Add(new FeedbackJoin(invocation, feedback));
                     IReadOnlyList<long> positions = result.CommitPosition is { } position ? [position] : [];
-                    AfterCommit(() => derivations.Committed(joined, positions));
+                    await AfterCommitAsync(() => derivations.Committed(joined, positions)).ConfigureAwait(false);
                 }
             }
         }
@@ -266,19 +303,19 @@ internal sealed partial class IngestWriter(
 #pragma warning restore CA1031
         {
             LogFeedbackFailed(logger, pending.Batch.Feedback.Count, error);
-            AfterCommit(() =>
+            await AfterCommitAsync(() =>
             {
                 queue.Release(pending);
                 pending.MarkFailed(error);
-            });
+            }).ConfigureAwait(false);
             return;
         }
 
-        AfterCommit(() =>
+        await AfterCommitAsync(() =>
         {
             queue.Release(pending);
             pending.MarkCommitted(results);
-        });
+        }).ConfigureAwait(false);
     }
 
     /// <summary>The batch with its span links stamped with the time this replica saw them (the horizon counts from it).</summary>
@@ -317,7 +354,7 @@ internal sealed partial class IngestWriter(
             var stored = await store.WriteAsync(plan.ToStore, CancellationToken.None).ConfigureAwait(false);
             var counted = Committed(plan, stored);
             var positions = stored.CommitPositions;
-            AfterCommit(() => derivations.Committed(counted, positions));
+            await AfterCommitAsync(() => derivations.Committed(counted, positions)).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // A failed prune is retried at the next sweep; the writer must live on.
         catch (Exception error)

@@ -55,6 +55,15 @@ public interface IExecutionStore : IAsyncDisposable
     /// </summary>
     Task<IngestBatch> WriteAsync(IngestBatch batch, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="WriteAsync"/> answered at COMMIT: the result is what was stored, and
+    /// <see cref="CommittedWrite.Durable"/> completes once the commit is durable (it fails when the store could not
+    /// make it durable). Until then nothing of it may be acknowledged. The ingest writer uses it to build and commit
+    /// the next batch while this one is flushed. A store whose COMMIT returns only once durable completes both together.
+    /// </summary>
+    async Task<CommittedWrite> WriteCommittedAsync(IngestBatch batch, CancellationToken cancellationToken) =>
+        new(await WriteAsync(batch, cancellationToken).ConfigureAwait(false), Task.CompletedTask);
+
     /// <summary>Stores feedback, joining it to its invocation when that is already stored.</summary>
     Task<FeedbackResult> AddFeedbackAsync(FeedbackRecord feedback, CancellationToken cancellationToken);
 
@@ -76,3 +85,6 @@ public interface IExecutionStore : IAsyncDisposable
     /// <summary>Deletes records older than the cutoff (retention); returns how many rows went.</summary>
     Task<long> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);
 }
+
+/// <summary>A committed write: what it stored, and when it is durable (<see cref="IExecutionStore.WriteCommittedAsync"/>).</summary>
+public readonly record struct CommittedWrite(IngestBatch Stored, Task Durable);

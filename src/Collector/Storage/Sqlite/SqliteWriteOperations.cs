@@ -19,7 +19,11 @@ internal abstract class SqliteWriteOperation
     {
     }
 
-    public abstract void Complete();
+    /// <summary>
+    /// Answers the caller once the commit is <paramref name="durable"/> (at once when it already is), or, for an
+    /// operation that asked to be answered at commit, at once with the flush to wait for beside the result.
+    /// </summary>
+    public abstract void Complete(Task durable);
 
     public abstract void Fail(Exception error);
 }
@@ -33,7 +37,36 @@ internal abstract class SqliteWriteOperation<TResult> : SqliteWriteOperation
 
     public Task<TResult> Task => _completion.Task;
 
-    public override void Complete() => _completion.TrySetResult(Result!);
+    /// <summary>Answered at COMMIT rather than once durable; <see cref="Durable"/> then tells when it is durable.</summary>
+    public bool AnswerAtCommit { get; init; }
+
+    /// <summary>Completes once the commit is on disk (set before the answer at commit).</summary>
+    public Task Durable { get; private set; } = System.Threading.Tasks.Task.CompletedTask;
+
+    public override void Complete(Task durable)
+    {
+        if (AnswerAtCommit || durable.IsCompletedSuccessfully)
+        {
+            Durable = durable;
+            _completion.TrySetResult(Result!);
+            return;
+        }
+
+        var result = Result!;
+        durable.ContinueWith(
+            flushed =>
+            {
+                if (flushed.Exception is { } error)
+                {
+                    _completion.TrySetException(error.InnerExceptions);
+                }
+                else
+                {
+                    _completion.TrySetResult(result);
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
 
     public override void Fail(Exception error) => _completion.TrySetException(error);
 }

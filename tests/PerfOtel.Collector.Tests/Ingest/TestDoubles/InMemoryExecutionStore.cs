@@ -20,6 +20,18 @@ public sealed class InMemoryExecutionStore : IExecutionStore
 
     public int WriteCalls { get; private set; }
 
+    /// <summary>
+    /// The flush after each commit of <see cref="WriteCommittedAsync"/>, as a store that flushes beside its writer has
+    /// (SQLite at durability <c>full</c>); a test returns a task it holds, or a failed one. None: durable at commit.
+    /// </summary>
+    public Func<IngestBatch, Task>? Flush { get; set; }
+
+    public async Task<CommittedWrite> WriteCommittedAsync(IngestBatch batch, CancellationToken cancellationToken)
+    {
+        var stored = await WriteAsync(batch, cancellationToken);
+        return new CommittedWrite(stored, Flush?.Invoke(batch) ?? Task.CompletedTask);
+    }
+
     public List<AgentInvocation> Invocations { get { lock (_gate) { return [.. _invocations.Values]; } } }
 
     public List<ProviderCall> ProviderCalls { get { lock (_gate) { return [.. _providerCalls.Values]; } } }
