@@ -11,17 +11,34 @@ namespace PerfOtel.Collector.Receiving.Mapping;
 /// </summary>
 internal sealed class AttributeBag
 {
-    public static readonly AttributeBag Empty = new(new Dictionary<string, AnyValue>(0, StringComparer.Ordinal));
+    /// <summary>
+    /// Up to this many attributes a lookup walks the decoded list itself: a span carries a handful, and comparing a key
+    /// against each (length first) costs about what hashing it does, without a dictionary of its own per span (about
+    /// 300-500 bytes allocated for every span of every request). A longer list is indexed once.
+    /// </summary>
+    internal const int MaxScanned = 16;
 
-    private readonly Dictionary<string, AnyValue> _values;
+    public static readonly AttributeBag Empty = new([], null);
 
-    private AttributeBag(Dictionary<string, AnyValue> values) => _values = values;
+    private readonly RepeatedField<KeyValue> _attributes;
+    private readonly Dictionary<string, AnyValue>? _index;
+
+    private AttributeBag(RepeatedField<KeyValue> attributes, Dictionary<string, AnyValue>? index)
+    {
+        _attributes = attributes;
+        _index = index;
+    }
 
     public static AttributeBag From(RepeatedField<KeyValue>? attributes)
     {
         if (attributes is null || attributes.Count == 0)
         {
             return Empty;
+        }
+
+        if (attributes.Count <= MaxScanned)
+        {
+            return new AttributeBag(attributes, null);
         }
 
         var values = new Dictionary<string, AnyValue>(attributes.Count, StringComparer.Ordinal);
@@ -34,14 +51,36 @@ internal sealed class AttributeBag
             }
         }
 
-        return new AttributeBag(values);
+        return new AttributeBag(attributes, values);
     }
 
-    public bool Contains(string key) => _values.ContainsKey(key);
+    public bool Contains(string key) => TryGetValue(key, out _);
+
+    /// <summary>The first value under <paramref name="key"/> (a key without a value is skipped), as the index keeps it.</summary>
+    private bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out AnyValue? value)
+    {
+        if (_index is not null)
+        {
+            return _index.TryGetValue(key, out value);
+        }
+
+        for (var i = 0; i < _attributes.Count; i++)
+        {
+            var attribute = _attributes[i];
+            if (attribute.Value is not null && string.Equals(attribute.Key, key, StringComparison.Ordinal))
+            {
+                value = attribute.Value;
+                return true;
+            }
+        }
+
+        value = null;
+        return false;
+    }
 
     public string? String(string key)
     {
-        if (!_values.TryGetValue(key, out var value))
+        if (!TryGetValue(key, out var value))
         {
             return null;
         }
@@ -59,7 +98,7 @@ internal sealed class AttributeBag
 
     public long? Long(string key)
     {
-        if (!_values.TryGetValue(key, out var value))
+        if (!TryGetValue(key, out var value))
         {
             return null;
         }
@@ -76,7 +115,7 @@ internal sealed class AttributeBag
 
     public double? Double(string key)
     {
-        if (!_values.TryGetValue(key, out var value))
+        if (!TryGetValue(key, out var value))
         {
             return null;
         }

@@ -38,9 +38,22 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         var batch = new IngestBatch();
         var rejections = new RejectionLog();
         var received = 0L;
-        var spans = new List<MappedSpan>();
+        // Sized once for the request's spans: grown by doubling, the lookup table and the lists allocated about twice
+        // their final size again for every request (#21).
+        var spanCount = 0;
+        foreach (var resourceSpans in request.ResourceSpans)
+        {
+            foreach (var scopeSpans in resourceSpans.ScopeSpans)
+            {
+                spanCount += scopeSpans.Spans.Count;
+            }
+        }
+
+        var spans = new List<MappedSpan>(spanCount);
         var window = PlausibleTime.Window(_time);
-        var byId = new Dictionary<(string TraceId, string SpanId), MappedSpan>();
+        var byId = new Dictionary<(string TraceId, string SpanId), MappedSpan>(spanCount);
+        batch.SpanLinks.Capacity = spanCount;
+        var (invocations, inferences, tools) = (0, 0, 0);
         // Spans of one trace come together: they share one trace id string (records and span links hold it for as long
         // as the attribution keeps the links, so one copy per trace rather than per span).
         var lastTraceId = Google.Protobuf.ByteString.Empty;
@@ -91,14 +104,21 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
                         OtlpIds.HexOrNull(span.ParentSpanId), resourceTenant, serviceName) { ForcedTenant = forcedTenant, HasEvaluation = hasEvaluation };
                     spans.Add(mapped);
                     byId[(mapped.TraceId, mapped.SpanId)] = mapped;
+                    invocations += role.Kind == SpanRoleKind.Invocation ? 1 : 0;
+                    inferences += role.Kind == SpanRoleKind.Inference ? 1 : 0;
+                    tools += role.Kind == SpanRoleKind.Tool ? 1 : 0;
                 }
             }
         }
 
         var layers = InferenceLayers.Find(spans, byId);
+        batch.Invocations.Capacity = invocations;
+        batch.ProviderCalls.Capacity = inferences;
+        batch.ToolCalls.Capacity = tools;
+        var passed = new List<MappedSpan>();
         foreach (var span in spans)
         {
-            var invocation = span.Role.Kind == SpanRoleKind.Invocation ? span : FindInvocation(span, byId);
+            var invocation = span.Role.Kind == SpanRoleKind.Invocation ? span : FindInvocation(span, byId, passed);
             // Decided once per span: its link and its record carry the same tenant.
             var tenant = span.Role.Kind == SpanRoleKind.Invocation ? Tenant(span, span) : Tenant(span, invocation);
             batch.SpanLinks.Add(new SpanLink
@@ -187,7 +207,10 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
     }
 
     /// <summary>Nearest invoke_agent ancestor within the request, or null (a call made outside any agent invocation).</summary>
-    private static MappedSpan? FindInvocation(MappedSpan span, Dictionary<(string, string), MappedSpan> byId)
+    /// <param name="span">The span.</param>
+    /// <param name="byId">The request's spans by trace and span id.</param>
+    /// <param name="visited">Scratch list reused across the request's spans (one list per request, not per span).</param>
+    private static MappedSpan? FindInvocation(MappedSpan span, Dictionary<(string, string), MappedSpan> byId, List<MappedSpan> visited)
     {
         if (span.InvocationResolved)
         {
@@ -196,7 +219,8 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
 
         // Iterative walk with a step bound (a malformed request may carry a parent cycle); every span passed on the
         // way learns the answer too, so a deep chain is walked once, not once per descendant.
-        var visited = new List<MappedSpan> { span };
+        visited.Clear();
+        visited.Add(span);
         var current = span;
         MappedSpan? found = null;
         while (current.ParentSpanId is { } parentId && visited.Count <= byId.Count

@@ -65,6 +65,8 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     {
         _flushForTests = flushForTests;
         ArgumentOutOfRangeException.ThrowIfLessThan(cacheMiB, 1);
+        // Before any connection of the store opens: SQLite in multi-thread mode (see SqliteThreading).
+        SqliteThreading.Configure();
         _cacheMiB = cacheMiB;
         DatabasePath = Path.Combine(Path.GetFullPath(dataDirectory), FileName);
         _fullDurability = fullDurability;
@@ -84,6 +86,9 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     }
 
     public string DatabasePath { get; }
+
+    /// <summary>The writer's connection, for tests that inspect its native handle; null before initialization.</summary>
+    internal SqliteConnection? WriteConnectionForTests => _writeConnection;
 
     /// <summary>Transactions committed so far: with group commit, fewer than the writes acknowledged.</summary>
     public long CommittedTransactions => Interlocked.Read(ref _committedTransactions);
