@@ -67,9 +67,6 @@ internal sealed class TracesSignal(SpanMapper mapper) : OtlpSignal
             ? mapper.Map(OtlpJson.Parse<ExportTraceServiceRequest>(body.Span), forcedTenant)
             : mapper.Map(ReadProtobuf(body, "request body is not a valid protobuf ExportTraceServiceRequest: "), forcedTenant);
 
-    /// <summary>An already decoded request (OTLP/gRPC).</summary>
-    public MappingResult Map(ExportTraceServiceRequest request, string? forcedTenant) => mapper.Map(request, forcedTenant);
-
     /// <summary>A request already read from its bytes (OTLP/gRPC's marshaller).</summary>
     public MappingResult Map(TraceRequestInput request, string? forcedTenant) => mapper.Map(request, forcedTenant);
 
