@@ -302,5 +302,11 @@ internal static class PostgresSchema
         // their last key column, so that a stricter threshold's page is tested in the index (docs/collector/storage.md).
         new(13, "the value each threshold warning compares as the last key column of its partial index (low_confidence, high_token_usage)",
             RunSql.Migration13CoveringWarningIndexes),
+        // The same number as SQLite's (14), which drops its owner index on provider_calls and keeps its early call
+        // owners' sums: PostgreSQL has no early call owners, and its owner index serves the calls' INSERT ... SELECT
+        // probes of the run-list summary, so it has nothing to add.
+        new(14, "no owner index on provider_calls (SQLite only: PostgreSQL's serves its summary probes)", """
+            SELECT 1;
+            """),
     ];
 }
