@@ -426,5 +426,10 @@ internal static class SqliteSchema
         // as their last key column, so that a stricter threshold's page is tested in the index (docs/collector/storage.md).
         new(13, "the value each threshold warning compares as the last key column of its partial index (low_confidence, high_token_usage)",
             RunSql.Migration13CoveringWarningIndexes),
+        // The same number as PostgreSQL's migration 14, which compares ids by their bytes and drops two indexes no read
+        // uses there: SQLite compares text by its bytes already (BINARY), and keeps its indexes (docs/collector/storage.md).
+        new(14, "ids compared by their bytes and two unread indexes dropped (PostgreSQL only: SQLite compares text by its bytes already)", """
+            SELECT 1;
+            """),
     ];
 }
