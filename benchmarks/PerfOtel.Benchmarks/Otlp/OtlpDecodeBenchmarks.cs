@@ -16,6 +16,7 @@ namespace PerfOtel.Benchmarks.Otlp;
 /// The receiver's CPU cost per 100-span OTLP request (one agent invocation with 60 chat and 39 tool spans), from body
 /// bytes to records: protobuf parse alone is the baseline, then parse + mapping, then the same from OTLP/JSON.
 /// Run: dotnet run -c Release --project benchmarks/PerfOtel.Benchmarks -- --filter '*OtlpDecode*' --job short
+/// (the wire reader against Google.Protobuf on the realistic request: --filter '*OtlpDecode*Realistic*').
 /// </summary>
 [MemoryDiagnoser]
 public class OtlpDecodeBenchmarks
@@ -53,6 +54,17 @@ public class OtlpDecodeBenchmarks
     /// <summary>Protobuf parse alone of the same realistic request: what mapping adds is the difference.</summary>
     [Benchmark]
     public ExportTraceServiceRequest ParseRealistic1000Spans() => ExportTraceServiceRequest.Parser.ParseFrom(_realistic);
+
+    /// <summary>
+    /// The same realistic request read by the collector's own wire reader (what OTLP/HTTP protobuf and OTLP/gRPC use
+    /// since #21) and mapped: compare with <see cref="ParseAndMapRealistic1000Spans"/> in the same run.
+    /// </summary>
+    [Benchmark]
+    public IngestBatch ReadAndMapRealistic1000Spans() => _mapper.Map(OtlpTraceWireReader.Read(_realistic)).Batch;
+
+    /// <summary>The wire reader alone over the realistic request (checks every byte, builds the spans' views).</summary>
+    [Benchmark]
+    public int ReadRealistic1000Spans() => OtlpTraceWireReader.Read(_realistic).Spans.Count;
 
     [Benchmark]
     public string RewriteJsonIdsAndIntegers() => OtlpJson.Normalize(_json);

@@ -85,6 +85,34 @@ public sealed class HttpProtocolTests : IAsyncLifetime
         Assert.Contains("protobuf", status.Message);
     }
 
+    public static TheoryData<string, byte[], string> MalformedTraceRequests()
+    {
+        var valid = AgentRequest(1).ToByteArray();
+        var badName = AgentRequest(2).ToByteArray();
+        badName[badName.AsSpan().IndexOf("planner"u8)] = 0xFF;
+        return new()
+        {
+            // A valid ResourceSpans first: nothing of a request that fails to decode is stored.
+            { "truncated varint", [.. valid, 0x0A, 0x80], "truncated varint" },
+            { "wrong wire type", [.. valid, 0x08, 0x01], "resource_spans (field 1) has wire type 0 (varint)" },
+            { "invalid UTF-8", [.. valid, .. badName], "Span.name at byte" },
+            { "length past the end", [.. valid, 0x0A, 0x7F, 0x01], "runs past the end" },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(MalformedTraceRequests))]
+    public async Task MalformedProtobufTraces_Get400SayingWhatIsWrong_AndNothingIsStored(string what, byte[] body, string message)
+    {
+        using var response = await _client.PostAsync("/v1/traces", Content(body, "application/x-protobuf"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var status = Google.Rpc.Status.Parser.ParseFrom(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(3, status.Code);
+        Assert.StartsWith("request body is not a valid protobuf ExportTraceServiceRequest: ", status.Message);
+        Assert.True(status.Message.Contains(message, StringComparison.Ordinal), $"{what}: '{status.Message}'");
+        Assert.Empty(_collector.Store.Invocations);
+    }
+
     [Theory]
     [InlineData("/v1/traces", "{\"resourceSpans\": [")]
     [InlineData("/v1/traces", "{\"resourceSpans\": \"not a list\"}")]

@@ -87,6 +87,6 @@ public sealed class SamplingWeightTests
     {
         var span = Span("chat m", ByteString.CopyFrom(AnyTraceId), SpanId(1), attributes: attributes);
         span.TraceState = traceState ?? string.Empty;
-        return SamplingWeight.Of(span, AttributeBag.From(span.Attributes));
+        return SamplingWeight.Of(SpanInput.From(span, AttributeBag.Empty));
     }
 }

@@ -2,6 +2,7 @@ using OpenTelemetry.Proto.Trace.V1;
 using ProtoSpan = OpenTelemetry.Proto.Trace.V1.Span;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using PerfOtel.Collector.Tests.Otlp.Support;
 using PerfOtel.Collector.Receiving.Mapping;
 using PerfOtel.Collector.Receiving.Privacy;
 using PerfOtel.Collector.Records;
@@ -29,7 +30,8 @@ public sealed class SpanMapperTests
 
     private static readonly SpanMapper Mapper = new(new TablePricing());
 
-    private static IngestBatch Map(IEnumerable<ProtoSpan> spans, params (string, object)[] resource) => Mapper.Map(Traces(spans, resource)).Batch;
+    // Every case maps through both decoders (Google.Protobuf's objects and the wire reader) and checks they agree (#21).
+    private static IngestBatch Map(IEnumerable<ProtoSpan> spans, params (string, object)[] resource) => BothDecoders.Map(Mapper, Traces(spans, resource)).Batch;
 
     [Fact]
     public void CurrentConventions_FillEveryInvocationField()
@@ -378,7 +380,7 @@ public sealed class SpanMapperTests
         var agent = Span("invoke_agent a", TraceId(1), SpanId(2), attributes:
             [(PerfOtelAttributes.Confidence, 1.7), (PerfOtelAttributes.CostUsd, -1.0), (GenAiAttributes.UsageInputTokens, -5L)]);
 
-        var result = Mapper.Map(Traces([http, agent]));
+        var result = BothDecoders.Map(Mapper, Traces([http, agent]));
 
         Assert.Equal(2, result.Received);
         Assert.Equal(0, result.Rejected);
@@ -406,7 +408,7 @@ public sealed class SpanMapperTests
             Value = new() { ArrayValue = new() { Values = { new OpenTelemetry.Proto.Common.V1.AnyValue { StringValue = "a" }, new OpenTelemetry.Proto.Common.V1.AnyValue { BoolValue = true } } } },
         });
 
-        var kept = Assert.Single(mapper.Map(Traces([agent])).Batch.Invocations).AttributesJson;
+        var kept = Assert.Single(BothDecoders.Map(mapper, Traces([agent])).Batch.Invocations).AttributesJson;
 
         Assert.Equal("""{"app.region":"eu-west-1","app.shard":3,"user.tier":"gold","app.tags":["a",true]}""", kept);
         Assert.Null(Assert.Single(Map([agent]).Invocations).AttributesJson);

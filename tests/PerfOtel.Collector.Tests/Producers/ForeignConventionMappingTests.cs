@@ -4,6 +4,8 @@ using PerfOtel.Collector.Records;
 using ProtoSpan = OpenTelemetry.Proto.Trace.V1.Span;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
 
+using PerfOtel.Collector.Tests.Otlp.Support;
+
 namespace PerfOtel.Collector.Tests.Producers;
 
 /// <summary>
@@ -23,7 +25,8 @@ public sealed class ForeignConventionMappingTests
         }
     }
 
-    private static IngestBatch Map(params ProtoSpan[] spans) => new SpanMapper(new GptPricing()).Map(Traces(spans)).Batch;
+    // Through both decoders (Google.Protobuf's objects and the wire reader), which must agree (#21).
+    private static IngestBatch Map(params ProtoSpan[] spans) => BothDecoders.Map(new SpanMapper(new GptPricing()), Traces(spans)).Batch;
 
     [Fact]
     public void SemanticKernelPrompt_ToolNameIsBounded_AndItsChatSpanIsRead()

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Google.Protobuf;
 using Grpc.Core;
 using OpenTelemetry.Proto.Collector.Logs.V1;
@@ -13,17 +14,74 @@ namespace PerfOtel.Collector.Receiving.Grpc;
 // an undecodable message into INVALID_ARGUMENT. Everything after decoding is the shared OtlpConsumer. Bind takes the
 // generated base type, as the generated BindService does: Grpc.AspNetCore finds the handler as its override.
 
-[BindServiceMethod(typeof(OtlpGrpcTraceService), nameof(Bind))]
-internal sealed class OtlpGrpcTraceService(OtlpConsumer consumer, IEnumerable<OtlpSignal> signals) : TraceService.TraceServiceBase
+/// <summary>
+/// opentelemetry.proto.collector.trace.v1.TraceService/Export, the generated service's names, with a request read from
+/// its bytes by the wire reader instead of Google.Protobuf's ExportTraceServiceRequest (#21). Grpc.AspNetCore binds
+/// the handler that overrides the virtual method of the type carrying the bind attribute: this one.
+/// </summary>
+[BindServiceMethod(typeof(OtlpGrpcTraceServiceBase), nameof(Bind))]
+internal abstract class OtlpGrpcTraceServiceBase
+{
+    public static void Bind(ServiceBinderBase binder, OtlpGrpcTraceServiceBase? service) =>
+        OtlpGrpcMethods.BindTraces(binder, service is null ? null : service.Export);
+
+    public abstract Task<ExportTraceServiceResponse> Export(OtlpGrpcTraceRequest request, ServerCallContext context);
+}
+
+internal sealed class OtlpGrpcTraceService(OtlpConsumer consumer, IEnumerable<OtlpSignal> signals) : OtlpGrpcTraceServiceBase
 {
     private readonly TracesSignal _signal = signals.OfType<TracesSignal>().Single();
 
-    public static void Bind(ServiceBinderBase binder, TraceService.TraceServiceBase? service) =>
-        OtlpGrpcMethods.Bind<ExportTraceServiceRequest, ExportTraceServiceResponse>(binder, TraceService.Descriptor, ExportTraceServiceRequest.Parser, service is null ? null : service.Export);
+    // Not async: the request's bytes go back to the pool once mapped, before the commit is awaited (OtlpGrpcCall).
+    public override Task<ExportTraceServiceResponse> Export(OtlpGrpcTraceRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            return OtlpGrpcCall.ExportAsync<ExportTraceServiceResponse>(consumer, _signal, context, tenant => _signal.Map(request.Input, tenant));
+        }
+        finally
+        {
+            // The mapping copied what it keeps (its records hold strings, not the request's bytes).
+            request.Dispose();
+        }
+    }
+}
 
-    // Not async: the decoded request must not outlive its mapping (OtlpGrpcCall).
-    public override Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context) =>
-        OtlpGrpcCall.ExportAsync<ExportTraceServiceResponse>(consumer, _signal, context, tenant => _signal.Map(request, tenant));
+/// <summary>
+/// An OTLP/gRPC trace request as the marshaller read it: the payload copied into a pooled buffer (gRPC reuses its own
+/// once the marshaller returns) and the wire reader's view of it, valid until <see cref="Dispose"/>.
+/// </summary>
+internal sealed class OtlpGrpcTraceRequest(TraceRequestInput input, byte[] rented) : IDisposable
+{
+    private byte[]? _rented = rented;
+
+    public TraceRequestInput Input { get; } = input;
+
+    /// <summary>Copies and reads a payload; throws <see cref="OtlpWireFormatException"/> when it is not a valid request.</summary>
+    public static OtlpGrpcTraceRequest Read(in ReadOnlySequence<byte> payload)
+    {
+        var length = checked((int)payload.Length);
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        payload.CopyTo(buffer.AsSpan());
+        try
+        {
+            return new OtlpGrpcTraceRequest(OtlpTraceWireReader.Read(buffer.AsMemory(0, length)), buffer);
+        }
+        catch (OtlpWireFormatException)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _rented, null) is { } buffer)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }
 
 [BindServiceMethod(typeof(OtlpGrpcMetricsService), nameof(Bind))]
@@ -121,6 +179,30 @@ internal static class OtlpGrpcMethods
         var method = service.Methods.Single(m => m.Name == "Export");
         binder.AddMethod(new Method<TRequest, TResponse>(MethodType.Unary, service.FullName, method.Name, Request(parser), Response<TResponse>()), handler);
     }
+
+    /// <summary>TraceService/Export with the wire reader's request (<see cref="OtlpGrpcTraceRequest"/>).</summary>
+    public static void BindTraces(ServiceBinderBase binder, UnaryServerMethod<OtlpGrpcTraceRequest, ExportTraceServiceResponse>? handler)
+    {
+        var method = TraceService.Descriptor.Methods.Single(m => m.Name == "Export");
+        binder.AddMethod(new Method<OtlpGrpcTraceRequest, ExportTraceServiceResponse>(MethodType.Unary, TraceService.Descriptor.FullName, method.Name,
+            TraceRequest(), Response<ExportTraceServiceResponse>()), handler);
+    }
+
+    private static Marshaller<OtlpGrpcTraceRequest> TraceRequest() =>
+        Marshallers.Create<OtlpGrpcTraceRequest>(
+            (OtlpGrpcTraceRequest _, SerializationContext _) => throw new NotSupportedException("the server never writes requests"),
+            (DeserializationContext context) =>
+            {
+                try
+                {
+                    return OtlpGrpcTraceRequest.Read(context.PayloadAsReadOnlySequence());
+                }
+                catch (OtlpWireFormatException error)
+                {
+                    throw new RpcException(new Status(StatusCode.InvalidArgument,
+                        $"request is not a valid protobuf {nameof(ExportTraceServiceRequest)}: {error.Message}"));
+                }
+            });
 
     private static Marshaller<T> Request<T>(MessageParser<T> parser)
         where T : class, IMessage<T> =>

@@ -14,6 +14,8 @@ internal enum BodyReadStatus
 internal readonly record struct BodyReadResult(BodyReadStatus Status, byte[] Buffer, int Length, string? Detail = null)
 {
     public ReadOnlySpan<byte> Span => Buffer.AsSpan(0, Length);
+
+    public ReadOnlyMemory<byte> Memory => Buffer.AsMemory(0, Length);
 }
 
 /// <summary>

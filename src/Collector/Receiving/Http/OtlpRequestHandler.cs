@@ -86,7 +86,7 @@ internal sealed partial class OtlpRequestHandler(
             try
             {
                 // With authentication on, a tenant key's data is its tenant's, whatever the payload claims.
-                result = signal.Decode(body.Span, encoding.Value, Security.ApiCaller.Of(context)?.IngestTenant);
+                result = signal.Decode(body.Memory, encoding.Value, Security.ApiCaller.Of(context)?.IngestTenant);
             }
             catch (OtlpDecodeException error)
             {

@@ -17,7 +17,7 @@ internal abstract class OtlpSignal
     /// <param name="body">The decompressed request body.</param>
     /// <param name="encoding">Protobuf or JSON.</param>
     /// <param name="forcedTenant">When set, every record is stored under this tenant (the API key's), not the payload's.</param>
-    public abstract MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null);
+    public abstract MappingResult Decode(ReadOnlyMemory<byte> body, OtlpEncoding encoding, string? forcedTenant = null);
 
     public abstract IMessage Response(long rejected, string? errorMessage);
 
@@ -58,11 +58,30 @@ internal sealed class TracesSignal(SpanMapper mapper) : OtlpSignal
 
     public override string Path => "/v1/traces";
 
-    public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
-        Map(Parse(body, encoding, ExportTraceServiceRequest.Parser), forcedTenant);
+    /// <summary>
+    /// Protobuf is read from the body's bytes by <see cref="OtlpTraceWireReader"/> (no Google.Protobuf objects, #21);
+    /// OTLP/JSON is parsed by Google.Protobuf and reaches the same mapping through <see cref="TraceRequestInput"/>.
+    /// </summary>
+    public override MappingResult Decode(ReadOnlyMemory<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
+        encoding == OtlpEncoding.Json
+            ? mapper.Map(OtlpJson.Parse<ExportTraceServiceRequest>(body.Span), forcedTenant)
+            : mapper.Map(ReadProtobuf(body, "request body is not a valid protobuf ExportTraceServiceRequest: "), forcedTenant);
 
-    /// <summary>An already decoded request (OTLP/gRPC).</summary>
-    public MappingResult Map(ExportTraceServiceRequest request, string? forcedTenant) => mapper.Map(request, forcedTenant);
+    /// <summary>A request already read from its bytes (OTLP/gRPC's marshaller).</summary>
+    public MappingResult Map(TraceRequestInput request, string? forcedTenant) => mapper.Map(request, forcedTenant);
+
+    /// <summary>Reads a protobuf ExportTraceServiceRequest, or throws <see cref="OtlpDecodeException"/> saying what is wrong after <paramref name="prefix"/>.</summary>
+    public static TraceRequestInput ReadProtobuf(ReadOnlyMemory<byte> body, string prefix)
+    {
+        try
+        {
+            return OtlpTraceWireReader.Read(body);
+        }
+        catch (OtlpWireFormatException error)
+        {
+            throw new OtlpDecodeException(prefix + error.Message, error);
+        }
+    }
 
     public override IMessage Response(long rejected, string? errorMessage) => rejected == 0 && errorMessage is null
         ? new ExportTraceServiceResponse()
@@ -81,8 +100,8 @@ internal sealed class LogsSignal(TimeProvider time) : OtlpSignal
 
     public override string Path => "/v1/logs";
 
-    public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
-        Map(Parse(body, encoding, ExportLogsServiceRequest.Parser), forcedTenant);
+    public override MappingResult Decode(ReadOnlyMemory<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
+        Map(Parse(body.Span, encoding, ExportLogsServiceRequest.Parser), forcedTenant);
 
     /// <summary>An already decoded request (OTLP/gRPC).</summary>
     public MappingResult Map(ExportLogsServiceRequest request, string? forcedTenant) => LogMapper.Map(request, time, forcedTenant);
@@ -101,8 +120,8 @@ internal sealed class MetricsSignal(Metrics.OtlpMetricsMapper mapper) : OtlpSign
 
     public override string Path => "/v1/metrics";
 
-    public override MappingResult Decode(ReadOnlySpan<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
-        Map(Parse(body, encoding, ExportMetricsServiceRequest.Parser), forcedTenant);
+    public override MappingResult Decode(ReadOnlyMemory<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
+        Map(Parse(body.Span, encoding, ExportMetricsServiceRequest.Parser), forcedTenant);
 
     /// <summary>An already decoded request (OTLP/gRPC).</summary>
     public MappingResult Map(ExportMetricsServiceRequest request, string? forcedTenant) => mapper.Map(request, forcedTenant);

@@ -9,6 +9,11 @@ namespace PerfOtel.Collector.Receiving.Mapping;
 /// string), so a reader asks for the type it needs and gets null when the value cannot be one. Strings come back
 /// cleaned by <see cref="StoredText"/>: everything the mappers read from attributes is stored.
 /// </summary>
+/// <remarks>
+/// Two backings, one set of rules: a list decoded by Google.Protobuf (OTLP/JSON, logs, metrics) or the span's entries
+/// found by <see cref="OtlpTraceWireReader"/> in the request's bytes, where a key is compared as UTF-8 bytes and a
+/// value is decoded only when a reader asks for its key (#21).
+/// </remarks>
 internal sealed class AttributeBag
 {
     /// <summary>
@@ -20,13 +25,25 @@ internal sealed class AttributeBag
 
     public static readonly AttributeBag Empty = new([], null);
 
-    private readonly RepeatedField<KeyValue> _attributes;
+    private readonly RepeatedField<KeyValue>? _attributes;
     private readonly Dictionary<string, AnyValue>? _index;
+    private readonly WireAttributes? _wire;
+    private readonly int _start;
+    private readonly int _count;
+    private readonly Dictionary<string, int>? _wireIndex;
 
     private AttributeBag(RepeatedField<KeyValue> attributes, Dictionary<string, AnyValue>? index)
     {
         _attributes = attributes;
         _index = index;
+    }
+
+    private AttributeBag(WireAttributes wire, int start, int count, Dictionary<string, int>? index)
+    {
+        _wire = wire;
+        _start = start;
+        _count = count;
+        _wireIndex = index;
     }
 
     public static AttributeBag From(RepeatedField<KeyValue>? attributes)
@@ -54,27 +71,102 @@ internal sealed class AttributeBag
         return new AttributeBag(attributes, values);
     }
 
-    public bool Contains(string key) => TryGetValue(key, out _);
-
-    /// <summary>The first value under <paramref name="key"/> (a key without a value is skipped), as the index keeps it.</summary>
-    private bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out AnyValue? value)
+    /// <summary>The entries <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> of a request read from its bytes.</summary>
+    internal static AttributeBag From(WireAttributes wire, int start, int count)
     {
-        if (_index is not null)
+        if (count == 0)
         {
-            return _index.TryGetValue(key, out value);
+            return Empty;
         }
 
-        for (var i = 0; i < _attributes.Count; i++)
+        if (count <= MaxScanned)
+        {
+            return new AttributeBag(wire, start, count, null);
+        }
+
+        var index = new Dictionary<string, int>(count, StringComparer.Ordinal);
+        for (var i = start; i < start + count; i++)
+        {
+            if (wire[i].HasValue)
+            {
+                index.TryAdd(wire.Key(i), i);
+            }
+        }
+
+        return new AttributeBag(wire, start, count, index);
+    }
+
+    public bool Contains(string key) => TryGetValue(key, out _);
+
+    /// <summary>
+    /// The attributes as Google.Protobuf's list, for what needs every value (the stored attributes JSON of the privacy
+    /// policy, read only when an allowlist or content capture keeps some).
+    /// </summary>
+    public RepeatedField<KeyValue> ToKeyValues()
+    {
+        if (_wire is null)
+        {
+            return _attributes!;
+        }
+
+        var list = new RepeatedField<KeyValue>();
+        for (var i = _start; i < _start + _count; i++)
+        {
+            list.Add(KeyValue.Parser.ParseFrom(_wire.Entry(i).Span));
+        }
+
+        return list;
+    }
+
+    /// <summary>The first value under <paramref name="key"/> (a key without a value is skipped), as the index keeps it.</summary>
+    private bool TryGetValue(string key, out Value value)
+    {
+        if (_wire is not null)
+        {
+            return TryGetWireValue(key, out value);
+        }
+
+        if (_index is not null)
+        {
+            var found = _index.TryGetValue(key, out var indexed);
+            value = found ? Value.Of(indexed!) : default;
+            return found;
+        }
+
+        for (var i = 0; i < _attributes!.Count; i++)
         {
             var attribute = _attributes[i];
             if (attribute.Value is not null && string.Equals(attribute.Key, key, StringComparison.Ordinal))
             {
-                value = attribute.Value;
+                value = Value.Of(attribute.Value);
                 return true;
             }
         }
 
-        value = null;
+        value = default;
+        return false;
+    }
+
+    private bool TryGetWireValue(string key, out Value value)
+    {
+        var wire = _wire!;
+        if (_wireIndex is not null)
+        {
+            var found = _wireIndex.TryGetValue(key, out var at);
+            value = found ? Value.Of(wire, at) : default;
+            return found;
+        }
+
+        for (var i = _start; i < _start + _count; i++)
+        {
+            if (wire[i].HasValue && Utf8Key.Matches(wire.KeySpan(i), key))
+            {
+                value = Value.Of(wire, i);
+                return true;
+            }
+        }
+
+        value = default;
         return false;
     }
 
@@ -85,12 +177,12 @@ internal sealed class AttributeBag
             return null;
         }
 
-        var text = value.ValueCase switch
+        var text = value.Kind switch
         {
-            AnyValue.ValueOneofCase.StringValue => value.StringValue,
-            AnyValue.ValueOneofCase.IntValue => value.IntValue.ToString(CultureInfo.InvariantCulture),
-            AnyValue.ValueOneofCase.DoubleValue => value.DoubleValue.ToString("R", CultureInfo.InvariantCulture),
-            AnyValue.ValueOneofCase.BoolValue => value.BoolValue ? "true" : "false",
+            AnyValue.ValueOneofCase.StringValue => value.Text,
+            AnyValue.ValueOneofCase.IntValue => value.Int.ToString(CultureInfo.InvariantCulture),
+            AnyValue.ValueOneofCase.DoubleValue => value.Double.ToString("R", CultureInfo.InvariantCulture),
+            AnyValue.ValueOneofCase.BoolValue => value.Bool ? "true" : "false",
             _ => null,
         };
         return string.IsNullOrEmpty(text) ? null : StoredText.Clean(text);
@@ -103,12 +195,12 @@ internal sealed class AttributeBag
             return null;
         }
 
-        return value.ValueCase switch
+        return value.Kind switch
         {
-            AnyValue.ValueOneofCase.IntValue => value.IntValue,
-            AnyValue.ValueOneofCase.DoubleValue when double.IsFinite(value.DoubleValue)
-                && Math.Abs(value.DoubleValue) < 9.2e18 => (long)Math.Round(value.DoubleValue),
-            AnyValue.ValueOneofCase.StringValue when long.TryParse(value.StringValue, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) => parsed,
+            AnyValue.ValueOneofCase.IntValue => value.Int,
+            AnyValue.ValueOneofCase.DoubleValue when double.IsFinite(value.Double)
+                && Math.Abs(value.Double) < 9.2e18 => (long)Math.Round(value.Double),
+            AnyValue.ValueOneofCase.StringValue when long.TryParse(value.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) => parsed,
             _ => null,
         };
     }
@@ -120,11 +212,11 @@ internal sealed class AttributeBag
             return null;
         }
 
-        double? number = value.ValueCase switch
+        double? number = value.Kind switch
         {
-            AnyValue.ValueOneofCase.DoubleValue => value.DoubleValue,
-            AnyValue.ValueOneofCase.IntValue => value.IntValue,
-            AnyValue.ValueOneofCase.StringValue when double.TryParse(value.StringValue, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
+            AnyValue.ValueOneofCase.DoubleValue => value.Double,
+            AnyValue.ValueOneofCase.IntValue => value.Int,
+            AnyValue.ValueOneofCase.StringValue when double.TryParse(value.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
             _ => null,
         };
         return number is { } n && double.IsFinite(n) ? n : null;
@@ -154,5 +246,34 @@ internal sealed class AttributeBag
         }
 
         return null;
+    }
+
+    /// <summary>A scalar value as the readers above see it, whichever backing it came from; a string is decoded here, once asked for.</summary>
+    private readonly struct Value(AnyValue.ValueOneofCase kind, long bits, string? text)
+    {
+        public AnyValue.ValueOneofCase Kind { get; } = kind;
+
+        public long Int => bits;
+
+        public double Double => BitConverter.Int64BitsToDouble(bits);
+
+        public bool Bool => bits != 0;
+
+        public string? Text { get; } = text;
+
+        public static Value Of(AnyValue value) => value.ValueCase switch
+        {
+            AnyValue.ValueOneofCase.StringValue => new(value.ValueCase, 0, value.StringValue),
+            AnyValue.ValueOneofCase.IntValue => new(value.ValueCase, value.IntValue, null),
+            AnyValue.ValueOneofCase.DoubleValue => new(value.ValueCase, BitConverter.DoubleToInt64Bits(value.DoubleValue), null),
+            AnyValue.ValueOneofCase.BoolValue => new(value.ValueCase, value.BoolValue ? 1 : 0, null),
+            _ => new(value.ValueCase, 0, null),
+        };
+
+        public static Value Of(WireAttributes wire, int i)
+        {
+            var entry = wire[i];
+            return new(entry.Kind, entry.Bits, entry.Kind == AnyValue.ValueOneofCase.StringValue ? wire.StringValue(i) : null);
+        }
     }
 }

@@ -12,7 +12,15 @@ internal static class OtlpIds
 
     public static bool IsValidSpanId(ByteString id) => id.Length == SpanIdBytes && !IsAllZero(id.Span);
 
+    public static bool IsValidTraceId(ReadOnlySpan<byte> id) => id.Length == TraceIdBytes && !IsAllZero(id);
+
+    public static bool IsValidSpanId(ReadOnlySpan<byte> id) => id.Length == SpanIdBytes && !IsAllZero(id);
+
     public static string Hex(ByteString id) => Convert.ToHexStringLower(id.Span);
+
+    public static string Hex(ReadOnlySpan<byte> id) => Convert.ToHexStringLower(id);
+
+    public static string? HexOrNull(ReadOnlySpan<byte> id) => id.IsEmpty ? null : Convert.ToHexStringLower(id);
 
     public static string? HexOrNull(ByteString id) => id.IsEmpty ? null : Convert.ToHexStringLower(id.Span);
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using OpenTelemetry.Proto.Trace.V1;
 
 namespace PerfOtel.Collector.Receiving.Mapping;
 
@@ -26,13 +25,12 @@ internal static class SamplingWeight
     private const uint RandomTraceIdFlag = 0x02;
 
     /// <summary>The adjusted count of <paramref name="span"/>: 1 when nothing usable was recorded.</summary>
-    public static double Of(Span span, AttributeBag attributes)
+    public static double Of(SpanInput span)
     {
         ArgumentNullException.ThrowIfNull(span);
-        ArgumentNullException.ThrowIfNull(attributes);
         return FromTraceState(span.TraceState, span.TraceId.Span, span.Flags)
-            ?? FromSampleRate(attributes)
-            ?? FromJaeger(attributes)
+            ?? FromSampleRate(span.Attributes)
+            ?? FromJaeger(span.Attributes)
             ?? 1.0;
     }
 

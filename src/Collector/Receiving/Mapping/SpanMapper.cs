@@ -1,5 +1,4 @@
 using OpenTelemetry.Proto.Collector.Trace.V1;
-using OpenTelemetry.Proto.Trace.V1;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Collector.Receiving.Privacy;
 using PerfOtel.Collector.Records;
@@ -31,24 +30,21 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
     public const string UnknownName = "unknown";
     private const string OtherError = "_OTHER";
 
-    /// <param name="request">The export request.</param>
+    /// <param name="request">The export request, as Google.Protobuf decoded it (OTLP/JSON, tests).</param>
     /// <param name="forcedTenant">The authenticated tenant: when set it wins over every <c>perfotel.tenant</c> attribute.</param>
-    public MappingResult Map(ExportTraceServiceRequest request, string? forcedTenant = null)
+    public MappingResult Map(ExportTraceServiceRequest request, string? forcedTenant = null) => Map(TraceRequestInput.From(request), forcedTenant);
+
+    /// <param name="request">The export request as read from its bytes (<see cref="OtlpTraceWireReader"/>) or from Google.Protobuf's objects.</param>
+    /// <param name="forcedTenant">The authenticated tenant: when set it wins over every <c>perfotel.tenant</c> attribute.</param>
+    public MappingResult Map(TraceRequestInput request, string? forcedTenant = null)
     {
+        ArgumentNullException.ThrowIfNull(request);
         var batch = new IngestBatch();
         var rejections = new RejectionLog();
         var received = 0L;
         // Sized once for the request's spans: grown by doubling, the lookup table and the lists allocated about twice
         // their final size again for every request (#21).
-        var spanCount = 0;
-        foreach (var resourceSpans in request.ResourceSpans)
-        {
-            foreach (var scopeSpans in resourceSpans.ScopeSpans)
-            {
-                spanCount += scopeSpans.Spans.Count;
-            }
-        }
-
+        var spanCount = request.Spans.Count;
         var spans = new List<MappedSpan>(spanCount);
         var window = PlausibleTime.Window(_time);
         var byId = new Dictionary<(string TraceId, string SpanId), MappedSpan>(spanCount);
@@ -56,59 +52,59 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         var (invocations, inferences, tools) = (0, 0, 0);
         // Spans of one trace come together: they share one trace id string (records and span links hold it for as long
         // as the attribution keeps the links, so one copy per trace rather than per span).
-        var lastTraceId = Google.Protobuf.ByteString.Empty;
+        var lastTraceId = ReadOnlyMemory<byte>.Empty;
         var lastTraceHex = string.Empty;
-        string TraceHex(Google.Protobuf.ByteString id)
+        string TraceHex(ReadOnlyMemory<byte> id)
         {
-            if (!id.Equals(lastTraceId))
+            if (!id.Span.SequenceEqual(lastTraceId.Span) || lastTraceHex.Length == 0)
             {
                 lastTraceId = id;
-                lastTraceHex = OtlpIds.Hex(id);
+                lastTraceHex = OtlpIds.Hex(id.Span);
             }
             return lastTraceHex;
         }
 
-        foreach (var resourceSpans in request.ResourceSpans)
+        AttributeBag? lastResource = null;
+        string? resourceTenant = null, serviceName = null;
+        foreach (var span in request.Spans)
         {
-            var resource = AttributeBag.From(resourceSpans.Resource?.Attributes);
-            var resourceTenant = resource.String(PerfOtelAttributes.Tenant);
-            var serviceName = resource.String(OtelAttributes.ServiceName);
-            foreach (var scopeSpans in resourceSpans.ScopeSpans)
+            if (!ReferenceEquals(span.Resource, lastResource))
             {
-                foreach (var span in scopeSpans.Spans)
-                {
-                    received++;
-                    if (Validate(span, window) is { } problem)
-                    {
-                        rejections.Add(problem);
-                        continue;
-                    }
-
-                    var attributes = AttributeBag.From(span.Attributes);
-                    var role = SpanRole.Classify(span.Name, attributes);
-                    var hasEvaluation = HasEvaluationEvent(span);
-                    if (role.Kind == SpanRoleKind.Other && !hasEvaluation && span.ParentSpanId.IsEmpty)
-                    {
-                        // A root that is no GenAI operation (an HTTP server span, a job): no record, but calls below it
-                        // exported in other requests learn from its link that they have no agent.
-                        batch.SpanLinks.Add(new SpanLink
-                        {
-                            Tenant = forcedTenant ?? attributes.String(PerfOtelAttributes.Tenant) ?? resourceTenant ?? DefaultTenant,
-                            TraceId = TraceHex(span.TraceId),
-                            SpanId = OtlpIds.Hex(span.SpanId),
-                        });
-                        continue;
-                    }
-
-                    var mapped = new MappedSpan(span, attributes, role, TraceHex(span.TraceId), OtlpIds.Hex(span.SpanId),
-                        OtlpIds.HexOrNull(span.ParentSpanId), resourceTenant, serviceName) { ForcedTenant = forcedTenant, HasEvaluation = hasEvaluation };
-                    spans.Add(mapped);
-                    byId[(mapped.TraceId, mapped.SpanId)] = mapped;
-                    invocations += role.Kind == SpanRoleKind.Invocation ? 1 : 0;
-                    inferences += role.Kind == SpanRoleKind.Inference ? 1 : 0;
-                    tools += role.Kind == SpanRoleKind.Tool ? 1 : 0;
-                }
+                lastResource = span.Resource;
+                resourceTenant = lastResource.String(PerfOtelAttributes.Tenant);
+                serviceName = lastResource.String(OtelAttributes.ServiceName);
             }
+
+            received++;
+            if (Validate(span, window) is { } problem)
+            {
+                rejections.Add(problem);
+                continue;
+            }
+
+            var attributes = span.Attributes;
+            var role = SpanRole.Classify(span, attributes);
+            var hasEvaluation = HasEvaluationEvent(span);
+            if (role.Kind == SpanRoleKind.Other && !hasEvaluation && span.ParentSpanId.IsEmpty)
+            {
+                // A root that is no GenAI operation (an HTTP server span, a job): no record, but calls below it
+                // exported in other requests learn from its link that they have no agent.
+                batch.SpanLinks.Add(new SpanLink
+                {
+                    Tenant = forcedTenant ?? attributes.String(PerfOtelAttributes.Tenant) ?? resourceTenant ?? DefaultTenant,
+                    TraceId = TraceHex(span.TraceId),
+                    SpanId = OtlpIds.Hex(span.SpanId.Span),
+                });
+                continue;
+            }
+
+            var mapped = new MappedSpan(span, attributes, role, TraceHex(span.TraceId), OtlpIds.Hex(span.SpanId.Span),
+                OtlpIds.HexOrNull(span.ParentSpanId.Span), resourceTenant, serviceName) { ForcedTenant = forcedTenant, HasEvaluation = hasEvaluation };
+            spans.Add(mapped);
+            byId[(mapped.TraceId, mapped.SpanId)] = mapped;
+            invocations += role.Kind == SpanRoleKind.Invocation ? 1 : 0;
+            inferences += role.Kind == SpanRoleKind.Inference ? 1 : 0;
+            tools += role.Kind == SpanRoleKind.Tool ? 1 : 0;
         }
 
         var layers = InferenceLayers.Find(spans, byId);
@@ -150,12 +146,12 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         return new MappingResult(batch, received, rejections.Count, rejections.Message("spans"));
     }
 
-    private static bool HasEvaluationEvent(Span span)
+    private static bool HasEvaluationEvent(SpanInput span)
     {
         // Indexed rather than LINQ: no enumerator per span.
-        for (var i = 0; i < span.Events.Count; i++)
+        for (var i = 0; i < span.Events.Length; i++)
         {
-            if (span.Events[i].Name == GenAiEvents.EvaluationResult)
+            if (span.Events[i].NameIs(GenAiEvents.EvaluationResult))
             {
                 return true;
             }
@@ -164,14 +160,14 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         return false;
     }
 
-    private static string? Validate(Span span, PlausibleTime window)
+    private static string? Validate(SpanInput span, PlausibleTime window)
     {
-        if (!OtlpIds.IsValidTraceId(span.TraceId))
+        if (!OtlpIds.IsValidTraceId(span.TraceId.Span))
         {
             return "trace_id must be 16 bytes, not all zero";
         }
 
-        if (!OtlpIds.IsValidSpanId(span.SpanId))
+        if (!OtlpIds.IsValidSpanId(span.SpanId.Span))
         {
             return "span_id must be 8 bytes, not all zero";
         }
@@ -304,7 +300,7 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
             Quality = UnitInterval(a.Double(PerfOtelAttributes.Quality)),
             Tokens = Tokens(a),
             CostUsd = Cost(a),
-            AttributesJson = _privacy.StoredAttributesJson(span.Span.Attributes, tenant),
+            AttributesJson = _privacy.StoredAttributesJson(span.Attributes, tenant),
             SampleWeight = span.SampleWeight,
         };
     }
@@ -425,15 +421,15 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         }
 
         var window = PlausibleTime.Window(_time);
-        for (var i = 0; i < span.Span.Events.Count; i++)
+        for (var i = 0; i < span.Span.Events.Length; i++)
         {
             var evt = span.Span.Events[i];
-            if (evt.Name != GenAiEvents.EvaluationResult)
+            if (!evt.NameIs(GenAiEvents.EvaluationResult))
             {
                 continue;
             }
 
-            var attributes = AttributeBag.From(evt.Attributes);
+            var attributes = evt.Attributes();
             batch.Evaluations.Add(new EvaluationRecord
             {
                 Tenant = tenant,
@@ -485,7 +481,7 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         Outcomes.Failure => Outcomes.Failure,
         Outcomes.Partial => Outcomes.Partial,
         // Other instrumentations do not say: an Error status is a failure, anything else a success.
-        _ => span.Span.Status?.Code == Status.Types.StatusCode.Error ? Outcomes.Failure : Outcomes.Success,
+        _ => span.Span.StatusIsError ? Outcomes.Failure : Outcomes.Success,
     };
 
     private static string? ErrorType(MappedSpan span)
@@ -495,14 +491,14 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
             return declared;
         }
 
-        if (span.Span.Status?.Code != Status.Types.StatusCode.Error)
+        if (!span.Span.StatusIsError)
         {
             return null;
         }
 
         foreach (var evt in span.Span.Events)
         {
-            if (evt.Name == OtelAttributes.ExceptionEvent && AttributeBag.From(evt.Attributes).String(OtelAttributes.ExceptionType) is { } type)
+            if (evt.NameIs(OtelAttributes.ExceptionEvent) && evt.Attributes().String(OtelAttributes.ExceptionType) is { } type)
             {
                 return type;
             }
@@ -511,7 +507,7 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         return OtherError;
     }
 
-    private static double Duration(Span span) => (span.EndTimeUnixNano - span.StartTimeUnixNano) / 1e9;
+    private static double Duration(SpanInput span) => (span.EndTimeUnixNano - span.StartTimeUnixNano) / 1e9;
 
     private static double? UnitInterval(double? value) => value is >= 0 and <= 1 ? value : null;
 
@@ -590,10 +586,10 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         }
     }
 
-    private sealed class MappedSpan(Span span, AttributeBag attributes, SpanRole role, string traceId, string spanId,
+    private sealed class MappedSpan(SpanInput span, AttributeBag attributes, SpanRole role, string traceId, string spanId,
         string? parentSpanId, string? resourceTenant, string? serviceName)
     {
-        public Span Span { get; } = span;
+        public SpanInput Span { get; } = span;
         public AttributeBag Attributes { get; } = attributes;
         public SpanRole Role { get; } = role;
         public string TraceId { get; } = traceId;
@@ -604,7 +600,7 @@ internal sealed class SpanMapper(IModelPricing pricing, PrivacyPolicy? privacy =
         public string? ServiceName { get; } = serviceName;
 
         /// <summary>The span's adjusted count (how many spans it stands for), from what its sampler recorded.</summary>
-        public double SampleWeight { get; } = SamplingWeight.Of(span, attributes);
+        public double SampleWeight { get; } = SamplingWeight.Of(span);
 
         public bool InvocationResolved { get; set; }
         public MappedSpan? Invocation { get; set; }

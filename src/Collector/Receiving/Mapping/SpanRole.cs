@@ -19,13 +19,20 @@ internal readonly record struct SpanRole(SpanRoleKind Kind, string? Operation)
     /// Classifies by <c>gen_ai.operation.name</c>; without it by the span name's first word (the conventions name spans
     /// <c>{operation} {target}</c>); then by the span-kind attributes of OpenLLMetry and OpenInference.
     /// </summary>
-    public static SpanRole Classify(string spanName, AttributeBag attributes)
+    public static SpanRole Classify(SpanInput span, AttributeBag attributes)
     {
         if (attributes.String(GenAiAttributes.OperationName) is { } operation)
         {
             return FromOperation(operation);
         }
 
+        // The name is decoded only for spans that do not say their operation.
+        return ClassifyUnnamed(span.Name, attributes);
+    }
+
+    /// <summary>Without <c>gen_ai.operation.name</c>: the span name's first word, then the other conventions' kinds.</summary>
+    private static SpanRole ClassifyUnnamed(string spanName, AttributeBag attributes)
+    {
         var firstWord = spanName.AsSpan();
         var space = firstWord.IndexOf(' ');
         if (space >= 0)

@@ -42,15 +42,21 @@ internal sealed class PrivacyPolicy
     /// The attributes an invocation record keeps, as a JSON object, or null. Content is kept when the tenant captures
     /// it (whether or not allowlisted: turning capture on is the operator asking for it); user identifiers are hashed.
     /// </summary>
-    public string? StoredAttributesJson(RepeatedField<KeyValue> attributes, string tenant)
+    public string? StoredAttributesJson(RepeatedField<KeyValue> attributes, string tenant) =>
+        StoredAttributesJson(AttributeBag.From(attributes), tenant);
+
+    /// <inheritdoc cref="StoredAttributesJson(RepeatedField{KeyValue}, string)"/>
+    public string? StoredAttributesJson(AttributeBag attributes, string tenant)
     {
+        ArgumentNullException.ThrowIfNull(attributes);
         var capture = CapturesContent(tenant);
         if (_allowlist.IsEmpty && !capture)
         {
             return null;
         }
 
-        return AttributeAllowlist.ToJson(attributes, (key, value) =>
+        // Only here are all of a span's values read (as Google.Protobuf's objects: one set of JSON rules for both decoders).
+        return AttributeAllowlist.ToJson(attributes.ToKeyValues(), (key, value) =>
         {
             if (PrivacyAttributes.IsContent(key))
             {

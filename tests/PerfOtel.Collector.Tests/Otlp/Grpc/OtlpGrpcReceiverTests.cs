@@ -171,6 +171,44 @@ public sealed class OtlpGrpcReceiverTests
         Assert.Empty(collector.Store.Invocations);
     }
 
+    [Theory]
+    [InlineData("truncated varint", "truncated varint")]
+    [InlineData("wrong wire type", "resource_spans (field 1) has wire type 0 (varint)")]
+    [InlineData("invalid UTF-8", "Span.name at byte")]
+    [InlineData("nested too deep", "nested more than 100 levels")]
+    public async Task MalformedTraceRequests_AreInvalidArgument_SayingWhatIsWrong_AndNothingIsStored(string what, string message)
+    {
+        await using var collector = new CollectorFactory();
+        using var client = OtlpGrpcClient.InProcess(collector);
+        // Valid spans first: nothing of a request that fails to decode is stored.
+        var valid = Invocations(1, 2).ToByteArray();
+        var badName = Invocations(3, 1).ToByteArray();
+        badName[badName.AsSpan().IndexOf("worker"u8)] = 0xFF;
+        var deep = new OpenTelemetry.Proto.Common.V1.AnyValue { IntValue = 1 };
+        for (var i = 0; i < 60; i++)
+        {
+            deep = new OpenTelemetry.Proto.Common.V1.AnyValue { ArrayValue = new OpenTelemetry.Proto.Common.V1.ArrayValue { Values = { deep } } };
+        }
+
+        var nested = Invocations(4, 1);
+        nested.ResourceSpans[0].ScopeSpans[0].Spans[0].Attributes.Add(new OpenTelemetry.Proto.Common.V1.KeyValue { Key = "deep", Value = deep });
+        byte[] body = what switch
+        {
+            "truncated varint" => [.. valid, 0x0A, 0x80],
+            "wrong wire type" => [.. valid, 0x08, 0x01],
+            "invalid UTF-8" => [.. valid, .. badName],
+            _ => [.. valid, .. nested.ToByteArray()],
+        };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.ExportRawAsync(body));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith("request is not a valid protobuf ExportTraceServiceRequest: ", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains(message, error.Status.Detail, StringComparison.Ordinal);
+        Assert.Null(OtlpGrpcClient.RetryDelay(error));
+        Assert.Empty(collector.Store.Invocations);
+    }
+
     [Fact]
     public async Task GzipMessages_AreInflatedAndStored()
     {

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
@@ -39,7 +40,7 @@ public sealed class OtlpGrpcRetentionTests
         try
         {
             Assert.False(export.IsCompleted, "the export was answered before its commit");
-            Assert.False(StillReachable(decoded), "the decoded ExportTraceServiceRequest is still reachable while the export waits for its commit");
+            Assert.False(StillReachable(decoded), "the decoded trace request is still reachable while the export waits for its commit");
         }
         finally
         {
@@ -81,9 +82,11 @@ public sealed class OtlpGrpcRetentionTests
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static (Task<ExportTraceServiceResponse> Export, WeakReference Decoded) StartTraceExport(OtlpGrpcTraceService service, IServiceProvider services)
     {
-        var request = Traces(Enumerable.Range(0x5100, 3).Select(i => Span("invoke_agent retained", TraceId(i), SpanId(i),
-            attributes: [(GenAiAttributes.OperationName, GenAiOperations.InvokeAgent)])));
-        return (service.Export(request, new CallContext(services)), new WeakReference(request));
+        var bytes = Traces(Enumerable.Range(0x5100, 3).Select(i => Span("invoke_agent retained", TraceId(i), SpanId(i),
+            attributes: [(GenAiAttributes.OperationName, GenAiOperations.InvokeAgent)]))).ToByteArray();
+        // As the marshaller hands it over: the payload copied into a pooled buffer and read by the wire reader.
+        var request = OtlpGrpcTraceRequest.Read(new System.Buffers.ReadOnlySequence<byte>(bytes));
+        return (service.Export(request, new CallContext(services)), new WeakReference(request.Input));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
