@@ -35,6 +35,19 @@ public sealed class IngestOptions
     /// </summary>
     public int AttributionMaxLinks { get; set; } = Derived.Kernel.SpanAttribution.DefaultLinkCapacity;
 
+    /// <summary>
+    /// How often the malloc arenas' free pages are handed back to the kernel (glibc's <c>malloc_trim</c>; Linux with
+    /// glibc only). Zero turns it off. SQLite and the runtime free native blocks in the middle of an arena, which glibc
+    /// otherwise keeps resident (docs/collector/otlp-ingest.md, "Memory under sustained load").
+    /// </summary>
+    public TimeSpan NativeMemoryTrimInterval { get; set; } = DefaultNativeMemoryTrimInterval;
+
+    /// <summary>Default of <see cref="NativeMemoryTrimInterval"/>.</summary>
+    public static readonly TimeSpan DefaultNativeMemoryTrimInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest <see cref="NativeMemoryTrimInterval"/> accepted.</summary>
+    public static readonly TimeSpan MaxNativeMemoryTrimInterval = TimeSpan.FromHours(1);
+
     /// <summary>Longest horizon accepted: links are kept two horizons, and held records are memory.</summary>
     public static readonly TimeSpan MaxAttributionHorizon = TimeSpan.FromHours(24);
 }
@@ -72,6 +85,12 @@ internal sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
         if (options.AttributionMaxLinks < 1000)
         {
             failures.Add($"Ingest:AttributionMaxLinks must be at least 1000 (was {options.AttributionMaxLinks}).");
+        }
+
+        if (options.NativeMemoryTrimInterval != TimeSpan.Zero
+            && (options.NativeMemoryTrimInterval < TimeSpan.FromSeconds(1) || options.NativeMemoryTrimInterval > IngestOptions.MaxNativeMemoryTrimInterval))
+        {
+            failures.Add($"Ingest:NativeMemoryTrimInterval must be 00:00:00 (off) or between 00:00:01 and 01:00:00 (was {options.NativeMemoryTrimInterval}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

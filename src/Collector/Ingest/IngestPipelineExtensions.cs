@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Derived;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Derived.Coordination;
+using PerfOtel.Collector.Hosting;
 using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Ingest;
@@ -26,6 +27,8 @@ public static class IngestPipelineExtensions
         services.TryAddSingleton<DerivationRole>();
         services.TryAddSingleton<LiveDerivations>();
         services.AddHostedService<IngestWriter>();
+        services.TryAddSingleton<NativeMemoryTrimmer>();
+        services.AddHostedService(sp => sp.GetRequiredService<NativeMemoryTrimmer>());
         return services;
     }
 
