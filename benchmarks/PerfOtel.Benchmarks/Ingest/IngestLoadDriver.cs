@@ -65,7 +65,9 @@ public static class IngestLoadDriver
             .Select(i => RequestTemplate.Create(i, options.SpansPerRequest, json, baseTime)).ToArray();
         var spansPerRequest = templates.Average(t => t.Spans);
 
-        var dataDirectory = Directory.CreateTempSubdirectory("perfotel-ingest-load-").FullName;
+        var dataDirectory = options.KeepData is { } kept
+            ? Directory.CreateDirectory(kept).FullName
+            : Directory.CreateTempSubdirectory("perfotel-ingest-load-").FullName;
         try
         {
             var address = new Uri($"http://127.0.0.1:{TestPorts.GetFree()}/");
@@ -180,7 +182,10 @@ public static class IngestLoadDriver
         }
         finally
         {
-            TryDelete(dataDirectory);
+            if (options.KeepData is null)
+            {
+                TryDelete(dataDirectory);
+            }
         }
     }
 
@@ -347,7 +352,7 @@ public static class IngestLoadDriver
 
                 var template = templates[request % templates.Length];
                 var firstTrace = (ulong)(Interlocked.Add(ref _nextTrace, template.Traces) - template.Traces);
-                template.WriteTo(buffer, firstTrace, UnixNanoNow() - template.BaseTimeUnixNano);
+                template.WriteTo(buffer, firstTrace, UnixNanoNow() - template.BaseTimeUnixNano, options.TraceIds == "random");
                 // Paced runs measure from the scheduled send time, so a stalled collector cannot hide its queueing.
                 var sentAt = interval > TimeSpan.Zero ? started + (long)(next.TotalSeconds * Stopwatch.Frequency) : Stopwatch.GetTimestamp();
                 next += interval;
@@ -454,13 +459,18 @@ public static class IngestLoadDriver
 /// <summary>Command line of <c>ingest-load</c>.</summary>
 internal sealed record IngestLoadOptions(int Duration, int Concurrency, string Encoding, string Transport, string Store,
     int SpansPerRequest, int IntervalSeconds, double? RatePerSecond, string? ConnectionString,
-    IReadOnlyDictionary<string, string> CollectorEnvironment, string? CollectorAssembly)
+    IReadOnlyDictionary<string, string> CollectorEnvironment, string? CollectorAssembly, string TraceIds, string? KeepData)
 {
     public const string Usage = """
         usage: ingest-load [--duration 60] [--concurrency 8] [--encoding protobuf|json] [--transport http|grpc]
                            [--store sqlite|postgres] [--connection NPGSQL_CONNECTION_STRING] [--spans-per-request 512]
                            [--rate SPANS_PER_SECOND] [--interval 5]
                            [--collector-env NAME=VALUE,NAME=VALUE] [--collector PATH/TO/PerfOtel.Collector.dll]
+                           [--trace-ids sequential|random] [--keep-data DIRECTORY]
+          --trace-ids  sequential (default): each trace id starts with a counter, so the store's trace-keyed B-trees grow
+                       at their right edge; random: the counter scrambled, ids spread like real SDKs' random ids
+          --keep-data  the SQLite data directory to use and keep after the run (for sqlite3 and dbstat), instead of a
+                       temporary one
         """;
 
     public static IngestLoadOptions Parse(string[] args)
@@ -481,7 +491,7 @@ internal sealed record IngestLoadOptions(int Duration, int Concurrency, string E
             values[args[i][2..]] = args[i + 1];
         }
 
-        var known = new[] { "duration", "concurrency", "encoding", "transport", "store", "connection", "spans-per-request", "rate", "interval", "collector-env", "collector" };
+        var known = new[] { "duration", "concurrency", "encoding", "transport", "store", "connection", "spans-per-request", "rate", "interval", "collector-env", "collector", "trace-ids", "keep-data" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
             throw new ArgumentException($"unknown option --{unknown}");
@@ -498,7 +508,9 @@ internal sealed record IngestLoadOptions(int Duration, int Concurrency, string E
             values.TryGetValue("rate", out var rate) ? double.Parse(rate, CultureInfo.InvariantCulture) : null,
             values.GetValueOrDefault("connection"),
             ParseEnvironment(values.GetValueOrDefault("collector-env")),
-            values.TryGetValue("collector", out var collector) ? Path.GetFullPath(collector) : null);
+            values.TryGetValue("collector", out var collector) ? Path.GetFullPath(collector) : null,
+            OneOf(values, "trace-ids", "sequential", "sequential", "random"),
+            values.TryGetValue("keep-data", out var keep) ? Path.GetFullPath(keep) : null);
         if (options.Transport == "grpc" && options.Encoding == "json")
         {
             throw new ArgumentException("--transport grpc carries protobuf only (OTLP/JSON is an OTLP/HTTP encoding)");

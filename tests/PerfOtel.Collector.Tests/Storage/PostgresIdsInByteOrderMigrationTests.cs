@@ -7,7 +7,7 @@ using PerfOtel.Collector.Storage.Postgres;
 namespace PerfOtel.Collector.Tests.Storage;
 
 /// <summary>
-/// Migration 14 on PostgreSQL (docs/collector/storage.md, Schema): the trace and span id columns compared by their bytes
+/// Migration 15 on PostgreSQL (docs/collector/storage.md, Schema): the trace and span id columns compared by their bytes
 /// (<c>COLLATE "C"</c>) instead of the database's collation, and the (tenant, agent, time) indexes of provider calls and
 /// evaluations, which no read uses, dropped. The database here has the collation users' clusters usually have, ICU's
 /// en-US, not the test cluster's C.UTF-8 (under which the old and new orders could not differ anywhere).
@@ -39,14 +39,14 @@ public sealed class PostgresIdsInByteOrderMigrationTests(PostgresClusterFixture 
     }
 
     [Fact]
-    public async Task Migration14_ComparesIdsByTheirBytes_KeepsEveryRowAndItsReadsInTheirOrder()
+    public async Task Migration15_ComparesIdsByTheirBytes_KeepsEveryRowAndItsReadsInTheirOrder()
     {
-        // A database at version 13 under en-US, written by the store itself (its writes are the same at 13 and 14).
+        // A database at version 14 under en-US, written by the store itself (its writes are the same at 14 and 15).
         await using (var connection = new NpgsqlConnection(ConnectionString))
         {
             await connection.OpenAsync();
             await new PostgresMigrator(connection, NullLogger.Instance)
-                .ApplyAsync([.. PostgresSchema.Migrations.Where(m => m.Version <= 13)], CancellationToken.None);
+                .ApplyAsync([.. PostgresSchema.Migrations.Where(m => m.Version <= 14)], CancellationToken.None);
             Assert.True(await ScalarAsync<bool>(connection, "SELECT 'a' < 'B'"), "the database does not sort as en-US does");
         }
 
@@ -79,22 +79,22 @@ public sealed class PostgresIdsInByteOrderMigrationTests(PostgresClusterFixture 
         }));
         write.ExpiredSpans.Add(new ExpiredSpan("default", runs[4].TraceId, runs[4].SpanId, seenAt));
 
-        await using (var atVersion13 = new PostgresExecutionStore(ConnectionString))
+        await using (var atVersion14 = new PostgresExecutionStore(ConnectionString))
         {
-            await atVersion13.WriteAsync(write, CancellationToken.None);
-            Assert.True((await atVersion13.AddFeedbackAsync(
+            await atVersion14.WriteAsync(write, CancellationToken.None);
+            Assert.True((await atVersion14.AddFeedbackAsync(
                 TestRecords.Feedback(traceId: runs[1].TraceId, spanId: runs[1].SpanId), CancellationToken.None)).Joined);
-            Assert.False((await atVersion13.AddFeedbackAsync(
+            Assert.False((await atVersion14.AddFeedbackAsync(
                 TestRecords.Feedback(traceId: laterRun.TraceId, spanId: laterRun.SpanId), CancellationToken.None)).Joined);
         }
 
         string[] before;
-        await using (var atVersion13 = new PostgresExecutionStore(ConnectionString))
+        await using (var atVersion14 = new PostgresExecutionStore(ConnectionString))
         {
-            before = await ReadEverythingAsync(atVersion13, runs);
+            before = await ReadEverythingAsync(atVersion14, runs);
         }
 
-        // Migration 14, as a collector's start-up applies it.
+        // Migration 15, as a collector's start-up applies it.
         await using var store = new PostgresExecutionStore(ConnectionString);
         await store.InitializeAsync(CancellationToken.None);
         var after = await ReadEverythingAsync(store, runs);

@@ -302,12 +302,18 @@ internal static class PostgresSchema
         // their last key column, so that a stricter threshold's page is tested in the index (docs/collector/storage.md).
         new(13, "the value each threshold warning compares as the last key column of its partial index (low_confidence, high_token_usage)",
             RunSql.Migration13CoveringWarningIndexes),
-        // The same number as SQLite's (14), where it adds nothing: SQLite compares text by its bytes already.
-        new(14, "cheaper ingest: trace and span ids compared by their bytes (COLLATE \"C\"), not by the database's collation; no index on provider calls or evaluations by (tenant, agent, time), which no read uses", IdsInByteOrder),
+        // The same number as SQLite's (14), which drops its owner index on provider_calls and keeps its early call
+        // owners' sums: PostgreSQL has no early call owners, and its owner index serves the calls' INSERT ... SELECT
+        // probes of the run-list summary, so it has nothing to add.
+        new(14, "no owner index on provider_calls (SQLite only: PostgreSQL's serves its summary probes)", """
+            SELECT 1;
+            """),
+        // The same number as SQLite's (15), where it adds nothing: SQLite compares text by its bytes already.
+        new(15, "cheaper ingest: trace and span ids compared by their bytes (COLLATE \"C\"), not by the database's collation; no index on provider calls or evaluations by (tenant, agent, time), which no read uses", IdsInByteOrder),
     ];
 
     /// <summary>
-    /// Migration 14 (docs/collector/storage.md, Schema). Every B-tree entry of a record holds its trace id and most its
+    /// Migration 15 (docs/collector/storage.md, Schema). Every B-tree entry of a record holds its trace id and most its
     /// span id, and under the database's collation (en_US.UTF-8 and the like) every comparison of two of them is a
     /// <c>strcoll</c>. The ids are OpenTelemetry's, lowercase hex (<c>OtlpIds</c>): byte order is the order those
     /// collations give them, so every ORDER BY and keyset page keeps its order, and it is the order SQLite gives them.
