@@ -448,5 +448,10 @@ internal static class SqliteSchema
             DELETE FROM early_call_owners WHERE call_count = 0;
             DROP INDEX IF EXISTS ix_provider_calls_owner;
             """),
+        // The same number as PostgreSQL's migration 15, which compares ids by their bytes and drops two indexes no read
+        // uses there: SQLite compares text by its bytes already (BINARY), and keeps its indexes (docs/collector/storage.md).
+        new(15, "ids compared by their bytes and two unread indexes dropped (PostgreSQL only: SQLite compares text by its bytes already)", """
+            SELECT 1;
+            """),
     ];
 }
