@@ -8,6 +8,11 @@
 # Uses $PERFOTEL_TEST_POSTGRES when set. Otherwise initdb/pg_ctl (as user postgres when run as root, since PostgreSQL
 # refuses to run as root) under /tmp on a free loopback port, with default durability (fsync on) and 256 MB of shared
 # buffers, like a small production server rather than the fsync-off clusters the tests use.
+#
+# POSTGRES_LOAD_INITDB_ARGS: more initdb arguments, e.g. the collation users run (the default here is the machine's
+#   locale, C.UTF-8 on the development machine): "--locale=en_US.UTF-8", or where that libc locale is not installed,
+#   ICU's: "--locale-provider=icu --icu-locale=en-US".
+# POSTGRES_LOAD_SERVER_ARGS: more server options, e.g. "-c shared_preload_libraries=pg_stat_statements".
 
 postgres_cluster_start() {
   if [ -n "${PERFOTEL_TEST_POSTGRES:-}" ]; then
@@ -25,9 +30,10 @@ postgres_cluster_start() {
   local port
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
   trap postgres_cluster_stop EXIT
-  "${POSTGRES_LOAD_AS[@]}" "$bin_dir/initdb" -D "$POSTGRES_LOAD_CLUSTER/data" -A trust -U postgres -E UTF8 --no-instructions >/dev/null
+  "${POSTGRES_LOAD_AS[@]}" "$bin_dir/initdb" -D "$POSTGRES_LOAD_CLUSTER/data" -A trust -U postgres -E UTF8 --no-instructions \
+    ${POSTGRES_LOAD_INITDB_ARGS:-} >/dev/null
   "${POSTGRES_LOAD_AS[@]}" "$bin_dir/pg_ctl" -D "$POSTGRES_LOAD_CLUSTER/data" -l "$POSTGRES_LOAD_CLUSTER/server.log" -w -t 60 \
-    -o "-p $port -k $POSTGRES_LOAD_CLUSTER/sock -c listen_addresses=127.0.0.1 -c shared_buffers=256MB" start >/dev/null
+    -o "-p $port -k $POSTGRES_LOAD_CLUSTER/sock -c listen_addresses=127.0.0.1 -c shared_buffers=256MB ${POSTGRES_LOAD_SERVER_ARGS:-}" start >/dev/null
   POSTGRES_LOAD_CONNECTION="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Maximum Pool Size=64"
 }
 

@@ -119,9 +119,12 @@ internal sealed partial class RequestTemplate
 
     /// <summary>
     /// Copies the request into <paramref name="buffer"/> with trace ids numbered from <paramref name="firstTrace"/>
-    /// (one number per trace, in template order) and every timestamp moved by <paramref name="shiftNanos"/>.
+    /// (one number per trace, in template order) and every timestamp moved by <paramref name="shiftNanos"/>. The number
+    /// fills the trace id's first 8 bytes as it is (<paramref name="randomIds"/> false: consecutive requests give
+    /// neighbouring ids, so every B-tree keyed by trace id is written at its right edge) or scrambled by a bijection
+    /// (true: still unique, but spread over the whole key space like the random ids OpenTelemetry SDKs generate).
     /// </summary>
-    public void WriteTo(byte[] buffer, ulong firstTrace, ulong shiftNanos)
+    public void WriteTo(byte[] buffer, ulong firstTrace, ulong shiftNanos, bool randomIds = false)
     {
         _encoded.CopyTo(buffer, 0);
         // Offsets are in trace order, one per occurrence; a trace id occurs once per span of the trace.
@@ -145,9 +148,10 @@ internal sealed partial class RequestTemplate
                 originalLength = width;
             }
 
+            var id = randomIds ? Scramble(trace) : trace;
             if (_json)
             {
-                trace.TryFormat(hex, out _, "x16", CultureInfo.InvariantCulture);
+                id.TryFormat(hex, out _, "x16", CultureInfo.InvariantCulture);
                 for (var i = 0; i < 16; i++)
                 {
                     buffer[offset + i] = (byte)hex[i];
@@ -155,7 +159,7 @@ internal sealed partial class RequestTemplate
             }
             else
             {
-                BinaryPrimitives.WriteUInt64BigEndian(buffer.AsSpan(offset, 8), trace);
+                BinaryPrimitives.WriteUInt64BigEndian(buffer.AsSpan(offset, 8), id);
             }
         }
 
@@ -176,6 +180,14 @@ internal sealed partial class RequestTemplate
                 BinaryPrimitives.WriteUInt64LittleEndian(span, BinaryPrimitives.ReadUInt64LittleEndian(span) + shiftNanos);
             }
         }
+    }
+
+    /// <summary>SplitMix64's finalizer: a bijection on 64-bit numbers, so distinct trace numbers stay distinct ids.</summary>
+    internal static ulong Scramble(ulong value)
+    {
+        value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9UL;
+        value = (value ^ (value >> 27)) * 0x94D049BB133111EBUL;
+        return value ^ (value >> 31);
     }
 
     private static Resource Resource(bool python, int index)

@@ -128,7 +128,10 @@ internal sealed partial class IngestWriter(
         {
             while (reader.TryRead(out var item))
             {
-                item.Work(await FlushedAsync(item.Durable).ConfigureAwait(false));
+                var notDurable = await FlushedAsync(item.Durable).ConfigureAwait(false);
+                var started = Stopwatch.GetTimestamp();
+                item.Work(notDurable);
+                metrics.IngestApplied(Stopwatch.GetElapsedTime(started).TotalSeconds);
             }
         }
     }
@@ -159,7 +162,10 @@ internal sealed partial class IngestWriter(
     {
         if (!derivations.MayApplyBehindTheWriter || !_applier.Writer.TryWrite((durable, work)))
         {
-            work(await FlushedAsync(durable).ConfigureAwait(false));
+            var notDurable = await FlushedAsync(durable).ConfigureAwait(false);
+            var started = Stopwatch.GetTimestamp();
+            work(notDurable);
+            metrics.IngestApplied(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Storage.Postgres;
 using PerfOtel.Collector.Storage.Sqlite;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Storage;
 
@@ -41,7 +42,8 @@ public static class StorageServiceCollectionExtensions
                 options.PostgresWritePartMinRecords),
             _ => new SqliteExecutionStore(options.DataDirectory,
                 !string.Equals(options.Durability.Trim(), SqliteDurability.Normal, StringComparison.OrdinalIgnoreCase),
-                loggers.CreateLogger<SqliteExecutionStore>(), options.SqliteCacheMiB),
+                loggers.CreateLogger<SqliteExecutionStore>(), options.SqliteCacheMiB,
+                services.GetService<CollectorMetrics>()),
         };
     }
 }

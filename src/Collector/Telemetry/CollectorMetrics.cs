@@ -25,6 +25,12 @@ public sealed class CollectorMetrics
     private readonly Counter<long> _grpcRequests;
     private readonly Counter<long> _misdirectedConnections;
     private readonly Histogram<double> _storeWriteDuration;
+    private readonly Histogram<double> _storeCommitDuration;
+    private readonly Histogram<double> _storeWalFlushDuration;
+    private readonly Histogram<double> _storeCheckpointDuration;
+    private readonly Counter<long> _storeCheckpointPages;
+    private readonly Histogram<double> _ingestApplyDuration;
+    private long _storeWalPages = -1;
     private readonly Counter<long> _recordsCommitted;
     private readonly Counter<long> _recordsDuplicate;
     private readonly Counter<long> _cardinalityOverflow;
@@ -50,6 +56,12 @@ public sealed class CollectorMetrics
         _grpcRequests = Meter.CounterOf<long>(M.GrpcRequests);
         _misdirectedConnections = Meter.CounterOf<long>(M.MisdirectedConnections);
         _storeWriteDuration = Meter.HistogramOf<double>(M.StoreWriteDuration);
+        _storeCommitDuration = Meter.HistogramOf<double>(M.StoreCommitDuration);
+        _storeWalFlushDuration = Meter.HistogramOf<double>(M.StoreWalFlushDuration);
+        _storeCheckpointDuration = Meter.HistogramOf<double>(M.StoreCheckpointDuration);
+        _storeCheckpointPages = Meter.CounterOf<long>(M.StoreCheckpointPages);
+        Meter.GaugeOf(M.StoreWalPages, ObserveWalPages);
+        _ingestApplyDuration = Meter.HistogramOf<double>(M.IngestApplyDuration);
         _recordsCommitted = Meter.CounterOf<long>(M.RecordsCommitted);
         _recordsDuplicate = Meter.CounterOf<long>(M.RecordsDuplicate);
         _attributionResolved = Meter.CounterOf<long>(M.AttributionResolved);
@@ -184,6 +196,32 @@ public sealed class CollectorMetrics
     public void MisdirectedConnection(string listener) =>
         _misdirectedConnections.Add(1, new KeyValuePair<string, object?>(M.ListenerAttribute, listener));
 
+    /// <summary>SQLite: one of the writer's transactions, from its first statement to COMMIT returning.</summary>
+    public void StoreCommit(double seconds) => _storeCommitDuration.Record(seconds);
+
+    /// <summary>SQLite: one flush of the WAL to disk.</summary>
+    public void StoreWalFlush(double seconds) => _storeWalFlushDuration.Record(seconds);
+
+    /// <summary>SQLite: one checkpoint, by <paramref name="by"/> (<see cref="CheckpointBy"/>), that copied <paramref name="pages"/>.</summary>
+    public void StoreCheckpoint(string by, double seconds, long pages)
+    {
+        var tag = new KeyValuePair<string, object?>(M.CheckpointByAttribute, by);
+        _storeCheckpointDuration.Record(seconds, tag);
+        if (pages > 0)
+        {
+            _storeCheckpointPages.Add(pages, tag);
+        }
+    }
+
+    /// <summary>SQLite: the pages in the WAL after the writer's last commit.</summary>
+    public void StoreWalPages(long pages) => Interlocked.Exchange(ref _storeWalPages, pages);
+
+    private IEnumerable<Measurement<long>> ObserveWalPages() =>
+        Interlocked.Read(ref _storeWalPages) is >= 0 and var pages ? [new Measurement<long>(pages)] : [];
+
+    /// <summary>One committed batch applied to the derivations and answered, after its flush.</summary>
+    public void IngestApplied(double seconds) => _ingestApplyDuration.Record(seconds);
+
     /// <summary>A store write: for a committed one, how many records were new and how many the store already held.</summary>
     public void StoreWrite(double seconds, bool committed, long newRecords, long duplicateRecords = 0)
     {
@@ -197,6 +235,15 @@ public sealed class CollectorMetrics
             }
         }
     }
+}
+
+/// <summary>Values of <see cref="SelfMetricCatalog.CheckpointByAttribute"/>.</summary>
+public static class CheckpointBy
+{
+    /// <summary>The store's checkpoint thread, with a connection of its own, beside the writer.</summary>
+    public const string Checkpointer = "checkpointer";
+    /// <summary>The writer, between two transactions, when the WAL passed its bound.</summary>
+    public const string Writer = "writer";
 }
 
 /// <summary>Values of <see cref="SelfMetricCatalog.ReasonAttribute"/>.</summary>

@@ -42,6 +42,12 @@ public static class SelfMetricCatalog
     public const string ScheduleAttribute = "schedule";
     /// <summary>Attribute of <see cref="ReportDeliveries"/>: <c>webhook</c> or <c>directory</c>.</summary>
     public const string DestinationAttribute = "destination";
+    /// <summary>
+    /// Attribute of <see cref="StoreCheckpointDuration"/> and <see cref="StoreCheckpointPages"/>: which thread ran the
+    /// SQLite checkpoint, <c>checkpointer</c> (its own thread and connection, beside the writer) or <c>writer</c> (inside
+    /// the writer's turn, only when the WAL passed its bound because the checkpointer could not catch up).
+    /// </summary>
+    public const string CheckpointByAttribute = "by";
 
     /// <summary>Bucket boundaries of <see cref="StoreWriteDuration"/>, in seconds.</summary>
     public static readonly IReadOnlyList<double> StoreWriteBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -80,6 +86,28 @@ public static class SelfMetricCatalog
     public static readonly MetricDefinition StoreWriteDuration = new("perfotel.collector.store.write.duration",
         MetricInstrumentKind.Histogram, "double", "s", "Time to commit one write batch to the execution store.",
         "perfotel_collector_store_write_duration_seconds", [ResultAttribute], StoreWriteBuckets);
+    public static readonly MetricDefinition StoreCommitDuration = new("perfotel.collector.store.commit.duration",
+        MetricInstrumentKind.Histogram, "double", "s",
+        "SQLite: one transaction of the store's writer, from its first statement to COMMIT returning (the WAL flush and checkpoints are not in it).",
+        "perfotel_collector_store_commit_duration_seconds", [], StoreWriteBuckets);
+    public static readonly MetricDefinition StoreWalFlushDuration = new("perfotel.collector.store.wal_flush.duration",
+        MetricInstrumentKind.Histogram, "double", "s",
+        "SQLite at durability full: one flush (fsync) of the WAL, which makes every commit before it durable; senders are answered after it.",
+        "perfotel_collector_store_wal_flush_duration_seconds", [], StoreWriteBuckets);
+    public static readonly MetricDefinition StoreCheckpointDuration = new("perfotel.collector.store.checkpoint.duration",
+        MetricInstrumentKind.Histogram, "double", "s",
+        "SQLite: one checkpoint (WAL pages copied into the database file, with its syncs), by the thread that ran it: checkpointer or writer.",
+        "perfotel_collector_store_checkpoint_duration_seconds", [CheckpointByAttribute], StoreWriteBuckets);
+    public static readonly MetricDefinition StoreCheckpointPages = Counter("perfotel.collector.store.checkpoint.pages", "{page}",
+        "SQLite: WAL pages copied into the database file by checkpoints, by the thread that ran them: checkpointer or writer.",
+        "perfotel_collector_store_checkpoint_pages_total", CheckpointByAttribute);
+    public static readonly MetricDefinition StoreWalPages = Gauge("perfotel.collector.store.wal.pages", "long", "{page}",
+        "SQLite: pages in the WAL after the writer's last commit (the WAL restarts from its beginning once a checkpoint copied all of them).",
+        "perfotel_collector_store_wal_pages");
+    public static readonly MetricDefinition IngestApplyDuration = new("perfotel.collector.ingest.apply.duration",
+        MetricInstrumentKind.Histogram, "double", "s",
+        "Applying one committed write batch to the derivations and answering its senders, once its flush is done.",
+        "perfotel_collector_ingest_apply_duration_seconds", [], StoreWriteBuckets);
     public static readonly MetricDefinition RecordsCommitted = Counter("perfotel.collector.records.committed", "{record}",
         "Records (invocations, provider calls, tool calls, evaluations) committed to the store for the first time.",
         "perfotel_collector_records_committed_total");
@@ -124,7 +152,8 @@ public static class SelfMetricCatalog
     public static IReadOnlyList<MetricDefinition> All { get; } =
     [
         SpansReceived, SpansAccepted, SpansRejected, LogRecordsReceived, MetricPointsReceived, MetricPointsDropped, MetricSeries,
-        Requests, GrpcRequests, MisdirectedConnections, QueueRecords, QueueBytes, StoreWriteDuration, RecordsCommitted,
+        Requests, GrpcRequests, MisdirectedConnections, QueueRecords, QueueBytes, StoreWriteDuration, StoreCommitDuration,
+        StoreWalFlushDuration, StoreCheckpointDuration, StoreCheckpointPages, StoreWalPages, IngestApplyDuration, RecordsCommitted,
         RecordsDuplicate, CardinalityOverflow, AttributionPending, AttributionResolved, AttributionExpired, AttributionLate,
         AttributionLinks, AttributionLinksEvicted,
         CardinalityTracked, DerivationLeader, DerivationLag, ReportDeliveries,

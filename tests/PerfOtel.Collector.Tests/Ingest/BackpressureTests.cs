@@ -8,6 +8,7 @@ using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
 using PerfOtel.Collector.Derived;
 using PerfOtel.Collector.Ingest;
 using PerfOtel.Collector.Records;
+using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Ingest;
 
@@ -20,16 +21,6 @@ public sealed class BackpressureTests
     private static ByteArrayContent Request(int first, int invocations, string agent = "worker") => (ByteArrayContent)Protobuf(Traces(
         Enumerable.Range(first, invocations).Select(i => Span($"invoke_agent {agent}", TraceId(i), SpanId(i),
             attributes: [(GenAiAttributes.OperationName, GenAiOperations.InvokeAgent)]))));
-
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        using var timeout = new CancellationTokenSource(Patience);
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token).ContinueWith(t => t.IsCanceled
-                ? throw new TimeoutException($"gave up waiting for {what}") : t, TaskScheduler.Default).Unwrap();
-        }
-    }
 
     [Fact]
     public async Task FullQueue_Gets429WithRetryAfter_AndEveryAcknowledgedSpanIsStored()
@@ -52,7 +43,7 @@ public sealed class BackpressureTests
             var first = n * 3 + 1;
             var queuedBefore = queue.QueuedRecords;
             var response = client.PostAsync("/v1/traces", Request(first, 3));
-            await Eventually(() => response.IsCompleted || queue.QueuedRecords > queuedBefore, "the request to be queued or answered");
+            await Eventually.Until(() => response.IsCompleted || queue.QueuedRecords > queuedBefore, "the request to be queued or answered");
             if (response.IsCompleted)
             {
                 refused = await response;
@@ -107,11 +98,11 @@ public sealed class BackpressureTests
 
         // The first request occupies the writer; the next two queue up behind it and are committed together.
         var first = client.PostAsync("/v1/traces", Request(1, 1));
-        await Eventually(() => held == 1, "the writer to hold the first batch");
+        await Eventually.Until(() => held == 1, "the writer to hold the first batch");
         var good = client.PostAsync("/v1/traces", Request(10, 2));
-        await Eventually(() => queue.QueuedRecords == 3, "the second request to queue");
+        await Eventually.Until(() => queue.QueuedRecords == 3, "the second request to queue");
         var poison = client.PostAsync("/v1/traces", Request(20, 2, "poison"));
-        await Eventually(() => queue.QueuedRecords == 5, "the third request to queue");
+        await Eventually.Until(() => queue.QueuedRecords == 5, "the third request to queue");
         writerGate.SetResult();
 
         Assert.Equal(HttpStatusCode.OK, (await first).StatusCode);
@@ -135,9 +126,9 @@ public sealed class BackpressureTests
         var queue = collector.Services.GetRequiredService<IngestQueue>();
 
         var pendingA = client.PostAsync("/v1/traces", Request(1, 2));
-        await Eventually(() => queue.QueuedRecords == 2, "the first request to queue");
+        await Eventually.Until(() => queue.QueuedRecords == 2, "the first request to queue");
         var pendingB = client.PostAsync("/v1/traces", Request(3, 2));
-        await Eventually(() => queue.QueuedRecords == 4, "the second request to queue");
+        await Eventually.Until(() => queue.QueuedRecords == 4, "the second request to queue");
 
         // What SIGTERM does: the host signals ApplicationStopping, then stops its hosted services.
         collector.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
@@ -174,7 +165,7 @@ public sealed class BackpressureTests
         using var response = await client.PostAsync("/v1/traces", Request(1, 2));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await Eventually(() => seen.Batches.Count == 1, "the observer to be told");
+        await Eventually.Until(() => seen.Batches.Count == 1, "the observer to be told");
         Assert.Equal(2, seen.Batches.Single().Invocations.Count);
         Assert.Equal(2, collector.Store.Invocations.Count);
     }

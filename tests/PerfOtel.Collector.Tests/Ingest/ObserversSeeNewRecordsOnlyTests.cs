@@ -6,6 +6,7 @@ using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
 using PerfOtel.Collector.Derived;
 using PerfOtel.Collector.Ingest;
 using PerfOtel.Collector.Records;
+using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Ingest;
 
@@ -35,7 +36,7 @@ public sealed class ObserversSeeNewRecordsOnlyTests
         await writerHeld.Task.WaitAsync(Patience);
         var overlapping = client.PostAsync("/v1/traces", Request(2, 4));
         var again = client.PostAsync("/v1/traces", Request(2, 4));
-        await Eventually(() => queue.QueuedRecords == 11, "both overlapping requests to be queued");
+        await Eventually.Until(() => queue.QueuedRecords == 11, "both overlapping requests to be queued");
         writerGate.SetResult();
         foreach (var response in await Task.WhenAll(first, overlapping, again))
         {
@@ -60,16 +61,6 @@ public sealed class ObserversSeeNewRecordsOnlyTests
     private static ByteArrayContent Request(int first, int invocations) => (ByteArrayContent)Protobuf(Traces(
         Enumerable.Range(first, invocations).Select(i => Span("invoke_agent worker", TraceId(i), SpanId(i),
             attributes: [(GenAiAttributes.OperationName, GenAiOperations.InvokeAgent)]))));
-
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        using var timeout = new CancellationTokenSource(Patience);
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token).ContinueWith(t => t.IsCanceled
-                ? throw new TimeoutException($"gave up waiting for {what}") : t, TaskScheduler.Default).Unwrap();
-        }
-    }
 
     private sealed class RecordingObserver : IDerivation
     {

@@ -1,9 +1,7 @@
 using System.Net;
-using PerfOtel.Collector.Derived;
-using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Tests.Otlp.Support;
-using PerfOtel.Instrumentation.Conventions;
-using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using static PerfOtel.Collector.Tests.Ingest.WriterOrderSupport;
+using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Ingest;
 
@@ -14,8 +12,6 @@ namespace PerfOtel.Collector.Tests.Ingest;
 /// </summary>
 public sealed class WriterCommitsWhileTheLastCommitIsFlushedTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-
     [Fact]
     public async Task TheNextBatchCommitsWhileTheLastIsFlushed_AndNothingIsDerivedOrAnsweredBeforeItsFlush()
     {
@@ -27,9 +23,9 @@ public sealed class WriterCommitsWhileTheLastCommitIsFlushedTests
         using var client = collector.CreateClient();
 
         var first = client.PostAsync("/v1/traces", Request(1, 3));
-        await Eventually(() => collector.Store.WriteCalls == 1, "the first batch to be committed");
+        await Eventually.Until(() => collector.Store.WriteCalls == 1, "the first batch to be committed");
         var second = client.PostAsync("/v1/traces", Request(4, 2));
-        await Eventually(() => collector.Store.WriteCalls == 2, "the second batch to be committed while the first is flushed");
+        await Eventually.Until(() => collector.Store.WriteCalls == 2, "the second batch to be committed while the first is flushed");
 
         // The second batch's flush is done, but it comes after the first, whose flush is not.
         await Task.Delay(100);
@@ -38,7 +34,7 @@ public sealed class WriterCommitsWhileTheLastCommitIsFlushedTests
         Assert.Empty(derivation.Batches);
 
         firstFlush.SetResult();
-        foreach (var response in await Task.WhenAll(first, second).WaitAsync(Patience))
+        foreach (var response in await Task.WhenAll(first, second).WaitAsync(Eventually.Patience))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             response.Dispose();
@@ -58,61 +54,18 @@ public sealed class WriterCommitsWhileTheLastCommitIsFlushedTests
             : Task.CompletedTask;
         using var client = collector.CreateClient();
 
-        using (var failed = await client.PostAsync("/v1/traces", Request(1, 3)).WaitAsync(Patience))
+        using (var failed = await client.PostAsync("/v1/traces", Request(1, 3)).WaitAsync(Eventually.Patience))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
         }
         // Committed although not acknowledged: derived, as a restart reading the store would derive it.
         Assert.Equal([Ids(1, 3)], derivation.Batches);
 
-        using (var retried = await client.PostAsync("/v1/traces", Request(1, 3)).WaitAsync(Patience))
+        using (var retried = await client.PostAsync("/v1/traces", Request(1, 3)).WaitAsync(Eventually.Patience))
         {
             Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
         }
         Assert.Equal([Ids(1, 3)], derivation.Batches);
         Assert.Equal(3, collector.Store.Invocations.Count);
-    }
-
-    private static ByteArrayContent Request(int first, int invocations) => (ByteArrayContent)Protobuf(Traces(
-        Enumerable.Range(first, invocations).Select(i => Span("invoke_agent worker", TraceId(i), SpanId(i),
-            attributes: [(GenAiAttributes.OperationName, GenAiOperations.InvokeAgent)]))));
-
-    private static string[] Ids(int first, int count) =>
-        [.. Enumerable.Range(first, count).Select(i => Hex(SpanId(i))).Order(StringComparer.Ordinal)];
-
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"gave up waiting for {what}");
-            }
-            await Task.Delay(10);
-        }
-    }
-
-    /// <summary>Records each applied batch's invocation span ids (batches without invocations left out).</summary>
-    private sealed class RecordingDerivation : IDerivation
-    {
-        private readonly Lock _gate = new();
-        private readonly List<string[]> _batches = [];
-
-        public List<string[]> Batches { get { lock (_gate) { return [.. _batches]; } } }
-
-        public string Name => "test-recording";
-
-        public void Apply(IngestBatch committed)
-        {
-            if (committed.Invocations.Count == 0)
-            {
-                return;
-            }
-            lock (_gate)
-            {
-                _batches.Add([.. committed.Invocations.Select(i => i.SpanId).Order(StringComparer.Ordinal)]);
-            }
-        }
     }
 }

@@ -99,6 +99,55 @@ public abstract partial class ExecutionStoreContract
         await AssertRunTokensAsync(j.SpanId, 900);
     }
 
+    [Fact]
+    public async Task Migration14_KeepsEveryCallAndTheSumsOfCallsStoredBeforeTheirInvocation()
+    {
+        // A database from before migration 12 (so that an upgrade runs 12's record of early owners, then 14's sums and
+        // the owner index's removal): I's two calls wait for I (one retried, one a fallback), two calls wait under an
+        // intermediate span X, and a run J is stored with its call.
+        var i = TestRecords.Invocation() with { Confidence = null, Quality = null };
+        var retried = Call(i.TraceId, parent: i.SpanId, tokens: 1000) with { Attempt = 2 };
+        var fellBack = Call(i.TraceId, parent: i.SpanId, tokens: 2000) with { FallbackFrom = "gpt-4o" };
+        var x = TestRecords.SpanId();
+        var movedFromX = Call(i.TraceId, parent: x, tokens: 300);
+        var stayingUnderX = Call(i.TraceId, parent: x, tokens: 400);
+        var j = TestRecords.Invocation(start: i.StartTime.AddSeconds(1)) with { Confidence = null, Quality = null };
+        var ofJ = Call(j.TraceId, parent: j.SpanId, tokens: 900) with { InvocationSpanId = j.SpanId };
+        string InsertCall(ProviderCall c) => Insert("provider_calls", Columns.ProviderCallInsert, c.Tenant, c.TraceId, c.SpanId,
+            c.ParentSpanId, c.InvocationSpanId, c.InvocationSpanId ?? c.ParentSpanId, c.AgentName, c.Operation, c.Provider,
+            c.RequestModel, c.ResponseModel, c.StartTime, c.DurationSeconds, c.Tokens.Input, c.Tokens.Output,
+            c.Tokens.CacheRead, c.Tokens.CacheCreation, c.Tokens.Reasoning, c.CostUsd, c.UnpricedTokens, c.Attempt,
+            c.FallbackFrom, c.FallbackReason, c.ErrorType, c.SampleWeight);
+        var insertJ = Insert("invocations", Columns.Invocation + ", " + CallTotals.ColumnNames, j.Tenant, j.TraceId, j.SpanId,
+            j.ParentSpanId, j.ServiceName, j.AgentName, j.AgentId, j.AgentType, j.TaskId, j.TaskType, j.JobId,
+            j.ConversationId, j.Experiment, j.Variant, j.StartTime, j.DurationSeconds, j.Outcome, j.ErrorType, j.Confidence,
+            j.Quality, j.Tokens.Input, j.Tokens.Output, j.Tokens.CacheRead, j.Tokens.CacheCreation, j.Tokens.Reasoning,
+            j.CostUsd, j.AttributesJson, j.SampleWeight, 1, 900, 0, 0, 0);
+        await Store.DisposeAsync();
+        Store = await RecreateAtSchemaVersionAsync(11, string.Join(";\n",
+            InsertCall(retried), InsertCall(fellBack), InsertCall(movedFromX), InsertCall(stayingUnderX), InsertCall(ofJ), insertJ));
+
+        // Every call is still there and read the same.
+        var calls = await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery(), CancellationToken.None));
+        Assert.Equal(new[] { retried, fellBack, movedFromX, stayingUnderX, ofJ }.Select(c => c.SpanId).Order(StringComparer.Ordinal),
+            calls.Select(c => c.SpanId).Order(StringComparer.Ordinal));
+
+        // I arrives with the attribution that re-owns one of X's calls: its summary holds its two waiting calls and the
+        // moved one (the retry and the fallback included); X keeps only the other, which X's invocation, sent late,
+        // counts; J keeps its figures.
+        var batch = TestRecords.Batch(i);
+        batch.Attributions.Add(new AttributionUpdate("default", i.TraceId, movedFromX.SpanId, i.SpanId, i.AgentName));
+        await Store.WriteAsync(batch, CancellationToken.None);
+        await AssertRunTokensAsync(i.SpanId, 3300);
+        Assert.Contains(i.SpanId, await WarnedAsync(RunWarnings.FallbackUsed));
+        Assert.Contains(i.SpanId, await WarnedAsync(RunWarnings.ManyRetries, new ThresholdSet { MaxRunRetries = 0 }));
+        var lateX = TestRecords.Invocation(traceId: i.TraceId, spanId: x, start: i.StartTime.AddSeconds(2)) with { Confidence = null, Quality = null };
+        await Store.WriteAsync(TestRecords.Batch(lateX), CancellationToken.None);
+        await AssertRunTokensAsync(x, 400);
+        Assert.DoesNotContain(x, await WarnedAsync(RunWarnings.FallbackUsed));
+        await AssertRunTokensAsync(j.SpanId, 900);
+    }
+
     private static ProviderCall Call(string traceId, string parent, long tokens, DateTimeOffset? start = null) =>
         TestRecords.ProviderCall(traceId, parent, null, new TokenCounts(tokens, 0, 0, 0, 0), 0.01, start: start)
             with { Attempt = 1, FallbackFrom = null };

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using PerfOtel.Collector.Records;
+using PerfOtel.Collector.Storage;
 using PerfOtel.Collector.Storage.Sqlite;
 
 namespace PerfOtel.Collector.Tests.Storage;
@@ -99,6 +100,112 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
         // Retention of I while its calls stay gives it back its record.
         await Store.DeleteOlderThanAsync(now.AddMinutes(-4.5), CancellationToken.None);
         Assert.Equal([i.SpanId], await EarlyOwnersAsync());
+    }
+
+    [Fact]
+    public async Task EarlyCallOwners_CarryExactlyTheSumsOfTheirStoredCalls_ThroughReowningAndRetention()
+    {
+        // Since migration 14 an early call owner holds its calls' sums, which a new invocation takes instead of reading
+        // the calls. Checked against the calls themselves after every step: calls of one owner over three writes (a
+        // retry, a fallback, a resend), two owners under intermediate spans of one trace, a partial re-owning, retention
+        // of some of an owner's calls, then the owners' invocations.
+        var now = DateTimeOffset.UtcNow;
+        var traceId = TestRecords.TraceId();
+        var (a, b) = (TestRecords.SpanId(), TestRecords.SpanId());
+        ProviderCall Call(string parent, long tokens, int minutesAgo) =>
+            TestRecords.ProviderCall(traceId, parent, null, new TokenCounts(tokens, 7, 0, 0, 0), 0.01, start: now.AddMinutes(-minutesAgo))
+                with { Attempt = 1, FallbackFrom = null };
+        var a1 = Call(a, 100, 30);
+        var a2 = Call(a, 200, 5) with { Attempt = 3 };
+        var a3 = Call(a, 400, 5) with { FallbackFrom = "gpt-4o", UnpricedTokens = 407 };
+        var b1 = Call(b, 800, 30);
+        var b2 = Call(b, 1600, 5);
+        await Store.WriteAsync(TestRecords.Batch(a1, b1), CancellationToken.None);
+        await AssertEarlyOwnerSumsMatchTheCallsAsync(2);
+        await Store.WriteAsync(TestRecords.Batch(a2, b2), CancellationToken.None);
+        await Store.WriteAsync(TestRecords.Batch(a3, a1), CancellationToken.None);
+        await AssertEarlyOwnerSumsMatchTheCallsAsync(2);
+
+        // b2 moves from B to invocation A (not stored either); then retention takes a1 and b1; B is left without calls.
+        var moving = TestRecords.Batch();
+        moving.Attributions.Add(new AttributionUpdate("default", traceId, b2.SpanId, a, "agent"));
+        await Store.WriteAsync(moving, CancellationToken.None);
+        await AssertEarlyOwnerSumsMatchTheCallsAsync(2);
+        await Store.DeleteOlderThanAsync(now.AddMinutes(-10), CancellationToken.None);
+        await AssertEarlyOwnerSumsMatchTheCallsAsync(1);
+
+        // A's invocation takes the record: its summary is exactly what stays under A (a2, a3, b2), read from the calls.
+        var invocationA = TestRecords.Invocation(traceId: traceId, spanId: a, start: now.AddMinutes(-6));
+        await Store.WriteAsync(TestRecords.Batch(invocationA), CancellationToken.None);
+        await AssertEarlyOwnerSumsMatchTheCallsAsync(0);
+        Assert.Equal((3L, 200 + 7 + 400 + 7 + 1600 + 7L, 407L, 1L, 1L), await SummaryAsync(a));
+
+        // Retention of A while its calls stay gives the record back with A's summary.
+        await Store.DeleteOlderThanAsync(now.AddMinutes(-5.5), CancellationToken.None);
+        await AssertEarlyOwnerSumsMatchTheCallsAsync(1);
+    }
+
+    [Fact]
+    public async Task OwnerReads_TakeThePrimaryKeysTracePrefix_NoIndexIsKeyedByOwner()
+    {
+        // Migration 14: one B-tree keyed by the random trace id per call (the primary key), not two. The owner reads
+        // (the roll-up of the run reads and the run list, which read every call of the trace, no more) use its prefix.
+        await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT i.name FROM pragma_index_list('provider_calls') i
+            WHERE EXISTS (SELECT 1 FROM pragma_index_info(i.name) c WHERE c.name = 'owner_span_id')
+            """;
+        Assert.Null(await command.ExecuteScalarAsync());
+
+        command.CommandText = """
+            EXPLAIN QUERY PLAN SELECT COUNT(*), SUM(input_tokens) FROM provider_calls
+            WHERE tenant = 'default' AND trace_id = 'aa' AND owner_span_id = 'bb'
+            """;
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        Assert.Equal(["SEARCH provider_calls USING INDEX sqlite_autoindex_provider_calls_1 (tenant=? AND trace_id=?)"], plan);
+    }
+
+    private async Task AssertEarlyOwnerSumsMatchTheCallsAsync(int owners)
+    {
+        await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        // Every early owner's sums against its calls, and every owner with calls and no invocation recorded.
+        command.CommandText = $"""
+            SELECT (SELECT COUNT(*) FROM early_call_owners),
+                   (SELECT COUNT(*) FROM early_call_owners e WHERE ({CallTotals.ColumnNames}) <> (
+                        SELECT COUNT(*), COALESCE(SUM(p.input_tokens + p.output_tokens), 0), COALESCE(SUM(p.unpriced_tokens), 0),
+                               COALESCE(SUM(p.attempt > 1), 0), COALESCE(SUM(p.fallback_from IS NOT NULL), 0)
+                        FROM provider_calls p WHERE p.tenant = e.tenant AND p.trace_id = e.trace_id AND p.owner_span_id = e.span_id)),
+                   (SELECT COUNT(DISTINCT p.owner_span_id) FROM provider_calls p
+                    WHERE NOT EXISTS (SELECT 1 FROM invocations i WHERE i.tenant = p.tenant AND i.trace_id = p.trace_id AND i.span_id = p.owner_span_id)
+                      AND NOT EXISTS (SELECT 1 FROM early_call_owners e WHERE e.tenant = p.tenant AND e.trace_id = p.trace_id AND e.span_id = p.owner_span_id))
+            """;
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((owners, 0L, 0L), (reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
+    }
+
+    private async Task<(long, long, long, long, long)> SummaryAsync(string spanId)
+    {
+        await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {CallTotals.ColumnNames} FROM invocations WHERE span_id = $span";
+        command.Parameters.AddWithValue("$span", spanId);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
     }
 
     private async Task<List<string>> EarlyOwnersAsync()

@@ -1,5 +1,6 @@
 using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Storage.Sqlite;
+using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Storage;
 
@@ -46,11 +47,11 @@ public sealed class SqliteWalFlushTests : IAsyncDisposable
     {
         await OpenAsync();
         var first = Store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None);
-        await Eventually(() => FlushesStarted == 1, "the first commit's flush to begin");
+        await Eventually.Until(() => FlushesStarted == 1, "the first commit's flush to begin");
 
         // The first flush is held: the writer still commits the second write, and neither caller is answered.
         var second = Store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None);
-        await Eventually(() => Store.CommittedTransactions == 2, "the second commit while the first flush is held");
+        await Eventually.Until(() => Store.CommittedTransactions == 2, "the second commit while the first flush is held");
         await Task.Delay(100);
         Assert.False(first.IsCompleted, "the first write was answered before its commit was flushed");
         Assert.False(second.IsCompleted, "the second write was answered before its commit was flushed");
@@ -71,12 +72,12 @@ public sealed class SqliteWalFlushTests : IAsyncDisposable
     {
         await OpenAsync();
         var first = Store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None);
-        await Eventually(() => FlushesStarted == 1, "the first commit's flush to begin");
+        await Eventually.Until(() => FlushesStarted == 1, "the first commit's flush to begin");
 
         var later = Enumerable.Range(0, 20)
             .Select(_ => Store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None)).ToArray();
         // Committed is visible to readers before it is flushed (nobody has been answered yet).
-        await Eventually(() => VisibleInvocations() == 21, "every later write to commit");
+        await Eventually.Until(() => VisibleInvocations() == 21, "every later write to commit");
 
         _flushGate.Release(2);
         await Task.WhenAll(later.Append(first)).WaitAsync(Patience);
@@ -152,19 +153,6 @@ public sealed class SqliteWalFlushTests : IAsyncDisposable
         });
         read.Wait(Patience);
         return count;
-    }
-
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"gave up waiting for {what}");
-            }
-            await Task.Delay(10);
-        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1063,37 +1063,30 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             parts[index] = new IngestBatch();
         }
 
-        IngestBatch Of(string tenant, string traceId) => parts[Stripe(tenant, traceId) % count];
-        foreach (var invocation in batch.Invocations)
-        {
-            Of(invocation.Tenant, invocation.TraceId).Invocations.Add(invocation);
-        }
-        foreach (var call in batch.ProviderCalls)
-        {
-            Of(call.Tenant, call.TraceId).ProviderCalls.Add(call);
-        }
-        foreach (var tool in batch.ToolCalls)
-        {
-            Of(tool.Tenant, tool.TraceId).ToolCalls.Add(tool);
-        }
-        foreach (var evaluation in batch.Evaluations)
-        {
-            Of(evaluation.Tenant, evaluation.TraceId).Evaluations.Add(evaluation);
-        }
-        foreach (var link in batch.SpanLinks)
-        {
-            Of(link.Tenant, link.TraceId).SpanLinks.Add(link);
-        }
-        foreach (var update in batch.Attributions)
-        {
-            Of(update.Tenant, update.TraceId).Attributions.Add(update);
-        }
-        foreach (var expired in batch.ExpiredSpans)
-        {
-            Of(expired.Tenant, expired.TraceId).ExpiredSpans.Add(expired);
-        }
+        RouteByTrace(batch.Invocations, parts, p => p.Invocations, i => (i.Tenant, i.TraceId));
+        RouteByTrace(batch.ProviderCalls, parts, p => p.ProviderCalls, c => (c.Tenant, c.TraceId));
+        RouteByTrace(batch.ToolCalls, parts, p => p.ToolCalls, t => (t.Tenant, t.TraceId));
+        RouteByTrace(batch.Evaluations, parts, p => p.Evaluations, e => (e.Tenant, e.TraceId));
+        RouteByTrace(batch.SpanLinks, parts, p => p.SpanLinks, l => (l.Tenant, l.TraceId));
+        RouteByTrace(batch.Attributions, parts, p => p.Attributions, u => (u.Tenant, u.TraceId));
+        RouteByTrace(batch.ExpiredSpans, parts, p => p.ExpiredSpans, x => (x.Tenant, x.TraceId));
         parts[0].PruneSpanLinksBefore = batch.PruneSpanLinksBefore;
         return [.. parts.Where(part => part.HasWork)];
+    }
+
+    /// <summary>
+    /// Appends each of <paramref name="items"/> to the list <paramref name="listOf"/> picks in the part of its trace's
+    /// stripe, in the order given: one rule for every kind of thing a write carries, so that a trace's records, links,
+    /// attribution updates and expiry marks always land in the same part.
+    /// </summary>
+    private static void RouteByTrace<T>(List<T> items, IngestBatch[] parts, Func<IngestBatch, List<T>> listOf,
+        Func<T, (string Tenant, string TraceId)> traceOf)
+    {
+        foreach (var item in items)
+        {
+            var (tenant, traceId) = traceOf(item);
+            listOf(parts[Stripe(tenant, traceId) % parts.Length]).Add(item);
+        }
     }
 
     // Advisory lock class of the call summary's stripes (pg_advisory_xact_lock(int, int)), "RUNS".

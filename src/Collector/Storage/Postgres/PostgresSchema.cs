@@ -302,5 +302,39 @@ internal static class PostgresSchema
         // their last key column, so that a stricter threshold's page is tested in the index (docs/collector/storage.md).
         new(13, "the value each threshold warning compares as the last key column of its partial index (low_confidence, high_token_usage)",
             RunSql.Migration13CoveringWarningIndexes),
+        // The same number as SQLite's (14), which drops its owner index on provider_calls and keeps its early call
+        // owners' sums: PostgreSQL has no early call owners, and its owner index serves the calls' INSERT ... SELECT
+        // probes of the run-list summary, so it has nothing to add.
+        new(14, "no owner index on provider_calls (SQLite only: PostgreSQL's serves its summary probes)", """
+            SELECT 1;
+            """),
+        // The same number as SQLite's (15), where it adds nothing: SQLite compares text by its bytes already.
+        new(15, "cheaper ingest: trace and span ids compared by their bytes (COLLATE \"C\"), not by the database's collation; no index on provider calls or evaluations by (tenant, agent, time), which no read uses", IdsInByteOrder),
     ];
+
+    /// <summary>
+    /// Migration 15 (docs/collector/storage.md, Schema). Every B-tree entry of a record holds its trace id and most its
+    /// span id, and under the database's collation (en_US.UTF-8 and the like) every comparison of two of them is a
+    /// <c>strcoll</c>. The ids are OpenTelemetry's, lowercase hex (<c>OtlpIds</c>): byte order is the order those
+    /// collations give them, so every ORDER BY and keyset page keeps its order, and it is the order SQLite gives them.
+    /// Every id column of every table that compares ids with another changes at once, so that the joins between them
+    /// keep using their indexes (an index serves a comparison only under its own collation). A collation change rewrites
+    /// no table; the indexes holding those columns are rebuilt, in the migration's transaction. The tenant keeps the
+    /// database's collation (a name people read; equal tenants are compared by memcmp first in either case).
+    /// </summary>
+    private static string IdsInByteOrder => $"""
+        -- Read by nothing: the collector reads provider calls and evaluations by time (replay, retention), by trace and
+        -- by owner, never by (tenant, agent, time). Dropped first, so that the collation change does not rebuild them.
+        DROP INDEX IF EXISTS ix_provider_calls_tenant_agent_start;
+        DROP INDEX IF EXISTS ix_evaluations_tenant_agent_time;
+        {InByteOrder("invocations", "trace_id", "span_id", "parent_span_id")}
+        {InByteOrder("provider_calls", "trace_id", "span_id", "parent_span_id", "invocation_span_id", "owner_span_id")}
+        {InByteOrder("tool_calls", "trace_id", "span_id", "parent_span_id", "invocation_span_id")}
+        {InByteOrder("evaluations", "trace_id", "span_id")}
+        {InByteOrder("feedback", "trace_id", "span_id", "invocation_trace_id", "invocation_span_id")}
+        {InByteOrder("span_link_expiries", "trace_id", "span_id")}
+        """;
+
+    private static string InByteOrder(string table, params string[] columns) =>
+        $"ALTER TABLE {table} " + string.Join(", ", columns.Select(c => $"ALTER COLUMN {c} TYPE text COLLATE \"C\"")) + ";";
 }

@@ -161,10 +161,11 @@ internal sealed class RawInsertStatement : IDisposable
     }
 
     /// <summary>
-    /// Runs the bound statement as a query of one row of integers (an aggregate): fills <paramref name="values"/> from
-    /// its first columns, NULL as 0.
+    /// Runs the bound statement as a query of at most one row of integers (an aggregate, or a <c>RETURNING</c> of one
+    /// row): fills <paramref name="values"/> from its first columns, NULL as 0, or with zeros when there is no row;
+    /// whether there was one.
     /// </summary>
-    public void QueryIntegers(Span<long> values)
+    public bool QueryIntegers(Span<long> values)
     {
         _next = 1;
         var result = raw.sqlite3_step(_statement);
@@ -185,6 +186,8 @@ internal sealed class RawInsertStatement : IDisposable
         {
             SqliteException.ThrowExceptionForRC(reset != raw.SQLITE_OK ? reset : result, _database);
         }
+
+        return result == raw.SQLITE_ROW;
     }
 
     public void Dispose() => _statement.Dispose();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -5,6 +6,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PerfOtel.Collector.Records;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Storage.Sqlite;
 
@@ -12,7 +14,8 @@ namespace PerfOtel.Collector.Storage.Sqlite;
 /// The embedded store: one SQLite file in WAL mode. All writes go through one writer loop that takes every operation
 /// waiting in its queue, applies them in one transaction (group commit) and completes each caller only after COMMIT
 /// returned and, at durability <c>full</c>, after a flush of the WAL begun after it (<see cref="SqliteWalSync"/>: one
-/// fsync for many commits, beside the writer, which meanwhile commits the next transaction). Reads use their own pooled connections, which WAL lets run beside the writer.
+/// fsync for many commits, beside the writer, which meanwhile commits the next transaction). Checkpoints run beside the
+/// writer too (<see cref="SqliteCheckpointer"/>). Reads use their own pooled connections, which WAL lets run beside the writer.
 /// </summary>
 internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertHistoryStore
 {
@@ -36,16 +39,13 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     private int _disposed;
     private SqliteWalSync? _walSync;
     private readonly Action<string>? _flushForTests;
-
-    /// <summary>
-    /// WAL pages (4 KiB each) after which a commit runs SQLite's automatic checkpoint, inside that commit. SQLite's
-    /// default, 1 000, is less than one ingest commit writes under load (about 0.6 pages a span, 2 000-4 000 spans),
-    /// so it checkpointed at nearly every commit, and that checkpoint's sync of the WAL put the fsync back on the
-    /// writer's path that <see cref="SqliteWalSync"/> takes off it. At 8 000 a checkpoint comes every few commits,
-    /// copies a page written by several of them once, and bounds the WAL file to about 8 000 pages plus one
-    /// transaction (about 40 MB). Measured end to end in docs/collector/otlp-ingest.md.
-    /// </summary>
-    internal const int WalAutoCheckpointPages = 8_000;
+    private readonly SqliteCheckpointSettings _checkpointSettings;
+    private readonly CollectorMetrics? _metrics;
+    private SqliteWalIndex? _walIndex;
+    private SqliteCheckpointer? _checkpointer;
+    private long _writerCheckpoints;
+    // A pass for the writer's idle moment is due once per pass of the backlog (see KeepWalBounded).
+    private bool _idlePassDue;
 
     /// <summary>Default of <c>Storage:SqliteCacheMiB</c>.</summary>
     public const int DefaultCacheMiB = 16;
@@ -53,17 +53,21 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     private readonly int _cacheMiB;
 
     public SqliteExecutionStore(string dataDirectory, bool fullDurability, ILogger<SqliteExecutionStore>? logger = null,
-        int cacheMiB = DefaultCacheMiB)
-        : this(dataDirectory, fullDurability, logger, cacheMiB, flushForTests: null)
+        int cacheMiB = DefaultCacheMiB, CollectorMetrics? metrics = null)
+        : this(dataDirectory, fullDurability, logger, cacheMiB, flushForTests: null, metrics: metrics)
     {
     }
 
     /// <summary>As the public constructor; <paramref name="flushForTests"/> replaces the fsync of the WAL file
-    /// (durability <c>full</c>), so a test can hold or fail it.</summary>
+    /// (durability <c>full</c>), so a test can hold or fail it; <paramref name="checkpoint"/> replaces the checkpoint
+    /// thresholds (and can hold the checkpointer).</summary>
     internal SqliteExecutionStore(string dataDirectory, bool fullDurability, ILogger<SqliteExecutionStore>? logger,
-        int cacheMiB, Action<string>? flushForTests)
+        int cacheMiB, Action<string>? flushForTests, SqliteCheckpointSettings? checkpoint = null,
+        CollectorMetrics? metrics = null)
     {
         _flushForTests = flushForTests;
+        _checkpointSettings = checkpoint ?? SqliteCheckpointSettings.Default;
+        _metrics = metrics;
         ArgumentOutOfRangeException.ThrowIfLessThan(cacheMiB, 1);
         // Before any connection of the store opens: SQLite in multi-thread mode (see SqliteThreading).
         SqliteThreading.Configure();
@@ -136,7 +140,8 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         // Negative: a size in KiB rather than in pages. Resident once filled: Storage:SqliteCacheMiB bounds it.
         Pragma(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA cache_size=-{_cacheMiB * 1024}"));
         Pragma(connection, "PRAGMA temp_store=MEMORY");
-        Pragma(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA wal_autocheckpoint={WalAutoCheckpointPages}"));
+        // SQLite's automatic checkpoint for the migrations; the checkpointer takes over below.
+        Pragma(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA wal_autocheckpoint={_checkpointSettings.Pages}"));
         new SqliteMigrator(connection, _logger).Apply(SqliteSchema.Migrations);
         if (_fullDurability)
         {
@@ -144,9 +149,80 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             // (SqliteWalSync); the callers are answered only after that flush. Checkpoints still sync the WAL before
             // copying and the database file after.
             Pragma(connection, "PRAGMA synchronous=NORMAL");
-            _walSync = new SqliteWalSync(DatabasePath + "-wal", _flushForTests);
+            _walSync = new SqliteWalSync(DatabasePath + "-wal", _flushForTests,
+                _metrics is { } metrics ? metrics.StoreWalFlush : null);
+        }
+
+        _walIndex = SqliteWalIndex.Open(DatabasePath);
+        if (_walIndex is null)
+        {
+            _logger.LogWarning("The SQLite WAL index is not in the format this collector reads; checkpoints stay inside commits");
+            return;
+        }
+        // Checkpoints beside the writer (SqliteCheckpointer); the writer copies only what is left at the WAL's bound.
+        Pragma(connection, "PRAGMA wal_autocheckpoint=0");
+        _checkpointer = new SqliteCheckpointer(_writeConnectionString, _walIndex, _metrics, _logger,
+            _checkpointSettings.BeforePassForTests);
+    }
+
+    /// <summary>
+    /// After each commit: asks the checkpointer for a pass when the WAL holds <see cref="SqliteCheckpointSettings.Pages"/>
+    /// pages not yet copied, and after it for one more at the first commit that leaves the writer with nothing waiting
+    /// while the WAL is past that size (that pass copies a commit or two and ends before the next transaction begins,
+    /// which then restarts the WAL); copies what is left itself once the WAL passed
+    /// <see cref="SqliteCheckpointSettings.BoundPages"/>, so the WAL stays bounded when the writer never idles. At most
+    /// two passes for every <see cref="SqliteCheckpointSettings.Pages"/> pages written, not one per commit.
+    /// </summary>
+    private void KeepWalBounded(bool idle)
+    {
+        if (_walIndex?.Read() is not { } wal)
+        {
+            return;
+        }
+        _metrics?.StoreWalPages(wal.Pages);
+        var behind = wal.Pages - wal.Copied;
+        if (wal.Pages >= _checkpointSettings.BoundPages && behind > 0)
+        {
+            try
+            {
+                // Skipped while the checkpointer's pass runs (SQLite lets one checkpoint run at a time): the next commit
+                // tries again.
+                if (SqliteCheckpointer.Checkpoint(_writeConnection!, _walIndex, _metrics, CheckpointBy.Writer))
+                {
+                    Interlocked.Increment(ref _writerCheckpoints);
+                }
+            }
+            catch (SqliteException ex)
+            {
+                // The pages stay in the WAL, durable there; the next commit tries again.
+                _logger.LogWarning(ex, "SQLite checkpoint at the WAL's bound failed");
+            }
+        }
+        else if (behind >= _checkpointSettings.Pages)
+        {
+            _checkpointer?.Request();
+            _idlePassDue = true;
+        }
+        else if (idle && _idlePassDue && wal.Pages >= _checkpointSettings.Pages && behind > 0 && _checkpointer?.Request() == true)
+        {
+            _idlePassDue = false;
         }
     }
+
+    /// <summary>Checkpoints run by the checkpointer beside the writer.</summary>
+    internal long CheckpointerPasses => _checkpointer?.Passes ?? 0;
+
+    /// <summary>Checkpoints the writer ran itself at the WAL's bound.</summary>
+    internal long WriterCheckpoints => Interlocked.Read(ref _writerCheckpoints);
+
+    /// <summary>Pages in the WAL now (null when the WAL index cannot be read).</summary>
+    internal long? WalPages => _walIndex?.Read()?.Pages;
+
+    /// <summary>Pages in the WAL now and how many of them a checkpoint copied.</summary>
+    internal (long Pages, long Copied)? Wal => _walIndex?.Read();
+
+    /// <summary>Whether the checkpointer runs or was asked for a pass.</summary>
+    internal bool CheckpointerBusy => _checkpointer?.Busy ?? false;
 
     public Task<IngestBatch> WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
@@ -393,6 +469,9 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
 
         // Every commit the loop made is flushed (and its callers answered) before the connection closes.
         _walSync?.Dispose();
+        // Before the writer's connection: closing last, it checkpoints what is left and removes the WAL.
+        _checkpointer?.Dispose();
+        _walIndex?.Dispose();
 
         if (_writeConnection is not null)
         {
@@ -438,12 +517,15 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             }
 
             CommitGroup(session, group);
+            // Nothing waiting: the writer idles until the next write, a moment for the checkpointer to catch up in.
+            KeepWalBounded(idle: !reader.TryPeek(out _));
         }
     }
 
     private void CommitGroup(SqliteWriteSession session, List<SqliteWriteOperation> group)
     {
         var applied = new List<SqliteWriteOperation>(group.Count);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             using var transaction = _writeConnection!.BeginTransaction();
@@ -458,6 +540,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
 
             transaction.Commit();
             Interlocked.Increment(ref _committedTransactions);
+            _metrics?.StoreCommit(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
 #pragma warning disable CA1031 // Whatever failed, every caller of the group must get an answer or it waits forever.
         catch (Exception ex)
@@ -600,4 +683,22 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     }
 
     internal sealed record QueryFilter(string Where, string Limit, List<(string Name, object Value)> Parameters);
+}
+
+/// <summary>
+/// When the SQLite store checkpoints: the checkpointer copies the WAL beside the writer once <paramref name="Pages"/> of
+/// it are not yet copied; the writer copies what is left itself once the WAL holds <paramref name="BoundPages"/>.
+/// </summary>
+/// <param name="Pages">
+/// 8 000 pages (4 KiB each) by default: SQLite's default, 1 000, is less than one ingest commit writes under load (about
+/// 0.6 pages a span), and a checkpoint at 8 000 copies a page several commits wrote once.
+/// </param>
+/// <param name="BoundPages">
+/// 32 000 pages (about 130 MB of WAL file) by default: reached only when the writer never idles long enough for a pass to
+/// end between two of its transactions.
+/// </param>
+/// <param name="BeforePassForTests">Runs on the checkpointer's thread before each pass (tests hold it with this).</param>
+internal sealed record SqliteCheckpointSettings(int Pages, int BoundPages, Action? BeforePassForTests = null)
+{
+    public static SqliteCheckpointSettings Default { get; } = new(8_000, 32_000);
 }

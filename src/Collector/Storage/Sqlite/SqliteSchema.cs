@@ -426,5 +426,32 @@ internal static class SqliteSchema
         // as their last key column, so that a stricter threshold's page is tested in the index (docs/collector/storage.md).
         new(13, "the value each threshold warning compares as the last key column of its partial index (low_confidence, high_token_usage)",
             RunSql.Migration13CoveringWarningIndexes),
+        // The same number as PostgreSQL's (14, a no-op there). Every provider call wrote two B-trees keyed by its trace
+        // id, which is random: the primary key and the owner index, each a leaf page mostly outside the writer's cache,
+        // read, dirtied and written to the WAL for every trace of a commit. The owner index goes: the owner reads
+        // (the run reads' roll-up) take the primary key's (tenant, trace_id) prefix and test the owner on the row,
+        // which reads every call of the trace, no more. The writer's own probes of it go with it: an early call
+        // owner now carries the sums of its calls, so a new invocation takes them from there and attribution and
+        // retention keep them, without reading the calls (docs/collector/storage.md).
+        new(14, "cheaper ingest: no owner index on provider_calls (one random-keyed B-tree fewer per call); early call owners carry their calls' sums", """
+            ALTER TABLE early_call_owners ADD COLUMN call_count INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE early_call_owners ADD COLUMN call_tokens INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE early_call_owners ADD COLUMN call_unpriced_tokens INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE early_call_owners ADD COLUMN call_retries INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE early_call_owners ADD COLUMN call_fallbacks INTEGER NOT NULL DEFAULT 0;
+            UPDATE early_call_owners SET (call_count, call_tokens, call_unpriced_tokens, call_retries, call_fallbacks) = (
+                SELECT COUNT(*), COALESCE(SUM(p.input_tokens + p.output_tokens), 0), COALESCE(SUM(p.unpriced_tokens), 0),
+                       COALESCE(SUM(p.attempt > 1), 0), COALESCE(SUM(p.fallback_from IS NOT NULL), 0)
+                FROM provider_calls p
+                WHERE p.tenant = early_call_owners.tenant AND p.trace_id = early_call_owners.trace_id
+                  AND p.owner_span_id = early_call_owners.span_id);
+            DELETE FROM early_call_owners WHERE call_count = 0;
+            DROP INDEX IF EXISTS ix_provider_calls_owner;
+            """),
+        // The same number as PostgreSQL's migration 15, which compares ids by their bytes and drops two indexes no read
+        // uses there: SQLite compares text by its bytes already (BINARY), and keeps its indexes (docs/collector/storage.md).
+        new(15, "ids compared by their bytes and two unread indexes dropped (PostgreSQL only: SQLite compares text by its bytes already)", """
+            SELECT 1;
+            """),
     ];
 }

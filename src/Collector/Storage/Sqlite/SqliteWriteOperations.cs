@@ -82,12 +82,12 @@ internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<
     {
         // The same span twice in one batch is stored by its first occurrence; the second meets its key and is left out.
         var stored = new NewRecords(batch);
-        // What the calls stored by earlier writes add up to for each invocation of this one, read before this write's
-        // calls go in: nothing unless its span is an early call owner (no probe at all while there is none, the common
-        // case), else one probe of the owner index. Then the calls, the new ones summed per owner in memory; then each
+        // What the calls stored by earlier writes add up to for each invocation of this one, taken before this write's
+        // calls go in: nothing unless its span is an early call owner (no lookup at all while there is none, the
+        // common case), else the sums that record holds. Then the calls, the new ones summed per owner in memory; then each
         // new invocation with the sum of both in its own row (no update). The sums of owners that are not new
         // invocations of this write go to the stored invocation, or, when there is none, make the owner an early call
-        // owner. A call this write resends is counted once: by the probe, since it is not new.
+        // owner. A call this write resends is counted once: in the record's sums, since it is not new.
         var earlier = batch.Invocations.Count > 0 ? new CallTotals[batch.Invocations.Count] : [];
         for (var index = 0; index < batch.Invocations.Count; index++)
         {

@@ -16,10 +16,10 @@ internal sealed class SqliteWriteSession : IDisposable
     private readonly RawInsertStatement _insertToolCall;
     private readonly RawInsertStatement _insertEvaluation;
     private readonly RawInsertStatement _insertSpanLinkPack;
-    private readonly RawInsertStatement _storedCallTotals;
     private readonly RawInsertStatement _addToOwner;
+    private readonly RawInsertStatement _addToEarlyOwner;
     private readonly RawInsertStatement _insertEarlyOwner;
-    private readonly RawInsertStatement _deleteEarlyOwner;
+    private readonly RawInsertStatement _takeEarlyOwner;
     private readonly RawInsertStatement _deleteEarlyOwnerWithoutCalls;
     private readonly SqliteCommand _callBeforeAttribution;
     private readonly SqliteCommand _attributeProviderCall;
@@ -39,19 +39,15 @@ internal sealed class SqliteWriteSession : IDisposable
     // Recounted from the table whenever a rollback or retention may have made the in-memory figure wrong.
     private long _pendingFeedback;
 
-    // Rows of early_call_owners (migration 12): owners with stored calls and no stored invocation of their span. Nearly
-    // always 0 under load: then no new invocation needs a probe of its earlier calls. Recounted like the feedback figure.
+    // Rows of early_call_owners (migration 12): owners with stored calls and no stored invocation of their span, with
+    // those calls' sums (migration 14). Nearly always 0 under load: then no new invocation needs a lookup there.
+    // Recounted like the feedback figure.
     private long _earlyOwners;
 
     public SqliteWriteSession(SqliteConnection connection)
     {
         _connection = connection;
         _insertInvocation = new(connection, $"INSERT INTO invocations ({Columns.Invocation}, {CallTotals.ColumnNames}) VALUES ({Placeholders(33)}) ON CONFLICT DO NOTHING");
-        // The summary of an owner's stored calls: the owner index answers alone when there are none, the common case.
-        _storedCallTotals = new(connection, """
-            SELECT COUNT(*), SUM(input_tokens + output_tokens), SUM(unpriced_tokens), SUM(attempt > 1), SUM(fallback_from IS NOT NULL)
-            FROM provider_calls WHERE tenant = $p0 AND trace_id = $p1 AND owner_span_id = $p2
-            """);
         // Numbered parameters: the raw statement binds by position, and the owner's key comes first.
         _addToOwner = new(connection, """
             UPDATE invocations SET call_count = call_count + ?4, call_tokens = call_tokens + ?5,
@@ -59,15 +55,20 @@ internal sealed class SqliteWriteSession : IDisposable
                 call_fallbacks = call_fallbacks + ?8
             WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3
             """);
-        // The record of owners whose calls are stored while no invocation of that span is (docs/collector/storage.md):
-        // made where adding calls to their owner finds no invocation, taken out when the invocation comes, and when
-        // retention or attribution leaves the owner no call.
-        _insertEarlyOwner = new(connection, "INSERT INTO early_call_owners (tenant, trace_id, span_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING");
-        _deleteEarlyOwner = new(connection, "DELETE FROM early_call_owners WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3");
-        _deleteEarlyOwnerWithoutCalls = new(connection, """
-            DELETE FROM early_call_owners WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3
-                AND NOT EXISTS (SELECT 1 FROM provider_calls WHERE tenant = ?1 AND trace_id = ?2 AND owner_span_id = ?3)
+        // The record of owners whose calls are stored while no invocation of that span is, with the sums of those calls
+        // (docs/collector/storage.md): made or added to where adding calls to their owner finds no invocation, taken
+        // out with its sums when the invocation comes, and when retention or attribution leaves the owner no call. No
+        // statement here reads the calls themselves (provider_calls has no owner index since migration 14).
+        _addToEarlyOwner = new(connection, """
+            UPDATE early_call_owners SET call_count = call_count + ?4, call_tokens = call_tokens + ?5,
+                call_unpriced_tokens = call_unpriced_tokens + ?6, call_retries = call_retries + ?7,
+                call_fallbacks = call_fallbacks + ?8
+            WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3
             """);
+        _insertEarlyOwner = new(connection, $"INSERT INTO early_call_owners (tenant, trace_id, span_id, {CallTotals.ColumnNames}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        _takeEarlyOwner = new(connection, $"DELETE FROM early_call_owners WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3 RETURNING {CallTotals.ColumnNames}");
+        _deleteEarlyOwnerWithoutCalls = new(connection,
+            "DELETE FROM early_call_owners WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3 AND call_count <= 0");
         _callBeforeAttribution = Prepare("""
             SELECT owner_span_id, input_tokens + output_tokens, unpriced_tokens, attempt > 1, fallback_from IS NOT NULL
             FROM provider_calls WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2
@@ -146,8 +147,8 @@ internal sealed class SqliteWriteSession : IDisposable
 
     /// <summary>
     /// What the calls stored by earlier writes add up to for a span whose invocation is about to be inserted: nothing
-    /// unless the span is among the early call owners, whose record this takes out (the invocation will be stored, or
-    /// already is, and carries their sum from then on); then one probe of the owner index.
+    /// unless the span is among the early call owners, whose record this takes out with the sums it holds (the
+    /// invocation will be stored, or already is, and carries them from then on).
     /// </summary>
     public CallTotals EarlierCallTotals(string tenant, string traceId, string spanId)
     {
@@ -156,44 +157,50 @@ internal sealed class SqliteWriteSession : IDisposable
             return default;
         }
 
-        if (_deleteEarlyOwner.Text(tenant).Text(traceId).Text(spanId).Execute() == 0)
+        Span<long> values = stackalloc long[5];
+        if (!_takeEarlyOwner.Text(tenant).Text(traceId).Text(spanId).QueryIntegers(values))
         {
             return default;
         }
 
         _earlyOwners--;
-        return StoredCallTotals(tenant, traceId, spanId);
-    }
-
-    /// <summary>What the stored calls of an owner add up to (one probe of the owner index).</summary>
-    private CallTotals StoredCallTotals(string tenant, string traceId, string ownerSpanId)
-    {
-        Span<long> values = stackalloc long[5];
-        _storedCallTotals.Text(tenant).Text(traceId).Text(ownerSpanId).QueryIntegers(values);
         return new CallTotals(values[0], values[1], values[2], values[3], values[4]);
     }
 
     /// <summary>
-    /// Adds new calls to their owner's summary; when the owner is no stored invocation, records it among the early
-    /// call owners, so that its invocation, if it ever comes, counts them.
+    /// Adds new calls to their owner's summary; when the owner is no stored invocation, to its record among the early
+    /// call owners (made if there is none), so that its invocation, if it ever comes, counts them.
     /// </summary>
     public void AddCallsToOwner(string tenant, string traceId, string ownerSpanId, CallTotals calls)
     {
         if (AddToOwner(tenant, traceId, ownerSpanId, calls) == 0)
         {
-            _earlyOwners += _insertEarlyOwner.Text(tenant).Text(traceId).Text(ownerSpanId).Execute();
+            AddToEarlyOwner(tenant, traceId, ownerSpanId, calls);
         }
     }
 
     /// <summary>
     /// Takes calls that leave (deleted or re-owned) out of their owner's summary; when the owner is no stored
-    /// invocation and has no call left, takes it out of the early call owners.
+    /// invocation, out of its early call owner's sums, and takes that record out once it has no call left.
     /// </summary>
     private void TakeCallsFromOwner(string tenant, string traceId, string ownerSpanId, CallTotals calls)
     {
         if (AddToOwner(tenant, traceId, ownerSpanId, -calls) == 0)
         {
+            _addToEarlyOwner.Text(tenant).Text(traceId).Text(ownerSpanId).Integer(-calls.Calls).Integer(-calls.Tokens)
+                .Integer(-calls.UnpricedTokens).Integer(-calls.Retries).Integer(-calls.Fallbacks).Execute();
             _earlyOwners -= _deleteEarlyOwnerWithoutCalls.Text(tenant).Text(traceId).Text(ownerSpanId).Execute();
+        }
+    }
+
+    /// <summary>Adds calls to an early call owner's sums, recording the owner if it is not yet recorded.</summary>
+    private void AddToEarlyOwner(string tenant, string traceId, string ownerSpanId, CallTotals calls)
+    {
+        if (_addToEarlyOwner.Text(tenant).Text(traceId).Text(ownerSpanId).Integer(calls.Calls).Integer(calls.Tokens)
+                .Integer(calls.UnpricedTokens).Integer(calls.Retries).Integer(calls.Fallbacks).Execute() == 0)
+        {
+            _earlyOwners += _insertEarlyOwner.Text(tenant).Text(traceId).Text(ownerSpanId).Integer(calls.Calls)
+                .Integer(calls.Tokens).Integer(calls.UnpricedTokens).Integer(calls.Retries).Integer(calls.Fallbacks).Execute();
         }
     }
 
@@ -369,11 +376,11 @@ internal sealed class SqliteWriteSession : IDisposable
         {
             invocations.CommandText = """
                 DELETE FROM invocations WHERE rowid IN (SELECT rowid FROM invocations WHERE start_time < $cutoff LIMIT $limit)
-                RETURNING tenant, trace_id, span_id, call_count
+                RETURNING tenant, trace_id, span_id, call_count, call_tokens, call_unpriced_tokens, call_retries, call_fallbacks
                 """;
             invocations.Parameters.AddWithValue("$cutoff", micros);
             invocations.Parameters.AddWithValue("$limit", limit);
-            List<(string, string, string)>? keepingCalls = null;
+            List<(string, string, string, CallTotals)>? keepingCalls = null;
             using (var reader = invocations.ExecuteReader())
             {
                 while (reader.Read())
@@ -381,14 +388,16 @@ internal sealed class SqliteWriteSession : IDisposable
                     deleted++;
                     if (reader.GetInt64(3) > 0)
                     {
-                        (keepingCalls ??= []).Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+                        (keepingCalls ??= []).Add((reader.GetString(0), reader.GetString(1), reader.GetString(2),
+                            new CallTotals(reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7))));
                     }
                 }
             }
 
-            foreach (var (tenant, traceId, spanId) in keepingCalls ?? [])
+            // The invocation's summary is the sum of the calls that stay (the deleted ones were taken out above).
+            foreach (var (tenant, traceId, spanId, calls) in keepingCalls ?? [])
             {
-                _earlyOwners += _insertEarlyOwner.Text(tenant).Text(traceId).Text(spanId).Execute();
+                AddToEarlyOwner(tenant, traceId, spanId, calls);
             }
         }
 
@@ -463,10 +472,10 @@ internal sealed class SqliteWriteSession : IDisposable
         _insertToolCall.Dispose();
         _insertEvaluation.Dispose();
         _insertSpanLinkPack.Dispose();
-        _storedCallTotals.Dispose();
         _addToOwner.Dispose();
+        _addToEarlyOwner.Dispose();
         _insertEarlyOwner.Dispose();
-        _deleteEarlyOwner.Dispose();
+        _takeEarlyOwner.Dispose();
         _deleteEarlyOwnerWithoutCalls.Dispose();
     }
 

@@ -12,6 +12,7 @@ using PerfOtel.Collector.Tests.Otlp.Support;
 using PerfOtel.Collector.Tests.Security;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Otlp.Grpc;
 
@@ -28,16 +29,6 @@ public sealed class OtlpGrpcReceiverTests
         Traces(Enumerable.Range(first, count).Select(i => Span($"invoke_agent {agent}", TraceId(i), SpanId(i),
             attributes: [(GenAiAttributes.OperationName, GenAiOperations.InvokeAgent), (GenAiAttributes.AgentName, agent)])), resource);
 
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        using var timeout = new CancellationTokenSource(Patience);
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token).ContinueWith(t => t.IsCanceled
-                ? throw new TimeoutException($"gave up waiting for {what}") : t, TaskScheduler.Default).Unwrap();
-        }
-    }
-
     [Fact]
     public async Task Export_IsAnsweredOnlyOnceTheRecordsAreCommitted()
     {
@@ -48,7 +39,7 @@ public sealed class OtlpGrpcReceiverTests
         var queue = collector.Services.GetRequiredService<IngestQueue>();
 
         var call = client.ExportAsync(Invocations(1, 2, resource: (PerfOtelAttributes.Tenant, "acme")));
-        await Eventually(() => queue.QueuedRecords == 2, "the export to be queued");
+        await Eventually.Until(() => queue.QueuedRecords == 2, "the export to be queued");
         Assert.False(call.IsCompleted, "OK was answered before the commit");
 
         writerGate.SetResult();
@@ -94,7 +85,7 @@ public sealed class OtlpGrpcReceiverTests
         {
             var queuedBefore = queue.QueuedRecords;
             var call = client.ExportAsync(Invocations(n * 2 + 1, 2));
-            await Eventually(() => call.IsCompleted || queue.QueuedRecords > queuedBefore, "the export to be queued or answered");
+            await Eventually.Until(() => call.IsCompleted || queue.QueuedRecords > queuedBefore, "the export to be queued or answered");
             if (call.IsCompleted)
             {
                 refused = await Assert.ThrowsAsync<RpcException>(() => call);
@@ -128,7 +119,7 @@ public sealed class OtlpGrpcReceiverTests
         var queue = collector.Services.GetRequiredService<IngestQueue>();
 
         var pending = client.ExportAsync(Invocations(1, 2));
-        await Eventually(() => queue.QueuedRecords == 2, "the first export to queue");
+        await Eventually.Until(() => queue.QueuedRecords == 2, "the first export to queue");
         collector.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
         var writer = collector.Services.GetServices<IHostedService>().OfType<IngestWriter>().Single();
         var writerStopped = writer.StopAsync(CancellationToken.None);

@@ -12,6 +12,7 @@ using PerfOtel.Collector.Receiving.Http;
 using PerfOtel.Collector.Tests.Otlp.Support;
 using PerfOtel.Instrumentation.Conventions;
 using static PerfOtel.Collector.Tests.Otlp.Support.OtlpBuilders;
+using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Otlp.Grpc;
 
@@ -35,7 +36,7 @@ public sealed class OtlpGrpcRetentionTests
         var service = new OtlpGrpcTraceService(collector.Services.GetRequiredService<OtlpConsumer>(), collector.Services.GetServices<OtlpSignal>());
 
         var (export, decoded) = StartTraceExport(service, collector.Services);
-        await Eventually(() => queue.QueuedRecords == 3, "the export to be queued");
+        await Eventually.Until(() => queue.QueuedRecords == 3, "the export to be queued");
 
         try
         {
@@ -62,7 +63,7 @@ public sealed class OtlpGrpcRetentionTests
         var service = new OtlpGrpcLogsService(collector.Services.GetRequiredService<OtlpConsumer>(), collector.Services.GetServices<OtlpSignal>());
 
         var (export, decoded) = StartLogExport(service, collector.Services);
-        await Eventually(() => queue.QueuedRecords > 0, "the export to be queued");
+        await Eventually.Until(() => queue.QueuedRecords > 0, "the export to be queued");
 
         try
         {
@@ -127,16 +128,6 @@ public sealed class OtlpGrpcRetentionTests
         GC.WaitForPendingFinalizers();
         GC.Collect();
         return reference.IsAlive;
-    }
-
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        using var timeout = new CancellationTokenSource(Patience);
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token).ContinueWith(t => t.IsCanceled
-                ? throw new TimeoutException($"gave up waiting for {what}") : t, TaskScheduler.Default).Unwrap();
-        }
     }
 
     /// <summary>
