@@ -79,6 +79,7 @@ internal sealed class OtlpGrpcTraceRequest(TraceRequestInput input, byte[] rente
     {
         if (Interlocked.Exchange(ref _rented, null) is { } buffer)
         {
+            Input.Dispose();
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }

@@ -62,10 +62,16 @@ internal sealed class TracesSignal(SpanMapper mapper) : OtlpSignal
     /// Protobuf is read from the body's bytes by <see cref="OtlpTraceWireReader"/> (no Google.Protobuf objects, #21);
     /// OTLP/JSON is parsed by Google.Protobuf and reaches the same mapping through <see cref="TraceRequestInput"/>.
     /// </summary>
-    public override MappingResult Decode(ReadOnlyMemory<byte> body, OtlpEncoding encoding, string? forcedTenant = null) =>
-        encoding == OtlpEncoding.Json
-            ? mapper.Map(OtlpJson.Parse<ExportTraceServiceRequest>(body.Span), forcedTenant)
-            : mapper.Map(ReadProtobuf(body, "request body is not a valid protobuf ExportTraceServiceRequest: "), forcedTenant);
+    public override MappingResult Decode(ReadOnlyMemory<byte> body, OtlpEncoding encoding, string? forcedTenant = null)
+    {
+        if (encoding == OtlpEncoding.Json)
+        {
+            return mapper.Map(OtlpJson.Parse<ExportTraceServiceRequest>(body.Span), forcedTenant);
+        }
+
+        using var request = ReadProtobuf(body, "request body is not a valid protobuf ExportTraceServiceRequest: ");
+        return mapper.Map(request, forcedTenant);
+    }
 
     /// <summary>A request already read from its bytes (OTLP/gRPC's marshaller).</summary>
     public MappingResult Map(TraceRequestInput request, string? forcedTenant) => mapper.Map(request, forcedTenant);

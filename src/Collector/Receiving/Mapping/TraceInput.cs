@@ -11,10 +11,13 @@ namespace PerfOtel.Collector.Receiving.Mapping;
 /// read by <see cref="OtlpTraceWireReader"/> (OTLP/HTTP protobuf, OTLP/gRPC) or Google.Protobuf's object graph
 /// (OTLP/JSON, tests). One mapping over both: the rules live in the mapper, the two decoders only say where each field is.
 /// </summary>
-internal sealed class TraceRequestInput(List<SpanInput> spans)
+internal sealed class TraceRequestInput(List<SpanInput> spans, IDisposable? pooled = null) : IDisposable
 {
     /// <summary>Every span of the request, in the request's order.</summary>
     public List<SpanInput> Spans { get; } = spans;
+
+    /// <summary>Gives pooled memory back (the wire reader's attribute entries): call once the request is mapped.</summary>
+    public void Dispose() => pooled?.Dispose();
 
     public static TraceRequestInput From(ExportTraceServiceRequest request)
     {
