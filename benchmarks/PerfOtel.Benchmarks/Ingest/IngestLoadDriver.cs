@@ -39,6 +39,10 @@ public static class IngestLoadDriver
     private const int FlatToSeconds = 300;
     private const double FlatMargin = 0.10;
 
+    /// <summary>GC limits a shell may export for builds and tests that must not reach the measured collector unasked.</summary>
+    private static readonly string[] InheritedGcLimits =
+        ["DOTNET_GCHeapHardLimit", "DOTNET_GCHeapHardLimitPercent", "DOTNET_GCHeapHardLimitSOH", "DOTNET_GCHeapHardLimitLOH"];
+
     /// <summary>
     /// The collector's environment as its container image sets it (src/Collector/Dockerfile), unless
     /// <c>--collector-env</c> says otherwise: glibc reads <c>MALLOC_ARENA_MAX</c> only at process start.
@@ -219,6 +223,19 @@ public static class IngestLoadDriver
         foreach (var (name, value) in options.CollectorEnvironment)
         {
             environment[name] = value;
+        }
+
+        // A heap limit exported in the shell for builds and tests (DOTNET_GCHeapHardLimit) would reach the collector
+        // through the inherited environment and change its GC: the collector runs with its image's settings unless
+        // --collector-env sets one. The driver's own GC read its settings at start, so clearing them here only
+        // changes what the collector inherits.
+        foreach (var name in InheritedGcLimits)
+        {
+            if (!environment.ContainsKey(name) && Environment.GetEnvironmentVariable(name) is not null)
+            {
+                Console.Error.WriteLine($"ingest-load: {name} from the shell is not passed to the collector (set it with --collector-env to measure it)");
+                Environment.SetEnvironmentVariable(name, null);
+            }
         }
 
         var process = ExternalProcess.Start("dotnet", arguments, environment, Path.GetDirectoryName(assembly));
@@ -487,8 +504,9 @@ internal sealed record IngestLoadOptions(int Duration, int Concurrency, string E
                            [--rate SPANS_PER_SECOND] [--interval 5]
                            [--collector-env NAME=VALUE,NAME=VALUE] [--collector PATH/TO/PerfOtel.Collector.dll]
                            [--trace-ids sequential|random] [--keep-data DIRECTORY]
-          --trace-ids  sequential (default): each trace id starts with a counter, so the store's trace-keyed B-trees grow
-                       at their right edge; random: the counter scrambled, ids spread like real SDKs' random ids
+          --trace-ids  random (default): the counter scrambled, ids spread like real SDKs' random ids; sequential: each
+                       trace id starts with a counter, so the store's trace-keyed B-trees grow at their right edge (every
+                       figure before 2026-12-03 10:00 UTC was taken that way)
           --keep-data  the SQLite data directory to use and keep after the run (for sqlite3 and dbstat), instead of a
                        temporary one
         """;
@@ -529,7 +547,7 @@ internal sealed record IngestLoadOptions(int Duration, int Concurrency, string E
             values.GetValueOrDefault("connection"),
             ParseEnvironment(values.GetValueOrDefault("collector-env")),
             values.TryGetValue("collector", out var collector) ? Path.GetFullPath(collector) : null,
-            OneOf(values, "trace-ids", "sequential", "sequential", "random"),
+            OneOf(values, "trace-ids", "random", "sequential", "random"),
             values.TryGetValue("keep-data", out var keep) ? Path.GetFullPath(keep) : null);
         if (options.Transport == "grpc" && options.Encoding == "json")
         {
