@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Derived;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Derived.Coordination;
-using PerfOtel.Collector.Hosting;
 using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Ingest;

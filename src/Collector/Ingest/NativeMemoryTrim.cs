@@ -1,8 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
-using PerfOtel.Collector.Ingest;
 
-namespace PerfOtel.Collector.Hosting;
+namespace PerfOtel.Collector.Ingest;
 
 /// <summary>
 /// glibc's <c>malloc_trim(0)</c>: hands the whole free pages inside the malloc arenas back to the kernel. glibc returns

@@ -9,7 +9,7 @@ using PerfOtel.Collector.Hosting;
 using PerfOtel.Collector.Ingest;
 using PerfOtel.Collector.Tests.Otlp.Support;
 
-namespace PerfOtel.Collector.Tests.Hosting;
+namespace PerfOtel.Collector.Tests.Ingest;
 
 /// <summary>
 /// The malloc arenas' free pages are handed back to the kernel every <c>Ingest:NativeMemoryTrimInterval</c>
