@@ -72,6 +72,20 @@ public abstract partial class ExecutionStoreContract
         await AssertRunTokensAsync(i.SpanId, 1200);
     }
 
+    /// <summary>A provider call's row as a database before migration 12 stores it (owner: its invocation or parent).</summary>
+    private string InsertCall(ProviderCall c) => Insert("provider_calls", Columns.ProviderCallInsert, c.Tenant, c.TraceId, c.SpanId,
+        c.ParentSpanId, c.InvocationSpanId, c.InvocationSpanId ?? c.ParentSpanId, c.AgentName, c.Operation, c.Provider,
+        c.RequestModel, c.ResponseModel, c.StartTime, c.DurationSeconds, c.Tokens.Input, c.Tokens.Output,
+        c.Tokens.CacheRead, c.Tokens.CacheCreation, c.Tokens.Reasoning, c.CostUsd, c.UnpricedTokens, c.Attempt,
+        c.FallbackFrom, c.FallbackReason, c.ErrorType, c.SampleWeight);
+
+    /// <summary>An invocation's row with the call summary of one stored call of <paramref name="callTokens"/> tokens.</summary>
+    private string InsertRunWithOneCall(AgentInvocation j, long callTokens) => Insert("invocations", Columns.Invocation + ", " + CallTotals.ColumnNames,
+        j.Tenant, j.TraceId, j.SpanId, j.ParentSpanId, j.ServiceName, j.AgentName, j.AgentId, j.AgentType, j.TaskId, j.TaskType,
+        j.JobId, j.ConversationId, j.Experiment, j.Variant, j.StartTime, j.DurationSeconds, j.Outcome, j.ErrorType, j.Confidence,
+        j.Quality, j.Tokens.Input, j.Tokens.Output, j.Tokens.CacheRead, j.Tokens.CacheCreation, j.Tokens.Reasoning,
+        j.CostUsd, j.AttributesJson, j.SampleWeight, 1, callTokens, 0, 0, 0);
+
     [Fact]
     public async Task Migration12_RecordsTheOwnersOfCallsStoredBeforeTheirInvocation()
     {
@@ -80,16 +94,7 @@ public abstract partial class ExecutionStoreContract
         var waiting = Call(i.TraceId, parent: i.SpanId, tokens: 4200);
         var j = TestRecords.Invocation(start: i.StartTime.AddSeconds(1)) with { Confidence = null, Quality = null };
         var ofJ = Call(j.TraceId, parent: j.SpanId, tokens: 900) with { InvocationSpanId = j.SpanId };
-        string InsertCall(ProviderCall c) => Insert("provider_calls", Columns.ProviderCallInsert, c.Tenant, c.TraceId, c.SpanId,
-            c.ParentSpanId, c.InvocationSpanId, c.InvocationSpanId ?? c.ParentSpanId, c.AgentName, c.Operation, c.Provider,
-            c.RequestModel, c.ResponseModel, c.StartTime, c.DurationSeconds, c.Tokens.Input, c.Tokens.Output,
-            c.Tokens.CacheRead, c.Tokens.CacheCreation, c.Tokens.Reasoning, c.CostUsd, c.UnpricedTokens, c.Attempt,
-            c.FallbackFrom, c.FallbackReason, c.ErrorType, c.SampleWeight);
-        var insertJ = Insert("invocations", Columns.Invocation + ", " + CallTotals.ColumnNames, j.Tenant, j.TraceId, j.SpanId,
-            j.ParentSpanId, j.ServiceName, j.AgentName, j.AgentId, j.AgentType, j.TaskId, j.TaskType, j.JobId,
-            j.ConversationId, j.Experiment, j.Variant, j.StartTime, j.DurationSeconds, j.Outcome, j.ErrorType, j.Confidence,
-            j.Quality, j.Tokens.Input, j.Tokens.Output, j.Tokens.CacheRead, j.Tokens.CacheCreation, j.Tokens.Reasoning,
-            j.CostUsd, j.AttributesJson, j.SampleWeight, 1, 900, 0, 0, 0);
+        var insertJ = InsertRunWithOneCall(j, callTokens: 900);
         await Store.DisposeAsync();
         Store = await RecreateAtSchemaVersionAsync(11, string.Join(";\n", InsertCall(waiting), InsertCall(ofJ), insertJ));
 
@@ -113,16 +118,7 @@ public abstract partial class ExecutionStoreContract
         var stayingUnderX = Call(i.TraceId, parent: x, tokens: 400);
         var j = TestRecords.Invocation(start: i.StartTime.AddSeconds(1)) with { Confidence = null, Quality = null };
         var ofJ = Call(j.TraceId, parent: j.SpanId, tokens: 900) with { InvocationSpanId = j.SpanId };
-        string InsertCall(ProviderCall c) => Insert("provider_calls", Columns.ProviderCallInsert, c.Tenant, c.TraceId, c.SpanId,
-            c.ParentSpanId, c.InvocationSpanId, c.InvocationSpanId ?? c.ParentSpanId, c.AgentName, c.Operation, c.Provider,
-            c.RequestModel, c.ResponseModel, c.StartTime, c.DurationSeconds, c.Tokens.Input, c.Tokens.Output,
-            c.Tokens.CacheRead, c.Tokens.CacheCreation, c.Tokens.Reasoning, c.CostUsd, c.UnpricedTokens, c.Attempt,
-            c.FallbackFrom, c.FallbackReason, c.ErrorType, c.SampleWeight);
-        var insertJ = Insert("invocations", Columns.Invocation + ", " + CallTotals.ColumnNames, j.Tenant, j.TraceId, j.SpanId,
-            j.ParentSpanId, j.ServiceName, j.AgentName, j.AgentId, j.AgentType, j.TaskId, j.TaskType, j.JobId,
-            j.ConversationId, j.Experiment, j.Variant, j.StartTime, j.DurationSeconds, j.Outcome, j.ErrorType, j.Confidence,
-            j.Quality, j.Tokens.Input, j.Tokens.Output, j.Tokens.CacheRead, j.Tokens.CacheCreation, j.Tokens.Reasoning,
-            j.CostUsd, j.AttributesJson, j.SampleWeight, 1, 900, 0, 0, 0);
+        var insertJ = InsertRunWithOneCall(j, callTokens: 900);
         await Store.DisposeAsync();
         Store = await RecreateAtSchemaVersionAsync(11, string.Join(";\n",
             InsertCall(retried), InsertCall(fellBack), InsertCall(movedFromX), InsertCall(stayingUnderX), InsertCall(ofJ), insertJ));
