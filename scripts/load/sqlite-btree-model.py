@@ -13,7 +13,12 @@ then the WAL truncated), the pages the checkpoints copied into the database file
 
 VARIANT is a '+'-joined list of: as-is; owner-index (adds (tenant, trace_id, owner_span_id) on provider_calls);
 no-owner-index; calls-without-rowid, tools-without-rowid (the table clustered on its primary key); sequential (trace ids
-from a counter, as ingest-load's default: every trace-keyed B-tree written at its right edge); page-NNNN (page size).
+from a counter, as ingest-load's default: every trace-keyed B-tree written at its right edge); page-NNNN (page size);
+shared-identity (the three span tables without primary keys, and one identity B-tree (tenant, trace_id, span_id, kind)
+WITHOUT ROWID written for every span of every table: one random leaf page per trace instead of three); no-pk (the three
+span tables without primary keys and nothing in their place: the floor every trace-keyed B-tree is above, not a schema
+the store could use, since it keeps neither exactly-once nor reads by trace); blob-ids (trace and span ids stored as
+16- and 8-byte blobs instead of 32- and 16-character hex text).
 """
 import os
 import random
@@ -51,6 +56,11 @@ for table, option in (('provider_calls', 'calls-without-rowid'), ('tool_calls', 
         statements = [s + ' WITHOUT ROWID' if re.match(rf'CREATE TABLE (IF NOT EXISTS )?"?{table}"? ', s) else s
                       for s in statements]
 
+if 'shared-identity' in options or 'no-pk' in options:
+    statements = [re.sub(r',\s*PRIMARY KEY \([^)]*\)\s*\)', '\n)', s) if re.match(r'CREATE TABLE (IF NOT EXISTS )?"?(invocations|provider_calls|tool_calls)"? ', s) else s
+                  for s in statements]
+if 'shared-identity' in options:
+    statements.append('CREATE TABLE span_identity (tenant TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, kind INTEGER NOT NULL, PRIMARY KEY (tenant, trace_id, span_id)) WITHOUT ROWID')
 path = f'/tmp/sqlite-btree-model-{os.getpid()}.db'
 db = sqlite3.connect(path, isolation_level=None)
 db.execute(f'PRAGMA page_size = {page}')
@@ -70,12 +80,14 @@ def batch(spans_wanted):
         inv, inv_calls, inv_tools = templates[random.randrange(len(templates))]
         counter[0] += 1
         trace = f'{counter[0]:016x}' + os.urandom(8).hex() if 'sequential' in options else os.urandom(16).hex()
+        if 'blob-ids' in options:
+            trace = bytes.fromhex(trace)
         spans_of = {}
 
         def span(old):
             if not old:
                 return old
-            return spans_of.setdefault(old, os.urandom(8).hex())
+            return spans_of.setdefault(old, os.urandom(8) if 'blob-ids' in options else os.urandom(8).hex())
 
         clock[0] += 150
         row = list(inv)
@@ -96,6 +108,9 @@ def batch(spans_wanted):
 def commit():
     calls, invocations, tools, spans = batch(commit_spans)
     db.execute('BEGIN')
+    if 'shared-identity' in options:
+        db.executemany('INSERT INTO span_identity VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+                       [(r[0], r[1], r[2], k) for k, rows in ((0, calls), (1, invocations), (2, tools)) for r in rows])
     db.executemany(inserts['provider_calls'], calls)
     db.executemany(inserts['invocations'], invocations)
     db.executemany(inserts['tool_calls'], tools)
