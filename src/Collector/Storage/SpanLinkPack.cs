@@ -23,6 +23,8 @@ internal static class SpanLinkPack
 {
     private const byte Version = 1;
 
+    private static readonly SearchValues<char> LowerHexDigits = SearchValues.Create("0123456789abcdef");
+
     /// <summary>
     /// The links grouped by <see cref="SpanLink.SeenAt"/> (a write's links share one, except links seen again that keep
     /// their first sighting), each group in batch order, groups in the order their first link came.
@@ -197,19 +199,10 @@ internal static class SpanLinkPack
     /// <summary>Lowercase hex of whole bytes, as OpenTelemetry ids are written: stored as the bytes, read back the same.</summary>
     private static bool IsLowerHex(string value)
     {
-        if (value.Length == 0 || value.Length % 2 != 0)
-        {
-            return false;
-        }
-        foreach (var c in value)
-        {
-            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
-            {
-                return false;
-            }
-        }
-        return true;
+        // Vectorised: every span's link has two or three ids to check (cpu21, #21).
+        return value.Length != 0 && value.Length % 2 == 0 && !value.AsSpan().ContainsAnyExcept(LowerHexDigits);
     }
+
 
     private static void WriteNumber(ArrayBufferWriter<byte> writer, ulong value)
     {

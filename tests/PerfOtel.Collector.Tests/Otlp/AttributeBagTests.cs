@@ -1,5 +1,7 @@
+using Google.Protobuf;
 using Google.Protobuf.Collections;
 using OpenTelemetry.Proto.Common.V1;
+using OpenTelemetry.Proto.Trace.V1;
 using PerfOtel.Collector.Receiving.Mapping;
 
 namespace PerfOtel.Collector.Tests.Otlp;
@@ -79,6 +81,57 @@ public sealed class AttributeBagTests
         Assert.Equal(1500, tokens);
         // The bag itself (a header and two references: 32 bytes); a dictionary over seven keys took about 400.
         Assert.True(allocated <= 64, $"reading a 7-attribute span allocated {allocated} bytes");
+    }
+
+    /// <summary>
+    /// The wire reader's bag answers a key the span does not carry from a filter of its keys' lengths and last bytes,
+    /// and compares only the entries of the key's length (cpu21): every key, present or absent, must read as the
+    /// decoded list reads it, absent keys that share a present key's length and last byte (the filter lets them
+    /// through to the comparison), keys without a value, repeated keys, an empty key and non-ASCII keys included.
+    /// </summary>
+    [Fact]
+    public void TheWireReadersBag_ReadsEveryKeyAsTheDecodedList()
+    {
+        var attributes = new RepeatedField<KeyValue>
+        {
+            new KeyValue { Key = "gen_ai.operation.name", Value = new AnyValue { StringValue = "chat" } },
+            new KeyValue { Key = "gen_ai.usage.input_tokens", Value = new AnyValue { IntValue = 1200 } },
+            new KeyValue { Key = "gen_ai.usage.output_tokens", Value = new AnyValue { StringValue = "300" } },
+            new KeyValue { Key = "gen_ai.usage.output_tokens", Value = new AnyValue { IntValue = 7 } },
+            new KeyValue { Key = "perfotel.cost_usd", Value = new AnyValue { DoubleValue = 0.25 } },
+            new KeyValue { Key = "valueless" },
+            new KeyValue { Key = "valueless", Value = new AnyValue { BoolValue = true } },
+            new KeyValue { Key = "only.valueless" },
+            new KeyValue { Key = string.Empty, Value = new AnyValue { StringValue = "empty key" } },
+            new KeyValue { Key = "modèle", Value = new AnyValue { StringValue = "gpt-4o" } },
+            new KeyValue { Key = "é", Value = new AnyValue { IntValue = 5 } },
+        };
+        var wire = OtlpTraceWireReader.EventAttributes(new Span.Types.Event { Name = "e", Attributes = { attributes } }.ToByteArray());
+        var decoded = AttributeBag.From(attributes);
+
+        string[] asked =
+        [
+            .. attributes.Select(a => a.Key),
+            // The same length and last byte as a present key (the filter's bit is set): found only by comparing.
+            "gen_ai.usage.inpux_tokens", "gen_ai.usage.prompt_tokens", "gen_ai.usage.outpub_tokens",
+            // Absent keys of other shapes, the ASCII prefix of a non-ASCII key, and keys longer than any present.
+            "gen_ai.agent.name", "perfotel.tenant", "mod", "modele", "modèles", "e", "ée", "x", "valueles",
+            "gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.output_tokens.extra",
+        ];
+        foreach (var key in asked)
+        {
+            Assert.Equal(decoded.Contains(key), wire.Contains(key));
+            Assert.Equal(decoded.String(key), wire.String(key));
+            Assert.Equal(decoded.Long(key), wire.Long(key));
+            Assert.Equal(decoded.Double(key), wire.Double(key));
+        }
+
+        Assert.Equal("300", wire.String("gen_ai.usage.output_tokens"));
+        Assert.Equal("true", wire.String("valueless"));
+        Assert.False(wire.Contains("only.valueless"));
+        Assert.Equal("gpt-4o", wire.String("modèle"));
+        Assert.Equal("empty key", wire.String(string.Empty));
+        Assert.False(wire.Contains("gen_ai.usage.inpux_tokens"));
     }
 
     private static long Read(AttributeBag bag) =>

@@ -815,6 +815,26 @@ internal sealed class WireAttributes(ReadOnlyMemory<byte> buffer, int capacity =
 
     public ReadOnlySpan<byte> KeySpan(int index) => buffer.Span.Slice(_items[index].KeyStart, _items[index].KeyLength);
 
+    /// <summary>The request's bytes, which every entry's offsets index.</summary>
+    public ReadOnlySpan<byte> Bytes => buffer.Span;
+
+    /// <summary>The <see cref="Utf8Key.FilterBit"/> of every entry that has a value, or-ed together.</summary>
+    public ulong KeyFilter(int start, int count)
+    {
+        var bytes = buffer.Span;
+        var filter = 0UL;
+        for (var i = start; i < start + count; i++)
+        {
+            ref readonly var entry = ref _items[i];
+            if (entry.HasValue)
+            {
+                filter |= Utf8Key.FilterBit(entry.KeyLength, entry.KeyLength == 0 ? (byte)0 : bytes[entry.KeyStart + entry.KeyLength - 1]);
+            }
+        }
+
+        return filter;
+    }
+
     public string Key(int index) => Encoding.UTF8.GetString(KeySpan(index));
 
     public string StringValue(int index)

@@ -144,6 +144,12 @@ internal readonly struct SpanEventInput
 /// <summary>A known key (a C# constant) compared with a key's UTF-8 bytes, without decoding them.</summary>
 internal static class Utf8Key
 {
+    /// <summary>
+    /// One of 64 bits for a key of <paramref name="length"/> UTF-8 bytes ending in <paramref name="last"/>: keys that
+    /// differ in either mostly take different bits (the conventions' names share their prefixes, not their ends).
+    /// </summary>
+    public static ulong FilterBit(int length, byte last) => 1UL << (int)(((uint)length * 0x9E3779B1u ^ last * 0x85EBCA6Bu) >> 26);
+
     public static bool Matches(ReadOnlySpan<byte> utf8, string key)
     {
         // Every UTF-16 unit takes at least one UTF-8 byte: the lengths are equal exactly when the key is ASCII.
