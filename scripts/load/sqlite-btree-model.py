@@ -12,7 +12,8 @@ then the WAL truncated), the pages the checkpoints copied into the database file
   python3 scripts/load/sqlite-btree-model.py DB VARIANT [PREFILL=600000] [COMMITS=30] [CACHE_KIB=16384]
 
 VARIANT is a '+'-joined list of: as-is; owner-index (adds (tenant, trace_id, owner_span_id) on provider_calls);
-no-owner-index; calls-without-rowid, tools-without-rowid (the table clustered on its primary key); sequential (trace ids
+no-owner-index; no-agent-indexes (without the (tenant, agent, time) indexes of provider_calls and evaluations, as
+SQLite's migration 16); calls-without-rowid, tools-without-rowid (the table clustered on its primary key); sequential (trace ids
 from a counter, as ingest-load's default: every trace-keyed B-tree written at its right edge); page-NNNN (page size).
 """
 import os
@@ -46,6 +47,9 @@ if 'owner-index' in options and not any('ix_provider_calls_owner' in s for s in 
     statements.append('CREATE INDEX ix_provider_calls_owner ON provider_calls (tenant, trace_id, owner_span_id)')
 if 'no-owner-index' in options:
     statements = [s for s in statements if 'ix_provider_calls_owner' not in s]
+if 'no-agent-indexes' in options:
+    statements = [s for s in statements
+                  if 'ix_provider_calls_tenant_agent_start' not in s and 'ix_evaluations_tenant_agent_time' not in s]
 for table, option in (('provider_calls', 'calls-without-rowid'), ('tool_calls', 'tools-without-rowid')):
     if option in options:
         statements = [s + ' WITHOUT ROWID' if re.match(rf'CREATE TABLE (IF NOT EXISTS )?"?{table}"? ', s) else s
