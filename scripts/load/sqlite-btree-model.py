@@ -12,13 +12,14 @@ then the WAL truncated), the pages the checkpoints copied into the database file
   python3 scripts/load/sqlite-btree-model.py DB VARIANT [PREFILL=600000] [COMMITS=30] [CACHE_KIB=16384]
 
 VARIANT is a '+'-joined list of: as-is; owner-index (adds (tenant, trace_id, owner_span_id) on provider_calls);
-no-owner-index; calls-without-rowid, tools-without-rowid (the table clustered on its primary key); sequential (trace ids
-from a counter, as ingest-load's default: every trace-keyed B-tree written at its right edge); page-NNNN (page size);
-shared-identity (the three span tables without primary keys, and one identity B-tree (tenant, trace_id, span_id, kind)
-WITHOUT ROWID written for every span of every table: one random leaf page per trace instead of three); no-pk (the three
-span tables without primary keys and nothing in their place: the floor every trace-keyed B-tree is above, not a schema
-the store could use, since it keeps neither exactly-once nor reads by trace); blob-ids (trace and span ids stored as
-16- and 8-byte blobs instead of 32- and 16-character hex text).
+no-owner-index; no-agent-indexes (without the (tenant, agent, time) indexes of provider_calls and evaluations, as
+SQLite's migration 16); calls-without-rowid, tools-without-rowid (the table clustered on its primary key); sequential
+(trace ids from a counter: every trace-keyed B-tree written at its right edge); page-NNNN (page size); shared-identity
+(the three span tables without primary keys, and one identity B-tree (tenant, trace_id, span_id, kind) WITHOUT ROWID
+written for every span of every table: one random leaf page per trace instead of three); no-pk (the three span tables
+without primary keys and nothing in their place: the floor every trace-keyed B-tree is above, not a schema the store
+could use, since it keeps neither exactly-once nor reads by trace); blob-ids (trace and span ids stored as 16- and
+8-byte blobs instead of 32- and 16-character hex text).
 """
 import os
 import random
@@ -51,6 +52,9 @@ if 'owner-index' in options and not any('ix_provider_calls_owner' in s for s in 
     statements.append('CREATE INDEX ix_provider_calls_owner ON provider_calls (tenant, trace_id, owner_span_id)')
 if 'no-owner-index' in options:
     statements = [s for s in statements if 'ix_provider_calls_owner' not in s]
+if 'no-agent-indexes' in options:
+    statements = [s for s in statements
+                  if 'ix_provider_calls_tenant_agent_start' not in s and 'ix_evaluations_tenant_agent_time' not in s]
 for table, option in (('provider_calls', 'calls-without-rowid'), ('tool_calls', 'tools-without-rowid')):
     if option in options:
         statements = [s + ' WITHOUT ROWID' if re.match(rf'CREATE TABLE (IF NOT EXISTS )?"?{table}"? ', s) else s

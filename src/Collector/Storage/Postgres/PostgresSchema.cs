@@ -310,6 +310,11 @@ internal static class PostgresSchema
             """),
         // The same number as SQLite's (15), where it adds nothing: SQLite compares text by its bytes already.
         new(15, "cheaper ingest: trace and span ids compared by their bytes (COLLATE \"C\"), not by the database's collation; no index on provider calls or evaluations by (tenant, agent, time), which no read uses", IdsInByteOrder),
+        // The same number as SQLite's (16), which drops the two (tenant, agent, time) indexes this store dropped in its
+        // migration 15: nothing to add here.
+        new(16, "no index on provider calls or evaluations by (tenant, agent, time) on SQLite (PostgreSQL dropped them in 15)", """
+            SELECT 1;
+            """),
     ];
 
     /// <summary>

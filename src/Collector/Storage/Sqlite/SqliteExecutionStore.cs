@@ -366,12 +366,23 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         return (sql, filter);
     }
 
+    /// <summary>
+    /// The read of provider calls, tool calls or evaluations in time order (also checked by a test for a plan that
+    /// streams rather than sorts): each table's time index gives that order, and the tenant and agent are tested on
+    /// each row of its range (none of the three is indexed by tenant and agent since migration 16).
+    /// </summary>
+    internal static (string Sql, QueryFilter Filter) RecordsCommand(string table, string columns, string timeColumn,
+        InvocationQuery query)
+    {
+        var filter = Filter(query, "", timeColumn, byTime: true);
+        return ($"SELECT {columns} FROM {table} {filter.Where} ORDER BY {timeColumn}, rowid {filter.Limit}", filter);
+    }
+
     public async IAsyncEnumerable<ProviderCall> ReadProviderCallsAsync(InvocationQuery query,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var filter = Filter(query, "", "start_time");
-        var sql = $"SELECT {Columns.ProviderCall} FROM provider_calls {filter.Where} ORDER BY start_time, rowid {filter.Limit}";
+        var (sql, filter) = RecordsCommand("provider_calls", Columns.ProviderCall, "start_time", query);
         await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
         {
             yield return RecordReader.ProviderCall(reader, 0, SqliteRecordReader.Time);
@@ -382,8 +393,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var filter = Filter(query, "", "time");
-        var sql = $"SELECT {Columns.Evaluation} FROM evaluations {filter.Where} ORDER BY time, rowid {filter.Limit}";
+        var (sql, filter) = RecordsCommand("evaluations", Columns.Evaluation, "time", query);
         await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
         {
             yield return RecordReader.Evaluation(reader, 0, SqliteRecordReader.Time);
@@ -415,8 +425,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var filter = Filter(query, "", "start_time");
-        var sql = $"SELECT {Columns.ToolCall} FROM tool_calls {filter.Where} ORDER BY start_time, rowid {filter.Limit}";
+        var (sql, filter) = RecordsCommand("tool_calls", Columns.ToolCall, "start_time", query);
         await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
         {
             yield return RecordReader.ToolCall(reader, 0, SqliteRecordReader.Time);
@@ -637,19 +646,23 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             (long)reader.GetDouble(rollUp + 7), feedback);
     }
 
-    private static QueryFilter Filter(InvocationQuery query, string alias, string timeColumn)
+    // byTime: the table's only index in the read's order is its time index (provider calls, tool calls, evaluations:
+    // none is indexed by tenant and agent since migration 16), so the tenant and agent are tested on each row of its
+    // range ('+' keeps SQLite off the primary key's tenant prefix, which would sort all of a tenant's rows first).
+    private static QueryFilter Filter(InvocationQuery query, string alias, string timeColumn, bool byTime = false)
     {
         var conditions = new List<string>();
         var parameters = new List<(string, object)>();
+        var filterOnly = byTime ? "+" : "";
         if (query.Tenant is not null)
         {
-            conditions.Add($"{alias}tenant = $tenant");
+            conditions.Add($"{filterOnly}{alias}tenant = $tenant");
             parameters.Add(("$tenant", query.Tenant));
         }
 
         if (query.AgentName is not null)
         {
-            conditions.Add($"{alias}agent_name = $agent");
+            conditions.Add($"{filterOnly}{alias}agent_name = $agent");
             parameters.Add(("$agent", query.AgentName));
         }
 

@@ -449,9 +449,19 @@ internal static class SqliteSchema
             DROP INDEX IF EXISTS ix_provider_calls_owner;
             """),
         // The same number as PostgreSQL's migration 15, which compares ids by their bytes and drops two indexes no read
-        // uses there: SQLite compares text by its bytes already (BINARY), and keeps its indexes (docs/collector/storage.md).
+        // uses there: SQLite compares text by its bytes already (BINARY), and kept its indexes then (migration 16 drops them;
+        // docs/collector/storage.md).
         new(15, "ids compared by their bytes and two unread indexes dropped (PostgreSQL only: SQLite compares text by its bytes already)", """
             SELECT 1;
+            """),
+        // The same number as PostgreSQL's (16, a no-op there: its migration 15 dropped the same two). Every provider call
+        // and evaluation wrote an entry keyed (tenant, agent, time) that no statement reads: the start-up replay and
+        // retention take the time indexes, a trace's read and the writer's probes the primary key, the owner reads its
+        // (tenant, trace_id) prefix; a tenant's read through the store interface takes the time index with the tenant as
+        // a filter (docs/collector/storage.md, the plans checked). Dropping an index keeps every row and takes no time.
+        new(16, "cheaper ingest: no index on provider calls or evaluations by (tenant, agent, time), which no read uses", """
+            DROP INDEX IF EXISTS ix_provider_calls_tenant_agent_start;
+            DROP INDEX IF EXISTS ix_evaluations_tenant_agent_time;
             """),
     ];
 }

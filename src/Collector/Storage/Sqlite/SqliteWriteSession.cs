@@ -95,8 +95,7 @@ internal sealed class SqliteWriteSession : IDisposable
             """);
         _joinFeedback = Prepare("UPDATE feedback SET invocation_trace_id = $p2, invocation_span_id = $p3 WHERE tenant = $p0 AND feedback_id = $p1");
         _selectInvocationBySpan = Prepare($"SELECT {Columns.Invocation} FROM invocations WHERE trace_id = $p0 AND span_id = $p1 AND tenant = $p2");
-        // The latest invocation of a task: a retried task is judged by its last attempt.
-        _selectInvocationByTask = Prepare($"SELECT {Columns.Invocation} FROM invocations WHERE tenant = $p0 AND task_id = $p1 ORDER BY start_time DESC LIMIT 1");
+        _selectInvocationByTask = Prepare(InvocationByTaskSql);
         RecountPending();
     }
 
@@ -536,6 +535,15 @@ internal sealed class SqliteWriteSession : IDisposable
             command.Parameters[index].Value = values[index] ?? DBNull.Value;
         }
     }
+
+    /// <summary>
+    /// The latest invocation of a task (a retried task is judged by its last attempt), for feedback that names a task.
+    /// On the task index: without statistics SQLite would rather walk the run-list index (tenant, start_time, ...)
+    /// newest first to avoid sorting, which reads every invocation of the tenant when the task is old or not stored
+    /// yet (feedback before its run), on the writer's thread (docs/collector/storage.md).
+    /// </summary>
+    internal static readonly string InvocationByTaskSql =
+        $"SELECT {Columns.Invocation} FROM invocations INDEXED BY ix_invocations_task WHERE tenant = $p0 AND task_id = $p1 ORDER BY start_time DESC LIMIT 1";
 
     private static string Placeholders(int count) =>
         string.Join(", ", Enumerable.Range(0, count).Select(index => $"$p{index}"));
