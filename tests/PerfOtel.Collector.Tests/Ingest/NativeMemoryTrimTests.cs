@@ -94,13 +94,13 @@ public sealed class NativeMemoryTrimTests
     }
 
     [Fact]
-    public async Task The_collector_runs_the_trimmer_every_10_seconds_by_default_and_takes_the_setting()
+    public async Task The_collector_runs_the_trimmer_every_2_seconds_by_default_and_takes_the_setting()
     {
         await using (var defaults = new CollectorFactory())
         {
             using var client = defaults.CreateClient();
             Assert.Contains(defaults.Services.GetServices<IHostedService>(), s => s is NativeMemoryTrimmer);
-            Assert.Equal(TimeSpan.FromSeconds(10), defaults.Services.GetRequiredService<IOptions<IngestOptions>>().Value.NativeMemoryTrimInterval);
+            Assert.Equal(TimeSpan.FromSeconds(2), defaults.Services.GetRequiredService<IOptions<IngestOptions>>().Value.NativeMemoryTrimInterval);
         }
 
         await using var configured = new CollectorFactory(new() { ["Ingest:NativeMemoryTrimInterval"] = "00:01:00" });
