@@ -10,8 +10,8 @@ namespace PerfOtel.Collector.Storage.Postgres;
 
 /// <summary>
 /// The PostgreSQL store. Each write is one transaction and one round trip: every table gets a single
-/// <c>INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING</c>, so a 100-span batch costs four statements, not
-/// a hundred. Concurrent writers each use a pooled connection; PostgreSQL's own WAL group commit batches their fsyncs.
+/// <c>INSERT ... SELECT FROM unnest(arrays)</c>, so a 100-span batch costs four statements, not a hundred (plain inserts
+/// first, redone with <c>ON CONFLICT DO NOTHING</c> when a key is already stored: <see cref="WritePartAsync"/>). Concurrent writers each use a pooled connection; PostgreSQL's own WAL group commit batches their fsyncs.
 /// </summary>
 internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStore, ISharedStore, IAlertHistoryStore
 {
