@@ -182,6 +182,76 @@ public class PostgresExecutionStoreTests(PostgresClusterFixture cluster) : Execu
         Assert.True(reader.GetBoolean(2));
     }
 
+    [Fact]
+    public async Task NewRecordsGoInWithoutSpeculativeInsertion_AndAResendIsRedoneSkippingWhatIsStored()
+    {
+        // What the server wrote for a write of new records, read back from its WAL (pg_walinspect): ON CONFLICT DO
+        // NOTHING inserts every row speculatively and confirms it with a record of its own (Heap CONFIRM); a plain
+        // insert writes none. Other tests of the collection do not run at the same time.
+        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
+        await connection.OpenAsync();
+        async Task<T> Scalar<T>(string sql, params object[] values)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            foreach (var value in values)
+            {
+                command.Parameters.AddWithValue(value);
+            }
+            return (T)(await command.ExecuteScalarAsync())!;
+        }
+
+        await Scalar<int>("CREATE EXTENSION IF NOT EXISTS pg_walinspect SCHEMA public; SELECT 1");
+        var batch = new IngestBatch();
+        foreach (var trace in Enumerable.Range(0, 20).Select(_ => TestRecords.TraceId()))
+        {
+            var invocation = TestRecords.Invocation(trace);
+            batch.Invocations.Add(invocation);
+            batch.ProviderCalls.Add(TestRecords.ProviderCall(trace, invocation.SpanId, invocation.SpanId, new TokenCounts(100, 50, 0, 0, 0), 0.1));
+            batch.ProviderCalls.Add(TestRecords.ProviderCall(trace, invocation.SpanId, invocation.SpanId, new TokenCounts(10, 5, 0, 0, 0), 0.1));
+            batch.ToolCalls.Add(TestRecords.ToolCall(trace));
+            batch.Evaluations.Add(TestRecords.Evaluation(trace, invocation.SpanId));
+        }
+
+        var store = (PostgresExecutionStore)Store;
+        var before = await Scalar<string>("SELECT pg_current_wal_lsn()::text");
+        var stored = await store.WriteAsync(batch, CancellationToken.None);
+        Task<long> ConfirmedSince(string lsn) => Scalar<long>("""
+            SELECT count(*) FROM public.pg_get_wal_records_info($1::text::pg_lsn, pg_current_wal_lsn())
+            WHERE resource_manager = 'Heap' AND record_type = 'HEAP_CONFIRM'
+            """, lsn);
+
+        Assert.Equal(0, await ConfirmedSince(before));
+        Assert.Equal(0, store.WritesRedoneSkippingStored);
+        Assert.Equal((20, 40, 20, 20),
+            (stored.Invocations.Count, stored.ProviderCalls.Count, stored.ToolCalls.Count, stored.Evaluations.Count));
+
+        // The same batch again with one new call of a stored invocation: the plain insert meets a stored key, the
+        // write is redone with ON CONFLICT DO NOTHING, and only the new call is stored, reported and summed.
+        var first = batch.Invocations[0];
+        var late = TestRecords.ProviderCall(first.TraceId, first.SpanId, first.SpanId, new TokenCounts(7, 0, 0, 0, 0), 0.1);
+        batch.ProviderCalls.Add(late);
+        before = await Scalar<string>("SELECT pg_current_wal_lsn()::text");
+        var resent = await store.WriteAsync(batch, CancellationToken.None);
+
+        // The redo inserted the late call speculatively: the WAL read above sees such records when there are some.
+        Assert.Equal(1, await ConfirmedSince(before));
+        Assert.True(store.WritesRedoneSkippingStored > 0);
+        Assert.Empty(resent.Invocations);
+        Assert.Same(late, Assert.Single(resent.ProviderCalls));
+        Assert.Empty(resent.ToolCalls);
+        Assert.Empty(resent.Evaluations);
+        Assert.NotEmpty(resent.CommitPositions);
+        await using var schema = new NpgsqlConnection(SchemaConnectionString);
+        await schema.OpenAsync();
+        await using var summary = new NpgsqlCommand("""
+            SELECT call_count, call_tokens, (SELECT count(*) FROM provider_calls) FROM invocations WHERE span_id = $1
+            """, schema);
+        summary.Parameters.AddWithValue(first.SpanId);
+        await using var reader = await summary.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((3L, 172L, 41L), (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)));
+    }
+
     [Theory]
     [InlineData("Host=db;Username=perfotel", 64)]
     [InlineData("Host=db;Username=perfotel;Max Auto Prepare=0", 0)]

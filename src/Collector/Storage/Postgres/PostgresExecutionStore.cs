@@ -10,8 +10,8 @@ namespace PerfOtel.Collector.Storage.Postgres;
 
 /// <summary>
 /// The PostgreSQL store. Each write is one transaction and one round trip: every table gets a single
-/// <c>INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING</c>, so a 100-span batch costs four statements, not
-/// a hundred. Concurrent writers each use a pooled connection; PostgreSQL's own WAL group commit batches their fsyncs.
+/// <c>INSERT ... SELECT FROM unnest(arrays)</c>, so a 100-span batch costs four statements, not a hundred (plain inserts
+/// first, redone with <c>ON CONFLICT DO NOTHING</c> when a key is already stored: <see cref="WritePartAsync"/>). Concurrent writers each use a pooled connection; PostgreSQL's own WAL group commit batches their fsyncs.
 /// </summary>
 internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStore, ISharedStore, IAlertHistoryStore
 {
@@ -120,11 +120,57 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     /// One transaction on a connection of its own: every statement of <paramref name="batch"/> in one round trip (plus
     /// one for the calls of invocations it did not insert, rarely), then the commit.
     /// </summary>
+    /// <remarks>
+    /// The records go in first with plain inserts: for a key that is not stored yet, PostgreSQL then descends each
+    /// primary key once, checking uniqueness as it inserts, where <c>ON CONFLICT DO NOTHING</c> probes the key first,
+    /// inserts the row speculatively under a lock of its own, inserts the key and writes one more WAL record to confirm
+    /// the row (docs/collector/otlp-ingest.md, "PostgreSQL towards 30 000 spans/s"). A key already stored (a resend, a
+    /// span repeated within the batch, or one committed meanwhile by a concurrent write such as another replica's)
+    /// makes the plain insert fail with a unique violation: the transaction is rolled back, nothing of it stays, and
+    /// the part is written again with <c>ON CONFLICT DO NOTHING</c>, exactly as every write was before. The primary
+    /// keys alone still decide what is new, so a record is stored and reported new once, whatever arrives twice.
+    /// </remarks>
     private async Task<(NewRecords Stored, long Position)> WritePartAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var written = await ExecuteWriteAsync(connection, transaction, batch, cancellationToken).ConfigureAwait(false);
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                return await ExecuteAndCommitAsync(connection, transaction, batch, skipStored: false, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (PostgresException error) when (IsStoredRecordKey(error))
+            {
+                await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        Interlocked.Increment(ref _writesRedoneSkippingStored);
+        await using var again = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        return await ExecuteAndCommitAsync(connection, again, batch, skipStored: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    private long _writesRedoneSkippingStored;
+
+    /// <summary>
+    /// Parts of writes that met a record already stored and were written again with <c>ON CONFLICT DO NOTHING</c>
+    /// (<see cref="WritePartAsync"/>): zero while every record is new.
+    /// </summary>
+    internal long WritesRedoneSkippingStored => Interlocked.Read(ref _writesRedoneSkippingStored);
+
+    // The tables whose primary key is a record's identity: a unique violation of one of those keys is a record stored
+    // before (or earlier in the batch), which the redo with ON CONFLICT DO NOTHING skips. Any other violation is an error.
+    private static readonly HashSet<string> RecordTables = ["invocations", "provider_calls", "tool_calls", "evaluations"];
+
+    private static bool IsStoredRecordKey(PostgresException error) =>
+        error.SqlState == PostgresErrorCodes.UniqueViolation && error.TableName is { } table && RecordTables.Contains(table)
+        && error.ConstraintName == table + "_pkey";
+
+    private async Task<(NewRecords Stored, long Position)> ExecuteAndCommitAsync(NpgsqlConnection connection,
+        NpgsqlTransaction transaction, IngestBatch batch, bool skipStored, CancellationToken cancellationToken)
+    {
+        var written = await ExecuteWriteAsync(connection, transaction, batch, skipStored, cancellationToken).ConfigureAwait(false);
         if (BeforeCommit is { } beforeCommit)
         {
             await beforeCommit(cancellationToken).ConfigureAwait(false);
@@ -134,8 +180,13 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return written;
     }
 
+    /// <summary>
+    /// The part's statements in one round trip. With <paramref name="skipStored"/> every record insert carries
+    /// <c>ON CONFLICT DO NOTHING</c> and <c>RETURNING</c> tells which rows were new; without it the inserts are plain and
+    /// fail on any key already stored, so every row they return is new.
+    /// </summary>
     private static async Task<(NewRecords Stored, long Position)> ExecuteWriteAsync(NpgsqlConnection connection,
-        NpgsqlTransaction transaction, IngestBatch batch, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, IngestBatch batch, bool skipStored, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlBatch(connection, transaction);
         // Every insert returns the keys it really stored (RETURNING skips conflicts): what is absent was stored before.
@@ -174,7 +225,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         var invocationNotNew = batch.Invocations.Count > 0 ? new bool[batch.Invocations.Count] : [];
         if (batch.ProviderCalls.Count > 0)
         {
-            command.BatchCommands.Add(InsertProviderCalls(batch.ProviderCalls, addToStoredOwners: !callsOwnedHere, batch.Invocations));
+            command.BatchCommands.Add(InsertProviderCalls(batch.ProviderCalls, addToStoredOwners: !callsOwnedHere, batch.Invocations, skipStored));
             results.Add(reader => MarkNewAsync(reader, batch.ProviderCalls, SpanKey, SpanKey, (index, inserted) =>
             {
                 stored.ProviderCall(index, inserted);
@@ -184,7 +235,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
         if (batch.Invocations.Count > 0)
         {
-            command.BatchCommands.Add(InsertInvocationsJoiningFeedback(batch.Invocations));
+            command.BatchCommands.Add(InsertInvocationsJoiningFeedback(batch.Invocations, skipStored));
             results.Add(reader => ReadNewInvocationsAsync(reader, batch.Invocations, (index, inserted) =>
             {
                 stored.Invocation(index, inserted);
@@ -194,13 +245,13 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
         if (batch.ToolCalls.Count > 0)
         {
-            command.BatchCommands.Add(InsertToolCalls(batch.ToolCalls));
+            command.BatchCommands.Add(InsertToolCalls(batch.ToolCalls, skipStored));
             results.Add(reader => MarkNewAsync(reader, batch.ToolCalls, SpanKey, SpanKey, stored.ToolCall, cancellationToken));
         }
 
         if (batch.Evaluations.Count > 0)
         {
-            command.BatchCommands.Add(InsertEvaluations(batch.Evaluations));
+            command.BatchCommands.Add(InsertEvaluations(batch.Evaluations, skipStored));
             results.Add(reader => MarkNewAsync(reader, batch.Evaluations, EvaluationKey, EvaluationKey, stored.Evaluation, cancellationToken));
         }
 
@@ -742,7 +793,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
-    private static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows)
+    private static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows, bool skipStored)
     {
         // Only invocations this statement really inserted (RETURNING skips conflicts) pick up pending feedback, so a
         // resent span never joins twice. One row per new invocation (its key), repeated for each feedback it joined.
@@ -756,7 +807,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
                     AS v({Columns.Invocation})
                 -- The summary of the invocation's own calls, this write's (inserted by the statement before) and earlier ones.
                 CROSS JOIN LATERAL ({CallSummaryOf("v")}) s
-                ON CONFLICT DO NOTHING
+                {SkipStored(skipStored)}
                 RETURNING tenant, trace_id, span_id, task_id),
             joined AS (
                 UPDATE feedback f SET invocation_trace_id = i.trace_id, invocation_span_id = i.span_id,
@@ -803,15 +854,15 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     }
 
     private static NpgsqlBatchCommand InsertProviderCalls(List<ProviderCall> rows, bool addToStoredOwners,
-        List<AgentInvocation> invocations)
+        List<AgentInvocation> invocations, bool skipStored)
     {
-        const string insert = $"""
+        var insert = $"""
             INSERT INTO provider_calls ({Columns.ProviderCallInsert})
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                 $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::float8[], $14::bigint[],
                 $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::float8[], $20::bigint[], $21::int[],
                 $22::text[], $23::text[], $24::text[], $25::float8[])
-            ON CONFLICT DO NOTHING
+            {SkipStored(skipStored)}
             """;
         // New calls of invocations stored before this statement join their summary (one update per owner), except
         // those of the batch's own invocations ($26-$28): the next statement's probe counts them where it inserts the
@@ -870,13 +921,13 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return command;
     }
 
-    private static NpgsqlBatchCommand InsertToolCalls(List<ToolCall> rows)
+    private static NpgsqlBatchCommand InsertToolCalls(List<ToolCall> rows, bool skipStored)
     {
         var command = new NpgsqlBatchCommand($"""
             INSERT INTO tool_calls ({Columns.ToolCall})
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                 $8::text[], $9::timestamptz[], $10::float8[], $11::text[], $12::float8[])
-            ON CONFLICT DO NOTHING
+            {SkipStored(skipStored)}
             RETURNING tenant, trace_id, span_id
             """);
         var p = command.Parameters;
@@ -895,13 +946,13 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return command;
     }
 
-    private static NpgsqlBatchCommand InsertEvaluations(List<EvaluationRecord> rows)
+    private static NpgsqlBatchCommand InsertEvaluations(List<EvaluationRecord> rows, bool skipStored)
     {
         var command = new NpgsqlBatchCommand($"""
             INSERT INTO evaluations ({Columns.Evaluation})
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::float8[],
                 $8::text[], $9::timestamptz[], $10::float8[])
-            ON CONFLICT DO NOTHING
+            {SkipStored(skipStored)}
             RETURNING tenant, trace_id, span_id, sequence
             """);
         var p = command.Parameters;
@@ -917,6 +968,9 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         p.Add(Array(rows, r => r.SampleWeight));
         return command;
     }
+
+    /// <summary>The record inserts' conflict clause: none on the first attempt of a write, DO NOTHING on its redo.</summary>
+    private static string SkipStored(bool skipStored) => skipStored ? "ON CONFLICT DO NOTHING" : "";
 
     private static async Task ReadNewInvocationsAsync(NpgsqlDataReader reader, List<AgentInvocation> rows,
         Action<int, bool> note, NewRecords stored, CancellationToken cancellationToken)
