@@ -161,7 +161,8 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             _logger.LogWarning("The SQLite WAL index is not in the format this collector reads; checkpoints stay inside commits");
             return;
         }
-        // Checkpoints beside the writer (SqliteCheckpointer); the writer copies only what is left at the WAL's bound.
+        // Checkpoints beside the writer (SqliteCheckpointer); the writer copies only a small remainder when it idles and
+        // what is left at the WAL's bound.
         Pragma(connection, "PRAGMA wal_autocheckpoint=0");
         _checkpointer = new SqliteCheckpointer(_writeConnectionString, _walIndex, _metrics, _logger,
             _checkpointSettings.BeforePassForTests, _checkpointSettings.BeforeCopyForTests);
