@@ -52,6 +52,12 @@ internal static partial class CollectorSelfMetrics
             output.Append(CultureInfo.InvariantCulture,
                 $"    checkpoint pages copied {{{OtherLabels(labels)}}}: {line[(line.IndexOf('}', StringComparison.Ordinal) + 1)..].Trim()}\n");
         }
+        var frames = SelfMetricCatalog.StoreWalFrames.PrometheusName;
+        foreach (var line in text.Split('\n').Where(l => l.StartsWith(frames, StringComparison.Ordinal) && !l.StartsWith(frames + "_", StringComparison.Ordinal)))
+        {
+            output.Append(CultureInfo.InvariantCulture,
+                $"    WAL frames written by the commits (each copied once by a checkpoint): {line[(line.LastIndexOf(' ') + 1)..].Trim()}\n");
+        }
         return output.ToString().TrimEnd('\n');
     }
 

@@ -29,6 +29,7 @@ public sealed class CollectorMetrics
     private readonly Histogram<double> _storeWalFlushDuration;
     private readonly Histogram<double> _storeCheckpointDuration;
     private readonly Counter<long> _storeCheckpointPages;
+    private readonly Counter<long> _storeWalFrames;
     private readonly Histogram<double> _ingestApplyDuration;
     private long _storeWalPages = -1;
     private readonly Counter<long> _recordsCommitted;
@@ -60,6 +61,7 @@ public sealed class CollectorMetrics
         _storeWalFlushDuration = Meter.HistogramOf<double>(M.StoreWalFlushDuration);
         _storeCheckpointDuration = Meter.HistogramOf<double>(M.StoreCheckpointDuration);
         _storeCheckpointPages = Meter.CounterOf<long>(M.StoreCheckpointPages);
+        _storeWalFrames = Meter.CounterOf<long>(M.StoreWalFrames);
         Meter.GaugeOf(M.StoreWalPages, ObserveWalPages);
         _ingestApplyDuration = Meter.HistogramOf<double>(M.IngestApplyDuration);
         _recordsCommitted = Meter.CounterOf<long>(M.RecordsCommitted);
@@ -213,6 +215,9 @@ public sealed class CollectorMetrics
         }
     }
 
+    /// <summary>SQLite: frames one commit appended to the WAL.</summary>
+    public void StoreWalFrames(long frames) => _storeWalFrames.Add(frames);
+
     /// <summary>SQLite: the pages in the WAL after the writer's last commit.</summary>
     public void StoreWalPages(long pages) => Interlocked.Exchange(ref _storeWalPages, pages);
 
@@ -244,6 +249,9 @@ public static class CheckpointBy
     public const string Checkpointer = "checkpointer";
     /// <summary>The writer, between two transactions, when the WAL passed its bound.</summary>
     public const string Writer = "writer";
+    /// <summary>The writer, with nothing waiting, of the few pages the checkpointer's passes left, so that its next
+    /// transaction restarts the WAL.</summary>
+    public const string WriterIdle = "writer_idle";
 }
 
 /// <summary>Values of <see cref="SelfMetricCatalog.ReasonAttribute"/>.</summary>

@@ -44,8 +44,10 @@ public static class SelfMetricCatalog
     public const string DestinationAttribute = "destination";
     /// <summary>
     /// Attribute of <see cref="StoreCheckpointDuration"/> and <see cref="StoreCheckpointPages"/>: which thread ran the
-    /// SQLite checkpoint, <c>checkpointer</c> (its own thread and connection, beside the writer) or <c>writer</c> (inside
-    /// the writer's turn, only when the WAL passed its bound because the checkpointer could not catch up).
+    /// SQLite checkpoint, <c>checkpointer</c> (its own thread and connection, beside the writer), <c>writer_idle</c> (the
+    /// writer with nothing waiting, of the few pages the passes left, so that its next transaction restarts the WAL) or
+    /// <c>writer</c> (inside the writer's turn, only when the WAL passed its bound because the checkpointer could not
+    /// catch up).
     /// </summary>
     public const string CheckpointByAttribute = "by";
 
@@ -101,6 +103,9 @@ public static class SelfMetricCatalog
     public static readonly MetricDefinition StoreCheckpointPages = Counter("perfotel.collector.store.checkpoint.pages", "{page}",
         "SQLite: WAL pages copied into the database file by checkpoints, by the thread that ran them: checkpointer or writer.",
         "perfotel_collector_store_checkpoint_pages_total", CheckpointByAttribute);
+    public static readonly MetricDefinition StoreWalFrames = Counter("perfotel.collector.store.wal.frames", "{frame}",
+        "SQLite: frames the writer's commits appended to the WAL, one per page per commit that wrote it; every one is copied once by a checkpoint, so the checkpoint pages counters add up to it.",
+        "perfotel_collector_store_wal_frames_total");
     public static readonly MetricDefinition StoreWalPages = Gauge("perfotel.collector.store.wal.pages", "long", "{page}",
         "SQLite: pages in the WAL after the writer's last commit (the WAL restarts from its beginning once a checkpoint copied all of them).",
         "perfotel_collector_store_wal_pages");
@@ -153,7 +158,7 @@ public static class SelfMetricCatalog
     [
         SpansReceived, SpansAccepted, SpansRejected, LogRecordsReceived, MetricPointsReceived, MetricPointsDropped, MetricSeries,
         Requests, GrpcRequests, MisdirectedConnections, QueueRecords, QueueBytes, StoreWriteDuration, StoreCommitDuration,
-        StoreWalFlushDuration, StoreCheckpointDuration, StoreCheckpointPages, StoreWalPages, IngestApplyDuration, RecordsCommitted,
+        StoreWalFlushDuration, StoreCheckpointDuration, StoreCheckpointPages, StoreWalFrames, StoreWalPages, IngestApplyDuration, RecordsCommitted,
         RecordsDuplicate, CardinalityOverflow, AttributionPending, AttributionResolved, AttributionExpired, AttributionLate,
         AttributionLinks, AttributionLinksEvicted,
         CardinalityTracked, DerivationLeader, DerivationLag, ReportDeliveries,

@@ -41,6 +41,7 @@ public sealed partial class MetricFamiliesTests
         ["perfotel_collector_store_wal_flush_duration_seconds"] = "recorded by the SQLite store, which this test server replaces with an in-memory one (SqliteCheckpointerTests scrapes it)",
         ["perfotel_collector_store_checkpoint_duration_seconds"] = "recorded by the SQLite store, which this test server replaces with an in-memory one (SqliteCheckpointerTests scrapes it)",
         ["perfotel_collector_store_checkpoint_pages_total"] = "recorded by the SQLite store, which this test server replaces with an in-memory one (SqliteCheckpointerTests scrapes it)",
+        ["perfotel_collector_store_wal_frames_total"] = "recorded by the SQLite store, which this test server replaces with an in-memory one (SqliteCheckpointerTests scrapes it)",
         ["perfotel_collector_store_wal_pages"] = "recorded by the SQLite store, which this test server replaces with an in-memory one (SqliteCheckpointerTests scrapes it)",
         ["perfotel_agent_calibration_error"] = "needs Analytics:CalibrationMinimumSamples samples",
         ["perfotel_agent_calibration_max_error"] = "needs Analytics:CalibrationMinimumSamples samples",

@@ -13,8 +13,10 @@ namespace PerfOtel.Collector.Tests.Storage;
 
 /// <summary>
 /// SQLite's checkpoints run beside the writer (<see cref="SqliteCheckpointer"/>), not inside a commit: the writer goes
-/// on committing while the checkpointer is held, copies what is left itself only at the WAL's bound (so the WAL stays
-/// bounded), a pass that ends between two transactions lets the next restart the WAL, and nothing committed is lost.
+/// on committing while the checkpointer is held, copies what is left itself at the WAL's bound (so the WAL stays
+/// bounded), a pass that leaves a backlog is followed by the next at once, a small remainder is copied by the idle
+/// writer so that its next transaction restarts the WAL, every frame written is counted as copied once, and nothing
+/// committed is lost.
 /// Small thresholds (tens of pages) so that a few hundred records cross them; the real fsync throughout.
 /// </summary>
 [Collection(HeavyStoreCollection.Name)]
@@ -27,19 +29,25 @@ public sealed class SqliteCheckpointerTests : IAsyncDisposable
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "perfotel-checkpoint-" + Guid.NewGuid().ToString("N"));
     private readonly ManualResetEventSlim _release = new(initialState: true);
     private readonly ManualResetEventSlim _asked = new();
+    private readonly ManualResetEventSlim _copyRelease = new(initialState: true);
+    private readonly ManualResetEventSlim _copyReached = new();
     private SqliteExecutionStore? _store;
     private int _written;
 
     private SqliteExecutionStore Store => _store!;
 
-    private async Task OpenAsync(int boundPages, CollectorMetrics? metrics = null, int pages = Pages)
+    private async Task OpenAsync(int boundPages, CollectorMetrics? metrics = null, int pages = Pages, int? remainderPages = null)
     {
         _store = new SqliteExecutionStore(_directory, fullDurability: true, logger: null, SqliteExecutionStore.DefaultCacheMiB,
             flushForTests: null, new SqliteCheckpointSettings(pages, boundPages, () =>
             {
                 _asked.Set();
                 Assert.True(_release.Wait(Eventually.Patience), "the test never released the checkpointer");
-            }), metrics);
+            }, () =>
+            {
+                _copyReached.Set();
+                Assert.True(_copyRelease.Wait(Eventually.Patience), "the test never released the checkpointer's copy");
+            }) { RemainderPages = remainderPages ?? Math.Max(1, pages / 8) }, metrics);
         await _store.InitializeAsync(CancellationToken.None);
     }
 
@@ -80,7 +88,7 @@ public sealed class SqliteCheckpointerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task ThePassOfTheWritersIdleMoment_LetsTheNextTransactionRestartTheWal_AndNothingIsLost()
+    public async Task APassThatLeftABacklog_IsFollowedByTheNextPass_AndTheTransactionAfterItRestartsTheWal_AndNothingIsLost()
     {
         const int pages = 1_200;
         await OpenAsync(boundPages: 1_000_000, pages: pages);
@@ -114,16 +122,17 @@ public sealed class SqliteCheckpointerTests : IAsyncDisposable
         await reader.DisposeAsync();
         Assert.True(Store.Wal is { } left && left.Pages - left.Copied is > 0 and < pages, "the pass of the backlog copied all or too little");
 
-        // The next commit begins with pages not copied (no restart), leaves fewer than the threshold behind and the
-        // writer with nothing waiting: it asks for the one pass of its idle moment, which copies the rest before the
-        // next transaction begins, and that transaction restarts the WAL.
+        // The next commit begins with pages not copied (no restart) and leaves fewer than the threshold behind, but more
+        // than the writer copies itself: it asks for the next pass at once (not at the next threshold), which copies
+        // the rest before the next transaction begins, and that transaction restarts the WAL.
         var before = await WriteAsync();
-        Assert.True(Store.Wal is { } behind && behind.Pages - behind.Copied < pages, "the commit left the threshold behind: not the idle pass");
-        await Eventually.Until(() => Store.CheckpointerPasses == 2, "the pass of the writer's idle moment");
+        Assert.True(Store.Wal is { } behind && behind.Pages - behind.Copied < pages, "the commit left the threshold behind");
+        await Eventually.Until(() => Store.CheckpointerPasses == 2, "the pass that follows the pass of the backlog");
         var restarted = await WriteAsync();
-        Assert.True(restarted < before, $"the transaction after the idle pass did not restart the WAL ({before} -> {restarted} pages)");
+        Assert.True(restarted < before, $"the transaction after the second pass did not restart the WAL ({before} -> {restarted} pages)");
         Assert.Equal(2, Store.CheckpointerPasses);
         Assert.Equal(0, Store.WriterCheckpoints);
+        Assert.Equal(0, Store.WriterIdleCheckpoints);
 
         // Everything committed is there after the store is closed (its last checkpoint) and opened again.
         await Store.DisposeAsync();
@@ -131,6 +140,94 @@ public sealed class SqliteCheckpointerTests : IAsyncDisposable
         await OpenAsync(boundPages: 1_000_000);
         Assert.Equal(_written, await CountAsync(Store));
     }
+
+    [Fact]
+    public async Task ASmallRemainderAfterAPass_IsCopiedByTheWriterWhenItIdles_AndItsNextTransactionRestartsTheWal()
+    {
+        const int pages = 1_200;
+        const int remainder = pages / 2;
+        await OpenAsync(boundPages: 1_000_000, pages: pages, remainderPages: remainder);
+        var wal = await WriteAsync();
+        var growth = 0L;
+        while (wal < pages - 200)
+        {
+            var next = await WriteAsync();
+            growth = Math.Max(growth, next - wal);
+            wal = next;
+        }
+        Assert.True(growth < 200, $"one write adds {growth} WAL pages: too many for this test's remainder");
+
+        // A reader's snapshot stands in for the commits made while a pass runs: the pass of the backlog copies the WAL
+        // up to it and leaves the commits after it behind, fewer pages than the remainder.
+        var reader = new SqliteConnection($"Data Source={Store.DatabasePath};Mode=ReadOnly;Pooling=False");
+        await reader.OpenAsync();
+        var snapshot = reader.BeginTransaction();
+        using (var read = reader.CreateCommand())
+        {
+            read.Transaction = snapshot;
+            read.CommandText = "SELECT count(*) FROM invocations";
+            Assert.Equal((long)_written, (long)read.ExecuteScalar()!);
+        }
+        while (await WriteAsync() < pages)
+        {
+        }
+        await Eventually.Until(() => Store.CheckpointerPasses == 1 && !Store.CheckpointerBusy, "the checkpointer's pass of the backlog");
+        snapshot.Dispose();
+        await reader.DisposeAsync();
+        Assert.True(Store.Wal is { } left && left.Pages - left.Copied is > 0 and < remainder, "the pass left nothing or more than the remainder");
+
+        // The next commit leaves the writer with nothing waiting and fewer than the remainder behind: the writer copies
+        // them itself, no second pass of the checkpointer, and its next transaction restarts the WAL.
+        var before = await WriteAsync();
+        await Eventually.Until(() => Store.WriterIdleCheckpoints == 1, "the writer's copy of the remainder in its idle moment");
+        var restarted = await WriteAsync();
+        Assert.True(restarted < before, $"the transaction after the writer's copy did not restart the WAL ({before} -> {restarted} pages)");
+        Assert.Equal(1, Store.CheckpointerPasses);
+        Assert.Equal(0, Store.WriterCheckpoints);
+        Assert.Equal(_written, await CountAsync(Store));
+    }
+
+    [Fact]
+    public async Task EveryFrameTheCommitsWrite_IsCountedAsCopiedOnce_WhenTheWriterReachesItsBoundDuringAPass()
+    {
+        await OpenAsync(BoundPages);
+        await WriteAsync();
+        await Eventually.Until(() => !Store.CheckpointerBusy, "the checkpointer idle after the first write");
+        var (written, copied, behind) = Counts();
+
+        // A pass of the checkpointer is held after it read the backfill mark and before its PRAGMA, while the writer
+        // commits on past the WAL's bound. Had the writer copied the WAL meanwhile, the pass would count those frames
+        // again from the mark it read (the pages counters read 3.3 a span where the commits write about 1.1).
+        _copyRelease.Reset();
+        var commits = 0;
+        while (!_copyReached.IsSet || Store.Wal!.Value.Pages < BoundPages)
+        {
+            await WriteAsync();
+            Assert.True(++commits < 500, "the WAL never reached its bound with the pass held");
+        }
+        // The writer is done with its last commit (at the bound it tried to copy the WAL) and no transaction began since,
+        // so nothing restarted the WAL under the held pass.
+        await Eventually.Until(() => Store.WalChecks == Store.CommittedTransactions, "the writer done with its last commit");
+        _copyRelease.Set();
+
+        // Until the WAL restarted (every frame then copied) and the checkpointer is idle again.
+        var restartedFrom = Store.Wal!.Value.Generation;
+        while (Store.Wal!.Value.Generation == restartedFrom)
+        {
+            await WriteAsync();
+            Assert.True(++commits < 1_000, "the WAL never restarted after the pass was released");
+        }
+        await Eventually.Until(() => !Store.CheckpointerBusy, "the checkpointer idle again");
+
+        // Each frame the commits wrote is either copied once or still in the WAL, not copied yet.
+        var (writtenNow, copiedNow, behindNow) = Counts();
+        Assert.Equal(writtenNow - written - (behindNow - behind), copiedNow - copied);
+        Assert.True(writtenNow - written >= BoundPages, $"only {writtenNow - written} frames written");
+        Assert.Equal(_written, await CountAsync(Store));
+    }
+
+    private (long Written, long Copied, long Behind) Counts() =>
+        (Store.WalFramesWritten, Store.CheckpointFramesCopied, Store.Wal!.Value.Pages - Store.Wal!.Value.Copied);
 
     [Fact]
     public async Task CommitsWalFlushesAndCheckpoints_AppearOnMetricsUnderTheirCatalogNames()
@@ -155,6 +252,7 @@ public sealed class SqliteCheckpointerTests : IAsyncDisposable
         Assert.Matches($"(?m)^{SelfMetricCatalog.StoreWalFlushDuration.PrometheusName}_count(\\{{[^}}]*\\}})? [1-9]", text);
         Assert.Matches($"(?m)^{SelfMetricCatalog.StoreCheckpointDuration.PrometheusName}_count\\{{[^}}]*by=\"checkpointer\"[^}}]*\\}} [1-9]", text);
         Assert.Matches($"(?m)^{SelfMetricCatalog.StoreCheckpointPages.PrometheusName}\\{{[^}}]*by=\"checkpointer\"[^}}]*\\}} [1-9]", text);
+        Assert.Matches($"(?m)^{SelfMetricCatalog.StoreWalFrames.PrometheusName}(\\{{[^}}]*\\}})? [1-9]", text);
         Assert.Matches($"(?m)^{SelfMetricCatalog.StoreWalPages.PrometheusName}(\\{{[^}}]*\\}})? [0-9]", text);
     }
 
@@ -171,12 +269,15 @@ public sealed class SqliteCheckpointerTests : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _release.Set();
+        _copyRelease.Set();
         if (_store is not null)
         {
             await _store.DisposeAsync();
         }
         _release.Dispose();
         _asked.Dispose();
+        _copyRelease.Dispose();
+        _copyReached.Dispose();
         if (Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);

@@ -18,12 +18,11 @@ namespace PerfOtel.Collector.Storage.Sqlite;
 /// </para>
 /// <para>
 /// The WAL restarts from its beginning when the writer begins a transaction with every page of it copied. A checkpoint
-/// that ends while the writer is inside its next transaction leaves that transaction's pages behind, so after each such
-/// pass the writer asks for one more at the first commit it ends with nothing waiting (its idle moment), which copies
-/// a commit or two and ends before the next transaction begins; when the writer never idles and the WAL passes its
-/// bound, the writer copies what is left itself (<see cref="Checkpoint"/> on its connection), and its next transaction
-/// restarts the WAL. So a cycle of the WAL costs two passes at most, beside the writer, where SQLite's automatic
-/// checkpoint made one inside a commit.
+/// that ends while the writer is inside its next transaction leaves that transaction's pages behind, so the writer asks
+/// for the next pass as soon as this one ended while a backlog remains: each pass copies what was committed during the
+/// one before, fewer pages each time, and once only a few commits' pages are left the writer copies them itself at its
+/// next idle moment (<see cref="CheckpointOnWriter"/>), so that its next transaction restarts the WAL. When the writer
+/// never idles and the WAL reaches its bound, the writer copies what is left there, whatever it is.
 /// </para>
 /// </remarks>
 internal sealed class SqliteCheckpointer : IDisposable
@@ -33,7 +32,10 @@ internal sealed class SqliteCheckpointer : IDisposable
     private readonly CollectorMetrics? _metrics;
     private readonly ILogger _logger;
     private readonly Action? _beforePassForTests;
+    private readonly Action? _beforeCopyForTests;
     private readonly object _gate = new();
+    // Held across each checkpoint of the store, the checkpointer's and the writer's (see Checkpoint).
+    private readonly object _copying = new();
     private readonly Thread _thread;
     private bool _requested;
     private bool _running;
@@ -45,9 +47,12 @@ internal sealed class SqliteCheckpointer : IDisposable
     /// <param name="metrics">Records each pass's duration and pages (null: none).</param>
     /// <param name="logger">Where a failed pass is reported.</param>
     /// <param name="beforePassForTests">Runs on the thread before each pass: a test can hold the checkpointer with it.</param>
+    /// <param name="beforeCopyForTests">Runs on the thread inside each pass, after it read the backfill mark and before
+    /// its PRAGMA: a test can hold a pass there while the writer reaches its bound.</param>
     public SqliteCheckpointer(string connectionString, SqliteWalIndex walIndex, CollectorMetrics? metrics, ILogger logger,
-        Action? beforePassForTests = null)
+        Action? beforePassForTests = null, Action? beforeCopyForTests = null)
     {
+        _beforeCopyForTests = beforeCopyForTests;
         _walIndex = walIndex;
         _metrics = metrics;
         _logger = logger;
@@ -67,6 +72,11 @@ internal sealed class SqliteCheckpointer : IDisposable
 
     /// <summary>Checkpoints this thread has run (each copies what the WAL held when it began).</summary>
     public long Passes => Interlocked.Read(ref _passes);
+
+    /// <summary>WAL frames the store's checkpoints copied, the checkpointer's and the writer's (the pages counters' sum).</summary>
+    public long FramesCopied => Interlocked.Read(ref _framesCopied);
+
+    private long _framesCopied;
 
     /// <summary>Whether a pass runs or was asked for.</summary>
     public bool Busy
@@ -96,13 +106,37 @@ internal sealed class SqliteCheckpointer : IDisposable
     }
 
     /// <summary>
-    /// Runs a passive checkpoint on <paramref name="connection"/>: copies every WAL page committed before it began that
-    /// no reader still needs. Records its duration and the pages it copied under <paramref name="by"/>; false, with
-    /// nothing recorded, when another connection's checkpoint was running (SQLite then copies nothing).
+    /// A copy by the writer (<see cref="CheckpointBy.Writer"/> at the WAL's bound, <see cref="CheckpointBy.WriterIdle"/>
+    /// of a small remainder in an idle moment), on its own connection: false, with
+    /// nothing copied or recorded, while the checkpointer's pass runs (the writer's next commit tries again).
     /// </summary>
-    public static bool Checkpoint(SqliteConnection connection, SqliteWalIndex walIndex, CollectorMetrics? metrics, string by)
+    public bool CheckpointOnWriter(SqliteConnection writerConnection, string by)
     {
-        var before = walIndex.Read()?.Copied ?? 0;
+        if (!Monitor.TryEnter(_copying))
+        {
+            return false;
+        }
+        try
+        {
+            return Checkpoint(writerConnection, by, beforeCopy: null);
+        }
+        finally
+        {
+            Monitor.Exit(_copying);
+        }
+    }
+
+    /// <summary>
+    /// Runs a passive checkpoint on <paramref name="connection"/>: copies every WAL page committed before it began that
+    /// no reader still needs. Records its duration and the WAL frames it copied under <paramref name="by"/>; false, with
+    /// nothing recorded, when another connection's checkpoint was running (SQLite then copies nothing). The caller holds
+    /// the store's copy lock (<see cref="_copying"/>), so no other checkpoint of the store advances the backfill mark
+    /// between the read of it here and the PRAGMA: what the mark advanced by is what this checkpoint copied.
+    /// </summary>
+    private bool Checkpoint(SqliteConnection connection, string by, Action? beforeCopy)
+    {
+        var before = _walIndex.Read();
+        beforeCopy?.Invoke();
         var started = Stopwatch.GetTimestamp();
         long copied;
         using (var command = connection.CreateCommand())
@@ -117,7 +151,11 @@ internal sealed class SqliteCheckpointer : IDisposable
             }
             copied = reader.GetInt64(2);
         }
-        metrics?.StoreCheckpoint(by, Stopwatch.GetElapsedTime(started).TotalSeconds, Math.Max(0, copied - before));
+        // The writer restarts the WAL (a new generation, its backfill mark back at 0) only when every frame was copied:
+        // if that happened since the read above, this checkpoint copied the new WAL's frames from its beginning.
+        var frames = Math.Max(0, before is { } mark && _walIndex.Read()?.Generation == mark.Generation ? copied - mark.Copied : copied);
+        Interlocked.Add(ref _framesCopied, frames);
+        _metrics?.StoreCheckpoint(by, Stopwatch.GetElapsedTime(started).TotalSeconds, frames);
         return true;
     }
 
@@ -143,7 +181,10 @@ internal sealed class SqliteCheckpointer : IDisposable
             try
             {
                 _beforePassForTests?.Invoke();
-                done = Checkpoint(_connection, _walIndex, _metrics, CheckpointBy.Checkpointer);
+                lock (_copying)
+                {
+                    done = Checkpoint(_connection, CheckpointBy.Checkpointer, _beforeCopyForTests);
+                }
             }
 #pragma warning disable CA1031 // A failed checkpoint leaves the pages in the WAL (still durable there); the next pass or the writer retries.
             catch (Exception error)

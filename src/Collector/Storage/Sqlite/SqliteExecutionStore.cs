@@ -44,8 +44,10 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     private SqliteWalIndex? _walIndex;
     private SqliteCheckpointer? _checkpointer;
     private long _writerCheckpoints;
-    // A pass for the writer's idle moment is due once per pass of the backlog (see KeepWalBounded).
-    private bool _idlePassDue;
+    private long _writerIdleCheckpoints;
+    // The WAL index as the writer read it after its last commit, and the frames its commits appended.
+    private (long Pages, long Copied, ulong Generation)? _lastWal;
+    private long _walFramesWritten;
 
     /// <summary>Default of <c>Storage:SqliteCacheMiB</c>.</summary>
     public const int DefaultCacheMiB = 16;
@@ -159,55 +161,113 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             _logger.LogWarning("The SQLite WAL index is not in the format this collector reads; checkpoints stay inside commits");
             return;
         }
-        // Checkpoints beside the writer (SqliteCheckpointer); the writer copies only what is left at the WAL's bound.
+        // Checkpoints beside the writer (SqliteCheckpointer); the writer copies only a small remainder when it idles and
+        // what is left at the WAL's bound.
         Pragma(connection, "PRAGMA wal_autocheckpoint=0");
         _checkpointer = new SqliteCheckpointer(_writeConnectionString, _walIndex, _metrics, _logger,
-            _checkpointSettings.BeforePassForTests);
+            _checkpointSettings.BeforePassForTests, _checkpointSettings.BeforeCopyForTests);
+        _lastWal = _walIndex.Read();
     }
 
     /// <summary>
-    /// After each commit: asks the checkpointer for a pass when the WAL holds <see cref="SqliteCheckpointSettings.Pages"/>
-    /// pages not yet copied, and after it for one more at the first commit that leaves the writer with nothing waiting
-    /// while the WAL is past that size (that pass copies a commit or two and ends before the next transaction begins,
-    /// which then restarts the WAL); copies what is left itself once the WAL passed
-    /// <see cref="SqliteCheckpointSettings.BoundPages"/>, so the WAL stays bounded when the writer never idles. At most
-    /// two passes for every <see cref="SqliteCheckpointSettings.Pages"/> pages written, not one per commit.
+    /// After each commit, once the WAL holds <see cref="SqliteCheckpointSettings.Pages"/> pages (a cycle's worth) and some
+    /// of them are not copied yet, brings it to its restart: the WAL restarts from its beginning only when the writer
+    /// begins a transaction with every page copied, and until then it grows.
+    /// <list type="bullet">
+    /// <item>While <see cref="SqliteCheckpointSettings.RemainderPages"/> or more are not copied, the checkpointer is asked
+    /// for a pass, again as soon as the last one ended: each pass copies what the writer committed during the one before,
+    /// so the backlog shrinks pass by pass (copying is faster than committing) instead of waiting for the next
+    /// threshold.</item>
+    /// <item>With fewer left and nothing waiting (the writer's idle moment), the writer copies them itself: a few commits'
+    /// pages, so its next transaction is sure to restart the WAL. A pass of the checkpointer there would end before
+    /// the next transaction begins only by chance.</item>
+    /// <item>At <see cref="SqliteCheckpointSettings.BoundPages"/> the writer copies what is left whatever it is, so the
+    /// WAL stays bounded when the writer never idles.</item>
+    /// </list>
     /// </summary>
     private void KeepWalBounded(bool idle)
+    {
+        try
+        {
+            KeepWalBoundedAfterCommit(idle);
+        }
+        finally
+        {
+            Interlocked.Increment(ref _walChecks);
+        }
+    }
+
+    private void KeepWalBoundedAfterCommit(bool idle)
     {
         if (_walIndex?.Read() is not { } wal)
         {
             return;
         }
         _metrics?.StoreWalPages(wal.Pages);
+        CountFramesWritten(wal);
         var behind = wal.Pages - wal.Copied;
-        if (wal.Pages >= _checkpointSettings.BoundPages && behind > 0)
+        if (behind <= 0 || wal.Pages < _checkpointSettings.Pages)
         {
-            try
-            {
-                // Skipped while the checkpointer's pass runs (SQLite lets one checkpoint run at a time): the next commit
-                // tries again.
-                if (SqliteCheckpointer.Checkpoint(_writeConnection!, _walIndex, _metrics, CheckpointBy.Writer))
-                {
-                    Interlocked.Increment(ref _writerCheckpoints);
-                }
-            }
-            catch (SqliteException ex)
-            {
-                // The pages stay in the WAL, durable there; the next commit tries again.
-                _logger.LogWarning(ex, "SQLite checkpoint at the WAL's bound failed");
-            }
+            return;
         }
-        else if (behind >= _checkpointSettings.Pages)
+        if (wal.Pages >= _checkpointSettings.BoundPages)
+        {
+            CopyOnWriter(CheckpointBy.Writer);
+        }
+        else if (behind >= _checkpointSettings.RemainderPages)
         {
             _checkpointer?.Request();
-            _idlePassDue = true;
         }
-        else if (idle && _idlePassDue && wal.Pages >= _checkpointSettings.Pages && behind > 0 && _checkpointer?.Request() == true)
+        else if (idle && _checkpointer is { Busy: false })
         {
-            _idlePassDue = false;
+            CopyOnWriter(CheckpointBy.WriterIdle);
         }
     }
+
+    private void CopyOnWriter(string by)
+    {
+        try
+        {
+            // Skipped while the checkpointer's pass runs (SQLite lets one checkpoint run at a time): the next commit
+            // tries again.
+            if (_checkpointer?.CheckpointOnWriter(_writeConnection!, by) == true)
+            {
+                Interlocked.Increment(ref by == CheckpointBy.Writer ? ref _writerCheckpoints : ref _writerIdleCheckpoints);
+            }
+        }
+        catch (SqliteException ex)
+        {
+            // The pages stay in the WAL, durable there; the next commit tries again.
+            _logger.LogWarning(ex, "SQLite checkpoint by the writer failed");
+        }
+    }
+
+    /// <summary>
+    /// Counts the frames the commit just made appended to the WAL: the growth of the WAL since the last commit, or all of
+    /// it when the commit restarted the WAL (a new generation). Only the writer appends frames, so this counts them all.
+    /// </summary>
+    private void CountFramesWritten((long Pages, long Copied, ulong Generation) wal)
+    {
+        var appended = _lastWal is { } last && last.Generation == wal.Generation ? wal.Pages - last.Pages : wal.Pages;
+        _lastWal = wal;
+        if (appended > 0)
+        {
+            _walFramesWritten += appended;
+            _metrics?.StoreWalFrames(appended);
+        }
+    }
+
+    /// <summary>WAL frames the writer's commits appended since the store opened.</summary>
+    internal long WalFramesWritten => Volatile.Read(ref _walFramesWritten);
+
+    /// <summary>WAL frames the store's checkpoints copied since it opened (the checkpointer's and the writer's).</summary>
+    internal long CheckpointFramesCopied => _checkpointer?.FramesCopied ?? 0;
+
+    /// <summary>Commits after which the writer has looked at the WAL (and copied or asked for a pass): a test that sees it
+    /// equal to <see cref="CommittedTransactions"/> knows the writer is done with its last commit.</summary>
+    internal long WalChecks => Interlocked.Read(ref _walChecks);
+
+    private long _walChecks;
 
     /// <summary>Checkpoints run by the checkpointer beside the writer.</summary>
     internal long CheckpointerPasses => _checkpointer?.Passes ?? 0;
@@ -215,11 +275,14 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     /// <summary>Checkpoints the writer ran itself at the WAL's bound.</summary>
     internal long WriterCheckpoints => Interlocked.Read(ref _writerCheckpoints);
 
+    /// <summary>Checkpoints the writer ran itself in an idle moment, of the last few commits' pages.</summary>
+    internal long WriterIdleCheckpoints => Interlocked.Read(ref _writerIdleCheckpoints);
+
     /// <summary>Pages in the WAL now (null when the WAL index cannot be read).</summary>
     internal long? WalPages => _walIndex?.Read()?.Pages;
 
     /// <summary>Pages in the WAL now and how many of them a checkpoint copied.</summary>
-    internal (long Pages, long Copied)? Wal => _walIndex?.Read();
+    internal (long Pages, long Copied, ulong Generation)? Wal => _walIndex?.Read();
 
     /// <summary>Whether the checkpointer runs or was asked for a pass.</summary>
     internal bool CheckpointerBusy => _checkpointer?.Busy ?? false;
@@ -699,19 +762,29 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
 }
 
 /// <summary>
-/// When the SQLite store checkpoints: the checkpointer copies the WAL beside the writer once <paramref name="Pages"/> of
-/// it are not yet copied; the writer copies what is left itself once the WAL holds <paramref name="BoundPages"/>.
+/// When the SQLite store checkpoints: once the WAL holds <paramref name="Pages"/> the checkpointer copies it beside the
+/// writer, pass after pass while <see cref="RemainderPages"/> or more are not copied; the writer copies a smaller
+/// remainder itself when it idles, and whatever is left once the WAL holds <paramref name="BoundPages"/>.
 /// </summary>
 /// <param name="Pages">
 /// 8 000 pages (4 KiB each) by default: SQLite's default, 1 000, is less than one ingest commit writes under load (about
 /// 0.6 pages a span), and a checkpoint at 8 000 copies a page several commits wrote once.
 /// </param>
 /// <param name="BoundPages">
-/// 32 000 pages (about 130 MB of WAL file) by default: reached only when the writer never idles long enough for a pass to
-/// end between two of its transactions.
+/// 32 000 pages (about 130 MB of WAL file) by default: reached only when the writer never idles long enough to copy the
+/// remainder between two of its transactions.
 /// </param>
 /// <param name="BeforePassForTests">Runs on the checkpointer's thread before each pass (tests hold it with this).</param>
-internal sealed record SqliteCheckpointSettings(int Pages, int BoundPages, Action? BeforePassForTests = null)
+/// <param name="BeforeCopyForTests">Runs on the checkpointer's thread inside each pass, between its read of the backfill
+/// mark and its PRAGMA.</param>
+internal sealed record SqliteCheckpointSettings(int Pages, int BoundPages, Action? BeforePassForTests = null,
+    Action? BeforeCopyForTests = null)
 {
     public static SqliteCheckpointSettings Default { get; } = new(8_000, 32_000);
+
+    /// <summary>
+    /// Below this many pages not copied (an eighth of <see cref="Pages"/>, 1 000 by default: 4 MB, a few commits at half
+    /// the sustained rate) the writer copies them itself when it idles, rather than asking the checkpointer for a pass.
+    /// </summary>
+    public int RemainderPages { get; init; } = Math.Max(1, Pages / 8);
 }

@@ -7,7 +7,8 @@ namespace PerfOtel.Collector.Storage.Sqlite;
 /// Reads how many pages the WAL holds and how many of them a checkpoint has copied into the database file, from the
 /// WAL-index header in the database's <c>-shm</c> file (SQLite's file format, "The WAL-Index Format": the header's
 /// first copy holds <c>mxFrame</c> at byte 16, the checkpoint information that follows both copies holds
-/// <c>nBackfill</c> at byte 96, both 32-bit in the machine's byte order; <c>iVersion</c> at byte 0 is 3007000). One
+/// <c>nBackfill</c> at byte 96, both 32-bit in the machine's byte order; <c>iVersion</c> at byte 0 is 3007000; the WAL
+/// header's two salts at byte 32, which change each time the WAL restarts from its beginning). One
 /// read of 100 bytes: the writer calls it after each commit to decide whether a checkpoint is due, which SQLite's own
 /// WAL hook would tell it but Microsoft.Data.Sqlite does not expose.
 /// </summary>
@@ -17,6 +18,7 @@ internal sealed class SqliteWalIndex : IDisposable
     private const uint Version = 3007000;
     private const int HeaderBytes = 100;
     private const int MaxFrameOffset = 16;
+    private const int SaltOffset = 32;
     private const int BackfillOffset = 96;
 
     private readonly SafeFileHandle _shm;
@@ -47,8 +49,12 @@ internal sealed class SqliteWalIndex : IDisposable
         return index;
     }
 
-    /// <summary>Pages in the WAL and pages of it copied into the database file; null if the header is not one this reader knows.</summary>
-    public (long Pages, long Copied)? Read()
+    /// <summary>
+    /// Pages (frames) in the WAL, how many of them a checkpoint copied into the database file, and the WAL's generation
+    /// (its salts: a restart changes it, so two reads with the same generation see the same WAL growing); null if the
+    /// header is not one this reader knows.
+    /// </summary>
+    public (long Pages, long Copied, ulong Generation)? Read()
     {
         Span<byte> header = stackalloc byte[HeaderBytes];
         if (RandomAccess.Read(_shm, header, 0) < HeaderBytes)
@@ -59,7 +65,8 @@ internal sealed class SqliteWalIndex : IDisposable
         {
             return null;
         }
-        return (ReadNative(header[MaxFrameOffset..]), ReadNative(header[BackfillOffset..]));
+        return (ReadNative(header[MaxFrameOffset..]), ReadNative(header[BackfillOffset..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(header[SaltOffset..]));
     }
 
     private static uint ReadNative(ReadOnlySpan<byte> bytes) => BitConverter.IsLittleEndian
