@@ -51,6 +51,30 @@ public sealed class SqliteCheckpointerTests : IAsyncDisposable
         await _store.InitializeAsync(CancellationToken.None);
     }
 
+    /// <summary>
+    /// Holds a reader's snapshot at the WAL as it is, writes until the WAL holds <paramref name="pages"/> pages, waits
+    /// for the checkpointer's pass of that backlog (which copies up to the snapshot only, as a pass leaves behind the
+    /// commits made while it runs), then lets the snapshot go.
+    /// </summary>
+    private async Task PassOfTheBacklogBehindAReaderAsync(int pages)
+    {
+        var reader = new SqliteConnection($"Data Source={Store.DatabasePath};Mode=ReadOnly;Pooling=False");
+        await reader.OpenAsync();
+        var snapshot = reader.BeginTransaction();
+        using (var read = reader.CreateCommand())
+        {
+            read.Transaction = snapshot;
+            read.CommandText = "SELECT count(*) FROM invocations";
+            Assert.Equal((long)_written, (long)read.ExecuteScalar()!);
+        }
+        while (await WriteAsync() < pages)
+        {
+        }
+        await Eventually.Until(() => Store.CheckpointerPasses == 1 && !Store.CheckpointerBusy, "the checkpointer's pass of the backlog");
+        snapshot.Dispose();
+        await reader.DisposeAsync();
+    }
+
     /// <summary>One write of random-keyed invocations (each touches index pages all over the file); the WAL's pages after it.</summary>
     private async Task<long> WriteAsync()
     {
@@ -105,21 +129,7 @@ public sealed class SqliteCheckpointerTests : IAsyncDisposable
 
         // A reader's snapshot keeps the pass of the backlog from copying the commits after it, as a commit made while
         // that pass runs stays behind it: the WAL cannot restart after that pass.
-        var reader = new SqliteConnection($"Data Source={Store.DatabasePath};Mode=ReadOnly;Pooling=False");
-        await reader.OpenAsync();
-        var snapshot = reader.BeginTransaction();
-        using (var read = reader.CreateCommand())
-        {
-            read.Transaction = snapshot;
-            read.CommandText = "SELECT count(*) FROM invocations";
-            Assert.Equal((long)_written, (long)read.ExecuteScalar()!);
-        }
-        while (await WriteAsync() < pages)
-        {
-        }
-        await Eventually.Until(() => Store.CheckpointerPasses == 1 && !Store.CheckpointerBusy, "the checkpointer's pass of the backlog");
-        snapshot.Dispose();
-        await reader.DisposeAsync();
+        await PassOfTheBacklogBehindAReaderAsync(pages);
         Assert.True(Store.Wal is { } left && left.Pages - left.Copied is > 0 and < pages, "the pass of the backlog copied all or too little");
 
         // The next commit begins with pages not copied (no restart) and leaves fewer than the threshold behind, but more
@@ -159,21 +169,7 @@ public sealed class SqliteCheckpointerTests : IAsyncDisposable
 
         // A reader's snapshot stands in for the commits made while a pass runs: the pass of the backlog copies the WAL
         // up to it and leaves the commits after it behind, fewer pages than the remainder.
-        var reader = new SqliteConnection($"Data Source={Store.DatabasePath};Mode=ReadOnly;Pooling=False");
-        await reader.OpenAsync();
-        var snapshot = reader.BeginTransaction();
-        using (var read = reader.CreateCommand())
-        {
-            read.Transaction = snapshot;
-            read.CommandText = "SELECT count(*) FROM invocations";
-            Assert.Equal((long)_written, (long)read.ExecuteScalar()!);
-        }
-        while (await WriteAsync() < pages)
-        {
-        }
-        await Eventually.Until(() => Store.CheckpointerPasses == 1 && !Store.CheckpointerBusy, "the checkpointer's pass of the backlog");
-        snapshot.Dispose();
-        await reader.DisposeAsync();
+        await PassOfTheBacklogBehindAReaderAsync(pages);
         Assert.True(Store.Wal is { } left && left.Pages - left.Copied is > 0 and < remainder, "the pass left nothing or more than the remainder");
 
         // The next commit leaves the writer with nothing waiting and fewer than the remainder behind: the writer copies

@@ -307,11 +307,21 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
             Tenant = tenant, AgentName = agent, Since = since ? TestRecords.Start : null,
         });
 
+        var plan = await QueryPlanAsync(sql, filter.Parameters);
+
+        // A temp b-tree would hold every matching row inside SQLite before the first one reaches an export.
+        Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
+        Assert.Contains(plan, step => step.StartsWith("SEARCH i USING INDEX", StringComparison.Ordinal));
+    }
+
+    /// <summary>SQLite's plan for <paramref name="sql"/> with its parameters, one step a line, on a read-only connection.</summary>
+    private async Task<List<string>> QueryPlanAsync(string sql, IEnumerable<(string Name, object Value)> parameters)
+    {
         await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        foreach (var (name, value) in filter.Parameters)
+        foreach (var (name, value) in parameters)
         {
             command.Parameters.AddWithValue(name, value);
         }
@@ -325,9 +335,7 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
             }
         }
 
-        // A temp b-tree would hold every matching row inside SQLite before the first one reaches an export.
-        Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
-        Assert.Contains(plan, step => step.StartsWith("SEARCH i USING INDEX", StringComparison.Ordinal));
+        return plan;
     }
 
     [Fact]
@@ -371,23 +379,7 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
         var (sql, filter) = SqliteExecutionStore.RecordsCommand(table, "*", timeColumn,
             new InvocationQuery { Tenant = tenant, AgentName = agent });
 
-        await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        foreach (var (name, value) in filter.Parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        var plan = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(3));
-            }
-        }
+        var plan = await QueryPlanAsync(sql, filter.Parameters);
 
         Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
         Assert.Equal([$"SEARCH {table} USING INDEX {index} ({timeColumn}>?)"], plan);
