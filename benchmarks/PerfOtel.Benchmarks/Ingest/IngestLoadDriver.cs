@@ -64,7 +64,9 @@ public static class IngestLoadDriver
         }
 
         var json = options.Encoding == "json";
-        var baseTime = UnixNanoNow();
+        // An hour back: every request is shifted to end at its send time (RequestTemplate.LatestEndUnixNano), so the
+        // templates' own times only need to lie before any send.
+        var baseTime = UnixNanoNow() - 3_600_000_000_000;
         var templates = Enumerable.Range(0, Templates)
             .Select(i => RequestTemplate.Create(i, options.SpansPerRequest, json, baseTime)).ToArray();
         var spansPerRequest = templates.Average(t => t.Spans);
@@ -389,7 +391,7 @@ public static class IngestLoadDriver
 
                 var template = templates[request % templates.Length];
                 var firstTrace = (ulong)(Interlocked.Add(ref _nextTrace, template.Traces) - template.Traces);
-                template.WriteTo(buffer, firstTrace, UnixNanoNow() - template.BaseTimeUnixNano, options.TraceIds == "random");
+                template.WriteTo(buffer, firstTrace, UnixNanoNow() - template.LatestEndUnixNano, options.TraceIds == "random");
                 // Paced runs measure from the scheduled send time, so a stalled collector cannot hide its queueing.
                 var sentAt = interval > TimeSpan.Zero ? started + (long)(next.TotalSeconds * Stopwatch.Frequency) : Stopwatch.GetTimestamp();
                 next += interval;

@@ -44,8 +44,9 @@ internal sealed partial class RequestTemplate
     private readonly bool _json;
 
     private RequestTemplate(byte[] encoded, int[] traceIdOffsets, int[] timeOffsets, bool json, int spans, int traces,
-        ulong baseTimeUnixNano)
+        ulong baseTimeUnixNano, ulong latestEndUnixNano)
     {
+        LatestEndUnixNano = latestEndUnixNano;
         _encoded = encoded;
         _traceIdOffsets = traceIdOffsets;
         _timeOffsets = timeOffsets;
@@ -62,6 +63,13 @@ internal sealed partial class RequestTemplate
     public int Length => _encoded.Length;
 
     public ulong BaseTimeUnixNano { get; }
+
+    /// <summary>
+    /// The latest end time of the template's spans: a sender shifts the request by its send time less this, so that the
+    /// request's last span ends as it is sent and the others in the seconds before, as an SDK's batch export of spans
+    /// that just ended.
+    /// </summary>
+    public ulong LatestEndUnixNano { get; }
 
     /// <summary>Builds template <paramref name="index"/>: deterministic for a given index, seed and size.</summary>
     public static RequestTemplate Create(int index, int spansPerRequest, bool json, ulong baseTimeUnixNano)
@@ -82,13 +90,15 @@ internal sealed partial class RequestTemplate
         var traceIds = new List<byte[]>();
         var times = new HashSet<ulong>();
         var spans = 0;
-        var clock = baseTimeUnixNano;
         while (spans < spansPerRequest)
         {
             var traceId = new byte[16];
             random.NextBytes(traceId);
             traceId[0] = 0xA5; // never all zero once patched
             traceIds.Add(traceId);
+            // Every trace of a request starts within 5 s of the others, as the runs a batch span processor exports together
+            // do (it sends every few seconds the spans that ended since), not one after another over minutes.
+            var clock = baseTimeUnixNano + (ulong)random.Next(0, 5_000) * 1_000_000 + (ulong)random.Next(0, 1_000_000);
             spans += AddTrace(scope.Spans, random, python, ByteString.CopyFrom(traceId), ref clock, times);
         }
 
@@ -114,7 +124,7 @@ internal sealed partial class RequestTemplate
         }
 
         return new RequestTemplate(encoded, [.. traceOffsets], [.. timeOffsets], json, spans, traceIds.Count,
-            baseTimeUnixNano);
+            baseTimeUnixNano, times.Max());
     }
 
     /// <summary>
