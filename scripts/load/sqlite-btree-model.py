@@ -19,7 +19,10 @@ SQLite's migration 16); calls-without-rowid, tools-without-rowid (the table clus
 written for every span of every table: one random leaf page per trace instead of three); no-pk (the three span tables
 without primary keys and nothing in their place: the floor every trace-keyed B-tree is above, not a schema the store
 could use, since it keeps neither exactly-once nor reads by trace); blob-ids (trace and span ids stored as 16- and
-8-byte blobs instead of 32- and 16-character hex text).
+8-byte blobs instead of 32- and 16-character hex text); trace-numbers (SQLite's migration 17: a table traces (tenant,
+trace_id, trace_no, last_seen) WITHOUT ROWID keyed (tenant, trace_id), one entry per trace, the only random-keyed
+B-tree a new trace writes; the three span tables keyed (trace_no, span_id), trace_no from a counter in arrival order,
+so they grow at their right edge).
 """
 import os
 import random
@@ -65,6 +68,12 @@ if 'shared-identity' in options or 'no-pk' in options:
                   for s in statements]
 if 'shared-identity' in options:
     statements.append('CREATE TABLE span_identity (tenant TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, kind INTEGER NOT NULL, PRIMARY KEY (tenant, trace_id, span_id)) WITHOUT ROWID')
+if 'trace-numbers' in options:
+    statements = [re.sub(r'PRIMARY KEY \(tenant, trace_id, span_id\)', 'trace_no INTEGER NOT NULL, PRIMARY KEY (trace_no, span_id)', s)
+                  if re.match(r'CREATE TABLE (IF NOT EXISTS )?"?(invocations|provider_calls|tool_calls)"? ', s) else s
+                  for s in statements]
+    statements.append('CREATE TABLE traces (tenant TEXT NOT NULL, trace_id TEXT NOT NULL, trace_no INTEGER NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY (tenant, trace_id)) WITHOUT ROWID')
+    columns = {t: c + ['trace_no'] for t, c in columns.items()}
 path = f'/tmp/sqlite-btree-model-{os.getpid()}.db'
 db = sqlite3.connect(path, isolation_level=None)
 db.execute(f'PRAGMA page_size = {page}')
@@ -76,6 +85,7 @@ for statement in statements:
 inserts = {t: f"INSERT INTO {t} ({', '.join(c)}) VALUES ({', '.join('?' * len(c))}) ON CONFLICT DO NOTHING"
            for t, c in columns.items()}
 clock, counter = [1_796_285_316_000_000], [0]
+traces, trace_numbers = [], [0]
 
 
 def batch(spans_wanted):
@@ -94,17 +104,22 @@ def batch(spans_wanted):
             return spans_of.setdefault(old, os.urandom(8) if 'blob-ids' in options else os.urandom(8).hex())
 
         clock[0] += 150
+        extra = []
+        if 'trace-numbers' in options:
+            trace_numbers[0] += 1
+            extra = [trace_numbers[0]]
+            traces.append((inv[0], trace, trace_numbers[0], clock[0]))
         row = list(inv)
         row[1], row[2], row[3], row[14] = trace, span(row[2]), span(row[3]), clock[0]
-        invocations.append(row)
+        invocations.append(row + extra)
         for call in inv_calls:
             row = list(call)
             row[1], row[2], row[3], row[4], row[5], row[11] = trace, span(row[2]), span(row[3]), span(row[4]), span(row[5]), clock[0]
-            calls.append(row)
+            calls.append(row + extra)
         for tool in inv_tools:
             row = list(tool)
             row[1], row[2], row[3], row[4], row[8] = trace, span(row[2]), span(row[3]), span(row[4]), clock[0]
-            tools.append(row)
+            tools.append(row + extra)
         spans += 1 + len(inv_calls) + len(inv_tools)
     return calls, invocations, tools, spans
 
@@ -112,6 +127,12 @@ def batch(spans_wanted):
 def commit():
     calls, invocations, tools, spans = batch(commit_spans)
     db.execute('BEGIN')
+    if 'trace-numbers' in options:
+        # The writer looks a trace up and inserts it when new: one probe and one insert into the one random-keyed tree.
+        for tenant, trace, number, seen in traces:
+            if db.execute('SELECT trace_no FROM traces WHERE tenant = ? AND trace_id = ?', (tenant, trace)).fetchone() is None:
+                db.execute('INSERT INTO traces VALUES (?, ?, ?, ?)', (tenant, trace, number, seen))
+        traces.clear()
     if 'shared-identity' in options:
         db.executemany('INSERT INTO span_identity VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
                        [(r[0], r[1], r[2], k) for k, rows in ((0, calls), (1, invocations), (2, tools)) for r in rows])

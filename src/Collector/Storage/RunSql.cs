@@ -9,10 +9,28 @@ namespace PerfOtel.Collector.Storage;
 /// feedback, and how it keeps the page of at most <c>limit</c> rows the outer side of its joins: SQLite, without table
 /// statistics, would otherwise walk a whole tenant's calls or invocations and probe the page (seconds over a million
 /// rows); <c>CROSS JOIN</c> fixes its join order. PostgreSQL plans from its statistics and takes a plain <c>JOIN</c>.
+/// With <paramref name="traceNumbers"/> (SQLite since its migration 17) the span tables are keyed (trace_no, span_id)
+/// and traces maps (tenant, trace_id) to trace_no: every read of them by trace, and every join between them, goes
+/// through trace_no (a join on trace_id would find no index and scan): the page keeps (trace_id, span_id), which its
+/// indexes cover, and each of its rows finds its trace's number in traces (one probe per row of the page). PostgreSQL
+/// keeps (tenant, trace_id, span_id).
 /// </summary>
 internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbDataReader, int, DateTimeOffset> readTime,
-    string latestFeedbackJoin, string pageFirstJoin, Func<string, string> indexHint)
+    string latestFeedbackJoin, string pageFirstJoin, Func<string, string> indexHint, bool traceNumbers = false)
 {
+    /// <summary>Rows <paramref name="a"/> and <paramref name="b"/> are of the same trace (their tenants compared apart).</summary>
+    private string SameTrace(string a, string b) =>
+        traceNumbers ? $"{a}.trace_no = {b}.trace_no" : $"{a}.trace_id = {b}.trace_id";
+
+    /// <summary>
+    /// A row (<paramref name="prefix"/>: its alias and a dot, or nothing) is of the trace <paramref name="trace"/> of
+    /// tenant <paramref name="tenant"/> (the row's tenant compared apart).
+    /// </summary>
+    private string InTrace(string prefix, string tenant, string trace) =>
+        traceNumbers
+            ? $"{prefix}trace_no = (SELECT t.trace_no FROM traces t WHERE t.tenant = {tenant} AND t.trace_id = {trace})"
+            : $"{prefix}trace_id = {trace}";
+
     /// <summary>The most records of one kind a trace read returns: a run is read whole, and a trace is not unbounded.</summary>
     public const int MaxTraceRecords = 10_000;
 
@@ -165,7 +183,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
 
     private (string Sql, List<(string Name, object Value)> Parameters) WindowEnd(RunSearch search, int window)
     {
-        var (conditions, parameters) = Conditions(search, null);
+        var (conditions, parameters) = Conditions(search, null, byTraceKey: true);
         parameters.Add(("@window_offset", window - 1));
         return ($"""
             SELECT i.start_time, i.span_id, i.trace_id FROM invocations i
@@ -179,7 +197,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
         int window)
     {
         ArgumentNullException.ThrowIfNull(search);
-        var (conditions, parameters) = Conditions(search, traceId);
+        var (conditions, parameters) = Conditions(search, traceId, byTraceKey: plan != Plan.QualityOrFeedback);
         string page;
         const string newestFirst = "ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC";
         if (search.Warning is not { } warning || plan == Plan.Walk)
@@ -228,7 +246,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
                     UNION
                     SELECT invocation_trace_id, invocation_span_id FROM feedback {indexHint("ix_feedback_tenant_accuracy")}
                     WHERE tenant = @tenant AND invocation_span_id IS NOT NULL AND {FeedbackAccuracy} < @w_accuracy) m
-                {pageFirstJoin} invocations i ON i.trace_id = m.trace_id AND i.span_id = m.span_id AND i.tenant = @tenant
+                {pageFirstJoin} invocations i ON {InTrace("i.", "@tenant", "m.trace_id")} AND i.span_id = m.span_id AND i.tenant = @tenant
                 WHERE {string.Join(" AND ", conditions)}
                 {newestFirst}
                 LIMIT @limit
@@ -252,7 +270,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
                        SUM(CASE WHEN p.fallback_from IS NOT NULL THEN 1 ELSE 0 END) AS fallbacks,
                        SUM(CASE WHEN p.error_type IS NOT NULL THEN 1 ELSE 0 END) AS failed,
                        MAX(p.attempt) AS max_attempt
-                FROM page {pageFirstJoin} provider_calls p ON p.trace_id = page.trace_id AND p.owner_span_id = page.span_id
+                FROM page {pageFirstJoin} provider_calls p ON {InTrace("p.", "@tenant", "page.trace_id")} AND p.owner_span_id = page.span_id
                 WHERE p.tenant = @tenant
                 GROUP BY p.trace_id, p.owner_span_id)
             SELECT {Columns.Prefixed(Columns.Invocation, "i")},
@@ -262,7 +280,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
                    COALESCE(c.retries, 0), COALESCE(c.fallbacks, 0), COALESCE(c.failed, 0), COALESCE(c.max_attempt, 0),
                    {Columns.Prefixed(Columns.Feedback, "f")}
             FROM page
-            {pageFirstJoin} invocations i ON i.trace_id = page.trace_id AND i.span_id = page.span_id AND i.tenant = @tenant
+            {pageFirstJoin} invocations i ON {InTrace("i.", "@tenant", "page.trace_id")} AND i.span_id = page.span_id AND i.tenant = @tenant
             LEFT JOIN calls c ON c.trace_id = i.trace_id AND c.owner_span_id = i.span_id
             {latestFeedbackJoin}
             ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC
@@ -271,10 +289,18 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
     }
 
     /// <summary>Every condition of the search but its warning, on invocation <c>i</c>.</summary>
-    private (List<string> Conditions, List<(string Name, object Value)> Parameters) Conditions(RunSearch search, string? traceId)
+    /// <remarks>
+    /// With trace numbers and a trace given, <paramref name="byTraceKey"/> takes the tenant out of the index choice
+    /// (<c>+i.tenant</c>): SQLite, without statistics, would rather walk the tenant's run-list index newest first (no
+    /// sort) than search the key by the trace's number, and read every run of the tenant for one trace. Not where the
+    /// walk is forced onto a warning's index (<see cref="Plan.QualityOrFeedback"/>), which then needs the tenant.
+    /// </remarks>
+    private (List<string> Conditions, List<(string Name, object Value)> Parameters) Conditions(RunSearch search, string? traceId,
+        bool byTraceKey)
     {
         ArgumentNullException.ThrowIfNull(search);
-        var conditions = new List<string> { "i.tenant = @tenant" };
+        var byTrace = traceNumbers && byTraceKey && (traceId ?? search.TraceId) is not null;
+        var conditions = new List<string> { byTrace ? "+i.tenant = @tenant" : "i.tenant = @tenant" };
         var parameters = new List<(string Name, object Value)> { ("@tenant", search.Tenant) };
         void Equal(string column, string name, string? value)
         {
@@ -285,7 +311,12 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
             }
         }
 
-        Equal("trace_id", "trace", traceId ?? search.TraceId);
+        if ((traceId ?? search.TraceId) is { } trace)
+        {
+            conditions.Add(InTrace("i.", "@tenant", "@trace"));
+            parameters.Add(("@trace", trace));
+        }
+
         Equal("agent_name", "agent", search.AgentName);
         Equal("outcome", "outcome", search.Outcome);
         Equal("task_type", "task_type", search.TaskType);
@@ -309,7 +340,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
             parameters.Add(("@min_duration", minDuration));
         }
 
-        const string ownCalls = "p.trace_id = i.trace_id AND p.owner_span_id = i.span_id AND p.tenant = i.tenant";
+        var ownCalls = $"{SameTrace("p", "i")} AND p.owner_span_id = i.span_id AND p.tenant = i.tenant";
         if (search.Model is { } model)
         {
             conditions.Add($"EXISTS (SELECT 1 FROM provider_calls p WHERE {ownCalls} AND (p.request_model = @model OR p.response_model = @model))");
@@ -437,7 +468,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
     public (string Sql, List<(string Name, object Value)> Parameters) TraceRecords(string table, string columns,
         string timeColumn, string tenant, string traceId) =>
         ($"""
-          SELECT {columns} FROM {table} WHERE tenant = @tenant AND trace_id = @trace
+          SELECT {columns} FROM {table} WHERE tenant = @tenant AND {(table == "evaluations" ? "trace_id = @trace" : InTrace("", "@tenant", "@trace"))}
           ORDER BY {timeColumn}, span_id LIMIT {MaxTraceRecords}
           """,
          [("@tenant", tenant), ("@trace", traceId)]);

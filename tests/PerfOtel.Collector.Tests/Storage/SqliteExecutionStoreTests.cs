@@ -146,10 +146,11 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
     }
 
     [Fact]
-    public async Task OwnerReads_TakeThePrimaryKeysTracePrefix_NoIndexIsKeyedByOwner()
+    public async Task OwnerReads_TakeThePrimaryKeysTraceNumberPrefix_NoIndexIsKeyedByOwner()
     {
-        // Migration 14: one B-tree keyed by the random trace id per call (the primary key), not two. The owner reads
-        // (the roll-up of the run reads and the run list, which read every call of the trace, no more) use its prefix.
+        // Migration 14: one B-tree keyed by trace per call (the primary key), not two; since migration 17 that key is
+        // (trace_no, span_id). The owner reads (the roll-up of the run reads and the run list, which read every call of
+        // the trace, no more) use its trace_no prefix.
         await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
@@ -161,7 +162,7 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
 
         command.CommandText = """
             EXPLAIN QUERY PLAN SELECT COUNT(*), SUM(input_tokens) FROM provider_calls
-            WHERE tenant = 'default' AND trace_id = 'aa' AND owner_span_id = 'bb'
+            WHERE trace_no = 7 AND owner_span_id = 'bb'
             """;
         var plan = new List<string>();
         await using (var reader = await command.ExecuteReaderAsync())
@@ -172,7 +173,211 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
             }
         }
 
-        Assert.Equal(["SEARCH provider_calls USING INDEX sqlite_autoindex_provider_calls_1 (tenant=? AND trace_id=?)"], plan);
+        Assert.Equal(["SEARCH provider_calls USING INDEX sqlite_autoindex_provider_calls_1 (trace_no=?)"], plan);
+    }
+
+    [Fact]
+    public async Task SpanTablesAreKeyedByTraceNumber_OneRandomKeyedTreePerTrace()
+    {
+        // Migration 17: the one B-tree keyed by the random trace id is traces (tenant, trace_id), one entry per trace; the
+        // three span tables' keys are (trace_no, span_id), numbers given in arrival order (they grow at the right edge).
+        Assert.Equal(["tenant", "trace_id"], await PrimaryKeyAsync("traces"));
+        foreach (var table in new[] { "invocations", "provider_calls", "tool_calls" })
+        {
+            Assert.Equal(["trace_no", "span_id"], await PrimaryKeyAsync(table));
+            // No other index of the table leads with the trace id.
+            Assert.DoesNotContain(await IndexesLeadingWithAsync(table, "trace_id"), name => true);
+        }
+
+        // Three traces in three writes (two of them in one): numbered in that order, one number per trace and tenant,
+        // whatever its spans and however often it is sent.
+        var first = TestRecords.Invocation();
+        var second = TestRecords.Invocation();
+        var third = TestRecords.Invocation();
+        var secondCall = TestRecords.ProviderCall(second.TraceId, second.SpanId, second.SpanId, new TokenCounts(1, 0, 0, 0, 0), 0.01);
+        await Store.WriteAsync(TestRecords.Batch(first), CancellationToken.None);
+        await Store.WriteAsync(TestRecords.Batch(second, secondCall, TestRecords.ToolCall(second.TraceId), third), CancellationToken.None);
+        await Store.WriteAsync(TestRecords.Batch(first, TestRecords.ToolCall(first.TraceId)), CancellationToken.None);
+        Assert.Equal([(first.TraceId, 1L), (second.TraceId, 2L), (third.TraceId, 3L)], await TraceNumbersAsync());
+        // Every span row carries its trace's number (six rows: the resent invocation is not stored twice).
+        Assert.Equal((6L, 0L), (await ScalarAsync(SpanRows("count(*)", "")), await ScalarAsync(SpanRows("count(*)",
+            "LEFT JOIN traces t ON t.tenant = s.tenant AND t.trace_id = s.trace_id WHERE t.trace_no IS NOT s.trace_no"))));
+
+        // The writer's statements that find a stored span go through the number: each a search of the key, no scan.
+        foreach (var sql in new[]
+                 {
+                     "UPDATE invocations SET call_count = call_count + 1 WHERE trace_no = (SELECT trace_no FROM traces WHERE tenant = 'default' AND trace_id = 'aa') AND span_id = 'bb'",
+                     "SELECT * FROM invocations WHERE trace_no = (SELECT trace_no FROM traces WHERE tenant = 'default' AND trace_id = 'aa') AND span_id = 'bb'",
+                 })
+        {
+            var plan = await PlanAsync(sql);
+            Assert.Contains(plan, step => step.StartsWith("SEARCH invocations USING INDEX sqlite_autoindex_invocations_1 (trace_no=? AND span_id=?)", StringComparison.Ordinal));
+            Assert.Contains(plan, step => step.StartsWith("SEARCH traces USING PRIMARY KEY (tenant=? AND trace_id=?)", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task EveryRunReadFindsTheSpanTablesThroughTheTraceNumber_NoScanOfThem()
+    {
+        // The run reads shared with PostgreSQL (RunSql) join and filter the span tables on trace_no since migration 17:
+        // a join on trace_id would find no index and scan a whole table (or a tenant's range of it) per run of the page.
+        await Store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None);
+        var searches = new[]
+        {
+            new RunSearch { Tenant = "default", Limit = 50 },
+            new RunSearch { Tenant = "default", Limit = 50, TraceId = "aa" },
+            new RunSearch { Tenant = "default", Limit = 50, Model = "gpt-4o" },
+            new RunSearch { Tenant = "default", Limit = 50, MinCostUsd = 0.5 },
+        };
+        var statements = searches.Select(search => SqliteExecutionStore.Runs.Search(search))
+            .Append(SqliteExecutionStore.Runs.Search(new RunSearch { Tenant = "default", Limit = 50 }, "aa"))
+            .Concat(new[] { "provider_calls", "tool_calls" }.Select(table =>
+                SqliteExecutionStore.Runs.TraceRecords(table, "*", "start_time", "default", "aa")))
+            .Append((SqliteExecutionStore.InvocationsCommand(new InvocationQuery { Tenant = "default" }).Sql, []))
+            .ToList();
+        foreach (var (sql, parameters) in statements)
+        {
+            var plan = await PlanAsync(sql, parameters);
+            Assert.DoesNotContain(plan, step => step.StartsWith("SCAN ", StringComparison.Ordinal)
+                && !step.StartsWith("SCAN page", StringComparison.Ordinal) && !step.StartsWith("SCAN c", StringComparison.Ordinal));
+            Assert.DoesNotContain(plan, step => step.Contains("(tenant=?)", StringComparison.Ordinal)
+                && (step.Contains(" p ", StringComparison.Ordinal) || step.Contains("provider_calls", StringComparison.Ordinal)
+                    || step.Contains("tool_calls", StringComparison.Ordinal)));
+            Assert.Contains(plan, step => step.Contains("(trace_no=?", StringComparison.Ordinal));
+        }
+
+        // A trace's runs (a run's page, a trace filter) are a search of the invocations' key by the trace's number.
+        foreach (var (sql, parameters) in new[] { statements[1], statements[4] })
+        {
+            Assert.Contains("SEARCH i USING INDEX sqlite_autoindex_invocations_1 (trace_no=?)", await PlanAsync(sql, parameters));
+        }
+    }
+
+    [Fact]
+    public async Task RetentionDeletesTheNumberOfATraceOnceNoSpanOfItIsLeft()
+    {
+        // Trace gone: every span older than the cutoff. Trace kept: its invocation older, a call newer. The number of the
+        // first leaves traces with its last span; the second keeps its number, and its new spans keep joining the kept call.
+        var now = DateTimeOffset.UtcNow;
+        var gone = TestRecords.Invocation(start: now.AddHours(-3));
+        var goneCall = TestRecords.ProviderCall(gone.TraceId, gone.SpanId, gone.SpanId, new TokenCounts(5, 0, 0, 0, 0), 0.01, start: now.AddHours(-3));
+        var goneTool = TestRecords.ToolCall(gone.TraceId, now.AddHours(-3));
+        var kept = TestRecords.Invocation(start: now.AddHours(-3));
+        var keptCall = TestRecords.ProviderCall(kept.TraceId, kept.SpanId, kept.SpanId, new TokenCounts(7, 0, 0, 0, 0), 0.01, start: now.AddMinutes(-1));
+        await Store.WriteAsync(TestRecords.Batch(gone, goneCall, goneTool, kept, keptCall), CancellationToken.None);
+        Assert.Equal([(gone.TraceId, 1L), (kept.TraceId, 2L)], await TraceNumbersAsync());
+
+        Assert.Equal(4, await Store.DeleteOlderThanAsync(now.AddHours(-1), CancellationToken.None));
+        Assert.Equal([(kept.TraceId, 2L)], await TraceNumbersAsync());
+
+        // The kept trace's invocation sent again finds its call through the kept number; the gone trace's records sent
+        // again are new records of a newly numbered trace.
+        var again = await Store.WriteAsync(TestRecords.Batch(kept, gone, goneCall), CancellationToken.None);
+        Assert.Equal(2, again.Invocations.Count);
+        Assert.Single(again.ProviderCalls);
+        Assert.Equal([(kept.TraceId, 2L), (gone.TraceId, 3L)], await TraceNumbersAsync());
+        var runs = await ((IRunStore)Store).SearchRunsAsync(new RunSearch { Tenant = "default", Limit = 10, TraceId = kept.TraceId }, CancellationToken.None);
+        Assert.Equal((1L, 7L), (Assert.Single(runs).Calls.Calls, runs[0].Stored.RolledUpTokens.Input));
+
+        // A restart numbers new traces above every stored one.
+        await Store.DisposeAsync();
+        Store = await OpenStoreAsync();
+        var next = TestRecords.Invocation();
+        await Store.WriteAsync(TestRecords.Batch(next), CancellationToken.None);
+        Assert.Contains((next.TraceId, 4L), await TraceNumbersAsync());
+    }
+
+    private static string SpanRows(string what, string join) => $"""
+        SELECT {what} FROM (SELECT tenant, trace_id, trace_no FROM invocations UNION ALL SELECT tenant, trace_id, trace_no FROM provider_calls
+            UNION ALL SELECT tenant, trace_id, trace_no FROM tool_calls) s {join}
+        """;
+
+    private async Task<List<string>> PrimaryKeyAsync(string table)
+    {
+        var name = (string?)await ScalarObjectAsync($"SELECT name FROM pragma_index_list('{table}') WHERE origin = 'pk'");
+        Assert.NotNull(name);
+        await using var connection = await OpenReadAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT name FROM pragma_index_xinfo('{name}') WHERE key = 1 ORDER BY seqno";
+        var columns = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            columns.Add(reader.GetString(0));
+        }
+
+        return columns;
+    }
+
+    private async Task<List<string>> IndexesLeadingWithAsync(string table, string column)
+    {
+        await using var connection = await OpenReadAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT i.name FROM pragma_index_list('{table}') i
+            WHERE (SELECT c.name FROM pragma_index_info(i.name) c WHERE c.seqno = 0) = $column
+            """;
+        command.Parameters.AddWithValue("$column", column);
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
+    private async Task<List<(string, long)>> TraceNumbersAsync()
+    {
+        await using var connection = await OpenReadAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT trace_id, trace_no FROM traces ORDER BY trace_no";
+        var numbers = new List<(string, long)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            numbers.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        return numbers;
+    }
+
+    private async Task<List<string>> PlanAsync(string sql, IEnumerable<(string Name, object Value)>? parameters = null)
+    {
+        await using var connection = await OpenReadAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach (var (name, value) in parameters ?? [])
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var plan = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(3));
+        }
+
+        return plan;
+    }
+
+    private async Task<object?> ScalarObjectAsync(string sql)
+    {
+        await using var connection = await OpenReadAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
+    }
+
+    private async Task<long> ScalarAsync(string sql) => (long)(await ScalarObjectAsync(sql))!;
+
+    private async Task<SqliteConnection> OpenReadAsync()
+    {
+        var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        return connection;
     }
 
     private async Task AssertEarlyOwnerSumsMatchTheCallsAsync(int owners)

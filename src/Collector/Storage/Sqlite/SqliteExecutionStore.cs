@@ -415,7 +415,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
                    TOTAL(p.cache_creation_tokens), TOTAL(p.reasoning_tokens), SUM(p.cost_usd), TOTAL(p.unpriced_tokens),
                    {Columns.Prefixed(Columns.Feedback, "f")}
             FROM invocations i
-            LEFT JOIN provider_calls p ON p.trace_id = i.trace_id AND p.owner_span_id = i.span_id AND p.tenant = i.tenant
+            LEFT JOIN provider_calls p ON p.trace_no = i.trace_no AND p.owner_span_id = i.span_id AND p.tenant = i.tenant
             LEFT JOIN feedback f ON f.rowid = (
                 SELECT latest.rowid FROM feedback latest
                 WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
@@ -501,7 +501,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
               AND latest.tenant = i.tenant
             ORDER BY {RunSql.LatestFeedbackOrder} LIMIT 1)
-        """, "CROSS JOIN", index => "INDEXED BY " + index);
+        """, "CROSS JOIN", index => "INDEXED BY " + index, traceNumbers: true);
 
     public async Task<IReadOnlyList<RunRow>> SearchRunsAsync(RunSearch search, CancellationToken cancellationToken)
     {

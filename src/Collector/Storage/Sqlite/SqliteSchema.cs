@@ -463,5 +463,163 @@ internal static class SqliteSchema
             DROP INDEX IF EXISTS ix_provider_calls_tenant_agent_start;
             DROP INDEX IF EXISTS ix_evaluations_tenant_agent_time;
             """),
+        // The same number as PostgreSQL's (17, a no-op there). Trace ids are random: the three span tables' primary keys
+        // (tenant, trace_id, span_id) each put a trace's spans on a random leaf page, three per trace and commit, mostly
+        // outside the writer's cache (read, dirtied, written to the WAL, copied by the checkpoint). A trace now gets a
+        // number in arrival order, kept in traces (the one random-keyed B-tree a new trace writes, one entry per trace),
+        // and the span tables are keyed (trace_no, span_id), which grows at its right edge; trace_no is a function of
+        // (tenant, trace_id), so that key decides exactly-once as the old one did. The tables are rebuilt with their
+        // rowids (reads order ties by rowid, retention deletes by it) and every index they had (read from the schema
+        // before the old tables go, so that exactly those are recreated) (docs/collector/storage.md).
+        new(17, "cheaper ingest: traces numbered in arrival order (traces keyed (tenant, trace_id)); the span tables keyed (trace_no, span_id), one random-keyed B-tree per trace instead of three", $"""
+            CREATE TABLE traces (
+                tenant TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                trace_no INTEGER NOT NULL,
+                PRIMARY KEY (tenant, trace_id)
+            ) WITHOUT ROWID;
+            -- Numbered in the order of their first record's start, the nearest to arrival order what is stored tells.
+            INSERT INTO traces (tenant, trace_id, trace_no)
+            SELECT tenant, trace_id, ROW_NUMBER() OVER (ORDER BY first_start, tenant, trace_id) FROM (
+                SELECT tenant, trace_id, MIN(start_time) AS first_start FROM (
+                    SELECT tenant, trace_id, start_time FROM invocations
+                    UNION ALL SELECT tenant, trace_id, start_time FROM provider_calls
+                    UNION ALL SELECT tenant, trace_id, start_time FROM tool_calls)
+                GROUP BY tenant, trace_id);
+            """)
+        {
+            Then = (connection, transaction, _) =>
+            {
+                RebuildByTraceNumber((SqliteConnection)connection, (SqliteTransaction)transaction);
+                return Task.CompletedTask;
+            },
+        },
     ];
+
+    /// <summary>The span tables keyed by trace number (migration 17): their tables' definitions, columns as before plus <c>trace_no</c>.</summary>
+    private static readonly (string Table, string Columns, string Definition)[] TablesByTraceNumber =
+    [
+        ("invocations", Columns.Invocation + ", " + CallTotals.ColumnNames, """
+            tenant TEXT NOT NULL,
+            trace_id TEXT NOT NULL,
+            span_id TEXT NOT NULL,
+            parent_span_id TEXT,
+            service_name TEXT,
+            agent_name TEXT NOT NULL,
+            agent_id TEXT,
+            agent_type TEXT,
+            task_id TEXT,
+            task_type TEXT,
+            job_id TEXT,
+            conversation_id TEXT,
+            experiment TEXT,
+            variant TEXT,
+            start_time INTEGER NOT NULL,
+            duration_seconds REAL NOT NULL,
+            outcome TEXT NOT NULL,
+            error_type TEXT,
+            confidence REAL,
+            quality REAL,
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            cache_read_tokens INTEGER NOT NULL,
+            cache_creation_tokens INTEGER NOT NULL,
+            reasoning_tokens INTEGER NOT NULL,
+            cost_usd REAL,
+            attributes_json TEXT,
+            sample_weight REAL NOT NULL DEFAULT 1,
+            call_count INTEGER NOT NULL DEFAULT 0,
+            call_tokens INTEGER NOT NULL DEFAULT 0,
+            call_unpriced_tokens INTEGER NOT NULL DEFAULT 0,
+            call_retries INTEGER NOT NULL DEFAULT 0,
+            call_fallbacks INTEGER NOT NULL DEFAULT 0,
+            trace_no INTEGER NOT NULL,
+            PRIMARY KEY (trace_no, span_id)
+            """),
+        ("provider_calls", Columns.ProviderCallInsert, """
+            tenant TEXT NOT NULL,
+            trace_id TEXT NOT NULL,
+            span_id TEXT NOT NULL,
+            parent_span_id TEXT,
+            invocation_span_id TEXT,
+            owner_span_id TEXT,
+            agent_name TEXT,
+            operation TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            request_model TEXT,
+            response_model TEXT,
+            start_time INTEGER NOT NULL,
+            duration_seconds REAL NOT NULL,
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            cache_read_tokens INTEGER NOT NULL,
+            cache_creation_tokens INTEGER NOT NULL,
+            reasoning_tokens INTEGER NOT NULL,
+            cost_usd REAL,
+            unpriced_tokens INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            fallback_from TEXT,
+            fallback_reason TEXT,
+            error_type TEXT,
+            sample_weight REAL NOT NULL DEFAULT 1,
+            trace_no INTEGER NOT NULL,
+            PRIMARY KEY (trace_no, span_id)
+            """),
+        ("tool_calls", Columns.ToolCall, """
+            tenant TEXT NOT NULL,
+            trace_id TEXT NOT NULL,
+            span_id TEXT NOT NULL,
+            parent_span_id TEXT,
+            invocation_span_id TEXT,
+            agent_name TEXT,
+            tool_name TEXT NOT NULL,
+            tool_call_id TEXT,
+            start_time INTEGER NOT NULL,
+            duration_seconds REAL NOT NULL,
+            error_type TEXT,
+            sample_weight REAL NOT NULL DEFAULT 1,
+            trace_no INTEGER NOT NULL,
+            PRIMARY KEY (trace_no, span_id)
+            """),
+    ];
+
+    /// <summary>
+    /// Migration 17's rebuild of each span table under (trace_no, span_id), in the migration's transaction: every row
+    /// copied with its rowid and its trace's number, the old table dropped, and the indexes it had (other than its
+    /// primary key) created again from their stored definitions, so that exactly those come back whatever they are.
+    /// </summary>
+    private static void RebuildByTraceNumber(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        foreach (var (table, columns, definition) in TablesByTraceNumber)
+        {
+            var indexes = new List<string>();
+            using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = "SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = $table AND sql IS NOT NULL ORDER BY rowid";
+                command.Parameters.AddWithValue("$table", table);
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    indexes.Add(reader.GetString(0));
+                }
+            }
+
+            using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = $"""
+                    CREATE TABLE {table}_by_trace (
+                    {definition});
+                    INSERT INTO {table}_by_trace (rowid, {columns}, trace_no)
+                    SELECT {Columns.Prefixed("rowid, " + columns, "r")}, t.trace_no
+                    FROM {table} r JOIN traces t ON t.tenant = r.tenant AND t.trace_id = r.trace_id;
+                    DROP TABLE {table};
+                    ALTER TABLE {table}_by_trace RENAME TO {table};
+                    {string.Join(";\n", indexes)};
+                    """;
+                command.ExecuteNonQuery();
+            }
+        }
+    }
 }

@@ -82,6 +82,7 @@ internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<
     {
         // The same span twice in one batch is stored by its first occurrence; the second meets its key and is left out.
         var stored = new NewRecords(batch);
+        session.BeginIngest();
         // What the calls stored by earlier writes add up to for each invocation of this one, taken before this write's
         // calls go in: nothing unless its span is an early call owner (no lookup at all while there is none, the
         // common case), else the sums that record holds. Then the calls, the new ones summed per owner in memory; then each
@@ -99,7 +100,7 @@ internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<
         for (var index = 0; index < batch.ProviderCalls.Count; index++)
         {
             var call = batch.ProviderCalls[index];
-            var inserted = session.InsertProviderCall(call);
+            var inserted = session.InsertProviderCall(call, session.TraceNumber(call.Tenant, call.TraceId));
             stored.ProviderCall(index, inserted);
             if (inserted && CallTotals.OwnerOf(call) is { } owner)
             {
@@ -115,7 +116,8 @@ internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<
             var calls = earlier[index];
             CallTotals inBatch = default;
             var hasFresh = fresh is not null && fresh.TryGetValue(key, out inBatch);
-            var inserted = session.InsertInvocation(invocation, calls + inBatch);
+            var inserted = session.InsertInvocation(invocation, calls + inBatch,
+                session.TraceNumber(invocation.Tenant, invocation.TraceId));
             stored.Invocation(index, inserted);
             if (inserted)
             {
@@ -138,7 +140,8 @@ internal sealed class IngestOperation(IngestBatch batch) : SqliteWriteOperation<
 
         for (var index = 0; index < batch.ToolCalls.Count; index++)
         {
-            stored.ToolCall(index, session.InsertToolCall(batch.ToolCalls[index]));
+            var tool = batch.ToolCalls[index];
+            stored.ToolCall(index, session.InsertToolCall(tool, session.TraceNumber(tool.Tenant, tool.TraceId)));
         }
 
         for (var index = 0; index < batch.Evaluations.Count; index++)

@@ -21,6 +21,8 @@ internal sealed class SqliteWriteSession : IDisposable
     private readonly RawInsertStatement _insertEarlyOwner;
     private readonly RawInsertStatement _takeEarlyOwner;
     private readonly RawInsertStatement _deleteEarlyOwnerWithoutCalls;
+    private readonly RawInsertStatement _selectTraceNumber;
+    private readonly RawInsertStatement _insertTrace;
     private readonly SqliteCommand _callBeforeAttribution;
     private readonly SqliteCommand _attributeProviderCall;
     private readonly SqliteCommand _attributeToolCall;
@@ -44,16 +46,29 @@ internal sealed class SqliteWriteSession : IDisposable
     // Recounted like the feedback figure.
     private long _earlyOwners;
 
+    // The numbers of the traces this ingest operation has looked up or numbered (migration 17). Cleared when an
+    // operation begins: a savepoint or transaction rolled back takes the rows of traces it added with it, and no
+    // number outlives the operation that read it.
+    private readonly Dictionary<(string Tenant, string TraceId), long> _traceNumbers = [];
+
+    // The number the next new trace gets: above every number a stored span has. Numbers skipped by a rollback stay
+    // unused; a trace with no span left is deleted from traces by retention, so no stored trace holds a number above it.
+    private long _nextTraceNumber;
+
+    // The trace number of (tenant, trace_id) ?1, ?2, as a subquery: the statements that read or change a stored span
+    // go through it to the span tables' key (trace_no, span_id); a trace not in traces has no span stored (NULL: no row).
+    private const string TraceNumberOf = "(SELECT trace_no FROM traces WHERE tenant = ?1 AND trace_id = ?2)";
+
     public SqliteWriteSession(SqliteConnection connection)
     {
         _connection = connection;
-        _insertInvocation = new(connection, $"INSERT INTO invocations ({Columns.Invocation}, {CallTotals.ColumnNames}) VALUES ({Placeholders(33)}) ON CONFLICT DO NOTHING");
+        _insertInvocation = new(connection, $"INSERT INTO invocations ({Columns.Invocation}, {CallTotals.ColumnNames}, trace_no) VALUES ({Placeholders(34)}) ON CONFLICT DO NOTHING");
         // Numbered parameters: the raw statement binds by position, and the owner's key comes first.
-        _addToOwner = new(connection, """
+        _addToOwner = new(connection, $"""
             UPDATE invocations SET call_count = call_count + ?4, call_tokens = call_tokens + ?5,
                 call_unpriced_tokens = call_unpriced_tokens + ?6, call_retries = call_retries + ?7,
                 call_fallbacks = call_fallbacks + ?8
-            WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3
+            WHERE trace_no = {TraceNumberOf} AND span_id = ?3
             """);
         // The record of owners whose calls are stored while no invocation of that span is, with the sums of those calls
         // (docs/collector/storage.md): made or added to where adding calls to their owner finds no invocation, taken
@@ -69,17 +84,19 @@ internal sealed class SqliteWriteSession : IDisposable
         _takeEarlyOwner = new(connection, $"DELETE FROM early_call_owners WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3 RETURNING {CallTotals.ColumnNames}");
         _deleteEarlyOwnerWithoutCalls = new(connection,
             "DELETE FROM early_call_owners WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3 AND call_count <= 0");
+        _selectTraceNumber = new(connection, "SELECT trace_no FROM traces WHERE tenant = ?1 AND trace_id = ?2");
+        _insertTrace = new(connection, "INSERT INTO traces (tenant, trace_id, trace_no) VALUES (?1, ?2, ?3)");
         _callBeforeAttribution = Prepare("""
             SELECT owner_span_id, input_tokens + output_tokens, unpriced_tokens, attempt > 1, fallback_from IS NOT NULL
-            FROM provider_calls WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2
+            FROM provider_calls WHERE trace_no = (SELECT trace_no FROM traces WHERE tenant = $p0 AND trace_id = $p1) AND span_id = $p2
             """);
-        _insertProviderCall = new(connection, $"INSERT INTO provider_calls ({Columns.ProviderCallInsert}) VALUES ({Placeholders(25)}) ON CONFLICT DO NOTHING");
-        _insertToolCall = new(connection, $"INSERT INTO tool_calls ({Columns.ToolCall}) VALUES ({Placeholders(12)}) ON CONFLICT DO NOTHING");
+        _insertProviderCall = new(connection, $"INSERT INTO provider_calls ({Columns.ProviderCallInsert}, trace_no) VALUES ({Placeholders(26)}) ON CONFLICT DO NOTHING");
+        _insertToolCall = new(connection, $"INSERT INTO tool_calls ({Columns.ToolCall}, trace_no) VALUES ({Placeholders(13)}) ON CONFLICT DO NOTHING");
         _insertEvaluation = new(connection, $"INSERT INTO evaluations ({Columns.Evaluation}) VALUES ({Placeholders(10)}) ON CONFLICT DO NOTHING");
         _insertSpanLinkPack = new(connection, "INSERT INTO span_link_packs (seen_at, links) VALUES ($p0, $p1)");
         // A call attributed by a later request also rolls up into its invocation from then on (owner_span_id).
-        _attributeProviderCall = Prepare("UPDATE provider_calls SET invocation_span_id = $p3, owner_span_id = $p3, agent_name = $p4 WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2");
-        _attributeToolCall = Prepare("UPDATE tool_calls SET invocation_span_id = $p3, agent_name = $p4 WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2");
+        _attributeProviderCall = Prepare("UPDATE provider_calls SET invocation_span_id = $p3, owner_span_id = $p3, agent_name = $p4 WHERE trace_no = (SELECT trace_no FROM traces WHERE tenant = $p0 AND trace_id = $p1) AND span_id = $p2");
+        _attributeToolCall = Prepare("UPDATE tool_calls SET invocation_span_id = $p3, agent_name = $p4 WHERE trace_no = (SELECT trace_no FROM traces WHERE tenant = $p0 AND trace_id = $p1) AND span_id = $p2");
         _attributeEvaluations = Prepare("UPDATE evaluations SET agent_name = $p3 WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2");
         _pruneSpanLinkPacks = Prepare("DELETE FROM span_link_packs WHERE seen_at < $p0");
         _pruneSpanExpiries = Prepare("DELETE FROM span_link_expiries WHERE seen_at < $p0");
@@ -94,9 +111,42 @@ internal sealed class SqliteWriteSession : IDisposable
             WHERE invocation_span_id IS NULL AND task_id IS NOT NULL AND tenant = $p2 AND task_id = $p3 AND span_id IS NULL
             """);
         _joinFeedback = Prepare("UPDATE feedback SET invocation_trace_id = $p2, invocation_span_id = $p3 WHERE tenant = $p0 AND feedback_id = $p1");
-        _selectInvocationBySpan = Prepare($"SELECT {Columns.Invocation} FROM invocations WHERE trace_id = $p0 AND span_id = $p1 AND tenant = $p2");
+        _selectInvocationBySpan = Prepare($"SELECT {Columns.Invocation} FROM invocations WHERE trace_no = (SELECT trace_no FROM traces WHERE tenant = $p2 AND trace_id = $p0) AND span_id = $p1");
         _selectInvocationByTask = Prepare(InvocationByTaskSql);
         RecountPending();
+        using var highest = connection.CreateCommand();
+        highest.CommandText = "SELECT max(ifnull((SELECT max(trace_no) FROM invocations), 0), ifnull((SELECT max(trace_no) FROM provider_calls), 0), ifnull((SELECT max(trace_no) FROM tool_calls), 0))";
+        _nextTraceNumber = (long)highest.ExecuteScalar()! + 1;
+    }
+
+    /// <summary>Begins an ingest operation: trace numbers are looked up afresh (see <see cref="_traceNumbers"/>).</summary>
+    public void BeginIngest() => _traceNumbers.Clear();
+
+    /// <summary>
+    /// The number of a trace whose records are about to be inserted: the stored one, else the next number, stored in
+    /// traces now (the insert that follows stores a record of it, so no trace stays numbered without a span).
+    /// </summary>
+    public long TraceNumber(string tenant, string traceId)
+    {
+        if (_traceNumbers.TryGetValue((tenant, traceId), out var known))
+        {
+            return known;
+        }
+
+        Span<long> found = stackalloc long[1];
+        long number;
+        if (_selectTraceNumber.Text(tenant).Text(traceId).QueryIntegers(found))
+        {
+            number = found[0];
+        }
+        else
+        {
+            number = _nextTraceNumber++;
+            _insertTrace.Text(tenant).Text(traceId).Integer(number).Execute();
+        }
+
+        _traceNumbers[(tenant, traceId)] = number;
+        return number;
     }
 
     /// <summary>After a rollback that could not be recounted: feedback and early call owners are looked up rather than missed.</summary>
@@ -134,7 +184,7 @@ internal sealed class SqliteWriteSession : IDisposable
     }
 
     // Each insert reports whether it stored a new row (changes() == 1) or met the primary key of a stored one.
-    public bool InsertInvocation(AgentInvocation i, CallTotals calls) =>
+    public bool InsertInvocation(AgentInvocation i, CallTotals calls, long traceNumber) =>
         _insertInvocation.Text(i.Tenant).Text(i.TraceId).Text(i.SpanId).Text(i.ParentSpanId).Text(i.ServiceName)
             .Text(i.AgentName).Text(i.AgentId).Text(i.AgentType).Text(i.TaskId).Text(i.TaskType).Text(i.JobId)
             .Text(i.ConversationId).Text(i.Experiment).Text(i.Variant).Integer(SqliteTime.ToMicros(i.StartTime))
@@ -142,7 +192,7 @@ internal sealed class SqliteWriteSession : IDisposable
             .Integer(i.Tokens.Input).Integer(i.Tokens.Output).Integer(i.Tokens.CacheRead)
             .Integer(i.Tokens.CacheCreation).Integer(i.Tokens.Reasoning).Real(i.CostUsd).Text(i.AttributesJson).Real(i.SampleWeight)
             .Integer(calls.Calls).Integer(calls.Tokens).Integer(calls.UnpricedTokens).Integer(calls.Retries).Integer(calls.Fallbacks)
-            .Execute() == 1;
+            .Integer(traceNumber).Execute() == 1;
 
     /// <summary>
     /// What the calls stored by earlier writes add up to for a span whose invocation is about to be inserted: nothing
@@ -208,19 +258,19 @@ internal sealed class SqliteWriteSession : IDisposable
         _addToOwner.Text(tenant).Text(traceId).Text(ownerSpanId).Integer(calls.Calls).Integer(calls.Tokens)
             .Integer(calls.UnpricedTokens).Integer(calls.Retries).Integer(calls.Fallbacks).Execute();
 
-    public bool InsertProviderCall(ProviderCall c) =>
+    public bool InsertProviderCall(ProviderCall c, long traceNumber) =>
         _insertProviderCall.Text(c.Tenant).Text(c.TraceId).Text(c.SpanId).Text(c.ParentSpanId).Text(c.InvocationSpanId)
             .Text(c.InvocationSpanId ?? c.ParentSpanId).Text(c.AgentName).Text(c.Operation).Text(c.Provider)
             .Text(c.RequestModel).Text(c.ResponseModel).Integer(SqliteTime.ToMicros(c.StartTime)).Real(c.DurationSeconds)
             .Integer(c.Tokens.Input).Integer(c.Tokens.Output).Integer(c.Tokens.CacheRead).Integer(c.Tokens.CacheCreation)
             .Integer(c.Tokens.Reasoning).Real(c.CostUsd).Integer(c.UnpricedTokens).Integer(c.Attempt)
-            .Text(c.FallbackFrom).Text(c.FallbackReason).Text(c.ErrorType).Real(c.SampleWeight)
+            .Text(c.FallbackFrom).Text(c.FallbackReason).Text(c.ErrorType).Real(c.SampleWeight).Integer(traceNumber)
             .Execute() == 1;
 
-    public bool InsertToolCall(ToolCall t) =>
+    public bool InsertToolCall(ToolCall t, long traceNumber) =>
         _insertToolCall.Text(t.Tenant).Text(t.TraceId).Text(t.SpanId).Text(t.ParentSpanId).Text(t.InvocationSpanId)
             .Text(t.AgentName).Text(t.ToolName).Text(t.ToolCallId).Integer(SqliteTime.ToMicros(t.StartTime))
-            .Real(t.DurationSeconds).Text(t.ErrorType).Real(t.SampleWeight)
+            .Real(t.DurationSeconds).Text(t.ErrorType).Real(t.SampleWeight).Integer(traceNumber)
             .Execute() == 1;
 
     public bool InsertEvaluation(EvaluationRecord e) =>
@@ -336,12 +386,14 @@ internal sealed class SqliteWriteSession : IDisposable
         long deleted = 0;
         // The calls deleted leave the summary of their owner, which may stay (a call that started before its invocation).
         var leaving = new Dictionary<(string, string, string), CallTotals>();
+        // The traces some of whose spans this slice deletes: each leaves traces once none of its spans is left.
+        var touched = new HashSet<(string Tenant, string TraceId, long Number)>();
         using (var calls = _connection.CreateCommand())
         {
             calls.CommandText = """
                 DELETE FROM provider_calls WHERE rowid IN (SELECT rowid FROM provider_calls WHERE start_time < $cutoff LIMIT $limit)
                 RETURNING tenant, trace_id, owner_span_id, input_tokens + output_tokens, unpriced_tokens, attempt > 1,
-                    fallback_from IS NOT NULL
+                    fallback_from IS NOT NULL, trace_no
                 """;
             calls.Parameters.AddWithValue("$cutoff", micros);
             calls.Parameters.AddWithValue("$limit", limit);
@@ -349,6 +401,7 @@ internal sealed class SqliteWriteSession : IDisposable
             while (reader.Read())
             {
                 deleted++;
+                touched.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(7)));
                 if (!reader.IsDBNull(2))
                 {
                     var key = (reader.GetString(0), reader.GetString(1), reader.GetString(2));
@@ -364,10 +417,23 @@ internal sealed class SqliteWriteSession : IDisposable
             TakeCallsFromOwner(tenant, traceId, owner, calls);
         }
 
-        foreach (var (table, column) in (ReadOnlySpan<(string, string)>)[("tool_calls", "start_time"), ("evaluations", "time")])
+        using (var tools = _connection.CreateCommand())
         {
-            deleted += DeleteChunk(table, column, micros, limit);
+            tools.CommandText = """
+                DELETE FROM tool_calls WHERE rowid IN (SELECT rowid FROM tool_calls WHERE start_time < $cutoff LIMIT $limit)
+                RETURNING tenant, trace_id, trace_no
+                """;
+            tools.Parameters.AddWithValue("$cutoff", micros);
+            tools.Parameters.AddWithValue("$limit", limit);
+            using var reader = tools.ExecuteReader();
+            while (reader.Read())
+            {
+                deleted++;
+                touched.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+            }
         }
+
+        deleted += DeleteChunk("evaluations", "time", micros, limit);
 
         // An invocation deleted while some of its calls stay (they started after it) leaves them with no stored
         // invocation: its span joins the early call owners, so that the invocation, if it is ever sent again, counts them.
@@ -375,7 +441,8 @@ internal sealed class SqliteWriteSession : IDisposable
         {
             invocations.CommandText = """
                 DELETE FROM invocations WHERE rowid IN (SELECT rowid FROM invocations WHERE start_time < $cutoff LIMIT $limit)
-                RETURNING tenant, trace_id, span_id, call_count, call_tokens, call_unpriced_tokens, call_retries, call_fallbacks
+                RETURNING tenant, trace_id, span_id, call_count, call_tokens, call_unpriced_tokens, call_retries, call_fallbacks,
+                    trace_no
                 """;
             invocations.Parameters.AddWithValue("$cutoff", micros);
             invocations.Parameters.AddWithValue("$limit", limit);
@@ -385,6 +452,7 @@ internal sealed class SqliteWriteSession : IDisposable
                 while (reader.Read())
                 {
                     deleted++;
+                    touched.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(8)));
                     if (reader.GetInt64(3) > 0)
                     {
                         (keepingCalls ??= []).Add((reader.GetString(0), reader.GetString(1), reader.GetString(2),
@@ -400,6 +468,7 @@ internal sealed class SqliteWriteSession : IDisposable
             }
         }
 
+        DeleteTracesWithoutSpans(touched);
         deleted += DeleteChunk("feedback", "received_at", micros, limit);
 
         // Resolved alerts go by their resolution time; open ones stay while they last.
@@ -414,6 +483,36 @@ internal sealed class SqliteWriteSession : IDisposable
 
         RecountPendingFeedback();
         return deleted;
+    }
+
+    /// <summary>
+    /// Deletes from traces those of <paramref name="touched"/> with no span left in the three span tables (each a probe
+    /// of a (trace_no, span_id) key's prefix), so that traces holds what the span tables hold, no more (migration 17).
+    /// </summary>
+    private void DeleteTracesWithoutSpans(HashSet<(string Tenant, string TraceId, long Number)> touched)
+    {
+        if (touched.Count == 0)
+        {
+            return;
+        }
+
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            DELETE FROM traces WHERE tenant = $tenant AND trace_id = $trace
+              AND NOT EXISTS (SELECT 1 FROM invocations WHERE trace_no = $number)
+              AND NOT EXISTS (SELECT 1 FROM provider_calls WHERE trace_no = $number)
+              AND NOT EXISTS (SELECT 1 FROM tool_calls WHERE trace_no = $number)
+            """;
+        var tenant = command.Parameters.Add("$tenant", SqliteType.Text);
+        var trace = command.Parameters.Add("$trace", SqliteType.Text);
+        var number = command.Parameters.Add("$number", SqliteType.Integer);
+        foreach (var (tenantValue, traceValue, numberValue) in touched)
+        {
+            tenant.Value = tenantValue;
+            trace.Value = traceValue;
+            number.Value = numberValue;
+            command.ExecuteNonQuery();
+        }
     }
 
     private int DeleteChunk(string table, string column, long micros, int limit)
@@ -476,6 +575,8 @@ internal sealed class SqliteWriteSession : IDisposable
         _insertEarlyOwner.Dispose();
         _takeEarlyOwner.Dispose();
         _deleteEarlyOwnerWithoutCalls.Dispose();
+        _selectTraceNumber.Dispose();
+        _insertTrace.Dispose();
     }
 
     private FeedbackResult ExistingFeedbackState(FeedbackRecord f)
