@@ -261,6 +261,72 @@ public class PostgresExecutionStoreTests(PostgresClusterFixture cluster) : Execu
     }
 
     [Fact]
+    public async Task NewCallsAndToolCallsAreCopiedIn_AndACopyMeetingAStoredKeyIsRedone()
+    {
+        // A binary COPY inserts its heap rows a page at a time (one Heap2 MULTI_INSERT WAL record per page), an INSERT
+        // row by row (one Heap INSERT each; "+INIT" when it starts a page): read back from the server's WAL (pg_walinspect)
+        // per table. Other tests of the collection do not run at the same time.
+        await using var connection = new NpgsqlConnection(SchemaConnectionString);
+        await connection.OpenAsync();
+        async Task<T> Scalar<T>(string sql, params object[] values)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            foreach (var value in values)
+            {
+                command.Parameters.AddWithValue(value);
+            }
+            return (T)(await command.ExecuteScalarAsync())!;
+        }
+
+        await Scalar<int>("CREATE EXTENSION IF NOT EXISTS pg_walinspect SCHEMA public; SELECT 1");
+        Task<long> RecordsSince(string lsn, string table, string type) => Scalar<long>("""
+            SELECT count(*) FROM public.pg_get_wal_records_info($1::text::pg_lsn, pg_current_wal_lsn())
+            WHERE split_part(record_type, '+', 1) = $2 AND block_ref LIKE '%/' || pg_relation_filenode($3::regclass) || ' %'
+            """, lsn, type, table);
+        var batch = new IngestBatch();
+        foreach (var trace in Enumerable.Range(0, 30).Select(_ => TestRecords.TraceId()))
+        {
+            var invocation = TestRecords.Invocation(trace);
+            batch.Invocations.Add(invocation);
+            batch.ProviderCalls.Add(TestRecords.ProviderCall(trace, invocation.SpanId, invocation.SpanId, new TokenCounts(100, 50, 0, 0, 0), 0.1));
+            batch.ProviderCalls.Add(TestRecords.ProviderCall(trace, invocation.SpanId, invocation.SpanId, new TokenCounts(10, 5, 0, 0, 0), null));
+            batch.ToolCalls.Add(TestRecords.ToolCall(trace));
+        }
+
+        var store = (PostgresExecutionStore)Store;
+        var before = await Scalar<string>("SELECT pg_current_wal_lsn()::text");
+        var stored = await store.WriteAsync(batch, CancellationToken.None);
+
+        Assert.Equal((30, 60, 30), (stored.Invocations.Count, stored.ProviderCalls.Count, stored.ToolCalls.Count));
+        Assert.Equal(0, store.WritesRedoneSkippingStored);
+        Assert.True(await RecordsSince(before, "provider_calls", "MULTI_INSERT") > 0);
+        Assert.Equal(0, await RecordsSince(before, "provider_calls", "INSERT"));
+        Assert.True(await RecordsSince(before, "tool_calls", "MULTI_INSERT") > 0);
+        Assert.Equal(0, await RecordsSince(before, "tool_calls", "INSERT"));
+        Assert.True(await RecordsSince(before, "invocations", "INSERT") > 0);
+
+        // What the COPY stored reads back as the records written (a null cost stays null), and the invocations'
+        // summary probe, in the round trip after the COPY, counted the copied calls.
+        var calls = await ReadAll(Store.ReadProviderCallsAsync(new InvocationQuery(), CancellationToken.None));
+        Assert.Equal(batch.ProviderCalls.OrderBy(c => c.SpanId, StringComparer.Ordinal),
+            calls.OrderBy(c => c.SpanId, StringComparer.Ordinal));
+        var tools = await ReadAll(Store.ReadToolCallsAsync(new InvocationQuery(), CancellationToken.None));
+        Assert.Equal(batch.ToolCalls.OrderBy(t => t.SpanId, StringComparer.Ordinal),
+            tools.OrderBy(t => t.SpanId, StringComparer.Ordinal));
+        Assert.Equal(30 * 2L, await Scalar<long>("SELECT sum(call_count)::bigint FROM invocations"));
+        Assert.Equal(30 * 165L, await Scalar<long>("SELECT sum(call_tokens)::bigint FROM invocations"));
+
+        // One tool call of the batch again beside a new one: the COPY fails on the stored key, the part is rolled back
+        // and redone with the ON CONFLICT statements, and only the new tool call is stored and reported.
+        var fresh = TestRecords.ToolCall(batch.Invocations[0].TraceId);
+        var resent = await store.WriteAsync(TestRecords.Batch(batch.ToolCalls[5], fresh), CancellationToken.None);
+
+        Assert.Equal(1, store.WritesRedoneSkippingStored);
+        Assert.Same(fresh, Assert.Single(resent.ToolCalls));
+        Assert.Equal(31, (await ReadAll(Store.ReadToolCallsAsync(new InvocationQuery(), CancellationToken.None))).Count);
+    }
+
+    [Fact]
     public async Task AResendMeetingStoredRecordsIsCountedAsARedoneWriteOnTheMetricsEndpoint()
     {
         var port = TestPorts.GetFree();
