@@ -10,10 +10,9 @@ using PerfOtel.Collector.Telemetry;
 namespace PerfOtel.Collector.Storage.Postgres;
 
 /// <summary>
-/// The PostgreSQL store. Each write is one transaction: the new provider calls and tool calls are copied in (binary
-/// <c>COPY</c>), then every other table gets a single <c>INSERT ... SELECT FROM unnest(arrays)</c> in one round trip, so
-/// a 100-span batch costs a few statements, not a hundred (plain inserts and copies first, redone with
-/// <c>ON CONFLICT DO NOTHING</c> statements when a key is already stored: <see cref="WritePartAsync"/>). Concurrent writers each use a pooled connection; PostgreSQL's own WAL group commit batches their fsyncs.
+/// The PostgreSQL store. Each write is one transaction and one round trip: every table gets a single
+/// <c>INSERT ... SELECT FROM unnest(arrays)</c>, so a 100-span batch costs four statements, not a hundred (plain inserts
+/// first, redone with <c>ON CONFLICT DO NOTHING</c> when a key is already stored: <see cref="WritePartAsync"/>). Concurrent writers each use a pooled connection; PostgreSQL's own WAL group commit batches their fsyncs.
 /// </summary>
 internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStore, ISharedStore, IAlertHistoryStore
 {
@@ -195,26 +194,6 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     private static async Task<(NewRecords Stored, long Position)> ExecuteWriteAsync(NpgsqlConnection connection,
         NpgsqlTransaction transaction, IngestBatch batch, bool skipStored, CancellationToken cancellationToken)
     {
-        var (locks, callsOwnedHere) = SummaryLocks(batch);
-
-        // The first attempt copies the calls and tools in (binary COPY, no statement per row to plan or unnest): a
-        // key already stored fails the COPY with the same unique violation as a plain insert, and the part is redone
-        // with the ON CONFLICT statements below (WritePartAsync). Every row of a COPY that succeeded is new. The calls
-        // only when each one's owner is an invocation of this write or none: calls of an invocation stored before also
-        // add to its summary, which the INSERT statement does in the same statement. Both go before the round trip
-        // below, so the invocations' summary probe in it counts this write's calls, as when they went first in it.
-        var callsCopied = !skipStored && callsOwnedHere && batch.ProviderCalls.Count > 0;
-        if (callsCopied)
-        {
-            await CopyProviderCallsAsync(connection, batch.ProviderCalls, cancellationToken).ConfigureAwait(false);
-        }
-
-        var toolsCopied = !skipStored && batch.ToolCalls.Count > 0;
-        if (toolsCopied)
-        {
-            await CopyToolCallsAsync(connection, batch.ToolCalls, cancellationToken).ConfigureAwait(false);
-        }
-
         await using var command = new NpgsqlBatch(connection, transaction);
         // Every insert returns the keys it really stored (RETURNING skips conflicts): what is absent was stored before.
         // One reader per command, in command order, for the results that come back in that order.
@@ -235,6 +214,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             results.Add(_ => Task.CompletedTask);
         }
 
+        var (locks, callsOwnedHere) = SummaryLocks(batch);
         if (locks is not null)
         {
             command.BatchCommands.Add(locks);
@@ -249,7 +229,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         // resend, or the same span inserted by a concurrent write) are added after the round trip (AddToInvocationsNotInserted).
         var callNotNew = batch.ProviderCalls.Count > 0 ? new bool[batch.ProviderCalls.Count] : [];
         var invocationNotNew = batch.Invocations.Count > 0 ? new bool[batch.Invocations.Count] : [];
-        if (batch.ProviderCalls.Count > 0 && !callsCopied)
+        if (batch.ProviderCalls.Count > 0)
         {
             command.BatchCommands.Add(InsertProviderCalls(batch.ProviderCalls, addToStoredOwners: !callsOwnedHere, batch.Invocations, skipStored));
             results.Add(reader => MarkNewAsync(reader, batch.ProviderCalls, SpanKey, SpanKey, (index, inserted) =>
@@ -269,7 +249,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
             }, stored, cancellationToken));
         }
 
-        if (batch.ToolCalls.Count > 0 && !toolsCopied)
+        if (batch.ToolCalls.Count > 0)
         {
             command.BatchCommands.Add(InsertToolCalls(batch.ToolCalls, skipStored));
             results.Add(reader => MarkNewAsync(reader, batch.ToolCalls, SpanKey, SpanKey, stored.ToolCall, cancellationToken));
@@ -946,88 +926,6 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
         return command;
     }
-
-    /// <summary>
-    /// The calls of a first attempt, copied straight into <c>provider_calls</c> (<c>COPY ... FROM STDIN (FORMAT
-    /// BINARY)</c>): no <c>unnest</c> of 25 arrays and no per-row executor of an INSERT; the server still inserts every
-    /// index entry and checks the primary key's uniqueness as it does, so a stored key fails the COPY.
-    /// </summary>
-    private static async Task CopyProviderCallsAsync(NpgsqlConnection connection, List<ProviderCall> rows,
-        CancellationToken cancellationToken)
-    {
-        await using var copy = await connection.BeginBinaryImportAsync(
-            $"COPY provider_calls ({Columns.ProviderCallInsert}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
-        foreach (var r in rows)
-        {
-            await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.Tenant, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.TraceId, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.SpanId, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.ParentSpanId, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.InvocationSpanId, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.InvocationSpanId ?? r.ParentSpanId, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.AgentName, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.Operation, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.Provider, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.RequestModel, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.ResponseModel, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(r.StartTime.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(r.DurationSeconds, NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(r.Tokens.Input, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(r.Tokens.Output, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(r.Tokens.CacheRead, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(r.Tokens.CacheCreation, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(r.Tokens.Reasoning, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            if (r.CostUsd is { } cost)
-            {
-                await copy.WriteAsync(cost, NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await copy.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await copy.WriteAsync(r.UnpricedTokens, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(r.Attempt, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.FallbackFrom, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.FallbackReason, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.ErrorType, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(r.SampleWeight, NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
-        }
-
-        await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The tool calls of a first attempt, copied straight into <c>tool_calls</c> (see <see cref="CopyProviderCallsAsync"/>).</summary>
-    private static async Task CopyToolCallsAsync(NpgsqlConnection connection, List<ToolCall> rows, CancellationToken cancellationToken)
-    {
-        await using var copy = await connection.BeginBinaryImportAsync(
-            $"COPY tool_calls ({Columns.ToolCall}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
-        foreach (var r in rows)
-        {
-            await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.Tenant, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.TraceId, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.SpanId, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.ParentSpanId, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.InvocationSpanId, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.AgentName, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.ToolName, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.ToolCallId, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(r.StartTime.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(r.DurationSeconds, NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
-            await CopyTextAsync(copy, r.ErrorType, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(r.SampleWeight, NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
-        }
-
-        await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    // A text column of a COPY: without U+0000, as the array parameters (WithoutNul), and NULL for null.
-    private static Task CopyTextAsync(NpgsqlBinaryImporter copy, string? text, CancellationToken cancellationToken) =>
-        WithoutNul(text) is { } value
-            ? copy.WriteAsync(value, NpgsqlDbType.Text, cancellationToken)
-            : copy.WriteNullAsync(cancellationToken);
 
     private static NpgsqlBatchCommand InsertToolCalls(List<ToolCall> rows, bool skipStored)
     {
