@@ -12,7 +12,8 @@
 #
 # STORE=postgres: one throwaway PostgreSQL cluster (scripts/load/postgres-cluster.sh: fsync and synchronous_commit on)
 # with a fresh database for every run, and one more column: the server's CPU-seconds per 100 000 spans (its processes'
-# clock ticks from /proc over the whole run, warm-up included, divided by every span acknowledged), because on
+# clock ticks from /proc over the whole run, warm-up included, read once the run's backends exited, divided by every
+# span acknowledged; scripts/load/postgres-cluster-ticks-check.sh checks that count), because on
 # PostgreSQL most of the CPU per span is the server's, not the collector's.
 #
 # On a busy machine the first minute of a collector includes much of its JIT work (tiering), which the 10 s warm-up
@@ -53,10 +54,13 @@ measure() {
   local out store_args=(--store sqlite) before=0 after=0
   if [ "$store" = postgres ]; then
     store_args=(--store postgres --connection "$(postgres_cluster_database "ingest_compare_$run")")
+    postgres_cluster_idle
     before="$(postgres_cluster_ticks)"
   fi
   out="$(dotnet "$driver" ingest-load "${store_args[@]}" --duration "$seconds" --collector "${collector[$1]}" "${@:2}")"
-  [ "$store" = postgres ] && after="$(postgres_cluster_ticks)"
+  # After the collector's backends exited (its pool closes as it stops), and as one consistent snapshot of the cluster's
+  # processes (postgres_cluster_ticks): a backend exiting between two reads was counted in neither.
+  if [ "$store" = postgres ]; then postgres_cluster_idle; after="$(postgres_cluster_ticks)"; fi
   local figures spans
   figures="$(sed -n -e 's/.*steady state[^:]*: \([0-9.]*\) acknowledged spans\/s; collector [0-9.]* cores, \([0-9.]*\) CPU-seconds per 100 000 spans.*/\1 \2/p' \
       -e 's/.*collector resident memory [0-9]*-\([0-9]*\) MB.*/\1/p' <<< "$out" | paste -sd' ')"

@@ -4,6 +4,7 @@
 #   postgres_cluster_start    # sets POSTGRES_LOAD_CONNECTION; the cluster is stopped and removed when the script exits
 #   postgres_cluster_database NAME   # creates database NAME in it; prints its connection string
 #   postgres_cluster_ticks    # CPU clock ticks the throwaway cluster used so far (0 with $PERFOTEL_TEST_POSTGRES)
+#   postgres_cluster_idle     # waits until no client backend is left (call it before the count that ends a run)
 #
 # Uses $PERFOTEL_TEST_POSTGRES when set. Otherwise initdb/pg_ctl (as user postgres when run as root, since PostgreSQL
 # refuses to run as root) under /tmp on a free loopback port, with default durability (fsync on) and 256 MB of shared
@@ -52,14 +53,38 @@ postgres_cluster_database() {
 }
 
 # CPU clock ticks used so far by the throwaway cluster: the postmaster with its reaped children (the backends of
-# closed connections), and the live children.
+# closed connections), and the live children. A consistent snapshot: the children are listed and read, then the
+# postmaster, then the children listed again, and the whole is read again unless both lists are the same. A backend that
+# exits between the reads (a pool closing) would otherwise be counted in neither (its own ticks read after it is gone,
+# the postmaster's reaped sum before it was added) or in both; a changed list is exactly that case.
 postgres_cluster_ticks() {
   [ -n "${POSTGRES_LOAD_CLUSTER:-}" ] || { echo 0; return; }
-  local postmaster ticks child
+  local postmaster first second ticks child own
   postmaster="$(head -1 "$POSTGRES_LOAD_CLUSTER/data/postmaster.pid")"
-  ticks="$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$postmaster/stat")"
-  for child in $(ps --ppid "$postmaster" -o pid=); do
-    ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$child/stat" 2>/dev/null || echo 0)))
+  while :; do
+    first="$(ps --ppid "$postmaster" -o pid= | sort -n | paste -sd' ')"
+    ticks=0
+    for child in $first; do
+      own="$(awk '{ print $14 + $15 }' "/proc/$child/stat" 2>/dev/null)" || own=""
+      # Gone before its ticks were read: the list below differs, so this snapshot is retaken.
+      ticks=$((ticks + ${own:-0}))
+    done
+    ticks=$((ticks + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$postmaster/stat")))
+    second="$(ps --ppid "$postmaster" -o pid= | sort -n | paste -sd' ')"
+    [ "$first" = "$second" ] && break
   done
   echo "$ticks"
+}
+
+# Waits (at most 30 s) until no client connection's backend is left in the throwaway cluster, so that a count taken
+# after it holds everything the backends of a run did, their exit included (the collector's pool closes as it stops).
+postgres_cluster_idle() {
+  [ -n "${POSTGRES_LOAD_CLUSTER:-}" ] || return 0
+  local postmaster deadline=$((SECONDS + 30))
+  postmaster="$(head -1 "$POSTGRES_LOAD_CLUSTER/data/postmaster.pid")"
+  # Client backends show "postgres: USER DATABASE HOST(PORT) ..." (or "[local]"); the server's own processes do not.
+  while ps --ppid "$postmaster" -o args= | grep -Eq '^postgres: [^ ]+ [^ ]+ ([0-9.]+\(|\[local\])'; do
+    [ "$SECONDS" -lt "$deadline" ] || { echo "postgres_cluster_idle: client backends still open after 30 s" >&2; return 1; }
+    sleep 0.2
+  done
 }

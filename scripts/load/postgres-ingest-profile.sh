@@ -30,8 +30,10 @@ sql() { "${POSTGRES_LOAD_AS[@]}" psql -h 127.0.0.1 -p "$port" -U postgres -d ing
 sql -c "CREATE EXTENSION pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null
 echo "collation of the database: $(sql -c "SELECT datlocprovider::text || ' ' || coalesce(daticulocale, datcollate) FROM pg_database WHERE datname = current_database()")"
 lsn_before="$(sql -c "SELECT pg_current_wal_lsn()")"
+postgres_cluster_idle
 ticks_before="$(postgres_cluster_ticks)"
 out="$("${driver[@]}" --store postgres --connection "$connection" "$@")"
+postgres_cluster_idle
 ticks_after="$(postgres_cluster_ticks)"
 grep -E 'steady state|^summary' <<< "$out" || true
 spans="$(sed -n 's/^summary: \([0-9]*\) spans acknowledged.*/\1/p' <<< "$out")"

@@ -62,9 +62,11 @@ measure() {
   else
     local connection
     connection="$(postgres_cluster_database "compare_$run")"
+    postgres_cluster_idle
     before="$(postgres_cluster_ticks)"
     /usr/bin/time -o "$times" -f '%U %S' dotnet "${driver[$build]}" store-load --provider postgres --seconds "$seconds" \
       --connection "$connection" --links "$links" "${extra[@]}" > "$out"
+    postgres_cluster_idle
     after="$(postgres_cluster_ticks)"
   fi
   local steady spans

@@ -39,7 +39,7 @@ public static class StorageServiceCollectionExtensions
         {
             StorageProviders.Postgres => new PostgresExecutionStore(options.ConnectionString!,
                 loggers.CreateLogger<PostgresExecutionStore>(), options.PostgresWriteConnections,
-                options.PostgresWritePartMinRecords),
+                options.PostgresWritePartMinRecords, services.GetService<CollectorMetrics>()),
             _ => new SqliteExecutionStore(options.DataDirectory,
                 !string.Equals(options.Durability.Trim(), SqliteDurability.Normal, StringComparison.OrdinalIgnoreCase),
                 loggers.CreateLogger<SqliteExecutionStore>(), options.SqliteCacheMiB,

@@ -30,6 +30,7 @@ public sealed class CollectorMetrics
     private readonly Histogram<double> _storeCheckpointDuration;
     private readonly Counter<long> _storeCheckpointPages;
     private readonly Counter<long> _storeWalFrames;
+    private readonly Counter<long> _storeWritesRedone;
     private readonly Histogram<double> _ingestApplyDuration;
     private long _storeWalPages = -1;
     private readonly Counter<long> _recordsCommitted;
@@ -62,6 +63,7 @@ public sealed class CollectorMetrics
         _storeCheckpointDuration = Meter.HistogramOf<double>(M.StoreCheckpointDuration);
         _storeCheckpointPages = Meter.CounterOf<long>(M.StoreCheckpointPages);
         _storeWalFrames = Meter.CounterOf<long>(M.StoreWalFrames);
+        _storeWritesRedone = Meter.CounterOf<long>(M.StoreWritesRedone);
         Meter.GaugeOf(M.StoreWalPages, ObserveWalPages);
         _ingestApplyDuration = Meter.HistogramOf<double>(M.IngestApplyDuration);
         _recordsCommitted = Meter.CounterOf<long>(M.RecordsCommitted);
@@ -214,6 +216,9 @@ public sealed class CollectorMetrics
             _storeCheckpointPages.Add(pages, tag);
         }
     }
+
+    /// <summary>PostgreSQL: one write (or part of one) rolled back on a stored record and written again skipping stored ones.</summary>
+    public void StoreWriteRedone() => _storeWritesRedone.Add(1);
 
     /// <summary>SQLite: frames one commit appended to the WAL.</summary>
     public void StoreWalFrames(long frames) => _storeWalFrames.Add(frames);

@@ -109,6 +109,9 @@ public static class SelfMetricCatalog
     public static readonly MetricDefinition StoreWalPages = Gauge("perfotel.collector.store.wal.pages", "long", "{page}",
         "SQLite: pages in the WAL after the writer's last commit (the WAL restarts from its beginning once a checkpoint copied all of them).",
         "perfotel_collector_store_wal_pages");
+    public static readonly MetricDefinition StoreWritesRedone = Counter("perfotel.collector.store.writes.redone", "{write}",
+        "PostgreSQL: writes (a part of one, when it is spread over connections) whose plain inserts met a record already stored (a resend, a span repeated in a request, another replica's commit), rolled back and written again skipping stored records; zero while every record is new.",
+        "perfotel_collector_store_writes_redone_total");
     public static readonly MetricDefinition IngestApplyDuration = new("perfotel.collector.ingest.apply.duration",
         MetricInstrumentKind.Histogram, "double", "s",
         "Applying one committed write batch to the derivations and answering its senders, once its flush is done.",
@@ -158,7 +161,7 @@ public static class SelfMetricCatalog
     [
         SpansReceived, SpansAccepted, SpansRejected, LogRecordsReceived, MetricPointsReceived, MetricPointsDropped, MetricSeries,
         Requests, GrpcRequests, MisdirectedConnections, QueueRecords, QueueBytes, StoreWriteDuration, StoreCommitDuration,
-        StoreWalFlushDuration, StoreCheckpointDuration, StoreCheckpointPages, StoreWalFrames, StoreWalPages, IngestApplyDuration, RecordsCommitted,
+        StoreWalFlushDuration, StoreCheckpointDuration, StoreCheckpointPages, StoreWalFrames, StoreWalPages, StoreWritesRedone, IngestApplyDuration, RecordsCommitted,
         RecordsDuplicate, CardinalityOverflow, AttributionPending, AttributionResolved, AttributionExpired, AttributionLate,
         AttributionLinks, AttributionLinksEvicted,
         CardinalityTracked, DerivationLeader, DerivationLag, ReportDeliveries,

@@ -43,6 +43,7 @@ public sealed partial class MetricFamiliesTests
         ["perfotel_collector_store_checkpoint_pages_total"] = "recorded by the SQLite store, which this test server replaces with an in-memory one (SqliteCheckpointerTests scrapes it)",
         ["perfotel_collector_store_wal_frames_total"] = "recorded by the SQLite store, which this test server replaces with an in-memory one (SqliteCheckpointerTests scrapes it)",
         ["perfotel_collector_store_wal_pages"] = "recorded by the SQLite store, which this test server replaces with an in-memory one (SqliteCheckpointerTests scrapes it)",
+        ["perfotel_collector_store_writes_redone_total"] = "recorded by the PostgreSQL store when a write meets a stored record (PostgresExecutionStoreTests scrapes it)",
         ["perfotel_agent_calibration_error"] = "needs Analytics:CalibrationMinimumSamples samples",
         ["perfotel_agent_calibration_max_error"] = "needs Analytics:CalibrationMinimumSamples samples",
         ["perfotel_agent_brier_score"] = "needs Analytics:CalibrationMinimumSamples samples",

@@ -1,8 +1,16 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using PerfOtel.Testing;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Storage.Postgres;
+using PerfOtel.Collector.Telemetry;
+using PerfOtel.Exporter;
+using PerfOtel.Testing;
 
 namespace PerfOtel.Collector.Tests.Storage;
 
@@ -250,6 +258,43 @@ public class PostgresExecutionStoreTests(PostgresClusterFixture cluster) : Execu
         await using var reader = await summary.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         Assert.Equal((3L, 172L, 41L), (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)));
+    }
+
+    [Fact]
+    public async Task AResendMeetingStoredRecordsIsCountedAsARedoneWriteOnTheMetricsEndpoint()
+    {
+        var port = TestPorts.GetFree();
+        using var provider = Sdk.CreateMeterProviderBuilder()
+            .AddPerfOtelCollectorMetrics()
+            .AddPerfOtelPrometheusHttpListener(o =>
+            {
+                o.UriPrefixes = [$"http://127.0.0.1:{port}/"];
+                o.ScrapeResponseCacheDuration = TimeSpan.Zero; // scraped before and after the resend
+            })
+            .Build();
+        await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        await using var store = new PostgresExecutionStore(SchemaConnectionString, writeConnections: Writes.Connections,
+            minRecordsPerPart: Writes.PartMinRecords, metrics: new CollectorMetrics(services.GetRequiredService<IMeterFactory>()));
+        using var scraper = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var redone = new Regex($@"(?m)^{SelfMetricCatalog.StoreWritesRedone.PrometheusName}(\{{[^}}]*\}})? (\d+)");
+        async Task<long> Redone() => redone.Match(await scraper.GetStringAsync($"http://127.0.0.1:{port}/metrics")) is { Success: true } found
+            ? long.Parse(found.Groups[2].Value, CultureInfo.InvariantCulture)
+            : 0;
+        var trace = TestRecords.TraceId();
+        var invocation = TestRecords.Invocation(trace);
+        var batch = TestRecords.Batch(invocation,
+            TestRecords.ProviderCall(trace, invocation.SpanId, invocation.SpanId, new TokenCounts(10, 5, 0, 0, 0), 0.1));
+        batch.ToolCalls.Add(TestRecords.ToolCall(trace));
+
+        var first = await store.WriteAsync(batch, CancellationToken.None);
+        Assert.Equal((1, 1, 1), (first.Invocations.Count, first.ProviderCalls.Count, first.ToolCalls.Count));
+        Assert.Equal(0, await Redone());
+
+        // The same records again, as an exporter's retry after a lost answer: the plain insert meets the stored keys.
+        var resent = await store.WriteAsync(batch, CancellationToken.None);
+
+        Assert.Equal((0, 0, 0), (resent.Invocations.Count, resent.ProviderCalls.Count, resent.ToolCalls.Count));
+        Assert.Equal(1, await Redone());
     }
 
     [Theory]

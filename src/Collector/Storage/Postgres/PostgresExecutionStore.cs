@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
 using PerfOtel.Collector.Records;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Storage.Postgres;
 
@@ -28,6 +29,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     private readonly ILogger _logger;
     private readonly int _writeConnections;
     private readonly int _minRecordsPerPart;
+    private readonly CollectorMetrics? _metrics;
 
     /// <summary>Default of <c>Storage:PostgresWriteConnections</c>.</summary>
     public const int DefaultWriteConnections = 2;
@@ -36,12 +38,14 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     public const int DefaultMinRecordsPerPart = 256;
 
     public PostgresExecutionStore(string connectionString, ILogger<PostgresExecutionStore>? logger = null,
-        int writeConnections = DefaultWriteConnections, int minRecordsPerPart = DefaultMinRecordsPerPart)
+        int writeConnections = DefaultWriteConnections, int minRecordsPerPart = DefaultMinRecordsPerPart,
+        CollectorMetrics? metrics = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(writeConnections, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(minRecordsPerPart, 1);
         _writeConnections = writeConnections;
         _minRecordsPerPart = minRecordsPerPart;
+        _metrics = metrics;
         _connectionString = connectionString;
         _dataSource = NpgsqlDataSource.Create(WithPreparedStatements(connectionString));
         _logger = logger ?? (ILogger)NullLogger.Instance;
@@ -147,6 +151,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         }
 
         Interlocked.Increment(ref _writesRedoneSkippingStored);
+        _metrics?.StoreWriteRedone();
         await using var again = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         return await ExecuteAndCommitAsync(connection, again, batch, skipStored: true, cancellationToken).ConfigureAwait(false);
     }
@@ -155,7 +160,8 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
     /// <summary>
     /// Parts of writes that met a record already stored and were written again with <c>ON CONFLICT DO NOTHING</c>
-    /// (<see cref="WritePartAsync"/>): zero while every record is new.
+    /// (<see cref="WritePartAsync"/>): zero while every record is new. Exposed as
+    /// <c>perfotel_collector_store_writes_redone_total</c>.
     /// </summary>
     internal long WritesRedoneSkippingStored => Interlocked.Read(ref _writesRedoneSkippingStored);
 
