@@ -98,17 +98,18 @@ public sealed class InvocationAttribution
     // Keyed by ids held as numbers (CompactSpanKey) and with one instance of each tenant, agent, provider, model, task
     // type, experiment and variant text (SharedStrings): as string keys and each record's own copies, a full index of
     // 100 000 invocations kept about six strings per entry (docs/collector/otlp-ingest.md, "Memory under sustained load").
-    private readonly Dictionary<CompactSpanKey, LinkedListNode<Entry>> entries = [];
-    private readonly LinkedList<Entry> recency = new();
+    // The recency order is threaded through the table's own slots (BoundedLru): a dictionary entry, a linked-list node and
+    // an entry record per invocation cost about 180 bytes of its 513.
+    private readonly BoundedLru<InvocationFacts> entries;
     private readonly SharedStrings shared = new();
     private readonly int capacity;
-    private int tableSize;
 
     /// <summary>An index of at most <paramref name="capacity"/> invocations.</summary>
     public InvocationAttribution(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         this.capacity = capacity;
+        entries = new BoundedLru<InvocationFacts>(capacity);
     }
 
     /// <summary>The most invocations held.</summary>
@@ -177,12 +178,12 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            if (!entries.TryGetValue(CompactSpanKey.Of(tenant, traceId, spanId), out var node))
+            if (entries.Find(CompactSpanKey.Of(tenant, traceId, spanId)) is not { } facts)
             {
                 return false;
             }
-            node.Value.Facts.AccuracyCount++;
-            node.Value.Facts.AccuracySum += accuracy;
+            facts.AccuracyCount++;
+            facts.AccuracySum += accuracy;
             return true;
         }
     }
@@ -197,11 +198,10 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            if (!entries.TryGetValue(CompactSpanKey.Of(tenant, traceId, spanId), out var node))
+            if (entries.Find(CompactSpanKey.Of(tenant, traceId, spanId)) is not { } f)
             {
                 return (null, null);
             }
-            var f = node.Value.Facts;
             var now = f.InvocationSeen && f.Provider is { } provider && f.Model is { } model
                 ? new ModelShare(provider, model, f.InvocationStart, f.Succeeded, f.KnownCostUsd(), f.AccuracyCount, f.AccuracySum,
                     f.Weight, f.AgentName, f.TaskType)
@@ -226,11 +226,10 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            if (!entries.TryGetValue(CompactSpanKey.Of(tenant, traceId, spanId), out var node))
+            if (entries.Find(CompactSpanKey.Of(tenant, traceId, spanId)) is not { } f)
             {
                 return (null, null);
             }
-            var f = node.Value.Facts;
             var now = f.InvocationSeen && !string.IsNullOrEmpty(f.Experiment) && !string.IsNullOrEmpty(f.Variant)
                 ? new ExperimentShare(f.Experiment, f.Variant, f.InvocationStart, f.KnownCostUsd(), f.Provider, f.Model)
                 : null;
@@ -249,31 +248,20 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            return entries.TryGetValue(CompactSpanKey.Of(tenant, traceId, spanId), out var node) ? Copy(node.Value.Facts) : null;
+            return entries.Find(CompactSpanKey.Of(tenant, traceId, spanId)) is { } facts ? Copy(facts) : null;
         }
     }
 
     private InvocationFacts Touch(string tenant, string traceId, string spanId)
     {
-        var key = CompactSpanKey.Of(tenant, traceId, spanId);
-        if (entries.TryGetValue(key, out var node))
+        if (entries.Touch(CompactSpanKey.Of(tenant, traceId, spanId)) is { } held)
         {
-            recency.Remove(node);
-            recency.AddFirst(node);
-            return node.Value.Facts;
+            return held;
         }
-        if (entries.Count >= capacity)
-        {
-            var oldest = recency.Last!;
-            recency.RemoveLast();
-            entries.Remove(oldest.Value.Key);
-        }
-        // A new entry keeps the shared tenant, not the record's own copy.
-        key = CompactSpanKey.Of(shared.Share(tenant)!, traceId, spanId);
-        BoundedTable.MakeRoom(entries, capacity, ref tableSize);
-        node = recency.AddFirst(new Entry(key, new InvocationFacts()));
-        entries[key] = node;
-        return node.Value.Facts;
+        // A new entry keeps the shared tenant, not the record's own copy; when full, the least recently used goes.
+        var facts = new InvocationFacts();
+        entries.Add(CompactSpanKey.Of(shared.Share(tenant)!, traceId, spanId), facts);
+        return facts;
     }
 
     private static InvocationFacts Copy(InvocationFacts facts)
@@ -304,8 +292,6 @@ public sealed class InvocationAttribution
         AgentName = facts.AgentName,
         TaskType = facts.TaskType,
     };
-
-    private sealed record Entry(CompactSpanKey Key, InvocationFacts Facts);
 }
 
 /// <summary>What one invocation adds to the model that served it in the model comparison.</summary>
