@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PerfOtel.Collector.Derived.Kernel;
 using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Tests.Cost;
@@ -133,7 +134,28 @@ public class InvocationFactsRetainedTests(ITestOutputHelper output)
     public void A_full_index_of_100_000_invocations_keeps_under_480_bytes_each()
     {
         const int capacity = 100_000;
-        var before = GC.GetTotalMemory(forceFullCollection: true);
+        // The heap is the process's: whatever earlier tests left running (a host's timers, a server's buffers) allocates
+        // and frees beside the fill, which takes most of a second. So the index's share is what the heap drops by when
+        // the index goes, two full collections apart, and the least of three fills: the noise only ever adds.
+        var perInvocation = double.MaxValue;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var (withIndex, count) = FillAndMeasure(capacity);
+            var withoutIndex = GC.GetTotalMemory(forceFullCollection: true);
+            Assert.Equal(capacity, count);
+            perInvocation = Math.Min(perInvocation, (withIndex - withoutIndex) / (double)capacity);
+        }
+
+        output.WriteLine($"{perInvocation:F0} bytes an invocation, {perInvocation * capacity / 1e6:F1} MB for {capacity}");
+        // 553 bytes here (513 in the fill of docs/collector/otlp-ingest.md, mem21) with a dictionary entry, a linked-list node
+        // and an entry record per invocation; 445 with the slots.
+        Assert.InRange(perInvocation, 1, 480);
+    }
+
+    // The heap with a full index alive, and its count; the index is garbage once this returns.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (long Heap, int Count) FillAndMeasure(int capacity)
+    {
         var attribution = new InvocationAttribution(capacity);
         for (var i = 0; i < capacity; i++)
         {
@@ -153,14 +175,9 @@ public class InvocationFactsRetainedTests(ITestOutputHelper output)
             attribution.ReshareModel(invocation.Tenant, traceId, spanId);
             attribution.ReshareExperiment(invocation.Tenant, traceId, spanId);
         }
-        var retained = GC.GetTotalMemory(forceFullCollection: true) - before;
-        GC.KeepAlive(attribution);
 
-        var perInvocation = retained / (double)capacity;
-        output.WriteLine($"{perInvocation:F0} bytes an invocation, {retained / 1e6:F1} MB for {capacity}");
-        Assert.Equal(capacity, attribution.Count);
-        // 553 bytes here (513 in the fill of docs/collector/otlp-ingest.md, mem21) with a dictionary entry, a linked-list node
-        // and an entry record per invocation; 445 with the slots.
-        Assert.InRange(perInvocation, 1, 480);
+        var heap = GC.GetTotalMemory(forceFullCollection: true);
+        GC.KeepAlive(attribution);
+        return (heap, attribution.Count);
     }
 }
