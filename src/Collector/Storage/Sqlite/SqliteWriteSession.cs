@@ -55,9 +55,11 @@ internal sealed class SqliteWriteSession : IDisposable
     // unused; a trace with no span left is deleted from traces by retention, so no stored trace holds a number above it.
     private long _nextTraceNumber;
 
-    // The trace number of (tenant, trace_id) ?1, ?2, as a subquery: the statements that read or change a stored span
-    // go through it to the span tables' key (trace_no, span_id); a trace not in traces has no span stored (NULL: no row).
-    private const string TraceNumberOf = "(SELECT trace_no FROM traces WHERE tenant = ?1 AND trace_id = ?2)";
+    // The trace number of (tenant, trace_id), bound as the two parameters named, as a subquery: the statements that read
+    // or change a stored span go through it to the span tables' key (trace_no, span_id); a trace not in traces has no
+    // span stored (NULL: no row).
+    private static string TraceNumberOf(string tenant, string traceId) =>
+        $"(SELECT trace_no FROM traces WHERE tenant = {tenant} AND trace_id = {traceId})";
 
     public SqliteWriteSession(SqliteConnection connection)
     {
@@ -68,7 +70,7 @@ internal sealed class SqliteWriteSession : IDisposable
             UPDATE invocations SET call_count = call_count + ?4, call_tokens = call_tokens + ?5,
                 call_unpriced_tokens = call_unpriced_tokens + ?6, call_retries = call_retries + ?7,
                 call_fallbacks = call_fallbacks + ?8
-            WHERE trace_no = {TraceNumberOf} AND span_id = ?3
+            WHERE trace_no = {TraceNumberOf("?1", "?2")} AND span_id = ?3
             """);
         // The record of owners whose calls are stored while no invocation of that span is, with the sums of those calls
         // (docs/collector/storage.md): made or added to where adding calls to their owner finds no invocation, taken
@@ -86,17 +88,17 @@ internal sealed class SqliteWriteSession : IDisposable
             "DELETE FROM early_call_owners WHERE tenant = ?1 AND trace_id = ?2 AND span_id = ?3 AND call_count <= 0");
         _selectTraceNumber = new(connection, "SELECT trace_no FROM traces WHERE tenant = ?1 AND trace_id = ?2");
         _insertTrace = new(connection, "INSERT INTO traces (tenant, trace_id, trace_no) VALUES (?1, ?2, ?3)");
-        _callBeforeAttribution = Prepare("""
+        _callBeforeAttribution = Prepare($"""
             SELECT owner_span_id, input_tokens + output_tokens, unpriced_tokens, attempt > 1, fallback_from IS NOT NULL
-            FROM provider_calls WHERE trace_no = (SELECT trace_no FROM traces WHERE tenant = $p0 AND trace_id = $p1) AND span_id = $p2
+            FROM provider_calls WHERE trace_no = {TraceNumberOf("$p0", "$p1")} AND span_id = $p2
             """);
         _insertProviderCall = new(connection, $"INSERT INTO provider_calls ({Columns.ProviderCallInsert}, trace_no) VALUES ({Placeholders(26)}) ON CONFLICT DO NOTHING");
         _insertToolCall = new(connection, $"INSERT INTO tool_calls ({Columns.ToolCall}, trace_no) VALUES ({Placeholders(13)}) ON CONFLICT DO NOTHING");
         _insertEvaluation = new(connection, $"INSERT INTO evaluations ({Columns.Evaluation}) VALUES ({Placeholders(10)}) ON CONFLICT DO NOTHING");
         _insertSpanLinkPack = new(connection, "INSERT INTO span_link_packs (seen_at, links) VALUES ($p0, $p1)");
         // A call attributed by a later request also rolls up into its invocation from then on (owner_span_id).
-        _attributeProviderCall = Prepare("UPDATE provider_calls SET invocation_span_id = $p3, owner_span_id = $p3, agent_name = $p4 WHERE trace_no = (SELECT trace_no FROM traces WHERE tenant = $p0 AND trace_id = $p1) AND span_id = $p2");
-        _attributeToolCall = Prepare("UPDATE tool_calls SET invocation_span_id = $p3, agent_name = $p4 WHERE trace_no = (SELECT trace_no FROM traces WHERE tenant = $p0 AND trace_id = $p1) AND span_id = $p2");
+        _attributeProviderCall = Prepare($"UPDATE provider_calls SET invocation_span_id = $p3, owner_span_id = $p3, agent_name = $p4 WHERE trace_no = {TraceNumberOf("$p0", "$p1")} AND span_id = $p2");
+        _attributeToolCall = Prepare($"UPDATE tool_calls SET invocation_span_id = $p3, agent_name = $p4 WHERE trace_no = {TraceNumberOf("$p0", "$p1")} AND span_id = $p2");
         _attributeEvaluations = Prepare("UPDATE evaluations SET agent_name = $p3 WHERE tenant = $p0 AND trace_id = $p1 AND span_id = $p2");
         _pruneSpanLinkPacks = Prepare("DELETE FROM span_link_packs WHERE seen_at < $p0");
         _pruneSpanExpiries = Prepare("DELETE FROM span_link_expiries WHERE seen_at < $p0");
@@ -111,7 +113,7 @@ internal sealed class SqliteWriteSession : IDisposable
             WHERE invocation_span_id IS NULL AND task_id IS NOT NULL AND tenant = $p2 AND task_id = $p3 AND span_id IS NULL
             """);
         _joinFeedback = Prepare("UPDATE feedback SET invocation_trace_id = $p2, invocation_span_id = $p3 WHERE tenant = $p0 AND feedback_id = $p1");
-        _selectInvocationBySpan = Prepare($"SELECT {Columns.Invocation} FROM invocations WHERE trace_no = (SELECT trace_no FROM traces WHERE tenant = $p2 AND trace_id = $p0) AND span_id = $p1");
+        _selectInvocationBySpan = Prepare($"SELECT {Columns.Invocation} FROM invocations WHERE trace_no = {TraceNumberOf("$p2", "$p0")} AND span_id = $p1");
         _selectInvocationByTask = Prepare(InvocationByTaskSql);
         RecountPending();
         using var highest = connection.CreateCommand();
