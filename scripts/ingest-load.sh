@@ -13,7 +13,7 @@
 #
 # Every run ends with a compact Markdown table (one row per store and transport: acknowledged spans/s, CPU-seconds per
 # 100 000 spans, latency, the collector's resident memory idle, after 1, 2 and 5 minutes, at the end and at most, and the
-# load average) to paste into docs/collector/otlp-ingest.md, e.g. the 5-minute memory run of both transports:
+# load average) to paste into docs/collector/ingest-performance.md, e.g. the 5-minute memory run of both transports:
 #        bash scripts/ingest-load.sh sqlite 300 --transports http,grpc
 #
 # --rate half: first a probe as fast as acknowledged (--probe-seconds, default 60, on a fresh database like the paced run)
@@ -40,7 +40,7 @@ esac
 # drift and whatever a run leaves behind, such as disk writeback, hit both alike), then each transport's mean and the
 # mean ratios, beside the lowest and highest ratio of a single round. Single runs of one build spread by 10 % and more
 # (most of the CPU is the store's, and its share moves from run to run), so one pair of runs cannot show a transport
-# 5 % cheaper or dearer (docs/collector/otlp-ingest.md, "OTLP/gRPC against OTLP/HTTP: where the CPU goes").
+# 5 % cheaper or dearer (docs/collector/ingest-performance.md, "OTLP/gRPC against OTLP/HTTP: where the CPU goes").
 transports=()
 rounds=1
 args=()

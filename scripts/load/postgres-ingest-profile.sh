@@ -3,7 +3,7 @@
 # protobuf into a collector process with default settings, every derivation on) against a throwaway cluster with
 # pg_stat_statements, then per span acknowledged: the server's CPU, the WAL it wrote (bytes and full-page images),
 # each statement's share of the execution time with its buffers and WAL per row, and each index's size and buffer
-# accesses. Read it beside docs/collector/otlp-ingest.md, "PostgreSQL: the server's work per span".
+# accesses. Read it beside docs/collector/ingest-performance.md, "PostgreSQL: the server's work per span".
 #
 #   bash scripts/load/postgres-ingest-profile.sh [SECONDS] [extra ingest-load options...]
 #   e.g. bash scripts/load/postgres-ingest-profile.sh 30

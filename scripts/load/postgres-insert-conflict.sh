@@ -6,7 +6,7 @@
 # backend's CPU ticks (from /proc, clock ticks of 1/100 s) per run: the arrays are built before the ticks are read.
 #
 #   bash scripts/load/postgres-insert-conflict.sh [ROUNDS]
-# Read it beside docs/collector/otlp-ingest.md, "PostgreSQL towards 30 000 spans/s".
+# Read it beside docs/collector/ingest-performance.md, "PostgreSQL towards 30 000 spans/s".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/load/postgres-cluster.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What the SQLite store's B-trees cost per span, measured on a model of its writer (#21, docs/collector/storage.md).
+"""What the SQLite store's B-trees cost per span, measured on a model of its writer (#21, docs/collector/storage-performance.md).
 
 Takes the schema and the records of a database the collector wrote (`ingest-load --keep-data DIR`), builds a fresh
 database with that schema (or a variant of it), fills it with PREFILL spans, then writes COMMITS commits of about 2 000

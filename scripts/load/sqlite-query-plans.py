@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The plans SQLite gives the collector's statements on the write-time indexes (#21, docs/collector/storage.md, "What the
+"""The plans SQLite gives the collector's statements on the write-time indexes (#21, docs/collector/storage-performance.md, "What the
 SQLite writer writes per span"): EXPLAIN QUERY PLAN of every read and write of provider_calls and evaluations, on a
 database the collector wrote (`ingest-load --keep-data DIR`) and on a copy without the indexes named, side by side;
 then the statement each other write-time index is kept for. The collector runs no ANALYZE: these are its plans.

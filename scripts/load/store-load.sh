@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Store-level load (not the wire path: no HTTP, decoding, mapping or derivations; scripts/ingest-load.sh measures
 # those): 100-span batches through IExecutionStore.WriteAsync, acknowledged after commit, with memory sampled over the
-# run. The store-level throughput table of docs/collector/storage.md comes from this script.
+# run. The store-level throughput table of docs/collector/storage-performance.md comes from this script.
 #
 #   bash scripts/load/store-load.sh sqlite [SECONDS] [extra store-load options...]
 #   bash scripts/load/store-load.sh postgres [SECONDS] [extra store-load options...]

@@ -32,7 +32,7 @@ public static class IngestLoadDriver
     private const int Templates = 16;
     private const int WarmUpSeconds = 10;
 
-    // "Flat" as docs/collector/otlp-ingest.md defines it: the highest resident memory of minute 5 within 10 % of the highest
+    // "Flat" as docs/collector/ingest-performance.md, "What flat means", defines it: the highest resident memory of minute 5 within 10 % of the highest
     // of minute 2, by when the bounded structures (span links, invocation facts) are full at the rates the driver reaches.
     // Peaks, not single samples: between two gen2 collections resident memory saws up and down by a fifth.
     private const int FlatFromSeconds = 120;
@@ -158,8 +158,8 @@ public static class IngestLoadDriver
                   machine load average at the end: {LoadAverage()} (a shared machine: compare ratios measured in the same run)
                 {selfMetrics}
                 """));
-            // Resident memory over the run, and whether it is flat (docs/collector/otlp-ingest.md, "Memory under
-            // sustained load"): after the bounded structures have filled, minute 5's peak within FlatMargin of minute 2's.
+            // Resident memory over the run, and whether it is flat (docs/collector/ingest-performance.md, "What flat
+            // means"): after the bounded structures have filled, minute 5's peak within FlatMargin of minute 2's.
             WriteMemoryOverTime(samples, idleRssMb, options);
             // The minute ending at a time, when the run covered it: its peak decides, its trough is printed beside it.
             double[]? MinuteEndingAt(double seconds) => samples[^1].Elapsed >= seconds - (options.IntervalSeconds / 2.0)

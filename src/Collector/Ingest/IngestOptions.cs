@@ -43,7 +43,7 @@ public sealed class IngestOptions
     public TimeSpan NativeMemoryTrimInterval { get; set; } = DefaultNativeMemoryTrimInterval;
 
     /// <summary>Default of <see cref="NativeMemoryTrimInterval"/>: every 2 s rather than 10 s kept glibc's heap about 13 MB
-    /// smaller under sustained ingest at no CPU per span shown (docs/collector/otlp-ingest.md, "Under 250 MB").</summary>
+    /// smaller under sustained ingest at no CPU per span shown (docs/collector/ingest-performance.md, "Under 250 MB").</summary>
     public static readonly TimeSpan DefaultNativeMemoryTrimInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>Longest <see cref="NativeMemoryTrimInterval"/> accepted.</summary>

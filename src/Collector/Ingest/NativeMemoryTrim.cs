@@ -8,7 +8,7 @@ namespace PerfOtel.Collector.Ingest;
 /// memory by itself only from the top of an arena; SQLite's page cache, statements and the runtime's native allocations
 /// free blocks in the middle, which then stay resident until malloc reuses them. Under sustained ingest about 43 MB of
 /// the collector's 66 MB of malloc arenas were free blocks, and one <c>malloc_trim(0)</c> lowered its resident memory by
-/// 24 MB (docs/collector/otlp-ingest.md, "Native memory handed back to the kernel, and what the rest of the plateau is").
+/// 24 MB (docs/collector/ingest-performance.md, "Native memory handed back to the kernel, and what the rest of the plateau is").
 /// </summary>
 internal static class NativeMemoryTrim
 {

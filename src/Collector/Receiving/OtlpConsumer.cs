@@ -135,7 +135,7 @@ internal sealed class OtlpConsumer(
     /// and <paramref name="map"/> holds the decoded request (megabytes of message objects for a 1 000-span export).
     /// Kept alive across the commit wait, every in-flight request survived the gen-0 collections of that wait and was
     /// promoted, and gRPC paid for many more gen-2 collections than OTLP/HTTP, whose decoded message is garbage before
-    /// it awaits (docs/collector/otlp-ingest.md, "OTLP/gRPC against OTLP/HTTP").
+    /// it awaits (docs/collector/ingest-performance.md, "OTLP/gRPC against OTLP/HTTP").
     /// </remarks>
     public Task<ExportOutcome> ExportAsync(OtlpSignal signal, Func<MappingResult> map)
     {

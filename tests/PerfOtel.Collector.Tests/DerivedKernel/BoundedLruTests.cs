@@ -147,7 +147,7 @@ public class InvocationFactsRetainedTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"{perInvocation:F0} bytes an invocation, {perInvocation * capacity / 1e6:F1} MB for {capacity}");
-        // 553 bytes here (513 in the fill of docs/collector/otlp-ingest.md, mem21) with a dictionary entry, a linked-list node
+        // 553 bytes here (513 in the fill of docs/collector/ingest-performance.md, mem21) with a dictionary entry, a linked-list node
         // and an entry record per invocation; 445 with the slots.
         Assert.InRange(perInvocation, 1, 480);
     }

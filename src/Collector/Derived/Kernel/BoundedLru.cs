@@ -9,7 +9,7 @@ namespace PerfOtel.Collector.Derived.Kernel;
 /// <remarks>
 /// Entries are never removed but by eviction, so a slot once used stays used: the slot of the least recently used entry
 /// is taken over by the new one. The arrays grow by doubling up to the capacity, never past it.
-/// docs/collector/otlp-ingest.md, "Requests that die young, and smaller bounded structures", has the measurements.
+/// docs/collector/ingest-performance.md, "Requests that die young, and smaller bounded structures", has the measurements.
 /// </remarks>
 internal sealed class BoundedLru<TValue>
     where TValue : class

@@ -128,7 +128,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     /// The records go in first with plain inserts: for a key that is not stored yet, PostgreSQL then descends each
     /// primary key once, checking uniqueness as it inserts, where <c>ON CONFLICT DO NOTHING</c> probes the key first,
     /// inserts the row speculatively under a lock of its own, inserts the key and writes one more WAL record to confirm
-    /// the row (docs/collector/otlp-ingest.md, "PostgreSQL towards 30 000 spans/s"). A key already stored (a resend, a
+    /// the row (docs/collector/ingest-performance.md, "PostgreSQL towards 30 000 spans/s"). A key already stored (a resend, a
     /// span repeated within the batch, or one committed meanwhile by a concurrent write such as another replica's)
     /// makes the plain insert fail with a unique violation: the transaction is rolled back, nothing of it stays, and
     /// the part is written again with <c>ON CONFLICT DO NOTHING</c>, exactly as every write was before. The primary

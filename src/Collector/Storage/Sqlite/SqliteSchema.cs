@@ -458,7 +458,7 @@ internal static class SqliteSchema
         // and evaluation wrote an entry keyed (tenant, agent, time) that no statement reads: the start-up replay and
         // retention take the time indexes, a trace's read and the writer's probes the primary key, the owner reads its
         // (tenant, trace_id) prefix; a tenant's read through the store interface takes the time index with the tenant as
-        // a filter (docs/collector/storage.md, the plans checked). Dropping an index keeps every row and takes no time.
+        // a filter (docs/collector/storage-performance.md, the plans checked). Dropping an index keeps every row and takes no time.
         new(16, "cheaper ingest: no index on provider calls or evaluations by (tenant, agent, time), which no read uses", """
             DROP INDEX IF EXISTS ix_provider_calls_tenant_agent_start;
             DROP INDEX IF EXISTS ix_evaluations_tenant_agent_time;

@@ -643,7 +643,7 @@ internal sealed class SqliteWriteSession : IDisposable
     /// The latest invocation of a task (a retried task is judged by its last attempt), for feedback that names a task.
     /// On the task index: without statistics SQLite would rather walk the run-list index (tenant, start_time, ...)
     /// newest first to avoid sorting, which reads every invocation of the tenant when the task is old or not stored
-    /// yet (feedback before its run), on the writer's thread (docs/collector/storage.md).
+    /// yet (feedback before its run), on the writer's thread (docs/collector/storage-performance.md).
     /// </summary>
     internal static readonly string InvocationByTaskSql =
         $"SELECT {Columns.Invocation} FROM invocations INDEXED BY ix_invocations_task WHERE tenant = $p0 AND task_id = $p1 ORDER BY start_time DESC LIMIT 1";

@@ -20,7 +20,7 @@ namespace PerfOtel.Collector.Tests.Otlp.Grpc;
 /// An OTLP/gRPC export lets go of its decoded request once it is mapped, before it waits for the commit, as OTLP/HTTP
 /// does with its body. A request kept alive across the commit wait is promoted out of gen 0 by every collection during
 /// that wait: that had made gRPC ingest pay several times OTLP/HTTP's gen-2 collections per span
-/// (docs/collector/otlp-ingest.md, "OTLP/gRPC against OTLP/HTTP").
+/// (docs/collector/ingest-performance.md, "OTLP/gRPC against OTLP/HTTP").
 /// </summary>
 public sealed class OtlpGrpcRetentionTests
 {
