@@ -506,7 +506,7 @@ internal sealed record IngestLoadOptions(int Duration, int Concurrency, string E
                            [--rate SPANS_PER_SECOND] [--interval 5]
                            [--collector-env NAME=VALUE,NAME=VALUE] [--collector PATH/TO/PerfOtel.Collector.dll]
                            [--trace-ids sequential|random] [--keep-data DIRECTORY]
-          --trace-ids  random (default): the counter scrambled, ids spread like real SDKs' random ids; sequential: each
+          --trace-ids  random (default): the counter scrambled into both halves, ids spread like SDKs' random ids; sequential: each
                        trace id starts with a counter, so the store's trace-keyed B-trees grow at their right edge (every
                        figure before 2026-12-03 10:00 UTC was taken that way)
           --keep-data  the SQLite data directory to use and keep after the run (for sqlite3 and dbstat), instead of a

@@ -131,8 +131,11 @@ internal sealed partial class RequestTemplate
     /// Copies the request into <paramref name="buffer"/> with trace ids numbered from <paramref name="firstTrace"/>
     /// (one number per trace, in template order) and every timestamp moved by <paramref name="shiftNanos"/>. The number
     /// fills the trace id's first 8 bytes as it is (<paramref name="randomIds"/> false: consecutive requests give
-    /// neighbouring ids, so every B-tree keyed by trace id is written at its right edge) or scrambled by a bijection
-    /// (true: still unique, but spread over the whole key space like the random ids OpenTelemetry SDKs generate).
+    /// neighbouring ids, so every B-tree keyed by trace id is written at its right edge; the last 8 bytes stay the
+    /// template's) or scrambled by a bijection (true: still unique, but spread over the whole key space like the random
+    /// ids OpenTelemetry SDKs generate), and then the last 8 bytes too, by a second bijection, as an SDK's 16 random
+    /// bytes have them (until 2026-12-03 18:00 UTC they kept the 16 templates' last halves, so the collector's span
+    /// keys, which hashed on the last half, collided in a way SDK traffic never makes them).
     /// </summary>
     public void WriteTo(byte[] buffer, ulong firstTrace, ulong shiftNanos, bool randomIds = false)
     {
@@ -159,17 +162,10 @@ internal sealed partial class RequestTemplate
             }
 
             var id = randomIds ? Scramble(trace) : trace;
-            if (_json)
+            WriteHalf(buffer, offset, 0, id, hex);
+            if (randomIds)
             {
-                id.TryFormat(hex, out _, "x16", CultureInfo.InvariantCulture);
-                for (var i = 0; i < 16; i++)
-                {
-                    buffer[offset + i] = (byte)hex[i];
-                }
-            }
-            else
-            {
-                BinaryPrimitives.WriteUInt64BigEndian(buffer.AsSpan(offset, 8), id);
+                WriteHalf(buffer, offset, 1, Scramble(trace ^ LowHalfSeed), hex);
             }
         }
 
@@ -189,6 +185,26 @@ internal sealed partial class RequestTemplate
                 var span = buffer.AsSpan(offset, 8);
                 BinaryPrimitives.WriteUInt64LittleEndian(span, BinaryPrimitives.ReadUInt64LittleEndian(span) + shiftNanos);
             }
+        }
+    }
+
+    // XORed into the trace number before the low half's scramble, so that the two halves are different functions of it.
+    private const ulong LowHalfSeed = 0x9E3779B97F4A7C15UL;
+
+    // Half 0 or 1 of the trace id at offset: 8 bytes big-endian in protobuf, 16 hex digits in OTLP/JSON.
+    private void WriteHalf(byte[] buffer, int offset, int half, ulong value, Span<char> hex)
+    {
+        if (_json)
+        {
+            value.TryFormat(hex, out _, "x16", CultureInfo.InvariantCulture);
+            for (var i = 0; i < 16; i++)
+            {
+                buffer[offset + (half * 16) + i] = (byte)hex[i];
+            }
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(buffer.AsSpan(offset + (half * 8), 8), value);
         }
     }
 
