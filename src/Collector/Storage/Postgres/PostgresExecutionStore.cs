@@ -799,7 +799,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
-    private static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows, bool skipStored)
+    internal static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows, bool skipStored)
     {
         // Only invocations this statement really inserted (RETURNING skips conflicts) pick up pending feedback, so a
         // resent span never joins twice. One row per new invocation (its key), repeated for each feedback it joined.
@@ -857,7 +857,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return command;
     }
 
-    private static NpgsqlBatchCommand InsertProviderCalls(List<ProviderCall> rows, bool addToStoredOwners,
+    internal static NpgsqlBatchCommand InsertProviderCalls(List<ProviderCall> rows, bool addToStoredOwners,
         List<AgentInvocation> invocations, bool skipStored)
     {
         var insert = $"""
@@ -924,7 +924,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return command;
     }
 
-    private static NpgsqlBatchCommand InsertToolCalls(List<ToolCall> rows, bool skipStored)
+    internal static NpgsqlBatchCommand InsertToolCalls(List<ToolCall> rows, bool skipStored)
     {
         var command = new NpgsqlBatchCommand($"""
             INSERT INTO tool_calls ({Columns.ToolCall})
@@ -948,7 +948,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return command;
     }
 
-    private static NpgsqlBatchCommand InsertEvaluations(List<EvaluationRecord> rows, bool skipStored)
+    internal static NpgsqlBatchCommand InsertEvaluations(List<EvaluationRecord> rows, bool skipStored)
     {
         var command = new NpgsqlBatchCommand($"""
             INSERT INTO evaluations ({Columns.Evaluation})
