@@ -9,6 +9,12 @@
 #   e.g. bash scripts/load/postgres-ingest-profile.sh 30
 #        POSTGRES_LOAD_INITDB_ARGS="--locale-provider=icu --icu-locale=en-US" bash scripts/load/postgres-ingest-profile.sh 30
 #        bash scripts/load/postgres-ingest-profile.sh 30 --collector PATH/TO/PerfOtel.Collector.dll   # another build
+#        PERF_SECONDS=15 bash scripts/load/postgres-ingest-profile.sh 40   # and where the server's CPU goes (perf)
+#
+# PERF_SECONDS=N: `perf record -a -g` for N seconds from a third of the run on, then the share of the postgres
+# processes' samples under each of the server's main paths (B-tree inserts, heap inserts, scans, parameters, commit,
+# planning: inclusive, so they overlap) and their top functions of their own. Needs perf and the rights to sample the
+# whole machine (root or kernel.perf_event_paranoid <= -1).
 #
 # The statements' figures include the collector's migrations at its start-up (a few ms). pg_stat_statements counts the
 # time each statement executed in its backend, not the server's whole CPU (parsing of parameters, COMMIT's WAL flush,
@@ -30,9 +36,16 @@ sql() { "${POSTGRES_LOAD_AS[@]}" psql -h 127.0.0.1 -p "$port" -U postgres -d ing
 sql -c "CREATE EXTENSION pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null
 echo "collation of the database: $(sql -c "SELECT datlocprovider::text || ' ' || coalesce(daticulocale, datcollate) FROM pg_database WHERE datname = current_database()")"
 lsn_before="$(sql -c "SELECT pg_current_wal_lsn()")"
+checkpoints_before="$(sql -c "SELECT checkpoints_req || ' ' || checkpoints_timed FROM pg_stat_bgwriter")"
 postgres_cluster_idle
 ticks_before="$(postgres_cluster_ticks)"
+perf_data=""
+if [ -n "${PERF_SECONDS:-}" ]; then
+  perf_data="$(mktemp /tmp/perfotel-pg-perf.XXXXXX)"
+  ( sleep $(( seconds / 3 + 5 )); perf record -a -g -o "$perf_data" -- sleep "$PERF_SECONDS" >/dev/null 2>&1 || true ) &
+fi
 out="$("${driver[@]}" --store postgres --connection "$connection" "$@")"
+wait
 postgres_cluster_idle
 ticks_after="$(postgres_cluster_ticks)"
 grep -E 'steady state|^summary' <<< "$out" || true
@@ -44,6 +57,9 @@ SELECT 'WAL per span: ' || round(pg_wal_lsn_diff(pg_current_wal_lsn(), :'lsn') /
        || round(sum(wal_fpi) / :spans, 3) || ' per span'
 FROM pg_stat_statements;
 EOF
+read -r requested timed <<< "$checkpoints_before"
+sql -c "SELECT 'checkpoints during the run: ' || (checkpoints_req - $requested) || ' requested (WAL past max_wal_size = '
+               || current_setting('max_wal_size') || '), ' || (checkpoints_timed - $timed) || ' timed' FROM pg_stat_bgwriter"
 awk -v t="$((ticks_after - ticks_before))" -v hz="$(getconf CLK_TCK)" -v n="$spans" \
   'BEGIN { printf "server CPU: %.2f CPU-s per 100 000 spans (every process of the cluster, whole run)\n", t / hz / n * 100000 }'
 echo
@@ -75,4 +91,15 @@ WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'i')
   AND pg_total_relation_size(c.oid) > 8192 * 4
 ORDER BY pg_relation_size(c.oid) DESC;
 EOF
+if [ -n "$perf_data" ]; then
+  echo
+  echo "the server's CPU by path (perf, the postgres processes' samples; inclusive shares):"
+  perf report -i "$perf_data" --comm postgres --percentage relative --children --sort symbol --stdio -g none 2>/dev/null \
+    | grep -E '\] (PostgresMain|ExecInsertIndexTuples|_bt_doinsert|_bt_compare|_bt_binsrch_insert|heap_insert|ExecScan|index_getnext_slot|ExecProjectSet|ExecMakeTableFunctionResult|exec_bind_message|array_recv|CommitTransactionCommand|XLogFlush|XLogInsert|GetCachedPlan|ReadBufferExtended) ' \
+    | awk '{ printf "  %-28s %s\n", $4, $1 }'
+  echo "the server's top functions of their own (perf):"
+  perf report -i "$perf_data" --comm postgres --percentage relative --no-children --sort dso,symbol --stdio -g none 2>/dev/null \
+    | grep -v '^#' | grep -v '^$' | head -15 | awk '{ printf "  %-36s %s\n", $4, $1 }'
+  rm -f "$perf_data"
+fi
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

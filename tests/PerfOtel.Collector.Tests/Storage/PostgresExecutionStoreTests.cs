@@ -297,6 +297,56 @@ public class PostgresExecutionStoreTests(PostgresClusterFixture cluster) : Execu
         Assert.Equal(1, await Redone());
     }
 
+    [Fact]
+    public async Task TheRecordInsertsTakeTheirRowsFromTheArraysInLockstep_NotFromAFunctionScanThatStoresThem()
+    {
+        // The plans the server makes for the record inserts, each statement explained with its own parameters: the
+        // rows come from unnest in the select list (a ProjectSet, walking the arrays together as it reads), not from a
+        // function scan of unnest(...), which first stores every array's elements in a tuple store of its own
+        // (docs/collector/ingest-performance.md, "PostgreSQL toward 30 000"). The first attempt's form and the redo's.
+        var trace = TestRecords.TraceId();
+        var invocation = TestRecords.Invocation(trace);
+        List<ProviderCall> calls = [TestRecords.ProviderCall(trace, invocation.SpanId, invocation.SpanId, new TokenCounts(10, 5, 0, 0, 0), 0.1)];
+        foreach (var skipStored in (bool[])[false, true])
+        {
+            var statements = new (string Name, NpgsqlBatchCommand Command)[]
+            {
+                ("provider calls", PostgresExecutionStore.InsertProviderCalls(calls, addToStoredOwners: false, [invocation], skipStored)),
+                ("provider calls of stored owners", PostgresExecutionStore.InsertProviderCalls(calls, addToStoredOwners: true, [invocation], skipStored)),
+                ("invocations", PostgresExecutionStore.InsertInvocationsJoiningFeedback([invocation], skipStored)),
+                ("tool calls", PostgresExecutionStore.InsertToolCalls([TestRecords.ToolCall(trace)], skipStored)),
+                ("evaluations", PostgresExecutionStore.InsertEvaluations([TestRecords.Evaluation(trace, invocation.SpanId)], skipStored)),
+            };
+            await using var connection = new NpgsqlConnection(SchemaConnectionString);
+            await connection.OpenAsync();
+            foreach (var (name, statement) in statements)
+            {
+                statement.CommandText = "EXPLAIN (FORMAT JSON) " + statement.CommandText;
+                await using var explain = new NpgsqlBatch(connection) { BatchCommands = { statement } };
+                using var plan = System.Text.Json.JsonDocument.Parse((string)(await explain.ExecuteScalarAsync())!);
+                var nodes = PlanNodes(plan.RootElement[0].GetProperty("Plan")).ToList();
+                var types = string.Join(", ", nodes.Select(n => n.GetProperty("Node Type").GetString()));
+                Assert.True(nodes.Any(n => n.GetProperty("Node Type").GetString() == "ProjectSet"), $"{name}, skipStored {skipStored}: {types}");
+                // The calls of stored owners leave out those of the batch's invocations, a semi-join against three
+                // short arrays (b): the only function scan there may be.
+                Assert.False(nodes.Any(n => n.GetProperty("Node Type").GetString() == "Function Scan"
+                                            && n.GetProperty("Alias").GetString() != "b"), $"{name}, skipStored {skipStored}: {types}");
+            }
+        }
+
+        static IEnumerable<System.Text.Json.JsonElement> PlanNodes(System.Text.Json.JsonElement node)
+        {
+            yield return node;
+            if (node.TryGetProperty("Plans", out var children))
+            {
+                foreach (var child in children.EnumerateArray().SelectMany(PlanNodes))
+                {
+                    yield return child;
+                }
+            }
+        }
+    }
+
     [Theory]
     [InlineData("Host=db;Username=perfotel", 64)]
     [InlineData("Host=db;Username=perfotel;Max Auto Prepare=0", 0)]

@@ -11,7 +11,7 @@ namespace PerfOtel.Collector.Storage.Postgres;
 
 /// <summary>
 /// The PostgreSQL store. Each write is one transaction and one round trip: every table gets a single
-/// <c>INSERT ... SELECT FROM unnest(arrays)</c>, so a 100-span batch costs four statements, not a hundred (plain inserts
+/// <c>INSERT ... SELECT unnest(arrays)</c> (<see cref="RowsOf"/>), so a 100-span batch costs four statements, not a hundred (plain inserts
 /// first, redone with <c>ON CONFLICT DO NOTHING</c> when a key is already stored: <see cref="WritePartAsync"/>). Concurrent writers each use a pooled connection; PostgreSQL's own WAL group commit batches their fsyncs.
 /// </summary>
 internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStore, ISharedStore, IAlertHistoryStore
@@ -799,18 +799,16 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
-    private static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows, bool skipStored)
+    internal static NpgsqlBatchCommand InsertInvocationsJoiningFeedback(List<AgentInvocation> rows, bool skipStored)
     {
         // Only invocations this statement really inserted (RETURNING skips conflicts) pick up pending feedback, so a
         // resent span never joins twice. One row per new invocation (its key), repeated for each feedback it joined.
         var command = new NpgsqlBatchCommand($"""
             WITH inserted AS (
                 INSERT INTO invocations ({Columns.Invocation}, {CallTotals.ColumnNames})
-                SELECT v.*, s.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                    $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-                    $15::timestamptz[], $16::float8[], $17::text[], $18::text[], $19::float8[], $20::float8[],
-                    $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[], $26::float8[], $27::text[], $28::float8[])
-                    AS v({Columns.Invocation})
+                SELECT v.*, s.* FROM ({RowsOf("text", "text", "text", "text", "text", "text", "text", "text", "text", "text",
+                    "text", "text", "text", "text", "timestamptz", "float8", "text", "text", "float8", "float8", "bigint",
+                    "bigint", "bigint", "bigint", "bigint", "float8", "text", "float8")}) AS v({Columns.Invocation})
                 -- The summary of the invocation's own calls, this write's (inserted by the statement before) and earlier ones.
                 CROSS JOIN LATERAL ({CallSummaryOf("v")}) s
                 {SkipStored(skipStored)}
@@ -859,15 +857,14 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return command;
     }
 
-    private static NpgsqlBatchCommand InsertProviderCalls(List<ProviderCall> rows, bool addToStoredOwners,
+    internal static NpgsqlBatchCommand InsertProviderCalls(List<ProviderCall> rows, bool addToStoredOwners,
         List<AgentInvocation> invocations, bool skipStored)
     {
         var insert = $"""
             INSERT INTO provider_calls ({Columns.ProviderCallInsert})
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::float8[], $14::bigint[],
-                $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::float8[], $20::bigint[], $21::int[],
-                $22::text[], $23::text[], $24::text[], $25::float8[])
+            {RowsOf("text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "timestamptz",
+                "float8", "bigint", "bigint", "bigint", "bigint", "bigint", "float8", "bigint", "int", "text", "text", "text",
+                "float8")}
             {SkipStored(skipStored)}
             """;
         // New calls of invocations stored before this statement join their summary (one update per owner), except
@@ -927,12 +924,11 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return command;
     }
 
-    private static NpgsqlBatchCommand InsertToolCalls(List<ToolCall> rows, bool skipStored)
+    internal static NpgsqlBatchCommand InsertToolCalls(List<ToolCall> rows, bool skipStored)
     {
         var command = new NpgsqlBatchCommand($"""
             INSERT INTO tool_calls ({Columns.ToolCall})
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                $8::text[], $9::timestamptz[], $10::float8[], $11::text[], $12::float8[])
+            {RowsOf("text", "text", "text", "text", "text", "text", "text", "text", "timestamptz", "float8", "text", "float8")}
             {SkipStored(skipStored)}
             RETURNING tenant, trace_id, span_id
             """);
@@ -952,12 +948,11 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return command;
     }
 
-    private static NpgsqlBatchCommand InsertEvaluations(List<EvaluationRecord> rows, bool skipStored)
+    internal static NpgsqlBatchCommand InsertEvaluations(List<EvaluationRecord> rows, bool skipStored)
     {
         var command = new NpgsqlBatchCommand($"""
             INSERT INTO evaluations ({Columns.Evaluation})
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::float8[],
-                $8::text[], $9::timestamptz[], $10::float8[])
+            {RowsOf("text", "text", "text", "int", "text", "text", "float8", "text", "timestamptz", "float8")}
             {SkipStored(skipStored)}
             RETURNING tenant, trace_id, span_id, sequence
             """);
@@ -974,6 +969,17 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         p.Add(Array(rows, r => r.SampleWeight));
         return command;
     }
+
+    /// <summary>
+    /// The rows of a record insert from its parameters $1..$n, one array per column of the given element types:
+    /// <c>SELECT unnest($1::t1[]), ..., unnest($n::tn[])</c>. The arrays are walked in lockstep as the rows are read (a
+    /// ProjectSet); <c>SELECT * FROM unnest($1, ..., $n)</c>, the same rows, is a function scan that first stores every
+    /// array's elements in a tuple store of its own and then reads them back to zip them, per element and per column
+    /// (docs/collector/ingest-performance.md, "PostgreSQL toward 30 000"). The arrays of a write are all as long as its
+    /// records, so the two forms give the same rows in the same order.
+    /// </summary>
+    internal static string RowsOf(params string[] types) =>
+        "SELECT " + string.Join(", ", types.Select((type, index) => $"unnest(${index + 1}::{type}[])"));
 
     /// <summary>The record inserts' conflict clause: none on the first attempt of a write, DO NOTHING on its redo.</summary>
     private static string SkipStored(bool skipStored) => skipStored ? "ON CONFLICT DO NOTHING" : "";
