@@ -23,6 +23,44 @@ public sealed partial class RuntimeSettingsTests
     }
 
     [Fact]
+    public async Task The_collector_maps_no_ICU_library_and_still_takes_IANA_report_time_zones()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        var runtimeConfig = Path.ChangeExtension(CollectorProcess.AssemblyPath, ".runtimeconfig.json");
+        using (var document = JsonDocument.Parse(File.ReadAllText(runtimeConfig)))
+        {
+            Assert.True(document.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties")
+                .GetProperty("System.Globalization.Invariant").GetBoolean());
+        }
+
+        var directory = Directory.CreateTempSubdirectory("perfotel-icu-").FullName;
+        try
+        {
+            // A schedule's time zone is validated at start-up (a bad one stops the start): an IANA id needs no ICU.
+            // A user's culture in the environment changes nothing either.
+            await using var collector = await CollectorProcess.StartAsync(directory, new Dictionary<string, string>
+            {
+                ["Reports:Schedules:weekly:Tenant"] = "default",
+                ["Reports:Schedules:weekly:Cron"] = "0 8 * * 1",
+                ["Reports:Schedules:weekly:TimeZone"] = "Europe/Paris",
+                ["Reports:Schedules:weekly:Directory"] = Path.Combine(directory, "reports"),
+            }, environment: new Dictionary<string, string> { ["LANG"] = "de_DE.UTF-8", ["LC_ALL"] = "de_DE.UTF-8" });
+            using var http = new HttpClient { BaseAddress = collector.BaseAddress };
+            Assert.True((await http.GetAsync(new Uri("metrics", UriKind.Relative))).IsSuccessStatusCode);
+
+            var maps = await File.ReadAllTextAsync($"/proc/{collector.Process.Id}/maps");
+            Assert.DoesNotContain("libicu", maps, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void The_image_caps_malloc_arenas_and_leaves_the_GC_mode_to_the_project()
     {
         var dockerfile = File.ReadAllText(RepoPaths.Combine("src", "Collector", "Dockerfile"));

@@ -151,5 +151,11 @@ internal readonly struct SpanIdValue
     public static SpanIdValue Of(string spanId) =>
         CompactSpanKey.TryParseHex(spanId, out var value) ? new SpanIdValue(value, null) : new SpanIdValue(0, spanId);
 
+    /// <summary>A canonical id by its value.</summary>
+    public static SpanIdValue OfValue(ulong value) => new(value, null);
+
+    /// <summary>An id that is not canonical, by its text.</summary>
+    public static SpanIdValue OfText(string text) => new(0, text);
+
     public override string ToString() => Text ?? CompactSpanKey.Hex(Value);
 }

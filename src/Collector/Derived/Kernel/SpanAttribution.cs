@@ -21,11 +21,10 @@ namespace PerfOtel.Collector.Derived.Kernel;
 public sealed class SpanAttribution
 {
     private readonly Lock gate = new();
-    // Keyed and valued without objects of their own (ids as ulongs, CompactSpanKey): hundreds of thousands of links
-    // are held, and as strings each took three more objects.
-    private readonly Dictionary<CompactSpanKey, Link> links = [];
-    // Entries the links' table holds: it grows to the capacity rather than past it by doubling (BoundedTable).
-    private int linkTableSize;
+    // Keyed and valued without objects of their own (ids as ulongs, CompactSpanKey), each link one 80-byte slot also
+    // threaded into its commit's group: hundreds of thousands of links are held, and as strings each took three more
+    // objects, as a dictionary entry and a group list's key 136 bytes.
+    private readonly SpanLinkTable links;
     private readonly Dictionary<TraceKey, HashSet<SpanKey>> heldByTrace = [];
     private readonly Dictionary<SpanKey, Held> held = [];
     // Spans whose records were released without an agent (a decision, stored with the link), and those of them whose
@@ -35,18 +34,19 @@ public sealed class SpanAttribution
     // The links by the time their writer first saw them (one group per commit), oldest first: the time prune and the
     // capacity eviction both drop whole groups from the old end, so a restart that loads the stored links and applies the
     // same capacity keeps the same newest groups the live collector kept.
-    private readonly SortedDictionary<DateTimeOffset, List<CompactSpanKey>> linksBySeenAt = [];
+    private readonly SortedDictionary<DateTimeOffset, LinkGroup> linksBySeenAt = [];
     // Links of held records that a prune or an eviction passed over: removed when their records are released.
     private readonly HashSet<CompactSpanKey> pinned = [];
     // The spans of the held records, by their link's key (a group drop asks for each of its links).
     private readonly HashSet<CompactSpanKey> heldLinks = [];
     // The group the last link went into (one commit's links share one SeenAt), while it is in linksBySeenAt.
-    private List<CompactSpanKey>? lastGroup;
+    private LinkGroup? lastGroup;
     // The last agent name a link kept: an agent's invocations share one string instead of one each.
     private string? lastAgent;
     private DateTimeOffset lastGroupSeenAt;
     private DateTimeOffset nextPrune = DateTimeOffset.MinValue;
     private long evictedLinks;
+    private readonly Func<CompactSpanKey, bool> keepPinned;
 
     /// <summary>Default of <c>Ingest:AttributionMaxLinks</c>.</summary>
     public const int DefaultLinkCapacity = 250_000;
@@ -61,6 +61,19 @@ public sealed class SpanAttribution
         ArgumentOutOfRangeException.ThrowIfLessThan(linkCapacity, 1);
         Horizon = horizon;
         LinkCapacity = linkCapacity;
+        links = new SpanLinkTable(linkCapacity);
+        keepPinned = KeepPinned;
+    }
+
+    // A group's link whose record is held stays linked, pinned until the record is released.
+    private bool KeepPinned(CompactSpanKey key)
+    {
+        if (heldLinks.Count > 0 && heldLinks.Contains(key))
+        {
+            pinned.Add(key);
+            return true;
+        }
+        return false;
     }
 
     /// <summary>How long a record waits for its ancestors (<c>Ingest:AttributionHorizon</c>).</summary>
@@ -269,7 +282,7 @@ public sealed class SpanAttribution
                 // Written every time (the store ignores a link it holds): a retried write must still store it, with
                 // the time it was first seen. A new link (the common case) is stored as stamped, without a second copy.
                 var stamped = stampLinks && link.SeenAt != now ? link with { SeenAt = now } : link;
-                var firstSeenAt = AddLink(stamped, batch.SpanLinks.Count);
+                var firstSeenAt = AddLink(stamped);
                 NoteExpired(stamped);
                 toStore.SpanLinks.Add(firstSeenAt == stamped.SeenAt ? stamped : stamped with { SeenAt = firstSeenAt });
                 // Spans of one trace come together: the previous link's trace needs no second hash lookup.
@@ -420,7 +433,7 @@ public sealed class SpanAttribution
     /// Whether a stored record without an agent is still waiting: its own link is kept (else it was seen more than two
     /// horizons ago and counted long since) and its ancestry is incomplete.
     /// </summary>
-    private bool IsHeld(SpanKey key) => links.ContainsKey(Compact(key)) && !IsExpired(key) && Resolve(key).Pending;
+    private bool IsHeld(SpanKey key) => links.Contains(Compact(key)) && !IsExpired(key) && Resolve(key).Pending;
 
     private bool IsExpired(SpanKey key) =>
         expiredByTrace.TryGetValue(new TraceKey(key.Tenant, key.TraceId), out var keys) && keys.Contains(key);
@@ -485,7 +498,7 @@ public sealed class SpanAttribution
         // Bounded walk: a malformed trace may hold a parent cycle.
         for (var steps = 0; steps <= links.Count; steps++)
         {
-            if (!links.TryGetValue(current, out var link))
+            if (!links.TryGet(current, out var link))
             {
                 return Resolution.Waiting;
             }
@@ -503,19 +516,16 @@ public sealed class SpanAttribution
     }
 
     /// <summary>Adds a link unless its span is already linked; returns when the span was first seen.</summary>
-    /// <param name="link">The span's link.</param>
-    /// <param name="groupSize">How many links its commit brings: a new group is allocated once at that size rather
-    /// than grown by doubling (a large commit's group is a large-object-heap array, and each doubling left one behind).</param>
-    private DateTimeOffset AddLink(SpanLink link, int groupSize = 0)
+    /// <param name="link">The span's link; it joins its commit's group, threaded through the table's slots (no list of
+    /// keys per commit: a large commit's list was a large-object-heap array, garbage once its links went).</param>
+    private DateTimeOffset AddLink(SpanLink link)
     {
         var key = CompactSpanKey.Of(link.Tenant, link.TraceId, link.SpanId);
-        BoundedTable.MakeRoom(links, LinkCapacity, ref linkTableSize);
         // One hash lookup whether the span is new or not.
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(links, key, out var exists);
-        if (exists)
+        if (links.TryGetSeenAt(key, out var hash, out var firstSeenAt))
         {
             // The first sighting stands: a resent span neither restarts its horizon nor changes its parent.
-            return slot.SeenAt;
+            return firstSeenAt;
         }
         var agent = link.InvocationAgent;
         if (agent is not null)
@@ -529,18 +539,17 @@ public sealed class SpanAttribution
                 lastAgent = agent;
             }
         }
-        slot = new Link(link.ParentSpanId is { } parent ? SpanIdValue.Of(parent) : null, agent, link.SeenAt);
         // Links arrive one commit (one SeenAt) at a time: the newest group is almost always the one to add to.
         if (lastGroup is null || lastGroupSeenAt != link.SeenAt)
         {
             if (!linksBySeenAt.TryGetValue(link.SeenAt, out var found))
             {
-                linksBySeenAt[link.SeenAt] = found = new List<CompactSpanKey>(groupSize);
+                linksBySeenAt[link.SeenAt] = found = new LinkGroup();
             }
             lastGroup = found;
             lastGroupSeenAt = link.SeenAt;
         }
-        lastGroup.Add(key);
+        links.AddNew(key, hash, link.ParentSpanId is { } parent ? SpanIdValue.Of(parent) : null, agent, link.SeenAt, lastGroup);
         return link.SeenAt;
     }
 
@@ -548,7 +557,7 @@ public sealed class SpanAttribution
     {
         if (!held.TryGetValue(key, out var waiting))
         {
-            var seenAt = links.TryGetValue(Compact(key), out var link) ? link.SeenAt : DateTimeOffset.MinValue;
+            var seenAt = links.TryGet(Compact(key), out var link) ? link.SeenAt : DateTimeOffset.MinValue;
             held[key] = waiting = new Held(seenAt, []);
             heldLinks.Add(Compact(key));
             var trace = new TraceKey(key.Tenant, key.TraceId);
@@ -607,20 +616,9 @@ public sealed class SpanAttribution
     }
 
     /// <summary>Drops one group of links (those of held records stay, pinned until released); returns how many went.</summary>
-    private int DropGroup(DateTimeOffset seenAt, List<CompactSpanKey> group)
+    private int DropGroup(DateTimeOffset seenAt, LinkGroup group)
     {
-        var dropped = 0;
-        foreach (var key in group)
-        {
-            if (heldLinks.Count > 0 && heldLinks.Contains(key))
-            {
-                pinned.Add(key);
-            }
-            else if (links.Remove(key))
-            {
-                dropped++;
-            }
-        }
+        var dropped = links.DropGroup(group, keepPinned);
         linksBySeenAt.Remove(seenAt);
         if (ReferenceEquals(group, lastGroup))
         {
@@ -629,7 +627,7 @@ public sealed class SpanAttribution
         return dropped;
     }
 
-    private static KeyValuePair<DateTimeOffset, List<CompactSpanKey>> First(SortedDictionary<DateTimeOffset, List<CompactSpanKey>> groups)
+    private static KeyValuePair<DateTimeOffset, LinkGroup> First(SortedDictionary<DateTimeOffset, LinkGroup> groups)
     {
         using var enumerator = groups.GetEnumerator();
         enumerator.MoveNext();
@@ -642,7 +640,7 @@ public sealed class SpanAttribution
         List<TraceKey>? emptied = null;
         foreach (var (trace, keys) in expiredByTrace)
         {
-            keys.RemoveWhere(k => !links.ContainsKey(Compact(k)));
+            keys.RemoveWhere(k => !links.Contains(Compact(k)));
             if (keys.Count == 0)
             {
                 (emptied ??= []).Add(trace);
@@ -652,16 +650,12 @@ public sealed class SpanAttribution
         {
             expiredByTrace.Remove(trace);
         }
-        lateCounted.RemoveWhere(k => !links.ContainsKey(Compact(k)));
+        lateCounted.RemoveWhere(k => !links.Contains(Compact(k)));
     }
 
     private static SpanKey KeyOf(string tenant, string traceId, string spanId) => new(tenant, traceId, spanId);
 
     private static CompactSpanKey Compact(SpanKey key) => CompactSpanKey.Of(key.Tenant, key.TraceId, key.SpanId);
-
-    /// <summary>A span's link: its parent (null for a root), its agent when it is an invoke_agent span, and when its
-    /// writer first saw it.</summary>
-    private readonly record struct Link(SpanIdValue? Parent, string? InvocationAgent, DateTimeOffset SeenAt);
 
     private sealed record Held(DateTimeOffset SeenAt, List<object> Records);
 

@@ -1,0 +1,282 @@
+using System.Numerics;
+
+namespace PerfOtel.Collector.Derived.Kernel;
+
+/// <summary>
+/// The attribution's span links: a hash table from <see cref="CompactSpanKey"/> to a span's parent, its agent (an
+/// invoke_agent span) and when its writer first saw it, whose entries are also threaded, by slot number, into the
+/// groups of one commit each (<see cref="LinkGroup"/>). One array of 80-byte slots and a bucket array hold it all: a
+/// <c>Dictionary</c> entry of key and link took 96 bytes and the commit's list of keys 40 more per link.
+/// Not thread-safe: the caller locks.
+/// </summary>
+/// <remarks>
+/// Removed slots go on a free list and are reused by the next additions. The slot array grows by doubling up to the
+/// bound and its sixteenth of headroom, and by an eighth at a time past it (a commit's links held before their
+/// eviction), as <see cref="BoundedTable"/> grows the dictionaries. docs/collector/ingest-performance.md, "Toward 250
+/// MB: mapped files and packed span links", has the measurements.
+/// </remarks>
+internal sealed class SpanLinkTable
+{
+    private const int None = -1;
+    private const int FirstSize = 16;
+
+    private readonly int bound;
+    private Slot[] slots = [];
+    // Head of each bucket's chain (a slot number), None when empty; a power of two at least the slots' length.
+    private int[] buckets = [];
+    // Slots used so far (the free list holds those of them removed since).
+    private int used;
+    private int freeList = None;
+    private int count;
+
+    /// <summary>A table meant to hold about <paramref name="bound"/> links (it holds more if asked).</summary>
+    public SpanLinkTable(int bound)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bound, 1);
+        this.bound = bound;
+    }
+
+    /// <summary>Links held.</summary>
+    public int Count => count;
+
+    /// <summary>Slots allocated.</summary>
+    internal int SlotsAllocated => slots.Length;
+
+    /// <summary>Whether <paramref name="key"/> is linked.</summary>
+    public bool Contains(in CompactSpanKey key) => IndexOf(key, key.GetHashCode()) != None;
+
+    /// <summary>The link of <paramref name="key"/>, when it is held.</summary>
+    public bool TryGet(in CompactSpanKey key, out SpanLinkEntry entry)
+    {
+        var index = IndexOf(key, key.GetHashCode());
+        if (index == None)
+        {
+            entry = default;
+            return false;
+        }
+        entry = Read(index);
+        return true;
+    }
+
+    /// <summary>
+    /// When <paramref name="key"/> was first seen, if it is linked; <paramref name="hash"/> is its hash either way, for
+    /// <see cref="AddNew"/> (one hash per span whether it is new or not).
+    /// </summary>
+    public bool TryGetSeenAt(in CompactSpanKey key, out int hash, out DateTimeOffset seenAt)
+    {
+        hash = key.GetHashCode();
+        var index = IndexOf(key, hash);
+        seenAt = index == None ? default : SeenAtOf(index);
+        return index != None;
+    }
+
+    /// <summary>
+    /// Links <paramref name="key"/>, which is not linked (the caller has just looked, <see cref="TryGetSeenAt"/>, and
+    /// passes the hash it gave), appending it to <paramref name="group"/>.
+    /// </summary>
+    public void AddNew(in CompactSpanKey key, int hash, SpanIdValue? parent, string? invocationAgent, DateTimeOffset seenAt, LinkGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        int index;
+        if (freeList != None)
+        {
+            index = freeList;
+            freeList = slots[index].Next;
+        }
+        else
+        {
+            if (used == slots.Length)
+            {
+                Grow();
+            }
+            index = used++;
+        }
+
+        ref var slot = ref slots[index];
+        slot.Key = key;
+        slot.Hash = hash;
+        slot.Parent = parent is { } p ? p.Value : 0;
+        slot.HasParent = parent is not null;
+        // The text of a parent id that is not canonical is rare: it shares one field with the agent name.
+        slot.AgentOrOdd = parent is { Text: { } text } ? new OddParent(text, invocationAgent) : invocationAgent;
+        slot.SeenAtTicks = seenAt.Ticks;
+        slot.OffsetMinutes = (short)seenAt.TotalOffsetMinutes;
+        slot.NextInGroup = None;
+        var bucket = hash & (buckets.Length - 1);
+        slot.Next = buckets[bucket];
+        buckets[bucket] = index;
+        count++;
+
+        if (group.Tail == None)
+        {
+            group.Head = index;
+        }
+        else
+        {
+            slots[group.Tail].NextInGroup = index;
+        }
+        group.Tail = index;
+        group.Count++;
+    }
+
+    /// <summary>Unlinks <paramref name="key"/>; false when it was not linked.</summary>
+    public bool Remove(in CompactSpanKey key)
+    {
+        var index = IndexOf(key, key.GetHashCode());
+        if (index == None)
+        {
+            return false;
+        }
+        RemoveAt(index);
+        return true;
+    }
+
+    /// <summary>
+    /// Drops the links of <paramref name="group"/> except those <paramref name="keep"/> says to keep (they stay linked,
+    /// in no group); returns how many went. The group is empty afterwards.
+    /// </summary>
+    public int DropGroup(LinkGroup group, Func<CompactSpanKey, bool> keep)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(keep);
+        var dropped = 0;
+        for (var index = group.Head; index != None;)
+        {
+            var next = slots[index].NextInGroup;
+            slots[index].NextInGroup = None;
+            if (!keep(slots[index].Key))
+            {
+                RemoveAt(index);
+                dropped++;
+            }
+            index = next;
+        }
+        group.Head = group.Tail = None;
+        group.Count = 0;
+        return dropped;
+    }
+
+    /// <summary>The keys of <paramref name="group"/>, in the order they were added.</summary>
+    public IEnumerable<CompactSpanKey> KeysOf(LinkGroup group)
+    {
+        for (var index = group.Head; index != None; index = slots[index].NextInGroup)
+        {
+            yield return slots[index].Key;
+        }
+    }
+
+    private SpanLinkEntry Read(int index)
+    {
+        ref var slot = ref slots[index];
+        SpanIdValue? parent = null;
+        string? agent;
+        if (slot.AgentOrOdd is OddParent odd)
+        {
+            parent = SpanIdValue.OfText(odd.Text);
+            agent = odd.Agent;
+        }
+        else
+        {
+            agent = (string?)slot.AgentOrOdd;
+            if (slot.HasParent)
+            {
+                parent = SpanIdValue.OfValue(slot.Parent);
+            }
+        }
+        return new SpanLinkEntry(parent, agent, SeenAtOf(index));
+    }
+
+    private DateTimeOffset SeenAtOf(int index) =>
+        new(slots[index].SeenAtTicks, TimeSpan.FromMinutes(slots[index].OffsetMinutes));
+
+    private int IndexOf(in CompactSpanKey key, int hash)
+    {
+        if (count == 0)
+        {
+            return None;
+        }
+        for (var index = buckets[hash & (buckets.Length - 1)]; index != None; index = slots[index].Next)
+        {
+            ref var slot = ref slots[index];
+            if (slot.Hash == hash && slot.Key.Equals(key))
+            {
+                return index;
+            }
+        }
+        return None;
+    }
+
+    private void RemoveAt(int index)
+    {
+        ref var head = ref buckets[slots[index].Hash & (buckets.Length - 1)];
+        if (head == index)
+        {
+            head = slots[index].Next;
+        }
+        else
+        {
+            for (var at = head; at != None; at = slots[at].Next)
+            {
+                if (slots[at].Next == index)
+                {
+                    slots[at].Next = slots[index].Next;
+                    break;
+                }
+            }
+        }
+        // The references go at once: a free slot keeps no tenant, odd id or agent alive.
+        slots[index] = default;
+        slots[index].Next = freeList;
+        freeList = index;
+        count--;
+    }
+
+    private void Grow()
+    {
+        var cap = bound + (bound / BoundedTable.Headroom);
+        var length = slots.Length;
+        var size = length < cap ? Math.Min(Math.Max(2 * length, FirstSize), cap) : length + Math.Max(length / 8, FirstSize);
+        Array.Resize(ref slots, size);
+        buckets = new int[(int)Math.Min(1 << 30, BitOperations.RoundUpToPowerOf2((uint)size))];
+        Array.Fill(buckets, None);
+        // Grown only when the free list is empty: every slot up to `used` is linked.
+        for (var index = 0; index < used; index++)
+        {
+            ref var slot = ref slots[index];
+            var bucket = slot.Hash & (buckets.Length - 1);
+            slot.Next = buckets[bucket];
+            buckets[bucket] = index;
+        }
+    }
+
+    private struct Slot
+    {
+        public CompactSpanKey Key;
+        // The agent name (string), or an OddParent when the parent id is not canonical hex.
+        public object? AgentOrOdd;
+        public ulong Parent;
+        public long SeenAtTicks;
+        public int Hash;
+        // The next slot in the bucket's chain, or in the free list.
+        public int Next;
+        public int NextInGroup;
+        public short OffsetMinutes;
+        public bool HasParent;
+    }
+
+    private sealed record OddParent(string Text, string? Agent);
+}
+
+/// <summary>The links one commit brought (one writer's time), threaded through <see cref="SpanLinkTable"/>'s slots.</summary>
+internal sealed class LinkGroup
+{
+    public int Head { get; set; } = -1;
+
+    public int Tail { get; set; } = -1;
+
+    public int Count { get; set; }
+}
+
+/// <summary>A span's link: its parent (null for a root), its agent when it is an invoke_agent span, and when its
+/// writer first saw it.</summary>
+internal readonly record struct SpanLinkEntry(SpanIdValue? Parent, string? InvocationAgent, DateTimeOffset SeenAt);
