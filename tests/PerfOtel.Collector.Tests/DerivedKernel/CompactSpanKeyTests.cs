@@ -92,7 +92,7 @@ public sealed class CompactSpanKeyTests
     public void Keys_that_differ_in_any_half_of_the_trace_id_or_in_the_span_id_hash_apart(int varyAt)
     {
         // A span id is unique within its trace only: traces that differ in the trace id's first half only (the
-        // ingest-load driver's copies of one request) repeat the span id and the trace id's low half. Their keys must
+        // ingest-load driver's copies of one request, until it scrambled both halves) repeat the span id and the trace id's low half. Their keys must
         // spread over the tables of the span links and the invocation facts, or every lookup walks a chain of all the
         // traces sharing them.
         const string trace = "0af7651916cd43dd8448eb211c80319c";
