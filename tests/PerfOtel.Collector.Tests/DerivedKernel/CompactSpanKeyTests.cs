@@ -85,6 +85,32 @@ public sealed class CompactSpanKeyTests
         Assert.Equal(key, CompactSpanKey.Of("tenant-a", traceId, "0000000000000001").WithSpan(SpanIdValue.Of(spanId)));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(16)]
+    [InlineData(32)]
+    public void Keys_that_differ_in_any_half_of_the_trace_id_or_in_the_span_id_hash_apart(int varyAt)
+    {
+        // A span id is unique within its trace only: traces that differ in the trace id's first half only (the
+        // ingest-load driver's copies of one request, until it scrambled both halves) repeat the span id and the trace id's low half. Their keys must
+        // spread over the tables of the span links and the invocation facts, or every lookup walks a chain of all the
+        // traces sharing them.
+        const string trace = "0af7651916cd43dd8448eb211c80319c";
+        const string span = "b7ad6b7169203331";
+        const int keys = 4096;
+        var hashes = new HashSet<int>();
+        for (var i = 0; i < keys; i++)
+        {
+            var ids = (trace + span).ToCharArray();
+            i.ToString("x4", System.Globalization.CultureInfo.InvariantCulture).CopyTo(0, ids, varyAt, 4);
+            var text = new string(ids);
+            hashes.Add(CompactSpanKey.Of("default", text[..32], text[32..]).GetHashCode());
+        }
+
+        // 32-bit hashes of 4096 distinct keys: a collision or two at most by chance; one hash per key shape before.
+        Assert.True(hashes.Count >= keys - 8, $"{hashes.Count} distinct hashes of {keys} keys");
+    }
+
     [Fact]
     public void Keys_differ_exactly_when_their_strings_do()
     {

@@ -72,8 +72,13 @@ internal readonly struct CompactSpanKey : IEquatable<CompactSpanKey>
     public override bool Equals(object? obj) => obj is CompactSpanKey other && Equals(other);
 
     // HashCode is seeded per process, so producers cannot choose ids that collide (the string keys had randomised
-    // hashing too). The span id alone tells almost every key apart; the tenant decides equality only.
-    public override int GetHashCode() => odd is null ? HashCode.Combine(span, traceLow) : HashCode.Combine(odd);
+    // hashing too). Every bit of both ids goes in: a span id is unique within its trace only, so keys hashed on the span
+    // id and the trace id's low half collide whenever traces differ in their first half only. The ingest-load driver's
+    // requests were such copies of 16 templates until 2026-12-03 18:00 UTC (only the trace id's first half renumbered):
+    // the span links and the invocation facts then held chains of dozens of entries at their bounds, and the attribution
+    // took a sixth of the collector's CPU (storage-performance.md, "Where the SQLite collector's CPU goes now"). SDKs'
+    // random trace ids did not collide. The tenant decides equality only.
+    public override int GetHashCode() => odd is null ? HashCode.Combine(span, traceLow, traceHigh) : HashCode.Combine(odd);
 
     public static bool operator ==(CompactSpanKey left, CompactSpanKey right) => left.Equals(right);
 
