@@ -9,14 +9,9 @@
 # Read it beside docs/collector/ingest-performance.md, "PostgreSQL towards 30 000 spans/s".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source scripts/load/postgres-cluster.sh
 rounds="${1:-4}"
-work="$(mktemp -d /tmp/perfotel-insert-conflict.XXXXXX)"
-chmod 777 "$work"
-postgres_cluster_start
-trap 'postgres_cluster_stop; rm -rf "$work"' EXIT
-port="$(sed 's/.*Port=\([0-9]*\).*/\1/' <<< "$POSTGRES_LOAD_CONNECTION")"
-sql() { "${POSTGRES_LOAD_AS[@]}" psql -h 127.0.0.1 -p "$port" -U postgres -X -q -A -t "$@"; }
+prefix=perfotel-insert-conflict
+source scripts/load/postgres-backend-ticks.sh
 sql <<'SQL'
 CREATE TABLE calls (tenant text NOT NULL, trace_id text COLLATE "C" NOT NULL, span_id text COLLATE "C" NOT NULL,
   owner_span_id text COLLATE "C", model text, start_time timestamptz NOT NULL, tokens bigint, cost float8,
@@ -25,10 +20,8 @@ CREATE INDEX ON calls (tenant, trace_id, owner_span_id);
 CREATE INDEX ON calls (start_time);
 CREATE INDEX ON calls (commit_position);
 SQL
-run() { # $1: the conflict clause; $2: the first row's number (every run inserts new keys)
-  cat > "$work/run.sql" <<SQL
-SET client_min_messages = warning;
-DROP TABLE IF EXISTS src;
+arrays_sql() { # $1 mode (unused: both insert the same rows); $2 the first row's number (every run inserts new keys)
+  cat <<SQL
 CREATE TEMP TABLE src AS SELECT b,
   (SELECT array_agg('default'::text) FROM generate_series(1,2000)) a1,
   (SELECT array_agg(md5(($2 + b*2000 + g)::text)) FROM generate_series(1,2000) g) a2,
@@ -39,24 +32,11 @@ CREATE TEMP TABLE src AS SELECT b,
   (SELECT array_agg(g::bigint) FROM generate_series(1,2000) g) a7,
   (SELECT array_agg(0.01::float8) FROM generate_series(1,2000)) a8
 FROM generate_series(0,49) b;
-SELECT pg_backend_pid() AS pid \gset
-\setenv P :pid
-\! awk '{print \$14+\$15}' /proc/\$P/stat > $work/t0
-DO \$\$ DECLARE r record; BEGIN FOR r IN SELECT * FROM src ORDER BY b LOOP
-INSERT INTO calls (tenant, trace_id, span_id, owner_span_id, model, start_time, tokens, cost)
-SELECT * FROM unnest(r.a1, r.a2, r.a3, r.a4, r.a5, r.a6, r.a7, r.a8)
-$1;
-END LOOP; END \$\$;
-\! awk '{print \$14+\$15}' /proc/\$P/stat > $work/t1
 SQL
-  sql -f "$work/run.sql" >/dev/null
-  echo $(( $(cat "$work/t1") - $(cat "$work/t0") ))
 }
-first=0
-for round in $(seq 1 "$rounds"); do
-  for mode in plain conflict conflict plain; do
-    first=$((first + 100000))
-    if [ "$mode" = plain ]; then ticks="$(run "" "$first")"; else ticks="$(run "ON CONFLICT DO NOTHING" "$first")"; fi
-    echo "round $round $mode: $ticks ticks per 100 000 rows (load average $(cut -d' ' -f1 /proc/loadavg))"
-  done
-done
+insert_sql() { # $1 mode: plain, or conflict (ON CONFLICT DO NOTHING)
+  echo "INSERT INTO calls (tenant, trace_id, span_id, owner_span_id, model, start_time, tokens, cost)"
+  echo "SELECT * FROM unnest(r.a1, r.a2, r.a3, r.a4, r.a5, r.a6, r.a7, r.a8)"
+  if [ "$1" = conflict ]; then echo "ON CONFLICT DO NOTHING"; fi
+}
+alternate plain conflict "$rounds" 100000

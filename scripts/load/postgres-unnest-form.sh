@@ -13,13 +13,9 @@
 # Read it beside docs/collector/ingest-performance.md, "PostgreSQL toward 30 000: what the server does per span now".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source scripts/load/postgres-cluster.sh
 rounds="${1:-3}"
-work="$(mktemp -d /tmp/perfotel-unnest-form.XXXXXX)"; chmod 777 "$work"
-postgres_cluster_start
-trap 'postgres_cluster_stop; rm -rf "$work"' EXIT
-port="$(sed 's/.*Port=\([0-9]*\).*/\1/' <<< "$POSTGRES_LOAD_CONNECTION")"
-sql() { "${POSTGRES_LOAD_AS[@]}" psql -h 127.0.0.1 -p "$port" -U postgres -X -q -A -t "$@"; }
+prefix=perfotel-unnest-form
+source scripts/load/postgres-backend-ticks.sh
 cols="tenant, trace_id, span_id, parent_span_id, invocation_span_id, owner_span_id, agent_name, operation, provider, request_model, response_model, start_time, duration_seconds, input_tokens, output_tokens, cache_read, cache_creation, reasoning, cost_usd, unpriced_tokens, attempt, fallback_from, fallback_reason, error_type, sample_weight"
 sql <<SQL
 CREATE TABLE calls (tenant text NOT NULL, trace_id text COLLATE "C" NOT NULL, span_id text COLLATE "C" NOT NULL,
@@ -32,15 +28,8 @@ CREATE INDEX ON calls (tenant, trace_id, owner_span_id);
 CREATE INDEX ON calls (start_time);
 CREATE INDEX ON calls (commit_position);
 SQL
-arrays() { local out="" i; for i in $(seq 1 25); do out+="r.a$i,"; done; echo "${out%,}"; }
-run() { # $1 form; $2 first row number
-  local from select
-  from="SELECT * FROM unnest($(arrays))"
-  select="SELECT $(for i in $(seq 1 25); do printf 'unnest(r.a%d),' $i; done | sed 's/,$//')"
-  local body; if [ "$1" = from ]; then body="$from"; else body="$select"; fi
-  cat > "$work/run.sql" <<SQL
-SET client_min_messages = warning;
-DROP TABLE IF EXISTS src;
+arrays_sql() { # $1 mode (unused: both forms insert the same rows); $2 the first row's number
+  cat <<SQL
 CREATE TEMP TABLE src AS SELECT b,
   (SELECT array_agg('default'::text) FROM generate_series(1,600)) a1,
   (SELECT array_agg(md5(($2 + b*600 + g/4)::text)) FROM generate_series(1,600) g) a2,
@@ -68,27 +57,14 @@ CREATE TEMP TABLE src AS SELECT b,
   (SELECT array_agg(NULL::text) FROM generate_series(1,600)) a24,
   (SELECT array_agg(1.0::float8) FROM generate_series(1,600)) a25
 FROM generate_series(0,166) b;
-SELECT pg_backend_pid() AS pid \gset
-\setenv P :pid
-\! awk '{print \$14+\$15}' /proc/\$P/stat > $work/t0
-DO \$\$ DECLARE r record; BEGIN FOR r IN SELECT * FROM src ORDER BY b LOOP
-INSERT INTO calls ($cols)
-$body;
-END LOOP; END \$\$;
-\! awk '{print \$14+\$15}' /proc/\$P/stat > $work/t1
 SQL
-  sql -f "$work/run.sql" >/dev/null
-  echo $(( $(cat "$work/t1") - $(cat "$work/t0") ))
 }
-first=0
-declare -A total=([from]=0 [select]=0)
-for round in $(seq 1 "$rounds"); do
-  for mode in from select select from; do
-    first=$((first + 100200))
-    ticks="$(run "$mode" "$first")"
-    total[$mode]=$((total[$mode] + ticks))
-    echo "round $round $mode: $ticks ticks per 100 200 rows (load average $(cut -d' ' -f1 /proc/loadavg))"
-  done
-done
-awk -v f="${total[from]}" -v s="${total[select]}" -v n="$((2 * rounds))" \
-  'BEGIN { printf "mean: from %.1f, select %.1f ticks per 100 200 rows; select/from %.2fx\n", f / n, s / n, s / f }'
+insert_sql() { # $1 form: from or select
+  echo "INSERT INTO calls ($cols)"
+  if [ "$1" = from ]; then
+    echo "SELECT * FROM unnest($(for i in $(seq 1 25); do printf 'r.a%d,' $i; done | sed 's/,$//'))"
+  else
+    echo "SELECT $(for i in $(seq 1 25); do printf 'unnest(r.a%d),' $i; done | sed 's/,$//')"
+  fi
+}
+alternate from select "$rounds" 100200
