@@ -49,7 +49,7 @@ internal sealed class BoundedLru<TValue>
     /// The value under <paramref name="key"/> in its slot, without changing its recency; a null reference
     /// (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>) when not held. Valid until the next addition.
     /// </summary>
-    public ref TValue FindRef(in CompactSpanKey key)
+    public ref TValue FindRef(scoped in CompactSpanKey key)
     {
         var index = chains.IndexOf(key, key.GetHashCode());
         if (index == None)
@@ -70,7 +70,7 @@ internal sealed class BoundedLru<TValue>
     /// The value under <paramref name="key"/> in its slot, made the most recently used; a null reference when not held.
     /// Valid until the next addition.
     /// </summary>
-    public ref TValue TouchRef(in CompactSpanKey key)
+    public ref TValue TouchRef(scoped in CompactSpanKey key)
     {
         var index = chains.IndexOf(key, key.GetHashCode());
         if (index == None)
@@ -98,7 +98,7 @@ internal sealed class BoundedLru<TValue>
     /// Adds <paramref name="key"/>, which is not held, as <see cref="Add"/> does, and returns its value in its slot, the
     /// default (an evicted entry's value is gone), to be set in place. Valid until the next addition.
     /// </summary>
-    public ref TValue AddRef(in CompactSpanKey key)
+    public ref TValue AddRef(scoped in CompactSpanKey key)
     {
         int index;
         if (count == capacity)
