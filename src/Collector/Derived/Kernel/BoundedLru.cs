@@ -1,10 +1,13 @@
+using System.Runtime.CompilerServices;
+
 namespace PerfOtel.Collector.Derived.Kernel;
 
 /// <summary>
 /// A least-recently-used index from <see cref="CompactSpanKey"/> to a value, holding at most its capacity: the hash
-/// chains and the recency order live in one array of slots (an intrusive list by slot number), so an entry costs one
-/// 64-byte slot and a bucket instead of a dictionary entry, a linked-list node and an entry record (about 180 bytes,
-/// three of them objects the GC traces). Not thread-safe: the caller locks.
+/// chains (<see cref="HashChains{TSlot}"/>) and the recency order live in one array of slots (an intrusive list by slot
+/// number), so an entry costs one slot and a bucket instead of a dictionary entry, a linked-list node and an entry record
+/// (about 180 bytes, three of them objects the GC traces). A struct value lives in the slot itself and is read and
+/// changed in place through the <c>ref</c> methods. Not thread-safe: the caller locks.
 /// </summary>
 /// <remarks>
 /// Entries are never removed but by eviction, so a slot once used stays used: the slot of the least recently used entry
@@ -12,15 +15,12 @@ namespace PerfOtel.Collector.Derived.Kernel;
 /// docs/collector/ingest-performance.md, "Requests that die young, and smaller bounded structures", has the measurements.
 /// </remarks>
 internal sealed class BoundedLru<TValue>
-    where TValue : class
 {
-    private const int None = -1;
+    private const int None = HashChains<Slot>.None;
     private const int FirstSize = 16;
 
     private readonly int capacity;
-    private Slot[] slots = [];
-    // Head of each bucket's chain (a slot number), None when empty; a power of two at least the slots' length.
-    private int[] buckets = [];
+    private HashChains<Slot> chains = new();
     private int count;
     // Most and least recently used slots, None while empty.
     private int newest = None;
@@ -36,25 +36,49 @@ internal sealed class BoundedLru<TValue>
     public int Count => count;
 
     /// <summary>Slots allocated (at most the capacity).</summary>
-    internal int SlotsAllocated => slots.Length;
+    internal int SlotsAllocated => chains.Slots.Length;
 
-    /// <summary>The value under <paramref name="key"/>, without changing its recency; null when not held.</summary>
+    /// <summary>The value under <paramref name="key"/>, without changing its recency; the default when not held.</summary>
     public TValue? Find(in CompactSpanKey key)
     {
-        var index = IndexOf(key, key.GetHashCode());
-        return index == None ? null : slots[index].Value;
+        var index = chains.IndexOf(key, key.GetHashCode());
+        return index == None ? default : chains.Slots[index].Value;
     }
 
-    /// <summary>The value under <paramref name="key"/>, made the most recently used; null when not held.</summary>
-    public TValue? Touch(in CompactSpanKey key)
+    /// <summary>
+    /// The value under <paramref name="key"/> in its slot, without changing its recency; a null reference
+    /// (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>) when not held. Valid until the next addition.
+    /// </summary>
+    public ref TValue FindRef(scoped in CompactSpanKey key)
     {
-        var index = IndexOf(key, key.GetHashCode());
+        var index = chains.IndexOf(key, key.GetHashCode());
         if (index == None)
         {
-            return null;
+            return ref Unsafe.NullRef<TValue>();
+        }
+        return ref chains.Slots[index].Value;
+    }
+
+    /// <summary>The value under <paramref name="key"/>, made the most recently used; the default when not held.</summary>
+    public TValue? Touch(in CompactSpanKey key)
+    {
+        ref var value = ref TouchRef(key);
+        return Unsafe.IsNullRef(ref value) ? default : value;
+    }
+
+    /// <summary>
+    /// The value under <paramref name="key"/> in its slot, made the most recently used; a null reference when not held.
+    /// Valid until the next addition.
+    /// </summary>
+    public ref TValue TouchRef(scoped in CompactSpanKey key)
+    {
+        var index = chains.IndexOf(key, key.GetHashCode());
+        if (index == None)
+        {
+            return ref Unsafe.NullRef<TValue>();
         }
         MoveToFront(index);
-        return slots[index].Value;
+        return ref chains.Slots[index].Value;
     }
 
     /// <summary>
@@ -63,49 +87,42 @@ internal sealed class BoundedLru<TValue>
     /// </summary>
     public void Add(in CompactSpanKey key, TValue value)
     {
-        ArgumentNullException.ThrowIfNull(value);
+        if (value is null)
+        {
+            throw new ArgumentNullException(nameof(value));
+        }
+        AddRef(key) = value;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="key"/>, which is not held, as <see cref="Add"/> does, and returns its value in its slot, the
+    /// default (an evicted entry's value is gone), to be set in place. Valid until the next addition.
+    /// </summary>
+    public ref TValue AddRef(scoped in CompactSpanKey key)
+    {
         int index;
         if (count == capacity)
         {
             index = oldest;
             Unlink(index);
-            RemoveFromChain(index);
+            chains.Unlink(index);
         }
         else
         {
-            if (count == slots.Length)
+            if (count == chains.Slots.Length)
             {
-                Grow();
+                chains.Resize((int)Math.Min(capacity, Math.Max(FirstSize, 2L * chains.Slots.Length)), count);
             }
             index = count++;
         }
 
-        var hash = key.GetHashCode();
-        ref var slot = ref slots[index];
+        ref var slot = ref chains.Slots[index];
         slot.Key = key;
-        slot.Value = value;
-        slot.Hash = hash;
-        var bucket = hash & (buckets.Length - 1);
-        slot.NextInChain = buckets[bucket];
-        buckets[bucket] = index;
+        slot.Value = default!;
+        slot.Hash = key.GetHashCode();
+        chains.Link(index);
         LinkFront(index);
-    }
-
-    private int IndexOf(in CompactSpanKey key, int hash)
-    {
-        if (count == 0)
-        {
-            return None;
-        }
-        for (var index = buckets[hash & (buckets.Length - 1)]; index != None; index = slots[index].NextInChain)
-        {
-            ref var slot = ref slots[index];
-            if (slot.Hash == hash && slot.Key.Equals(key))
-            {
-                return index;
-            }
-        }
-        return None;
+        return ref slot.Value;
     }
 
     private void MoveToFront(int index)
@@ -119,6 +136,7 @@ internal sealed class BoundedLru<TValue>
 
     private void LinkFront(int index)
     {
+        var slots = chains.Slots;
         ref var slot = ref slots[index];
         slot.Older = newest;
         slot.Newer = None;
@@ -135,6 +153,7 @@ internal sealed class BoundedLru<TValue>
 
     private void Unlink(int index)
     {
+        var slots = chains.Slots;
         ref var slot = ref slots[index];
         if (slot.Newer != None)
         {
@@ -154,46 +173,17 @@ internal sealed class BoundedLru<TValue>
         }
     }
 
-    private void RemoveFromChain(int index)
-    {
-        ref var head = ref buckets[slots[index].Hash & (buckets.Length - 1)];
-        if (head == index)
-        {
-            head = slots[index].NextInChain;
-            return;
-        }
-        for (var at = head; at != None; at = slots[at].NextInChain)
-        {
-            if (slots[at].NextInChain == index)
-            {
-                slots[at].NextInChain = slots[index].NextInChain;
-                return;
-            }
-        }
-    }
-
-    private void Grow()
-    {
-        var size = (int)Math.Min(capacity, Math.Max(FirstSize, 2L * slots.Length));
-        Array.Resize(ref slots, size);
-        buckets = new int[(int)Math.Min(1 << 30, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)size))];
-        Array.Fill(buckets, None);
-        for (var index = 0; index < count; index++)
-        {
-            ref var slot = ref slots[index];
-            var bucket = slot.Hash & (buckets.Length - 1);
-            slot.NextInChain = buckets[bucket];
-            buckets[bucket] = index;
-        }
-    }
-
-    private struct Slot
+    private struct Slot : IChainedSlot
     {
         public CompactSpanKey Key;
-        public TValue? Value;
-        public int Hash;
-        public int NextInChain;
+        public TValue Value;
         public int Newer;
         public int Older;
+
+        public int Hash { get; set; }
+
+        public int NextInChain { get; set; }
+
+        public readonly bool HasKey(in CompactSpanKey key) => Key.Equals(key);
     }
 }

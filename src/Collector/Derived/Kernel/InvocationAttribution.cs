@@ -1,10 +1,14 @@
+using System.Runtime.CompilerServices;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Records;
 
 namespace PerfOtel.Collector.Derived.Kernel;
 
-/// <summary>What is known of one invocation: the model that served it and the cost of its calls.</summary>
+/// <summary>
+/// What is known of one invocation: the model that served it and the cost of its calls. A snapshot:
+/// <see cref="InvocationAttribution"/> holds the facts packed in its table's slots and copies them out into one of these.
+/// </summary>
 public sealed class InvocationFacts
 {
     /// <summary>Provider of the invocation's last provider call (by start time), or null before any call was seen.</summary>
@@ -12,8 +16,6 @@ public sealed class InvocationFacts
 
     /// <summary>Model (see <see cref="CostKeys.ModelOf"/>) of the last provider call.</summary>
     public string? Model { get; internal set; }
-
-    internal DateTimeOffset LastCallStart { get; set; } = DateTimeOffset.MinValue;
 
     /// <summary>Provider calls seen.</summary>
     public int Calls { get; internal set; }
@@ -25,7 +27,7 @@ public sealed class InvocationFacts
 
     internal void AddCallCost(double usd) => costUsd.Add(usd);
 
-    internal void CopyCostFrom(InvocationFacts other) => costUsd = other.costUsd;
+    internal void SetCost(in OrderFreeSum cost) => costUsd = cost;
 
     /// <summary>Tokens of calls without a price.</summary>
     public long UnpricedTokens { get; internal set; }
@@ -53,17 +55,12 @@ public sealed class InvocationFacts
     /// <summary>How many invocations this one counts as (its sampling weight, <see cref="SampleWeights.Count"/>).</summary>
     internal int Weight { get; set; } = 1;
 
+    /// <summary>The cost on the invocation span itself (a NaN there reads as null: only a finite one is ever used).</summary>
     internal double? OwnCostUsd { get; set; }
 
     internal long AccuracyCount { get; set; }
 
     internal double AccuracySum { get; set; }
-
-    /// <summary>What the model comparison counts for this invocation now (null: nothing yet).</summary>
-    internal ModelShare? CountedModel { get; set; }
-
-    /// <summary>What the experiments count for this invocation's cost and model now (null: nothing yet).</summary>
-    internal ExperimentShare? CountedExperiment { get; set; }
 
     internal double? KnownCostUsd() => Calls == 0
         ? (OwnCostUsd is { } own && double.IsFinite(own) ? own : null)
@@ -98,9 +95,10 @@ public sealed class InvocationAttribution
     // Keyed by ids held as numbers (CompactSpanKey) and with one instance of each tenant, agent, provider, model, task
     // type, experiment and variant text (SharedStrings): as string keys and each record's own copies, a full index of
     // 100 000 invocations kept about six strings per entry (docs/collector/otlp-ingest.md, "Memory under sustained load").
-    // The recency order is threaded through the table's own slots (BoundedLru): a dictionary entry, a linked-list node and
-    // an entry record per invocation cost about 180 bytes of its 513.
-    private readonly BoundedLru<InvocationFacts> entries;
+    // The recency order is threaded through the table's own slots (BoundedLru), and the facts, with the two shares counted
+    // for them, are a struct in the slot (PackedFacts): an object of facts and two share records per invocation cost
+    // about 300 of its 445 bytes (docs/collector/ingest-performance.md, "The invocation facts packed, one hash core").
+    private readonly BoundedLru<PackedFacts> entries;
     private readonly SharedStrings shared = new();
     private readonly int capacity;
 
@@ -109,7 +107,7 @@ public sealed class InvocationAttribution
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         this.capacity = capacity;
-        entries = new BoundedLru<InvocationFacts>(capacity);
+        entries = new BoundedLru<PackedFacts>(capacity);
     }
 
     /// <summary>The most invocations held.</summary>
@@ -138,15 +136,17 @@ public sealed class InvocationAttribution
         var figures = CostTotals.Of(call);
         lock (gate)
         {
-            var facts = Touch(call.Tenant, call.TraceId, call.InvocationSpanId);
+            ref var facts = ref Touch(call.Tenant, call.TraceId, call.InvocationSpanId);
             facts.Calls++;
-            facts.AddCallCost(figures.CostUsd);
+            facts.Cost.Add(figures.CostUsd);
             facts.UnpricedTokens += figures.UnpricedTokens;
             // The last call by start time is the one whose answer the invocation returned; on a tie, the later one
-            // committed wins.
-            if (call.StartTime >= facts.LastCallStart)
+            // committed wins. (DateTimeOffsets compare their instants, their UTC ticks; no call yet is 0, the ticks of
+            // DateTimeOffset.MinValue, at or below any call's.)
+            var start = call.StartTime.UtcTicks;
+            if (start >= facts.LastCallStartUtcTicks)
             {
-                facts.LastCallStart = call.StartTime;
+                facts.LastCallStartUtcTicks = start;
                 facts.Provider = shared.Share(call.Provider);
                 facts.Model = shared.Share(CostKeys.ModelOf(call));
             }
@@ -159,14 +159,15 @@ public sealed class InvocationAttribution
         ArgumentNullException.ThrowIfNull(invocation);
         lock (gate)
         {
-            var facts = Touch(invocation.Tenant, invocation.TraceId, invocation.SpanId);
-            facts.InvocationSeen = true;
-            facts.InvocationStart = invocation.StartTime;
+            ref var facts = ref Touch(invocation.Tenant, invocation.TraceId, invocation.SpanId);
+            facts.Flags |= InvocationSeenFlag;
+            facts.StartUtcTicks = invocation.StartTime.UtcTicks;
+            facts.StartOffsetMinutes = (short)invocation.StartTime.TotalOffsetMinutes;
             facts.Experiment = shared.Share(invocation.Experiment);
             facts.Variant = shared.Share(invocation.Variant);
-            facts.Succeeded = invocation.Outcome == Outcomes.Success;
+            facts.SetFlag(SucceededFlag, invocation.Outcome == Outcomes.Success);
             facts.Weight = SampleWeights.Count(invocation.SampleWeight);
-            facts.OwnCostUsd = invocation.CostUsd;
+            facts.OwnCostUsd = invocation.CostUsd ?? double.NaN;
             facts.AgentName = shared.Share(invocation.AgentName);
             facts.TaskType = shared.Share(invocation.TaskType);
             return Copy(facts);
@@ -178,7 +179,8 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            if (entries.Find(CompactSpanKey.Of(tenant, traceId, spanId)) is not { } facts)
+            ref var facts = ref entries.FindRef(CompactSpanKey.Of(tenant, traceId, spanId));
+            if (Unsafe.IsNullRef(ref facts))
             {
                 return false;
             }
@@ -198,20 +200,40 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            if (entries.Find(CompactSpanKey.Of(tenant, traceId, spanId)) is not { } f)
+            ref var f = ref entries.FindRef(CompactSpanKey.Of(tenant, traceId, spanId));
+            if (Unsafe.IsNullRef(ref f))
             {
                 return (null, null);
             }
-            var now = f.InvocationSeen && f.Provider is { } provider && f.Model is { } model
-                ? new ModelShare(provider, model, f.InvocationStart, f.Succeeded, f.KnownCostUsd(), f.AccuracyCount, f.AccuracySum,
+            // Decided in place and a record made only for a change: equal as the records are (strings by value, the start
+            // by its instant, the cost with null apart), so the share counted keeps its own start's offset as before.
+            var has = f.InvocationSeen && f.Provider is not null && f.Model is not null;
+            var known = f.KnownCostUsd();
+            ref var c = ref f.CountedModel;
+            if (has == c.Held && (!has || (c.Provider == f.Provider && c.Model == f.Model
+                && c.StartUtcTicks == f.StartUtcTicks && c.Succeeded == f.Succeeded && CostIs(c.Flags, c.CostUsd, known)
+                && c.AccuracyCount == f.AccuracyCount && c.AccuracySum.Equals(f.AccuracySum) && c.Weight == f.Weight
+                && c.Agent == f.AgentName && c.TaskType == f.TaskType)))
+            {
+                return (null, null);
+            }
+            var counted = c.Held
+                ? new ModelShare(c.Provider!, c.Model!, TimeOf(c.StartUtcTicks, c.StartOffsetMinutes), c.Succeeded,
+                    CostOf(c.Flags, c.CostUsd), c.AccuracyCount, c.AccuracySum, c.Weight, c.Agent, c.TaskType)
+                : null;
+            c = has
+                ? new CountedModelShare
+                {
+                    Flags = (byte)(HeldFlag | (f.Succeeded ? SucceededFlag : 0) | (known is null ? 0 : CostKnownFlag)),
+                    Provider = f.Provider, Model = f.Model, StartUtcTicks = f.StartUtcTicks,
+                    StartOffsetMinutes = f.StartOffsetMinutes, CostUsd = known ?? 0, AccuracyCount = f.AccuracyCount,
+                    AccuracySum = f.AccuracySum, Weight = f.Weight, Agent = f.AgentName, TaskType = f.TaskType,
+                }
+                : default;
+            var now = has
+                ? new ModelShare(f.Provider!, f.Model!, TimeOf(f.StartUtcTicks, f.StartOffsetMinutes), f.Succeeded, known, f.AccuracyCount, f.AccuracySum,
                     f.Weight, f.AgentName, f.TaskType)
                 : null;
-            var counted = f.CountedModel;
-            if (counted == now)
-            {
-                return (null, null);
-            }
-            f.CountedModel = now;
             return (counted, now);
         }
     }
@@ -226,19 +248,36 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            if (entries.Find(CompactSpanKey.Of(tenant, traceId, spanId)) is not { } f)
+            ref var f = ref entries.FindRef(CompactSpanKey.Of(tenant, traceId, spanId));
+            if (Unsafe.IsNullRef(ref f))
             {
                 return (null, null);
             }
-            var now = f.InvocationSeen && !string.IsNullOrEmpty(f.Experiment) && !string.IsNullOrEmpty(f.Variant)
-                ? new ExperimentShare(f.Experiment, f.Variant, f.InvocationStart, f.KnownCostUsd(), f.Provider, f.Model)
+            var has = f.InvocationSeen && !string.IsNullOrEmpty(f.Experiment) && !string.IsNullOrEmpty(f.Variant);
+            var known = f.KnownCostUsd();
+            ref var c = ref f.CountedExperiment;
+            if (has == c.Held && (!has || (c.Experiment == f.Experiment && c.Variant == f.Variant
+                && c.StartUtcTicks == f.StartUtcTicks && CostIs(c.Flags, c.CostUsd, known) && c.Provider == f.Provider
+                && c.Model == f.Model)))
+            {
+                return (null, null);
+            }
+            var counted = c.Held
+                ? new ExperimentShare(c.Experiment!, c.Variant!, TimeOf(c.StartUtcTicks, c.StartOffsetMinutes),
+                    CostOf(c.Flags, c.CostUsd), c.Provider, c.Model)
                 : null;
-            var counted = f.CountedExperiment;
-            if (counted == now)
-            {
-                return (null, null);
-            }
-            f.CountedExperiment = now;
+            c = has
+                ? new CountedExperimentShare
+                {
+                    Flags = (byte)(HeldFlag | (known is null ? 0 : CostKnownFlag)), Experiment = f.Experiment,
+                    Variant = f.Variant, StartUtcTicks = f.StartUtcTicks, StartOffsetMinutes = f.StartOffsetMinutes,
+                    CostUsd = known ?? 0, Provider = f.Provider, Model = f.Model,
+                }
+                : default;
+            var now = has
+                ? new ExperimentShare(f.Experiment!, f.Variant!, TimeOf(f.StartUtcTicks, f.StartOffsetMinutes), known, f.Provider,
+                    f.Model)
+                : null;
             return (counted, now);
         }
     }
@@ -248,50 +287,139 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            return entries.Find(CompactSpanKey.Of(tenant, traceId, spanId)) is { } facts ? Copy(facts) : null;
+            ref var facts = ref entries.FindRef(CompactSpanKey.Of(tenant, traceId, spanId));
+            return Unsafe.IsNullRef(ref facts) ? null : Copy(facts);
         }
     }
 
-    private InvocationFacts Touch(string tenant, string traceId, string spanId)
+    private ref PackedFacts Touch(string tenant, string traceId, string spanId)
     {
-        if (entries.Touch(CompactSpanKey.Of(tenant, traceId, spanId)) is { } held)
+        ref var held = ref entries.TouchRef(CompactSpanKey.Of(tenant, traceId, spanId));
+        if (!Unsafe.IsNullRef(ref held))
         {
-            return held;
+            return ref held;
         }
         // A new entry keeps the shared tenant, not the record's own copy; when full, the least recently used goes.
-        var facts = new InvocationFacts();
-        entries.Add(CompactSpanKey.Of(shared.Share(tenant)!, traceId, spanId), facts);
-        return facts;
+        ref var facts = ref entries.AddRef(CompactSpanKey.Of(shared.Share(tenant)!, traceId, spanId));
+        facts.Weight = 1;
+        facts.OwnCostUsd = double.NaN;
+        return ref facts;
     }
 
-    private static InvocationFacts Copy(InvocationFacts facts)
+    private static InvocationFacts Copy(in PackedFacts facts)
     {
-        var copy = CopyFields(facts);
-        copy.CopyCostFrom(facts);
+        var copy = new InvocationFacts
+        {
+            Provider = facts.Provider,
+            Model = facts.Model,
+            Calls = facts.Calls,
+            UnpricedTokens = facts.UnpricedTokens,
+            InvocationSeen = facts.InvocationSeen,
+            InvocationStart = TimeOf(facts.StartUtcTicks, facts.StartOffsetMinutes),
+            Experiment = facts.Experiment,
+            Variant = facts.Variant,
+            Succeeded = facts.Succeeded,
+            Weight = facts.Weight,
+            OwnCostUsd = double.IsNaN(facts.OwnCostUsd) ? null : facts.OwnCostUsd,
+            AccuracyCount = facts.AccuracyCount,
+            AccuracySum = facts.AccuracySum,
+            AgentName = facts.AgentName,
+            TaskType = facts.TaskType,
+        };
+        copy.SetCost(facts.Cost);
         return copy;
     }
 
-    private static InvocationFacts CopyFields(InvocationFacts facts) => new()
+    // The flags of the packed facts and of the shares counted.
+    private const byte InvocationSeenFlag = 1;
+    private const byte SucceededFlag = 2;
+    private const byte HeldFlag = 4;
+    private const byte CostKnownFlag = 8;
+
+    // A DateTimeOffset from what it holds: its UTC ticks and its offset in minutes.
+    private static DateTimeOffset TimeOf(long utcTicks, short offsetMinutes) =>
+        new DateTimeOffset(utcTicks, TimeSpan.Zero).ToOffset(TimeSpan.FromMinutes(offsetMinutes));
+
+    // A share's known cost: null unless its flag says there is one (null is apart from every double, NaN included).
+    private static double? CostOf(byte flags, double usd) => (flags & CostKnownFlag) != 0 ? usd : null;
+
+    // As the records' equality of a double?: both null, or both doubles that double.Equals (NaN equals NaN).
+    private static bool CostIs(byte flags, double usd, double? other) =>
+        other is { } value ? (flags & CostKnownFlag) != 0 && usd.Equals(value) : (flags & CostKnownFlag) == 0;
+
+    /// <summary>
+    /// One invocation's facts and the shares counted for it, in its slot of the table: times as UTC ticks and an offset,
+    /// the own cost's null as NaN, flags in a byte, the shares' fields inline; strings are the shared instances.
+    /// </summary>
+    private struct PackedFacts
     {
-        Provider = facts.Provider,
-        Model = facts.Model,
-        LastCallStart = facts.LastCallStart,
-        Calls = facts.Calls,
-        UnpricedTokens = facts.UnpricedTokens,
-        InvocationSeen = facts.InvocationSeen,
-        InvocationStart = facts.InvocationStart,
-        Experiment = facts.Experiment,
-        Variant = facts.Variant,
-        Succeeded = facts.Succeeded,
-        Weight = facts.Weight,
-        OwnCostUsd = facts.OwnCostUsd,
-        AccuracyCount = facts.AccuracyCount,
-        AccuracySum = facts.AccuracySum,
-        CountedModel = facts.CountedModel,
-        CountedExperiment = facts.CountedExperiment,
-        AgentName = facts.AgentName,
-        TaskType = facts.TaskType,
-    };
+        public OrderFreeSum Cost;
+        public string? Provider;
+        public string? Model;
+        public string? Experiment;
+        public string? AgentName;
+        public string? TaskType;
+        public string? Variant;
+        public long LastCallStartUtcTicks;
+        public long UnpricedTokens;
+        // The cost on the invocation span, NaN for none (only a finite one is used).
+        public double OwnCostUsd;
+        public long AccuracyCount;
+        public double AccuracySum;
+        public long StartUtcTicks;
+        public int Calls;
+        public int Weight;
+        public short StartOffsetMinutes;
+        public byte Flags;
+        public CountedModelShare CountedModel;
+        public CountedExperimentShare CountedExperiment;
+
+        public readonly bool InvocationSeen => (Flags & InvocationSeenFlag) != 0;
+
+        public readonly bool Succeeded => (Flags & SucceededFlag) != 0;
+
+        public void SetFlag(byte flag, bool on) => Flags = on ? (byte)(Flags | flag) : (byte)(Flags & ~flag);
+
+        // As InvocationFacts.KnownCostUsd().
+        public readonly double? KnownCostUsd() => Calls == 0
+            ? (double.IsFinite(OwnCostUsd) ? OwnCostUsd : null)
+            : (UnpricedTokens > 0 ? null : Cost.Value);
+    }
+
+    /// <summary>The <see cref="ModelShare"/> counted for an invocation, inline; none while not held.</summary>
+    private struct CountedModelShare
+    {
+        public string? Provider;
+        public string? Model;
+        public string? Agent;
+        public string? TaskType;
+        public long StartUtcTicks;
+        public double CostUsd;
+        public long AccuracyCount;
+        public double AccuracySum;
+        public int Weight;
+        public short StartOffsetMinutes;
+        public byte Flags;
+
+        public readonly bool Held => (Flags & HeldFlag) != 0;
+
+        public readonly bool Succeeded => (Flags & SucceededFlag) != 0;
+    }
+
+    /// <summary>The <see cref="ExperimentShare"/> counted for an invocation, inline; none while not held.</summary>
+    private struct CountedExperimentShare
+    {
+        public string? Experiment;
+        public string? Variant;
+        public string? Provider;
+        public string? Model;
+        public long StartUtcTicks;
+        public double CostUsd;
+        public short StartOffsetMinutes;
+        public byte Flags;
+
+        public readonly bool Held => (Flags & HeldFlag) != 0;
+    }
 }
 
 /// <summary>What one invocation adds to the model that served it in the model comparison.</summary>

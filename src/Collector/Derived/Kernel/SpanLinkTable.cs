@@ -1,11 +1,10 @@
-using System.Numerics;
-
 namespace PerfOtel.Collector.Derived.Kernel;
 
 /// <summary>
 /// The attribution's span links: a hash table from <see cref="CompactSpanKey"/> to a span's parent, its agent (an
 /// invoke_agent span) and when its writer first saw it, whose entries are also threaded, by slot number, into the
-/// groups of one commit each (<see cref="LinkGroup"/>). One array of 80-byte slots and a bucket array hold it all: a
+/// groups of one commit each (<see cref="LinkGroup"/>). One array of 80-byte slots and a bucket array
+/// (<see cref="HashChains{TSlot}"/>, the hash core it shares with <see cref="BoundedLru{TValue}"/>) hold it all: a
 /// <c>Dictionary</c> entry of key and link took 96 bytes and the commit's list of keys 40 more per link.
 /// Not thread-safe: the caller locks.
 /// </summary>
@@ -17,13 +16,11 @@ namespace PerfOtel.Collector.Derived.Kernel;
 /// </remarks>
 internal sealed class SpanLinkTable
 {
-    private const int None = -1;
+    private const int None = HashChains<Slot>.None;
     private const int FirstSize = 16;
 
     private readonly int bound;
-    private Slot[] slots = [];
-    // Head of each bucket's chain (a slot number), None when empty; a power of two at least the slots' length.
-    private int[] buckets = [];
+    private HashChains<Slot> chains = new();
     // Slots used so far (the free list holds those of them removed since).
     private int used;
     private int freeList = None;
@@ -40,15 +37,15 @@ internal sealed class SpanLinkTable
     public int Count => count;
 
     /// <summary>Slots allocated.</summary>
-    internal int SlotsAllocated => slots.Length;
+    internal int SlotsAllocated => chains.Slots.Length;
 
     /// <summary>Whether <paramref name="key"/> is linked.</summary>
-    public bool Contains(in CompactSpanKey key) => IndexOf(key, key.GetHashCode()) != None;
+    public bool Contains(in CompactSpanKey key) => chains.IndexOf(key, key.GetHashCode()) != None;
 
     /// <summary>The link of <paramref name="key"/>, when it is held.</summary>
     public bool TryGet(in CompactSpanKey key, out SpanLinkEntry entry)
     {
-        var index = IndexOf(key, key.GetHashCode());
+        var index = chains.IndexOf(key, key.GetHashCode());
         if (index == None)
         {
             entry = default;
@@ -65,7 +62,7 @@ internal sealed class SpanLinkTable
     public bool TryGetSeenAt(in CompactSpanKey key, out int hash, out DateTimeOffset seenAt)
     {
         hash = key.GetHashCode();
-        var index = IndexOf(key, hash);
+        var index = chains.IndexOf(key, hash);
         seenAt = index == None ? default : SeenAtOf(index);
         return index != None;
     }
@@ -81,17 +78,18 @@ internal sealed class SpanLinkTable
         if (freeList != None)
         {
             index = freeList;
-            freeList = slots[index].Next;
+            freeList = chains.Slots[index].NextInChain;
         }
         else
         {
-            if (used == slots.Length)
+            if (used == chains.Slots.Length)
             {
                 Grow();
             }
             index = used++;
         }
 
+        var slots = chains.Slots;
         ref var slot = ref slots[index];
         slot.Key = key;
         slot.Hash = hash;
@@ -102,9 +100,7 @@ internal sealed class SpanLinkTable
         slot.SeenAtTicks = seenAt.Ticks;
         slot.OffsetMinutes = (short)seenAt.TotalOffsetMinutes;
         slot.NextInGroup = None;
-        var bucket = hash & (buckets.Length - 1);
-        slot.Next = buckets[bucket];
-        buckets[bucket] = index;
+        chains.Link(index);
         count++;
 
         if (group.Tail == None)
@@ -122,7 +118,7 @@ internal sealed class SpanLinkTable
     /// <summary>Unlinks <paramref name="key"/>; false when it was not linked.</summary>
     public bool Remove(in CompactSpanKey key)
     {
-        var index = IndexOf(key, key.GetHashCode());
+        var index = chains.IndexOf(key, key.GetHashCode());
         if (index == None)
         {
             return false;
@@ -140,6 +136,7 @@ internal sealed class SpanLinkTable
         ArgumentNullException.ThrowIfNull(group);
         ArgumentNullException.ThrowIfNull(keep);
         var dropped = 0;
+        var slots = chains.Slots;
         for (var index = group.Head; index != None;)
         {
             var next = slots[index].NextInGroup;
@@ -159,15 +156,15 @@ internal sealed class SpanLinkTable
     /// <summary>The keys of <paramref name="group"/>, in the order they were added.</summary>
     public IEnumerable<CompactSpanKey> KeysOf(LinkGroup group)
     {
-        for (var index = group.Head; index != None; index = slots[index].NextInGroup)
+        for (var index = group.Head; index != None; index = chains.Slots[index].NextInGroup)
         {
-            yield return slots[index].Key;
+            yield return chains.Slots[index].Key;
         }
     }
 
     private SpanLinkEntry Read(int index)
     {
-        ref var slot = ref slots[index];
+        ref var slot = ref chains.Slots[index];
         SpanIdValue? parent = null;
         string? agent;
         if (slot.AgentOrOdd is OddParent odd)
@@ -186,47 +183,19 @@ internal sealed class SpanLinkTable
         return new SpanLinkEntry(parent, agent, SeenAtOf(index));
     }
 
-    private DateTimeOffset SeenAtOf(int index) =>
-        new(slots[index].SeenAtTicks, TimeSpan.FromMinutes(slots[index].OffsetMinutes));
-
-    private int IndexOf(in CompactSpanKey key, int hash)
+    private DateTimeOffset SeenAtOf(int index)
     {
-        if (count == 0)
-        {
-            return None;
-        }
-        for (var index = buckets[hash & (buckets.Length - 1)]; index != None; index = slots[index].Next)
-        {
-            ref var slot = ref slots[index];
-            if (slot.Hash == hash && slot.Key.Equals(key))
-            {
-                return index;
-            }
-        }
-        return None;
+        ref var slot = ref chains.Slots[index];
+        return new(slot.SeenAtTicks, TimeSpan.FromMinutes(slot.OffsetMinutes));
     }
 
     private void RemoveAt(int index)
     {
-        ref var head = ref buckets[slots[index].Hash & (buckets.Length - 1)];
-        if (head == index)
-        {
-            head = slots[index].Next;
-        }
-        else
-        {
-            for (var at = head; at != None; at = slots[at].Next)
-            {
-                if (slots[at].Next == index)
-                {
-                    slots[at].Next = slots[index].Next;
-                    break;
-                }
-            }
-        }
+        chains.Unlink(index);
         // The references go at once: a free slot keeps no tenant, odd id or agent alive.
+        var slots = chains.Slots;
         slots[index] = default;
-        slots[index].Next = freeList;
+        slots[index].NextInChain = freeList;
         freeList = index;
         count--;
     }
@@ -234,34 +203,29 @@ internal sealed class SpanLinkTable
     private void Grow()
     {
         var cap = bound + (bound / BoundedTable.Headroom);
-        var length = slots.Length;
+        var length = chains.Slots.Length;
         var size = length < cap ? Math.Min(Math.Max(2 * length, FirstSize), cap) : length + Math.Max(length / 8, FirstSize);
-        Array.Resize(ref slots, size);
-        buckets = new int[(int)Math.Min(1 << 30, BitOperations.RoundUpToPowerOf2((uint)size))];
-        Array.Fill(buckets, None);
         // Grown only when the free list is empty: every slot up to `used` is linked.
-        for (var index = 0; index < used; index++)
-        {
-            ref var slot = ref slots[index];
-            var bucket = slot.Hash & (buckets.Length - 1);
-            slot.Next = buckets[bucket];
-            buckets[bucket] = index;
-        }
+        chains.Resize(size, used);
     }
 
-    private struct Slot
+    private struct Slot : IChainedSlot
     {
         public CompactSpanKey Key;
         // The agent name (string), or an OddParent when the parent id is not canonical hex.
         public object? AgentOrOdd;
         public ulong Parent;
         public long SeenAtTicks;
-        public int Hash;
-        // The next slot in the bucket's chain, or in the free list.
-        public int Next;
         public int NextInGroup;
         public short OffsetMinutes;
         public bool HasParent;
+
+        public int Hash { get; set; }
+
+        // The next slot in the bucket's chain, or in the free list.
+        public int NextInChain { get; set; }
+
+        public readonly bool HasKey(in CompactSpanKey key) => Key.Equals(key);
     }
 
     private sealed record OddParent(string Text, string? Agent);
