@@ -48,8 +48,10 @@ kept = {
     'ix_tool_calls_start: replay': "SELECT * FROM tool_calls WHERE start_time >= ?1 ORDER BY start_time, rowid",
     'ix_tool_calls_start: retention': "SELECT rowid FROM tool_calls WHERE start_time < ?1 LIMIT ?2",
     'ix_invocations_tenant_start_span: run list of a tenant': "SELECT i.trace_id, i.span_id FROM invocations i WHERE i.tenant = ?1 ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC LIMIT 50",
-    'ix_invocations_task: feedback by task, as before': "SELECT * FROM invocations WHERE tenant = ?1 AND task_id = ?2 ORDER BY start_time DESC LIMIT 1",
-    'ix_invocations_task: feedback by task, now': "SELECT * FROM invocations INDEXED BY ix_invocations_task WHERE tenant = ?1 AND task_id = ?2 ORDER BY start_time DESC LIMIT 1",
+    # Migration 18 replaced ix_invocations_task (every run by task) with task_latest_runs (each task's latest run).
+    'task_latest_runs: feedback by task (since migration 18)': """SELECT i.* FROM task_latest_runs k
+        JOIN traces t ON t.tenant = k.tenant AND t.trace_id = k.trace_id
+        JOIN invocations i ON i.trace_no = t.trace_no AND i.span_id = k.span_id WHERE k.tenant = ?1 AND k.task_id = ?2""",
 }
 
 

@@ -321,6 +321,11 @@ internal static class PostgresSchema
         new(17, "traces numbered in arrival order, span tables keyed (trace_no, span_id) on SQLite (nothing on PostgreSQL)", """
             SELECT 1;
             """),
+        // The same number as SQLite's (18), which keeps each task's latest run in a table of its own instead of its index
+        // of every run by task. PostgreSQL keeps its index: nothing to add here.
+        new(18, "the latest run of each task in a table of its own on SQLite (nothing on PostgreSQL)", """
+            SELECT 1;
+            """),
     ];
 
     /// <summary>

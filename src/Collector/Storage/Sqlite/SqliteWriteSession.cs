@@ -12,6 +12,7 @@ internal sealed class SqliteWriteSession : IDisposable
     private readonly SqliteConnection _connection;
     private readonly List<SqliteCommand> _commands = [];
     private readonly RawInsertStatement _insertInvocation;
+    private readonly RawInsertStatement _keepTaskLatestRun;
     private readonly RawInsertStatement _insertProviderCall;
     private readonly RawInsertStatement _insertToolCall;
     private readonly RawInsertStatement _insertEvaluation;
@@ -65,6 +66,7 @@ internal sealed class SqliteWriteSession : IDisposable
     {
         _connection = connection;
         _insertInvocation = new(connection, $"INSERT INTO invocations ({Columns.Invocation}, {CallTotals.ColumnNames}, trace_no) VALUES ({Placeholders(34)}) ON CONFLICT DO NOTHING");
+        _keepTaskLatestRun = new(connection, TaskLatestRunSql);
         // Numbered parameters: the raw statement binds by position, and the owner's key comes first.
         _addToOwner = new(connection, $"""
             UPDATE invocations SET call_count = call_count + ?4, call_tokens = call_tokens + ?5,
@@ -185,8 +187,25 @@ internal sealed class SqliteWriteSession : IDisposable
         }
     }
 
-    // Each insert reports whether it stored a new row (changes() == 1) or met the primary key of a stored one.
-    public bool InsertInvocation(AgentInvocation i, CallTotals calls, long traceNumber) =>
+    // Each insert reports whether it stored a new row (changes() == 1) or met the primary key of a stored one. A new run
+    // of a task becomes the task's latest run when it is later than the one stored (migration 18).
+    public bool InsertInvocation(AgentInvocation i, CallTotals calls, long traceNumber)
+    {
+        if (!InsertInvocationRow(i, calls, traceNumber))
+        {
+            return false;
+        }
+
+        if (i.TaskId is not null)
+        {
+            _keepTaskLatestRun.Text(i.Tenant).Text(i.TaskId).Integer(SqliteTime.ToMicros(i.StartTime)).Text(i.TraceId)
+                .Text(i.SpanId).Execute();
+        }
+
+        return true;
+    }
+
+    private bool InsertInvocationRow(AgentInvocation i, CallTotals calls, long traceNumber) =>
         _insertInvocation.Text(i.Tenant).Text(i.TraceId).Text(i.SpanId).Text(i.ParentSpanId).Text(i.ServiceName)
             .Text(i.AgentName).Text(i.AgentId).Text(i.AgentType).Text(i.TaskId).Text(i.TaskType).Text(i.JobId)
             .Text(i.ConversationId).Text(i.Experiment).Text(i.Variant).Integer(SqliteTime.ToMicros(i.StartTime))
@@ -568,6 +587,7 @@ internal sealed class SqliteWriteSession : IDisposable
         }
 
         _insertInvocation.Dispose();
+        _keepTaskLatestRun.Dispose();
         _insertProviderCall.Dispose();
         _insertToolCall.Dispose();
         _insertEvaluation.Dispose();
@@ -640,13 +660,30 @@ internal sealed class SqliteWriteSession : IDisposable
     }
 
     /// <summary>
-    /// The latest invocation of a task (a retried task is judged by its last attempt), for feedback that names a task.
-    /// On the task index: without statistics SQLite would rather walk the run-list index (tenant, start_time, ...)
-    /// newest first to avoid sorting, which reads every invocation of the tenant when the task is old or not stored
-    /// yet (feedback before its run), on the writer's thread (docs/collector/storage-performance.md).
+    /// The latest invocation of a task (a retried task is judged by its last attempt), for feedback that names a task:
+    /// task_latest_runs holds it (migration 18, kept by the writer's inserts and a trigger on deletes), then three key searches (the task,
+    /// its run's trace number, the run). It replaced an index of every run by task, which each run wrote at its task's
+    /// place in it: one more page per task a commit carried (docs/collector/storage-performance.md, walmap).
     /// </summary>
-    internal static readonly string InvocationByTaskSql =
-        $"SELECT {Columns.Invocation} FROM invocations INDEXED BY ix_invocations_task WHERE tenant = $p0 AND task_id = $p1 ORDER BY start_time DESC LIMIT 1";
+    /// <summary>
+    /// A new run of a task (migration 18): stored as the task's latest run unless the stored one started later (or in
+    /// the same microsecond with a greater (trace id, span id)), so that the row is a function of the runs stored
+    /// whatever order they came in, and the migration's fill gives the same.
+    /// </summary>
+    internal const string TaskLatestRunSql = """
+        INSERT INTO task_latest_runs (tenant, task_id, start_time, trace_id, span_id) VALUES (?1, ?2, ?3, ?4, ?5)
+        ON CONFLICT (tenant, task_id) DO UPDATE SET
+            start_time = excluded.start_time, trace_id = excluded.trace_id, span_id = excluded.span_id
+        WHERE (excluded.start_time, excluded.trace_id, excluded.span_id)
+            > (task_latest_runs.start_time, task_latest_runs.trace_id, task_latest_runs.span_id)
+        """;
+
+    internal static readonly string InvocationByTaskSql = $"""
+        SELECT {Columns.Prefixed(Columns.Invocation, "i")} FROM task_latest_runs k
+        JOIN traces t ON t.tenant = k.tenant AND t.trace_id = k.trace_id
+        JOIN invocations i ON i.trace_no = t.trace_no AND i.span_id = k.span_id
+        WHERE k.tenant = $p0 AND k.task_id = $p1
+        """;
 
     private static string Placeholders(int count) =>
         string.Join(", ", Enumerable.Range(0, count).Select(index => $"$p{index}"));
