@@ -494,6 +494,11 @@ internal static class SqliteSchema
                 return Task.CompletedTask;
             },
         },
+        // The same number as PostgreSQL's (18), which puts the ids before the tenant in its id-keyed B-trees. SQLite's span
+        // tables are keyed (trace_no, span_id) since 17, and traces' (tenant, trace_id) compares bytes: nothing here.
+        new(18, "the id-keyed B-trees lead with the ids (PostgreSQL only: SQLite keys its span tables by trace number)", """
+            SELECT 1;
+            """),
     ];
 
     /// <summary>The span tables keyed by trace number (migration 17): their tables' definitions, columns as before plus <c>trace_no</c>.</summary>
