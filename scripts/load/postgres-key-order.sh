@@ -1,26 +1,21 @@
 #!/usr/bin/env bash
 # What the order of an id-keyed B-tree's columns costs the server's inserts (#21, pgkeys): one backend inserts 100 200
-# provider-call-like rows per run (25 columns as provider_calls has, ids lowercase hex COLLATE "C" with a random
-# trace id per 4 rows, 600-row statements taking their rows from unnest in the select list, as the collector's writes
-# do) into one of two tables of a throwaway cluster, alternated tenant/ids/ids/tenant per round:
+# provider-call-like rows per run (25 columns as provider_calls has, ids lowercase hex COLLATE "C" with a random trace
+# id per 4 rows, 600-row statements taking their rows from unnest in the select list, as the collector's writes do)
+# into one of two tables of a throwaway cluster, alternated tenant/ids/ids/tenant per round:
 #   tenant: PRIMARY KEY (tenant, trace_id, span_id), owner index (tenant, trace_id, owner_span_id)   (migrations 2-17)
 #   ids:    PRIMARY KEY (trace_id, span_id, tenant), owner index (trace_id, owner_span_id, tenant)   (migration 18)
-# both with the start_time and commit_position indexes. Each table grows by the same rows in the same order, so run N
-# of one form meets the table size of run N of the other. Prints the backend's CPU ticks (from /proc, 1/100 s) per
-# run, and the two primary keys' sizes at the end; the arrays are built before the ticks are read.
+# both with the start_time and commit_position indexes; the two tables grow alike. Prints the backend's CPU ticks
+# (from /proc, clock ticks of 1/100 s) per run and the means, then the two tables' index sizes.
 #
 #   bash scripts/load/postgres-key-order.sh [ROUNDS]
 #   POSTGRES_LOAD_INITDB_ARGS="--locale-provider=icu --icu-locale=en-US" bash scripts/load/postgres-key-order.sh 4
 # Read it beside docs/collector/ingest-performance.md, "PostgreSQL keys that decide on their first column".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source scripts/load/postgres-cluster.sh
 rounds="${1:-3}"
-work="$(mktemp -d /tmp/perfotel-key-order.XXXXXX)"; chmod 777 "$work"
-postgres_cluster_start
-trap 'postgres_cluster_stop; rm -rf "$work"' EXIT
-port="$(sed 's/.*Port=\([0-9]*\).*/\1/' <<< "$POSTGRES_LOAD_CONNECTION")"
-sql() { "${POSTGRES_LOAD_AS[@]}" psql -h 127.0.0.1 -p "$port" -U postgres -X -q -A -t "$@"; }
+prefix=perfotel-key-order
+source scripts/load/postgres-backend-ticks.sh
 cols="tenant, trace_id, span_id, parent_span_id, invocation_span_id, owner_span_id, agent_name, operation, provider, request_model, response_model, start_time, duration_seconds, input_tokens, output_tokens, cache_read, cache_creation, reasoning, cost_usd, unpriced_tokens, attempt, fallback_from, fallback_reason, error_type, sample_weight"
 for form in tenant ids; do
   if [ "$form" = tenant ]; then key="tenant, trace_id, span_id"; owner="tenant, trace_id, owner_span_id"
@@ -38,10 +33,8 @@ CREATE INDEX ON calls_$form (start_time);
 CREATE INDEX ON calls_$form (commit_position);
 SQL
 done
-run() { # $1 form; $2 first row number
-  cat > "$work/run.sql" <<SQL
-SET client_min_messages = warning;
-DROP TABLE IF EXISTS src;
+arrays_sql() { # $1 form (unused: both insert rows of the same shape); $2 the first row's number
+  cat <<SQL
 CREATE TEMP TABLE src AS SELECT b,
   (SELECT array_agg('default'::text) FROM generate_series(1,600)) a1,
   (SELECT array_agg(md5(($2 + b*600 + g/4)::text)) FROM generate_series(1,600) g) a2,
@@ -69,29 +62,12 @@ CREATE TEMP TABLE src AS SELECT b,
   (SELECT array_agg(NULL::text) FROM generate_series(1,600)) a24,
   (SELECT array_agg(1.0::float8) FROM generate_series(1,600)) a25
 FROM generate_series(0,166) b;
-SELECT pg_backend_pid() AS pid \gset
-\setenv P :pid
-\! awk '{print \$14+\$15}' /proc/\$P/stat > $work/t0
-DO \$\$ DECLARE r record; BEGIN FOR r IN SELECT * FROM src ORDER BY b LOOP
-INSERT INTO calls_$1 ($cols)
-SELECT $(for i in $(seq 1 25); do printf 'unnest(r.a%d),' $i; done | sed 's/,$//');
-END LOOP; END \$\$;
-\! awk '{print \$14+\$15}' /proc/\$P/stat > $work/t1
 SQL
-  sql -f "$work/run.sql" >/dev/null
-  echo $(( $(cat "$work/t1") - $(cat "$work/t0") ))
 }
-declare -A total=([tenant]=0 [ids]=0) next=([tenant]=0 [ids]=0)
-for round in $(seq 1 "$rounds"); do
-  for form in tenant ids ids tenant; do
-    ticks="$(run "$form" "${next[$form]}")"
-    next[$form]=$((next[$form] + 100200))
-    total[$form]=$((total[$form] + ticks))
-    echo "round $round $form: $ticks ticks per 100 200 rows (load average $(cut -d' ' -f1 /proc/loadavg))"
-  done
-done
-sql -c "SELECT c || ' key ' || pg_size_pretty(pg_relation_size(c || '_pkey')) || ', owner index ' ||
-  pg_size_pretty(pg_relation_size(c || '_owner'))
-  FROM unnest(ARRAY['calls_tenant', 'calls_ids']) c"
-awk -v t="${total[tenant]}" -v i="${total[ids]}" -v n="$((2 * rounds))" \
-  'BEGIN { printf "mean: tenant first %.1f, ids first %.1f ticks per 100 200 rows; ids/tenant %.2fx\n", t / n, i / n, i / t }'
+insert_sql() { # $1 form: tenant or ids
+  echo "INSERT INTO calls_$1 ($cols)"
+  echo "SELECT $(for i in $(seq 1 25); do printf 'unnest(r.a%d),' $i; done | sed 's/,$//')"
+}
+alternate tenant ids "$rounds" 100200
+sql -c "SELECT c || ': key ' || pg_size_pretty(pg_relation_size(c || '_pkey')) || ', owner index ' ||
+  pg_size_pretty(pg_relation_size(c || '_owner')) FROM unnest(ARRAY['calls_tenant', 'calls_ids']) c"
