@@ -347,6 +347,143 @@ public class PostgresExecutionStoreTests(PostgresClusterFixture cluster) : Execu
         }
     }
 
+    [Fact]
+    public async Task EveryLookupByIdsFindsItsRowsInsideAnIdsFirstIndex_WithTheTenantAsAnIndexCondition()
+    {
+        // Migration 19 keys the id-keyed B-trees (trace_id, span_id or owner, ..., tenant). Every statement of the store
+        // that looks records up by their ids, explained with its own parameters (sequential scans off, so that any
+        // index that can serve is taken even on these small tables): each lookup is an index condition on the trace id
+        // and the tenant inside the expected index (the tenant after the ids is still compared in the index, not read
+        // from the table), and no record table is read whole.
+        await using (var keys = new NpgsqlConnection(SchemaConnectionString))
+        {
+            await keys.OpenAsync();
+            foreach (var (index, columns) in PostgresIdsFirstKeysMigrationTests.IdsFirst)
+            {
+                Assert.Equal(columns, await PostgresIdsFirstKeysMigrationTests.KeyColumnsAsync(keys, index));
+            }
+        }
+
+        // A store the planner has statistics of: 600 traces of two tenants (an invocation, two calls, a tool call and an
+        // evaluation each), feedback on a third of the runs.
+        var write = new IngestBatch();
+        foreach (var n in Enumerable.Range(0, 600))
+        {
+            var run = TestRecords.Invocation(start: TestRecords.Start.AddSeconds(n), tenant: n % 4 == 0 ? "acme" : "default");
+            write.Invocations.Add(run);
+            foreach (var tokens in (long[])[100, 2000])
+            {
+                write.ProviderCalls.Add(TestRecords.ProviderCall(run.TraceId, run.SpanId, run.SpanId, new TokenCounts(tokens, 1, 0, 0, 0), 0.1)
+                    with { Tenant = run.Tenant });
+            }
+            write.ToolCalls.Add(TestRecords.ToolCall(run.TraceId) with { Tenant = run.Tenant, InvocationSpanId = run.SpanId });
+            write.Evaluations.Add(TestRecords.Evaluation(run.TraceId, run.SpanId) with { Tenant = run.Tenant });
+        }
+        await Store.WriteAsync(write, CancellationToken.None);
+        foreach (var run in write.Invocations.Where((_, n) => n % 3 == 0))
+        {
+            await Store.AddFeedbackAsync(TestRecords.Feedback(traceId: run.TraceId, spanId: run.SpanId) with { Tenant = run.Tenant },
+                CancellationToken.None);
+        }
+
+        // Feedback waiting for runs not stored yet, by span and by task.
+        foreach (var n in Enumerable.Range(0, 100))
+        {
+            await Store.AddFeedbackAsync(n % 2 == 0
+                ? TestRecords.Feedback(traceId: TestRecords.TraceId(), spanId: TestRecords.SpanId())
+                : TestRecords.Feedback(taskId: $"task-{n}"), CancellationToken.None);
+        }
+
+        var invocation = write.Invocations[1];
+        var trace = invocation.TraceId;
+        var call = write.ProviderCalls[2];
+
+        var attributed = new IngestBatch();
+        attributed.Attributions.Add(new AttributionUpdate("default", trace, call.SpanId, invocation.SpanId, "planner"));
+        attributed.ExpiredSpans.Add(new ExpiredSpan("default", trace, call.SpanId, TestRecords.Start));
+        var attribution = new NpgsqlBatch();
+        PostgresExecutionStore.AddAttributionCommands(attribution, attributed);
+        NpgsqlBatchCommand FromRunSql((string Sql, List<(string Name, object Value)> Parameters) query)
+        {
+            var command = new NpgsqlBatchCommand(query.Sql);
+            foreach (var (name, value) in query.Parameters)
+            {
+                command.Parameters.Add(value is string text ? new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Text) { Value = text } : new NpgsqlParameter(name, value));
+            }
+            return command;
+        }
+
+        var runs = PostgresExecutionStore.Runs;
+        var lookups = new List<(string Name, NpgsqlBatchCommand Command, string[] Indexes)>
+        {
+            ("the invocations' insert: its call summary's probe and the feedback waiting for it", PostgresExecutionStore.InsertInvocationsJoiningFeedback(
+                [TestRecords.Invocation(trace)], skipStored: false), ["ix_provider_calls_owner", "ix_feedback_pending_span; tenant on the row"]),
+            ("calls added to stored owners", PostgresExecutionStore.InsertProviderCalls(
+                [TestRecords.ProviderCall(trace, invocation.SpanId, invocation.SpanId, new TokenCounts(1, 1, 0, 0, 0), 0.1)],
+                addToStoredOwners: true, [], skipStored: false), ["invocations_pkey"]),
+            ("calls added to invocations not inserted", PostgresExecutionStore.AddToInvocationsNotInserted(
+                TestRecords.Batch(invocation, call), [true], [false])!, ["invocations_pkey"]),
+            ("a run list page", FromRunSql(runs.Search(new RunSearch { Tenant = "default", Limit = 5 })),
+                ["invocations_pkey", "ix_provider_calls_owner", "ix_feedback_invocation"]),
+            ("a trace's invocations", FromRunSql(runs.Search(new RunSearch { Tenant = "default", Limit = 50 }, trace)),
+                ["invocations_pkey", "ix_provider_calls_owner", "ix_feedback_invocation"]),
+            ("a trace's calls", FromRunSql(runs.TraceRecords("provider_calls", "*", "start_time", "default", trace)),
+                ["provider_calls_pkey|ix_provider_calls_owner"]),
+            ("a trace's tool calls", FromRunSql(runs.TraceRecords("tool_calls", "*", "start_time", "default", trace)), ["tool_calls_pkey"]),
+            ("a trace's evaluations", FromRunSql(runs.TraceRecords("evaluations", "*", "time, sequence", "default", trace)), ["evaluations_pkey"]),
+        };
+        var updates = attribution.BatchCommands.Cast<NpgsqlBatchCommand>().Where(c => c.CommandText.Contains("UPDATE", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, updates.Count);
+        lookups.Add(("calls attributed later", updates[0], ["provider_calls_pkey", "invocations_pkey"]));
+        lookups.Add(("tool calls attributed later", updates[1], ["tool_calls_pkey"]));
+        lookups.Add(("evaluations attributed later", updates[2], ["evaluations_pkey"]));
+
+        await using var connection = new NpgsqlConnection(SchemaConnectionString);
+        await connection.OpenAsync();
+        await using (var off = new NpgsqlCommand("ANALYZE; SET enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync();
+        }
+
+        string[] recordTables = ["invocations", "provider_calls", "tool_calls", "evaluations", "feedback", "span_link_expiries"];
+        foreach (var (name, statement, indexes) in lookups)
+        {
+            statement.CommandText = "EXPLAIN (FORMAT JSON) " + statement.CommandText;
+            await using var explain = new NpgsqlBatch(connection) { BatchCommands = { statement } };
+            using var plan = System.Text.Json.JsonDocument.Parse((string)(await explain.ExecuteScalarAsync())!);
+            var nodes = PlanNodes(plan.RootElement[0].GetProperty("Plan")).ToList();
+            string Text(System.Text.Json.JsonElement node, string property) =>
+                node.TryGetProperty(property, out var value) ? value.GetString() ?? "" : "";
+            var shown = string.Join("\n", nodes.Select(n =>
+                $"{Text(n, "Node Type")} {Text(n, "Relation Name")} {Text(n, "Index Name")} {Text(n, "Index Cond")} {Text(n, "Filter")}"));
+            Assert.False(nodes.Any(n => Text(n, "Node Type") == "Seq Scan" && recordTables.Contains(Text(n, "Relation Name"))),
+                $"{name}: {shown}");
+            // Each expected index, or one of its alternatives (a|b), with both conditions; the feedback join's tenant is
+            // compared outside its OR of a span's and a task's feedback, so on the row (a bitmap's recheck), as before.
+            foreach (var expected in indexes)
+            {
+                var index = expected.Split("; ")[0];
+                var tenantInIndex = !expected.EndsWith("; tenant on the row", StringComparison.Ordinal);
+                Assert.True(nodes.Any(n => index.Split('|').Contains(Text(n, "Index Name"))
+                                           && Text(n, "Index Cond").Contains("trace_id", StringComparison.Ordinal)
+                                           && (!tenantInIndex || Text(n, "Index Cond").Contains("tenant", StringComparison.Ordinal))),
+                    $"{name}: {index} with the trace id and the tenant as index conditions\n{shown}");
+            }
+        }
+
+        static IEnumerable<System.Text.Json.JsonElement> PlanNodes(System.Text.Json.JsonElement node)
+        {
+            yield return node;
+            if (node.TryGetProperty("Plans", out var children))
+            {
+                foreach (var child in children.EnumerateArray().SelectMany(PlanNodes))
+                {
+                    yield return child;
+                }
+            }
+        }
+    }
+
     [Theory]
     [InlineData("Host=db;Username=perfotel", 64)]
     [InlineData("Host=db;Username=perfotel;Max Auto Prepare=0", 0)]

@@ -159,7 +159,7 @@ public sealed class PostgresIdsInByteOrderMigrationTests(PostgresClusterFixture 
     }
 
     /// <summary>Every read the collector makes of these records, each as JSON in the order the store returned it.</summary>
-    private static async Task<string[]> ReadEverythingAsync(PostgresExecutionStore store, AgentInvocation[] runs)
+    internal static async Task<string[]> ReadEverythingAsync(PostgresExecutionStore store, AgentInvocation[] runs)
     {
         static async Task<string> Json<T>(IAsyncEnumerable<T> source)
         {

@@ -306,7 +306,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     /// doing this at once both count (the second waits for the first's row lock and adds to its result). Null when
     /// there is nothing to add, the common case (every invocation new).
     /// </summary>
-    private static NpgsqlBatchCommand? AddToInvocationsNotInserted(IngestBatch batch, bool[] invocationNotNew, bool[] callNotNew)
+    internal static NpgsqlBatchCommand? AddToInvocationsNotInserted(IngestBatch batch, bool[] invocationNotNew, bool[] callNotNew)
     {
         if (batch.ProviderCalls.Count == 0 || System.Array.IndexOf(invocationNotNew, true) < 0)
         {
@@ -367,7 +367,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
     }
 
     /// <summary>The batch's span links, the attribution of earlier records they made known, and the due prune of old links.</summary>
-    private static void AddAttributionCommands(NpgsqlBatch command, IngestBatch batch)
+    internal static void AddAttributionCommands(NpgsqlBatch command, IngestBatch batch)
     {
         // One row per commit (per seen-at time) holding its links packed: no row or index entry per span.
         foreach (var (seenAt, pack) in SpanLinkPack.Group(batch.SpanLinks))
@@ -670,7 +670,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return deleted;
     }
 
-    private static readonly RunSql Runs = new(time => time.UtcDateTime, Time, $"""
+    internal static readonly RunSql Runs = new(time => time.UtcDateTime, Time, $"""
         LEFT JOIN LATERAL (
             SELECT * FROM feedback latest
             WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id

@@ -326,7 +326,37 @@ internal static class PostgresSchema
         new(18, "the latest run of each task in a table of its own on SQLite (nothing on PostgreSQL)", """
             SELECT 1;
             """),
+        // The same number as SQLite's (19, a no-op there: its span tables are keyed by trace number since 17).
+        new(19, "cheaper ingest: the id-keyed B-trees lead with the trace and span ids and end with the tenant, so that a key compare decides on its first column", IdsFirst),
     ];
+
+    /// <summary>
+    /// Migration 19 (docs/collector/storage.md, Schema). Every B-tree that is looked up by a record's ids was keyed
+    /// <c>(tenant, trace_id, ...)</c>: each compare of an insert's descent and leaf search first compared the tenant, the
+    /// same text in nearly every entry, then found the trace id past that variable-length column. With the ids first and
+    /// the tenant last, the random trace id decides almost every compare on its own, at a fixed offset in the entry,
+    /// and the internal pages' keys are truncated to it. Every lookup of these indexes gives the tenant, the trace id and
+    /// the span id (or owner) by equality, so each still finds its entries inside the index (the tenant an index
+    /// condition like the ids; the tests explain them); the keys hold the same columns, so exactly-once and tenant
+    /// isolation are decided as before, and the primary keys keep their names (<c>table_pkey</c>: the writer's redo
+    /// of a plain insert that met a stored record recognises them by it). The indexes read by (tenant, time) keep the
+    /// tenant first: their reads are ranges of one tenant. Rebuilds the five primary keys and three indexes in the
+    /// migration's transaction (the tables stay, under an exclusive lock while it runs).
+    /// </summary>
+    private const string IdsFirst = """
+        ALTER TABLE invocations DROP CONSTRAINT invocations_pkey, ADD PRIMARY KEY (trace_id, span_id, tenant);
+        ALTER TABLE provider_calls DROP CONSTRAINT provider_calls_pkey, ADD PRIMARY KEY (trace_id, span_id, tenant);
+        ALTER TABLE tool_calls DROP CONSTRAINT tool_calls_pkey, ADD PRIMARY KEY (trace_id, span_id, tenant);
+        ALTER TABLE evaluations DROP CONSTRAINT evaluations_pkey, ADD PRIMARY KEY (trace_id, span_id, sequence, tenant);
+        ALTER TABLE span_link_expiries DROP CONSTRAINT span_link_expiries_pkey, ADD PRIMARY KEY (trace_id, span_id, tenant);
+        DROP INDEX ix_provider_calls_owner;
+        CREATE INDEX ix_provider_calls_owner ON provider_calls (trace_id, owner_span_id, tenant);
+        DROP INDEX ix_feedback_pending_span;
+        CREATE INDEX ix_feedback_pending_span ON feedback (trace_id, span_id, tenant)
+            WHERE invocation_span_id IS NULL AND span_id IS NOT NULL;
+        DROP INDEX ix_feedback_invocation;
+        CREATE INDEX ix_feedback_invocation ON feedback (invocation_trace_id, invocation_span_id, tenant, received_at);
+        """;
 
     /// <summary>
     /// Migration 15 (docs/collector/storage.md, Schema). Every B-tree entry of a record holds its trace id and most its

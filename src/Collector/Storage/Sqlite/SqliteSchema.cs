@@ -524,6 +524,11 @@ internal static class SqliteSchema
             END;
             DROP INDEX ix_invocations_task;
             """),
+        // The same number as PostgreSQL's (19), which puts the ids before the tenant in its id-keyed B-trees. SQLite's span
+        // tables are keyed (trace_no, span_id) since 17, and traces' (tenant, trace_id) compares bytes: nothing here.
+        new(19, "the id-keyed B-trees lead with the ids (PostgreSQL only: SQLite keys its span tables by trace number)", """
+            SELECT 1;
+            """),
     ];
 
     /// <summary>The span tables keyed by trace number (migration 17): their tables' definitions, columns as before plus <c>trace_no</c>.</summary>
