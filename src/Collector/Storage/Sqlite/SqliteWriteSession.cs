@@ -660,12 +660,6 @@ internal sealed class SqliteWriteSession : IDisposable
     }
 
     /// <summary>
-    /// The latest invocation of a task (a retried task is judged by its last attempt), for feedback that names a task:
-    /// task_latest_runs holds it (migration 18, kept by the writer's inserts and a trigger on deletes), then three key searches (the task,
-    /// its run's trace number, the run). It replaced an index of every run by task, which each run wrote at its task's
-    /// place in it: one more page per task a commit carried (docs/collector/storage-performance.md, walmap).
-    /// </summary>
-    /// <summary>
     /// A new run of a task (migration 18): stored as the task's latest run unless the stored one started later (or in
     /// the same microsecond with a greater (trace id, span id)), so that the row is a function of the runs stored
     /// whatever order they came in, and the migration's fill gives the same.
@@ -678,6 +672,12 @@ internal sealed class SqliteWriteSession : IDisposable
             > (task_latest_runs.start_time, task_latest_runs.trace_id, task_latest_runs.span_id)
         """;
 
+    /// <summary>
+    /// The latest invocation of a task (a retried task is judged by its last attempt), for feedback that names a task:
+    /// task_latest_runs holds it (migration 18, kept by the writer's inserts and a trigger on deletes), then three key searches (the task,
+    /// its run's trace number, the run). It replaced an index of every run by task, which each run wrote at its task's
+    /// place in it: one more page per task a commit carried (docs/collector/storage-performance.md, walmap).
+    /// </summary>
     internal static readonly string InvocationByTaskSql = $"""
         SELECT {Columns.Prefixed(Columns.Invocation, "i")} FROM task_latest_runs k
         JOIN traces t ON t.tenant = k.tenant AND t.trace_id = k.trace_id
