@@ -45,8 +45,11 @@ compared = {
 kept = {
     'ix_invocations_start: replay of every tenant': "SELECT * FROM invocations i WHERE i.start_time >= ?1 ORDER BY i.start_time, i.rowid",
     'ix_invocations_start: retention': "SELECT rowid FROM invocations WHERE start_time < ?1 LIMIT ?2",
-    'ix_tool_calls_start: replay': "SELECT * FROM tool_calls WHERE start_time >= ?1 ORDER BY start_time, rowid",
-    'ix_tool_calls_start: retention': "SELECT rowid FROM tool_calls WHERE start_time < ?1 LIMIT ?2",
+    # Migration 20 keyed the time indexes of calls, tool calls and evaluations by the second (start_time / 1000000).
+    'ix_tool_calls_start_second: replay': "SELECT * FROM tool_calls WHERE start_time / 1000000 >= ?1 / 1000000 AND start_time >= ?1 ORDER BY start_time / 1000000, start_time, rowid",
+    'ix_tool_calls_start_second: retention': "SELECT rowid FROM tool_calls WHERE start_time / 1000000 <= ?1 / 1000000 AND start_time < ?1 LIMIT ?2",
+    'ix_provider_calls_start_second: replay': "SELECT * FROM provider_calls WHERE start_time / 1000000 >= ?1 / 1000000 AND start_time >= ?1 ORDER BY start_time / 1000000, start_time, rowid",
+    'ix_provider_calls_start_second: retention': "SELECT rowid FROM provider_calls WHERE start_time / 1000000 <= ?1 / 1000000 AND start_time < ?1 LIMIT ?2",
     'ix_invocations_tenant_start_span: run list of a tenant': "SELECT i.trace_id, i.span_id FROM invocations i WHERE i.tenant = ?1 ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC LIMIT 50",
     # Migration 18 replaced ix_invocations_task (every run by task) with task_latest_runs (each task's latest run).
     'task_latest_runs: feedback by task (since migration 18)': """SELECT i.* FROM task_latest_runs k

@@ -739,6 +739,9 @@ public abstract partial class ExecutionStoreContract : IAsyncLifetime
     /// </summary>
     protected abstract Task<IExecutionStore> RecreateAtSchemaVersionAsync(int version, string sql);
 
+    /// <summary>The time index of provider calls, tool calls or evaluations (on SQLite keyed by the second since migration 20).</summary>
+    protected virtual string TimeIndex(string table) => table == "evaluations" ? "ix_evaluations_time" : $"ix_{table}_start";
+
     /// <summary>A timestamp as this provider's SQL literal.</summary>
     protected abstract string TimeLiteral(DateTimeOffset time);
 

@@ -14,7 +14,7 @@ public sealed class HeavyStoreCollection
 }
 
 [Collection(HeavyStoreCollection.Name)]
-public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
+public sealed partial class SqliteExecutionStoreTests : ExecutionStoreContract
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "perfotel-sqlite-" + Guid.NewGuid().ToString("N"));
 
@@ -70,6 +70,8 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
         }
         return columns;
     }
+
+    protected override string TimeIndex(string table) => base.TimeIndex(table) + "_second";
 
     protected override string TimeLiteral(DateTimeOffset time) =>
         SqliteTime.ToMicros(time).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -619,24 +621,44 @@ public sealed class SqliteExecutionStoreTests : ExecutionStoreContract
     }
 
     [Theory]
-    [InlineData("provider_calls", "start_time", "ix_provider_calls_start", null, null)]
-    [InlineData("provider_calls", "start_time", "ix_provider_calls_start", "default", null)]
-    [InlineData("provider_calls", "start_time", "ix_provider_calls_start", "default", "planner")]
-    [InlineData("tool_calls", "start_time", "ix_tool_calls_start", "default", "planner")]
-    [InlineData("evaluations", "time", "ix_evaluations_time", "default", "planner")]
+    [InlineData("provider_calls", "start_time", "ix_provider_calls_start_second", null, null, false)]
+    [InlineData("provider_calls", "start_time", "ix_provider_calls_start_second", null, null, true)]
+    [InlineData("provider_calls", "start_time", "ix_provider_calls_start_second", "default", null, false)]
+    [InlineData("provider_calls", "start_time", "ix_provider_calls_start_second", "default", "planner", true)]
+    [InlineData("tool_calls", "start_time", "ix_tool_calls_start_second", null, null, false)]
+    [InlineData("tool_calls", "start_time", "ix_tool_calls_start_second", "default", "planner", false)]
+    [InlineData("evaluations", "time", "ix_evaluations_time_second", null, null, true)]
+    [InlineData("evaluations", "time", "ix_evaluations_time_second", "default", "planner", false)]
     public async Task CallToolAndEvaluationReadsStreamOnTheirTimeIndex_WithTheTenantAndAgentAsFilters(string table,
-        string timeColumn, string index, string? tenant, string? agent)
+        string timeColumn, string index, string? tenant, string? agent, bool until)
     {
         // Since migration 16 no index of these tables leads with (tenant, agent): a tenant's read takes the time index and
-        // tests the tenant on each row, rather than the primary key's tenant prefix and a sort of all its rows.
+        // tests the tenant on each row, rather than the primary key's tenant prefix and a sort of all its rows. Since
+        // migration 20 the time index is keyed by the second: the read ranges over the seconds and sorts each second's
+        // rows by time (the last two terms of its ORDER BY), never all the rows it returns.
         await Store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None);
         var (sql, filter) = SqliteExecutionStore.RecordsCommand(table, "*", timeColumn,
-            new InvocationQuery { Tenant = tenant, AgentName = agent });
+            new InvocationQuery { Tenant = tenant, AgentName = agent, Until = until ? TestRecords.Start : null });
 
         var plan = await QueryPlanAsync(sql, filter.Parameters);
 
-        Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
-        Assert.Equal([$"SEARCH {table} USING INDEX {index} ({timeColumn}>?)"], plan);
+        Assert.Equal([$"SEARCH {table} USING INDEX {index} ({(until ? "<expr>>? AND <expr><?" : "<expr>>?")})",
+            "USE TEMP B-TREE FOR LAST 2 TERMS OF ORDER BY"], plan);
+    }
+
+    [Theory]
+    [InlineData("provider_calls", "start_time", "ix_provider_calls_start_second")]
+    [InlineData("tool_calls", "start_time", "ix_tool_calls_start_second")]
+    [InlineData("evaluations", "time", "ix_evaluations_time_second")]
+    public async Task RetentionFindsTheRowsBeforeTheCutoffOnTheTimeIndexBySecond(string table, string timeColumn, string index)
+    {
+        // Retention's slice (SqliteWriteSession.DeleteOlderThan) searches the seconds up to the cutoff's own and tests the
+        // time on each entry: a range of the index, not a scan of the table.
+        await Store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None);
+        var plan = await QueryPlanAsync($"SELECT rowid FROM {table} WHERE {SqliteWriteSession.SecondsBefore(timeColumn)} LIMIT $limit",
+            [("$cutoff", SqliteTime.ToMicros(TestRecords.Start)), ("$limit", 1000)]);
+
+        Assert.Equal([$"SEARCH {table} USING INDEX {index} (<expr><?)"], plan);
     }
 
     [Theory]

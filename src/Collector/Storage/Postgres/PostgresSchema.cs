@@ -328,6 +328,11 @@ internal static class PostgresSchema
             """),
         // The same number as SQLite's (19, a no-op there: its span tables are keyed by trace number since 17).
         new(19, "cheaper ingest: the id-keyed B-trees lead with the trace and span ids and end with the tenant, so that a key compare decides on its first column", IdsFirst),
+        // The same number as SQLite's (20), which keys its time indexes of calls, tool calls and evaluations by the second
+        // (SQLite orders an index's equal keys by rowid, and its rows append). PostgreSQL keeps its time indexes.
+        new(20, "the time indexes of calls, tool calls and evaluations keyed by the second on SQLite (nothing on PostgreSQL)", """
+            SELECT 1;
+            """),
     ];
 
     /// <summary>

@@ -438,7 +438,11 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         InvocationQuery query)
     {
         var filter = Filter(query, "", timeColumn, byTime: true);
-        return ($"SELECT {columns} FROM {table} {filter.Where} ORDER BY {timeColumn}, rowid {filter.Limit}", filter);
+        // The index is keyed by the second (migration 20), its entries of one second in rowid order: SQLite reads the
+        // seconds in order and sorts each one's rows by time ("USE TEMP B-TREE FOR LAST 2 TERMS OF ORDER BY"), holding
+        // one second's rows at a time. The same order as (time, rowid): the second never decreases with the time.
+        return ($"SELECT {columns} FROM {table} {filter.Where} ORDER BY {TimeBucket.Of(timeColumn)}, {timeColumn}, rowid {filter.Limit}",
+            filter);
     }
 
     public async IAsyncEnumerable<ProviderCall> ReadProviderCallsAsync(InvocationQuery query,
@@ -731,12 +735,23 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
 
         // Always a range on the time column, even without Since: it steers SQLite onto a time-ordered index, so
         // ORDER BY (and the invocation roll-up's GROUP BY) stream rows instead of sorting them all in a temp b-tree.
+        // byTime: the index is keyed by the second (migration 20), so the range is given on the second too (implied by
+        // the range on the time: the second never decreases with the time).
+        var bucket = TimeBucket.Of(alias + timeColumn);
         conditions.Add($"{alias}{timeColumn} >= $since");
+        if (byTime)
+        {
+            conditions.Add($"{bucket} >= {TimeBucket.Of("$since")}");
+        }
         parameters.Add(("$since", query.Since is { } since ? SqliteTime.ToMicros(since) : long.MinValue));
 
         if (query.Until is { } until)
         {
             conditions.Add($"{alias}{timeColumn} < $until");
+            if (byTime)
+            {
+                conditions.Add($"{bucket} <= {TimeBucket.Of("$until")}");
+            }
             parameters.Add(("$until", SqliteTime.ToMicros(until)));
         }
 

@@ -529,6 +529,21 @@ internal static class SqliteSchema
         new(19, "the id-keyed B-trees lead with the ids (PostgreSQL only: SQLite keys its span tables by trace number)", """
             SELECT 1;
             """),
+        // The same number as PostgreSQL's (20, a no-op there). The time indexes of provider calls, tool calls and
+        // evaluations serve only the start-up replay (every tenant's records in time order, RecordsCommand) and retention.
+        // Keyed by the time itself, a commit's entries land on every page of the last 5-10 s of start times (a batch's
+        // traces start that far apart), about 340 pages a commit for provider calls at 34 600 spans/s. Keyed by the
+        // second (TimeBucket), entries of one key sit in rowid order and the rows append: a commit's entries go at the
+        // right edge of the few seconds it touches. The reads give the bucket first (the index's order) and sort each
+        // second by the time itself (docs/collector/storage.md, Schema).
+        new(20, "cheaper ingest: the time indexes of calls, tool calls and evaluations keyed by the second, so that a commit's entries go at the right edge of each second it touches", $"""
+            DROP INDEX ix_provider_calls_start;
+            CREATE INDEX ix_provider_calls_start_second ON provider_calls ({TimeBucket.Of("start_time")});
+            DROP INDEX ix_tool_calls_start;
+            CREATE INDEX ix_tool_calls_start_second ON tool_calls ({TimeBucket.Of("start_time")});
+            DROP INDEX ix_evaluations_time;
+            CREATE INDEX ix_evaluations_time_second ON evaluations ({TimeBucket.Of("time")});
+            """),
     ];
 
     /// <summary>The span tables keyed by trace number (migration 17): their tables' definitions, columns as before plus <c>trace_no</c>.</summary>
@@ -657,4 +672,15 @@ internal static class SqliteSchema
             }
         }
     }
+}
+
+/// <summary>
+/// The key of the time indexes of provider calls, tool calls and evaluations since migration 20: the second a time falls
+/// in (times are microseconds; SQLite's integer division truncates towards zero, still never decreasing with the time,
+/// the second around the epoch two seconds wide). A read must use the same expression for SQLite to take the index.
+/// </summary>
+internal static class TimeBucket
+{
+    /// <summary>The index's expression over <paramref name="column"/> (qualified as the statement needs it): 1 s buckets.</summary>
+    public static string Of(string column) => $"{column} / 1000000";
 }

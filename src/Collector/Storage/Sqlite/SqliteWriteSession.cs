@@ -400,6 +400,13 @@ internal sealed class SqliteWriteSession : IDisposable
         return new FeedbackResult(true, invocation);
     }
 
+    /// <summary>
+    /// Rows older than <c>$cutoff</c> by a time index keyed by the second (migration 20): the range on the second is what
+    /// SQLite searches the index with, the time itself is tested on each entry of the cutoff's own second.
+    /// </summary>
+    internal static string SecondsBefore(string column) =>
+        $"{TimeBucket.Of(column)} <= {TimeBucket.Of("$cutoff")} AND {column} < $cutoff";
+
     /// <summary>Deletes at most <paramref name="limit"/> rows of each table older than the cutoff.</summary>
     public long DeleteOlderThan(DateTimeOffset cutoff, int limit)
     {
@@ -411,8 +418,8 @@ internal sealed class SqliteWriteSession : IDisposable
         var touched = new HashSet<(string Tenant, string TraceId, long Number)>();
         using (var calls = _connection.CreateCommand())
         {
-            calls.CommandText = """
-                DELETE FROM provider_calls WHERE rowid IN (SELECT rowid FROM provider_calls WHERE start_time < $cutoff LIMIT $limit)
+            calls.CommandText = $"""
+                DELETE FROM provider_calls WHERE rowid IN (SELECT rowid FROM provider_calls WHERE {SecondsBefore("start_time")} LIMIT $limit)
                 RETURNING tenant, trace_id, owner_span_id, input_tokens + output_tokens, unpriced_tokens, attempt > 1,
                     fallback_from IS NOT NULL, trace_no
                 """;
@@ -440,8 +447,8 @@ internal sealed class SqliteWriteSession : IDisposable
 
         using (var tools = _connection.CreateCommand())
         {
-            tools.CommandText = """
-                DELETE FROM tool_calls WHERE rowid IN (SELECT rowid FROM tool_calls WHERE start_time < $cutoff LIMIT $limit)
+            tools.CommandText = $"""
+                DELETE FROM tool_calls WHERE rowid IN (SELECT rowid FROM tool_calls WHERE {SecondsBefore("start_time")} LIMIT $limit)
                 RETURNING tenant, trace_id, trace_no
                 """;
             tools.Parameters.AddWithValue("$cutoff", micros);
@@ -454,7 +461,7 @@ internal sealed class SqliteWriteSession : IDisposable
             }
         }
 
-        deleted += DeleteChunk("evaluations", "time", micros, limit);
+        deleted += DeleteChunk("evaluations", SecondsBefore("time"), micros, limit);
 
         // An invocation deleted while some of its calls stay (they started after it) leaves them with no stored
         // invocation: its span joins the early call owners, so that the invocation, if it is ever sent again, counts them.
@@ -490,7 +497,7 @@ internal sealed class SqliteWriteSession : IDisposable
         }
 
         DeleteTracesWithoutSpans(touched);
-        deleted += DeleteChunk("feedback", "received_at", micros, limit);
+        deleted += DeleteChunk("feedback", "received_at < $cutoff", micros, limit);
 
         // Resolved alerts go by their resolution time; open ones stay while they last.
         using (var alerts = _connection.CreateCommand())
@@ -536,11 +543,11 @@ internal sealed class SqliteWriteSession : IDisposable
         }
     }
 
-    private int DeleteChunk(string table, string column, long micros, int limit)
+    private int DeleteChunk(string table, string olderThanCutoff, long micros, int limit)
     {
         using var command = _connection.CreateCommand();
         command.CommandText =
-            $"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {column} < $cutoff LIMIT $limit)";
+            $"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {olderThanCutoff} LIMIT $limit)";
         command.Parameters.AddWithValue("$cutoff", micros);
         command.Parameters.AddWithValue("$limit", limit);
         return command.ExecuteNonQuery();
