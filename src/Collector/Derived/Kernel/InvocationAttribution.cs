@@ -62,10 +62,6 @@ public sealed class InvocationFacts
 
     internal double AccuracySum { get; set; }
 
-    internal double? KnownCostUsd() => Calls == 0
-        ? (OwnCostUsd is { } own && double.IsFinite(own) ? own : null)
-        : (UnpricedTokens > 0 ? null : CostUsd);
-
     /// <summary>
     /// The invocation's cost when it is fully known: the sum of its calls when every one was priced; with no call seen,
     /// the cost on the invocation span itself (agents that report usage only there). Null when any call had no price.
@@ -73,12 +69,16 @@ public sealed class InvocationFacts
     public double? KnownCostUsd(AgentInvocation invocation)
     {
         ArgumentNullException.ThrowIfNull(invocation);
-        if (Calls == 0)
-        {
-            return invocation.CostUsd is { } own && double.IsFinite(own) ? own : null;
-        }
-        return UnpricedTokens > 0 ? null : CostUsd;
+        return KnownCost(Calls, UnpricedTokens, CostUsd, invocation.CostUsd ?? double.NaN);
     }
+
+    /// <summary>
+    /// The rule of <see cref="KnownCostUsd(AgentInvocation)"/>, from the figures themselves: with no call, the cost on
+    /// the invocation span when finite (NaN for none); else the calls' cost unless some of their tokens had no price.
+    /// </summary>
+    internal static double? KnownCost(int calls, long unpricedTokens, double callsCostUsd, double ownCostUsd) => calls == 0
+        ? (double.IsFinite(ownCostUsd) ? ownCostUsd : null)
+        : (unpricedTokens > 0 ? null : callsCostUsd);
 }
 
 /// <summary>
@@ -380,10 +380,7 @@ public sealed class InvocationAttribution
 
         public void SetFlag(byte flag, bool on) => Flags = on ? (byte)(Flags | flag) : (byte)(Flags & ~flag);
 
-        // As InvocationFacts.KnownCostUsd().
-        public readonly double? KnownCostUsd() => Calls == 0
-            ? (double.IsFinite(OwnCostUsd) ? OwnCostUsd : null)
-            : (UnpricedTokens > 0 ? null : Cost.Value);
+        public readonly double? KnownCostUsd() => InvocationFacts.KnownCost(Calls, UnpricedTokens, Cost.Value, OwnCostUsd);
     }
 
     /// <summary>The <see cref="ModelShare"/> counted for an invocation, inline; none while not held.</summary>
