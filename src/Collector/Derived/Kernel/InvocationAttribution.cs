@@ -205,36 +205,17 @@ public sealed class InvocationAttribution
             {
                 return (null, null);
             }
-            // Decided in place and a record made only for a change: equal as the records are (strings by value, the start
-            // by its instant, the cost with null apart), so the share counted keeps its own start's offset as before.
+            // Decided in place and a record made only for a change (CountedModelShare.Matches).
             var has = f.InvocationSeen && f.Provider is not null && f.Model is not null;
             var known = f.KnownCostUsd();
             ref var c = ref f.CountedModel;
-            if (has == c.Held && (!has || (c.Provider == f.Provider && c.Model == f.Model
-                && c.StartUtcTicks == f.StartUtcTicks && c.Succeeded == f.Succeeded && CostIs(c.Flags, c.CostUsd, known)
-                && c.AccuracyCount == f.AccuracyCount && c.AccuracySum.Equals(f.AccuracySum) && c.Weight == f.Weight
-                && c.Agent == f.AgentName && c.TaskType == f.TaskType)))
+            if (has == c.Held && (!has || c.Matches(f, known)))
             {
                 return (null, null);
             }
-            var counted = c.Held
-                ? new ModelShare(c.Provider!, c.Model!, TimeOf(c.StartUtcTicks, c.StartOffsetMinutes), c.Succeeded,
-                    CostOf(c.Flags, c.CostUsd), c.AccuracyCount, c.AccuracySum, c.Weight, c.Agent, c.TaskType)
-                : null;
-            c = has
-                ? new CountedModelShare
-                {
-                    Flags = (byte)(HeldFlag | (f.Succeeded ? SucceededFlag : 0) | (known is null ? 0 : CostKnownFlag)),
-                    Provider = f.Provider, Model = f.Model, StartUtcTicks = f.StartUtcTicks,
-                    StartOffsetMinutes = f.StartOffsetMinutes, CostUsd = known ?? 0, AccuracyCount = f.AccuracyCount,
-                    AccuracySum = f.AccuracySum, Weight = f.Weight, Agent = f.AgentName, TaskType = f.TaskType,
-                }
-                : default;
-            var now = has
-                ? new ModelShare(f.Provider!, f.Model!, TimeOf(f.StartUtcTicks, f.StartOffsetMinutes), f.Succeeded, known, f.AccuracyCount, f.AccuracySum,
-                    f.Weight, f.AgentName, f.TaskType)
-                : null;
-            return (counted, now);
+            var counted = c.Held ? c.ToRecord() : null;
+            c = has ? CountedModelShare.Of(f, known) : default;
+            return (counted, has ? c.ToRecord() : null);
         }
     }
 
@@ -256,29 +237,13 @@ public sealed class InvocationAttribution
             var has = f.InvocationSeen && !string.IsNullOrEmpty(f.Experiment) && !string.IsNullOrEmpty(f.Variant);
             var known = f.KnownCostUsd();
             ref var c = ref f.CountedExperiment;
-            if (has == c.Held && (!has || (c.Experiment == f.Experiment && c.Variant == f.Variant
-                && c.StartUtcTicks == f.StartUtcTicks && CostIs(c.Flags, c.CostUsd, known) && c.Provider == f.Provider
-                && c.Model == f.Model)))
+            if (has == c.Held && (!has || c.Matches(f, known)))
             {
                 return (null, null);
             }
-            var counted = c.Held
-                ? new ExperimentShare(c.Experiment!, c.Variant!, TimeOf(c.StartUtcTicks, c.StartOffsetMinutes),
-                    CostOf(c.Flags, c.CostUsd), c.Provider, c.Model)
-                : null;
-            c = has
-                ? new CountedExperimentShare
-                {
-                    Flags = (byte)(HeldFlag | (known is null ? 0 : CostKnownFlag)), Experiment = f.Experiment,
-                    Variant = f.Variant, StartUtcTicks = f.StartUtcTicks, StartOffsetMinutes = f.StartOffsetMinutes,
-                    CostUsd = known ?? 0, Provider = f.Provider, Model = f.Model,
-                }
-                : default;
-            var now = has
-                ? new ExperimentShare(f.Experiment!, f.Variant!, TimeOf(f.StartUtcTicks, f.StartOffsetMinutes), known, f.Provider,
-                    f.Model)
-                : null;
-            return (counted, now);
+            var counted = c.Held ? c.ToRecord() : null;
+            c = has ? CountedExperimentShare.Of(f, known) : default;
+            return (counted, has ? c.ToRecord() : null);
         }
     }
 
@@ -401,6 +366,29 @@ public sealed class InvocationAttribution
         public readonly bool Held => (Flags & HeldFlag) != 0;
 
         public readonly bool Succeeded => (Flags & SucceededFlag) != 0;
+
+        /// <summary>The share of <paramref name="f"/>, whose known cost is <paramref name="known"/>.</summary>
+        public static CountedModelShare Of(in PackedFacts f, double? known) => new()
+        {
+            Flags = (byte)(HeldFlag | (f.Succeeded ? SucceededFlag : 0) | (known is null ? 0 : CostKnownFlag)),
+            Provider = f.Provider, Model = f.Model, StartUtcTicks = f.StartUtcTicks, StartOffsetMinutes = f.StartOffsetMinutes,
+            CostUsd = known ?? 0, AccuracyCount = f.AccuracyCount, AccuracySum = f.AccuracySum, Weight = f.Weight,
+            Agent = f.AgentName, TaskType = f.TaskType,
+        };
+
+        /// <summary>
+        /// Whether this share (held) equals the one <see cref="Of"/> makes of <paramref name="f"/>, as the records compare:
+        /// strings by value, the start by its instant (so the share counted keeps its own start's offset), the cost with
+        /// null apart.
+        /// </summary>
+        public readonly bool Matches(in PackedFacts f, double? known) => Provider == f.Provider && Model == f.Model
+            && StartUtcTicks == f.StartUtcTicks && Succeeded == f.Succeeded && CostIs(Flags, CostUsd, known)
+            && AccuracyCount == f.AccuracyCount && AccuracySum.Equals(f.AccuracySum) && Weight == f.Weight
+            && Agent == f.AgentName && TaskType == f.TaskType;
+
+        /// <summary>The record of this share (held).</summary>
+        public readonly ModelShare ToRecord() => new(Provider!, Model!, TimeOf(StartUtcTicks, StartOffsetMinutes), Succeeded,
+            CostOf(Flags, CostUsd), AccuracyCount, AccuracySum, Weight, Agent, TaskType);
     }
 
     /// <summary>The <see cref="ExperimentShare"/> counted for an invocation, inline; none while not held.</summary>
@@ -416,6 +404,22 @@ public sealed class InvocationAttribution
         public byte Flags;
 
         public readonly bool Held => (Flags & HeldFlag) != 0;
+
+        /// <summary>The share of <paramref name="f"/>, whose known cost is <paramref name="known"/>.</summary>
+        public static CountedExperimentShare Of(in PackedFacts f, double? known) => new()
+        {
+            Flags = (byte)(HeldFlag | (known is null ? 0 : CostKnownFlag)), Experiment = f.Experiment, Variant = f.Variant,
+            StartUtcTicks = f.StartUtcTicks, StartOffsetMinutes = f.StartOffsetMinutes, CostUsd = known ?? 0,
+            Provider = f.Provider, Model = f.Model,
+        };
+
+        /// <summary>Whether this share (held) equals the one <see cref="Of"/> makes of <paramref name="f"/>, as the records compare.</summary>
+        public readonly bool Matches(in PackedFacts f, double? known) => Experiment == f.Experiment && Variant == f.Variant
+            && StartUtcTicks == f.StartUtcTicks && CostIs(Flags, CostUsd, known) && Provider == f.Provider && Model == f.Model;
+
+        /// <summary>The record of this share (held).</summary>
+        public readonly ExperimentShare ToRecord() => new(Experiment!, Variant!, TimeOf(StartUtcTicks, StartOffsetMinutes),
+            CostOf(Flags, CostUsd), Provider, Model);
     }
 }
 
