@@ -150,7 +150,8 @@ public class InvocationFactsRetainedTests(ITestOutputHelper output)
         // 553 bytes here (513 in the fill of docs/collector/ingest-performance.md, mem21) with a dictionary entry, a linked-list node
         // and an entry record per invocation; 445 with the slots holding an object of facts and its two share records; 317
         // with the facts and the shares packed in the slots (docs/collector/ingest-performance.md, "The invocation facts
-        // packed, one hash core").
+        // packed, one hash core"); 253 with the shares no longer copying the invocation span's fields ("Counted shares
+        // without their copies").
         Assert.InRange(perInvocation, 1, 270);
     }
 
