@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Logs.V1;
 using OpenTelemetry.Proto.Trace.V1;
@@ -270,19 +269,17 @@ public sealed class ResentDataCountsOnceOnSqlite : ResentDataCountsOnce, IDispos
 [Collection(PostgresCollection.Name)]
 public sealed class ResentDataCountsOnceOnPostgres(PostgresClusterFixture cluster) : ResentDataCountsOnce, IAsyncLifetime
 {
-    private readonly string _prefix = "resent_" + Guid.NewGuid().ToString("N")[..12] + "_";
-    private readonly List<string> _schemas = [];
+    private readonly List<PostgresTestSchema> _schemas = [];
 
     protected override async Task<Dictionary<string, string?>> NewDatabaseAsync(string database)
     {
-        var schema = _prefix + database;
-        await ExecuteAsync($"CREATE SCHEMA {schema}");
+        var schema = new PostgresTestSchema(cluster, "resent_" + database + "_");
         _schemas.Add(schema);
+        await schema.CreateAsync();
         return new Dictionary<string, string?>
         {
             ["Storage:Provider"] = "postgres",
-            ["Storage:ConnectionString"] =
-                new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { SearchPath = schema }.ToString(),
+            ["Storage:ConnectionString"] = schema.ConnectionString,
         };
     }
 
@@ -290,18 +287,9 @@ public sealed class ResentDataCountsOnceOnPostgres(PostgresClusterFixture cluste
 
     public async Task DisposeAsync()
     {
-        NpgsqlConnection.ClearAllPools();
         foreach (var schema in _schemas)
         {
-            await ExecuteAsync($"DROP SCHEMA {schema} CASCADE");
+            await schema.DisposeAsync();
         }
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }

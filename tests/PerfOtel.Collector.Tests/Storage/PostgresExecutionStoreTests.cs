@@ -45,7 +45,7 @@ public sealed class PostgresCollection : ICollectionFixture<PostgresClusterFixtu
 [Collection(PostgresCollection.Name)]
 public class PostgresExecutionStoreTests(PostgresClusterFixture cluster) : ExecutionStoreContract
 {
-    private readonly string _schema = "test_" + Guid.NewGuid().ToString("N")[..16];
+    private readonly PostgresTestSchema _schema = new(cluster, "test_");
 
     /// <summary>
     /// <c>Storage:PostgresWriteConnections</c> and <c>Storage:PostgresWritePartMinRecords</c> of the stores under test:
@@ -54,8 +54,7 @@ public class PostgresExecutionStoreTests(PostgresClusterFixture cluster) : Execu
     protected virtual (int Connections, int PartMinRecords) Writes =>
         (PostgresExecutionStore.DefaultWriteConnections, PostgresExecutionStore.DefaultMinRecordsPerPart);
 
-    protected string SchemaConnectionString =>
-        new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { SearchPath = _schema }.ToString();
+    protected string SchemaConnectionString => _schema.ConnectionString;
 
     protected override IReadOnlyDictionary<string, string?> HostSettings => new Dictionary<string, string?>
     {
@@ -67,34 +66,19 @@ public class PostgresExecutionStoreTests(PostgresClusterFixture cluster) : Execu
 
     public override async Task InitializeAsync()
     {
-        await using (var connection = new NpgsqlConnection(cluster.ConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"CREATE SCHEMA {_schema}", connection);
-            await command.ExecuteNonQueryAsync();
-        }
-
+        await _schema.CreateAsync();
         await base.InitializeAsync();
     }
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP SCHEMA {_schema} CASCADE", connection);
-        await command.ExecuteNonQueryAsync();
+        await _schema.DisposeAsync();
     }
 
     protected override async Task<IExecutionStore> RecreateAtSchemaVersionAsync(int version, string sql)
     {
-        await using (var connection = new NpgsqlConnection(cluster.ConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"DROP SCHEMA {_schema} CASCADE; CREATE SCHEMA {_schema}", connection);
-            await command.ExecuteNonQueryAsync();
-        }
-
+        await _schema.RecreateAsync();
         await using (var connection = new NpgsqlConnection(SchemaConnectionString))
         {
             await connection.OpenAsync();

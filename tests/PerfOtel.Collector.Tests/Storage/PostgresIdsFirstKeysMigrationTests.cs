@@ -15,27 +15,13 @@ namespace PerfOtel.Collector.Tests.Storage;
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresIdsFirstKeysMigrationTests(PostgresClusterFixture cluster) : IAsyncLifetime
 {
-    private readonly string _schema = "keys_" + Guid.NewGuid().ToString("N")[..16];
+    private readonly PostgresTestSchema _schema = new(cluster, "keys_");
 
-    private string ConnectionString =>
-        new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { SearchPath = _schema }.ToString();
+    private string ConnectionString => _schema.ConnectionString;
 
-    public async Task InitializeAsync()
-    {
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE SCHEMA {_schema}", connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task InitializeAsync() => _schema.CreateAsync();
 
-    public async Task DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {_schema} CASCADE", connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public async Task DisposeAsync() => await _schema.DisposeAsync();
 
     /// <summary>The id-keyed B-trees and their key columns after migration 19.</summary>
     public static readonly (string Index, string[] Columns)[] IdsFirst =

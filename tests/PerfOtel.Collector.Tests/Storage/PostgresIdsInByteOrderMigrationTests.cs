@@ -15,28 +15,14 @@ namespace PerfOtel.Collector.Tests.Storage;
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresIdsInByteOrderMigrationTests(PostgresClusterFixture cluster) : IAsyncLifetime
 {
-    private readonly string _database = "ids_" + Guid.NewGuid().ToString("N")[..16];
+    private readonly PostgresTestSchema _schema = PostgresTestSchema.InDatabaseOfItsOwn(
+        cluster, "ids_", "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'");
 
-    private string ConnectionString =>
-        new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { Database = _database }.ToString();
+    private string ConnectionString => _schema.ConnectionString;
 
-    public async Task InitializeAsync()
-    {
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            $"CREATE DATABASE {_database} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'", connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task InitializeAsync() => _schema.CreateAsync();
 
-    public async Task DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public async Task DisposeAsync() => await _schema.DisposeAsync();
 
     [Fact]
     public async Task Migration15_ComparesIdsByTheirBytes_KeepsEveryRowAndItsReadsInTheirOrder()

@@ -125,6 +125,22 @@ internal sealed class BoundedLru<TValue>
         return ref slot.Value;
     }
 
+    /// <summary>
+    /// The least recently used entry's value in its slot, and its key: the entry the next addition evicts when full. A null
+    /// reference (and the default key) when empty. Valid until the next addition.
+    /// </summary>
+    public ref TValue OldestRef(out CompactSpanKey key)
+    {
+        if (oldest == None)
+        {
+            key = default;
+            return ref Unsafe.NullRef<TValue>();
+        }
+        ref var slot = ref chains.Slots[oldest];
+        key = slot.Key;
+        return ref slot.Value;
+    }
+
     private void MoveToFront(int index)
     {
         if (index != newest)

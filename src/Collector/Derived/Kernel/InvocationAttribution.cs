@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using PerfOtel.Instrumentation.Conventions;
 using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Records;
@@ -62,10 +63,6 @@ public sealed class InvocationFacts
 
     internal double AccuracySum { get; set; }
 
-    internal double? KnownCostUsd() => Calls == 0
-        ? (OwnCostUsd is { } own && double.IsFinite(own) ? own : null)
-        : (UnpricedTokens > 0 ? null : CostUsd);
-
     /// <summary>
     /// The invocation's cost when it is fully known: the sum of its calls when every one was priced; with no call seen,
     /// the cost on the invocation span itself (agents that report usage only there). Null when any call had no price.
@@ -73,12 +70,16 @@ public sealed class InvocationFacts
     public double? KnownCostUsd(AgentInvocation invocation)
     {
         ArgumentNullException.ThrowIfNull(invocation);
-        if (Calls == 0)
-        {
-            return invocation.CostUsd is { } own && double.IsFinite(own) ? own : null;
-        }
-        return UnpricedTokens > 0 ? null : CostUsd;
+        return KnownCost(Calls, UnpricedTokens, CostUsd, invocation.CostUsd ?? double.NaN);
     }
+
+    /// <summary>
+    /// The rule of <see cref="KnownCostUsd(AgentInvocation)"/>, from the figures themselves: with no call, the cost on
+    /// the invocation span when finite (NaN for none); else the calls' cost unless some of their tokens had no price.
+    /// </summary>
+    internal static double? KnownCost(int calls, long unpricedTokens, double callsCostUsd, double ownCostUsd) => calls == 0
+        ? (double.IsFinite(ownCostUsd) ? ownCostUsd : null)
+        : (unpricedTokens > 0 ? null : callsCostUsd);
 }
 
 /// <summary>
@@ -98,8 +99,13 @@ public sealed class InvocationAttribution
     // The recency order is threaded through the table's own slots (BoundedLru), and the facts, with the two shares counted
     // for them, are a struct in the slot (PackedFacts): an object of facts and two share records per invocation cost
     // about 300 of its 445 bytes (docs/collector/ingest-performance.md, "The invocation facts packed, one hash core").
+    // The shares do not copy the invocation span's fields: they were counted with the facts' own, or, when a later commit
+    // of the span changed them before a share was re-decided, with those kept aside for it in the two dictionaries below
+    // (flagged in the facts, so the common case never looks; "Counted shares without their copies").
     private readonly BoundedLru<PackedFacts> entries;
     private readonly SharedStrings shared = new();
+    private readonly Dictionary<CompactSpanKey, InvocationFields> modelAside = [];
+    private readonly Dictionary<CompactSpanKey, InvocationFields> experimentAside = [];
     private readonly int capacity;
 
     /// <summary>An index of at most <paramref name="capacity"/> invocations.</summary>
@@ -121,6 +127,21 @@ public sealed class InvocationAttribution
             lock (gate)
             {
                 return entries.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Span fields kept aside for shares counted before a later commit of their invocation changed them (at most two an
+    /// invocation, one a share; gone when the share is re-decided or the invocation evicted).
+    /// </summary>
+    internal int CountedAsideCount
+    {
+        get
+        {
+            lock (gate)
+            {
+                return modelAside.Count + experimentAside.Count;
             }
         }
     }
@@ -160,16 +181,19 @@ public sealed class InvocationAttribution
         lock (gate)
         {
             ref var facts = ref Touch(invocation.Tenant, invocation.TraceId, invocation.SpanId);
+            var fields = new InvocationFields(
+                invocation.StartTime.UtcTicks, (short)invocation.StartTime.TotalOffsetMinutes,
+                SampleWeights.Count(invocation.SampleWeight), invocation.Outcome == Outcomes.Success,
+                shared.Share(invocation.AgentName), shared.Share(invocation.TaskType), shared.Share(invocation.Experiment),
+                shared.Share(invocation.Variant));
+            if ((facts.Has(ModelHeldFlag) || facts.Has(ExperimentHeldFlag)) && !fields.Equals(facts.Invocation))
+            {
+                // The span committed again, with other values, after a share was counted with the first ones.
+                KeepCountedFieldsAside(CompactSpanKey.Of(invocation.Tenant, invocation.TraceId, invocation.SpanId), ref facts);
+            }
+            facts.Invocation = fields;
             facts.Flags |= InvocationSeenFlag;
-            facts.StartUtcTicks = invocation.StartTime.UtcTicks;
-            facts.StartOffsetMinutes = (short)invocation.StartTime.TotalOffsetMinutes;
-            facts.Experiment = shared.Share(invocation.Experiment);
-            facts.Variant = shared.Share(invocation.Variant);
-            facts.SetFlag(SucceededFlag, invocation.Outcome == Outcomes.Success);
-            facts.Weight = SampleWeights.Count(invocation.SampleWeight);
             facts.OwnCostUsd = invocation.CostUsd ?? double.NaN;
-            facts.AgentName = shared.Share(invocation.AgentName);
-            facts.TaskType = shared.Share(invocation.TaskType);
             return Copy(facts);
         }
     }
@@ -200,41 +224,32 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            ref var f = ref entries.FindRef(CompactSpanKey.Of(tenant, traceId, spanId));
+            var key = CompactSpanKey.Of(tenant, traceId, spanId);
+            ref var f = ref entries.FindRef(key);
             if (Unsafe.IsNullRef(ref f))
             {
                 return (null, null);
             }
-            // Decided in place and a record made only for a change: equal as the records are (strings by value, the start
-            // by its instant, the cost with null apart), so the share counted keeps its own start's offset as before.
+            // Decided in place and a record made only for a change (CountedModelShare.Matches).
             var has = f.InvocationSeen && f.Provider is not null && f.Model is not null;
             var known = f.KnownCostUsd();
-            ref var c = ref f.CountedModel;
-            if (has == c.Held && (!has || (c.Provider == f.Provider && c.Model == f.Model
-                && c.StartUtcTicks == f.StartUtcTicks && c.Succeeded == f.Succeeded && CostIs(c.Flags, c.CostUsd, known)
-                && c.AccuracyCount == f.AccuracyCount && c.AccuracySum.Equals(f.AccuracySum) && c.Weight == f.Weight
-                && c.Agent == f.AgentName && c.TaskType == f.TaskType)))
+            var held = f.Has(ModelHeldFlag);
+            var aside = f.Has(ModelAsideFlag);
+            ref readonly var countedWith = ref aside ? ref CollectionsMarshal.GetValueRefOrNullRef(modelAside, key) : ref f.Invocation;
+            if (has == held && (!has || f.CountedModel.Matches(f, countedWith, known)))
             {
                 return (null, null);
             }
-            var counted = c.Held
-                ? new ModelShare(c.Provider!, c.Model!, TimeOf(c.StartUtcTicks, c.StartOffsetMinutes), c.Succeeded,
-                    CostOf(c.Flags, c.CostUsd), c.AccuracyCount, c.AccuracySum, c.Weight, c.Agent, c.TaskType)
-                : null;
-            c = has
-                ? new CountedModelShare
-                {
-                    Flags = (byte)(HeldFlag | (f.Succeeded ? SucceededFlag : 0) | (known is null ? 0 : CostKnownFlag)),
-                    Provider = f.Provider, Model = f.Model, StartUtcTicks = f.StartUtcTicks,
-                    StartOffsetMinutes = f.StartOffsetMinutes, CostUsd = known ?? 0, AccuracyCount = f.AccuracyCount,
-                    AccuracySum = f.AccuracySum, Weight = f.Weight, Agent = f.AgentName, TaskType = f.TaskType,
-                }
-                : default;
-            var now = has
-                ? new ModelShare(f.Provider!, f.Model!, TimeOf(f.StartUtcTicks, f.StartOffsetMinutes), f.Succeeded, known, f.AccuracyCount, f.AccuracySum,
-                    f.Weight, f.AgentName, f.TaskType)
-                : null;
-            return (counted, now);
+            var counted = held ? f.CountedModel.ToRecord(f.Has(ModelCostKnownFlag), countedWith) : null;
+            if (aside)
+            {
+                modelAside.Remove(key);
+                f.SetFlag(ModelAsideFlag, false);
+            }
+            f.CountedModel = has ? CountedModelShare.Of(f, known) : default;
+            f.SetFlag(ModelHeldFlag, has);
+            f.SetFlag(ModelCostKnownFlag, has && known is not null);
+            return (counted, has ? f.CountedModel.ToRecord(known is not null, f.Invocation) : null);
         }
     }
 
@@ -248,37 +263,33 @@ public sealed class InvocationAttribution
     {
         lock (gate)
         {
-            ref var f = ref entries.FindRef(CompactSpanKey.Of(tenant, traceId, spanId));
+            var key = CompactSpanKey.Of(tenant, traceId, spanId);
+            ref var f = ref entries.FindRef(key);
             if (Unsafe.IsNullRef(ref f))
             {
                 return (null, null);
             }
-            var has = f.InvocationSeen && !string.IsNullOrEmpty(f.Experiment) && !string.IsNullOrEmpty(f.Variant);
+            var has = f.InvocationSeen && !string.IsNullOrEmpty(f.Invocation.Experiment)
+                && !string.IsNullOrEmpty(f.Invocation.Variant);
             var known = f.KnownCostUsd();
-            ref var c = ref f.CountedExperiment;
-            if (has == c.Held && (!has || (c.Experiment == f.Experiment && c.Variant == f.Variant
-                && c.StartUtcTicks == f.StartUtcTicks && CostIs(c.Flags, c.CostUsd, known) && c.Provider == f.Provider
-                && c.Model == f.Model)))
+            var held = f.Has(ExperimentHeldFlag);
+            var aside = f.Has(ExperimentAsideFlag);
+            ref readonly var countedWith = ref aside
+                ? ref CollectionsMarshal.GetValueRefOrNullRef(experimentAside, key) : ref f.Invocation;
+            if (has == held && (!has || f.CountedExperiment.Matches(f, countedWith, known)))
             {
                 return (null, null);
             }
-            var counted = c.Held
-                ? new ExperimentShare(c.Experiment!, c.Variant!, TimeOf(c.StartUtcTicks, c.StartOffsetMinutes),
-                    CostOf(c.Flags, c.CostUsd), c.Provider, c.Model)
-                : null;
-            c = has
-                ? new CountedExperimentShare
-                {
-                    Flags = (byte)(HeldFlag | (known is null ? 0 : CostKnownFlag)), Experiment = f.Experiment,
-                    Variant = f.Variant, StartUtcTicks = f.StartUtcTicks, StartOffsetMinutes = f.StartOffsetMinutes,
-                    CostUsd = known ?? 0, Provider = f.Provider, Model = f.Model,
-                }
-                : default;
-            var now = has
-                ? new ExperimentShare(f.Experiment!, f.Variant!, TimeOf(f.StartUtcTicks, f.StartOffsetMinutes), known, f.Provider,
-                    f.Model)
-                : null;
-            return (counted, now);
+            var counted = held ? f.CountedExperiment.ToRecord(f.Has(ExperimentCostKnownFlag), countedWith) : null;
+            if (aside)
+            {
+                experimentAside.Remove(key);
+                f.SetFlag(ExperimentAsideFlag, false);
+            }
+            f.CountedExperiment = has ? CountedExperimentShare.Of(f, known) : default;
+            f.SetFlag(ExperimentHeldFlag, has);
+            f.SetFlag(ExperimentCostKnownFlag, has && known is not null);
+            return (counted, has ? f.CountedExperiment.ToRecord(known is not null, f.Invocation) : null);
         }
     }
 
@@ -299,11 +310,37 @@ public sealed class InvocationAttribution
         {
             return ref held;
         }
-        // A new entry keeps the shared tenant, not the record's own copy; when full, the least recently used goes.
+        // A new entry keeps the shared tenant, not the record's own copy; when full, the least recently used goes, and
+        // the span fields kept aside for its shares with it.
+        if (entries.Count == capacity)
+        {
+            ref var evicted = ref entries.OldestRef(out var evictedKey);
+            if (evicted.Has(ModelAsideFlag) || evicted.Has(ExperimentAsideFlag))
+            {
+                modelAside.Remove(evictedKey);
+                experimentAside.Remove(evictedKey);
+            }
+        }
         ref var facts = ref entries.AddRef(CompactSpanKey.Of(shared.Share(tenant)!, traceId, spanId));
-        facts.Weight = 1;
+        facts.Invocation = new InvocationFields(0, 0, Weight: 1, false, null, null, null, null);
         facts.OwnCostUsd = double.NaN;
         return ref facts;
+    }
+
+    // Before a commit of the invocation span changes its fields in the facts: each share held and not yet re-decided since
+    // the last change keeps the fields it was counted with (a share already keeping some keeps those).
+    private void KeepCountedFieldsAside(in CompactSpanKey key, ref PackedFacts facts)
+    {
+        if (facts.Has(ModelHeldFlag) && !facts.Has(ModelAsideFlag))
+        {
+            modelAside[key] = facts.Invocation;
+            facts.SetFlag(ModelAsideFlag, true);
+        }
+        if (facts.Has(ExperimentHeldFlag) && !facts.Has(ExperimentAsideFlag))
+        {
+            experimentAside[key] = facts.Invocation;
+            facts.SetFlag(ExperimentAsideFlag, true);
+        }
     }
 
     private static InvocationFacts Copy(in PackedFacts facts)
@@ -315,110 +352,145 @@ public sealed class InvocationAttribution
             Calls = facts.Calls,
             UnpricedTokens = facts.UnpricedTokens,
             InvocationSeen = facts.InvocationSeen,
-            InvocationStart = TimeOf(facts.StartUtcTicks, facts.StartOffsetMinutes),
-            Experiment = facts.Experiment,
-            Variant = facts.Variant,
-            Succeeded = facts.Succeeded,
-            Weight = facts.Weight,
+            InvocationStart = TimeOf(facts.Invocation.StartUtcTicks, facts.Invocation.StartOffsetMinutes),
+            Experiment = facts.Invocation.Experiment,
+            Variant = facts.Invocation.Variant,
+            Succeeded = facts.Invocation.Succeeded,
+            Weight = facts.Invocation.Weight,
             OwnCostUsd = double.IsNaN(facts.OwnCostUsd) ? null : facts.OwnCostUsd,
             AccuracyCount = facts.AccuracyCount,
             AccuracySum = facts.AccuracySum,
-            AgentName = facts.AgentName,
-            TaskType = facts.TaskType,
+            AgentName = facts.Invocation.AgentName,
+            TaskType = facts.Invocation.TaskType,
         };
         copy.SetCost(facts.Cost);
         return copy;
     }
 
-    // The flags of the packed facts and of the shares counted.
+    // The flags of the packed facts: the span seen, each share held and its cost known, each share's span fields aside.
     private const byte InvocationSeenFlag = 1;
-    private const byte SucceededFlag = 2;
-    private const byte HeldFlag = 4;
-    private const byte CostKnownFlag = 8;
+    private const byte ModelHeldFlag = 2;
+    private const byte ModelCostKnownFlag = 4;
+    private const byte ModelAsideFlag = 8;
+    private const byte ExperimentHeldFlag = 16;
+    private const byte ExperimentCostKnownFlag = 32;
+    private const byte ExperimentAsideFlag = 64;
 
     // A DateTimeOffset from what it holds: its UTC ticks and its offset in minutes.
     private static DateTimeOffset TimeOf(long utcTicks, short offsetMinutes) =>
         new DateTimeOffset(utcTicks, TimeSpan.Zero).ToOffset(TimeSpan.FromMinutes(offsetMinutes));
 
     // A share's known cost: null unless its flag says there is one (null is apart from every double, NaN included).
-    private static double? CostOf(byte flags, double usd) => (flags & CostKnownFlag) != 0 ? usd : null;
+    private static double? CostOf(bool known, double usd) => known ? usd : null;
 
     // As the records' equality of a double?: both null, or both doubles that double.Equals (NaN equals NaN).
-    private static bool CostIs(byte flags, double usd, double? other) =>
-        other is { } value ? (flags & CostKnownFlag) != 0 && usd.Equals(value) : (flags & CostKnownFlag) == 0;
+    private static bool CostIs(bool known, double usd, double? other) =>
+        other is { } value ? known && usd.Equals(value) : !known;
 
     /// <summary>
-    /// One invocation's facts and the shares counted for it, in its slot of the table: times as UTC ticks and an offset,
-    /// the own cost's null as NaN, flags in a byte, the shares' fields inline; strings are the shared instances.
+    /// The invocation span's fields in the facts (and, kept aside, a share's when a later commit changed them): the start
+    /// as UTC ticks and an offset, the sampling count, the outcome, the shared strings. Equal field by field, strings by
+    /// value.
+    /// </summary>
+    private readonly record struct InvocationFields(long StartUtcTicks, short StartOffsetMinutes, int Weight, bool Succeeded,
+        string? AgentName, string? TaskType, string? Experiment, string? Variant);
+
+    /// <summary>
+    /// One invocation's facts and the shares counted for it, in its slot of the table: the own cost's null as NaN, flags
+    /// in a byte, the shares' own fields inline; strings are the shared instances.
     /// </summary>
     private struct PackedFacts
     {
         public OrderFreeSum Cost;
         public string? Provider;
         public string? Model;
-        public string? Experiment;
-        public string? AgentName;
-        public string? TaskType;
-        public string? Variant;
         public long LastCallStartUtcTicks;
         public long UnpricedTokens;
         // The cost on the invocation span, NaN for none (only a finite one is used).
         public double OwnCostUsd;
         public long AccuracyCount;
         public double AccuracySum;
-        public long StartUtcTicks;
         public int Calls;
-        public int Weight;
-        public short StartOffsetMinutes;
         public byte Flags;
+        public InvocationFields Invocation;
         public CountedModelShare CountedModel;
         public CountedExperimentShare CountedExperiment;
 
-        public readonly bool InvocationSeen => (Flags & InvocationSeenFlag) != 0;
+        public readonly bool InvocationSeen => Has(InvocationSeenFlag);
 
-        public readonly bool Succeeded => (Flags & SucceededFlag) != 0;
+        public readonly bool Has(byte flag) => (Flags & flag) != 0;
 
         public void SetFlag(byte flag, bool on) => Flags = on ? (byte)(Flags | flag) : (byte)(Flags & ~flag);
 
-        // As InvocationFacts.KnownCostUsd().
-        public readonly double? KnownCostUsd() => Calls == 0
-            ? (double.IsFinite(OwnCostUsd) ? OwnCostUsd : null)
-            : (UnpricedTokens > 0 ? null : Cost.Value);
+        public readonly double? KnownCostUsd() => InvocationFacts.KnownCost(Calls, UnpricedTokens, Cost.Value, OwnCostUsd);
     }
 
-    /// <summary>The <see cref="ModelShare"/> counted for an invocation, inline; none while not held.</summary>
+    /// <summary>
+    /// What the <see cref="ModelShare"/> counted for an invocation holds beyond the span's fields it was counted with,
+    /// inline (whether it is held, and its cost known, are flags of the facts).
+    /// </summary>
     private struct CountedModelShare
     {
         public string? Provider;
         public string? Model;
-        public string? Agent;
-        public string? TaskType;
-        public long StartUtcTicks;
         public double CostUsd;
         public long AccuracyCount;
         public double AccuracySum;
-        public int Weight;
-        public short StartOffsetMinutes;
-        public byte Flags;
 
-        public readonly bool Held => (Flags & HeldFlag) != 0;
+        /// <summary>The share of <paramref name="f"/>, whose known cost is <paramref name="known"/>.</summary>
+        public static CountedModelShare Of(in PackedFacts f, double? known) => new()
+        {
+            Provider = f.Provider, Model = f.Model, CostUsd = known ?? 0, AccuracyCount = f.AccuracyCount,
+            AccuracySum = f.AccuracySum,
+        };
 
-        public readonly bool Succeeded => (Flags & SucceededFlag) != 0;
+        /// <summary>
+        /// Whether this share (held), counted with the span's fields <paramref name="countedWith"/>, equals the one
+        /// <see cref="Of"/> makes of <paramref name="f"/>, as the records compare: strings by value, the start by its
+        /// instant (so the share counted keeps its own start's offset), the cost with null apart.
+        /// </summary>
+        public readonly bool Matches(in PackedFacts f, in InvocationFields countedWith, double? known) =>
+            Provider == f.Provider && Model == f.Model && CostIs(f.Has(ModelCostKnownFlag), CostUsd, known)
+            && AccuracyCount == f.AccuracyCount && AccuracySum.Equals(f.AccuracySum)
+            && countedWith.StartUtcTicks == f.Invocation.StartUtcTicks && countedWith.Succeeded == f.Invocation.Succeeded
+            && countedWith.Weight == f.Invocation.Weight && countedWith.AgentName == f.Invocation.AgentName
+            && countedWith.TaskType == f.Invocation.TaskType;
+
+        /// <summary>The record of this share (held), counted with the span's fields <paramref name="countedWith"/>.</summary>
+        public readonly ModelShare ToRecord(bool costKnown, in InvocationFields countedWith) => new(Provider!, Model!,
+            TimeOf(countedWith.StartUtcTicks, countedWith.StartOffsetMinutes), countedWith.Succeeded, CostOf(costKnown, CostUsd),
+            AccuracyCount, AccuracySum, countedWith.Weight, countedWith.AgentName, countedWith.TaskType);
     }
 
-    /// <summary>The <see cref="ExperimentShare"/> counted for an invocation, inline; none while not held.</summary>
+    /// <summary>
+    /// What the <see cref="ExperimentShare"/> counted for an invocation holds beyond the span's fields it was counted
+    /// with, inline (whether it is held, and its cost known, are flags of the facts).
+    /// </summary>
     private struct CountedExperimentShare
     {
-        public string? Experiment;
-        public string? Variant;
         public string? Provider;
         public string? Model;
-        public long StartUtcTicks;
         public double CostUsd;
-        public short StartOffsetMinutes;
-        public byte Flags;
 
-        public readonly bool Held => (Flags & HeldFlag) != 0;
+        /// <summary>The share of <paramref name="f"/>, whose known cost is <paramref name="known"/>.</summary>
+        public static CountedExperimentShare Of(in PackedFacts f, double? known) => new()
+        {
+            Provider = f.Provider, Model = f.Model, CostUsd = known ?? 0,
+        };
+
+        /// <summary>
+        /// Whether this share (held), counted with the span's fields <paramref name="countedWith"/>, equals the one
+        /// <see cref="Of"/> makes of <paramref name="f"/>, as the records compare.
+        /// </summary>
+        public readonly bool Matches(in PackedFacts f, in InvocationFields countedWith, double? known) =>
+            countedWith.Experiment == f.Invocation.Experiment && countedWith.Variant == f.Invocation.Variant
+            && countedWith.StartUtcTicks == f.Invocation.StartUtcTicks
+            && CostIs(f.Has(ExperimentCostKnownFlag), CostUsd, known) && Provider == f.Provider && Model == f.Model;
+
+        /// <summary>The record of this share (held), counted with the span's fields <paramref name="countedWith"/>.</summary>
+        public readonly ExperimentShare ToRecord(bool costKnown, in InvocationFields countedWith) => new(
+            countedWith.Experiment!, countedWith.Variant!, TimeOf(countedWith.StartUtcTicks, countedWith.StartOffsetMinutes),
+            CostOf(costKnown, CostUsd), Provider, Model);
     }
 }
 
