@@ -50,7 +50,9 @@ kept = {
     'ix_tool_calls_start_second: retention': "SELECT rowid FROM tool_calls WHERE start_time / 1000000 <= ?1 / 1000000 AND start_time < ?1 LIMIT ?2",
     'ix_provider_calls_start_second: replay': "SELECT * FROM provider_calls WHERE start_time / 1000000 >= ?1 / 1000000 AND start_time >= ?1 ORDER BY start_time / 1000000, start_time, rowid",
     'ix_provider_calls_start_second: retention': "SELECT rowid FROM provider_calls WHERE start_time / 1000000 <= ?1 / 1000000 AND start_time < ?1 LIMIT ?2",
-    'ix_invocations_tenant_start_span: run list of a tenant': "SELECT i.trace_id, i.span_id FROM invocations i WHERE i.tenant = ?1 ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC LIMIT 50",
+    # Migration 21 keyed the run list's indexes of invocations by the second: a page sorts one second at a time.
+    'ix_invocations_tenant_second: run list of a tenant (since migration 21)': "SELECT i.trace_id, i.span_id FROM invocations i WHERE i.tenant = ?1 ORDER BY i.start_time / 1000000 DESC, i.start_time DESC, i.span_id DESC, i.trace_id DESC LIMIT 50",
+    'ix_invocations_tenant_second: run list page after a cursor': "SELECT i.trace_id, i.span_id FROM invocations i WHERE i.tenant = ?1 AND i.start_time / 1000000 <= ?2 / 1000000 AND i.start_time <= ?2 AND (i.start_time < ?2 OR i.span_id < ?3 OR (i.span_id = ?3 AND i.trace_id < ?4)) ORDER BY i.start_time / 1000000 DESC, i.start_time DESC, i.span_id DESC, i.trace_id DESC LIMIT 50",
     # Migration 18 replaced ix_invocations_task (every run by task) with task_latest_runs (each task's latest run).
     'task_latest_runs: feedback by task (since migration 18)': """SELECT i.* FROM task_latest_runs k
         JOIN traces t ON t.tenant = k.tenant AND t.trace_id = k.trace_id

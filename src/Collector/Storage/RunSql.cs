@@ -14,10 +14,41 @@ namespace PerfOtel.Collector.Storage;
 /// through trace_no (a join on trace_id would find no index and scan): the page keeps (trace_id, span_id), which its
 /// indexes cover, and each of its rows finds its trace's number in traces (one probe per row of the page). PostgreSQL
 /// keeps (tenant, trace_id, span_id).
+/// With <paramref name="secondOf"/> (SQLite since its migration 21) the run list's indexes are keyed by the second a run
+/// starts in (the expression <paramref name="secondOf"/> gives, over a column or a parameter), each second's entries in
+/// rowid order: the newest-first order is (second, start_time, span_id, trace_id), the same order, which SQLite sorts one
+/// second at a time, and every bound on the start time (since, until, the keyset cursor) bounds the second too, so that it
+/// is a range of the index. PostgreSQL keeps (start_time, span_id, trace_id) in its indexes and its SQL.
 /// </summary>
 internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbDataReader, int, DateTimeOffset> readTime,
-    string latestFeedbackJoin, string pageFirstJoin, Func<string, string> indexHint, bool traceNumbers = false)
+    string latestFeedbackJoin, string pageFirstJoin, Func<string, string> indexHint, bool traceNumbers = false,
+    Func<string, string>? secondOf = null)
 {
+    /// <summary>The run list's newest-first order on invocation <c>i</c>, led by the second where the indexes are keyed by it.</summary>
+    private string NewestFirst =>
+        "ORDER BY " + (secondOf is null ? "" : secondOf("i.start_time") + " DESC, ") + "i.start_time DESC, i.span_id DESC, i.trace_id DESC";
+
+    /// <summary>The partial index of low-quality runs, which the second step of quality_concern names.</summary>
+    private string LowQualityIndex => secondOf is null ? "ix_invocations_tenant_low_quality_start" : "ix_invocations_tenant_low_quality_second";
+
+    /// <summary>
+    /// Where the indexes are keyed by the second: an agent's walk (no job, error type, trace or warning in its conditions)
+    /// names the agent's index. Without statistics SQLite weighs (tenant, agent, second) and (tenant, second) alike when
+    /// the seconds have two bounds (since and until, or since and a cursor), takes the shorter and tests the agent on every
+    /// run of the tenant.
+    /// </summary>
+    private string AgentIndex(RunSearch search, bool warningInConditions) =>
+        secondOf is not null && search.AgentName is not null && search.JobId is null && search.ErrorType is null
+            && search.TraceId is null && !warningInConditions
+            ? " " + indexHint("ix_invocations_tenant_agent_second")
+            : "";
+
+    /// <summary>A bound on the start time, with the same bound on its second where the indexes are keyed by it.</summary>
+    private string StartBound(string comparison, string parameter) =>
+        secondOf is null
+            ? $"i.start_time {comparison} {parameter}"
+            : $"{secondOf("i.start_time")} {(comparison == "<" ? "<=" : comparison)} {secondOf(parameter)} AND i.start_time {comparison} {parameter}";
+
     /// <summary>Rows <paramref name="a"/> and <paramref name="b"/> are of the same trace (their tenants compared apart).</summary>
     private string SameTrace(string a, string b) =>
         traceNumbers ? $"{a}.trace_no = {b}.trace_no" : $"{a}.trace_id = {b}.trace_id";
@@ -186,9 +217,9 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
         var (conditions, parameters) = Conditions(search, null, byTraceKey: true);
         parameters.Add(("@window_offset", window - 1));
         return ($"""
-            SELECT i.start_time, i.span_id, i.trace_id FROM invocations i
+            SELECT i.start_time, i.span_id, i.trace_id FROM invocations i{AgentIndex(search, false)}
             WHERE {string.Join(" AND ", conditions)}
-            ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC
+            {NewestFirst}
             LIMIT 1 OFFSET @window_offset
             """, parameters);
     }
@@ -199,7 +230,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
         ArgumentNullException.ThrowIfNull(search);
         var (conditions, parameters) = Conditions(search, traceId, byTraceKey: plan != Plan.QualityOrFeedback);
         string page;
-        const string newestFirst = "ORDER BY i.start_time DESC, i.span_id DESC, i.trace_id DESC";
+        var newestFirst = NewestFirst;
         if (search.Warning is not { } warning || plan == Plan.Walk)
         {
             if (search.Warning is { } inline)
@@ -208,7 +239,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
             }
 
             page = $"""
-                SELECT i.trace_id, i.span_id FROM invocations i
+                SELECT i.trace_id, i.span_id FROM invocations i{AgentIndex(search with { TraceId = traceId ?? search.TraceId }, search.Warning is not null)}
                 WHERE {string.Join(" AND ", conditions)}
                 {newestFirst}
                 LIMIT @limit
@@ -221,7 +252,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
                 SELECT i.trace_id, i.span_id FROM (
                     SELECT i.tenant, i.trace_id, i.span_id, i.start_time, i.agent_name, i.duration_seconds, i.confidence,
                            i.quality, i.input_tokens, i.output_tokens, i.call_count, i.call_tokens, i.call_retries
-                    FROM invocations i
+                    FROM invocations i{AgentIndex(search, false)}
                     WHERE {string.Join(" AND ", conditions)}
                     {newestFirst}
                     LIMIT @window) i
@@ -239,7 +270,7 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
             page = $"""
                 SELECT i.trace_id, i.span_id FROM (
                     SELECT * FROM (
-                        SELECT i.trace_id, i.span_id FROM invocations i {indexHint("ix_invocations_tenant_low_quality_start")}
+                        SELECT i.trace_id, i.span_id FROM invocations i {indexHint(LowQualityIndex)}
                         WHERE {others} AND i.quality < {Sql(IndexedQualityBelow)} AND i.quality < @w_threshold
                         {newestFirst}
                         LIMIT @limit) q
@@ -324,13 +355,22 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
         Equal("error_type", "error_type", search.ErrorType);
         if (search.Since is { } since)
         {
-            conditions.Add("i.start_time >= @since");
+            conditions.Add(StartBound(">=", "@since"));
             parameters.Add(("@since", timeValue(since)));
+        }
+        else if (secondOf is not null && !byTrace && search.After is null)
+        {
+            // A range on the second where the search gives none (no since, no cursor): without one SQLite, with no
+            // statistics and no index giving the whole order, takes any index with the tenant and sorts all of the
+            // tenant's runs; with it, the index of the filter's seconds (sorted one second at a time). One bound only: with
+            // two (this and a cursor's) it took the tenant's index over the agent's.
+            conditions.Add($"{secondOf("i.start_time")} >= {secondOf("@since")}");
+            parameters.Add(("@since", long.MinValue));
         }
 
         if (search.Until is { } until)
         {
-            conditions.Add("i.start_time < @until");
+            conditions.Add(StartBound("<", "@until"));
             parameters.Add(("@until", timeValue(until)));
         }
 
@@ -360,9 +400,10 @@ internal sealed class RunSql(Func<DateTimeOffset, object> timeValue, Func<DbData
 
         if (search.After is { } after)
         {
-            // The first comparison alone bounds the index range; the rest breaks ties exactly.
-            conditions.Add("""
-                i.start_time <= @after_time AND (i.start_time < @after_time OR i.span_id < @after_span
+            // The first comparison alone (on the second, where the indexes are keyed by it) bounds the index range; the rest
+            // breaks ties exactly.
+            conditions.Add($"""
+                {StartBound("<=", "@after_time")} AND (i.start_time < @after_time OR i.span_id < @after_span
                     OR (i.span_id = @after_span AND i.trace_id < @after_trace))
                 """);
             parameters.Add(("@after_time", timeValue(after.StartTime)));

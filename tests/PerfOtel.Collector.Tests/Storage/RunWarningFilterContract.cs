@@ -348,6 +348,12 @@ public abstract partial class ExecutionStoreContract
     /// <summary>The key columns of one index in order (an expression's as null), INCLUDE columns left out.</summary>
     protected abstract Task<List<string?>> IndexKeyColumnsAsync(string index);
 
+    /// <summary>The partial index of the low_confidence or high_token_usage warning and its key columns (an expression's as null).</summary>
+    protected virtual (string Index, List<string?> Columns) WarningIndex(string warning) =>
+        warning == RunWarnings.LowConfidence
+            ? ("ix_invocations_tenant_low_confidence_start", ["tenant", "start_time", "span_id", "trace_id", "confidence"])
+            : ("ix_invocations_tenant_high_tokens_start", ["tenant", "start_time", "span_id", "trace_id", null]);
+
     [Fact]
     public async Task Migration13_PutsTheComparedValueLastInTheWarningIndexes_AndTheStricterPagesStayExact()
     {
@@ -377,11 +383,13 @@ public abstract partial class ExecutionStoreContract
             $"UPDATE invocations SET call_count = 2, call_tokens = 12000 WHERE span_id = {Literal(runs[5].SpanId)}",
         ]));
 
-        // The same partial indexes, the compared value (confidence; the run's tokens by the roll-up rule) last.
-        Assert.Equal(["tenant", "start_time", "span_id", "trace_id", "confidence"],
-            await IndexKeyColumnsAsync("ix_invocations_tenant_low_confidence_start"));
-        Assert.Equal(["tenant", "start_time", "span_id", "trace_id", null],
-            await IndexKeyColumnsAsync("ix_invocations_tenant_high_tokens_start"));
+        // The same partial indexes, the compared value (confidence; the run's tokens by the roll-up rule) last; on SQLite
+        // since its migration 21 keyed (tenant, second) instead (WarningIndex), the value tested on the row.
+        foreach (var warning in new[] { RunWarnings.LowConfidence, RunWarnings.HighTokenUsage })
+        {
+            var (index, columns) = WarningIndex(warning);
+            Assert.Equal(columns, await IndexKeyColumnsAsync(index));
+        }
 
         // The stricter pages, newest first, exactly the runs past the threshold (not at it); the default ones too.
         var span = runs.Select(r => r.SpanId).ToArray();

@@ -91,6 +91,7 @@ public sealed partial class SqliteExecutionStoreTests
 
         // Written at version 19 (the same database with migration 20 undone: exactly the indexes of a version-19
         // database), then migrated when the store opens.
+        var runListAt20 = await Version20RunListIndexSqlAsync();
         Store = await RecreateAtSchemaVersionAsync(20, "SELECT 1");
         await WriteAsync();
         await Store.DisposeAsync();
@@ -98,7 +99,10 @@ public sealed partial class SqliteExecutionStoreTests
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = """
+            // Migration 21 undone too (the store opened at version 20 went on to 21): the run-list indexes of version 20.
+            command.CommandText = string.Concat(RunListIndexes.Select(name => $"DROP INDEX {name};\n"))
+                + string.Concat(runListAt20.Select(sql => sql + ";\n")) + """
+                DELETE FROM schema_migrations WHERE version = 21;
                 DROP INDEX ix_provider_calls_start_second;
                 DROP INDEX ix_tool_calls_start_second;
                 DROP INDEX ix_evaluations_time_second;

@@ -333,6 +333,11 @@ internal static class PostgresSchema
         new(20, "the time indexes of calls, tool calls and evaluations keyed by the second on SQLite (nothing on PostgreSQL)", """
             SELECT 1;
             """),
+        // The same number as SQLite's (21), which keys its run list's indexes of invocations by the second (SQLite orders an
+        // index's equal keys by rowid, and invocations append). PostgreSQL keeps its indexes and its run-list SQL.
+        new(21, "the run list's indexes of invocations keyed by the second on SQLite (nothing on PostgreSQL)", """
+            SELECT 1;
+            """),
     ];
 
     /// <summary>

@@ -404,11 +404,12 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     /// <summary>The invocation read (also checked by a test for a plan that streams rather than sorts).</summary>
     internal static (string Sql, QueryFilter Filter) InvocationsCommand(InvocationQuery query)
     {
-        var filter = Filter(query, "i.", "start_time");
+        var filter = Filter(query, "i.", "start_time", tenantAsFilter: true);
         // Grouping and ordering follow the order of the index the read takes, so SQLite streams groups instead of
-        // sorting them: a tenant's invocations come from a run-list index, (tenant[, agent], start_time, span_id,
-        // trace_id) and its rowid; every tenant's (the start-up replay) from (start_time) and its rowid.
-        var order = query.Tenant is null ? "i.start_time, i.rowid" : "i.start_time, i.span_id, i.trace_id, i.rowid";
+        // sorting them: every read, a tenant's (and agent's) too, takes (start_time) and its rowid, the tenant and agent
+        // tested on each row. Since migration 21 the run-list indexes, (tenant[, agent]) and the second, give no order
+        // inside a second, and SQLite sorts a GROUP BY whole (it sorts only the right part of an ORDER BY).
+        const string order = "i.start_time, i.rowid";
         var sql = $"""
             SELECT {Columns.Prefixed(Columns.Invocation, "i")},
                    COUNT(p.span_id), TOTAL(p.input_tokens), TOTAL(p.output_tokens), TOTAL(p.cache_read_tokens),
@@ -505,7 +506,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             WHERE latest.invocation_trace_id = i.trace_id AND latest.invocation_span_id = i.span_id
               AND latest.tenant = i.tenant
             ORDER BY {RunSql.LatestFeedbackOrder} LIMIT 1)
-        """, "CROSS JOIN", index => "INDEXED BY " + index, traceNumbers: true);
+        """, "CROSS JOIN", index => "INDEXED BY " + index, traceNumbers: true, secondOf: TimeBucket.Of);
 
     public async Task<IReadOnlyList<RunRow>> SearchRunsAsync(RunSearch search, CancellationToken cancellationToken)
     {
@@ -716,11 +717,13 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
     // byTime: the table's only index in the read's order is its time index (provider calls, tool calls, evaluations:
     // none is indexed by tenant and agent since migration 16), so the tenant and agent are tested on each row of its
     // range ('+' keeps SQLite off the primary key's tenant prefix, which would sort all of a tenant's rows first).
-    private static QueryFilter Filter(InvocationQuery query, string alias, string timeColumn, bool byTime = false)
+    // tenantAsFilter: the same for the invocation read, whose run-list indexes are keyed by the second (migration 21).
+    private static QueryFilter Filter(InvocationQuery query, string alias, string timeColumn, bool byTime = false,
+        bool tenantAsFilter = false)
     {
         var conditions = new List<string>();
         var parameters = new List<(string, object)>();
-        var filterOnly = byTime ? "+" : "";
+        var filterOnly = byTime || tenantAsFilter ? "+" : "";
         if (query.Tenant is not null)
         {
             conditions.Add($"{filterOnly}{alias}tenant = $tenant");
