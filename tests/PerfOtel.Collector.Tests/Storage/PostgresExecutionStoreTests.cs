@@ -484,6 +484,91 @@ public class PostgresExecutionStoreTests(PostgresClusterFixture cluster) : Execu
         }
     }
 
+    [Fact]
+    public async Task ReplayReadsAndRetentionOfCallsToolsAndEvaluationsRangeOverTheirIndexesByTheSecond()
+    {
+        // Migration 21 keys the time indexes of provider calls, tool calls and evaluations by the second. The store's
+        // reads of them, explained with their own SQL on a store with statistics (sequential scans off, so that an index
+        // that can serve is taken on these small tables): the start-up replay's read of everything walks the second's
+        // index in order and sorts one second's rows at a time (an incremental sort whose presorted key is the second, no
+        // sort of the whole read), and a bounded read and each retention statement are ranges of it.
+        var write = new IngestBatch();
+        foreach (var n in Enumerable.Range(0, 600))
+        {
+            var run = TestRecords.Invocation(start: TestRecords.Start.AddMilliseconds(250 * n), tenant: n % 4 == 0 ? "acme" : "default");
+            write.Invocations.Add(run);
+            write.ProviderCalls.Add(TestRecords.ProviderCall(run.TraceId, run.SpanId, run.SpanId, new TokenCounts(10, 1, 0, 0, 0), 0.1,
+                start: run.StartTime.AddMilliseconds(-n % 7 * 100)) with { Tenant = run.Tenant });
+            write.ToolCalls.Add(TestRecords.ToolCall(run.TraceId, run.StartTime.AddMilliseconds(n % 5 * 300)) with { Tenant = run.Tenant });
+            write.Evaluations.Add(TestRecords.Evaluation(run.TraceId, run.SpanId, time: run.StartTime.AddMilliseconds(n % 3 * 400)) with { Tenant = run.Tenant });
+        }
+        await Store.WriteAsync(write, CancellationToken.None);
+
+        await using var connection = new NpgsqlConnection(SchemaConnectionString);
+        await connection.OpenAsync();
+        await using (var off = new NpgsqlCommand("ANALYZE; SET enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync();
+        }
+
+        var middle = TestRecords.Start.AddSeconds(60);
+        var bounded = new InvocationQuery { Since = middle, Until = middle.AddSeconds(30) };
+        var statements = new List<(string Name, string Sql, List<NpgsqlParameter> Parameters, string Index, bool Ordered)>();
+        foreach (var (table, index, time) in (ValueTuple<string, string, string>[])[
+                     ("provider_calls", "ix_provider_calls_start_second", "start_time"), ("tool_calls", "ix_tool_calls_start_second", "start_time"),
+                     ("evaluations", "ix_evaluations_time_second", "time")])
+        {
+            var everything = PostgresExecutionStore.Filter(new InvocationQuery(), "", time, bySecond: true);
+            statements.Add(($"the replay's read of {table}", PostgresExecutionStore.TimeOrderedReadSql(table, everything), everything.Parameters, index, true));
+            var range = PostgresExecutionStore.Filter(bounded, "", time, bySecond: true);
+            // A bounded read (no caller today but the interface's time bounds) is a range of the index; on tables this small
+            // the planner may sort the range's rows whole rather than walk it.
+            statements.Add(($"a bounded read of {table}", PostgresExecutionStore.TimeOrderedReadSql(table, range), range.Parameters, index, false));
+            statements.Add(($"retention of {table}", PostgresExecutionStore.RetentionStatements.Single(s => s.Contains($"DELETE FROM {table} ", StringComparison.Ordinal)),
+                [new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz, Value = middle.UtcDateTime }], index, false));
+        }
+
+        foreach (var (name, sql, parameters, index, ordered) in statements)
+        {
+            await using var explain = new NpgsqlCommand("EXPLAIN (FORMAT JSON) " + sql, connection);
+            foreach (var parameter in parameters)
+            {
+                explain.Parameters.Add(parameter.Clone());
+            }
+            using var plan = System.Text.Json.JsonDocument.Parse((string)(await explain.ExecuteScalarAsync())!);
+            var nodes = PlanNodes(plan.RootElement[0].GetProperty("Plan")).ToList();
+            string Text(System.Text.Json.JsonElement node, string property) =>
+                node.TryGetProperty(property, out var value) ? value.ValueKind == System.Text.Json.JsonValueKind.Array
+                    ? string.Join(", ", value.EnumerateArray().Select(e => e.GetString())) : value.GetString() ?? "" : "";
+            var shown = string.Join("\n", nodes.Select(n =>
+                $"{Text(n, "Node Type")} {Text(n, "Relation Name")} {Text(n, "Index Name")} {Text(n, "Index Cond")} {Text(n, "Presorted Key")}"));
+            var scan = nodes.FirstOrDefault(n => Text(n, "Index Name") == index);
+            Assert.True(scan.ValueKind == System.Text.Json.JsonValueKind.Object, $"{name}: no scan of {index}\n{shown}");
+            if (ordered)
+            {
+                Assert.False(nodes.Any(n => Text(n, "Node Type") == "Sort"), $"{name}: a sort of the whole read\n{shown}");
+                Assert.True(nodes.Any(n => Text(n, "Node Type") == "Incremental Sort" && Text(n, "Presorted Key").Contains("date_bin(", StringComparison.Ordinal)),
+                    $"{name}: an incremental sort on the second\n{shown}");
+            }
+            if (!ordered)
+            {
+                Assert.Contains("date_bin(", Text(scan, "Index Cond"), StringComparison.Ordinal);
+            }
+        }
+
+        static IEnumerable<System.Text.Json.JsonElement> PlanNodes(System.Text.Json.JsonElement node)
+        {
+            yield return node;
+            if (node.TryGetProperty("Plans", out var children))
+            {
+                foreach (var child in children.EnumerateArray().SelectMany(PlanNodes))
+                {
+                    yield return child;
+                }
+            }
+        }
+    }
+
     [Theory]
     [InlineData("Host=db;Username=perfotel", 64)]
     [InlineData("Host=db;Username=perfotel;Max Auto Prepare=0", 0)]
