@@ -561,8 +561,8 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var filter = Filter(query, "", "start_time", bySecond: true);
-        var sql = TimeOrderedReadSql("provider_calls", filter);
+        var filter = Filter(query, "", "start_time");
+        var sql = $"SELECT {Columns.ProviderCall} FROM provider_calls {filter.Where} ORDER BY start_time, trace_id, span_id, tenant {filter.Limit}";
         await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
         {
             yield return RecordReader.ProviderCall(reader, 0, Time);
@@ -573,8 +573,8 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var filter = Filter(query, "", "time", bySecond: true);
-        var sql = TimeOrderedReadSql("evaluations", filter);
+        var filter = Filter(query, "", "time");
+        var sql = $"SELECT {Columns.Evaluation} FROM evaluations {filter.Where} ORDER BY time, trace_id, span_id, sequence, tenant {filter.Limit}";
         await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
         {
             yield return RecordReader.Evaluation(reader, 0, Time);
@@ -627,66 +627,37 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var filter = Filter(query, "", "start_time", bySecond: true);
-        var sql = TimeOrderedReadSql("tool_calls", filter);
+        var filter = Filter(query, "", "start_time");
+        var sql = $"SELECT {Columns.ToolCall} FROM tool_calls {filter.Where} ORDER BY start_time, trace_id, span_id, tenant {filter.Limit}";
         await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
         {
             yield return RecordReader.ToolCall(reader, 0, Time);
         }
     }
 
-    /// <summary>The order by a time column whose index is keyed by the second (migration 21): the second, then the time.</summary>
-    private static string BySecond(string time) => $"{PostgresSchema.Second(time)}, {time}";
-
-    /// <summary>
-    /// Rows whose <paramref name="time"/> is before the cutoff <c>$1</c>, as a range of the time index keyed by the second
-    /// (migration 21): the seconds up to the cutoff's, the cutoff's own second tested row by row.
-    /// </summary>
-    private static string Before(string time) => $"{PostgresSchema.Second(time)} <= {PostgresSchema.Second("$1")} AND {time} < $1";
-
-    /// <summary>
-    /// The statements of a retention sweep, in order, each with the cutoff as <c>$1</c>; the first answers the number
-    /// of calls it deleted, the others their rows.
-    /// </summary>
-    internal static string[] RetentionStatements { get; } =
-    [
-        // The calls deleted leave the summary of their owner, which may stay (a call that started before
-        // its invocation); the count of the deleted calls is the statement's answer.
-        $"""
-        WITH gone AS (
-            DELETE FROM provider_calls WHERE {Before("start_time")}
-            RETURNING tenant, trace_id, owner_span_id, -1 AS n, input_tokens + output_tokens AS tokens,
-                unpriced_tokens, attempt, fallback_from),
-        left_owners AS ({AddToOwners("gone", "owner_span_id", "n")} RETURNING 1)
-        SELECT COUNT(*) FROM gone
-        """,
-        $"DELETE FROM tool_calls WHERE {Before("start_time")}",
-        $"DELETE FROM evaluations WHERE {Before("time")}",
-        "DELETE FROM invocations WHERE start_time < $1",
-        "DELETE FROM feedback WHERE received_at < $1",
-        // Resolved alerts go by their resolution time; open ones stay while they last.
-        "DELETE FROM alerts WHERE resolved_at < $1",
-    ];
-
-    /// <summary>
-    /// The store interface's read of provider calls, tool calls or evaluations in time order (the start-up replay's):
-    /// by the second, then the time (migration 21's index, an incremental sort of one second's rows at a time), then
-    /// the ids.
-    /// </summary>
-    internal static string TimeOrderedReadSql(string table, QueryFilter filter) => table switch
-    {
-        "provider_calls" => $"SELECT {Columns.ProviderCall} FROM provider_calls {filter.Where} ORDER BY {BySecond("start_time")}, trace_id, span_id, tenant {filter.Limit}",
-        "tool_calls" => $"SELECT {Columns.ToolCall} FROM tool_calls {filter.Where} ORDER BY {BySecond("start_time")}, trace_id, span_id, tenant {filter.Limit}",
-        "evaluations" => $"SELECT {Columns.Evaluation} FROM evaluations {filter.Where} ORDER BY {BySecond("time")}, trace_id, span_id, sequence, tenant {filter.Limit}",
-        _ => throw new ArgumentOutOfRangeException(nameof(table), table, "not a table with a time index by the second"),
-    };
-
     public async Task<long> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         long deleted = 0;
-        foreach (var sql in RetentionStatements)
+        foreach (var sql in (string[])[
+                     // The calls deleted leave the summary of their owner, which may stay (a call that started before
+                     // its invocation); the count of the deleted calls is the statement's answer.
+                     $"""
+                     WITH gone AS (
+                         DELETE FROM provider_calls WHERE start_time < $1
+                         RETURNING tenant, trace_id, owner_span_id, -1 AS n, input_tokens + output_tokens AS tokens,
+                             unpriced_tokens, attempt, fallback_from),
+                     left_owners AS ({AddToOwners("gone", "owner_span_id", "n")} RETURNING 1)
+                     SELECT COUNT(*) FROM gone
+                     """,
+                     "DELETE FROM tool_calls WHERE start_time < $1",
+                     "DELETE FROM evaluations WHERE time < $1",
+                     "DELETE FROM invocations WHERE start_time < $1",
+                     "DELETE FROM feedback WHERE received_at < $1",
+                     // Resolved alerts go by their resolution time; open ones stay while they last.
+                     "DELETE FROM alerts WHERE resolved_at < $1",
+                 ])
         {
             await using var command = new NpgsqlCommand(sql, connection, transaction);
             command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = cutoff.UtcDateTime });
@@ -1311,12 +1282,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         }
     }
 
-    /// <summary>
-    /// The conditions of <paramref name="query"/> on a table's rows (<paramref name="alias"/>: its alias and a dot, or
-    /// nothing). With <paramref name="bySecond"/> (the tables whose time index is keyed by the second, migration 21) a
-    /// time bound is also given on the second, so that it bounds a range of that index.
-    /// </summary>
-    internal static QueryFilter Filter(InvocationQuery query, string alias, string timeColumn, bool bySecond = false)
+    private static QueryFilter Filter(InvocationQuery query, string alias, string timeColumn)
     {
         var conditions = new List<string>();
         var parameters = new List<NpgsqlParameter>();
@@ -1336,20 +1302,12 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         {
             parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = since.UtcDateTime });
             conditions.Add($"{alias}{timeColumn} >= ${parameters.Count}");
-            if (bySecond)
-            {
-                conditions.Add($"{PostgresSchema.Second(alias + timeColumn)} >= {PostgresSchema.Second($"${parameters.Count}")}");
-            }
         }
 
         if (query.Until is { } until)
         {
             parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = until.UtcDateTime });
             conditions.Add($"{alias}{timeColumn} < ${parameters.Count}");
-            if (bySecond)
-            {
-                conditions.Add($"{PostgresSchema.Second(alias + timeColumn)} <= {PostgresSchema.Second($"${parameters.Count}")}");
-            }
         }
 
         var limit = "";
@@ -1363,5 +1321,5 @@ internal sealed partial class PostgresExecutionStore : IExecutionStore, IRunStor
         return new QueryFilter(where, limit, parameters);
     }
 
-    internal sealed record QueryFilter(string Where, string Limit, List<NpgsqlParameter> Parameters);
+    private sealed record QueryFilter(string Where, string Limit, List<NpgsqlParameter> Parameters);
 }

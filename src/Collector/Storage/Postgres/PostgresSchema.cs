@@ -333,39 +333,7 @@ internal static class PostgresSchema
         new(20, "the time indexes of calls, tool calls and evaluations keyed by the second on SQLite (nothing on PostgreSQL)", """
             SELECT 1;
             """),
-        // The same number as SQLite's (21, a no-op there: its time indexes are keyed by the second since 20).
-        new(21, "cheaper ingest: the time indexes of calls, tool calls and evaluations keyed by the second, so that a commit's entries go at the right end of each second it touches", TimeIndexesBySecond),
     ];
-
-    /// <summary>
-    /// The second a time falls in (<paramref name="time"/>: an SQL expression of type timestamptz), as the time indexes of
-    /// migration 21 key it: <c>date_bin</c> is immutable (the bins count from a fixed origin in absolute time, whatever
-    /// the session's time zone), and it never decreases as the time grows, so an order by it then by the time is the
-    /// time's order. Every statement that reads those indexes writes the same expression, so that the planner matches it.
-    /// </summary>
-    public static string Second(string time) => $"date_bin('1 second'::interval, {time}, '2000-01-01 00:00:00+00'::timestamptz)";
-
-    /// <summary>
-    /// Migration 21 (docs/collector/storage.md, Schema). The time indexes of provider calls, tool calls and evaluations
-    /// were keyed by the time itself: a write's records started over the last seconds (a batch's traces start up to 5 s
-    /// apart, its calls follow each other over seconds), so each entry went to its own place among every leaf page of
-    /// those seconds, a few hundred pages at full rate, splitting pages in their middle. Keyed by the second, the
-    /// entries of one second are equal keys, which a B-tree orders by heap position: a new row's goes at the right end
-    /// of its second, and equal keys are deduplicated into posting lists (a quarter of the index's size). The two reads
-    /// of these indexes give the second (<see cref="Second"/>): the start-up replay orders by it, then by the time (an
-    /// incremental sort of one second's rows at a time), and retention ranges over it, then tests the time. The
-    /// invocations keep <c>(start_time)</c>: a tenant's export orders by the time on the run-list index, which a leading
-    /// second would turn into a sort of the whole range (and they are a fifth of the records). Builds three indexes in the
-    /// migration's transaction (one pass over each table).
-    /// </summary>
-    private static string TimeIndexesBySecond => $"""
-        DROP INDEX ix_provider_calls_start;
-        CREATE INDEX ix_provider_calls_start_second ON provider_calls (({Second("start_time")}));
-        DROP INDEX ix_tool_calls_start;
-        CREATE INDEX ix_tool_calls_start_second ON tool_calls (({Second("start_time")}));
-        DROP INDEX ix_evaluations_time;
-        CREATE INDEX ix_evaluations_time_second ON evaluations (({Second("time")}));
-        """;
 
     /// <summary>
     /// Migration 19 (docs/collector/storage.md, Schema). Every B-tree that is looked up by a record's ids was keyed

@@ -544,11 +544,6 @@ internal static class SqliteSchema
             DROP INDEX ix_evaluations_time;
             CREATE INDEX ix_evaluations_time_second ON evaluations ({TimeBucket.Of("time")});
             """),
-        // The same number as PostgreSQL's (21), which keys its time indexes of calls, tool calls and evaluations by the
-        // second as this store's migration 20 did: nothing to add here.
-        new(21, "the time indexes of calls, tool calls and evaluations keyed by the second on PostgreSQL (SQLite did it in 20)", """
-            SELECT 1;
-            """),
     ];
 
     /// <summary>The span tables keyed by trace number (migration 17): their tables' definitions, columns as before plus <c>trace_no</c>.</summary>
