@@ -5,7 +5,7 @@
 # the key (trace_id, span_id, tenant), the owner index and the commit position index (migration 19); they differ in the
 # time index:
 #   time:   (start_time)                                    a B-tree of every start time (migrations 1-20)
-#   second: (date_bin('1 second', start_time, origin))      a B-tree of the second, equal keys in heap order (migration 21)
+#   second: (date_bin('1 second', start_time, origin))      a B-tree of the second, equal keys in heap order (migration 21 as tried in 7ae7f8d, not landed)
 #   brin:   a BRIN index of start_time (ranges of 128 heap pages): no entry per row
 #   none:   no time index                                    what the time index costs at all
 # Start times as a batch processor exports them: the run's rows arrive at 18 000 a second (the calls of 30 000 spans/s)
