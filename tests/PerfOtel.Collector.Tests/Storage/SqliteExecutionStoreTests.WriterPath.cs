@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Storage.Sqlite;
+using PerfOtel.Testing;
 using SQLitePCL;
 
 namespace PerfOtel.Collector.Tests.Storage;
@@ -61,6 +62,28 @@ public sealed partial class SqliteExecutionStoreTests
         Assert.Equal(new[] { shared, other }, committed.Invocations);
         Assert.Equal(3, (await ReadInvocations()).Count);
         Assert.Equal(3, (await TraceNumbersAsync()).Count);
+    }
+
+    [Fact]
+    public async Task AWriteAnsweredAtCommitIsAnsweredOnTheWritersThread_BeforeTheWriterGoesOn()
+    {
+        var store = (SqliteExecutionStore)Store;
+        for (var write = 0; write < 5; write++)
+        {
+            // What the caller sees when its answer runs: the writer has not yet looked at the WAL after this commit (it
+            // does so once the answer's code waits again), so its WAL checks are one behind its commits. Answered through
+            // the thread pool, the writer would mostly have gone on by then.
+            var behind = await store.WriteCommittedAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None)
+                .ContinueWith(_ => store.CommittedTransactions - store.WalChecks, CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Assert.Equal(1, behind);
+            await Eventually.Until(() => store.WalChecks == store.CommittedTransactions, "the writer done with its commit");
+        }
+
+        // A write answered once durable is still answered through the thread pool (its caller's code never holds the writer).
+        var durable = await store.WriteAsync(TestRecords.Batch(TestRecords.Invocation()), CancellationToken.None);
+        Assert.Single(durable.Invocations);
+        Assert.Equal(6, (await ReadInvocations()).Count);
     }
 
     /// <summary>The statements the writer's connection runs from now on, as SQLite traces them (parameters expanded).</summary>

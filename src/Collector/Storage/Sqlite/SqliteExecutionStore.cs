@@ -301,7 +301,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             return new CommittedWrite(batch, Task.CompletedTask);
         }
 
-        var operation = new IngestOperation(batch) { AnswerAtCommit = true };
+        var operation = new IngestOperation(batch, answerAtCommit: true);
         var stored = await Enqueue(operation, cancellationToken).ConfigureAwait(false);
         return new CommittedWrite(stored, operation.Durable);
     }
