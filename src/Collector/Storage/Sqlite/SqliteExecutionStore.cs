@@ -301,7 +301,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             return new CommittedWrite(batch, Task.CompletedTask);
         }
 
-        var operation = new IngestOperation(batch) { AnswerAtCommit = true };
+        var operation = new IngestOperation(batch, answerAtCommit: true);
         var stored = await Enqueue(operation, cancellationToken).ConfigureAwait(false);
         return new CommittedWrite(stored, operation.Durable);
     }
@@ -607,11 +607,27 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         {
             using var transaction = _writeConnection!.BeginTransaction();
             session.Transaction = transaction;
-            foreach (var operation in group)
+            if (group.Count == 1)
             {
-                if (ApplyInSavepoint(transaction, session, operation))
+                // Alone in its transaction (the ingest writer merges what waits into one operation), an operation
+                // needs no savepoint: rolling it back is rolling the transaction back. A savepoint makes SQLite copy
+                // every page the transaction changes into a journal of its own first (hundreds a commit), in case it
+                // is rolled back to.
+                if (!ApplyAlone(transaction, session, group[0]))
                 {
-                    applied.Add(operation);
+                    return;
+                }
+
+                applied.Add(group[0]);
+            }
+            else
+            {
+                foreach (var operation in group)
+                {
+                    if (ApplyInSavepoint(transaction, session, operation))
+                    {
+                        applied.Add(operation);
+                    }
                 }
             }
 
@@ -648,6 +664,33 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         }
     }
 
+    /// <summary>
+    /// Applies the only operation of a transaction; when its data is at fault, rolls the transaction back and fails it,
+    /// as <see cref="ApplyInSavepoint"/> does with its savepoint (nothing else was in the transaction to keep).
+    /// </summary>
+    private bool ApplyAlone(SqliteTransaction transaction, SqliteWriteSession session, SqliteWriteOperation operation)
+    {
+        try
+        {
+            operation.Apply(session);
+            return true;
+        }
+        catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: SqliteFull or SqliteIoErr })
+        {
+            transaction.Rollback();
+            Rejected(session, operation, ex);
+            return false;
+        }
+    }
+
+    private void Rejected(SqliteWriteSession session, SqliteWriteOperation operation, Exception ex)
+    {
+        operation.Discard();
+        RecountAfterRollback(session);
+        _logger.LogWarning(ex, "A write operation was rejected and rolled back alone");
+        operation.Fail(new SqliteWriteFailedException("The store rejected the write: " + ex.Message, ex));
+    }
+
     private bool ApplyInSavepoint(SqliteTransaction transaction, SqliteWriteSession session, SqliteWriteOperation operation)
     {
         transaction.Save("operation");
@@ -663,10 +706,7 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             // others commit. Disk and I/O errors fail the whole group instead.
             transaction.Rollback("operation");
             transaction.Release("operation");
-            operation.Discard();
-            RecountAfterRollback(session);
-            _logger.LogWarning(ex, "A write operation was rejected and rolled back alone");
-            operation.Fail(new SqliteWriteFailedException("The store rejected the write: " + ex.Message, ex));
+            Rejected(session, operation, ex);
             return false;
         }
     }
