@@ -19,6 +19,7 @@ internal static partial class CollectorSelfMetrics
         ("WAL flushes (fsync)", SelfMetricCatalog.StoreWalFlushDuration.PrometheusName),
         ("checkpoints", SelfMetricCatalog.StoreCheckpointDuration.PrometheusName),
         ("applying a batch to the derivations and answering", SelfMetricCatalog.IngestApplyDuration.PrometheusName),
+        ("a trace export's phases (receive, decode, queue, write, durable, apply, answer)", SelfMetricCatalog.IngestPhaseDuration.PrometheusName),
     ];
 
     /// <summary>One line per histogram series: count, mean, the bucket holding the 99th percentile and the highest.</summary>
@@ -42,7 +43,7 @@ internal static partial class CollectorSelfMetrics
             {
                 var p99 = series.Bound(0.99);
                 output.Append(CultureInfo.InvariantCulture,
-                    $"    {label}{series.Labels}: {series.Count}, mean {series.Sum / Math.Max(1, series.Count) * 1000:F1} ms, 99 % within {p99}, all within {series.Bound(1.0)}\n");
+                    $"    {label}{series.Labels}: {series.Count}, mean {series.Sum / Math.Max(1, series.Count) * 1000:F1} ms, 99 % within {p99}, all within {series.Bound(1.0)}, {series.Above(0.1)} above 100\n");
             }
         }
         var pages = SelfMetricCatalog.StoreCheckpointPages.PrometheusName;
@@ -111,6 +112,10 @@ internal static partial class CollectorSelfMetrics
         public List<(double Bound, double Cumulative)> Buckets { get; } = [];
         public double Sum { get; set; }
         public long Count { get; set; }
+
+        /// <summary>How many took longer than <paramref name="bound"/> seconds (a bucket bound).</summary>
+        public long Above(double bound) =>
+            Count - (long)Buckets.Where(b => Math.Abs(b.Bound - bound) < 1e-9).Select(b => b.Cumulative).DefaultIfEmpty(Count).First();
 
         /// <summary>The upper bound, in ms, of the first bucket holding the quantile ("> last bound" above them all).</summary>
         public string Bound(double quantile)

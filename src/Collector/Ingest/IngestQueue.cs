@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using PerfOtel.Collector.Telemetry;
@@ -24,7 +25,17 @@ public sealed class PendingBatch
     {
         Batch = batch;
         EstimatedBytes = estimatedBytes;
+        EnqueuedAt = Stopwatch.GetTimestamp();
     }
+
+    // When the batch went through each phase (Stopwatch timestamps, 0 until then): the ingest phase self-metric.
+    internal long EnqueuedAt { get; }
+
+    /// <summary>When the writer took the batch from the queue (its first attempt).</summary>
+    internal long TakenAt { get; set; }
+
+    /// <summary>When the writer answered it (committed or failed): the transport's answer phase starts here.</summary>
+    internal long AnsweredAt { get; private set; }
 
     public IngestBatch Batch { get; }
 
@@ -36,15 +47,24 @@ public sealed class PendingBatch
     /// <summary>For a batch carrying feedback: what the store did with each record, in order (set before <see cref="Committed"/> completes).</summary>
     public IReadOnlyList<FeedbackResult> FeedbackResults { get; private set; } = [];
 
-    internal void MarkCommitted() => _committed.TrySetResult();
+    internal void MarkCommitted()
+    {
+        AnsweredAt = Stopwatch.GetTimestamp();
+        _committed.TrySetResult();
+    }
 
     internal void MarkCommitted(IReadOnlyList<FeedbackResult> feedbackResults)
     {
         FeedbackResults = feedbackResults;
+        AnsweredAt = Stopwatch.GetTimestamp();
         _committed.TrySetResult();
     }
 
-    internal void MarkFailed(Exception error) => _committed.TrySetException(error);
+    internal void MarkFailed(Exception error)
+    {
+        AnsweredAt = Stopwatch.GetTimestamp();
+        _committed.TrySetException(error);
+    }
 }
 
 /// <summary>

@@ -112,6 +112,7 @@ internal sealed partial class IngestWriter(
             var records = 0;
             while (records < _maxWriteBatchRecords && reader.TryRead(out var pending))
             {
+                pending.TakenAt = Stopwatch.GetTimestamp();
                 group.Add(pending);
                 records += pending.Batch.Count;
             }
@@ -249,7 +250,8 @@ internal sealed partial class IngestWriter(
             return false;
         }
 
-        metrics.StoreWrite(Stopwatch.GetElapsedTime(started).TotalSeconds, committed: true, stored.Count, batch.Count - stored.Count);
+        var committedAt = Stopwatch.GetTimestamp();
+        metrics.StoreWrite(Stopwatch.GetElapsedTime(started, committedAt).TotalSeconds, committed: true, stored.Count, batch.Count - stored.Count);
 
         // Derivations first, then the senders: once a sender has its 200, the REST API and /metrics already show its
         // data (read-your-writes), which is what clients and tests that query right after sending expect. Derivations
@@ -262,6 +264,7 @@ internal sealed partial class IngestWriter(
         var answered = owners.ToArray();
         await AfterCommitAsync(durable, notDurable =>
         {
+            var applying = Stopwatch.GetTimestamp();
             derivations.Committed(counted, positions);
             foreach (var pending in answered)
             {
@@ -274,6 +277,13 @@ internal sealed partial class IngestWriter(
                 {
                     pending.MarkFailed(notDurable);
                 }
+            }
+            foreach (var pending in answered)
+            {
+                metrics.IngestPhaseEnded(IngestPhase.Queue, pending.EnqueuedAt, pending.TakenAt);
+                metrics.IngestPhaseEnded(IngestPhase.Write, pending.TakenAt, committedAt);
+                metrics.IngestPhaseEnded(IngestPhase.Durable, committedAt, applying);
+                metrics.IngestPhaseEnded(IngestPhase.Apply, applying, pending.AnsweredAt);
             }
         }).ConfigureAwait(false);
 

@@ -32,6 +32,7 @@ public sealed class CollectorMetrics
     private readonly Counter<long> _storeWalFrames;
     private readonly Counter<long> _storeWritesRedone;
     private readonly Histogram<double> _ingestApplyDuration;
+    private readonly Histogram<double> _ingestPhaseDuration;
     private long _storeWalPages = -1;
     private readonly Counter<long> _recordsCommitted;
     private readonly Counter<long> _recordsDuplicate;
@@ -66,6 +67,7 @@ public sealed class CollectorMetrics
         _storeWritesRedone = Meter.CounterOf<long>(M.StoreWritesRedone);
         Meter.GaugeOf(M.StoreWalPages, ObserveWalPages);
         _ingestApplyDuration = Meter.HistogramOf<double>(M.IngestApplyDuration);
+        _ingestPhaseDuration = Meter.HistogramOf<double>(M.IngestPhaseDuration);
         _recordsCommitted = Meter.CounterOf<long>(M.RecordsCommitted);
         _recordsDuplicate = Meter.CounterOf<long>(M.RecordsDuplicate);
         _attributionResolved = Meter.CounterOf<long>(M.AttributionResolved);
@@ -232,6 +234,19 @@ public sealed class CollectorMetrics
     /// <summary>One committed batch applied to the derivations and answered, after its flush.</summary>
     public void IngestApplied(double seconds) => _ingestApplyDuration.Record(seconds);
 
+    /// <summary>
+    /// One phase of an export request (<see cref="IngestPhase"/>), from <paramref name="from"/> to <paramref name="to"/>
+    /// (<see cref="Stopwatch.GetTimestamp"/> values); nothing when either is unknown (0).
+    /// </summary>
+    public void IngestPhaseEnded(string phase, long from, long to)
+    {
+        if (from != 0 && to != 0)
+        {
+            _ingestPhaseDuration.Record(Stopwatch.GetElapsedTime(from, to).TotalSeconds,
+                new KeyValuePair<string, object?>(M.PhaseAttribute, phase));
+        }
+    }
+
     /// <summary>A store write: for a committed one, how many records were new and how many the store already held.</summary>
     public void StoreWrite(double seconds, bool committed, long newRecords, long duplicateRecords = 0)
     {
@@ -282,4 +297,24 @@ public interface IDerivationStatus
 
     /// <summary>When the shared-store leader last caught up with every replica's commits; null otherwise.</summary>
     DateTimeOffset? CaughtUpAt { get; }
+}
+
+/// <summary>Values of <see cref="SelfMetricCatalog.PhaseAttribute"/>, in the order an export request goes through them.</summary>
+public static class IngestPhase
+{
+    /// <summary>OTLP/HTTP: from the handler's start to the whole body read (and decompressed).</summary>
+    public const string Receive = "receive";
+    /// <summary>OTLP/HTTP: decoding and mapping the body, until its records are in the ingest queue.</summary>
+    public const string Decode = "decode";
+    /// <summary>In the ingest queue until the writer takes the batch: the writer's commits before it.</summary>
+    public const string Queue = "queue";
+    /// <summary>The writer's plan and store write, until the store answered at COMMIT (SQLite: its write queue, a
+    /// checkpoint the store's writer runs between two transactions, the transaction).</summary>
+    public const string Write = "write";
+    /// <summary>From COMMIT until the applier begins the batch: the WAL flush, and the batches committed before it.</summary>
+    public const string Durable = "durable";
+    /// <summary>Applying the commit to the derivations and answering its senders.</summary>
+    public const string Apply = "apply";
+    /// <summary>OTLP/HTTP: from the batch answered by the writer until the response is written.</summary>
+    public const string Answer = "answer";
 }

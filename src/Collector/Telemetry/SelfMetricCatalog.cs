@@ -50,6 +50,12 @@ public static class SelfMetricCatalog
     /// catch up).
     /// </summary>
     public const string CheckpointByAttribute = "by";
+    /// <summary>
+    /// Attribute of <see cref="IngestPhaseDuration"/>: the part of an export request's time, in the order a request goes
+    /// through them (<see cref="IngestPhase"/>): <c>receive</c>, <c>decode</c>, <c>queue</c>, <c>write</c>, <c>durable</c>,
+    /// <c>apply</c>, <c>answer</c>.
+    /// </summary>
+    public const string PhaseAttribute = "phase";
 
     /// <summary>Bucket boundaries of <see cref="StoreWriteDuration"/>, in seconds.</summary>
     public static readonly IReadOnlyList<double> StoreWriteBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -116,6 +122,10 @@ public static class SelfMetricCatalog
         MetricInstrumentKind.Histogram, "double", "s",
         "Applying one committed write batch to the derivations and answering its senders, once its flush is done.",
         "perfotel_collector_ingest_apply_duration_seconds", [], StoreWriteBuckets);
+    public static readonly MetricDefinition IngestPhaseDuration = new("perfotel.collector.ingest.phase.duration",
+        MetricInstrumentKind.Histogram, "double", "s",
+        "One OTLP trace export's time in each phase, by phase: receive (reading the body; OTLP/HTTP), decode (decoding, mapping, queueing), queue (waiting for the writer), write (the writer's plan and store write, to COMMIT), durable (waiting for the flush and the commits before), apply (derivations and answering), answer (the response written; OTLP/HTTP).",
+        "perfotel_collector_ingest_phase_duration_seconds", [PhaseAttribute], StoreWriteBuckets);
     public static readonly MetricDefinition RecordsCommitted = Counter("perfotel.collector.records.committed", "{record}",
         "Records (invocations, provider calls, tool calls, evaluations) committed to the store for the first time.",
         "perfotel_collector_records_committed_total");
@@ -161,7 +171,7 @@ public static class SelfMetricCatalog
     [
         SpansReceived, SpansAccepted, SpansRejected, LogRecordsReceived, MetricPointsReceived, MetricPointsDropped, MetricSeries,
         Requests, GrpcRequests, MisdirectedConnections, QueueRecords, QueueBytes, StoreWriteDuration, StoreCommitDuration,
-        StoreWalFlushDuration, StoreCheckpointDuration, StoreCheckpointPages, StoreWalFrames, StoreWalPages, StoreWritesRedone, IngestApplyDuration, RecordsCommitted,
+        StoreWalFlushDuration, StoreCheckpointDuration, StoreCheckpointPages, StoreWalFrames, StoreWalPages, StoreWritesRedone, IngestApplyDuration, IngestPhaseDuration, RecordsCommitted,
         RecordsDuplicate, CardinalityOverflow, AttributionPending, AttributionResolved, AttributionExpired, AttributionLate,
         AttributionLinks, AttributionLinksEvicted,
         CardinalityTracked, DerivationLeader, DerivationLag, ReportDeliveries,

@@ -64,6 +64,50 @@ public sealed class SelfMetricsTests
         Assert.Equal(2, Sum(SelfMetricCatalog.RecordsDuplicate.Name));
     }
 
+    [Fact]
+    public async Task EachPhaseOfATraceExport_IsRecordedOnce_AndThePhasesAddUpToNoMoreThanTheRequest()
+    {
+        await using var collector = new CollectorFactory();
+        using var client = collector.CreateClient();
+        var meter = collector.Services.GetRequiredService<CollectorMetrics>().Meter;
+        var phases = new ConcurrentQueue<(string Phase, double Seconds)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == SelfMetricCatalog.IngestPhaseDuration.Name)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((_, v, tags, _) => phases.Enqueue(((string)Tags(tags)[SelfMetricCatalog.PhaseAttribute]!, v)));
+        listener.Start();
+
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using (var response = await client.PostAsync("/v1/traces", Protobuf(Traces([Span("chat m", TraceId(7), SpanId(1))]))))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        // The handler records its last phase once the response is written, which the client may see first.
+        await WaitUntilAsync(() => phases.Count >= 7);
+        var took = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+        string[] expected = [IngestPhase.Receive, IngestPhase.Decode, IngestPhase.Queue, IngestPhase.Write, IngestPhase.Durable,
+            IngestPhase.Apply, IngestPhase.Answer];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), phases.Select(p => p.Phase).Order(StringComparer.Ordinal));
+        Assert.All(phases, p => Assert.True(p.Seconds >= 0, $"{p.Phase}: {p.Seconds}"));
+        // Consecutive and disjoint: together no longer than the request (and the wait for its last phase).
+        Assert.True(phases.Sum(p => p.Seconds) <= took, $"phases {phases.Sum(p => p.Seconds)} s, request {took} s");
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+    }
+
     private static Dictionary<string, object?> Tags(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         var result = new Dictionary<string, object?>();

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
+using PerfOtel.Collector.Telemetry;
 
 namespace PerfOtel.Collector.Receiving.Http;
 
@@ -49,12 +51,15 @@ internal sealed partial class OtlpRequestHandler(
         }
 
         Submission submission;
+        var started = Stopwatch.GetTimestamp();
+        long received;
         try
         {
             BodyReadResult body;
             try
             {
                 body = await OtlpBodyReader.ReadAsync(request, _maxRequestBytes, context.RequestAborted).ConfigureAwait(false);
+                received = Stopwatch.GetTimestamp();
             }
             catch (BadHttpRequestException error)
             {
@@ -115,6 +120,14 @@ internal sealed partial class OtlpRequestHandler(
         }
 
         await WriteMessageAsync(context, StatusCodes.Status200OK, encoding.Value, signal.Response(outcome.Rejected, outcome.ErrorMessage)).ConfigureAwait(false);
+        if (submission.Pending is { } pending)
+        {
+            // The phases of a request that went through the ingest queue (the writer records those in between).
+            var metrics = consumer.Metrics;
+            metrics.IngestPhaseEnded(IngestPhase.Receive, started, received);
+            metrics.IngestPhaseEnded(IngestPhase.Decode, received, pending.EnqueuedAt);
+            metrics.IngestPhaseEnded(IngestPhase.Answer, pending.AnsweredAt, Stopwatch.GetTimestamp());
+        }
     }
 
     private Task WriteRefusalAsync(HttpContext context, OtlpSignal signal, OtlpEncoding? encoding, ExportOutcome outcome)
