@@ -521,9 +521,11 @@ public sealed partial class SqliteExecutionStoreTests : ExecutionStoreContract
 
         var plan = await QueryPlanAsync(sql, filter.Parameters);
 
-        // A temp b-tree would hold every matching row inside SQLite before the first one reaches an export.
+        // A temp b-tree would hold every matching row inside SQLite before the first one reaches an export. Since
+        // migration 22 the read groups and orders by (second, rowid), the order of the time index keyed by the second,
+        // and the store sorts one second's invocations at a time (Migration22_...).
         Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
-        Assert.Contains(plan, step => step.StartsWith("SEARCH i USING INDEX", StringComparison.Ordinal));
+        Assert.Contains(plan, step => step.StartsWith("SEARCH i USING INDEX ix_invocations_start_second (<expr>>?)", StringComparison.Ordinal));
     }
 
     /// <summary>SQLite's plan for <paramref name="sql"/> with its parameters, one step a line, on a read-only connection.</summary>
@@ -747,8 +749,8 @@ public sealed partial class SqliteExecutionStoreTests : ExecutionStoreContract
 
         // Migration 9: one row per commit for its links (here 100 links, packed in under 20 bytes each), decisions
         // clustered on their key. Migration 10: the (tenant[, agent], start_time) indexes are gone. Migration 21: the
-        // run-list twins are keyed by the second, and the invocation reads take (start_time) with the tenant as a filter
-        // (InvocationReadsStreamInIndexOrderWithoutSortingEverything).
+        // run-list twins are keyed by the second. Migration 22: so is the invocations' time index, which the invocation
+        // reads take with the tenant as a filter (InvocationReadsStreamInIndexOrderWithoutSortingEverything).
         Assert.DoesNotContain("span_links", schema.Keys);
         Assert.Contains("ix_span_link_packs_seen", schema.Keys);
         Assert.EndsWith("WITHOUT ROWID", schema["span_link_expiries"].TrimEnd(), StringComparison.Ordinal);
@@ -757,7 +759,8 @@ public sealed partial class SqliteExecutionStoreTests : ExecutionStoreContract
         Assert.DoesNotContain("ix_invocations_tenant_agent_start", schema.Keys);
         Assert.Contains("ix_invocations_tenant_second", schema.Keys);
         Assert.Contains("ix_invocations_tenant_agent_second", schema.Keys);
-        Assert.Contains("ix_invocations_start", schema.Keys);
+        Assert.DoesNotContain("ix_invocations_start", schema.Keys);
+        Assert.Contains("ix_invocations_start_second", schema.Keys);
         Assert.True(await reader.NextResultAsync());
         Assert.True(await reader.ReadAsync());
         Assert.Equal(1, reader.GetInt64(0));

@@ -153,7 +153,8 @@ public sealed partial class SqliteExecutionStoreTests
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = string.Concat(RunListIndexes.Select(name => $"DROP INDEX {name};\n"))
+            // Migration 22 undone first (the store opened at version 21 went on to 22).
+            command.CommandText = UndoMigration22 + string.Concat(RunListIndexes.Select(name => $"DROP INDEX {name};\n"))
                 + string.Concat(version20.Select(sql => sql + ";\n")) + "DELETE FROM schema_migrations WHERE version = 21;";
             await command.ExecuteNonQueryAsync();
         }

@@ -99,8 +99,9 @@ public sealed partial class SqliteExecutionStoreTests
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            // Migration 21 undone too (the store opened at version 20 went on to 21): the run-list indexes of version 20.
-            command.CommandText = string.Concat(RunListIndexes.Select(name => $"DROP INDEX {name};\n"))
+            // Migrations 22 and 21 undone too (the store opened at version 20 went on to 22): the run-list indexes of
+            // version 20.
+            command.CommandText = UndoMigration22 + string.Concat(RunListIndexes.Select(name => $"DROP INDEX {name};\n"))
                 + string.Concat(runListAt20.Select(sql => sql + ";\n")) + """
                 DELETE FROM schema_migrations WHERE version = 21;
                 DROP INDEX ix_provider_calls_start_second;

@@ -338,6 +338,11 @@ internal static class PostgresSchema
         new(21, "the run list's indexes of invocations keyed by the second on SQLite (nothing on PostgreSQL)", """
             SELECT 1;
             """),
+        // The same number as SQLite's (22), which keys the invocations' time index by the second. PostgreSQL keeps its
+        // index and its invocation read.
+        new(22, "the invocations' time index keyed by the second on SQLite (nothing on PostgreSQL)", """
+            SELECT 1;
+            """),
     ];
 
     /// <summary>

@@ -393,28 +393,70 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
         var (sql, filter) = InvocationsCommand(query);
         const int rollUp = Columns.InvocationCount;
         const int feedbackAt = rollUp + 8;
+        const int orderAt = feedbackAt + Columns.FeedbackCount;
+        // SQLite gives the invocations by (second, rowid), the order of the index it groups them on; each second's are
+        // put in (start_time, rowid) order here before any of them is given out, and the limit is counted in that
+        // order. One second's invocations are held at a time, as SQLite's sorter holds them for the other time reads.
+        var remaining = query.Limit is { } max ? Math.Max(0, max) : int.MaxValue;
+        if (remaining == 0)
+        {
+            yield break;
+        }
+        var second = long.MinValue;
+        var held = new List<(long Start, long RowId, StoredInvocation Invocation)>();
         await foreach (var reader in ReadAsync(sql, filter, cancellationToken).ConfigureAwait(false))
         {
-            var invocation = SqliteRecordReader.Invocation(reader, 0);
+            var rowSecond = reader.GetInt64(orderAt);
+            if (rowSecond != second && held.Count > 0)
+            {
+                held.Sort(InTimeOrder);
+                foreach (var (_, _, invocation) in held)
+                {
+                    yield return invocation;
+                    if (--remaining == 0)
+                    {
+                        yield break;
+                    }
+                }
+                held.Clear();
+            }
+            second = rowSecond;
+            var stored = SqliteRecordReader.Invocation(reader, 0);
             var feedback = reader.IsDBNull(feedbackAt) ? null : SqliteRecordReader.Feedback(reader, feedbackAt);
-            yield return RollUp(invocation, reader, rollUp, feedback);
+            held.Add((reader.GetInt64(orderAt + 1), reader.GetInt64(orderAt + 2), RollUp(stored, reader, rollUp, feedback)));
+        }
+        held.Sort(InTimeOrder);
+        foreach (var (_, _, invocation) in held.Take(remaining))
+        {
+            yield return invocation;
         }
     }
 
-    /// <summary>The invocation read (also checked by a test for a plan that streams rather than sorts).</summary>
+    private static readonly Comparison<(long Start, long RowId, StoredInvocation Invocation)> InTimeOrder =
+        (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.RowId.CompareTo(b.RowId);
+
+    /// <summary>
+    /// The invocation read (also checked by a test for a plan that streams rather than sorts). Its rows come in (second
+    /// of the start, rowid) order and end with those three values (second, start_time, rowid): the caller
+    /// (<see cref="ReadInvocationsAsync"/>) puts each second's rows in (start_time, rowid) order and applies the limit,
+    /// which is therefore not in the SQL.
+    /// </summary>
     internal static (string Sql, QueryFilter Filter) InvocationsCommand(InvocationQuery query)
     {
-        var filter = Filter(query, "i.", "start_time", tenantAsFilter: true);
+        var filter = Filter(query with { Limit = null }, "i.", "start_time", byTime: true);
         // Grouping and ordering follow the order of the index the read takes, so SQLite streams groups instead of
-        // sorting them: every read, a tenant's (and agent's) too, takes (start_time) and its rowid, the tenant and agent
-        // tested on each row. Since migration 21 the run-list indexes, (tenant[, agent]) and the second, give no order
-        // inside a second, and SQLite sorts a GROUP BY whole (it sorts only the right part of an ORDER BY).
-        const string order = "i.start_time, i.rowid";
+        // sorting them: every read, a tenant's (and agent's) too, takes the time index keyed by the second (migration
+        // 22), whose entries of one second are in rowid order, the tenant and agent tested on each row. SQLite sorts a
+        // GROUP BY whole (it sorts only the right part of an ORDER BY), so the group is (second, rowid), the index's
+        // order, and the order inside a second is the caller's.
+        var second = TimeBucket.Of("i.start_time");
+        var order = $"{second}, i.rowid";
         var sql = $"""
             SELECT {Columns.Prefixed(Columns.Invocation, "i")},
                    COUNT(p.span_id), TOTAL(p.input_tokens), TOTAL(p.output_tokens), TOTAL(p.cache_read_tokens),
                    TOTAL(p.cache_creation_tokens), TOTAL(p.reasoning_tokens), SUM(p.cost_usd), TOTAL(p.unpriced_tokens),
-                   {Columns.Prefixed(Columns.Feedback, "f")}
+                   {Columns.Prefixed(Columns.Feedback, "f")},
+                   {second}, i.start_time, i.rowid
             FROM invocations i
             LEFT JOIN provider_calls p ON p.trace_no = i.trace_no AND p.owner_span_id = i.span_id AND p.tenant = i.tenant
             LEFT JOIN feedback f ON f.rowid = (
@@ -425,7 +467,6 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             {filter.Where}
             GROUP BY {order}
             ORDER BY {order}
-            {filter.Limit}
             """;
         return (sql, filter);
     }
@@ -754,16 +795,15 @@ internal sealed class SqliteExecutionStore : IExecutionStore, IRunStore, IAlertH
             (long)reader.GetDouble(rollUp + 7), feedback);
     }
 
-    // byTime: the table's only index in the read's order is its time index (provider calls, tool calls, evaluations:
-    // none is indexed by tenant and agent since migration 16), so the tenant and agent are tested on each row of its
-    // range ('+' keeps SQLite off the primary key's tenant prefix, which would sort all of a tenant's rows first).
-    // tenantAsFilter: the same for the invocation read, whose run-list indexes are keyed by the second (migration 21).
-    private static QueryFilter Filter(InvocationQuery query, string alias, string timeColumn, bool byTime = false,
-        bool tenantAsFilter = false)
+    // byTime: the read takes the table's time index keyed by the second (provider calls, tool calls, evaluations since
+    // migration 20, invocations since 22; none of the first three is indexed by tenant and agent since migration 16), so
+    // the tenant and agent are tested on each row of its range ('+' keeps SQLite off other indexes with a tenant prefix,
+    // the primary key's or the run list's, which would sort all of a tenant's rows first).
+    private static QueryFilter Filter(InvocationQuery query, string alias, string timeColumn, bool byTime = false)
     {
         var conditions = new List<string>();
         var parameters = new List<(string, object)>();
-        var filterOnly = byTime || tenantAsFilter ? "+" : "";
+        var filterOnly = byTime ? "+" : "";
         if (query.Tenant is not null)
         {
             conditions.Add($"{filterOnly}{alias}tenant = $tenant");

@@ -553,6 +553,18 @@ internal static class SqliteSchema
         // sorts one second at a time (RunSql, docs/collector/storage.md, Schema). The warnings' compared value (migration
         // 13's last key column) is not kept: inside a second it would order the entries by value, not by rowid.
         new(21, "cheaper ingest: the run list's indexes of invocations keyed by the second, so that a commit's entries go at the right edge of each second it touches", RunListIndexesBySecond),
+        // The same number as PostgreSQL's (22, a no-op there). The invocations' own time index (start_time) serves the
+        // invocation read (the start-up replay and the export) and retention. Keyed by the time, a commit's entries land on
+        // every page of the last 5-10 s of start times: about 103 of the writer's 976 WAL frames a commit at 63 700 spans/s
+        // (10.6 %, the second B-tree after traces). Keyed by the second, they go at the right edge of each second the
+        // commit touches, as migrations 20 and 21 did for the other time indexes. The invocation read groups its calls'
+        // roll-up by (second, rowid), the index's own order, so SQLite streams the groups, and the store sorts each
+        // second's invocations by (start_time, rowid) itself (SqliteExecutionStore.ReadInvocationsAsync): SQLite sorts a
+        // GROUP BY whole, and only the last terms of an ORDER BY.
+        new(22, "cheaper ingest: the invocations' time index keyed by the second, so that a commit's entries go at the right edge of each second it touches", $"""
+            DROP INDEX ix_invocations_start;
+            CREATE INDEX ix_invocations_start_second ON invocations ({TimeBucket.Of("start_time")});
+            """),
     ];
 
     /// <summary>Migration 21's statements: the run list's ten indexes of invocations, keyed by the second.</summary>

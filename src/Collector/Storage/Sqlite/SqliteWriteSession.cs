@@ -473,8 +473,8 @@ internal sealed class SqliteWriteSession : IDisposable
         // invocation: its span joins the early call owners, so that the invocation, if it is ever sent again, counts them.
         using (var invocations = _connection.CreateCommand())
         {
-            invocations.CommandText = """
-                DELETE FROM invocations WHERE rowid IN (SELECT rowid FROM invocations WHERE start_time < $cutoff LIMIT $limit)
+            invocations.CommandText = $"""
+                DELETE FROM invocations WHERE rowid IN (SELECT rowid FROM invocations WHERE {SecondsBefore("start_time")} LIMIT $limit)
                 RETURNING tenant, trace_id, span_id, call_count, call_tokens, call_unpriced_tokens, call_retries, call_fallbacks,
                     trace_no
                 """;
