@@ -49,7 +49,11 @@ declare -A collector=(
 driver="$PWD/benchmarks/PerfOtel.Benchmarks/bin/Release/net10.0/PerfOtel.Benchmarks.dll"
 
 # One run: prints "<acknowledged spans/s> <collector CPU-seconds per 100 000 spans> <highest resident MB> <server CPU-seconds
-# per 100 000 spans, or - on SQLite>" from the driver's steady-state, summary and resident-memory lines.
+# per 100 000 spans, or - on SQLite> <WAL frames a span, or - on PostgreSQL>" from the driver's steady-state, summary,
+# resident-memory and collector-metrics lines. WAL frames a span (the frames the SQLite writer's commits appended over
+# the whole run, divided by every span acknowledged) depends on the store's layout and the commits' size, not on the
+# machine's load, except through the commits' size (a slower run commits fewer spans at a time): at a paced rate
+# (--rate N) it compares two builds' pages written per span with little noise.
 measure() {
   local out store_args=(--store sqlite) before=0 after=0
   if [ "$store" = postgres ]; then
@@ -66,19 +70,23 @@ measure() {
       -e 's/.*collector resident memory [0-9]*-\([0-9]*\) MB.*/\1/p' <<< "$out" | paste -sd' ')"
   spans="$(sed -n 's/^summary: \([0-9]*\) spans acknowledged.*/\1/p' <<< "$out")"
   if [ "$store" = postgres ]; then
-    echo "$figures $(awk -v t="$((after - before))" -v hz="$hertz" -v n="$spans" 'BEGIN { printf "%.2f", t / hz / n * 100000 }')"
+    echo "$figures $(awk -v t="$((after - before))" -v hz="$hertz" -v n="$spans" 'BEGIN { printf "%.2f", t / hz / n * 100000 }') -"
   else
-    echo "$figures -"
+    local frames
+    frames="$(sed -n 's/.*WAL frames written by the commits[^:]*: \([0-9]*\).*/\1/p' <<< "$out")"
+    echo "$figures - $(awk -v f="${frames:-0}" -v n="$spans" 'BEGIN { if (f > 0 && n > 0) printf "%.3f", f / n; else printf "-" }')"
   fi
 }
 echo "ingest-load ($store, $seconds s per run, $rounds rounds of base/current/current/base); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %14s %24s %14s %14s %14s\n' build "spans/s" "CPU-s per 100 000 spans" "RSS max MB" "server CPU-s" "load average"
+printf '%-8s %14s %24s %14s %14s %14s %14s\n' build "spans/s" "CPU-s per 100 000 spans" "RSS max MB" "server CPU-s" "WAL frames/span" "load average"
 declare -A sum_rate=([base]=0 [current]=0) sum_cpu=([base]=0 [current]=0) sum_rss=([base]=0 [current]=0) sum_server=([base]=0 [current]=0)
+declare -A sum_frames=([base]=0 [current]=0)
 for ((r = 0; r < rounds; r++)); do
   for build in base current current base; do
     run=$((run + 1))
-    read -r rate cpu rss server < <(measure "$build" "$@")
-    printf '%-8s %14s %24s %14s %14s %14s\n' "$build" "$rate" "$cpu" "$rss" "$server" "$(cut -d' ' -f1 /proc/loadavg)"
+    read -r rate cpu rss server frames < <(measure "$build" "$@")
+    printf '%-8s %14s %24s %14s %14s %14s %14s\n' "$build" "$rate" "$cpu" "$rss" "$server" "$frames" "$(cut -d' ' -f1 /proc/loadavg)"
+    [ "$frames" = - ] || sum_frames[$build]="$(awk -v a="${sum_frames[$build]}" -v b="$frames" 'BEGIN { print a + b }')"
     [ "$server" = - ] || sum_server[$build]="$(awk -v a="${sum_server[$build]}" -v b="$server" 'BEGIN { print a + b }')"
     sum_rss[$build]="$(awk -v a="${sum_rss[$build]}" -v b="$rss" 'BEGIN { print a + b }')"
     sum_rate[$build]="$(awk -v a="${sum_rate[$build]}" -v b="$rate" 'BEGIN { print a + b }')"
@@ -88,6 +96,10 @@ done
 awk -v rc="${sum_rate[current]}" -v rb="${sum_rate[base]}" -v cc="${sum_cpu[current]}" -v cb="${sum_cpu[base]}" \
   -v mc="${sum_rss[current]}" -v mb="${sum_rss[base]}" -v n="$((2 * rounds))" \
   'BEGIN { printf "current %.0f acknowledged spans/s against base %.0f (%.2fx); %.2f against %.2f CPU-s per 100 000 spans (%.2fx); highest resident memory %.0f against %.0f MB (%.2fx; it grows with the spans a run ingests, so read it beside the spans/s)\n", rc / n, rb / n, rc / rb, cc / n, cb / n, cc / cb, mc / n, mb / n, mc / mb }'
+if [ "$store" = sqlite ] && [ "${sum_frames[base]}" != 0 ]; then
+  awk -v fc="${sum_frames[current]}" -v fb="${sum_frames[base]}" -v n="$((2 * rounds))" \
+    'BEGIN { printf "SQLite WAL frames a span, whole runs: current %.3f against base %.3f (%.2fx)\n", fc / n, fb / n, fc / fb }'
+fi
 if [ "$store" = postgres ]; then
   awk -v sc="${sum_server[current]}" -v sb="${sum_server[base]}" -v n="$((2 * rounds))" \
     'BEGIN { printf "server (PostgreSQL) CPU-s per 100 000 spans, whole runs: current %.2f against base %.2f (%.2fx)\n", sc / n, sb / n, sc / sb }'
