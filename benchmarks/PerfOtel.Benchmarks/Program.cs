@@ -11,7 +11,7 @@ namespace PerfOtel.Benchmarks;
 /// measures the start-up replay of a store of a million invocations; <c>run-list</c> fills a store for the
 /// run-list query figures; <c>scrape-cpu</c> compares the exporters' CPU per scrape, <c>serialize-cpu</c> gives PerfOtel.Exporter's own thread-CPU
 /// per scrape without HTTP; <c>ui-cpu</c> gives the pages'
-/// CPU time per request.
+/// CPU time per request; <c>wal-frames</c> attributes the frames of SQLite WAL copies to the B-trees that wrote them.
 /// </summary>
 public static class BenchmarkEntry
 {
@@ -50,6 +50,11 @@ public static class BenchmarkEntry
         if (args.Length > 0 && args[0] == Exporter.SerializeCpuDriver.Command)
         {
             return Exporter.SerializeCpuDriver.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == WalFramesDriver.Command)
+        {
+            return WalFramesDriver.Run(args[1..]);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);
