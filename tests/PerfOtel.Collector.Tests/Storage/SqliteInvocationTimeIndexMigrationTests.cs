@@ -82,7 +82,7 @@ public sealed partial class SqliteExecutionStoreTests
 
         // Written live at version 22.
         await WriteAsync();
-        Assert.Equal(["ix_invocations_start_second"], await InvocationTimeIndexesAsync());
+        Assert.Equal(["ix_invocations_start_second"], await InvocationIndexNamesAsync("ix_invocations_start%"));
         await AnswersThroughRetentionAsync();
 
         // Written at version 21 (the same database with migration 22 undone), then migrated when the store opens.
@@ -96,10 +96,10 @@ public sealed partial class SqliteExecutionStoreTests
             command.CommandText = UndoMigration22;
             await command.ExecuteNonQueryAsync();
         }
-        Assert.Equal(await IndexSqlAsync(Path.Combine(_directory, SqliteExecutionStore.FileName)), await IndexSqlAtVersionAsync(21));
+        Assert.Equal(await IndexSqlAsync(Path.Combine(_directory, SqliteExecutionStore.FileName)), await AtVersionAsync(21, IndexSqlAsync));
 
         Store = await OpenStoreAsync();
-        Assert.Equal(["ix_invocations_start_second"], await InvocationTimeIndexesAsync());
+        Assert.Equal(["ix_invocations_start_second"], await InvocationIndexNamesAsync("ix_invocations_start%"));
         await AnswersThroughRetentionAsync();
     }
 
@@ -120,41 +120,4 @@ public sealed partial class SqliteExecutionStoreTests
         DELETE FROM schema_migrations WHERE version = 22;
 
         """;
-
-    private async Task<List<string>> InvocationTimeIndexesAsync()
-    {
-        await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'invocations' AND name LIKE 'ix_invocations_start%'
-            ORDER BY name
-            """;
-        var names = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            names.Add(reader.GetString(0));
-        }
-        return names;
-    }
-
-    private static async Task<List<string>> IndexSqlAtVersionAsync(int version)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"perfotel-sqlite-v{version}-" + Guid.NewGuid().ToString("N") + ".db");
-        try
-        {
-            await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
-            {
-                await connection.OpenAsync();
-                new SqliteMigrator(connection, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
-                    .Apply([.. SqliteSchema.Migrations.Where(m => m.Version <= version)]);
-            }
-            return await IndexSqlAsync(path);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
 }

@@ -139,7 +139,7 @@ public sealed partial class SqliteExecutionStoreTests
 
         // Written live at version 21.
         await WriteAsync();
-        Assert.Equal(RunListIndexes, await RunListIndexNamesAsync());
+        Assert.Equal(RunListIndexes, await InvocationIndexNamesAsync("ix_invocations_tenant_%"));
         await AnswersBothStepsAsync();
 
         // Written at version 20 (the same database with migration 21 undone: the run-list indexes of a version-20
@@ -161,7 +161,7 @@ public sealed partial class SqliteExecutionStoreTests
         Assert.Equal(await Version20IndexSqlAsync(), await IndexSqlAsync(path));
 
         Store = await OpenStoreAsync();
-        Assert.Equal(RunListIndexes, await RunListIndexNamesAsync());
+        Assert.Equal(RunListIndexes, await InvocationIndexNamesAsync("ix_invocations_tenant_%"));
         await AnswersBothStepsAsync();
     }
 
@@ -199,28 +199,10 @@ public sealed partial class SqliteExecutionStoreTests
         Assert.DoesNotContain(plan, step => step.StartsWith("SCAN i", StringComparison.Ordinal));
     }
 
-    private async Task<List<string>> RunListIndexNamesAsync()
-    {
-        await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'invocations' AND name LIKE 'ix_invocations_tenant_%'
-            ORDER BY name
-            """;
-        var names = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            names.Add(reader.GetString(0));
-        }
-        return names;
-    }
-
-    private static async Task<List<string>> Version20IndexSqlAsync() => await AtVersion20Async(IndexSqlAsync);
+    private static async Task<List<string>> Version20IndexSqlAsync() => await AtVersionAsync(20, IndexSqlAsync);
 
     /// <summary>The CREATE statements of the run-list indexes of a version-20 database, as it has them.</summary>
-    private static async Task<List<string>> Version20RunListIndexSqlAsync() => await AtVersion20Async(async path =>
+    private static async Task<List<string>> Version20RunListIndexSqlAsync() => await AtVersionAsync(20, async path =>
     {
         await using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
         await connection.OpenAsync();
@@ -234,22 +216,4 @@ public sealed partial class SqliteExecutionStoreTests
         }
         return statements;
     });
-
-    private static async Task<List<string>> AtVersion20Async(Func<string, Task<List<string>>> read)
-    {
-        var path = Path.Combine(Path.GetTempPath(), "perfotel-sqlite-v20-" + Guid.NewGuid().ToString("N") + ".db");
-        try
-        {
-            await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
-            {
-                await connection.OpenAsync();
-                new SqliteMigrator(connection, NullLogger.Instance).Apply([.. SqliteSchema.Migrations.Where(m => m.Version <= 20)]);
-            }
-            return await read(path);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
 }

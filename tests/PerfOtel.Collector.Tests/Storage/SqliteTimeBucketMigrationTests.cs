@@ -114,7 +114,7 @@ public sealed partial class SqliteExecutionStoreTests
                 """;
             await command.ExecuteNonQueryAsync();
         }
-        Assert.Equal(await IndexSqlAsync(Path.Combine(_directory, SqliteExecutionStore.FileName)), await Version19IndexSqlAsync());
+        Assert.Equal(await IndexSqlAsync(Path.Combine(_directory, SqliteExecutionStore.FileName)), await AtVersionAsync(19, IndexSqlAsync));
 
         Store = await OpenStoreAsync();
         Assert.Equal(TimeIndexes, await IndexesAsync());
@@ -155,17 +155,35 @@ public sealed partial class SqliteExecutionStoreTests
         return indexes;
     }
 
-    private static async Task<List<string>> Version19IndexSqlAsync()
+    /// <summary>The names of the invocations' indexes whose names are LIKE <paramref name="like"/>, sorted.</summary>
+    private async Task<List<string>> InvocationIndexNamesAsync(string like)
     {
-        var path = Path.Combine(Path.GetTempPath(), "perfotel-sqlite-v19-" + Guid.NewGuid().ToString("N") + ".db");
+        await using var connection = new SqliteConnection($"Data Source={((SqliteExecutionStore)Store).DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'invocations' AND name LIKE $like ORDER BY name";
+        command.Parameters.AddWithValue("$like", like);
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+        return names;
+    }
+
+    /// <summary>Reads, with <paramref name="read"/>, a throwaway database migrated up to <paramref name="version"/>.</summary>
+    private static async Task<List<string>> AtVersionAsync(int version, Func<string, Task<List<string>>> read)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"perfotel-sqlite-v{version}-" + Guid.NewGuid().ToString("N") + ".db");
         try
         {
             await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
             {
                 await connection.OpenAsync();
-                new SqliteMigrator(connection, NullLogger.Instance).Apply([.. SqliteSchema.Migrations.Where(m => m.Version <= 19)]);
+                new SqliteMigrator(connection, NullLogger.Instance).Apply([.. SqliteSchema.Migrations.Where(m => m.Version <= version)]);
             }
-            return await IndexSqlAsync(path);
+            return await read(path);
         }
         finally
         {
