@@ -26,8 +26,15 @@ internal static class SqliteThreading
     /// <summary>Whether this process's SQLite runs in multi-thread mode (no per-connection mutex).</summary>
     public static bool MultiThread => Result.Value;
 
-    /// <summary>Sets multi-thread mode if SQLite has not initialised yet; idempotent.</summary>
-    public static void Configure() => _ = Result.Value;
+    /// <summary>
+    /// Sets multi-thread mode if SQLite has not initialised yet, then registers the WAL write buffer
+    /// (<see cref="SqliteWalWriteBuffer"/>) as the default VFS, which initialises SQLite; idempotent.
+    /// </summary>
+    public static void Configure()
+    {
+        _ = Result.Value;
+        SqliteWalWriteBuffer.Register();
+    }
 
     private static bool Apply()
     {
