@@ -45,10 +45,11 @@ public static class IngestLoadDriver
 
     /// <summary>
     /// The collector's environment as its container image sets it (src/Collector/Dockerfile), unless
-    /// <c>--collector-env</c> says otherwise: glibc reads <c>MALLOC_ARENA_MAX</c> only at process start.
+    /// <c>--collector-env</c> says otherwise: glibc reads <c>MALLOC_ARENA_MAX</c> only at process start, and the runtime
+    /// reads <c>DOTNET_GCgen0size</c> only from the environment.
     /// </summary>
     internal static readonly IReadOnlyDictionary<string, string> ImageEnvironment =
-        new Dictionary<string, string> { ["MALLOC_ARENA_MAX"] = "2" };
+        new Dictionary<string, string> { ["MALLOC_ARENA_MAX"] = "2", ["DOTNET_GCgen0size"] = "0x1000000" };
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -85,8 +86,8 @@ public static class IngestLoadDriver
                 ? string.Create(CultureInfo.InvariantCulture, $"paced at {rate} spans/s")
                 : "as fast as acknowledged";
             var settings = options.CollectorEnvironment.Count == 0
-                ? "default settings, the image's MALLOC_ARENA_MAX=2"
-                : "default settings, the image's MALLOC_ARENA_MAX=2, but " + string.Join(", ", options.CollectorEnvironment.Select(p => $"{p.Key}={p.Value}"));
+                ? "default settings, the image's MALLOC_ARENA_MAX=2 and DOTNET_GCgen0size=0x1000000"
+                : "default settings, the image's MALLOC_ARENA_MAX=2 and DOTNET_GCgen0size=0x1000000, but " + string.Join(", ", options.CollectorEnvironment.Select(p => $"{p.Key}={p.Value}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ingest-load (end to end: OTLP/{options.Transport.ToUpperInvariant()} {options.Encoding} -> collector process pid {collector.Id} -> {options.Store}, {settings}, every derivation on): {options.Concurrency} senders, {spansPerRequest:F0} spans per request ({templates[0].Length / 1024.0:F0} KiB), {options.Duration} s, {pacing}, {Environment.ProcessorCount} cores"));
             Console.WriteLine("  elapsed_s   ack_spans_per_s   collector_cores   collector_cpu_s_per_100k   p50_ms   p99_ms   collector_rss_mb   log_lines   throttled   failed");
@@ -224,7 +225,15 @@ public static class IngestLoadDriver
         var environment = new Dictionary<string, string>(ImageEnvironment) { ["DOTNET_ENVIRONMENT"] = "Production" };
         foreach (var (name, value) in options.CollectorEnvironment)
         {
-            environment[name] = value;
+            // NAME= (nothing after the sign) leaves one of the image's variables out, to measure without it.
+            if (value.Length == 0)
+            {
+                environment.Remove(name);
+            }
+            else
+            {
+                environment[name] = value;
+            }
         }
 
         // A heap limit exported in the shell for builds and tests (DOTNET_GCHeapHardLimit) would reach the collector
@@ -511,6 +520,8 @@ internal sealed record IngestLoadOptions(int Duration, int Concurrency, string E
                        figure before 2026-12-03 10:00 UTC was taken that way)
           --keep-data  the SQLite data directory to use and keep after the run (for sqlite3 and dbstat), instead of a
                        temporary one
+          --collector-env  variables over the container image's environment (MALLOC_ARENA_MAX=2, DOTNET_GCgen0size=0x1000000);
+                       NAME= with nothing after the sign leaves one of them out
         """;
 
     public static IngestLoadOptions Parse(string[] args)

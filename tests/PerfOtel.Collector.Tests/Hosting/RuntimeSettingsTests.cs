@@ -61,14 +61,18 @@ public sealed partial class RuntimeSettingsTests
     }
 
     [Fact]
-    public void The_image_caps_malloc_arenas_and_leaves_the_GC_mode_to_the_project()
+    public void The_image_caps_malloc_arenas_sets_the_gen0_budget_and_leaves_the_GC_mode_to_the_project()
     {
         var dockerfile = File.ReadAllText(RepoPaths.Combine("src", "Collector", "Dockerfile"));
         var environment = EnvLine().Matches(dockerfile).Select(m => m.Groups["name"].Value + "=" + m.Groups["value"].Value).ToList();
 
         Assert.Contains("MALLOC_ARENA_MAX=2", environment);
-        Assert.DoesNotContain(environment, e => e.StartsWith("DOTNET_gc", StringComparison.OrdinalIgnoreCase)
-            || e.StartsWith("DOTNET_GC", StringComparison.Ordinal) || e.StartsWith("COMPlus_", StringComparison.OrdinalIgnoreCase));
+        // The one GC setting the runtime reads from the environment only (the load driver starts the collector with
+        // the image's environment, IngestLoadDriver.ImageEnvironment, so its figures are the image's).
+        Assert.Contains("DOTNET_GCgen0size=0x1000000", environment);
+        // The GC mode stays the project's (runtimeconfig.json), the same for every way of running the collector.
+        Assert.DoesNotContain(environment, e => e.StartsWith("DOTNET_gcServer", StringComparison.OrdinalIgnoreCase)
+            || e.StartsWith("DOTNET_gcConcurrent", StringComparison.OrdinalIgnoreCase) || e.StartsWith("COMPlus_", StringComparison.OrdinalIgnoreCase));
     }
 
     // NAME=VALUE pairs of ENV instructions, one per line (continued with a backslash) or after ENV itself.
