@@ -192,14 +192,6 @@ internal static unsafe class SqliteWalWriteBuffer
             wal->Frontier = amount;
             return rc;
         }
-        if (offset < wal->Frontier || amount > MaxWrite)
-        {
-            // Not an append: SQLite rewrites a frame of the open transaction, or a header's checksums after the
-            // commit frame (walRewriteChecksums). To the file at once, after what is buffered, so that nothing is
-            // left behind in the buffer once the commit is published.
-            return WriteThrough(wal, data, amount, offset);
-        }
-
         // A write that starts a frame (SQLite writes the 24-byte header, then the page): a header whose database size
         // is not zero ends a commit, and the commit ends with that frame's page.
         var pageSize = PageSize(wal);
@@ -211,6 +203,19 @@ internal static unsafe class SqliteWalWriteBuffer
             && BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(data + 4, 4)) != 0)
         {
             wal->CommitEnd = Math.Max(wal->CommitEnd, offset + FrameHeaderBytes + pageSize);
+        }
+        if (offset < wal->Frontier || amount > MaxWrite)
+        {
+            // Not an append: SQLite rewrites a frame of the open transaction, or a header's checksums after the
+            // commit frame (walRewriteChecksums). To the file at once, after what is buffered, so that nothing is
+            // left behind in the buffer once the commit is published.
+            rc = WriteThrough(wal, data, amount, offset);
+            if (rc == SqliteOk && wal->CommitEnd != 0 && wal->CommitEnd <= wal->Frontier)
+            {
+                // Everything up to the commit's end is in the file: the buffer was written before this write.
+                wal->CommitEnd = 0;
+            }
+            return rc;
         }
         var continues = wal->Length > 0 && offset == wal->Start + wal->Length;
         if (wal->Length > 0 && (!continues || wal->Length + amount > Capacity) && (rc = FlushOr(wal, SqliteIoErrWrite)) != SqliteOk)
