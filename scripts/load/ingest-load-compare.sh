@@ -23,6 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/load/base-checkout.sh
 source scripts/load/postgres-cluster.sh
+source scripts/load/ingest-load-figures.sh
 
 base_ref="${1:-main}"
 seconds="${2:-40}"
@@ -65,9 +66,9 @@ measure() {
   # After the collector's backends exited (its pool closes as it stops), and as one consistent snapshot of the cluster's
   # processes (postgres_cluster_ticks): a backend exiting between two reads was counted in neither.
   if [ "$store" = postgres ]; then postgres_cluster_idle; after="$(postgres_cluster_ticks)"; fi
-  local figures spans
-  figures="$(sed -n -e 's/.*steady state[^:]*: \([0-9.]*\) acknowledged spans\/s; collector [0-9.]* cores, \([0-9.]*\) CPU-seconds per 100 000 spans.*/\1 \2/p' \
-      -e 's/.*collector resident memory [0-9]*-\([0-9]*\) MB.*/\1/p' <<< "$out" | paste -sd' ')"
+  local figures spans rate cpu rss_high
+  read -r rate cpu _ rss_high < <(ingest_load_figures <<< "$out")
+  figures="$rate $cpu $rss_high"
   spans="$(sed -n 's/^summary: \([0-9]*\) spans acknowledged.*/\1/p' <<< "$out")"
   if [ "$store" = postgres ]; then
     echo "$figures $(awk -v t="$((after - before))" -v hz="$hertz" -v n="$spans" 'BEGIN { printf "%.2f", t / hz / n * 100000 }') -"

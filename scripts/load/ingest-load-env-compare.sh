@@ -10,6 +10,7 @@
 #   e.g. bash scripts/load/ingest-load-env-compare.sh 90 1 - DOTNET_GCgen0size=0x4000000
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/load/ingest-load-figures.sh
 seconds="${1:?SECONDS}"; rounds="${2:?ROUNDS}"; env_a="${3:?ENV_A}"; env_b="${4:?ENV_B}"
 shift 4
 dotnet build -c Release src/Collector -v quiet -nologo >/dev/null
@@ -24,8 +25,8 @@ for ((r = 0; r < rounds; r++)); do
     spec="$env_a"; [ "$which" = b ] && spec="$env_b"
     extra=(); [ "$spec" = - ] || extra=(--collector-env "$spec")
     out="$(dotnet "$driver" ingest-load --store sqlite --duration "$seconds" --collector "$collector" "${extra[@]}" "$@")"
-    read -r rate cpu < <(sed -n 's/.*steady state[^:]*: \([0-9.]*\) acknowledged spans\/s; collector [0-9.]* cores, \([0-9.]*\) CPU-seconds per 100 000 spans.*/\1 \2/p' <<< "$out")
-    rss="$(sed -n 's/.*collector resident memory \([0-9]*-[0-9]*\) MB.*/\1/p' <<< "$out")"
+    read -r rate cpu rss_low rss_high < <(ingest_load_figures <<< "$out")
+    rss="$rss_low-$rss_high"
     printf '%-4s %10s %24s %16s %14s\n' "$which" "$rate" "$cpu" "$rss" "$(cut -d' ' -f1 /proc/loadavg)"
     sum_rate[$which]="$(awk -v a="${sum_rate[$which]}" -v b="$rate" 'BEGIN { print a + b }')"
     sum_cpu[$which]="$(awk -v a="${sum_cpu[$which]}" -v b="$cpu" 'BEGIN { print a + b }')"
