@@ -56,11 +56,12 @@ public sealed partial class SharedDerivation(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        if (lease is not null)
+        // Taken once: a second stop running beside this one (the host's and the application lifetime's) found the lease
+        // still set and then released it under this one, which read it again (a CI run's NullReferenceException).
+        if (Interlocked.Exchange(ref lease, null) is { } held)
         {
             role.StopDeriving();
-            await lease.DisposeAsync().ConfigureAwait(false);
-            lease = null;
+            await held.DisposeAsync().ConfigureAwait(false);
         }
     }
 
