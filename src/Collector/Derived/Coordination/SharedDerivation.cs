@@ -70,13 +70,15 @@ public sealed partial class SharedDerivation(
         var settings = options.Value;
         while (!stoppingToken.IsCancellationRequested)
         {
-            if (lease is not null && !role.IsDeriving)
+            // Read once an iteration: StopAsync beside this loop may take the lease (and release it) at any point.
+            var held = Volatile.Read(ref lease);
+            if (held is not null && !role.IsDeriving)
             {
                 return; // gave the leadership up; the application is stopping
             }
             try
             {
-                if (lease is null)
+                if (held is null)
                 {
                     await Task.Delay(settings.LeaderRetryInterval, clock, stoppingToken).ConfigureAwait(false);
                     await TryLeadAsync(stoppingToken).ConfigureAwait(false);
@@ -84,7 +86,7 @@ public sealed partial class SharedDerivation(
                 }
 
                 await Task.Delay(settings.TailInterval, clock, stoppingToken).ConfigureAwait(false);
-                if (!await lease.IsHeldAsync(stoppingToken).ConfigureAwait(false))
+                if (!await held.IsHeldAsync(stoppingToken).ConfigureAwait(false))
                 {
                     LostLeadership();
                     return;
