@@ -195,6 +195,21 @@ internal sealed partial class IngestWriter(
         }
 
         var merged = new IngestBatch();
+        // Each list sized once for the whole group rather than grown through its doublings.
+        int invocations = 0, calls = 0, tools = 0, evaluations = 0, links = 0;
+        foreach (var pending in group)
+        {
+            invocations += pending.Batch.Invocations.Count;
+            calls += pending.Batch.ProviderCalls.Count;
+            tools += pending.Batch.ToolCalls.Count;
+            evaluations += pending.Batch.Evaluations.Count;
+            links += pending.Batch.SpanLinks.Count;
+        }
+        merged.Invocations.EnsureCapacity(invocations);
+        merged.ProviderCalls.EnsureCapacity(calls);
+        merged.ToolCalls.EnsureCapacity(tools);
+        merged.Evaluations.EnsureCapacity(evaluations);
+        merged.SpanLinks.EnsureCapacity(links);
         foreach (var pending in group)
         {
             merged.Invocations.AddRange(pending.Batch.Invocations);

@@ -70,8 +70,46 @@ internal static class SpanLinkPack
     public static byte[] Encode(IReadOnlyList<SpanLink> links)
     {
         ArgumentNullException.ThrowIfNull(links);
-        var writer = new ArrayBufferWriter<byte>(16 + (links.Count * 24));
-        var strings = new Dictionary<string, int>(StringComparer.Ordinal);
+        // The writer and the string table are the thread's, reused pack after pack: a commit's table of a few thousand
+        // ids grew through a large-object-heap array, and those arrays alone set off most of the collector's gen2
+        // collections at full rate (#21). Neither is kept once it has grown past what an ordinary commit needs.
+        var writer = Interim.Writer ??= new ArrayBufferWriter<byte>(InterimBytes);
+        var strings = Interim.Strings ??= new Dictionary<string, int>(StringComparer.Ordinal);
+        try
+        {
+            Write(writer, strings, links);
+            return writer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            writer.ResetWrittenCount();
+            strings.Clear();
+            if (writer.Capacity > InterimBytes * 4)
+            {
+                Interim.Writer = null;
+            }
+            if (strings.EnsureCapacity(0) > InterimStrings)
+            {
+                Interim.Strings = null;
+            }
+        }
+    }
+
+    // What a thread keeps between packs: room for about 2 500 links and 8 000 distinct strings.
+    private const int InterimBytes = 1 << 16;
+    private const int InterimStrings = 1 << 13;
+
+    private static class Interim
+    {
+        [ThreadStatic]
+        public static ArrayBufferWriter<byte>? Writer;
+
+        [ThreadStatic]
+        public static Dictionary<string, int>? Strings;
+    }
+
+    private static void Write(ArrayBufferWriter<byte> writer, Dictionary<string, int> strings, IReadOnlyList<SpanLink> links)
+    {
         writer.Write([Version]);
         WriteNumber(writer, (ulong)links.Count);
         foreach (var link in links)
@@ -82,7 +120,6 @@ internal static class SpanLinkPack
             WriteString(writer, strings, link.ParentSpanId);
             WriteString(writer, strings, link.InvocationAgent);
         }
-        return writer.WrittenSpan.ToArray();
     }
 
     /// <summary>Unpacks the links of a pack seen at <paramref name="seenAt"/> (none expired: decisions are stored apart).</summary>

@@ -20,8 +20,11 @@ internal sealed class PeriodAccumulator
         {
             time = now;
         }
-        foreach (var period in CalendarPeriods.All)
+        // Indexed: a foreach over the list's interface allocated an enumerator a call.
+        var periods = CalendarPeriods.All;
+        for (var p = 0; p < periods.Count; p++)
         {
+            var period = periods[p];
             var i = (int)period;
             var start = period.StartOf(time);
             if (start > starts[i])

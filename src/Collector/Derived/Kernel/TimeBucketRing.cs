@@ -85,6 +85,20 @@ public sealed class TimeBucketRing<TStats> where TStats : class, IWindowStats<TS
         }
     }
 
+    /// <summary>
+    /// Applies a static <paramref name="update"/> given its <paramref name="state"/> to the bucket of
+    /// <paramref name="time"/>, as <see cref="Record(DateTimeOffset, DateTimeOffset, Action{TStats})"/> does: no closure
+    /// a call on the hot paths.
+    /// </summary>
+    public void Record<TState>(DateTimeOffset time, DateTimeOffset now, TState state, Action<TStats, TState> update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        if (ForWriting(time, BucketOf(now)) is { } stats)
+        {
+            update(stats, state);
+        }
+    }
+
     /// <summary>The stats of a bucket if the ring still holds it.</summary>
     public TStats? Read(long bucket)
     {

@@ -61,6 +61,8 @@ public sealed class ModelComparison
     private readonly ModelComparisonOptions options;
     private readonly TimeProvider clock;
     private readonly CardinalityGuard? guard;
+    // Options are bound once at start: the window is found once, not a search and a closure each invocation.
+    private readonly ComparisonWindow recommendationWindow;
     private long version;
 
     /// <summary>Creates empty windows.</summary>
@@ -73,6 +75,7 @@ public sealed class ModelComparison
         this.options = options.Value;
         this.clock = clock;
         this.guard = guard;
+        recommendationWindow = this.options.EffectiveRecommendationWindow;
     }
 
     /// <summary>The options in force.</summary>
@@ -90,8 +93,10 @@ public sealed class ModelComparison
         ArgumentNullException.ThrowIfNull(call);
         var figures = CostTotals.Weighted(call);
         var failed = !string.IsNullOrEmpty(call.ErrorType);
-        Record(call.Tenant, call.Provider, CostKeys.ModelOf(call), call.StartTime, stats =>
+        // A static update and its state: no closure and delegate a call.
+        Record(call.Tenant, call.Provider, CostKeys.ModelOf(call), call.StartTime, (call, figures, failed), static (stats, s) =>
         {
+            var (call, figures, failed) = s;
             stats.Calls += figures.Calls;
             if (failed)
             {
@@ -247,7 +252,7 @@ public sealed class ModelComparison
         {
             return;
         }
-        var window = options.EffectiveRecommendationWindow;
+        var window = recommendationWindow;
         var key = new CohortKey(agent, string.IsNullOrEmpty(taskType) ? NoTaskType : taskType, provider, model);
         var now = Now;
         lock (gate)
@@ -347,7 +352,11 @@ public sealed class ModelComparison
         s.AccuracySamples > 0 ? s.AccuracySum / s.AccuracySamples : null,
         s.AccuracySamples);
 
-    private void Record(string tenant, string provider, string model, DateTimeOffset time, Action<ModelWindowStats> update)
+    private void Record(string tenant, string provider, string model, DateTimeOffset time, Action<ModelWindowStats> update) =>
+        Record(tenant, provider, model, time, update, static (stats, apply) => apply(stats));
+
+    private void Record<TState>(string tenant, string provider, string model, DateTimeOffset time, TState state,
+        Action<ModelWindowStats, TState> update)
     {
         if (guard is not null)
         {
@@ -386,7 +395,7 @@ public sealed class ModelComparison
             }
             foreach (var ring in rings)
             {
-                ring.Record(time, now, update);
+                ring.Record(time, now, state, update);
             }
             Interlocked.Increment(ref version);
         }

@@ -15,7 +15,8 @@ internal sealed partial class ModelDerivation(
         // An invocation's share (the model of its last call, its cost, its accuracy samples) is decided from
         // everything seen of it so far and moved when a later batch changes it: calls exported after their
         // invocation, or attributed to it later, count the same as calls that came first.
-        var touched = new HashSet<(string Tenant, string TraceId, string SpanId)>();
+        // Sized for the batch's invocations, about as many as it touches: not grown through four or five arrays a batch.
+        var touched = new HashSet<(string Tenant, string TraceId, string SpanId)>(batch.Invocations.Count);
         foreach (var call in batch.ProviderCalls)
         {
             comparison.RecordCall(call);

@@ -112,7 +112,8 @@ internal sealed class IngestOperation(IngestBatch batch, bool answerAtCommit = f
             stored.ProviderCall(index, inserted);
             if (inserted && CallTotals.OwnerOf(call) is { } owner)
             {
-                fresh ??= [];
+                // Sized for the batch's invocations, the owners most calls have.
+                fresh ??= new(batch.Invocations.Count);
                 fresh[owner] = fresh.GetValueOrDefault(owner) + CallTotals.Of(call);
             }
         }

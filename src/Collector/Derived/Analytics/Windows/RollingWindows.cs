@@ -80,8 +80,9 @@ internal sealed class RollingWindows
         var success = invocation.Outcome == Outcomes.Success;
         Seen(agent, invocation.StartTime, invocation.StartTime.AddSeconds(Math.Max(0, invocation.DurationSeconds)),
             invocation.AgentType);
-        Record(agent, invocation.StartTime, stats =>
+        Record(agent, invocation.StartTime, (invocation, taskType, success), static (stats, s) =>
         {
+            var (invocation, taskType, success) = s;
             stats.AddInvocation(invocation.Outcome, invocation.DurationSeconds, taskType, SampleWeights.Count(invocation.SampleWeight));
             if (invocation.Confidence is { } confidence && double.IsFinite(confidence))
             {
@@ -106,7 +107,7 @@ internal sealed class RollingWindows
         }
         var agent = For(call.Tenant, call.AgentName);
         Seen(agent, call.StartTime, call.StartTime);
-        Record(agent, call.StartTime, stats => stats.AddProviderCall(call.Tokens.Total, call.CostUsd, SampleWeights.Count(call.SampleWeight)));
+        Record(agent, call.StartTime, call, static (stats, c) => stats.AddProviderCall(c.Tokens.Total, c.CostUsd, SampleWeights.Count(c.SampleWeight)));
     }
 
     /// <summary>A tool call attributed to an agent: a step of its runs (steps per run), at the call's start time.</summary>
@@ -119,7 +120,7 @@ internal sealed class RollingWindows
         var agent = For(call.Tenant, call.AgentName);
         Seen(agent, call.StartTime, call.StartTime);
         var count = SampleWeights.Count(call.SampleWeight);
-        Record(agent, call.StartTime, stats => stats.AddToolCall(count));
+        Record(agent, call.StartTime, count, static (stats, n) => stats.AddToolCall(n));
     }
 
     /// <summary>An evaluation named <c>accuracy</c> with a score is an accuracy sample at the evaluation's time.</summary>
@@ -276,11 +277,15 @@ internal sealed class RollingWindows
         TenantTotals(agent.Tenant).Seen(from, to);
     }
 
-    private void Record(AgentWindows agent, DateTimeOffset at, Action<WindowStats> change)
+    private void Record(AgentWindows agent, DateTimeOffset at, Action<WindowStats> change) =>
+        Record(agent, at, change, static (stats, apply) => apply(stats));
+
+    // The per-call paths pass a static change and its state: no closure and delegate a call.
+    private void Record<TState>(AgentWindows agent, DateTimeOffset at, TState state, Action<WindowStats, TState> change)
     {
         var now = Now;
-        agent.Record(at, now, change);
-        TenantTotals(agent.Tenant).Record(at, now, change);
+        agent.Record(at, now, state, change);
+        TenantTotals(agent.Tenant).Record(at, now, state, change);
         Interlocked.Increment(ref changes);
     }
 
