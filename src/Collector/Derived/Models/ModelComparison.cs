@@ -125,25 +125,27 @@ public sealed class ModelComparison
         }
         var succeeded = invocation.Outcome == Outcomes.Success;
         var count = SampleWeights.Count(invocation.SampleWeight);
-        void Update(ModelWindowStats stats)
+        // A static update and its state (no closure and delegates an invocation).
+        var state = (count, succeeded, knownCostUsd, accuracy);
+        static void Update(ModelWindowStats stats, (int Count, bool Succeeded, double? KnownCostUsd, double? Accuracy) s)
         {
-            stats.Invocations += count;
-            if (succeeded)
+            stats.Invocations += s.Count;
+            if (s.Succeeded)
             {
-                stats.Successes += count;
+                stats.Successes += s.Count;
             }
-            if (knownCostUsd is { } c && double.IsFinite(c))
+            if (s.KnownCostUsd is { } c && double.IsFinite(c))
             {
-                stats.PricedInvocations += count;
-                stats.AddInvocationCost(c * count);
+                stats.PricedInvocations += s.Count;
+                stats.AddInvocationCost(c * s.Count);
             }
-            if (accuracy is { } a)
+            if (s.Accuracy is { } a)
             {
                 stats.AddAccuracy(a);
             }
         }
-        Record(invocation.Tenant, facts.Provider, facts.Model, invocation.StartTime, Update);
-        RecordCohort(invocation.Tenant, invocation.AgentName, invocation.TaskType, facts.Provider, facts.Model, invocation.StartTime, Update);
+        Record(invocation.Tenant, facts.Provider, facts.Model, invocation.StartTime, state, Update);
+        RecordCohort(invocation.Tenant, invocation.AgentName, invocation.TaskType, facts.Provider, facts.Model, invocation.StartTime, state, Update);
     }
 
     /// <summary>
@@ -154,9 +156,11 @@ public sealed class ModelComparison
     {
         ArgumentNullException.ThrowIfNull(share);
         // The same figures as RecordInvocation and RecordAccuracy count, signed.
-        var count = (long)sign * share.Weight;
-        void Update(ModelWindowStats stats)
+        var state = (share, sign);
+        static void Update(ModelWindowStats stats, (ModelShare Share, int Sign) s)
         {
+            var (share, sign) = s;
+            var count = (long)sign * share.Weight;
             stats.Invocations += count;
             if (share.Succeeded)
             {
@@ -169,10 +173,10 @@ public sealed class ModelComparison
             }
             stats.AddAccuracySamples(sign * share.AccuracyCount, sign * share.AccuracySum);
         }
-        Record(tenant, share.Provider, share.Model, share.InvocationStart, Update);
+        Record(tenant, share.Provider, share.Model, share.InvocationStart, state, Update);
         if (share.Agent is { } agent)
         {
-            RecordCohort(tenant, agent, share.TaskType, share.Provider, share.Model, share.InvocationStart, Update);
+            RecordCohort(tenant, agent, share.TaskType, share.Provider, share.Model, share.InvocationStart, state, Update);
         }
     }
 
@@ -240,7 +244,11 @@ public sealed class ModelComparison
     /// no advice rather than advice from pooled, unlike work.
     /// </summary>
     private void RecordCohort(string tenant, string agent, string? taskType, string provider, string model, DateTimeOffset time,
-        Action<ModelWindowStats> update)
+        Action<ModelWindowStats> update) =>
+        RecordCohort(tenant, agent, taskType, provider, model, time, update, static (stats, apply) => apply(stats));
+
+    private void RecordCohort<TState>(string tenant, string agent, string? taskType, string provider, string model, DateTimeOffset time,
+        TState state, Action<ModelWindowStats, TState> update)
     {
         if (guard is not null)
         {
@@ -275,7 +283,7 @@ public sealed class ModelComparison
                 ring = new TimeBucketRing<ModelWindowStats>(window.Duration, window.BucketWidth, () => new ModelWindowStats());
                 byKey[key] = ring;
             }
-            ring.Record(time, now, update);
+            ring.Record(time, now, state, update);
             Interlocked.Increment(ref version);
         }
     }
