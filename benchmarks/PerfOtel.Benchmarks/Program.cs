@@ -57,6 +57,11 @@ public static class BenchmarkEntry
             return WalFramesDriver.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == GcAllocationsDriver.Command)
+        {
+            return GcAllocationsDriver.Run(args[1..]);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);
         return 0;
     }
