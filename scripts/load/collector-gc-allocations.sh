@@ -11,6 +11,7 @@
 #   e.g. bash scripts/load/collector-gc-allocations.sh /tmp/gc 70 30 15 --collector /other/build/PerfOtel.Collector.dll
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/load/collector-pid.sh
 out="$1"; run="${2:-70}"; warmup="${3:-30}"; seconds="${4:-15}"
 shift $(( $# > 4 ? 4 : $# ))
 tool="$HOME/.dotnet/tools/dotnet-trace"
@@ -19,16 +20,7 @@ dotnet build -c Release benchmarks/PerfOtel.Benchmarks -v quiet -nologo >/dev/nu
 driver="$PWD/benchmarks/PerfOtel.Benchmarks/bin/Release/net10.0/PerfOtel.Benchmarks.dll"
 dotnet "$driver" ingest-load --duration "$run" --store sqlite "$@" > "$out.log" 2>&1 &
 driver_pid=$!
-pid=""
-for _ in $(seq 1 120); do
-  sleep 1
-  for p in /proc/[0-9]*; do
-    [ "$(awk '{print $4}' "$p/stat" 2>/dev/null)" = "$driver_pid" ] || continue
-    case "$(tr '\0' '\n' < "$p/cmdline" 2>/dev/null | sed -n 2p)" in *PerfOtel.Collector.dll) pid="${p#/proc/}"; break ;; esac
-  done
-  [ -n "$pid" ] && break
-done
-[ -n "$pid" ] || { echo "no collector found under the driver $driver_pid" >&2; exit 1; }
+pid="$(collector_pid_of "$driver_pid")"
 sleep "$warmup"
 "$tool" collect -p "$pid" --providers Microsoft-Windows-DotNETRuntime:0x1:5 \
   --duration "$(printf '00:00:%02d:%02d' $((seconds / 60)) $((seconds % 60)))" -o "$out.nettrace" > "$out.trace.log" 2>&1

@@ -10,6 +10,7 @@
 #   e.g. bash scripts/load/collector-perf-profile.sh /tmp/prof 60 25 30 --collector /other/build/PerfOtel.Collector.dll
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/load/collector-pid.sh
 out="$1"; run="${2:-60}"; warmup="${3:-25}"; seconds="${4:-30}"
 shift $(( $# > 4 ? 4 : $# ))
 dotnet build -c Release benchmarks/PerfOtel.Benchmarks -v quiet -nologo >/dev/null
@@ -17,16 +18,7 @@ driver="$PWD/benchmarks/PerfOtel.Benchmarks/bin/Release/net10.0/PerfOtel.Benchma
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" > "$out.log"
 dotnet "$driver" ingest-load --duration "$run" --store sqlite --collector-env DOTNET_PerfMapEnabled=1 "$@" >> "$out.log" 2>&1 &
 driver_pid=$!
-pid=""
-for _ in $(seq 1 120); do
-  sleep 1
-  for p in /proc/[0-9]*; do
-    [ "$(awk '{print $4}' "$p/stat" 2>/dev/null)" = "$driver_pid" ] || continue
-    case "$(tr '\0' '\n' < "$p/cmdline" 2>/dev/null | sed -n 2p)" in *PerfOtel.Collector.dll) pid="${p#/proc/}"; break ;; esac
-  done
-  [ -n "$pid" ] && break
-done
-[ -n "$pid" ] || { echo "no collector found under the driver $driver_pid" >&2; exit 1; }
+pid="$(collector_pid_of "$driver_pid")"
 sleep "$warmup"
 echo "collector pid $pid; load average at the profile: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out.log"
 perf record -F 499 -g -p "$pid" -o "$out.data" -- sleep "$seconds" >> "$out.log" 2>&1
