@@ -68,30 +68,23 @@ public class BoundedIndexMemoryTests
     }
 
     [Theory]
-    [InlineData(250_000)]
+    [InlineData(250_000 + 250_000 / BoundedTable.Headroom)]
     [InlineData(100_000)]
     [InlineData(1_000)]
-    public void A_bounded_table_ends_near_its_bound_and_still_grows_past_it(int bound)
+    public void A_bounded_table_grows_to_its_bound_leaving_little_behind_and_still_grows_past_it(int cap)
     {
-        var dictionary = new Dictionary<int, int>();
-        var tableSize = 0;
-        for (var i = 0; i < bound; i++)
+        var sizes = new List<int>();
+        for (var length = 0; length < cap; length = BoundedTable.NextSize(length, cap))
         {
-            BoundedTable.MakeRoom(dictionary, bound, ref tableSize);
-            dictionary.Add(i, i);
+            sizes.Add(length);
         }
-        // Plain doubling ends at 350 899 entries for 250 000 (1.40x), 175 447 for 100 000 (1.75x) and 1 361 for 1 000
-        // (1.36x); the bound and its headroom, rounded up to the dictionary's next prime, stay within 1.12x.
-        Assert.InRange(dictionary.EnsureCapacity(0), bound, (int)(1.12 * bound) + 16);
-        Assert.Equal(tableSize, dictionary.EnsureCapacity(0));
+        // Ends at the bound exactly, and what it outgrew on the way (garbage until a gen2 collection) is at most twice
+        // the last doubled size: plain doubling would leave about a table's worth behind and end up to 40 % past it.
+        Assert.Equal(cap, BoundedTable.NextSize(sizes[^1], cap));
+        Assert.InRange(sizes.Sum(s => (long)s), 0, 2L * BoundedTable.DoublingUpTo);
 
         // Held past the bound (a commit's links before their eviction): an eighth more at a time, not double.
-        for (var i = bound; i < bound + bound / 4; i++)
-        {
-            BoundedTable.MakeRoom(dictionary, bound, ref tableSize);
-            dictionary.Add(i, i);
-        }
-        Assert.InRange(dictionary.EnsureCapacity(0), bound + bound / 4, (int)(1.5 * bound) + 64);
+        Assert.Equal(cap + cap / 8, BoundedTable.NextSize(cap, cap));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

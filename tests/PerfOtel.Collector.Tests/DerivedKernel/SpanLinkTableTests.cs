@@ -122,6 +122,35 @@ public class SpanLinkTableTests
         Assert.False(agent.IsAlive);
     }
 
+    [Fact]
+    public void Filling_the_default_table_allocates_its_slots_about_once()
+    {
+        const int bound = SpanAttribution.DefaultLinkCapacity;
+        var keys = new CompactSpanKey[bound];
+        for (var i = 0; i < bound; i++)
+        {
+            keys[i] = CompactSpanKey.Of("t", "0af7651916cd43dd8448eb211c80319c", i.ToString("x16", CultureInfo.InvariantCulture));
+        }
+        var table = new SpanLinkTable(bound);
+        var group = new LinkGroup();
+        var parent = SpanIdValue.Of("b7ad6b7169203331");
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var key in keys)
+        {
+            table.TryGetSeenAt(key, out var hash, out _);
+            table.AddNew(key, hash, parent, "agent", T0, group);
+        }
+        var perSlot = (GC.GetAllocatedBytesForCurrentThread() - before) / (double)table.SlotsAllocated;
+
+        // An 80-byte slot and its share of the buckets (4 bytes each, a power of two at least the slots) is about 88
+        // bytes. Doubling to the bound allocated every smaller table too, about twice that, which a collector's first
+        // minute carried as large-object garbage until a gen2 collection.
+        Assert.Equal(bound, table.Count);
+        Assert.InRange(table.SlotsAllocated, bound, bound + bound / BoundedTable.Headroom);
+        Assert.InRange(perSlot, 80, 100);
+    }
+
     // Adds a link with odd ids, an odd parent and a fresh agent string; returns a weak reference to the agent.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static WeakReference AddOddLink(SpanLinkTable table, LinkGroup group)

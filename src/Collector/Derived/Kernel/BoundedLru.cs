@@ -11,13 +11,13 @@ namespace PerfOtel.Collector.Derived.Kernel;
 /// </summary>
 /// <remarks>
 /// Entries are never removed but by eviction, so a slot once used stays used: the slot of the least recently used entry
-/// is taken over by the new one. The arrays grow by doubling up to the capacity, never past it.
+/// is taken over by the new one. The arrays grow as <see cref="BoundedTable"/> says, to the capacity and never past
+/// it.
 /// docs/collector/ingest-performance.md, "Requests that die young, and smaller bounded structures", has the measurements.
 /// </remarks>
 internal sealed class BoundedLru<TValue>
 {
     private const int None = HashChains<Slot>.None;
-    private const int FirstSize = 16;
 
     private readonly int capacity;
     private HashChains<Slot> chains = new();
@@ -111,7 +111,7 @@ internal sealed class BoundedLru<TValue>
         {
             if (count == chains.Slots.Length)
             {
-                chains.Resize((int)Math.Min(capacity, Math.Max(FirstSize, 2L * chains.Slots.Length)), count);
+                chains.Resize(BoundedTable.NextSize(chains.Slots.Length, capacity), count);
             }
             index = count++;
         }

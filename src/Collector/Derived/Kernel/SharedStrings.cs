@@ -36,32 +36,3 @@ internal sealed class SharedStrings
     /// <summary>Distinct texts held.</summary>
     public int Count => texts.Count;
 }
-
-/// <summary>
-/// Table sizing for the dictionaries of the bounded in-memory indexes. A dictionary grows by doubling its table to the
-/// next prime, so one bounded at 250 000 entries ends with a table of 350 899 (40 % slack, a large-object array of 31 MB
-/// for the span links) and leaves every smaller table behind as large-object garbage while it fills. Growing to the
-/// bound (plus <see cref="Headroom"/>) instead, and past it by an eighth at a time, keeps the slack at a few percent.
-/// </summary>
-internal static class BoundedTable
-{
-    /// <summary>Share of the bound added to the last table before the bound (entries held past it until evicted).</summary>
-    public const int Headroom = 16;
-
-    /// <summary>
-    /// Makes room for one more entry in <paramref name="dictionary"/>, whose table holds <paramref name="tableSize"/>
-    /// entries (kept by the caller; 0 at first); the table is grown only when full.
-    /// </summary>
-    public static void MakeRoom<TKey, TValue>(Dictionary<TKey, TValue> dictionary, int bound, ref int tableSize)
-        where TKey : notnull
-    {
-        var count = dictionary.Count;
-        if (count < tableSize)
-        {
-            return;
-        }
-        var cap = bound + bound / Headroom;
-        var wanted = count < cap ? Math.Min(Math.Max(2 * count, 16), cap) : count + Math.Max(count / 8, 16);
-        tableSize = dictionary.EnsureCapacity(wanted);
-    }
-}

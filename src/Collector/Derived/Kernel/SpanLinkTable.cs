@@ -9,15 +9,14 @@ namespace PerfOtel.Collector.Derived.Kernel;
 /// Not thread-safe: the caller locks.
 /// </summary>
 /// <remarks>
-/// Removed slots go on a free list and are reused by the next additions. The slot array grows by doubling up to the
-/// bound and its sixteenth of headroom, and by an eighth at a time past it (a commit's links held before their
-/// eviction), as <see cref="BoundedTable"/> grows the dictionaries. docs/collector/ingest-performance.md, "Toward 250
+/// Removed slots go on a free list and are reused by the next additions. The slot array grows as
+/// <see cref="BoundedTable"/> says, to the bound and its sixteenth of headroom, and by an eighth at a time past it (a
+/// commit's links held before their eviction). docs/collector/ingest-performance.md, "Toward 250
 /// MB: mapped files and packed span links", has the measurements.
 /// </remarks>
 internal sealed class SpanLinkTable
 {
     private const int None = HashChains<Slot>.None;
-    private const int FirstSize = 16;
 
     private readonly int bound;
     private HashChains<Slot> chains = new();
@@ -202,11 +201,8 @@ internal sealed class SpanLinkTable
 
     private void Grow()
     {
-        var cap = bound + (bound / BoundedTable.Headroom);
-        var length = chains.Slots.Length;
-        var size = length < cap ? Math.Min(Math.Max(2 * length, FirstSize), cap) : length + Math.Max(length / 8, FirstSize);
         // Grown only when the free list is empty: every slot up to `used` is linked.
-        chains.Resize(size, used);
+        chains.Resize(BoundedTable.NextSize(chains.Slots.Length, bound + (bound / BoundedTable.Headroom)), used);
     }
 
     private struct Slot : IChainedSlot
