@@ -79,10 +79,7 @@ public sealed class TimeBucketRing<TStats> where TStats : class, IWindowStats<TS
     public void Record(DateTimeOffset time, DateTimeOffset now, Action<TStats> update)
     {
         ArgumentNullException.ThrowIfNull(update);
-        if (ForWriting(time, BucketOf(now)) is { } stats)
-        {
-            update(stats);
-        }
+        Record(time, now, update, static (stats, apply) => apply(stats));
     }
 
     /// <summary>
