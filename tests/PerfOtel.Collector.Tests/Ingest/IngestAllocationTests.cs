@@ -4,6 +4,7 @@ using PerfOtel.Collector.Derived.Cost;
 using PerfOtel.Collector.Derived.Models;
 using PerfOtel.Collector.Records;
 using PerfOtel.Collector.Storage;
+using PerfOtel.Collector.Tests.Storage;
 using PerfOtel.Collector.Tests.Cost;
 using AnalyticsSupport = PerfOtel.Collector.Tests.Analytics.Analytics;
 
@@ -24,15 +25,7 @@ public sealed class IngestAllocationTests
     public void ACommitsSpanLinkPack_AllocatesThePackAlone_once_its_thread_has_packed_before()
     {
         // A full-rate commit's links: 2 100 spans of 420 traces, an invocation and four children each.
-        var links = Enumerable.Range(0, 2_100).Select(i => new SpanLink
-        {
-            Tenant = "default",
-            TraceId = (i / 5).ToString("x32", CultureInfo.InvariantCulture),
-            SpanId = i.ToString("x16", CultureInfo.InvariantCulture),
-            ParentSpanId = i % 5 == 0 ? null : (i - (i % 5)).ToString("x16", CultureInfo.InvariantCulture),
-            InvocationAgent = i % 5 == 0 ? "planner" : null,
-            SeenAt = Start,
-        }).ToList();
+        var links = SpanLinkPackTests.AgentTraces(2_100, _ => "planner", Start);
         var first = SpanLinkPack.Encode(links);
 
         var before = GC.GetAllocatedBytesForCurrentThread();

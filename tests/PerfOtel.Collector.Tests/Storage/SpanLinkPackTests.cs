@@ -31,15 +31,7 @@ public sealed class SpanLinkPackTests
     public void ManyLinksPackSmall_and_share_their_repeated_strings()
     {
         // 1 000 links of 200 traces (more strings than a one-byte reference reaches), as a large merged commit.
-        var links = Enumerable.Range(0, 1_000).Select(i => new SpanLink
-        {
-            Tenant = "default",
-            TraceId = (i / 5).ToString("x32", CultureInfo.InvariantCulture),
-            SpanId = i.ToString("x16", CultureInfo.InvariantCulture),
-            ParentSpanId = i % 5 == 0 ? null : (i - (i % 5)).ToString("x16", CultureInfo.InvariantCulture),
-            InvocationAgent = i % 5 == 0 ? "agent-" + (i % 3) : null,
-            SeenAt = Seen,
-        }).ToList();
+        var links = AgentTraces(1_000, i => "agent-" + (i % 3), Seen);
 
         var pack = SpanLinkPack.Encode(links);
         var read = SpanLinkPack.Decode(pack, Seen);
@@ -92,4 +84,19 @@ public sealed class SpanLinkPackTests
         var error = Assert.Throws<InvalidDataException>(() => SpanLinkPack.Decode(pack, Seen));
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// <paramref name="count"/> links of traces of five spans each: an invocation span (its agent
+    /// from <paramref name="agentOf"/>, given the span's number) and four children under it, ids as lowercase hex.
+    /// </summary>
+    internal static List<SpanLink> AgentTraces(int count, Func<int, string> agentOf, DateTimeOffset seenAt) =>
+        Enumerable.Range(0, count).Select(i => new SpanLink
+        {
+            Tenant = "default",
+            TraceId = (i / 5).ToString("x32", CultureInfo.InvariantCulture),
+            SpanId = i.ToString("x16", CultureInfo.InvariantCulture),
+            ParentSpanId = i % 5 == 0 ? null : (i - (i % 5)).ToString("x16", CultureInfo.InvariantCulture),
+            InvocationAgent = i % 5 == 0 ? agentOf(i) : null,
+            SeenAt = seenAt,
+        }).ToList();
 }
