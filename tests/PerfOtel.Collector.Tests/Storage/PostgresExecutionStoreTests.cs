@@ -207,8 +207,10 @@ public class PostgresExecutionStoreTests(PostgresClusterFixture cluster) : Execu
         var store = (PostgresExecutionStore)Store;
         var before = await Scalar<string>("SELECT pg_current_wal_lsn()::text");
         var stored = await store.WriteAsync(batch, CancellationToken.None);
+        // Up to the flushed end: pg_walinspect refuses an end past it, and other tests' inserts on the shared server move
+        // pg_current_wal_lsn() ahead of the flush. The write's own records are flushed: its COMMIT waits for that.
         Task<long> ConfirmedSince(string lsn) => Scalar<long>("""
-            SELECT count(*) FROM public.pg_get_wal_records_info($1::text::pg_lsn, pg_current_wal_lsn())
+            SELECT count(*) FROM public.pg_get_wal_records_info($1::text::pg_lsn, pg_current_wal_flush_lsn())
             WHERE resource_manager = 'Heap' AND record_type = 'HEAP_CONFIRM'
             """, lsn);
 
